@@ -1,0 +1,77 @@
+/**
+ * The capture plan: what the config loader produces and everything below it consumes.
+ * It is plain data (JSON-serialisable) so it can be printed by `wharf config explain` and diffed
+ * on live reload.
+ */
+import type { BoardHardwareConfig, CaptureMethod } from '../boards/board.js';
+
+export interface DataManagerSettings {
+  /** Absolute path, `~` expanded; default `$WHARF_HOME/capture` or `~/.wharf/capture`. */
+  capture_dir: string;
+  sync_interval_mins: number; // 0.1
+  sync_disabled: boolean; // false
+  capture_disabled: boolean; // false
+  tags: string[]; // []
+  maximum_capture_file_size_bytes: number; // 262144
+  disk_usage_deletion_threshold: number; // 0.9
+  capture_dir_deletion_threshold: number; // 0.5
+  delete_every_nth_when_disk_full: number; // 5
+  flush_interval_ms: number; // 1000 (wharf)
+  capture_dir_max_bytes: number | null; // null = no absolute quota (wharf)
+  /** Rotate a capture file at this age even if small (wharf), default 60000. */
+  maximum_capture_file_age_ms: number;
+}
+
+/** A board the gateway reaches: a local board component or a remote part. */
+export interface BoardSpec {
+  /** Unique id: the remote's name (remotes) or the component name (local components). */
+  id: string;
+  /** Transport address, e.g. `sim://line1?wave=sine`, `serial:///dev/ttyUSB0?baud=115200`, `mqtt://esp-1`. */
+  address: string;
+  /** Scheme of the address without ':' (sim, serial, mqtt, firmata) or 'unsupported'. */
+  transport: string;
+  /** Remote secret (for board authentication). Never logged or printed. */
+  secret?: string;
+  /** The remote's board component name(s) → hardware config (readers → pins, GPIO pins). */
+  components: { name: string; type: string; hardware: BoardHardwareConfig }[];
+}
+
+export interface PlanEntry {
+  /** Stable key: `${boardId}/${component_type}/${component_name}/${method}/${readers joined by ','}`. */
+  key: string;
+  boardId: string;
+  component_type: string; // 'board', 'camera', ...
+  component_name: string; // 'my-esp32'
+  /** Fully qualified resource name, e.g. `rdk:component:board/my-esp32`. */
+  resource: string;
+  method: CaptureMethod | string;
+  /** Analog reader names or GPIO pin names, sorted. Empty for methods without readers. */
+  readers: string[];
+  hz: number;
+  additional_params: Record<string, unknown>;
+  /** Service tags merged with per-method tags (deduplicated, service tags first). */
+  tags: string[];
+  /** False when no transport supports this method (e.g. ReadImage): listed, never scheduled. */
+  supported: boolean;
+}
+
+export interface ConfigIssue {
+  severity: 'error' | 'warning';
+  /** JSON path, e.g. `remotes[0].service_configs[0].attributes.capture_methods[1].name`. */
+  path: string;
+  message: string;
+  hint?: string;
+  /** 1-based line in the source file when known. */
+  line?: number;
+}
+
+export interface CapturePlan {
+  /** Machine name used in every record (config `wharf.machine`, default hostname). */
+  machine: string;
+  /** Part id used in every record (config `wharf.part_id`, default = machine). */
+  part_id: string;
+  dataManager: DataManagerSettings;
+  boards: BoardSpec[];
+  entries: PlanEntry[];
+  warnings: ConfigIssue[];
+}
