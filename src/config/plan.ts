@@ -65,7 +65,34 @@ export interface ConfigIssue {
   line?: number;
 }
 
+/**
+ * wharf's own settings, from an optional top-level `"wharf"` object in the machine JSON
+ * (Viam ignores unknown top-level keys):
+ *   "wharf": {
+ *     "machine": "line-3-gateway", "part_id": "line-3-main",
+ *     "broker": {"port": 1883, "host": "127.0.0.1", "tls": {"cert": "…", "key": "…"}}   // embedded (default)
+ *            | {"url": "mqtt://mosquitto.local:1883", "username": "…", "password": "…"}, // external
+ *     "sync": {"url": "http://cloud:8080", "api_key": "…"} | {"dir": "/mnt/usb/wharf"},
+ *     "http": {"host": "127.0.0.1", "port": 8787}
+ *   }
+ * `WHARF_API_KEY` in the environment overrides `sync.api_key`.
+ */
+export type BrokerSettings =
+  | { mode: 'embedded'; host: string; port: number; tls?: { cert: string; key: string } }
+  | { mode: 'external'; url: string; username?: string; password?: string };
+
+export type SyncTargetSettings =
+  | { kind: 'cloud'; url: string; api_key: string }
+  | { kind: 'dir'; path: string };
+
+export interface GatewaySettings {
+  broker: BrokerSettings; // default embedded on 127.0.0.1:1883
+  sync: SyncTargetSettings | null; // default null (no target: files stay on disk)
+  http: { host: string; port: number } | null; // status + /metrics listener, default 127.0.0.1:8787
+}
+
 export interface CapturePlan {
+  gateway: GatewaySettings;
   /** Machine name used in every record (config `wharf.machine`, default hostname). */
   machine: string;
   /** Part id used in every record (config `wharf.part_id`, default = machine). */
