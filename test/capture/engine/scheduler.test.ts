@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock, realClock } from '../../../src/shared/clock.js';
+import { TickScheduler, type MissedTicks } from '../../../src/capture/scheduler.js';
+
+function record(clock: FakeClock, hz: number) {
+  const ticks: number[] = [];
+  const missed: MissedTicks[] = [];
+  const s = new TickScheduler({ clock, hz, onTick: (t) => ticks.push(t), onMissed: (m) => missed.push(m) });
+  return { s, ticks, missed };
+}
+
+describe('TickScheduler (fake clock)', () => {
+  it('ticks on absolute deadlines with no drift over 6 simulated hours at 10 Hz', () => {
+    const clock = new FakeClock();
+    const start = clock.now();
+    const { s, ticks, missed } = record(clock, 10);
+    s.start();
+    const hours = 6;
+    for (let i = 0; i < hours * 60; i++) clock.advance(60_000); // minute by minute
+    s.stop();
+    // Ticks 0 .. hours*36000 inclusive (the deadline at exactly the end is due).
+    expect(ticks.length).toBe(hours * 36_000 + 1);
+    expect(missed).toEqual([]);
+    const last = ticks[ticks.length - 1]!;
+    expect(Math.abs(last - (start + hours * 3_600_000))).toBeLessThan(1e-3);
+    // Every tick sits on the grid; spacing exactly the period.
+    for (let i = 1; i < ticks.length; i += 997) {
+      expect(Math.abs(ticks[i]! - (start + i * 100))).toBeLessThan(1e-3);
+    }
+  });
+
+  it('a timer that always fires late does not shift later ticks (re-armed on absolute deadlines)', () => {
+    // A clock whose timers fire 3 ms late, like a busy event loop at 100 Hz.
+    const inner = new FakeClock();
+    const late = {
+      now: () => inner.now(),
+      setTimer: (fn: () => void, d: number) => inner.setTimer(fn, d + 3),
+      clearTimer: (h: { id: number }) => inner.clearTimer(h),
+    };
+    const ticks: number[] = [];
+    const missed: MissedTicks[] = [];
+    const start = inner.now();
+    const s = new TickScheduler({ clock: late, hz: 100, onTick: (t) => ticks.push(t), onMissed: (m) => missed.push(m) });
+    s.start();
+    inner.advance(60_000);
+    s.stop();
+    expect(missed).toEqual([]);
+    expect(ticks.length).toBe(6000); // 0..5999 (the 6000th deadline + 3 ms is after the end)
+    expect(ticks[5999]).toBeCloseTo(start + 59_990, 6);
+  });
+
+  it('after a stall the missed ticks are reported once as one span and not replayed', () => {
+    const clock = new FakeClock();
+    const start = clock.now();
+    const { s, ticks, missed } = record(clock, 100);
+    s.start();
+    clock.advance(1000); // ticks 0..100
+    expect(ticks.length).toBe(101);
+    clock.stall(5_000); // event loop blocked for 5 s
+    clock.advance(0); // the overdue timer fires now
+    expect(ticks.length).toBe(102); // exactly one tick after the stall, not a burst of 500
+    expect(ticks[101]).toBeCloseTo(start + 6000, 6);
+    expect(missed).toHaveLength(1);
+    expect(missed[0]!.count).toBe(499); // ticks 101..599
+    expect(missed[0]!.start).toBeCloseTo(start + 1010, 6);
+    expect(missed[0]!.end).toBeCloseTo(start + 5990, 6);
+    clock.advance(1000);
+    expect(ticks.length).toBe(202);
+    expect(ticks[201]).toBeCloseTo(start + 7000, 6);
+    expect(s.stats()).toEqual({ ticks: 202, missed: 499 });
+  });
+
+  it('a stall shorter than a period loses nothing', () => {
+    const clock = new FakeClock();
+    const { s, ticks, missed } = record(clock, 10);
+    s.start();
+    clock.advance(50);
+    clock.stall(40); // next deadline at 100, now at 90
+    clock.advance(1000);
+    expect(missed).toEqual([]);
+    expect(ticks.length).toBe(11);
+  });
+
+  it('changing the frequency mid-run re-anchors on the last tick without reporting missed ticks', () => {
+    const clock = new FakeClock();
+    const start = clock.now();
+    const { s, ticks, missed } = record(clock, 10);
+    s.start();
+    clock.advance(1050); // ticks at 0,100,..,1000 → 11
+    expect(ticks.length).toBe(11);
+    s.setHz(100); // last tick at +1000 → next at +1010 ... but now is +1050: next on new grid ≥ now
+    clock.advance(950); // up to +2000
+    expect(missed).toEqual([]);
+    const after = ticks.slice(11);
+    expect(after[0]).toBeCloseTo(start + 1050, 6);
+    for (let i = 1; i < after.length; i++) expect(after[i]! - after[i - 1]!).toBeCloseTo(10, 6);
+    expect(after[after.length - 1]).toBeCloseTo(start + 2000, 6);
+    s.setHz(1); // slower: next tick one new period after the last
+    clock.advance(2500);
+    const slow = ticks.slice(11 + after.length);
+    expect(slow.map((t) => t - start)).toEqual([3000, 4000]);
+    expect(missed).toEqual([]);
+    expect(s.hz).toBe(1);
+  });
+
+  it('changing the frequency from inside onTick works and stop() inside onTick stops', () => {
+    const clock = new FakeClock();
+    const start = clock.now();
+    const ticks: number[] = [];
+    const s: TickScheduler = new TickScheduler({
+      clock,
+      hz: 10,
+      onTick: (t) => {
+        ticks.push(t - start);
+        if (ticks.length === 3) s.setHz(20);
+        if (ticks.length === 6) s.stop();
+      },
+    });
+    s.start();
+    clock.advance(10_000);
+    expect(ticks).toEqual([0, 100, 200, 250, 300, 350]);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('a throwing onTick does not stop the schedule', () => {
+    const clock = new FakeClock();
+    const errors: unknown[] = [];
+    let n = 0;
+    const s = new TickScheduler({
+      clock,
+      hz: 10,
+      onTick: () => {
+        n++;
+        throw new Error('boom');
+      },
+      onError: (e) => errors.push(e),
+    });
+    s.start();
+    clock.advance(1000);
+    expect(n).toBe(11);
+    expect(errors).toHaveLength(11);
+    s.stop();
+  });
+
+  it('rejects a non-positive rate', () => {
+    const clock = new FakeClock();
+    expect(() => new TickScheduler({ clock, hz: 0, onTick: () => undefined })).toThrow(/positive/);
+    const s = new TickScheduler({ clock, hz: 1, onTick: () => undefined });
+    expect(() => s.setHz(-1)).toThrow(/positive/);
+  });
+});
+
+describe('TickScheduler (real clock)', () => {
+  it('hits 100 Hz within 0.5% over 5 s on real timers', async () => {
+    const ticks: number[] = [];
+    let missedCount = 0;
+    const s = new TickScheduler({
+      clock: realClock,
+      hz: 100,
+      onTick: (t) => ticks.push(t),
+      onMissed: (m) => (missedCount += m.count),
+    });
+    const start = realClock.now();
+    s.start(start);
+    await new Promise((r) => setTimeout(r, 5_000 - (realClock.now() - start) - 2));
+    s.stop();
+    const elapsed = ticks[ticks.length - 1]! - start;
+    // 500 deadlines in [start, start+5000): every one either ran or was counted missed.
+    expect(ticks.length + missedCount).toBeGreaterThanOrEqual(499);
+    expect(Math.abs(ticks.length - 500) / 500).toBeLessThanOrEqual(0.005);
+    // The tick times are the grid itself (no drift): last tick within one period of 5 s.
+    expect(elapsed).toBeGreaterThan(4980);
+    expect(elapsed).toBeLessThan(5000);
+  }, 15_000);
+});
