@@ -1,0 +1,227 @@
+/**
+ * The only front-end module that knows the cloud API's shapes (docs/cloud.md). The session cookie
+ * (`wharf_session`, HTTP-only) authenticates every call; a 401 anywhere sends the user back to the
+ * login form.
+ */
+
+export interface Row {
+  id?: string | number;
+  kind: 'reading' | 'gap';
+  part_id: string;
+  machine: string;
+  component_type: string;
+  component_name: string;
+  method_name: string;
+  additional_parameters: Record<string, unknown>;
+  tags: string[];
+  time_requested: number;
+  time_received: number;
+  data: Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+export interface Page {
+  rows: Row[];
+  next_cursor: string | null;
+}
+
+export interface SeriesLine {
+  machine: string;
+  component_type: string;
+  component_name: string;
+  method_name: string;
+  key: string;
+  kind: 'analog' | 'gpio';
+  t: number[];
+  v: (number | null)[];
+}
+
+export interface GapSpan {
+  machine: string;
+  component_name: string;
+  start: number;
+  end: number;
+  reason: string;
+  count: number;
+  detail?: string;
+}
+
+export interface SeriesResult {
+  series: SeriesLine[];
+  gaps: GapSpan[];
+  points_in_range: number | null;
+}
+
+export interface Board {
+  machine: string;
+  part_id?: string;
+  last_seen: number | null;
+  online: boolean;
+  readings_per_min: number | null;
+  gap_count: number;
+  readings: number | null;
+}
+
+export interface SqlResult {
+  columns: string[];
+  rows: unknown[][];
+  truncated: boolean;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const UNAUTHORIZED_EVENT = 'wharf:unauthorized';
+
+function errorText(body: unknown, status: number): string {
+  if (body !== null && typeof body === 'object') {
+    const b = body as Record<string, unknown>;
+    const e = b.error;
+    if (e !== null && typeof e === 'object' && typeof (e as Record<string, unknown>).message === 'string') return (e as { message: string }).message;
+    if (typeof b.message === 'string') return b.message;
+    if (typeof e === 'string') return e;
+  }
+  if (typeof body === 'string' && body.trim() !== '') return body.trim().slice(0, 500);
+  return `HTTP ${status}`;
+}
+
+async function call<T>(method: string, path: string, body?: unknown, opts: { signal?: AbortSignal; quiet401?: boolean } = {}): Promise<T> {
+  const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
+  if (opts.signal) init.signal = opts.signal;
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { accept: 'application/json', 'content-type': 'application/json' };
+  }
+  const res = await fetch(path, init);
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text === '' ? null : JSON.parse(text);
+  } catch {
+    // keep the text
+  }
+  if (!res.ok) {
+    if (res.status === 401 && !opts.quiet401) window.dispatchEvent(new CustomEvent(UNAUTHORIZED_EVENT));
+    throw new ApiError(res.status, errorText(parsed, res.status));
+  }
+  return parsed as T;
+}
+
+const num = (v: unknown): number | null => {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && v !== '') {
+    const n = /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : Date.parse(v);
+    return Number.isFinite(n) ? n : null;
+  }
+  return null;
+};
+
+/** Rows may carry times as numbers or ISO strings; the UI works in ms epoch. */
+export function normaliseRow(r: Record<string, unknown>): Row {
+  const row = { ...r } as Row;
+  row.time_requested = num(r.time_requested) ?? NaN;
+  row.time_received = num(r.time_received) ?? NaN;
+  if (typeof r.tags === 'string') row.tags = (r.tags as string).split(',').filter(Boolean);
+  if (!Array.isArray(row.tags)) row.tags = [];
+  if (typeof r.data === 'string') {
+    try {
+      row.data = JSON.parse(r.data as string) as Record<string, unknown>;
+    } catch {
+      row.data = { raw: r.data };
+    }
+  }
+  if (typeof r.additional_parameters === 'string') {
+    try {
+      row.additional_parameters = JSON.parse(r.additional_parameters as string) as Record<string, unknown>;
+    } catch {
+      row.additional_parameters = { raw: r.additional_parameters };
+    }
+  }
+  if (row.method_name === undefined && typeof r.method === 'string') row.method_name = r.method;
+  return row;
+}
+
+export async function sessionStatus(): Promise<boolean> {
+  try {
+    await call('GET', '/api/v1/session', undefined, { quiet401: true });
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) {
+      // no session probe route: ask a cheap data route instead
+      try {
+        await call('GET', '/api/v1/readings?limit=1', undefined, { quiet401: true });
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    return false;
+  }
+}
+
+export async function login(apiKey: string): Promise<void> {
+  await call('POST', '/api/v1/session', { api_key: apiKey }, { quiet401: true });
+}
+
+export async function logout(): Promise<void> {
+  await call('DELETE', '/api/v1/session', undefined, { quiet401: true });
+}
+
+export async function readings(params: URLSearchParams, signal?: AbortSignal): Promise<Page> {
+  const res = await call<{ rows: Record<string, unknown>[]; next_cursor?: string | null }>('GET', `/api/v1/readings?${params}`, undefined, signal ? { signal } : {});
+  return { rows: (res.rows ?? []).map(normaliseRow), next_cursor: res.next_cursor ?? null };
+}
+
+export async function series(params: URLSearchParams, signal?: AbortSignal): Promise<SeriesResult> {
+  const res = await call<Record<string, unknown>>('GET', `/api/v1/series?${params}`, undefined, signal ? { signal } : {});
+  const lines = (res.series as SeriesLine[] | undefined) ?? [];
+  const gaps = ((res.gaps as Record<string, unknown>[] | undefined) ?? []).map((g) => ({
+    ...(g as unknown as GapSpan),
+    start: num(g.start) ?? NaN,
+    end: num(g.end) ?? NaN,
+  }));
+  return { series: lines, gaps, points_in_range: num(res.points_in_range) };
+}
+
+export async function fleet(params: URLSearchParams, signal?: AbortSignal): Promise<Board[]> {
+  const res = await call<unknown>('GET', `/api/v1/fleet?${params}`, undefined, signal ? { signal } : {});
+  const list = Array.isArray(res) ? res : ((res as Record<string, unknown>).boards ?? (res as Record<string, unknown>).machines ?? []);
+  return (list as Record<string, unknown>[]).map((b) => ({
+    ...(b as unknown as Board),
+    last_seen: num(b.last_seen),
+    readings_per_min: num(b.readings_per_min),
+    readings: num(b.readings),
+    gap_count: num(b.gap_count) ?? 0,
+    online: Boolean(b.online),
+  }));
+}
+
+export async function sql(query: string, signal?: AbortSignal): Promise<SqlResult> {
+  const res = await call<Record<string, unknown>>('POST', '/api/v1/sql', { sql: query }, signal ? { signal } : {});
+  const rawRows = (res.rows as unknown[] | undefined) ?? [];
+  let columns = (res.columns as unknown[] | undefined)?.map((c) => (typeof c === 'string' ? c : String((c as { name?: string }).name ?? c))) ?? [];
+  let rows: unknown[][];
+  if (rawRows.length > 0 && !Array.isArray(rawRows[0])) {
+    if (columns.length === 0) columns = Object.keys(rawRows[0] as object);
+    rows = rawRows.map((r) => columns.map((c) => (r as Record<string, unknown>)[c]));
+  } else {
+    rows = rawRows as unknown[][];
+  }
+  return { columns, rows, truncated: Boolean(res.truncated) };
+}
+
+export function exportUrl(format: string, params: URLSearchParams): string {
+  const p = new URLSearchParams(params);
+  p.set('format', format);
+  return `/api/v1/export?${p}`;
+}
+
+export function exportSqlUrl(format: string, query: string): string {
+  return `/api/v1/export?${new URLSearchParams({ format, sql: query })}`;
+}

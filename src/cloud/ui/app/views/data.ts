@@ -1,0 +1,147 @@
+/** Data: newest-first table of readings and gaps, filter bar, cursor paging, export links. */
+import { ApiError, exportUrl, readings, type Row } from '../api.js';
+import { announce, h, render } from '../dom.js';
+import { filterBar, learn } from '../filterbar.js';
+import { describeFilter, filterToApiParams } from '../filters.js';
+import { fmtTime, summarise } from '../format.js';
+import type { View } from '../router.js';
+import { showDetail } from './detail.js';
+
+export const PAGE_SIZE = 50;
+
+/** Cursors of the pages before the current one, so "Newer" can step back (reset by a new filter). */
+let pageStack: string[] = [];
+let stackFilter = '';
+
+export function rowsTable(rows: Row[], caption: string, id = 'rows'): HTMLTableElement {
+  const table = h(
+    'table',
+    { class: 'grid rows', id },
+    h('caption', { class: 'sr-only' }, caption),
+    h('thead', {}, h('tr', {}, ...['Time received', 'Machine', 'Component', 'Method', 'Kind', 'Data', 'Tags'].map((c) => h('th', { scope: 'col' }, c)))),
+  );
+  const body = h('tbody', {});
+  for (const r of rows) body.append(rowElement(r));
+  table.append(body);
+  return table;
+}
+
+export function rowElement(r: Row): HTMLTableRowElement {
+  const tr = h(
+    'tr',
+    { tabindex: 0, class: r.kind === 'gap' ? 'gap' : '', 'aria-label': `${r.kind} from ${r.machine} ${r.component_name} at ${fmtTime(r.time_received)}; press Enter for detail` },
+    h('td', { class: 'time' }, fmtTime(r.time_received)),
+    h('td', {}, r.machine),
+    h('td', {}, h('span', { class: 'ctype' }, r.component_type), ' ', r.component_name),
+    h('td', {}, r.method_name),
+    h('td', {}, r.kind === 'gap' ? h('span', { class: 'badge warn' }, 'gap') : 'reading'),
+    h('td', { class: 'data' }, summarise(r)),
+    h('td', {}, r.tags.join(', ')),
+  );
+  const open = (): void => showDetail(r);
+  tr.addEventListener('click', open);
+  tr.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' || ev.key === ' ') {
+      ev.preventDefault();
+      open();
+    } else if (ev.key === 'ArrowDown') {
+      (tr.nextElementSibling as HTMLElement | null)?.focus();
+      ev.preventDefault();
+    } else if (ev.key === 'ArrowUp') {
+      (tr.previousElementSibling as HTMLElement | null)?.focus();
+      ev.preventDefault();
+    }
+  });
+  return tr;
+}
+
+export const dataView: View = (root, ctx) => {
+  const { filter, params } = ctx.route;
+  const cursor = params.get('cursor') ?? '';
+  const key = filterToApiParamsKey();
+  function filterToApiParamsKey(): string {
+    const p = new URLSearchParams(params);
+    p.delete('cursor');
+    return p.toString();
+  }
+  if (key !== stackFilter || cursor === '') {
+    pageStack = [];
+    stackFilter = key;
+  }
+  const ac = new AbortController();
+  const results = h('section', { id: 'results', 'aria-labelledby': 'results-title', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
+  const exports = h(
+    'p',
+    { class: 'exports' },
+    'Export this filter: ',
+    ...['csv', 'jsonl', 'parquet'].flatMap((fmt, i) => [
+      i > 0 ? ' · ' : '',
+      h('a', { href: exportUrl(fmt, filterToApiParams(filter)), download: '', class: 'export', 'data-format': fmt }, fmt.toUpperCase()),
+    ]),
+  );
+  render(
+    root,
+    h('h1', { class: 'sr-only' }, 'Data'),
+    filterBar(filter, (f) => ctx.navigate('data', f)),
+    h('div', { class: 'toolbar' }, h('h2', { id: 'results-title' }, 'Newest first'), h('span', { class: 'muted', id: 'filter-desc' }, describeFilter(filter)), exports),
+    results,
+  );
+
+  const apiParams = filterToApiParams(filter);
+  apiParams.set('limit', String(PAGE_SIZE));
+  apiParams.set('order', 'desc');
+  if (cursor) apiParams.set('cursor', cursor);
+  const started = performance.now();
+  readings(apiParams, ac.signal)
+    .then((page) => {
+      learn(page.rows);
+      const ms = Math.round(performance.now() - started);
+      const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
+      if (cursor) {
+        pager.append(h('button', { type: 'button', id: 'page-first', onclick: () => ctx.navigate('data', filter) }, '⇤ Newest'));
+        const prev = pageStack[pageStack.length - 1];
+        if (pageStack.length > 0) {
+          pager.append(
+            h('button', {
+              type: 'button',
+              id: 'page-newer',
+              onclick: () => {
+                pageStack.pop();
+                ctx.navigate('data', filter, prev ? { cursor: prev } : {});
+              },
+            }, '← Newer'),
+          );
+        }
+      }
+      if (page.next_cursor) {
+        const next = page.next_cursor;
+        pager.append(
+          h('button', {
+            type: 'button',
+            id: 'page-older',
+            onclick: () => {
+              pageStack.push(cursor);
+              ctx.navigate('data', filter, { cursor: next });
+            },
+          }, 'Older →'),
+        );
+      }
+      render(
+        results,
+        page.rows.length === 0
+          ? h('p', { class: 'empty', id: 'no-rows' }, 'No readings match this filter. Widen the time range or clear a field.')
+          : rowsTable(page.rows, `Readings, newest first: ${describeFilter(filter)}`),
+        h('p', { class: 'muted', id: 'page-info' }, `${page.rows.length} rows · ${ms} ms${page.next_cursor ? ' · more below' : ''}`),
+        pager,
+      );
+      results.setAttribute('aria-busy', 'false');
+      document.body.dataset.dataMs = String(ms);
+      announce(`${page.rows.length} rows loaded`);
+    })
+    .catch((err: unknown) => {
+      if (ac.signal.aborted) return;
+      results.setAttribute('aria-busy', 'false');
+      render(results, h('p', { class: 'error', role: 'alert' }, `Could not load readings: ${err instanceof ApiError ? err.message : String(err)}`));
+    });
+  return () => ac.abort();
+};

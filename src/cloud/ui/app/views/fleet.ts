@@ -1,0 +1,80 @@
+/** Fleet: per board last seen, online/offline, readings per minute and gaps over the range. */
+import { ApiError, fleet, type Board } from '../api.js';
+import { announce, h, render } from '../dom.js';
+import { filterBar, suggestions } from '../filterbar.js';
+import { describeFilter, emptyFilter, filterToApiParams } from '../filters.js';
+import { fmtAgo, fmtNum, fmtTime } from '../format.js';
+import { routeHref, type View } from '../router.js';
+
+const REFRESH_MS = 10_000;
+
+function table(boards: Board[]): HTMLElement {
+  return h(
+    'table',
+    { class: 'grid', id: 'fleet-table' },
+    h('caption', { class: 'sr-only' }, 'Boards'),
+    h('thead', {}, h('tr', {}, ...['Board', 'Status', 'Last seen', 'Readings / min', 'Readings', 'Gaps', ''].map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'tbody',
+      {},
+      ...boards.map((b) => {
+        const f = emptyFilter();
+        f.machine = b.machine;
+        f.range = '1h';
+        return h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, b.machine, b.part_id ? h('small', { class: 'muted' }, ` (${b.part_id})`) : null),
+          h('td', {}, h('span', { class: `badge ${b.online ? 'ok' : 'off'}` }, b.online ? 'online' : 'offline')),
+          h('td', { title: fmtTime(b.last_seen) }, fmtAgo(b.last_seen)),
+          h('td', { class: 'num' }, fmtNum(b.readings_per_min)),
+          h('td', { class: 'num' }, fmtNum(b.readings)),
+          h('td', { class: `num ${b.gap_count > 0 ? 'warn' : ''}` }, fmtNum(b.gap_count)),
+          h('td', {}, h('a', { href: routeHref('data', f) }, 'data'), ' · ', h('a', { href: routeHref('charts', f) }, 'charts')),
+        );
+      }),
+    ),
+  );
+}
+
+export const fleetView: View = (root, ctx) => {
+  const { filter } = ctx.route;
+  let ac = new AbortController();
+  const out = h('section', { id: 'fleet', 'aria-labelledby': 'fleet-title', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
+  render(
+    root,
+    h('h1', { class: 'sr-only' }, 'Fleet'),
+    filterBar(filter, (f) => ctx.navigate('fleet', f), { noKind: true }),
+    h('div', { class: 'toolbar' }, h('h2', { id: 'fleet-title' }, 'Fleet'), h('span', { class: 'muted' }, `${describeFilter(filter)} · refreshes every ${REFRESH_MS / 1000} s`)),
+    out,
+  );
+  const load = (): void => {
+    ac = new AbortController();
+    const p = filterToApiParams(filter);
+    p.delete('kind');
+    fleet(p, ac.signal)
+      .then((boards) => {
+        for (const b of boards) if (suggestions.machines.size < 500) suggestions.machines.add(b.machine);
+        out.setAttribute('aria-busy', 'false');
+        render(
+          out,
+          boards.length === 0 ? h('p', { class: 'empty' }, 'No boards have sent data in this range.') : table(boards),
+          h('p', { class: 'muted' }, `${boards.filter((b) => b.online).length} of ${boards.length} online · updated ${fmtTime(Date.now())}`),
+        );
+        announce(`${boards.length} boards`);
+      })
+      .catch((err: unknown) => {
+        if (ac.signal.aborted) return;
+        out.setAttribute('aria-busy', 'false');
+        render(out, h('p', { class: 'error', role: 'alert' }, `Could not load the fleet: ${err instanceof ApiError ? err.message : String(err)}`));
+      });
+  };
+  load();
+  const timer = setInterval(() => {
+    if (!document.hidden) load();
+  }, REFRESH_MS);
+  return () => {
+    clearInterval(timer);
+    ac.abort();
+  };
+};
