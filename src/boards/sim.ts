@@ -1,0 +1,334 @@
+/**
+ * The `sim` transport: a first-class Board with simulated hardware. Address and options:
+ * see sim-options.ts (`sim://NAME?wave=sine&period=…&latency=ms&fail=0.01&disconnect=…&seed=…`).
+ *
+ * - Polled reads answer after `latency` ms; with probability `fail` they reject (BOARD_PROTOCOL,
+ *   as a firmware `err` answer would); a read slower than its timeout rejects with BOARD_TIMEOUT.
+ * - Streamed entries are sampled on the sim's own schedule (absolute deadlines on the injected
+ *   clock) and delivered as `batch` events every `bms` ms (at most 50 samples per batch), with
+ *   per-entry sequence numbers that restart at 0 on every configure(). A lost batch (`fail`) is a
+ *   skipped sequence number. Unchanged entries keep sampling across configure() without a hole.
+ * - The link can drop (`disconnect` mean interval, `down` duration, or `sim.dropLink()`): status
+ *   'offline', pending reads reject with BOARD_DISCONNECTED, streams stop; the board does not
+ *   reconnect by itself — the gateway calls connect() again, which fails while the link is down.
+ * All randomness comes from `seed`, all time from the injected clock.
+ */
+import { EventEmitter } from 'node:events';
+import type {
+  Board,
+  BoardEvents,
+  BoardFactory,
+  BoardHardwareConfig,
+  BoardIdentity,
+  BoardState,
+  CaptureMethod,
+  ReadOptions,
+  SamplingEntry,
+  StreamedSample,
+} from './board.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
+import type { ReadingData } from '../shared/record.js';
+import { WharfError, errorMessage } from '../shared/errors.js';
+import { nullLogger, type Logger } from '../shared/logger.js';
+import { parseSimAddress, prng, type SimOptions } from './sim-options.js';
+import { SimHardware } from './sim-hardware.js';
+
+export const SIM_FIRMWARE = 'sim-0.1.0';
+const MAX_BATCH_SAMPLES = 50;
+/** Samples a stream may owe after a stall before the excess is reported as backlog_overflow. */
+const MAX_BACKLOG_SAMPLES = 5_000;
+
+interface Stream {
+  entry: SamplingEntry;
+  anchor: number;
+  next: number;
+  seq: number;
+  batchIndex: number;
+  timer: TimerHandle | undefined;
+  /** Bumped on every configure(): batches of an older plan still in flight are not delivered. */
+  generation: number;
+}
+
+interface PendingRead {
+  reject: (err: Error) => void;
+  timer: TimerHandle;
+}
+
+export interface SimControl {
+  readonly options: SimOptions;
+  readonly hardware: SimHardware;
+  /** Break the link from the board side (cable pulled). connect() fails until restoreLink(). */
+  dropLink(reason?: string): void;
+  restoreLink(): void;
+  setLatency(ms: number): void;
+  setFailRate(p: number): void;
+  readonly counts: { reads: number; failedReads: number; batches: number; lostBatches: number };
+}
+
+export class SimBoard extends EventEmitter<BoardEvents> implements Board {
+  readonly id: string;
+  readonly sim: SimControl;
+  private stateValue: BoardState = 'offline';
+  private linkUp = true;
+  private readonly rng: () => number;
+  private readonly hw: SimHardware;
+  private readonly streams = new Map<string, Stream>();
+  private readonly pending = new Set<PendingRead>();
+  private dropTimer: TimerHandle | undefined;
+  private restoreTimer: TimerHandle | undefined;
+  private latencyMs: number;
+  private failRate: number;
+  private readonly counts = { reads: 0, failedReads: 0, batches: 0, lostBatches: 0 };
+
+  constructor(
+    spec: { id: string; address: URL | string; hardware: BoardHardwareConfig },
+    private readonly clock: Clock,
+    private readonly logger: Logger = nullLogger,
+  ) {
+    super();
+    this.id = spec.id;
+    const opts = parseSimAddress(spec.address);
+    this.rng = prng(opts.seed);
+    this.hw = new SimHardware(opts, spec.hardware);
+    this.latencyMs = opts.latencyMs;
+    this.failRate = opts.failRate;
+    const self = this;
+    this.sim = {
+      options: opts,
+      hardware: this.hw,
+      dropLink: (reason = 'simulated link drop') => self.drop(reason),
+      restoreLink: () => {
+        self.linkUp = true;
+      },
+      setLatency: (ms) => {
+        self.latencyMs = ms;
+      },
+      setFailRate: (p) => {
+        self.failRate = p;
+      },
+      get counts() {
+        return { ...self.counts };
+      },
+    };
+  }
+
+  get state(): BoardState {
+    return this.stateValue;
+  }
+
+  private get opts(): SimOptions {
+    return this.sim.options;
+  }
+
+  identity(): BoardIdentity {
+    return {
+      boardId: this.id,
+      firmware: SIM_FIRMWARE,
+      protocol: 1,
+      capabilities: { analogs: this.hw.analogNames(), pins: this.hw.pinNames(), maxHz: this.opts.maxHz, streamed: this.opts.streamed },
+    };
+  }
+
+  async connect(): Promise<BoardIdentity> {
+    if (this.stateValue === 'closed') throw new WharfError('BOARD_DISCONNECTED', `sim board ${this.id} is closed`);
+    if (this.stateValue === 'online') return this.identity();
+    if (!this.linkUp) throw new WharfError('BOARD_DISCONNECTED', `sim board ${this.id}: link is down (simulated), try again later`);
+    this.setState('connecting');
+    if (this.latencyMs > 0) await this.sleep(this.latencyMs);
+    if (this.stateValue !== 'connecting') throw new WharfError('BOARD_DISCONNECTED', `sim board ${this.id}: link lost during connect`);
+    this.setState('online');
+    this.scheduleDrop();
+    return this.identity();
+  }
+
+  async configure(entries: SamplingEntry[]): Promise<void> {
+    this.requireOnline();
+    for (const e of entries) {
+      this.hw.check(e.method, e.readers);
+      if (e.mode === 'streamed' && !this.opts.streamed) {
+        throw new WharfError('BOARD_UNSUPPORTED', `sim board ${this.id} cannot stream (address has stream=0); use polled mode for ${e.key}`);
+      }
+      if (e.hz > this.opts.maxHz) {
+        throw new WharfError('BOARD_UNSUPPORTED', `sim board ${this.id}: ${e.key} at ${e.hz} Hz exceeds the board's maximum ${this.opts.maxHz} Hz`);
+      }
+    }
+    const wanted = new Map(entries.filter((e) => e.mode === 'streamed').map((e) => [e.key, e]));
+    for (const [key, s] of this.streams) {
+      const w = wanted.get(key);
+      if (w === undefined || w.hz !== s.entry.hz || w.method !== s.entry.method || w.readers.join() !== s.entry.readers.join()) {
+        this.stopStream(s);
+        this.streams.delete(key);
+      }
+    }
+    const now = this.clock.now();
+    for (const [key, e] of wanted) {
+      const s = this.streams.get(key);
+      if (s !== undefined) {
+        s.seq = 0; // protocol: sequence numbers restart on every plan; sampling continues
+        s.generation++;
+        continue;
+      }
+      const stream: Stream = { entry: { ...e, readers: [...e.readers] }, anchor: now, next: 0, seq: 0, batchIndex: 0, timer: undefined, generation: 0 };
+      this.streams.set(key, stream);
+      this.armStream(stream);
+    }
+  }
+
+  read(method: CaptureMethod, readers: string[], opts: ReadOptions): Promise<ReadingData> {
+    this.counts.reads++;
+    try {
+      this.requireOnline();
+      this.hw.check(method, readers);
+    } catch (err) {
+      this.counts.failedReads++;
+      return Promise.reject(err);
+    }
+    const fail = this.failRate > 0 && this.rng() < this.failRate;
+    const latency = this.latencyMs;
+    return new Promise<ReadingData>((resolve, reject) => {
+      const finish = (fn: () => void) => {
+        this.clock.clearTimer(p.timer);
+        this.pending.delete(p);
+        fn();
+      };
+      const p: PendingRead = {
+        reject: (err) => finish(() => reject(err)),
+        timer: this.clock.setTimer(() => {
+          // Answer (or time out) after the simulated latency.
+          this.pending.delete(p);
+          if (latency >= opts.timeoutMs) {
+            this.counts.failedReads++;
+            reject(new WharfError('BOARD_TIMEOUT', `sim board ${this.id}: no answer to read ${method} ${readers.join(',')} within ${opts.timeoutMs} ms`));
+          } else if (fail) {
+            this.counts.failedReads++;
+            reject(new WharfError('BOARD_PROTOCOL', `sim board ${this.id}: read ${method} ${readers.join(',')} failed (simulated, fail=${this.failRate})`));
+          } else {
+            resolve(this.hw.sample(method, readers, this.clock.now()));
+          }
+        }, Math.min(latency, opts.timeoutMs)),
+      };
+      this.pending.add(p);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.stateValue === 'closed') return;
+    this.goDown('closed', 'closed by gateway');
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  private requireOnline(): void {
+    if (this.stateValue !== 'online') {
+      throw new WharfError('BOARD_DISCONNECTED', `sim board ${this.id} is ${this.stateValue}: connect() first`);
+    }
+  }
+
+  private drop(reason: string): void {
+    this.linkUp = false;
+    if (this.stateValue === 'online' || this.stateValue === 'connecting') this.goDown('offline', reason);
+  }
+
+  private goDown(state: 'offline' | 'closed', reason: string): void {
+    for (const s of this.streams.values()) this.stopStream(s);
+    this.streams.clear();
+    for (const t of [this.dropTimer, this.restoreTimer]) if (t !== undefined) this.clock.clearTimer(t);
+    this.dropTimer = undefined;
+    if (state === 'closed') this.restoreTimer = undefined;
+    else if (this.opts.disconnectEveryMs > 0) {
+      this.restoreTimer = this.clock.setTimer(() => {
+        this.restoreTimer = undefined;
+        this.linkUp = true;
+      }, this.opts.downMs);
+    }
+    const err = new WharfError('BOARD_DISCONNECTED', `sim board ${this.id}: ${reason}`);
+    for (const p of [...this.pending]) p.reject(err);
+    this.setState(state, reason);
+  }
+
+  private scheduleDrop(): void {
+    if (this.opts.disconnectEveryMs <= 0 || this.dropTimer !== undefined) return;
+    const delay = this.opts.disconnectEveryMs * (0.5 + this.rng());
+    this.dropTimer = this.clock.setTimer(() => {
+      this.dropTimer = undefined;
+      this.drop('simulated disconnect');
+    }, delay);
+  }
+
+  private setState(state: BoardState, reason?: string): void {
+    this.stateValue = state;
+    this.safeEmit('status', { state, at: this.clock.now(), ...(reason === undefined ? {} : { reason }) });
+  }
+
+  private safeEmit<K extends keyof BoardEvents>(event: K, ...args: BoardEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: BoardEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.logger.error({ board: this.id, event, err: errorMessage(err) }, 'a board event listener threw');
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => this.clock.setTimer(r, ms));
+  }
+
+  private stopStream(s: Stream): void {
+    if (s.timer !== undefined) this.clock.clearTimer(s.timer);
+    s.timer = undefined;
+  }
+
+  private armStream(s: Stream): void {
+    const due = s.anchor + (s.batchIndex + 1) * this.opts.batchMs;
+    s.timer = this.clock.setTimer(() => this.streamTick(s), Math.max(0, due - this.clock.now()));
+  }
+
+  private streamTick(s: Stream): void {
+    s.timer = undefined;
+    if (this.streams.get(s.entry.key) !== s) return;
+    const now = this.clock.now();
+    const period = 1000 / s.entry.hz;
+    // Samples due: indices next .. last with anchor + i*period <= now.
+    const last = Math.floor(((now - s.anchor) * s.entry.hz) / 1000 + 1e-9);
+    let owed = last - s.next + 1;
+    if (owed > MAX_BACKLOG_SAMPLES) {
+      const skip = owed - MAX_BACKLOG_SAMPLES;
+      const start = s.anchor + s.next * period;
+      s.next += skip;
+      owed -= skip;
+      this.safeEmit('gap', { key: s.entry.key, reason: 'backlog_overflow', start, end: s.anchor + (s.next - 1) * period, count: skip, detail: `sim board ${this.id} fell behind` });
+    }
+    while (owed > 0) {
+      const n = Math.min(owed, MAX_BATCH_SAMPLES);
+      const received = now + this.latencyMs;
+      const samples: StreamedSample[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const t = s.anchor + (s.next + i) * period;
+        samples[i] = { timeRequested: t, timeReceived: received, data: this.hw.sample(s.entry.method, s.entry.readers, t) };
+      }
+      s.next += n;
+      owed -= n;
+      const batch = { key: s.entry.key, seq: s.seq++, samples };
+      if (this.failRate > 0 && this.rng() < this.failRate) {
+        this.counts.lostBatches++;
+        continue;
+      }
+      this.counts.batches++;
+      if (this.latencyMs > 0) {
+        const generation = s.generation;
+        this.clock.setTimer(() => {
+          if (this.stateValue === 'online' && this.streams.get(s.entry.key) === s && s.generation === generation) this.safeEmit('batch', batch);
+        }, this.latencyMs);
+      } else this.safeEmit('batch', batch);
+    }
+    s.batchIndex = Math.max(s.batchIndex + 1, Math.floor((now - s.anchor) / this.opts.batchMs));
+    if (this.streams.get(s.entry.key) === s) this.armStream(s);
+  }
+}
+
+/** The `sim` entry of the transport registry. */
+export function simFactory(deps: { clock: Clock; logger?: Logger }): BoardFactory {
+  return {
+    scheme: 'sim',
+    create: (spec) => new SimBoard({ id: spec.id, address: spec.address, hardware: spec.hardware }, deps.clock, deps.logger?.child({ board: spec.id }) ?? nullLogger),
+  };
+}
