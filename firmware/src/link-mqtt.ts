@@ -1,0 +1,55 @@
+/**
+ * MQTT link over WiFi with Espruino's MQTT module: frames up on `wharf/<bid>/up`, down on
+ * `wharf/<bid>/down`, `online` on `wharf/<bid>/status` at every connect (Espruino's module has no
+ * last will: the broker sees the disconnect). Username = board id, password = the remote's secret.
+ * The module does not reconnect by itself, so a watchdog retries every 5 s while disconnected.
+ */
+function startMqtt(): void {
+  var C = WHARF_CFG;
+  var base = 'wharf/' + C.bid + '/';
+  var mq: EspMqtt | null = null;
+  var conn = false;
+  var tried = 0;
+  var greeted = false;
+  if (typeof require === 'undefined') return;
+  mq = require('MQTT').create(C.mh, { port: C.mp || 1883, client_id: C.bid, username: C.bid, password: C.sec, keep_alive: 30 }) as EspMqtt;
+  var m = mq;
+  linkWrite = function (line: string) {
+    m.publish(base + 'up', line);
+  };
+  m.on('connected', function () {
+    conn = true;
+    m.subscribe(base + 'down');
+    m.publish(base + 'status', 'online');
+    setLink(true);
+    if (!greeted) {
+      greeted = true;
+      sendHi();
+    }
+  });
+  m.on('disconnected', function () {
+    conn = false;
+    setLink(false);
+  });
+  m.on('publish', function (msg: { topic: string; message: string }) {
+    if (msg.topic === base + 'down') handleLine(msg.message);
+  });
+  function dial(): void {
+    tried = now();
+    try {
+      m.disconnect();
+    } catch (e) {
+      /* not connected yet */
+    }
+    m.connect();
+  }
+  setInterval(function () {
+    if (!conn && now() - tried > 5000) dial();
+  }, 1000);
+  if (C.ws) {
+    tried = now();
+    require('Wifi').connect(C.ws, { password: C.wp }, function (err: unknown) {
+      if (!err) dial();
+    });
+  } else dial();
+}

@@ -1,0 +1,156 @@
+/**
+ * Output path of the agent: frames go straight to the link while it is up; while it is down,
+ * batches and gap frames go to a bounded backlog ring that is drained oldest-first on reconnect.
+ * When the ring is full the oldest batch is evicted and its loss is reported later with a `gap`
+ * frame (`backlog_overflow`, with the sequence numbers it covers: s0..s1).
+ *
+ * No function is used before the line that defines it (Espruino does not hoist).
+ */
+
+/** ms on the board clock (getTime() is seconds since boot). */
+function now(): number {
+  return getTime() * 1000;
+}
+
+/** Round to 1 µs so JSON stays short. */
+function r3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Writes one frame (a JSON line without newline) to the link; set by the link at start. */
+var linkWrite: (line: string) => void = function () {};
+var linkUp = false;
+
+interface BacklogItem {
+  /** the frame */
+  l: string;
+  /** entry key, samples, board ms of first/last sample, batch sequence number (-1: not a batch) */
+  k: string;
+  n: number;
+  t0: number;
+  t1: number;
+  s: number;
+  /** variables it costs */
+  c: number;
+}
+
+interface Loss {
+  n: number;
+  t0: number;
+  t1: number;
+  s0: number;
+  s1: number;
+}
+
+var blRing: BacklogItem[] = [];
+var blHead = 0;
+var blCount = 0;
+var blVars = 0;
+var blBudget = 0;
+var blLost: { [k: string]: Loss } = {};
+var blLostKeys: string[] = [];
+var blDrain = 0;
+
+/** Variables a string of `len` chars costs on Espruino (≈12 chars per 14-byte block) plus the item. */
+function blCost(len: number): number {
+  return Math.ceil(len / 12) + 8;
+}
+
+/** Backlog budget: half the free variables right now, or the build's `blv` without process.memory(). */
+function blSize(): number {
+  var free = 0;
+  if (typeof process !== 'undefined' && process.memory) free = process.memory().free;
+  var b = free > 0 ? Math.floor(free / 2) : WHARF_CFG.blv;
+  return b < 64 ? 64 : b;
+}
+
+function blLose(it: BacklogItem): void {
+  if (it.s < 0) return;
+  var l = blLost[it.k];
+  if (!l) {
+    blLost[it.k] = { n: it.n, t0: it.t0, t1: it.t1, s0: it.s, s1: it.s };
+    blLostKeys.push(it.k);
+  } else {
+    l.n += it.n;
+    l.t1 = it.t1;
+    l.s1 = it.s;
+  }
+}
+
+function blShift(): BacklogItem | undefined {
+  if (blCount === 0) return undefined;
+  var it = blRing[blHead];
+  blRing[blHead] = undefined as unknown as BacklogItem;
+  blHead = (blHead + 1) % blRing.length;
+  blCount--;
+  blVars -= it.c;
+  return it;
+}
+
+function blPush(it: BacklogItem): void {
+  if (blBudget === 0) blBudget = blSize();
+  while (blCount > 0 && blVars + it.c > blBudget) {
+    var old = blShift();
+    if (old) blLose(old);
+  }
+  if (blCount === blRing.length) {
+    // grow the ring (keeps order): rebuild oldest-first
+    var next: BacklogItem[] = [];
+    for (var i = 0; i < blCount; i++) next.push(blRing[(blHead + i) % blRing.length]);
+    for (var j = blCount; j < blCount * 2 + 8; j++) next.push(undefined as unknown as BacklogItem);
+    blRing = next;
+    blHead = 0;
+  }
+  blRing[(blHead + blCount) % blRing.length] = it;
+  blCount++;
+  blVars += it.c;
+}
+
+/** Sends `gap` frames for everything the ring evicted. */
+function blSendLost(): void {
+  for (var i = 0; i < blLostKeys.length; i++) {
+    var k = blLostKeys[i];
+    var l = blLost[k];
+    linkWrite(JSON.stringify({ t: 'gap', k: k, why: 'backlog_overflow', n: l.n, t0: r3(l.t0), t1: r3(l.t1), s0: l.s0, s1: l.s1 }));
+  }
+  blLost = {};
+  blLostKeys = [];
+}
+
+/** Drains a few items per turn so sampling keeps running while a long backlog goes out. */
+function blPump(): void {
+  blDrain = 0;
+  if (!linkUp) return;
+  blSendLost();
+  for (var i = 0; i < 4 && blCount > 0; i++) {
+    var it = blShift();
+    if (it) linkWrite(it.l);
+  }
+  if (blCount > 0) blDrain = setTimeout(blPump, 20);
+  else blBudget = 0;
+}
+
+/** A data frame (batch or gap): straight out when the link is up and nothing is queued. */
+function emitData(line: string, k: string, n: number, t0: number, t1: number, s: number): void {
+  if (linkUp && blCount === 0 && blLostKeys.length === 0) {
+    linkWrite(line);
+    return;
+  }
+  blPush({ l: line, k: k, n: n, t0: t0, t1: t1, s: s, c: blCost(line.length) });
+  if (linkUp && !blDrain) blDrain = setTimeout(blPump, 0);
+}
+
+/** A reply (ok/err/val/pong/hi): only meaningful while the link is up. */
+function reply(o: object): void {
+  if (linkUp) linkWrite(JSON.stringify(o));
+}
+
+function setLink(up: boolean): void {
+  if (up === linkUp) return;
+  linkUp = up;
+  if (up) {
+    if ((blCount > 0 || blLostKeys.length > 0) && !blDrain) blDrain = setTimeout(blPump, 0);
+  } else {
+    blBudget = blSize();
+  }
+}
