@@ -27,6 +27,7 @@ export type WharfErrorCode =
   | 'CLOUD_BAD_REQUEST'
   | 'CLOUD_SQL_REFUSED'
   | 'CLOUD_STORE'
+  | 'CLOUD_FORBIDDEN'
   // firmware
   | 'FIRMWARE_BUILD'
   | 'FIRMWARE_FLASH'

@@ -1,0 +1,170 @@
+/**
+ * Export writers: CSV, JSON lines and Parquet, each writing rows to a Node Writable with
+ * backpressure (a write waits until the stream took it), so an export of any size runs in constant
+ * memory. Parquet buffers one row group (default 5,000 rows) at a time.
+ */
+import type { Writable } from 'node:stream';
+import parquet from '@dsnp/parquetjs';
+import { WharfError } from '../../shared/errors.js';
+
+export type ExportFormat = 'csv' | 'jsonl' | 'parquet';
+export const EXPORT_FORMATS: ExportFormat[] = ['csv', 'jsonl', 'parquet'];
+
+export interface Column {
+  name: string;
+  type: 'number' | 'string' | 'json' | 'bool';
+}
+
+export interface RowSink {
+  write(row: unknown[]): Promise<void>;
+  /** Writes the trailer (Parquet footer) and ends the stream. */
+  end(): Promise<void>;
+}
+
+export function parseFormat(v: unknown): ExportFormat {
+  if (v === 'csv' || v === 'jsonl' || v === 'parquet') return v;
+  throw new WharfError('CLOUD_BAD_REQUEST', `format must be one of csv, jsonl, parquet (got '${String(v)}')`);
+}
+
+export const CONTENT_TYPES: Record<ExportFormat, string> = {
+  csv: 'text/csv; charset=utf-8',
+  jsonl: 'application/x-ndjson',
+  parquet: 'application/vnd.apache.parquet',
+};
+
+function writeAsync(out: Writable, chunk: string | Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    out.write(chunk, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+function endAsync(out: Writable): Promise<void> {
+  return new Promise((resolve) => out.end(() => resolve()));
+}
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+class CsvSink implements RowSink {
+  private buf = '';
+  constructor(private readonly out: Writable, private readonly columns: Column[]) {
+    this.buf = `${columns.map((c) => csvCell(c.name)).join(',')}\n`;
+  }
+  async write(row: unknown[]): Promise<void> {
+    this.buf += `${row.map(csvCell).join(',')}\n`;
+    if (this.buf.length >= 64 * 1024) await this.flush();
+  }
+  private async flush(): Promise<void> {
+    if (this.buf.length === 0) return;
+    const b = this.buf;
+    this.buf = '';
+    await writeAsync(this.out, b);
+  }
+  async end(): Promise<void> {
+    await this.flush();
+    await endAsync(this.out);
+  }
+}
+
+class JsonlSink implements RowSink {
+  private buf = '';
+  constructor(private readonly out: Writable, private readonly columns: Column[]) {}
+  async write(row: unknown[]): Promise<void> {
+    const obj: Record<string, unknown> = {};
+    for (let i = 0; i < this.columns.length; i++) {
+      const c = this.columns[i]!;
+      const v = row[i];
+      obj[c.name] = c.type === 'json' && typeof v === 'string' ? safeParse(v) : v;
+    }
+    this.buf += `${JSON.stringify(obj)}\n`;
+    if (this.buf.length >= 64 * 1024) await this.flush();
+  }
+  private async flush(): Promise<void> {
+    if (this.buf.length === 0) return;
+    const b = this.buf;
+    this.buf = '';
+    await writeAsync(this.out, b);
+  }
+  async end(): Promise<void> {
+    await this.flush();
+    await endAsync(this.out);
+  }
+}
+
+function safeParse(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
+
+class ParquetSink implements RowSink {
+  private constructor(private readonly writer: parquet.ParquetWriter, private readonly columns: Column[]) {}
+
+  static async open(out: Writable, columns: Column[], rowGroupSize: number): Promise<ParquetSink> {
+    const fields: Record<string, { type: string; optional: boolean }> = {};
+    for (const c of columns) {
+      fields[c.name] = { type: c.type === 'number' ? 'DOUBLE' : c.type === 'bool' ? 'BOOLEAN' : 'UTF8', optional: true };
+    }
+    const schema = new parquet.ParquetSchema(fields as never);
+    const writer = await parquet.ParquetWriter.openStream(schema, out as never, { rowGroupSize });
+    return new ParquetSink(writer, columns);
+  }
+
+  async write(row: unknown[]): Promise<void> {
+    const obj: Record<string, unknown> = {};
+    for (let i = 0; i < this.columns.length; i++) {
+      const c = this.columns[i]!;
+      const v = row[i];
+      if (v === null || v === undefined) continue;
+      if (c.type === 'number') obj[c.name] = typeof v === 'number' ? v : Number(v);
+      else if (c.type === 'bool') obj[c.name] = Boolean(v);
+      else obj[c.name] = typeof v === 'string' ? v : JSON.stringify(v);
+    }
+    await this.writer.appendRow(obj);
+  }
+
+  async end(): Promise<void> {
+    await this.writer.close();
+  }
+}
+
+export async function openSink(format: ExportFormat, out: Writable, columns: Column[], opts: { rowGroupSize?: number } = {}): Promise<RowSink> {
+  if (format === 'csv') return new CsvSink(out, columns);
+  if (format === 'jsonl') return new JsonlSink(out, columns);
+  return ParquetSink.open(out, columns, opts.rowGroupSize ?? 5000);
+}
+
+/** Columns of a filtered readings export (the Viam row, JSON fields as JSON text). */
+export const READING_COLUMNS: Column[] = [
+  { name: 'id', type: 'number' },
+  { name: 'kind', type: 'string' },
+  { name: 'part_id', type: 'string' },
+  { name: 'machine', type: 'string' },
+  { name: 'component_type', type: 'string' },
+  { name: 'component_name', type: 'string' },
+  { name: 'method_name', type: 'string' },
+  { name: 'time_requested', type: 'number' },
+  { name: 'time_received', type: 'number' },
+  { name: 'tags', type: 'json' },
+  { name: 'additional_parameters', type: 'json' },
+  { name: 'data', type: 'json' },
+];
+
+/** SQL result columns: typed from the first batch (numbers stay numbers, the rest is text). */
+export function inferColumns(names: string[], sample: unknown[][]): Column[] {
+  return names.map((name, i) => {
+    let type: Column['type'] = 'string';
+    for (const row of sample) {
+      const v = row[i];
+      if (v === null || v === undefined) continue;
+      type = typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : typeof v === 'object' ? 'json' : 'string';
+      break;
+    }
+    return { name, type };
+  });
+}

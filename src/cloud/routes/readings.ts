@@ -1,0 +1,55 @@
+/** GET /api/v1/readings (filtered, paged rows) and GET /api/v1/fleet (per board + component). */
+import type { FastifyInstance } from 'fastify';
+import { parseFilter, parseQueryOptions, parseTime } from '../filters.js';
+import type { CloudContext } from '../server.js';
+
+export interface FleetEntry {
+  machine: string;
+  part_id: string;
+  component_type: string;
+  component_name: string;
+  last_seen: number | null;
+  online: boolean;
+  readings: number;
+  readings_per_min: number;
+  gap_count: number;
+}
+
+export async function readingRoutes(app: FastifyInstance, ctx: CloudContext): Promise<void> {
+  app.get('/api/v1/readings', async (req) => {
+    const q = req.query as Record<string, unknown>;
+    return ctx.store.query(parseFilter(q), parseQueryOptions(q));
+  });
+
+  app.get('/api/v1/fleet', async (req) => {
+    const q = req.query as Record<string, unknown>;
+    const now = Date.now();
+    const to = parseTime(q.to, 'to') ?? now;
+    const from = parseTime(q.from, 'from') ?? to - 3600_000;
+    const [streams, stats] = await Promise.all([ctx.store.streams(), ctx.store.streamStats(from, to)]);
+    const byStream = new Map(stats.map((s) => [s.stream_id, s]));
+    const out = new Map<string, FleetEntry>();
+    const minutes = Math.max((to - from) / 60_000, 1 / 60);
+    for (const s of streams) {
+      const key = JSON.stringify([s.machine, s.part_id, s.component_type, s.component_name]);
+      const st = byStream.get(s.id);
+      let e = out.get(key);
+      if (e === undefined) {
+        e = { machine: s.machine, part_id: s.part_id, component_type: s.component_type, component_name: s.component_name, last_seen: null, online: false, readings: 0, readings_per_min: 0, gap_count: 0 };
+        out.set(key, e);
+      }
+      if (st !== undefined) {
+        if (st.last_seen !== null && (e.last_seen === null || st.last_seen > e.last_seen)) e.last_seen = st.last_seen;
+        e.readings += st.readings;
+        e.gap_count += st.gaps;
+      }
+    }
+    const boards = [...out.values()];
+    for (const e of boards) {
+      e.readings_per_min = Math.round((e.readings / minutes) * 100) / 100;
+      e.online = e.last_seen !== null && now - e.last_seen < 120_000;
+    }
+    boards.sort((a, b) => a.machine.localeCompare(b.machine) || a.component_name.localeCompare(b.component_name));
+    return { from, to, boards };
+  });
+}

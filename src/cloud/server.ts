@@ -1,0 +1,102 @@
+/**
+ * The wharf cloud HTTP API. `buildCloudServer` returns a ready-to-listen fastify instance (it never
+ * listens itself: `wharf cloud serve` calls `listen`, tests use `inject` or port 0).
+ * Routes: see docs/cloud.md. Errors answer `{error: {code, message}}`.
+ */
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { WharfError, errorMessage, isWharfError } from '../shared/errors.js';
+import { nullLogger, type Logger } from '../shared/logger.js';
+import { authHook, SessionSigner } from './auth.js';
+import { defaultDecoder, type CaptureDecoder } from './ingest-check.js';
+import { cloudMetrics, type CloudMetrics } from './metrics.js';
+import { exportRoutes } from './routes/export.js';
+import { healthRoutes } from './routes/health.js';
+import { ingestRoutes } from './routes/ingest.js';
+import { readingRoutes } from './routes/readings.js';
+import { seriesRoutes } from './routes/series.js';
+import { sessionRoutes } from './routes/session.js';
+import { sqlRoutes } from './routes/sql.js';
+import type { CloudStore, KeyStore } from './store/contract.js';
+
+export interface CloudContext {
+  store: CloudStore;
+  keys: KeyStore;
+  logger: Logger;
+  metrics: CloudMetrics;
+  signer: SessionSigner;
+  decoder: () => Promise<CaptureDecoder>;
+  maxFileBytes: number;
+  sqlTimeoutMs: number;
+  secureCookies: boolean;
+}
+
+export type CloudPlugin = (app: FastifyInstance, ctx: CloudContext) => Promise<void>;
+
+export interface CloudServerOptions {
+  store: CloudStore;
+  /** Defaults to the store (both stores keep the keys too). */
+  keys?: KeyStore;
+  logger?: Logger;
+  metrics?: CloudMetrics;
+  /** Capture file decoder; defaults to src/capture/file-format.ts. */
+  decode?: CaptureDecoder;
+  /** Largest accepted upload (default 64 MiB). */
+  maxFileBytes?: number;
+  /** SQL statement timeout (default 10 s). */
+  sqlTimeoutMs?: number;
+  /** Secret that signs session cookies; random per process when absent (sessions end on restart). */
+  sessionSecret?: string;
+  /** Mark cookies `Secure` (set when serving HTTPS). */
+  secureCookies?: boolean;
+  /** Extra route groups, e.g. the web UI: `plugins: [(app) => uiPlugin(app)]`. */
+  plugins?: CloudPlugin[];
+}
+
+const STATUS: Partial<Record<string, number>> = {
+  CLOUD_AUTH: 401,
+  CLOUD_FORBIDDEN: 403,
+  CLOUD_BAD_REQUEST: 400,
+  CLOUD_SQL_REFUSED: 400,
+  USAGE: 400,
+};
+
+export async function buildCloudServer(opts: CloudServerOptions): Promise<FastifyInstance> {
+  const logger = opts.logger ?? nullLogger;
+  let decoder: Promise<CaptureDecoder> | undefined = opts.decode === undefined ? undefined : Promise.resolve(opts.decode);
+  const ctx: CloudContext = {
+    store: opts.store,
+    keys: opts.keys ?? opts.store,
+    logger,
+    metrics: opts.metrics ?? cloudMetrics(),
+    signer: new SessionSigner(opts.sessionSecret === undefined ? randomBytes(32) : Buffer.from(opts.sessionSecret)),
+    decoder: () => (decoder ??= defaultDecoder()),
+    maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024,
+    sqlTimeoutMs: opts.sqlTimeoutMs ?? 10_000,
+    secureCookies: opts.secureCookies ?? false,
+  };
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
+  app.decorateRequest('wharfKey', null);
+  app.addHook('onRequest', authHook(ctx.keys, ctx.signer));
+  app.setErrorHandler((err: FastifyError | WharfError, req, reply) => {
+    const status = isWharfError(err) ? (STATUS[err.code] ?? 500) : typeof err.statusCode === 'number' ? err.statusCode : 500;
+    if (status === 401) ctx.metrics.authFailures.inc();
+    if (status >= 500) logger.error({ err: errorMessage(err), url: req.url.split('?')[0] }, 'cloud request failed');
+    const code = isWharfError(err) ? err.code : (err.code ?? 'INTERNAL');
+    let message = errorMessage(err);
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `the body is larger than the limit of ${ctx.maxFileBytes} bytes: split the capture file (maximum_capture_file_size_bytes) or raise the cloud's limit`;
+    void reply.code(status).send({ error: { code, message } });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+  await healthRoutes(app, ctx);
+  await sessionRoutes(app, ctx);
+  await ingestRoutes(app, ctx);
+  await readingRoutes(app, ctx);
+  await seriesRoutes(app, ctx);
+  await sqlRoutes(app, ctx);
+  await exportRoutes(app, ctx);
+  for (const plugin of opts.plugins ?? []) await plugin(app, ctx);
+  return app;
+}

@@ -1,0 +1,49 @@
+/** SQLite schema of the cloud store. Times are ms epoch (REAL); JSON columns are TEXT. */
+export const SQLITE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS streams (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  part_id TEXT NOT NULL,
+  machine TEXT NOT NULL,
+  component_type TEXT NOT NULL,
+  component_name TEXT NOT NULL,
+  method_name TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  additional_parameters TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS files (
+  seq INTEGER PRIMARY KEY,
+  file_id TEXT NOT NULL UNIQUE,
+  sha256 TEXT NOT NULL,
+  machine TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  records INTEGER NOT NULL,
+  received_ms REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+  id INTEGER PRIMARY KEY,
+  file_seq INTEGER NOT NULL REFERENCES files(seq),
+  record_index INTEGER NOT NULL,
+  stream_id INTEGER NOT NULL REFERENCES streams(id),
+  kind TEXT NOT NULL CHECK (kind IN ('reading', 'gap')),
+  time_requested REAL NOT NULL,
+  time_received REAL NOT NULL,
+  data TEXT NOT NULL,
+  UNIQUE (file_seq, record_index)
+);
+CREATE INDEX IF NOT EXISTS records_time ON records (time_received);
+CREATE INDEX IF NOT EXISTS records_stream_time ON records (stream_id, time_received);
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  machine TEXT,
+  label TEXT NOT NULL,
+  created_ms REAL NOT NULL,
+  revoked_ms REAL
+);
+CREATE VIEW IF NOT EXISTS readings AS
+  SELECT r.id, r.kind, s.part_id, s.machine, s.component_type, s.component_name, s.method_name,
+         s.additional_parameters, s.tags, r.time_requested, r.time_received, r.data,
+         f.file_id, r.record_index
+  FROM records r JOIN streams s ON s.id = r.stream_id JOIN files f ON f.seq = r.file_seq;
+`;

@@ -1,0 +1,58 @@
+// Runs one read-only SQL statement against a SQLite store and streams the rows as JSON lines on
+// stdout. A separate process so the parent can enforce the statement timeout with SIGKILL
+// (better-sqlite3 cannot interrupt a running statement). Input: one JSON line on stdin.
+import Database from 'better-sqlite3';
+
+let input = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (d) => (input += d));
+process.stdin.on('end', () => {
+  const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+  let cfg;
+  try {
+    cfg = JSON.parse(input);
+  } catch {
+    out({ error: 'bad input', refused: false });
+    return;
+  }
+  let db;
+  let stmt;
+  try {
+    db = new Database(cfg.path, { readonly: true, fileMustExist: true });
+    db.pragma('query_only = ON');
+    stmt = db.prepare(cfg.sql);
+  } catch (err) {
+    out({ error: String(err && err.message ? err.message : err), refused: false });
+    return;
+  }
+  if (!stmt.readonly || !stmt.reader) {
+    out({ error: 'SQLite reports that the statement does not only read data', refused: true });
+    return;
+  }
+  out({ columns: stmt.columns().map((c) => c.name) });
+  stmt.raw(true);
+  let batch = [];
+  let n = 0;
+  let truncated = false;
+  const flushAndWait = (rows) => process.stdout.write(JSON.stringify({ rows }) + '\n');
+  try {
+    for (const row of stmt.iterate()) {
+      if (n >= cfg.maxRows) {
+        truncated = true;
+        break;
+      }
+      batch.push(row.map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : typeof v === 'bigint' ? Number(v) : v)));
+      n++;
+      if (batch.length >= cfg.batchSize) {
+        flushAndWait(batch);
+        batch = [];
+      }
+    }
+  } catch (err) {
+    if (batch.length > 0) flushAndWait(batch);
+    out({ error: String(err && err.message ? err.message : err), refused: false });
+    return;
+  }
+  if (batch.length > 0) flushAndWait(batch);
+  out({ done: true, rows: n, truncated });
+});

@@ -1,0 +1,85 @@
+/**
+ * Read-only SQL on the SQLite store: the statement runs in a child process on a read-only
+ * connection (query_only, SQLite's own statement-readonly check), streamed back as JSON lines. The
+ * statement timeout is enforced by killing the child, which works even inside one long step.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { WharfError } from '../../shared/errors.js';
+import { checkReadOnlySql, refused } from '../sql-guard.js';
+import type { SqlOptions, SqlStream } from './contract.js';
+
+const CHILD = fileURLToPath(new URL('./sqlite-sql-child.mjs', import.meta.url));
+
+type Msg = { columns: string[] } | { rows: unknown[][] } | { error: string; refused: boolean } | { done: true; rows: number; truncated: boolean };
+
+export async function openSqliteSql(path: string, sql: string, opts: SqlOptions): Promise<SqlStream> {
+  const text = checkReadOnlySql(sql);
+  const child = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(JSON.stringify({ path, sql: text, maxRows: opts.maxRows, batchSize: opts.batchSize ?? 500 }));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, opts.timeoutMs);
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+
+  async function* messages(): AsyncGenerator<Msg> {
+    let buf = '';
+    for await (const chunk of child.stdout) {
+      buf += (chunk as Buffer).toString('utf8');
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        yield JSON.parse(line) as Msg;
+      }
+    }
+  }
+  const failure = (m: { error: string; refused: boolean }): WharfError =>
+    m.refused ? refused(m.error) : new WharfError('CLOUD_BAD_REQUEST', `SQL failed: ${m.error}`);
+  const timeoutError = (): WharfError =>
+    new WharfError('CLOUD_SQL_REFUSED', `SQL statement timeout: stopped after ${opts.timeoutMs} ms; narrow the query (time range, LIMIT) or use an export`);
+
+  const it = messages();
+  const finish = async (): Promise<void> => {
+    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  const first = await it.next();
+  if (first.done === true) {
+    await finish();
+    if (timedOut) throw timeoutError();
+    throw new WharfError('CLOUD_STORE', `SQL runner ended without an answer: ${stderr.trim().slice(-300)}`);
+  }
+  const head = first.value;
+  if ('error' in head) {
+    await finish();
+    throw failure(head);
+  }
+  if (!('columns' in head)) {
+    await finish();
+    throw new WharfError('CLOUD_STORE', 'SQL runner answered out of order');
+  }
+  async function* batches(): AsyncGenerator<unknown[][]> {
+    try {
+      for (;;) {
+        const n = await it.next();
+        if (n.done === true) {
+          if (timedOut) throw timeoutError();
+          throw new WharfError('CLOUD_STORE', `SQL runner stopped unexpectedly: ${stderr.trim().slice(-300)}`);
+        }
+        const m = n.value;
+        if ('error' in m) throw failure(m);
+        if ('done' in m) return;
+        if ('rows' in m) yield m.rows;
+      }
+    } finally {
+      await finish();
+    }
+  }
+  return { columns: head.columns, batches: batches(), cancel: finish };
+}

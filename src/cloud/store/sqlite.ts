@@ -1,0 +1,217 @@
+/**
+ * The embedded cloud store: one SQLite file through better-sqlite3, WAL with synchronous=FULL so an
+ * acknowledged ingest survives a power cut. Read-only SQL runs in a child process on a read-only
+ * connection (see sqlite-sql.ts), so a runaway statement can be killed without blocking ingest.
+ */
+import Database from 'better-sqlite3';
+import { WharfError, errorMessage } from '../../shared/errors.js';
+import type { CaptureMeta } from '../../shared/record.js';
+import { hashMatches, newKey, parseKey } from '../keys.js';
+import type {
+  CloudStore, IngestFile, IngestResult, KeyInfo, QueryOptions, QueryPage, ReadingFilter, SqlOptions, SqlStream, StreamInfo, StreamStats,
+} from './contract.js';
+import {
+  checkQueryOptions, decodeCursor, encodeCursor, matchingStreamIds, recordData, recordTimes, shapeRow, streamKey, type RawRow,
+} from './common.js';
+import { SQLITE_SCHEMA } from './sqlite-schema.js';
+import { openSqliteSql } from './sqlite-sql.js';
+
+interface KeyRow {
+  id: string;
+  hash: string;
+  machine: string | null;
+  label: string;
+  created_ms: number;
+  revoked_ms: number | null;
+}
+
+const keyInfo = (r: KeyRow): KeyInfo => ({ id: r.id, machine: r.machine, label: r.label, created_ms: r.created_ms, revoked_ms: r.revoked_ms });
+
+export class SqliteStore implements CloudStore {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private streamCache = new Map<number, StreamInfo>();
+  private readonly stmts;
+  private readonly ingestTx: (f: IngestFile) => IngestResult;
+
+  constructor(readonly path: string) {
+    try {
+      this.db = new Database(path);
+    } catch (err) {
+      throw new WharfError('CLOUD_STORE', `cannot open SQLite store ${path}: ${errorMessage(err)}; check the path and its permissions`, { cause: err });
+    }
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SQLITE_SCHEMA);
+    const db = this.db;
+    this.stmts = {
+      fileById: db.prepare<[string], { sha256: string; records: number }>('SELECT sha256, records FROM files WHERE file_id = ?'),
+      streamByKey: db.prepare<[string], { id: number }>('SELECT id FROM streams WHERE key = ?'),
+      insertStream: db.prepare(
+        'INSERT INTO streams (key, part_id, machine, component_type, component_name, method_name, tags, additional_parameters) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      insertFile: db.prepare('INSERT INTO files (file_id, sha256, machine, bytes, records, received_ms) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertRecord: db.prepare(
+        'INSERT INTO records (file_seq, record_index, stream_id, kind, time_requested, time_received, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      allStreams: db.prepare('SELECT * FROM streams'),
+      insertKey: db.prepare('INSERT INTO api_keys (id, hash, machine, label, created_ms, revoked_ms) VALUES (?, ?, ?, ?, ?, NULL)'),
+      keyById: db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE id = ?'),
+      allKeys: db.prepare<[], KeyRow>('SELECT * FROM api_keys ORDER BY created_ms'),
+      revokeKey: db.prepare('UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL'),
+    };
+    this.ingestTx = db.transaction((f: IngestFile): IngestResult => {
+      const existing = this.stmts.fileById.get(f.file_id);
+      if (existing !== undefined) return this.already(f, existing);
+      const streamId = this.streamId(f.meta);
+      const seq = Number(this.stmts.insertFile.run(f.file_id, f.sha256, f.meta.machine, f.bytes, f.records.length, Date.now()).lastInsertRowid);
+      const ins = this.stmts.insertRecord;
+      for (let i = 0; i < f.records.length; i++) {
+        const rec = f.records[i]!;
+        const [tq, tr] = recordTimes(rec);
+        ins.run(seq, i, streamId, rec.kind, tq, tr, JSON.stringify(recordData(rec)));
+      }
+      return { status: 'stored', records: f.records.length };
+    });
+  }
+
+  private already(f: IngestFile, existing: { sha256: string; records: number }): IngestResult {
+    if (existing.sha256 !== f.sha256) {
+      throw new WharfError('CLOUD_BAD_REQUEST', `file ${f.file_id} was already stored with different content (sha256 ${existing.sha256.slice(0, 12)}…); a file id must never be reused`);
+    }
+    return { status: 'already_stored', records: existing.records };
+  }
+
+  private streamId(meta: CaptureMeta): number {
+    const key = streamKey(meta);
+    const hit = this.stmts.streamByKey.get(key);
+    if (hit !== undefined) return hit.id;
+    const r = this.stmts.insertStream.run(
+      key, meta.part_id, meta.machine, meta.component_type, meta.component_name, meta.method_name, JSON.stringify(meta.tags), JSON.stringify(meta.additional_parameters),
+    );
+    return Number(r.lastInsertRowid);
+  }
+
+  async ingest(file: IngestFile): Promise<IngestResult> {
+    try {
+      return this.ingestTx(file);
+    } catch (err) {
+      if (err instanceof WharfError) throw err;
+      throw new WharfError('CLOUD_STORE', `storing file ${file.file_id} failed, nothing was stored: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  async streams(): Promise<StreamInfo[]> {
+    const rows = this.stmts.allStreams.all() as Record<string, unknown>[];
+    const out = rows.map((r) => ({
+      id: Number(r.id),
+      part_id: String(r.part_id),
+      machine: String(r.machine),
+      component_type: String(r.component_type),
+      component_name: String(r.component_name),
+      method_name: String(r.method_name),
+      tags: JSON.parse(String(r.tags)) as string[],
+      additional_parameters: JSON.parse(String(r.additional_parameters)) as Record<string, unknown>,
+    }));
+    this.streamCache = new Map(out.map((s) => [s.id, s]));
+    return out;
+  }
+
+  private where(filter: ReadingFilter, streams: StreamInfo[]): { sql: string; args: unknown[] } | null {
+    const ids = matchingStreamIds(streams, filter);
+    if (ids !== null && ids.length === 0) return null;
+    const parts: string[] = [];
+    const args: unknown[] = [];
+    if (ids !== null) parts.push(`stream_id IN (${ids.map(Number).join(',')})`);
+    if (filter.kind !== undefined) (parts.push('kind = ?'), args.push(filter.kind));
+    if (filter.from !== undefined) (parts.push('time_received >= ?'), args.push(filter.from));
+    if (filter.to !== undefined) (parts.push('time_received <= ?'), args.push(filter.to));
+    return { sql: parts.length === 0 ? '1' : parts.join(' AND '), args };
+  }
+
+  async query(filter: ReadingFilter, opts: QueryOptions): Promise<QueryPage> {
+    checkQueryOptions(opts);
+    const streams = await this.streams();
+    const w = this.where(filter, streams);
+    if (w === null) return { rows: [], next_cursor: null };
+    const dir = opts.order === 'desc' ? 'DESC' : 'ASC';
+    let sql = `SELECT id, stream_id, kind, time_requested, time_received, data FROM records WHERE ${w.sql}`;
+    const args = [...w.args];
+    if (opts.cursor) {
+      const c = decodeCursor(opts.cursor);
+      sql += ` AND (time_received, id) ${opts.order === 'desc' ? '<' : '>'} (?, ?)`;
+      args.push(c.t, c.id);
+    }
+    sql += ` ORDER BY time_received ${dir}, id ${dir} LIMIT ?`;
+    args.push(opts.limit);
+    const raw = this.db.prepare(sql).all(...args) as RawRow[];
+    const rows = raw.map((r) => shapeRow(r, this.streamCache.get(r.stream_id)));
+    const last = rows[rows.length - 1];
+    return { rows, next_cursor: rows.length === opts.limit && last !== undefined ? encodeCursor({ t: last.time_received, id: last.id }) : null };
+  }
+
+  async count(filter: ReadingFilter): Promise<number> {
+    const w = this.where(filter, await this.streams());
+    if (w === null) return 0;
+    return Number((this.db.prepare(`SELECT count(*) AS n FROM records WHERE ${w.sql}`).get(...w.args) as { n: number }).n);
+  }
+
+  async streamStats(from: number, to: number): Promise<StreamStats[]> {
+    const last = this.db.prepare('SELECT id AS stream_id, (SELECT max(time_received) FROM records WHERE stream_id = s.id) AS last_seen FROM streams s').all() as {
+      stream_id: number;
+      last_seen: number | null;
+    }[];
+    const inRange = this.db
+      .prepare(
+        `SELECT stream_id, sum(kind = 'reading') AS readings, sum(kind = 'gap') AS gaps FROM records WHERE time_received >= ? AND time_received <= ? GROUP BY stream_id`,
+      )
+      .all(from, to) as { stream_id: number; readings: number; gaps: number }[];
+    const byId = new Map(inRange.map((r) => [r.stream_id, r]));
+    return last.map((l) => ({ stream_id: l.stream_id, last_seen: l.last_seen, readings: byId.get(l.stream_id)?.readings ?? 0, gaps: byId.get(l.stream_id)?.gaps ?? 0 }));
+  }
+
+  async openSql(sql: string, opts: SqlOptions): Promise<SqlStream> {
+    if (this.path === ':memory:') throw new WharfError('CLOUD_STORE', 'SQL needs a file-backed SQLite store (this one is in memory)');
+    return openSqliteSql(this.path, sql, opts);
+  }
+
+  async totals(): Promise<{ files: number; records: number }> {
+    const f = this.db.prepare('SELECT count(*) AS n FROM files').get() as { n: number };
+    const c = this.db.prepare('SELECT count(*) AS n FROM records').get() as { n: number };
+    return { files: f.n, records: c.n };
+  }
+
+  async createKey(machine: string | null, label = ''): Promise<{ info: KeyInfo; key: string }> {
+    const k = newKey();
+    const now = Date.now();
+    this.stmts.insertKey.run(k.id, k.hash, machine, label, now);
+    return { info: { id: k.id, machine, label, created_ms: now, revoked_ms: null }, key: k.key };
+  }
+
+  async listKeys(): Promise<KeyInfo[]> {
+    return this.stmts.allKeys.all().map(keyInfo);
+  }
+
+  async revokeKey(id: string): Promise<boolean> {
+    return this.stmts.revokeKey.run(Date.now(), id).changes > 0;
+  }
+
+  async verifyKey(key: string): Promise<KeyInfo | null> {
+    const p = parseKey(key);
+    if (p === null) return null;
+    const row = this.stmts.keyById.get(p.id);
+    if (row === undefined || row.revoked_ms !== null || !hashMatches(p.secret, row.hash)) return null;
+    return keyInfo(row);
+  }
+
+  async keyById(id: string): Promise<KeyInfo | null> {
+    const row = this.stmts.keyById.get(id);
+    return row === undefined || row.revoked_ms !== null ? null : keyInfo(row);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
