@@ -47,6 +47,9 @@ export interface GapSpan {
 }
 
 export interface SeriesResult {
+  /** The time window the server bucketed (ms). */
+  from: number | null;
+  to: number | null;
   series: SeriesLine[];
   gaps: GapSpan[];
   points_in_range: number | null;
@@ -55,6 +58,8 @@ export interface SeriesResult {
 export interface Board {
   machine: string;
   part_id?: string;
+  component_type?: string;
+  component_name?: string;
   last_seen: number | null;
   online: boolean;
   readings_per_min: number | null;
@@ -186,7 +191,7 @@ export async function series(params: URLSearchParams, signal?: AbortSignal): Pro
     start: num(g.start) ?? NaN,
     end: num(g.end) ?? NaN,
   }));
-  return { series: lines, gaps, points_in_range: num(res.points_in_range) };
+  return { from: num(res.from), to: num(res.to), series: lines, gaps, points_in_range: num(res.points_in_range) };
 }
 
 export async function fleet(params: URLSearchParams, signal?: AbortSignal): Promise<Board[]> {

@@ -206,7 +206,7 @@ export const chartsView: View = (root, ctx) => {
       const info = h('p', { class: 'muted', id: 'chart-info' }, 'Drawing…');
       render(out, info);
       groups.forEach((g, i) => {
-        const { el, plot } = chartFor(g, width, range, narrow, () => {
+        const { el, plot } = chartFor(g, width, { from: range.from ?? res.from, to: range.to ?? (range.from !== null ? Date.now() : res.to) }, narrow, () => {
           if (drawnOnce.has(i)) return;
           drawnOnce.add(i);
           pending -= 1;

@@ -13,18 +13,20 @@ function table(boards: Board[]): HTMLElement {
     'table',
     { class: 'grid', id: 'fleet-table' },
     h('caption', { class: 'sr-only' }, 'Boards'),
-    h('thead', {}, h('tr', {}, ...['Board', 'Status', 'Last seen', 'Readings / min', 'Readings', 'Gaps', ''].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, ...['Board', 'Component', 'Status', 'Last seen', 'Readings / min', 'Readings', 'Gaps', ''].map((c) => h('th', { scope: 'col' }, c)))),
     h(
       'tbody',
       {},
       ...boards.map((b) => {
         const f = emptyFilter();
         f.machine = b.machine;
+        if (b.component_name) f.component_name = b.component_name;
         f.range = '1h';
         return h(
           'tr',
           {},
           h('th', { scope: 'row' }, b.machine, b.part_id ? h('small', { class: 'muted' }, ` (${b.part_id})`) : null),
+          h('td', {}, b.component_name ? h('span', {}, h('span', { class: 'ctype' }, b.component_type ?? ''), ' ', b.component_name) : '—'),
           h('td', {}, h('span', { class: `badge ${b.online ? 'ok' : 'off'}` }, b.online ? 'online' : 'offline')),
           h('td', { title: fmtTime(b.last_seen) }, fmtAgo(b.last_seen)),
           h('td', { class: 'num' }, fmtNum(b.readings_per_min)),
@@ -59,7 +61,7 @@ export const fleetView: View = (root, ctx) => {
         render(
           out,
           boards.length === 0 ? h('p', { class: 'empty' }, 'No boards have sent data in this range.') : table(boards),
-          h('p', { class: 'muted' }, `${boards.filter((b) => b.online).length} of ${boards.length} online · updated ${fmtTime(Date.now())}`),
+          h('p', { class: 'muted' }, `${new Set(boards.filter((b) => b.online).map((b) => b.machine)).size} of ${new Set(boards.map((b) => b.machine)).size} boards online · updated ${fmtTime(Date.now())}`),
         );
         announce(`${boards.length} boards`);
       })

@@ -44,7 +44,7 @@ export const liveView: View = (root, ctx) => {
     root,
     h('h1', { class: 'sr-only' }, 'Live'),
     filterBar(filter, (f) => ctx.navigate('live', f), { noTime: true }),
-    h('div', { class: 'toolbar' }, h('h2', {}, 'Live'), state, counter, pause, h('span', { class: 'muted' }, `${describeFilter(liveFilter).replace(' · All time', '')} · newest ${MAX_ROWS} kept`)),
+    h('div', { class: 'toolbar' }, h('h2', {}, 'Live'), state, counter, pause, h('span', { class: 'muted' }, `${describeFilter(liveFilter).replace(/( · )?All time$/, '') || 'Everything'} · new rows polled every second · newest ${MAX_ROWS} kept`)),
     err,
     table,
   );
