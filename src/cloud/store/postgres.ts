@@ -1,0 +1,242 @@
+/**
+ * The fleet cloud store on PostgreSQL (node-postgres pool, `synchronous_commit=on` so an
+ * acknowledged ingest is durable). Many ingest replicas may share one database: ingest is one
+ * transaction per file and `ON CONFLICT` on the file id decides the winner of concurrent uploads.
+ */
+import pg from 'pg';
+import { WharfError, errorMessage } from '../../shared/errors.js';
+import { nullLogger, type Logger } from '../../shared/logger.js';
+import { hashMatches, newKey, parseKey } from '../keys.js';
+import type {
+  CloudStore, IngestFile, IngestResult, KeyInfo, QueryOptions, QueryPage, ReadingFilter, SqlOptions, SqlStream, StreamInfo, StreamStats,
+} from './contract.js';
+import {
+  checkQueryOptions, decodeCursor, encodeCursor, matchingStreamIds, recordData, recordTimes, shapeRow, streamKey, type RawRow,
+} from './common.js';
+import { PG_READER_SQL, PG_SCHEMA } from './postgres-schema.js';
+import { openPgSql } from './postgres-sql.js';
+
+interface KeyRow {
+  id: string;
+  hash: string;
+  machine: string | null;
+  label: string;
+  created_ms: number;
+  revoked_ms: number | null;
+}
+
+const keyInfo = (r: KeyRow): KeyInfo => ({ id: r.id, machine: r.machine, label: r.label, created_ms: Number(r.created_ms), revoked_ms: r.revoked_ms === null ? null : Number(r.revoked_ms) });
+const CHUNK = 5000;
+
+export class PostgresStore implements CloudStore {
+  readonly kind = 'postgres' as const;
+  private streamCache = new Map<number, StreamInfo>();
+  private readerRole = false;
+
+  private constructor(private readonly pool: pg.Pool, private readonly logger: Logger) {}
+
+  /** Connects, creates the schema if needed. `config` is a connection string or pg config. */
+  static async open(config: string | pg.PoolConfig, logger: Logger = nullLogger): Promise<PostgresStore> {
+    const base: pg.PoolConfig = typeof config === 'string' ? { connectionString: config } : { ...config };
+    const pool = new pg.Pool({ max: 8, ...base, options: `${base.options ?? ''} -c synchronous_commit=on`.trim() });
+    pool.on('error', (err) => logger.warn({ err: errorMessage(err) }, 'idle PostgreSQL connection failed'));
+    const store = new PostgresStore(pool, logger);
+    try {
+      await store.init();
+    } catch (err) {
+      await pool.end();
+      throw new WharfError('CLOUD_STORE', `cannot open the PostgreSQL store: ${errorMessage(err)}; check the connection string and that the database exists`, { cause: err });
+    }
+    return store;
+  }
+
+  private async init(): Promise<void> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query('SELECT pg_advisory_xact_lock(7261836)');
+      await c.query(PG_SCHEMA);
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+    try {
+      await this.pool.query(PG_READER_SQL);
+      this.readerRole = true;
+    } catch (err) {
+      this.logger.warn({ err: errorMessage(err) }, 'cannot create the SQL reader role; read-only SQL relies on READ ONLY transactions only');
+    }
+  }
+
+  async ingest(f: IngestFile): Promise<IngestResult> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const ins = await c.query<{ seq: string }>(
+        'INSERT INTO files (file_id, sha256, machine, bytes, records, received_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (file_id) DO NOTHING RETURNING seq',
+        [f.file_id, f.sha256, f.meta.machine, f.bytes, f.records.length, Date.now()],
+      );
+      const seq = ins.rows[0]?.seq;
+      if (seq === undefined) {
+        await c.query('ROLLBACK');
+        const ex = await c.query<{ sha256: string; records: number }>('SELECT sha256, records FROM files WHERE file_id = $1', [f.file_id]);
+        const e = ex.rows[0];
+        if (e === undefined) throw new WharfError('CLOUD_STORE', `file ${f.file_id} vanished during ingest`);
+        if (e.sha256 !== f.sha256) {
+          throw new WharfError('CLOUD_BAD_REQUEST', `file ${f.file_id} was already stored with different content (sha256 ${e.sha256.slice(0, 12)}…); a file id must never be reused`);
+        }
+        return { status: 'already_stored', records: e.records };
+      }
+      const m = f.meta;
+      await c.query(
+        'INSERT INTO streams (key, part_id, machine, component_type, component_name, method_name, tags, additional_parameters) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING',
+        [streamKey(m), m.part_id, m.machine, m.component_type, m.component_name, m.method_name, JSON.stringify(m.tags), JSON.stringify(m.additional_parameters)],
+      );
+      const sid = (await c.query<{ id: string }>('SELECT id FROM streams WHERE key = $1', [streamKey(m)])).rows[0]!.id;
+      for (let from = 0; from < f.records.length; from += CHUNK) {
+        const idx: number[] = [];
+        const kind: string[] = [];
+        const tq: number[] = [];
+        const tr: number[] = [];
+        const data: string[] = [];
+        for (let i = from; i < Math.min(from + CHUNK, f.records.length); i++) {
+          const rec = f.records[i]!;
+          const [a, b] = recordTimes(rec);
+          idx.push(i);
+          kind.push(rec.kind);
+          tq.push(a);
+          tr.push(b);
+          data.push(JSON.stringify(recordData(rec)));
+        }
+        await c.query(
+          `INSERT INTO records (file_seq, record_index, stream_id, kind, time_requested, time_received, data)
+           SELECT $1, t.i, $2, t.k, t.tq, t.tr, t.d::jsonb FROM unnest($3::int[], $4::text[], $5::float8[], $6::float8[], $7::text[]) AS t(i, k, tq, tr, d)`,
+          [seq, sid, idx, kind, tq, tr, data],
+        );
+      }
+      await c.query('COMMIT');
+      return { status: 'stored', records: f.records.length };
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      if (err instanceof WharfError) throw err;
+      throw new WharfError('CLOUD_STORE', `storing file ${f.file_id} failed, nothing was stored: ${errorMessage(err)}`, { cause: err });
+    } finally {
+      c.release();
+    }
+  }
+
+  async streams(): Promise<StreamInfo[]> {
+    const r = await this.pool.query('SELECT id, part_id, machine, component_type, component_name, method_name, tags, additional_parameters FROM streams');
+    const out = r.rows.map((x: Record<string, unknown>) => ({
+      id: Number(x.id),
+      part_id: String(x.part_id),
+      machine: String(x.machine),
+      component_type: String(x.component_type),
+      component_name: String(x.component_name),
+      method_name: String(x.method_name),
+      tags: x.tags as string[],
+      additional_parameters: x.additional_parameters as Record<string, unknown>,
+    }));
+    this.streamCache = new Map(out.map((s) => [s.id, s]));
+    return out;
+  }
+
+  private where(filter: ReadingFilter, streams: StreamInfo[], args: unknown[]): string | null {
+    const ids = matchingStreamIds(streams, filter);
+    if (ids !== null && ids.length === 0) return null;
+    const parts: string[] = [];
+    if (ids !== null) (args.push(ids), parts.push(`stream_id = ANY($${args.length}::bigint[])`));
+    if (filter.kind !== undefined) (args.push(filter.kind), parts.push(`kind = $${args.length}`));
+    if (filter.from !== undefined) (args.push(filter.from), parts.push(`time_received >= $${args.length}`));
+    if (filter.to !== undefined) (args.push(filter.to), parts.push(`time_received <= $${args.length}`));
+    return parts.length === 0 ? 'TRUE' : parts.join(' AND ');
+  }
+
+  async query(filter: ReadingFilter, opts: QueryOptions): Promise<QueryPage> {
+    checkQueryOptions(opts);
+    const args: unknown[] = [];
+    const w = this.where(filter, await this.streams(), args);
+    if (w === null) return { rows: [], next_cursor: null };
+    const dir = opts.order === 'desc' ? 'DESC' : 'ASC';
+    let sql = `SELECT id, stream_id, kind, time_requested, time_received, data FROM records WHERE ${w}`;
+    if (opts.cursor) {
+      const c = decodeCursor(opts.cursor);
+      args.push(c.t, c.id);
+      sql += ` AND (time_received, id) ${opts.order === 'desc' ? '<' : '>'} ($${args.length - 1}, $${args.length})`;
+    }
+    args.push(opts.limit);
+    sql += ` ORDER BY time_received ${dir}, id ${dir} LIMIT $${args.length}`;
+    const raw = (await this.pool.query(sql, args)).rows as RawRow[];
+    const rows = raw.map((r) => shapeRow({ ...r, stream_id: Number(r.stream_id) }, this.streamCache.get(Number(r.stream_id))));
+    const last = rows[rows.length - 1];
+    return { rows, next_cursor: rows.length === opts.limit && last !== undefined ? encodeCursor({ t: last.time_received, id: last.id }) : null };
+  }
+
+  async count(filter: ReadingFilter): Promise<number> {
+    const args: unknown[] = [];
+    const w = this.where(filter, await this.streams(), args);
+    if (w === null) return 0;
+    return Number((await this.pool.query(`SELECT count(*) AS n FROM records WHERE ${w}`, args)).rows[0].n);
+  }
+
+  async streamStats(from: number, to: number): Promise<StreamStats[]> {
+    const r = await this.pool.query(
+      `SELECT s.id AS stream_id,
+              (SELECT max(time_received) FROM records WHERE stream_id = s.id) AS last_seen,
+              (SELECT count(*) FILTER (WHERE kind = 'reading') FROM records WHERE stream_id = s.id AND time_received BETWEEN $1 AND $2) AS readings,
+              (SELECT count(*) FILTER (WHERE kind = 'gap') FROM records WHERE stream_id = s.id AND time_received BETWEEN $1 AND $2) AS gaps
+       FROM streams s`,
+      [from, to],
+    );
+    return r.rows.map((x: Record<string, unknown>) => ({
+      stream_id: Number(x.stream_id),
+      last_seen: x.last_seen === null ? null : Number(x.last_seen),
+      readings: Number(x.readings),
+      gaps: Number(x.gaps),
+    }));
+  }
+
+  async openSql(sql: string, opts: SqlOptions): Promise<SqlStream> {
+    return openPgSql(this.pool, sql, opts, this.readerRole);
+  }
+
+  async totals(): Promise<{ files: number; records: number }> {
+    const r = await this.pool.query('SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM records) AS records');
+    return { files: Number(r.rows[0].files), records: Number(r.rows[0].records) };
+  }
+
+  async createKey(machine: string | null, label = ''): Promise<{ info: KeyInfo; key: string }> {
+    const k = newKey();
+    const now = Date.now();
+    await this.pool.query('INSERT INTO api_keys (id, hash, machine, label, created_ms, revoked_ms) VALUES ($1, $2, $3, $4, $5, NULL)', [k.id, k.hash, machine, label, now]);
+    return { info: { id: k.id, machine, label, created_ms: now, revoked_ms: null }, key: k.key };
+  }
+
+  async listKeys(): Promise<KeyInfo[]> {
+    return (await this.pool.query<KeyRow>('SELECT * FROM api_keys ORDER BY created_ms')).rows.map(keyInfo);
+  }
+
+  async revokeKey(id: string): Promise<boolean> {
+    return ((await this.pool.query('UPDATE api_keys SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL', [Date.now(), id])).rowCount ?? 0) > 0;
+  }
+
+  async verifyKey(key: string): Promise<KeyInfo | null> {
+    const p = parseKey(key);
+    if (p === null) return null;
+    const row = (await this.pool.query<KeyRow>('SELECT * FROM api_keys WHERE id = $1', [p.id])).rows[0];
+    if (row === undefined || row.revoked_ms !== null || !hashMatches(p.secret, row.hash)) return null;
+    return keyInfo(row);
+  }
+
+  async keyById(id: string): Promise<KeyInfo | null> {
+    const row = (await this.pool.query<KeyRow>('SELECT * FROM api_keys WHERE id = $1', [id])).rows[0];
+    return row === undefined || row.revoked_ms !== null ? null : keyInfo(row);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
