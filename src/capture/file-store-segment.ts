@@ -1,0 +1,121 @@
+/**
+ * One capture file of the FileCaptureStore, from first record to `.capture`.
+ *
+ * Bytes accumulate in memory (`pending`, starting with the header) and are written by `flushTo()`
+ * with positional writes at the confirmed end of the file, so a failed or short write is simply
+ * rewritten at the next flush. Finishing a sealed segment: fsync, close, rename `.prog` →
+ * `.capture`, fsync the directory. Each step is idempotent and retried after an error.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { CaptureMeta, CaptureRecord } from '../shared/record.js';
+import { baseNameFor } from './capture-store.js';
+import { ByteSink, encodeHeader, FINISHED_SUFFIX, IN_PROGRESS_SUFFIX, RecordEncoder } from './file-format.js';
+import { fsyncDir, writeFully } from './files.js';
+
+export class Segment {
+  readonly pending: ByteSink;
+  private readonly enc = new RecordEncoder();
+  /** Records in `pending` not yet written. */
+  pendingRecords = 0;
+  /** Records appended in total. */
+  records = 0;
+  /** Bytes confirmed on disk (written and synced). */
+  writtenBytes = 0;
+  sealed = false;
+  finished = false;
+  private fh: fsp.FileHandle | null = null;
+  private exists = false;
+  private dirSynced = false;
+  private closedFile = false;
+  private renamed = false;
+  private hadError = false;
+  readonly progPath: string;
+  readonly finalPath: string;
+
+  constructor(
+    readonly dir: string,
+    readonly meta: CaptureMeta,
+    readonly fileId: string,
+    readonly createdMs: number,
+    initialBytes: number,
+  ) {
+    const base = path.join(dir, baseNameFor(createdMs, fileId));
+    this.progPath = base + IN_PROGRESS_SUFFIX;
+    this.finalPath = base + FINISHED_SUFFIX;
+    this.pending = new ByteSink(initialBytes);
+    this.pending.append(encodeHeader({ version: 1, file_id: fileId, created_ms: createdMs, meta }));
+  }
+
+  /** Encode a record into memory; returns bytes added. */
+  add(rec: CaptureRecord): number {
+    const n = this.enc.appendTo(this.pending, rec);
+    this.pendingRecords++;
+    this.records++;
+    return n;
+  }
+
+  get totalBytes(): number {
+    return this.writtenBytes + this.pending.length;
+  }
+
+  get isOpen(): boolean {
+    return this.fh !== null;
+  }
+
+  /**
+   * Write pending bytes and fdatasync. `ensureDir` creates (and makes durable) the directory.
+   * Returns records and bytes made durable.
+   */
+  async flushTo(ensureDir: (dir: string) => Promise<void>): Promise<{ records: number; bytes: number }> {
+    const n = this.pending.length;
+    const recs = this.pendingRecords;
+    if (n === 0) return { records: 0, bytes: 0 };
+    try {
+      if (this.fh === null) {
+        await ensureDir(this.dir);
+        this.fh = await fsp.open(this.progPath, this.exists ? 'r+' : 'wx');
+        this.exists = true;
+      }
+      // A view of the first n bytes: appends during the write only add after n (or reallocate).
+      await writeFully(this.fh, this.pending.buf.subarray(0, n), this.writtenBytes);
+      await this.fh.datasync();
+      if (!this.dirSynced) {
+        await fsyncDir(this.dir); // the new directory entry must survive a power cut too
+        this.dirSynced = true;
+      }
+    } catch (err) {
+      this.hadError = true;
+      throw err;
+    }
+    this.pending.consume(n);
+    this.pendingRecords -= recs;
+    this.writtenBytes += n;
+    return { records: recs, bytes: n };
+  }
+
+  /** For a sealed segment whose bytes are all written: fsync, close, rename, fsync dir. */
+  async finish(): Promise<void> {
+    if (this.finished) return;
+    if (this.fh !== null && !this.closedFile) {
+      if (this.hadError) await this.fh.truncate(this.writtenBytes);
+      await this.fh.sync();
+      await this.fh.close();
+      this.closedFile = true;
+      this.fh = null;
+    }
+    if (!this.renamed) {
+      await fsp.rename(this.progPath, this.finalPath);
+      this.renamed = true;
+    }
+    await fsyncDir(this.dir);
+    this.finished = true;
+  }
+
+  /** Close the handle without finishing (used only when giving up at process exit). */
+  async abandon(): Promise<void> {
+    const fh = this.fh;
+    this.fh = null;
+    if (fh !== null) await fh.close().catch(() => undefined);
+  }
+}

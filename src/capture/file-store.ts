@@ -1,0 +1,251 @@
+/**
+ * FileCaptureStore: the CaptureStore on disk (format in file-format.ts, docs/capture-files.md).
+ *
+ * append() only encodes into an in-memory buffer per key (no syscall). A flush, on the store's own
+ * timer at most `flush_interval_ms` apart or on demand, writes each buffer with one positional
+ * write and one fdatasync per open file. A file rotates at `maximum_capture_file_size_bytes`
+ * (checked on append, so a fast stream is split into several files per flush) or at
+ * `maximum_capture_file_age_ms` (checked at flush): fsync, rename `.prog` → `.capture`, fsync dir.
+ *
+ * When writes keep failing the backlog grows in memory up to `maxPendingBytes`; beyond it records
+ * are refused (counted in `dropped`) and, once there is room again, a `backlog_overflow` gap record
+ * says what was lost. Nothing is dropped silently.
+ */
+import { randomUUID } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { Clock, TimerHandle } from '../shared/clock.js';
+import { errorMessage, WharfError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { CaptureMeta, CaptureRecord } from '../shared/record.js';
+import type { DataManagerSettings } from '../config/plan.js';
+import {
+  assertRecord,
+  closedError,
+  emptyStats,
+  relativeDirFor,
+  sameMeta,
+  type CaptureStore,
+  type CaptureStoreStats,
+} from './capture-store.js';
+import { recordSpan } from './file-format.js';
+import { Segment } from './file-store-segment.js';
+import { fsyncDir } from './files.js';
+
+export interface FileCaptureStoreOptions {
+  dir: string;
+  settings: Pick<DataManagerSettings, 'flush_interval_ms' | 'maximum_capture_file_size_bytes' | 'maximum_capture_file_age_ms'>;
+  clock: Clock;
+  logger: Logger;
+  /** In-memory backlog limit across all keys (default 64 MiB). */
+  maxPendingBytes?: number;
+}
+
+interface Dropped {
+  count: number;
+  start: number;
+  end: number;
+}
+
+interface KeyState {
+  meta: CaptureMeta;
+  /** Oldest first; the last one is current unless sealed. */
+  segments: Segment[];
+  dropped: Dropped | null;
+}
+
+export class FileCaptureStore implements CaptureStore {
+  private readonly keys = new Map<string, KeyState>();
+  private readonly s: CaptureStoreStats = emptyStats();
+  private readonly knownDirs = new Set<string>();
+  private readonly maxPending: number;
+  private pendingBytes = 0;
+  private closed = false;
+  private timer: TimerHandle | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | null = null;
+  private loggedError: string | null = null;
+
+  constructor(private readonly opts: FileCaptureStoreOptions) {
+    this.maxPending = opts.maxPendingBytes ?? 64 * 1024 * 1024;
+    this.arm(opts.settings.flush_interval_ms);
+  }
+
+  get dir(): string {
+    return this.opts.dir;
+  }
+
+  private arm(delay: number): void {
+    if (this.closed) return;
+    this.timer = this.opts.clock.setTimer(() => {
+      this.timer = undefined;
+      const started = this.opts.clock.now();
+      this.flush().then(
+        () => this.arm(this.opts.settings.flush_interval_ms - (this.opts.clock.now() - started)),
+        () => this.arm(this.opts.settings.flush_interval_ms - (this.opts.clock.now() - started)),
+      );
+    }, Math.max(0, delay));
+  }
+
+  append(key: string, meta: CaptureMeta, rec: CaptureRecord): void {
+    if (this.closed) throw closedError();
+    assertRecord(rec);
+    let st = this.keys.get(key);
+    if (st === undefined) {
+      st = { meta, segments: [], dropped: null };
+      this.keys.set(key, st);
+    } else if (st.meta !== meta) {
+      if (!sameMeta(st.meta, meta)) this.seal(st);
+      st.meta = meta;
+    }
+    if (this.pendingBytes >= this.maxPending) {
+      const { start, end } = recordSpan(rec);
+      const d = st.dropped;
+      if (d === null) st.dropped = { count: rec.kind === 'reading' ? 1 : 0, start, end };
+      else {
+        d.count += rec.kind === 'reading' ? 1 : 0;
+        d.start = Math.min(d.start, start);
+        d.end = Math.max(d.end, end);
+      }
+      this.s.dropped++;
+      return;
+    }
+    if (st.dropped !== null) {
+      const d = st.dropped;
+      st.dropped = null;
+      this.add(st, {
+        kind: 'gap',
+        reason: 'backlog_overflow',
+        start: d.start,
+        end: d.end,
+        count: d.count,
+        detail: `capture write backlog exceeded ${this.maxPending} bytes while disk writes failed (${this.s.lastError ?? 'unknown error'}); records in this span were refused`,
+      });
+    }
+    this.add(st, rec);
+  }
+
+  private add(st: KeyState, rec: CaptureRecord): void {
+    let seg = st.segments[st.segments.length - 1];
+    if (seg === undefined || seg.sealed) {
+      const now = this.opts.clock.now();
+      seg = new Segment(path.join(this.opts.dir, relativeDirFor(st.meta)), st.meta, randomUUID(), now, 16 * 1024);
+      this.pendingBytes += seg.pending.length;
+      st.segments.push(seg);
+      this.s.filesOpen++;
+    }
+    this.pendingBytes += seg.add(rec);
+    this.s.appended++;
+    if (seg.totalBytes >= this.opts.settings.maximum_capture_file_size_bytes) seg.sealed = true;
+  }
+
+  private seal(st: KeyState): void {
+    const seg = st.segments[st.segments.length - 1];
+    if (seg !== undefined) seg.sealed = true;
+  }
+
+  flush(): Promise<void> {
+    if (this.queued !== null) return this.queued;
+    const run = this.running.then(() => {
+      this.queued = null;
+      return this.doFlush();
+    });
+    this.queued = run;
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doFlush(): Promise<void> {
+    const started = this.opts.clock.now();
+    const maxAge = this.opts.settings.maximum_capture_file_age_ms;
+    const errors: { path: string; err: unknown }[] = [];
+    const work: Promise<void>[] = [];
+    for (const st of this.keys.values()) {
+      const cur = st.segments[st.segments.length - 1];
+      if (cur !== undefined && !cur.sealed && maxAge > 0 && started - cur.createdMs >= maxAge) cur.sealed = true;
+      if (st.segments.length > 0) work.push(this.flushKey(st, errors));
+    }
+    await Promise.all(work);
+    this.s.flushes++;
+    this.s.lastFlushMs = this.opts.clock.now() - started;
+    if (errors.length === 0) {
+      this.s.lastFlushAt = this.opts.clock.now();
+      if (this.s.lastError !== null) this.opts.logger.info({ dir: this.opts.dir }, 'capture writes recovered');
+      this.s.lastError = null;
+      this.loggedError = null;
+      return;
+    }
+    this.s.writeErrors += errors.length;
+    const first = errors[0]!;
+    const msg = `${errorMessage(first.err)} (${first.path})`;
+    this.s.lastError = msg;
+    if (this.loggedError !== msg) {
+      this.loggedError = msg;
+      this.opts.logger.error({ dir: this.opts.dir, files: errors.length, err: msg }, 'capture flush failed; records stay in memory and are retried');
+    }
+    throw new WharfError(
+      'CAPTURE_IO',
+      `capture flush failed for ${errors.length} file(s): ${msg}. Check free space and permissions of ${this.opts.dir}; the records stay in memory and are retried at the next flush`,
+      { cause: first.err, details: { files: errors.map((e) => e.path) } },
+    );
+  }
+
+  /** Segments of one key in order; stops at the first error so file order is kept. */
+  private async flushKey(st: KeyState, errors: { path: string; err: unknown }[]): Promise<void> {
+    while (st.segments.length > 0) {
+      const seg = st.segments[0]!;
+      try {
+        const { records, bytes } = await seg.flushTo((d) => this.ensureDir(d));
+        this.pendingBytes -= bytes;
+        this.s.durable += records;
+        this.s.bytesWritten += bytes;
+        if (!seg.sealed) return;
+        if (seg.pending.length > 0) continue; // appended meanwhile (cannot happen once sealed, kept for safety)
+        await seg.finish();
+        st.segments.shift();
+        this.s.filesOpen--;
+        this.s.filesFinished++;
+      } catch (err) {
+        this.knownDirs.delete(seg.dir); // re-create it next time if someone removed it
+        errors.push({ path: seg.progPath, err });
+        return;
+      }
+    }
+  }
+
+  /** mkdir -p, then fsync the parents of every directory level so new entries are durable. */
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
+    const first = await fsp.mkdir(dir, { recursive: true });
+    if (first !== undefined) {
+      let d = dir;
+      const chain: string[] = [];
+      while (d.length >= first.length) {
+        chain.push(path.dirname(d));
+        if (d === first) break;
+        d = path.dirname(d);
+      }
+      for (const p of chain) await fsyncDir(p);
+    }
+    this.knownDirs.add(dir);
+  }
+
+  async rotateAll(): Promise<void> {
+    for (const st of this.keys.values()) this.seal(st);
+    await this.flush();
+  }
+
+  /** Idempotent; if finishing fails it rejects, and calling close() again retries. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== undefined) this.opts.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    await this.rotateAll();
+  }
+
+  stats(): CaptureStoreStats {
+    let pendingRecords = 0;
+    for (const st of this.keys.values()) for (const seg of st.segments) pendingRecords += seg.pendingRecords;
+    return { ...this.s, pendingRecords, pendingBytes: this.pendingBytes };
+  }
+}
