@@ -4,9 +4,6 @@
  * reflashing) and `reboot`. Anything that is not a JSON object with a string `t` is skipped.
  */
 
-var lastRx = 0;
-/** Link timeout (ms) set by the gateway with `lt` on hello/cfg/plan; 0 = never time out. */
-var linkTimeout = 0;
 var badFrames = 0;
 /** Set by the serial link: hands the port back to the console. */
 var onRepl: () => void = function () {};

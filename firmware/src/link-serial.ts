@@ -41,5 +41,7 @@ function startSerial(): void {
     if (linkTimeout > 0 && linkUp && now() - lastRx > linkTimeout) setLink(false);
   }, 100);
   setLink(true);
+  // end whatever the REPL left on the line (boot banner, prompt) so the first frame parses
+  sp.write('\n');
   sendHi();
 }

@@ -20,6 +20,10 @@ function r3(x: number): number {
 /** Writes one frame (a JSON line without newline) to the link; set by the link at start. */
 var linkWrite: (line: string) => void = function () {};
 var linkUp = false;
+/** Board ms of the last frame from the gateway. */
+var lastRx = 0;
+/** Link timeout (ms) set by the gateway with `lt`; 0 = the link never times out (serial). */
+var linkTimeout = 0;
 
 interface BacklogItem {
   /** the frame */
@@ -32,6 +36,8 @@ interface BacklogItem {
   s: number;
   /** variables it costs */
   c: number;
+  /** board ms when it was written to the link */
+  at?: number;
 }
 
 interface Loss {
@@ -50,6 +56,12 @@ var blBudget = 0;
 var blLost: { [k: string]: Loss } = {};
 var blLostKeys: string[] = [];
 var blDrain = 0;
+/**
+ * Batches written in the last `lt` ms. When the link then times out they may never have arrived,
+ * so they go back to the front of the backlog; the gateway drops the ones it already has by
+ * sequence number.
+ */
+var recent: BacklogItem[] = [];
 
 /** Variables a string of `len` chars costs on Espruino (≈12 chars per 14-byte block) plus the item. */
 function blCost(len: number): number {
@@ -106,6 +118,33 @@ function blPush(it: BacklogItem): void {
   blVars += it.c;
 }
 
+function sendItem(it: BacklogItem): void {
+  linkWrite(it.l);
+  if (linkTimeout > 0 && it.s >= 0) {
+    var t = now();
+    it.at = t;
+    recent.push(it);
+    while (recent.length && (recent[0].at as number) < t - linkTimeout - 250) recent.shift();
+  }
+}
+
+/** Puts the recently written batches back in front of the backlog (link timed out). */
+function blRequeue(): void {
+  var items = recent;
+  recent = [];
+  if (!items.length) return;
+  var old: BacklogItem[] = [];
+  var it = blShift();
+  while (it) {
+    old.push(it);
+    it = blShift();
+  }
+  blRing = [];
+  blHead = 0;
+  for (var i = 0; i < items.length; i++) blPush(items[i]);
+  for (var j = 0; j < old.length; j++) blPush(old[j]);
+}
+
 /** Sends `gap` frames for everything the ring evicted. */
 function blSendLost(): void {
   for (var i = 0; i < blLostKeys.length; i++) {
@@ -124,7 +163,7 @@ function blPump(): void {
   blSendLost();
   for (var i = 0; i < 4 && blCount > 0; i++) {
     var it = blShift();
-    if (it) linkWrite(it.l);
+    if (it) sendItem(it);
   }
   if (blCount > 0) blDrain = setTimeout(blPump, 20);
   else blBudget = 0;
@@ -132,11 +171,12 @@ function blPump(): void {
 
 /** A data frame (batch or gap): straight out when the link is up and nothing is queued. */
 function emitData(line: string, k: string, n: number, t0: number, t1: number, s: number): void {
+  var it: BacklogItem = { l: line, k: k, n: n, t0: t0, t1: t1, s: s, c: blCost(line.length) };
   if (linkUp && blCount === 0 && blLostKeys.length === 0) {
-    linkWrite(line);
+    sendItem(it);
     return;
   }
-  blPush({ l: line, k: k, n: n, t0: t0, t1: t1, s: s, c: blCost(line.length) });
+  blPush(it);
   if (linkUp && !blDrain) blDrain = setTimeout(blPump, 0);
 }
 
@@ -152,5 +192,6 @@ function setLink(up: boolean): void {
     if ((blCount > 0 || blLostKeys.length > 0) && !blDrain) blDrain = setTimeout(blPump, 0);
   } else {
     blBudget = blSize();
+    blRequeue();
   }
 }

@@ -1,0 +1,94 @@
+/**
+ * Espruino's timers on an injected Clock (real or virtual time): setTimeout/setInterval with ids,
+ * setInterval on an absolute schedule (as Espruino does), optional clock drift in ppm. Callbacks
+ * that throw are reported (Espruino prints "Uncaught …" and carries on), never crash the host.
+ */
+import type { Clock, TimerHandle } from '../../src/shared/clock.js';
+
+export class BoardTimers {
+  private next = 1;
+  private readonly live = new Map<number, TimerHandle>();
+  private bootAt: number;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly onError: (err: unknown) => void,
+    /** board clock runs fast by this many parts per million (negative: slow) */
+    private readonly driftPpm = 0,
+  ) {
+    this.bootAt = clock.now();
+  }
+
+  /** Board ms since boot. */
+  boardMs(): number {
+    return (this.clock.now() - this.bootAt) * (1 + this.driftPpm / 1e6);
+  }
+
+  private hostDelay(boardDelay: number): number {
+    return Math.max(0, boardDelay) / (1 + this.driftPpm / 1e6);
+  }
+
+  /** Board reboot: every timer gone, the clock starts again at 0. */
+  reset(): void {
+    for (const h of this.live.values()) this.clock.clearTimer(h);
+    this.live.clear();
+    this.bootAt = this.clock.now();
+  }
+
+  /** Runs `fn` on the board's event loop soon (I/O delivery). */
+  defer(fn: () => void): void {
+    this.setTimeout(fn, 0);
+  }
+
+  count(): number {
+    return this.live.size;
+  }
+
+  setTimeout(fn: () => void, ms: number): number {
+    if (typeof fn !== 'function') throw new TypeError('setTimeout: expected a function');
+    const id = this.next++;
+    this.live.set(
+      id,
+      this.clock.setTimer(() => {
+        this.live.delete(id);
+        this.run(fn);
+      }, this.hostDelay(Number(ms) || 0)),
+    );
+    return id;
+  }
+
+  setInterval(fn: () => void, ms: number): number {
+    if (typeof fn !== 'function') throw new TypeError('setInterval: expected a function');
+    const id = this.next++;
+    const period = Math.max(1, Number(ms) || 0);
+    let due = this.boardMs() + period;
+    const arm = () => {
+      this.live.set(
+        id,
+        this.clock.setTimer(() => {
+          due += period;
+          arm();
+          this.run(fn);
+        }, this.hostDelay(due - this.boardMs())),
+      );
+    };
+    arm();
+    return id;
+  }
+
+  clear(id: unknown): void {
+    const h = this.live.get(Number(id));
+    if (h) {
+      this.clock.clearTimer(h);
+      this.live.delete(Number(id));
+    }
+  }
+
+  private run(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+}
