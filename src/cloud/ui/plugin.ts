@@ -60,3 +60,11 @@ export async function uiPlugin(app: FastifyInstance, opts: UiPluginOptions = {})
   app.get('/ui/app.css', (req, reply) => send(reply, req, bundle.css, 'text/css; charset=utf-8', tag('css')));
   app.get('/favicon.ico', (_req, reply) => reply.code(204).header('cache-control', 'max-age=86400').send());
 }
+
+/**
+ * The UI as a cloud server plugin: `buildCloudServer({ store, plugins: [cloudUi()] })`. The bundle is
+ * built (or reused) before the server answers its first request.
+ */
+export function cloudUi(opts: Omit<UiPluginOptions, 'logger'> = {}): (app: FastifyInstance, ctx: { logger: Logger }) => Promise<void> {
+  return (app, ctx) => uiPlugin(app, { ...opts, logger: ctx.logger.child({ module: 'ui' }) });
+}

@@ -71,6 +71,8 @@ export interface SqlResult {
   columns: string[];
   rows: unknown[][];
   truncated: boolean;
+  /** Set when the statement failed after rows had started (e.g. the timeout): rows are partial. */
+  error: string | null;
 }
 
 export class ApiError extends Error {
@@ -218,7 +220,8 @@ export async function sql(query: string, signal?: AbortSignal): Promise<SqlResul
   } else {
     rows = rawRows as unknown[][];
   }
-  return { columns, rows, truncated: Boolean(res.truncated) };
+  const err = res.error as { message?: string } | undefined;
+  return { columns, rows, truncated: Boolean(res.truncated), error: err?.message ?? null };
 }
 
 export function exportUrl(format: string, params: URLSearchParams): string {

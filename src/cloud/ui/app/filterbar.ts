@@ -49,6 +49,9 @@ export interface FilterBarOptions {
   noTime?: boolean;
   /** Hide the kind selector. */
   noKind?: boolean;
+  /** Hide fields the view cannot filter on. */
+  noMethod?: boolean;
+  noTags?: boolean;
 }
 
 export function filterBar(current: Filter, onApply: (f: Filter) => void, opts: FilterBarOptions = {}): HTMLFormElement {
@@ -114,11 +117,11 @@ export function filterBar(current: Filter, onApply: (f: Filter) => void, opts: F
     field('f-machine', 'Machine', machine),
     field('f-ctype', 'Component type', ctype),
     field('f-cname', 'Component name', cname),
-    field('f-method', 'Method', method),
+    opts.noMethod ? null : field('f-method', 'Method', method),
     opts.noKind ? null : field('f-kind', 'Kind', kind),
     opts.noTime ? null : field('f-range', 'Time range', range),
     opts.noTime ? null : custom,
-    field('f-tags', 'Tags (any of)', tags, 'comma-separated'),
+    opts.noTags ? null : field('f-tags', 'Tags (any of)', tags, 'comma-separated'),
     h(
       'div',
       { class: 'actions' },

@@ -40,13 +40,18 @@ function table(boards: Board[]): HTMLElement {
 }
 
 export const fleetView: View = (root, ctx) => {
-  const { filter } = ctx.route;
+  // per-minute rates need a bounded window: "All time" means the last hour here
+  const filter = ctx.route.filter.range === 'all' ? { ...ctx.route.filter, range: '1h' as const } : ctx.route.filter;
+  const keep = (b: Board): boolean =>
+    (!filter.machine || b.machine === filter.machine) &&
+    (!filter.component_type || b.component_type === filter.component_type) &&
+    (!filter.component_name || b.component_name === filter.component_name);
   let ac = new AbortController();
   const out = h('section', { id: 'fleet', 'aria-labelledby': 'fleet-title', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
   render(
     root,
     h('h1', { class: 'sr-only' }, 'Fleet'),
-    filterBar(filter, (f) => ctx.navigate('fleet', f), { noKind: true }),
+    filterBar(filter, (f) => ctx.navigate('fleet', f), { noKind: true, noMethod: true, noTags: true }),
     h('div', { class: 'toolbar' }, h('h2', { id: 'fleet-title' }, 'Fleet'), h('span', { class: 'muted' }, `${describeFilter(filter)} · refreshes every ${REFRESH_MS / 1000} s`)),
     out,
   );
@@ -55,7 +60,8 @@ export const fleetView: View = (root, ctx) => {
     const p = filterToApiParams(filter);
     p.delete('kind');
     fleet(p, ac.signal)
-      .then((boards) => {
+      .then((all) => {
+        const boards = all.filter(keep);
         for (const b of boards) if (suggestions.machines.size < 500) suggestions.machines.add(b.machine);
         out.setAttribute('aria-busy', 'false');
         render(

@@ -49,6 +49,7 @@ export const sqlView: View = (root, ctx) => {
       const shown = res.rows.slice(0, SHOWN);
       render(
         out,
+        res.error ? h('p', { class: 'error', role: 'alert', id: 'sql-error' }, `The query stopped early: ${res.error}. The rows below are incomplete.`) : null,
         h('p', { class: 'muted', id: 'sql-info' }, `${fmtNum(res.rows.length)} rows${res.truncated ? ' (truncated by the server)' : ''} · ${ms} ms${res.rows.length > SHOWN ? ` · showing the first ${SHOWN}; export for all` : ''}`),
         h(
           'div',

@@ -1,0 +1,78 @@
+/** Real Debian Chromium driven by playwright-core, with a fresh profile each launch. */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { findTool } from '../helpers/system-tool.js';
+
+export const ARTIFACTS = join(process.cwd(), 'test-artifacts');
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  downloads: string;
+  /** Browser console errors and uncaught page errors (a test asserts there were none). */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+export async function launch(): Promise<Browser> {
+  const exe = findTool('chromium') ?? '/usr/bin/chromium';
+  const profile = mkdtempSync(join(tmpdir(), 'wharf-chromium-'));
+  const downloads = join(profile, 'downloads');
+  mkdirSync(downloads);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: exe,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+    downloadsPath: downloads,
+    timeout: 30_000,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(10_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    // Chromium logs every 4xx answer; the 401s (before login) and the 400 (refused SQL) are the
+    // refusals the tests provoke and the UI shows. Anything else is a bug.
+    if (m.type() === 'error' && !/Failed to load resource: .*status of 40[01]/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  return {
+    context,
+    page,
+    downloads,
+    errors,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Counts distinct colours and non-white pixels of a PNG by decoding it in the page. */
+export async function pngStats(page: Page, png: Buffer): Promise<{ colours: number; inked: number; pixels: number }> {
+  return page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const ctx = c.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set<number>();
+    let inked = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      const r = d[i]!;
+      const g = d[i + 1]!;
+      const b = d[i + 2]!;
+      seen.add((r << 16) | (g << 8) | b);
+      if (r < 240 || g < 240 || b < 240) inked++;
+    }
+    return { colours: seen.size, inked, pixels: c.width * c.height };
+  }, png.toString('base64'));
+}
