@@ -1,0 +1,202 @@
+/**
+ * One collector per plan entry. It follows its board's link:
+ *  - waiting/offline: no reads; the time is accounted as `board_offline` gaps (written every
+ *    `holdMs` while it lasts, and the rest when the board is back), counted in ticks of the entry.
+ *  - online: polled (a TickScheduler calling board.read) or streamed (the board pushes batches),
+ *    chosen by `chooseMode` from the rate and what the board can do.
+ */
+import type { Board, BoardCapabilities, BoardGap, CaptureMethod, SamplingEntry, StreamBatch } from '../boards/board.js';
+import type { PlanEntry } from '../config/plan.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import type { EntryOutput } from './entry-output.js';
+import type { CaptureMetrics } from './capture-metrics.js';
+import { PolledCollector } from './collector-polled.js';
+import { StreamedCollector } from './collector-streamed.js';
+
+export type CollectorMode = 'waiting' | 'polled' | 'streamed';
+
+export interface CollectorOptions {
+  /** Entries faster than this stream when the board can (default 2 Hz); slower ones are polled. */
+  streamAboveHz: number;
+  /** Timeout of one polled read in ms (default 1000). */
+  readTimeoutMs: number;
+  /** How often pending gaps are written while they last, in ms (the store's flush interval). */
+  holdMs: number;
+}
+
+export interface CollectorDeps {
+  clock: Clock;
+  logger: Logger;
+  metrics: CaptureMetrics;
+  options: CollectorOptions;
+}
+
+/** The board-facing method name of a plan method ('Gpios' reads the same way as 'Gpio'). */
+export function boardMethod(method: string): CaptureMethod | undefined {
+  if (method === 'Analogs') return 'Analogs';
+  if (method === 'Gpio' || method === 'Gpios') return 'Gpio';
+  return undefined;
+}
+
+/** Streamed when the board can stream, the rate is above the threshold and within the board's maximum. */
+export function chooseMode(hz: number, caps: BoardCapabilities, streamAboveHz: number): 'polled' | 'streamed' {
+  return caps.streamed && hz > streamAboveHz && hz <= caps.maxHz ? 'streamed' : 'polled';
+}
+
+export class EntryCollector {
+  private modeValue: CollectorMode = 'waiting';
+  private polled: PolledCollector | undefined;
+  private streamed: StreamedCollector | undefined;
+  /** Start of the span not yet accounted while the board is not online. */
+  private offlineFrom: number | undefined;
+  private offlineDetail = 'board not connected yet';
+  private offlineTimer: TimerHandle | undefined;
+  private stopped = false;
+  readonly method: CaptureMethod;
+
+  /**
+   * `after`: the last tick of the collector this one replaces (a changed entry), so the new
+   * schedule continues one new period after it instead of repeating that instant.
+   */
+  constructor(
+    readonly entry: PlanEntry,
+    readonly out: EntryOutput,
+    private readonly deps: CollectorDeps,
+    private after?: number,
+  ) {
+    const m = boardMethod(entry.method);
+    if (m === undefined) throw new Error(`entry ${entry.key}: method ${entry.method} has no board read`);
+    this.method = m;
+    this.beginOffline(deps.clock.now(), this.offlineDetail);
+  }
+
+  get mode(): CollectorMode {
+    return this.modeValue;
+  }
+
+  get period(): number {
+    return 1000 / this.entry.hz;
+  }
+
+  /** The board is online: pick the mode; polled collection starts now. Returns the entry for configure(). */
+  online(board: Board, caps: BoardCapabilities): SamplingEntry {
+    const now = this.deps.clock.now();
+    this.endOffline(now);
+    const mode = chooseMode(this.entry.hz, caps, this.deps.options.streamAboveHz);
+    this.modeValue = mode;
+    if (mode === 'streamed') {
+      if (this.streamed === undefined) {
+        this.streamed = new StreamedCollector(this.entry.hz, this.out, this.deps.metrics);
+        this.streamed.accountedUntil(now - this.period);
+      }
+      this.streamed.resetSequence();
+    } else {
+      this.polled = new PolledCollector(board, this.method, this.entry.readers, this.entry.hz, this.out, {
+        clock: this.deps.clock,
+        logger: this.deps.logger,
+        metrics: this.deps.metrics,
+        readTimeoutMs: this.deps.options.readTimeoutMs,
+      });
+      const next = this.after === undefined ? now : this.after + this.period;
+      this.after = undefined;
+      this.polled.start(next > now ? next : now);
+    }
+    return { key: this.entry.key, method: this.method, readers: [...this.entry.readers], hz: this.entry.hz, mode };
+  }
+
+  /** The board rejected the streamed plan: fall back to polling (errors then show per read). */
+  fallBackToPolled(board: Board): SamplingEntry {
+    if (this.modeValue !== 'streamed') return this.samplingEntry();
+    this.modeValue = 'polled';
+    this.polled = new PolledCollector(board, this.method, this.entry.readers, this.entry.hz, this.out, {
+      clock: this.deps.clock,
+      logger: this.deps.logger,
+      metrics: this.deps.metrics,
+      readTimeoutMs: this.deps.options.readTimeoutMs,
+    });
+    this.polled.start();
+    return this.samplingEntry();
+  }
+
+  samplingEntry(): SamplingEntry {
+    const mode = this.modeValue === 'streamed' ? 'streamed' : 'polled';
+    return { key: this.entry.key, method: this.method, readers: [...this.entry.readers], hz: this.entry.hz, mode };
+  }
+
+  /** The board was reconfigured: streamed sequence numbers restart. */
+  reconfigured(): void {
+    this.streamed?.resetSequence();
+  }
+
+  /** The board link went down at `at`. */
+  async offline(at: number, reason: string): Promise<void> {
+    if (this.stopped || this.modeValue === 'waiting') return;
+    const wasStreamed = this.modeValue === 'streamed';
+    this.modeValue = 'waiting';
+    const p = this.polled;
+    this.polled = undefined;
+    this.streamed?.markOffline();
+    const from = wasStreamed && this.streamed?.lastT !== undefined ? Math.min(at, this.streamed.lastT + this.period) : at;
+    this.beginOffline(from, reason);
+    await p?.stop();
+  }
+
+  onBatch(b: StreamBatch): void {
+    if (this.streamed !== undefined) this.streamed.onBatch(b);
+  }
+
+  onBoardGap(g: BoardGap): void {
+    if (this.streamed !== undefined) this.streamed.onBoardGap(g);
+    else this.out.gap(g.reason, g.start, g.end, g.count, g.detail);
+  }
+
+  /** Write the pending offline span up to now (periodic, so a long outage is on disk as it happens). */
+  accountOffline(): void {
+    if (this.offlineFrom === undefined) return;
+    const now = this.deps.clock.now();
+    const n = Math.floor((now - this.offlineFrom) / this.period + 1e-9);
+    if (n <= 0) return;
+    const end = this.offlineFrom + n * this.period;
+    this.out.gap('board_offline', this.offlineFrom, end - this.period, n, this.offlineDetail);
+    this.out.flushGap();
+    this.offlineFrom = end;
+    this.streamed?.accountedUntil(end - this.period);
+  }
+
+  /** Stop for good: flush pending gaps, wait for an in-flight read to be recorded. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.offlineFrom !== undefined) this.endOffline(this.deps.clock.now());
+    const p = this.polled;
+    this.polled = undefined;
+    this.streamed = undefined;
+    this.modeValue = 'waiting';
+    await p?.stop();
+    this.out.flushGap();
+  }
+
+  private beginOffline(from: number, detail: string): void {
+    this.offlineFrom = from;
+    this.offlineDetail = detail;
+    if (this.offlineTimer === undefined) this.armOfflineTimer();
+  }
+
+  private armOfflineTimer(): void {
+    this.offlineTimer = this.deps.clock.setTimer(() => {
+      this.offlineTimer = undefined;
+      if (this.offlineFrom === undefined || this.stopped) return;
+      this.accountOffline();
+      this.armOfflineTimer();
+    }, this.deps.options.holdMs);
+  }
+
+  private endOffline(now: number): void {
+    if (this.offlineTimer !== undefined) this.deps.clock.clearTimer(this.offlineTimer);
+    this.offlineTimer = undefined;
+    this.accountOffline();
+    this.offlineFrom = undefined;
+    void now;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Where one plan entry's records go: the sink (a CaptureStore), its counters, and the time of the
+ * last record handed to the sink (for the restart checkpoint).
+ *
+ * Consecutive gaps with the same reason are merged into one record (one span, summed count) until
+ * a reading arrives, the reason changes, or the merged span is `holdMs` old, so a board failing
+ * every read at 100 Hz writes about one gap record per second, not a hundred.
+ */
+import type { CaptureMeta, CaptureRecord, GapReason, GapRecord, ReadingRecord } from '../shared/record.js';
+import type { CounterChild } from '../shared/metrics.js';
+import type { CaptureMetrics } from './capture-metrics.js';
+
+/** What the engine needs from a capture store (src/capture/capture-store.ts satisfies it). */
+export interface RecordSink {
+  append(key: string, meta: CaptureMeta, rec: CaptureRecord): void;
+}
+
+export class EntryOutput {
+  /** Latest time covered by a record handed to the sink (reading time or gap end). */
+  lastTime: number | undefined;
+  private pending: GapRecord | undefined;
+  private readonly readingCount: CounterChild;
+  private readonly gapCounters = new Map<GapReason, { records: CounterChild; readings: CounterChild }>();
+
+  constructor(
+    readonly key: string,
+    readonly boardId: string,
+    readonly meta: CaptureMeta,
+    private readonly sink: RecordSink,
+    private readonly metrics: CaptureMetrics,
+    private readonly holdMs: number,
+  ) {
+    this.readingCount = metrics.readings.labels({ board: boardId, method: meta.method_name });
+  }
+
+  reading(rec: ReadingRecord): void {
+    if (this.pending !== undefined) this.flushGap();
+    this.sink.append(this.key, this.meta, rec);
+    this.readingCount.inc();
+    if (this.lastTime === undefined || rec.time_requested > this.lastTime) this.lastTime = rec.time_requested;
+  }
+
+  /** A gap, merged with the pending one when it has the same reason. */
+  gap(reason: GapReason, start: number, end: number, count: number, detail?: string): void {
+    const p = this.pending;
+    if (p !== undefined && p.reason === reason) {
+      p.start = Math.min(p.start, start);
+      p.end = Math.max(p.end, end);
+      p.count += count;
+      if (end - p.start >= this.holdMs) this.flushGap();
+      return;
+    }
+    if (p !== undefined) this.flushGap();
+    this.pending = { kind: 'gap', reason, start, end, count };
+    if (detail !== undefined) this.pending.detail = detail;
+    if (end - start >= this.holdMs) this.flushGap();
+  }
+
+  /** Write the pending merged gap now (on stop, before a reading, on the periodic flush). */
+  flushGap(): void {
+    const g = this.pending;
+    if (g === undefined) return;
+    this.pending = undefined;
+    this.sink.append(this.key, this.meta, g);
+    let c = this.gapCounters.get(g.reason);
+    if (c === undefined) {
+      c = {
+        records: this.metrics.gaps.labels({ board: this.boardId, reason: g.reason }),
+        readings: this.metrics.gapReadings.labels({ board: this.boardId, reason: g.reason }),
+      };
+      this.gapCounters.set(g.reason, c);
+    }
+    c.records.inc();
+    c.readings.inc(g.count);
+    if (this.lastTime === undefined || g.end > this.lastTime) this.lastTime = g.end;
+  }
+
+  hasPendingGap(): boolean {
+    return this.pending !== undefined;
+  }
+}
