@@ -1,0 +1,81 @@
+/** Sync target: the wharf cloud's `POST /api/v1/files` with an API key (HTTP or HTTPS). */
+import { WharfError, errorMessage } from '../shared/errors.js';
+import type { SyncTarget, UploadItem, UploadResult } from './target.js';
+
+export interface HttpTargetOptions {
+  url: string;
+  apiKey: string;
+  /** Per-upload timeout (default 60 s). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export class HttpSyncTarget implements SyncTarget {
+  readonly description: string;
+  private readonly endpoint: string;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(private readonly opts: HttpTargetOptions) {
+    let u: URL;
+    try {
+      u = new URL(opts.url);
+    } catch {
+      throw new WharfError('USAGE', `sync url '${opts.url}' is not a URL; use e.g. http://cloud.local:8080`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new WharfError('USAGE', `sync url must be http:// or https:// (got ${u.protocol})`);
+    u.username = '';
+    u.password = '';
+    this.description = `cloud ${u.origin}${u.pathname.replace(/\/$/, '')}`;
+    this.endpoint = new URL('api/v1/files', u.href.endsWith('/') ? u.href : `${u.href}/`).href;
+    this.fetchFn = opts.fetch ?? fetch;
+  }
+
+  async upload(item: UploadItem): Promise<UploadResult> {
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.endpoint, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${this.opts.apiKey}`,
+          'content-type': 'application/octet-stream',
+          'x-wharf-file-id': item.fileId,
+          'x-wharf-sha256': item.sha256,
+        },
+        body: item.bytes as Uint8Array<ArrayBuffer>,
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 60_000),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      throw new WharfError('SYNC_UNREACHABLE', `cannot reach ${this.description}: ${cause ?? errorMessage(err)}`, { cause: err });
+    }
+    const text = await res.text().catch(() => '');
+    let body: unknown = null;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = null;
+    }
+    const reason = (body as { error?: { message?: string } } | null)?.error?.message ?? text.slice(0, 300);
+    if (res.status === 200 || res.status === 201) {
+      const b = body as { status?: string; records?: number } | null;
+      if (b === null || (b.status !== 'stored' && b.status !== 'already_stored') || typeof b.records !== 'number') {
+        throw new WharfError('SYNC_UNREACHABLE', `${this.description} answered ${res.status} without an acknowledgement; is the URL the wharf cloud?`);
+      }
+      return { status: b.status, records: b.records };
+    }
+    if (res.status === 401 || res.status === 403) {
+      throw new WharfError('SYNC_AUTH', `${this.description} refused the key (${res.status}): ${reason}; check wharf.sync.api_key / WHARF_API_KEY`);
+    }
+    if (res.status === 408 || res.status === 429 || res.status >= 500) {
+      throw new WharfError('SYNC_UNREACHABLE', `${this.description} is unavailable (${res.status}): ${reason}`);
+    }
+    if (res.status === 404) {
+      throw new WharfError('SYNC_UNREACHABLE', `${this.description} has no ingest route (404); is the URL the wharf cloud?`);
+    }
+    throw new WharfError('SYNC_REJECTED', `${this.description} rejected file ${item.fileId} (${res.status}): ${reason}`);
+  }
+
+  async close(): Promise<void> {
+    // fetch keeps no state of ours
+  }
+}

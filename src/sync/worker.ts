@@ -1,0 +1,302 @@
+/**
+ * The sync worker: every interval (and on `syncNow()`), ship finished `.capture` files oldest
+ * first to the target, delete each only after the target acknowledged it. `.prog` files are never
+ * touched. Errors back off exponentially (~200 ms, capped, jittered) and poll slowly while the
+ * target stays unreachable; a file the target rejects moves to `failed/` with the reason.
+ * Up to `concurrency` uploads run at once (at least one, even on one CPU).
+ */
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { decodeCaptureFile } from '../capture/file-format.js';
+import { fsyncDir, listFinishedFiles, moveToFailed, type CaptureFileEntry } from '../capture/files.js';
+import { realClock, type Clock, type TimerHandle } from '../shared/clock.js';
+import { WharfError, errorMessage, isWharfError } from '../shared/errors.js';
+import { nullLogger, type Logger } from '../shared/logger.js';
+import type { Metrics } from '../shared/metrics.js';
+import { backoffDelay, DEFAULT_BACKOFF, isOffline, type BackoffOptions } from './backoff.js';
+import { writeStatus, type SyncStatus } from './status-file.js';
+import type { SyncTarget } from './target.js';
+
+export interface SyncWorkerOptions {
+  captureDir: string;
+  target: SyncTarget | null;
+  /** `sync_interval_mins` × 60 000. */
+  intervalMs: number;
+  disabled?: boolean;
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: Metrics;
+  /** Parallel uploads (default: CPUs, 1 to 4). */
+  concurrency?: number;
+  backoff?: Partial<BackoffOptions>;
+  random?: () => number;
+  /** Write `sync-status.json` for `wharf status` (default true). */
+  persistStatus?: boolean;
+}
+
+export interface PassResult {
+  uploaded: number;
+  alreadyStored: number;
+  failed: number;
+  records: number;
+  bytes: number;
+  /** Files still waiting after the pass. */
+  remaining: number;
+  error: WharfError | null;
+}
+
+export class SyncWorker {
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly backoff: BackoffOptions;
+  private readonly random: () => number;
+  private readonly concurrency: number;
+  private target: SyncTarget | null;
+  private intervalMs: number;
+  private disabled: boolean;
+  private timer: TimerHandle | null = null;
+  private running: Promise<PassResult> | null = null;
+  private followUp: Promise<PassResult> | null = null;
+  private started = false;
+  private stopping = false;
+  private statusWrite: Promise<void> = Promise.resolve();
+  private readonly st: SyncStatus;
+  private readonly m;
+
+  constructor(private readonly opts: SyncWorkerOptions) {
+    this.clock = opts.clock ?? realClock;
+    this.logger = opts.logger ?? nullLogger;
+    this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
+    this.random = opts.random ?? Math.random;
+    this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? Math.min(4, availableParallelism())));
+    this.target = opts.target;
+    this.intervalMs = Math.max(1, opts.intervalMs);
+    this.disabled = opts.disabled ?? false;
+    this.st = {
+      version: 1, pid: process.pid, updated_ms: this.clock.now(), target: this.target?.description ?? null, interval_ms: this.intervalMs,
+      disabled: this.disabled, state: 'idle', last_sync_ms: null, last_attempt_ms: null, last_error: null, consecutive_failures: 0,
+      next_attempt_ms: null, uploaded_files: 0, uploaded_records: 0, uploaded_bytes: 0, failed_files: 0, backlog: { files: 0, bytes: 0 },
+    };
+    const reg = opts.metrics;
+    this.m = reg === undefined ? null : {
+      files: reg.counter('wharf_sync_files_total', 'Capture files synced, by result (stored, already_stored, rejected)'),
+      records: reg.counter('wharf_sync_records_total', 'Records acknowledged by the sync target'),
+      bytes: reg.counter('wharf_sync_bytes_total', 'Capture file bytes acknowledged by the sync target'),
+      errors: reg.counter('wharf_sync_errors_total', 'Failed sync attempts, by code'),
+      backlogFiles: reg.gauge('wharf_sync_backlog_files', 'Finished capture files waiting for sync'),
+      backlogBytes: reg.gauge('wharf_sync_backlog_bytes', 'Bytes of finished capture files waiting for sync'),
+    };
+  }
+
+  /** Starts the schedule: a first pass at once, then every interval. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.stopping = false;
+    this.schedule(0);
+  }
+
+  /** Stops the schedule and waits for a running pass (uploads in flight finish or time out). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.started = false;
+    if (this.timer !== null) this.clock.clearTimer(this.timer);
+    this.timer = null;
+    await this.followUp?.catch(() => undefined);
+    await this.running?.catch(() => undefined);
+    this.st.state = 'stopped';
+    this.st.next_attempt_ms = null;
+    await this.persist();
+    await this.statusWrite;
+  }
+
+  /** Live settings (config reload). */
+  configure(s: { intervalMs?: number; disabled?: boolean; target?: SyncTarget | null }): void {
+    if (s.intervalMs !== undefined) this.intervalMs = Math.max(1, s.intervalMs);
+    if (s.disabled !== undefined) this.disabled = s.disabled;
+    if (s.target !== undefined) {
+      this.target = s.target;
+      this.st.consecutive_failures = 0;
+    }
+    this.st.interval_ms = this.intervalMs;
+    this.st.disabled = this.disabled;
+    this.st.target = this.target?.description ?? null;
+    if (this.started && this.running === null) this.schedule(0);
+  }
+
+  status(): SyncStatus {
+    return { ...this.st, backlog: { ...this.st.backlog }, last_error: this.st.last_error === null ? null : { ...this.st.last_error } };
+  }
+
+  /** Runs a pass now (after the running one, if any) and resolves with its result. */
+  syncNow(): Promise<PassResult> {
+    if (this.running === null) return this.runPass();
+    this.followUp ??= this.running.catch(() => undefined).then(() => {
+      this.followUp = null;
+      return this.runPass();
+    });
+    return this.followUp;
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.started || this.stopping) return;
+    if (this.timer !== null) this.clock.clearTimer(this.timer);
+    this.st.next_attempt_ms = this.clock.now() + delayMs;
+    this.timer = this.clock.setTimer(() => {
+      this.timer = null;
+      void this.syncNow().catch((err: unknown) => this.logger.error({ err: errorMessage(err) }, 'sync pass crashed'));
+    }, delayMs);
+  }
+
+  private runPass(): Promise<PassResult> {
+    const p = this.pass().finally(() => {
+      this.running = null;
+      const f = this.st.consecutive_failures;
+      this.schedule(f > 0 ? backoffDelay(f, this.backoff, this.random) : this.intervalMs);
+      void this.persist();
+    });
+    this.running = p;
+    return p;
+  }
+
+  private async pass(): Promise<PassResult> {
+    const res: PassResult = { uploaded: 0, alreadyStored: 0, failed: 0, records: 0, bytes: 0, remaining: 0, error: null };
+    const target = this.target;
+    let files: CaptureFileEntry[];
+    try {
+      files = await listFinishedFiles(this.opts.captureDir);
+    } catch (err) {
+      res.error = new WharfError('CAPTURE_IO', `cannot list ${this.opts.captureDir}: ${errorMessage(err)}`, { cause: err });
+      this.noteError(res.error);
+      return res;
+    }
+    this.setBacklog(files);
+    if (this.disabled || target === null) {
+      this.st.state = this.disabled ? 'disabled' : 'no_target';
+      res.remaining = files.length;
+      return res;
+    }
+    this.st.state = 'syncing';
+    this.st.last_attempt_ms = this.clock.now();
+    let next = 0;
+    let done = 0;
+    const lane = async (): Promise<void> => {
+      while (res.error === null && !this.stopping && next < files.length) {
+        const f = files[next++]!;
+        await this.one(f, target, res);
+        done++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, Math.max(1, files.length)) }, lane));
+    res.remaining = files.length - done;
+    if (res.error === null) {
+      this.st.consecutive_failures = 0;
+      this.st.last_sync_ms = this.clock.now();
+      this.st.state = 'idle';
+      this.st.last_error = null;
+    } else {
+      this.st.consecutive_failures++;
+      this.st.state = isOffline(this.st.consecutive_failures, this.backoff) ? 'offline' : 'retrying';
+    }
+    try {
+      this.setBacklog(await listFinishedFiles(this.opts.captureDir));
+    } catch {
+      // keep the previous figure; the next pass lists again
+    }
+    return res;
+  }
+
+  private async one(f: CaptureFileEntry, target: SyncTarget, res: PassResult): Promise<void> {
+    let bytes: Buffer;
+    try {
+      bytes = await fsp.readFile(f.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // synced by another process meanwhile
+      res.error = new WharfError('CAPTURE_IO', `cannot read ${f.path}: ${errorMessage(err)}`, { cause: err });
+      this.noteError(res.error);
+      return;
+    }
+    let fileId: string;
+    let machine: string;
+    let records: number;
+    try {
+      const dec = decodeCaptureFile(bytes);
+      if (dec.torn !== null) throw new Error(`damaged at byte ${dec.torn.offset}: ${dec.torn.reason}`);
+      fileId = dec.header.file_id;
+      machine = dec.header.meta.machine;
+      records = dec.records.length;
+    } catch (err) {
+      await this.reject(f, `not uploaded, the file is damaged: ${errorMessage(err)}`, res);
+      return;
+    }
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    try {
+      const ack = await target.upload({ fileId, sha256, bytes, machine, records });
+      // the target has it durably: only now may the local copy go
+      await fsp.unlink(f.path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      await fsyncDir(path.dirname(f.path)).catch(() => undefined);
+      if (ack.status === 'stored') res.uploaded++;
+      else res.alreadyStored++;
+      res.records += ack.records;
+      res.bytes += bytes.length;
+      this.st.uploaded_files++;
+      this.st.uploaded_records += ack.status === 'stored' ? ack.records : 0;
+      this.st.uploaded_bytes += bytes.length;
+      this.m?.files.inc({ result: ack.status });
+      if (ack.status === 'stored') this.m?.records.inc(undefined, ack.records);
+      this.m?.bytes.inc(undefined, bytes.length);
+      this.logger.debug({ file_id: fileId, status: ack.status, records: ack.records }, 'synced');
+    } catch (err) {
+      if (isWharfError(err, 'SYNC_REJECTED')) {
+        await this.reject(f, errorMessage(err), res);
+        return;
+      }
+      const e = isWharfError(err) ? err : new WharfError('SYNC_UNREACHABLE', errorMessage(err), { cause: err });
+      if (res.error === null) {
+        res.error = e;
+        this.noteError(e);
+      }
+    }
+  }
+
+  private async reject(f: CaptureFileEntry, reason: string, res: PassResult): Promise<void> {
+    try {
+      const dest = await moveToFailed(this.opts.captureDir, f.path, reason);
+      res.failed++;
+      this.st.failed_files++;
+      this.m?.files.inc({ result: 'rejected' });
+      this.logger.warn({ file: f.path, moved_to: dest, reason }, 'capture file rejected, moved to failed/');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      res.error = new WharfError('CAPTURE_IO', `cannot move ${f.path} to failed/: ${errorMessage(err)}`, { cause: err });
+      this.noteError(res.error);
+    }
+  }
+
+  private noteError(e: WharfError): void {
+    this.st.last_error = { code: e.code, message: e.message, at_ms: this.clock.now() };
+    this.m?.errors.inc({ code: e.code });
+    this.logger.warn({ code: e.code, err: e.message, failures: this.st.consecutive_failures + 1 }, 'sync attempt failed');
+  }
+
+  private setBacklog(files: CaptureFileEntry[]): void {
+    const bytes = files.reduce((s, f) => s + f.size, 0);
+    this.st.backlog = { files: files.length, bytes };
+    this.m?.backlogFiles.set(undefined, files.length);
+    this.m?.backlogBytes.set(undefined, bytes);
+  }
+
+  private persist(): Promise<void> {
+    if (this.opts.persistStatus === false) return Promise.resolve();
+    this.st.updated_ms = Date.now();
+    const snapshot = this.status();
+    this.statusWrite = this.statusWrite
+      .then(() => writeStatus(this.opts.captureDir, snapshot))
+      .catch((err: unknown) => this.logger.warn({ err: errorMessage(err) }, 'cannot write sync-status.json'));
+    return this.statusWrite;
+  }
+}
