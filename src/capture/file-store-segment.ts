@@ -6,12 +6,11 @@
  * rewritten at the next flush. Finishing a sealed segment: fsync, close, rename `.prog` →
  * `.capture`, fsync the directory. Each step is idempotent and retried after an error.
  */
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { CaptureMeta, CaptureRecord } from '../shared/record.js';
 import { baseNameFor } from './capture-store.js';
 import { ByteSink, encodeHeader, FINISHED_SUFFIX, IN_PROGRESS_SUFFIX, RecordEncoder } from './file-format.js';
-import { fsyncDir, writeFully } from './files.js';
+import { writeFully, type CaptureFileHandle, type CaptureIo } from './files.js';
 
 export class Segment {
   readonly pending: ByteSink;
@@ -24,7 +23,7 @@ export class Segment {
   writtenBytes = 0;
   sealed = false;
   finished = false;
-  private fh: fsp.FileHandle | null = null;
+  private fh: CaptureFileHandle | null = null;
   private exists = false;
   private dirSynced = false;
   private closedFile = false;
@@ -34,6 +33,7 @@ export class Segment {
   readonly finalPath: string;
 
   constructor(
+    private readonly io: CaptureIo,
     readonly dir: string,
     readonly meta: CaptureMeta,
     readonly fileId: string,
@@ -74,14 +74,14 @@ export class Segment {
     try {
       if (this.fh === null) {
         await ensureDir(this.dir);
-        this.fh = await fsp.open(this.progPath, this.exists ? 'r+' : 'wx');
+        this.fh = await this.io.open(this.progPath, this.exists ? 'r+' : 'wx');
         this.exists = true;
       }
       // A view of the first n bytes: appends during the write only add after n (or reallocate).
       await writeFully(this.fh, this.pending.buf.subarray(0, n), this.writtenBytes);
       await this.fh.datasync();
       if (!this.dirSynced) {
-        await fsyncDir(this.dir); // the new directory entry must survive a power cut too
+        await this.io.fsyncDir(this.dir); // the new directory entry must survive a power cut too
         this.dirSynced = true;
       }
     } catch (err) {
@@ -105,10 +105,10 @@ export class Segment {
       this.fh = null;
     }
     if (!this.renamed) {
-      await fsp.rename(this.progPath, this.finalPath);
+      await this.io.rename(this.progPath, this.finalPath);
       this.renamed = true;
     }
-    await fsyncDir(this.dir);
+    await this.io.fsyncDir(this.dir);
     this.finished = true;
   }
 

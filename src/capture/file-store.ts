@@ -12,7 +12,6 @@
  * says what was lost. Nothing is dropped silently.
  */
 import { randomUUID } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 import { errorMessage, WharfError } from '../shared/errors.js';
@@ -30,13 +29,15 @@ import {
 } from './capture-store.js';
 import { recordSpan } from './file-format.js';
 import { Segment } from './file-store-segment.js';
-import { fsyncDir } from './files.js';
+import { realCaptureIo, type CaptureIo } from './files.js';
 
 export interface FileCaptureStoreOptions {
   dir: string;
   settings: Pick<DataManagerSettings, 'flush_interval_ms' | 'maximum_capture_file_size_bytes' | 'maximum_capture_file_age_ms'>;
   clock: Clock;
   logger: Logger;
+  /** File operations (default: node:fs); tests inject a recording or failing one. */
+  io?: CaptureIo;
   /** In-memory backlog limit across all keys (default 64 MiB). */
   maxPendingBytes?: number;
 }
@@ -59,15 +60,20 @@ export class FileCaptureStore implements CaptureStore {
   private readonly s: CaptureStoreStats = emptyStats();
   private readonly knownDirs = new Set<string>();
   private readonly maxPending: number;
+  private readonly io: CaptureIo;
   private pendingBytes = 0;
+  private lastCreated = 0;
   private closed = false;
   private timer: TimerHandle | undefined;
   private running: Promise<void> = Promise.resolve();
   private queued: Promise<void> | null = null;
   private loggedError: string | null = null;
+  /** Last I/O error message, kept after recovery (for the backlog_overflow gap's detail). */
+  private lastIoError: string | null = null;
 
   constructor(private readonly opts: FileCaptureStoreOptions) {
     this.maxPending = opts.maxPendingBytes ?? 64 * 1024 * 1024;
+    this.io = opts.io ?? realCaptureIo;
     this.arm(opts.settings.flush_interval_ms);
   }
 
@@ -119,7 +125,7 @@ export class FileCaptureStore implements CaptureStore {
         start: d.start,
         end: d.end,
         count: d.count,
-        detail: `capture write backlog exceeded ${this.maxPending} bytes while disk writes failed (${this.s.lastError ?? 'unknown error'}); records in this span were refused`,
+        detail: `capture write backlog exceeded ${this.maxPending} bytes while disk writes failed (${this.lastIoError ?? 'unknown error'}); records in this span were refused`,
       });
     }
     this.add(st, rec);
@@ -128,8 +134,10 @@ export class FileCaptureStore implements CaptureStore {
   private add(st: KeyState, rec: CaptureRecord): void {
     let seg = st.segments[st.segments.length - 1];
     if (seg === undefined || seg.sealed) {
-      const now = this.opts.clock.now();
-      seg = new Segment(path.join(this.opts.dir, relativeDirFor(st.meta)), st.meta, randomUUID(), now, 16 * 1024);
+      // Strictly increasing creation times (1 ms apart at least) so names sort in creation order.
+      const now = Math.max(Math.floor(this.opts.clock.now()), this.lastCreated + 1);
+      this.lastCreated = now;
+      seg = new Segment(this.io, path.join(this.opts.dir, relativeDirFor(st.meta)), st.meta, randomUUID(), now, 16 * 1024);
       this.pendingBytes += seg.pending.length;
       st.segments.push(seg);
       this.s.filesOpen++;
@@ -179,6 +187,7 @@ export class FileCaptureStore implements CaptureStore {
     const first = errors[0]!;
     const msg = `${errorMessage(first.err)} (${first.path})`;
     this.s.lastError = msg;
+    this.lastIoError = msg;
     if (this.loggedError !== msg) {
       this.loggedError = msg;
       this.opts.logger.error({ dir: this.opts.dir, files: errors.length, err: msg }, 'capture flush failed; records stay in memory and are retried');
@@ -216,7 +225,7 @@ export class FileCaptureStore implements CaptureStore {
   /** mkdir -p, then fsync the parents of every directory level so new entries are durable. */
   private async ensureDir(dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return;
-    const first = await fsp.mkdir(dir, { recursive: true });
+    const first = await this.io.mkdir(dir);
     if (first !== undefined) {
       let d = dir;
       const chain: string[] = [];
@@ -225,7 +234,7 @@ export class FileCaptureStore implements CaptureStore {
         if (d === first) break;
         d = path.dirname(d);
       }
-      for (const p of chain) await fsyncDir(p);
+      for (const p of chain) await this.io.fsyncDir(p);
     }
     this.knownDirs.add(dir);
   }

@@ -18,6 +18,29 @@ export interface CaptureFileEntry {
   mtimeMs: number;
 }
 
+/** The file operations the capture writer uses; injected so tests can record or fail them. */
+export interface CaptureFileHandle {
+  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  datasync(): Promise<void>;
+  sync(): Promise<void>;
+  truncate(len: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CaptureIo {
+  open(path: string, flags: 'wx' | 'r+'): Promise<CaptureFileHandle>;
+  rename(from: string, to: string): Promise<void>;
+  fsyncDir(dir: string): Promise<void>;
+  mkdir(dir: string): Promise<string | undefined>;
+}
+
+export const realCaptureIo: CaptureIo = {
+  open: (p, flags) => fsp.open(p, flags),
+  rename: (a, b) => fsp.rename(a, b),
+  fsyncDir: (d) => fsyncDir(d),
+  mkdir: (d) => fsp.mkdir(d, { recursive: true }),
+};
+
 /** fsync a directory so a create/rename/unlink inside it survives a power cut. */
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await fsp.open(dir, 'r');
@@ -29,7 +52,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /** Write all of `bytes` at `position` (loops over short writes). */
-export async function writeFully(fh: fsp.FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+export async function writeFully(fh: CaptureFileHandle, bytes: Uint8Array, position: number): Promise<void> {
   let done = 0;
   while (done < bytes.length) {
     const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import zlib from 'node:zlib';
+import { decode as plainCborDecode } from 'cbor-x';
+import {
+  decodeCaptureFile,
+  encodeCaptureFile,
+  encodeHeader,
+  encodeRecord,
+  PREAMBLE_BYTES,
+} from '../../../src/capture/file-format.js';
+import { isWharfError } from '../../../src/shared/errors.js';
+import { analogReading, fixedMeta, header, record } from './arbitraries.js';
+
+const hdr = { version: 1 as const, file_id: 'f-1', created_ms: Date.UTC(2026, 0, 1), meta: fixedMeta };
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+describe('capture file format', () => {
+  it('round-trips any header and records (property)', () => {
+    fc.assert(
+      fc.property(header, fc.array(record, { maxLength: 30 }), (h, recs) => {
+        const buf = encodeCaptureFile(h, recs);
+        const d = decodeCaptureFile(buf);
+        expect(d.header).toEqual(h);
+        expect(d.records).toEqual(recs);
+        expect(d.torn).toBeNull();
+        expect(d.validBytes).toBe(buf.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('standalone encodeRecord frames mix with a file’s sequential frames (property)', () => {
+    fc.assert(
+      fc.property(header, fc.array(record, { maxLength: 10 }), fc.array(record, { maxLength: 5 }), (h, a, b) => {
+        const buf = concat(encodeCaptureFile(h, a), ...b.map((r) => encodeRecord(r)));
+        const d = decodeCaptureFile(buf);
+        expect(d.records).toEqual([...a, ...b]);
+        expect(d.torn).toBeNull();
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('the header is plain CBOR that any decoder reads (third-party readers)', () => {
+    const buf = encodeHeader(hdr);
+    expect(new TextDecoder().decode(buf.subarray(0, 8))).toBe('WHARFCAP');
+    const dv = new DataView(buf.buffer, buf.byteOffset);
+    expect(dv.getUint16(8, true)).toBe(1);
+    const len = dv.getUint32(12, true);
+    expect(plainCborDecode(buf.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + len))).toEqual(hdr);
+  });
+
+  it('repeated structures are stored once per file, so records stay compact', () => {
+    const recs = Array.from({ length: 100 }, (_, i) => analogReading(i));
+    const one = encodeCaptureFile(hdr, recs.slice(0, 1)).length;
+    const all = encodeCaptureFile(hdr, recs).length;
+    expect((all - one) / 99).toBeLessThan(75); // vs ~140 bytes as a plain CBOR map
+  });
+
+  it('an unreadable header throws CAPTURE_CORRUPT with the reason', () => {
+    const good = encodeCaptureFile(hdr, [analogReading(0)]);
+    const cases: [Uint8Array, RegExp][] = [
+      [good.subarray(0, 5), /shorter than the 16-byte preamble/],
+      [concat(new TextEncoder().encode('NOTWHARF'), good.subarray(8)), /magic/],
+      [good.subarray(0, 30), /header truncated/],
+    ];
+    const flipped = good.slice();
+    flipped[PREAMBLE_BYTES + 3]! ^= 0x40;
+    cases.push([flipped, /header checksum mismatch/]);
+    for (const [buf, re] of cases) {
+      let caught: unknown;
+      try {
+        decodeCaptureFile(buf);
+      } catch (err) {
+        caught = err;
+      }
+      expect(isWharfError(caught, 'CAPTURE_CORRUPT')).toBe(true);
+      expect((caught as Error).message).toMatch(re);
+    }
+  });
+
+  it('a file of an unknown format version is refused, not misread', () => {
+    const buf = encodeHeader(hdr);
+    const dv = new DataView(buf.buffer);
+    dv.setUint16(8, 2, true);
+    // fix up the header CRC so only the version is wrong
+    dv.setUint32(buf.length - 4, zlib.crc32(buf.subarray(0, buf.length - 4)), true);
+    expect(() => decodeCaptureFile(buf)).toThrow(/format version 2 is not supported/);
+  });
+});

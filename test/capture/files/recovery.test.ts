@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { decodeCaptureFile, decodeHeader, encodeCaptureFile, scanRecords } from '../../../src/capture/file-format.js';
+import { recoverCaptureDir } from '../../../src/capture/recovery.js';
+import { listFinishedFiles, walkCaptureDir } from '../../../src/capture/files.js';
+import { memoryLogger, nullLogger } from '../../../src/shared/logger.js';
+import type { CaptureRecord } from '../../../src/shared/record.js';
+import { analogReading, fixedMeta, header, record } from './arbitraries.js';
+import { useTempDirs } from './tmp.js';
+
+const tempDir = useTempDirs();
+const hdr = { version: 1 as const, file_id: 'f-small', created_ms: Date.UTC(2026, 0, 1), meta: fixedMeta };
+const gapRec: CaptureRecord = { kind: 'gap', reason: 'timeout', start: Date.UTC(2026, 0, 1, 0, 0, 1), end: Date.UTC(2026, 0, 1, 0, 0, 2), count: 3, detail: 'board slow' };
+const small = [analogReading(0), analogReading(1), gapRec, analogReading(3)];
+const full = encodeCaptureFile(hdr, small);
+const headerBytes = decodeHeader(full).headerBytes;
+/** End offset of every frame in the small file. */
+const frameEnds: number[] = [];
+scanRecords(full, headerBytes, (_r, off) => frameEnds.push(off));
+frameEnds.shift();
+frameEnds.push(full.length);
+
+/** Records wholly contained in the first `n` bytes. */
+const intactWithin = (n: number): number => frameEnds.filter((e) => e <= n).length;
+/** Records before the frame that contains byte `i`. */
+const intactBefore = (i: number): number => frameEnds.filter((e) => e <= i).length;
+
+async function recoverBytes(bytes: Uint8Array) {
+  const dir = await tempDir();
+  const sub = path.join(dir, 'board', 'my-esp32', 'Analogs');
+  await mkdir(sub, { recursive: true });
+  const prog = path.join(sub, '2026-01-01T00-00-00.000Z_f-small.prog');
+  await writeFile(prog, bytes);
+  const report = await recoverCaptureDir(dir, nullLogger);
+  return { dir, prog, report };
+}
+
+async function expectRecovered(bytes: Uint8Array, keep: number, damaged: boolean): Promise<void> {
+  const { dir, report } = await recoverBytes(bytes);
+  expect(report.errors).toEqual([]);
+  expect(await walkCaptureDir(dir, ['.prog'])).toEqual([]);
+  const files = await listFinishedFiles(dir);
+  expect(files).toHaveLength(1);
+  const d = decodeCaptureFile(await readFile(files[0]!.path));
+  expect(d.torn).toBeNull(); // the finished file is wholly readable
+  expect(d.header).toEqual(hdr);
+  expect(d.records.slice(0, keep)).toEqual(small.slice(0, keep));
+  if (damaged) {
+    expect(d.records).toHaveLength(keep + 1);
+    const g = d.records[keep]!;
+    expect(g).toMatchObject({ kind: 'gap', reason: 'recovery_truncated', count: 0 });
+    expect(report.recovered[0]!.cutBytes).toBeGreaterThan(0);
+  } else {
+    expect(d.records).toHaveLength(keep);
+  }
+}
+
+describe('crash recovery', () => {
+  it('truncation at every byte offset of a small file: intact records kept, tail cut, file readable', async () => {
+    for (let n = 0; n <= full.length; n++) {
+      const cut = full.subarray(0, n);
+      if (n === 0) {
+        const { dir, report } = await recoverBytes(cut);
+        expect(report.emptyRemoved).toHaveLength(1);
+        expect(await walkCaptureDir(dir, [], true)).toEqual([]);
+      } else if (n < headerBytes) {
+        const { dir, report } = await recoverBytes(cut);
+        expect(report.failed).toHaveLength(1);
+        const failed = await walkCaptureDir(path.join(dir, 'failed'), []);
+        expect(failed.map((f) => path.basename(f.path)).sort()).toEqual([
+          '2026-01-01T00-00-00.000Z_f-small.prog',
+          '2026-01-01T00-00-00.000Z_f-small.prog.reason.txt',
+        ]);
+        expect((await readFile(failed.find((f) => f.path.endsWith('.prog'))!.path)).length).toBe(n); // kept, byte for byte
+      } else {
+        const atBoundary = n === headerBytes || frameEnds.includes(n);
+        await expectRecovered(cut, intactWithin(n), !atBoundary);
+      }
+    }
+  });
+
+  it('corruption of every single byte of a small file: records before the damage kept, file readable', async () => {
+    for (let i = 0; i < full.length; i++) {
+      const bad = full.slice();
+      bad[i] = bad[i]! ^ 0xff;
+      if (i < headerBytes) {
+        const { dir, report } = await recoverBytes(bad);
+        expect(report.failed).toHaveLength(1);
+        expect(report.failed[0]!.reason).toMatch(/header|magic|version/);
+        expect(await readdir(path.join(dir, 'failed', 'board', 'my-esp32', 'Analogs'))).toHaveLength(2);
+      } else {
+        await expectRecovered(bad, intactBefore(i), true);
+      }
+    }
+  });
+
+  it('property: any file, cut anywhere and with any byte corrupted, recovers its intact prefix', async () => {
+    await fc.assert(
+      fc.asyncProperty(header, fc.array(record, { minLength: 1, maxLength: 12 }), fc.nat(), fc.nat(), fc.integer({ min: 1, max: 255 }), async (h, recs, cutSeed, posSeed, xor) => {
+        const buf = encodeCaptureFile(h, recs);
+        const hb = decodeHeader(buf).headerBytes;
+        const ends: number[] = [];
+        scanRecords(buf, hb, (_r, off) => ends.push(off));
+        ends.shift();
+        ends.push(buf.length);
+        const len = hb + (cutSeed % (buf.length - hb + 1));
+        const bad = buf.slice(0, len);
+        const pos = len > hb ? hb + (posSeed % (len - hb)) : -1;
+        if (pos >= 0) bad[pos] = bad[pos]! ^ xor;
+        const keep = ends.filter((e) => e <= (pos >= 0 ? pos : len)).length;
+        const { dir } = await recoverBytes(bad);
+        const files = await listFinishedFiles(dir);
+        const d = decodeCaptureFile(await readFile(files[0]!.path));
+        expect(d.torn).toBeNull();
+        expect(d.records.slice(0, keep)).toEqual(recs.slice(0, keep));
+        expect(d.records.length === keep || (d.records.length === keep + 1 && d.records[keep]!.kind === 'gap')).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('the gap spans from the last intact record to the file mtime and explains the cut', async () => {
+    const bytes = full.subarray(0, frameEnds[1]! + 5);
+    const { report } = await recoverBytes(bytes);
+    const r = report.recovered[0]!;
+    expect(r.records).toBe(2);
+    expect(r.gap).toMatchObject({ reason: 'recovery_truncated', start: small[1]!.kind === 'reading' ? small[1]!.time_received : 0 });
+    expect(r.gap!.end).toBeGreaterThanOrEqual(r.gap!.start);
+    expect(r.gap!.detail).toMatch(/cut 5 damaged bytes at offset \d+/);
+    expect(r.lastRecordTime).toBe(r.gap!.start);
+  });
+
+  it('a clean .prog is finished as .capture without a gap, and the log says so', async () => {
+    const dir = await tempDir();
+    const sub = path.join(dir, 'board', 'x', 'Gpio');
+    await mkdir(sub, { recursive: true });
+    await writeFile(path.join(sub, 'a.prog'), full);
+    const log = memoryLogger();
+    const report = await recoverCaptureDir(dir, log);
+    expect(report.recovered[0]).toMatchObject({ records: 4, cutBytes: 0, gap: null });
+    expect(await readdir(sub)).toEqual(['a.capture']);
+    expect(Buffer.compare(await readFile(path.join(sub, 'a.capture')), Buffer.from(full))).toBe(0);
+    expect(log.lines.some((l) => l.msg.includes('finished an interrupted file'))).toBe(true);
+  });
+
+  it('never overwrites an existing .capture of the same name', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'a.capture'), full);
+    await writeFile(path.join(dir, 'a.prog'), full.subarray(0, full.length - 3));
+    await recoverCaptureDir(dir, nullLogger);
+    expect((await readdir(dir)).sort()).toEqual(['a.1.capture', 'a.capture']);
+  });
+});
