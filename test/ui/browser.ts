@@ -76,3 +76,28 @@ export async function pngStats(page: Page, png: Buffer): Promise<{ colours: numb
     return { colours: seen.size, inked, pixels: c.width * c.height };
   }, png.toString('base64'));
 }
+
+/** Pixels of a PNG within `tolerance` of an RGB colour, inside columns [x0, x1) given as fractions of the width. */
+export async function pixelsNear(page: Page, png: Buffer, rgb: [number, number, number], x0: number, x1: number, tolerance = 60): Promise<number> {
+  return page.evaluate(
+    async ({ b64, rgb, x0, x1, tolerance }) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.naturalWidth;
+      c.height = img.naturalHeight;
+      const ctx = c.getContext('2d')!;
+      ctx.drawImage(img, 0, 0);
+      const from = Math.floor(c.width * x0);
+      const to = Math.ceil(c.width * x1);
+      const d = ctx.getImageData(from, 0, Math.max(1, to - from), c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (Math.abs(d[i]! - rgb[0]) + Math.abs(d[i + 1]! - rgb[1]) + Math.abs(d[i + 2]! - rgb[2]) <= tolerance) n++;
+      }
+      return n;
+    },
+    { b64: png.toString('base64'), rgb, x0, x1, tolerance },
+  );
+}

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTool } from '../helpers/system-tool.js';
-import { ARTIFACTS, launch, pngStats, type Browser } from './browser.js';
+import { ARTIFACTS, launch, pixelsNear, pngStats, type Browser } from './browser.js';
 import { analog, meta, seedFixture, startCloud, upload, type Cloud } from './seed.js';
 
 const hasChromium = requireTool('chromium', 'the web UI tests drive a real Chromium');
@@ -127,10 +127,17 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     const stats = await pngStats(page, png);
     expect(stats.colours).toBeGreaterThan(20);
     expect(stats.inked / stats.pixels).toBeGreaterThan(0.02);
-    // the gap (43 %..71 % of the x axis) is shaded: reddish pixels in the plot
+    // the gap (37.5 %..62.5 % of the x axis) is shaded, and no line is drawn across it
     const over = analogChart.locator('.u-over');
+    const area = await over.screenshot();
+    const blue: [number, number, number] = [0x1f, 0x77, 0xb4];
+    const shade: [number, number, number] = [248, 226, 223];
+    expect(await pixelsNear(page, area, blue, 0.05, 0.33)).toBeGreaterThan(50);
+    expect(await pixelsNear(page, area, blue, 0.4, 0.6)).toBe(0);
+    expect(await pixelsNear(page, area, shade, 0.4, 0.6, 24)).toBeGreaterThan(1000);
+    expect(await pixelsNear(page, area, shade, 0.05, 0.33, 24)).toBeLessThan(100); // only anti-aliased edges of the red line
     const box = (await over.boundingBox())!;
-    await page.mouse.move(box.x + box.width * 0.57, box.y + box.height / 2);
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
     await expect.poll(() => analogChart.locator('.gap-tip').textContent()).toContain('board_offline');
     expect(await analogChart.locator('.gap-tip').isVisible()).toBe(true);
     await page.mouse.move(box.x + box.width * 0.1, box.y + box.height / 2);
@@ -158,7 +165,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     await editor.fill("SELECT machine, count(*) AS n FROM readings WHERE kind = 'reading' GROUP BY machine ORDER BY machine");
     await editor.press('Control+Enter');
     await page.locator('#sql-table').waitFor();
-    const cells = await page.locator('#sql-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const cells = await page.locator('#sql-table tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
     expect(cells).toEqual([
       ['press-1', String(seeded.press1)],
       ['press-2', String(seeded.press2)],
@@ -186,7 +193,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     await page.locator('#rows tbody tr').first().waitFor();
     // every control of the filter bar has a label (accessible name)
     const unlabelled = await page.locator('form.filterbar').evaluate((form) =>
-      [...form.querySelectorAll('input, select, button')]
+      Array.from(form.querySelectorAll('input, select, button'))
         .filter((el) => !((el as HTMLInputElement).labels?.length || el.getAttribute('aria-label') || (el.tagName === 'BUTTON' && el.textContent?.trim())))
         .map((el) => el.id || el.outerHTML),
     );

@@ -84,8 +84,39 @@ function gapPlugin(gaps: GapSpan[], tip: HTMLElement): uPlot.Plugin {
   };
 }
 
+/**
+ * A line's points with a null in the middle of every gap it crosses, so the line breaks there
+ * instead of drawing a straight segment over missing readings (uPlot: null = break, undefined =
+ * alignment artifact of uPlot.join, spanned).
+ */
+export function breakAtGaps(t: number[], v: (number | null)[], gaps: GapSpan[]): [number[], (number | null)[]] {
+  if (gaps.length === 0 || t.length < 2) return [t, v];
+  const first = t[0]!;
+  const last = t[t.length - 1]!;
+  const mids = gaps
+    .map((g) => (Math.min(g.start, g.end) + Math.max(g.start, g.end)) / 2)
+    .filter((m) => m > first && m < last)
+    .sort((a, b) => a - b);
+  if (mids.length === 0) return [t, v];
+  const tt: number[] = [];
+  const vv: (number | null)[] = [];
+  let j = 0;
+  for (let i = 0; i < t.length; i++) {
+    while (j < mids.length && mids[j]! < t[i]!) {
+      if (tt.length === 0 || tt[tt.length - 1] !== mids[j]) {
+        tt.push(mids[j]!);
+        vv.push(null);
+      }
+      j++;
+    }
+    tt.push(t[i]!);
+    vv.push(v[i] ?? null);
+  }
+  return [tt, vv];
+}
+
 function chartFor(g: Group, width: number, range: { from: number | null; to: number | null }, onSelect: (from: number, to: number) => void, onDrawn: () => void): { el: HTMLElement; plot: uPlot } {
-  const tables: uPlot.AlignedData[] = g.lines.map((l) => [l.t, l.v] as uPlot.AlignedData);
+  const tables: uPlot.AlignedData[] = g.lines.map((l) => breakAtGaps(l.t, l.v, g.gaps) as uPlot.AlignedData);
   const data = tables.length === 1 ? tables[0]! : uPlot.join(tables);
   const tip = h('div', { class: 'gap-tip', role: 'tooltip' });
   tip.hidden = true;
@@ -110,7 +141,7 @@ function chartFor(g: Group, width: number, range: { from: number | null; to: num
         label: l.key,
         stroke: COLOURS[i % COLOURS.length]!,
         width: 1.5,
-        spanGaps: true,
+        spanGaps: false,
         points: { show: false },
         ...(l.kind === 'gpio' ? { paths: stepped } : {}),
       })),
