@@ -63,6 +63,8 @@ export interface ConfigIssue {
   hint?: string;
   /** 1-based line in the source file when known. */
   line?: number;
+  /** The file `path` and `line` refer to when it is not the main config (e.g. a remote's part_config). */
+  file?: string;
 }
 
 /**

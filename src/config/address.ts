@@ -1,0 +1,68 @@
+/**
+ * Remote `address` → transport. wharf reaches boards through transport URLs:
+ *   sim://NAME?wave=sine&…          simulated board (options: see src/boards/sim-options.ts)
+ *   serial:///dev/ttyUSB0?baud=115200
+ *   mqtt://BOARD-ID                 board publishing to the gateway's MQTT broker
+ *   firmata:///dev/ttyACM0?baud=57600
+ * Any other address (a Viam cloud host such as `x.viam.cloud:80`) is listed with transport
+ * 'unsupported' and a warning: wharf cannot reach it, so its methods are not scheduled.
+ */
+export const TRANSPORTS = ['sim', 'serial', 'mqtt', 'firmata'] as const;
+export const UNSUPPORTED = 'unsupported';
+
+export interface AddressProblem {
+  severity: 'error' | 'warning';
+  message: string;
+  hint: string;
+}
+
+export interface ParsedAddress {
+  transport: string;
+  problems: AddressProblem[];
+}
+
+const EXAMPLES = 'sim://line1, serial:///dev/ttyUSB0?baud=115200, mqtt://esp-1 or firmata:///dev/ttyACM0?baud=57600';
+
+export function parseBoardAddress(address: string): ParsedAddress {
+  const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(address);
+  const scheme = m?.[1]?.toLowerCase();
+  if (scheme === undefined || !(TRANSPORTS as readonly string[]).includes(scheme)) {
+    return {
+      transport: UNSUPPORTED,
+      problems: [
+        {
+          severity: 'warning',
+          message: `address "${address}" is not a wharf transport; this board is listed but not reached and its capture methods are not scheduled`,
+          hint: `to capture from it, give a transport URL: ${EXAMPLES}`,
+        },
+      ],
+    };
+  }
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    return { transport: scheme, problems: [{ severity: 'error', message: `address "${address}" is not a valid URL`, hint: `write e.g. ${EXAMPLES}` }] };
+  }
+  const problems: AddressProblem[] = [];
+  const target = decodeURIComponent(url.hostname !== '' ? url.hostname + url.pathname.replace(/^\/$/, '') : url.pathname);
+  const baud = url.searchParams.get('baud');
+  switch (scheme) {
+    case 'sim':
+      if (target === '') problems.push({ severity: 'error', message: `address "${address}" has no board name`, hint: 'write sim://NAME, e.g. sim://line1?wave=sine' });
+      break;
+    case 'mqtt':
+      if (target === '') problems.push({ severity: 'error', message: `address "${address}" has no board id`, hint: 'write mqtt://BOARD-ID, the id the board uses on the broker, e.g. mqtt://esp-1' });
+      break;
+    case 'serial':
+    case 'firmata':
+      if (target === '') {
+        problems.push({ severity: 'error', message: `address "${address}" has no device path`, hint: `write ${scheme}:///dev/ttyUSB0 (three slashes before an absolute path)` });
+      }
+      if (baud !== null && !/^[1-9]\d*$/.test(baud)) {
+        problems.push({ severity: 'error', message: `address "${address}": baud=${baud} is not a positive whole number`, hint: 'e.g. baud=115200 (serial) or baud=57600 (Firmata)' });
+      }
+      break;
+  }
+  return { transport: scheme, problems };
+}

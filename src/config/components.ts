@@ -1,0 +1,73 @@
+/** Component configs → known resources (type, name, API) and, for boards, their hardware config. */
+import type { BoardHardwareConfig } from '../boards/board.js';
+import type { IssueList } from './issues.js';
+import { boardAttributesSchema, check, componentSchema, type ComponentConfig } from './schema.js';
+import { joinPath } from './path.js';
+
+export interface KnownComponent {
+  name: string;
+  type: string;
+  namespace: string;
+  /** Present for board components: readers → pins, GPIO pins. */
+  hardware?: BoardHardwareConfig;
+  /** `address` from a local board's attributes (wharf), when given. */
+  address?: string;
+  /** The validated config (for its service_configs). */
+  config: ComponentConfig;
+  /** JSON path of the component in its file. */
+  path: string;
+  /** The IssueList of the file it came from (main config or a part_config file). */
+  issues: IssueList;
+}
+
+/** Type and namespace from `type`/`namespace` or from `api` ("rdk:component:board"). */
+export function componentApi(c: ComponentConfig): { type: string; namespace: string } | undefined {
+  if (c.type !== undefined) return { type: c.type, namespace: c.namespace ?? 'rdk' };
+  if (c.api !== undefined) {
+    const parts = c.api.split(':');
+    const type = parts[parts.length - 1];
+    if (parts.length === 3 && type !== undefined && type !== '') return { type, namespace: parts[0] ?? 'rdk' };
+  }
+  return undefined;
+}
+
+/** Validates `components[]` of a config file. Names must be unique within the list. */
+export function readComponents(list: readonly unknown[], basePath: string, issues: IssueList): KnownComponent[] {
+  const out: KnownComponent[] = [];
+  const byName = new Map<string, string>();
+  list.forEach((raw, i) => {
+    const path = joinPath(basePath, i);
+    const c = check(componentSchema, raw, path, issues);
+    if (c === undefined) return;
+    const api = componentApi(c);
+    if (api === undefined) {
+      issues.error(path, `component "${c.name}" has no type`, 'add "type": "board" (or "api": "rdk:component:board")');
+      return;
+    }
+    const prev = byName.get(c.name);
+    if (prev !== undefined) {
+      issues.error(joinPath(path, 'name'), `component name "${c.name}" is used twice (also at ${prev})`, 'component names must be unique within a part: rename one');
+      return;
+    }
+    byName.set(c.name, path);
+    const known: KnownComponent = { name: c.name, type: api.type, namespace: api.namespace, config: c, path, issues };
+    if (api.type === 'board') {
+      const attrsPath = joinPath(path, 'attributes');
+      const attrs = check(boardAttributesSchema, c.attributes ?? {}, attrsPath, issues);
+      if (attrs !== undefined) {
+        known.hardware = {
+          analogs: (attrs.analogs ?? []).map((a) => ({ name: a.name, pin: String(a.pin) })),
+          pins: [...new Set((attrs.pins ?? []).map(String))],
+        };
+        const seen = new Set<string>();
+        (attrs.analogs ?? []).forEach((a, j) => {
+          if (seen.has(a.name)) issues.error(joinPath(joinPath(joinPath(attrsPath, 'analogs'), j), 'name'), `analog reader "${a.name}" is defined twice`, 'reader names must be unique on a board');
+          seen.add(a.name);
+        });
+        if (attrs.address !== undefined) known.address = attrs.address;
+      }
+    }
+    out.push(known);
+  });
+  return out;
+}

@@ -1,0 +1,166 @@
+/**
+ * `wharf config explain`: the resolved plan as a table (and as JSON rows).
+ *
+ * Extension point: a column is `{header, value(row), align?}`. `explainPlan(plan, {columns})`
+ * renders any list of columns; pass `[...DEFAULT_COLUMNS, myColumn]` to add one (the boards layer
+ * adds its link-budget column this way). `explainRows` gives the same data for `--json`, with any
+ * extra columns' values under `extra[header]`.
+ */
+import type { CapturePlan, PlanEntry, BoardSpec } from './plan.js';
+
+/**
+ * Estimated bytes on disk per reading (one reader or pin value in one record), used for the
+ * "bytes/s" column. A rough figure for cbor-x records with their frame; measure real files with
+ * `wharf data stats`.
+ */
+export const ESTIMATED_BYTES_PER_READING_RECORD = 40;
+
+export interface ExplainRow {
+  board: string;
+  transport: string;
+  resource: string;
+  method: string;
+  hz: number;
+  readers: string[];
+  /** Readings per second: hz × max(1, readers). */
+  readings_per_s: number;
+  /** readings_per_s × ESTIMATED_BYTES_PER_READING_RECORD. */
+  bytes_per_s: number;
+  /** Scheduled: the method is supported, the board is reachable, capture is not disabled. */
+  scheduled: boolean;
+  /** Why it is not scheduled (empty when it is). */
+  note: string;
+  tags: string[];
+  key: string;
+  /** Values of extra columns, by header. */
+  extra?: Record<string, string>;
+}
+
+export interface ExplainContext {
+  entry: PlanEntry;
+  board: BoardSpec | undefined;
+  plan: CapturePlan;
+  row: ExplainRow;
+}
+
+export interface ExplainColumn {
+  header: string;
+  value: (ctx: ExplainContext) => string;
+  align?: 'left' | 'right';
+}
+
+export function expectedBytesPerSecond(entry: Pick<PlanEntry, 'hz' | 'readers'>): number {
+  return entry.hz * Math.max(1, entry.readers.length) * ESTIMATED_BYTES_PER_READING_RECORD;
+}
+
+function baseRow(plan: CapturePlan, entry: PlanEntry, board: BoardSpec | undefined): ExplainRow {
+  const transport = board?.transport ?? 'none';
+  let note = '';
+  if (!entry.supported) {
+    if (board === undefined) note = 'no board';
+    else if (board.transport === 'unsupported') note = 'board not reachable';
+    else note = 'method not supported';
+  } else if (plan.dataManager.capture_disabled) note = 'capture_disabled';
+  const readings = entry.hz * Math.max(1, entry.readers.length);
+  return {
+    board: entry.boardId,
+    transport,
+    resource: entry.resource,
+    method: entry.method,
+    hz: entry.hz,
+    readers: entry.readers,
+    readings_per_s: readings,
+    bytes_per_s: expectedBytesPerSecond(entry),
+    scheduled: note === '',
+    note,
+    tags: entry.tags,
+    key: entry.key,
+  };
+}
+
+export function formatHz(hz: number): string {
+  return Number.isInteger(hz) ? String(hz) : String(Number(hz.toPrecision(4)));
+}
+
+export function formatBytesPerSecond(b: number): string {
+  if (b < 1024) return `${Number(b.toPrecision(3))} B/s`;
+  if (b < 1024 * 1024) return `${Number((b / 1024).toPrecision(3))} KiB/s`;
+  return `${Number((b / 1024 / 1024).toPrecision(3))} MiB/s`;
+}
+
+export const DEFAULT_COLUMNS: ExplainColumn[] = [
+  { header: 'board', value: ({ row }) => row.board },
+  { header: 'transport', value: ({ row }) => row.transport },
+  { header: 'resource', value: ({ row }) => row.resource },
+  { header: 'method', value: ({ row }) => row.method },
+  { header: 'Hz', value: ({ row }) => formatHz(row.hz), align: 'right' },
+  { header: 'readers/pins', value: ({ row }) => (row.readers.length > 0 ? row.readers.join(',') : '-') },
+  { header: 'bytes/s', value: ({ row }) => formatBytesPerSecond(row.bytes_per_s), align: 'right' },
+  { header: 'status', value: ({ row }) => (row.scheduled ? 'capture' : `off: ${row.note}`) },
+];
+
+function contexts(plan: CapturePlan, columns: readonly ExplainColumn[]): ExplainContext[] {
+  const boards = new Map(plan.boards.map((b) => [b.id, b]));
+  return plan.entries.map((entry) => {
+    const board = boards.get(entry.boardId);
+    const row = baseRow(plan, entry, board);
+    const ctx: ExplainContext = { entry, board, plan, row };
+    const extra = columns.filter((c) => !DEFAULT_COLUMNS.includes(c));
+    if (extra.length > 0) row.extra = Object.fromEntries(extra.map((c) => [c.header, c.value(ctx)]));
+    return ctx;
+  });
+}
+
+/** Machine-readable explain output (`wharf config explain --json`). Secrets are never included. */
+export function explainRows(plan: CapturePlan, opts: { columns?: readonly ExplainColumn[] } = {}): ExplainRow[] {
+  return contexts(plan, opts.columns ?? DEFAULT_COLUMNS).map((c) => c.row);
+}
+
+export function explainJson(plan: CapturePlan, opts: { columns?: readonly ExplainColumn[] } = {}) {
+  const rows = explainRows(plan, opts);
+  return {
+    machine: plan.machine,
+    part_id: plan.part_id,
+    capture_dir: plan.dataManager.capture_dir,
+    boards: plan.boards.map((b) => ({ id: b.id, address: b.address, transport: b.transport, components: b.components })),
+    entries: rows,
+    total_bytes_per_s: rows.filter((r) => r.scheduled).reduce((s, r) => s + r.bytes_per_s, 0),
+    warnings: plan.warnings,
+  };
+}
+
+/** The plan as a readable table, with a header and a total line. */
+export function explainPlan(plan: CapturePlan, opts: { columns?: readonly ExplainColumn[] } = {}): string {
+  const columns = opts.columns ?? DEFAULT_COLUMNS;
+  const ctxs = contexts(plan, columns);
+  const cells = ctxs.map((ctx) => columns.map((c) => c.value(ctx)));
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const fmt = (vals: readonly string[]) =>
+    vals
+      .map((v, i) => (columns[i]?.align === 'right' ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const lines: string[] = [];
+  lines.push(`machine ${plan.machine}, part ${plan.part_id}; capture dir ${plan.dataManager.capture_dir}`);
+  lines.push(
+    `flush every ${plan.dataManager.flush_interval_ms} ms; sync ${plan.dataManager.sync_disabled ? 'disabled' : `every ${formatHz(plan.dataManager.sync_interval_mins)} min`}` +
+      (plan.dataManager.capture_disabled ? '; CAPTURE DISABLED' : ''),
+  );
+  lines.push('');
+  if (ctxs.length === 0) {
+    lines.push('no capture methods configured');
+  } else {
+    lines.push(fmt(columns.map((c) => c.header)));
+    lines.push(fmt(widths.map((w) => '-'.repeat(w))));
+    for (const r of cells) lines.push(fmt(r));
+  }
+  const scheduled = ctxs.filter((c) => c.row.scheduled);
+  const total = scheduled.reduce((s, c) => s + c.row.bytes_per_s, 0);
+  const readings = scheduled.reduce((s, c) => s + c.row.readings_per_s, 0);
+  lines.push('');
+  lines.push(
+    `${plan.boards.length} board(s), ${ctxs.length} entr${ctxs.length === 1 ? 'y' : 'ies'} (${scheduled.length} captured): ` +
+      `${formatHz(readings)} readings/s ≈ ${formatBytesPerSecond(total)} (estimate: ${ESTIMATED_BYTES_PER_READING_RECORD} bytes per reading)`,
+  );
+  return lines.join('\n') + '\n';
+}

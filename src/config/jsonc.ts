@@ -1,0 +1,359 @@
+/**
+ * A tolerant JSON reader for hand-edited machine configs.
+ *
+ * - `//` and `/* *\/` comments are skipped.
+ * - Duplicate keys: the last one wins, and a warning names the key, its JSON path and line.
+ * - Trailing commas (`[1, 2,]`, `{"a": 1,}`) are tolerated with a warning.
+ * - A syntax error stops parsing and reports line:column plus a hint.
+ *
+ * Besides the value it returns where every JSON path starts (line/column), so later stages
+ * (schema, resolution) can put a line number on their issues.
+ */
+import { joinPath } from './path.js';
+
+export interface SourcePos {
+  /** 1-based line. */
+  line: number;
+  /** 1-based column. */
+  column: number;
+}
+
+export interface JsoncNotice {
+  kind: 'duplicate-key' | 'trailing-comma';
+  path: string;
+  message: string;
+  hint: string;
+  line: number;
+  column: number;
+}
+
+export interface JsoncSyntaxError {
+  message: string;
+  hint: string;
+  line: number;
+  column: number;
+  /** JSON path of the container being read when the error happened ('' = top level). */
+  path: string;
+}
+
+export type JsoncResult =
+  | { ok: true; value: unknown; notices: JsoncNotice[]; positions: Map<string, SourcePos> }
+  | { ok: false; error: JsoncSyntaxError; notices: JsoncNotice[]; positions: Map<string, SourcePos> };
+
+class SyntaxFailure extends Error {
+  constructor(
+    readonly reason: string,
+    readonly hint: string,
+    readonly offset: number,
+    readonly path: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** Parses JSON with comments, duplicate keys and trailing commas. Never throws. */
+export function parseJsonc(text: string): JsoncResult {
+  const p = new Parser(text);
+  try {
+    p.skipTrivia();
+    if (p.pos >= text.length) {
+      throw new SyntaxFailure('the file is empty', 'a machine config is a JSON object: start with {"components": [], "services": []}', p.pos, '');
+    }
+    const value = p.value('');
+    p.skipTrivia();
+    if (p.pos < text.length) {
+      throw new SyntaxFailure(
+        `unexpected ${describe(text, p.pos)} after the end of the top-level value`,
+        'the whole file must be one JSON object; remove the extra text or wrap everything in one { }',
+        p.pos,
+        '',
+      );
+    }
+    return { ok: true, value, notices: p.notices, positions: p.positions };
+  } catch (err) {
+    if (!(err instanceof SyntaxFailure)) throw err;
+    const { line, column } = p.lineCol(err.offset);
+    return {
+      ok: false,
+      error: { message: err.reason, hint: err.hint, line, column, path: err.path },
+      notices: p.notices,
+      positions: p.positions,
+    };
+  }
+}
+
+function describe(text: string, offset: number): string {
+  if (offset >= text.length) return 'end of file';
+  const ch = text[offset] ?? '';
+  return ch === '\n' || ch === '\r' ? 'line break' : `'${ch}'`;
+}
+
+const MAX_DEPTH = 512;
+
+class Parser {
+  pos = 0;
+  readonly notices: JsoncNotice[] = [];
+  readonly positions = new Map<string, SourcePos>();
+  private readonly lineStarts: number[] = [0];
+  private depth = 0;
+
+  constructor(private readonly text: string) {
+    for (let i = 0; i < text.length; i++) {
+      if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+    }
+    if (text.charCodeAt(0) === 0xfeff) this.pos = 1; // byte-order mark
+  }
+
+  lineCol(offset: number): SourcePos {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.lineStarts[mid] ?? 0) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - (this.lineStarts[lo] ?? 0) + 1 };
+  }
+
+  skipTrivia(): void {
+    const t = this.text;
+    while (this.pos < t.length) {
+      const c = t.charCodeAt(this.pos);
+      if (c === 32 || c === 9 || c === 10 || c === 13 || c === 0xfeff) {
+        this.pos++;
+      } else if (c === 47 /* / */ && t.charCodeAt(this.pos + 1) === 47) {
+        const nl = t.indexOf('\n', this.pos + 2);
+        this.pos = nl === -1 ? t.length : nl + 1;
+      } else if (c === 47 && t.charCodeAt(this.pos + 1) === 42 /* * */) {
+        const end = t.indexOf('*/', this.pos + 2);
+        if (end === -1) {
+          throw new SyntaxFailure('a /* comment is never closed', 'close the comment with */', this.pos, '');
+        }
+        this.pos = end + 2;
+      } else {
+        return;
+      }
+    }
+  }
+
+  value(path: string): unknown {
+    this.skipTrivia();
+    const t = this.text;
+    const start = this.pos;
+    if (!this.positions.has(path)) this.positions.set(path, this.lineCol(start));
+    if (start >= t.length) {
+      throw new SyntaxFailure('unexpected end of file where a value was expected', 'the file is cut short: a value or a closing } or ] is missing', start, path);
+    }
+    const c = t[start];
+    if (c === '{') return this.object(path);
+    if (c === '[') return this.array(path);
+    if (c === '"') return this.string(path);
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number(path);
+    if (t.startsWith('true', start)) return this.literal(4, true);
+    if (t.startsWith('false', start)) return this.literal(5, false);
+    if (t.startsWith('null', start)) return this.literal(4, null);
+    if (c === "'") {
+      throw new SyntaxFailure("single-quoted string", 'JSON strings use double quotes: "like this"', start, path);
+    }
+    if (c === '}' || c === ']') {
+      throw new SyntaxFailure(`unexpected '${c}' where a value was expected`, 'a value is missing here (or remove the comma before it)', start, path);
+    }
+    const word = /^[A-Za-z_][\w.-]*/.exec(t.slice(start, start + 40))?.[0];
+    if (word !== undefined) {
+      throw new SyntaxFailure(`unexpected word '${word}' where a value was expected`, `strings need double quotes: "${word}"; literals are true, false and null`, start, path);
+    }
+    throw new SyntaxFailure(`unexpected ${describe(t, start)} where a value was expected`, 'expected an object, array, string, number, true, false or null', start, path);
+  }
+
+  private literal(len: number, v: boolean | null): boolean | null {
+    this.pos += len;
+    return v;
+  }
+
+  private enter(path: string): void {
+    if (++this.depth > MAX_DEPTH) {
+      throw new SyntaxFailure(`nesting deeper than ${MAX_DEPTH} levels`, 'a machine config is never this deep; check for a runaway [ or {', this.pos, path);
+    }
+  }
+
+  private object(path: string): Record<string, unknown> {
+    this.enter(path);
+    const t = this.text;
+    const open = this.pos;
+    this.pos++; // {
+    const out: Record<string, unknown> = {};
+    const seen = new Map<string, number>();
+    let first = true;
+    for (;;) {
+      this.skipTrivia();
+      if (this.pos >= t.length) {
+        const { line } = this.lineCol(open);
+        throw new SyntaxFailure(`unexpected end of file: the object opened on line ${line} is never closed`, 'add the missing }', this.pos, path);
+      }
+      if (t[this.pos] === '}') {
+        this.pos++;
+        break;
+      }
+      if (!first) {
+        if (t[this.pos] !== ',') {
+          throw new SyntaxFailure(`expected ',' or '}' but found ${describe(t, this.pos)}`, 'a comma is probably missing after the previous member', this.pos, path);
+        }
+        const commaAt = this.pos;
+        this.pos++;
+        this.skipTrivia();
+        if (t[this.pos] === '}') {
+          this.trailingComma(commaAt, path);
+          this.pos++;
+          break;
+        }
+      }
+      first = false;
+      if (this.pos >= t.length) continue;
+      const keyAt = this.pos;
+      if (t[keyAt] !== '"') {
+        const hint = t[keyAt] === "'" ? 'keys use double quotes: "key"' : t[keyAt] === ',' ? 'remove the extra comma' : 'object keys must be double-quoted strings: "key": value';
+        throw new SyntaxFailure(`expected a "key" but found ${describe(t, keyAt)}`, hint, keyAt, path);
+      }
+      const key = this.string(path);
+      const childPath = joinPath(path, key);
+      this.skipTrivia();
+      if (t[this.pos] !== ':') {
+        throw new SyntaxFailure(`expected ':' after key "${key}" but found ${describe(t, this.pos)}`, 'write "key": value', this.pos, path);
+      }
+      this.pos++;
+      const keyPos = this.lineCol(keyAt);
+      const prev = seen.get(key);
+      if (prev !== undefined) {
+        this.notices.push({
+          kind: 'duplicate-key',
+          path: childPath,
+          message: `duplicate key "${key}" (also on line ${prev}); the last one (line ${keyPos.line}) wins`,
+          hint: `remove one of the two "${key}" entries`,
+          line: keyPos.line,
+          column: keyPos.column,
+        });
+        // Last wins: forget where the earlier value (and its children) were.
+        for (const k of [...this.positions.keys()]) {
+          if (k === childPath || k.startsWith(childPath + '.') || k.startsWith(childPath + '[')) this.positions.delete(k);
+        }
+      }
+      seen.set(key, keyPos.line);
+      this.positions.set(childPath, keyPos);
+      const v = this.value(childPath);
+      // defineProperty keeps a key like "__proto__" plain data instead of changing the prototype.
+      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    }
+    this.depth--;
+    return out;
+  }
+
+  private array(path: string): unknown[] {
+    this.enter(path);
+    const t = this.text;
+    const open = this.pos;
+    this.pos++; // [
+    const out: unknown[] = [];
+    for (;;) {
+      this.skipTrivia();
+      if (this.pos >= t.length) {
+        const { line } = this.lineCol(open);
+        throw new SyntaxFailure(`unexpected end of file: the array opened on line ${line} is never closed`, 'add the missing ]', this.pos, path);
+      }
+      if (t[this.pos] === ']') {
+        this.pos++;
+        break;
+      }
+      if (out.length > 0) {
+        if (t[this.pos] !== ',') {
+          throw new SyntaxFailure(`expected ',' or ']' but found ${describe(t, this.pos)}`, 'a comma is probably missing after the previous element', this.pos, path);
+        }
+        const commaAt = this.pos;
+        this.pos++;
+        this.skipTrivia();
+        if (t[this.pos] === ']') {
+          this.trailingComma(commaAt, path);
+          this.pos++;
+          break;
+        }
+      }
+      out.push(this.value(joinPath(path, out.length)));
+    }
+    this.depth--;
+    return out;
+  }
+
+  private trailingComma(at: number, path: string): void {
+    const { line, column } = this.lineCol(at);
+    this.notices.push({
+      kind: 'trailing-comma',
+      path,
+      message: `trailing comma at line ${line}:${column} (tolerated)`,
+      hint: 'strict JSON readers (and Viam) reject it: remove the comma',
+      line,
+      column,
+    });
+  }
+
+  private string(path: string): string {
+    const t = this.text;
+    const start = this.pos;
+    this.pos++; // opening quote
+    let out = '';
+    let chunk = this.pos;
+    for (;;) {
+      if (this.pos >= t.length) {
+        throw new SyntaxFailure('a string is never closed', 'add the closing double quote', start, path);
+      }
+      const c = t.charCodeAt(this.pos);
+      if (c === 34 /* " */) {
+        out += t.slice(chunk, this.pos);
+        this.pos++;
+        return out;
+      }
+      if (c === 92 /* \ */) {
+        out += t.slice(chunk, this.pos);
+        const e = t[this.pos + 1];
+        const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+        if (e !== undefined && simple[e] !== undefined) {
+          out += simple[e];
+          this.pos += 2;
+        } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(t.slice(this.pos + 2, this.pos + 6))) {
+          out += String.fromCharCode(parseInt(t.slice(this.pos + 2, this.pos + 6), 16));
+          this.pos += 6;
+        } else {
+          throw new SyntaxFailure(`invalid escape '\\${e ?? ''}' in a string`, 'valid escapes are \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; write a backslash as \\\\', this.pos, path);
+        }
+        chunk = this.pos;
+        continue;
+      }
+      if (c < 0x20) {
+        const hint = c === 10 || c === 13 ? 'a string cannot span lines: close it with " or write \\n' : 'write control characters as escapes (\\t, \\u0001)';
+        throw new SyntaxFailure('control character inside a string', hint, this.pos, path);
+      }
+      this.pos++;
+    }
+  }
+
+  private number(path: string): number {
+    const t = this.text;
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(t.slice(this.pos, this.pos + 400));
+    if (m === null) {
+      throw new SyntaxFailure(`invalid number starting with ${describe(t, this.pos)}`, 'numbers look like 10, 0.5, -3 or 1e6', this.pos, path);
+    }
+    const next = t[this.pos + m[0].length];
+    if (next !== undefined && /[\w.]/.test(next)) {
+      throw new SyntaxFailure(
+        `invalid number '${t.slice(this.pos, this.pos + m[0].length + 1)}…'`,
+        'numbers look like 10, 0.5, -3 or 1e6 (no leading zeros, no hex, no units); quote it if it is a name',
+        this.pos,
+        path,
+      );
+    }
+    this.pos += m[0].length;
+    const v = Number(m[0]);
+    if (!Number.isFinite(v)) {
+      throw new SyntaxFailure(`number ${m[0]} is out of range`, 'use a smaller number', this.pos - m[0].length, path);
+    }
+    return v;
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * One capture method config → one normalised PlanEntry (or nothing, when it is off).
+ *
+ * Both spellings are accepted: `{"reader_name": "A1"}` / `{"pin_name": "27"}`, and the older form
+ * where every key with an empty-string value is a reader or pin: `{"A1": "", "A2": ""}`,
+ * `{"27": ""}`. `Gpios` is read as `Gpio`.
+ */
+import type { BoardHardwareConfig } from '../boards/board.js';
+import type { PlanEntry } from './plan.js';
+import type { IssueList } from './issues.js';
+import type { CaptureMethodConfig } from './schema.js';
+import { joinPath } from './path.js';
+import { closest, formatResourceName } from './names.js';
+import { dedup } from './settings.js';
+import { UNSUPPORTED } from './address.js';
+
+export const SUPPORTED_METHODS = ['Analogs', 'Gpio'] as const;
+const ALIASES: Record<string, string> = { Gpios: 'Gpio' };
+
+/** The resource a method captures from, already resolved. */
+export interface MethodTarget {
+  boardId: string;
+  type: string;
+  namespace: string;
+  name: string;
+  /** Board hardware when known: readers/pins are checked against it. */
+  hardware?: BoardHardwareConfig;
+  transport: string;
+}
+
+export function entryKey(boardId: string, type: string, name: string, method: string, readers: readonly string[]): string {
+  return `${boardId}/${type}/${name}/${method}/${readers.join(',')}`;
+}
+
+/** Readers named by a method's additional_params, in either spelling. */
+function readersOf(method: string, params: Record<string, unknown>, path: string, issues: IssueList): string[] | undefined {
+  const named = method === 'Analogs' ? 'reader_name' : 'pin_name';
+  const other = method === 'Analogs' ? 'pin_name' : 'reader_name';
+  const out: string[] = [];
+  let ok = true;
+  for (const [k, v] of Object.entries(params)) {
+    if (k === named) {
+      if (typeof v === 'string' && v !== '') out.push(v);
+      else if (typeof v === 'number' && Number.isInteger(v) && v >= 0) out.push(String(v));
+      else {
+        issues.error(joinPath(path, k), `${k} must be a non-empty string`, method === 'Analogs' ? 'e.g. "reader_name": "A1"' : 'e.g. "pin_name": "27"');
+        ok = false;
+      }
+    } else if (k === other) {
+      issues.error(joinPath(path, k), `${k} is not a parameter of ${method}`, `${method} takes "${named}" (or the {"NAME": ""} form)`);
+      ok = false;
+    } else if (v === '') {
+      out.push(k);
+    }
+  }
+  return ok ? dedup(out).sort(compareNames) : undefined;
+}
+
+/** Natural order: A2 before A10, pin 4 before 27. */
+export function compareNames(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true }) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+export interface EntryContext {
+  issues: IssueList;
+  serviceTags: readonly string[];
+  /** Keys already used → JSON path of the method that used it (duplicates are errors). */
+  used: Map<string, string>;
+}
+
+/** True when the method is off: `disabled: true`, or a frequency of 0 or absent (warned). */
+export function isOff(m: CaptureMethodConfig, path: string, what: string, issues: IssueList): boolean {
+  if (m.disabled === true) return true;
+  if (m.capture_frequency_hz !== undefined && m.capture_frequency_hz !== null && m.capture_frequency_hz > 0) return false;
+  issues.warn(
+    joinPath(path, 'capture_frequency_hz'),
+    `${m.method} of ${what} is off: capture_frequency_hz is ${m.capture_frequency_hz === undefined || m.capture_frequency_hz === null ? 'absent' : '0'}`,
+    'set capture_frequency_hz to the readings per second you want (e.g. 1), or "disabled": true to silence this',
+  );
+  return true;
+}
+
+/** Returns the entry, or undefined when the method is off or broken (issues recorded). */
+export function buildEntry(m: CaptureMethodConfig, path: string, target: MethodTarget, ctx: EntryContext): PlanEntry | undefined {
+  const { issues } = ctx;
+  const resource = formatResourceName({ namespace: target.namespace, kind: 'component', type: target.type, name: target.name });
+  if (isOff(m, path, resource, issues)) return undefined;
+  const hz = m.capture_frequency_hz ?? 0;
+  const method = ALIASES[m.method] ?? m.method;
+  const params = m.additional_params ?? {};
+  const paramsPath = joinPath(path, 'additional_params');
+  const known = (SUPPORTED_METHODS as readonly string[]).includes(method);
+  let readers: string[] = [];
+  let supported = known && target.type === 'board' && target.transport !== UNSUPPORTED;
+  if (!known) {
+    const near = closest(method, SUPPORTED_METHODS, 1)[0];
+    const looksLike = near !== undefined && method.toLowerCase().replace(/s$/, '') === near.toLowerCase().replace(/s$/, '');
+    issues.warn(
+      joinPath(path, 'method'),
+      `method "${m.method}" of ${resource} is not supported by any wharf transport; it is listed but not captured`,
+      looksLike ? `did you mean "${near}"? (method names are case-sensitive)` : `wharf captures ${SUPPORTED_METHODS.join(' and ')} from boards`,
+    );
+  } else if (target.type !== 'board') {
+    issues.warn(joinPath(path, 'method'), `method "${method}" is a board method but ${resource} is a ${target.type}; it is listed but not captured`, 'capture Analogs/Gpio from a component of type "board"');
+  } else {
+    const r = readersOf(method, params, paramsPath, issues);
+    if (r === undefined) return undefined;
+    const what = method === 'Analogs' ? 'analog reader' : 'GPIO pin';
+    const available = target.hardware === undefined ? undefined : method === 'Analogs' ? target.hardware.analogs.map((a) => a.name) : target.hardware.pins;
+    if (r.length === 0) {
+      const example = method === 'Analogs' ? `{"reader_name": "${available?.[0] ?? 'A1'}"}` : `{"pin_name": "${available?.[0] ?? '27'}"}`;
+      issues.error(paramsPath, `${method} of ${resource} names no ${what}`, `add additional_params ${example}${available && available.length > 0 ? ` (the board has: ${available.join(', ')})` : ''}`);
+      return undefined;
+    }
+    if (available !== undefined) {
+      const missing = r.filter((x) => !available.includes(x));
+      if (missing.length > 0) {
+        const list = missing.map((x) => `"${x}"`).join(', ');
+        issues.error(
+          paramsPath,
+          `${list} ${missing.length === 1 ? `is not a ${what}` : `are not ${what}s`} of ${resource} (it has: ${available.length > 0 ? available.join(', ') : 'none'})`,
+          method === 'Analogs'
+            ? `add {"name": "${missing[0]}", "pin": "…"} to the board's attributes.analogs, or use one of its readers${suggest(missing[0] ?? '', available)}`
+            : `add ${missing[0]} to the board's attributes.pins, or use one of its pins${suggest(missing[0] ?? '', available)}`,
+        );
+        return undefined;
+      }
+    }
+    readers = r;
+  }
+  if (!known || target.type !== 'board') supported = false;
+  const key = entryKey(target.boardId, target.type, target.name, method, readers);
+  const prev = ctx.used.get(key);
+  if (prev !== undefined) {
+    issues.error(path, `${method} of ${resource}${readers.length > 0 ? ` (${readers.join(', ')})` : ''} is configured twice (also at ${prev})`, 'remove one of them, or disable one with "disabled": true');
+    return undefined;
+  }
+  ctx.used.set(key, path);
+  return {
+    key,
+    boardId: target.boardId,
+    component_type: target.type,
+    component_name: target.name,
+    resource,
+    method,
+    readers,
+    hz,
+    additional_params: { ...params },
+    tags: dedup([...ctx.serviceTags, ...(m.tags ?? [])]),
+    supported,
+  };
+}
+
+function suggest(missing: string, available: readonly string[]): string {
+  const near = closest(missing, available, 1)[0];
+  return near === undefined ? '' : ` (closest: ${near})`;
+}
