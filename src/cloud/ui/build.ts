@@ -127,6 +127,8 @@ export async function buildUi(opts: { outDir?: string; srcDir?: string; logger?:
       legalComments: 'none',
       logLevel: 'silent',
       outdir: outDir,
+      // resolved from wharf's own dependencies, wherever the sources are
+      alias: { uplot: join(uplotDir(), 'dist', 'uPlot.esm.js') },
     });
   } catch (err) {
     throw new WharfError('INTERNAL', `web UI build failed: ${errorMessage(err)}`);
