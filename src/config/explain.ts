@@ -129,6 +129,14 @@ export function explainJson(plan: CapturePlan, opts: { columns?: readonly Explai
   };
 }
 
+function syncText(plan: CapturePlan): string {
+  const s = plan.gateway.sync;
+  if (plan.dataManager.sync_disabled) return 'disabled';
+  if (s === null) return 'off (no wharf.sync target: files stay in the capture dir)';
+  const where = s.kind === 'cloud' ? s.url : s.path;
+  return `to ${where} every ${formatHz(plan.dataManager.sync_interval_mins)} min`;
+}
+
 /** The plan as a readable table, with a header and a total line. */
 export function explainPlan(plan: CapturePlan, opts: { columns?: readonly ExplainColumn[] } = {}): string {
   const columns = opts.columns ?? DEFAULT_COLUMNS;
@@ -143,7 +151,7 @@ export function explainPlan(plan: CapturePlan, opts: { columns?: readonly Explai
   const lines: string[] = [];
   lines.push(`machine ${plan.machine}, part ${plan.part_id}; capture dir ${plan.dataManager.capture_dir}`);
   lines.push(
-    `flush every ${plan.dataManager.flush_interval_ms} ms; sync ${plan.dataManager.sync_disabled ? 'disabled' : `every ${formatHz(plan.dataManager.sync_interval_mins)} min`}` +
+    `flush every ${plan.dataManager.flush_interval_ms} ms; sync ${syncText(plan)}` +
       (plan.dataManager.capture_disabled ? '; CAPTURE DISABLED' : ''),
   );
   lines.push('');
