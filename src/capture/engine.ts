@@ -117,6 +117,7 @@ export class CaptureEngine {
 
   /** Per-entry status for `/status` and the CLI. */
   status(): { key: string; board: string; mode: string; hz: number; online: boolean }[] {
+    if (this.stopped) return [];
     return [...this.running.values()].map((r) => ({
       key: r.collector.entry.key,
       board: r.boardId,
@@ -137,10 +138,11 @@ export class CaptureEngine {
   /** Stop every collector (recording what is pending) and close every board. */
   async stop(): Promise<void> {
     this.stopped = true;
+    // The collectors stay listed (stopped) so the final checkpoint still has their last times.
     const run = async () => {
       await Promise.all([...this.sessions.values()].map((s) => s.session.close()));
+      await Promise.all([...this.running.values()].map((r) => r.collector.stop()));
       this.sessions.clear();
-      this.running.clear();
     };
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => undefined);

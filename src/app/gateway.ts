@@ -1,0 +1,216 @@
+/**
+ * The gateway composition root: plan → capture dir (recovered first) → store → boards → engine,
+ * plus the flush loop, the disk budget and the HTTP listener with `/metrics`.
+ *
+ *   const gw = await Gateway.start({ plan, logger });
+ *   await gw.applyPlan(newPlan);   // live reload
+ *   await gw.stop();               // collectors stop, everything flushed, files finished
+ *
+ * Settings that cannot change live (capture_dir, flush interval, file size/age, http) are kept from
+ * the running plan with a warning saying a restart applies them.
+ */
+import { promises as fsp } from 'node:fs';
+import type { BoardRegistry, TransportContext } from '../boards/registry.js';
+import { defaultRegistry } from '../boards/registry.js';
+import type { CapturePlan } from '../config/plan.js';
+import type { CaptureStore } from '../capture/capture-store.js';
+import { FileCaptureStore } from '../capture/file-store.js';
+import { recoverCaptureDir, type RecoveryReport } from '../capture/recovery.js';
+import { startDiskBudget } from '../capture/disk-budget.js';
+import { CaptureEngine, type ApplySummary, type EngineOptions } from '../capture/engine.js';
+import { FlushLoop, readCheckpoint } from '../capture/checkpoint.js';
+import { realClock, type Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import { Metrics } from '../shared/metrics.js';
+import { GatewayHttp } from './http.js';
+
+export interface GatewayOptions {
+  plan: CapturePlan;
+  logger: Logger;
+  clock?: Clock;
+  /** Transport registry (default: every built-in transport). */
+  registry?: BoardRegistry;
+  /** Extra context transports need (embedded broker, …), merged into the default registry's context. */
+  transportContext?: Record<string, unknown>;
+  /** A store to use instead of a FileCaptureStore on plan.dataManager.capture_dir. */
+  store?: CaptureStore;
+  engineOptions?: EngineOptions;
+  /** Override plan.gateway.http (null: no listener). */
+  http?: { host: string; port: number } | null;
+  /** Disk budget check interval (default 30 s). */
+  diskBudgetIntervalMs?: number;
+}
+
+/** Settings that only apply at start. */
+function frozenSettings(p: CapturePlan): string {
+  const d = p.dataManager;
+  return JSON.stringify([d.capture_dir, d.flush_interval_ms, d.maximum_capture_file_size_bytes, d.maximum_capture_file_age_ms, p.gateway.http]);
+}
+
+export class Gateway {
+  readonly metrics: Metrics;
+  private stopping: Promise<void> | undefined;
+  private readonly stopHooks: Array<() => Promise<void>> = [];
+
+  private constructor(
+    private plan: CapturePlan,
+    readonly engine: CaptureEngine,
+    readonly store: CaptureStore,
+    private readonly flushLoop: FlushLoop,
+    private readonly stopBudget: () => void,
+    readonly http: GatewayHttp | undefined,
+    readonly httpUrl: string | undefined,
+    readonly recovery: RecoveryReport | undefined,
+    private readonly logger: Logger,
+    metrics: Metrics,
+    readonly startedAt: number,
+  ) {
+    this.metrics = metrics;
+  }
+
+  static async start(o: GatewayOptions): Promise<Gateway> {
+    const clock = o.clock ?? realClock;
+    const { logger, plan } = o;
+    const dir = plan.dataManager.capture_dir;
+    const metrics = new Metrics();
+    await fsp.mkdir(dir, { recursive: true });
+
+    let recovery: RecoveryReport | undefined;
+    if (o.store === undefined) {
+      recovery = await recoverCaptureDir(dir, logger);
+      const n = recovery.recovered.length;
+      if (n > 0 || recovery.failed.length > 0) {
+        logger.info({ recovered: n, truncated: recovery.recovered.filter((r) => r.cutBytes > 0).length, failed: recovery.failed.length }, 'capture dir recovered after an unclean stop');
+      }
+      metrics.counter('wharf_recovered_files_total', 'Capture files finished by crash recovery at start.').inc(undefined, n);
+      metrics.counter('wharf_recovery_failed_files_total', 'Capture files recovery moved to failed/.').inc(undefined, recovery.failed.length);
+    }
+    const store = o.store ?? new FileCaptureStore({ dir, settings: plan.dataManager, clock, logger: logger.child({ part: 'store' }) });
+    const resume = await readCheckpoint(dir, logger);
+    const ctx: TransportContext = { clock, logger: logger.child({ part: 'boards' }), ...(o.transportContext ?? {}) };
+    const engine = new CaptureEngine({
+      registry: o.registry ?? defaultRegistry(ctx),
+      sink: store,
+      clock,
+      logger: logger.child({ part: 'capture' }),
+      metrics,
+      resume,
+      options: o.engineOptions ?? {},
+    });
+    const flushLoop = new FlushLoop({ engine, store, dir, clock, logger, intervalMs: plan.dataManager.flush_interval_ms, metrics });
+    const stopBudget =
+      o.store === undefined
+        ? startDiskBudget({ dir, settings: plan.dataManager, store, logger: logger.child({ part: 'disk-budget' }), clock, intervalMs: o.diskBudgetIntervalMs ?? 30_000 })
+        : () => undefined;
+    registerStoreMetrics(metrics, store);
+
+    const httpSettings = o.http === undefined ? plan.gateway.http : o.http;
+    let http: GatewayHttp | undefined;
+    let httpUrl: string | undefined;
+    const startedAt = clock.now();
+    let gw: Gateway | undefined;
+    if (httpSettings !== null) {
+      http = new GatewayHttp()
+        .route('/metrics', () => ({ type: 'text/plain; version=0.0.4; charset=utf-8', body: metrics.render() }))
+        .route('/healthz', () => ({ type: 'text/plain', body: 'ok\n' }))
+        .route('/status', () => ({ type: 'application/json', body: `${JSON.stringify(gw?.status() ?? {}, null, 2)}\n` }));
+      try {
+        httpUrl = await http.listen(httpSettings.host, httpSettings.port);
+      } catch (err) {
+        stopBudget();
+        await store.close();
+        throw err;
+      }
+    }
+    gw = new Gateway(plan, engine, store, flushLoop, stopBudget, http, httpUrl, recovery, logger, metrics, startedAt);
+    await engine.apply(plan);
+    flushLoop.start();
+    return gw;
+  }
+
+  get captureDir(): string {
+    return this.plan.dataManager.capture_dir;
+  }
+
+  get currentPlan(): CapturePlan {
+    return this.plan;
+  }
+
+  /** Run `fn` when the gateway stops (before the store closes). */
+  onStop(fn: () => Promise<void>): void {
+    this.stopHooks.push(fn);
+  }
+
+  /** Live reload. Start-only settings keep their running values (with a warning). */
+  async applyPlan(next: CapturePlan): Promise<ApplySummary> {
+    let plan = next;
+    if (frozenSettings(next) !== frozenSettings(this.plan)) {
+      this.logger.warn(
+        { capture_dir: this.plan.dataManager.capture_dir },
+        'capture_dir, flush_interval_ms, file size/age limits and wharf.http apply at the next start; keeping the running values',
+      );
+      plan = {
+        ...next,
+        gateway: { ...next.gateway, http: this.plan.gateway.http },
+        dataManager: {
+          ...next.dataManager,
+          capture_dir: this.plan.dataManager.capture_dir,
+          flush_interval_ms: this.plan.dataManager.flush_interval_ms,
+          maximum_capture_file_size_bytes: this.plan.dataManager.maximum_capture_file_size_bytes,
+          maximum_capture_file_age_ms: this.plan.dataManager.maximum_capture_file_age_ms,
+        },
+      };
+    }
+    this.plan = plan;
+    return this.engine.apply(plan);
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      machine: this.plan.machine,
+      part_id: this.plan.part_id,
+      capture_dir: this.captureDir,
+      capture_disabled: this.plan.dataManager.capture_disabled,
+      started_at: new Date(this.startedAt).toISOString(),
+      entries: this.engine.status(),
+      store: this.store.stats(),
+    };
+  }
+
+  /** Stop collectors, flush everything, finish the files, close the listener. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.engine.stop();
+      for (const fn of this.stopHooks.reverse()) await fn().catch((err: unknown) => this.logger.error({ err: String(err) }, 'stop hook failed'));
+      await this.flushLoop.stop();
+      this.stopBudget();
+      await this.store.close();
+      await this.http?.close();
+    })();
+    return this.stopping;
+  }
+}
+
+function registerStoreMetrics(metrics: Metrics, store: CaptureStore): void {
+  const g = {
+    appended: metrics.gauge('wharf_store_records_appended', 'Records accepted by the capture store since start.'),
+    durable: metrics.gauge('wharf_store_records_durable', 'Records written and fsynced since start.'),
+    pending: metrics.gauge('wharf_store_records_pending', 'Records accepted but not yet durable.'),
+    dropped: metrics.gauge('wharf_store_records_dropped', 'Records refused because the write backlog was full (recorded as backlog_overflow gaps).'),
+    bytes: metrics.gauge('wharf_store_bytes_written', 'Bytes written to capture files since start.'),
+    finished: metrics.gauge('wharf_store_files_finished', 'Capture files finished since start.'),
+    errors: metrics.gauge('wharf_store_write_errors', 'Capture file write errors since start.'),
+    flushMs: metrics.gauge('wharf_store_last_flush_ms', 'Duration of the last flush in ms.'),
+  };
+  metrics.onCollect(() => {
+    const s = store.stats();
+    g.appended.set(undefined, s.appended);
+    g.durable.set(undefined, s.durable);
+    g.pending.set(undefined, s.pendingRecords);
+    g.dropped.set(undefined, s.dropped);
+    g.bytes.set(undefined, s.bytesWritten);
+    g.finished.set(undefined, s.filesFinished);
+    g.errors.set(undefined, s.writeErrors);
+    g.flushMs.set(undefined, s.lastFlushMs ?? 0);
+  });
+}

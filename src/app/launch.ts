@@ -1,0 +1,102 @@
+/**
+ * Shared by `wharf run` and `wharf demo`: load the config, start the gateway, print where the
+ * data goes, reload live when the file changes, and stop cleanly on SIGINT/SIGTERM.
+ */
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { formatIssue, loadConfigFile, watchConfig, type CapturePlan, type ConfigIssue } from '../config/index.js';
+import { errorMessage } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { Gateway, type GatewayOptions } from './gateway.js';
+import { serveUntilStopped } from './serve.js';
+
+export interface LaunchOptions {
+  configPath: string;
+  /** How to name the config to the user (default configPath). */
+  displayPath?: string;
+  env: NodeJS.ProcessEnv;
+  stdout: Writable;
+  stderr: Writable;
+  logger: Logger;
+  durationMs?: number;
+  /** Adjust the loaded plan before it runs (demo: capture_dir under WHARF_HOME). Applied on reloads too. */
+  adjustPlan?: (plan: CapturePlan) => CapturePlan;
+  /** Extra gateway options (transport context, http override). */
+  gateway?: Partial<Omit<GatewayOptions, 'plan' | 'logger'>>;
+  /** Extra banner lines (demo parts add theirs). */
+  bannerLines?: string[];
+  /** Called after start, before waiting (demo: start parts that need the gateway). */
+  afterStart?: (gw: Gateway) => Promise<void>;
+  watch?: boolean;
+}
+
+function printIssues(issues: readonly ConfigIssue[], file: string, out: Writable): void {
+  for (const i of issues) out.write(`${formatIssue(i, file)}\n`);
+}
+
+export function banner(gw: Gateway, configPath: string, extra: string[] = []): string {
+  const plan = gw.currentPlan;
+  const entries = gw.engine.status();
+  const boards = new Set(entries.map((e) => e.board));
+  const dir = gw.captureDir;
+  const lines = [
+    `wharf: capturing ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'} from ${boards.size} ${boards.size === 1 ? 'board' : 'boards'} (machine ${plan.machine})${plan.dataManager.capture_disabled ? ' — capture_disabled is set: nothing is captured' : ''}`,
+    `  data:     ${dir}`,
+    `            inspect: wharf data stats ${dir}   (or: wharf data ls|cat ${dir})`,
+    gw.httpUrl === undefined ? '  metrics:  (http listener off)' : `  metrics:  ${gw.httpUrl}/metrics   status: ${gw.httpUrl}/status`,
+    `  config:   ${configPath} (edits apply live)`,
+    ...extra,
+    'Ctrl-C to stop (files are flushed and finished).',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Returns the exit code. */
+export async function launch(o: LaunchOptions): Promise<number> {
+  const file = path.resolve(o.configPath);
+  const shown = o.displayPath ?? o.configPath;
+  const loaded = await loadConfigFile(file, { env: o.env });
+  if (!loaded.ok) {
+    printIssues(loaded.issues, shown, o.stderr);
+    o.stderr.write(`wharf: ${shown} has errors; nothing was started. Fix them (wharf config check ${shown}) and run again.\n`);
+    return 1;
+  }
+  printIssues(loaded.issues, shown, o.stderr);
+  const adjust = o.adjustPlan ?? ((p: CapturePlan) => p);
+  const plan = adjust(loaded.plan);
+  const gw = await Gateway.start({ ...(o.gateway ?? {}), plan, logger: o.logger });
+  try {
+    if (o.afterStart !== undefined) await o.afterStart(gw);
+  } catch (err) {
+    await gw.stop();
+    throw err;
+  }
+  const watcher =
+    o.watch === false
+      ? undefined
+      : watchConfig(file, {
+          current: loaded.plan,
+          env: o.env,
+          logger: o.logger,
+          onPlan: (next) => {
+            gw.applyPlan(adjust(next)).then(
+              (s) => o.logger.info({ added: s.added.length, changed: s.changed.length, removed: s.removed.length, unchanged: s.unchanged.length }, 'config reloaded'),
+              (err: unknown) => o.logger.error({ err: errorMessage(err) }, 'applying the reloaded config failed; the running plan stays'),
+            );
+          },
+          onError: (issues) => {
+            o.stderr.write(`wharf: ${shown} changed but has errors; the running plan stays:\n`);
+            printIssues(issues, shown, o.stderr);
+          },
+        });
+  o.stdout.write(banner(gw, shown, o.bannerLines));
+  try {
+    const why = await serveUntilStopped(gw, { logger: o.logger, ...(o.durationMs === undefined ? {} : { durationMs: o.durationMs }) });
+    const s = gw.store.stats();
+    o.stdout.write(`wharf: stopped (${why}); ${s.durable} records durable, ${s.filesFinished} files finished in ${gw.captureDir}\n`);
+  } finally {
+    watcher?.close();
+    await gw.stop();
+  }
+  return 0;
+}

@@ -1,0 +1,126 @@
+/**
+ * The restart checkpoint: for each running plan entry, the time of its last record known to be
+ * durable. Written after every flush (temp file, fsync, rename) to `<capture_dir>/.wharf-checkpoint.json`.
+ * On start the engine turns "last durable record → now" into one `capture_stopped` gap per entry, so
+ * the readings a crash lost (at most one flush interval) and the downtime both show as a gap.
+ *
+ * FlushLoop drives it: every `intervalMs` it writes pending gaps, flushes the store, then the
+ * checkpoint. The store also flushes on its own timer; the checkpoint may lag by one interval, which
+ * only makes the gap after a crash start a little early (an over-, never an under-statement).
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { Clock, TimerHandle } from '../shared/clock.js';
+import { errorMessage } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { Metrics } from '../shared/metrics.js';
+import type { CaptureEngine } from './engine.js';
+
+export const CHECKPOINT_FILE = '.wharf-checkpoint.json';
+
+interface CheckpointFile {
+  version: 1;
+  written_at: number;
+  /** entry key → ms epoch of its last durable record (reading time or gap end). */
+  entries: Record<string, number>;
+}
+
+export async function readCheckpoint(dir: string, logger: Logger): Promise<Map<string, number>> {
+  const file = path.join(dir, CHECKPOINT_FILE);
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ file, err: errorMessage(err) }, 'cannot read the capture checkpoint; no capture_stopped gaps this start');
+    return new Map();
+  }
+  try {
+    const parsed = JSON.parse(text) as CheckpointFile;
+    const out = new Map<string, number>();
+    for (const [k, v] of Object.entries(parsed.entries ?? {})) if (typeof v === 'number' && Number.isFinite(v)) out.set(k, v);
+    return out;
+  } catch (err) {
+    logger.warn({ file, err: errorMessage(err) }, 'capture checkpoint is damaged; ignoring it (no capture_stopped gaps this start)');
+    return new Map();
+  }
+}
+
+export async function writeCheckpoint(dir: string, entries: Map<string, number>, now: number): Promise<void> {
+  const file = path.join(dir, CHECKPOINT_FILE);
+  const tmp = `${file}.tmp`;
+  const body: CheckpointFile = { version: 1, written_at: now, entries: Object.fromEntries(entries) };
+  const fh = await fsp.open(tmp, 'w');
+  try {
+    await fh.writeFile(JSON.stringify(body));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fsp.rename(tmp, file);
+}
+
+/** What FlushLoop needs from a store. */
+export interface Flushable {
+  flush(): Promise<void>;
+}
+
+export class FlushLoop {
+  private timer: TimerHandle | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly o: { engine: CaptureEngine; store: Flushable; dir: string; clock: Clock; logger: Logger; intervalMs: number; metrics?: Metrics },
+  ) {}
+
+  start(): void {
+    this.arm();
+  }
+
+  /** Pending gaps → store → disk, then the checkpoint. Serialised. */
+  flushNow(): Promise<void> {
+    const prev = this.running ?? Promise.resolve();
+    const p = prev.then(() => this.once());
+    this.running = p.finally(() => {
+      if (this.running === p) this.running = undefined;
+    });
+    return p;
+  }
+
+  /** Final flush; the loop ends. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) this.o.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    await this.flushNow();
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    this.timer = this.o.clock.setTimer(() => {
+      this.timer = undefined;
+      this.flushNow()
+        .catch(() => undefined)
+        .finally(() => this.arm());
+    }, this.o.intervalMs);
+  }
+
+  private async once(): Promise<void> {
+    const { engine, store, clock, logger, metrics } = this.o;
+    engine.flushGaps();
+    const snapshot = new Map<string, number>();
+    for (const out of engine.outputs()) if (out.lastTime !== undefined) snapshot.set(out.key, out.lastTime);
+    try {
+      await store.flush();
+    } catch (err) {
+      metrics?.counter('wharf_flush_errors_total', 'Flushes of the capture store that failed.').inc();
+      logger.error({ err: errorMessage(err) }, 'capture flush failed; records stay queued and are retried');
+      return;
+    }
+    try {
+      await writeCheckpoint(this.o.dir, snapshot, clock.now());
+    } catch (err) {
+      logger.warn({ err: errorMessage(err) }, 'writing the capture checkpoint failed');
+    }
+  }
+}
