@@ -106,9 +106,9 @@ class ParquetSink implements RowSink {
   private constructor(private readonly writer: parquet.ParquetWriter, private readonly columns: Column[]) {}
 
   static async open(out: Writable, columns: Column[], rowGroupSize: number): Promise<ParquetSink> {
-    const fields: Record<string, { type: string; optional: boolean }> = {};
+    const fields: Record<string, { type: string; optional: boolean; compression: string }> = {};
     for (const c of columns) {
-      fields[c.name] = { type: c.type === 'number' ? 'DOUBLE' : c.type === 'bool' ? 'BOOLEAN' : 'UTF8', optional: true };
+      fields[c.name] = { type: c.type === 'number' ? 'DOUBLE' : c.type === 'bool' ? 'BOOLEAN' : 'UTF8', optional: true, compression: 'GZIP' };
     }
     const schema = new parquet.ParquetSchema(fields as never);
     const writer = await parquet.ParquetWriter.openStream(schema, out as never, { rowGroupSize });

@@ -1,0 +1,131 @@
+/** `wharf cloud serve | keys create|list|revoke | export`. */
+import path from 'node:path';
+import { parse } from '../args.js';
+import type { CliCommand, CliContext } from '../context.js';
+import { WharfError } from '../../shared/errors.js';
+import { appLogger } from '../../app/logger.js';
+import { CLIENT_OPTIONS, clientFromOptions, FILTER_OPTIONS, FILTER_USAGE, filterFromOptions } from '../../cloud/cli-options.js';
+import { EXPORT_FORMATS, parseFormat } from '../../cloud/export/sinks.js';
+import { filterToQuery } from '../../cloud/filters.js';
+import { openCloudStore } from '../../cloud/open-store.js';
+import { fmtBytes, progressBar } from '../../cloud/progress.js';
+import { buildCloudServer, type CloudPlugin } from '../../cloud/server.js';
+
+const USAGE = `usage: wharf cloud serve [--db FILE | --pg URL] [--host 127.0.0.1] [--port 8080] [--max-file-mb 64] [--no-ui]
+       wharf cloud keys create --machine NAME [--label TEXT] | --read-only [--label TEXT]   [--db FILE | --pg URL]
+       wharf cloud keys list | revoke KEY_ID                                                  [--db FILE | --pg URL]
+       wharf cloud export --format csv|jsonl|parquet --out FILE [filters | --sql QUERY]
+store:   --db FILE (SQLite, default $WHARF_HOME/cloud.db or ~/.wharf/cloud.db) or --pg URL / $WHARF_CLOUD_PG
+${FILTER_USAGE}`;
+
+const OPTIONS = {
+  db: { type: 'string' },
+  pg: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'max-file-mb': { type: 'string' },
+  'no-ui': { type: 'boolean' },
+  machine: { type: 'string' },
+  label: { type: 'string' },
+  'read-only': { type: 'boolean' },
+  format: { type: 'string' },
+  out: { type: 'string' },
+  sql: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  ...CLIENT_OPTIONS,
+  ...Object.fromEntries(Object.entries(FILTER_OPTIONS).filter(([k]) => k !== 'machine')),
+} as const;
+
+async function serve(v: Record<string, string | boolean | undefined>, ctx: CliContext): Promise<number> {
+  const logger = appLogger();
+  const store = await openCloudStore({ db: v.db as string | undefined, pg: v.pg as string | undefined, env: ctx.env, cwd: ctx.cwd, logger });
+  const plugins: CloudPlugin[] = [];
+  if (v['no-ui'] !== true) {
+    plugins.push(async (app) => {
+      try {
+        const ui = (await import('../../cloud/ui/plugin.js')) as { uiPlugin: (a: typeof app, o: { logger: typeof logger }) => Promise<void> };
+        await ui.uiPlugin(app, { logger });
+      } catch (err) {
+        logger.warn({ err: String(err) }, 'web UI not available; the API runs without it');
+      }
+    });
+  }
+  const port = Number(v.port ?? ctx.env.WHARF_CLOUD_PORT ?? 8080);
+  const host = (v.host as string | undefined) ?? '127.0.0.1';
+  const maxMb = Number(v['max-file-mb'] ?? 64);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WharfError('USAGE', `--port must be 0-65535 (got ${String(v.port)})`);
+  const app = await buildCloudServer({ store, logger, plugins, maxFileBytes: Math.round(maxMb * 1024 * 1024), sessionSecret: ctx.env.WHARF_SESSION_SECRET });
+  await app.listen({ host, port });
+  const addr = app.server.address();
+  const shown = typeof addr === 'object' && addr !== null ? `http://${host}:${addr.port}` : String(addr);
+  ctx.stdout.write(`wharf cloud: serving ${store.kind} store at ${shown} (Ctrl-C stops)\n`);
+  if ((await store.listKeys()).length === 0) ctx.stdout.write(`no API keys yet: create one with 'wharf cloud keys create --machine NAME'\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await app.close();
+  await store.close();
+  return 0;
+}
+
+async function keys(sub: string | undefined, arg: string | undefined, v: Record<string, string | boolean | undefined>, ctx: CliContext): Promise<number> {
+  const store = await openCloudStore({ db: v.db as string | undefined, pg: v.pg as string | undefined, env: ctx.env, cwd: ctx.cwd });
+  try {
+    if (sub === 'create') {
+      const machine = v.machine as string | undefined;
+      if ((machine === undefined) === (v['read-only'] !== true)) throw new WharfError('USAGE', `give exactly one of --machine NAME or --read-only\n${USAGE}`);
+      const { info, key } = await store.createKey(machine ?? null, (v.label as string | undefined) ?? '');
+      ctx.stdout.write(`${key}\n`);
+      ctx.stderr.write(`key ${info.id} for ${info.machine === null ? 'reading only' : `machine '${info.machine}'`} created; it is shown only this once: put it in wharf.sync.api_key or WHARF_API_KEY\n`);
+      return 0;
+    }
+    if (sub === 'list') {
+      const list = await store.listKeys();
+      if (list.length === 0) ctx.stdout.write('no keys\n');
+      for (const k of list) {
+        ctx.stdout.write(`${k.id}  ${(k.machine ?? '(read-only)').padEnd(24)}  ${new Date(k.created_ms).toISOString()}  ${k.revoked_ms === null ? 'active ' : 'revoked'}  ${k.label}\n`);
+      }
+      return 0;
+    }
+    if (sub === 'revoke') {
+      if (arg === undefined) throw new WharfError('USAGE', `give the key id to revoke (see 'wharf cloud keys list')\n${USAGE}`);
+      const ok = await store.revokeKey(arg);
+      ctx.stdout.write(ok ? `key ${arg} revoked\n` : `no active key ${arg}\n`);
+      return ok ? 0 : 1;
+    }
+    throw new WharfError('USAGE', USAGE);
+  } finally {
+    await store.close();
+  }
+}
+
+export async function runExport(v: Record<string, string | boolean | undefined>, ctx: CliContext, filterV: Record<string, string | boolean | undefined> = v): Promise<number> {
+  const format = parseFormat(v.format ?? 'csv');
+  const out = v.out as string | undefined;
+  if (out === undefined) throw new WharfError('USAGE', `give --out FILE (formats: ${EXPORT_FORMATS.join(', ')})`);
+  const client = clientFromOptions(v, ctx.env);
+  const q = typeof v.sql === 'string' ? new URLSearchParams({ sql: v.sql }) : filterToQuery(filterFromOptions(filterV));
+  q.set('format', format);
+  const target = path.resolve(ctx.cwd, out);
+  const bar = progressBar(ctx.stderr, ctx.isTTY, 'exporting', format === 'parquet' ? 'B' : 'rows');
+  const r = await client.exportTo(target, q, bar);
+  bar.finish(`exported ${r.rows === null ? '' : `${r.rows} rows, `}${fmtBytes(r.bytes)} to ${out}`);
+  return 0;
+}
+
+export const command: CliCommand = {
+  async run(args, ctx) {
+    const { values, positionals } = parse(args, OPTIONS, USAGE);
+    if (values.help === true) {
+      ctx.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const [sub, a1, a2] = positionals;
+    if (sub === 'serve') return serve(values, ctx);
+    if (sub === 'keys') return keys(a1, a2, values, ctx);
+    if (sub === 'export') return runExport(values, ctx);
+    throw new WharfError('USAGE', USAGE);
+  },
+};
