@@ -23,6 +23,7 @@ import { realClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
 import { GatewayHttp } from './http.js';
+import { GatewaySync } from '../sync/gateway-sync.js';
 
 export interface GatewayOptions {
   plan: CapturePlan;
@@ -67,6 +68,9 @@ export class Gateway {
   ) {
     this.metrics = metrics;
   }
+
+  /** Sync of finished capture files to `wharf.sync` (src/sync). */
+  sync: GatewaySync | undefined;
 
   static async start(o: GatewayOptions): Promise<Gateway> {
     const clock = o.clock ?? realClock;
@@ -125,6 +129,8 @@ export class Gateway {
     gw = new Gateway(plan, engine, store, flushLoop, stopBudget, http, httpUrl, recovery, logger, metrics, startedAt);
     await engine.apply(plan);
     flushLoop.start();
+    gw.sync = new GatewaySync({ captureDir: dir, clock, logger: logger.child({ part: 'sync' }), metrics });
+    gw.sync.apply(plan);
     return gw;
   }
 
@@ -162,6 +168,7 @@ export class Gateway {
       };
     }
     this.plan = plan;
+    this.sync?.apply(plan);
     return this.engine.apply(plan);
   }
 
@@ -174,6 +181,7 @@ export class Gateway {
       started_at: new Date(this.startedAt).toISOString(),
       entries: this.engine.status(),
       store: this.store.stats(),
+      sync: this.sync?.status() ?? null,
     };
   }
 
@@ -181,6 +189,7 @@ export class Gateway {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.engine.stop();
+      await this.sync?.stop();
       for (const fn of this.stopHooks.reverse()) await fn().catch((err: unknown) => this.logger.error({ err: String(err) }, 'stop hook failed'));
       await this.flushLoop.stop();
       this.stopBudget();
