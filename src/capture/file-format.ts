@@ -15,6 +15,13 @@
  */
 import zlib from 'node:zlib';
 import { Decoder, Encoder } from 'cbor-x';
+
+/**
+ * cbor-x's RESET_BUFFER_MODE (encode.js; not re-exported by its node entry): the next encode
+ * reuses the same region of the encoder's buffer instead of marching on and allocating a new one.
+ * The returned view is only valid until the next encode, which is how RecordEncoder uses it.
+ */
+const RESET_BUFFER_MODE = 1024;
 import { WharfError } from '../shared/errors.js';
 import type { CaptureMeta, CaptureRecord } from '../shared/record.js';
 
@@ -50,8 +57,38 @@ export interface DecodedCaptureFile {
 const plainEncoder = new Encoder({ useRecords: false, tagUint8Array: false });
 const plainDecoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
-function crc32(bytes: Uint8Array, from: number, to: number): number {
-  return zlib.crc32(bytes.subarray(from, to));
+/** CRC-32 (IEEE 802.3, as zlib): slice-by-8 tables in JS for short frames, zlib's native code for long ones. */
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256 * 8);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  for (let n = 0; n < 256; n++) for (let k = 1; k < 8; k++) t[k * 256 + n] = (t[(k - 1) * 256 + n]! >>> 8) ^ t[t[(k - 1) * 256 + n]! & 255]!;
+  return t;
+})();
+const JS_CRC_MAX = 128;
+
+export function crc32(b: Uint8Array, from: number, to: number): number {
+  if (to - from > JS_CRC_MAX) return zlib.crc32(b.subarray(from, to));
+  const T = CRC_TABLE;
+  let c = -1;
+  let i = from;
+  for (; i + 8 <= to; i += 8) {
+    c ^= b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+    c =
+      T[1792 + (c & 255)]! ^
+      T[1536 + ((c >>> 8) & 255)]! ^
+      T[1280 + ((c >>> 16) & 255)]! ^
+      T[1024 + (c >>> 24)]! ^
+      T[768 + b[i + 4]!]! ^
+      T[512 + b[i + 5]!]! ^
+      T[256 + b[i + 6]!]! ^
+      T[b[i + 7]!]!;
+  }
+  for (; i < to; i++) c = T[(c ^ b[i]!) & 255]! ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
 }
 
 function view(buf: Uint8Array): DataView {
@@ -141,13 +178,13 @@ export class ByteSink {
 export class RecordEncoder {
   private readonly enc = new Encoder({ useRecords: true, sequential: true, structures: [], tagUint8Array: false });
 
-  /** The CBOR payload (a view into the encoder's buffer, valid until the next call). */
+  /** The CBOR payload (a view into the encoder's reused buffer, valid until the next call). */
   payload(rec: CaptureRecord): Uint8Array {
-    return this.enc.encode(rec);
+    return (this.enc.encode as (v: unknown, mode: number) => Uint8Array)(rec, RESET_BUFFER_MODE);
   }
 
   appendTo(sink: ByteSink, rec: CaptureRecord): number {
-    return sink.appendFrame(this.enc.encode(rec));
+    return sink.appendFrame(this.payload(rec));
   }
 }
 

@@ -17,6 +17,8 @@ export class Segment {
   private readonly enc = new RecordEncoder();
   /** Records in `pending` not yet written. */
   pendingRecords = 0;
+  /** Records written to a sealed file but not yet fsynced (durable once it is finished). */
+  unsynced = 0;
   /** Records appended in total. */
   records = 0;
   /** Bytes confirmed on disk (written and synced). */
@@ -38,12 +40,14 @@ export class Segment {
     readonly meta: CaptureMeta,
     readonly fileId: string,
     readonly createdMs: number,
-    initialBytes: number,
+    /** An empty buffer to fill (the store recycles buffers of finished files). */
+    sink: ByteSink,
   ) {
     const base = path.join(dir, baseNameFor(createdMs, fileId));
     this.progPath = base + IN_PROGRESS_SUFFIX;
     this.finalPath = base + FINISHED_SUFFIX;
-    this.pending = new ByteSink(initialBytes);
+    sink.reset();
+    this.pending = sink;
     this.pending.append(encodeHeader({ version: 1, file_id: fileId, created_ms: createdMs, meta }));
   }
 
@@ -64,10 +68,11 @@ export class Segment {
   }
 
   /**
-   * Write pending bytes and fdatasync. `ensureDir` creates (and makes durable) the directory.
-   * Returns records and bytes made durable.
+   * Write pending bytes at the confirmed end of the file. With `durable`, fdatasync (and fsync the
+   * directory after creating the file); without, the caller finishes the file right after (its
+   * fsync covers the data). Returns records and bytes written.
    */
-  async flushTo(ensureDir: (dir: string) => Promise<void>): Promise<{ records: number; bytes: number }> {
+  async flushTo(ensureDir: (dir: string) => Promise<void>, durable: boolean): Promise<{ records: number; bytes: number }> {
     const n = this.pending.length;
     const recs = this.pendingRecords;
     if (n === 0) return { records: 0, bytes: 0 };
@@ -79,10 +84,12 @@ export class Segment {
       }
       // A view of the first n bytes: appends during the write only add after n (or reallocate).
       await writeFully(this.fh, this.pending.buf.subarray(0, n), this.writtenBytes);
-      await this.fh.datasync();
-      if (!this.dirSynced) {
-        await this.io.fsyncDir(this.dir); // the new directory entry must survive a power cut too
-        this.dirSynced = true;
+      if (durable) {
+        await this.fh.datasync();
+        if (!this.dirSynced) {
+          await this.io.fsyncDir(this.dir); // the new directory entry must survive a power cut too
+          this.dirSynced = true;
+        }
       }
     } catch (err) {
       this.hadError = true;

@@ -27,7 +27,7 @@ import {
   type CaptureStore,
   type CaptureStoreStats,
 } from './capture-store.js';
-import { recordSpan } from './file-format.js';
+import { ByteSink, recordSpan } from './file-format.js';
 import { Segment } from './file-store-segment.js';
 import { realCaptureIo, type CaptureIo } from './files.js';
 
@@ -53,12 +53,21 @@ interface KeyState {
   /** Oldest first; the last one is current unless sealed. */
   segments: Segment[];
   dropped: Dropped | null;
+  /** Tail of this key's serialized file work. */
+  busy: Promise<void>;
+  kickQueued: boolean;
+}
+
+interface IoFailure {
+  path: string;
+  err: unknown;
 }
 
 export class FileCaptureStore implements CaptureStore {
   private readonly keys = new Map<string, KeyState>();
   private readonly s: CaptureStoreStats = emptyStats();
   private readonly knownDirs = new Set<string>();
+  private readonly sinkPool: ByteSink[] = [];
   private readonly maxPending: number;
   private readonly io: CaptureIo;
   private pendingBytes = 0;
@@ -98,7 +107,7 @@ export class FileCaptureStore implements CaptureStore {
     assertRecord(rec);
     let st = this.keys.get(key);
     if (st === undefined) {
-      st = { meta, segments: [], dropped: null };
+      st = { meta, segments: [], dropped: null, busy: Promise.resolve(), kickQueued: false };
       this.keys.set(key, st);
     } else if (st.meta !== meta) {
       if (!sameMeta(st.meta, meta)) this.seal(st);
@@ -137,14 +146,17 @@ export class FileCaptureStore implements CaptureStore {
       // Strictly increasing creation times (1 ms apart at least) so names sort in creation order.
       const now = Math.max(Math.floor(this.opts.clock.now()), this.lastCreated + 1);
       this.lastCreated = now;
-      seg = new Segment(this.io, path.join(this.opts.dir, relativeDirFor(st.meta)), st.meta, randomUUID(), now, 16 * 1024);
+      seg = new Segment(this.io, path.join(this.opts.dir, relativeDirFor(st.meta)), st.meta, randomUUID(), now, this.sinkPool.pop() ?? new ByteSink(16 * 1024));
       this.pendingBytes += seg.pending.length;
       st.segments.push(seg);
       this.s.filesOpen++;
     }
     this.pendingBytes += seg.add(rec);
     this.s.appended++;
-    if (seg.totalBytes >= this.opts.settings.maximum_capture_file_size_bytes) seg.sealed = true;
+    if (seg.totalBytes >= this.opts.settings.maximum_capture_file_size_bytes) {
+      seg.sealed = true;
+      this.kick(st);
+    }
   }
 
   private seal(st: KeyState): void {
@@ -166,14 +178,13 @@ export class FileCaptureStore implements CaptureStore {
   private async doFlush(): Promise<void> {
     const started = this.opts.clock.now();
     const maxAge = this.opts.settings.maximum_capture_file_age_ms;
-    const errors: { path: string; err: unknown }[] = [];
-    const work: Promise<void>[] = [];
+    const work: Promise<IoFailure | null>[] = [];
     for (const st of this.keys.values()) {
       const cur = st.segments[st.segments.length - 1];
       if (cur !== undefined && !cur.sealed && maxAge > 0 && started - cur.createdMs >= maxAge) cur.sealed = true;
-      if (st.segments.length > 0) work.push(this.flushKey(st, errors));
+      if (st.segments.length > 0) work.push(this.onKey(st, false));
     }
-    await Promise.all(work);
+    const errors = (await Promise.all(work)).filter((e): e is IoFailure => e !== null);
     this.s.flushes++;
     this.s.lastFlushMs = this.opts.clock.now() - started;
     if (errors.length === 0) {
@@ -183,6 +194,15 @@ export class FileCaptureStore implements CaptureStore {
       this.loggedError = null;
       return;
     }
+    const msg = this.noteErrors(errors);
+    throw new WharfError(
+      'CAPTURE_IO',
+      `capture flush failed for ${errors.length} file(s): ${msg}. Check free space and permissions of ${this.opts.dir}; the records stay in memory and are retried at the next flush`,
+      { cause: errors[0]!.err, details: { files: errors.map((e) => e.path) } },
+    );
+  }
+
+  private noteErrors(errors: IoFailure[]): string {
     this.s.writeErrors += errors.length;
     const first = errors[0]!;
     const msg = `${errorMessage(first.err)} (${first.path})`;
@@ -190,35 +210,72 @@ export class FileCaptureStore implements CaptureStore {
     this.lastIoError = msg;
     if (this.loggedError !== msg) {
       this.loggedError = msg;
-      this.opts.logger.error({ dir: this.opts.dir, files: errors.length, err: msg }, 'capture flush failed; records stay in memory and are retried');
+      this.opts.logger.error({ dir: this.opts.dir, files: errors.length, err: msg }, 'capture write failed; records stay in memory and are retried');
     }
-    throw new WharfError(
-      'CAPTURE_IO',
-      `capture flush failed for ${errors.length} file(s): ${msg}. Check free space and permissions of ${this.opts.dir}; the records stay in memory and are retried at the next flush`,
-      { cause: first.err, details: { files: errors.map((e) => e.path) } },
-    );
+    return msg;
   }
 
-  /** Segments of one key in order; stops at the first error so file order is kept. */
-  private async flushKey(st: KeyState, errors: { path: string; err: unknown }[]): Promise<void> {
+  /** Runs flushKey after any earlier work on the same key, so a key's files are handled in order. */
+  private onKey(st: KeyState, onlySealed: boolean): Promise<IoFailure | null> {
+    const run = st.busy.then(() => {
+      if (onlySealed) st.kickQueued = false;
+      return this.flushKey(st, onlySealed);
+    });
+    st.busy = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /**
+   * A file reached its size limit: finish it now rather than at the next flush, so memory holds
+   * at most about one file per key. (Its records are durable when this completes.)
+   */
+  private kick(st: KeyState): void {
+    if (st.kickQueued || this.closed) return;
+    st.kickQueued = true;
+    void this.onKey(st, true).then((e) => {
+      if (e !== null) this.noteErrors([e]);
+    });
+  }
+
+  /** Segments of one key in order; stops at the first error so file order is kept. Never throws. */
+  private async flushKey(st: KeyState, onlySealed: boolean): Promise<IoFailure | null> {
     while (st.segments.length > 0) {
       const seg = st.segments[0]!;
+      if (onlySealed && !seg.sealed) return null;
       try {
-        const { records, bytes } = await seg.flushTo((d) => this.ensureDir(d));
+        // A sealed file is finished right away; its final fsync covers the last write.
+        const { records, bytes } = await seg.flushTo((d) => this.ensureDir(d), !seg.sealed);
         this.pendingBytes -= bytes;
-        this.s.durable += records;
         this.s.bytesWritten += bytes;
-        if (!seg.sealed) return;
-        if (seg.pending.length > 0) continue; // appended meanwhile (cannot happen once sealed, kept for safety)
+        if (!seg.sealed) {
+          this.s.durable += records;
+          return null;
+        }
+        seg.unsynced += records;
+        if (seg.pending.length > 0) continue; // cannot happen once sealed; kept for safety
         await seg.finish();
+        this.s.durable += seg.unsynced;
+        seg.unsynced = 0;
         st.segments.shift();
+        this.recycle(seg.pending);
         this.s.filesOpen--;
         this.s.filesFinished++;
       } catch (err) {
         this.knownDirs.delete(seg.dir); // re-create it next time if someone removed it
-        errors.push({ path: seg.progPath, err });
-        return;
+        return { path: seg.progPath, err };
       }
+    }
+    return null;
+  }
+
+  /** Keep a few buffers of finished files for new ones: a fast stream then allocates nothing. */
+  private recycle(sink: ByteSink): void {
+    if (this.sinkPool.length < 32 && sink.buf.length <= 2 * this.opts.settings.maximum_capture_file_size_bytes + 65536) {
+      sink.reset();
+      this.sinkPool.push(sink);
     }
   }
 

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import zlib from 'node:zlib';
 import { decode as plainCborDecode } from 'cbor-x';
 import {
+  crc32,
   decodeCaptureFile,
   encodeCaptureFile,
   encodeHeader,
@@ -25,6 +26,14 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 }
 
 describe('capture file format', () => {
+  it('the CRC-32 is zlib’s CRC-32 for every length and alignment (JS fast path and native path)', () => {
+    const buf = new Uint8Array(700);
+    for (let i = 0; i < buf.length; i++) buf[i] = (i * 131 + 7) & 255;
+    for (let from = 0; from < 9; from++) {
+      for (let to = from; to <= buf.length; to += 1) expect(crc32(buf, from, to)).toBe(zlib.crc32(buf.subarray(from, to)));
+    }
+  });
+
   it('round-trips any header and records (property)', () => {
     fc.assert(
       fc.property(header, fc.array(record, { maxLength: 30 }), (h, recs) => {
