@@ -7,6 +7,8 @@ import type { Frame, FrameLink } from './links.js';
 
 export class ProtocolDriver {
   readonly frames: Frame[] = [];
+  /** performance.now() when each frame arrived (same index as frames). */
+  readonly arrivals: number[] = [];
   private nextId = 1;
   private readonly waiters = new Map<number, (f: Frame) => void>();
   private readonly watchers = new Set<() => void>();
@@ -15,6 +17,7 @@ export class ProtocolDriver {
   constructor(readonly link: FrameLink) {
     link.onFrame((f) => {
       this.frames.push(f);
+      this.arrivals.push(performance.now());
       if (typeof f.id === 'number' && this.waiters.has(f.id)) {
         const w = this.waiters.get(f.id);
         this.waiters.delete(f.id);

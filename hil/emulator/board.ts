@@ -107,6 +107,11 @@ export class EmulatedBoard {
     await this.opts.serial?.close();
   }
 
+  /** Free Espruino variables process.memory() reports from now on (the backlog sizes from it). */
+  setFreeMemory(free: number): void {
+    this.memory.free = free;
+  }
+
   /** Timers alive on the board (an Espruino process with none left has stopped). */
   liveTimers(): number {
     return this.timers.count();
