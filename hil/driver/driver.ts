@@ -84,7 +84,7 @@ export class ProtocolDriver {
     this.heartbeat = undefined;
   }
 
-  batches(key: string, from = 0): (Frame & { s: number; t0: number; dt: number; v: number[][] })[] {
+  batches(key: string, from = 0): (Frame & { k: string; s: number; t0: number; dt: number; v: number[][] })[] {
     return this.frames.slice(from).filter((f) => f.t === 'b' && f.k === key) as never;
   }
 
