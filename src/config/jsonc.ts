@@ -196,7 +196,8 @@ class Parser {
       }
       if (!first) {
         if (t[this.pos] !== ',') {
-          throw new SyntaxFailure(`expected ',' or '}' but found ${describe(t, this.pos)}`, 'a comma is probably missing after the previous member', this.pos, path);
+          const hint = t[this.pos] === ']' ? `the object opened on line ${this.lineCol(open).line} is not closed: add } before this ]` : 'a comma is probably missing after the previous member';
+          throw new SyntaxFailure(`expected ',' or '}' but found ${describe(t, this.pos)}`, hint, this.pos, path);
         }
         const commaAt = this.pos;
         this.pos++;
@@ -265,7 +266,8 @@ class Parser {
       }
       if (out.length > 0) {
         if (t[this.pos] !== ',') {
-          throw new SyntaxFailure(`expected ',' or ']' but found ${describe(t, this.pos)}`, 'a comma is probably missing after the previous element', this.pos, path);
+          const hint = t[this.pos] === '}' ? `the array opened on line ${this.lineCol(open).line} is not closed: add ] before this }` : 'a comma is probably missing after the previous element';
+          throw new SyntaxFailure(`expected ',' or ']' but found ${describe(t, this.pos)}`, hint, this.pos, path);
         }
         const commaAt = this.pos;
         this.pos++;

@@ -118,7 +118,7 @@ export function buildEntry(m: CaptureMethodConfig, path: string, target: MethodT
         const list = missing.map((x) => `"${x}"`).join(', ');
         issues.error(
           paramsPath,
-          `${list} ${missing.length === 1 ? `is not a ${what}` : `are not ${what}s`} of ${resource} (it has: ${available.length > 0 ? available.join(', ') : 'none'})`,
+          `${list} ${missing.length === 1 ? `is not ${what === 'analog reader' ? 'an' : 'a'} ${what}` : `are not ${what}s`} of ${resource} (it has: ${available.length > 0 ? available.join(', ') : 'none'})`,
           method === 'Analogs'
             ? `add {"name": "${missing[0]}", "pin": "…"} to the board's attributes.analogs, or use one of its readers${suggest(missing[0] ?? '', available)}`
             : `add ${missing[0]} to the board's attributes.pins, or use one of its pins${suggest(missing[0] ?? '', available)}`,
