@@ -1,0 +1,48 @@
+/**
+ * What a concrete transport (serial, MQTT) gives the protocol engine: a way to open a frame link
+ * and, optionally, a cheap way to tell whether opening could succeed now (the port exists again,
+ * the board's retained status says online), used to reconnect by itself within a second.
+ */
+export interface FrameLink {
+  /** Write one frame (no newline). Throws BOARD_DISCONNECTED when the link is down. */
+  send(frame: string): void;
+  /** Close the link; no more handler calls afterwards. */
+  close(): Promise<void>;
+}
+
+export interface LinkHandlers {
+  /** One received frame (a line / a message payload). */
+  frame(text: string): void;
+  /** Bytes that could not even be framed (overlong line). */
+  junk(reason: string, bytes: number): void;
+  /** The link went away (port closed, board offline). Called at most once per open link. */
+  down(reason: string): void;
+}
+
+export interface Connector {
+  /** Where the board is, for messages: "serial /dev/ttyUSB0", "mqtt wharf/esp-1". */
+  readonly where: string;
+  /** Open the link; rejects with BOARD_DISCONNECTED (or BOARD_AUTH) when it cannot. */
+  open(h: LinkHandlers): Promise<FrameLink>;
+  /** Whether open() is worth trying now. Absent: always try. */
+  available?(): boolean | Promise<boolean>;
+}
+
+export class RateLimitedLog {
+  private last = -Infinity;
+  private suppressed = 0;
+
+  constructor(private readonly everyMs: number) {}
+
+  /** Returns the number of suppressed events to report, or -1 when this one should be suppressed. */
+  take(now: number): number {
+    if (now - this.last < this.everyMs) {
+      this.suppressed++;
+      return -1;
+    }
+    this.last = now;
+    const s = this.suppressed;
+    this.suppressed = 0;
+    return s;
+  }
+}
