@@ -53,6 +53,8 @@ export interface SeriesResult {
   series: SeriesLine[];
   gaps: GapSpan[];
   points_in_range: number | null;
+  /** The server stopped early (row or gap cap): the chart shows only part of the range. */
+  truncated: boolean;
 }
 
 export interface Board {
@@ -193,7 +195,7 @@ export async function series(params: URLSearchParams, signal?: AbortSignal): Pro
     start: num(g.start) ?? NaN,
     end: num(g.end) ?? NaN,
   }));
-  return { from: num(res.from), to: num(res.to), series: lines, gaps, points_in_range: num(res.points_in_range) };
+  return { from: num(res.from), to: num(res.to), series: lines, gaps, points_in_range: num(res.points_in_range), truncated: res.truncated === true };
 }
 
 export async function fleet(params: URLSearchParams, signal?: AbortSignal): Promise<Board[]> {

@@ -12,6 +12,8 @@ import { fmtNum, fmtTime } from '../format.js';
 import type { View } from '../router.js';
 
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
+/** At most this many charts on one page (bounded drawing); narrow the filter to see others. */
+const MAX_CHARTS = 24;
 const GAP_FILL = 'rgba(220, 60, 40, 0.16)';
 const GAP_EDGE = 'rgba(220, 60, 40, 0.55)';
 
@@ -222,7 +224,8 @@ export const chartsView: View = (root, ctx) => {
   series(params, ac.signal)
     .then((res) => {
       const tFetch = performance.now() - t0;
-      const groups = groupLines(res.series, res.gaps);
+      const allGroups = groupLines(res.series, res.gaps);
+      const groups = allGroups.slice(0, MAX_CHARTS);
       if (groups.length === 0) {
         out.setAttribute('aria-busy', 'false');
         render(
@@ -235,7 +238,14 @@ export const chartsView: View = (root, ctx) => {
       let pending = groups.length;
       const drawnOnce = new Set<number>();
       const info = h('p', { class: 'muted', id: 'chart-info' }, 'Drawing…');
-      render(out, info);
+      render(
+        out,
+        info,
+        res.truncated ? h('p', { class: 'warn-note', role: 'note' }, 'The range holds more rows than one chart request reads: only its start is drawn. Narrow the time range.') : null,
+        allGroups.length > groups.length
+          ? h('p', { class: 'warn-note', role: 'note' }, `Showing ${groups.length} of ${allGroups.length} charts: filter by machine or component to see the others.`)
+          : null,
+      );
       groups.forEach((g, i) => {
         const { el, plot } = chartFor(g, width, { from: range.from ?? res.from, to: range.to ?? (range.from !== null ? Date.now() : res.to) }, narrow, () => {
           if (drawnOnce.has(i)) return;
