@@ -46,10 +46,10 @@ export class ClockMap {
     return this.samples.length;
   }
 
-  /** Current estimate, for status and tests. */
+  /** Current estimate, for status and tests. driftPpm > 0: the board clock runs fast. */
   estimate(): { offsetMs: number; driftPpm: number; bestRttMs: number; samples: number } {
     const best = this.samples.reduce((m, s) => Math.min(m, s.rtt), Infinity);
-    return { offsetMs: this.offset, driftPpm: this.drift * 1e6, bestRttMs: best, samples: this.samples.length };
+    return { offsetMs: this.offset, driftPpm: -this.drift * 1e6, bestRttMs: best, samples: this.samples.length };
   }
 
   /** True when `clk` is far below a clock value seen before: the board restarted. */

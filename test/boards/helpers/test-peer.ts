@@ -44,6 +44,8 @@ export class TestPeer {
   dropNext = 0;
   repeatNext = 0;
   sent = { batches: 0, samples: 0 };
+  /** Board clock of each sent batch's first sample and spacing, by `${k}#${s}` (ground truth). */
+  readonly sentBatches = new Map<string, { t0: number; dt: number }>();
   silent = false;
 
   constructor(readonly o: PeerOptions) {}
@@ -51,6 +53,12 @@ export class TestPeer {
   clk(): number {
     const el = performance.now() - this.bootAt;
     return el * (1 + (this.o.driftPpm ?? 0) / 1e6) + (this.o.clkStart ?? 1000);
+  }
+
+  /** Gateway time (ms epoch, realClock's scale) at which the board clock read `clk`: the truth. */
+  trueGatewayTime(clk: number): number {
+    const el = (clk - (this.o.clkStart ?? 1000)) / (1 + (this.o.driftPpm ?? 0) / 1e6);
+    return performance.timeOrigin + this.bootAt + el;
   }
 
   attach(write: (line: string) => void): void {
@@ -145,6 +153,7 @@ export class TestPeer {
           continue;
         }
         this.send(frame);
+        if (this.sentBatches.size < 100_000) this.sentBatches.set(`${s.k}#${frame.s}`, { t0: frame.t0, dt: period });
         this.sent.batches++;
         this.sent.samples += n;
         if (this.repeatNext > 0) {
