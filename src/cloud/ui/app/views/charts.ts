@@ -86,6 +86,20 @@ function gapPlugin(gaps: GapSpan[], tip: HTMLElement): uPlot.Plugin {
   };
 }
 
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/** Local-time tick labels sized to the tick spacing; the first tick also carries the date. */
+function timeTicks(_u: uPlot, ticks: number[], _space: number, _axis: number, incr: number): string[] {
+  return ticks.map((t, i) => {
+    const d = new Date(t);
+    const date = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+    if (incr >= 86_400_000) return date;
+    const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+    const time = incr >= 60_000 ? hm : incr >= 1000 ? `${hm}:${pad2(d.getSeconds())}` : `${hm}:${pad2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+    return i === 0 || (d.getHours() === 0 && d.getMinutes() === 0 && incr >= 60_000) ? `${date}\n${time}` : time;
+  });
+}
+
 /**
  * A line's points with a null in the middle of every gap it crosses, so the line breaks there
  * instead of drawing a straight segment over missing readings (uPlot: null = break, undefined =
@@ -134,11 +148,11 @@ function chartFor(g: Group, width: number, range: { from: number | null; to: num
       ...(g.kind === 'gpio' ? { y: { range: [-0.1, 1.1] as uPlot.Range.MinMax } } : {}),
     },
     axes: [
-      {},
+      { space: 90, values: timeTicks },
       g.kind === 'gpio' ? { values: (_u, ticks) => ticks.map((v) => (v === 1 ? 'high' : v === 0 ? 'low' : '')), splits: () => [0, 1] } : { label: 'raw value', size: 60 },
     ],
     series: [
-      {},
+      { label: 'Time', value: (_u: uPlot, v: number | null) => (v === null ? '—' : fmtTime(v)) },
       ...g.lines.map((l, i) => ({
         label: l.key,
         stroke: COLOURS[i % COLOURS.length]!,
