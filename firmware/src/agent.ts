@@ -49,8 +49,8 @@ function dispatch(f: any): void {
     if (er) fail(id, er.code, er.msg);
     else reply({ t: 'ok', id: id });
   } else if (t === 'cfg') {
-    stopAll();
     var res = configure(f) as { [k: string]: unknown };
+    replan();
     res.t = 'ok';
     res.id = id;
     reply(res);

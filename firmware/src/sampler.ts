@@ -16,6 +16,7 @@ interface Hole {
 interface Entry {
   k: string;
   m: string;
+  r: string[];
   ps: PinRef[];
   per: number;
   next: number;
@@ -100,6 +101,21 @@ function stopAll(): void {
   entries = [];
 }
 
+/**
+ * After a new `cfg`: the running plan keeps going (same sequence numbers) when all its readers
+ * still exist, so a gateway that reconnects and re-sends its config loses nothing; otherwise it stops.
+ */
+function replan(): void {
+  for (var i = 0; i < entries.length; i++) {
+    var ps = resolve(entries[i].m, entries[i].r);
+    if (typeof ps === 'string') {
+      stopAll();
+      return;
+    }
+    entries[i].ps = ps;
+  }
+}
+
 interface PlanEntry {
   k: string;
   m: string;
@@ -119,7 +135,7 @@ function startPlan(es: PlanEntry[], bms: number): { code: string; msg: string } 
     if (typeof ps === 'string') return { code: pe.m === 'A' ? 'unknown_reader' : 'unknown_pin', msg: 'entry ' + pe.k + ': unknown ' + (ps || 'empty reader list') };
     var per = 1000 / pe.hz;
     var max = Math.floor(900 / (ps.length * 5 + 3));
-    next.push({ k: pe.k, m: pe.m, ps: ps, per: per, next: t, tm: 0, s: 0, b: [], t0: 0, max: max > 50 ? 50 : max < 1 ? 1 : max, h: null, dead: false });
+    next.push({ k: pe.k, m: pe.m, r: pe.r, ps: ps, per: per, next: t, tm: 0, s: 0, b: [], t0: 0, max: max > 50 ? 50 : max < 1 ? 1 : max, h: null, dead: false });
   }
   stopAll();
   batchMs = bms > 0 ? bms : 100;

@@ -144,6 +144,23 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     expect(v.since(stopped, 'b')).toEqual([]);
   });
 
+  it('a repeated cfg (gateway reconnect) keeps the running plan and its sequence; a cfg without its readers stops it', async () => {
+    await configured();
+    const v = vb as VirtualBoard;
+    v.ask({ t: 'plan', e: [{ k: 'a', m: 'A', r: ['A1'], hz: 50 }] });
+    v.clock.advance(500);
+    const before = v.since(0, 'b') as Batch[];
+    v.ask({ t: 'cfg', a: [['A1', '34'], ['A2', '35']], p: ['27', '26', '25'] });
+    v.clock.advance(500);
+    const all = v.since(0, 'b') as Batch[];
+    expect(all.length).toBeGreaterThan(before.length);
+    expectContiguous(all);
+    v.ask({ t: 'cfg', a: [['A2', '35']] });
+    const mark = v.frames.length;
+    v.clock.advance(500);
+    expect(v.since(mark, 'b')).toEqual([]);
+  });
+
   it('reassembles frames split into chunks and skips garbage and over-long lines', async () => {
     await configured();
     const v = vb as VirtualBoard;
