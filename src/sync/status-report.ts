@@ -10,6 +10,8 @@ export interface StatusReport {
   backlog: Backlog;
   /** What the running (or last) gateway wrote; null when sync never ran here. */
   gateway: SyncStatus | null;
+  /** Whether the process that wrote `gateway` still runs. */
+  gatewayRunning: boolean;
   warnings: string[];
 }
 
@@ -28,7 +30,19 @@ export function buildReport(r: Omit<StatusReport, 'warnings'>): StatusReport {
   const interval = r.gateway?.interval_ms ?? r.intervalMs;
   const oldest = r.backlog.oldest_reading_ms;
   if (oldest !== null && r.nowMs - oldest > 10 * interval) {
-    const why = r.gateway?.disabled === true ? 'sync is disabled (sync_disabled)' : r.gateway?.last_error != null ? `last error: ${r.gateway.last_error.message}` : r.gateway === null ? 'no gateway has synced from this directory' : r.target === null && r.gateway.target === null ? 'no sync target is configured (wharf.sync)' : 'is the gateway running?';
+    const g = r.gateway;
+    const why =
+      g === null
+        ? r.target === null
+          ? 'no sync target is configured (wharf.sync) and no gateway has synced from this directory'
+          : 'no gateway has synced from this directory yet; is it running?'
+        : !r.gatewayRunning
+          ? `the gateway (pid ${g.pid}) is not running; start it or run 'wharf sync now'`
+          : g.disabled
+            ? 'sync is disabled (sync_disabled)'
+            : g.consecutive_failures > 0 && g.last_error !== null
+              ? `sync is failing (${g.consecutive_failures}× in a row): ${g.last_error.message}`
+              : 'sync is running but not keeping up';
     warnings.push(`backlog is ${ago(r.nowMs - oldest)} old, more than 10 × the sync interval (${ago(interval)}): ${why}`);
   }
   if (r.backlog.failed_files > 0) warnings.push(`${r.backlog.failed_files} file(s) in failed/ were not synced: read the .reason.txt beside each`);
@@ -39,7 +53,7 @@ export function formatReport(r: StatusReport): string {
   const g = r.gateway;
   const lines = [
     `capture dir   ${r.captureDir}`,
-    `sync target   ${g?.target ?? r.target ?? 'none (files stay on disk)'}${g !== null ? `  [${g.state}, every ${ago(g.interval_ms)}]` : ''}`,
+    `sync target   ${g?.target ?? r.target ?? 'none (files stay on disk)'}${g !== null ? `  [${r.gatewayRunning ? g.state : 'gateway not running'}, every ${ago(g.interval_ms)}]` : ''}`,
     `backlog       ${r.backlog.files} file(s), ${bytes(r.backlog.bytes)}${r.backlog.oldest_reading_ms === null ? '' : `, oldest reading ${ago(r.nowMs - r.backlog.oldest_reading_ms)} ago`}`,
     `in progress   ${r.backlog.in_progress_files} file(s) being written (synced once finished)`,
     `failed        ${r.backlog.failed_files} file(s) in failed/`,

@@ -195,7 +195,7 @@ export class SyncWorker {
       this.st.consecutive_failures = 0;
       this.st.last_sync_ms = this.clock.now();
       this.st.state = 'idle';
-      this.st.last_error = null;
+      // last_error stays (with its time) so `wharf status` can show what happened
     } else {
       this.st.consecutive_failures++;
       this.st.state = isOffline(this.st.consecutive_failures, this.backoff) ? 'offline' : 'retrying';

@@ -68,7 +68,8 @@ describe('SyncWorker', () => {
     const r2 = await w.syncNow();
     expect(r2).toMatchObject({ uploaded: 6, error: null });
     expect(await files()).toBe(0);
-    expect(w.status()).toMatchObject({ state: 'idle', consecutive_failures: 0, last_error: null });
+    expect(w.status()).toMatchObject({ state: 'idle', consecutive_failures: 0, last_error: { code: 'SYNC_UNREACHABLE' } });
+    expect(w.status().last_sync_ms).not.toBeNull();
   });
 
   it('answers already_stored re-uploads by deleting the local copy (a crash after upload, before delete)', async () => {
