@@ -10,6 +10,7 @@
  * (schema, resolution) can put a line number on their issues.
  */
 import { joinPath } from './path.js';
+import { describe, scanNumber, scanString, SyntaxFailure } from './jsonc-scan.js';
 
 export interface SourcePos {
   /** 1-based line. */
@@ -39,17 +40,6 @@ export interface JsoncSyntaxError {
 export type JsoncResult =
   | { ok: true; value: unknown; notices: JsoncNotice[]; positions: Map<string, SourcePos> }
   | { ok: false; error: JsoncSyntaxError; notices: JsoncNotice[]; positions: Map<string, SourcePos> };
-
-class SyntaxFailure extends Error {
-  constructor(
-    readonly reason: string,
-    readonly hint: string,
-    readonly offset: number,
-    readonly path: string,
-  ) {
-    super(reason);
-  }
-}
 
 /** Parses JSON with comments, duplicate keys and trailing commas. Never throws. */
 export function parseJsonc(text: string): JsoncResult {
@@ -82,11 +72,6 @@ export function parseJsonc(text: string): JsoncResult {
   }
 }
 
-function describe(text: string, offset: number): string {
-  if (offset >= text.length) return 'end of file';
-  const ch = text[offset] ?? '';
-  return ch === '\n' || ch === '\r' ? 'line break' : `'${ch}'`;
-}
 
 const MAX_DEPTH = 512;
 
@@ -297,65 +282,14 @@ class Parser {
   }
 
   private string(path: string): string {
-    const t = this.text;
-    const start = this.pos;
-    this.pos++; // opening quote
-    let out = '';
-    let chunk = this.pos;
-    for (;;) {
-      if (this.pos >= t.length) {
-        throw new SyntaxFailure('a string is never closed', 'add the closing double quote', start, path);
-      }
-      const c = t.charCodeAt(this.pos);
-      if (c === 34 /* " */) {
-        out += t.slice(chunk, this.pos);
-        this.pos++;
-        return out;
-      }
-      if (c === 92 /* \ */) {
-        out += t.slice(chunk, this.pos);
-        const e = t[this.pos + 1];
-        const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-        if (e !== undefined && simple[e] !== undefined) {
-          out += simple[e];
-          this.pos += 2;
-        } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(t.slice(this.pos + 2, this.pos + 6))) {
-          out += String.fromCharCode(parseInt(t.slice(this.pos + 2, this.pos + 6), 16));
-          this.pos += 6;
-        } else {
-          throw new SyntaxFailure(`invalid escape '\\${e ?? ''}' in a string`, 'valid escapes are \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; write a backslash as \\\\', this.pos, path);
-        }
-        chunk = this.pos;
-        continue;
-      }
-      if (c < 0x20) {
-        const hint = c === 10 || c === 13 ? 'a string cannot span lines: close it with " or write \\n' : 'write control characters as escapes (\\t, \\u0001)';
-        throw new SyntaxFailure('control character inside a string', hint, this.pos, path);
-      }
-      this.pos++;
-    }
+    const r = scanString(this.text, this.pos, path);
+    this.pos = r.end;
+    return r.value;
   }
 
   private number(path: string): number {
-    const t = this.text;
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(t.slice(this.pos, this.pos + 400));
-    if (m === null) {
-      throw new SyntaxFailure(`invalid number starting with ${describe(t, this.pos)}`, 'numbers look like 10, 0.5, -3 or 1e6', this.pos, path);
-    }
-    const next = t[this.pos + m[0].length];
-    if (next !== undefined && /[\w.]/.test(next)) {
-      throw new SyntaxFailure(
-        `invalid number '${t.slice(this.pos, this.pos + m[0].length + 1)}…'`,
-        'numbers look like 10, 0.5, -3 or 1e6 (no leading zeros, no hex, no units); quote it if it is a name',
-        this.pos,
-        path,
-      );
-    }
-    this.pos += m[0].length;
-    const v = Number(m[0]);
-    if (!Number.isFinite(v)) {
-      throw new SyntaxFailure(`number ${m[0]} is out of range`, 'use a smaller number', this.pos - m[0].length, path);
-    }
-    return v;
+    const r = scanNumber(this.text, this.pos, path);
+    this.pos = r.end;
+    return r.value;
   }
 }
