@@ -228,6 +228,25 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('Fleet shows per board and component: online/offline, last seen, rate and gap count', async () => {
+    const { page } = b;
+    await page.goto(`${cloud.url}/#/fleet?range=24h`);
+    await page.locator('#fleet-table').waitFor();
+    const rows = await page.locator('#fleet-table tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll('th, td')).map((c) => (c.textContent ?? '').trim())),
+    );
+    const byKey = new Map(rows.map((r) => [`${r[0]!.split(' ')[0]}/${r[1]!.split(' ').pop()}`, r]));
+    const adc1 = byKey.get('press-1/adc')!;
+    expect(adc1[2]).toBe('online');
+    expect(adc1[5]).toBe(String(seeded.press1 - 120)); // analog readings of press-1 in the range
+    expect(adc1[6]).toBe('1');
+    expect(byKey.get('press-1/door')![6]).toBe('0');
+    const adc2 = byKey.get('press-2/adc')!;
+    expect(adc2[2]).toBe('offline');
+    expect(adc2[3]).toMatch(/h ago/);
+    expect(adc2[5]).toBe(String(seeded.press2));
+  });
+
   it('Live shows new readings without reload and keeps at most 500 rows', async () => {
     const { page } = b;
     await page.goto(`${cloud.url}/#/live`);
