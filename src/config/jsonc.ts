@@ -72,7 +72,6 @@ export function parseJsonc(text: string): JsoncResult {
   }
 }
 
-
 const MAX_DEPTH = 512;
 
 class Parser {

@@ -168,3 +168,46 @@ describe('config property: serialise → load', () => {
     );
   });
 });
+
+describe('config property: never throws on bad input', () => {
+  const VALID = JSON.stringify(
+    toConfig({ tags: ['a'], sync_interval_mins: 1, flush_interval_ms: 1000, remotes: [{ name: 'esp-1', transport: 'sim', analogs: ['A1'], pins: ['27'], methods: [{ method: 'Analogs', readers: ['A1'], hz: 1, spelling: 'named', alias: false, prefixed: false, tags: [] }] }] }),
+    null,
+    2,
+  );
+
+  it('any JSON value in any section gives a result with located errors, never an exception', () => {
+    const shapes = [
+      (v: unknown) => v,
+      (v: unknown) => ({ remotes: v }),
+      (v: unknown) => ({ components: v }),
+      (v: unknown) => ({ services: [{ type: 'data_manager', attributes: v }] }),
+      (v: unknown) => ({ wharf: v }),
+      (v: unknown) => ({ remotes: [{ name: 'r', address: 'sim://r', components: v, service_configs: [{ type: 'data_manager', attributes: { capture_methods: [v] } }] }] }),
+      (v: unknown) => ({ remotes: [{ name: 'r', address: 'sim://r', service_configs: [{ type: 'data_manager', attributes: { capture_methods: [{ name: 'rdk:component:board/b', method: 'Analogs', capture_frequency_hz: 1, additional_params: v }] } }] }] }),
+    ];
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.integer({ min: 0, max: shapes.length - 1 }), (v, i) => {
+        const r = load(JSON.stringify(shapes[i]!(v)));
+        if (!r.ok) expect(r.issues.some((x) => x.severity === 'error')).toBe(true);
+        for (const x of r.issues) expect(typeof x.path).toBe('string');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a config damaged at any single character is loaded or reported, with lines inside the file', () => {
+    const lines = VALID.split('\n').length;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: VALID.length - 1 }), fc.constantFrom('', '"', '{', ']', ',', '-', 'x', '/'), (at, ch) => {
+        const r = load(VALID.slice(0, at) + ch + VALID.slice(at + 1));
+        for (const x of r.issues) {
+          if (x.line === undefined) continue;
+          expect(x.line).toBeGreaterThanOrEqual(1);
+          expect(x.line).toBeLessThanOrEqual(lines);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
