@@ -182,7 +182,10 @@ export class FileCaptureStore implements CaptureStore {
     for (const st of this.keys.values()) {
       const cur = st.segments[st.segments.length - 1];
       if (cur !== undefined && !cur.sealed && maxAge > 0 && started - cur.createdMs >= maxAge) cur.sealed = true;
-      if (st.segments.length > 0) work.push(this.onKey(st, false));
+      // Cover what was appended before this flush, not what arrives while it runs (a stream faster
+      // than the disk would otherwise keep one flush from ever completing).
+      const last = st.segments[st.segments.length - 1];
+      if (last !== undefined) work.push(this.onKey(st, () => last));
     }
     const errors = (await Promise.all(work)).filter((e): e is IoFailure => e !== null);
     this.s.flushes++;
@@ -215,11 +218,14 @@ export class FileCaptureStore implements CaptureStore {
     return msg;
   }
 
-  /** Runs flushKey after any earlier work on the same key, so a key's files are handled in order. */
-  private onKey(st: KeyState, onlySealed: boolean): Promise<IoFailure | null> {
+  /**
+   * Runs flushKey after any earlier work on the same key, so a key's files are handled in order.
+   * `stopAt` picks (when the work starts) the last segment to handle; undefined = nothing to do.
+   */
+  private onKey(st: KeyState, stopAt: () => Segment | undefined): Promise<IoFailure | null> {
     const run = st.busy.then(() => {
-      if (onlySealed) st.kickQueued = false;
-      return this.flushKey(st, onlySealed);
+      const target = stopAt();
+      return target === undefined ? null : this.flushKey(st, target);
     });
     st.busy = run.then(
       () => undefined,
@@ -235,16 +241,23 @@ export class FileCaptureStore implements CaptureStore {
   private kick(st: KeyState): void {
     if (st.kickQueued || this.closed) return;
     st.kickQueued = true;
-    void this.onKey(st, true).then((e) => {
+    const lastSealed = (): Segment | undefined => {
+      st.kickQueued = false;
+      for (let i = st.segments.length - 1; i >= 0; i--) if (st.segments[i]!.sealed) return st.segments[i];
+      return undefined;
+    };
+    void this.onKey(st, lastSealed).then((e) => {
       if (e !== null) this.noteErrors([e]);
     });
   }
 
-  /** Segments of one key in order; stops at the first error so file order is kept. Never throws. */
-  private async flushKey(st: KeyState, onlySealed: boolean): Promise<IoFailure | null> {
-    while (st.segments.length > 0) {
+  /**
+   * Segments of one key in order, up to and including `stopAt`; stops at the first error so file
+   * order is kept. Never throws.
+   */
+  private async flushKey(st: KeyState, stopAt: Segment): Promise<IoFailure | null> {
+    while (st.segments.length > 0 && !stopAt.finished) {
       const seg = st.segments[0]!;
-      if (onlySealed && !seg.sealed) return null;
       try {
         // A sealed file is finished right away; its final fsync covers the last write.
         const { records, bytes } = await seg.flushTo((d) => this.ensureDir(d), !seg.sealed);
@@ -263,6 +276,7 @@ export class FileCaptureStore implements CaptureStore {
         this.recycle(seg.pending);
         this.s.filesOpen--;
         this.s.filesFinished++;
+        if (seg === stopAt) return null;
       } catch (err) {
         this.knownDirs.delete(seg.dir); // re-create it next time if someone removed it
         return { path: seg.progPath, err };

@@ -60,6 +60,13 @@ describe('capture file format', () => {
     );
   });
 
+  it('more record shapes than cbor-x has structure ids (256) in one file still round-trip', () => {
+    const recs = Array.from({ length: 900 }, (_, i) => ({ kind: 'reading' as const, time_requested: i, time_received: i + 0.5, data: { [`pin${i % 300}`]: { high: i % 3 === 0 } } }));
+    const d = decodeCaptureFile(encodeCaptureFile(hdr, recs));
+    expect(d.records).toEqual(recs);
+    expect(d.torn).toBeNull();
+  });
+
   it('the header is plain CBOR that any decoder reads (third-party readers)', () => {
     const buf = encodeHeader(hdr);
     expect(new TextDecoder().decode(buf.subarray(0, 8))).toBe('WHARFCAP');
