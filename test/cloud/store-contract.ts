@@ -182,6 +182,12 @@ export function cloudStoreContract(name: string, make: () => Promise<{ store: Cl
         expect((await store.totals()).records).toBe(3);
       });
 
+      it('does not let SQL read the API key table', async () => {
+        await store.createKey('machine-a');
+        await expect(store.openSql('SELECT hash FROM api_keys', { timeoutMs: 5000, maxRows: 10 })).rejects.toMatchObject({ code: 'CLOUD_SQL_REFUSED' });
+        await expect(store.openSql('SELECT r.id FROM readings r WHERE EXISTS (SELECT 1 FROM api_keys)', { timeoutMs: 5000, maxRows: 10 })).rejects.toMatchObject({ code: 'CLOUD_SQL_REFUSED' });
+      });
+
       it('stops a statement at the timeout', async () => {
         const t = Date.now();
         const run = async (): Promise<unknown> => collect('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c', 10, 400);

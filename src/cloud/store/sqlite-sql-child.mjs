@@ -29,6 +29,25 @@ process.stdin.on('end', () => {
     out({ error: 'SQLite reports that the statement does not only read data', refused: true });
     return;
   }
+  // authorizer-like check on the compiled program: no writes, and the key table is off limits
+  try {
+    const guarded = new Set(
+      db.prepare("SELECT rootpage FROM sqlite_schema WHERE tbl_name = 'api_keys' AND rootpage > 0").all().map((r) => r.rootpage),
+    );
+    for (const op of db.prepare(`EXPLAIN ${cfg.sql}`).all()) {
+      if (op.opcode === 'OpenWrite') {
+        out({ error: 'the statement would write', refused: true });
+        return;
+      }
+      if (op.opcode === 'OpenRead' && guarded.has(op.p2)) {
+        out({ error: 'the api_keys table is not readable through SQL; query the readings view', refused: true });
+        return;
+      }
+    }
+  } catch (err) {
+    out({ error: String(err && err.message ? err.message : err), refused: false });
+    return;
+  }
   out({ columns: stmt.columns().map((c) => c.name) });
   stmt.raw(true);
   let batch = [];
