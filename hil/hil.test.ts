@@ -115,7 +115,8 @@ describe.each(specs)('HIL: $name', (spec) => {
     const missed = gaps.filter((g) => g.k === 'r').reduce((n, g) => n + (g.n as number), 0);
     // a late timer on a busy host is a missed tick, reported as a gap (never a made-up sample)
     expect(missed / (samples + missed)).toBeLessThan(0.05);
-    const boardSpan = (batches[batches.length - 1] as Batch).t0 - first.t0;
+    const end = (b: Batch) => b.t0 + (b.v.length - 1) * b.dt; // a batch leaves right after its last sample
+    const boardSpan = end(batches[batches.length - 1] as Batch) - end(first);
     const hostSpan = (t.driver.arrivals[(idx[idx.length - 1] as { i: number }).i] as number) - (t.driver.arrivals[(idx[0] as { i: number }).i] as number);
     expect(samples).toBeGreaterThanOrEqual(290);
     expect(Math.abs(boardSpan / hostSpan - 1)).toBeLessThan(0.05); // board clock vs arrival clock

@@ -47,14 +47,22 @@ export class BoardTimers {
   setTimeout(fn: () => void, ms: number): number {
     if (typeof fn !== 'function') throw new TypeError('setTimeout: expected a function');
     const id = this.next++;
+    this.armAt(id, this.clock.now() + this.hostDelay(Number(ms) || 0), () => {
+      this.live.delete(id);
+      this.run(fn);
+    });
+    return id;
+  }
+
+  /** Fires at host time `due`, never before (Node's timers round fractional ms down and fire early). */
+  private armAt(id: number, due: number, fire: () => void): void {
     this.live.set(
       id,
       this.clock.setTimer(() => {
-        this.live.delete(id);
-        this.run(fn);
-      }, this.hostDelay(Number(ms) || 0)),
+        if (this.clock.now() < due - 0.001) this.armAt(id, due, fire);
+        else fire();
+      }, due - this.clock.now()),
     );
-    return id;
   }
 
   setInterval(fn: () => void, ms: number): number {
@@ -63,14 +71,11 @@ export class BoardTimers {
     const period = Math.max(1, Number(ms) || 0);
     let due = this.boardMs() + period;
     const arm = () => {
-      this.live.set(
-        id,
-        this.clock.setTimer(() => {
-          due += period;
-          arm();
-          this.run(fn);
-        }, this.hostDelay(due - this.boardMs())),
-      );
+      this.armAt(id, this.clock.now() + this.hostDelay(due - this.boardMs()), () => {
+        due += period;
+        arm();
+        this.run(fn);
+      });
     };
     arm();
     return id;
