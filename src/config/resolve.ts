@@ -7,7 +7,7 @@ import type { BoardSpec, CapturePlan, PlanEntry } from './plan.js';
 import { IssueList } from './issues.js';
 import { parseJsonc } from './jsonc.js';
 import { joinPath } from './path.js';
-import { check, captureMethodSchema, dataManagerAttributesSchema, partFileSchema, remoteSchema, serviceConfigSchema, serviceSchema, topSchema, wharfSchema, type RemoteConfig } from './schema.js';
+import { check, checkLenient, captureMethodSchema, dataManagerAttributesSchema, partFileSchema, remoteSchema, serviceConfigSchema, serviceSchema, topSchema, wharfSchema, type RemoteConfig } from './schema.js';
 import { resolveDataManager, resolveGateway, type PathContext } from './settings.js';
 import { readComponents, type KnownComponent } from './components.js';
 import { parseBoardAddress, UNSUPPORTED } from './address.js';
@@ -59,14 +59,14 @@ export function resolveDocument(doc: unknown, issues: IssueList, opts: ResolveOp
   if (dmPath === undefined) {
     issues.warn('services', 'no data_manager service: the defaults are used', 'add {"name": "data_manager", "type": "data_manager", "attributes": {}} to "services" to set the capture directory, sync interval and tags');
   }
-  const attrs = dmPath === undefined ? {} : check(dataManagerAttributesSchema, dmAttrs, joinPath(dmPath, 'attributes'), issues);
+  const attrs = dmPath === undefined ? {} : checkLenient(dataManagerAttributesSchema, dmAttrs, joinPath(dmPath, 'attributes'), issues);
   const dataManager = resolveDataManager(attrs, pctx);
   if (dataManager.capture_disabled) {
-    issues.warn(dmPath === undefined ? 'services' : joinPath(joinPath(dmPath, 'attributes'), 'capture_disabled'), 'capture_disabled is true: the plan is listed but nothing is captured');
+    issues.warn(dmPath === undefined ? 'services' : joinPath(joinPath(dmPath, 'attributes'), 'capture_disabled'), 'capture_disabled is true: the plan is listed but nothing is captured', 'set "capture_disabled": false (or remove it) to capture');
   }
 
   // wharf section
-  const wharf = top.wharf === undefined ? undefined : check(wharfSchema, top.wharf, 'wharf', issues);
+  const wharf = top.wharf === undefined ? undefined : checkLenient(wharfSchema, top.wharf, 'wharf', issues);
   const gateway = resolveGateway(wharf, pctx, issues);
   const machine = wharf?.machine ?? opts.hostname;
   const part_id = wharf?.part_id ?? machine;
@@ -110,7 +110,7 @@ export function resolveDocument(doc: unknown, issues: IssueList, opts: ResolveOp
   const remoteNames = new Map<string, string>();
   (top.remotes ?? []).forEach((raw, i) => {
     const p = joinPath('remotes', i);
-    const r = check(remoteSchema, raw, p, issues);
+    const r = checkLenient(remoteSchema, raw, p, issues);
     if (r === undefined) return;
     const prevName = remoteNames.get(r.name);
     if (prevName !== undefined) {
@@ -167,7 +167,7 @@ function collectMethods(
     const sc = check(serviceConfigSchema, raw, p, issues);
     if (sc === undefined) return;
     if (sc.type !== 'data_manager') {
-      issues.warn(joinPath(p, 'type'), `service config of type "${sc.type}" is ignored (wharf reads data_manager service configs)`);
+      issues.warn(joinPath(p, 'type'), `service config of type "${sc.type}" is ignored (wharf reads data_manager service configs)`, 'remove it, or set "type": "data_manager" if it holds capture methods');
       return;
     }
     (sc.attributes?.capture_methods ?? []).forEach((rm, j) => {

@@ -125,6 +125,19 @@ const FIELD_HINTS: Record<string, string> = {
   additional_params: 'an object, e.g. {"reader_name": "A1"}',
 };
 
+/** Where the expected shape is described, for errors on fields without a specific hint. */
+function shapeHint(p: string): string {
+  if (p === '') return 'a machine config is one JSON object: {"components": [...], "services": [...], "remotes": [...]}';
+  const section = /^(components|services|remotes|wharf)/.exec(p)?.[1];
+  const where: Record<string, string> = {
+    components: 'components (e.g. {"name": "my-esp32", "type": "board", "attributes": {...}})',
+    services: 'the data_manager service',
+    remotes: 'remotes and capture methods',
+    wharf: 'the wharf section',
+  };
+  return `see docs/config.md, ${section === undefined ? 'the reference' : `the part on ${where[section]}`}`;
+}
+
 function kindOf(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
@@ -157,7 +170,7 @@ export function check<S extends z.ZodType>(schema: S, value: unknown, path: stri
     const p = pathOf(path, zi.path);
     const got = valueAt(value, zi.path);
     const field = String(zi.path[zi.path.length - 1] ?? '');
-    const hint = FIELD_HINTS[field];
+    const hint = FIELD_HINTS[field] ?? shapeHint(p);
     let message: string;
     switch (zi.code) {
       case 'invalid_type':
@@ -185,4 +198,20 @@ export function check<S extends z.ZodType>(schema: S, value: unknown, path: stri
     issues.error(p, message, hint);
   }
   return undefined;
+}
+
+/**
+ * Like `check`, but when only some top-level fields of an object are wrong, records their errors
+ * and goes on with the object without them, so the problems nested in its other fields are found in
+ * the same pass. (The plan is not produced anyway: an error was recorded.)
+ */
+export function checkLenient<S extends z.ZodType>(schema: S, value: unknown, path: string, issues: IssueList): z.infer<S> | undefined {
+  const strict = check(schema, value, path, issues);
+  if (strict !== undefined || value === null || typeof value !== 'object' || Array.isArray(value)) return strict;
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const bad = new Set(r.error.issues.map((i) => i.path[0]).filter((k) => k !== undefined));
+  const rest = Object.fromEntries(Object.entries(value).filter(([k]) => !bad.has(k)));
+  const again = schema.safeParse(rest);
+  return again.success ? again.data : undefined;
 }

@@ -238,3 +238,17 @@ describe('every problem at once', () => {
     expect(errors(r).map((e) => e.line)).toEqual([2, 3, 7, 8]);
   });
 });
+
+describe('hints', () => {
+  it('every error carries a hint', () => {
+    const r = load({
+      components: [{ name: '' }, { name: 'b', type: 'board', attributes: { pins: 'x' } }],
+      services: [{ type: 'data_manager', attributes: { capture_dir: 7, sync_disabled: 'no' } }],
+      remotes: [{ name: 'r', address: 'sim://r', secret: 5, service_configs: [{ type: 'data_manager', attributes: { capture_methods: [{ method: 5 }, 'x'] } }] }],
+      wharf: { machine: 3, sync: 'http://x' },
+    });
+    const errs = errors(r);
+    expect(errs.length).toBeGreaterThanOrEqual(8);
+    for (const e of errs) expect(e.hint, `${e.path}: ${e.message}`).toMatch(/\S/);
+  });
+});
