@@ -37,62 +37,70 @@ async function recoverBytes(bytes: Uint8Array) {
   return { dir, prog, report };
 }
 
-async function expectRecovered(bytes: Uint8Array, keep: number, damaged: boolean): Promise<void> {
-  const { dir, report } = await recoverBytes(bytes);
-  expect(report.errors).toEqual([]);
-  expect(await walkCaptureDir(dir, ['.prog'])).toEqual([]);
-  const files = await listFinishedFiles(dir);
-  expect(files).toHaveLength(1);
-  const d = decodeCaptureFile(await readFile(files[0]!.path));
-  expect(d.torn).toBeNull(); // the finished file is wholly readable
-  expect(d.header).toEqual(hdr);
-  expect(d.records.slice(0, keep)).toEqual(small.slice(0, keep));
-  if (damaged) {
-    expect(d.records).toHaveLength(keep + 1);
-    const g = d.records[keep]!;
-    expect(g).toMatchObject({ kind: 'gap', reason: 'recovery_truncated', count: 0 });
-    expect(report.recovered[0]!.cutBytes).toBeGreaterThan(0);
-  } else {
-    expect(d.records).toHaveLength(keep);
-  }
-}
-
 describe('crash recovery', () => {
+  /** Every variant in its own component dir of ONE capture dir, recovered by one call. */
+  async function recoverAll(variants: Uint8Array[]) {
+    const dir = await tempDir();
+    const subs: string[] = [];
+    for (let v = 0; v < variants.length; v++) {
+      const sub = path.join(dir, 'board', `v${v}`, 'Analogs');
+      await mkdir(sub, { recursive: true });
+      await writeFile(path.join(sub, '2026-01-01T00-00-00.000Z_f-small.prog'), variants[v]!);
+      subs.push(sub);
+    }
+    const report = await recoverCaptureDir(dir, nullLogger);
+    expect(report.errors).toEqual([]);
+    expect(await walkCaptureDir(dir, ['.prog'])).toEqual([]); // every .prog was dealt with
+    return { dir, subs, report };
+  }
+
+  async function finishedIn(sub: string) {
+    const names = await readdir(sub).catch(() => []);
+    expect(names).toEqual(['2026-01-01T00-00-00.000Z_f-small.capture']);
+    const d = decodeCaptureFile(await readFile(path.join(sub, names[0]!)));
+    expect(d.torn).toBeNull(); // the finished file is wholly readable
+    expect(d.header).toEqual(hdr);
+    return d.records;
+  }
+
+  function expectKept(records: CaptureRecord[], keep: number, damaged: boolean): void {
+    expect(records.slice(0, keep)).toEqual(small.slice(0, keep));
+    if (damaged) {
+      expect(records).toHaveLength(keep + 1);
+      expect(records[keep]).toMatchObject({ kind: 'gap', reason: 'recovery_truncated', count: 0 });
+    } else expect(records).toHaveLength(keep);
+  }
+
+  async function expectFailed(dir: string, v: number, bytes: Uint8Array): Promise<void> {
+    const failedSub = path.join(dir, 'failed', 'board', `v${v}`, 'Analogs');
+    expect((await readdir(failedSub)).sort()).toEqual(['2026-01-01T00-00-00.000Z_f-small.prog', '2026-01-01T00-00-00.000Z_f-small.prog.reason.txt']);
+    expect(Buffer.compare(await readFile(path.join(failedSub, '2026-01-01T00-00-00.000Z_f-small.prog')), Buffer.from(bytes))).toBe(0); // kept byte for byte
+  }
+
   it('truncation at every byte offset of a small file: intact records kept, tail cut, file readable', async () => {
-    for (let n = 0; n <= full.length; n++) {
-      const cut = full.subarray(0, n);
-      if (n === 0) {
-        const { dir, report } = await recoverBytes(cut);
-        expect(report.emptyRemoved).toHaveLength(1);
-        expect(await walkCaptureDir(dir, [], true)).toEqual([]);
-      } else if (n < headerBytes) {
-        const { dir, report } = await recoverBytes(cut);
-        expect(report.failed).toHaveLength(1);
-        const failed = await walkCaptureDir(path.join(dir, 'failed'), []);
-        expect(failed.map((f) => path.basename(f.path)).sort()).toEqual([
-          '2026-01-01T00-00-00.000Z_f-small.prog',
-          '2026-01-01T00-00-00.000Z_f-small.prog.reason.txt',
-        ]);
-        expect((await readFile(failed.find((f) => f.path.endsWith('.prog'))!.path)).length).toBe(n); // kept, byte for byte
-      } else {
-        const atBoundary = n === headerBytes || frameEnds.includes(n);
-        await expectRecovered(cut, intactWithin(n), !atBoundary);
-      }
+    const variants = Array.from({ length: full.length + 1 }, (_, n) => full.slice(0, n));
+    const { dir, subs, report } = await recoverAll(variants);
+    expect(report.emptyRemoved).toEqual([path.join(subs[0]!, '2026-01-01T00-00-00.000Z_f-small.prog')]);
+    expect(report.failed).toHaveLength(headerBytes - 1);
+    expect(report.recovered).toHaveLength(full.length + 1 - headerBytes);
+    for (let n = 1; n <= full.length; n++) {
+      if (n < headerBytes) await expectFailed(dir, n, variants[n]!);
+      else expectKept(await finishedIn(subs[n]!), intactWithin(n), !(n === headerBytes || frameEnds.includes(n)));
     }
   });
 
   it('corruption of every single byte of a small file: records before the damage kept, file readable', async () => {
-    for (let i = 0; i < full.length; i++) {
+    const variants = Array.from({ length: full.length }, (_, i) => {
       const bad = full.slice();
       bad[i] = bad[i]! ^ 0xff;
-      if (i < headerBytes) {
-        const { dir, report } = await recoverBytes(bad);
-        expect(report.failed).toHaveLength(1);
-        expect(report.failed[0]!.reason).toMatch(/header|magic|version/);
-        expect(await readdir(path.join(dir, 'failed', 'board', 'my-esp32', 'Analogs'))).toHaveLength(2);
-      } else {
-        await expectRecovered(bad, intactBefore(i), true);
-      }
+      return bad;
+    });
+    const { dir, subs, report } = await recoverAll(variants);
+    expect(report.failed).toHaveLength(headerBytes);
+    for (const f of report.failed) expect(f.reason).toMatch(/header|magic|version/);
+    for (let i = 0; i < full.length; i++) {
+      if (i < headerBytes) await expectFailed(dir, i, variants[i]!);
+      else expectKept(await finishedIn(subs[i]!), intactBefore(i), true);
     }
   });
 
