@@ -1,0 +1,115 @@
+/**
+ * BoardBus on an external broker (Mosquitto, EMQX) through one mqtt.js client. The external broker
+ * enforces authentication and ACLs itself (see docs/boards.md for a Mosquitto example). A board is
+ * online when its retained status says `online` or it published a frame since; `offline` (its last
+ * will) or losing the broker takes it offline. mqtt.js reconnects by itself and re-subscribes.
+ * QoS 0 frames are never queued while disconnected (publish throws BOARD_DISCONNECTED instead).
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import { WharfError, errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { BoardBus, BusHandlers } from './bus.js';
+import { downTopic, parseTopic, statusTopic, upTopic } from './topics.js';
+
+export interface ExternalBusOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  clientId?: string;
+  logger: Logger;
+  reconnectPeriodMs?: number;
+}
+
+export class ExternalBus implements BoardBus {
+  readonly where: string;
+  private readonly client: MqttClient;
+  private readonly online = new Set<string>();
+  private readonly handlers = new Map<string, BusHandlers>();
+
+  private constructor(client: MqttClient, url: string) {
+    this.client = client;
+    const u = new URL(url);
+    this.where = `broker ${u.protocol}//${u.host}`;
+  }
+
+  static async connect(o: ExternalBusOptions): Promise<ExternalBus> {
+    const client = mqtt.connect(o.url, {
+      clientId: o.clientId ?? `wharf-gw-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+      ...(o.username === undefined ? {} : { username: o.username }),
+      ...(o.password === undefined ? {} : { password: o.password }),
+      clean: true,
+      reconnectPeriod: o.reconnectPeriodMs ?? 1000,
+      connectTimeout: 5000,
+      queueQoSZero: false,
+      resubscribe: true,
+    });
+    const bus = new ExternalBus(client, o.url);
+    client.on('message', (topic, payload) => bus.onMessage(topic, payload));
+    client.on('connect', () => {
+      client.subscribe([upTopic('+'), statusTopic('+')], { qos: 0 }, (err) => {
+        if (err) o.logger.error({ err: errorMessage(err), broker: bus.where }, 'cannot subscribe to board topics (does the broker ACL allow the gateway wharf/+/up and wharf/+/status?)');
+      });
+    });
+    client.on('close', () => bus.allOffline(`gateway lost the ${bus.where}`));
+    client.on('error', (err) => o.logger.warn({ err: errorMessage(err), broker: bus.where }, 'MQTT broker connection error'));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        client.end(true);
+        reject(new WharfError('BOARD_DISCONNECTED', `cannot reach the MQTT ${bus.where} within 5 s; check wharf.broker.url and that the broker runs`));
+      }, 5000);
+      client.once('connect', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      client.once('error', (err) => {
+        if ((err as { code?: number }).code === 4 || (err as { code?: number }).code === 5) {
+          clearTimeout(t);
+          client.end(true);
+          reject(new WharfError('BOARD_AUTH', `the MQTT ${bus.where} refused the gateway's credentials; check wharf.broker.username/password`));
+        }
+      });
+    });
+    o.logger.info({ broker: bus.where }, 'connected to external MQTT broker');
+    return bus;
+  }
+
+  isOnline(boardId: string): boolean {
+    return this.client.connected && this.online.has(boardId);
+  }
+
+  attach(boardId: string, h: BusHandlers): () => void {
+    this.handlers.set(boardId, h);
+    return () => {
+      if (this.handlers.get(boardId) === h) this.handlers.delete(boardId);
+    };
+  }
+
+  publish(boardId: string, text: string): void {
+    if (!this.client.connected) throw new WharfError('BOARD_DISCONNECTED', `gateway is not connected to the ${this.where}`);
+    this.client.publish(downTopic(boardId), text, { qos: 0 });
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync(true);
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const t = parseTopic(topic);
+    if (t === undefined) return;
+    if (t.leaf === 'status') {
+      const s = payload.toString('utf8');
+      if (s === 'online') this.online.add(t.id);
+      else if (s === 'offline' && this.online.delete(t.id)) this.handlers.get(t.id)?.offline(`board ${t.id} went offline (status topic)`);
+      return;
+    }
+    if (t.leaf !== 'up') return;
+    this.online.add(t.id);
+    this.handlers.get(t.id)?.frame(payload.toString('utf8'));
+  }
+
+  private allOffline(reason: string): void {
+    const ids = [...this.online];
+    this.online.clear();
+    for (const id of ids) this.handlers.get(id)?.offline(reason);
+  }
+}

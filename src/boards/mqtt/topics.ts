@@ -1,0 +1,17 @@
+/** MQTT topic layout of wire protocol v1 (docs/protocol.md). */
+export const TOPIC_ROOT = 'wharf';
+export const upTopic = (id: string) => `${TOPIC_ROOT}/${id}/up`;
+export const downTopic = (id: string) => `${TOPIC_ROOT}/${id}/down`;
+export const statusTopic = (id: string) => `${TOPIC_ROOT}/${id}/status`;
+
+/** `wharf/<id>/<leaf>` → {id, leaf}, or undefined for any other topic. */
+export function parseTopic(topic: string): { id: string; leaf: string } | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 3 || parts[0] !== TOPIC_ROOT || parts[1] === '') return undefined;
+  return { id: parts[1]!, leaf: parts[2]! };
+}
+
+/** A board id usable as one topic level: no wildcards, separators or control characters. */
+export function validBoardTopicId(id: string): boolean {
+  return id.length > 0 && id.length <= 64 && !/[/+#\u0000-\u001f]/.test(id);
+}
