@@ -120,6 +120,9 @@ export function resolveDocument(doc: unknown, issues: IssueList, opts: ResolveOp
     remoteNames.set(r.name, p);
     const addr = parseBoardAddress(r.address);
     for (const pr of addr.problems) issues.add(pr.severity, joinPath(p, 'address'), pr.message, pr.hint);
+    if (addr.transport === 'mqtt' && (r.secret === undefined || r.secret === '')) {
+      issues.warn(p, `remote "${r.name}" reaches its board over MQTT without a "secret": any client on the broker could publish as this board`, 'add "secret": "…" here and the same secret to the board\'s firmware config');
+    }
     const components = remoteComponents(r, p, issues, opts, pctx);
     const spec: BoardSpec = {
       id: r.name,

@@ -91,6 +91,7 @@ function toConfig(m: Model): unknown {
     remotes: m.remotes.map((r) => ({
       name: r.name,
       address: ADDRESS[r.transport](r.name),
+      secret: `s-${r.name}`,
       components: [{ name: `${r.name}-board`, type: 'board', attributes: { pins: r.pins.map((p) => (Number(p) % 2 === 0 ? Number(p) : p)), analogs: r.analogs.map((a, i) => ({ name: a, pin: String(30 + i) })) } }],
       service_configs: [
         {

@@ -114,6 +114,17 @@ describe('capture methods', () => {
     expect(planOf(r).entries.map((e) => e.key)).toEqual(['b/board/b/Gpio/13']);
   });
 
+  it('warns about an MQTT board without a secret', () => {
+    const r = load({ services: [{ type: 'data_manager' }], remotes: [{ name: 'esp', address: 'mqtt://esp' }, { name: 'esp2', address: 'mqtt://esp2', secret: 's' }] });
+    expect(warnings(r).map((w) => [w.path, w.message])).toEqual([
+      ['remotes[0]', 'remote "esp" reaches its board over MQTT without a "secret": any client on the broker could publish as this board'],
+    ]);
+    expect(planOf(r).boards.map((b) => [b.id, b.transport, b.secret])).toEqual([
+      ['esp', 'mqtt', undefined],
+      ['esp2', 'mqtt', 's'],
+    ]);
+  });
+
   it('warns that nothing is captured when capture_disabled is true', () => {
     const r = load({ services: [{ name: 'dm', type: 'data_manager', attributes: { capture_disabled: true } }] });
     expect(warnings(r).map((w) => w.path)).toEqual(['services[0].attributes.capture_disabled']);
