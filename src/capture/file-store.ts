@@ -146,7 +146,7 @@ export class FileCaptureStore implements CaptureStore {
       // Strictly increasing creation times (1 ms apart at least) so names sort in creation order.
       const now = Math.max(Math.floor(this.opts.clock.now()), this.lastCreated + 1);
       this.lastCreated = now;
-      seg = new Segment(this.io, path.join(this.opts.dir, relativeDirFor(st.meta)), st.meta, randomUUID(), now, this.sinkPool.pop() ?? new ByteSink(16 * 1024));
+      seg = new Segment(this.io, path.join(this.opts.dir, relativeDirFor(st.meta)), st.meta, randomUUID(), now, this.sinkPool.pop() ?? new ByteSink(4096));
       this.pendingBytes += seg.pending.length;
       st.segments.push(seg);
       this.s.filesOpen++;
