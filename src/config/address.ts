@@ -23,8 +23,9 @@ export interface ParsedAddress {
 
 const EXAMPLES = 'sim://line1, serial:///dev/ttyUSB0?baud=115200, mqtt://esp-1 or firmata:///dev/ttyACM0?baud=57600';
 
-export function parseBoardAddress(address: string): ParsedAddress {
-  const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(address);
+export function parseBoardAddress(raw: string): ParsedAddress {
+  const address = hideUserinfo(raw); // for messages only
+  const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw);
   const scheme = m?.[1]?.toLowerCase();
   if (scheme === undefined || !(TRANSPORTS as readonly string[]).includes(scheme)) {
     return {
@@ -40,7 +41,7 @@ export function parseBoardAddress(address: string): ParsedAddress {
   }
   let url: URL;
   try {
-    url = new URL(address);
+    url = new URL(raw);
   } catch {
     return { transport: scheme, problems: [{ severity: 'error', message: `address "${address}" is not a valid URL`, hint: `write e.g. ${EXAMPLES}` }] };
   }
@@ -65,4 +66,9 @@ export function parseBoardAddress(address: string): ParsedAddress {
       break;
   }
   return { transport: scheme, problems };
+}
+
+/** `scheme://user:pass@host` → `scheme://***@host`: addresses are printed, credentials never. */
+export function hideUserinfo(address: string): string {
+  return address.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, '$1***@');
 }

@@ -7,6 +7,7 @@
  * extra columns' values under `extra[header]`.
  */
 import type { CapturePlan, PlanEntry, BoardSpec } from './plan.js';
+import { hideUserinfo } from './address.js';
 
 /**
  * Estimated bytes on disk per reading (one reader or pin value in one record), used for the
@@ -122,7 +123,7 @@ export function explainJson(plan: CapturePlan, opts: { columns?: readonly Explai
     machine: plan.machine,
     part_id: plan.part_id,
     capture_dir: plan.dataManager.capture_dir,
-    boards: plan.boards.map((b) => ({ id: b.id, address: b.address, transport: b.transport, components: b.components })),
+    boards: plan.boards.map((b) => ({ id: b.id, address: hideUserinfo(b.address), transport: b.transport, components: b.components })),
     entries: rows,
     total_bytes_per_s: rows.filter((r) => r.scheduled).reduce((s, r) => s + r.bytes_per_s, 0),
     warnings: plan.warnings,

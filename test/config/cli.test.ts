@@ -112,3 +112,18 @@ describe('wharf config explain', () => {
     expect(explainRows(res.plan, { columns: [...DEFAULT_COLUMNS, budget] }).at(-1)?.extra).toEqual({ link: 'press3:6/s' });
   });
 });
+
+describe('explain output hides credentials', () => {
+  it('never prints secrets or userinfo of an address', async () => {
+    const file = path.join(tmp, 'creds.json');
+    fs.writeFileSync(file, JSON.stringify({ remotes: [{ name: 'r', address: 'mqtt://board:hunter2@r', secret: 'topsecret' }] }));
+    const j = await wharf(['config', 'explain', '--json', file]);
+    const t = await wharf(['config', 'explain', file]);
+    expect(j.code).toBe(0);
+    expect(JSON.parse(j.out).boards[0].address).toBe('mqtt://***@r');
+    for (const out of [j.out, t.out]) {
+      expect(out).not.toContain('hunter2');
+      expect(out).not.toContain('topsecret');
+    }
+  });
+});

@@ -252,3 +252,12 @@ describe('hints', () => {
     for (const e of errs) expect(e.hint, `${e.path}: ${e.message}`).toMatch(/\S/);
   });
 });
+
+describe('messages never carry credentials', () => {
+  it('hides the userinfo of an address in warnings and errors', () => {
+    const r = load({ remotes: [{ name: 'a', address: 'https://me:pw123@cloud.example' }, { name: 'b', address: 'serial://me:pw456@' }] });
+    const text = JSON.stringify(r.issues);
+    expect(text).toContain('https://***@cloud.example');
+    expect(text).not.toMatch(/pw123|pw456/);
+  });
+});
