@@ -18,6 +18,27 @@ type Batch = Frame & { k: string; s: number; t0: number; dt: number; v: number[]
 
 const hasSocat = requireTool('socat', 'the HIL suite wires emulated boards to real pty pairs');
 const specs = hilTargets().filter((s) => s.hardware || s.transport !== 'serial' || hasSocat);
+/**
+ * How often this host's event loop itself runs a timer a whole period late (what the emulated
+ * board reports as missed ticks), measured alongside in the same process.
+ */
+function lateProbe(periodMs: number): () => { ticks: number; lateFraction: number } {
+  const start = performance.now();
+  let i = 0;
+  let late = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    i++;
+    if (performance.now() - (start + i * periodMs) >= periodMs) late++;
+    timer = setTimeout(tick, Math.max(0, start + (i + 1) * periodMs - performance.now()));
+  };
+  timer = setTimeout(tick, periodMs);
+  return () => {
+    clearTimeout(timer);
+    return { ticks: i, lateFraction: i ? late / i : 0 };
+  };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function uniqueBySeq(batches: Batch[]): Batch[] {
@@ -102,8 +123,10 @@ describe.each(specs)('HIL: $name', (spec) => {
   it('rate accuracy: 100 Hz streamed for 3 s is complete on the board schedule and arrives at 100 Hz', async () => {
     await configure();
     const from = t.driver.frames.length;
+    const probe = lateProbe(10);
     await t.driver.request({ t: 'plan', e: [{ k: 'r', m: 'A', r: ['A1', 'A3'], hz: 100 }, { k: 'g', m: 'G', r: ['27'], hz: 20 }], bms: 100 });
     await sleep(3200);
+    const host = probe();
     await t.driver.request({ t: 'plan', e: [] });
     const idx = t.driver.frames.map((f, i) => ({ f, i })).slice(from).filter((x) => x.f.t === 'b' && x.f.k === 'r');
     const batches = idx.map((x) => x.f as Batch);
@@ -113,22 +136,26 @@ describe.each(specs)('HIL: $name', (spec) => {
     const first = batches[0] as Batch;
     const samples = batches.reduce((n, b) => n + b.v.length, 0);
     const missed = gaps.filter((g) => g.k === 'r').reduce((n, g) => n + (g.n as number), 0);
-    // a late timer on a busy host is a missed tick, reported as a gap (never a made-up sample)
-    expect(missed / (samples + missed)).toBeLessThan(0.05);
+    // a late timer on a busy host is a missed tick, reported as a gap (never a made-up sample);
+    // on real hardware there is no host load, on the emulator it may miss what the host misses
+    const allowed = t.hardware ? 0.01 : host.lateFraction * 2 + 0.03;
+    expect(missed / (samples + missed), `missed ticks; host itself ran ${(100 * host.lateFraction).toFixed(1)} % of 10 ms timers a period late`).toBeLessThan(allowed);
     const end = (b: Batch) => b.t0 + (b.v.length - 1) * b.dt; // a batch leaves right after its last sample
     const boardSpan = end(batches[batches.length - 1] as Batch) - end(first);
     const hostSpan = (t.driver.arrivals[(idx[idx.length - 1] as { i: number }).i] as number) - (t.driver.arrivals[(idx[0] as { i: number }).i] as number);
-    expect(samples).toBeGreaterThanOrEqual(290);
-    expect(Math.abs(boardSpan / hostSpan - 1)).toBeLessThan(0.05); // board clock vs arrival clock
+    expect(samples + missed).toBeGreaterThanOrEqual(295); // ~3 s at 100 Hz scheduled
+    // the board's schedule runs at the host's speed (no drift, no bursts) ...
+    expect(Math.abs(boardSpan / hostSpan - 1)).toBeLessThan(0.02);
+    // ... and what arrives is 100 Hz minus the ticks the board reported missing
     const hostRate = ((samples - (batches[batches.length - 1] as Batch).v.length) * 1000) / hostSpan;
-    expect(Math.abs(hostRate - 100)).toBeLessThan(5);
+    expect(Math.abs(hostRate - 100 * (1 - missed / (samples + missed)))).toBeLessThan(3);
     for (const b of batches) for (const v of b.v) expect(Math.abs((v[0] as number) - FIXTURE.expectRaw.A1)).toBeLessThanOrEqual(t.adcTolerance);
     if (t.emulator) {
       // when the emulated ADC was actually read vs the scheduled instant
       const reads = t.emulator.analogReads.filter((r) => r.pin === 'D32' && r.ms >= first.t0 - 1);
       const late = reads.map((r) => (r.ms - first.t0) - Math.round((r.ms - first.t0) / first.dt) * first.dt).sort((a, b) => a - b);
       const p95 = late[Math.floor(late.length * 0.95)] as number;
-      process.stdout.write(`[hil ${spec.name}] ${samples} samples at 100 Hz, ${missed} missed ticks; host rate ${hostRate.toFixed(2)} Hz; board/host clock ratio ${(boardSpan / hostSpan).toFixed(4)}; read lateness p50 ${late[Math.floor(late.length / 2)]?.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${late[late.length - 1]?.toFixed(2)} ms\n`);
+      process.stdout.write(`[hil ${spec.name}] ${samples} samples at 100 Hz, ${missed} missed ticks (host probe: ${(100 * host.lateFraction).toFixed(1)} % late); host rate ${hostRate.toFixed(2)} Hz; board/host clock ratio ${(boardSpan / hostSpan).toFixed(4)}; read lateness p50 ${late[Math.floor(late.length / 2)]?.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${late[late.length - 1]?.toFixed(2)} ms\n`);
       expect(p95).toBeLessThan(10);
     }
   }, 20_000);

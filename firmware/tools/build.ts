@@ -23,7 +23,7 @@ export type Transport = 'serial' | 'mqtt';
 export interface FirmwareSettings {
   transport: Transport;
   boardId: string;
-  /** Highest per-entry rate the agent accepts (caps.hz). Default 500. */
+  /** Highest per-entry rate the agent accepts (caps.hz). Default 200 (what Espruino on an ESP32 sustains with a few readers). */
   maxHz?: number;
   /** Backlog budget in Espruino variables when process.memory() is missing. Default 2000. */
   backlogVars?: number;
@@ -82,7 +82,7 @@ function validate(s: FirmwareSettings): void {
 
 /** The `WHARF_CFG` object literal; the serial port is an identifier (checked by the globals gate). */
 function settingsLiteral(s: FirmwareSettings): string {
-  const o: Record<string, unknown> = { bid: s.boardId, fw: FIRMWARE_VERSION, hz: s.maxHz ?? 500, blv: s.backlogVars ?? 2000 };
+  const o: Record<string, unknown> = { bid: s.boardId, fw: FIRMWARE_VERSION, hz: s.maxHz ?? 200, blv: s.backlogVars ?? 2000 };
   if (s.transport === 'serial') {
     o.baud = s.baud ?? 115200;
     if (s.path) o.path = s.path;

@@ -46,7 +46,7 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     expect(vb.board.consoleOn).toBe('LoopbackA');
     expect(vb.link.noise).toBeGreaterThan(0); // the banner lines were skipped, not fatal
     const boot = vb.frames.find((f) => f.t === 'hi');
-    expect(boot).toMatchObject({ t: 'hi', v: 1, bid: 'esp-hello', fw: '0.1.0', caps: { hz: 500, st: 1 } });
+    expect(boot).toMatchObject({ t: 'hi', v: 1, bid: 'esp-hello', fw: '0.1.0', caps: { hz: 200, st: 1 } });
     expect(boot?.id).toBeUndefined();
     const hi = vb.ask({ t: 'hello', v: 1 });
     expect(hi).toMatchObject({ t: 'hi', v: 1, bid: 'esp-hello' });

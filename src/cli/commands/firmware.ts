@@ -15,7 +15,7 @@ const USAGE = `usage:
   wharf firmware build [--transport serial|mqtt|all] [--board-id ID] [--out DIR]
         serial: [--serial Serial1|Serial2|USB] [--baud 115200] [--path /dev/ttyS0]
         mqtt:   --mqtt-host HOST [--mqtt-port 1883] [--secret S] [--wifi-ssid SSID] [--wifi-password P]
-        [--max-hz 500]
+        [--max-hz 200]
   wharf firmware flash --port /dev/ttyUSB0 [--baud 115200] [--file BUNDLE] [--timeout 60]
   wharf firmware flash --dry-run --out FILE [--file BUNDLE]
 
