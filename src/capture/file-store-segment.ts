@@ -17,11 +17,12 @@ export class Segment {
   private readonly enc = new RecordEncoder();
   /** Records in `pending` not yet written. */
   pendingRecords = 0;
-  /** Records written to a sealed file but not yet fsynced (durable once it is finished). */
-  unsynced = 0;
+  /** Records written but not yet synced. */
+  private unsynced = 0;
+  private dirty = false;
   /** Records appended in total. */
   records = 0;
-  /** Bytes confirmed on disk (written and synced). */
+  /** Bytes written to the file (synced or not). */
   writtenBytes = 0;
   sealed = false;
   finished = false;
@@ -68,14 +69,13 @@ export class Segment {
   }
 
   /**
-   * Write pending bytes at the confirmed end of the file. With `durable`, fdatasync (and fsync the
-   * directory after creating the file); without, the caller finishes the file right after (its
-   * fsync covers the data). Returns records and bytes written.
+   * Write pending bytes at the end of what was written before (no sync). A failed or short write
+   * leaves `writtenBytes` unchanged, so the retry overwrites the torn bytes. Returns bytes written.
    */
-  async flushTo(ensureDir: (dir: string) => Promise<void>, durable: boolean): Promise<{ records: number; bytes: number }> {
+  async write(ensureDir: (dir: string) => Promise<void>): Promise<number> {
     const n = this.pending.length;
     const recs = this.pendingRecords;
-    if (n === 0) return { records: 0, bytes: 0 };
+    if (n === 0) return 0;
     try {
       if (this.fh === null) {
         await ensureDir(this.dir);
@@ -84,13 +84,6 @@ export class Segment {
       }
       // A view of the first n bytes: appends during the write only add after n (or reallocate).
       await writeFully(this.fh, this.pending.buf.subarray(0, n), this.writtenBytes);
-      if (durable) {
-        await this.fh.datasync();
-        if (!this.dirSynced) {
-          await this.io.fsyncDir(this.dir); // the new directory entry must survive a power cut too
-          this.dirSynced = true;
-        }
-      }
     } catch (err) {
       this.hadError = true;
       throw err;
@@ -98,12 +91,36 @@ export class Segment {
     this.pending.consume(n);
     this.pendingRecords -= recs;
     this.writtenBytes += n;
-    return { records: recs, bytes: n };
+    this.unsynced += recs;
+    this.dirty = true;
+    return n;
   }
 
-  /** For a sealed segment whose bytes are all written: fsync, close, rename, fsync dir. */
-  async finish(): Promise<void> {
-    if (this.finished) return;
+  /**
+   * fdatasync what was written (and, once, the directory that holds the new file, so its entry
+   * survives a power cut too). Returns the records this made durable.
+   */
+  async sync(): Promise<number> {
+    if (this.fh !== null && this.dirty) {
+      await this.fh.datasync();
+      this.dirty = false;
+    }
+    if (this.exists && !this.dirSynced) {
+      await this.io.fsyncDir(this.dir);
+      this.dirSynced = true;
+    }
+    const r = this.unsynced;
+    this.unsynced = 0;
+    return r;
+  }
+
+  /**
+   * For a sealed segment whose bytes are all written: fsync, close, rename `.prog` → `.capture`,
+   * fsync the directory. Each step runs once even when a later one fails and is retried.
+   * Returns the records this made durable.
+   */
+  async finish(): Promise<number> {
+    if (this.finished) return 0;
     if (this.fh !== null && !this.closedFile) {
       if (this.hadError) await this.fh.truncate(this.writtenBytes);
       await this.fh.sync();
@@ -117,6 +134,9 @@ export class Segment {
     }
     await this.io.fsyncDir(this.dir);
     this.finished = true;
+    const r = this.unsynced;
+    this.unsynced = 0;
+    return r;
   }
 
   /** Close the handle without finishing (used only when giving up at process exit). */

@@ -42,6 +42,9 @@ export interface FileCaptureStoreOptions {
   maxPendingBytes?: number;
 }
 
+/** Unwritten bytes per file beyond which they are written (not synced) before the next flush. */
+const WRITE_BEHIND_BYTES = 64 * 1024;
+
 interface Dropped {
   count: number;
   start: number;
@@ -156,7 +159,7 @@ export class FileCaptureStore implements CaptureStore {
     if (seg.totalBytes >= this.opts.settings.maximum_capture_file_size_bytes) {
       seg.sealed = true;
       this.kick(st);
-    }
+    } else if (seg.pending.length >= WRITE_BEHIND_BYTES) this.kick(st);
   }
 
   private seal(st: KeyState): void {
@@ -222,10 +225,10 @@ export class FileCaptureStore implements CaptureStore {
    * Runs flushKey after any earlier work on the same key, so a key's files are handled in order.
    * `stopAt` picks (when the work starts) the last segment to handle; undefined = nothing to do.
    */
-  private onKey(st: KeyState, stopAt: () => Segment | undefined): Promise<IoFailure | null> {
+  private onKey(st: KeyState, stopAt: () => Segment | undefined, writeBehind = false): Promise<IoFailure | null> {
     const run = st.busy.then(() => {
       const target = stopAt();
-      return target === undefined ? null : this.flushKey(st, target);
+      return target === undefined ? null : this.flushKey(st, target, writeBehind);
     });
     st.busy = run.then(
       () => undefined,
@@ -235,43 +238,44 @@ export class FileCaptureStore implements CaptureStore {
   }
 
   /**
-   * A file reached its size limit: finish it now rather than at the next flush, so memory holds
-   * at most about one file per key. (Its records are durable when this completes.)
+   * Between flushes, keep memory small: a file that reached its size limit is finished now (not
+   * at the next flush), and a large unwritten buffer is written to the page cache now (synced at
+   * the next flush as usual). Memory then holds about WRITE_BEHIND_BYTES per key.
    */
   private kick(st: KeyState): void {
     if (st.kickQueued || this.closed) return;
     st.kickQueued = true;
-    const lastSealed = (): Segment | undefined => {
+    const upToNow = (): Segment | undefined => {
       st.kickQueued = false;
-      for (let i = st.segments.length - 1; i >= 0; i--) if (st.segments[i]!.sealed) return st.segments[i];
-      return undefined;
+      return st.segments[st.segments.length - 1];
     };
-    void this.onKey(st, lastSealed).then((e) => {
+    void this.onKey(st, upToNow, true).then((e) => {
       if (e !== null) this.noteErrors([e]);
     });
   }
 
   /**
-   * Segments of one key in order, up to and including `stopAt`; stops at the first error so file
-   * order is kept. Never throws.
+   * Segments of one key in order, up to and including `stopAt`: sealed ones are written and
+   * finished; the open one is written and, unless `writeBehind`, synced. Stops at the first error
+   * so file order is kept. Never throws.
    */
-  private async flushKey(st: KeyState, stopAt: Segment): Promise<IoFailure | null> {
+  private async flushKey(st: KeyState, stopAt: Segment, writeBehind: boolean): Promise<IoFailure | null> {
     while (st.segments.length > 0 && !stopAt.finished) {
       const seg = st.segments[0]!;
       try {
-        // A sealed file is finished right away; its final fsync covers the last write.
-        const { records, bytes } = await seg.flushTo((d) => this.ensureDir(d), !seg.sealed);
+        const bytes = await seg.write((d) => this.ensureDir(d));
         this.pendingBytes -= bytes;
         this.s.bytesWritten += bytes;
         if (!seg.sealed) {
-          this.s.durable += records;
+          if (!writeBehind) {
+            const synced = await seg.sync(); // (not `durable += await …`: that would read durable before the await)
+            this.s.durable += synced;
+          }
           return null;
         }
-        seg.unsynced += records;
         if (seg.pending.length > 0) continue; // cannot happen once sealed; kept for safety
-        await seg.finish();
-        this.s.durable += seg.unsynced;
-        seg.unsynced = 0;
+        const finished = await seg.finish(); // its fsync covers the last write
+        this.s.durable += finished;
         st.segments.shift();
         this.recycle(seg.pending);
         this.s.filesOpen--;

@@ -135,6 +135,25 @@ describe('FileCaptureStore on disk', () => {
     expect(new Set(files.map((f) => path.dirname(f.file))).size).toBe(1);
   });
 
+  it('between flushes, large buffers are written ahead (memory stays small) but count as durable only after the sync', async () => {
+    const dir = await tempDir();
+    const log: string[] = [];
+    const store = new FileCaptureStore({ dir, clock: new FakeClock(), logger: nullLogger, settings: settings({ maximum_capture_file_size_bytes: 1 << 30 }), io: recordingIo(log) });
+    for (let i = 0; i < 10_000; i++) {
+      store.append('k', fixedMeta, analogReading(i));
+      if (i % 500 === 0) await new Promise((r) => setImmediate(r));
+    }
+    for (let i = 0; i < 100 && store.stats().pendingBytes > 128 * 1024; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(store.stats().pendingBytes).toBeLessThan(128 * 1024); // ~680 KB appended
+    expect(store.stats().durable).toBe(0);
+    expect(log.some((l) => l.startsWith('datasync'))).toBe(false);
+    await store.flush();
+    expect(store.stats()).toMatchObject({ durable: 10_000, pendingBytes: 0 });
+    expect(log.filter((l) => l.startsWith('datasync'))).toHaveLength(1);
+    await store.close();
+    expect((await readAll(dir))[0]!.records).toHaveLength(10_000);
+  });
+
   it('rotates at maximum_capture_file_age_ms on the flush timer', async () => {
     const dir = await tempDir();
     const clock = new FakeClock();
