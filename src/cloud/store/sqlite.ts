@@ -11,9 +11,9 @@ import type {
   CloudStore, IngestFile, IngestResult, KeyInfo, QueryOptions, QueryPage, ReadingFilter, SqlOptions, SqlStream, StreamInfo, StreamStats,
 } from './contract.js';
 import {
-  checkQueryOptions, decodeCursor, encodeCursor, matchingStreamIds, recordData, recordTimes, shapeRow, streamKey, type RawRow,
+  checkQueryOptions, decodeCursor, encodeCursor, matchingStreamIds, recordData, shapeRow, streamKey, type RawRow,
 } from './common.js';
-import { SQLITE_SCHEMA } from './sqlite-schema.js';
+import { MAX_RECORDS_PER_FILE, SCHEMA_VERSION, SQLITE_SCHEMA } from './sqlite-schema.js';
 import { openSqliteSql } from './sqlite-sql.js';
 
 interface KeyRow {
@@ -44,7 +44,14 @@ export class SqliteStore implements CloudStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    const version = Number(this.db.pragma('user_version', { simple: true }));
+    const hasTables = this.db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'records'").get() as { n: number };
+    if (hasTables.n > 0 && version !== SCHEMA_VERSION) {
+      this.db.close();
+      throw new WharfError('CLOUD_STORE', `${path} was made by another wharf version (schema ${version}, this one needs ${SCHEMA_VERSION}); export its data with that version or start a new store file`);
+    }
     this.db.exec(SQLITE_SCHEMA);
+    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     const db = this.db;
     this.stmts = {
       fileById: db.prepare<[string], { sha256: string; records: number }>('SELECT sha256, records FROM files WHERE file_id = ?'),
@@ -53,9 +60,7 @@ export class SqliteStore implements CloudStore {
         'INSERT INTO streams (key, part_id, machine, component_type, component_name, method_name, tags, additional_parameters) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       insertFile: db.prepare('INSERT INTO files (file_id, sha256, machine, bytes, records, received_ms) VALUES (?, ?, ?, ?, ?, ?)'),
-      insertRecord: db.prepare(
-        'INSERT INTO records (file_seq, record_index, stream_id, kind, time_requested, time_received, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
+      insertRecord: db.prepare('INSERT INTO records (id, stream_id, kind, time_requested, time_received, data) VALUES (?, ?, ?, ?, ?, ?)'),
       allStreams: db.prepare('SELECT * FROM streams'),
       insertKey: db.prepare('INSERT INTO api_keys (id, hash, machine, label, created_ms, revoked_ms) VALUES (?, ?, ?, ?, ?, NULL)'),
       keyById: db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE id = ?'),
@@ -65,13 +70,17 @@ export class SqliteStore implements CloudStore {
     this.ingestTx = db.transaction((f: IngestFile): IngestResult => {
       const existing = this.stmts.fileById.get(f.file_id);
       if (existing !== undefined) return this.already(f, existing);
+      if (f.records.length >= MAX_RECORDS_PER_FILE) {
+        throw new WharfError('CLOUD_BAD_REQUEST', `file ${f.file_id} holds ${f.records.length} records; at most ${MAX_RECORDS_PER_FILE - 1} per file are accepted (lower maximum_capture_file_size_bytes)`);
+      }
       const streamId = this.streamId(f.meta);
       const seq = Number(this.stmts.insertFile.run(f.file_id, f.sha256, f.meta.machine, f.bytes, f.records.length, Date.now()).lastInsertRowid);
       const ins = this.stmts.insertRecord;
+      const base = seq * MAX_RECORDS_PER_FILE;
       for (let i = 0; i < f.records.length; i++) {
         const rec = f.records[i]!;
-        const [tq, tr] = recordTimes(rec);
-        ins.run(seq, i, streamId, rec.kind, tq, tr, JSON.stringify(recordData(rec)));
+        if (rec.kind === 'reading') ins.run(base + i, streamId, 'reading', rec.time_requested, rec.time_received, JSON.stringify(rec.data));
+        else ins.run(base + i, streamId, rec.kind, rec.start, rec.end, JSON.stringify(recordData(rec)));
       }
       return { status: 'stored', records: f.records.length };
     });
