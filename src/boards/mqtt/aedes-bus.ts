@@ -12,6 +12,7 @@ import { downTopic, parseTopic, statusTopic, upTopic } from './topics.js';
 export class AedesBus implements BoardBus {
   private readonly online = new Map<string, Client>();
   private readonly handlers = new Map<string, BusHandlers>();
+  readonly probe = false;
   /** Frames from boards nobody attached (board not in the plan). */
   unrouted = 0;
 

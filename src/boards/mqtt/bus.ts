@@ -14,6 +14,12 @@ export interface BoardBus {
   /** For messages: "embedded broker 127.0.0.1:1883", "broker mqtt://mosquitto:1883". */
   readonly where: string;
   isOnline(boardId: string): boolean;
+  /**
+   * True when the bus's idea of online is only a hint (external broker: a last will published on a
+   * session takeover can say "offline" about a board that is connected). Then the transport probes
+   * with a handshake now and then instead of waiting for an "online".
+   */
+  readonly probe: boolean;
   /** Route this board's frames to `h` until the returned function is called. */
   attach(boardId: string, h: BusHandlers): () => void;
   /** Publish one frame to `wharf/<id>/down`. Throws BOARD_DISCONNECTED when that cannot work. */

@@ -22,6 +22,7 @@ export interface ExternalBusOptions {
 
 export class ExternalBus implements BoardBus {
   readonly where: string;
+  readonly probe = true;
   private readonly client: MqttClient;
   private readonly online = new Set<string>();
   private readonly handlers = new Map<string, BusHandlers>();

@@ -11,24 +11,39 @@ import type { Connector, FrameLink, LinkHandlers } from '../protocol/link.js';
 import { ProtocolBoard, type ProtocolBoardOptions } from '../protocol/protocol-board.js';
 import type { BoardBus } from './bus.js';
 
+/** While an external broker says a board is offline, try a handshake this often anyway. */
+const PROBE_EVERY_MS = 5000;
+
 export class MqttConnector implements Connector {
   readonly where: string;
 
   constructor(
     private readonly boardId: string,
     private readonly bus: () => BoardBus | undefined,
+    /** How long open() waits for the board to show up on the bus (its status may be on its way). */
+    private readonly appearWaitMs = 1000,
   ) {
     this.where = `mqtt wharf/${boardId}`;
   }
 
+  private lastProbe = 0;
+
   available(): boolean {
-    return this.bus()?.isOnline(this.boardId) ?? false;
+    const bus = this.bus();
+    if (bus === undefined) return false;
+    if (bus.isOnline(this.boardId)) return true;
+    if (bus.probe && Date.now() - this.lastProbe >= PROBE_EVERY_MS) return true;
+    return false;
   }
 
   async open(h: LinkHandlers): Promise<FrameLink> {
     const bus = this.bus();
     if (bus === undefined) throw new WharfError('BOARD_DISCONNECTED', `board ${this.boardId}: no MQTT broker configured (the gateway starts its embedded broker when an mqtt:// remote is configured)`);
-    if (!bus.isOnline(this.boardId)) {
+    const until = Date.now() + this.appearWaitMs;
+    while (!bus.isOnline(this.boardId) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    if (!bus.isOnline(this.boardId) && bus.probe && Date.now() - this.lastProbe >= PROBE_EVERY_MS) {
+      this.lastProbe = Date.now(); // the status topic may be wrong: let the handshake decide
+    } else if (!bus.isOnline(this.boardId)) {
       throw new WharfError('BOARD_DISCONNECTED', `board ${this.boardId} is not connected to the ${bus.where} (is it powered, on the network, and using username ${this.boardId} with the remote's secret?)`);
     }
     let up = true;

@@ -37,7 +37,7 @@ export async function attachMqttPeer(url: string, id: string, secret: string, pe
     client,
     close: async () => {
       peer.detach();
-      await client.endAsync(true);
+      await client.endAsync(false);
     },
     cut: () => {
       peer.detach();
