@@ -15,7 +15,7 @@ const USAGE = `usage:
   wharf firmware build [--transport serial|mqtt|all] [--board-id ID] [--out DIR]
         serial: [--serial Serial1|Serial2|USB] [--baud 115200] [--path /dev/ttyS0]
         mqtt:   --mqtt-host HOST [--mqtt-port 1883] [--secret S] [--wifi-ssid SSID] [--wifi-password P]
-        [--max-hz 200]
+        [--max-hz 200] [--backlog-vars 2000]
   wharf firmware flash --port /dev/ttyUSB0 [--baud 115200] [--file BUNDLE] [--timeout 60]
   wharf firmware flash --dry-run --out FILE [--file BUNDLE]
 
@@ -34,6 +34,7 @@ const OPTIONS = {
   'wifi-ssid': { type: 'string' },
   'wifi-password': { type: 'string' },
   'max-hz': { type: 'string' },
+  'backlog-vars': { type: 'string' },
   out: { type: 'string' },
   port: { type: 'string' },
   file: { type: 'string' },
@@ -77,6 +78,7 @@ async function build(values: Record<string, string | boolean | undefined>, ctx: 
           }
         : {}),
       ...(s('max-hz') ? { maxHz: num(s('max-hz'), 'max-hz') } : {}),
+      ...(s('backlog-vars') ? { backlogVars: num(s('backlog-vars'), 'backlog-vars') } : {}),
     };
     for (const k of Object.keys(settings) as (keyof FirmwareSettings)[]) if (settings[k] === undefined) delete settings[k];
     ctx.stdout.write(`building the ${transport} agent with ${JSON.stringify(redact(settings))}\n`);
