@@ -225,8 +225,9 @@ class Parser {
       seen.set(key, keyPos.line);
       this.positions.set(childPath, keyPos);
       const v = this.value(childPath);
-      // defineProperty keeps a key like "__proto__" plain data instead of changing the prototype.
-      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      // defineProperty keeps "__proto__" plain data instead of changing the prototype.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[key] = v;
     }
     this.depth--;
     return out;

@@ -57,8 +57,9 @@ function readersOf(method: string, params: Record<string, unknown>, path: string
 }
 
 /** Natural order: A2 before A10, pin 4 before 27. */
+const collator = new Intl.Collator('en', { numeric: true });
 export function compareNames(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true }) || (a < b ? -1 : a > b ? 1 : 0);
+  return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 export interface EntryContext {

@@ -135,12 +135,13 @@ export function resolveDocument(doc: unknown, issues: IssueList, opts: ResolveOp
     remotes.push({ index: i, cfg: r, path: p, components, spec });
   });
 
+  const index = indexComponents(remotes);
   // remote capture methods: under remotes[].service_configs (by fully qualified name) and under the
   // remote's own components (a part config such as the seed esp32-board-part.json).
   for (const rem of remotes) {
     collectMethods(rem.cfg.service_configs ?? [], joinPath(rem.path, 'service_configs'), issues, (m, p) => {
       if (isOff(m, p, m.name ?? `a capture method of remote "${rem.cfg.name}"`, issues)) return;
-      const t = resolveRemoteTarget(m.name, p, rem, remotes, issues);
+      const t = resolveRemoteTarget(m.name, p, rem, remotes, index, issues);
       if (t !== undefined) push(buildEntry(m, p, t, ectx));
     });
     for (const c of rem.components ?? []) {
@@ -218,12 +219,29 @@ function remoteComponents(r: RemoteConfig, p: string, issues: IssueList, opts: R
   return comps;
 }
 
+type ComponentIndex = Map<string, { r: RemoteInfo; c: KnownComponent }[]>;
+
+/** Fully qualified name (without remote) → the remotes' components of that name. */
+function indexComponents(remotes: readonly RemoteInfo[]): ComponentIndex {
+  const index: ComponentIndex = new Map();
+  for (const r of remotes) {
+    for (const c of r.components ?? []) {
+      const k = formatResourceName({ namespace: c.namespace, kind: 'component', type: c.type, name: c.name });
+      const list = index.get(k) ?? [];
+      list.push({ r, c });
+      index.set(k, list);
+    }
+  }
+  return index;
+}
+
 /** Resolves a remote capture method's fully qualified `name` to a board component on some remote. */
 function resolveRemoteTarget(
   name: string | undefined,
   p: string,
   rem: RemoteInfo,
   remotes: readonly RemoteInfo[],
+  index: ComponentIndex,
   issues: IssueList,
 ): MethodTarget | undefined {
   const namePath = joinPath(p, 'name');
@@ -254,7 +272,6 @@ function resolveRemoteTarget(
     );
     return asTarget(r, undefined);
   };
-  const matches = (r: RemoteInfo) => (r.components ?? []).filter((c) => c.name === rn.name && c.type === rn.type && c.namespace === rn.namespace);
   const candidates = (rs: readonly RemoteInfo[]) =>
     rs.flatMap((r) => (r.components ?? []).map((c) => formatResourceName({ remote: rs.length > 1 || rn.remote !== undefined ? r.cfg.name : undefined, namespace: c.namespace, kind: 'component', type: c.type, name: c.name })));
 
@@ -269,7 +286,8 @@ function resolveRemoteTarget(
     if (r.components === undefined) return assumed(r);
     scope = [r];
   }
-  const found = scope.flatMap((r) => matches(r).map((c) => ({ r, c })));
+  const all = index.get(formatResourceName({ namespace: rn.namespace, kind: 'component', type: rn.type, name: rn.name })) ?? [];
+  const found = scope.length === 1 ? all.filter((x) => x.r === scope[0]) : all;
   if (found.length === 1) {
     const only = found[0]!;
     return asTarget(only.r, only.c);
