@@ -47,7 +47,7 @@ export interface RecoveryReport {
 
 async function uniqueTarget(p: string): Promise<string> {
   for (let i = 0; i < 1000; i++) {
-    const candidate = i === 0 ? p : p.replace(FINISHED_SUFFIX, `.${i}${FINISHED_SUFFIX}`);
+    const candidate = i === 0 ? p : `${p.slice(0, -FINISHED_SUFFIX.length)}.${i}${FINISHED_SUFFIX}`;
     try {
       await fsp.access(candidate);
     } catch {

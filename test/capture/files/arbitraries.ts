@@ -29,7 +29,7 @@ export const gap: fc.Arbitrary<CaptureRecord> = fc.record(
     start: time,
     end: time,
     count: fc.nat(100000),
-    detail: fc.string({ maxLength: 40 }),
+    detail: fc.string({ maxLength: 40, unit: 'binary' }),
   },
   { requiredKeys: ['kind', 'reason', 'start', 'end', 'count'] },
 );
@@ -37,13 +37,13 @@ export const gap: fc.Arbitrary<CaptureRecord> = fc.record(
 export const record = fc.oneof({ arbitrary: reading, weight: 4 }, { arbitrary: gap, weight: 1 });
 
 export const meta: fc.Arbitrary<CaptureMeta> = fc.record({
-  part_id: fc.string({ maxLength: 12 }),
-  machine: fc.string({ maxLength: 12 }),
+  part_id: fc.string({ maxLength: 12, unit: 'binary' }),
+  machine: fc.string({ maxLength: 12, unit: 'grapheme' }),
   component_type: name,
   component_name: name,
   method_name: fc.constantFrom('Analogs', 'Gpio', 'Gpios'),
   additional_parameters: fc.dictionary(name, fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.boolean())),
-  tags: fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
+  tags: fc.array(fc.string({ maxLength: 8, unit: 'grapheme' }), { maxLength: 3 }),
 });
 
 export const header: fc.Arbitrary<CaptureHeader> = fc.record({
