@@ -38,9 +38,26 @@ function iso(t: number | null): string {
   return t === null ? '-' : new Date(t).toISOString();
 }
 
+/** Thrown when the reader of stdout went away (`wharf data cat | head`): stop quietly. */
+class OutputClosed extends Error {}
+const closedOutputs = new WeakSet<object>();
+
 /** Write and wait for drain so large outputs do not pile up in memory. */
 async function out(ctx: CliContext, text: string): Promise<void> {
-  if (!ctx.stdout.write(text)) await new Promise<void>((resolve) => ctx.stdout.once('drain', resolve));
+  if (closedOutputs.has(ctx.stdout)) throw new OutputClosed();
+  if (ctx.stdout.write(text)) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      ctx.stdout.off('drain', done);
+      ctx.stdout.off('close', done);
+      ctx.stdout.off('error', done);
+      resolve();
+    };
+    ctx.stdout.on('drain', done);
+    ctx.stdout.on('close', done);
+    ctx.stdout.on('error', done);
+  });
+  if (closedOutputs.has(ctx.stdout)) throw new OutputClosed();
 }
 
 async function ls(ctx: CliContext, dir: string, json: boolean): Promise<number> {
@@ -141,8 +158,19 @@ export const command: CliCommand = {
     }
     const first = targets[0]!;
     const dir = (await fsp.stat(first)).isDirectory() ? first : path.dirname(first);
-    if (sub === 'ls') return ls(ctx, dir, values.json === true);
-    if (sub === 'stats') return stats(ctx, dir, values.json === true);
-    return cat(ctx, dir, targets, values);
+    const onError = (err: NodeJS.ErrnoException): void => {
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') closedOutputs.add(ctx.stdout);
+    };
+    ctx.stdout.on('error', onError);
+    try {
+      if (sub === 'ls') return await ls(ctx, dir, values.json === true);
+      if (sub === 'stats') return await stats(ctx, dir, values.json === true);
+      return await cat(ctx, dir, targets, values);
+    } catch (err) {
+      if (err instanceof OutputClosed) return 0;
+      throw err;
+    } finally {
+      ctx.stdout.off('error', onError);
+    }
   },
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -115,6 +115,30 @@ describe('wharf data', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/does not exist; pass the capture directory/);
     await store.close();
+  });
+
+  it('cat stops quietly when its reader goes away (wharf data cat | head)', async () => {
+    const dir = await tempDir();
+    const store = new FileCaptureStore({ dir, clock: new FakeClock(T0), logger: nullLogger, settings: { flush_interval_ms: 1000, maximum_capture_file_size_bytes: 1 << 20, maximum_capture_file_age_ms: 0 } });
+    for (let i = 0; i < 5000; i++) store.append('a', fixedMeta, analogReading(i)); // ~1.5 MB of JSON, more than a pipe holds
+    await store.close();
+    const child = spawn(process.execPath, [path.resolve('bin/wharf.mjs'), 'data', 'cat', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const firstLine = await new Promise<string>((resolve) => {
+      let buf = '';
+      child.stdout.on('data', (b: Buffer) => {
+        buf += b.toString();
+        if (buf.includes('\n')) {
+          child.stdout.destroy();
+          resolve(buf.slice(0, buf.indexOf('\n')));
+        }
+      });
+    });
+    expect(JSON.parse(firstLine)).toEqual(toViamRow(fixedMeta, analogReading(0)));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
   });
 
   it('runs as a real process: node bin/wharf.mjs data stats DIR exits 0, and 1 on an unreadable file', async () => {
