@@ -67,6 +67,7 @@ async function timeGet(cloud: Cloud, path: string, n: number): Promise<{ first: 
     times.push(performance.now() - t0);
     if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${JSON.stringify(body)}`);
     rows = body.rows?.length ?? body.points_in_range ?? 0;
+    void rows;
   }
   return { first: times[0]!, median: median(times), p95: p95(times), rows };
 }
@@ -85,6 +86,9 @@ async function main(): Promise<void> {
       ['first data page, last hour', `/api/v1/readings?order=desc&limit=50&${hour}`, 20],
       ['first data page, machine + tag', `/api/v1/readings?order=desc&limit=50&machine=${m}&tags=line-0`, 20],
       ['first data page, gaps only', '/api/v1/readings?order=desc&limit=50&kind=gap', 10],
+      ['fleet, last hour', `/api/v1/fleet?${hour}`, 5],
+      ['fleet, last 24 h', `/api/v1/fleet?from=${now - 24 * 3600_000}`, 3],
+      [`series ${m} last hour (3,600 rows), points=1200`, `/api/v1/series?machine=${m}&points=1200&${hour}`, 5],
       [`series ${m} all (${PER_MACHINE.toLocaleString('en-US')} rows), points=1200`, `/api/v1/series?machine=${m}&points=1200`, 5],
     ];
     line('\nAPI (loopback, server in this process), milliseconds:');

@@ -58,12 +58,9 @@ export function rowElement(r: Row): HTMLTableRowElement {
 export const dataView: View = (root, ctx) => {
   const { filter, params } = ctx.route;
   const cursor = params.get('cursor') ?? '';
-  const key = filterToApiParamsKey();
-  function filterToApiParamsKey(): string {
-    const p = new URLSearchParams(params);
-    p.delete('cursor');
-    return p.toString();
-  }
+  const withoutCursor = new URLSearchParams(params);
+  withoutCursor.delete('cursor');
+  const key = withoutCursor.toString();
   if (key !== stackFilter || cursor === '') {
     pageStack = [];
     stackFilter = key;
