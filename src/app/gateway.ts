@@ -12,6 +12,8 @@
 import { promises as fsp } from 'node:fs';
 import type { BoardRegistry, TransportContext } from '../boards/registry.js';
 import { defaultRegistry } from '../boards/registry.js';
+import { checkLinkBudget } from '../boards/link-budget.js';
+import { gatewayBroker, type GatewayBroker } from '../boards/mqtt/gateway-broker.js';
 import type { CapturePlan } from '../config/plan.js';
 import type { CaptureStore } from '../capture/capture-store.js';
 import { FileCaptureStore } from '../capture/file-store.js';
@@ -69,6 +71,9 @@ export class Gateway {
     this.metrics = metrics;
   }
 
+  /** The MQTT broker for mqtt:// boards (src/boards/mqtt). */
+  broker: GatewayBroker | undefined;
+
   /** Sync of finished capture files to `wharf.sync` (src/sync). */
   sync: GatewaySync | undefined;
 
@@ -76,6 +81,8 @@ export class Gateway {
     const clock = o.clock ?? realClock;
     const { logger, plan } = o;
     const dir = plan.dataManager.capture_dir;
+    // Refuse a plan its board links cannot carry (BOARD_LINK_BUDGET, with the numbers); warn above 70%.
+    for (const w of checkLinkBudget(plan)) logger.warn({ board: w.board }, `link budget: ${w.message}`);
     const metrics = new Metrics();
     await fsp.mkdir(dir, { recursive: true });
 
@@ -91,7 +98,9 @@ export class Gateway {
     }
     const store = o.store ?? new FileCaptureStore({ dir, settings: plan.dataManager, clock, logger: logger.child({ part: 'store' }) });
     const resume = await readCheckpoint(dir, logger);
-    const ctx: TransportContext = { clock, logger: logger.child({ part: 'boards' }), ...(o.transportContext ?? {}) };
+    const broker = gatewayBroker(logger);
+    await broker.apply(plan); // the MQTT broker, when the plan has mqtt:// boards
+    const ctx: TransportContext = { clock, logger: logger.child({ part: 'boards' }), mqttBus: broker.bus, ...(o.transportContext ?? {}) };
     const engine = new CaptureEngine({
       registry: o.registry ?? defaultRegistry(ctx),
       sink: store,
@@ -127,6 +136,8 @@ export class Gateway {
       }
     }
     gw = new Gateway(plan, engine, store, flushLoop, stopBudget, http, httpUrl, recovery, logger, metrics, startedAt);
+    gw.broker = broker;
+    gw.onStop(() => broker.close());
     await engine.apply(plan);
     flushLoop.start();
     gw.sync = new GatewaySync({ captureDir: dir, clock, logger: logger.child({ part: 'sync' }), metrics });
@@ -149,6 +160,7 @@ export class Gateway {
 
   /** Live reload. Start-only settings keep their running values (with a warning). */
   async applyPlan(next: CapturePlan): Promise<ApplySummary> {
+    for (const w of checkLinkBudget(next)) this.logger.warn({ board: w.board }, `link budget: ${w.message}`);
     let plan = next;
     if (frozenSettings(next) !== frozenSettings(this.plan)) {
       this.logger.warn(
@@ -169,6 +181,7 @@ export class Gateway {
     }
     this.plan = plan;
     this.sync?.apply(plan);
+    await this.broker?.apply(plan).catch((err: unknown) => this.logger.error({ err: String(err) }, 'MQTT broker update failed'));
     return this.engine.apply(plan);
   }
 

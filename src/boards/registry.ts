@@ -8,6 +8,9 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { WharfError } from '../shared/errors.js';
 import { simFactory } from './sim.js';
+import { serialFactory } from './serial/serial-board.js';
+import { mqttFactory } from './mqtt/mqtt-board.js';
+import type { BoardBus } from './mqtt/bus.js';
 
 /**
  * What transports may need from the gateway. Transports that need more (the embedded MQTT broker,
@@ -69,7 +72,12 @@ export function mergeHardware(spec: BoardSpec): BoardHardwareConfig {
 }
 
 /** The transports wharf ships. Serial, MQTT and Firmata add their factories here. */
-export const builtinTransports: Array<(ctx: TransportContext) => BoardFactory> = [(ctx) => simFactory({ clock: ctx.clock, logger: ctx.logger })];
+export const builtinTransports: Array<(ctx: TransportContext) => BoardFactory> = [
+  (ctx) => simFactory({ clock: ctx.clock, logger: ctx.logger }),
+  (ctx) => serialFactory({ clock: ctx.clock, logger: ctx.logger }),
+  // `mqttBus`: a getter for the broker's BoardBus (src/boards/mqtt/gateway-broker.ts); the app fills it in.
+  (ctx) => mqttFactory({ clock: ctx.clock, logger: ctx.logger, bus: (ctx.mqttBus as (() => BoardBus | undefined) | undefined) ?? (() => undefined) }),
+];
 
 export function defaultRegistry(ctx: TransportContext): BoardRegistry {
   const r = new BoardRegistry();

@@ -74,7 +74,7 @@ describe('sim address', () => {
       throw new Error('expected BOARD_UNSUPPORTED');
     } catch (err) {
       expect(isWharfError(err, 'BOARD_UNSUPPORTED')).toBe(true);
-      expect((err as Error).message).toMatch(/no transport for 'lora:\/\/'.*available: sim:\/\//);
+      expect((err as Error).message).toMatch(/no transport for 'lora:\/\/'.*available: .*sim:\/\//);
     }
   });
 });

@@ -78,10 +78,10 @@ describe('wharf config explain', () => {
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
     const header = lines.find((l) => l.startsWith('board'));
-    expect(header?.split(/\s{2,}/)).toEqual(['board', 'transport', 'resource', 'method', 'Hz', 'readers/pins', 'bytes/s', 'status']);
+    expect(header?.split(/\s{2,}/)).toEqual(['board', 'transport', 'resource', 'method', 'Hz', 'readers/pins', 'bytes/s', 'status', 'link']);
     const row = lines.find((l) => l.includes('press3-board'))?.split(/\s{2,}/);
     // 3 Hz × 2 readers × 40 bytes
-    expect(row).toEqual(['press3', 'sim', 'rdk:component:board/press3-board', 'Analogs', '3', 'force,position', '240 B/s', 'capture']);
+    expect(row).toEqual(['press3', 'sim', 'rdk:component:board/press3-board', 'Analogs', '3', 'force,position', '240 B/s', 'capture', '-']);
     expect(r.out).toContain('3 board(s), 6 entries (6 captured): 21 readings/s ≈ 840 B/s (estimate: 40 bytes per reading)');
   });
 

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import type { CliCommand, CliContext } from '../context.js';
 import { parse } from '../args.js';
 import { WharfError } from '../../shared/errors.js';
-import { explainJson, explainPlan, formatIssue, loadConfigFile, type ConfigIssue } from '../../config/index.js';
+import { DEFAULT_COLUMNS, explainJson, explainPlan, formatIssue, loadConfigFile, type ConfigIssue, type ExplainColumn } from '../../config/index.js';
+import { linkBudget, type LinkBudget } from '../../boards/link-budget.js';
 
 const USAGE = `usage: wharf config check FILE     validate a machine config; prints every problem, exits 1 on any error
        wharf config explain FILE   print the resolved capture plan (add --json for machine-readable output)`;
@@ -19,6 +20,26 @@ function counts(issues: readonly ConfigIssue[]): { errors: number; warnings: num
 
 function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
+}
+
+/** The boards layer's column: how full the entry's board link is (link budget). */
+function linkColumn(budget: LinkBudget[]): ExplainColumn {
+  const by = new Map(budget.map((b) => [b.board, b]));
+  return {
+    header: 'link',
+    align: 'right',
+    value: ({ row }) => {
+      const b = by.get(row.board);
+      if (b === undefined || !Number.isFinite(b.capacity)) return '-';
+      return `${Math.round(b.ratio * 100)}%${b.level === 'over' ? ' OVER' : b.level === 'warn' ? ' !' : ''}`;
+    },
+  };
+}
+
+function printBudget(budget: LinkBudget[], out: NodeJS.WritableStream): number {
+  const bad = budget.filter((b) => b.level !== 'ok');
+  for (const b of bad) out.write(`${b.level === 'over' ? 'error' : 'warning'}: link budget: ${b.message}\n`);
+  return budget.filter((b) => b.level === 'over').length;
 }
 
 export const command: CliCommand = {
@@ -43,6 +64,10 @@ export const command: CliCommand = {
         return 1;
       }
       const p = result.plan;
+      if (printBudget(linkBudget(p), ctx.stderr) > 0) {
+        ctx.stderr.write(`${file}: the plan does not fit its board links (see above); the gateway would refuse to start\n`);
+        return 1;
+      }
       const captured = p.entries.filter((e) => e.supported).length;
       ctx.stdout.write(`${file}: OK, ${plural(p.boards.length, 'board')}, ${plural(p.entries.length, 'capture entry', 'capture entries')} (${captured} captured), ${plural(warnings, 'warning')}\n`);
       return 0;
@@ -53,10 +78,16 @@ export const command: CliCommand = {
       ctx.stderr.write(`${file}: ${plural(errors, 'error')}; nothing to explain until they are fixed (run: wharf config check ${file})\n`);
       return 1;
     }
+    const budget = linkBudget(result.plan);
     if (values.json === true) {
-      ctx.stdout.write(JSON.stringify(explainJson(result.plan), null, 2) + '\n');
+      ctx.stdout.write(JSON.stringify({ ...explainJson(result.plan), link_budget: budget.map((b) => ({ ...b, capacity: Number.isFinite(b.capacity) ? b.capacity : null })) }, null, 2) + '\n');
     } else {
-      ctx.stdout.write(explainPlan(result.plan));
+      ctx.stdout.write(explainPlan(result.plan, { columns: [...DEFAULT_COLUMNS, linkColumn(budget)] }));
+      const over = printBudget(budget, ctx.stdout);
+      if (over > 0) {
+        ctx.stdout.write(`\n${plural(over, 'board link')} cannot carry this plan; the gateway would refuse to start\n`);
+        return 1;
+      }
       if (warnings > 0) ctx.stdout.write(`\n${plural(warnings, 'warning')}; run 'wharf config check ${file}' to see them\n`);
     }
     return 0;
