@@ -8,9 +8,8 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import path from 'node:path';
 import { decodeCaptureFile } from '../capture/file-format.js';
-import { fsyncDir, listFinishedFiles, moveToFailed, type CaptureFileEntry } from '../capture/files.js';
+import { listFinishedFiles, moveToFailed, type CaptureFileEntry } from '../capture/files.js';
 import { realClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { WharfError, errorMessage, isWharfError } from '../shared/errors.js';
 import { nullLogger, type Logger } from '../shared/logger.js';
@@ -234,11 +233,12 @@ export class SyncWorker {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     try {
       const ack = await target.upload({ fileId, sha256, bytes, machine, records });
-      // the target has it durably: only now may the local copy go
+      // the target has it durably: only now may the local copy go. No directory fsync after the
+      // unlink: should a power cut bring the file back, it is uploaded again and answered
+      // already_stored, then deleted (the ingest is idempotent), so the fsync would buy nothing.
       await fsp.unlink(f.path).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
       });
-      await fsyncDir(path.dirname(f.path)).catch(() => undefined);
       if (ack.status === 'stored') res.uploaded++;
       else res.alreadyStored++;
       res.records += ack.records;

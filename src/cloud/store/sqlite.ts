@@ -16,6 +16,9 @@ import {
 import { MAX_RECORDS_PER_FILE, SCHEMA_VERSION, SQLITE_SCHEMA } from './sqlite-schema.js';
 import { openSqliteSql } from './sqlite-sql.js';
 
+/** Records per group commit (bounds how long one commit blocks the event loop). */
+const GROUP_COMMIT_RECORDS = 50_000;
+
 interface KeyRow {
   id: string;
   hash: string;
@@ -33,6 +36,9 @@ export class SqliteStore implements CloudStore {
   private streamCache = new Map<number, StreamInfo>();
   private readonly stmts;
   private readonly ingestTx: (f: IngestFile) => IngestResult;
+  private readonly groupTx: (fn: () => void) => void;
+  private readonly pending: { file: IngestFile; resolve: (r: IngestResult) => void; reject: (e: WharfError) => void }[] = [];
+  private flushScheduled = false;
 
   constructor(readonly path: string) {
     try {
@@ -84,6 +90,7 @@ export class SqliteStore implements CloudStore {
       }
       return { status: 'stored', records: f.records.length };
     });
+    this.groupTx = db.transaction((fn: () => void) => fn());
   }
 
   private already(f: IngestFile, existing: { sha256: string; records: number }): IngestResult {
@@ -103,12 +110,54 @@ export class SqliteStore implements CloudStore {
     return Number(r.lastInsertRowid);
   }
 
-  async ingest(file: IngestFile): Promise<IngestResult> {
+  /**
+   * Group commit: files that arrive together (concurrent uploads) are stored in one transaction,
+   * each file inside its own savepoint (all of a file or none of it), so one fsync acknowledges
+   * them all. Every promise resolves only after that commit.
+   */
+  ingest(file: IngestFile): Promise<IngestResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ file, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flushIngests());
+      }
+    });
+  }
+
+  private flushIngests(): void {
+    this.flushScheduled = false;
+    let records = 0;
+    let n = 0;
+    while (n < this.pending.length && (n === 0 || records + this.pending[n]!.file.records.length <= GROUP_COMMIT_RECORDS)) {
+      records += this.pending[n]!.file.records.length;
+      n++;
+    }
+    const batch = this.pending.splice(0, n);
+    const outcomes: ({ ok: IngestResult } | { err: WharfError })[] = [];
+    const wrap = (f: IngestFile, err: unknown): WharfError =>
+      err instanceof WharfError ? err : new WharfError('CLOUD_STORE', `storing file ${f.file_id} failed, nothing was stored: ${errorMessage(err)}`, { cause: err });
     try {
-      return this.ingestTx(file);
+      this.groupTx(() => {
+        for (const item of batch) {
+          try {
+            outcomes.push({ ok: this.ingestTx(item.file) }); // a savepoint inside the group
+          } catch (err) {
+            outcomes.push({ err: wrap(item.file, err) });
+          }
+        }
+      });
+      batch.forEach((item, i) => {
+        const o = outcomes[i]!;
+        if ('ok' in o) item.resolve(o.ok);
+        else item.reject(o.err);
+      });
     } catch (err) {
-      if (err instanceof WharfError) throw err;
-      throw new WharfError('CLOUD_STORE', `storing file ${file.file_id} failed, nothing was stored: ${errorMessage(err)}`, { cause: err });
+      for (const item of batch) item.reject(wrap(item.file, err));
+    }
+    if (this.pending.length > 0 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushIngests());
     }
   }
 
@@ -221,6 +270,7 @@ export class SqliteStore implements CloudStore {
   }
 
   async close(): Promise<void> {
+    while (this.pending.length > 0 && this.db.open) this.flushIngests();
     if (this.db.open) this.db.close();
   }
 }
