@@ -10,6 +10,7 @@ import { WharfError } from '../shared/errors.js';
 import { simFactory } from './sim.js';
 import { serialFactory } from './serial/serial-board.js';
 import { mqttFactory } from './mqtt/mqtt-board.js';
+import { firmataFactory } from './firmata/firmata-board.js';
 import type { BoardBus } from './mqtt/bus.js';
 
 /**
@@ -76,6 +77,7 @@ export const builtinTransports: Array<(ctx: TransportContext) => BoardFactory> =
   (ctx) => simFactory({ clock: ctx.clock, logger: ctx.logger }),
   (ctx) => serialFactory({ clock: ctx.clock, logger: ctx.logger }),
   // `mqttBus`: a getter for the broker's BoardBus (src/boards/mqtt/gateway-broker.ts); the app fills it in.
+  (ctx) => firmataFactory({ clock: ctx.clock, logger: ctx.logger }),
   (ctx) => mqttFactory({ clock: ctx.clock, logger: ctx.logger, bus: (ctx.mqttBus as (() => BoardBus | undefined) | undefined) ?? (() => undefined) }),
 ];
 
