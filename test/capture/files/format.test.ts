@@ -11,6 +11,7 @@ import {
   PREAMBLE_BYTES,
 } from '../../../src/capture/file-format.js';
 import { isWharfError } from '../../../src/shared/errors.js';
+import type { AnalogValue, CaptureRecord } from '../../../src/shared/record.js';
 import { analogReading, fixedMeta, header, record } from './arbitraries.js';
 
 const hdr = { version: 1 as const, file_id: 'f-1', created_ms: Date.UTC(2026, 0, 1), meta: fixedMeta };
@@ -65,6 +66,22 @@ describe('capture file format', () => {
     const d = decodeCaptureFile(encodeCaptureFile(hdr, recs));
     expect(d.records).toEqual(recs);
     expect(d.torn).toBeNull();
+  });
+
+  it('thousands of shapes in random order (cbor-x cycles and rebuilds its structure table) still round-trip', () => {
+    let seed = 1;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const pool of [257, 2000]) {
+      const recs: CaptureRecord[] = Array.from({ length: 6000 }, (_, i) => {
+        const s = Math.floor(rnd() * pool);
+        const data: Record<string, AnalogValue> = {};
+        for (let k = 0; k < 1 + (s % 5); k++) data[`r${s}_${k}`] = { value: i, min_range: 0, max_range: 3.3, step_size: 0.01 };
+        return rnd() < 0.1 ? { kind: 'gap', reason: 'timeout', start: i, end: i + 1, count: s } : { kind: 'reading', time_requested: i, time_received: i + 0.5, data };
+      });
+      const d = decodeCaptureFile(encodeCaptureFile(hdr, recs));
+      expect(d.torn).toBeNull();
+      expect(d.records).toEqual(recs);
+    }
   });
 
   it('the header is plain CBOR that any decoder reads (third-party readers)', () => {
