@@ -56,19 +56,20 @@ export class EntryCollector {
   readonly method: CaptureMethod;
 
   /**
-   * `after`: the last tick of the collector this one replaces (a changed entry), so the new
-   * schedule continues one new period after it instead of repeating that instant.
+   * `after`: the last instant already accounted for this entry (the last tick of the collector this
+   * one replaces, or the end of the capture_stopped gap after a restart). The entry's tick grid
+   * continues one period after it, so no instant is counted twice or left out.
    */
   constructor(
     readonly entry: PlanEntry,
     readonly out: EntryOutput,
     private readonly deps: CollectorDeps,
-    private after?: number,
+    after?: number,
   ) {
     const m = boardMethod(entry.method);
     if (m === undefined) throw new Error(`entry ${entry.key}: method ${entry.method} has no board read`);
     this.method = m;
-    this.beginOffline(deps.clock.now(), this.offlineDetail);
+    this.beginOffline(after === undefined ? deps.clock.now() : after + this.period, this.offlineDetail);
   }
 
   get mode(): CollectorMode {
@@ -81,15 +82,15 @@ export class EntryCollector {
 
   /** The board is online: pick the mode; polled collection starts now. Returns the entry for configure(). */
   online(board: Board, caps: BoardCapabilities): SamplingEntry {
-    const now = this.deps.clock.now();
-    this.endOffline(now);
+    // The first instant not yet accounted: the grid continues from there (at most a period ago).
+    const next = this.endOffline();
     const mode = chooseMode(this.entry.hz, caps, this.deps.options.streamAboveHz);
     this.modeValue = mode;
     if (mode === 'streamed') {
       if (this.streamed === undefined) {
         this.streamed = new StreamedCollector(this.entry.hz, this.out, this.deps.metrics);
-        this.streamed.accountedUntil(now - this.period);
       }
+      this.streamed.accountedUntil(next - this.period);
       this.streamed.resetSequence();
     } else {
       this.polled = new PolledCollector(board, this.method, this.entry.readers, this.entry.hz, this.out, {
@@ -98,9 +99,7 @@ export class EntryCollector {
         metrics: this.deps.metrics,
         readTimeoutMs: this.deps.options.readTimeoutMs,
       });
-      const next = this.after === undefined ? now : this.after + this.period;
-      this.after = undefined;
-      this.polled.start(next > now ? next : now);
+      this.polled.start(next);
     }
     return { key: this.entry.key, method: this.method, readers: [...this.entry.readers], hz: this.entry.hz, mode };
   }
@@ -168,7 +167,7 @@ export class EntryCollector {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.offlineFrom !== undefined) this.endOffline(this.deps.clock.now());
+    if (this.offlineFrom !== undefined) this.endOffline();
     const p = this.polled;
     this.polled = undefined;
     this.streamed = undefined;
@@ -192,11 +191,13 @@ export class EntryCollector {
     }, this.deps.options.holdMs);
   }
 
-  private endOffline(now: number): void {
+  /** Account whole ticks up to now; returns the first instant not accounted (≤ now + a period). */
+  private endOffline(): number {
     if (this.offlineTimer !== undefined) this.deps.clock.clearTimer(this.offlineTimer);
     this.offlineTimer = undefined;
     this.accountOffline();
+    const next = this.offlineFrom ?? this.deps.clock.now();
     this.offlineFrom = undefined;
-    void now;
+    return next;
   }
 }

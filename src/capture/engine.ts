@@ -225,18 +225,20 @@ export class CaptureEngine {
       if (this.running.has(key)) continue;
       if (!summary.changed.includes(key)) summary.added.push(key);
       const out = new EntryOutput(key, d.entry.boardId, d.meta, this.deps.sink, this.metrics, this.options.holdMs);
+      let after = lastOf.get(key);
       const resumeAt = this.resume.get(key);
       if (resumeAt !== undefined) {
+        // Every tick after the last durable record up to now: one capture_stopped gap.
         this.resume.delete(key);
         const period = 1000 / d.entry.hz;
-        const now = clock.now();
-        const count = Math.max(0, Math.ceil((now - resumeAt) / period - 1e-9) - 1);
+        const count = Math.max(0, Math.floor((clock.now() - resumeAt) / period + 1e-9));
+        after = resumeAt + count * period;
         if (count > 0) {
-          out.gap('capture_stopped', resumeAt + period, now, count, 'gateway was not running (stopped or crashed)');
+          out.gap('capture_stopped', resumeAt + period, after, count, 'gateway was not running (stopped or crashed)');
           out.flushGap();
         }
       }
-      const collector = new EntryCollector(d.entry, out, { clock, logger: logger.child({ entry: key }), metrics: this.metrics, options: this.options }, lastOf.get(key));
+      const collector = new EntryCollector(d.entry, out, { clock, logger: logger.child({ entry: key }), metrics: this.metrics, options: this.options }, after);
       this.running.set(key, { fingerprint: d.fingerprint, collector, boardId: d.entry.boardId });
       slot(d.entry.boardId).add.push(collector);
     }

@@ -6,9 +6,11 @@
  * against the next absolute deadline, so a late timer (real timers are coarse, ≥ 1 ms) never shifts
  * the ticks after it.
  *
- * When the scheduler wakes up after the deadline of a later tick has already passed (a stalled event
- * loop, a suspended process), the ticks in between are NOT replayed: the latest due tick runs, and
- * the skipped ones are reported once through `onMissed` as one span with a count.
+ * Timer jitter is absorbed: a wake-up up to `jitterMs` (default 25 ms) late still runs the overdue
+ * ticks of that window (at most `maxCatchUp` + 1, default 3) back to back, each with its own tick
+ * time. Anything older is a stall (a blocked event loop, a suspended process): those ticks are NOT
+ * replayed; they are reported once through `onMissed` as one span with a count, and the schedule
+ * continues on its grid.
  *
  * `setHz()` re-anchors on the last tick that ran: the next tick is one new period after it (or the
  * first new-grid instant not in the past), and nothing is reported missed because of the change.
@@ -32,6 +34,10 @@ export interface TickSchedulerOptions {
   onMissed?: (missed: MissedTicks) => void;
   /** Called if onTick/onMissed throws; the scheduler keeps running. */
   onError?: (err: unknown) => void;
+  /** Lateness still treated as jitter (overdue ticks run late), ms. Default 25. */
+  jitterMs?: number;
+  /** Extra overdue ticks run in one wake-up within the jitter window. Default 2. */
+  maxCatchUp?: number;
 }
 
 export interface SchedulerStats {
@@ -128,20 +134,27 @@ export class TickScheduler {
     }
     // Latest tick whose deadline has passed (epsilon: a deadline equal to now counts as passed).
     const latest = Math.max(this.nextIndex, Math.floor(((now - this.anchor) * this.hzValue) / 1000 + 1e-9));
-    if (latest > this.nextIndex) {
-      const missed: MissedTicks = { count: latest - this.nextIndex, start: due, end: this.deadline(latest - 1) };
+    // Overdue ticks inside the jitter window run late; older ones are missed (a stall).
+    const jitter = this.opts.jitterMs ?? 25;
+    let first = Math.max(this.nextIndex, latest - (this.opts.maxCatchUp ?? 2));
+    while (first < latest && now - this.deadline(first) > jitter) first++;
+    if (first > this.nextIndex) {
+      const missed: MissedTicks = { count: first - this.nextIndex, start: due, end: this.deadline(first - 1) };
       this.stats_.missed += missed.count;
       this.safe(() => this.opts.onMissed?.(missed));
       if (!this.running) return;
     }
     const hzBefore = this.hzValue;
-    const tickTime = this.deadline(latest);
-    this.nextIndex = latest + 1;
-    this.lastTickTime = tickTime;
-    this.stats_.ticks++;
-    this.safe(() => this.opts.onTick(tickTime, latest));
-    // onTick may have stopped us or changed the rate (which re-armed already).
-    if (this.running && this.hzValue === hzBefore && this.timer === undefined) this.arm();
+    for (let i = first; i <= latest; i++) {
+      const tickTime = this.deadline(i);
+      this.nextIndex = i + 1;
+      this.lastTickTime = tickTime;
+      this.stats_.ticks++;
+      this.safe(() => this.opts.onTick(tickTime, i));
+      // onTick may have stopped us or changed the rate (which re-armed already).
+      if (!this.running || this.hzValue !== hzBefore) return;
+    }
+    if (this.timer === undefined) this.arm();
   }
 
   private safe(fn: () => void): void {

@@ -5,7 +5,7 @@ import { FakeClock, realClock, type Clock } from '../../../src/shared/clock.js';
 import { nullLogger } from '../../../src/shared/logger.js';
 import { Metrics } from '../../../src/shared/metrics.js';
 import type { AnalogValue, GpioValue } from '../../../src/shared/record.js';
-import { RecordingSink, board, entry, plan, run, simRegistry } from './helpers.js';
+import { RecordingSink, board, entry, plan, run, simRegistry, stopOn } from './helpers.js';
 
 function engineOn(clock: Clock, opts: ConstructorParameters<typeof CaptureEngine>[0]['options'] = {}) {
   const sink = new RecordingSink();
@@ -25,7 +25,7 @@ describe('collectors (sim boards, fake clock)', () => {
     await engine.apply(plan([board('b1', 'stream=0&latency=2')], [a, g]));
     const t0 = clock.now();
     await run(clock, 10_000);
-    await engine.stop();
+    await stopOn(clock, engine);
     const ra = sink.readings(a.key);
     expect(ra.length).toBeGreaterThanOrEqual(100);
     expect(ra.length).toBeLessThanOrEqual(101);
@@ -33,8 +33,9 @@ describe('collectors (sim boards, fake clock)', () => {
     for (let i = 0; i < ra.length; i++) {
       expect(ra[i]!.time_requested - ra[0]!.time_requested).toBeCloseTo(i * 100, 6);
       const lag = ra[i]!.time_received - ra[i]!.time_requested;
+      // 2 ms simulated latency; the very first tick is up to 2 ms late (the board was connecting).
       expect(lag).toBeGreaterThanOrEqual(2);
-      expect(lag).toBeLessThan(4);
+      expect(lag).toBeLessThanOrEqual(i === 0 ? 4 : 2.5);
       const d = ra[i]!.data as Record<string, AnalogValue>;
       expect(Object.keys(d).sort()).toEqual(['A1', 'A2']);
       expect(d.A1).toEqual({ value: expect.any(Number), min_range: 0, max_range: 3.3, step_size: 3.3 / 4095 });
@@ -54,7 +55,7 @@ describe('collectors (sim boards, fake clock)', () => {
     const a = entry('flaky', 'Analogs', ['A1'], 10);
     await engine.apply(plan([board('flaky', 'stream=0&fail=0.2&seed=11')], [a]));
     await run(clock, 20_000);
-    await engine.stop();
+    await stopOn(clock, engine);
     const readings = sink.readings(a.key);
     const gaps = sink.gaps(a.key);
     expect(gaps.length).toBeGreaterThan(5);
@@ -81,18 +82,21 @@ describe('collectors (sim boards, fake clock)', () => {
     const fast = entry('fast', 'Analogs', ['A1'], 10);
     await engine.apply(plan([board('slow', 'stream=0&latency=250'), board('fast', 'stream=0')], [slow, fast]));
     await run(clock, 5_000);
-    await engine.stop();
+    await stopOn(clock, engine);
     const rf = sink.readings(fast.key);
     expect(rf.length).toBe(51);
     for (const r of rf) expect(r.time_received - r.time_requested).toBeLessThan(1.5);
     const rs = sink.readings(slow.key);
     const missed = sink.gaps(slow.key).filter((x) => x.reason === 'missed_ticks');
     // The sim's handshake also takes 250 ms; then one read per 300 ms, the two ticks between missed.
-    expect(rs.length).toBe(16);
-    for (const r of rs) expect(r.time_received - r.time_requested).toBeCloseTo(250, 0);
+    expect(rs.length).toBeGreaterThanOrEqual(16); // one read per 300 ms from +200 ms
+    expect(rs.length).toBeLessThanOrEqual(17);
+    // 250 ms per read; the first tick fired 50 ms late (it fell inside the 250 ms connect).
+    for (const r of rs.slice(1)) expect(r.time_received - r.time_requested).toBeCloseTo(250, 0);
+    expect(rs[0]!.time_received - rs[0]!.time_requested).toBeCloseTo(300, 0);
     const offline = sum(sink.gaps(slow.key).filter((x) => x.reason === 'board_offline').map((x) => x.count));
     expect(offline).toBe(2);
-    expect(rs.length + sum(missed.map((x) => x.count)) + offline).toBe(50);
+    expect(rs.length + sum(missed.map((x) => x.count)) + offline).toBe(51); // every tick 0 … 5000 ms
     expect(missed[0]!.detail).toBe('previous read still in flight');
     expect(metrics.counter('wharf_missed_ticks_total', '').get({ board: 'slow' })).toBe(sum(missed.map((x) => x.count)));
     expect(sink.gaps(fast.key)).toEqual([]);
@@ -107,7 +111,7 @@ describe('collectors (sim boards, fake clock)', () => {
     await engine.apply(plan([board('mute', 'stream=0')], [e]));
     boards.get('mute')!.sim.setLatency(5000); // connected quickly, then stops answering in time
     await run(clock, 5_500, 5);
-    await engine.stop();
+    await stopOn(clock, engine);
     expect(sink.readings(e.key)).toEqual([]);
     const gaps = sink.gaps(e.key);
     expect(gaps.every((x) => x.reason === 'timeout')).toBe(true);
@@ -122,7 +126,7 @@ describe('collectors (sim boards, fake clock)', () => {
     await engine.apply(plan([board('st', 'fail=0.1&seed=3')], [e]));
     expect(engine.status()[0]).toMatchObject({ mode: 'streamed', online: true });
     await run(clock, 10_000, 5);
-    await engine.stop();
+    await stopOn(clock, engine);
     const r = sink.readings(e.key);
     const gaps = sink.gaps(e.key);
     expect(gaps.length).toBeGreaterThan(3);
@@ -139,7 +143,7 @@ describe('collectors (sim boards, fake clock)', () => {
     const e = entry('drop', 'Analogs', ['A1'], 10);
     await engine.apply(plan([board('drop', 'stream=0&disconnect=3000&down=1500&seed=9')], [e]));
     await run(clock, 30_000, 5);
-    await engine.stop();
+    await stopOn(clock, engine);
     const r = sink.readings(e.key);
     const off = sink.gaps(e.key).filter((x) => x.reason === 'board_offline');
     expect(off.length).toBeGreaterThanOrEqual(4);
@@ -161,7 +165,7 @@ describe('collectors (sim boards, fake clock)', () => {
     const before = sink.readings(e.key).length;
     clock.stall(3000);
     await run(clock, 1000);
-    await engine.stop();
+    await stopOn(clock, engine);
     const missed = sink.gaps(e.key).filter((x) => x.reason === 'missed_ticks');
     expect(missed).toHaveLength(1);
     expect(missed[0]!.count).toBe(29);
@@ -174,7 +178,7 @@ describe('collectors (sim boards, fake clock)', () => {
     const e = entry('nowhere', 'Analogs', ['A1'], 5);
     await engine.apply(plan([{ ...board('nowhere'), address: 'lora://nowhere', transport: 'lora' }], [e]));
     await run(clock, 3_000, 10);
-    await engine.stop();
+    await stopOn(clock, engine);
     const gaps = sink.gaps(e.key);
     expect(gaps.every((x) => x.reason === 'board_offline')).toBe(true);
     expect(sum(gaps.map((x) => x.count))).toBe(15);
@@ -192,7 +196,9 @@ describe('collectors (sim boards, real clock)', () => {
     const rf = sink.readings(fast.key);
     expect(rf.length).toBeGreaterThanOrEqual(72);
     const lags = rf.map((r) => r.time_received - r.time_requested).sort((x, y) => x - y);
-    expect(lags[Math.floor(lags.length * 0.95)]!).toBeLessThan(15);
+    // Nowhere near the slow board's 300 ms (the margin is for a loaded test machine).
+    expect(lags[Math.floor(lags.length * 0.5)]!).toBeLessThan(10);
+    expect(lags[Math.floor(lags.length * 0.95)]!).toBeLessThan(60);
     expect(sink.gaps(fast.key).filter((g) => g.reason !== 'missed_ticks')).toEqual([]);
     expect(sink.readings(slow.key).length).toBeGreaterThanOrEqual(3);
   }, 10_000);

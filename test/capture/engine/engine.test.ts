@@ -4,7 +4,7 @@ import { defaultRegistry } from '../../../src/boards/registry.js';
 import { FakeClock } from '../../../src/shared/clock.js';
 import { memoryLogger, nullLogger } from '../../../src/shared/logger.js';
 import { Metrics } from '../../../src/shared/metrics.js';
-import { RecordingSink, board, entry, plan, run, simRegistry } from './helpers.js';
+import { RecordingSink, board, entry, plan, run, simRegistry, stopOn } from './helpers.js';
 
 function setup(clock = new FakeClock(1_000_000)) {
   const sink = new RecordingSink();
@@ -40,7 +40,7 @@ describe('CaptureEngine live plan changes', () => {
     expect(s2.removed).toEqual([streamRemove.key]);
     expect(s2.added).toEqual([added.key]);
     await run(clock, 5_000, 5);
-    await engine.stop();
+    await stopOn(clock, engine);
 
     expect(sink.gaps()).toEqual([]); // nothing lost anywhere
     expectContinuous(sink.readings(polledKeep.key).map((r) => r.time_requested), 500);
@@ -67,7 +67,7 @@ describe('CaptureEngine live plan changes', () => {
     const s = await engine.apply(plan([board('b')], [{ ...e, tags: ['line-3'] }]));
     expect(s.changed).toEqual([e.key]);
     await run(clock, 2000, 10);
-    await engine.stop();
+    await stopOn(clock, engine);
     const tags = sink.records.map((r) => r.meta.tags.join());
     expect(tags[0]).toBe('');
     expect(tags[tags.length - 1]).toBe('line-3');
@@ -81,7 +81,7 @@ describe('CaptureEngine live plan changes', () => {
     const s = await engine.apply(plan([board('b', 'wave=saw&stream=0')], [e]));
     expect(s.changed).toEqual([e.key]);
     await run(clock, 1000, 5);
-    await engine.stop();
+    await stopOn(clock, engine);
     const values = sink.readings(e.key).map((r) => (r.data as Record<string, { value: number }>).A1!.value);
     expect(values.slice(0, 5).every((v) => v === 0 || v === 4095)).toBe(true);
     expect(values.slice(-5).some((v) => v !== 0 && v !== 4095)).toBe(true);
@@ -100,17 +100,17 @@ describe('CaptureEngine live plan changes', () => {
     expect(metrics.gauge('wharf_board_online', '').get({ board: 'b' })).toBe(0);
     await engine.apply(plan([board('b')], [e]));
     await run(clock, 1000, 5);
-    await engine.stop();
+    await stopOn(clock, engine);
     expect(sink.records.length).toBeGreaterThan(n + 5);
   });
 
   it('unsupported methods and zero rates are listed as skipped, never scheduled', async () => {
-    const { sink, engine } = setup();
+    const { clock, sink, engine } = setup();
     const cam = { ...entry('b', 'Analogs', [], 1), key: 'b/camera/cam/ReadImage/', method: 'ReadImage', supported: false };
     const s = await engine.apply(plan([board('b')], [cam, entry('b', 'Gpio', ['27'], 0), entry('ghost', 'Gpio', ['27'], 1)]));
     expect(s.skipped.map((x) => x.why)).toEqual(['method ReadImage is not supported by any transport', 'capture frequency 0 Hz', 'board ghost is not in the plan']);
     expect(engine.status()).toEqual([]);
-    await engine.stop();
+    await stopOn(clock, engine);
     expect(sink.records).toEqual([]);
   });
 
@@ -123,7 +123,7 @@ describe('CaptureEngine live plan changes', () => {
     const bad = entry('b', 'Analogs', ['A9'], 10);
     await engine.apply(plan([board('b')], [good, bad]));
     await run(clock, 2000, 5);
-    await engine.stop();
+    await stopOn(clock, engine);
     expect(lines.some((l) => l.level === 'error' && /refused the sampling plan/.test(l.msg) && /no analog reader 'A9'/.test(String(l.obj.err)))).toBe(true);
     expect(sink.readings(good.key).length).toBeGreaterThanOrEqual(19);
     expect(sink.readings(bad.key)).toEqual([]);
@@ -140,19 +140,20 @@ describe('CaptureEngine live plan changes', () => {
     const engine = new CaptureEngine({ registry: defaultRegistry({ clock, logger: nullLogger }), sink, clock, logger: nullLogger, resume: new Map([[e.key, last]]) });
     await engine.apply(plan([board('b', 'stream=0')], [e]));
     await run(clock, 500, 5);
-    await engine.stop();
+    await stopOn(clock, engine);
     const g = sink.gaps(e.key);
     expect(g).toHaveLength(1);
-    expect(g[0]).toMatchObject({ reason: 'capture_stopped', start: last + 100, end: 1_000_000, count: 49 });
+    // Ticks last+100 … last+5000 (= now) did not run; the grid continues at now+100.
+    expect(g[0]).toMatchObject({ reason: 'capture_stopped', start: last + 100, end: 1_000_000, count: 50 });
     expect(sink.records[0]!.rec.kind).toBe('gap');
-    expect(sink.readings(e.key)[0]!.time_requested).toBeCloseTo(1_000_000, 0);
+    expect(sink.readings(e.key)[0]!.time_requested).toBeCloseTo(1_000_100, 6);
   });
 
   it('exposes counters in Prometheus text', async () => {
     const { clock, engine, metrics } = setup();
     await engine.apply(plan([board('b', 'stream=0&fail=0.5&seed=2')], [entry('b', 'Analogs', ['A1'], 10)]));
     await run(clock, 2000, 5);
-    await engine.stop();
+    await stopOn(clock, engine);
     const text = metrics.render();
     expect(text).toMatch(/^# TYPE wharf_readings_total counter$/m);
     expect(text).toMatch(/^wharf_readings_total\{board="b",method="Analogs"\} \d+$/m);

@@ -93,3 +93,17 @@ export function simRegistry(clock: Clock): { registry: BoardRegistry; boards: Ma
   });
   return { registry, boards };
 }
+
+/** engine.stop() waits for reads in flight: keep the fake clock moving until it resolves. */
+export async function stopOn(clock: FakeClock, engine: { stop(): Promise<void> }): Promise<void> {
+  let done = false;
+  const p = engine.stop().finally(() => {
+    done = true;
+  });
+  await microtasks();
+  for (let i = 0; i < 100_000 && !done; i++) {
+    clock.advance(1);
+    await microtasks();
+  }
+  await p;
+}

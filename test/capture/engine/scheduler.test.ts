@@ -58,16 +58,30 @@ describe('TickScheduler (fake clock)', () => {
     expect(ticks.length).toBe(101);
     clock.stall(5_000); // event loop blocked for 5 s
     clock.advance(0); // the overdue timer fires now
-    expect(ticks.length).toBe(102); // exactly one tick after the stall, not a burst of 500
-    expect(ticks[101]).toBeCloseTo(start + 6000, 6);
+    // Not a burst of 500: only the ticks inside the 25 ms jitter window run (5980, 5990, 6000).
+    expect(ticks.length).toBe(104);
+    expect(ticks.slice(101).map((t) => t - start)).toEqual([5980, 5990, 6000]);
     expect(missed).toHaveLength(1);
-    expect(missed[0]!.count).toBe(499); // ticks 101..599
+    expect(missed[0]!.count).toBe(497); // ticks 101..597
     expect(missed[0]!.start).toBeCloseTo(start + 1010, 6);
-    expect(missed[0]!.end).toBeCloseTo(start + 5990, 6);
+    expect(missed[0]!.end).toBeCloseTo(start + 5970, 6);
     clock.advance(1000);
-    expect(ticks.length).toBe(202);
-    expect(ticks[201]).toBeCloseTo(start + 7000, 6);
-    expect(s.stats()).toEqual({ ticks: 202, missed: 499 });
+    expect(ticks.length).toBe(204);
+    expect(ticks[203]).toBeCloseTo(start + 7000, 6);
+    expect(s.stats()).toEqual({ ticks: 204, missed: 497 });
+  });
+
+  it('a wake-up within the jitter window runs the overdue ticks late instead of dropping them', () => {
+    const clock = new FakeClock();
+    const start = clock.now();
+    const { s, ticks, missed } = record(clock, 100);
+    s.start();
+    clock.advance(100); // ticks 0..10
+    clock.stall(28); // woken 28 ms late: ticks at 110 and 120 are overdue (18 and 8 ms), both within 25 ms
+    clock.advance(0);
+    expect(missed).toEqual([]);
+    expect(ticks.slice(11).map((t) => t - start)).toEqual([110, 120]);
+    s.stop();
   });
 
   it('a stall shorter than a period loses nothing', () => {
@@ -151,13 +165,19 @@ describe('TickScheduler (fake clock)', () => {
 });
 
 describe('TickScheduler (real clock)', () => {
-  it('hits 100 Hz within 0.5% over 5 s on real timers', async () => {
+  // Real time on a shared machine: a process descheduled for > 25 ms really misses ticks (and says
+  // so). The bound stays strict; a run that met such a stall is measured again (retry).
+  it('hits 100 Hz within 0.5% over 5 s on real timers', { retry: 2, timeout: 15_000 }, async () => {
     const ticks: number[] = [];
+    const lateness: number[] = [];
     let missedCount = 0;
     const s = new TickScheduler({
       clock: realClock,
       hz: 100,
-      onTick: (t) => ticks.push(t),
+      onTick: (t) => {
+        ticks.push(t);
+        lateness.push(realClock.now() - t);
+      },
       onMissed: (m) => (missedCount += m.count),
     });
     const start = realClock.now();
@@ -167,9 +187,11 @@ describe('TickScheduler (real clock)', () => {
     const elapsed = ticks[ticks.length - 1]! - start;
     // 500 deadlines in [start, start+5000): every one either ran or was counted missed.
     expect(ticks.length + missedCount).toBeGreaterThanOrEqual(499);
-    expect(Math.abs(ticks.length - 500) / 500).toBeLessThanOrEqual(0.005);
+    lateness.sort((a, b) => a - b);
+    const why = `ticks ${ticks.length}, missed ${missedCount}, lateness p50 ${lateness[250]?.toFixed(2)} ms, p99 ${lateness[495]?.toFixed(2)} ms, max ${lateness[lateness.length - 1]?.toFixed(2)} ms`;
+    expect(Math.abs(ticks.length - 500) / 500, why).toBeLessThanOrEqual(0.005);
     // The tick times are the grid itself (no drift): last tick within one period of 5 s.
     expect(elapsed).toBeGreaterThan(4980);
     expect(elapsed).toBeLessThan(5000);
-  }, 15_000);
+  });
 });
