@@ -27,7 +27,8 @@ import {
   type CaptureStore,
   type CaptureStoreStats,
 } from './capture-store.js';
-import { ByteSink, recordSpan } from './file-format.js';
+import { ByteSink } from './file-format.js';
+import { overflowGap, refuse, type Refused } from './file-store-backlog.js';
 import { Segment } from './file-store-segment.js';
 import { realCaptureIo, type CaptureIo } from './files.js';
 
@@ -45,17 +46,12 @@ export interface FileCaptureStoreOptions {
 /** Unwritten bytes per file beyond which they are written (not synced) before the next flush. */
 const WRITE_BEHIND_BYTES = 64 * 1024;
 
-interface Dropped {
-  count: number;
-  start: number;
-  end: number;
-}
-
 interface KeyState {
   meta: CaptureMeta;
   /** Oldest first; the last one is current unless sealed. */
   segments: Segment[];
-  dropped: Dropped | null;
+  /** Records refused while the backlog was full, not yet accounted by a gap. */
+  refused: Refused | null;
   /** Tail of this key's serialized file work. */
   busy: Promise<void>;
   kickQueued: boolean;
@@ -110,35 +106,21 @@ export class FileCaptureStore implements CaptureStore {
     assertRecord(rec);
     let st = this.keys.get(key);
     if (st === undefined) {
-      st = { meta, segments: [], dropped: null, busy: Promise.resolve(), kickQueued: false };
+      st = { meta, segments: [], refused: null, busy: Promise.resolve(), kickQueued: false };
       this.keys.set(key, st);
     } else if (st.meta !== meta) {
       if (!sameMeta(st.meta, meta)) this.seal(st);
       st.meta = meta;
     }
     if (this.pendingBytes >= this.maxPending) {
-      const { start, end } = recordSpan(rec);
-      const d = st.dropped;
-      if (d === null) st.dropped = { count: rec.kind === 'reading' ? 1 : 0, start, end };
-      else {
-        d.count += rec.kind === 'reading' ? 1 : 0;
-        d.start = Math.min(d.start, start);
-        d.end = Math.max(d.end, end);
-      }
+      st.refused = refuse(st.refused, rec);
       this.s.dropped++;
       return;
     }
-    if (st.dropped !== null) {
-      const d = st.dropped;
-      st.dropped = null;
-      this.add(st, {
-        kind: 'gap',
-        reason: 'backlog_overflow',
-        start: d.start,
-        end: d.end,
-        count: d.count,
-        detail: `capture write backlog exceeded ${this.maxPending} bytes while disk writes failed (${this.lastIoError ?? 'unknown error'}); records in this span were refused`,
-      });
+    if (st.refused !== null) {
+      const gap = overflowGap(st.refused, this.maxPending, this.lastIoError);
+      st.refused = null;
+      this.add(st, gap);
     }
     this.add(st, rec);
   }

@@ -11,6 +11,7 @@ import { analogReading, fixedMeta } from './arbitraries.js';
 import { useTempDirs } from './tmp.js';
 
 const tempDir = useTempDirs();
+const T0 = Date.UTC(2026, 0, 1);
 
 function settings(over: Partial<FileCaptureStoreOptions['settings']> = {}): FileCaptureStoreOptions['settings'] {
   return { flush_interval_ms: 1000, maximum_capture_file_size_bytes: 256 * 1024, maximum_capture_file_age_ms: 60_000, ...over };
@@ -213,18 +214,20 @@ describe('FileCaptureStore on disk', () => {
     const io = recordingIo([], (op) => (op === 'open' && broken ? new Error('EACCES: permission denied') : null));
     const store = new FileCaptureStore({ dir, clock: new FakeClock(), logger: nullLogger, settings: settings(), io, maxPendingBytes: 2000 });
     for (let i = 0; i < 100; i++) store.append('k', fixedMeta, analogReading(i));
+    // a refused gap record's readings are carried into the overflow gap too
+    store.append('k', fixedMeta, { kind: 'gap', reason: 'timeout', start: T0 + 5000, end: T0 + 5001, count: 7 });
     await expect(store.flush()).rejects.toThrow(/EACCES/);
     const st = store.stats();
     expect(st.dropped).toBeGreaterThan(50);
-    expect(st.appended + st.dropped).toBe(100);
+    expect(st.appended + st.dropped).toBe(101);
     broken = false;
     await store.flush();
     store.append('k', fixedMeta, analogReading(100));
     await store.close();
     const recs = (await readAll(dir)).flatMap((f) => f.records);
     const g = recs.find((r) => r.kind === 'gap');
-    expect(g).toMatchObject({ kind: 'gap', reason: 'backlog_overflow', count: st.dropped });
-    expect(g!.kind === 'gap' && g!.detail).toMatch(/EACCES/);
+    expect(g).toMatchObject({ kind: 'gap', reason: 'backlog_overflow', count: st.dropped - 1 + 7, end: T0 + 5001 });
+    expect(g!.kind === 'gap' && g!.detail).toMatch(/EACCES.*\d+ records in this span were refused/);
     expect(recs.filter((r) => r.kind === 'reading')).toHaveLength(st.appended + 1); // + reading 100
   });
 });
