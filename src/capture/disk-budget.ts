@@ -132,6 +132,9 @@ export async function enforceDiskBudget(opts: DiskBudgetOptions): Promise<DiskBu
       taken.add(f.path);
       dirBytes -= f.size;
     }
+    if (dirBytes > quota) {
+      logger.warn({ dir, bytes: dirBytes, quota }, 'disk budget: still over capture_dir_max_bytes after deleting every finished file; the rest is open (.prog) or in failed/, which are never deleted: inspect failed/ with wharf data ls');
+    }
   }
 
   let usage: DiskUsage | null = null;
