@@ -19,8 +19,8 @@ import type { CaptureStore } from '../capture/capture-store.js';
 import { FileCaptureStore } from '../capture/file-store.js';
 import { recoverCaptureDir, type RecoveryReport } from '../capture/recovery.js';
 import { startDiskBudget } from '../capture/disk-budget.js';
-import { CaptureEngine, type ApplySummary, type EngineOptions } from '../capture/engine.js';
-import { FlushLoop, readCheckpoint } from '../capture/checkpoint.js';
+import { CaptureEngine, metaFor, type ApplySummary, type EngineOptions } from '../capture/engine.js';
+import { FlushLoop, mergeRecovered, readCheckpoint, writeCheckpoint } from '../capture/checkpoint.js';
 import { realClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
@@ -97,7 +97,15 @@ export class Gateway {
       metrics.counter('wharf_recovery_failed_files_total', 'Capture files recovery moved to failed/.').inc(undefined, recovery.failed.length);
     }
     const store = o.store ?? new FileCaptureStore({ dir, settings: plan.dataManager, clock, logger: logger.child({ part: 'store' }) });
+    // Where each entry's durable data ends: the checkpoint, corrected by what recovery found, and
+    // written back at once, so a crash before this run's first flush still leaves the right mark.
     const resume = await readCheckpoint(dir, logger);
+    if (recovery !== undefined) {
+      mergeRecovered(resume, recovery.recovered, new Map(plan.entries.map((e) => [e.key, metaFor(plan, e)])));
+    }
+    if (resume.size > 0) {
+      await writeCheckpoint(dir, resume, clock.now()).catch((err: unknown) => logger.warn({ err: String(err) }, 'writing the capture checkpoint failed'));
+    }
     const broker = gatewayBroker(logger);
     await broker.apply(plan); // the MQTT broker, when the plan has mqtt:// boards
     const ctx: TransportContext = { clock, logger: logger.child({ part: 'boards' }), mqttBus: broker.bus, ...(o.transportContext ?? {}) };

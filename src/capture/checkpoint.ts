@@ -14,6 +14,7 @@ import type { Clock, TimerHandle } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
+import type { CaptureMeta } from '../shared/record.js';
 import type { CaptureEngine } from './engine.js';
 
 export const CHECKPOINT_FILE = '.wharf-checkpoint.json';
@@ -57,6 +58,41 @@ export async function writeCheckpoint(dir: string, entries: Map<string, number>,
     await fh.close();
   }
   await fsp.rename(tmp, file);
+}
+
+/** JSON with object keys sorted, so two equal metas compare equal whatever their key order. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/**
+ * Fold what crash recovery found into the resume times: a `.prog` left by a crash may hold records
+ * newer than the last checkpoint (the process died between a flush and the checkpoint write).
+ * `entries` maps each plan entry key to the meta its records carry.
+ */
+export function mergeRecovered(
+  resume: Map<string, number>,
+  recovered: readonly { meta: CaptureMeta; lastRecordTime: number | null }[],
+  entries: ReadonlyMap<string, CaptureMeta>,
+): Map<string, number> {
+  const byMeta = new Map<string, string>();
+  for (const [key, meta] of entries) byMeta.set(canonical(meta), key);
+  for (const r of recovered) {
+    if (r.lastRecordTime === null) continue;
+    const key = byMeta.get(canonical(r.meta));
+    if (key === undefined) continue;
+    const had = resume.get(key);
+    if (had === undefined || r.lastRecordTime > had) resume.set(key, r.lastRecordTime);
+  }
+  return resume;
 }
 
 /** What FlushLoop needs from a store. */

@@ -1,5 +1,6 @@
 /** `wharf demo` (= `npm start`): the gateway on simulated boards, data under WHARF_HOME. */
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { CliCommand } from '../context.js';
 import { parse } from '../args.js';
@@ -29,6 +30,7 @@ export const command: CliCommand = {
     if (!existsSync(config)) throw new WharfError('USAGE', `demo config ${config} is missing (it ships with wharf in examples/); pass --config FILE`);
     const durationMs = parseDuration(values.duration, USAGE);
     const home = wharfHome(ctx.env);
+    await mkdir(home, { recursive: true });
     const logger = appLogger(values['log-level'] ?? ctx.env.WHARF_LOG_LEVEL ?? 'warn');
 
     const handles: DemoPartHandle[] = [];
