@@ -88,7 +88,11 @@ describe.skipIf(!hasSocat)('acceptance: gateway captures from two emulated ESP32
       .register(serialFactory({ clock: realClock, logger: nullLogger }))
       .register(mqttFactory({ clock: realClock, logger: nullLogger, bus: () => broker.bus }));
     const gw = await Gateway.start({ plan, logger: nullLogger, registry, http: null });
-    await sleep(7000);
+    // both boards online (bounded), then capture for 5 s
+    const until = Date.now() + 30_000;
+    while (Date.now() < until && !(gw.engine.status().length === 4 && gw.engine.status().every((e) => e.online))) await sleep(100);
+    expect(gw.engine.status().map((e) => `${e.key} ${e.mode} ${e.online ? 'online' : 'offline'}`)).toEqual(gw.engine.status().map((e) => `${e.key} ${e.mode} online`));
+    await sleep(5000);
     await gw.stop();
     rows = await captured(dir);
   }, 60_000);
@@ -111,7 +115,8 @@ describe.skipIf(!hasSocat)('acceptance: gateway captures from two emulated ESP32
       const mine = rows.filter((r) => r.component_name === component && r.method_name === 'Analogs');
       const readings = mine.filter((r) => r.kind === 'reading');
       const gaps = mine.filter((r) => r.kind === 'gap');
-      expect(readings.length).toBeGreaterThan(hz * 3);
+      const reasons = (rows: ViamRow[]) => [...new Set(rows.map((g) => (g.data as { reason: string }).reason))].join(', ') || 'none';
+      expect(readings.length, `${component}: ${readings.length} readings, gaps: ${reasons(gaps)}; methods seen: ${[...new Set(rows.map((r) => `${r.component_name}/${r.method_name}/${r.kind}`))].join(' ')}`).toBeGreaterThan(hz * 4);
       for (const r of readings) {
         const d = r.data as Record<string, AnalogValue>;
         expect(d.A1).toEqual({ value: 2048, min_range: 0, max_range: 3.3, step_size: 0.000806 });
@@ -136,7 +141,7 @@ describe.skipIf(!hasSocat)('acceptance: gateway captures from two emulated ESP32
       const span = (readings[readings.length - 1] as ViamRow).time_requested - (readings[0] as ViamRow).time_requested;
       const lost = gaps.filter((g) => g.time_requested >= (readings[0] as ViamRow).time_requested).reduce((n, g) => n + (g.data as { count: number }).count, 0);
       const rate = ((readings.length + lost - 1) * 1000) / span;
-      process.stdout.write(`[acceptance ${component}] ${readings.length} readings, ${gaps.length} gap records (${[...new Set(gaps.map((g) => (g.data as { reason: string }).reason))].join(', ') || 'none'}), ${lost} lost, rate ${rate.toFixed(2)} Hz over ${(span / 1000).toFixed(1)} s\n`);
+      process.stdout.write(`[acceptance ${component}] ${readings.length} readings, ${gaps.length} gap records (${reasons(gaps)}), ${lost} lost, rate ${rate.toFixed(2)} Hz over ${(span / 1000).toFixed(1)} s\n`);
       expect(Math.abs(rate - hz) / hz).toBeLessThan(0.03);
       expect(lost / (readings.length + lost)).toBeLessThan(0.15);
       // time_received is after time_requested and close to it (board clock mapped to gateway time)

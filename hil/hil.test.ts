@@ -9,7 +9,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTool } from '../test/helpers/system-tool.js';
 import { buildFirmware } from '../firmware/tools/build.js';
-import { flashFirmware } from '../firmware/tools/flash.js';
 import type { Frame } from './driver/links.js';
 import { bundleFor } from './emulator/bundle.js';
 import { FIXTURE, hilTargets, type HilTarget } from './targets.js';
@@ -174,7 +173,10 @@ describe.each(specs)('HIL: $name', (spec) => {
     await t.restoreLink?.();
     const back = t.driver.frames.length;
     // the backlog drains and live batches follow (MQTT reconnects within the agent's 5 s watchdog)
-    await t.driver.waitFor((f) => f.t === 'b' && f.k === 'l' && (f.t0 as number) > lastBefore.t0 + 3500, 12_000, back);
+    await t.driver.waitFor((f) => f.t === 'b' && f.k === 'l' && (f.t0 as number) > lastBefore.t0 + 3500, 12_000, back).catch((err: Error) => {
+      const seen = t.driver.frames.slice(back).map((f) => `${f.t}${f.t === 'b' ? `:${f.s}@${f.t0}` : ''}`);
+      throw new Error(`${err.message}; last batch before the pull ${lastBefore.s}@${lastBefore.t0}; after restore: ${seen.slice(0, 40).join(' ')}`);
+    });
     t.driver.stopHeartbeat();
     await t.driver.request({ t: 'plan', e: [] });
     const after = t.driver.batches('l', back);
@@ -230,13 +232,35 @@ describe.each(specs)('HIL: $name', (spec) => {
     await t.driver.request({ t: 'plan', e: [] });
   }, 30_000);
 
-  it.skipIf(onHardware)('reflash: a new bundle flashed into the emulated board boots and announces itself (emulator only)', async () => {
+  it.skipIf(spec.transport !== 'serial')('reflash through `wharf firmware flash` (espruino CLI): the new agent is saved, boots and answers', async () => {
+    if (!t.flashFile) throw new Error('this bench cannot flash');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'wharf-hil-flash-'));
+    try {
+      const id = (await t.driver.request({ t: 'hello', v: 1 })).bid as string;
+      const next = await buildFirmware({ transport: 'serial', boardId: id, maxHz: 199 }, { outDir: dir });
+      await t.flashFile(next.file as string);
+      let hi: Frame | undefined;
+      for (let i = 0; i < 15 && hi?.caps === undefined; i++) hi = await t.driver.request({ t: 'hello', v: 1 }, 1000).catch(() => undefined);
+      expect(hi?.caps).toMatchObject({ hz: 199 });
+      if (t.emulator) expect(t.emulator.files.get('.bootcde')).toBe(next.code);
+      // and back to the suite's own build
+      const back = await buildFirmware({ transport: 'serial', boardId: id }, { outDir: dir });
+      await t.flashFile(back.file as string);
+      hi = undefined;
+      for (let i = 0; i < 15 && hi?.caps === undefined; i++) hi = await t.driver.request({ t: 'hello', v: 1 }, 1000).catch(() => undefined);
+      expect(hi?.caps).toMatchObject({ hz: 200 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it.skipIf(onHardware || spec.transport === 'serial')('reflash: a new bundle written to the emulated flash boots and announces itself (emulator only)', async () => {
     const em = t.emulator;
     if (!em || !t.settings) throw new Error('needs the emulator');
     const mark = t.driver.frames.length;
-    em.flash(await bundleFor({ ...t.settings, maxHz: 400 }));
+    em.flash(await bundleFor({ ...t.settings, maxHz: 150 }));
     const hi = await t.driver.waitFor((f) => f.t === 'hi' && f.id === undefined, 15_000, mark);
-    expect(hi.caps).toMatchObject({ hz: 400 });
+    expect(hi.caps).toMatchObject({ hz: 150 });
     const again = t.driver.frames.length;
     em.flash(await bundleFor(t.settings));
     await t.driver.waitFor((f) => f.t === 'hi' && f.id === undefined, 15_000, again);
@@ -247,23 +271,24 @@ describe('HIL: hardware-only checks', () => {
   const port = process.env.WHARF_HIL_PORT;
   const mqtt = process.env.WHARF_HIL_MQTT;
 
-  it.skipIf(!port)('reflash a real ESP32 through the espruino CLI and see the new agent boot (set WHARF_HIL_PORT=/dev/ttyUSB0)', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'wharf-hil-'));
+  it.skipIf(!port)('a real ESP32 crystal: board clock drift against the gateway under 200 ppm over 10 s (set WHARF_HIL_PORT=/dev/ttyUSB0)', async () => {
+    const [target] = hilTargets({ WHARF_HIL_PORT: port });
+    const t = await (target as { make: () => Promise<HilTarget> }).make();
     try {
-      const built = await buildFirmware({ transport: 'serial', boardId: process.env.WHARF_HIL_BOARD_ID ?? 'hil-bench', maxHz: 499 }, { outDir: dir });
-      await flashFirmware({ port, baud: Number(process.env.WHARF_HIL_BAUD ?? 115200), file: built.file as string, timeoutMs: 90_000 });
-      const [target] = hilTargets({ WHARF_HIL_PORT: port });
-      const t = await (target as { make: () => Promise<HilTarget> }).make();
-      try {
-        const hi = await t.driver.request({ t: 'hello', v: 1 }, 10_000);
-        expect(hi.caps).toMatchObject({ hz: 499 });
-      } finally {
-        await t.close();
-      }
+      const sample = async () => {
+        const g0 = performance.now();
+        const f = await t.driver.request({ t: 'ping', g: g0 }, 3000);
+        return { mid: (g0 + performance.now()) / 2, clk: f.clk as number, rtt: performance.now() - g0 };
+      };
+      const a = await sample();
+      await sleep(10_000);
+      const b = await sample();
+      const ppm = (((b.clk - a.clk) - (b.mid - a.mid)) / (b.mid - a.mid)) * 1e6;
+      expect(Math.abs(ppm)).toBeLessThan(200 + ((a.rtt + b.rtt) / 10_000) * 1e6);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await t.close();
     }
-  }, 120_000);
+  }, 60_000);
 
   it.skipIf(!mqtt)('a real ESP32 over WiFi/MQTT answers pings within 250 ms at p95 (set WHARF_HIL_MQTT=mqtt://user:pass@host:1883/boardId)', async () => {
     const [target] = hilTargets({ WHARF_HIL_MQTT: mqtt });

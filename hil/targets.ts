@@ -11,6 +11,8 @@ import { ptyPair, type PtyPair } from './bench/pty.js';
 import { EmulatedBoard } from './emulator/board.js';
 import { bundleFor } from './emulator/bundle.js';
 import { PtySerial } from './emulator/serial-binding.js';
+import { tcpSerialBridge } from './bench/tcp-bridge.js';
+import { flashFirmware } from '../firmware/tools/flash.js';
 import { constant, ramp } from './emulator/signals.js';
 import type { FirmwareSettings } from '../firmware/tools/build.js';
 
@@ -38,6 +40,8 @@ export interface HilTarget {
   /** Pull the link for a while and restore it; undefined when the bench cannot. */
   pullLink?: () => Promise<void>;
   restoreLink?: () => Promise<void>;
+  /** Upload a bundle through `wharf firmware flash` (the espruino CLI) over the serial line. */
+  flashFile?: (file: string) => Promise<void>;
   /** Settings the bundle on this target was built with (emulator only). */
   settings?: FirmwareSettings;
   close(): Promise<void>;
@@ -69,6 +73,17 @@ async function emulatedSerial(): Promise<HilTarget> {
     settings,
     pullLink: async () => emulator.pullLink(),
     restoreLink: async () => emulator.restoreLink(),
+    // the gateway lets go of its end; the espruino CLI reaches it through a serial-to-TCP bridge
+    flashFile: async (file) => {
+      await link.pause();
+      const bridge = await tcpSerialBridge(pty.b);
+      try {
+        await flashFirmware({ port: bridge.url, file, timeoutMs: 30_000 });
+      } finally {
+        await bridge.close();
+        await link.reopen();
+      }
+    },
     close: async () => {
       await driver.close();
       await emulator.stop();
@@ -116,6 +131,14 @@ async function hardwareSerial(port: string): Promise<HilTarget> {
     // the gateway end lets go of the port: the board hears nothing for lt ms
     pullLink: () => link.pause(),
     restoreLink: () => link.reopen(),
+    flashFile: async (file) => {
+      await link.pause();
+      try {
+        await flashFirmware({ port, baud: Number(process.env.WHARF_HIL_BAUD ?? 115200), file, timeoutMs: 90_000 });
+      } finally {
+        await link.reopen();
+      }
+    },
     close: () => driver.close(),
   };
 }

@@ -57,9 +57,9 @@ var blLost: { [k: string]: Loss } = {};
 var blLostKeys: string[] = [];
 var blDrain = 0;
 /**
- * Batches written in the last `lt` ms. When the link then times out they may never have arrived,
- * so they go back to the front of the backlog; the gateway drops the ones it already has by
- * sequence number.
+ * Frames (batches and gaps) written in the last `lt` ms. When the link then times out they may
+ * never have arrived, so they go back to the front of the backlog; the gateway drops the batches it
+ * already has by sequence number and counts a repeated gap (same k, why, t0) once.
  */
 var recent: BacklogItem[] = [];
 
@@ -76,8 +76,8 @@ function blSize(): number {
   return b < 64 ? 64 : b;
 }
 
+/** An evicted item's samples become part of the overflow gap (a gap frame's too: never lost silently). */
 function blLose(it: BacklogItem): void {
-  if (it.s < 0) return;
   var l = blLost[it.k];
   if (!l) {
     blLost[it.k] = { n: it.n, t0: it.t0, t1: it.t1, s0: it.s, s1: it.s };
@@ -85,7 +85,10 @@ function blLose(it: BacklogItem): void {
   } else {
     l.n += it.n;
     l.t1 = it.t1;
-    l.s1 = it.s;
+    if (it.s >= 0) {
+      if (l.s0 < 0) l.s0 = it.s;
+      l.s1 = it.s;
+    }
   }
 }
 
@@ -120,7 +123,7 @@ function blPush(it: BacklogItem): void {
 
 function sendItem(it: BacklogItem): void {
   linkWrite(it.l);
-  if (linkTimeout > 0 && it.s >= 0) {
+  if (linkTimeout > 0) {
     var t = now();
     it.at = t;
     recent.push(it);
@@ -150,7 +153,12 @@ function blSendLost(): void {
   for (var i = 0; i < blLostKeys.length; i++) {
     var k = blLostKeys[i];
     var l = blLost[k];
-    linkWrite(JSON.stringify({ t: 'gap', k: k, why: 'backlog_overflow', n: l.n, t0: r3(l.t0), t1: r3(l.t1), s0: l.s0, s1: l.s1 }));
+    var g: { [f: string]: unknown } = { t: 'gap', k: k, why: 'backlog_overflow', n: l.n, t0: r3(l.t0), t1: r3(l.t1) };
+    if (l.s0 >= 0) {
+      g.s0 = l.s0;
+      g.s1 = l.s1;
+    }
+    linkWrite(JSON.stringify(g));
   }
   blLost = {};
   blLostKeys = [];

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import { SerialPort } from 'serialport';
 import { WharfError } from '../../src/shared/errors.js';
 
@@ -60,20 +61,54 @@ function run(args: string[], timeoutMs: number, progress: (l: string) => void): 
   });
 }
 
-/** Best effort: a board running the agent gives its console back; a fresh Espruino ignores it. */
-async function releaseConsole(path: string, baud: number): Promise<boolean> {
-  const port = new SerialPort({ path, baudRate: baud, autoOpen: false });
+/** A byte pipe to the board: the serial device, or a serial-to-TCP bridge (tcp://host:port). */
+interface Pipe {
+  write(s: string): void;
+  onData(fn: (s: string) => void): void;
+  close(): Promise<void>;
+}
+
+async function openPipe(where: string, baud: number): Promise<Pipe> {
+  if (where.startsWith('tcp://')) {
+    const u = new URL(where);
+    const sock = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ host: u.hostname, port: Number(u.port || 23) }, () => resolve(s));
+      s.once('error', reject);
+      s.setTimeout(3000, () => s.destroy(new Error('connect timed out')));
+    }).catch((err: Error) => {
+      throw new WharfError('FIRMWARE_FLASH', `cannot connect to ${where}: ${err.message}. Is the serial-to-TCP bridge running?`);
+    });
+    sock.setTimeout(0);
+    return {
+      write: (s) => void sock.write(s),
+      onData: (fn) => void sock.on('data', (d) => fn(d.toString('latin1'))),
+      close: () => new Promise<void>((r) => sock.end(() => r())),
+    };
+  }
+  const port = new SerialPort({ path: where, baudRate: baud, autoOpen: false });
   try {
     await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
   } catch (err) {
-    throw new WharfError('FIRMWARE_FLASH', `cannot open ${path}: ${(err as Error).message}. Is another program (a running gateway, a serial monitor) holding the port?`);
+    throw new WharfError('FIRMWARE_FLASH', `cannot open ${where}: ${(err as Error).message}. Is another program (a running gateway, a serial monitor) holding the port?`);
   }
+  return {
+    write: (s) => void port.write(s),
+    onData: (fn) => void port.on('data', (d: Buffer) => fn(d.toString('latin1'))),
+    close: () => new Promise<void>((r) => port.close(() => r())),
+  };
+}
+
+/** Best effort: a board running the agent gives its console back; a fresh Espruino ignores it. */
+async function releaseConsole(where: string, baud: number): Promise<boolean> {
+  const pipe = await openPipe(where, baud);
   let seen = '';
-  port.on('data', (d: Buffer) => (seen += d.toString('latin1')));
-  port.write('\n{"t":"repl","id":1}\n');
+  pipe.onData((d) => (seen += d));
+  pipe.write('\n{"t":"repl","id":1}\n');
   const deadline = Date.now() + 1500;
   while (Date.now() < deadline && !/"t":"ok","id":1/.test(seen)) await new Promise((r) => setTimeout(r, 50));
-  await new Promise<void>((r) => port.close(() => r()));
+  // let the agent finish handing over before the espruino CLI connects
+  await new Promise((r) => setTimeout(r, 200));
+  await pipe.close();
   return /"t":"ok","id":1/.test(seen);
 }
 
@@ -95,11 +130,9 @@ export async function flashFirmware(o: FlashOptions): Promise<FlashResult> {
   if (!tcp && !existsSync(o.port)) {
     throw new WharfError('FIRMWARE_FLASH', `no serial port ${o.port}: is the board plugged in? Look for it with \`ls /dev/ttyUSB* /dev/ttyACM*\` (and check you are in the dialout group)`);
   }
-  if (!tcp) {
-    progress(`asking the agent on ${o.port} to hand its console back…`);
-    const released = await releaseConsole(o.port, baud);
-    progress(released ? 'agent released the console' : 'no agent answered (fresh Espruino or another firmware): uploading anyway');
-  }
+  progress(`asking the agent on ${o.port} to hand its console back…`);
+  const released = await releaseConsole(o.port, baud);
+  progress(released ? 'agent released the console' : 'no agent answered (fresh Espruino or another firmware): uploading anyway');
   progress(`uploading ${o.file} (${Buffer.byteLength(code)} bytes) to ${o.port} at ${baud} baud, saving to flash…`);
   const r = await run([...common, '-p', o.port, '-b', String(baud), o.file], timeoutMs, progress);
   if (r.timedOut) {

@@ -9,6 +9,7 @@ import vm from 'node:vm';
 import { realClock, type Clock } from '../../src/shared/clock.js';
 import { nullLogger, type Logger } from '../../src/shared/logger.js';
 import { EspruinoMqtt, type MqttHost } from './mqtt-module.js';
+import { EspruinoRepl } from './repl.js';
 import { createSandbox, EmulatedSerial } from './sandbox.js';
 import type { SerialBinding } from './serial-binding.js';
 import type { Signal } from './signals.js';
@@ -50,7 +51,9 @@ export class EmulatedBoard {
   boots = 0;
   /** Board ms of recent analogRead calls, per pin (bounded), for timing accuracy. */
   readonly analogReads: { pin: string; ms: number }[] = [];
-  private code: string;
+  /** Flash storage: `.bootcde` is the code that runs at boot (what SAVE_ON_SEND writes). */
+  readonly files = new Map<string, string>();
+  private readonly repl: EspruinoRepl;
   private readonly logger: Logger;
   private serial1!: EmulatedSerial;
   private loopbackA!: EmulatedSerial;
@@ -60,12 +63,19 @@ export class EmulatedBoard {
   private readonly memory: { total: number; free: number };
 
   constructor(private readonly opts: EmulatedBoardOptions) {
-    this.code = opts.code;
+    this.files.set('.bootcde', opts.code);
     this.clock = opts.clock ?? realClock;
     this.logger = opts.logger ?? nullLogger;
     this.timers = new BoardTimers(this.clock, (err) => this.uncaught(err), opts.driftPpm ?? 0);
     const total = opts.memory?.total ?? 16383;
     this.memory = { total, free: opts.memory?.free ?? Math.max(0, total - Math.ceil(opts.code.length / 6) - 1200) };
+    this.repl = new EspruinoRepl({
+      write: (text) => this.toHost(text),
+      reset: () => this.boot(false),
+      load: () => this.boot(true),
+      files: this.files,
+      env: { VERSION: '2v25', BOARD: 'ESP32', MODULES: 'Wifi,Storage,net', CONSOLE: 'Serial1' },
+    });
     opts.serial?.onData((data) => this.fromHost(data));
   }
 
@@ -97,7 +107,7 @@ export class EmulatedBoard {
 
   /** Writes new code to "flash" and reboots into it. */
   flash(code: string): void {
-    this.code = code;
+    this.files.set('.bootcde', code);
     this.reboot();
   }
 
@@ -123,7 +133,7 @@ export class EmulatedBoard {
     this.mqttClients.clear();
   }
 
-  private boot(): void {
+  private boot(runCode = true): void {
     this.halt();
     this.boots++;
     this.consoleOn = 'Serial1';
@@ -151,8 +161,9 @@ export class EmulatedBoard {
         if (this.analogReads.length > 20000) this.analogReads.splice(0, 10000);
       },
     });
+    if (!runCode) return;
     try {
-      vm.runInContext(this.code, ctx, { filename: 'wharf-agent.js', timeout: 2000 });
+      vm.runInContext(this.files.get('.bootcde') ?? '', ctx, { filename: 'wharf-agent.js', timeout: 2000 });
     } catch (err) {
       this.uncaught(err);
     }
@@ -194,10 +205,13 @@ export class EmulatedBoard {
     const n = this.opts.chunkBytes ?? 32;
     for (let i = 0; i < data.length; i += n) {
       const chunk = data.slice(i, i + n);
-      this.timers.defer(() => {
+      // the UART keeps its bytes across reset(), so delivery is not a board timer
+      this.clock.setTimer(() => {
+        if (this.stopped) return;
         // while the console is on Serial1 the REPL takes the bytes, not 'data' listeners
         if (this.consoleOn !== 'Serial1') this.serial1.deliver(chunk);
-      });
+        else this.repl.input(chunk);
+      }, 0);
     }
   }
 }

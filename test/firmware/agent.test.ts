@@ -252,7 +252,11 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     const mark = v.frames.length;
     v.link.send({ t: 'ping', id: 1, g: 0 });
     v.clock.advance(10);
-    expect(v.since(mark)).toEqual([]);
+    expect(v.since(mark, 'pong')).toEqual([]); // the REPL has the port now (it only echoes the line)
+    const noise = v.link.noise;
+    v.link.sendRaw('\x10print("<","<<",JSON.stringify(process.env),">>",">")\n');
+    v.clock.advance(10);
+    expect(v.link.noise).toBeGreaterThan(noise);
   });
 });
 
