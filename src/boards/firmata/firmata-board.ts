@@ -62,6 +62,7 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
   private readonly analogSeen = new Map<number, number>();
   private readonly analogValue = new Map<number, number>();
   private readonly digitalSeen = new Map<number, number>();
+  private readonly portAsked = new Map<number, number>();
   private readonly waiters = new Set<{ reject: (e: Error) => void; timer: TimerHandle }>();
   private readonly analogWaiters = new Map<number, Set<Waiter>>();
   private readonly portWaiters = new Map<number, Set<Waiter>>();
@@ -122,8 +123,13 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
     }
     const pins = readers.map((r) => this.digitalPin.get(r)!);
     const ports = [...new Set(pins.map((p) => p >> 3))];
-    const waits = ports.map((p) => this.waitReport(this.portWaiters, p, asked, 1, opts.timeoutMs, `digital port ${p}`));
-    for (const p of ports) io.reportDigitalPin(p * 8, 1); // re-enabling makes Firmata send the port now
+    // Every port-report request is answered by one port message, in order; wait for the answers to
+    // all requests still outstanding plus ours, so an answer sent before the read cannot pass for it.
+    const waits = ports.map((p) => {
+      const outstanding = Math.max(0, (this.portAsked.get(p) ?? 0) - (this.digitalSeen.get(p) ?? 0)) + 1;
+      return this.waitReport(this.portWaiters, p, asked, outstanding, opts.timeoutMs, `digital port ${p}`);
+    });
+    for (const p of ports) this.askPort(io, p); // re-enabling makes Firmata send the port now
     await Promise.all(waits);
     const out: Record<string, GpioValue> = {};
     readers.forEach((r, i) => {
@@ -192,10 +198,16 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
       io.on(`analog-read-${ch}`, (v: number) => this.onAnalog(ch, v));
       io.reportAnalogPin(ch, 1);
     }
+    const ports = new Map<number, number>();
     for (const [, pin] of this.digitalPin) {
       io.pinMode(pin, io.MODES.INPUT);
-      io.on(`digital-read-${pin}`, () => this.onPort(pin >> 3));
-      io.reportDigitalPin(pin, 1);
+      if (!ports.has(pin >> 3)) ports.set(pin >> 3, pin);
+    }
+    this.portAsked.clear();
+    this.digitalSeen.clear();
+    for (const [port, pin] of ports) {
+      io.on(`digital-read-${pin}`, () => this.onPort(port)); // one listener per port: one count per message
+      this.askPort(io, port);
     }
     const fw = io.firmware;
     const firmware = `${fw.name ?? 'Firmata'} ${fw.version === undefined ? '' : `${fw.version.major}.${fw.version.minor}`}`.trim();
@@ -235,6 +247,11 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
     this.analogValue.set(ch, v);
     this.analogSeen.set(ch, (this.analogSeen.get(ch) ?? 0) + 1);
     this.wake(this.analogWaiters, ch);
+  }
+
+  private askPort(io: FirmataIo, port: number): void {
+    this.portAsked.set(port, (this.portAsked.get(port) ?? 0) + 1);
+    io.reportDigitalPin(port * 8, 1);
   }
 
   private onPort(port: number): void {

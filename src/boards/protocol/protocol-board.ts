@@ -377,7 +377,7 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
   private onGapFrame(f: GapFrame): void {
     const entry = f.k === undefined ? undefined : this.plan.byShort.get(f.k);
     if (f.k !== undefined && entry === undefined) return;
-    const reason: GapReason = f.why === 'backlog_overflow' ? 'backlog_overflow' : 'read_error';
+    const reason: GapReason = f.why === 'backlog_overflow' || f.why === 'missed_ticks' ? f.why : 'read_error';
     const g: BoardGap = { reason, start: this.clockMap.toGateway(f.t0), end: this.clockMap.toGateway(f.t1), count: f.n, detail: `board reported ${f.why}` };
     if (entry !== undefined) g.key = entry.key;
     this.safeEmit('gap', g);

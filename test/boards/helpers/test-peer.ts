@@ -143,7 +143,9 @@ export class TestPeer {
       const period = 1000 / s.hz;
       const last = Math.floor((now - s.anchor) / period);
       while (s.next <= last) {
-        const n = Math.min(50, last - s.next + 1);
+        // Like the firmware: at most 50 samples, and the line stays under ~900 bytes (limit 1024).
+        const cap = Math.max(1, Math.min(50, Math.floor(900 / (s.r.length * 5 + 3))));
+        const n = Math.min(cap, last - s.next + 1);
         const v: number[][] = [];
         for (let i = 0; i < n; i++) v.push(s.r.map((name) => this.value(s.m, name)));
         const frame = { t: 'b', k: s.k, s: s.seq++, t0: s.anchor + s.next * period, dt: period, v };
