@@ -115,7 +115,7 @@ describe.skipIf(!hasSocat)('acceptance: gateway captures from two emulated ESP32
       const mine = rows.filter((r) => r.component_name === component && r.method_name === 'Analogs');
       const readings = mine.filter((r) => r.kind === 'reading');
       const gaps = mine.filter((r) => r.kind === 'gap');
-      const reasons = (rows: ViamRow[]) => [...new Set(rows.map((g) => (g.data as { reason: string }).reason))].join(', ') || 'none';
+      const reasons = (rows: ViamRow[]) => [...new Set(rows.map((g) => `${(g.data as { reason: string }).reason} (${(g.data as { detail?: string }).detail ?? ""})`))].join(", ") || "none";
       expect(readings.length, `${component}: ${readings.length} readings, gaps: ${reasons(gaps)}; methods seen: ${[...new Set(rows.map((r) => `${r.component_name}/${r.method_name}/${r.kind}`))].join(' ')}`).toBeGreaterThan(hz * 4);
       for (const r of readings) {
         const d = r.data as Record<string, AnalogValue>;

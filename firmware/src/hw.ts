@@ -71,7 +71,8 @@ function configure(f: { a?: (string | number)[][]; p?: string[] }): object {
     } catch (e) {
       /* pin without ADC: caught by the test read below */
     }
-    if (readAnalog(p) !== readAnalog(p)) {
+    var probe = readAnalog(p);
+    if (probe !== probe) {
       bad.push([name, 'unknown_pin']);
       continue;
     }
@@ -83,7 +84,8 @@ function configure(f: { a?: (string | number)[][]; p?: string[] }): object {
   for (var j = 0; j < ps.length; j++) {
     var pn = String(ps[j]);
     var pr = pinOf(pn);
-    if (readPin(pr) !== readPin(pr)) {
+    var level = readPin(pr);
+    if (level !== level) {
       bad.push([pn, 'unknown_pin']);
       continue;
     }

@@ -62,6 +62,15 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     expect(vb.ask({ t: 'read', m: 'A', r: ['bad'] })).toMatchObject({ t: 'err', code: 'unknown_reader' });
   });
 
+  it('cfg accepts a noisy ADC pin (every read differs) and a toggling GPIO pin', async () => {
+    let n = 0;
+    let m = 0;
+    vb = await virtualBoard({ analog: { D34: () => (n++ % 2 ? 1.0 : 1.1) }, gpio: { D27: () => m++ % 2 } });
+    const ok = vb.ask({ t: 'cfg', a: [['A1', '34']], p: ['27'] });
+    expect(ok).toMatchObject({ t: 'ok', a: [['A1', 0, 3.3, 0.000806]], p: ['27'] });
+    expect(ok.x).toBeUndefined();
+  });
+
   it('streams 100 Hz for 10 s as 1000 samples on an absolute schedule, in contiguous batches with the fixture values', async () => {
     await configured();
     const v = vb as VirtualBoard;
