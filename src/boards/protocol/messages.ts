@@ -68,9 +68,9 @@ export type BoardFrame = HiFrame | OkFrame | ErrFrame | ValFrame | PongFrame | B
 
 /** Frames the gateway sends (without `id`; the waitress assigns it). */
 export type GatewayRequest =
-  | { t: 'hello'; v: number }
-  | { t: 'cfg'; a: [string, string][]; p: string[] }
-  | { t: 'plan'; e: { k: string; m: 'A' | 'G'; r: string[]; hz: number }[]; bms: number }
+  | { t: 'hello'; v: number; lt?: number }
+  | { t: 'cfg'; a: [string, string][]; p: string[]; lt?: number }
+  | { t: 'plan'; e: { k: string; m: 'A' | 'G'; r: string[]; hz: number }[]; bms: number; lt?: number }
   | { t: 'read'; m: 'A' | 'G'; r: string[] }
   | { t: 'ping'; g: number };
 

@@ -35,6 +35,12 @@ export interface ProtocolBoardOptions {
   reconnectPollMs?: number;
   /** Reconnect by itself when the link is available again (default true). */
   autoReconnect?: boolean;
+  /**
+   * `lt` sent with hello/cfg/plan (firmware extension): the board counts the link as down after this
+   * long without a frame from us and keeps its batches in its backlog until we are back. Must be
+   * ≥ 3 × pingIntervalMs. 0 = not sent. Default 8000.
+   */
+  linkTimeoutMs?: number;
 }
 
 interface ActivePlan {
@@ -61,6 +67,7 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
   private missedPings = 0;
   private rebooting = false;
   private readonly badLog = new RateLimitedLog(10_000);
+  private readonly seenGaps = new Set<string>();
   private readonly o: Required<ProtocolBoardOptions>;
   private readonly waitress: Waitress;
 
@@ -84,6 +91,7 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
       batchMs: opts.batchMs ?? 100,
       reconnectPollMs: opts.reconnectPollMs ?? 250,
       autoReconnect: opts.autoReconnect ?? true,
+      linkTimeoutMs: opts.linkTimeoutMs ?? 8000,
     };
   }
 
@@ -200,7 +208,7 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
     let hi: HiFrame | undefined;
     for (let i = 0; i < this.o.helloAttempts && hi === undefined; i++) {
       try {
-        const f = await this.request({ t: 'hello', v: PROTOCOL_VERSION }, this.o.requestTimeoutMs);
+        const f = await this.request({ t: 'hello', v: PROTOCOL_VERSION, ...this.lt() }, this.o.requestTimeoutMs);
         if (f.t === 'hi') hi = f;
       } catch (err) {
         if (!isWharfError(err, 'BOARD_TIMEOUT') || i === this.o.helloAttempts - 1) throw err;
@@ -220,15 +228,22 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
   }
 
   private async sendCfg(): Promise<void> {
-    const f = await this.request({ t: 'cfg', a: this.hardware.analogs.map((a) => [a.name, a.pin]), p: [...this.hardware.pins] }, this.o.requestTimeoutMs);
+    const f = await this.request({ t: 'cfg', a: this.hardware.analogs.map((a) => [a.name, a.pin]), p: [...this.hardware.pins], ...this.lt() }, this.o.requestTimeoutMs);
     const ok = f as OkFrame;
+    if (Array.isArray(ok.x) && ok.x.length > 0) {
+      this.logger.warn({ board: this.id, refused: ok.x }, 'board refused part of its board config (readers/pins it cannot sample); check the pins in the remote part config');
+    }
     this.ranges = new Map((ok.a ?? []).map((x) => [x[0], [x[1], x[2], x[3]]]));
     this.pins = new Set(ok.p ?? []);
   }
 
   private async sendPlan(): Promise<void> {
     const e = [...this.plan.byShort].map(([k, x]) => ({ k, m: x.method === 'Analogs' ? ('A' as const) : ('G' as const), r: x.readers, hz: x.hz }));
-    await this.request({ t: 'plan', e, bms: this.o.batchMs }, this.o.requestTimeoutMs);
+    await this.request({ t: 'plan', e, bms: this.o.batchMs, ...this.lt() }, this.o.requestTimeoutMs);
+  }
+
+  private lt(): { lt?: number } {
+    return this.o.linkTimeoutMs > 0 ? { lt: this.o.linkTimeoutMs } : {};
   }
 
   private async syncClock(n: number): Promise<void> {
@@ -377,6 +392,11 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
   private onGapFrame(f: GapFrame): void {
     const entry = f.k === undefined ? undefined : this.plan.byShort.get(f.k);
     if (f.k !== undefined && entry === undefined) return;
+    // A board with a link timeout re-sends recent gap frames after an outage: count each once.
+    const id = `${f.k ?? ''}|${f.why}|${f.t0}`;
+    if (this.seenGaps.has(id)) return void this.stats.repeatedGaps++;
+    this.seenGaps.add(id);
+    if (this.seenGaps.size > 256) this.seenGaps.delete(this.seenGaps.values().next().value!);
     const reason: GapReason = f.why === 'backlog_overflow' || f.why === 'missed_ticks' ? f.why : 'read_error';
     const g: BoardGap = { reason, start: this.clockMap.toGateway(f.t0), end: this.clockMap.toGateway(f.t1), count: f.n, detail: `board reported ${f.why}` };
     if (entry !== undefined) g.key = entry.key;

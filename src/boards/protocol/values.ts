@@ -38,4 +38,5 @@ export class LinkStats {
   timeouts = 0;
   pings = 0;
   reboots = 0;
+  repeatedGaps = 0;
 }

@@ -129,6 +129,27 @@ describe.skipIf(!requireTool('socat', 'serial tests run over pty pairs'))('seria
     expect(process.memoryUsage().rss - rss0).toBeLessThan(50 * 1024 * 1024);
   });
 
+  it('board gap frames become gaps with their reason, once each (a board re-sends them after an outage)', async () => {
+    await setup({ bid: 'b1' });
+    await board.connect();
+    await board.configure([{ key: 'k', method: 'Analogs', readers: ['A1'], hz: 10, mode: 'streamed' }]);
+    const k = (peer.received.find((f) => f.t === 'plan')!.e as { k: string }[])[0]!.k;
+    expect(peer.received.find((f) => f.t === 'plan')!.lt).toBe(8000);
+    const clk = peer.clk();
+    const frame = JSON.stringify({ t: 'gap', k, why: 'missed_ticks', n: 3, t0: clk - 300, t1: clk - 100 });
+    peer.sendRaw(frame);
+    peer.sendRaw(frame);
+    peer.sendRaw(JSON.stringify({ t: 'gap', k, why: 'backlog_overflow', n: 40, t0: clk - 5000, t1: clk - 1000 }));
+    await until(() => gaps.length >= 2, 2000, 'two gaps');
+    await sleep(200);
+    expect(gaps.map((g) => [g.key, g.reason, g.count])).toEqual([
+      ['k', 'missed_ticks', 3],
+      ['k', 'backlog_overflow', 40],
+    ]);
+    expect(Math.abs(gaps[0]!.end - peer.trueGatewayTime(clk - 100))).toBeLessThan(2);
+    expect(board.stats.repeatedGaps).toBe(1);
+  });
+
   it('pulling the pty mid-stream goes offline; replugging resumes within 2 s without a connect() call', async () => {
     await setup({ bid: 'b1' });
     await board.connect();
