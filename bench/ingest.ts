@@ -3,7 +3,7 @@
  * into SQLite and into PostgreSQL, (1) at the store (decode + checksum + one transaction per file,
  * durable commit) and (2) end to end through the HTTP API with the sync worker.
  *
- *   npm run bench:ingest            (or: node --import tsx bench/ingest.ts [--files 1000] [--records 250])
+ *   npm run bench:ingest            (or: node --import tsx bench/ingest.ts [--files 1000] [--records 500])
  * PostgreSQL is measured when a local server accepts a socket connection (else skipped, said so).
  */
 import { createHash } from 'node:crypto';
@@ -13,17 +13,17 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { decodeCaptureFile } from '../src/capture/file-format.js';
-import { buildCloudServer } from '../src/cloud/server.js';
 import type { CloudStore } from '../src/cloud/store/contract.js';
 import { PostgresStore } from '../src/cloud/store/postgres.js';
 import { SqliteStore } from '../src/cloud/store/sqlite.js';
 import { HttpSyncTarget } from '../src/sync/http-target.js';
 import { SyncWorker } from '../src/sync/worker.js';
+import { startCloudChild } from './cloud-child.js';
 import { benchFiles, writeBacklog, type BenchFile } from './sync-fixtures.js';
 
 const { values } = parseArgs({ options: { files: { type: 'string' }, records: { type: 'string' } } });
 const FILES = Number(values.files ?? 1000);
-const PER_FILE = Number(values.records ?? 250);
+const PER_FILE = Number(values.records ?? 500);
 
 /** Decode + checksum + store.ingest, `window` files in flight (like concurrent uploads). */
 async function storeIngest(store: CloudStore, files: BenchFile[], window: number): Promise<number> {
@@ -41,19 +41,17 @@ async function storeIngest(store: CloudStore, files: BenchFile[], window: number
   return (performance.now() - t) / 1000;
 }
 
-async function httpIngest(store: CloudStore, files: BenchFile[], concurrency: number): Promise<number> {
+/** The gateway's sync worker uploading the backlog to `wharf cloud serve` in a child process. */
+async function httpIngest(where: { db: string } | { pg: string }, files: BenchFile[], concurrency: number): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'wharf-bench-backlog-'));
   writeBacklog(dir, files);
-  const { key } = await store.createKey('bench-gateway');
-  const app = await buildCloudServer({ store });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const port = (app.server.address() as { port: number }).port;
-  const worker = new SyncWorker({ captureDir: dir, target: new HttpSyncTarget({ url: `http://127.0.0.1:${port}`, apiKey: key }), intervalMs: 60_000, persistStatus: false, concurrency });
+  const cloud = await startCloudChild(where);
+  const worker = new SyncWorker({ captureDir: dir, target: new HttpSyncTarget({ url: cloud.url, apiKey: cloud.key }), intervalMs: 60_000, persistStatus: false, concurrency });
   const t = performance.now();
   const r = await worker.syncNow();
   const s = (performance.now() - t) / 1000;
   await worker.stop();
-  await app.close();
+  await cloud.stop();
   rmSync(dir, { recursive: true, force: true });
   if (r.error !== null || r.remaining !== 0) throw new Error(`sync failed: ${r.error?.message}`);
   return s;
@@ -92,16 +90,19 @@ const files = benchFiles(FILES, PER_FILE);
 const mb = files.reduce((a, f) => a + f.bytes.length, 0) / 1e6;
 console.log(`wharf ingest bench: ${FILES} capture files × ${PER_FILE} readings (2 readers each) = ${total} readings, ${mb.toFixed(1)} MB`);
 
-const MODES: { label: string; run: (s: CloudStore) => Promise<number> }[] = [
+const MODES: { label: string; run: (s: CloudStore, where: { db: string } | { pg: string }) => Promise<number> }[] = [
   { label: 'store.ingest, 1 file at a time', run: (s) => storeIngest(s, files, 1) },
   { label: 'store.ingest, 16 files in flight', run: (s) => storeIngest(s, files, 16) },
-  { label: 'HTTP + sync worker, 4 uploads', run: (s) => httpIngest(s, files, 4) },
+  { label: 'sync worker → HTTP cloud, 4 uploads', run: (_s, where) => httpIngest(where, files, 4) },
 ];
 
 for (const m of MODES) {
   const dir = mkdtempSync(path.join(tmpdir(), 'wharf-bench-sqlite-'));
-  const store = new SqliteStore(path.join(dir, 'cloud.db'));
-  const s = await m.run(store);
+  const file = path.join(dir, 'cloud.db');
+  let store = new SqliteStore(file);
+  if (m.label.startsWith('sync')) await store.close();
+  const s = await m.run(store, { db: file });
+  if (m.label.startsWith('sync')) store = new SqliteStore(file);
   const t = await store.totals();
   if (t.records !== total) throw new Error(`SQLite holds ${t.records} records, expected ${total}`);
   line(`SQLite   ${m.label}`, s);
@@ -116,7 +117,8 @@ for (const m of MODES) {
     break;
   }
   const store = await PostgresStore.open(db.config);
-  const s = await m.run(store);
+  const url = `postgres://${encodeURIComponent(String(db.config.user))}@${encodeURIComponent('/var/run/postgresql')}/${String(db.config.database)}`;
+  const s = await m.run(store, { pg: url });
   const t = await store.totals();
   if (t.records !== total) throw new Error(`PostgreSQL holds ${t.records} records, expected ${total}`);
   line(`Postgres ${m.label}`, s);

@@ -7,8 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { decodeCaptureFile } from '../capture/file-format.js';
 import { listFinishedFiles, moveToFailed, type CaptureFileEntry } from '../capture/files.js';
 import { realClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { WharfError, errorMessage, isWharfError } from '../shared/errors.js';
@@ -17,6 +15,7 @@ import type { Metrics } from '../shared/metrics.js';
 import { backoffDelay, DEFAULT_BACKOFF, isOffline, type BackoffOptions } from './backoff.js';
 import { writeStatus, type SyncStatus } from './status-file.js';
 import type { SyncTarget } from './target.js';
+import { verifyCaptureFile } from './verify.js';
 
 export interface SyncWorkerOptions {
   captureDir: string;
@@ -27,7 +26,7 @@ export interface SyncWorkerOptions {
   clock?: Clock;
   logger?: Logger;
   metrics?: Metrics;
-  /** Parallel uploads (default: CPUs, 1 to 4). */
+  /** Parallel uploads (default 4: uploads wait on the network and the cloud's commit, not on our CPU). */
   concurrency?: number;
   backoff?: Partial<BackoffOptions>;
   random?: () => number;
@@ -69,7 +68,7 @@ export class SyncWorker {
     this.logger = opts.logger ?? nullLogger;
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
     this.random = opts.random ?? Math.random;
-    this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? Math.min(4, availableParallelism())));
+    this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? 4));
     this.target = opts.target;
     this.intervalMs = Math.max(1, opts.intervalMs);
     this.disabled = opts.disabled ?? false;
@@ -221,11 +220,11 @@ export class SyncWorker {
     let machine: string;
     let records: number;
     try {
-      const dec = decodeCaptureFile(bytes);
-      if (dec.torn !== null) throw new Error(`damaged at byte ${dec.torn.offset}: ${dec.torn.reason}`);
-      fileId = dec.header.file_id;
-      machine = dec.header.meta.machine;
-      records = dec.records.length;
+      const v = verifyCaptureFile(bytes);
+      if (v.torn !== null) throw new Error(`damaged at byte ${v.torn.offset}: ${v.torn.reason}`);
+      fileId = v.header.file_id;
+      machine = v.header.meta.machine;
+      records = v.records;
     } catch (err) {
       await this.reject(f, `not uploaded, the file is damaged: ${errorMessage(err)}`, res);
       return;

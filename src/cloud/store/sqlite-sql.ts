@@ -18,13 +18,19 @@ export async function openSqliteSql(path: string, sql: string, opts: SqlOptions)
   const child = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.end(JSON.stringify({ path, sql: text, maxRows: opts.maxRows, batchSize: opts.batchSize ?? 500 }));
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, opts.timeoutMs);
+  const arm = (ms: number): NodeJS.Timeout =>
+    setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, ms);
+  // the child's start-up (a new node process) does not count against the statement timeout
+  let timer = arm(opts.timeoutMs + 15_000);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
 
   async function* messages(): AsyncGenerator<Msg> {
     let buf = '';
@@ -48,6 +54,9 @@ export async function openSqliteSql(path: string, sql: string, opts: SqlOptions)
     clearTimeout(timer);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
+    // unread output would hold the pipes open: drop it
+    child.stdout.destroy();
+    child.stderr.destroy();
   };
   const first = await it.next();
   if (first.done === true) {
@@ -64,6 +73,8 @@ export async function openSqliteSql(path: string, sql: string, opts: SqlOptions)
     await finish();
     throw new WharfError('CLOUD_STORE', 'SQL runner answered out of order');
   }
+  clearTimeout(timer);
+  timer = arm(opts.timeoutMs);
   async function* batches(): AsyncGenerator<unknown[][]> {
     try {
       for (;;) {
