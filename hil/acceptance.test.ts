@@ -1,6 +1,6 @@
 /**
- * Acceptance: the gateway (src/app Gateway, capture engine, real serial and MQTT transports, the
- * embedded broker) captures end to end from two emulated ESP32s running the built firmware bundle
+ * Acceptance: the gateway as a user runs it (src/app Gateway with its default serial and MQTT
+ * transports and its own embedded broker) captures end to end from two emulated ESP32s running the built firmware bundle
  * — one over a pty pair, one over MQTT — into capture files with the right values and rates.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -8,15 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../src/app/gateway.js';
-import { BoardRegistry } from '../src/boards/registry.js';
-import { serialFactory } from '../src/boards/serial/serial-board.js';
-import { mqttFactory } from '../src/boards/mqtt/mqtt-board.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../src/boards/mqtt/broker.js';
 import { decodeCaptureFile } from '../src/capture/file-format.js';
 import { listFinishedFiles } from '../src/capture/files.js';
 import { parseConfig } from '../src/config/index.js';
 import type { CapturePlan } from '../src/config/plan.js';
-import { realClock } from '../src/shared/clock.js';
 import { nullLogger } from '../src/shared/logger.js';
 import { toViamRow, type AnalogValue, type GpioValue, type ViamRow } from '../src/shared/record.js';
 import { requireTool } from '../test/helpers/system-tool.js';
@@ -63,7 +58,6 @@ async function captured(dir: string): Promise<ViamRow[]> {
 describe.skipIf(!hasSocat)('acceptance: gateway captures from two emulated ESP32s running the firmware bundle', () => {
   let dir: string;
   let pty: PtyPair;
-  let broker: EmbeddedBroker;
   const boards: EmbeddedBoardList = [];
   let rows: ViamRow[] = [];
 
@@ -73,21 +67,20 @@ describe.skipIf(!hasSocat)('acceptance: gateway captures from two emulated ESP32
     dir = await mkdtemp(path.join(os.tmpdir(), 'wharf-acceptance-'));
     pty = await ptyPair();
     const secret = `s-${Math.random().toString(36).slice(2)}`;
-    broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, boards: [{ id: 'esp-mqtt', secret }], logger: nullLogger });
     boards.push(new EmulatedBoard({ code: await bundleFor({ transport: 'serial', boardId: 'esp-serial' }), serial: await PtySerial.open(pty.a), ...EMULATED_INPUTS }).start());
-    boards.push(new EmulatedBoard({ code: await bundleFor({ transport: 'mqtt', boardId: 'esp-mqtt', mqttHost: '127.0.0.1', mqttPort: broker.port, secret }), ...EMULATED_INPUTS }).start());
 
     const parsed = parseConfig(config(pty.b, secret, dir), { sourcePath: 'hil-acceptance.json', env: { HOME: dir, WHARF_HOME: dir } });
     if (!parsed.ok) throw new Error(`acceptance config does not load: ${JSON.stringify(parsed.issues)}`);
     const plan: CapturePlan = {
       ...parsed.plan,
-      gateway: { ...parsed.plan.gateway, http: null, sync: null },
+      gateway: { ...parsed.plan.gateway, http: null, sync: null, broker: { mode: 'embedded', host: '127.0.0.1', port: 0 } },
       dataManager: { ...parsed.plan.dataManager, capture_dir: dir, flush_interval_ms: 200, maximum_capture_file_age_ms: 500 },
     };
-    const registry = new BoardRegistry()
-      .register(serialFactory({ clock: realClock, logger: nullLogger }))
-      .register(mqttFactory({ clock: realClock, logger: nullLogger, bus: () => broker.bus }));
-    const gw = await Gateway.start({ plan, logger: nullLogger, registry, http: null });
+    // the app as a user runs it: default transports, the gateway's own embedded broker
+    const gw = await Gateway.start({ plan, logger: nullLogger, http: null });
+    const broker = gw.broker?.embedded();
+    if (!broker) throw new Error('the gateway did not start its embedded MQTT broker for the mqtt:// remote');
+    boards.push(new EmulatedBoard({ code: await bundleFor({ transport: 'mqtt', boardId: 'esp-mqtt', mqttHost: '127.0.0.1', mqttPort: broker.port, secret }), ...EMULATED_INPUTS }).start());
     // both boards online (bounded), then capture for 5 s
     const until = Date.now() + 30_000;
     while (Date.now() < until && !(gw.engine.status().length === 4 && gw.engine.status().every((e) => e.online))) await sleep(100);
@@ -102,7 +95,6 @@ describe.skipIf(!hasSocat)('acceptance: gateway captures from two emulated ESP32
       expect(b.errors.map(String)).toEqual([]);
       await b.stop();
     }
-    await broker?.close();
     await pty?.close();
     await rm(dir, { recursive: true, force: true });
   });
