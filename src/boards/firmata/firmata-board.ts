@@ -23,6 +23,7 @@ import { WharfError, errorMessage } from '../../shared/errors.js';
 import { nullLogger, type Logger } from '../../shared/logger.js';
 import type { AnalogValue, GpioValue, ReadingData } from '../../shared/record.js';
 import { parseSerialAddress, type SerialAddress } from '../serial/address.js';
+import { LinkWatcher } from '../protocol/link.js';
 
 const require = createRequire(import.meta.url);
 
@@ -66,7 +67,7 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
   private readonly waiters = new Set<{ reject: (e: Error) => void; timer: TimerHandle }>();
   private readonly analogWaiters = new Map<number, Set<Waiter>>();
   private readonly portWaiters = new Map<number, Set<Waiter>>();
-  private watchTimer: TimerHandle | undefined;
+  private readonly watcher: LinkWatcher;
   private epoch = 0;
   private readonly addr: SerialAddress;
 
@@ -80,6 +81,13 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
     this.id = spec.id;
     this.addr = parseSerialAddress(spec.address, 57600);
     this.hardware = spec.hardware;
+    this.watcher = new LinkWatcher(
+      clock,
+      o.reconnectPollMs ?? 250,
+      () => this.stateValue === 'offline' && this.connecting === undefined,
+      () => existsSync(this.addr.path),
+      () => this.connect(),
+    );
   }
 
   private readonly hardware: BoardHardwareConfig;
@@ -315,18 +323,11 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
   }
 
   private startWatch(): void {
-    if (this.watchTimer !== undefined || this.stateValue === 'closed') return;
-    this.watchTimer = this.clock.setTimer(() => {
-      this.watchTimer = undefined;
-      if (this.stateValue !== 'offline' || this.connecting !== undefined) return;
-      if (!existsSync(this.addr.path)) return this.startWatch();
-      void this.connect().catch(() => undefined);
-    }, this.o.reconnectPollMs ?? 250);
+    if (this.stateValue !== 'closed') this.watcher.start();
   }
 
   private stopWatch(): void {
-    if (this.watchTimer !== undefined) this.clock.clearTimer(this.watchTimer);
-    this.watchTimer = undefined;
+    this.watcher.stop();
   }
 
   private requireOnline(): void {

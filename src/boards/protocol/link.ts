@@ -3,6 +3,8 @@
  * and, optionally, a cheap way to tell whether opening could succeed now (the port exists again,
  * the board's retained status says online), used to reconnect by itself within a second.
  */
+import type { Clock, TimerHandle } from '../../shared/clock.js';
+
 export interface FrameLink {
   /** Write one frame (no newline). Throws BOARD_DISCONNECTED when the link is down. */
   send(frame: string): void;
@@ -44,5 +46,46 @@ export class RateLimitedLog {
     const s = this.suppressed;
     this.suppressed = 0;
     return s;
+  }
+}
+
+/**
+ * Reconnects a board by itself: while `idle()` (offline, not already connecting), polls
+ * `available()` every `pollMs` and calls `reconnect()` when it says yes. A failed reconnect is
+ * expected to call start() again (the board's connect-failure path does).
+ */
+export class LinkWatcher {
+  private timer: TimerHandle | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly pollMs: number,
+    private readonly idle: () => boolean,
+    private readonly available: () => boolean | Promise<boolean>,
+    private readonly reconnect: () => Promise<unknown>,
+  ) {}
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = this.clock.setTimer(() => {
+      this.timer = undefined;
+      if (!this.idle()) return;
+      void (async () => {
+        let ready: boolean;
+        try {
+          ready = await this.available();
+        } catch {
+          ready = false;
+        }
+        if (!this.idle()) return;
+        if (!ready) return this.start();
+        await this.reconnect().catch(() => undefined);
+      })();
+    }, this.pollMs);
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timer = undefined;
   }
 }

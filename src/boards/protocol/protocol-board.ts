@@ -12,17 +12,18 @@
  * link is available again, reconnects by itself (poll every ≤ 1 s); the engine's connect() joins.
  */
 import { EventEmitter } from 'node:events';
-import type { Board, BoardEvents, BoardGap, BoardIdentity, BoardState, CaptureMethod, ReadOptions, SamplingEntry, StreamedSample } from '../board.js';
-import type { BoardHardwareConfig } from '../board.js';
+import type { Board, BoardEvents, BoardHardwareConfig, BoardIdentity, BoardState, CaptureMethod, ReadOptions, SamplingEntry } from '../board.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import { WharfError, errorMessage, isWharfError } from '../../shared/errors.js';
 import { nullLogger, type Logger } from '../../shared/logger.js';
-import type { GapReason, ReadingData } from '../../shared/record.js';
+import type { ReadingData } from '../../shared/record.js';
 import { ClockMap } from './clock-map.js';
-import { RateLimitedLog, type Connector, type FrameLink } from './link.js';
-import { PROTOCOL_VERSION, decodeBoardFrame, encodeFrame, type BatchFrame, type BoardFrame, type GapFrame, type GatewayRequest, type HiFrame, type OkFrame } from './messages.js';
+import { LinkWatcher, RateLimitedLog, type Connector, type FrameLink } from './link.js';
+import { decodeBoardFrame, encodeFrame, type BatchFrame, type BoardFrame, type GapFrame, type GatewayRequest } from './messages.js';
 import { Waitress } from './waitress.js';
 import { LinkStats, boardError, toReadingData } from './values.js';
+import { askCfg, askHello } from './handshake.js';
+import { StreamDecoder } from './stream-decoder.js';
 
 export interface ProtocolBoardOptions {
   requestTimeoutMs?: number;
@@ -43,13 +44,6 @@ export interface ProtocolBoardOptions {
   linkTimeoutMs?: number;
 }
 
-interface ActivePlan {
-  gen: number;
-  byShort: Map<string, SamplingEntry>;
-  entries: SamplingEntry[];
-  lastT: Map<string, number>;
-}
-
 export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
   readonly id: string;
   readonly stats = new LinkStats();
@@ -61,13 +55,12 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
   private identityValue: BoardIdentity | undefined;
   private ranges = new Map<string, [number, number, number]>();
   private pins = new Set<string>();
-  private plan: ActivePlan = { gen: 0, byShort: new Map(), entries: [], lastT: new Map() };
+  private readonly streams: StreamDecoder;
   private pingTimer: TimerHandle | undefined;
-  private watchTimer: TimerHandle | undefined;
+  private readonly watcher: LinkWatcher;
   private missedPings = 0;
   private rebooting = false;
   private readonly badLog = new RateLimitedLog(10_000);
-  private readonly seenGaps = new Set<string>();
   private readonly o: Required<ProtocolBoardOptions>;
   private readonly waitress: Waitress;
 
@@ -82,6 +75,14 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
     super();
     this.id = id;
     this.waitress = new Waitress(clock);
+    this.streams = new StreamDecoder(this.clockMap, () => this.ranges);
+    this.watcher = new LinkWatcher(
+      clock,
+      opts.reconnectPollMs ?? 250,
+      () => this.stateValue === 'offline' && this.connecting === undefined,
+      () => connector.available?.() ?? true,
+      () => this.connect(),
+    );
     this.o = {
       requestTimeoutMs: opts.requestTimeoutMs ?? 2000,
       helloAttempts: opts.helloAttempts ?? 3,
@@ -118,10 +119,7 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
       if (!ident.capabilities.streamed) throw new WharfError('BOARD_UNSUPPORTED', `board ${this.id} cannot stream (its firmware reports st=0); use polled mode for ${e.key}`);
       if (e.hz > ident.capabilities.maxHz) throw new WharfError('BOARD_UNSUPPORTED', `board ${this.id}: ${e.key} at ${e.hz} Hz exceeds the board's maximum ${ident.capabilities.maxHz} Hz`);
     }
-    const gen = this.plan.gen + 1;
-    const byShort = new Map<string, SamplingEntry>();
-    streamed.forEach((e, i) => byShort.set(`${gen}.${i}`, { ...e, readers: [...e.readers] }));
-    this.plan = { gen, byShort, entries: streamed, lastT: new Map() };
+    this.streams.setPlan(streamed);
     await this.sendPlan();
   }
 
@@ -205,19 +203,8 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
   }
 
   private async handshake(): Promise<BoardIdentity> {
-    let hi: HiFrame | undefined;
-    for (let i = 0; i < this.o.helloAttempts && hi === undefined; i++) {
-      try {
-        const f = await this.request({ t: 'hello', v: PROTOCOL_VERSION, ...this.lt() }, this.o.requestTimeoutMs);
-        if (f.t === 'hi') hi = f;
-      } catch (err) {
-        if (!isWharfError(err, 'BOARD_TIMEOUT') || i === this.o.helloAttempts - 1) throw err;
-      }
-    }
-    if (hi === undefined) throw new WharfError('BOARD_PROTOCOL', `board ${this.id} (${this.connector.where}) did not identify itself`);
-    if (hi.v !== PROTOCOL_VERSION) {
-      throw new WharfError('BOARD_PROTOCOL', `board ${this.id} speaks wire protocol v${hi.v}, the gateway v${PROTOCOL_VERSION}: flash matching firmware (wharf firmware build)`);
-    }
+    const who = `board ${this.id} (${this.connector.where})`;
+    const hi = await askHello((r) => this.request(r, this.o.requestTimeoutMs), this.o.helloAttempts, who, this.lt());
     if (hi.bid !== this.id) this.logger.warn({ board: this.id, reported: hi.bid, where: this.connector.where }, 'board reports a different id than configured; data is recorded under the configured id');
     this.clockMap.reset();
     this.clockMap.see(hi.clk);
@@ -228,18 +215,14 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
   }
 
   private async sendCfg(): Promise<void> {
-    const f = await this.request({ t: 'cfg', a: this.hardware.analogs.map((a) => [a.name, a.pin]), p: [...this.hardware.pins], ...this.lt() }, this.o.requestTimeoutMs);
-    const ok = f as OkFrame;
-    if (Array.isArray(ok.x) && ok.x.length > 0) {
-      this.logger.warn({ board: this.id, refused: ok.x }, 'board refused part of its board config (readers/pins it cannot sample); check the pins in the remote part config');
-    }
-    this.ranges = new Map((ok.a ?? []).map((x) => [x[0], [x[1], x[2], x[3]]]));
-    this.pins = new Set(ok.p ?? []);
+    const r = await askCfg((q) => this.request(q, this.o.requestTimeoutMs), this.hardware, this.lt());
+    if (r.refused.length > 0) this.logger.warn({ board: this.id, refused: r.refused }, 'board refused part of its board config (readers/pins it cannot sample); check the pins in the remote part config');
+    this.ranges = r.ranges;
+    this.pins = r.pins;
   }
 
   private async sendPlan(): Promise<void> {
-    const e = [...this.plan.byShort].map(([k, x]) => ({ k, m: x.method === 'Analogs' ? ('A' as const) : ('G' as const), r: x.readers, hz: x.hz }));
-    await this.request({ t: 'plan', e, bms: this.o.batchMs, ...this.lt() }, this.o.requestTimeoutMs);
+    await this.request({ ...this.streams.planFrame(this.o.batchMs), ...this.lt() }, this.o.requestTimeoutMs);
   }
 
   private lt(): { lt?: number } {
@@ -299,27 +282,11 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
 
   /** Poll the connector while offline; reconnect as soon as it says the link is there. */
   private startWatch(): void {
-    if (!this.o.autoReconnect || this.watchTimer !== undefined || this.stateValue === 'closed') return;
-    this.watchTimer = this.clock.setTimer(() => {
-      this.watchTimer = undefined;
-      if (this.stateValue !== 'offline' || this.connecting !== undefined) return;
-      void (async () => {
-        let ready = true;
-        try {
-          ready = this.connector.available === undefined ? true : await this.connector.available();
-        } catch {
-          ready = false;
-        }
-        if (this.stateValue !== 'offline' || this.connecting !== undefined) return;
-        if (!ready) return this.startWatch();
-        await this.connect().catch(() => undefined); // failConnect restarts the watch
-      })();
-    }, this.o.reconnectPollMs);
+    if (this.o.autoReconnect && this.stateValue !== 'closed') this.watcher.start();
   }
 
   private stopWatch(): void {
-    if (this.watchTimer !== undefined) this.clock.clearTimer(this.watchTimer);
-    this.watchTimer = undefined;
+    this.watcher.stop();
   }
 
   private stopTimers(): void {
@@ -364,43 +331,22 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
   }
 
   private onBatch(f: BatchFrame): void {
-    const received = this.clock.now();
     if (this.stateValue !== 'online' && !this.rebooting) return void this.stats.staleBatches++;
-    const entry = this.plan.byShort.get(f.k);
-    if (entry === undefined) return void this.stats.staleBatches++;
-    const last = f.t0 + f.dt * Math.max(0, f.v.length - 1);
-    if (this.clockMap.isStep(f.t0)) {
-      this.reboot(`board clock stepped back to ${f.t0} ms in a batch`);
+    if (this.clockMap.isStep(f.t0)) return this.reboot(`board clock stepped back to ${f.t0} ms in a batch`);
+    const r = this.streams.batch(f, this.clock.now());
+    if (!r.ok) {
+      if (r.stale) this.stats.staleBatches++;
+      else this.onBad(r.reason);
       return;
     }
-    this.clockMap.see(last);
-    const width = entry.readers.length;
-    const samples: StreamedSample[] = [];
-    for (let i = 0; i < f.v.length; i++) {
-      const row = f.v[i]!;
-      if (row.length !== width) {
-        this.onBad(`batch ${f.k}#${f.s} sample ${i} has ${row.length} values for ${width} readers`);
-        return;
-      }
-      samples.push({ timeRequested: this.clockMap.toGateway(f.t0 + i * f.dt), timeReceived: received, data: toReadingData(entry.method, entry.readers, row, this.ranges) });
-    }
     this.stats.batches++;
-    if (samples.length > 0) this.plan.lastT.set(entry.key, samples[samples.length - 1]!.timeRequested);
-    this.safeEmit('batch', { key: entry.key, seq: f.s, samples });
+    this.safeEmit('batch', r.batch);
   }
 
   private onGapFrame(f: GapFrame): void {
-    const entry = f.k === undefined ? undefined : this.plan.byShort.get(f.k);
-    if (f.k !== undefined && entry === undefined) return;
-    // A board with a link timeout re-sends recent gap frames after an outage: count each once.
-    const id = `${f.k ?? ''}|${f.why}|${f.t0}`;
-    if (this.seenGaps.has(id)) return void this.stats.repeatedGaps++;
-    this.seenGaps.add(id);
-    if (this.seenGaps.size > 256) this.seenGaps.delete(this.seenGaps.values().next().value!);
-    const reason: GapReason = f.why === 'backlog_overflow' || f.why === 'missed_ticks' ? f.why : 'read_error';
-    const g: BoardGap = { reason, start: this.clockMap.toGateway(f.t0), end: this.clockMap.toGateway(f.t1), count: f.n, detail: `board reported ${f.why}` };
-    if (entry !== undefined) g.key = entry.key;
-    this.safeEmit('gap', g);
+    const g = this.streams.gap(f);
+    if (g === 'repeat') this.stats.repeatedGaps++;
+    else if (g !== undefined) this.safeEmit('gap', g);
   }
 
   /** Reboot: account the lost span per streamed entry, reset the clock, re-send cfg and plan. */
@@ -410,22 +356,13 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
     this.stats.reboots++;
     const now = this.clock.now();
     this.logger.warn({ board: this.id, where: this.connector.where, why }, 'board rebooted; re-sending config and plan');
-    const entries = [...this.plan.byShort.values()];
-    if (entries.length === 0) this.safeEmit('gap', { reason: 'board_reboot', start: now, end: now, count: 0, detail: why });
-    for (const e of entries) {
-      const period = 1000 / e.hz;
-      const lastT = this.plan.lastT.get(e.key);
-      const start = lastT === undefined ? now : lastT + period;
-      const count = Math.max(0, Math.round((now - start) / period) + 1);
-      this.safeEmit('gap', { key: e.key, reason: 'board_reboot', start, end: now, count, detail: why });
-      this.plan.lastT.set(e.key, now);
-    }
+    for (const g of this.streams.rebootGaps(now, why)) this.safeEmit('gap', g);
     this.clockMap.reset();
     void (async () => {
       try {
         await this.sendCfg();
         await this.syncClock(this.o.syncPings);
-        if (this.plan.byShort.size > 0) await this.sendPlan();
+        if (this.streams.size > 0) await this.sendPlan();
       } catch (err) {
         this.linkDown(`re-handshake after reboot failed: ${errorMessage(err)}`);
       } finally {
