@@ -16,6 +16,7 @@ import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { CaptureMeta } from '../shared/record.js';
 import type { CaptureEngine } from './engine.js';
+import { decodeCaptureFile } from './file-format.js';
 
 export const CHECKPOINT_FILE = '.wharf-checkpoint.json';
 
@@ -71,6 +72,28 @@ function canonical(v: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
+}
+
+/**
+ * The last tick time (reading `time_requested`, gap `end`) in each file crash recovery finished.
+ * (Not the recovery report's lastRecordTime: that is a reading's time_received, later than its tick.)
+ */
+export async function lastTicksOf(files: readonly { finalPath: string; meta: CaptureMeta }[], logger: Logger): Promise<{ meta: CaptureMeta; lastRecordTime: number | null }[]> {
+  const out: { meta: CaptureMeta; lastRecordTime: number | null }[] = [];
+  for (const f of files) {
+    try {
+      const d = decodeCaptureFile(await fsp.readFile(f.finalPath));
+      let last: number | null = null;
+      for (const r of d.records) {
+        const t = r.kind === 'reading' ? r.time_requested : r.reason === 'recovery_truncated' ? null : r.end;
+        if (t !== null && (last === null || t > last)) last = t;
+      }
+      out.push({ meta: d.header.meta, lastRecordTime: last });
+    } catch (err) {
+      logger.warn({ file: f.finalPath, err: errorMessage(err) }, 'cannot read a recovered capture file for its last record time');
+    }
+  }
+  return out;
 }
 
 /**
