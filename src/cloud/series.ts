@@ -109,7 +109,7 @@ export async function buildSeries(store: CloudStore, filter: ReadingFilter, poin
   let truncated = false;
   let cursor: string | null = null;
   do {
-    const page = await store.query({ ...filter, from, to }, { limit: 5000, order: 'asc', cursor });
+    const page = await store.query({ ...filter, from, to }, { limit: 10_000, order: 'asc', cursor });
     for (const row of page.rows) {
       seen++;
       if (row.kind === 'gap') {

@@ -40,7 +40,7 @@ describe('GET /api/v1/readings', () => {
     expect(new Set(seen.map((r) => r.id)).size).toBe(101);
     // the gap ends at T0+7000: between the readings received at T0+7000.5 and T0+6900.5
     expect(seen.findIndex((r) => r.kind === 'gap')).toBe(30);
-    expect(seen.filter((r) => r.kind === 'reading').map((r) => (r.data as { a0: { value: number } }).a0.value)).toEqual([...Array(100).keys()].reverse());
+    expect(seen.filter((r) => r.kind === 'reading').map((r) => (r.data as unknown as { a0: { value: number } }).a0.value)).toEqual([...Array(100).keys()].reverse());
   });
 
   it.each([

@@ -24,7 +24,7 @@ const DATA_ROUTES: [string, string, unknown?][] = [
 describe('authentication', () => {
   it.each(DATA_ROUTES)('%s %s needs a key: 401 without one, with a wrong one, with a revoked one', async (method, url, payload) => {
     const send = (headers: Record<string, string>) => h.app.inject({ method: method as 'GET', url, headers, ...(payload === undefined ? {} : { payload: payload as string }) });
-    for (const headers of [{}, { authorization: 'Bearer wharf_0123456789ab_notthesecretnotthesecret' }, { authorization: 'Basic abc' }, { cookie: 'wharf_session=0123456789ab.99999999999999.xxx' }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wharf_0123456789ab_notthesecretnotthesecret' }, { authorization: 'Basic abc' }, { cookie: 'wharf_session=0123456789ab.99999999999999.xxx' }]) {
       const r = await send(headers);
       expect(r.statusCode, JSON.stringify(headers)).toBe(401);
       expect(r.json().error.code).toBe('CLOUD_AUTH');

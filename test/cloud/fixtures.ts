@@ -41,6 +41,6 @@ export interface TestFile {
   records: CaptureRecord[];
 }
 
-export function captureFile(m: CaptureMeta, records: CaptureRecord[], fileId = randomUUID(), createdMs = Date.UTC(2026, 0, 1)): TestFile {
+export function captureFile(m: CaptureMeta, records: CaptureRecord[], fileId: string = randomUUID(), createdMs = Date.UTC(2026, 0, 1)): TestFile {
   return { fileId, meta: m, records, bytes: encodeCaptureFile({ version: 1, file_id: fileId, created_ms: createdMs, meta: m }, records) };
 }
