@@ -80,9 +80,8 @@ function handleLine(line: string): void {
     if (line.length) badFrames++;
     return;
   }
-  lastRx = now();
+  heard();
   if (typeof f.lt === 'number') linkTimeout = f.lt;
-  setLink(true);
   try {
     dispatch(f);
   } catch (e) {

@@ -1,9 +1,9 @@
 /**
  * Serial link: protocol frames on `WHARF_CFG.sp` (Serial1, USB, …) with the REPL console moved to
  * LoopbackA. Input arrives in small chunks (≤ 32 bytes on ESP32) and is buffered to newline; a line
- * over 1024 bytes is dropped up to the next newline. A serial line has no connection state: the
- * link counts as down after `lt` ms without any frame from the gateway (when the gateway set `lt`),
- * and batches then go to the backlog.
+ * over 1024 bytes is dropped up to the next newline. A serial line has no connection state: when the
+ * gateway set `lt` (and so promised a frame at least every lt/3 ms), the link counts as down after
+ * lt/3 ms without one; batches then go to the backlog, together with those written just before.
  */
 function startSerial(): void {
   var sp = WHARF_CFG.sp as EspSerial;
@@ -38,7 +38,7 @@ function startSerial(): void {
     }
   });
   setInterval(function () {
-    if (linkTimeout > 0 && linkUp && now() - lastRx > linkTimeout) setLink(false);
+    if (linkTimeout > 0 && linkUp && now() - lastRx > linkTimeout / 3) setLink(false);
   }, 100);
   setLink(true);
   // end whatever the REPL left on the line (boot banner, prompt) so the first frame parses

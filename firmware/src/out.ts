@@ -22,7 +22,10 @@ var linkWrite: (line: string) => void = function () {};
 var linkUp = false;
 /** Board ms of the last frame from the gateway. */
 var lastRx = 0;
-/** Link timeout (ms) set by the gateway with `lt`; 0 = the link never times out (serial). */
+/**
+ * Link timeout (ms) set by the gateway with `lt`; 0 = never. The gateway promises a frame at least
+ * every lt/3 ms, so a silence longer than that already means frames may be going nowhere.
+ */
 var linkTimeout = 0;
 
 interface BacklogItem {
@@ -57,7 +60,7 @@ var blLost: { [k: string]: Loss } = {};
 var blLostKeys: string[] = [];
 var blDrain = 0;
 /**
- * Frames (batches and gaps) written in the last `lt` ms. When the link then times out they may
+ * Frames (batches and gaps) written in the last lt/3 + 0.5 s. When the link then times out they may
  * never have arrived, so they go back to the front of the backlog; the gateway drops the batches it
  * already has by sequence number and counts a repeated gap (same k, why, t0) once.
  */
@@ -127,13 +130,14 @@ function sendItem(it: BacklogItem): void {
     var t = now();
     it.at = t;
     recent.push(it);
-    while (recent.length && (recent[0].at as number) < t - linkTimeout - 250) recent.shift();
+    while (recent.length && (recent[0].at as number) < t - linkTimeout / 3 - 500) recent.shift();
   }
 }
 
-/** Puts the recently written batches back in front of the backlog (link timed out). */
-function blRequeue(): void {
-  var items = recent;
+/** Puts frames written since board time `since` back in front of the backlog (the link timed out). */
+function blRequeue(since: number): void {
+  var items: BacklogItem[] = [];
+  for (var r = 0; r < recent.length; r++) if ((recent[r].at as number) >= since) items.push(recent[r]);
   recent = [];
   if (!items.length) return;
   var old: BacklogItem[] = [];
@@ -200,6 +204,12 @@ function setLink(up: boolean): void {
     if ((blCount > 0 || blLostKeys.length > 0) && !blDrain) blDrain = setTimeout(blPump, 0);
   } else {
     blBudget = blSize();
-    blRequeue();
+    blRequeue(0);
   }
+}
+
+/** A frame from the gateway arrived: the link is up (again). */
+function heard(): void {
+  lastRx = now();
+  setLink(true);
 }

@@ -183,10 +183,10 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     expect(v.frames.find((f) => f.id === 9)).toMatchObject({ t: 'pong', g: 2 });
   });
 
-  it('a pulled serial link (silent for lt ms) keeps batches and delivers them oldest-first, without loss, once the gateway is heard again', async () => {
+  it('a pulled serial link (silent for lt/3 ms) keeps batches and delivers them oldest-first, without loss, once the gateway is heard again', async () => {
     await configured();
     const v = vb as VirtualBoard;
-    v.ask({ t: 'hello', v: 1, lt: 500 });
+    v.ask({ t: 'hello', v: 1, lt: 900 });
     v.ask({ t: 'plan', e: [{ k: 'a', m: 'A', r: ['A2'], hz: 50 }], bms: 100 });
     for (let i = 0; i < 5; i++) {
       v.clock.advance(200);
@@ -208,6 +208,26 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     const after = v.since(back, 'b') as Batch[];
     for (let i = 1; i < after.length; i++) expect((after[i] as Batch).s).toBeGreaterThan((after[i - 1] as Batch).s);
     for (const b of unique) b.v.forEach((val, i) => expect(Math.abs((val[0] as number) - rampRaw(b.t0 + i * b.dt))).toBeLessThanOrEqual(1));
+  });
+
+  it('a short pull (under lt, over lt/3): the frames written into the dead link and during it all arrive', async () => {
+    await configured();
+    const v = vb as VirtualBoard;
+    v.ask({ t: 'hello', v: 1, lt: 3000 }); // the gateway promises a frame at least every second
+    v.ask({ t: 'plan', e: [{ k: 'a', m: 'A', r: ['A2'], hz: 50 }], bms: 100 });
+    for (let i = 0; i < 3; i++) {
+      v.clock.advance(500);
+      v.ask({ t: 'ping', g: i });
+    }
+    v.board.pullLink();
+    v.clock.advance(1800); // shorter than lt, longer than the lt/3 the gateway promised between frames
+    v.board.restoreLink();
+    v.ask({ t: 'ping', g: 99 });
+    v.clock.advance(1000);
+    const unique = [...new Map((v.frames.filter((f) => f.t === 'b') as Batch[]).map((b) => [b.s, b])).values()].sort((x, y) => x.s - y.s);
+    expectContiguous(unique);
+    expect(unique.length).toBeGreaterThan(35);
+    expect(v.since(0, 'gap')).toEqual([]);
   });
 
   it('backlog overflow evicts the oldest batches and reports them as one backlog_overflow gap with their sequence numbers', async () => {
