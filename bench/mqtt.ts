@@ -66,13 +66,17 @@ async function step(hz: number): Promise<string> {
   const records = metricSum(m1, 'wharf_readings_total') - metricSum(m0, 'wharf_readings_total');
   const gapReadings = metricSum(m1, 'wharf_gap_readings_total') - metricSum(m0, 'wharf_gap_readings_total');
   const online = metricSum(m1, 'wharf_board_online');
+  const reasons = m1
+    .split('\n')
+    .filter((l) => l.startsWith('wharf_gap_readings_total{') && Number(l.slice(l.lastIndexOf(' ') + 1)) > 0)
+    .map((l) => `${/reason="([^"]+)"/.exec(l)?.[1] ?? '?'}`);
   await gw.stop();
   rmSync(dir, { recursive: true, force: true });
   const readings = (records * R) / elapsed;
   const offered = N * R * hz;
   const cpu = (c1.user + c1.system) / 1e6;
   const cpuPerM = cpu / ((records * R) / 1e6);
-  return `| ${N} × ${R} × ${hz} Hz | ${offered} | ${readings.toFixed(0)} | ${online}/${N} | ${gapReadings} | ${((cpu / elapsed) * 100).toFixed(0)}% | ${cpuPerM.toFixed(2)} | ${(rss / 1e6).toFixed(0)} MB |`;
+  return `| ${N} × ${R} × ${hz} Hz | ${offered} | ${readings.toFixed(0)} | ${online}/${N} | ${gapReadings}${reasons.length > 0 ? ` (${[...new Set(reasons)].join(', ')})` : ''} | ${((cpu / elapsed) * 100).toFixed(0)}% | ${cpuPerM.toFixed(2)} | ${(rss / 1e6).toFixed(0)} MB |`;
 }
 
 async function main(): Promise<void> {
