@@ -28,22 +28,30 @@ const bytes = files.reduce((a, f) => a + f.bytes.length, 0);
 const mb = bytes / 1e6;
 console.log(`wharf sync bench: ${FILES} capture files of ${(bytes / FILES / 1024).toFixed(0)} KiB (${PER_FILE} readings each), ${mb.toFixed(1)} MB, ${CONC} uploads in flight, loopback`);
 
-async function plain(durable: boolean): Promise<number> {
+/** Plain uploads to the bare server; with `viaSync`, the sync worker does the uploading instead. */
+async function plain(durable: boolean, viaSync = false): Promise<number> {
   const child = spawn(process.execPath, [PLAIN, ...(durable ? ['--durable'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve) => child.stdout.on('data', (d: Buffer) => resolve(/listening (\S+)/.exec(d.toString())![1]!)));
   const dir = mkdtempSync(path.join(tmpdir(), 'wharf-bench-plain-'));
   writeBacklog(dir, files);
   const list = await listFinishedFiles(dir);
   const t = performance.now();
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < list.length) {
-      const body = readFileSync(list[next++]!.path);
-      const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
-      await res.text();
-    }
-  };
-  await Promise.all(Array.from({ length: CONC }, lane));
+  if (viaSync) {
+    const w = new SyncWorker({ captureDir: dir, target: new HttpSyncTarget({ url: `${url}/`, apiKey: 'unused' }), intervalMs: 60_000, persistStatus: false, concurrency: CONC });
+    const r = await w.syncNow();
+    if (r.uploaded !== FILES) throw new Error(`sync to the plain server incomplete: ${r.error?.message}`);
+    await w.stop();
+  } else {
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < list.length) {
+        const body = readFileSync(list[next++]!.path);
+        const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+        await res.text();
+      }
+    };
+    await Promise.all(Array.from({ length: CONC }, lane));
+  }
   const s = (performance.now() - t) / 1000;
   await new Promise<void>((r) => {
     child.once('exit', () => r());
@@ -71,9 +79,12 @@ async function sync(): Promise<number> {
 
 const p = await plain(false);
 const pd = await plain(true);
+const ps = await plain(false, true);
 const s = await sync();
 const row = (what: string, sec: number): void => console.log(`${what.padEnd(58)} ${(mb / sec).toFixed(1).padStart(7)} MB/s  (${sec.toFixed(2)} s)`);
 row('plain HTTP upload (bare node:http, body discarded)', p);
 row('plain HTTP upload (bare node:http, body written + fsync)', pd);
+row('wharf sync worker → bare server (verify, sha256, upload, delete)', ps);
 row('wharf sync → cloud (checksum, decode, SQLite ingest, ack, delete)', s);
-console.log(`sync / plain upload: ${((p / s) * 100).toFixed(0)}%   sync / plain durable upload: ${((pd / s) * 100).toFixed(0)}%`);
+console.log(`sync protocol (gateway side) / plain upload: ${((p / ps) * 100).toFixed(0)}%`);
+console.log(`sync to the cloud / plain upload: ${((p / s) * 100).toFixed(0)}%   / plain durable upload: ${((pd / s) * 100).toFixed(0)}%`);

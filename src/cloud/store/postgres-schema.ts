@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS records (
   kind TEXT NOT NULL CHECK (kind IN ('reading', 'gap')),
   time_requested DOUBLE PRECISION NOT NULL,
   time_received DOUBLE PRECISION NOT NULL,
-  data JSONB NOT NULL,
+  data JSON NOT NULL,
   UNIQUE (file_seq, record_index)
 );
 CREATE INDEX IF NOT EXISTS records_time ON records (time_received, id);

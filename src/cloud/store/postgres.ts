@@ -113,7 +113,7 @@ export class PostgresStore implements CloudStore {
         }
         await c.query(
           `INSERT INTO records (file_seq, record_index, stream_id, kind, time_requested, time_received, data)
-           SELECT $1, t.i, $2, t.k, t.tq, t.tr, t.d::jsonb FROM unnest($3::int[], $4::text[], $5::float8[], $6::float8[], $7::text[]) AS t(i, k, tq, tr, d)`,
+           SELECT $1, t.i, $2, t.k, t.tq, t.tr, t.d::json FROM unnest($3::int[], $4::text[], $5::float8[], $6::float8[], $7::text[]) AS t(i, k, tq, tr, d)`,
           [seq, sid, idx, kind, tq, tr, data],
         );
       }
