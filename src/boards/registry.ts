@@ -1,76 +1,18 @@
 /**
  * Transport registry: address scheme → BoardFactory. The capture engine creates every Board through
  * here and never imports a transport. Each transport adds one line to `builtinTransports` below.
+ * The registry class itself lives in board-registry.ts.
  */
-import type { Board, BoardFactory, BoardHardwareConfig } from './board.js';
-import type { BoardSpec } from '../config/plan.js';
-import type { Clock } from '../shared/clock.js';
-import type { Logger } from '../shared/logger.js';
-import { WharfError } from '../shared/errors.js';
+import type { BoardFactory } from './board.js';
 import { simFactory } from './sim.js';
 import { serialFactory } from './serial/serial-board.js';
 import { mqttFactory } from './mqtt/mqtt-board.js';
 import { firmataFactory } from './firmata/firmata-board.js';
 import type { BoardBus } from './mqtt/bus.js';
 
-/**
- * What transports may need from the gateway. Transports that need more (the embedded MQTT broker,
- * a serialport binding) read it from here; the app fills in what it has.
- */
-export interface TransportContext {
-  clock: Clock;
-  logger: Logger;
-  [extra: string]: unknown;
-}
+import { BoardRegistry, type TransportContext } from './board-registry.js';
 
-export class BoardRegistry {
-  private readonly factories = new Map<string, BoardFactory>();
-
-  register(factory: BoardFactory): this {
-    this.factories.set(factory.scheme, factory);
-    return this;
-  }
-
-  has(scheme: string): boolean {
-    return this.factories.has(scheme);
-  }
-
-  schemes(): string[] {
-    return [...this.factories.keys()].sort();
-  }
-
-  /** Creates the Board for a plan's BoardSpec. Throws BOARD_UNSUPPORTED for an unknown scheme. */
-  create(spec: BoardSpec): Board {
-    let url: URL;
-    try {
-      url = new URL(spec.address);
-    } catch {
-      throw new WharfError('BOARD_UNSUPPORTED', `board ${spec.id}: address '${spec.address}' is not a URL (expected e.g. sim://${spec.id} or serial:///dev/ttyUSB0)`);
-    }
-    const scheme = url.protocol.replace(/:$/, '');
-    const factory = this.factories.get(scheme);
-    if (factory === undefined) {
-      throw new WharfError(
-        'BOARD_UNSUPPORTED',
-        `board ${spec.id}: no transport for '${scheme}://' (address ${spec.address}); available: ${this.schemes().map((s) => `${s}://`).join(', ')}`,
-      );
-    }
-    const create: Parameters<BoardFactory['create']>[0] = { id: spec.id, address: url, hardware: mergeHardware(spec) };
-    if (spec.secret !== undefined) create.secret = spec.secret;
-    return factory.create(create);
-  }
-}
-
-/** A remote usually has one board component; several are merged (readers and pins united). */
-export function mergeHardware(spec: BoardSpec): BoardHardwareConfig {
-  const analogs = new Map<string, string>();
-  const pins = new Set<string>();
-  for (const c of spec.components) {
-    for (const a of c.hardware.analogs) analogs.set(a.name, a.pin);
-    for (const p of c.hardware.pins) pins.add(p);
-  }
-  return { analogs: [...analogs].map(([name, pin]) => ({ name, pin })), pins: [...pins] };
-}
+export { BoardRegistry, mergeHardware, type TransportContext } from './board-registry.js';
 
 /** The transports wharf ships. Serial, MQTT and Firmata add their factories here. */
 export const builtinTransports: Array<(ctx: TransportContext) => BoardFactory> = [

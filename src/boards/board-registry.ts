@@ -1,0 +1,69 @@
+/**
+ * The transport registry class: address scheme → BoardFactory, without any transport imported (so a
+ * process that only needs some transports does not load the others). `registry.ts` adds the built-in
+ * transports.
+ */
+import type { Board, BoardFactory, BoardHardwareConfig } from './board.js';
+import type { BoardSpec } from '../config/plan.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import { WharfError } from '../shared/errors.js';
+
+/**
+ * What transports may need from the gateway. Transports that need more (the embedded MQTT broker,
+ * a serialport binding) read it from here; the app fills in what it has.
+ */
+export interface TransportContext {
+  clock: Clock;
+  logger: Logger;
+  [extra: string]: unknown;
+}
+
+export class BoardRegistry {
+  private readonly factories = new Map<string, BoardFactory>();
+
+  register(factory: BoardFactory): this {
+    this.factories.set(factory.scheme, factory);
+    return this;
+  }
+
+  has(scheme: string): boolean {
+    return this.factories.has(scheme);
+  }
+
+  schemes(): string[] {
+    return [...this.factories.keys()].sort();
+  }
+
+  /** Creates the Board for a plan's BoardSpec. Throws BOARD_UNSUPPORTED for an unknown scheme. */
+  create(spec: BoardSpec): Board {
+    let url: URL;
+    try {
+      url = new URL(spec.address);
+    } catch {
+      throw new WharfError('BOARD_UNSUPPORTED', `board ${spec.id}: address '${spec.address}' is not a URL (expected e.g. sim://${spec.id} or serial:///dev/ttyUSB0)`);
+    }
+    const scheme = url.protocol.replace(/:$/, '');
+    const factory = this.factories.get(scheme);
+    if (factory === undefined) {
+      throw new WharfError(
+        'BOARD_UNSUPPORTED',
+        `board ${spec.id}: no transport for '${scheme}://' (address ${spec.address}); available: ${this.schemes().map((s) => `${s}://`).join(', ')}`,
+      );
+    }
+    const create: Parameters<BoardFactory['create']>[0] = { id: spec.id, address: url, hardware: mergeHardware(spec) };
+    if (spec.secret !== undefined) create.secret = spec.secret;
+    return factory.create(create);
+  }
+}
+
+/** A remote usually has one board component; several are merged (readers and pins united). */
+export function mergeHardware(spec: BoardSpec): BoardHardwareConfig {
+  const analogs = new Map<string, string>();
+  const pins = new Set<string>();
+  for (const c of spec.components) {
+    for (const a of c.hardware.analogs) analogs.set(a.name, a.pin);
+    for (const p of c.hardware.pins) pins.add(p);
+  }
+  return { analogs: [...analogs].map(([name, pin]) => ({ name, pin })), pins: [...pins] };
+}
