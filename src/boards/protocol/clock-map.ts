@@ -8,6 +8,11 @@
  * window: gateway = clk + offset + drift·(clk − clkRef). Drift is clamped to ±1000 ppm (a
  * crystal is within ±100 ppm; more means a bad estimate, not a bad crystal).
  *
+ * The mapping is slewed, not stepped: a new estimate moves the mapped time at the latest exchange
+ * by at most `maxSlewMs` per exchange (1 ms every 2 s), so consecutive samples never jump and a
+ * 500 Hz stream keeps its grid; only a gross disagreement (> `stepMs`, e.g. a bad first estimate
+ * on a loaded host) is applied at once.
+ *
  * A reboot shows as the board clock stepping backwards: `isStep(clk)` says so.
  */
 export interface ClockSample {
@@ -24,6 +29,10 @@ export interface ClockMapOptions {
   maxDriftPpm?: number;
   /** A board clock this far below the highest clk seen is a reboot. */
   stepBackMs?: number;
+  /** Largest change of the mapped time per exchange while slewing (ms). */
+  maxSlewMs?: number;
+  /** A disagreement larger than this is applied at once (ms). */
+  stepMs?: number;
 }
 
 export class ClockMap {
@@ -35,7 +44,7 @@ export class ClockMap {
   private readonly o: Required<ClockMapOptions>;
 
   constructor(opts: ClockMapOptions = {}) {
-    this.o = { window: opts.window ?? 32, rttFactor: opts.rttFactor ?? 1.5, rttSlackMs: opts.rttSlackMs ?? 0.5, maxDriftPpm: opts.maxDriftPpm ?? 1000, stepBackMs: opts.stepBackMs ?? 1000 };
+    this.o = { window: opts.window ?? 32, rttFactor: opts.rttFactor ?? 1.5, rttSlackMs: opts.rttSlackMs ?? 0.5, maxDriftPpm: opts.maxDriftPpm ?? 1000, stepBackMs: opts.stepBackMs ?? 1000, maxSlewMs: opts.maxSlewMs ?? 1, stepMs: opts.stepMs ?? 20 };
   }
 
   get synced(): boolean {
@@ -69,13 +78,22 @@ export class ClockMap {
     this.maxClk = -Infinity;
   }
 
-  add(s: ClockSample): void {
+  /** Add an exchange. `free`: apply the new estimate at once (handshake, before any sample flows). */
+  add(s: ClockSample, free = false): void {
     const rtt = s.recvMs - s.sendMs;
     if (!(rtt >= 0)) return;
     this.see(s.clk);
+    const first = this.samples.length === 0;
     this.samples.push({ clk: s.clk, off: (s.sendMs + s.recvMs) / 2 - s.clk, rtt });
     if (this.samples.length > this.o.window) this.samples.shift();
+    const current = this.toGateway(s.clk);
     this.fit();
+    if (first || free) return;
+    const delta = this.toGateway(s.clk) - current;
+    if (Math.abs(delta) > this.o.stepMs || Math.abs(delta) <= this.o.maxSlewMs) return;
+    // Slew: keep the new drift, move the mapped time at this clk by at most maxSlewMs.
+    const limited = current + Math.sign(delta) * this.o.maxSlewMs;
+    this.offset = limited - s.clk - this.drift * (s.clk - this.clkRef);
   }
 
   /** Board clk → gateway ms. Before any exchange, offset 0 (callers wait for `synced`). */

@@ -230,10 +230,11 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
   }
 
   private async syncClock(n: number): Promise<void> {
-    for (let i = 0; i < n; i++) await this.ping();
+    for (let i = 0; i < n; i++) await this.ping(true);
   }
 
-  private async ping(): Promise<void> {
+  /** One exchange; `free` at (re)handshake: no samples flow yet, so the estimate may step. */
+  private async ping(free = false): Promise<void> {
     const send = this.clock.now();
     const f = await this.request({ t: 'ping', g: send }, this.o.requestTimeoutMs);
     const recv = this.clock.now();
@@ -242,7 +243,7 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
       this.reboot(`board clock stepped back to ${f.clk} ms`);
       return;
     }
-    this.clockMap.add({ clk: f.clk, sendMs: send, recvMs: recv });
+    this.clockMap.add({ clk: f.clk, sendMs: send, recvMs: recv }, free);
     this.stats.pings++;
   }
 

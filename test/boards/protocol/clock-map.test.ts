@@ -33,6 +33,26 @@ describe('clock mapping', () => {
     expect(m.estimate().driftPpm).toBeLessThan(200);
   });
 
+  it('slews: a better estimate moves mapped time by at most 1 ms per exchange, then converges', () => {
+    const m = new ClockMap();
+    // Truth: board clk 10 000 ↔ gateway 0. A first exchange with a slow, asymmetric trip: 16 ms off.
+    m.add({ sendMs: 0, clk: 10_000 - 8, recvMs: 16 });
+    const err = (clk: number) => m.toGateway(clk) - (clk - 10_000);
+    expect(err(10_000)).toBeCloseTo(16, 6);
+    const seen: number[] = [];
+    for (let i = 1; i <= 20; i++) {
+      m.add({ sendMs: i * 100, clk: 10_000 + i * 100 + 0.1, recvMs: i * 100 + 0.2 }); // good exchanges
+      seen.push(err(10_000 + i * 100));
+    }
+    for (let i = 1; i < seen.length; i++) expect(Math.abs(seen[i]! - seen[i - 1]!)).toBeLessThanOrEqual(1.0001);
+    expect(Math.abs(seen[seen.length - 1]!)).toBeLessThan(0.05);
+    // At a handshake (free) the estimate is taken at once.
+    const h = new ClockMap();
+    h.add({ sendMs: 0, clk: 10_000 - 8, recvMs: 16 });
+    h.add({ sendMs: 100, clk: 10_100.1, recvMs: 100.2 }, true);
+    expect(Math.abs(h.toGateway(10_100) - 100)).toBeLessThan(0.05);
+  });
+
   it('clamps an absurd drift estimate and detects a clock that stepped back (reboot)', () => {
     const m = new ClockMap();
     m.add({ sendMs: 0, clk: 50_000, recvMs: 1 });
