@@ -30,7 +30,8 @@ export class HttpSyncTarget implements SyncTarget {
     this.fetchFn = opts.fetch ?? fetch;
   }
 
-  async upload(item: UploadItem): Promise<UploadResult> {
+  async upload(item: UploadItem, signal?: AbortSignal): Promise<UploadResult> {
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 60_000);
     let res: Response;
     try {
       res = await this.fetchFn(this.endpoint, {
@@ -42,7 +43,7 @@ export class HttpSyncTarget implements SyncTarget {
           'x-wharf-sha256': item.sha256,
         },
         body: item.bytes as Uint8Array<ArrayBuffer>,
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 60_000),
+        signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code;

@@ -14,12 +14,25 @@ export class MemorySyncTarget implements SyncTarget {
   maxInFlight = 0;
   attempts = 0;
 
-  async upload(item: UploadItem): Promise<UploadResult> {
+  async upload(item: UploadItem, signal?: AbortSignal): Promise<UploadResult> {
     this.attempts++;
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
-      if (this.gate !== null) await this.gate(item);
+      if (this.gate !== null) {
+        const gate = this.gate(item);
+        if (signal === undefined) await gate;
+        else {
+          await Promise.race([
+            gate,
+            new Promise<never>((_r, reject) => {
+              const stop = (): void => reject(new WharfError('SYNC_UNREACHABLE', 'upload aborted'));
+              if (signal.aborted) stop();
+              else signal.addEventListener('abort', stop, { once: true });
+            }),
+          ]);
+        }
+      }
       if (this.offline) throw new WharfError('SYNC_UNREACHABLE', 'memory target is offline');
       if (this.rejectIds.has(item.fileId)) throw new WharfError('SYNC_REJECTED', `memory target rejects ${item.fileId}`);
       const have = this.files.get(item.fileId);

@@ -28,6 +28,7 @@ export interface UploadResult {
 export interface SyncTarget {
   /** For logs and `wharf status`: never contains a secret. */
   readonly description: string;
-  upload(item: UploadItem): Promise<UploadResult>;
+  /** `signal` aborts the upload (the worker is stopping): reject with SYNC_UNREACHABLE, keep nothing half. */
+  upload(item: UploadItem, signal?: AbortSignal): Promise<UploadResult>;
   close(): Promise<void>;
 }

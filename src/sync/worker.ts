@@ -59,6 +59,7 @@ export class SyncWorker {
   private followUp: Promise<PassResult> | null = null;
   private started = false;
   private stopping = false;
+  private abort = new AbortController();
   private statusWrite: Promise<void> = Promise.resolve();
   private readonly st: SyncStatus;
   private readonly m;
@@ -93,6 +94,7 @@ export class SyncWorker {
     if (this.started) return;
     this.started = true;
     this.stopping = false;
+    if (this.abort.signal.aborted) this.abort = new AbortController();
     this.schedule(0);
   }
 
@@ -102,6 +104,7 @@ export class SyncWorker {
     this.started = false;
     if (this.timer !== null) this.clock.clearTimer(this.timer);
     this.timer = null;
+    this.abort.abort(); // uploads in flight end now; their files stay for the next start
     await this.followUp?.catch(() => undefined);
     await this.running?.catch(() => undefined);
     this.st.state = 'stopped';
@@ -231,7 +234,7 @@ export class SyncWorker {
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     try {
-      const ack = await target.upload({ fileId, sha256, bytes, machine, records });
+      const ack = await target.upload({ fileId, sha256, bytes, machine, records }, this.abort.signal);
       // the target has it durably: only now may the local copy go. No directory fsync after the
       // unlink: should a power cut bring the file back, it is uploaded again and answered
       // already_stored, then deleted (the ingest is idempotent), so the fsync would buy nothing.

@@ -55,6 +55,20 @@ describe('SyncWorker', () => {
     expect(existsSync(a.path)).toBe(false);
   });
 
+  it('stops promptly while an upload hangs, and keeps that file', async () => {
+    const target = new MemorySyncTarget();
+    target.gate = () => new Promise<void>(() => undefined); // never answers
+    const a = writeCaptureFile(dir, meta(), readings(4));
+    const w = new SyncWorker({ captureDir: dir, target, intervalMs: 6000, clock: new FakeClock() });
+    w.start();
+    for (let i = 0; i < 200 && target.inFlight === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const t = Date.now();
+    await w.stop();
+    expect(Date.now() - t).toBeLessThan(1000);
+    expect(existsSync(a.path)).toBe(true);
+    expect(target.files.size).toBe(0);
+  });
+
   it('keeps every file while the target is unreachable, then drains the backlog', async () => {
     const target = new MemorySyncTarget();
     target.offline = true;
