@@ -27,7 +27,7 @@ function dispatch(f: any): void {
   var t = f.t;
   var id = f.id;
   if (t === 'ping') {
-    reply({ t: 'pong', id: id, g: f.g, clk: r3(now()) });
+    pong(id, f.g);
   } else if (t === 'hello') {
     sendHi(id);
   } else if (t === 'read') {
@@ -38,7 +38,7 @@ function dispatch(f: any): void {
     }
     var c = now();
     var v = sampleNow(f.m, ps);
-    if (v) reply({ t: 'val', id: id, clk: r3(c), v: v });
+    if (v) replyInOrder({ t: 'val', id: id, clk: r3(c), v: v });
     else fail(id, 'read_error', 'a pin returned no value');
   } else if (t === 'plan') {
     if (!(f.e instanceof Array)) {

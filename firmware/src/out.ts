@@ -41,6 +41,10 @@ interface BacklogItem {
   c: number;
   /** board ms when it was written to the link */
   at?: number;
+  /** a `pong` waiting behind the backlog (its clock, taken when the ping came, is in t0) */
+  p?: { id: number; g: unknown };
+  /** a reply (`val`) waiting behind the backlog: not data, never evicted into a gap */
+  r?: boolean;
 }
 
 interface Loss {
@@ -81,6 +85,7 @@ function blSize(): number {
 
 /** An evicted item's samples become part of the overflow gap (a gap frame's too: never lost silently). */
 function blLose(it: BacklogItem): void {
+  if (it.p || it.r) return;
   var l = blLost[it.k];
   if (!l) {
     blLost[it.k] = { n: it.n, t0: it.t0, t1: it.t1, s0: it.s, s1: it.s };
@@ -125,8 +130,12 @@ function blPush(it: BacklogItem): void {
 }
 
 function sendItem(it: BacklogItem): void {
+  if (it.p) {
+    linkWrite(JSON.stringify({ t: 'pong', id: it.p.id, g: it.p.g, clk: it.t0 }));
+    return;
+  }
   linkWrite(it.l);
-  if (linkTimeout > 0) {
+  if (linkTimeout > 0 && !it.r) {
     var t = now();
     it.at = t;
     recent.push(it);
@@ -190,6 +199,22 @@ function emitData(line: string, k: string, n: number, t0: number, t1: number, s:
   }
   blPush(it);
   if (linkUp && !blDrain) blDrain = setTimeout(blPump, 0);
+}
+
+/**
+ * Answers that carry the board clock (`pong`, `val`) wait behind a draining backlog, so the gateway
+ * sees the board clock advance in order (a clock reading ahead of older batches looks like a reboot).
+ */
+function pong(id: number, g: unknown): void {
+  if (blCount > 0) blPush({ l: '', k: '', n: 0, t0: r3(now()), t1: 0, s: -2, c: 6, p: { id: id, g: g } });
+  else reply({ t: 'pong', id: id, g: g, clk: r3(now()) });
+}
+
+function replyInOrder(o: object): void {
+  if (!linkUp) return;
+  var l = JSON.stringify(o);
+  if (blCount > 0) blPush({ l: l, k: '', n: 0, t0: 0, t1: 0, s: -2, c: blCost(l.length), r: true });
+  else linkWrite(l);
 }
 
 /** A reply (ok/err/val/pong/hi): only meaningful while the link is up. */

@@ -196,8 +196,13 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     v.clock.advance(3000);
     v.board.restoreLink();
     const back = v.frames.length;
-    v.ask({ t: 'ping', g: 99 });
+    const pong = v.ask({ t: 'ping', g: 99 });
     v.clock.advance(2000);
+    // the pong waited behind the backlog: the gateway never sees the clock ahead of older batches
+    const pongAt = v.frames.indexOf(pong);
+    const backlog = (v.since(back, 'b') as Batch[]).filter((b) => b.t0 + (b.v.length - 1) * b.dt < (pong.clk as number));
+    expect(backlog.length).toBeGreaterThan(10);
+    for (const b of backlog) expect(v.frames.indexOf(b)).toBeLessThan(pongAt);
     const all = v.frames.filter((f) => f.t === 'b') as Batch[];
     // duplicates of batches re-sent after the timeout are expected; the gateway drops them by s
     const seen = new Map<number, Batch>();

@@ -11,7 +11,7 @@ export interface VirtualBoard {
   board: EmulatedBoard;
   link: MemoryFrameLink;
   frames: Frame[];
-  /** Sends a request with the next id and runs the board until it answered (virtual 5 ms). */
+  /** Sends a request with the next id and runs the board (virtual time, ≤ 2 s) until it answered. */
   ask(frame: Record<string, unknown>): Frame;
   since(i: number, t?: string): Frame[];
 }
@@ -34,8 +34,12 @@ export async function virtualBoard(opts: Partial<EmulatedBoardOptions> = {}, set
     ask(frame) {
       const my = id++;
       link.send({ ...frame, id: my });
-      clock.advance(5);
-      const answer = frames.find((f) => f.id === my);
+      // answers come at once, or (a pong) behind a draining backlog: bounded
+      let answer: Frame | undefined;
+      for (let waited = 0; waited < 2000 && answer === undefined; waited += 5) {
+        clock.advance(5);
+        answer = frames.find((f) => f.id === my);
+      }
       if (!answer) throw new Error(`board did not answer ${JSON.stringify(frame)}`);
       return answer;
     },
