@@ -1,5 +1,9 @@
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { FakeClock, realClock } from '../../../src/shared/clock.js';
+import { FakeClock } from '../../../src/shared/clock.js';
 import { TickScheduler, type MissedTicks } from '../../../src/capture/scheduler.js';
 
 function record(clock: FakeClock, hz: number) {
@@ -165,33 +169,33 @@ describe('TickScheduler (fake clock)', () => {
 });
 
 describe('TickScheduler (real clock)', () => {
-  // Real time on a shared machine: a process descheduled for > 25 ms really misses ticks (and says
-  // so). The bound stays strict; a run that met such a stall is measured again (retry).
-  it('hits 100 Hz within 0.5% over 5 s on real timers', { retry: 2, timeout: 15_000 }, async () => {
-    const ticks: number[] = [];
-    const lateness: number[] = [];
-    let missedCount = 0;
-    const s = new TickScheduler({
-      clock: realClock,
-      hz: 100,
-      onTick: (t) => {
-        ticks.push(t);
-        lateness.push(realClock.now() - t);
-      },
-      onMissed: (m) => (missedCount += m.count),
-    });
-    const start = realClock.now();
-    s.start(start);
-    await new Promise((r) => setTimeout(r, 5_000 - (realClock.now() - start) - 2));
-    s.stop();
-    const elapsed = ticks[ticks.length - 1]! - start;
+  // Real time on a shared 2-core machine: the measurement runs in its own process, given a higher
+  // CPU priority when the OS allows (root/CAP_SYS_NICE), so it measures the scheduler rather than
+  // the other tests running beside it. A process descheduled for > 25 ms really misses ticks (and
+  // says so); the bound stays strict, and such a run is measured again (retry).
+  it('hits 100 Hz within 0.5% over 5 s on real timers', { retry: 2, timeout: 20_000 }, async () => {
+    const probe = path.join(path.dirname(fileURLToPath(import.meta.url)), 'realtime-probe.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', probe, '100', '5000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      os.setPriority(child.pid!, -10);
+    } catch {
+      // not permitted here: measure at normal priority
+    }
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code, err).toBe(0);
+    const res = JSON.parse(out) as { start: number; ticks: number; missed: number; first: number; last: number; lateness: number[] };
+    const lat = [...res.lateness].sort((a, b) => a - b);
+    const why = `ticks ${res.ticks}, missed ${res.missed}, lateness p50 ${lat[Math.floor(lat.length / 2)]?.toFixed(2)} ms, p99 ${lat[Math.floor(lat.length * 0.99)]?.toFixed(2)} ms, max ${lat[lat.length - 1]?.toFixed(2)} ms`;
     // 500 deadlines in [start, start+5000): every one either ran or was counted missed.
-    expect(ticks.length + missedCount).toBeGreaterThanOrEqual(499);
-    lateness.sort((a, b) => a - b);
-    const why = `ticks ${ticks.length}, missed ${missedCount}, lateness p50 ${lateness[250]?.toFixed(2)} ms, p99 ${lateness[495]?.toFixed(2)} ms, max ${lateness[lateness.length - 1]?.toFixed(2)} ms`;
-    expect(Math.abs(ticks.length - 500) / 500, why).toBeLessThanOrEqual(0.005);
-    // The tick times are the grid itself (no drift): last tick within one period of 5 s.
-    expect(elapsed).toBeGreaterThan(4980);
-    expect(elapsed).toBeLessThan(5000);
+    expect(res.ticks + res.missed, why).toBeGreaterThanOrEqual(499);
+    expect(Math.abs(res.ticks - 500) / 500, why).toBeLessThanOrEqual(0.005);
+    // The tick times are the grid itself (no drift): first at the start, last within a period of 5 s.
+    expect(res.first).toBeCloseTo(res.start, 6);
+    expect(res.last - res.start).toBeGreaterThan(4980);
+    expect(res.last - res.start).toBeLessThan(5000);
   });
 });
