@@ -39,8 +39,8 @@ export const cloudDemoPart = {
     const plugins = [
       async (app: FastifyInstance) => {
         try {
-          const ui = (await import('./ui/plugin.js')) as { uiPlugin: (a: FastifyInstance, o: { logger: Logger }) => Promise<void> };
-          await ui.uiPlugin(app, { logger: ctx.logger });
+          const { cloudUi } = await import('./ui/plugin.js');
+          await cloudUi()(app, { logger: ctx.logger });
         } catch (err) {
           ctx.logger.warn({ err: errorMessage(err) }, 'web UI not available');
         }

@@ -43,8 +43,8 @@ async function serve(v: Record<string, string | boolean | undefined>, ctx: CliCo
   if (v['no-ui'] !== true) {
     plugins.push(async (app) => {
       try {
-        const ui = (await import('../../cloud/ui/plugin.js')) as { uiPlugin: (a: typeof app, o: { logger: typeof logger }) => Promise<void> };
-        await ui.uiPlugin(app, { logger });
+        const { cloudUi } = await import('../../cloud/ui/plugin.js');
+        await cloudUi()(app, { logger });
       } catch (err) {
         logger.warn({ err: String(err) }, 'web UI not available; the API runs without it');
       }
