@@ -32,6 +32,7 @@ export class PostgresStore implements CloudStore {
   readonly kind = 'postgres' as const;
   private streamCache = new Map<number, StreamInfo>();
   private readerRole = false;
+  private readonly streamIds = new Map<string, string>();
 
   private constructor(private readonly pool: pg.Pool, private readonly logger: Logger) {}
 
@@ -91,11 +92,16 @@ export class PostgresStore implements CloudStore {
         return { status: 'already_stored', records: e.records };
       }
       const m = f.meta;
-      await c.query(
-        'INSERT INTO streams (key, part_id, machine, component_type, component_name, method_name, tags, additional_parameters) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING',
-        [streamKey(m), m.part_id, m.machine, m.component_type, m.component_name, m.method_name, JSON.stringify(m.tags), JSON.stringify(m.additional_parameters)],
-      );
-      const sid = (await c.query<{ id: string }>('SELECT id FROM streams WHERE key = $1', [streamKey(m)])).rows[0]!.id;
+      const skey = streamKey(m);
+      let sid = this.streamIds.get(skey);
+      if (sid === undefined) {
+        // streams are never deleted, so a known key's id can be cached (saves two round trips)
+        await c.query(
+          'INSERT INTO streams (key, part_id, machine, component_type, component_name, method_name, tags, additional_parameters) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING',
+          [skey, m.part_id, m.machine, m.component_type, m.component_name, m.method_name, JSON.stringify(m.tags), JSON.stringify(m.additional_parameters)],
+        );
+        sid = (await c.query<{ id: string }>('SELECT id FROM streams WHERE key = $1', [skey])).rows[0]!.id;
+      }
       for (let from = 0; from < f.records.length; from += CHUNK) {
         const idx: number[] = [];
         const kind: string[] = [];
@@ -118,6 +124,7 @@ export class PostgresStore implements CloudStore {
         );
       }
       await c.query('COMMIT');
+      this.streamIds.set(skey, sid);
       return { status: 'stored', records: f.records.length };
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
