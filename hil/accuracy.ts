@@ -36,8 +36,12 @@ try {
   const first = batches[0] as (typeof batches)[number];
   const last = batches[batches.length - 1] as (typeof batches)[number];
   const hostSpan = last.at - first.at;
-  // a batch leaves right after its last sample: compare that instant on both clocks
-  const boardSpan = last.f.t0 + (last.f.v.length - 1) * last.f.dt - (first.f.t0 + (first.f.v.length - 1) * first.f.dt);
+  // host/board clock: least-squares slope of arrival time over each batch's last sample time
+  const xs = batches.map((b) => b.f.t0 + (b.f.v.length - 1) * b.f.dt);
+  const ys = batches.map((b) => b.at);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const slope = xs.reduce((a, x, i) => a + (x - mx) * ((ys[i] as number) - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
   const pin = readers.length > 2 ? 'D32' : readers.length > 1 ? 'D35' : 'D34';
   const late = board.analogReads
     .filter((r) => r.pin === pin && r.ms >= first.f.t0 - 1 && r.ms <= last.f.t0 + last.f.v.length * last.f.dt)
@@ -48,7 +52,7 @@ try {
   process.stdout.write(
     `firmware in the emulator, ${readers.length} analog reader(s) at ${hz} Hz for ${seconds} s over a pty:\n` +
       `  samples ${samples} + missed ticks ${missed} (reported as gaps) of ~${expected} scheduled; missed ${((100 * missed) / (samples + missed)).toFixed(2)} %\n` +
-      `  rate received by the gateway end ${(((samples - last.f.v.length) * 1000) / hostSpan).toFixed(2)} Hz; board/host clock ratio ${(boardSpan / hostSpan).toFixed(5)}\n` +
+      `  rate received by the gateway end ${(((samples - last.f.v.length) * 1000) / hostSpan).toFixed(2)} Hz; host/board clock slope ${slope.toFixed(5)}\n` +
       `  ADC read lateness vs schedule: p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms\n` +
       `  batches ${batches.length}, uncaught firmware errors ${board.errors.length}\n`,
   );
