@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import pg from 'pg';
-import { requireTool } from '../helpers/system-tool.js';
+import { execFileSync } from 'node:child_process';
+import { findTool, requireTool } from '../helpers/system-tool.js';
 
 const HOST = process.env.PGHOST ?? '/var/run/postgresql';
 
@@ -31,6 +32,18 @@ export async function pgUser(): Promise<string | null> {
   if (!requireTool('psql', 'PostgreSQL cloud store tests need a local PostgreSQL server')) return (cachedUser = null);
   const candidates = [process.env.PGUSER, 'postgres', userInfo().username].filter((u): u is string => typeof u === 'string' && u !== '');
   for (const u of candidates) if (await tryUser(u)) return (cachedUser = u);
+  // Peer auth maps OS user → role. As root (CI containers) there is no role "root" on a fresh
+  // server: make one, the way `su postgres -c "createuser -s root"` would by hand.
+  const me = userInfo().username;
+  if (process.getuid?.() === 0 && findTool('su') !== null) {
+    try {
+      execFileSync('su', ['postgres', '-c', `createuser --superuser ${me}`], { stdio: 'pipe' });
+      process.stderr.write(`wharf tests: created PostgreSQL role '${me}' for peer authentication\n`);
+    } catch {
+      // exists already, or su/createuser unavailable: the retry below says so
+    }
+    if (await tryUser(me)) return (cachedUser = me);
+  }
   const msg = `wharf tests: cannot connect to PostgreSQL on ${HOST} as any of ${candidates.join(', ')} (peer auth). As root: su postgres -c "createuser -s $(whoami)"`;
   if (process.env.CI === 'true' || process.env.CI === '1') throw new Error(`${msg} [required under CI]`);
   process.stderr.write(`\n!!! SKIPPING: ${msg}\n\n`);
