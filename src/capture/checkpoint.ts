@@ -168,7 +168,10 @@ export class FlushLoop {
     const { engine, store, clock, logger, metrics } = this.o;
     engine.flushGaps();
     const snapshot = new Map<string, number>();
-    for (const out of engine.outputs()) if (out.lastTime !== undefined) snapshot.set(out.key, out.lastTime);
+    for (const out of engine.outputs()) {
+      const mark = out.mark();
+      if (mark !== undefined) snapshot.set(out.key, mark);
+    }
     try {
       await store.flush();
     } catch (err) {

@@ -76,8 +76,10 @@ export class PolledCollector {
       this.out.gap('missed_ticks', t, t, 1, 'previous read still in flight');
       return;
     }
+    this.out.inFlightTick = t;
     this.inFlight = this.readOnce(t).finally(() => {
       this.inFlight = undefined;
+      this.out.inFlightTick = undefined;
     });
   }
 

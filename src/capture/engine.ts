@@ -217,14 +217,17 @@ export class CaptureEngine {
         continue;
       }
       this.running.delete(key);
-      if (r.collector.out.lastTime !== undefined) lastOf.set(key, r.collector.out.lastTime);
+      // The new grid continues after the old collector's last tick (a read in flight still lands).
+      const o = r.collector.out;
+      const last = Math.max(o.lastTime ?? -Infinity, o.inFlightTick ?? -Infinity);
+      if (Number.isFinite(last)) lastOf.set(key, last);
       slot(r.boardId).remove.push(key);
       (d === undefined ? summary.removed : summary.changed).push(key);
     }
     for (const [key, d] of want) {
       if (this.running.has(key)) continue;
       if (!summary.changed.includes(key)) summary.added.push(key);
-      const out = new EntryOutput(key, d.entry.boardId, d.meta, this.deps.sink, this.metrics, this.options.holdMs);
+      const out = new EntryOutput(key, d.entry.boardId, d.meta, this.deps.sink, this.metrics, this.options.holdMs, 1000 / d.entry.hz);
       let after = lastOf.get(key);
       const resumeAt = this.resume.get(key);
       if (resumeAt !== undefined) {

@@ -18,6 +18,8 @@ export interface RecordSink {
 export class EntryOutput {
   /** Latest time covered by a record handed to the sink (reading time or gap end). */
   lastTime: number | undefined;
+  /** Tick of a polled read still in flight: its record will come after later ones. */
+  inFlightTick: number | undefined;
   private pending: GapRecord | undefined;
   private readonly readingCount: CounterChild;
   private readonly gapCounters = new Map<GapReason, { records: CounterChild; readings: CounterChild }>();
@@ -29,6 +31,7 @@ export class EntryOutput {
     private readonly sink: RecordSink,
     private readonly metrics: CaptureMetrics,
     private readonly holdMs: number,
+    private readonly periodMs: number = Infinity,
   ) {
     this.readingCount = metrics.readings.labels({ board: boardId, method: meta.method_name });
   }
@@ -73,6 +76,15 @@ export class EntryOutput {
     c.records.inc();
     c.readings.inc(g.count);
     if (this.lastTime === undefined || g.end > this.lastTime) this.lastTime = g.end;
+  }
+
+  /**
+   * The restart mark: every tick up to it has its record in the sink. A read in flight holds the
+   * mark just before its tick, even when records of later ticks (missed-tick gaps) are already out.
+   */
+  mark(): number | undefined {
+    if (this.inFlightTick === undefined || this.lastTime === undefined) return this.lastTime;
+    return Math.min(this.lastTime, this.inFlightTick - this.periodMs);
   }
 
   hasPendingGap(): boolean {

@@ -6,8 +6,8 @@
  * against the next absolute deadline, so a late timer (real timers are coarse, ≥ 1 ms) never shifts
  * the ticks after it.
  *
- * Timer jitter is absorbed: a wake-up up to `jitterMs` (default 25 ms) late still runs the overdue
- * ticks of that window (at most `maxCatchUp` + 1, default 3) back to back, each with its own tick
+ * Timer jitter is absorbed: a wake-up up to `jitterMs` (default 50 ms) late still runs the overdue
+ * ticks of that window (at most `maxCatchUp` + 1, default 5) back to back, each with its own tick
  * time. Anything older is a stall (a blocked event loop, a suspended process): those ticks are NOT
  * replayed; they are reported once through `onMissed` as one span with a count, and the schedule
  * continues on its grid.
@@ -34,9 +34,9 @@ export interface TickSchedulerOptions {
   onMissed?: (missed: MissedTicks) => void;
   /** Called if onTick/onMissed throws; the scheduler keeps running. */
   onError?: (err: unknown) => void;
-  /** Lateness still treated as jitter (overdue ticks run late), ms. Default 25. */
+  /** Lateness still treated as jitter (overdue ticks run late), ms. Default 50 (shared machines stall ~30 ms). */
   jitterMs?: number;
-  /** Extra overdue ticks run in one wake-up within the jitter window. Default 2. */
+  /** Extra overdue ticks run in one wake-up within the jitter window. Default 4. */
   maxCatchUp?: number;
 }
 
@@ -135,8 +135,8 @@ export class TickScheduler {
     // Latest tick whose deadline has passed (epsilon: a deadline equal to now counts as passed).
     const latest = Math.max(this.nextIndex, Math.floor(((now - this.anchor) * this.hzValue) / 1000 + 1e-9));
     // Overdue ticks inside the jitter window run late; older ones are missed (a stall).
-    const jitter = this.opts.jitterMs ?? 25;
-    let first = Math.max(this.nextIndex, latest - (this.opts.maxCatchUp ?? 2));
+    const jitter = this.opts.jitterMs ?? 50;
+    let first = Math.max(this.nextIndex, latest - (this.opts.maxCatchUp ?? 4));
     while (first < latest && now - this.deadline(first) > jitter) first++;
     if (first > this.nextIndex) {
       const missed: MissedTicks = { count: first - this.nextIndex, start: due, end: this.deadline(first - 1) };

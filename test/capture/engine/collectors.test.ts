@@ -194,7 +194,10 @@ describe('collectors (sim boards, real clock)', () => {
     await new Promise((r) => setTimeout(r, 1500));
     await engine.stop();
     const rf = sink.readings(fast.key);
-    expect(rf.length).toBeGreaterThanOrEqual(72);
+    // ~75 ticks in 1.5 s; on a loaded machine some are missed (and accounted), none delayed by the slow board.
+    const accounted = rf.length + sink.gaps(fast.key).reduce((a, g) => a + g.count, 0);
+    expect(accounted).toBeGreaterThanOrEqual(72);
+    expect(rf.length).toBeGreaterThanOrEqual(50);
     const lags = rf.map((r) => r.time_received - r.time_requested).sort((x, y) => x - y);
     // Nowhere near the slow board's 300 ms (the margin is for a loaded test machine).
     expect(lags[Math.floor(lags.length * 0.5)]!).toBeLessThan(10);
