@@ -16,6 +16,7 @@ import { backoffDelay, DEFAULT_BACKOFF, isOffline, type BackoffOptions } from '.
 import { writeStatus, type SyncStatus } from './status-file.js';
 import type { SyncTarget } from './target.js';
 import { verifyCaptureFile } from './verify.js';
+import { syncMetrics, type SyncMetrics } from './metrics.js';
 
 export interface SyncWorkerOptions {
   captureDir: string;
@@ -62,7 +63,7 @@ export class SyncWorker {
   private abort = new AbortController();
   private statusWrite: Promise<void> = Promise.resolve();
   private readonly st: SyncStatus;
-  private readonly m;
+  private readonly m: SyncMetrics | null;
 
   constructor(private readonly opts: SyncWorkerOptions) {
     this.clock = opts.clock ?? realClock;
@@ -78,15 +79,7 @@ export class SyncWorker {
       disabled: this.disabled, state: 'idle', last_sync_ms: null, last_attempt_ms: null, last_error: null, consecutive_failures: 0,
       next_attempt_ms: null, uploaded_files: 0, uploaded_records: 0, uploaded_bytes: 0, failed_files: 0, backlog: { files: 0, bytes: 0 },
     };
-    const reg = opts.metrics;
-    this.m = reg === undefined ? null : {
-      files: reg.counter('wharf_sync_files_total', 'Capture files synced, by result (stored, already_stored, rejected)'),
-      records: reg.counter('wharf_sync_records_total', 'Records acknowledged by the sync target'),
-      bytes: reg.counter('wharf_sync_bytes_total', 'Capture file bytes acknowledged by the sync target'),
-      errors: reg.counter('wharf_sync_errors_total', 'Failed sync attempts, by code'),
-      backlogFiles: reg.gauge('wharf_sync_backlog_files', 'Finished capture files waiting for sync'),
-      backlogBytes: reg.gauge('wharf_sync_backlog_bytes', 'Bytes of finished capture files waiting for sync'),
-    };
+    this.m = opts.metrics === undefined ? null : syncMetrics(opts.metrics);
   }
 
   /** Starts the schedule: a first pass at once, then every interval. */
