@@ -139,6 +139,22 @@ describe('embedded broker security', () => {
     await mon2.endAsync();
   });
 
+  it('a changed or removed secret (live reload) disconnects the board; the old secret no longer works', async () => {
+    const peer = new TestPeer({ bid: 'esp-a' });
+    const side = await attachMqttPeer(broker.url, 'esp-a', 'secret-a-123', peer);
+    const closed = new Promise<void>((r) => side.client.once('close', () => r()));
+    broker.setBoards([
+      { id: 'esp-a', secret: 'rotated-a-999' },
+      { id: 'esp-b', secret: 'secret-b-456' },
+    ]);
+    await closed;
+    expect(broker.bus.isOnline('esp-a')).toBe(false);
+    await expect(attachMqttPeer(broker.url, 'esp-a', 'secret-a-123', new TestPeer({ bid: 'esp-a' }))).rejects.toThrow();
+    const again = await attachMqttPeer(broker.url, 'esp-a', 'rotated-a-999', new TestPeer({ bid: 'esp-a' }));
+    await again.close();
+    await side.close().catch(() => undefined);
+  });
+
   it('a board id that cannot be a topic level is refused with what to change', async () => {
     await expect(startEmbeddedBroker({ host: '127.0.0.1', port: 0, boards: [{ id: 'a/b', secret: 'x' }], logger: log })).rejects.toThrow(/board id 'a\/b' cannot be an MQTT topic level/);
   });
