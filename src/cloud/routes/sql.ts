@@ -44,15 +44,27 @@ export async function sqlRoutes(app: FastifyInstance, ctx: CloudContext): Promis
     void (async () => {
       let sent = 0;
       let truncated = false;
+      // a client that goes away destroys `out`: stop waiting for 'drain' then
+      const drained = (): Promise<void> =>
+        new Promise((resolve) => {
+          const done = (): void => {
+            out.off('drain', done);
+            out.off('close', done);
+            resolve();
+          };
+          out.once('drain', done);
+          out.once('close', done);
+        });
       const send = async (rows: unknown[][]): Promise<void> => {
         for (const row of rows) {
           if (sent >= limit) {
             truncated = true;
             return;
           }
+          if (out.destroyed) throw new Error('the client went away');
           const chunk = `${sent === 0 ? '' : ','}${JSON.stringify(row)}`;
           sent++;
-          if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+          if (!out.write(chunk)) await drained();
         }
       };
       out.write(`{"columns":${JSON.stringify(stream.columns)},"rows":[`);
@@ -69,6 +81,7 @@ export async function sqlRoutes(app: FastifyInstance, ctx: CloudContext): Promis
       } finally {
         await stream.cancel();
       }
+      if (out.destroyed) return;
       out.end(`],"truncated":${truncated}${error === null ? '' : `,"error":${JSON.stringify({ code: 'CLOUD_SQL_FAILED', message: error })}`}}`);
     })();
     return reply.header('content-type', 'application/json; charset=utf-8').send(out);
