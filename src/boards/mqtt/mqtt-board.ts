@@ -77,6 +77,8 @@ export interface MqttTransportDeps {
   /** The bus to reach boards (a getter: the broker may start after the registry is built). */
   bus: () => BoardBus | undefined;
   options?: ProtocolBoardOptions;
+  /** Called with every board created (link counters on /metrics). */
+  track?: (b: ProtocolBoard) => void;
 }
 
 export function boardIdFromMqttAddress(address: URL, id: string): string {
@@ -93,7 +95,9 @@ export function mqttFactory(deps: MqttTransportDeps): BoardFactory {
     create: (spec) => {
       const id = boardIdFromMqttAddress(spec.address, spec.id);
       const logger = deps.logger?.child({ board: spec.id }) ?? nullLogger;
-      return new ProtocolBoard(spec.id, spec.hardware, new MqttConnector(id, deps.bus), deps.clock, logger, { ...deps.options });
+      const board = new ProtocolBoard(spec.id, spec.hardware, new MqttConnector(id, deps.bus), deps.clock, logger, { ...deps.options });
+      deps.track?.(board);
+      return board;
     },
   };
 }
