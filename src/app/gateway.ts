@@ -21,7 +21,7 @@ import { FileCaptureStore } from '../capture/file-store.js';
 import { recoverCaptureDir, type RecoveryReport } from '../capture/recovery.js';
 import { startDiskBudget } from '../capture/disk-budget.js';
 import { CaptureEngine, metaFor, type ApplySummary, type EngineOptions } from '../capture/engine.js';
-import { FlushLoop, lastTicksOf, mergeRecovered, readCheckpoint, writeCheckpoint } from '../capture/checkpoint.js';
+import { canonical, FlushLoop, lastTicksOf, mergeRecovered, readCheckpoint, writeCheckpoint } from '../capture/checkpoint.js';
 import { realClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
@@ -102,7 +102,9 @@ export class Gateway {
     // written back at once, so a crash before this run's first flush still leaves the right mark.
     const resume = await readCheckpoint(dir, logger);
     if (recovery !== undefined) {
-      mergeRecovered(resume, await lastTicksOf(recovery.recovered, logger), new Map(plan.entries.map((e) => [e.key, metaFor(plan, e)])));
+      const metas = new Map(plan.entries.map((e) => [e.key, metaFor(plan, e)]));
+      const periods = new Map(plan.entries.filter((e) => e.hz > 0).map((e) => [canonical(metaFor(plan, e)), 1000 / e.hz]));
+      mergeRecovered(resume, await lastTicksOf(recovery.recovered, logger, (m) => periods.get(canonical(m))), metas);
     }
     if (resume.size > 0) {
       await writeCheckpoint(dir, resume, clock.now()).catch((err: unknown) => logger.warn({ err: String(err) }, 'writing the capture checkpoint failed'));

@@ -17,6 +17,7 @@ import type { Metrics } from '../shared/metrics.js';
 import type { CaptureMeta } from '../shared/record.js';
 import type { CaptureEngine } from './engine.js';
 import { decodeCaptureFile } from './file-format.js';
+import { IN_FLIGHT_DETAIL } from './collector-polled.js';
 
 export const CHECKPOINT_FILE = '.wharf-checkpoint.json';
 
@@ -62,7 +63,7 @@ export async function writeCheckpoint(dir: string, entries: Map<string, number>,
 }
 
 /** JSON with object keys sorted, so two equal metas compare equal whatever their key order. */
-function canonical(v: unknown): string {
+export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
@@ -78,16 +79,38 @@ function canonical(v: unknown): string {
  * The last tick time (reading `time_requested`, gap `end`) in each file crash recovery finished.
  * (Not the recovery report's lastRecordTime: that is a reading's time_received, later than its tick.)
  */
-export async function lastTicksOf(files: readonly { finalPath: string; meta: CaptureMeta }[], logger: Logger): Promise<{ meta: CaptureMeta; lastRecordTime: number | null }[]> {
+export async function lastTicksOf(
+  files: readonly { finalPath: string; meta: CaptureMeta }[],
+  logger: Logger,
+  /** The entry period (ms) for a file's meta, when the plan has that entry. */
+  periodOf: (meta: CaptureMeta) => number | undefined = () => undefined,
+): Promise<{ meta: CaptureMeta; lastRecordTime: number | null }[]> {
   const out: { meta: CaptureMeta; lastRecordTime: number | null }[] = [];
   for (const f of files) {
     try {
       const d = decodeCaptureFile(await fsp.readFile(f.finalPath));
+      // A missed-ticks gap "previous read still in flight" [s, …] means the read of tick s − period
+      // was pending; if its record never made it to disk, the mark must stay before that tick.
       let last: number | null = null;
+      const entryPeriod = periodOf(d.header.meta);
+      const unresolved = new Map<number, number>(); // pending tick → period
       for (const r of d.records) {
-        const t = r.kind === 'reading' ? r.time_requested : r.reason === 'recovery_truncated' ? null : r.end;
-        if (t !== null && (last === null || t > last)) last = t;
+        if (r.kind === 'reading') {
+          unresolved.delete(r.time_requested);
+          if (last === null || r.time_requested > last) last = r.time_requested;
+          continue;
+        }
+        if (r.reason === 'recovery_truncated') continue;
+        unresolved.delete(r.start);
+        if (r.reason === 'missed_ticks' && r.detail === IN_FLIGHT_DETAIL && r.count > 0) {
+          const period = entryPeriod ?? (r.count > 1 ? (r.end - r.start) / (r.count - 1) : NaN);
+          // Without a known period, hold before the gap itself (the capture_stopped gap then overlaps it).
+          if (Number.isFinite(period) && period > 0) unresolved.set(r.start - period, period);
+          else unresolved.set(r.start, 0);
+        }
+        if (last === null || r.end > last) last = r.end;
       }
+      for (const [tick, period] of unresolved) if (last !== null && tick - period < last) last = tick - period;
       out.push({ meta: d.header.meta, lastRecordTime: last });
     } catch (err) {
       logger.warn({ file: f.finalPath, err: errorMessage(err) }, 'cannot read a recovered capture file for its last record time');

@@ -24,6 +24,9 @@ export interface PolledDeps {
   readTimeoutMs: number;
 }
 
+/** Detail of the gap for ticks skipped while a read was in flight (checkpoint.ts relies on it). */
+export const IN_FLIGHT_DETAIL = 'previous read still in flight';
+
 /** Grace after the read timeout before the collector stops waiting for a board that ignores it. */
 const GUARD_GRACE_MS = 1000;
 
@@ -73,7 +76,7 @@ export class PolledCollector {
   private tick(t: number): void {
     if (this.inFlight !== undefined) {
       this.missed.inc();
-      this.out.gap('missed_ticks', t, t, 1, 'previous read still in flight');
+      this.out.gap('missed_ticks', t, t, 1, IN_FLIGHT_DETAIL);
       return;
     }
     this.out.inFlightTick = t;
