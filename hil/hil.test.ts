@@ -165,7 +165,7 @@ describe.each(specs)('HIL: $name', (spec) => {
   }, 20_000);
 
   it.skipIf(spec.hardware && spec.transport === 'mqtt')('link pulled for 2 s and restored: the backlog arrives oldest-first and nothing is lost', async () => {
-    await t.driver.request({ t: 'hello', v: 1, lt: 900 }); // heartbeat every 150 ms < lt/3
+    await t.driver.request({ t: 'hello', v: 1, lt: 1500 }); // heartbeat every 150 ms, well under lt/3
     t.driver.startHeartbeat(150);
     await configure();
     const from = t.driver.frames.length;
@@ -198,7 +198,7 @@ describe.each(specs)('HIL: $name', (spec) => {
   it.skipIf(onHardware)('backlog overflow is reported as a backlog_overflow gap naming the lost sequence numbers (emulator only: sets free memory)', async () => {
     const em = t.emulator;
     if (!em) throw new Error('needs the emulator');
-    await t.driver.request({ t: 'hello', v: 1, lt: 600 });
+    await t.driver.request({ t: 'hello', v: 1, lt: 1500 });
     t.driver.startHeartbeat(100);
     await configure();
     await t.driver.request({ t: 'plan', e: [{ k: 'o', m: 'A', r: ['A1', 'A2', 'A3'], hz: 100 }], bms: 100 });

@@ -229,7 +229,9 @@ function setLink(up: boolean): void {
     if ((blCount > 0 || blLostKeys.length > 0) && !blDrain) blDrain = setTimeout(blPump, 0);
   } else {
     blBudget = blSize();
-    blRequeue(0);
+    // a pulled cable cuts both directions at once: what was written before the gateway was last
+    // heard (less ~100 ms still in the UART) got through; what came after may not have
+    blRequeue(lastRx - 100);
   }
 }
 
