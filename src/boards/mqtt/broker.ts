@@ -57,7 +57,7 @@ export interface EmbeddedBroker {
 const digest = (s: string | Buffer) => createHash('sha256').update(s).digest();
 const pem = (x: string) => (x.includes('-----BEGIN') ? x : readFileSync(x, 'utf8'));
 
-function authError(code: 4 | 5, msg: string): AuthenticateError {
+function authError(code: 2 | 4 | 5, msg: string): AuthenticateError {
   const e = new Error(msg) as AuthenticateError;
   e.returnCode = code as AuthenticateError['returnCode'];
   return e;
@@ -96,7 +96,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     if (client.id !== username) {
       stats.authFailures++;
       log.warn({ clientId: client.id, username }, 'MQTT client refused: client id must equal the board id');
-      return done(authError(2 as 4, 'client id must equal the username (board id)'), false);
+      return done(authError(2, 'client id must equal the username (board id)'), false);
     }
     clientBoard.set(client, username!);
     done(null, true);
