@@ -216,8 +216,12 @@ export class SqliteStore implements CloudStore {
     }
     sql += ` ORDER BY time_received ${dir}, id ${dir} LIMIT ?`;
     args.push(opts.limit);
-    const raw = this.db.prepare(sql).all(...args) as RawRow[];
-    const rows = raw.map((r) => shapeRow(r, this.streamCache.get(r.stream_id)));
+    // raw arrays: about twice as fast to fetch as row objects
+    const raw = this.db.prepare(sql).raw(true).all(...args) as [number, number, string, number, number, string][];
+    const rows = raw.map((a) => {
+      const r: RawRow = { id: a[0], stream_id: a[1], kind: a[2], time_requested: a[3], time_received: a[4], data: a[5] };
+      return shapeRow(r, this.streamCache.get(r.stream_id));
+    });
     const last = rows[rows.length - 1];
     return { rows, next_cursor: rows.length === opts.limit && last !== undefined ? encodeCursor({ t: last.time_received, id: last.id }) : null };
   }
