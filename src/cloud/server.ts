@@ -41,7 +41,7 @@ export interface CloudServerOptions {
   metrics?: CloudMetrics;
   /** Capture file decoder; defaults to src/capture/file-format.ts. */
   decode?: CaptureDecoder;
-  /** Largest accepted upload (default 64 MiB). */
+  /** Largest accepted upload (default 16 MiB; capture files default to 256 KiB). The file is decoded in memory, so this bounds memory per request. */
   maxFileBytes?: number;
   /** SQL statement timeout (default 10 s). */
   sqlTimeoutMs?: number;
@@ -71,7 +71,7 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
     metrics: opts.metrics ?? cloudMetrics(),
     signer: new SessionSigner(opts.sessionSecret === undefined ? randomBytes(32) : Buffer.from(opts.sessionSecret)),
     decoder: () => (decoder ??= defaultDecoder()),
-    maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024,
+    maxFileBytes: opts.maxFileBytes ?? 16 * 1024 * 1024,
     sqlTimeoutMs: opts.sqlTimeoutMs ?? 10_000,
     secureCookies: opts.secureCookies ?? false,
   };

@@ -11,7 +11,7 @@ import { openCloudStore } from '../../cloud/open-store.js';
 import { fmtBytes, progressBar } from '../../cloud/progress.js';
 import { buildCloudServer, type CloudPlugin } from '../../cloud/server.js';
 
-const USAGE = `usage: wharf cloud serve [--db FILE | --pg URL] [--host 127.0.0.1] [--port 8080] [--max-file-mb 64] [--no-ui]
+const USAGE = `usage: wharf cloud serve [--db FILE | --pg URL] [--host 127.0.0.1] [--port 8080] [--max-file-mb 16] [--no-ui]
        wharf cloud keys create --machine NAME [--label TEXT] | --read-only [--label TEXT]   [--db FILE | --pg URL]
        wharf cloud keys list | revoke KEY_ID                                                  [--db FILE | --pg URL]
        wharf cloud export --format csv|jsonl|parquet --out FILE [filters | --sql QUERY]
@@ -52,7 +52,7 @@ async function serve(v: Record<string, string | boolean | undefined>, ctx: CliCo
   }
   const port = Number(v.port ?? ctx.env.WHARF_CLOUD_PORT ?? 8080);
   const host = (v.host as string | undefined) ?? '127.0.0.1';
-  const maxMb = Number(v['max-file-mb'] ?? 64);
+  const maxMb = Number(v['max-file-mb'] ?? 16);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WharfError('USAGE', `--port must be 0-65535 (got ${String(v.port)})`);
   const app = await buildCloudServer({ store, logger, plugins, maxFileBytes: Math.round(maxMb * 1024 * 1024), sessionSecret: ctx.env.WHARF_SESSION_SECRET });
   await app.listen({ host, port });
