@@ -41,4 +41,16 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
     fi
   done
 fi
+# Peer authentication maps the OS user to a role of the same name: give the current user one
+# (the tests create throwaway databases with it).
+if command -v psql >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v su >/dev/null 2>&1; then
+  me=$(id -un)
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    su postgres -c "psql -qtAc 'select 1'" >/dev/null 2>&1 && break
+    sleep 1
+  done
+  if ! su postgres -c "psql -qtAc \"select 1 from pg_roles where rolname='$me'\"" 2>/dev/null | grep -q 1; then
+    su postgres -c "createuser --superuser $me" >/dev/null 2>&1 || echo "wharf: could not create PostgreSQL role $me" >&2
+  fi
+fi
 exit 0

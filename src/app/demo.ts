@@ -14,6 +14,7 @@ import type { CapturePlan } from '../config/index.js';
 import type { Logger } from '../shared/logger.js';
 import type { Gateway } from './gateway.js';
 import { cloudDemoPart } from '../cloud/demo-part.js';
+import { firmwareDemoPart } from '../../hil/emulator/demo-part.js';
 
 export interface DemoContext {
   /** WHARF_HOME (default ~/.wharf): everything the demo writes lives under it. */
@@ -36,7 +37,7 @@ export interface DemoPart {
 }
 
 /** The parts the demo runs, in start order (stopped in reverse). */
-export const DEMO_PARTS: DemoPart[] = [cloudDemoPart];
+export const DEMO_PARTS: DemoPart[] = [cloudDemoPart, firmwareDemoPart];
 
 export const DEMO_CONFIG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/sim-gateway.jsonc');
 
