@@ -10,14 +10,17 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { encodeCaptureFile } from '../../src/capture/file-format.js';
 import { buildCloudServer } from '../../src/cloud/server.js';
+import type { CloudStore } from '../../src/cloud/store/contract.js';
+import { PostgresStore } from '../../src/cloud/store/postgres.js';
 import { SqliteStore } from '../../src/cloud/store/sqlite.js';
+import { createTestDb } from '../cloud/pg-helper.js';
 import { cloudUi } from '../../src/cloud/ui/plugin.js';
 import type { CaptureMeta, CaptureRecord } from '../../src/shared/record.js';
 
 export interface Cloud {
   url: string;
   app: FastifyInstance;
-  store: SqliteStore;
+  store: CloudStore;
   dir: string;
   /** Key per machine (uploads as that machine). */
   machineKey(machine: string): Promise<string>;
@@ -26,9 +29,18 @@ export interface Cloud {
   close(): Promise<void>;
 }
 
-export async function startCloud(opts: { dbPath?: string } = {}): Promise<Cloud> {
+/** SQLite (default) in a temp dir, or a throwaway PostgreSQL database for `{ pgUser }`. */
+export async function startCloud(opts: { pgUser?: string } = {}): Promise<Cloud> {
   const dir = mkdtempSync(join(tmpdir(), 'wharf-ui-'));
-  const store = new SqliteStore(opts.dbPath ?? join(dir, 'cloud.db'));
+  let store: CloudStore;
+  let dropDb = async (): Promise<void> => undefined;
+  if (opts.pgUser !== undefined) {
+    const db = await createTestDb(opts.pgUser);
+    store = await PostgresStore.open(db.config);
+    dropDb = () => db.drop();
+  } else {
+    store = new SqliteStore(join(dir, 'cloud.db'));
+  }
   const app = await buildCloudServer({ store, plugins: [cloudUi()] });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const keys = new Map<string, string>();
@@ -50,6 +62,7 @@ export async function startCloud(opts: { dbPath?: string } = {}): Promise<Cloud>
     async close() {
       await app.close();
       await store.close();
+      await dropDb();
       rmSync(dir, { recursive: true, force: true });
     },
   };

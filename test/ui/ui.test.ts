@@ -5,19 +5,25 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgUser } from '../cloud/pg-helper.js';
 import { requireTool } from '../helpers/system-tool.js';
 import { ARTIFACTS, launch, pixelsNear, pngStats, type Browser } from './browser.js';
 import { analog, meta, seedFixture, startCloud, upload, type Cloud } from './seed.js';
 
 const hasChromium = requireTool('chromium', 'the web UI tests drive a real Chromium');
+const pg = hasChromium ? await pgUser() : null;
 
-describe.skipIf(!hasChromium)('web UI in Chromium', () => {
+describe.skipIf(!hasChromium)('web UI in Chromium, SQLite store', () => uiSuite(undefined));
+describe.skipIf(!hasChromium || pg === null)('web UI in Chromium, PostgreSQL store', () => uiSuite(pg ?? undefined));
+
+/** The same user session against either store. */
+function uiSuite(user: string | undefined): void {
   let cloud: Cloud;
   let b: Browser;
   let seeded: Awaited<ReturnType<typeof seedFixture>>;
 
   beforeAll(async () => {
-    cloud = await startCloud();
+    cloud = await startCloud(user === undefined ? {} : { pgUser: user });
     seeded = await seedFixture(cloud);
     b = await launch();
   });
@@ -266,4 +272,4 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     await page.locator('#login-form').waitFor();
     expect(await page.evaluate(async () => (await fetch('/api/v1/readings')).status)).toBe(401);
   });
-});
+}
