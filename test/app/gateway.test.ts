@@ -115,13 +115,16 @@ describe('wharf run / wharf demo (CLI)', () => {
     expect(ctx.err()).toMatch(/--config FILE is required/);
   });
 
-  it('wharf demo --duration runs the sim gateway with data under WHARF_HOME and prints where it goes', async () => {
+  it('wharf demo --duration runs sim boards, two emulated firmware ESP32s and the cloud, data under WHARF_HOME', async () => {
     const home = path.join(tmp, 'home');
     const ctx = cli({ WHARF_HOME: home });
     const code = await main(['demo', '--duration', '1.5'], ctx);
     expect(code, ctx.err()).toBe(0);
     const out = ctx.out();
-    expect(out).toMatch(/wharf: capturing 6 entries from 3 boards/);
+    // 3 sim boards (6 entries) + 2 emulated ESP32s running the firmware bundle (serial + MQTT, 2 entries each)
+    expect(out).toMatch(/wharf: capturing 10 entries from 5 boards/);
+    expect(out).toMatch(/firmware: emulated ESP32 'esp32-serial'/);
+    expect(out).toMatch(/cloud: +http:\/\/127\.0\.0\.1:\d+/);
     expect(out).toContain(`data:     ${path.join(home, 'capture')}`);
     expect(out).toContain(`wharf data stats ${path.join(home, 'capture')}`);
     expect(out).toMatch(/metrics:  http:\/\/127\.0\.0\.1:\d+\/metrics/);
