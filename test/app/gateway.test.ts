@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../src/app/gateway.js';
 import { mergeRecovered, CHECKPOINT_FILE } from '../../src/capture/checkpoint.js';
@@ -10,9 +9,9 @@ import { decodeCaptureFile, FINISHED_SUFFIX } from '../../src/capture/file-forma
 import { walkCaptureDir } from '../../src/capture/files.js';
 import { nullLogger } from '../../src/shared/logger.js';
 import { main } from '../../src/cli/main.js';
-import type { CliContext } from '../../src/cli/context.js';
 import type { CaptureRecord } from '../../src/shared/record.js';
 import { board, entry, plan } from '../capture/engine/helpers.js';
+import { captureContext, type CapturedContext } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'wharf-app-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -27,15 +26,7 @@ async function readRecords(dir: string): Promise<CaptureRecord[]> {
   return out;
 }
 
-function cli(env: NodeJS.ProcessEnv = {}): CliContext & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d: Buffer) => (o += d.toString()));
-  stderr.on('data', (d: Buffer) => (e += d.toString()));
-  return { stdout, stderr, env: { ...process.env, WHARF_LOG_LEVEL: 'error', ...env }, cwd: tmp, isTTY: false, out: () => o, err: () => e };
-}
+const cli = (env: NodeJS.ProcessEnv = {}): CapturedContext => captureContext({ ...process.env, WHARF_LOG_LEVEL: 'error', ...env }, tmp);
 
 describe('Gateway (composition root)', () => {
   it('captures into files, serves /metrics and /status, reloads live, stops cleanly, and accounts downtime on restart', async () => {

@@ -4,21 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { startCloud, type TestCloud } from './cloud-helper.js';
 import { meta, readings } from './fixtures.js';
 import { progressBar } from '../../src/cloud/progress.js';
 import { ingestFile } from './store-contract.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 
-async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(args, { stdout, stderr, env: { HOME: tmpdir(), ...env }, cwd: tmpdir(), isTTY: false });
-  return { code, out, err };
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCli(args, { HOME: tmpdir(), ...env }, tmpdir());
 }
 
 describe('progress bar', () => {

@@ -2,25 +2,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { DEFAULT_COLUMNS, ESTIMATED_BYTES_PER_READING_RECORD, explainPlan, explainRows, loadConfigFile, type ExplainColumn } from '../../src/config/index.js';
+import { runCli } from '../helpers/cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-config-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-async function wharf(args: string[], env: NodeJS.ProcessEnv = { HOME: '/home/tester' }, cwd = ROOT) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(args, { stdout, stderr, env, cwd, isTTY: false });
-  return { code, out, err };
-}
+const wharf = (args: string[], env: NodeJS.ProcessEnv = { HOME: '/home/tester' }, cwd = ROOT) => runCli(args, env, cwd);
 
 describe('wharf config check', () => {
   it.each([

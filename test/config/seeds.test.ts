@@ -1,23 +1,13 @@
 /** The seed's four JSON examples load, with the warnings a user needs and the plan they describe. */
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/index.js';
-import { main } from '../../src/cli/main.js';
 import { ENV, HOST, SEEDS, planOf } from './helpers.js';
+import { runCli } from '../helpers/cli.js';
 
 const seed = (name: string) => loadConfigFile(path.join(SEEDS, name), { env: ENV, hostname: HOST });
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = ENV) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(args, { stdout, stderr, env, cwd: SEEDS, isTTY: false });
-  return { code, out, err };
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = ENV) => runCli(args, env, SEEDS);
 
 describe('seed configs', () => {
   it('data-manager-service.json: sync every minute, "" capture_dir means the default', async () => {

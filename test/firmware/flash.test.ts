@@ -7,10 +7,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliContext } from '../../src/cli/context.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -20,17 +18,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function wharf(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const ctx: CliContext = { stdout, stderr, env, cwd: dir, isTTY: false };
-  const code = await main(args, ctx);
-  return { code, out, err };
-}
+const wharf = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> => runCli(args, env, dir);
 
 describe('wharf firmware', () => {
   it('build prints size, variables and settings with secrets redacted (also from the environment)', async () => {

@@ -2,24 +2,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { MemorySyncTarget } from '../../src/sync/memory-target.js';
 import { SyncWorker } from '../../src/sync/worker.js';
 import { meta, readings } from '../cloud/fixtures.js';
 import { writeCaptureFile } from './capture-dir.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(args, { stdout, stderr, env: { HOME: tmpdir() }, cwd: process.cwd(), isTTY: false });
-  return { code, out, err };
-}
+const run = (args: string[]): Promise<CliResult> => runCli(args, { HOME: tmpdir() }, process.cwd());
 
 let dir: string;
 beforeEach(() => {

@@ -2,10 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
-import { main } from '../../../src/cli/main.js';
-import type { CliContext } from '../../../src/cli/context.js';
 import { FileCaptureStore } from '../../../src/capture/file-store.js';
 import { listFinishedFiles } from '../../../src/capture/files.js';
 import { FakeClock } from '../../../src/shared/clock.js';
@@ -13,6 +10,7 @@ import { nullLogger } from '../../../src/shared/logger.js';
 import { toViamRow, type CaptureRecord } from '../../../src/shared/record.js';
 import { analogReading, fixedMeta } from './arbitraries.js';
 import { useTempDirs } from './tmp.js';
+import { runCli } from '../../helpers/cli.js';
 
 const tempDir = useTempDirs();
 const T0 = Date.UTC(2026, 0, 1);
@@ -20,15 +18,8 @@ const gpioMeta = { ...fixedMeta, method_name: 'Gpio', additional_parameters: { p
 const gap: CaptureRecord = { kind: 'gap', reason: 'timeout', start: T0 + 5, end: T0 + 6, count: 2, detail: 'read timed out after 200 ms' };
 
 async function run(args: string[], env: NodeJS.ProcessEnv = {}, cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const o: Buffer[] = [];
-  const e: Buffer[] = [];
-  stdout.on('data', (b: Buffer) => o.push(b));
-  stderr.on('data', (b: Buffer) => e.push(b));
-  const ctx: CliContext = { stdout, stderr, env, cwd, isTTY: false };
-  const code = await main(args, ctx);
-  return { code, stdout: Buffer.concat(o).toString(), stderr: Buffer.concat(e).toString() };
+  const { code, out, err } = await runCli(args, env, cwd);
+  return { code, stdout: out, stderr: err };
 }
 
 /** Two finished Analogs files (3 + 2 records incl. a gap), one Gpio .prog being written. */
