@@ -2,6 +2,11 @@
  * One collector per plan entry. It follows its board's link:
  *  - waiting/offline: no reads; the time is accounted as `board_offline` gaps (written every
  *    `holdMs` while it lasts, and the rest when the board is back), counted in ticks of the entry.
+ *    Except for a streamed entry: its board keeps sampling into a backlog while the link is down
+ *    and delivers it when back, so nothing is written meanwhile; the streamed collector then
+ *    accounts what truly is missing (the board's own `backlog_overflow`, a `board_reboot`, or a
+ *    `board_offline` hole between the last sample before and the first after the outage). If the
+ *    entry stops or the board comes back unable to stream, the span is written as `board_offline`.
  *  - online: polled (a TickScheduler calling board.read) or streamed (the board pushes batches),
  *    chosen by `chooseMode` from the rate and what the board can do.
  */
@@ -52,6 +57,8 @@ export class EntryCollector {
   private offlineFrom: number | undefined;
   private offlineDetail = 'board not connected yet';
   private offlineTimer: TimerHandle | undefined;
+  /** A streamed entry's outage, not accounted yet (the board may deliver its backlog): its reason. */
+  private streamOutage: string | undefined;
   private stopped = false;
   readonly method: CaptureMethod;
 
@@ -82,9 +89,17 @@ export class EntryCollector {
 
   /** The board is online: pick the mode; polled collection starts now. Returns the entry for configure(). */
   online(board: Board, caps: BoardCapabilities): SamplingEntry {
+    const mode = chooseMode(this.entry.hz, caps, this.deps.options.streamAboveHz);
+    if (this.streamOutage !== undefined && mode === 'streamed' && this.streamed !== undefined) {
+      // Back after an outage: the backlog (and the board's own loss reports) follow the last sample.
+      this.streamOutage = undefined;
+      this.modeValue = 'streamed';
+      this.streamed.resetSequence();
+      return this.samplingEntry();
+    }
+    this.settleStreamOutage();
     // The first instant not yet accounted: the grid continues from there (at most a period ago).
     const next = this.endOffline();
-    const mode = chooseMode(this.entry.hz, caps, this.deps.options.streamAboveHz);
     this.modeValue = mode;
     if (mode === 'streamed') {
       if (this.streamed === undefined) {
@@ -133,6 +148,11 @@ export class EntryCollector {
     if (this.stopped || this.modeValue === 'waiting') return;
     const wasStreamed = this.modeValue === 'streamed';
     this.modeValue = 'waiting';
+    if (wasStreamed && this.streamed?.lastT !== undefined) {
+      this.streamed.markOffline();
+      this.streamOutage = reason;
+      return;
+    }
     const p = this.polled;
     this.polled = undefined;
     this.streamed?.markOffline();
@@ -167,6 +187,7 @@ export class EntryCollector {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.settleStreamOutage();
     if (this.offlineFrom !== undefined) this.endOffline();
     const p = this.polled;
     this.polled = undefined;
@@ -174,6 +195,15 @@ export class EntryCollector {
     this.modeValue = 'waiting';
     await p?.stop();
     this.out.flushGap();
+  }
+
+  /** A streamed outage the board will not fill any more: account it as offline from the last sample. */
+  private settleStreamOutage(): void {
+    const reason = this.streamOutage;
+    if (reason === undefined) return;
+    this.streamOutage = undefined;
+    const last = this.streamed?.lastT;
+    if (last !== undefined) this.beginOffline(last + this.period, reason);
   }
 
   private beginOffline(from: number, detail: string): void {

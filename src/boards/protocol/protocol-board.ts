@@ -10,20 +10,26 @@
  * stepping backwards, is a reboot: a `board_reboot` gap, clock mapping reset, `cfg` and the current
  * plan re-sent. When the link drops, the board goes offline and, while the connector says the
  * link is available again, reconnects by itself (poll every ≤ 1 s); the engine's connect() joins.
+ * A reconnect to the same, not restarted board is a rejoin: the clock mapping and the running plan
+ * are kept, so the backlog the board drains during the handshake is delivered (stream-intake.ts).
+ *
+ * Parts: handshake.ts (hello, cfg), clock-sync.ts (pings), request-channel.ts (request/answer),
+ * stream-intake.ts (batches and gap frames).
  */
 import { EventEmitter } from 'node:events';
 import type { Board, BoardEvents, BoardHardwareConfig, BoardIdentity, BoardState, CaptureMethod, ReadOptions, SamplingEntry } from '../board.js';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import { WharfError, errorMessage, isWharfError } from '../../shared/errors.js';
 import { nullLogger, type Logger } from '../../shared/logger.js';
 import type { ReadingData } from '../../shared/record.js';
 import { ClockMap } from './clock-map.js';
 import { LinkWatcher, RateLimitedLog, type Connector, type FrameLink } from './link.js';
-import { decodeBoardFrame, encodeFrame, type BatchFrame, type BoardFrame, type GapFrame, type GatewayRequest } from './messages.js';
-import { Waitress } from './waitress.js';
-import { LinkStats, boardError, toReadingData } from './values.js';
+import { decodeBoardFrame, type BoardFrame, type GatewayRequest } from './messages.js';
+import { LinkStats, toReadingData } from './values.js';
 import { askCfg, askHello } from './handshake.js';
-import { StreamDecoder } from './stream-decoder.js';
+import { ClockSync } from './clock-sync.js';
+import { RequestChannel } from './request-channel.js';
+import { StreamIntake } from './stream-intake.js';
 
 export interface ProtocolBoardOptions {
   requestTimeoutMs?: number;
@@ -55,14 +61,13 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
   private identityValue: BoardIdentity | undefined;
   private ranges = new Map<string, [number, number, number]>();
   private pins = new Set<string>();
-  private readonly streams: StreamDecoder;
-  private pingTimer: TimerHandle | undefined;
+  private readonly intake: StreamIntake;
+  private readonly sync: ClockSync;
+  private readonly channel: RequestChannel;
   private readonly watcher: LinkWatcher;
-  private missedPings = 0;
   private rebooting = false;
   private readonly badLog = new RateLimitedLog(10_000);
   private readonly o: Required<ProtocolBoardOptions>;
-  private readonly waitress: Waitress;
 
   constructor(
     id: string,
@@ -74,15 +79,6 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
   ) {
     super();
     this.id = id;
-    this.waitress = new Waitress(clock);
-    this.streams = new StreamDecoder(this.clockMap, () => this.ranges);
-    this.watcher = new LinkWatcher(
-      clock,
-      opts.reconnectPollMs ?? 250,
-      () => this.stateValue === 'offline' && this.connecting === undefined,
-      () => connector.available?.() ?? true,
-      () => this.connect(),
-    );
     this.o = {
       requestTimeoutMs: opts.requestTimeoutMs ?? 2000,
       helloAttempts: opts.helloAttempts ?? 3,
@@ -94,6 +90,29 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
       autoReconnect: opts.autoReconnect ?? true,
       linkTimeoutMs: opts.linkTimeoutMs ?? 8000,
     };
+    this.channel = new RequestChannel(clock, id, connector.where, this.stats, () => this.link);
+    const online = () => this.stateValue === 'online';
+    this.sync = new ClockSync(this.clockMap, clock, this.stats, {
+      request: (r, t) => this.request(r, t),
+      online,
+      stepped: (why) => this.reboot(why),
+      dead: (reason) => this.linkDown(reason),
+    }, this.o);
+    this.intake = new StreamIntake(id, this.clockMap, clock, this.stats, logger, () => this.ranges, {
+      batch: (b) => this.safeEmit('batch', b),
+      gap: (g) => this.safeEmit('gap', g),
+      bad: (reason) => this.onBad(reason),
+      stepped: (why) => this.reboot(why),
+      resendPlan: () => this.sendNewPlan(this.intake.decoder.entries()),
+      online,
+    });
+    this.watcher = new LinkWatcher(
+      clock,
+      this.o.reconnectPollMs,
+      () => this.stateValue === 'offline' && this.connecting === undefined,
+      () => connector.available?.() ?? true,
+      () => this.connect(),
+    );
   }
 
   get state(): BoardState {
@@ -119,8 +138,9 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
       if (!ident.capabilities.streamed) throw new WharfError('BOARD_UNSUPPORTED', `board ${this.id} cannot stream (its firmware reports st=0); use polled mode for ${e.key}`);
       if (e.hz > ident.capabilities.maxHz) throw new WharfError('BOARD_UNSUPPORTED', `board ${this.id}: ${e.key} at ${e.hz} Hz exceeds the board's maximum ${ident.capabilities.maxHz} Hz`);
     }
-    this.streams.setPlan(streamed);
-    await this.sendPlan();
+    // After a rejoin the board still runs this very plan: keep it (and its sequence numbers).
+    if (this.intake.keepsPlan(streamed, this.o.batchMs)) return;
+    await this.sendNewPlan(streamed);
   }
 
   async read(method: CaptureMethod, readers: string[], opts: ReadOptions): Promise<ReadingData> {
@@ -139,7 +159,7 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
     const link = this.link;
     this.link = undefined;
     this.linkEpoch++;
-    this.rejectAll(new WharfError('BOARD_DISCONNECTED', `board ${this.id}: closed by gateway`));
+    this.channel.rejectAll(new WharfError('BOARD_DISCONNECTED', `board ${this.id}: closed by gateway`));
     this.setState('closed', 'closed by gateway');
     if (link !== undefined) await link.close().catch(() => undefined);
   }
@@ -182,14 +202,14 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
       if (epoch !== this.linkEpoch || this.stateValue !== 'connecting') throw new WharfError('BOARD_DISCONNECTED', `board ${this.id}: link lost during handshake`);
       this.identityValue = ident;
       this.setState('online');
-      this.schedulePing();
+      this.sync.start();
       return ident;
     } catch (err) {
       if (epoch === this.linkEpoch) {
         this.link = undefined;
         this.linkEpoch++;
         await link.close().catch(() => undefined);
-        this.rejectAll(new WharfError('BOARD_DISCONNECTED', `board ${this.id}: handshake failed`));
+        this.channel.rejectAll(new WharfError('BOARD_DISCONNECTED', `board ${this.id}: handshake failed`));
       }
       this.failConnect(err);
       throw err;
@@ -202,14 +222,29 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
     this.startWatch();
   }
 
+  /**
+   * hello → cfg → pings. A board that answers with a clock continuing the one seen before is the
+   * same run of the board (a rejoin): the clock mapping stays, so the backlog it drains right away
+   * is mapped and delivered, and its plan is kept. A clock that stepped back: it restarted while
+   * the link was down (its backlog is gone) — `board_reboot` gaps, a fresh mapping, a new plan.
+   */
   private async handshake(): Promise<BoardIdentity> {
     const who = `board ${this.id} (${this.connector.where})`;
     const hi = await askHello((r) => this.request(r, this.o.requestTimeoutMs), this.o.helloAttempts, who, this.lt());
     if (hi.bid !== this.id) this.logger.warn({ board: this.id, reported: hi.bid, where: this.connector.where }, 'board reports a different id than configured; data is recorded under the configured id');
-    this.clockMap.reset();
+    const known = this.identityValue !== undefined && this.clockMap.synced;
+    const rejoin = known && !this.clockMap.isStep(hi.clk);
+    if (known && !rejoin) {
+      this.stats.reboots++;
+      for (const g of this.intake.decoder.rebootGaps(this.clock.now(), `board restarted while the link was down (clk ${hi.clk} ms)`)) this.safeEmit('gap', g);
+    }
+    if (!rejoin) this.clockMap.reset();
     this.clockMap.see(hi.clk);
+    this.intake.reconnected(rejoin);
     await this.sendCfg();
-    await this.syncClock(this.o.syncPings);
+    // A rejoin keeps its mapping; one exchange refreshes it (a pong may wait behind the backlog).
+    await this.sync.sync(rejoin ? 1 : this.o.syncPings, !rejoin, rejoin);
+    this.intake.synced();
     const caps = { analogs: [...this.ranges.keys()], pins: [...this.pins], maxHz: hi.caps.hz, streamed: hi.caps.st === 1 };
     return { boardId: this.id, firmware: hi.fw, protocol: hi.v, capabilities: caps };
   }
@@ -221,50 +256,19 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
     this.pins = r.pins;
   }
 
+  /** A new plan generation (new keys, the board numbers batches from 0). */
+  private async sendNewPlan(streamed: SamplingEntry[]): Promise<void> {
+    this.intake.stopWatchdog();
+    this.intake.decoder.setPlan(streamed);
+    await this.sendPlan();
+  }
+
   private async sendPlan(): Promise<void> {
-    await this.request({ ...this.streams.planFrame(this.o.batchMs), ...this.lt() }, this.o.requestTimeoutMs);
+    await this.request({ ...this.intake.decoder.planFrame(this.o.batchMs), ...this.lt() }, this.o.requestTimeoutMs);
   }
 
   private lt(): { lt?: number } {
     return this.o.linkTimeoutMs > 0 ? { lt: this.o.linkTimeoutMs } : {};
-  }
-
-  private async syncClock(n: number): Promise<void> {
-    for (let i = 0; i < n; i++) await this.ping(true);
-  }
-
-  /** One exchange; `free` at (re)handshake: no samples flow yet, so the estimate may step. */
-  private async ping(free = false): Promise<void> {
-    const send = this.clock.now();
-    const f = await this.request({ t: 'ping', g: send }, this.o.requestTimeoutMs);
-    const recv = this.clock.now();
-    if (f.t !== 'pong') return;
-    if (this.clockMap.isStep(f.clk)) {
-      this.reboot(`board clock stepped back to ${f.clk} ms`);
-      return;
-    }
-    this.clockMap.add({ clk: f.clk, sendMs: send, recvMs: recv }, free);
-    this.stats.pings++;
-  }
-
-  private schedulePing(): void {
-    if (this.pingTimer !== undefined) this.clock.clearTimer(this.pingTimer);
-    this.pingTimer = this.clock.setTimer(() => {
-      this.pingTimer = undefined;
-      if (this.stateValue !== 'online') return;
-      this.ping().then(
-        () => {
-          this.missedPings = 0;
-        },
-        (err: unknown) => {
-          if (!isWharfError(err, 'BOARD_TIMEOUT')) return;
-          this.missedPings++;
-          if (this.missedPings >= this.o.maxMissedPings) this.linkDown(`${this.missedPings} pings unanswered`);
-        },
-      ).finally(() => {
-        if (this.stateValue === 'online') this.schedulePing();
-      });
-    }, this.o.pingIntervalMs);
   }
 
   private linkDown(reason: string): void {
@@ -273,8 +277,7 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
     this.link = undefined;
     this.linkEpoch++;
     this.stopTimers();
-    this.missedPings = 0;
-    this.rejectAll(new WharfError('BOARD_DISCONNECTED', `board ${this.id} (${this.connector.where}): ${reason}`));
+    this.channel.rejectAll(new WharfError('BOARD_DISCONNECTED', `board ${this.id} (${this.connector.where}): ${reason}`));
     if (link !== undefined) void link.close().catch(() => undefined);
     this.logger.warn({ board: this.id, where: this.connector.where, reason }, 'board link down');
     this.setState('offline', reason);
@@ -291,8 +294,8 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
   }
 
   private stopTimers(): void {
-    if (this.pingTimer !== undefined) this.clock.clearTimer(this.pingTimer);
-    this.pingTimer = undefined;
+    this.sync.stop();
+    this.intake.stopWatchdog();
     this.stopWatch();
   }
 
@@ -305,18 +308,18 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
     const f = d.frame;
     switch (f.t) {
       case 'b':
-        return this.onBatch(f);
+        return this.intake.batch(f);
       case 'gap':
-        return this.onGapFrame(f);
+        return this.intake.gap(f);
       case 'hi':
-        if (f.id !== undefined && this.answer(f.id, f)) return;
+        if (f.id !== undefined && this.channel.answer(f.id, f)) return;
         if (this.stateValue === 'online') this.reboot(`board announced itself again (unsolicited hi, clk ${f.clk})`);
         return;
       case 'ok':
       case 'err':
       case 'val':
       case 'pong':
-        if (!this.answer(f.id, f)) this.stats.lateAnswers++;
+        if (!this.channel.answer(f.id, f)) this.stats.lateAnswers++;
         return;
       default:
         this.stats.unknownFrames++;
@@ -331,25 +334,6 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
     this.logger.warn({ board: this.id, where: this.connector.where, reason, sample, suppressedSinceLast: s, badFrames: this.stats.badFrames }, 'bad frame from board skipped');
   }
 
-  private onBatch(f: BatchFrame): void {
-    if (this.stateValue !== 'online' && !this.rebooting) return void this.stats.staleBatches++;
-    if (this.clockMap.isStep(f.t0)) return this.reboot(`board clock stepped back to ${f.t0} ms in a batch`);
-    const r = this.streams.batch(f, this.clock.now());
-    if (!r.ok) {
-      if (r.stale) this.stats.staleBatches++;
-      else this.onBad(r.reason);
-      return;
-    }
-    this.stats.batches++;
-    this.safeEmit('batch', r.batch);
-  }
-
-  private onGapFrame(f: GapFrame): void {
-    const g = this.streams.gap(f);
-    if (g === 'repeat') this.stats.repeatedGaps++;
-    else if (g !== undefined) this.safeEmit('gap', g);
-  }
-
   /** Reboot: account the lost span per streamed entry, reset the clock, re-send cfg and plan. */
   private reboot(why: string): void {
     if (this.rebooting || this.stateValue !== 'online') return;
@@ -357,13 +341,14 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
     this.stats.reboots++;
     const now = this.clock.now();
     this.logger.warn({ board: this.id, where: this.connector.where, why }, 'board rebooted; re-sending config and plan');
-    for (const g of this.streams.rebootGaps(now, why)) this.safeEmit('gap', g);
+    for (const g of this.intake.decoder.rebootGaps(now, why)) this.safeEmit('gap', g);
     this.clockMap.reset();
     void (async () => {
       try {
         await this.sendCfg();
-        await this.syncClock(this.o.syncPings);
-        if (this.streams.size > 0) await this.sendPlan();
+        await this.sync.sync(this.o.syncPings, true);
+        this.intake.synced();
+        if (this.intake.decoder.size > 0) await this.sendPlan();
       } catch (err) {
         this.linkDown(`re-handshake after reboot failed: ${errorMessage(err)}`);
       } finally {
@@ -372,34 +357,11 @@ export class ProtocolBoard extends EventEmitter<BoardEvents> implements Board {
     })();
   }
 
-  // --- requests -------------------------------------------------------------------------------
-
-  private async request(req: GatewayRequest, timeoutMs: number): Promise<BoardFrame> {
-    const write = (frame: Record<string, unknown>) => {
-      const link = this.link;
-      if (link === undefined) throw new WharfError('BOARD_DISCONNECTED', `board ${this.id} (${this.connector.where}) is not connected`);
-      link.send(encodeFrame(frame));
-    };
-    let f: BoardFrame;
-    try {
-      f = await this.waitress.request(req, timeoutMs, write, `board ${this.id} (${this.connector.where})`);
-    } catch (err) {
-      if (isWharfError(err, 'BOARD_TIMEOUT')) this.stats.timeouts++;
-      throw err;
-    }
-    if (f.t === 'err') throw boardError(this.id, req.t, f);
-    return f;
-  }
-
-  private answer(id: number, f: BoardFrame): boolean {
-    return this.waitress.answer(id, f);
-  }
-
-  private rejectAll(err: Error): void {
-    this.waitress.rejectAll(err);
-  }
-
   // --- helpers --------------------------------------------------------------------------------
+
+  private request(req: GatewayRequest, timeoutMs: number): Promise<BoardFrame> {
+    return this.channel.request(req, timeoutMs);
+  }
 
   private noteClk(clk: number): void {
     if (this.clockMap.isStep(clk)) this.reboot(`board clock stepped back to ${clk} ms`);

@@ -9,12 +9,32 @@ import type { ClockMap } from './clock-map.js';
 import type { BatchFrame, GapFrame, GatewayRequest } from './messages.js';
 import { toReadingData } from './values.js';
 
-export type BatchResult = { ok: true; batch: StreamBatch } | { ok: false; stale: true } | { ok: false; stale: false; reason: string };
+export type BatchResult =
+  | { ok: true; batch: StreamBatch }
+  | { ok: false; stale: true }
+  | { ok: false; repeat: true }
+  | { ok: false; stepped: true }
+  | { ok: false; stale: false; reason: string };
+
+/** A batch starting this far before the previous batch of its entry means the board restarted. */
+const STEP_BACK_MS = 1000;
+
+/** Same streamed entries (key, method, readers, rate) in the same order. */
+export function samePlan(a: SamplingEntry[], b: SamplingEntry[]): boolean {
+  return a.length === b.length && a.every((x, i) => {
+    const y = b[i]!;
+    return x.key === y.key && x.method === y.method && x.hz === y.hz && x.readers.length === y.readers.length && x.readers.every((r, j) => r === y.readers[j]);
+  });
+}
 
 export class StreamDecoder {
   private gen = 0;
   private byShort = new Map<string, SamplingEntry>();
   private lastT = new Map<string, number>();
+  /** Highest sequence number delivered per short key (keys are unique per plan generation). */
+  private lastSeq = new Map<string, number>();
+  /** Board clock (t0) of the last batch delivered per short key. */
+  private lastT0 = new Map<string, number>();
   private readonly seenGaps = new Set<string>();
 
   constructor(
@@ -31,6 +51,13 @@ export class StreamDecoder {
     this.gen++;
     this.byShort = new Map(streamed.map((e, i) => [`${this.gen}.${i}`, { ...e, readers: [...e.readers] }]));
     this.lastT = new Map();
+    this.lastSeq = new Map();
+    this.lastT0 = new Map();
+  }
+
+  /** The streamed entries of the running plan. */
+  entries(): SamplingEntry[] {
+    return [...this.byShort.values()];
   }
 
   planFrame(bms: number): Extract<GatewayRequest, { t: 'plan' }> {
@@ -40,6 +67,12 @@ export class StreamDecoder {
   batch(f: BatchFrame, received: number): BatchResult {
     const entry = this.byShort.get(f.k);
     if (entry === undefined || !this.clockMap.synced) return { ok: false, stale: true };
+    // A board re-sends the batches of its last `lt` ms after a link timeout: each sequence number once.
+    const last = this.lastSeq.get(f.k);
+    if (last !== undefined && f.s <= last) return { ok: false, repeat: true };
+    // Per entry, not against the newest clock seen: a backlog is older than the board's `hi`/`pong`.
+    const lastT0 = this.lastT0.get(f.k);
+    if (lastT0 !== undefined && f.t0 < lastT0 - STEP_BACK_MS) return { ok: false, stepped: true };
     const width = entry.readers.length;
     const ranges = this.ranges();
     const samples: StreamedSample[] = new Array(f.v.length);
@@ -49,6 +82,8 @@ export class StreamDecoder {
       samples[i] = { timeRequested: this.clockMap.toGateway(f.t0 + i * f.dt), timeReceived: received, data: toReadingData(entry.method, entry.readers, row, ranges) };
     }
     this.clockMap.see(f.t0 + f.dt * Math.max(0, f.v.length - 1));
+    this.lastSeq.set(f.k, f.s);
+    this.lastT0.set(f.k, f.t0);
     if (samples.length > 0) this.lastT.set(entry.key, samples[samples.length - 1]!.timeRequested);
     return { ok: true, batch: { key: entry.key, seq: f.s, samples } };
   }
@@ -70,6 +105,9 @@ export class StreamDecoder {
 
   /** Gaps for a reboot noticed at `now`: per streamed entry from its last sample, or one board-wide. */
   rebootGaps(now: number, why: string): BoardGap[] {
+    // the rebooted board numbers the re-sent plan's batches from 0 again
+    this.lastSeq = new Map();
+    this.lastT0 = new Map();
     const entries = [...this.byShort.values()];
     if (entries.length === 0) return [{ reason: 'board_reboot', start: now, end: now, count: 0, detail: why }];
     return entries.map((e) => {

@@ -33,6 +33,8 @@ export class LinkStats {
   batches = 0;
   badFrames = 0;
   staleBatches = 0;
+  /** Batches with a sequence number already delivered (re-sent by the board after a link timeout). */
+  repeatedBatches = 0;
   lateAnswers = 0;
   unknownFrames = 0;
   timeouts = 0;
