@@ -29,6 +29,7 @@ import { CaptureEngine } from '../src/capture/engine.js';
 import { FileCaptureStore } from '../src/capture/file-store.js';
 import { FlushLoop } from '../src/capture/checkpoint.js';
 import type { BoardSpec, CapturePlan, PlanEntry } from '../src/config/plan.js';
+import { DATA_MANAGER_DEFAULTS } from '../src/config/settings.js';
 import { realClock } from '../src/shared/clock.js';
 import { nullLogger } from '../src/shared/logger.js';
 import { Metrics } from '../src/shared/metrics.js';
@@ -115,20 +116,7 @@ function buildPlan(dir: string, { BOARDS, READERS, HZ, FLUSH_MS, PER_READER }: O
     gateway: { broker: { mode: 'embedded', host: '127.0.0.1', port: 0 }, sync: null, http: null },
     machine: 'bench',
     part_id: 'bench',
-    dataManager: {
-      capture_dir: dir,
-      sync_interval_mins: 0.1,
-      sync_disabled: true,
-      capture_disabled: false,
-      tags: [],
-      maximum_capture_file_size_bytes: 262144,
-      disk_usage_deletion_threshold: 0.9,
-      capture_dir_deletion_threshold: 0.5,
-      delete_every_nth_when_disk_full: 5,
-      flush_interval_ms: FLUSH_MS,
-      capture_dir_max_bytes: null,
-      maximum_capture_file_age_ms: 60_000,
-    },
+    dataManager: { ...DATA_MANAGER_DEFAULTS, capture_dir: dir, sync_disabled: true, tags: [], flush_interval_ms: FLUSH_MS },
     boards,
     entries,
     warnings: [],

@@ -1,5 +1,6 @@
 /** Test helpers for the capture engine: a plan builder, a recording sink, fake-clock stepping. */
 import type { CapturePlan, PlanEntry, BoardSpec } from '../../../src/config/plan.js';
+import { DATA_MANAGER_DEFAULTS } from '../../../src/config/settings.js';
 import type { CaptureMeta, CaptureRecord, GapRecord, ReadingRecord } from '../../../src/shared/record.js';
 import type { Clock, FakeClock } from '../../../src/shared/clock.js';
 import { BoardRegistry } from '../../../src/boards/registry.js';
@@ -47,21 +48,8 @@ export function plan(boards: BoardSpec[], entries: PlanEntry[], dm: Partial<Capt
     gateway: { broker: { mode: 'embedded', host: '127.0.0.1', port: 0 }, sync: null, http: null },
     machine: 'test-gw',
     part_id: 'test-part',
-    dataManager: {
-      capture_dir: '/nonexistent',
-      sync_interval_mins: 0.1,
-      sync_disabled: true,
-      capture_disabled: false,
-      tags: [],
-      maximum_capture_file_size_bytes: 262144,
-      disk_usage_deletion_threshold: 0.9,
-      capture_dir_deletion_threshold: 0.5,
-      delete_every_nth_when_disk_full: 5,
-      flush_interval_ms: 1000,
-      capture_dir_max_bytes: null,
-      maximum_capture_file_age_ms: 60000,
-      ...dm,
-    },
+    // wharf's defaults, with sync off and a capture dir that must not be written unless a test sets one
+    dataManager: { ...DATA_MANAGER_DEFAULTS, capture_dir: '/nonexistent', sync_disabled: true, tags: [], ...dm },
     boards,
     entries,
     warnings: [],
