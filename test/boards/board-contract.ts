@@ -27,6 +27,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Board, BoardStatus, StreamBatch } from '../../src/boards/board.js';
 import type { AnalogValue, GpioValue } from '../../src/shared/record.js';
 import { isWharfError, type WharfErrorCode } from '../../src/shared/errors.js';
+import { sleep, until } from './helpers/wait.js';
 
 export interface BoardHarness {
   /** A fresh Board, not yet connected. */
@@ -51,15 +52,6 @@ export interface BoardHarness {
 
 const BOARD_CODES: WharfErrorCode[] = ['BOARD_DISCONNECTED', 'BOARD_TIMEOUT', 'BOARD_PROTOCOL', 'BOARD_AUTH', 'BOARD_UNSUPPORTED'];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {

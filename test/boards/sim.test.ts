@@ -8,8 +8,8 @@ import { isWharfError } from '../../src/shared/errors.js';
 import { nullLogger } from '../../src/shared/logger.js';
 import type { BoardGap, StreamBatch } from '../../src/boards/board.js';
 import type { AnalogValue, GpioValue } from '../../src/shared/record.js';
+import { ESP32_HARDWARE as hardware } from './helpers/hardware.js';
 
-const hardware = { analogs: [{ name: 'A1', pin: '34' }, { name: 'A2', pin: '35' }], pins: ['27'] };
 
 boardContractSuite('sim', async () => {
   const board = new SimBoard({ id: 'contract-sim', address: 'sim://contract-sim?wave=sine&latency=1', hardware }, realClock);

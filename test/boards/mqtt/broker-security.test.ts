@@ -19,17 +19,10 @@ import type { StreamBatch } from '../../../src/boards/board.js';
 import { requireTool } from '../../helpers/system-tool.js';
 import { attachMqttPeer } from '../helpers/mqtt-peer.js';
 import { TestPeer } from '../helpers/test-peer.js';
+import { ESP32_HARDWARE as hardware } from '../helpers/hardware.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const run = promisify(execFile);
-const hardware = { analogs: [{ name: 'A1', pin: '34' }, { name: 'A2', pin: '35' }], pins: ['27'] };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 describe('embedded broker security', () => {
   let broker: EmbeddedBroker;

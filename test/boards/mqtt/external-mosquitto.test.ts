@@ -16,13 +16,14 @@ import { requireTool } from '../../helpers/system-tool.js';
 import { attachMqttPeer, type MqttPeer } from '../helpers/mqtt-peer.js';
 import { GATEWAY_USER, Mosquitto } from '../helpers/mosquitto.js';
 import { TestPeer } from '../helpers/test-peer.js';
+import { ESP32_HARDWARE as hardware } from '../helpers/hardware.js';
+import { mqttHarness } from '../helpers/mqtt-harness.js';
+import { sleep } from '../helpers/wait.js';
 
-const hardware = { analogs: [{ name: 'A1', pin: '34' }, { name: 'A2', pin: '35' }], pins: ['27'] };
 const boards = [
   { id: 'ext-1', secret: 'ext-secret-1' },
   { id: 'ext-2', secret: 'ext-secret-2' },
 ];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!requireTool('mosquitto', 'external-broker interop runs a real Mosquitto'))('external broker: Mosquitto', () => {
   let mosq: Mosquitto;
@@ -38,28 +39,7 @@ describe.skipIf(!requireTool('mosquitto', 'external-broker interop runs a real M
     await mosq?.cleanup();
   });
 
-  boardContractSuite('mqtt via external Mosquitto', async () => {
-    const peer = new TestPeer({ bid: 'ext-1' });
-    const url = `mqtt://127.0.0.1:${mosq.port}`;
-    let side = await attachMqttPeer(url, 'ext-1', 'ext-secret-1', peer);
-    const board = new ProtocolBoard('ext-1', hardware, new MqttConnector('ext-1', () => bus), realClock, nullLogger, { reconnectPollMs: 100 });
-    return {
-      board,
-      analogs: ['A1', 'A2'],
-      pins: ['27'],
-      fullScale: 4095,
-      timeToleranceMs: 10,
-      setAnalog: (r, v) => void peer.analog.set(r, v),
-      setPin: (p, v) => void peer.pin.set(p, v),
-      breakLink: async () => side.cut(),
-      restoreLink: async () => {
-        side = await attachMqttPeer(url, 'ext-1', 'ext-secret-1', peer);
-      },
-      cleanup: async () => {
-        await side.close().catch(() => undefined);
-      },
-    };
-  });
+  boardContractSuite('mqtt via external Mosquitto', () => mqttHarness({ url: `mqtt://127.0.0.1:${mosq.port}`, id: 'ext-1', secret: 'ext-secret-1', bus: () => bus }));
 
   it('the broker is SIGKILLed and restarted: gateway and board reconnect, reads work again', async () => {
     const url = `mqtt://127.0.0.1:${mosq.port}`;

@@ -7,8 +7,8 @@ import { requireTool } from '../../helpers/system-tool.js';
 import { PtyPair } from '../helpers/pty.js';
 import { attachSerialPeer } from '../helpers/serial-peer.js';
 import { TestPeer } from '../helpers/test-peer.js';
+import { ESP32_HARDWARE as hardware } from '../helpers/hardware.js';
 
-const hardware = { analogs: [{ name: 'A1', pin: '34' }, { name: 'A2', pin: '35' }], pins: ['27'] };
 const hasSocat = requireTool('socat', 'serial tests run over pty pairs');
 
 describe.skipIf(!hasSocat)('serial transport', () => {

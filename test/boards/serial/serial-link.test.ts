@@ -13,16 +13,9 @@ import { requireTool } from '../../helpers/system-tool.js';
 import { PtyPair } from '../helpers/pty.js';
 import { attachSerialPeer } from '../helpers/serial-peer.js';
 import { TestPeer } from '../helpers/test-peer.js';
+import { ESP32_HARDWARE as hardware } from '../helpers/hardware.js';
+import { sleep, until } from '../helpers/wait.js';
 
-const hardware = { analogs: [{ name: 'A1', pin: '34' }, { name: 'A2', pin: '35' }], pins: ['27'] };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 describe.skipIf(!requireTool('socat', 'serial tests run over pty pairs'))('serial link over a pty', () => {
   let pty: PtyPair;
