@@ -13,7 +13,8 @@ import type {
 import {
   checkQueryOptions, decodeCursor, encodeCursor, matchingStreamIds, recordData, shapeRow, streamKey, type RawRow,
 } from './common.js';
-import { MAX_RECORDS_PER_FILE, SCHEMA_VERSION, SQLITE_SCHEMA } from './sqlite-schema.js';
+import { DataSplitter, mergeConsts } from './sqlite-data.js';
+import { MAX_RECORDS_PER_FILE, SCHEMA_VERSION, SQLITE_MIGRATE_2_TO_3, SQLITE_SCHEMA } from './sqlite-schema.js';
 import { openSqliteSql } from './sqlite-sql.js';
 
 /** Records per group commit (bounds how long one commit blocks the event loop). */
@@ -53,7 +54,8 @@ export class SqliteStore implements CloudStore {
     this.db.pragma('busy_timeout = 5000');
     const version = Number(this.db.pragma('user_version', { simple: true }));
     const hasTables = this.db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'records'").get() as { n: number };
-    if (hasTables.n > 0 && version !== SCHEMA_VERSION) {
+    if (hasTables.n > 0 && version === 2) this.db.transaction(() => this.db.exec(`${SQLITE_MIGRATE_2_TO_3}${SQLITE_SCHEMA}PRAGMA user_version = ${SCHEMA_VERSION};`))();
+    else if (hasTables.n > 0 && version !== SCHEMA_VERSION) {
       this.db.close();
       throw new WharfError('CLOUD_STORE', `${path} was made by another wharf version (schema ${version}, this one needs ${SCHEMA_VERSION}); export its data with that version or start a new store file`);
     }
@@ -67,9 +69,14 @@ export class SqliteStore implements CloudStore {
         'INSERT INTO streams (key, part_id, machine, component_type, component_name, method_name, tags, additional_parameters) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       insertFile: db.prepare('INSERT INTO files (file_id, sha256, machine, bytes, records, received_ms) VALUES (?, ?, ?, ?, ?, ?)'),
-      insertRecord: db.prepare('INSERT INTO records (id, stream_id, kind, time_requested, time_received, data) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertRecord: db.prepare('INSERT INTO records (id, stream_id, kind, time_requested, time_received, data, consts) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       // multi-row insert: ~1.5× faster than row by row in better-sqlite3
-      insertRecords: db.prepare(`INSERT INTO records (id, stream_id, kind, time_requested, time_received, data) VALUES ${Array(INSERT_BATCH).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`),
+      insertRecords: db.prepare(
+        `INSERT INTO records (id, stream_id, kind, time_requested, time_received, data, consts) VALUES ${Array(INSERT_BATCH).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      ),
+      constsByJson: db.prepare<[string], { id: number }>('SELECT id FROM data_consts WHERE json = ?'),
+      insertConsts: db.prepare('INSERT INTO data_consts (json) VALUES (?)'),
+      constsById: db.prepare<[number], { json: string }>('SELECT json FROM data_consts WHERE id = ?'),
       allStreams: db.prepare('SELECT * FROM streams'),
       insertKey: db.prepare('INSERT INTO api_keys (id, hash, machine, label, created_ms, revoked_ms) VALUES (?, ?, ?, ?, ?, NULL)'),
       keyById: db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE id = ?'),
@@ -88,11 +95,18 @@ export class SqliteStore implements CloudStore {
       const args: unknown[] = [];
       const n = f.records.length;
       const full = n - (n % INSERT_BATCH);
+      const splitter = new DataSplitter();
+      let lastConsts: string | null = null;
+      let lastConstsId = 0;
       for (let i = 0; i < n; i++) {
         const rec = f.records[i]!;
-        if (rec.kind === 'reading') args.push(base + i, streamId, 'reading', rec.time_requested, rec.time_received, JSON.stringify(rec.data));
-        else args.push(base + i, streamId, rec.kind, rec.start, rec.end, JSON.stringify(recordData(rec)));
-        if (i < full && args.length === INSERT_BATCH * 6) {
+        if (rec.kind === 'reading') {
+          const split = splitter.split(rec.data);
+          if (split !== null && split.consts !== lastConsts) ((lastConsts = split.consts), (lastConstsId = this.constsId(split.consts)));
+          if (split !== null) args.push(base + i, streamId, 'reading', rec.time_requested, rec.time_received, split.varying, lastConstsId);
+          else args.push(base + i, streamId, 'reading', rec.time_requested, rec.time_received, JSON.stringify(rec.data), null);
+        } else args.push(base + i, streamId, rec.kind, rec.start, rec.end, JSON.stringify(recordData(rec)), null);
+        if (i < full && args.length === INSERT_BATCH * 7) {
           this.stmts.insertRecords.run(args);
           args.length = 0;
         } else if (i >= full) {
@@ -110,6 +124,26 @@ export class SqliteStore implements CloudStore {
       throw new WharfError('CLOUD_BAD_REQUEST', `file ${f.file_id} was already stored with different content (sha256 ${existing.sha256.slice(0, 12)}…); a file id must never be reused`);
     }
     return { status: 'already_stored', records: existing.records };
+  }
+
+  /** Inside the ingest transaction: not cached across files, as a rolled-back file takes its rows along. */
+  private constsId(json: string): number {
+    const hit = this.stmts.constsByJson.get(json);
+    return hit !== undefined ? hit.id : Number(this.stmts.insertConsts.run(json).lastInsertRowid);
+  }
+
+  /** Constant data fields by id, parsed; ids are never reused, so the cache stays valid. */
+  private constsCache = new Map<number, Record<string, Record<string, unknown>>>();
+
+  private consts(id: number): Record<string, Record<string, unknown>> {
+    let c = this.constsCache.get(id);
+    if (c === undefined) {
+      const row = this.stmts.constsById.get(id);
+      if (row === undefined) throw new WharfError('CLOUD_STORE', `record data refers to constants ${id}, which are missing from data_consts: the store file is damaged`);
+      c = JSON.parse(row.json) as Record<string, Record<string, unknown>>;
+      this.constsCache.set(id, c);
+    }
+    return c;
   }
 
   private streamId(meta: CaptureMeta): number {
@@ -207,7 +241,7 @@ export class SqliteStore implements CloudStore {
     const w = this.where(filter, streams);
     if (w === null) return { rows: [], next_cursor: null };
     const dir = opts.order === 'desc' ? 'DESC' : 'ASC';
-    let sql = `SELECT id, stream_id, kind, time_requested, time_received, data FROM records WHERE ${w.sql}`;
+    let sql = `SELECT id, stream_id, kind, time_requested, time_received, data, consts FROM records WHERE ${w.sql}`;
     const args = [...w.args];
     if (opts.cursor) {
       const c = decodeCursor(opts.cursor);
@@ -217,9 +251,10 @@ export class SqliteStore implements CloudStore {
     sql += ` ORDER BY time_received ${dir}, id ${dir} LIMIT ?`;
     args.push(opts.limit);
     // raw arrays: about twice as fast to fetch as row objects
-    const raw = this.db.prepare(sql).raw(true).all(...args) as [number, number, string, number, number, string][];
+    const raw = this.db.prepare(sql).raw(true).all(...args) as [number, number, string, number, number, string, number | null][];
     const rows = raw.map((a) => {
-      const r: RawRow = { id: a[0], stream_id: a[1], kind: a[2], time_requested: a[3], time_received: a[4], data: a[5] };
+      const data = a[6] === null ? a[5] : mergeConsts(JSON.parse(a[5]) as Record<string, Record<string, unknown>>, this.consts(a[6]));
+      const r: RawRow = { id: a[0], stream_id: a[1], kind: a[2], time_requested: a[3], time_received: a[4], data };
       return shapeRow(r, this.streamCache.get(r.stream_id));
     });
     const last = rows[rows.length - 1];
