@@ -52,35 +52,20 @@ export async function launch(): Promise<Browser> {
   };
 }
 
-/** Counts distinct colours and non-white pixels of a PNG by decoding it in the page. */
-export async function pngStats(page: Page, png: Buffer): Promise<{ colours: number; inked: number; pixels: number }> {
-  return page.evaluate(async (b64) => {
-    const img = new Image();
-    img.src = `data:image/png;base64,${b64}`;
-    await img.decode();
-    const c = document.createElement('canvas');
-    c.width = img.naturalWidth;
-    c.height = img.naturalHeight;
-    const ctx = c.getContext('2d')!;
-    ctx.drawImage(img, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    const seen = new Set<number>();
-    let inked = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      const r = d[i]!;
-      const g = d[i + 1]!;
-      const b = d[i + 2]!;
-      seen.add((r << 16) | (g << 8) | b);
-      if (r < 240 || g < 240 || b < 240) inked++;
-    }
-    return { colours: seen.size, inked, pixels: c.width * c.height };
-  }, png.toString('base64'));
+interface Scan {
+  b64: string;
+  /** Columns [x0, x1) as fractions of the width. */
+  x0: number;
+  x1: number;
+  /** Count pixels within `tolerance` of this colour (null: count colours and inked pixels instead). */
+  rgb: [number, number, number] | null;
+  tolerance: number;
 }
 
-/** Pixels of a PNG within `tolerance` of an RGB colour, inside columns [x0, x1) given as fractions of the width. */
-export async function pixelsNear(page: Page, png: Buffer, rgb: [number, number, number], x0: number, x1: number, tolerance = 60): Promise<number> {
+/** Decodes a PNG in the page (the browser's own decoder) and counts pixels in a column band. */
+function scanPng(page: Page, png: Buffer, o: Omit<Scan, 'b64'>): Promise<{ colours: number; inked: number; near: number; pixels: number }> {
   return page.evaluate(
-    async ({ b64, rgb, x0, x1, tolerance }) => {
+    async ({ b64, x0, x1, rgb, tolerance }: Scan) => {
       const img = new Image();
       img.src = `data:image/png;base64,${b64}`;
       await img.decode();
@@ -92,12 +77,33 @@ export async function pixelsNear(page: Page, png: Buffer, rgb: [number, number, 
       const from = Math.floor(c.width * x0);
       const to = Math.ceil(c.width * x1);
       const d = ctx.getImageData(from, 0, Math.max(1, to - from), c.height).data;
-      let n = 0;
+      const seen = new Set<number>();
+      let inked = 0;
+      let near = 0;
       for (let i = 0; i < d.length; i += 4) {
-        if (Math.abs(d[i]! - rgb[0]) + Math.abs(d[i + 1]! - rgb[1]) + Math.abs(d[i + 2]! - rgb[2]) <= tolerance) n++;
+        const r = d[i]!;
+        const g = d[i + 1]!;
+        const b = d[i + 2]!;
+        if (rgb !== null) {
+          if (Math.abs(r - rgb[0]) + Math.abs(g - rgb[1]) + Math.abs(b - rgb[2]) <= tolerance) near++;
+          continue;
+        }
+        seen.add((r << 16) | (g << 8) | b);
+        if (r < 240 || g < 240 || b < 240) inked++;
       }
-      return n;
+      return { colours: seen.size, inked, near, pixels: c.width * c.height };
     },
-    { b64: png.toString('base64'), rgb, x0, x1, tolerance },
+    { b64: png.toString('base64'), ...o },
   );
+}
+
+/** Counts distinct colours and non-white pixels of a PNG by decoding it in the page. */
+export async function pngStats(page: Page, png: Buffer): Promise<{ colours: number; inked: number; pixels: number }> {
+  const { colours, inked, pixels } = await scanPng(page, png, { x0: 0, x1: 1, rgb: null, tolerance: 0 });
+  return { colours, inked, pixels };
+}
+
+/** Pixels of a PNG within `tolerance` of an RGB colour, inside columns [x0, x1) given as fractions of the width. */
+export async function pixelsNear(page: Page, png: Buffer, rgb: [number, number, number], x0: number, x1: number, tolerance = 60): Promise<number> {
+  return (await scanPng(page, png, { x0, x1, rgb, tolerance })).near;
 }

@@ -48,13 +48,13 @@ function csvCell(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-class CsvSink implements RowSink {
-  private buf = '';
-  constructor(private readonly out: Writable, private readonly columns: Column[]) {
-    this.buf = `${columns.map((c) => csvCell(c.name)).join(',')}\n`;
-  }
+/** A text format: rows become lines, batched into ~64 KiB writes. */
+abstract class TextSink implements RowSink {
+  protected buf = '';
+  constructor(private readonly out: Writable) {}
+  protected abstract line(row: unknown[]): string;
   async write(row: unknown[]): Promise<void> {
-    this.buf += `${row.map(csvCell).join(',')}\n`;
+    this.buf += this.line(row);
     if (this.buf.length >= 64 * 1024) await this.flush();
   }
   private async flush(): Promise<void> {
@@ -69,28 +69,28 @@ class CsvSink implements RowSink {
   }
 }
 
-class JsonlSink implements RowSink {
-  private buf = '';
-  constructor(private readonly out: Writable, private readonly columns: Column[]) {}
-  async write(row: unknown[]): Promise<void> {
+class CsvSink extends TextSink {
+  constructor(out: Writable, columns: Column[]) {
+    super(out);
+    this.buf = `${columns.map((c) => csvCell(c.name)).join(',')}\n`;
+  }
+  protected line(row: unknown[]): string {
+    return `${row.map(csvCell).join(',')}\n`;
+  }
+}
+
+class JsonlSink extends TextSink {
+  constructor(out: Writable, private readonly columns: Column[]) {
+    super(out);
+  }
+  protected line(row: unknown[]): string {
     const obj: Record<string, unknown> = {};
     for (let i = 0; i < this.columns.length; i++) {
       const c = this.columns[i]!;
       const v = row[i];
       obj[c.name] = c.type === 'json' && typeof v === 'string' ? safeParse(v) : v;
     }
-    this.buf += `${JSON.stringify(obj)}\n`;
-    if (this.buf.length >= 64 * 1024) await this.flush();
-  }
-  private async flush(): Promise<void> {
-    if (this.buf.length === 0) return;
-    const b = this.buf;
-    this.buf = '';
-    await writeAsync(this.out, b);
-  }
-  async end(): Promise<void> {
-    await this.flush();
-    await endAsync(this.out);
+    return `${JSON.stringify(obj)}\n`;
   }
 }
 

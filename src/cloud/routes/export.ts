@@ -9,6 +9,7 @@ import { errorMessage } from '../../shared/errors.js';
 import { CONTENT_TYPES, inferColumns, openSink, parseFormat, READING_COLUMNS } from '../export/sinks.js';
 import { parseFilter } from '../filters.js';
 import type { CloudContext } from '../server.js';
+import { firstBatch } from './sql-stream.js';
 import type { StoredRow } from '../store/contract.js';
 
 export function readingCells(r: StoredRow): unknown[] {
@@ -32,14 +33,7 @@ export async function exportRoutes(app: FastifyInstance, ctx: CloudContext): Pro
     };
     if (typeof q.sql === 'string' && q.sql !== '') {
       const stream = await ctx.store.openSql(q.sql, { timeoutMs: Math.max(ctx.sqlTimeoutMs, 600_000), maxRows: Number.MAX_SAFE_INTEGER });
-      const it = stream.batches[Symbol.asyncIterator]();
-      let first: IteratorResult<unknown[][]>;
-      try {
-        first = await it.next();
-      } catch (err) {
-        await stream.cancel();
-        throw err;
-      }
+      const { it, first } = await firstBatch(stream);
       const sink = await openSink(format, out, inferColumns(stream.columns, first.done === true ? [] : first.value));
       void (async () => {
         try {

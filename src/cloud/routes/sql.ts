@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WharfError, errorMessage, isWharfError } from '../../shared/errors.js';
 import type { CloudContext } from '../server.js';
+import { firstBatch } from './sql-stream.js';
 
 export const SQL_DEFAULT_LIMIT = 10_000;
 export const SQL_MAX_LIMIT = 1_000_000;
@@ -24,21 +25,15 @@ export async function sqlRoutes(app: FastifyInstance, ctx: CloudContext): Promis
     if (typeof body.sql !== 'string') throw new WharfError('CLOUD_BAD_REQUEST', 'send JSON {"sql": "SELECT …", "limit": 1000}');
     const limit = sqlLimit(body.limit, SQL_DEFAULT_LIMIT);
     let stream;
+    let started;
     try {
       stream = await ctx.store.openSql(body.sql, { timeoutMs: ctx.sqlTimeoutMs, maxRows: limit + 1 });
+      started = await firstBatch(stream);
     } catch (err) {
       ctx.metrics.sqlStatements.inc({ outcome: isWharfError(err, 'CLOUD_SQL_REFUSED') ? 'refused' : 'error' });
       throw err;
     }
-    const it = stream.batches[Symbol.asyncIterator]();
-    let first: IteratorResult<unknown[][]>;
-    try {
-      first = await it.next();
-    } catch (err) {
-      await stream.cancel();
-      ctx.metrics.sqlStatements.inc({ outcome: isWharfError(err, 'CLOUD_SQL_REFUSED') ? 'refused' : 'error' });
-      throw err;
-    }
+    const { it, first } = started;
     ctx.metrics.sqlStatements.inc({ outcome: 'ok' });
     const out = new PassThrough();
     void (async () => {

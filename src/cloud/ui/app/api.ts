@@ -3,19 +3,11 @@
  * (`wharf_session`, HTTP-only) authenticates every call; a 401 anywhere sends the user back to the
  * login form.
  */
+import type { CaptureMeta, ViamRow } from '../../../shared/record.js';
 
-export interface Row {
+/** A Viam row as the API returns it (with the store's id; `data` as plain JSON). */
+export interface Row extends CaptureMeta, Pick<ViamRow, 'kind' | 'time_requested' | 'time_received'> {
   id?: string | number;
-  kind: 'reading' | 'gap';
-  part_id: string;
-  machine: string;
-  component_type: string;
-  component_name: string;
-  method_name: string;
-  additional_parameters: Record<string, unknown>;
-  tags: string[];
-  time_requested: number;
-  time_received: number;
   data: Record<string, unknown>;
   [extra: string]: unknown;
 }

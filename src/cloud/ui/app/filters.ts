@@ -68,8 +68,8 @@ export function filterFromParams(p: URLSearchParams): Filter {
   return f;
 }
 
-/** URL form: only non-empty fields; custom bounds as ISO strings so the URL stays readable. */
-export function filterToParams(f: Filter): URLSearchParams {
+/** The non-empty field filters (everything but the time range), in URL and API form alike. */
+function fieldParams(f: Filter): URLSearchParams {
   const p = new URLSearchParams();
   const put = (k: string, v: string): void => {
     if (v !== '') p.set(k, v);
@@ -81,6 +81,12 @@ export function filterToParams(f: Filter): URLSearchParams {
   put('method', f.method);
   put('kind', f.kind);
   put('tags', f.tags.join(','));
+  return p;
+}
+
+/** URL form: only non-empty fields; custom bounds as ISO strings so the URL stays readable. */
+export function filterToParams(f: Filter): URLSearchParams {
+  const p = fieldParams(f);
   if (f.range !== 'all') p.set('range', f.range);
   if (f.range === 'custom') {
     if (f.from !== null) p.set('from', new Date(f.from).toISOString());
@@ -99,17 +105,7 @@ export function resolveRange(f: Filter, now = Date.now()): { from: number | null
 
 /** API query parameters (times as ms epoch numbers). */
 export function filterToApiParams(f: Filter, now = Date.now()): URLSearchParams {
-  const p = new URLSearchParams();
-  const put = (k: string, v: string): void => {
-    if (v !== '') p.set(k, v);
-  };
-  put('machine', f.machine);
-  put('part_id', f.part_id);
-  put('component_type', f.component_type);
-  put('component_name', f.component_name);
-  put('method', f.method);
-  put('kind', f.kind);
-  put('tags', f.tags.join(','));
+  const p = fieldParams(f);
   const { from, to } = resolveRange(f, now);
   if (from !== null) p.set('from', String(Math.floor(from)));
   if (to !== null) p.set('to', String(Math.ceil(to)));
