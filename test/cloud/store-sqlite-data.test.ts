@@ -85,7 +85,7 @@ describe('SQLite compact reading data', () => {
 
   it('stores nothing of a failing file, including constants only it introduced', async () => {
     await store.ingest(ingestFile(meta(), readings(5)));
-    const odd = readings(5).map((r) => ({ ...r, data: { x: { value: 1, min_range: 42 } } }) as CaptureRecord);
+    const odd = readings(5).map((r) => ({ ...r, data: { x: { value: 1, min_range: 42 } } }) as unknown as CaptureRecord);
     const bad = ingestFile(meta(), [...odd, { kind: 'bogus' } as unknown as CaptureRecord]);
     await expect(store.ingest(bad)).rejects.toThrow();
     const raw = (store as unknown as { db: Database.Database }).db;
