@@ -8,6 +8,7 @@
  *   clock) and delivered as `batch` events every `bms` ms (at most 50 samples per batch), with
  *   per-entry sequence numbers that restart at 0 on every configure(). A lost batch (`fail`) is a
  *   skipped sequence number. Unchanged entries keep sampling across configure() without a hole.
+ *   The streaming itself lives in sim-streams.ts.
  * - The link can drop (`disconnect` mean interval, `down` duration, or `sim.dropLink()`): status
  *   'offline', pending reads reject with BOARD_DISCONNECTED, streams stop; the board does not
  *   reconnect by itself — the gateway calls connect() again, which fails while the link is down.
@@ -24,7 +25,6 @@ import type {
   CaptureMethod,
   ReadOptions,
   SamplingEntry,
-  StreamedSample,
 } from './board.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { ReadingData } from '../shared/record.js';
@@ -32,23 +32,9 @@ import { WharfError, errorMessage } from '../shared/errors.js';
 import { nullLogger, type Logger } from '../shared/logger.js';
 import { parseSimAddress, prng, type SimOptions } from './sim-options.js';
 import { SimHardware } from './sim-hardware.js';
+import { SimStreams } from './sim-streams.js';
 
 export const SIM_FIRMWARE = 'sim-0.1.0';
-const MAX_BATCH_SAMPLES = 50;
-/** Samples a stream may owe after a stall before the excess is reported as backlog_overflow. */
-const MAX_BACKLOG_SAMPLES = 5_000;
-
-interface Stream {
-  entry: SamplingEntry;
-  anchor: number;
-  next: number;
-  seq: number;
-  batchIndex: number;
-  timer: TimerHandle | undefined;
-  /** Bumped on every configure(): batches of an older plan still in flight are not delivered. */
-  generation: number;
-}
-
 interface PendingRead {
   reject: (err: Error) => void;
   timer: TimerHandle;
@@ -72,7 +58,7 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
   private linkUp = true;
   private readonly rng: () => number;
   private readonly hw: SimHardware;
-  private readonly streams = new Map<string, Stream>();
+  private readonly streams: SimStreams;
   private readonly pending = new Set<PendingRead>();
   private dropTimer: TimerHandle | undefined;
   private restoreTimer: TimerHandle | undefined;
@@ -110,6 +96,22 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
         return { ...self.counts };
       },
     };
+    this.streams = new SimStreams({
+      id: this.id,
+      clock,
+      hw: this.hw,
+      batchMs: opts.batchMs,
+      latencyMs: () => self.latencyMs,
+      failRate: () => self.failRate,
+      rng: this.rng,
+      online: () => self.stateValue === 'online',
+      counted: (lost) => {
+        if (lost) self.counts.lostBatches++;
+        else self.counts.batches++;
+      },
+      emitBatch: (b) => self.safeEmit('batch', b),
+      emitGap: (g) => self.safeEmit('gap', g),
+    });
   }
 
   get state(): BoardState {
@@ -152,26 +154,7 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
         throw new WharfError('BOARD_UNSUPPORTED', `sim board ${this.id}: ${e.key} at ${e.hz} Hz exceeds the board's maximum ${this.opts.maxHz} Hz`);
       }
     }
-    const wanted = new Map(entries.filter((e) => e.mode === 'streamed').map((e) => [e.key, e]));
-    for (const [key, s] of this.streams) {
-      const w = wanted.get(key);
-      if (w === undefined || w.hz !== s.entry.hz || w.method !== s.entry.method || w.readers.join() !== s.entry.readers.join()) {
-        this.stopStream(s);
-        this.streams.delete(key);
-      }
-    }
-    const now = this.clock.now();
-    for (const [key, e] of wanted) {
-      const s = this.streams.get(key);
-      if (s !== undefined) {
-        s.seq = 0; // protocol: sequence numbers restart on every plan; sampling continues
-        s.generation++;
-        continue;
-      }
-      const stream: Stream = { entry: { ...e, readers: [...e.readers] }, anchor: now, next: 0, seq: 0, batchIndex: 0, timer: undefined, generation: 0 };
-      this.streams.set(key, stream);
-      this.armStream(stream);
-    }
+    this.streams.apply(entries.filter((e) => e.mode === 'streamed'));
   }
 
   read(method: CaptureMethod, readers: string[], opts: ReadOptions): Promise<ReadingData> {
@@ -230,8 +213,7 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
   }
 
   private goDown(state: 'offline' | 'closed', reason: string): void {
-    for (const s of this.streams.values()) this.stopStream(s);
-    this.streams.clear();
+    this.streams.stopAll();
     for (const t of [this.dropTimer, this.restoreTimer]) if (t !== undefined) this.clock.clearTimer(t);
     this.dropTimer = undefined;
     if (state === 'closed') this.restoreTimer = undefined;
@@ -270,58 +252,6 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((r) => this.clock.setTimer(r, ms));
-  }
-
-  private stopStream(s: Stream): void {
-    if (s.timer !== undefined) this.clock.clearTimer(s.timer);
-    s.timer = undefined;
-  }
-
-  private armStream(s: Stream): void {
-    const due = s.anchor + (s.batchIndex + 1) * this.opts.batchMs;
-    s.timer = this.clock.setTimer(() => this.streamTick(s), Math.max(0, due - this.clock.now()));
-  }
-
-  private streamTick(s: Stream): void {
-    s.timer = undefined;
-    if (this.streams.get(s.entry.key) !== s) return;
-    const now = this.clock.now();
-    const period = 1000 / s.entry.hz;
-    // Samples due: indices next .. last with anchor + i*period <= now.
-    const last = Math.floor(((now - s.anchor) * s.entry.hz) / 1000 + 1e-9);
-    let owed = last - s.next + 1;
-    if (owed > MAX_BACKLOG_SAMPLES) {
-      const skip = owed - MAX_BACKLOG_SAMPLES;
-      const start = s.anchor + s.next * period;
-      s.next += skip;
-      owed -= skip;
-      this.safeEmit('gap', { key: s.entry.key, reason: 'backlog_overflow', start, end: s.anchor + (s.next - 1) * period, count: skip, detail: `sim board ${this.id} fell behind` });
-    }
-    while (owed > 0) {
-      const n = Math.min(owed, MAX_BATCH_SAMPLES);
-      const received = now + this.latencyMs;
-      const samples: StreamedSample[] = new Array(n);
-      for (let i = 0; i < n; i++) {
-        const t = s.anchor + (s.next + i) * period;
-        samples[i] = { timeRequested: t, timeReceived: received, data: this.hw.sample(s.entry.method, s.entry.readers, t) };
-      }
-      s.next += n;
-      owed -= n;
-      const batch = { key: s.entry.key, seq: s.seq++, samples };
-      if (this.failRate > 0 && this.rng() < this.failRate) {
-        this.counts.lostBatches++;
-        continue;
-      }
-      this.counts.batches++;
-      if (this.latencyMs > 0) {
-        const generation = s.generation;
-        this.clock.setTimer(() => {
-          if (this.stateValue === 'online' && this.streams.get(s.entry.key) === s && s.generation === generation) this.safeEmit('batch', batch);
-        }, this.latencyMs);
-      } else this.safeEmit('batch', batch);
-    }
-    s.batchIndex = Math.max(s.batchIndex + 1, Math.floor((now - s.anchor) / this.opts.batchMs));
-    if (this.streams.get(s.entry.key) === s) this.armStream(s);
   }
 }
 
