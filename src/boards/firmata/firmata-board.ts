@@ -12,44 +12,27 @@
  *  - Gpio: digital pins set to INPUT; a read re-enables the port report, which makes Firmata send
  *    the port's current state.
  *  - Unplug: 'offline' status; the board reconnects by itself once the device node is back.
+ * Pin mapping: firmata-io.ts; waiting for the board's reports: report-waiters.ts.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
 import type { Board, BoardEvents, BoardFactory, BoardHardwareConfig, BoardIdentity, BoardState, CaptureMethod, ReadOptions, SamplingEntry } from '../board.js';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import { WharfError, errorMessage } from '../../shared/errors.js';
 import { nullLogger, type Logger } from '../../shared/logger.js';
 import type { AnalogValue, GpioValue, ReadingData } from '../../shared/record.js';
 import { parseSerialAddress, type SerialAddress } from '../serial/address.js';
 import { LinkWatcher } from '../protocol/link.js';
+import { mapFirmataHardware, type FirmataCtor, type FirmataIo, type FiveBoardCtor } from './firmata-io.js';
+import { ReportWaiters } from './report-waiters.js';
 
 const require = createRequire(import.meta.url);
-
-/** The slice of firmata-io's Firmata class wharf uses. */
-interface FirmataIo extends EventEmitter {
-  isReady: boolean;
-  analogPins: number[];
-  firmware: { name?: string; version?: { major: number; minor: number } };
-  MODES: { INPUT: number };
-  pinMode(pin: number, mode: number): void;
-  reportAnalogPin(channel: number, on: 0 | 1): void;
-  reportDigitalPin(pin: number, on: 0 | 1): void;
-  setSamplingInterval(ms: number): void;
-  pins: { value?: number; report?: number }[];
-}
-type FirmataCtor = new (port: SerialPort, opts: Record<string, unknown>) => FirmataIo;
-type FiveBoardCtor = new (opts: Record<string, unknown>) => EventEmitter & { isReady: boolean };
 
 export const FIRMATA_SAMPLING_MS = 10;
 const FULL_SCALE = 1023;
 const RANGE_V = 5;
-
-interface Waiter {
-  after: number;
-  resolve: () => void;
-}
 
 export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
   readonly id: string;
@@ -64,9 +47,7 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
   private readonly analogValue = new Map<number, number>();
   private readonly digitalSeen = new Map<number, number>();
   private readonly portAsked = new Map<number, number>();
-  private readonly waiters = new Set<{ reject: (e: Error) => void; timer: TimerHandle }>();
-  private readonly analogWaiters = new Map<number, Set<Waiter>>();
-  private readonly portWaiters = new Map<number, Set<Waiter>>();
+  private readonly waiters: ReportWaiters;
   private readonly watcher: LinkWatcher;
   private epoch = 0;
   private readonly addr: SerialAddress;
@@ -81,6 +62,7 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
     this.id = spec.id;
     this.addr = parseSerialAddress(spec.address, 57600);
     this.hardware = spec.hardware;
+    this.waiters = new ReportWaiters(clock);
     this.watcher = new LinkWatcher(
       clock,
       o.reconnectPollMs ?? 250,
@@ -118,11 +100,10 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
     this.requireOnline();
     this.check(method, readers);
     const io = this.io!;
-    const asked = this.clock.now();
     if (method === 'Analogs') {
       const chans = readers.map((r) => this.analogChannel.get(r)!);
       // Two reports after the request: the first may have been in flight already.
-      await Promise.all(chans.map((c) => this.waitReport(this.analogWaiters, c, asked, 2, opts.timeoutMs, `analog ${c}`)));
+      await Promise.all(chans.map((c) => this.waitReport(`a${c}`, 2, opts.timeoutMs, `analog ${c}`)));
       const out: Record<string, AnalogValue> = {};
       readers.forEach((r, i) => {
         out[r] = { value: this.analogValue.get(chans[i]!)!, min_range: 0, max_range: RANGE_V, step_size: RANGE_V / FULL_SCALE };
@@ -135,7 +116,7 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
     // all requests still outstanding plus ours, so an answer sent before the read cannot pass for it.
     const waits = ports.map((p) => {
       const outstanding = Math.max(0, (this.portAsked.get(p) ?? 0) - (this.digitalSeen.get(p) ?? 0)) + 1;
-      return this.waitReport(this.portWaiters, p, asked, outstanding, opts.timeoutMs, `digital port ${p}`);
+      return this.waitReport(`p${p}`, outstanding, opts.timeoutMs, `digital port ${p}`);
     });
     for (const p of ports) this.askPort(io, p); // re-enabling makes Firmata send the port now
     await Promise.all(waits);
@@ -195,7 +176,7 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
       }
       throw err;
     }
-    this.mapHardware(io);
+    mapFirmataHardware(io, this.hardware, this.analogChannel, this.digitalPin, this.logger, this.id);
     port.on('close', () => {
       if (epoch === this.epoch && this.stateValue === 'online') this.down('offline', `${this.addr.path} closed`);
     });
@@ -229,32 +210,10 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
     return this.identityValue;
   }
 
-  private mapHardware(io: FirmataIo): void {
-    this.analogChannel.clear();
-    this.digitalPin.clear();
-    for (const a of this.hardware.analogs) {
-      const m = /^A?(\d+)$/i.exec(a.pin);
-      if (m === null) {
-        this.logger.warn({ board: this.id, reader: a.name, pin: a.pin }, 'analog pin is not A<n> or a number; reader skipped');
-        continue;
-      }
-      const n = Number(m[1]);
-      const byPin = io.analogPins.indexOf(n);
-      const ch = /^A/i.test(a.pin) ? n : byPin >= 0 ? byPin : n;
-      if (ch < io.analogPins.length) this.analogChannel.set(a.name, ch);
-      else this.logger.warn({ board: this.id, reader: a.name, pin: a.pin }, 'no such analog channel on this board; reader skipped');
-    }
-    for (const p of this.hardware.pins) {
-      const n = Number(p);
-      if (Number.isInteger(n) && n >= 0 && n < io.pins.length) this.digitalPin.set(p, n);
-      else this.logger.warn({ board: this.id, pin: p }, 'no such digital pin on this board; pin skipped');
-    }
-  }
-
   private onAnalog(ch: number, v: number): void {
     this.analogValue.set(ch, v);
     this.analogSeen.set(ch, (this.analogSeen.get(ch) ?? 0) + 1);
-    this.wake(this.analogWaiters, ch);
+    this.waiters.arrived(`a${ch}`);
   }
 
   private askPort(io: FirmataIo, port: number): void {
@@ -264,52 +223,18 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
 
   private onPort(port: number): void {
     this.digitalSeen.set(port, (this.digitalSeen.get(port) ?? 0) + 1);
-    this.wake(this.portWaiters, port);
+    this.waiters.arrived(`p${port}`);
   }
 
-  private wake(map: Map<number, Set<Waiter>>, k: number): void {
-    const set = map.get(k);
-    if (set === undefined) return;
-    for (const w of [...set]) {
-      w.after--;
-      if (w.after <= 0) {
-        set.delete(w);
-        w.resolve();
-      }
-    }
-  }
-
-  private waitReport(map: Map<number, Set<Waiter>>, k: number, _asked: number, count: number, timeoutMs: number, what: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let set = map.get(k);
-      if (set === undefined) map.set(k, (set = new Set()));
-      const entry = {
-        reject: (e: Error) => {
-          set!.delete(w);
-          this.clock.clearTimer(entry.timer);
-          this.waiters.delete(entry);
-          reject(e);
-        },
-        timer: this.clock.setTimer(() => entry.reject(new WharfError('BOARD_TIMEOUT', `Firmata board ${this.id}: no report of ${what} within ${timeoutMs} ms`)), timeoutMs),
-      };
-      const w: Waiter = {
-        after: count,
-        resolve: () => {
-          this.clock.clearTimer(entry.timer);
-          this.waiters.delete(entry);
-          resolve();
-        },
-      };
-      set.add(w);
-      this.waiters.add(entry);
-    });
+  private waitReport(key: string, count: number, timeoutMs: number, what: string): Promise<void> {
+    return this.waiters.wait(key, count, timeoutMs, `Firmata board ${this.id}: no report of ${what} within ${timeoutMs} ms`);
   }
 
   private down(state: 'offline' | 'closed', reason: string): void {
     this.epoch++;
     this.teardown();
     const err = new WharfError('BOARD_DISCONNECTED', `Firmata board ${this.id}: ${reason}`);
-    for (const w of [...this.waiters]) w.reject(err);
+    this.waiters.rejectAll(err);
     this.setState(state, reason);
     if (state === 'offline') this.startWatch();
   }
