@@ -112,25 +112,22 @@ export class Metrics {
   private readonly collectors: Array<() => void> = [];
 
   counter(name: string, help: string): Counter {
-    const f = this.families.get(name);
-    if (f !== undefined) {
-      if (!(f instanceof Counter)) throw new Error(`metric ${name} already registered as ${f.type}`);
-      return f;
-    }
-    const c = new Counter(name, help);
-    this.families.set(name, c);
-    return c;
+    return this.family(name, help, Counter);
   }
 
   gauge(name: string, help: string): Gauge {
+    return this.family(name, help, Gauge);
+  }
+
+  private family<F extends Family>(name: string, help: string, Kind: new (name: string, help: string) => F): F {
     const f = this.families.get(name);
     if (f !== undefined) {
-      if (!(f instanceof Gauge)) throw new Error(`metric ${name} already registered as ${f.type}`);
+      if (!(f instanceof Kind)) throw new Error(`metric ${name} already registered as ${f.type}`);
       return f;
     }
-    const g = new Gauge(name, help);
-    this.families.set(name, g);
-    return g;
+    const made = new Kind(name, help);
+    this.families.set(name, made);
+    return made;
   }
 
   /** A function run before each render, to refresh gauges from live state (store stats, ...). */
