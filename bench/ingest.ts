@@ -3,7 +3,7 @@
  * into SQLite and into PostgreSQL, (1) at the store (decode + checksum + one transaction per file,
  * durable commit) and (2) end to end through the HTTP API with the sync worker.
  *
- *   npm run bench:ingest            (or: node --import tsx bench/ingest.ts [--files 1000] [--records 500])
+ *   npm run bench:ingest            (or: node --import tsx bench/ingest.ts [--files 1000] [--records 500] [--stores sqlite,postgres])
  * PostgreSQL is measured when a local server accepts a socket connection (else skipped, said so).
  */
 import { createHash } from 'node:crypto';
@@ -21,7 +21,8 @@ import { SyncWorker } from '../src/sync/worker.js';
 import { startCloudChild } from './cloud-child.js';
 import { benchFiles, writeBacklog, type BenchFile } from './sync-fixtures.js';
 
-const { values } = parseArgs({ options: { files: { type: 'string' }, records: { type: 'string' } } });
+const { values } = parseArgs({ options: { files: { type: 'string' }, records: { type: 'string' }, stores: { type: 'string' } } });
+const STORES = (values.stores ?? 'sqlite,postgres').split(',');
 const FILES = Number(values.files ?? 1000);
 const PER_FILE = Number(values.records ?? 500);
 
@@ -96,7 +97,7 @@ const MODES: { label: string; run: (s: CloudStore, where: { db: string } | { pg:
   { label: 'sync worker → HTTP cloud, 4 uploads', run: (_s, where) => httpIngest(where, files, 4) },
 ];
 
-for (const m of MODES) {
+for (const m of STORES.includes('sqlite') ? MODES : []) {
   const dir = mkdtempSync(path.join(tmpdir(), 'wharf-bench-sqlite-'));
   const file = path.join(dir, 'cloud.db');
   let store = new SqliteStore(file);
@@ -110,7 +111,7 @@ for (const m of MODES) {
   rmSync(dir, { recursive: true, force: true });
 }
 
-for (const m of MODES) {
+for (const m of STORES.includes('postgres') ? MODES : []) {
   const db = await pgDb();
   if (db === null) {
     console.log('PostgreSQL: skipped (no local server reachable on /var/run/postgresql)');
