@@ -1,6 +1,6 @@
 /**
  * Per-board link counters of the protocol transports (serial, MQTT) on `/metrics`: bad frames, stale
- * batches, request timeouts, reboots, repeated gap frames, and the clock mapping (offset, drift, best
+ * batches, request timeouts, reboots, repeated batches and gap frames, and the clock mapping (offset, drift, best
  * round trip). The app passes `trackLinkStats(metrics)` as `trackBoard` in the transport context.
  */
 import type { Metrics } from '../shared/metrics.js';
@@ -20,6 +20,7 @@ export function trackLinkStats(metrics: Metrics): (b: TrackedBoard) => void {
     stale: metrics.gauge('wharf_board_stale_batches', 'Batches for a plan entry no longer planned (in flight across a new plan), since start.'),
     timeouts: metrics.gauge('wharf_board_request_timeouts', 'Requests to the board that got no answer in time, since start.'),
     reboots: metrics.gauge('wharf_board_reboots', 'Board reboots detected (unsolicited hi or clock step), since start.'),
+    repeatedBatches: metrics.gauge('wharf_board_repeated_batches', 'Batches the board sent again after a link timeout (sequence number already delivered; dropped), since start.'),
     repeated: metrics.gauge('wharf_board_repeated_gap_frames', 'Gap frames the board sent again after an outage (counted once), since start.'),
     offset: metrics.gauge('wharf_board_clock_offset_ms', 'Gateway time minus board clock (ms), current estimate.'),
     drift: metrics.gauge('wharf_board_clock_drift_ppm', 'How fast the board clock runs against the gateway (ppm), current estimate.'),
@@ -33,6 +34,7 @@ export function trackLinkStats(metrics: Metrics): (b: TrackedBoard) => void {
       g.timeouts.set(l, b.stats.timeouts);
       g.reboots.set(l, b.stats.reboots);
       g.repeated.set(l, b.stats.repeatedGaps);
+      g.repeatedBatches.set(l, b.stats.repeatedBatches);
       const e = b.clockMap.estimate();
       if (e.samples > 0) {
         g.offset.set(l, e.offsetMs);

@@ -8,12 +8,12 @@
  *  - `gap` frames that arrive before the clock is mapped wait for it (bounded), so their board
  *    times are never mapped with a missing offset.
  *  - Rejoin: after a reconnect that was not a reboot, the board still runs its plan (it keeps it
- *    across `cfg`), so an unchanged plan is not sent again — its keys and sequence numbers carry on.
- *    If no batch arrives within a few batch periods, the plan is sent after all (a board that
- *    dropped it).
+ *    across `cfg`), so an unchanged plan is not sent again — its keys and sequence numbers carry on —
+ *    once a batch of it shows the board is still sampling; if none comes within a few batch
+ *    periods, the plan is sent after all (a board that stopped it).
  */
 import type { BoardGap, SamplingEntry, StreamBatch } from '../board.js';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ClockMap } from './clock-map.js';
 import type { BatchFrame, GapFrame } from './messages.js';
@@ -26,9 +26,6 @@ export interface IntakeHost {
   bad(reason: string): void;
   /** The board clock stepped back in a batch. */
   stepped(why: string): void;
-  /** Send the current plan again (the rejoin watchdog fired). */
-  resendPlan(): Promise<void>;
-  online(): boolean;
 }
 
 const MAX_PENDING_GAPS = 256;
@@ -37,7 +34,9 @@ export class StreamIntake {
   readonly decoder: StreamDecoder;
   private pendingGaps: GapFrame[] = [];
   private planKept = false;
-  private watchdog: TimerHandle | undefined;
+  private seenAtReconnect = 0;
+  private reconnectedAt = 0;
+  private firstBatch: (() => void) | undefined;
 
   constructor(
     private readonly boardId: string,
@@ -55,13 +54,17 @@ export class StreamIntake {
     const r = this.decoder.batch(f, this.clock.now());
     if (!r.ok) {
       if ('repeat' in r) this.stats.repeatedBatches++;
-      else if ('stepped' in r) this.host.stepped(`board clock stepped back to ${f.t0} ms in batch ${f.k}#${f.s}`);
+      else if ('stepped' in r) {
+        this.stats.staleBatches++;
+        this.host.stepped(`board clock stepped back to ${f.t0} ms in batch ${f.k}#${f.s}`);
+      }
       else if (r.stale) this.stats.staleBatches++;
       else this.host.bad(r.reason);
       return;
     }
     this.stats.batches++;
     this.host.batch(r.batch);
+    this.firstBatch?.();
   }
 
   gap(f: GapFrame): void {
@@ -82,36 +85,41 @@ export class StreamIntake {
     for (const f of p) this.gap(f);
   }
 
-  /** A new link is up; `rejoin`: same board, not restarted, so it still runs the plan. */
+  /** A new link is up; `rejoin`: same board, not restarted, so it may still run the plan. */
   reconnected(rejoin: boolean): void {
-    this.stopWatchdog();
     this.planKept = rejoin && this.decoder.size > 0;
+    this.seenAtReconnect = this.stats.batches;
+    this.reconnectedAt = this.clock.now();
     if (!rejoin) this.pendingGaps = [];
   }
 
-  /** Whether configure(streamed) can keep the running plan instead of sending a new one. */
-  keepsPlan(streamed: SamplingEntry[], batchMs: number): boolean {
-    const kept = this.planKept && samePlan(this.decoder.entries(), streamed);
+  /**
+   * Whether configure(streamed) can keep the running plan instead of sending a new one: after a
+   * rejoin, with the same entries, once a batch of it arrived since the reconnect (waiting until
+   * max(300 ms, 3 × bms, 2 sample periods) after the `hi` for one; a board that stopped its plan
+   * sends none).
+   */
+  async keepsPlan(streamed: SamplingEntry[], batchMs: number): Promise<boolean> {
+    const candidate = this.planKept && samePlan(this.decoder.entries(), streamed);
     this.planKept = false;
-    if (kept) this.armWatchdog(streamed, batchMs);
-    return kept;
-  }
-
-  stopWatchdog(): void {
-    if (this.watchdog !== undefined) this.clock.clearTimer(this.watchdog);
-    this.watchdog = undefined;
-  }
-
-  private armWatchdog(streamed: SamplingEntry[], batchMs: number): void {
+    if (!candidate) return false;
+    if (this.stats.batches > this.seenAtReconnect) return true;
     const slowest = Math.min(...streamed.map((e) => e.hz));
-    const waitMs = Math.max(3000, 3 * batchMs, 3000 / slowest);
-    const seen = this.stats.batches;
-    this.stopWatchdog();
-    this.watchdog = this.clock.setTimer(() => {
-      this.watchdog = undefined;
-      if (!this.host.online() || this.stats.batches !== seen) return;
-      this.logger.warn({ board: this.boardId, waitedMs: waitMs }, 'board sent no batch after rejoining; sending its sampling plan again');
-      this.host.resendPlan().catch(() => undefined);
-    }, waitMs);
+    const waitMs = Math.max(300, 3 * batchMs, 2000 / slowest);
+    const left = this.reconnectedAt + waitMs - this.clock.now();
+    if (left > 0) await new Promise<void>((resolve) => {
+      const timer = this.clock.setTimer(() => {
+        this.firstBatch = undefined;
+        resolve();
+      }, left);
+      this.firstBatch = () => {
+        this.clock.clearTimer(timer);
+        this.firstBatch = undefined;
+        resolve();
+      };
+    });
+    const kept = this.stats.batches > this.seenAtReconnect;
+    if (!kept) this.logger.warn({ board: this.boardId, waitedMs: waitMs }, 'board sent no batch after rejoining; sending its sampling plan again');
+    return kept;
   }
 }

@@ -1,0 +1,275 @@
+/**
+ * The link half of a protocol board: opening the frame link through the Connector, the handshake
+ * run (the subclass says what it is), going offline when the link drops and reconnecting by itself
+ * while the connector says the link is available again (poll every ≤ 1 s), routing received frames
+ * (answers to the request channel, batches and gap frames to the stream intake), status events.
+ */
+import { EventEmitter } from 'node:events';
+import type { BoardEvents, BoardHardwareConfig, BoardIdentity, BoardState } from '../board.js';
+import type { Clock } from '../../shared/clock.js';
+import { WharfError, errorMessage } from '../../shared/errors.js';
+import { nullLogger, type Logger } from '../../shared/logger.js';
+import { ClockMap } from './clock-map.js';
+import { ClockSync } from './clock-sync.js';
+import { LinkWatcher, RateLimitedLog, type Connector, type FrameLink } from './link.js';
+import { decodeBoardFrame, type BoardFrame, type GatewayRequest } from './messages.js';
+import { RequestChannel } from './request-channel.js';
+import { StreamIntake } from './stream-intake.js';
+import { LinkStats } from './values.js';
+
+export interface ProtocolBoardOptions {
+  requestTimeoutMs?: number;
+  helloAttempts?: number;
+  syncPings?: number;
+  pingIntervalMs?: number;
+  maxMissedPings?: number;
+  batchMs?: number;
+  /** Poll interval while waiting for the link to come back; ≤ 1000 keeps resume within 2 s. */
+  reconnectPollMs?: number;
+  /** Reconnect by itself when the link is available again (default true). */
+  autoReconnect?: boolean;
+  /**
+   * `lt` sent with hello/cfg/plan (firmware extension): the board counts the link as down after this
+   * long without a frame from us and keeps its batches in its backlog until we are back. Must be
+   * ≥ 3 × pingIntervalMs. 0 = not sent. Default 8000.
+   */
+  linkTimeoutMs?: number;
+}
+export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
+  readonly id: string;
+  readonly stats = new LinkStats();
+  readonly clockMap = new ClockMap();
+  protected stateValue: BoardState = 'offline';
+  protected link: FrameLink | undefined;
+  private linkEpoch = 0;
+  private connecting: Promise<BoardIdentity> | undefined;
+  protected identityValue: BoardIdentity | undefined;
+  protected ranges = new Map<string, [number, number, number]>();
+  protected pins = new Set<string>();
+  protected readonly intake: StreamIntake;
+  protected readonly sync: ClockSync;
+  protected readonly channel: RequestChannel;
+  private readonly watcher: LinkWatcher;
+  protected rebooting = false;
+  private readonly badLog = new RateLimitedLog(10_000);
+  protected readonly o: Required<ProtocolBoardOptions>;
+
+  constructor(
+    id: string,
+    protected readonly hardware: BoardHardwareConfig,
+    protected readonly connector: Connector,
+    protected readonly clock: Clock,
+    protected readonly logger: Logger = nullLogger,
+    opts: ProtocolBoardOptions = {},
+  ) {
+    super();
+    this.id = id;
+    this.o = {
+      requestTimeoutMs: opts.requestTimeoutMs ?? 2000,
+      helloAttempts: opts.helloAttempts ?? 3,
+      syncPings: opts.syncPings ?? 6,
+      pingIntervalMs: opts.pingIntervalMs ?? 2000,
+      maxMissedPings: opts.maxMissedPings ?? 3,
+      batchMs: opts.batchMs ?? 100,
+      reconnectPollMs: opts.reconnectPollMs ?? 250,
+      autoReconnect: opts.autoReconnect ?? true,
+      linkTimeoutMs: opts.linkTimeoutMs ?? 8000,
+    };
+    this.channel = new RequestChannel(clock, id, connector.where, this.stats, () => this.link);
+    const online = () => this.stateValue === 'online';
+    this.sync = new ClockSync(this.clockMap, clock, this.stats, {
+      request: (r, t) => this.request(r, t),
+      online,
+      stepped: (why) => this.reboot(why),
+      dead: (reason) => this.linkDown(reason),
+    }, this.o);
+    this.intake = new StreamIntake(id, this.clockMap, clock, this.stats, logger, () => this.ranges, {
+      batch: (b) => this.safeEmit('batch', b),
+      gap: (g) => this.safeEmit('gap', g),
+      bad: (reason) => this.onBad(reason),
+      stepped: (why) => this.reboot(why),
+    });
+    this.watcher = new LinkWatcher(
+      clock,
+      this.o.reconnectPollMs,
+      () => this.stateValue === 'offline' && this.connecting === undefined,
+      () => connector.available?.() ?? true,
+      () => this.connect(),
+    );
+  }
+
+  get state(): BoardState {
+    return this.stateValue;
+  }
+
+  connect(): Promise<BoardIdentity> {
+    if (this.stateValue === 'closed') return Promise.reject(new WharfError('BOARD_DISCONNECTED', `board ${this.id} (${this.connector.where}) is closed`));
+    if (this.stateValue === 'online' && this.identityValue !== undefined) return Promise.resolve(this.identityValue);
+    if (this.connecting === undefined) {
+      this.connecting = this.doConnect().finally(() => {
+        this.connecting = undefined;
+      });
+    }
+    return this.connecting;
+  }
+
+  async close(): Promise<void> {
+    if (this.stateValue === 'closed') return;
+    this.stopTimers();
+    const link = this.link;
+    this.link = undefined;
+    this.linkEpoch++;
+    this.channel.rejectAll(new WharfError('BOARD_DISCONNECTED', `board ${this.id}: closed by gateway`));
+    this.setState('closed', 'closed by gateway');
+    if (link !== undefined) await link.close().catch(() => undefined);
+  }
+
+  /** Current identity (after connect). */
+  get identity(): BoardIdentity | undefined {
+    return this.identityValue;
+  }
+
+  /** hello → … → the board's identity (the link is open, state `connecting`). */
+  protected abstract handshake(): Promise<BoardIdentity>;
+
+  /** The board restarted under a running link. */
+  protected abstract reboot(why: string): void;
+
+  // --- connection -----------------------------------------------------------------------------
+
+  private async doConnect(): Promise<BoardIdentity> {
+    this.stopWatch();
+    this.setState('connecting');
+    const epoch = ++this.linkEpoch;
+    let link: FrameLink;
+    try {
+      link = await this.connector.open({
+        frame: (text) => {
+          if (epoch === this.linkEpoch) this.onFrame(text);
+        },
+        junk: (reason, bytes) => {
+          if (epoch === this.linkEpoch) this.onBad(`${reason} (${bytes} bytes)`);
+        },
+        down: (reason) => {
+          if (epoch === this.linkEpoch) this.linkDown(reason);
+        },
+      });
+    } catch (err) {
+      this.failConnect(err);
+      throw err;
+    }
+    if (epoch !== this.linkEpoch || this.stateValue !== 'connecting') {
+      await link.close().catch(() => undefined);
+      throw new WharfError('BOARD_DISCONNECTED', `board ${this.id}: ${this.stateValue === 'closed' ? 'closed' : 'link lost'} during connect`);
+    }
+    this.link = link;
+    try {
+      const ident = await this.handshake();
+      if (epoch !== this.linkEpoch || this.stateValue !== 'connecting') throw new WharfError('BOARD_DISCONNECTED', `board ${this.id}: link lost during handshake`);
+      this.identityValue = ident;
+      this.setState('online');
+      this.sync.start();
+      return ident;
+    } catch (err) {
+      if (epoch === this.linkEpoch) {
+        this.link = undefined;
+        this.linkEpoch++;
+        await link.close().catch(() => undefined);
+        this.channel.rejectAll(new WharfError('BOARD_DISCONNECTED', `board ${this.id}: handshake failed`));
+      }
+      this.failConnect(err);
+      throw err;
+    }
+  }
+
+  private failConnect(err: unknown): void {
+    if (this.stateValue === 'closed') return;
+    this.setState('offline', errorMessage(err));
+    this.startWatch();
+  }
+
+  /**
+   * hello → cfg → pings. A board that answers with a clock continuing the one seen before is the
+   * same run of the board (a rejoin): the clock mapping stays, so the backlog it drains right away
+   * is mapped and delivered, and its plan is kept. A clock that stepped back: it restarted while
+   * the link was down (its backlog is gone) — `board_reboot` gaps, a fresh mapping, a new plan.
+   */
+  protected linkDown(reason: string): void {
+    if (this.stateValue === 'closed' || this.stateValue === 'offline') return;
+    const link = this.link;
+    this.link = undefined;
+    this.linkEpoch++;
+    this.stopTimers();
+    this.channel.rejectAll(new WharfError('BOARD_DISCONNECTED', `board ${this.id} (${this.connector.where}): ${reason}`));
+    if (link !== undefined) void link.close().catch(() => undefined);
+    this.logger.warn({ board: this.id, where: this.connector.where, reason }, 'board link down');
+    this.setState('offline', reason);
+    this.startWatch();
+  }
+
+  /** Poll the connector while offline; reconnect as soon as it says the link is there. */
+  private startWatch(): void {
+    if (this.o.autoReconnect && this.stateValue !== 'closed') this.watcher.start();
+  }
+
+  private stopWatch(): void {
+    this.watcher.stop();
+  }
+
+  private stopTimers(): void {
+    this.sync.stop();
+    this.stopWatch();
+  }
+
+  // --- frames ---------------------------------------------------------------------------------
+
+  private onFrame(text: string): void {
+    this.stats.frames++;
+    const d = decodeBoardFrame(text);
+    if (!d.ok) return this.onBad(d.reason, text);
+    const f = d.frame;
+    switch (f.t) {
+      case 'b':
+        return this.intake.batch(f);
+      case 'gap':
+        return this.intake.gap(f);
+      case 'hi':
+        if (f.id !== undefined && this.channel.answer(f.id, f)) return;
+        if (this.stateValue === 'online') this.reboot(`board announced itself again (unsolicited hi, clk ${f.clk})`);
+        return;
+      case 'ok':
+      case 'err':
+      case 'val':
+      case 'pong':
+        if (!this.channel.answer(f.id, f)) this.stats.lateAnswers++;
+        return;
+      default:
+        this.stats.unknownFrames++;
+    }
+  }
+
+  protected onBad(reason: string, text?: string): void {
+    this.stats.badFrames++;
+    const s = this.badLog.take(this.clock.now());
+    if (s < 0) return;
+    const sample = text === undefined ? undefined : JSON.stringify(text.slice(0, 60));
+    this.logger.warn({ board: this.id, where: this.connector.where, reason, sample, suppressedSinceLast: s, badFrames: this.stats.badFrames }, 'bad frame from board skipped');
+  }
+
+  /** Reboot: account the lost span per streamed entry, reset the clock, re-send cfg and plan. */
+  protected request(req: GatewayRequest, timeoutMs: number): Promise<BoardFrame> {
+    return this.channel.request(req, timeoutMs);
+  }
+
+  protected setState(state: BoardState, reason?: string): void {
+    this.stateValue = state;
+    this.safeEmit('status', { state, at: this.clock.now(), ...(reason === undefined ? {} : { reason }) });
+  }
+
+  protected safeEmit<K extends keyof BoardEvents>(event: K, ...args: BoardEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: BoardEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.logger.error({ board: this.id, event, err: errorMessage(err) }, 'a board event listener threw');
+    }
+  }}

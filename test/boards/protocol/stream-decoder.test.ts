@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ClockMap } from '../../../src/boards/protocol/clock-map.js';
+import type { BatchFrame } from '../../../src/boards/protocol/messages.js';
+import { StreamDecoder } from '../../../src/boards/protocol/stream-decoder.js';
+
+function decoder(): StreamDecoder {
+  const map = new ClockMap();
+  map.add({ clk: 50_000, sendMs: 1_000_000, recvMs: 1_000_002 }, true);
+  const d = new StreamDecoder(map, () => new Map([['A1', [0, 3.3, 0.0008] as [number, number, number]]]));
+  d.setPlan([{ key: 'p/A', method: 'Analogs', readers: ['A1'], hz: 50, mode: 'streamed' }]);
+  return d;
+}
+const b = (s: number, t0: number): BatchFrame => ({ t: 'b', k: '1.0', s, t0, dt: 20, v: [[1], [2]] });
+
+describe('StreamDecoder across a link timeout', () => {
+  it('drops a batch whose sequence number was already delivered (the board re-sends its last lt ms), keeps the next one', () => {
+    const d = decoder();
+    expect(d.batch(b(0, 40_000), 0).ok).toBe(true);
+    expect(d.batch(b(1, 40_040), 0).ok).toBe(true);
+    expect(d.batch(b(1, 40_040), 0)).toEqual({ ok: false, repeat: true });
+    expect(d.batch(b(0, 40_000), 0)).toEqual({ ok: false, repeat: true });
+    const next = d.batch(b(2, 40_080), 0);
+    expect(next.ok && next.batch.samples.map((x) => x.timeRequested)).toEqual([990_081, 990_101]);
+  });
+
+  it('a backlog batch far older than the newest board clock seen is data, not a reboot; a t0 stepping back within the entry is', () => {
+    const d = decoder();
+    // the mapping was made at clk 50 000; the backlog starts 10 s earlier
+    expect(d.batch(b(0, 40_000), 0).ok).toBe(true);
+    expect(d.batch(b(1, 40_040), 0).ok).toBe(true);
+    expect(d.batch(b(2, 1_000), 0)).toEqual({ ok: false, stepped: true });
+  });
+
+  it('after a reboot the re-sent plan numbers from 0 again and is delivered', () => {
+    const d = decoder();
+    expect(d.batch(b(5, 40_000), 0).ok).toBe(true);
+    d.rebootGaps(1_000_000, 'test');
+    expect(d.batch(b(0, 200), 0).ok).toBe(true);
+  });
+});
