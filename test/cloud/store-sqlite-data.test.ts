@@ -104,7 +104,7 @@ describe('SQLite store upgrade from schema 2', () => {
     // turn it into a schema-2 store: whole JSON in data, no consts column, the old view
     const db = new Database(file);
     db.exec(`
-      UPDATE records SET data = json_patch(data, (SELECT json FROM data_consts WHERE id = records.consts)) WHERE consts IS NOT NULL;
+      UPDATE records SET data = json_patch(data, (SELECT json(json) FROM data_consts WHERE id = records.consts)) WHERE consts IS NOT NULL;
       DROP VIEW readings; ALTER TABLE records DROP COLUMN consts; DROP TABLE data_consts;
       CREATE VIEW readings AS SELECT r.id, r.kind, s.part_id, s.machine, s.component_type, s.component_name, s.method_name,
         s.additional_parameters, s.tags, r.time_requested, r.time_received, r.data, f.file_id, r.id % 2097152 AS record_index

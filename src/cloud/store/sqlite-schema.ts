@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE TABLE IF NOT EXISTS data_consts (
   id INTEGER PRIMARY KEY,
-  json TEXT NOT NULL UNIQUE
+  json BLOB NOT NULL UNIQUE -- SQLite JSONB (read with json(json)): the view patches without re-parsing
 );
 CREATE INDEX IF NOT EXISTS records_time ON records (time_received);
 CREATE INDEX IF NOT EXISTS records_stream_time ON records (stream_id, time_received);
@@ -58,10 +58,10 @@ CREATE TABLE IF NOT EXISTS api_keys (
 CREATE VIEW IF NOT EXISTS readings AS
   SELECT r.id, r.kind, s.part_id, s.machine, s.component_type, s.component_name, s.method_name,
          s.additional_parameters, s.tags, r.time_requested, r.time_received,
-         CASE WHEN r.consts IS NULL THEN r.data
-              ELSE json_patch(r.data, (SELECT c.json FROM data_consts c WHERE c.id = r.consts)) END AS data,
+         CASE WHEN r.consts IS NULL THEN r.data ELSE json_patch(r.data, c.json) END AS data,
          f.file_id, r.id % 2097152 AS record_index
-  FROM records r JOIN streams s ON s.id = r.stream_id JOIN files f ON f.seq = r.id / 2097152;
+  FROM records r JOIN streams s ON s.id = r.stream_id JOIN files f ON f.seq = r.id / 2097152
+       LEFT JOIN data_consts c ON c.id = r.consts;
 `;
 
 /** Upgrades a schema-2 store in place (one transaction; the rows stay as they are). */

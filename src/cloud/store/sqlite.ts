@@ -74,9 +74,9 @@ export class SqliteStore implements CloudStore {
       insertRecords: db.prepare(
         `INSERT INTO records (id, stream_id, kind, time_requested, time_received, data, consts) VALUES ${Array(INSERT_BATCH).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
       ),
-      constsByJson: db.prepare<[string], { id: number }>('SELECT id FROM data_consts WHERE json = ?'),
-      insertConsts: db.prepare('INSERT INTO data_consts (json) VALUES (?)'),
-      constsById: db.prepare<[number], { json: string }>('SELECT json FROM data_consts WHERE id = ?'),
+      constsByJson: db.prepare<[string], { id: number }>('SELECT id FROM data_consts WHERE json = jsonb(?)'),
+      insertConsts: db.prepare('INSERT INTO data_consts (json) VALUES (jsonb(?))'),
+      constsById: db.prepare<[number], { json: string }>('SELECT json(json) AS json FROM data_consts WHERE id = ?'),
       allStreams: db.prepare('SELECT * FROM streams'),
       insertKey: db.prepare('INSERT INTO api_keys (id, hash, machine, label, created_ms, revoked_ms) VALUES (?, ?, ?, ?, ?, NULL)'),
       keyById: db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE id = ?'),
