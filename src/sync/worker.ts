@@ -46,6 +46,16 @@ export interface PassResult {
   error: WharfError | null;
 }
 
+/** A file read, verified and hashed, ready to upload. */
+interface Prepared {
+  f: CaptureFileEntry;
+  bytes: Buffer;
+  fileId: string;
+  machine: string;
+  records: number;
+  sha256: string;
+}
+
 export class SyncWorker {
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -176,11 +186,23 @@ export class SyncWorker {
     this.st.last_attempt_ms = this.clock.now();
     let next = 0;
     let done = 0;
+    const more = (): boolean => res.error === null && !this.stopping && next < files.length;
+    // each lane reads, verifies and hashes its next file while the current upload waits for its
+    // ack (one file of read-ahead per lane), so the target is not idle between acks and uploads
     const lane = async (): Promise<void> => {
-      while (res.error === null && !this.stopping && next < files.length) {
-        const f = files[next++]!;
-        await this.one(f, target, res);
-        done++;
+      let ahead: Promise<Prepared | null> | null = null;
+      while (ahead !== null || more()) {
+        const prep: Prepared | null = await (ahead ?? this.prepare(files[next++]!, res));
+        ahead = more() ? this.prepare(files[next++]!, res) : null;
+        if (prep === null) done++;
+        else if (res.error === null && !this.stopping) {
+          await this.send(prep, target, res);
+          done++;
+        }
+        if (res.error !== null || this.stopping) {
+          await ahead;
+          ahead = null;
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, Math.max(1, files.length)) }, lane));
@@ -202,15 +224,18 @@ export class SyncWorker {
     return res;
   }
 
-  private async one(f: CaptureFileEntry, target: SyncTarget, res: PassResult): Promise<void> {
+  /** Reads, verifies and hashes a file; null when there is nothing to upload (gone, or moved to failed/). */
+  private async prepare(f: CaptureFileEntry, res: PassResult): Promise<Prepared | null> {
     let bytes: Buffer;
     try {
       bytes = await fsp.readFile(f.path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // synced by another process meanwhile
-      res.error = new WharfError('CAPTURE_IO', `cannot read ${f.path}: ${errorMessage(err)}`, { cause: err });
-      this.noteError(res.error);
-      return;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // synced by another process meanwhile
+      if (res.error === null) {
+        res.error = new WharfError('CAPTURE_IO', `cannot read ${f.path}: ${errorMessage(err)}`, { cause: err });
+        this.noteError(res.error);
+      }
+      return null;
     }
     let fileId: string;
     let machine: string;
@@ -223,9 +248,14 @@ export class SyncWorker {
       records = v.records;
     } catch (err) {
       await this.reject(f, `not uploaded, the file is damaged: ${errorMessage(err)}`, res);
-      return;
+      return null;
     }
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    return { f, bytes, fileId, machine, records, sha256: createHash('sha256').update(bytes).digest('hex') };
+  }
+
+  /** Uploads a prepared file and deletes it once the target acknowledged it. */
+  private async send(p: Prepared, target: SyncTarget, res: PassResult): Promise<void> {
+    const { f, bytes, fileId, machine, records, sha256 } = p;
     try {
       const ack = await target.upload({ fileId, sha256, bytes, machine, records }, this.abort.signal);
       // the target has it durably: only now may the local copy go. No directory fsync after the
