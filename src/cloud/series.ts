@@ -2,9 +2,15 @@
  * Server-side downsampling for charts: per reader (or pin) line, per time bucket the min, max and
  * average, plus the min/max pair as plotted points (spikes stay visible); gap records as spans.
  * Streams through the store page by page, so memory is bounded by points × lines, not by rows.
+ *
+ * A store with a per-minute rollup (SQLite) answers wide ranges from it (series-rollup.ts): when a
+ * bucket would be a minute or wider, buckets become whole minutes aligned to minute boundaries
+ * (`bucket_ms` a multiple of 60,000, at most `points` buckets) and each is exact for its bounds.
+ * Narrower buckets, and stores without a rollup (PostgreSQL), read the raw rows.
  */
 import { WharfError } from '../shared/errors.js';
 import type { CloudStore, ReadingFilter, StoredRow } from './store/contract.js';
+import { hasRollup, minuteGrid, seriesFromRollup } from './series-rollup.js';
 
 export interface SeriesLine {
   machine: string;
@@ -35,6 +41,19 @@ export interface GapSpan {
   detail?: string;
 }
 
+/** Bucket b covers [origin + b × width, origin + (b + 1) × width); the last one also holds `to`. */
+export interface SeriesGrid {
+  origin: number;
+  width: number;
+}
+
+export interface SeriesOptions {
+  /** false: always the raw rows (for comparison); default: the rollup where the store has one. */
+  rollup?: boolean;
+  /** Only with rollup: false — the bucket grid to use instead of (to − from) / points from `from`. */
+  grid?: SeriesGrid;
+}
+
 export interface SeriesResult {
   from: number;
   to: number;
@@ -60,10 +79,10 @@ interface Acc {
 const MAX_ROWS = 2_000_000;
 const MAX_GAPS = 10_000;
 
-function flush(a: Acc, from: number, bucketMs: number): void {
+function flush(a: Acc, origin: number, bucketMs: number): void {
   if (a.n === 0) return;
   const l = a.line;
-  l.bucket_t.push(from + a.bucket * bucketMs);
+  l.bucket_t.push(origin + a.bucket * bucketMs);
   l.min.push(a.min);
   l.max.push(a.max);
   l.avg.push(a.sum / a.n);
@@ -79,6 +98,7 @@ function flush(a: Acc, from: number, bucketMs: number): void {
     l.v.pop();
   }
   a.n = 0;
+  a.sum = 0;
 }
 
 function valuesOf(row: StoredRow): [string, number, 'analog' | 'gpio'][] {
@@ -93,7 +113,7 @@ function valuesOf(row: StoredRow): [string, number, 'analog' | 'gpio'][] {
   return out;
 }
 
-export async function buildSeries(store: CloudStore, filter: ReadingFilter, points: number): Promise<SeriesResult> {
+export async function buildSeries(store: CloudStore, filter: ReadingFilter, points: number, opts: SeriesOptions = {}): Promise<SeriesResult> {
   if (!Number.isInteger(points) || points < 1 || points > 10_000) throw new WharfError('CLOUD_BAD_REQUEST', `points must be an integer from 1 to 10000 (got ${points})`);
   let { from, to } = filter;
   if (from === undefined || to === undefined) {
@@ -102,7 +122,12 @@ export async function buildSeries(store: CloudStore, filter: ReadingFilter, poin
     from ??= first.rows[0]?.time_received ?? 0;
     to ??= last.rows[0]?.time_received ?? from;
   }
-  const bucketMs = Math.max((to - from) / points, 1e-3);
+  if (opts.rollup !== false && hasRollup(store)) {
+    const grid = minuteGrid(from, to, points);
+    if (grid !== null) return seriesFromRollup(store, filter, from, to, points, grid, MAX_GAPS);
+  }
+  const origin = opts.rollup === false && opts.grid !== undefined ? opts.grid.origin : from;
+  const bucketMs = opts.rollup === false && opts.grid !== undefined ? opts.grid.width : Math.max((to - from) / points, 1e-3);
   const lines = new Map<string, Acc>();
   const gaps: GapSpan[] = [];
   let seen = 0;
@@ -121,7 +146,7 @@ export async function buildSeries(store: CloudStore, filter: ReadingFilter, poin
         } else truncated = true;
         continue;
       }
-      const b = Math.min(Math.floor((row.time_received - from) / bucketMs), points - 1);
+      const b = Math.max(0, Math.min(Math.floor((row.time_received - origin) / bucketMs), points - 1));
       for (const [key, value, kind] of valuesOf(row)) {
         const id = `${row.machine}\u0000${row.part_id}\u0000${row.component_type}\u0000${row.component_name}\u0000${row.method_name}\u0000${key}`;
         let a = lines.get(id);
@@ -131,7 +156,7 @@ export async function buildSeries(store: CloudStore, filter: ReadingFilter, poin
           lines.set(id, a);
         }
         if (a.bucket !== b) {
-          flush(a, from, bucketMs);
+          flush(a, origin, bucketMs);
           a.bucket = b;
         }
         if (a.n === 0 || value < a.min) (a.min = value), (a.minT = row.time_received);
@@ -146,6 +171,6 @@ export async function buildSeries(store: CloudStore, filter: ReadingFilter, poin
       break;
     }
   } while (cursor !== null);
-  for (const a of lines.values()) flush(a, from, bucketMs);
+  for (const a of lines.values()) flush(a, origin, bucketMs);
   return { from, to, points, bucket_ms: bucketMs, points_in_range: seen, series: [...lines.values()].map((a) => a.line), gaps, truncated };
 }

@@ -6,8 +6,13 @@
  *
  * Schema 3: a reading's constant data fields live once in `data_consts` and `records.data` holds
  * the changing ones (see sqlite-data.ts); the `readings` view puts them back together.
+ *
+ * Schema 4: the per-minute rollup `rollup_1m` and two partial indexes over gap records (see
+ * sqlite-rollup.ts); a schema-3 file is upgraded in place and its readings rolled up then.
  */
-export const SCHEMA_VERSION = 3;
+import { SQLITE_ROLLUP_SCHEMA } from './sqlite-rollup.js';
+
+export const SCHEMA_VERSION = 4;
 export const RECORD_INDEX_BITS = 21;
 export const MAX_RECORDS_PER_FILE = 2 ** RECORD_INDEX_BITS;
 
@@ -62,7 +67,7 @@ CREATE VIEW IF NOT EXISTS readings AS
          f.file_id, r.id % 2097152 AS record_index
   FROM records r JOIN streams s ON s.id = r.stream_id JOIN files f ON f.seq = r.id / 2097152
        LEFT JOIN data_consts c ON c.id = r.consts;
-`;
+${SQLITE_ROLLUP_SCHEMA}`;
 
 /** Upgrades a schema-2 store in place (one transaction; the rows stay as they are). */
 export const SQLITE_MIGRATE_2_TO_3 = `

@@ -16,6 +16,7 @@ import {
 import { DataSplitter, mergeConsts } from './sqlite-data.js';
 import { MAX_RECORDS_PER_FILE, SCHEMA_VERSION, SQLITE_MIGRATE_2_TO_3, SQLITE_SCHEMA } from './sqlite-schema.js';
 import { openSqliteSql } from './sqlite-sql.js';
+import { SqliteRollup, rebuildRollup, type RollupRow } from './sqlite-rollup.js';
 
 /** Records per group commit (bounds how long one commit blocks the event loop). */
 const GROUP_COMMIT_RECORDS = 50_000;
@@ -39,6 +40,7 @@ export class SqliteStore implements CloudStore {
   private readonly stmts;
   private readonly ingestTx: (f: IngestFile) => IngestResult;
   private readonly groupTx: (fn: () => void) => void;
+  private readonly rollup: SqliteRollup;
   private readonly pending: { file: IngestFile; resolve: (r: IngestResult) => void; reject: (e: WharfError) => void }[] = [];
   private flushScheduled = false;
 
@@ -54,7 +56,7 @@ export class SqliteStore implements CloudStore {
     this.db.pragma('busy_timeout = 5000');
     const version = Number(this.db.pragma('user_version', { simple: true }));
     const hasTables = this.db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'records'").get() as { n: number };
-    if (hasTables.n > 0 && version === 2) this.db.transaction(() => this.db.exec(`${SQLITE_MIGRATE_2_TO_3}${SQLITE_SCHEMA}PRAGMA user_version = ${SCHEMA_VERSION};`))();
+    if (hasTables.n > 0 && (version === 2 || version === 3)) this.upgrade(version);
     else if (hasTables.n > 0 && version !== SCHEMA_VERSION) {
       this.db.close();
       throw new WharfError('CLOUD_STORE', `${path} was made by another wharf version (schema ${version}, this one needs ${SCHEMA_VERSION}); export its data with that version or start a new store file`);
@@ -90,6 +92,7 @@ export class SqliteStore implements CloudStore {
         throw new WharfError('CLOUD_BAD_REQUEST', `file ${f.file_id} holds ${f.records.length} records; at most ${MAX_RECORDS_PER_FILE - 1} per file are accepted (lower maximum_capture_file_size_bytes)`);
       }
       const streamId = this.streamId(f.meta);
+      this.rollup.add(streamId, f.records); // same savepoint as the rows: all of the file or none
       const seq = Number(this.stmts.insertFile.run(f.file_id, f.sha256, f.meta.machine, f.bytes, f.records.length, Date.now()).lastInsertRowid);
       const base = seq * MAX_RECORDS_PER_FILE;
       const args: unknown[] = [];
@@ -117,6 +120,35 @@ export class SqliteStore implements CloudStore {
       return { status: 'stored', records: f.records.length };
     });
     this.groupTx = db.transaction((fn: () => void) => fn());
+    this.rollup = new SqliteRollup(db);
+  }
+
+  /** Schema 2 or 3 → 4 in place, in one transaction: a failed upgrade leaves the file as it was. */
+  private upgrade(version: number): void {
+    const constsById = (): ((id: number) => Record<string, Record<string, unknown>>) => {
+      const stmt = this.db.prepare<[number], { json: string }>('SELECT json(json) AS json FROM data_consts WHERE id = ?');
+      return (id) => {
+        const row = stmt.get(id);
+        if (row === undefined) throw new WharfError('CLOUD_STORE', `record data refers to constants ${id}, which are missing from data_consts: the store file is damaged`);
+        return JSON.parse(row.json) as Record<string, Record<string, unknown>>;
+      };
+    };
+    try {
+      this.db.transaction(() => {
+        if (version === 2) this.db.exec(SQLITE_MIGRATE_2_TO_3);
+        this.db.exec(SQLITE_SCHEMA);
+        rebuildRollup(this.db, constsById());
+        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })();
+    } catch (err) {
+      this.db.close();
+      throw new WharfError('CLOUD_STORE', `upgrading ${this.path} from schema ${version} to ${SCHEMA_VERSION} failed, the file is unchanged: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  /** Per-minute rollup rows (whole minutes firstMinute..lastMinute) for series over wide ranges. */
+  rollupRows(streamIds: readonly number[], firstMinute: number, lastMinute: number): RollupRow[] {
+    return this.rollup.rows(streamIds, firstMinute, lastMinute);
   }
 
   private already(f: IngestFile, existing: { sha256: string; records: number }): IngestResult {
@@ -229,7 +261,9 @@ export class SqliteStore implements CloudStore {
     const parts: string[] = [];
     const args: unknown[] = [];
     if (ids !== null) parts.push(`stream_id IN (${ids.map(Number).join(',')})`);
-    if (filter.kind !== undefined) (parts.push('kind = ?'), args.push(filter.kind));
+    // a literal, not a parameter: only then can SQLite use the partial gap indexes
+    if (filter.kind === 'reading' || filter.kind === 'gap') parts.push(`kind = '${filter.kind}'`);
+    else if (filter.kind !== undefined) (parts.push('kind = ?'), args.push(filter.kind));
     if (filter.from !== undefined) (parts.push('time_received >= ?'), args.push(filter.from));
     if (filter.to !== undefined) (parts.push('time_received <= ?'), args.push(filter.to));
     return { sql: parts.length === 0 ? '1' : parts.join(' AND '), args };
