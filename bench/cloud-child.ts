@@ -1,5 +1,6 @@
 /** Runs `wharf cloud serve` in a child process (as deployed: the cloud is not the gateway's process). */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -9,6 +10,8 @@ const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/w
 export interface CloudChild {
   url: string;
   key: string;
+  /** CPU seconds (user + system) the cloud process has used so far (Linux /proc; NaN elsewhere). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -36,6 +39,15 @@ export async function startCloudChild(store: { db: string } | { pg: string }, ma
   return {
     url,
     key,
+    cpuSeconds: () => {
+      try {
+        // fields after the ')' of the command name: state is [0], utime [11], stime [12] (clock ticks, 100/s)
+        const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return (Number(f[11]) + Number(f[12])) / 100;
+      } catch {
+        return Number.NaN;
+      }
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());

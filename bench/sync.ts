@@ -61,15 +61,18 @@ async function plain(durable: boolean, viaSync = false): Promise<number> {
   return s;
 }
 
+let cloudCpu = Number.NaN;
 async function sync(): Promise<number> {
   const home = mkdtempSync(path.join(tmpdir(), 'wharf-bench-sync-'));
   const cloud = await startCloudChild({ db: path.join(home, 'cloud.db') });
   const dir = path.join(home, 'capture');
   writeBacklog(dir, files);
   const worker = new SyncWorker({ captureDir: dir, target: new HttpSyncTarget({ url: cloud.url, apiKey: cloud.key }), intervalMs: 60_000, persistStatus: false, concurrency: CONC });
+  const cpu0 = cloud.cpuSeconds();
   const t = performance.now();
   const r = await worker.syncNow();
   const s = (performance.now() - t) / 1000;
+  cloudCpu = cloud.cpuSeconds() - cpu0;
   await worker.stop();
   await cloud.stop();
   rmSync(home, { recursive: true, force: true });
@@ -86,5 +89,6 @@ row('plain HTTP upload (bare node:http, body discarded)', p);
 row('plain HTTP upload (bare node:http, body written + fsync)', pd);
 row('wharf sync worker → bare server (verify, sha256, upload, delete)', ps);
 row('wharf sync → cloud (checksum, decode, SQLite ingest, ack, delete)', s);
+console.log(`cloud CPU during the sync: ${cloudCpu.toFixed(2)} s of ${s.toFixed(2)} s (${((cloudCpu / s) * 100).toFixed(0)}% of one core; ${((cloudCpu / (FILES * PER_FILE)) * 1e6).toFixed(1)} µs per record)`);
 console.log(`sync protocol (gateway side) / plain upload: ${((p / ps) * 100).toFixed(0)}%`);
 console.log(`sync to the cloud / plain upload: ${((p / s) * 100).toFixed(0)}%   / plain durable upload: ${((pd / s) * 100).toFixed(0)}%`);
