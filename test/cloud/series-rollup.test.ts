@@ -154,12 +154,12 @@ describe('series over the per-minute rollup', () => {
 });
 
 describe('SQLite store upgrade from schema 3', () => {
-  it('adds the rollup in place and rolls up the stored readings', async () => {
+  it('adds the rollup in place and rolls up the stored readings (more than one page of them)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wharf-rollup-upgrade-'));
     const path = join(dir, 'cloud.db');
     try {
       const first = new SqliteStore(path);
-      await first.ingest(file(meta('m1', 'Analogs', 'adc', 'Analogs'), Array.from({ length: 7200 }, (_, i) => analog(T0 + i * 1000 + 0.5, i % 1000, 3))));
+      await first.ingest(file(meta('m1', 'Analogs', 'adc', 'Analogs'), Array.from({ length: 72_000 }, (_, i) => analog(T0 + i * 100 + 0.5, i % 1000, 3))));
       await first.ingest(file(meta('m1', 'Analogs', 'adc', 'Analogs'), [{ kind: 'gap', reason: 'board_offline', start: T0 + 100, end: T0 + 900, count: 1 }]));
       await first.close();
       const db = new Database(path); // what a schema-3 file looks like
@@ -167,15 +167,15 @@ describe('SQLite store upgrade from schema 3', () => {
       db.close();
       const store = new SqliteStore(path);
       try {
-        expect(rollupCount(path)).toBe(7200);
+        expect(rollupCount(path)).toBe(72_000);
         const check = new Database(path, { readonly: true });
         expect(check.pragma('user_version', { simple: true })).toBe(4);
         check.close();
         const res = await expectExact(store, { from: T0, to: T0 + 7_200_000 }, 60);
-        expect(res.points_in_range).toBe(7201);
+        expect(res.points_in_range).toBe(72_001);
         expect(res.gaps).toHaveLength(1);
         await store.ingest(file(meta('m1', 'Analogs', 'adc', 'Analogs'), [analog(T0 + 30_000.5, 5000, 3)]));
-        expect(rollupCount(path)).toBe(7201);
+        expect(rollupCount(path)).toBe(72_001);
       } finally {
         await store.close();
       }

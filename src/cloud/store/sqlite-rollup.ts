@@ -16,6 +16,8 @@ import { mergeConsts } from './sqlite-data.js';
 export const ROLLUP_MS = 60_000;
 /** The key of the per-(stream, minute) reading count row. */
 export const COUNT_KEY = '';
+/** Rows per page when an upgrade rolls up the stored readings. */
+const ROLLUP_PAGE = 50_000;
 
 export const SQLITE_ROLLUP_SCHEMA = `
 CREATE TABLE IF NOT EXISTS rollup_1m (
@@ -151,20 +153,23 @@ export function rebuildRollup(db: Database.Database, consts: (id: number) => Rec
   db.exec('DROP TABLE IF EXISTS rollup_1m;');
   db.exec(SQLITE_ROLLUP_SCHEMA);
   const rollup = new SqliteRollup(db);
-  const rows = db.prepare("SELECT stream_id, time_received, data, consts FROM records WHERE kind = 'reading' ORDER BY stream_id, time_received").raw(true);
-  let stream = -1;
-  let batch: { kind: string; time_received: number; data: unknown }[] = [];
+  // pages by primary key (.all(), not .iterate(): the connection cannot write while a read is open)
+  const page = db.prepare("SELECT id, stream_id, time_received, data, consts FROM records WHERE id > ? AND kind = 'reading' ORDER BY id LIMIT ?").raw(true);
+  let after = -1;
   let total = 0;
-  for (const [sid, t, data, c] of rows.iterate() as Iterable<[number, number, string, number | null]>) {
-    if (sid !== stream || batch.length >= 50_000) {
-      if (batch.length > 0) rollup.add(stream, batch);
-      batch = [];
-      stream = sid;
+  for (;;) {
+    const rows = page.all(after, ROLLUP_PAGE) as [number, number, number, string, number | null][];
+    if (rows.length === 0) break;
+    const byStream = new Map<number, { kind: string; time_received: number; data: unknown }[]>();
+    for (const [, sid, t, data, c] of rows) {
+      let list = byStream.get(sid);
+      if (list === undefined) byStream.set(sid, (list = []));
+      const varying = JSON.parse(data) as Record<string, Record<string, unknown>>;
+      list.push({ kind: 'reading', time_received: t, data: c === null ? varying : mergeConsts(varying, consts(c)) });
     }
-    const varying = JSON.parse(data) as Record<string, Record<string, unknown>>;
-    batch.push({ kind: 'reading', time_received: t, data: c === null ? varying : mergeConsts(varying, consts(c)) });
-    total++;
+    for (const [sid, list] of byStream) rollup.add(sid, list);
+    total += rows.length;
+    after = rows[rows.length - 1]![0];
   }
-  if (batch.length > 0) rollup.add(stream, batch);
   return total;
 }

@@ -127,10 +127,14 @@ export class SqliteStore implements CloudStore {
   private upgrade(version: number): void {
     const constsById = (): ((id: number) => Record<string, Record<string, unknown>>) => {
       const stmt = this.db.prepare<[number], { json: string }>('SELECT json(json) AS json FROM data_consts WHERE id = ?');
+      const cache = new Map<number, Record<string, Record<string, unknown>>>();
       return (id) => {
+        let c = cache.get(id);
+        if (c !== undefined) return c;
         const row = stmt.get(id);
         if (row === undefined) throw new WharfError('CLOUD_STORE', `record data refers to constants ${id}, which are missing from data_consts: the store file is damaged`);
-        return JSON.parse(row.json) as Record<string, Record<string, unknown>>;
+        cache.set(id, (c = JSON.parse(row.json) as Record<string, Record<string, unknown>>));
+        return c;
       };
     };
     try {
