@@ -14,9 +14,10 @@ import {
   checkQueryOptions, decodeCursor, encodeCursor, matchingStreamIds, recordData, shapeRow, streamKey, type RawRow,
 } from './common.js';
 import { DataSplitter, mergeConsts } from './sqlite-data.js';
-import { MAX_RECORDS_PER_FILE, SCHEMA_VERSION, SQLITE_MIGRATE_2_TO_3, SQLITE_SCHEMA } from './sqlite-schema.js';
+import { MAX_RECORDS_PER_FILE, SCHEMA_VERSION, SQLITE_SCHEMA } from './sqlite-schema.js';
 import { openSqliteSql } from './sqlite-sql.js';
-import { SqliteRollup, rebuildRollup, type RollupRow } from './sqlite-rollup.js';
+import { SqliteRollup, type RollupRow } from './sqlite-rollup.js';
+import { upgradeSqliteStore } from './sqlite-upgrade.js';
 
 /** Records per group commit (bounds how long one commit blocks the event loop). */
 const GROUP_COMMIT_RECORDS = 50_000;
@@ -56,7 +57,7 @@ export class SqliteStore implements CloudStore {
     this.db.pragma('busy_timeout = 5000');
     const version = Number(this.db.pragma('user_version', { simple: true }));
     const hasTables = this.db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'records'").get() as { n: number };
-    if (hasTables.n > 0 && (version === 2 || version === 3)) this.upgrade(version);
+    if (hasTables.n > 0 && (version === 2 || version === 3)) upgradeSqliteStore(this.db, path, version);
     else if (hasTables.n > 0 && version !== SCHEMA_VERSION) {
       this.db.close();
       throw new WharfError('CLOUD_STORE', `${path} was made by another wharf version (schema ${version}, this one needs ${SCHEMA_VERSION}); export its data with that version or start a new store file`);
@@ -121,33 +122,6 @@ export class SqliteStore implements CloudStore {
     });
     this.groupTx = db.transaction((fn: () => void) => fn());
     this.rollup = new SqliteRollup(db);
-  }
-
-  /** Schema 2 or 3 → 4 in place, in one transaction: a failed upgrade leaves the file as it was. */
-  private upgrade(version: number): void {
-    const constsById = (): ((id: number) => Record<string, Record<string, unknown>>) => {
-      const stmt = this.db.prepare<[number], { json: string }>('SELECT json(json) AS json FROM data_consts WHERE id = ?');
-      const cache = new Map<number, Record<string, Record<string, unknown>>>();
-      return (id) => {
-        let c = cache.get(id);
-        if (c !== undefined) return c;
-        const row = stmt.get(id);
-        if (row === undefined) throw new WharfError('CLOUD_STORE', `record data refers to constants ${id}, which are missing from data_consts: the store file is damaged`);
-        cache.set(id, (c = JSON.parse(row.json) as Record<string, Record<string, unknown>>));
-        return c;
-      };
-    };
-    try {
-      this.db.transaction(() => {
-        if (version === 2) this.db.exec(SQLITE_MIGRATE_2_TO_3);
-        this.db.exec(SQLITE_SCHEMA);
-        rebuildRollup(this.db, constsById());
-        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      })();
-    } catch (err) {
-      this.db.close();
-      throw new WharfError('CLOUD_STORE', `upgrading ${this.path} from schema ${version} to ${SCHEMA_VERSION} failed, the file is unchanged: ${errorMessage(err)}`, { cause: err });
-    }
   }
 
   /** Per-minute rollup rows (whole minutes firstMinute..lastMinute) for series over wide ranges. */
