@@ -5,56 +5,19 @@
  * target stays unreachable; a file the target rejects moves to `failed/` with the reason.
  * Up to `concurrency` uploads run at once (at least one, even on one CPU).
  */
-import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { listFinishedFiles, moveToFailed, type CaptureFileEntry } from '../capture/files.js';
 import { realClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { WharfError, errorMessage, isWharfError } from '../shared/errors.js';
 import { nullLogger, type Logger } from '../shared/logger.js';
-import type { Metrics } from '../shared/metrics.js';
 import { backoffDelay, DEFAULT_BACKOFF, isOffline, type BackoffOptions } from './backoff.js';
 import { writeStatus, type SyncStatus } from './status-file.js';
 import type { SyncTarget } from './target.js';
-import { verifyCaptureFile } from './verify.js';
+import { prepareFile, type Prepared } from './prepare.js';
+import type { PassResult, SyncWorkerOptions } from './worker-options.js';
 import { syncMetrics, type SyncMetrics } from './metrics.js';
 
-export interface SyncWorkerOptions {
-  captureDir: string;
-  target: SyncTarget | null;
-  /** `sync_interval_mins` × 60 000. */
-  intervalMs: number;
-  disabled?: boolean;
-  clock?: Clock;
-  logger?: Logger;
-  metrics?: Metrics;
-  /** Parallel uploads (default 4: uploads wait on the network and the cloud's commit, not on our CPU). */
-  concurrency?: number;
-  backoff?: Partial<BackoffOptions>;
-  random?: () => number;
-  /** Write `sync-status.json` for `wharf status` (default true). */
-  persistStatus?: boolean;
-}
-
-export interface PassResult {
-  uploaded: number;
-  alreadyStored: number;
-  failed: number;
-  records: number;
-  bytes: number;
-  /** Files still waiting after the pass. */
-  remaining: number;
-  error: WharfError | null;
-}
-
-/** A file read, verified and hashed, ready to upload. */
-interface Prepared {
-  f: CaptureFileEntry;
-  bytes: Buffer;
-  fileId: string;
-  machine: string;
-  records: number;
-  sha256: string;
-}
+export type { PassResult, SyncWorkerOptions } from './worker-options.js';
 
 export class SyncWorker {
   private readonly clock: Clock;
@@ -226,31 +189,14 @@ export class SyncWorker {
 
   /** Reads, verifies and hashes a file; null when there is nothing to upload (gone, or moved to failed/). */
   private async prepare(f: CaptureFileEntry, res: PassResult): Promise<Prepared | null> {
-    let bytes: Buffer;
-    try {
-      bytes = await fsp.readFile(f.path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // synced by another process meanwhile
-      if (res.error === null) {
-        res.error = new WharfError('CAPTURE_IO', `cannot read ${f.path}: ${errorMessage(err)}`, { cause: err });
-        this.noteError(res.error);
-      }
-      return null;
+    const o = await prepareFile(f);
+    if ('ok' in o) return o.ok;
+    if ('error' in o && res.error === null) {
+      res.error = o.error;
+      this.noteError(res.error);
     }
-    let fileId: string;
-    let machine: string;
-    let records: number;
-    try {
-      const v = verifyCaptureFile(bytes);
-      if (v.torn !== null) throw new Error(`damaged at byte ${v.torn.offset}: ${v.torn.reason}`);
-      fileId = v.header.file_id;
-      machine = v.header.meta.machine;
-      records = v.records;
-    } catch (err) {
-      await this.reject(f, `not uploaded, the file is damaged: ${errorMessage(err)}`, res);
-      return null;
-    }
-    return { f, bytes, fileId, machine, records, sha256: createHash('sha256').update(bytes).digest('hex') };
+    if ('damaged' in o) await this.reject(f, o.damaged, res);
+    return null;
   }
 
   /** Uploads a prepared file and deletes it once the target acknowledged it. */

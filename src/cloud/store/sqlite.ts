@@ -16,11 +16,10 @@ import {
 import { DataSplitter, mergeConsts } from './sqlite-data.js';
 import { MAX_RECORDS_PER_FILE, SCHEMA_VERSION, SQLITE_SCHEMA } from './sqlite-schema.js';
 import { openSqliteSql } from './sqlite-sql.js';
+import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { SqliteRollup, type RollupRow } from './sqlite-rollup.js';
 import { upgradeSqliteStore } from './sqlite-upgrade.js';
 
-/** Records per group commit (bounds how long one commit blocks the event loop). */
-const GROUP_COMMIT_RECORDS = 50_000;
 const INSERT_BATCH = 100;
 
 interface KeyRow {
@@ -39,11 +38,8 @@ export class SqliteStore implements CloudStore {
   private readonly db: Database.Database;
   private streamCache = new Map<number, StreamInfo>();
   private readonly stmts;
-  private readonly ingestTx: (f: IngestFile) => IngestResult;
-  private readonly groupTx: (fn: () => void) => void;
   private readonly rollup: SqliteRollup;
-  private readonly pending: { file: IngestFile; resolve: (r: IngestResult) => void; reject: (e: WharfError) => void }[] = [];
-  private flushScheduled = false;
+  private readonly commits: SqliteGroupCommit;
 
   constructor(readonly path: string) {
     try {
@@ -86,7 +82,7 @@ export class SqliteStore implements CloudStore {
       allKeys: db.prepare<[], KeyRow>('SELECT * FROM api_keys ORDER BY created_ms'),
       revokeKey: db.prepare('UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL'),
     };
-    this.ingestTx = db.transaction((f: IngestFile): IngestResult => {
+    const ingestTx = db.transaction((f: IngestFile): IngestResult => {
       const existing = this.stmts.fileById.get(f.file_id);
       if (existing !== undefined) return this.already(f, existing);
       if (f.records.length >= MAX_RECORDS_PER_FILE) {
@@ -120,7 +116,7 @@ export class SqliteStore implements CloudStore {
       }
       return { status: 'stored', records: f.records.length };
     });
-    this.groupTx = db.transaction((fn: () => void) => fn());
+    this.commits = new SqliteGroupCommit(db.transaction((fn: () => void) => fn()), ingestTx);
     this.rollup = new SqliteRollup(db);
   }
 
@@ -166,55 +162,9 @@ export class SqliteStore implements CloudStore {
     return Number(r.lastInsertRowid);
   }
 
-  /**
-   * Group commit: files that arrive together (concurrent uploads) are stored in one transaction,
-   * each file inside its own savepoint (all of a file or none of it), so one fsync acknowledges
-   * them all. Every promise resolves only after that commit.
-   */
+  /** Group commit: concurrent uploads share one transaction and one fsync (see sqlite-group-commit.ts). */
   ingest(file: IngestFile): Promise<IngestResult> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ file, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flushIngests());
-      }
-    });
-  }
-
-  private flushIngests(): void {
-    this.flushScheduled = false;
-    let records = 0;
-    let n = 0;
-    while (n < this.pending.length && (n === 0 || records + this.pending[n]!.file.records.length <= GROUP_COMMIT_RECORDS)) {
-      records += this.pending[n]!.file.records.length;
-      n++;
-    }
-    const batch = this.pending.splice(0, n);
-    const outcomes: ({ ok: IngestResult } | { err: WharfError })[] = [];
-    const wrap = (f: IngestFile, err: unknown): WharfError =>
-      err instanceof WharfError ? err : new WharfError('CLOUD_STORE', `storing file ${f.file_id} failed, nothing was stored: ${errorMessage(err)}`, { cause: err });
-    try {
-      this.groupTx(() => {
-        for (const item of batch) {
-          try {
-            outcomes.push({ ok: this.ingestTx(item.file) }); // a savepoint inside the group
-          } catch (err) {
-            outcomes.push({ err: wrap(item.file, err) });
-          }
-        }
-      });
-      batch.forEach((item, i) => {
-        const o = outcomes[i]!;
-        if ('ok' in o) item.resolve(o.ok);
-        else item.reject(o.err);
-      });
-    } catch (err) {
-      for (const item of batch) item.reject(wrap(item.file, err));
-    }
-    if (this.pending.length > 0 && !this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flushIngests());
-    }
+    return this.commits.add(file);
   }
 
   async streams(): Promise<StreamInfo[]> {
@@ -333,7 +283,7 @@ export class SqliteStore implements CloudStore {
   }
 
   async close(): Promise<void> {
-    while (this.pending.length > 0 && this.db.open) this.flushIngests();
+    while (this.commits.waiting > 0 && this.db.open) this.commits.flush();
     if (this.db.open) this.db.close();
   }
 }
