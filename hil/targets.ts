@@ -54,6 +54,28 @@ export interface TargetSpec {
   make(): Promise<HilTarget>;
 }
 
+/** What both emulated targets share: the driver, the emulator's link control, and closing in order. */
+function emulatedParts(
+  driver: ProtocolDriver,
+  emulator: EmulatedBoard,
+  settings: FirmwareSettings,
+  closeTransport: () => Promise<void>,
+): Pick<HilTarget, 'driver' | 'adcTolerance' | 'emulator' | 'settings' | 'pullLink' | 'restoreLink' | 'close'> {
+  return {
+    driver,
+    adcTolerance: 1,
+    emulator,
+    settings,
+    pullLink: async () => emulator.pullLink(),
+    restoreLink: async () => emulator.restoreLink(),
+    close: async () => {
+      await driver.close();
+      await emulator.stop();
+      await closeTransport();
+    },
+  };
+}
+
 async function emulatedSerial(): Promise<HilTarget> {
   const pty: PtyPair = await ptyPair();
   const settings: FirmwareSettings = { transport: 'serial', boardId: 'hil-serial' };
@@ -67,12 +89,7 @@ async function emulatedSerial(): Promise<HilTarget> {
     name: 'emulated ESP32 over pty serial',
     hardware: false,
     transport: 'serial',
-    driver,
-    adcTolerance: 1,
-    emulator,
-    settings,
-    pullLink: async () => emulator.pullLink(),
-    restoreLink: async () => emulator.restoreLink(),
+    ...emulatedParts(driver, emulator, settings, () => pty.close()),
     // the gateway lets go of its end; the espruino CLI reaches it through a serial-to-TCP bridge
     flashFile: async (file) => {
       await link.pause();
@@ -83,11 +100,6 @@ async function emulatedSerial(): Promise<HilTarget> {
         await bridge.close();
         await link.reopen();
       }
-    },
-    close: async () => {
-      await driver.close();
-      await emulator.stop();
-      await pty.close();
     },
   };
 }
@@ -105,17 +117,7 @@ async function emulatedMqtt(): Promise<HilTarget> {
     name: 'emulated ESP32 over MQTT',
     hardware: false,
     transport: 'mqtt',
-    driver,
-    adcTolerance: 1,
-    emulator,
-    settings,
-    pullLink: async () => emulator.pullLink(),
-    restoreLink: async () => emulator.restoreLink(),
-    close: async () => {
-      await driver.close();
-      await emulator.stop();
-      await broker.close();
-    },
+    ...emulatedParts(driver, emulator, settings, () => broker.close()),
   };
 }
 

@@ -7,7 +7,7 @@
  */
 import type { CloudStore, ReadingFilter, StoredRow } from './store/contract.js';
 import { streamMatches } from './store/common.js';
-import { COUNT_KEY, ROLLUP_MS, mergeAgg, numericValue, type RollupRow } from './store/sqlite-rollup.js';
+import { COUNT_KEY, ROLLUP_MS, mergeAgg, numericValue, type RollupRow, type ValueAcc } from './store/sqlite-rollup.js';
 import type { GapSpan, SeriesGrid, SeriesLine, SeriesResult } from './series.js';
 
 export interface RollupCapable {
@@ -26,18 +26,9 @@ export function minuteGrid(from: number, to: number, points: number): SeriesGrid
   return { origin, width };
 }
 
-interface Acc {
-  n: number;
-  vmin: number;
-  tmin: number;
-  vmax: number;
-  tmax: number;
-  vsum: number;
-}
-
 interface Line {
   line: SeriesLine;
-  buckets: Map<number, Acc>;
+  buckets: Map<number, ValueAcc>;
 }
 
 type Head = Pick<SeriesLine, 'machine' | 'part_id' | 'component_type' | 'component_name' | 'method_name'>;
@@ -72,7 +63,7 @@ export async function seriesFromRollup(
     }
     return l;
   };
-  const add = (l: Line, b: number, x: Acc): void => {
+  const add = (l: Line, b: number, x: ValueAcc): void => {
     const a = l.buckets.get(b);
     if (a === undefined) l.buckets.set(b, { ...x });
     else mergeAgg(a, x);

@@ -1,8 +1,8 @@
-/** Helpers shared by both stores: stream keys, filter matching, cursors, row shaping. */
+/** Helpers shared by both stores: stream keys, filter matching, cursors, row shaping, API key rows. */
 import { createHash } from 'node:crypto';
 import { WharfError } from '../../shared/errors.js';
 import type { CaptureMeta, CaptureRecord } from '../../shared/record.js';
-import type { QueryOptions, ReadingFilter, StoredRow, StreamInfo } from './contract.js';
+import type { KeyInfo, QueryOptions, ReadingFilter, StoredRow, StreamInfo } from './contract.js';
 
 /** Stable key of a stream: hash of its canonical header. */
 export function streamKey(meta: CaptureMeta): string {
@@ -118,3 +118,15 @@ export function shapeRow(r: RawRow, s: StreamInfo | undefined): StoredRow {
     data: (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as StoredRow['data'],
   };
 }
+
+/** A row of the `api_keys` table (PostgreSQL may hand the BIGINT times back as strings). */
+export interface KeyRow {
+  id: string;
+  hash: string;
+  machine: string | null;
+  label: string;
+  created_ms: number;
+  revoked_ms: number | null;
+}
+
+export const keyInfo = (r: KeyRow): KeyInfo => ({ id: r.id, machine: r.machine, label: r.label, created_ms: Number(r.created_ms), revoked_ms: r.revoked_ms === null ? null : Number(r.revoked_ms) });

@@ -11,21 +11,11 @@ import type {
   CloudStore, IngestFile, IngestResult, KeyInfo, QueryOptions, QueryPage, ReadingFilter, SqlOptions, SqlStream, StreamInfo, StreamStats,
 } from './contract.js';
 import {
-  checkQueryOptions, decodeCursor, encodeCursor, matchingStreamIds, recordData, recordTimes, shapeRow, streamKey, type RawRow,
+  checkQueryOptions, decodeCursor, encodeCursor, keyInfo, matchingStreamIds, recordData, recordTimes, shapeRow, streamKey, type KeyRow, type RawRow,
 } from './common.js';
 import { PG_READER_SQL, PG_SCHEMA } from './postgres-schema.js';
 import { openPgSql } from './postgres-sql.js';
 
-interface KeyRow {
-  id: string;
-  hash: string;
-  machine: string | null;
-  label: string;
-  created_ms: number;
-  revoked_ms: number | null;
-}
-
-const keyInfo = (r: KeyRow): KeyInfo => ({ id: r.id, machine: r.machine, label: r.label, created_ms: Number(r.created_ms), revoked_ms: r.revoked_ms === null ? null : Number(r.revoked_ms) });
 const CHUNK = 5000;
 
 export class PostgresStore implements CloudStore {

@@ -39,16 +39,20 @@ CREATE INDEX IF NOT EXISTS records_gap_time ON records (time_received) WHERE kin
 
 export type RollupKind = 'analog' | 'gpio' | 'count';
 
-export interface MinuteAgg {
-  minute: number;
-  key: string;
-  kind: RollupKind;
+/** Count, min and max (with their times) and sum of numeric values: one minute, or a wider bucket. */
+export interface ValueAcc {
   n: number;
   vmin: number;
   tmin: number;
   vmax: number;
   tmax: number;
   vsum: number;
+}
+
+export interface MinuteAgg extends ValueAcc {
+  minute: number;
+  key: string;
+  kind: RollupKind;
 }
 
 export interface RollupRow extends MinuteAgg {
@@ -65,7 +69,7 @@ export function numericValue(raw: unknown): [number, 'analog' | 'gpio'] | null {
 }
 
 /** Folds (n, min at tmin, max at tmax, sum) into `a`; ties keep the earlier time. */
-export function mergeAgg(a: { n: number; vmin: number; tmin: number; vmax: number; tmax: number; vsum: number }, b: { n: number; vmin: number; tmin: number; vmax: number; tmax: number; vsum: number }): void {
+export function mergeAgg(a: ValueAcc, b: ValueAcc): void {
   a.n += b.n;
   a.vsum += b.vsum;
   if (b.vmin < a.vmin || (b.vmin === a.vmin && b.tmin < a.tmin)) (a.vmin = b.vmin), (a.tmin = b.tmin);

@@ -11,7 +11,7 @@ import type {
   CloudStore, IngestFile, IngestResult, KeyInfo, QueryOptions, QueryPage, ReadingFilter, SqlOptions, SqlStream, StreamInfo, StreamStats,
 } from './contract.js';
 import {
-  checkQueryOptions, decodeCursor, encodeCursor, matchingStreamIds, recordData, shapeRow, streamKey, type RawRow,
+  checkQueryOptions, decodeCursor, encodeCursor, keyInfo, matchingStreamIds, recordData, shapeRow, streamKey, type KeyRow, type RawRow,
 } from './common.js';
 import { DataSplitter, mergeConsts } from './sqlite-data.js';
 import { MAX_RECORDS_PER_FILE, SCHEMA_VERSION, SQLITE_SCHEMA } from './sqlite-schema.js';
@@ -22,16 +22,6 @@ import { upgradeSqliteStore } from './sqlite-upgrade.js';
 
 const INSERT_BATCH = 100;
 
-interface KeyRow {
-  id: string;
-  hash: string;
-  machine: string | null;
-  label: string;
-  created_ms: number;
-  revoked_ms: number | null;
-}
-
-const keyInfo = (r: KeyRow): KeyInfo => ({ id: r.id, machine: r.machine, label: r.label, created_ms: r.created_ms, revoked_ms: r.revoked_ms });
 
 export class SqliteStore implements CloudStore {
   readonly kind = 'sqlite' as const;
