@@ -3,19 +3,18 @@
  * transports and its own embedded broker) captures end to end from two emulated ESP32s running the built firmware bundle
  * — one over a pty pair, one over MQTT — into capture files with the right values and rates.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../src/app/gateway.js';
-import { decodeCaptureFile } from '../src/capture/file-format.js';
-import { listFinishedFiles } from '../src/capture/files.js';
 import { parseConfig } from '../src/config/index.js';
 import type { CapturePlan } from '../src/config/plan.js';
 import { nullLogger } from '../src/shared/logger.js';
-import { toViamRow, type AnalogValue, type GpioValue, type ViamRow } from '../src/shared/record.js';
+import { type AnalogValue, type GpioValue, type ViamRow } from '../src/shared/record.js';
+import { capturedRows } from '../test/helpers/captured.js';
 import { requireTool } from '../test/helpers/system-tool.js';
-import { ptyPair, type PtyPair } from './bench/pty.js';
+import { ptyPair } from './bench/pty.js';
 import { EmulatedBoard } from './emulator/board.js';
 import { bundleFor } from './emulator/bundle.js';
 import { PtySerial } from './emulator/serial-binding.js';
@@ -45,15 +44,6 @@ function config(ptyPath: string, secret: string, captureDir: string): string {
   });
 }
 
-async function captured(dir: string): Promise<ViamRow[]> {
-  const out: ViamRow[] = [];
-  for (const f of await listFinishedFiles(dir)) {
-    const d = decodeCaptureFile(await readFile(f.path));
-    expect(d.torn).toBeNull();
-    for (const r of d.records) out.push(toViamRow(d.header.meta, r));
-  }
-  return out.sort((a, b) => a.time_requested - b.time_requested);
-}
 
 interface Run {
   rows: ViamRow[];
@@ -104,7 +94,7 @@ async function capture(o: { captureMs: number; pullSerialMs?: number }): Promise
     await sleep(o.captureMs);
     await gw.stop();
     for (const b of boards) expect(b.errors.map(String)).toEqual([]);
-    return { rows: await captured(dir), pulledAt, restoredAt, boards, cleanup };
+    return { rows: await capturedRows(dir), pulledAt, restoredAt, boards, cleanup };
   } catch (err) {
     await cleanup();
     throw err;

@@ -4,17 +4,16 @@
  * its batches in its backlog meanwhile; they must reach the capture files with their board-clock
  * times, and only what truly was lost may be a gap (no span both delivered and marked lost).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../src/app/gateway.js';
-import { decodeCaptureFile } from '../src/capture/file-format.js';
-import { listFinishedFiles } from '../src/capture/files.js';
 import { parseConfig } from '../src/config/index.js';
 import type { CapturePlan } from '../src/config/plan.js';
 import { nullLogger } from '../src/shared/logger.js';
-import { toViamRow, type AnalogValue, type ViamRow } from '../src/shared/record.js';
+import { type AnalogValue, type ViamRow } from '../src/shared/record.js';
+import { capturedRows } from '../test/helpers/captured.js';
 import { requireTool } from '../test/helpers/system-tool.js';
 import { ptyPair } from './bench/pty.js';
 import { EmulatedBoard } from './emulator/board.js';
@@ -91,13 +90,7 @@ async function run(pullMs: number): Promise<Run> {
     await sleep(5000);
     await gw.stop();
     expect(board.errors.map(String)).toEqual([]);
-    const rows: ViamRow[] = [];
-    for (const f of await listFinishedFiles(dir)) {
-      const d = decodeCaptureFile(await readFile(f.path));
-      expect(d.torn).toBeNull();
-      for (const r of d.records) rows.push(toViamRow(d.header.meta, r));
-    }
-    rows.sort((a, b) => a.time_requested - b.time_requested);
+    const rows = await capturedRows(dir);
     const readings = rows.filter((r) => r.kind === 'reading');
     const gaps = rows
       .filter((r) => r.kind === 'gap')

@@ -3,34 +3,24 @@
  * real cloud (SQLite and PostgreSQL), and the cloud's query API returns exactly what was captured.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Gateway } from '../../src/app/gateway.js';
-import { decodeCaptureFile } from '../../src/capture/file-format.js';
 import { listFinishedFiles } from '../../src/capture/files.js';
 import type { StoredRow } from '../../src/cloud/store/contract.js';
 import { nullLogger } from '../../src/shared/logger.js';
-import { toViamRow, type ViamRow } from '../../src/shared/record.js';
+import { type ViamRow } from '../../src/shared/record.js';
 import { HttpSyncTarget } from '../../src/sync/http-target.js';
 import { SyncWorker } from '../../src/sync/worker.js';
 import { startCloud, type TestCloud } from '../cloud/cloud-helper.js';
 import { pgUser } from '../cloud/pg-helper.js';
 import { simPlan } from './gateway-plan.js';
+import { capturedRows } from '../helpers/captured.js';
 
 const user = await pgUser();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function captured(dir: string): Promise<ViamRow[]> {
-  const out: ViamRow[] = [];
-  for (const f of await listFinishedFiles(dir)) {
-    const d = decodeCaptureFile(await readFile(f.path));
-    expect(d.torn).toBeNull();
-    for (const r of d.records) out.push(toViamRow(d.header.meta, r));
-  }
-  return out;
-}
 
 async function cloudRows(cloud: TestCloud, key: string): Promise<StoredRow[]> {
   const rows: StoredRow[] = [];
@@ -77,7 +67,7 @@ for (const [name, kind] of stores) {
       const gw = await Gateway.start({ plan: simPlan(dir, { hz: 20 }), logger: nullLogger, http: null });
       await sleep(2500);
       await gw.stop();
-      const expected = await captured(dir);
+      const expected = await capturedRows(dir);
       expect(expected.length).toBeGreaterThan(100);
       const worker = new SyncWorker({ captureDir: dir, target: new HttpSyncTarget({ url: cloud.url, apiKey: key }), intervalMs: 6000 });
       const r = await worker.syncNow();
