@@ -34,7 +34,8 @@ import { realClock } from '../src/shared/clock.js';
 import { nullLogger } from '../src/shared/logger.js';
 import { Metrics } from '../src/shared/metrics.js';
 
-const ROOT = process.env.WHARF_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT =
+  process.env.WHARF_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Parent: bundle this file and run the bundle with plain node; the child measures. */
 async function viaBundle(): Promise<void> {
@@ -42,10 +43,22 @@ async function viaBundle(): Promise<void> {
   const outDir = path.join(ROOT, 'node_modules/.cache/wharf-bench');
   mkdirSync(outDir, { recursive: true });
   const outfile = path.join(outDir, 'capture.mjs');
-  await build({ entryPoints: [fileURLToPath(import.meta.url)], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'error' });
+  await build({
+    entryPoints: [fileURLToPath(import.meta.url)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile,
+    logLevel: 'error',
+  });
   const args = process.argv.slice(2);
   const v8 = args.includes('--v8-defaults') ? [] : ['--max-semi-space-size=1'];
-  const r = spawnSync(process.execPath, [...v8, outfile, ...args], { stdio: 'inherit', env: { ...process.env, WHARF_BENCH_CHILD: '1', WHARF_ROOT: ROOT, WHARF_BENCH_V8: v8.join(' ') } });
+  const r = spawnSync(process.execPath, [...v8, outfile, ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, WHARF_BENCH_CHILD: '1', WHARF_ROOT: ROOT, WHARF_BENCH_V8: v8.join(' ') },
+  });
   process.exitCode = r.status ?? 1;
 }
 
@@ -93,7 +106,16 @@ function buildPlan(dir: string, { BOARDS, READERS, HZ, FLUSH_MS, PER_READER }: O
       id,
       address: `sim://${id}?wave=sine&period=5000&maxhz=${Math.max(1000, HZ)}`,
       transport: 'sim',
-      components: [{ name: `${id}-board`, type: 'board', hardware: { analogs: readers.map((r, i) => ({ name: r, pin: String(32 + i) })), pins: [] } }],
+      components: [
+        {
+          name: `${id}-board`,
+          type: 'board',
+          hardware: {
+            analogs: readers.map((r, i) => ({ name: r, pin: String(32 + i) })),
+            pins: [],
+          },
+        },
+      ],
     });
     const groups = PER_READER ? readers.map((r) => [r]) : [readers];
     for (const g of groups) {
@@ -106,7 +128,9 @@ function buildPlan(dir: string, { BOARDS, READERS, HZ, FLUSH_MS, PER_READER }: O
         method: 'Analogs',
         readers: g,
         hz: HZ,
-        additional_params: PER_READER ? { reader_name: g[0] } : Object.fromEntries(g.map((r) => [r, ''])),
+        additional_params: PER_READER
+          ? { reader_name: g[0] }
+          : Object.fromEntries(g.map((r) => [r, ''])),
         tags: ['bench'],
         supported: true,
       });
@@ -116,7 +140,13 @@ function buildPlan(dir: string, { BOARDS, READERS, HZ, FLUSH_MS, PER_READER }: O
     gateway: { broker: { mode: 'embedded', host: '127.0.0.1', port: 0 }, sync: null, http: null },
     machine: 'bench',
     part_id: 'bench',
-    dataManager: { ...DATA_MANAGER_DEFAULTS, capture_dir: dir, sync_disabled: true, tags: [], flush_interval_ms: FLUSH_MS },
+    dataManager: {
+      ...DATA_MANAGER_DEFAULTS,
+      capture_dir: dir,
+      sync_disabled: true,
+      tags: [],
+      flush_interval_ms: FLUSH_MS,
+    },
     boards,
     entries,
     warnings: [],
@@ -128,9 +158,27 @@ async function measure(o: Opts): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-bench-capture-'));
   const plan = buildPlan(dir, o);
   const metrics = new Metrics();
-  const store = new FileCaptureStore({ dir, settings: plan.dataManager, clock: realClock, logger: nullLogger });
-  const engine = new CaptureEngine({ registry: new BoardRegistry().register(simFactory({ clock: realClock })), sink: store, clock: realClock, logger: nullLogger, metrics });
-  const flush = new FlushLoop({ engine, store, dir, clock: realClock, logger: nullLogger, intervalMs: FLUSH_MS });
+  const store = new FileCaptureStore({
+    dir,
+    settings: plan.dataManager,
+    clock: realClock,
+    logger: nullLogger,
+  });
+  const engine = new CaptureEngine({
+    registry: new BoardRegistry().register(simFactory({ clock: realClock })),
+    sink: store,
+    clock: realClock,
+    logger: nullLogger,
+    metrics,
+  });
+  const flush = new FlushLoop({
+    engine,
+    store,
+    dir,
+    clock: realClock,
+    logger: nullLogger,
+    intervalMs: FLUSH_MS,
+  });
   const offered = BOARDS * READERS * HZ;
   process.stdout.write(
     `bench:capture: ${BOARDS} boards × ${READERS} readers × ${HZ} Hz = ${offered.toLocaleString('en')} readings/s offered, ` +

@@ -15,14 +15,29 @@ export interface CloudChild {
   stop(): Promise<void>;
 }
 
-export async function startCloudChild(store: { db: string } | { pg: string }, machine = 'bench-gateway'): Promise<CloudChild> {
+export async function startCloudChild(
+  store: { db: string } | { pg: string },
+  machine = 'bench-gateway',
+): Promise<CloudChild> {
   const storeArgs = 'db' in store ? ['--db', store.db] : ['--pg', store.pg];
-  const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'cloud', 'keys', 'create', '--machine', machine, ...storeArgs]);
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    BIN,
+    'cloud',
+    'keys',
+    'create',
+    '--machine',
+    machine,
+    ...storeArgs,
+  ]);
   const key = stdout.trim();
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'cloud', 'serve', '--no-ui', '--port', '0', '--max-file-mb', '256', ...storeArgs], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, WHARF_LOG_LEVEL: 'warn' },
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [BIN, 'cloud', 'serve', '--no-ui', '--port', '0', '--max-file-mb', '256', ...storeArgs],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, WHARF_LOG_LEVEL: 'warn' },
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`cloud did not start: ${out}`)), 30_000);

@@ -21,7 +21,9 @@ import { SyncWorker } from '../src/sync/worker.js';
 import { startCloudChild } from './cloud-child.js';
 import { benchFiles, writeBacklog, type BenchFile } from './sync-fixtures.js';
 
-const { values } = parseArgs({ options: { files: { type: 'string' }, records: { type: 'string' }, stores: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { files: { type: 'string' }, records: { type: 'string' }, stores: { type: 'string' } },
+});
 const STORES = (values.stores ?? 'sqlite,postgres').split(',');
 const FILES = Number(values.files ?? 1000);
 const PER_FILE = Number(values.records ?? 500);
@@ -35,7 +37,13 @@ async function storeIngest(store: CloudStore, files: BenchFile[], window: number
       const f = files[next++]!;
       const dec = decodeCaptureFile(f.bytes);
       const sha256 = createHash('sha256').update(f.bytes).digest('hex');
-      await store.ingest({ file_id: dec.header.file_id, sha256, bytes: f.bytes.length, meta: dec.header.meta, records: dec.records });
+      await store.ingest({
+        file_id: dec.header.file_id,
+        sha256,
+        bytes: f.bytes.length,
+        meta: dec.header.meta,
+        records: dec.records,
+      });
     }
   };
   await Promise.all(Array.from({ length: window }, lane));
@@ -43,11 +51,21 @@ async function storeIngest(store: CloudStore, files: BenchFile[], window: number
 }
 
 /** The gateway's sync worker uploading the backlog to `wharf cloud serve` in a child process. */
-async function httpIngest(where: { db: string } | { pg: string }, files: BenchFile[], concurrency: number): Promise<number> {
+async function httpIngest(
+  where: { db: string } | { pg: string },
+  files: BenchFile[],
+  concurrency: number,
+): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'wharf-bench-backlog-'));
   writeBacklog(dir, files);
   const cloud = await startCloudChild(where);
-  const worker = new SyncWorker({ captureDir: dir, target: new HttpSyncTarget({ url: cloud.url, apiKey: cloud.key }), intervalMs: 60_000, persistStatus: false, concurrency });
+  const worker = new SyncWorker({
+    captureDir: dir,
+    target: new HttpSyncTarget({ url: cloud.url, apiKey: cloud.key }),
+    intervalMs: 60_000,
+    persistStatus: false,
+    concurrency,
+  });
   const t = performance.now();
   const r = await worker.syncNow();
   const s = (performance.now() - t) / 1000;
@@ -59,8 +77,15 @@ async function httpIngest(where: { db: string } | { pg: string }, files: BenchFi
 }
 
 async function pgDb(): Promise<{ config: pg.PoolConfig; drop: () => Promise<void> } | null> {
-  for (const user of [process.env.PGUSER, 'postgres', userInfo().username].filter(Boolean) as string[]) {
-    const admin = new pg.Client({ host: '/var/run/postgresql', user, database: 'postgres', connectionTimeoutMillis: 2000 });
+  for (const user of [process.env.PGUSER, 'postgres', userInfo().username].filter(
+    Boolean,
+  ) as string[]) {
+    const admin = new pg.Client({
+      host: '/var/run/postgresql',
+      user,
+      database: 'postgres',
+      connectionTimeoutMillis: 2000,
+    });
     try {
       await admin.connect();
       const name = `wharf_bench_${process.pid}_${Date.now() % 100000}`;
@@ -84,14 +109,21 @@ async function pgDb(): Promise<{ config: pg.PoolConfig; drop: () => Promise<void
 
 const total = FILES * PER_FILE;
 const line = (what: string, s: number): void => {
-  console.log(`${what.padEnd(42)} ${(total / s).toFixed(0).padStart(9)} readings/s  ${((total * 2) / s).toFixed(0).padStart(9)} reader values/s  (${s.toFixed(2)} s)`);
+  console.log(
+    `${what.padEnd(42)} ${(total / s).toFixed(0).padStart(9)} readings/s  ${((total * 2) / s).toFixed(0).padStart(9)} reader values/s  (${s.toFixed(2)} s)`,
+  );
 };
 
 const files = benchFiles(FILES, PER_FILE);
 const mb = files.reduce((a, f) => a + f.bytes.length, 0) / 1e6;
-console.log(`wharf ingest bench: ${FILES} capture files × ${PER_FILE} readings (2 readers each) = ${total} readings, ${mb.toFixed(1)} MB`);
+console.log(
+  `wharf ingest bench: ${FILES} capture files × ${PER_FILE} readings (2 readers each) = ${total} readings, ${mb.toFixed(1)} MB`,
+);
 
-const MODES: { label: string; run: (s: CloudStore, where: { db: string } | { pg: string }) => Promise<number> }[] = [
+const MODES: {
+  label: string;
+  run: (s: CloudStore, where: { db: string } | { pg: string }) => Promise<number>;
+}[] = [
   { label: 'store.ingest, 1 file at a time', run: (s) => storeIngest(s, files, 1) },
   { label: 'store.ingest, 16 files in flight', run: (s) => storeIngest(s, files, 16) },
   { label: 'sync worker → HTTP cloud, 4 uploads', run: (_s, where) => httpIngest(where, files, 4) },
@@ -121,7 +153,8 @@ for (const m of STORES.includes('postgres') ? MODES : []) {
   const url = `postgres://${encodeURIComponent(String(db.config.user))}@${encodeURIComponent('/var/run/postgresql')}/${String(db.config.database)}`;
   const s = await m.run(store, { pg: url });
   const t = await store.totals();
-  if (t.records !== total) throw new Error(`PostgreSQL holds ${t.records} records, expected ${total}`);
+  if (t.records !== total)
+    throw new Error(`PostgreSQL holds ${t.records} records, expected ${total}`);
   line(`Postgres ${m.label}`, s);
   await store.close();
   await db.drop();

@@ -26,18 +26,58 @@ function plan(dir: string, hz: number) {
     name: `mb${i}`,
     address: `mqtt://mb${i}`,
     secret: SECRET,
-    components: [{ name: `esp${i}`, type: 'board', model: 'esp32', namespace: 'rdk', attributes: { pins: [], analogs: readers.map((r, j) => ({ name: r, pin: String(j) })) } }],
-    service_configs: [{ type: 'data_manager', attributes: { capture_methods: [{ name: `rdk:component:board/esp${i}`, method: 'Analogs', capture_frequency_hz: hz, additional_params: Object.fromEntries(readers.map((r) => [r, ''])) }] } }],
+    components: [
+      {
+        name: `esp${i}`,
+        type: 'board',
+        model: 'esp32',
+        namespace: 'rdk',
+        attributes: { pins: [], analogs: readers.map((r, j) => ({ name: r, pin: String(j) })) },
+      },
+    ],
+    service_configs: [
+      {
+        type: 'data_manager',
+        attributes: {
+          capture_methods: [
+            {
+              name: `rdk:component:board/esp${i}`,
+              method: 'Analogs',
+              capture_frequency_hz: hz,
+              additional_params: Object.fromEntries(readers.map((r) => [r, ''])),
+            },
+          ],
+        },
+      },
+    ],
   }));
-  const text = JSON.stringify({ wharf: { machine: 'bench', part_id: 'bench', http: null }, services: [{ name: 'dm', type: 'data_manager', attributes: { capture_dir: dir } }], components: [], remotes });
-  const r = parseConfig(text, { sourcePath: join(dir, 'm.json'), env: { HOME: dir, WHARF_HOME: dir } });
+  const text = JSON.stringify({
+    wharf: { machine: 'bench', part_id: 'bench', http: null },
+    services: [{ name: 'dm', type: 'data_manager', attributes: { capture_dir: dir } }],
+    components: [],
+    remotes,
+  });
+  const r = parseConfig(text, {
+    sourcePath: join(dir, 'm.json'),
+    env: { HOME: dir, WHARF_HOME: dir },
+  });
   if (!r.ok) throw new Error(JSON.stringify(r.issues.slice(0, 3)));
-  return { ...r.plan, gateway: { ...r.plan.gateway, http: null, sync: null, broker: { mode: 'embedded' as const, host: '127.0.0.1', port: 0 } } };
+  return {
+    ...r.plan,
+    gateway: {
+      ...r.plan.gateway,
+      http: null,
+      sync: null,
+      broker: { mode: 'embedded' as const, host: '127.0.0.1', port: 0 },
+    },
+  };
 }
 
 function metricSum(text: string, name: string): number {
   let s = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name + '{') || line.startsWith(name + ' ')) s += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of text.split('\n'))
+    if (line.startsWith(name + '{') || line.startsWith(name + ' '))
+      s += Number(line.slice(line.lastIndexOf(' ') + 1));
   return s;
 }
 
@@ -45,11 +85,16 @@ async function step(hz: number): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'wharf-bench-mqtt-'));
   const gw = await Gateway.start({ plan: plan(dir, hz), logger: nullLogger, http: null });
   const url = gw.broker!.embedded()!.url;
-  const load = spawn(process.execPath, ['--import', 'tsx', 'bench/boards/mqtt-load.ts', url, String(N), 'mb', SECRET], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const load = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/boards/mqtt-load.ts', url, String(N), 'mb', SECRET],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   load.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const t0 = Date.now();
-  while (!out.includes('ready') && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 50));
+  while (!out.includes('ready') && Date.now() - t0 < 30_000)
+    await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 3000)); // boards handshake, plans pushed, streams steady
   const m0 = gw.metrics.render();
   const c0 = process.cpuUsage();
@@ -64,11 +109,15 @@ async function step(hz: number): Promise<string> {
   load.kill('SIGTERM');
   await new Promise((r) => load.once('exit', r));
   const records = metricSum(m1, 'wharf_readings_total') - metricSum(m0, 'wharf_readings_total');
-  const gapReadings = metricSum(m1, 'wharf_gap_readings_total') - metricSum(m0, 'wharf_gap_readings_total');
+  const gapReadings =
+    metricSum(m1, 'wharf_gap_readings_total') - metricSum(m0, 'wharf_gap_readings_total');
   const online = metricSum(m1, 'wharf_board_online');
   const reasons = m1
     .split('\n')
-    .filter((l) => l.startsWith('wharf_gap_readings_total{') && Number(l.slice(l.lastIndexOf(' ') + 1)) > 0)
+    .filter(
+      (l) =>
+        l.startsWith('wharf_gap_readings_total{') && Number(l.slice(l.lastIndexOf(' ') + 1)) > 0,
+    )
     .map((l) => `${/reason="([^"]+)"/.exec(l)?.[1] ?? '?'}`);
   await gw.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -80,13 +129,18 @@ async function step(hz: number): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const rows = ['| boards × readers × Hz | offered readings/s | captured readings/s | boards online | gap readings | gateway CPU | CPU-s per M readings | peak RSS |', '|---|---|---|---|---|---|---|---|'];
+  const rows = [
+    '| boards × readers × Hz | offered readings/s | captured readings/s | boards online | gap readings | gateway CPU | CPU-s per M readings | peak RSS |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
   for (const hz of STEPS) {
     process.stderr.write(`mqtt: ${N} boards × ${R} readers × ${hz} Hz for ${secs} s …\n`);
     rows.push(await step(hz));
     process.stderr.write(rows[rows.length - 1] + '\n');
   }
-  process.stdout.write(`mqtt bench (${secs} s per step, embedded aedes, capture engine + capture files)\n${rows.join('\n')}\n`);
+  process.stdout.write(
+    `mqtt bench (${secs} s per step, embedded aedes, capture engine + capture files)\n${rows.join('\n')}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -23,8 +23,12 @@ const server = createServer((req, res) => {
     res.end(`{"status":"stored","records":0,"bytes":${body.length}}`);
   });
 });
-server.listen(0, '127.0.0.1', () => process.stdout.write(`listening http://127.0.0.1:${server.address().port}\n`));
-process.on('SIGTERM', () => server.close(() => {
-  rmSync(dir, { recursive: true, force: true });
-  process.exit(0);
-}));
+server.listen(0, '127.0.0.1', () =>
+  process.stdout.write(`listening http://127.0.0.1:${server.address().port}\n`),
+);
+process.on('SIGTERM', () =>
+  server.close(() => {
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  }),
+);

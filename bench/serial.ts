@@ -22,14 +22,27 @@ const BAUD = 115200;
 const READERS = ['A1', 'A2', 'A3', 'A4'];
 const hardware = { analogs: READERS.map((name, i) => ({ name, pin: String(32 + i) })), pins: [] };
 
-async function run(paced: boolean, hz: number, secs: number): Promise<{ delivered: number; wireBytesPerReading: number; offeredBytes: number; lineBytesPerS: number; secs: number }> {
+async function run(
+  paced: boolean,
+  hz: number,
+  secs: number,
+): Promise<{
+  delivered: number;
+  wireBytesPerReading: number;
+  offeredBytes: number;
+  lineBytesPerS: number;
+  secs: number;
+}> {
   const pty = new PtyPair();
   await pty.start();
   const peer = new TestPeer({ bid: 'sat', maxHz: 100_000 });
   for (const [i, r] of READERS.entries()) peer.analog.set(r, 4000 + i);
   const port = new SerialPort({ path: pty.b, baudRate: BAUD, autoOpen: false });
   await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
-  const framer = new LineFramer((l) => peer.receive(l), () => undefined);
+  const framer = new LineFramer(
+    (l) => peer.receive(l),
+    () => undefined,
+  );
   port.on('data', (c: Buffer) => framer.push(c));
   port.on('error', () => undefined); // writes cancelled by close at the end of a run
   // A UART at BAUD: at most BAUD/10 bytes per second leave the board, the rest waits in its buffer.
@@ -64,7 +77,12 @@ async function run(paced: boolean, hz: number, secs: number): Promise<{ delivere
     if (paced && streamed) queue.push(buf);
     else port.write(buf);
   });
-  const board = new ProtocolBoard('sat', hardware, new SerialConnector({ path: pty.a, baud: BAUD }), realClock);
+  const board = new ProtocolBoard(
+    'sat',
+    hardware,
+    new SerialConnector({ path: pty.a, baud: BAUD }),
+    realClock,
+  );
   let delivered = 0;
   let windowStart = 0;
   board.on('batch', (b) => {
@@ -84,14 +102,22 @@ async function run(paced: boolean, hz: number, secs: number): Promise<{ delivere
   peer.detach();
   await new Promise<void>((r) => port.close(() => r()));
   await pty.cleanup();
-  return { delivered: delivered / elapsed, wireBytesPerReading, offeredBytes: bytesOffered, lineBytesPerS: lineBytes / elapsed, secs: elapsed };
+  return {
+    delivered: delivered / elapsed,
+    wireBytesPerReading,
+    offeredBytes: bytesOffered,
+    lineBytesPerS: lineBytes / elapsed,
+    secs: elapsed,
+  };
 }
 
 async function main(): Promise<void> {
   // 4 readers × 460 Hz offer ~11.2 kB/s: 97% of the 11.5 kB/s line (a plan past 100% is refused by the
   // link budget; pongs queue behind batches on a real UART too, so an overfull line loses the clock).
   const hz = Number(process.argv[3] ?? 460);
-  process.stderr.write(`serial: paced to ${BAUD} baud, ${hz} Hz × ${READERS.length} readers, ${seconds} s …\n`);
+  process.stderr.write(
+    `serial: paced to ${BAUD} baud, ${hz} Hz × ${READERS.length} readers, ${seconds} s …\n`,
+  );
   const paced = await run(true, hz, seconds);
   const line = BAUD / 10;
   const bound = line / paced.wireBytesPerReading;

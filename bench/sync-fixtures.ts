@@ -26,8 +26,18 @@ export function benchRecords(records: number, t0: number, seed: number): Capture
       time_requested: t,
       time_received: t + 1.25,
       data: {
-        A1: { value: (seed * 7 + i * 13) % 4096, min_range: 0, max_range: 3.3, step_size: 3.3 / 4095 },
-        A2: { value: (seed * 11 + i * 17) % 4096, min_range: 0, max_range: 3.3, step_size: 3.3 / 4095 },
+        A1: {
+          value: (seed * 7 + i * 13) % 4096,
+          min_range: 0,
+          max_range: 3.3,
+          step_size: 3.3 / 4095,
+        },
+        A2: {
+          value: (seed * 11 + i * 17) % 4096,
+          min_range: 0,
+          max_range: 3.3,
+          step_size: 3.3 / 4095,
+        },
       },
     });
   }
@@ -46,7 +56,14 @@ export function benchFiles(n: number, recordsPerFile: number): BenchFile[] {
   for (let i = 0; i < n; i++) {
     const fileId = randomUUID();
     const start = t0 + i * recordsPerFile * 10;
-    out.push({ fileId, records: recordsPerFile, bytes: encodeCaptureFile({ version: 1, file_id: fileId, created_ms: start, meta: BENCH_META(i) }, benchRecords(recordsPerFile, start, i)) });
+    out.push({
+      fileId,
+      records: recordsPerFile,
+      bytes: encodeCaptureFile(
+        { version: 1, file_id: fileId, created_ms: start, meta: BENCH_META(i) },
+        benchRecords(recordsPerFile, start, i),
+      ),
+    });
   }
   return out;
 }
@@ -56,6 +73,9 @@ export function writeBacklog(dir: string, files: BenchFile[]): void {
   files.forEach((f, i) => {
     const sub = path.join(dir, relativeDirFor(BENCH_META(i)));
     mkdirSync(sub, { recursive: true });
-    writeFileSync(path.join(sub, `${baseNameFor(Date.UTC(2026, 0, 1) + i * 1000, f.fileId)}.capture`), f.bytes);
+    writeFileSync(
+      path.join(sub, `${baseNameFor(Date.UTC(2026, 0, 1) + i * 1000, f.fileId)}.capture`),
+      f.bytes,
+    );
   });
 }

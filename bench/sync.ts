@@ -17,7 +17,13 @@ import { SyncWorker } from '../src/sync/worker.js';
 import { startCloudChild } from './cloud-child.js';
 import { benchFiles, writeBacklog } from './sync-fixtures.js';
 
-const { values } = parseArgs({ options: { files: { type: 'string' }, records: { type: 'string' }, concurrency: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    files: { type: 'string' },
+    records: { type: 'string' },
+    concurrency: { type: 'string' },
+  },
+});
 const FILES = Number(values.files ?? 200);
 const PER_FILE = Number(values.records ?? 2500);
 const CONC = Number(values.concurrency ?? 4);
@@ -26,27 +32,44 @@ const PLAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'plain-upl
 const files = benchFiles(FILES, PER_FILE);
 const bytes = files.reduce((a, f) => a + f.bytes.length, 0);
 const mb = bytes / 1e6;
-console.log(`wharf sync bench: ${FILES} capture files of ${(bytes / FILES / 1024).toFixed(0)} KiB (${PER_FILE} readings each), ${mb.toFixed(1)} MB, ${CONC} uploads in flight, loopback`);
+console.log(
+  `wharf sync bench: ${FILES} capture files of ${(bytes / FILES / 1024).toFixed(0)} KiB (${PER_FILE} readings each), ${mb.toFixed(1)} MB, ${CONC} uploads in flight, loopback`,
+);
 
 /** Plain uploads to the bare server; with `viaSync`, the sync worker does the uploading instead. */
 async function plain(durable: boolean, viaSync = false): Promise<number> {
-  const child = spawn(process.execPath, [PLAIN, ...(durable ? ['--durable'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve) => child.stdout.on('data', (d: Buffer) => resolve(/listening (\S+)/.exec(d.toString())![1]!)));
+  const child = spawn(process.execPath, [PLAIN, ...(durable ? ['--durable'] : [])], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve) =>
+    child.stdout.on('data', (d: Buffer) => resolve(/listening (\S+)/.exec(d.toString())![1]!)),
+  );
   const dir = mkdtempSync(path.join(tmpdir(), 'wharf-bench-plain-'));
   writeBacklog(dir, files);
   const list = await listFinishedFiles(dir);
   const t = performance.now();
   if (viaSync) {
-    const w = new SyncWorker({ captureDir: dir, target: new HttpSyncTarget({ url: `${url}/`, apiKey: 'unused' }), intervalMs: 60_000, persistStatus: false, concurrency: CONC });
+    const w = new SyncWorker({
+      captureDir: dir,
+      target: new HttpSyncTarget({ url: `${url}/`, apiKey: 'unused' }),
+      intervalMs: 60_000,
+      persistStatus: false,
+      concurrency: CONC,
+    });
     const r = await w.syncNow();
-    if (r.uploaded !== FILES) throw new Error(`sync to the plain server incomplete: ${r.error?.message}`);
+    if (r.uploaded !== FILES)
+      throw new Error(`sync to the plain server incomplete: ${r.error?.message}`);
     await w.stop();
   } else {
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < list.length) {
         const body = readFileSync(list[next++]!.path);
-        const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+        const res = await fetch(url, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/octet-stream' },
+        });
         await res.text();
       }
     };
@@ -67,7 +90,13 @@ async function sync(): Promise<number> {
   const cloud = await startCloudChild({ db: path.join(home, 'cloud.db') });
   const dir = path.join(home, 'capture');
   writeBacklog(dir, files);
-  const worker = new SyncWorker({ captureDir: dir, target: new HttpSyncTarget({ url: cloud.url, apiKey: cloud.key }), intervalMs: 60_000, persistStatus: false, concurrency: CONC });
+  const worker = new SyncWorker({
+    captureDir: dir,
+    target: new HttpSyncTarget({ url: cloud.url, apiKey: cloud.key }),
+    intervalMs: 60_000,
+    persistStatus: false,
+    concurrency: CONC,
+  });
   const cpu0 = cloud.cpuSeconds();
   const t = performance.now();
   const r = await worker.syncNow();
@@ -76,7 +105,8 @@ async function sync(): Promise<number> {
   await worker.stop();
   await cloud.stop();
   rmSync(home, { recursive: true, force: true });
-  if (r.error !== null || r.uploaded !== FILES) throw new Error(`sync incomplete: ${r.uploaded}/${FILES} ${r.error?.message ?? ''}`);
+  if (r.error !== null || r.uploaded !== FILES)
+    throw new Error(`sync incomplete: ${r.uploaded}/${FILES} ${r.error?.message ?? ''}`);
   return s;
 }
 
@@ -84,11 +114,18 @@ const p = await plain(false);
 const pd = await plain(true);
 const ps = await plain(false, true);
 const s = await sync();
-const row = (what: string, sec: number): void => console.log(`${what.padEnd(58)} ${(mb / sec).toFixed(1).padStart(7)} MB/s  (${sec.toFixed(2)} s)`);
+const row = (what: string, sec: number): void =>
+  console.log(
+    `${what.padEnd(58)} ${(mb / sec).toFixed(1).padStart(7)} MB/s  (${sec.toFixed(2)} s)`,
+  );
 row('plain HTTP upload (bare node:http, body discarded)', p);
 row('plain HTTP upload (bare node:http, body written + fsync)', pd);
 row('wharf sync worker → bare server (verify, sha256, upload, delete)', ps);
 row('wharf sync → cloud (checksum, decode, SQLite ingest, ack, delete)', s);
-console.log(`cloud CPU during the sync: ${cloudCpu.toFixed(2)} s of ${s.toFixed(2)} s (${((cloudCpu / s) * 100).toFixed(0)}% of one core; ${((cloudCpu / (FILES * PER_FILE)) * 1e6).toFixed(1)} µs per record)`);
+console.log(
+  `cloud CPU during the sync: ${cloudCpu.toFixed(2)} s of ${s.toFixed(2)} s (${((cloudCpu / s) * 100).toFixed(0)}% of one core; ${((cloudCpu / (FILES * PER_FILE)) * 1e6).toFixed(1)} µs per record)`,
+);
 console.log(`sync protocol (gateway side) / plain upload: ${((p / ps) * 100).toFixed(0)}%`);
-console.log(`sync to the cloud / plain upload: ${((p / s) * 100).toFixed(0)}%   / plain durable upload: ${((pd / s) * 100).toFixed(0)}%`);
+console.log(
+  `sync to the cloud / plain upload: ${((p / s) * 100).toFixed(0)}%   / plain durable upload: ${((pd / s) * 100).toFixed(0)}%`,
+);

@@ -32,7 +32,12 @@ async function main(): Promise<void> {
       await pty.start();
       const peer = new TestPeer({ bid: `t${hz}`, driftPpm: DRIFT_PPM, clkStart: 1_000_000 });
       const side = await attachSerialPeer(pty.b, peer);
-      const board = new ProtocolBoard(`t${hz}`, { analogs: [{ name: 'A1', pin: '34' }], pins: [] }, new SerialConnector({ path: pty.a, baud: 115200 }), realClock);
+      const board = new ProtocolBoard(
+        `t${hz}`,
+        { analogs: [{ name: 'A1', pin: '34' }], pins: [] },
+        new SerialConnector({ path: pty.a, baud: 115200 }),
+        realClock,
+      );
       const batches: StreamBatch[] = [];
       board.on('batch', (b) => batches.push(b));
       await board.connect();
@@ -40,15 +45,28 @@ async function main(): Promise<void> {
     }),
   );
   // Let the clock mapping settle (drift needs a few seconds of pings) before the measured window.
-  for (const r of runs) await r.board.configure([{ key: 'k', method: 'Analogs', readers: ['A1'], hz: r.hz, mode: 'streamed' }]);
+  for (const r of runs)
+    await r.board.configure([
+      { key: 'k', method: 'Analogs', readers: ['A1'], hz: r.hz, mode: 'streamed' },
+    ]);
   process.stderr.write(`timing: ${RATES.join('/')} Hz streamed over ptys for ${seconds} s …\n`);
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const rows: string[] = [];
-  rows.push('| Hz | samples | achieved Hz | rate error | p99 jitter (ms) | p99 arrival latency (ms) | max mapping error (ms) |');
+  rows.push(
+    '| Hz | samples | achieved Hz | rate error | p99 jitter (ms) | p99 arrival latency (ms) | max mapping error (ms) |',
+  );
   rows.push('|---|---|---|---|---|---|---|');
   for (const r of runs) {
     const k = (r.peer.received.find((f) => f.t === 'plan')!.e as { k: string }[])[0]!.k;
-    const samples = r.batches.flatMap((b) => b.samples.map((s, i) => ({ s, truth: r.peer.trueGatewayTime(r.peer.sentBatches.get(`${k}#${b.seq}`)!.t0 + i * r.peer.sentBatches.get(`${k}#${b.seq}`)!.dt) })));
+    const samples = r.batches.flatMap((b) =>
+      b.samples.map((s, i) => ({
+        s,
+        truth: r.peer.trueGatewayTime(
+          r.peer.sentBatches.get(`${k}#${b.seq}`)!.t0 +
+            i * r.peer.sentBatches.get(`${k}#${b.seq}`)!.dt,
+        ),
+      })),
+    );
     const t = samples.map((x) => x.s.timeRequested);
     const period = 1000 / r.hz;
     const intervals = t.slice(1).map((x, i) => Math.abs(x - t[i]! - period));
@@ -62,7 +80,9 @@ async function main(): Promise<void> {
     await r.side.close();
     await r.pty.cleanup();
   }
-  process.stdout.write(`timing bench, ${seconds} s, board clock +${DRIFT_PPM} ppm, serial over pty, batches every 100 ms\n${rows.join('\n')}\n`);
+  process.stdout.write(
+    `timing bench, ${seconds} s, board clock +${DRIFT_PPM} ppm, serial over pty, batches every 100 ms\n${rows.join('\n')}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

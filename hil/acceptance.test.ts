@@ -20,30 +20,69 @@ import { bundleFor } from './emulator/bundle.js';
 import { PtySerial } from './emulator/serial-binding.js';
 import { EMULATED_INPUTS } from './targets.js';
 
-const hasSocat = requireTool('socat', 'the acceptance test wires an emulated ESP32 to the gateway over a pty pair');
+const hasSocat = requireTool(
+  'socat',
+  'the acceptance test wires an emulated ESP32 to the gateway over a pty pair',
+);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function config(ptyPath: string, secret: string, captureDir: string): string {
   const board = (name: string) => ({
     name,
     type: 'board',
-    attributes: { pins: [27, 26], analogs: [{ name: 'A1', pin: '34' }, { name: 'A3', pin: '32' }] },
+    attributes: {
+      pins: [27, 26],
+      analogs: [
+        { name: 'A1', pin: '34' },
+        { name: 'A3', pin: '32' },
+      ],
+    },
   });
   const methods = (name: string, hz: number) => [
-    { name: `rdk:component:board/${name}`, method: 'Analogs', capture_frequency_hz: hz, additional_params: { A1: '', A3: '' } },
-    { name: `rdk:component:board/${name}`, method: 'Gpio', capture_frequency_hz: 1, additional_params: { pin_name: '27' } },
+    {
+      name: `rdk:component:board/${name}`,
+      method: 'Analogs',
+      capture_frequency_hz: hz,
+      additional_params: { A1: '', A3: '' },
+    },
+    {
+      name: `rdk:component:board/${name}`,
+      method: 'Gpio',
+      capture_frequency_hz: 1,
+      additional_params: { pin_name: '27' },
+    },
   ];
   return JSON.stringify({
     wharf: { machine: 'hil-gw', part_id: 'hil-main' },
-    services: [{ name: 'data_manager', type: 'data_manager', attributes: { capture_dir: captureDir, tags: ['hil'] } }],
+    services: [
+      {
+        name: 'data_manager',
+        type: 'data_manager',
+        attributes: { capture_dir: captureDir, tags: ['hil'] },
+      },
+    ],
     components: [],
     remotes: [
-      { name: 'esp-serial', address: `serial://${ptyPath}?baud=115200`, components: [board('serial-esp32')], service_configs: [{ type: 'data_manager', attributes: { capture_methods: methods('serial-esp32', 50) } }] },
-      { name: 'esp-mqtt', address: 'mqtt://esp-mqtt', secret, components: [board('mqtt-esp32')], service_configs: [{ type: 'data_manager', attributes: { capture_methods: methods('mqtt-esp32', 20) } }] },
+      {
+        name: 'esp-serial',
+        address: `serial://${ptyPath}?baud=115200`,
+        components: [board('serial-esp32')],
+        service_configs: [
+          { type: 'data_manager', attributes: { capture_methods: methods('serial-esp32', 50) } },
+        ],
+      },
+      {
+        name: 'esp-mqtt',
+        address: 'mqtt://esp-mqtt',
+        secret,
+        components: [board('mqtt-esp32')],
+        service_configs: [
+          { type: 'data_manager', attributes: { capture_methods: methods('mqtt-esp32', 20) } },
+        ],
+      },
     ],
   });
 }
-
 
 interface Run {
   rows: ViamRow[];
@@ -65,22 +104,60 @@ async function capture(o: { captureMs: number; pullSerialMs?: number }): Promise
   };
   try {
     const secret = `s-${Math.random().toString(36).slice(2)}`;
-    boards.push(new EmulatedBoard({ code: await bundleFor({ transport: 'serial', boardId: 'esp-serial' }), serial: await PtySerial.open(pty.a), ...EMULATED_INPUTS }).start());
-    const parsed = parseConfig(config(pty.b, secret, dir), { sourcePath: 'hil-acceptance.json', env: { HOME: dir, WHARF_HOME: dir } });
-    if (!parsed.ok) throw new Error(`acceptance config does not load: ${JSON.stringify(parsed.issues)}`);
+    boards.push(
+      new EmulatedBoard({
+        code: await bundleFor({ transport: 'serial', boardId: 'esp-serial' }),
+        serial: await PtySerial.open(pty.a),
+        ...EMULATED_INPUTS,
+      }).start(),
+    );
+    const parsed = parseConfig(config(pty.b, secret, dir), {
+      sourcePath: 'hil-acceptance.json',
+      env: { HOME: dir, WHARF_HOME: dir },
+    });
+    if (!parsed.ok)
+      throw new Error(`acceptance config does not load: ${JSON.stringify(parsed.issues)}`);
     const plan: CapturePlan = {
       ...parsed.plan,
-      gateway: { ...parsed.plan.gateway, http: null, sync: null, broker: { mode: 'embedded', host: '127.0.0.1', port: 0 } },
-      dataManager: { ...parsed.plan.dataManager, capture_dir: dir, flush_interval_ms: 200, maximum_capture_file_age_ms: 500 },
+      gateway: {
+        ...parsed.plan.gateway,
+        http: null,
+        sync: null,
+        broker: { mode: 'embedded', host: '127.0.0.1', port: 0 },
+      },
+      dataManager: {
+        ...parsed.plan.dataManager,
+        capture_dir: dir,
+        flush_interval_ms: 200,
+        maximum_capture_file_age_ms: 500,
+      },
     };
     const gw = await Gateway.start({ plan, logger: nullLogger, http: null });
     const broker = gw.broker?.embedded();
-    if (!broker) throw new Error('the gateway did not start its embedded MQTT broker for the mqtt:// remote');
-    boards.push(new EmulatedBoard({ code: await bundleFor({ transport: 'mqtt', boardId: 'esp-mqtt', mqttHost: '127.0.0.1', mqttPort: broker.port, secret }), ...EMULATED_INPUTS }).start());
+    if (!broker)
+      throw new Error('the gateway did not start its embedded MQTT broker for the mqtt:// remote');
+    boards.push(
+      new EmulatedBoard({
+        code: await bundleFor({
+          transport: 'mqtt',
+          boardId: 'esp-mqtt',
+          mqttHost: '127.0.0.1',
+          mqttPort: broker.port,
+          secret,
+        }),
+        ...EMULATED_INPUTS,
+      }).start(),
+    );
     // both boards online (bounded), then capture
     const until = Date.now() + 30_000;
-    while (Date.now() < until && !(gw.engine.status().length === 4 && gw.engine.status().every((e) => e.online))) await sleep(100);
-    expect(gw.engine.status().map((e) => `${e.key} ${e.mode} ${e.online ? 'online' : 'offline'}`)).toEqual(gw.engine.status().map((e) => `${e.key} ${e.mode} online`));
+    while (
+      Date.now() < until &&
+      !(gw.engine.status().length === 4 && gw.engine.status().every((e) => e.online))
+    )
+      await sleep(100);
+    expect(
+      gw.engine.status().map((e) => `${e.key} ${e.mode} ${e.online ? 'online' : 'offline'}`),
+    ).toEqual(gw.engine.status().map((e) => `${e.key} ${e.mode} online`));
     let pulledAt = 0;
     let restoredAt = 0;
     if (o.pullSerialMs) {
@@ -101,70 +178,106 @@ async function capture(o: { captureMs: number; pullSerialMs?: number }): Promise
   }
 }
 
-const reasons = (rows: ViamRow[]) => [...new Set(rows.map((g) => `${(g.data as { reason: string }).reason} (${(g.data as { detail?: string }).detail ?? ''})`))].join(', ') || 'none';
+const reasons = (rows: ViamRow[]) =>
+  [
+    ...new Set(
+      rows.map(
+        (g) =>
+          `${(g.data as { reason: string }).reason} (${(g.data as { detail?: string }).detail ?? ''})`,
+      ),
+    ),
+  ].join(', ') || 'none';
 
 /** Holes between consecutive readings (one period apart expected) that no gap record covers. */
-function unaccounted(readings: ViamRow[], gaps: ViamRow[], period: number, origin: number): string[] {
+function unaccounted(
+  readings: ViamRow[],
+  gaps: ViamRow[],
+  period: number,
+  origin: number,
+): string[] {
   const holes: string[] = [];
   for (let i = 1; i < readings.length; i++) {
     const a = readings[i - 1] as ViamRow;
     const b = readings[i] as ViamRow;
     if (Math.abs(b.time_requested - a.time_requested - period) < 2) continue;
-    const covered = gaps.some((g) => g.time_requested >= a.time_requested - 1 && g.time_requested <= b.time_requested + 1);
-    if (!covered) holes.push(`${(a.time_requested - origin).toFixed(0)}→${(b.time_requested - origin).toFixed(0)}`);
+    const covered = gaps.some(
+      (g) => g.time_requested >= a.time_requested - 1 && g.time_requested <= b.time_requested + 1,
+    );
+    if (!covered)
+      holes.push(
+        `${(a.time_requested - origin).toFixed(0)}→${(b.time_requested - origin).toFixed(0)}`,
+      );
   }
   return holes;
 }
 
-describe.skipIf(!hasSocat)('acceptance: gateway captures from two emulated ESP32s running the firmware bundle', () => {
-  let run: Run | undefined;
-  beforeAll(async () => {
-    run = await capture({ captureMs: 5000 });
-  }, 60_000);
-  afterAll(async () => {
-    await run?.cleanup();
-  });
-
-  for (const [component, hz] of [
-    ['serial-esp32', 50],
-    ['mqtt-esp32', 20],
-  ] as const) {
-    it(`${component}: Analogs at ${hz} Hz streamed into capture files with the fixture values, every instant accounted`, () => {
-      const rows = (run as Run).rows;
-      const mine = rows.filter((r) => r.component_name === component && r.method_name === 'Analogs');
-      const readings = mine.filter((r) => r.kind === 'reading');
-      const gaps = mine.filter((r) => r.kind === 'gap');
-      expect(readings.length, `${component}: ${readings.length} readings, gaps: ${reasons(gaps)}`).toBeGreaterThan(hz * 4);
-      for (const r of readings) {
-        const d = r.data as Record<string, AnalogValue>;
-        expect(d.A1).toEqual({ value: 2048, min_range: 0, max_range: 3.3, step_size: 0.000806 });
-        expect((d.A3 as AnalogValue).value).toBeGreaterThanOrEqual(0);
-        expect((d.A3 as AnalogValue).value).toBeLessThanOrEqual(4095);
-        expect(r.machine).toBe('hil-gw');
-        expect(r.tags).toContain('hil');
-      }
-      const first = readings[0] as ViamRow;
-      expect(unaccounted(readings, gaps, 1000 / hz, first.time_requested), `gaps: ${reasons(gaps)}`).toEqual([]);
-      // rate: readings plus reported losses over the captured span
-      const span = (readings[readings.length - 1] as ViamRow).time_requested - first.time_requested;
-      const lost = gaps.filter((g) => g.time_requested >= first.time_requested).reduce((n, g) => n + (g.data as { count: number }).count, 0);
-      const rate = ((readings.length + lost - 1) * 1000) / span;
-      process.stdout.write(`[acceptance ${component}] ${readings.length} readings, ${gaps.length} gap records (${reasons(gaps)}), ${lost} lost, rate ${rate.toFixed(2)} Hz over ${(span / 1000).toFixed(1)} s\n`);
-      expect(Math.abs(rate - hz) / hz).toBeLessThan(0.03);
-      expect(lost / (readings.length + lost)).toBeLessThan(0.15);
-      // time_received is after time_requested and close to it (board clock mapped to gateway time)
-      for (const r of readings) expect(r.time_received - r.time_requested).toBeGreaterThan(-5);
-      const lag = readings.map((r) => r.time_received - r.time_requested).sort((x, y) => x - y);
-      expect(lag[Math.floor(lag.length / 2)] as number).toBeLessThan(300);
+describe.skipIf(!hasSocat)(
+  'acceptance: gateway captures from two emulated ESP32s running the firmware bundle',
+  () => {
+    let run: Run | undefined;
+    beforeAll(async () => {
+      run = await capture({ captureMs: 5000 });
+    }, 60_000);
+    afterAll(async () => {
+      await run?.cleanup();
     });
 
-    it(`${component}: Gpio polled at 1 Hz reads pin 27 high`, () => {
-      const g = (run as Run).rows.filter((r) => r.component_name === component && r.method_name === 'Gpio' && r.kind === 'reading');
-      expect(g.length).toBeGreaterThanOrEqual(3);
-      for (const r of g) expect(r.data).toEqual({ '27': { high: true } as GpioValue });
-    });
-  }
-});
+    for (const [component, hz] of [
+      ['serial-esp32', 50],
+      ['mqtt-esp32', 20],
+    ] as const) {
+      it(`${component}: Analogs at ${hz} Hz streamed into capture files with the fixture values, every instant accounted`, () => {
+        const rows = (run as Run).rows;
+        const mine = rows.filter(
+          (r) => r.component_name === component && r.method_name === 'Analogs',
+        );
+        const readings = mine.filter((r) => r.kind === 'reading');
+        const gaps = mine.filter((r) => r.kind === 'gap');
+        expect(
+          readings.length,
+          `${component}: ${readings.length} readings, gaps: ${reasons(gaps)}`,
+        ).toBeGreaterThan(hz * 4);
+        for (const r of readings) {
+          const d = r.data as Record<string, AnalogValue>;
+          expect(d.A1).toEqual({ value: 2048, min_range: 0, max_range: 3.3, step_size: 0.000806 });
+          expect((d.A3 as AnalogValue).value).toBeGreaterThanOrEqual(0);
+          expect((d.A3 as AnalogValue).value).toBeLessThanOrEqual(4095);
+          expect(r.machine).toBe('hil-gw');
+          expect(r.tags).toContain('hil');
+        }
+        const first = readings[0] as ViamRow;
+        expect(
+          unaccounted(readings, gaps, 1000 / hz, first.time_requested),
+          `gaps: ${reasons(gaps)}`,
+        ).toEqual([]);
+        // rate: readings plus reported losses over the captured span
+        const span =
+          (readings[readings.length - 1] as ViamRow).time_requested - first.time_requested;
+        const lost = gaps
+          .filter((g) => g.time_requested >= first.time_requested)
+          .reduce((n, g) => n + (g.data as { count: number }).count, 0);
+        const rate = ((readings.length + lost - 1) * 1000) / span;
+        process.stdout.write(
+          `[acceptance ${component}] ${readings.length} readings, ${gaps.length} gap records (${reasons(gaps)}), ${lost} lost, rate ${rate.toFixed(2)} Hz over ${(span / 1000).toFixed(1)} s\n`,
+        );
+        expect(Math.abs(rate - hz) / hz).toBeLessThan(0.03);
+        expect(lost / (readings.length + lost)).toBeLessThan(0.15);
+        // time_received is after time_requested and close to it (board clock mapped to gateway time)
+        for (const r of readings) expect(r.time_received - r.time_requested).toBeGreaterThan(-5);
+        const lag = readings.map((r) => r.time_received - r.time_requested).sort((x, y) => x - y);
+        expect(lag[Math.floor(lag.length / 2)] as number).toBeLessThan(300);
+      });
+
+      it(`${component}: Gpio polled at 1 Hz reads pin 27 high`, () => {
+        const g = (run as Run).rows.filter(
+          (r) => r.component_name === component && r.method_name === 'Gpio' && r.kind === 'reading',
+        );
+        expect(g.length).toBeGreaterThanOrEqual(3);
+        for (const r of g) expect(r.data).toEqual({ '27': { high: true } as GpioValue });
+      });
+    }
+  },
+);
 
 describe.skipIf(!hasSocat)('acceptance: a 3.5 s serial cable pull, end to end', () => {
   let run: Run | undefined;
@@ -177,15 +290,36 @@ describe.skipIf(!hasSocat)('acceptance: a 3.5 s serial cable pull, end to end', 
 
   it('the board keeps its batches while the gateway is silent and they reach the capture files: no instant unaccounted, none lost', () => {
     const { rows, pulledAt, restoredAt } = run as Run;
-    const analogs = rows.filter((r) => r.component_name === 'serial-esp32' && r.method_name === 'Analogs');
+    const analogs = rows.filter(
+      (r) => r.component_name === 'serial-esp32' && r.method_name === 'Analogs',
+    );
     const readings = analogs.filter((r) => r.kind === 'reading');
     const gaps = analogs.filter((r) => r.kind === 'gap');
-    const gapList = gaps.map((g) => `${(g.data as { reason: string }).reason}@${(g.time_requested - pulledAt).toFixed(0)}..${((g.data as { end: number }).end - pulledAt).toFixed(0)}`).join(' ');
-    expect(unaccounted(readings, gaps, 20, pulledAt), `holes in ms from the pull (restored at +${restoredAt - pulledAt}); gaps: ${gapList}; ${reasons(gaps)}`).toEqual([]);
-    const during = readings.filter((r) => r.time_requested > pulledAt + 200 && r.time_requested < restoredAt - 200);
-    const lostSincePull = gaps.filter((g) => g.time_requested > pulledAt - 1000 && (g.data as { reason: string }).reason !== 'missed_ticks');
-    process.stdout.write(`[acceptance pull] ${during.length} readings sampled while the cable was out reached the files; losses other than missed ticks: ${lostSincePull.length ? gapList : 'none'}\n`);
-    expect(lostSincePull.map((g) => (g.data as { reason: string }).reason), `gaps: ${gapList}; ${reasons(lostSincePull)}`).toEqual([]);
+    const gapList = gaps
+      .map(
+        (g) =>
+          `${(g.data as { reason: string }).reason}@${(g.time_requested - pulledAt).toFixed(0)}..${((g.data as { end: number }).end - pulledAt).toFixed(0)}`,
+      )
+      .join(' ');
+    expect(
+      unaccounted(readings, gaps, 20, pulledAt),
+      `holes in ms from the pull (restored at +${restoredAt - pulledAt}); gaps: ${gapList}; ${reasons(gaps)}`,
+    ).toEqual([]);
+    const during = readings.filter(
+      (r) => r.time_requested > pulledAt + 200 && r.time_requested < restoredAt - 200,
+    );
+    const lostSincePull = gaps.filter(
+      (g) =>
+        g.time_requested > pulledAt - 1000 &&
+        (g.data as { reason: string }).reason !== 'missed_ticks',
+    );
+    process.stdout.write(
+      `[acceptance pull] ${during.length} readings sampled while the cable was out reached the files; losses other than missed ticks: ${lostSincePull.length ? gapList : 'none'}\n`,
+    );
+    expect(
+      lostSincePull.map((g) => (g.data as { reason: string }).reason),
+      `gaps: ${gapList}; ${reasons(lostSincePull)}`,
+    ).toEqual([]);
     expect(during.length).toBeGreaterThan(((restoredAt - pulledAt - 400) / 20) * 0.9);
   });
 });

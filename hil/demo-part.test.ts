@@ -14,7 +14,10 @@ import { requireTool } from '../test/helpers/system-tool.js';
 import { simPlan } from '../test/sync/gateway-plan.js';
 import { firmwareDemoPart } from './emulator/demo-part.js';
 
-const hasSocat = requireTool('socat', 'the firmware demo part runs an emulated ESP32 on a pty pair');
+const hasSocat = requireTool(
+  'socat',
+  'the firmware demo part runs an emulated ESP32 on a pty pair',
+);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!hasSocat)('firmware demo part', () => {
@@ -24,9 +27,18 @@ describe.skipIf(!hasSocat)('firmware demo part', () => {
     const base = simPlan(dir);
     let gw: Gateway | undefined;
     try {
-      const plan = part.adjustPlan({ ...base, gateway: { ...base.gateway, broker: { mode: 'embedded', host: '127.0.0.1', port: 0 } } });
-      expect(plan.boards.map((b) => b.id)).toEqual(expect.arrayContaining(['esp32-serial', 'esp32-mqtt']));
-      expect(plan.entries.filter((e) => e.boardId.startsWith('esp32-')).map((e) => `${e.boardId} ${e.method} ${e.hz}`)).toEqual([
+      const plan = part.adjustPlan({
+        ...base,
+        gateway: { ...base.gateway, broker: { mode: 'embedded', host: '127.0.0.1', port: 0 } },
+      });
+      expect(plan.boards.map((b) => b.id)).toEqual(
+        expect.arrayContaining(['esp32-serial', 'esp32-mqtt']),
+      );
+      expect(
+        plan.entries
+          .filter((e) => e.boardId.startsWith('esp32-'))
+          .map((e) => `${e.boardId} ${e.method} ${e.hz}`),
+      ).toEqual([
         'esp32-serial Analogs 10',
         'esp32-serial Gpio 1',
         'esp32-mqtt Analogs 10',
@@ -37,7 +49,8 @@ describe.skipIf(!hasSocat)('firmware demo part', () => {
       await part.afterGateway(gw);
       const until = Date.now() + 20_000;
       const esp = () => gw?.engine.status().filter((s) => s.board.startsWith('esp32-')) ?? [];
-      while (Date.now() < until && !(esp().length === 4 && esp().every((s) => s.online))) await sleep(100);
+      while (Date.now() < until && !(esp().length === 4 && esp().every((s) => s.online)))
+        await sleep(100);
       expect(esp().every((s) => s.online)).toBe(true);
       await sleep(2000);
       await gw.stop();
@@ -46,7 +59,10 @@ describe.skipIf(!hasSocat)('firmware demo part', () => {
       for (const f of await listFinishedFiles(dir)) {
         const d = decodeCaptureFile(await readFile(f.path));
         const name = d.header.meta.component_name;
-        readings.set(name, (readings.get(name) ?? 0) + d.records.filter((r) => r.kind === 'reading').length);
+        readings.set(
+          name,
+          (readings.get(name) ?? 0) + d.records.filter((r) => r.kind === 'reading').length,
+        );
       }
       expect(readings.get('esp32-serial-board')).toBeGreaterThan(15);
       expect(readings.get('esp32-mqtt-board')).toBeGreaterThan(15);

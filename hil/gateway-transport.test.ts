@@ -20,7 +20,9 @@ import { PtySerial } from './emulator/serial-binding.js';
 import { EMULATED_INPUTS, FIXTURE } from './targets.js';
 
 const hwPort = process.env.WHARF_HIL_PORT;
-const hasSocat = hwPort !== undefined || requireTool('socat', 'the gateway-transport HIL wires an emulated board to a real pty pair');
+const hasSocat =
+  hwPort !== undefined ||
+  requireTool('socat', 'the gateway-transport HIL wires an emulated board to a real pty pair');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hardware = {
   analogs: FIXTURE.cfg.a.map(([name, pin]) => ({ name: name as string, pin: pin as string })),
@@ -42,7 +44,11 @@ if (hwPort) {
     name: `serial transport, real board on ${hwPort}`,
     hardware: true,
     make: async () => ({
-      board: serialFactory({ clock: realClock, options }).create({ id: 'hil-gw', address: new URL(`serial://${hwPort}?baud=${process.env.WHARF_HIL_BAUD ?? 115200}`), hardware }),
+      board: serialFactory({ clock: realClock, options }).create({
+        id: 'hil-gw',
+        address: new URL(`serial://${hwPort}?baud=${process.env.WHARF_HIL_BAUD ?? 115200}`),
+        hardware,
+      }),
       close: async () => undefined,
     }),
   });
@@ -53,9 +59,21 @@ if (hwPort) {
       hardware: false,
       make: async () => {
         const pty: PtyPair = await ptyPair();
-        const emulator = new EmulatedBoard({ code: await bundleFor({ transport: 'serial', boardId: 'hil-gw' }), serial: await PtySerial.open(pty.a), ...EMULATED_INPUTS }).start();
-        const board = serialFactory({ clock: realClock, options }).create({ id: 'hil-gw', address: new URL(`serial://${pty.b}?baud=115200`), hardware });
-        return { board, emulator, close: async () => void (await emulator.stop(), await pty.close()) };
+        const emulator = new EmulatedBoard({
+          code: await bundleFor({ transport: 'serial', boardId: 'hil-gw' }),
+          serial: await PtySerial.open(pty.a),
+          ...EMULATED_INPUTS,
+        }).start();
+        const board = serialFactory({ clock: realClock, options }).create({
+          id: 'hil-gw',
+          address: new URL(`serial://${pty.b}?baud=115200`),
+          hardware,
+        });
+        return {
+          board,
+          emulator,
+          close: async () => void (await emulator.stop(), await pty.close()),
+        };
       },
     });
   benches.push({
@@ -64,13 +82,36 @@ if (hwPort) {
     mqtt: true,
     make: async () => {
       const secret = `s-${Math.random().toString(36).slice(2)}`;
-      const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, boards: [{ id: 'hil-gw', secret }], logger: nullLogger });
-      const emulator = new EmulatedBoard({ code: await bundleFor({ transport: 'mqtt', boardId: 'hil-gw', mqttHost: '127.0.0.1', mqttPort: broker.port, secret }), ...EMULATED_INPUTS }).start();
-      const board = mqttFactory({ clock: realClock, bus: () => broker.bus, options }).create({ id: 'hil-gw', address: new URL('mqtt://hil-gw'), secret, hardware });
+      const broker = await startEmbeddedBroker({
+        host: '127.0.0.1',
+        port: 0,
+        boards: [{ id: 'hil-gw', secret }],
+        logger: nullLogger,
+      });
+      const emulator = new EmulatedBoard({
+        code: await bundleFor({
+          transport: 'mqtt',
+          boardId: 'hil-gw',
+          mqttHost: '127.0.0.1',
+          mqttPort: broker.port,
+          secret,
+        }),
+        ...EMULATED_INPUTS,
+      }).start();
+      const board = mqttFactory({ clock: realClock, bus: () => broker.bus, options }).create({
+        id: 'hil-gw',
+        address: new URL('mqtt://hil-gw'),
+        secret,
+        hardware,
+      });
       // the board joins the broker on its own; connect() once it is there (bounded)
       const until = Date.now() + 10_000;
       while (Date.now() < until && !broker.bus.isOnline('hil-gw')) await sleep(50);
-      return { board, emulator, close: async () => void (await emulator.stop(), await broker.close()) };
+      return {
+        board,
+        emulator,
+        close: async () => void (await emulator.stop(), await broker.close()),
+      };
     },
   });
 }
@@ -108,17 +149,29 @@ describe.each(benches)('HIL via the gateway: $name', (bench) => {
   });
 
   it('polled reads give the fixture values with the voltage range', async () => {
-    const a = (await board.read('Analogs', ['A1', 'A2'], { timeoutMs: 1000 })) as Record<string, AnalogValue>;
-    expect(Math.abs((a.A1 as AnalogValue).value - FIXTURE.expectRaw.A1)).toBeLessThanOrEqual(tolerance);
-    expect(Math.abs((a.A2 as AnalogValue).value - FIXTURE.expectRaw.A2)).toBeLessThanOrEqual(tolerance);
+    const a = (await board.read('Analogs', ['A1', 'A2'], { timeoutMs: 1000 })) as Record<
+      string,
+      AnalogValue
+    >;
+    expect(Math.abs((a.A1 as AnalogValue).value - FIXTURE.expectRaw.A1)).toBeLessThanOrEqual(
+      tolerance,
+    );
+    expect(Math.abs((a.A2 as AnalogValue).value - FIXTURE.expectRaw.A2)).toBeLessThanOrEqual(
+      tolerance,
+    );
     expect(a.A1).toMatchObject({ min_range: 0, max_range: 3.3, step_size: 0.000806 });
-    const g = (await board.read('Gpio', ['27', '26'], { timeoutMs: 1000 })) as Record<string, GpioValue>;
+    const g = (await board.read('Gpio', ['27', '26'], { timeoutMs: 1000 })) as Record<
+      string,
+      GpioValue
+    >;
     expect(g).toEqual({ '27': { high: true }, '26': { high: false } });
   });
 
   it('streams 50 Hz: samples 20 ms apart, mapped to gateway time, in sequence', async () => {
     batches.length = 0;
-    await board.configure([{ key: 'hil/A', method: 'Analogs', readers: ['A1'], hz: 50, mode: 'streamed' }]);
+    await board.configure([
+      { key: 'hil/A', method: 'Analogs', readers: ['A1'], hz: 50, mode: 'streamed' },
+    ]);
     await sleep(2000);
     const got = batches.filter((b) => b.key === 'hil/A');
     const samples = got.flatMap((b) => b.samples);
@@ -130,48 +183,72 @@ describe.each(benches)('HIL via the gateway: $name', (bench) => {
       expect(Math.abs(d - 20 * Math.round(d / 20))).toBeLessThan(5);
     }
     for (const s of samples) {
-      expect(Math.abs(((s.data as Record<string, AnalogValue>).A1 as AnalogValue).value - FIXTURE.expectRaw.A1)).toBeLessThanOrEqual(tolerance);
+      expect(
+        Math.abs(
+          ((s.data as Record<string, AnalogValue>).A1 as AnalogValue).value - FIXTURE.expectRaw.A1,
+        ),
+      ).toBeLessThanOrEqual(tolerance);
       // mapped board time is gateway truth: sampled before it was received, by less than a batch or two
       expect(s.timeReceived - s.timeRequested).toBeGreaterThan(-5);
       expect(s.timeReceived - s.timeRequested).toBeLessThan(400);
     }
-    for (let i = 1; i < got.length; i++) expect((got[i] as StreamBatch).seq).toBe((got[i - 1] as StreamBatch).seq + 1);
+    for (let i = 1; i < got.length; i++)
+      expect((got[i] as StreamBatch).seq).toBe((got[i - 1] as StreamBatch).seq + 1);
   }, 15_000);
 
-  it.skipIf(bench.hardware)('board reboot (emulated power cycle): the gateway notices and streaming resumes', async () => {
-    gaps.length = 0;
-    statuses.length = 0;
-    emulator?.reboot();
-    const deadline = Date.now() + 12_000;
-    if (bench.mqtt) {
-      // on MQTT a reboot drops the board's broker connection first: the gateway sees offline, then
-      // the rebooted board back online; the capture engine re-sends the plan on every reconnect
-      while (Date.now() < deadline && !(statuses.some((st) => st.state === 'offline') && board.state === 'online')) await sleep(50);
-      expect(statuses.map((st) => st.state)).toContain('offline');
-      expect(board.state).toBe('online');
-      await board.configure([{ key: 'hil/A', method: 'Analogs', readers: ['A1'], hz: 50, mode: 'streamed' }]);
-    } else {
-      // on serial the line stays up: the unsolicited hi (or the clock stepping back) is a reboot,
-      // and the transport re-sends cfg and plan by itself
-      while (Date.now() < deadline && !gaps.some((g) => g.reason === 'board_reboot')) await sleep(50);
-      expect(gaps.some((g) => g.reason === 'board_reboot')).toBe(true);
-    }
-    const mark = batches.length;
-    await sleep(1500);
-    expect(batches.slice(mark).filter((b) => b.key === 'hil/A').length).toBeGreaterThan(3);
-  }, 20_000);
+  it.skipIf(bench.hardware)(
+    'board reboot (emulated power cycle): the gateway notices and streaming resumes',
+    async () => {
+      gaps.length = 0;
+      statuses.length = 0;
+      emulator?.reboot();
+      const deadline = Date.now() + 12_000;
+      if (bench.mqtt) {
+        // on MQTT a reboot drops the board's broker connection first: the gateway sees offline, then
+        // the rebooted board back online; the capture engine re-sends the plan on every reconnect
+        while (
+          Date.now() < deadline &&
+          !(statuses.some((st) => st.state === 'offline') && board.state === 'online')
+        )
+          await sleep(50);
+        expect(statuses.map((st) => st.state)).toContain('offline');
+        expect(board.state).toBe('online');
+        await board.configure([
+          { key: 'hil/A', method: 'Analogs', readers: ['A1'], hz: 50, mode: 'streamed' },
+        ]);
+      } else {
+        // on serial the line stays up: the unsolicited hi (or the clock stepping back) is a reboot,
+        // and the transport re-sends cfg and plan by itself
+        while (Date.now() < deadline && !gaps.some((g) => g.reason === 'board_reboot'))
+          await sleep(50);
+        expect(gaps.some((g) => g.reason === 'board_reboot')).toBe(true);
+      }
+      const mark = batches.length;
+      await sleep(1500);
+      expect(batches.slice(mark).filter((b) => b.key === 'hil/A').length).toBeGreaterThan(3);
+    },
+    20_000,
+  );
 
-  it.skipIf(bench.hardware)('link pulled for 3 s: the board goes offline, comes back online and streams again', async () => {
-    statuses.length = 0;
-    emulator?.pullLink();
-    await sleep(3000);
-    emulator?.restoreLink();
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && !(statuses.some((s) => s.state === 'offline') && board.state === 'online')) await sleep(50);
-    expect(statuses.map((s) => s.state)).toContain('offline');
-    expect(board.state).toBe('online');
-    const mark = batches.length;
-    await sleep(1000);
-    expect(batches.slice(mark).length).toBeGreaterThan(3);
-  }, 20_000);
+  it.skipIf(bench.hardware)(
+    'link pulled for 3 s: the board goes offline, comes back online and streams again',
+    async () => {
+      statuses.length = 0;
+      emulator?.pullLink();
+      await sleep(3000);
+      emulator?.restoreLink();
+      const deadline = Date.now() + 10_000;
+      while (
+        Date.now() < deadline &&
+        !(statuses.some((s) => s.state === 'offline') && board.state === 'online')
+      )
+        await sleep(50);
+      expect(statuses.map((s) => s.state)).toContain('offline');
+      expect(board.state).toBe('online');
+      const mark = batches.length;
+      await sleep(1000);
+      expect(batches.slice(mark).length).toBeGreaterThan(3);
+    },
+    20_000,
+  );
 });

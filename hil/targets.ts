@@ -18,14 +18,25 @@ import type { FirmwareSettings } from '../firmware/tools/build.js';
 
 /** The known fixture: what is wired to which pin (docs/hil.md) and what it must read. */
 export const FIXTURE = {
-  cfg: { a: [['A1', '34'], ['A2', '35'], ['A3', '32']], p: ['27', '26'] },
+  cfg: {
+    a: [
+      ['A1', '34'],
+      ['A2', '35'],
+      ['A3', '32'],
+    ],
+    p: ['27', '26'],
+  },
   /** A1: divider midpoint (1.65 V) → 2048; A2: GND → 0; A3: ramp (emulator) or anything (hardware). */
   expectRaw: { A1: 2048, A2: 0 },
   expectPins: { '27': 1, '26': 0 },
 };
 
 export const EMULATED_INPUTS = {
-  analog: { D34: constant(1.65), D35: constant(0), D32: ramp({ from: 0, to: 3.3, periodMs: 1000 }) },
+  analog: {
+    D34: constant(1.65),
+    D35: constant(0),
+    D32: ramp({ from: 0, to: 3.3, periodMs: 1000 }),
+  },
   gpio: { D27: constant(1), D26: constant(0) },
 };
 
@@ -60,7 +71,10 @@ function emulatedParts(
   emulator: EmulatedBoard,
   settings: FirmwareSettings,
   closeTransport: () => Promise<void>,
-): Pick<HilTarget, 'driver' | 'adcTolerance' | 'emulator' | 'settings' | 'pullLink' | 'restoreLink' | 'close'> {
+): Pick<
+  HilTarget,
+  'driver' | 'adcTolerance' | 'emulator' | 'settings' | 'pullLink' | 'restoreLink' | 'close'
+> {
   return {
     driver,
     adcTolerance: 1,
@@ -107,7 +121,13 @@ async function emulatedSerial(): Promise<HilTarget> {
 async function emulatedMqtt(): Promise<HilTarget> {
   const secret = `s-${Math.random().toString(36).slice(2)}`;
   const broker: BenchBroker = await benchBroker({ 'hil-mqtt': secret });
-  const settings: FirmwareSettings = { transport: 'mqtt', boardId: 'hil-mqtt', mqttHost: '127.0.0.1', mqttPort: broker.port, secret };
+  const settings: FirmwareSettings = {
+    transport: 'mqtt',
+    boardId: 'hil-mqtt',
+    mqttHost: '127.0.0.1',
+    mqttPort: broker.port,
+    secret,
+  };
   const code = await bundleFor(settings);
   const link = await MqttFrameLink.open(broker.url, 'hil-mqtt', broker.gateway);
   const driver = new ProtocolDriver(link);
@@ -136,7 +156,12 @@ async function hardwareSerial(port: string): Promise<HilTarget> {
     flashFile: async (file) => {
       await link.pause();
       try {
-        await flashFirmware({ port, baud: Number(process.env.WHARF_HIL_BAUD ?? 115200), file, timeoutMs: 90_000 });
+        await flashFirmware({
+          port,
+          baud: Number(process.env.WHARF_HIL_BAUD ?? 115200),
+          file,
+          timeoutMs: 90_000,
+        });
       } finally {
         await link.reopen();
       }
@@ -146,11 +171,20 @@ async function hardwareSerial(port: string): Promise<HilTarget> {
 }
 
 /** mqtt://[user:pass@]host:port/boardId */
-export function parseHilMqtt(value: string): { url: string; boardId: string; auth?: { username: string; password: string } } {
+export function parseHilMqtt(value: string): {
+  url: string;
+  boardId: string;
+  auth?: { username: string; password: string };
+} {
   const u = new URL(value);
   const boardId = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  if (!boardId) throw new Error(`WHARF_HIL_MQTT=${u.protocol}//${u.host}/… needs the board id as its path, e.g. mqtt://127.0.0.1:1883/esp-1`);
-  const auth = u.username ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : undefined;
+  if (!boardId)
+    throw new Error(
+      `WHARF_HIL_MQTT=${u.protocol}//${u.host}/… needs the board id as its path, e.g. mqtt://127.0.0.1:1883/esp-1`,
+    );
+  const auth = u.username
+    ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) }
+    : undefined;
   return { url: `${u.protocol}//${u.host}`, boardId, auth };
 }
 
@@ -158,16 +192,45 @@ async function hardwareMqtt(value: string): Promise<HilTarget> {
   const { url, boardId, auth } = parseHilMqtt(value);
   const link = await MqttFrameLink.open(url, boardId, auth);
   const driver = new ProtocolDriver(link);
-  return { name: `real board ${boardId} on ${url}`, hardware: true, transport: 'mqtt', driver, adcTolerance: 250, close: () => driver.close() };
+  return {
+    name: `real board ${boardId} on ${url}`,
+    hardware: true,
+    transport: 'mqtt',
+    driver,
+    adcTolerance: 250,
+    close: () => driver.close(),
+  };
 }
 
 export function hilTargets(env: NodeJS.ProcessEnv = process.env): TargetSpec[] {
   const specs: TargetSpec[] = [];
-  if (env.WHARF_HIL_PORT) specs.push({ name: `hardware serial ${env.WHARF_HIL_PORT}`, hardware: true, transport: 'serial', make: () => hardwareSerial(env.WHARF_HIL_PORT as string) });
-  if (env.WHARF_HIL_MQTT) specs.push({ name: 'hardware mqtt', hardware: true, transport: 'mqtt', make: () => hardwareMqtt(env.WHARF_HIL_MQTT as string) });
+  if (env.WHARF_HIL_PORT)
+    specs.push({
+      name: `hardware serial ${env.WHARF_HIL_PORT}`,
+      hardware: true,
+      transport: 'serial',
+      make: () => hardwareSerial(env.WHARF_HIL_PORT as string),
+    });
+  if (env.WHARF_HIL_MQTT)
+    specs.push({
+      name: 'hardware mqtt',
+      hardware: true,
+      transport: 'mqtt',
+      make: () => hardwareMqtt(env.WHARF_HIL_MQTT as string),
+    });
   if (!specs.length || env.WHARF_HIL_EMULATOR === '1') {
-    specs.push({ name: 'emulator serial (pty)', hardware: false, transport: 'serial', make: emulatedSerial });
-    specs.push({ name: 'emulator mqtt (broker)', hardware: false, transport: 'mqtt', make: emulatedMqtt });
+    specs.push({
+      name: 'emulator serial (pty)',
+      hardware: false,
+      transport: 'serial',
+      make: emulatedSerial,
+    });
+    specs.push({
+      name: 'emulator mqtt (broker)',
+      hardware: false,
+      transport: 'mqtt',
+      make: emulatedMqtt,
+    });
   }
   return specs;
 }

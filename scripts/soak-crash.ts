@@ -10,7 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyse, killCycles, readAll, startGateway, writeCrashConfig } from '../test/crash/crash-harness.js';
+import {
+  analyse,
+  killCycles,
+  readAll,
+  startGateway,
+  writeCrashConfig,
+} from '../test/crash/crash-harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,7 +36,9 @@ const maxLossMs = flushMs + batchMs + 300;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-soak-'));
 const captureDir = path.join(dir, 'capture');
-console.log(`soak:crash: ${kills} SIGKILLs, ${hz} Hz, flush every ${flushMs} ms, seed ${seed}, dir ${dir}`);
+console.log(
+  `soak:crash: ${kills} SIGKILLs, ${hz} Hz, flush every ${flushMs} ms, seed ${seed}, dir ${dir}`,
+);
 const configFile = await writeCrashConfig({ dir, hz, flushMs, batchMs });
 const problems: string[] = [];
 const t0 = Date.now();
@@ -44,7 +52,8 @@ const record = await killCycles({
   maxRunMs: 1500,
   onRestart: (i, bad) => problems.push(...bad.map((b) => `after restart ${i}: unreadable ${b}`)),
   log: (line) => {
-    if (Number(/kill (\d+)/.exec(line)?.[1]) % 10 === 0) console.log(`  ${line} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    if (Number(/kill (\d+)/.exec(line)?.[1]) % 10 === 0)
+      console.log(`  ${line} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   },
 });
 const last = startGateway(configFile, ['--duration', '1']);
@@ -62,14 +71,21 @@ for (const s of analyse(streams, record, hz)) {
   );
   if (maxLost > (maxLossMs * hz) / 1000) problems.push(`${s.key}: a kill lost ${maxLost} readings`);
   if (s.duplicates > 0) problems.push(`${s.key}: ${s.duplicates} duplicate readings`);
-  for (const u of s.uncovered) problems.push(`${s.key}: hole ${new Date(u.from).toISOString()} +${(u.to - u.from).toFixed(0)} ms not covered by gaps (${u.near.join('; ')})`);
+  for (const u of s.uncovered)
+    problems.push(
+      `${s.key}: hole ${new Date(u.from).toISOString()} +${(u.to - u.from).toFixed(0)} ms not covered by gaps (${u.near.join('; ')})`,
+    );
 }
-console.log(`soak:crash: ${record.length} kills (${record.filter((k) => k.capturing).length} while capturing) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+console.log(
+  `soak:crash: ${record.length} kills (${record.filter((k) => k.capturing).length} while capturing) in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+);
 if (problems.length > 0) {
   console.log(`FAILED (seed ${seed}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   console.log(`capture dir kept: ${captureDir}`);
   process.exitCode = 1;
 } else {
-  console.log('OK: every file readable, nothing left unfinished, every loss within the flush interval and covered by gaps');
+  console.log(
+    'OK: every file readable, nothing left unfinished, every loss within the flush interval and covered by gaps',
+  );
   if (values.keep !== true) rmSync(dir, { recursive: true, force: true });
 }

@@ -9,7 +9,14 @@ var badFrames = 0;
 var onRepl: () => void = function () {};
 
 function sendHi(id?: number): void {
-  var o: { [k: string]: unknown } = { t: 'hi', v: 1, bid: WHARF_CFG.bid, fw: WHARF_CFG.fw, clk: r3(now()), caps: { hz: WHARF_CFG.hz, st: 1 } };
+  var o: { [k: string]: unknown } = {
+    t: 'hi',
+    v: 1,
+    bid: WHARF_CFG.bid,
+    fw: WHARF_CFG.fw,
+    clk: r3(now()),
+    caps: { hz: WHARF_CFG.hz, st: 1 },
+  };
   if (id !== undefined) o.id = id;
   if (typeof process !== 'undefined' && process.memory) {
     var m = process.memory();
@@ -33,7 +40,11 @@ function dispatch(f: any): void {
   } else if (t === 'read') {
     var ps = resolve(f.m, f.r);
     if (typeof ps === 'string') {
-      fail(id, f.m === 'G' ? 'unknown_pin' : 'unknown_reader', 'unknown ' + (ps || 'empty reader list'));
+      fail(
+        id,
+        f.m === 'G' ? 'unknown_pin' : 'unknown_reader',
+        'unknown ' + (ps || 'empty reader list'),
+      );
       return;
     }
     var c = now();

@@ -12,7 +12,13 @@ function startMqtt(): void {
   var tried = 0;
   var greeted = false;
   if (typeof require === 'undefined') return;
-  mq = require('MQTT').create(C.mh, { port: C.mp || 1883, client_id: C.bid, username: C.bid, password: C.sec, keep_alive: 30 }) as EspMqtt;
+  mq = require('MQTT').create(C.mh, {
+    port: C.mp || 1883,
+    client_id: C.bid,
+    username: C.bid,
+    password: C.sec,
+    keep_alive: 30,
+  }) as EspMqtt;
   var m = mq;
   linkWrite = function (line: string) {
     m.publish(base + 'up', line);

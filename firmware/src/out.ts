@@ -146,7 +146,8 @@ function sendItem(it: BacklogItem): void {
 /** Puts frames written since board time `since` back in front of the backlog (the link timed out). */
 function blRequeue(since: number): void {
   var items: BacklogItem[] = [];
-  for (var r = 0; r < recent.length; r++) if ((recent[r].at as number) >= since) items.push(recent[r]);
+  for (var r = 0; r < recent.length; r++)
+    if ((recent[r].at as number) >= since) items.push(recent[r]);
   recent = [];
   if (!items.length) return;
   var old: BacklogItem[] = [];
@@ -166,7 +167,14 @@ function blSendLost(): void {
   for (var i = 0; i < blLostKeys.length; i++) {
     var k = blLostKeys[i];
     var l = blLost[k];
-    var g: { [f: string]: unknown } = { t: 'gap', k: k, why: 'backlog_overflow', n: l.n, t0: r3(l.t0), t1: r3(l.t1) };
+    var g: { [f: string]: unknown } = {
+      t: 'gap',
+      k: k,
+      why: 'backlog_overflow',
+      n: l.n,
+      t0: r3(l.t0),
+      t1: r3(l.t1),
+    };
     if (l.s0 >= 0) {
       g.s0 = l.s0;
       g.s1 = l.s1;
@@ -206,7 +214,8 @@ function emitData(line: string, k: string, n: number, t0: number, t1: number, s:
  * sees the board clock advance in order (a clock reading ahead of older batches looks like a reboot).
  */
 function pong(id: number, g: unknown): void {
-  if (blCount > 0) blPush({ l: '', k: '', n: 0, t0: r3(now()), t1: 0, s: -2, c: 6, p: { id: id, g: g } });
+  if (blCount > 0)
+    blPush({ l: '', k: '', n: 0, t0: r3(now()), t1: 0, s: -2, c: 6, p: { id: id, g: g } });
   else reply({ t: 'pong', id: id, g: g, clk: r3(now()) });
 }
 

@@ -45,7 +45,14 @@ function flushHole(e: Entry): void {
   var h = e.h;
   if (!h) return;
   e.h = null;
-  emitData(JSON.stringify({ t: 'gap', k: e.k, why: h.why, n: h.n, t0: r3(h.t0), t1: r3(h.t1) }), e.k, h.n, h.t0, h.t1, -1);
+  emitData(
+    JSON.stringify({ t: 'gap', k: e.k, why: h.why, n: h.n, t0: r3(h.t0), t1: r3(h.t1) }),
+    e.k,
+    h.n,
+    h.t0,
+    h.t1,
+    -1,
+  );
 }
 
 /** Records `n` lost samples from t0 to t1; contiguous losses of the same kind are merged. */
@@ -85,9 +92,12 @@ function tick(e: Entry): void {
   takeSample(e, e.next);
   e.next += e.per;
   var d = e.next - now();
-  e.tm = setTimeout(function () {
-    tick(e);
-  }, d > 0 ? d : 0);
+  e.tm = setTimeout(
+    function () {
+      tick(e);
+    },
+    d > 0 ? d : 0,
+  );
 }
 
 function stopAll(): void {
@@ -129,13 +139,33 @@ function startPlan(es: PlanEntry[], bms: number): { code: string; msg: string } 
   var t = Math.ceil(now()) + 5;
   for (var i = 0; i < es.length; i++) {
     var pe = es[i];
-    if (!pe || typeof pe.k !== 'string' || (pe.m !== 'A' && pe.m !== 'G')) return { code: 'bad_request', msg: 'entry ' + i + ' needs k, m "A"|"G", r, hz' };
-    if (!(pe.hz > 0) || pe.hz > WHARF_CFG.hz) return { code: 'rate', msg: 'entry ' + pe.k + ': hz must be in (0, ' + WHARF_CFG.hz + ']' };
+    if (!pe || typeof pe.k !== 'string' || (pe.m !== 'A' && pe.m !== 'G'))
+      return { code: 'bad_request', msg: 'entry ' + i + ' needs k, m "A"|"G", r, hz' };
+    if (!(pe.hz > 0) || pe.hz > WHARF_CFG.hz)
+      return { code: 'rate', msg: 'entry ' + pe.k + ': hz must be in (0, ' + WHARF_CFG.hz + ']' };
     var ps = resolve(pe.m, pe.r);
-    if (typeof ps === 'string') return { code: pe.m === 'A' ? 'unknown_reader' : 'unknown_pin', msg: 'entry ' + pe.k + ': unknown ' + (ps || 'empty reader list') };
+    if (typeof ps === 'string')
+      return {
+        code: pe.m === 'A' ? 'unknown_reader' : 'unknown_pin',
+        msg: 'entry ' + pe.k + ': unknown ' + (ps || 'empty reader list'),
+      };
     var per = 1000 / pe.hz;
     var max = Math.floor(900 / (ps.length * 5 + 3));
-    next.push({ k: pe.k, m: pe.m, r: pe.r, ps: ps, per: per, next: t, tm: 0, s: 0, b: [], t0: 0, max: max > 50 ? 50 : max < 1 ? 1 : max, h: null, dead: false });
+    next.push({
+      k: pe.k,
+      m: pe.m,
+      r: pe.r,
+      ps: ps,
+      per: per,
+      next: t,
+      tm: 0,
+      s: 0,
+      b: [],
+      t0: 0,
+      max: max > 50 ? 50 : max < 1 ? 1 : max,
+      h: null,
+      dead: false,
+    });
   }
   stopAll();
   batchMs = bms > 0 ? bms : 100;
@@ -148,7 +178,7 @@ function startPlan(es: PlanEntry[], bms: number): { code: string; msg: string } 
           tick(x);
         };
       })(e),
-      Math.max(0, t - now())
+      Math.max(0, t - now()),
     );
   }
   return null;

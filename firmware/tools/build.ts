@@ -67,22 +67,39 @@ function validate(s: FirmwareSettings): void {
   const bad = (msg: string) => {
     throw new WharfError('FIRMWARE_BUILD', msg);
   };
-  if (s.transport !== 'serial' && s.transport !== 'mqtt') bad(`--transport must be serial or mqtt, got '${String(s.transport)}'`);
-  if (!BOARD_ID.test(s.boardId)) bad(`--board-id '${s.boardId}' must be 1-64 characters of A-Z a-z 0-9 _ . - (it becomes an MQTT topic level)`);
-  if (s.maxHz !== undefined && !(s.maxHz > 0 && s.maxHz <= 2000)) bad(`max Hz ${s.maxHz} must be in (0, 2000]`);
+  if (s.transport !== 'serial' && s.transport !== 'mqtt')
+    bad(`--transport must be serial or mqtt, got '${String(s.transport)}'`);
+  if (!BOARD_ID.test(s.boardId))
+    bad(
+      `--board-id '${s.boardId}' must be 1-64 characters of A-Z a-z 0-9 _ . - (it becomes an MQTT topic level)`,
+    );
+  if (s.maxHz !== undefined && !(s.maxHz > 0 && s.maxHz <= 2000))
+    bad(`max Hz ${s.maxHz} must be in (0, 2000]`);
   if (s.transport === 'serial') {
-    if (s.serial !== undefined && !(SERIAL_PORTS as readonly string[]).includes(s.serial)) bad(`--serial must be one of ${SERIAL_PORTS.join(', ')}, got '${s.serial}'`);
-    if (s.baud !== undefined && !(Number.isInteger(s.baud) && s.baud >= 300 && s.baud <= 4_000_000)) bad(`--baud ${s.baud} is not a serial baud rate`);
+    if (s.serial !== undefined && !(SERIAL_PORTS as readonly string[]).includes(s.serial))
+      bad(`--serial must be one of ${SERIAL_PORTS.join(', ')}, got '${s.serial}'`);
+    if (s.baud !== undefined && !(Number.isInteger(s.baud) && s.baud >= 300 && s.baud <= 4_000_000))
+      bad(`--baud ${s.baud} is not a serial baud rate`);
   } else {
-    if (!s.mqttHost) bad('--mqtt-host is required for --transport mqtt (the broker the board connects to)');
-    if (s.mqttPort !== undefined && !(Number.isInteger(s.mqttPort) && s.mqttPort > 0 && s.mqttPort < 65536)) bad(`--mqtt-port ${s.mqttPort} is not a TCP port`);
+    if (!s.mqttHost)
+      bad('--mqtt-host is required for --transport mqtt (the broker the board connects to)');
+    if (
+      s.mqttPort !== undefined &&
+      !(Number.isInteger(s.mqttPort) && s.mqttPort > 0 && s.mqttPort < 65536)
+    )
+      bad(`--mqtt-port ${s.mqttPort} is not a TCP port`);
     if (s.wifiPassword && !s.wifiSsid) bad('--wifi-password given without --wifi-ssid');
   }
 }
 
 /** The `WHARF_CFG` object literal; the serial port is an identifier (checked by the globals gate). */
 function settingsLiteral(s: FirmwareSettings): string {
-  const o: Record<string, unknown> = { bid: s.boardId, fw: FIRMWARE_VERSION, hz: s.maxHz ?? 200, blv: s.backlogVars ?? 2000 };
+  const o: Record<string, unknown> = {
+    bid: s.boardId,
+    fw: FIRMWARE_VERSION,
+    hz: s.maxHz ?? 200,
+    blv: s.backlogVars ?? 2000,
+  };
   if (s.transport === 'serial') {
     o.baud = s.baud ?? 115200;
     if (s.path) o.path = s.path;
@@ -100,10 +117,17 @@ function settingsLiteral(s: FirmwareSettings): string {
 function failOn(problems: GateProblem[], stage: string, code: string): void {
   if (!problems.length) return;
   const lines = problems.map((p) => {
-    const ctx = p.at === undefined ? '' : ` near …${code.slice(Math.max(0, p.at - 30), p.at + 30).replace(/\s+/g, ' ')}…`;
+    const ctx =
+      p.at === undefined
+        ? ''
+        : ` near …${code.slice(Math.max(0, p.at - 30), p.at + 30).replace(/\s+/g, ' ')}…`;
     return `  [${p.gate}] ${p.message}${ctx}`;
   });
-  throw new WharfError('FIRMWARE_BUILD', `firmware bundle failed the ${stage} gates:\n${lines.join('\n')}`, { details: { problems } });
+  throw new WharfError(
+    'FIRMWARE_BUILD',
+    `firmware bundle failed the ${stage} gates:\n${lines.join('\n')}`,
+    { details: { problems } },
+  );
 }
 
 export interface BuildOptions {
@@ -113,12 +137,17 @@ export interface BuildOptions {
   maxBytes?: number;
 }
 
-export async function buildFirmware(settings: FirmwareSettings, opts: BuildOptions = {}): Promise<BuildResult> {
+export async function buildFirmware(
+  settings: FirmwareSettings,
+  opts: BuildOptions = {},
+): Promise<BuildResult> {
   validate(settings);
   const maxBytes = opts.maxBytes ?? MAX_BUNDLE_BYTES;
   const agent = compileAgent();
   const link = settings.transport === 'serial' ? 'link-serial' : 'link-mqtt';
-  const parts = agent.files.filter((f) => !f.name.startsWith('link-') || f.name === link).map((f) => f.js);
+  const parts = agent.files
+    .filter((f) => !f.name.startsWith('link-') || f.name === link)
+    .map((f) => f.js);
   const start = settings.transport === 'serial' ? 'startSerial();' : 'startMqtt();';
   const bundle = `(function(){\nvar WHARF_CFG = ${settingsLiteral(settings)};\n${parts.join('\n')}\n${start}\n})();\n`;
   // gates on tsc's own output first (clear positions), then on what ships

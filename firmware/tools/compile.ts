@@ -23,18 +23,32 @@ let cache: CompiledAgent | undefined;
 export function compileAgent(): CompiledAgent {
   const configPath = path.join(FIRMWARE_DIR, 'tsconfig.json');
   const read = ts.readConfigFile(configPath, (p) => ts.sys.readFile(p));
-  if (read.error) throw new WharfError('FIRMWARE_BUILD', `cannot read ${configPath}: ${ts.flattenDiagnosticMessageText(read.error.messageText, '\n')}`);
+  if (read.error)
+    throw new WharfError(
+      'FIRMWARE_BUILD',
+      `cannot read ${configPath}: ${ts.flattenDiagnosticMessageText(read.error.messageText, '\n')}`,
+    );
   const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, FIRMWARE_DIR);
   const hash = createHash('sha256');
   for (const f of parsed.fileNames) hash.update(f).update(readFileSync(f));
   const sourceHash = hash.digest('hex').slice(0, 16);
   if (cache && cache.sourceHash === sourceHash) return cache;
 
-  const program = ts.createProgram({ rootNames: parsed.fileNames, options: { ...parsed.options, noEmit: false } });
+  const program = ts.createProgram({
+    rootNames: parsed.fileNames,
+    options: { ...parsed.options, noEmit: false },
+  });
   const diags = ts.getPreEmitDiagnostics(program);
   if (diags.length) {
-    const text = ts.formatDiagnostics(diags, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => FIRMWARE_DIR, getNewLine: () => '\n' });
-    throw new WharfError('FIRMWARE_BUILD', `firmware does not type-check against the ES5/Espruino surface:\n${text}`);
+    const text = ts.formatDiagnostics(diags, {
+      getCanonicalFileName: (f) => f,
+      getCurrentDirectory: () => FIRMWARE_DIR,
+      getNewLine: () => '\n',
+    });
+    throw new WharfError(
+      'FIRMWARE_BUILD',
+      `firmware does not type-check against the ES5/Espruino surface:\n${text}`,
+    );
   }
   const out = new Map<string, string>();
   program.emit(undefined, (fileName, text) => {

@@ -34,13 +34,22 @@ function espruinoCli(): string {
   try {
     return createRequire(import.meta.url).resolve('espruino/bin/espruino-cli.js');
   } catch {
-    throw new WharfError('FIRMWARE_FLASH', "the 'espruino' CLI is not installed: run `npm install` in the wharf checkout (it is a devDependency), or `npm install -g espruino`");
+    throw new WharfError(
+      'FIRMWARE_FLASH',
+      "the 'espruino' CLI is not installed: run `npm install` in the wharf checkout (it is a devDependency), or `npm install -g espruino`",
+    );
   }
 }
 
-function run(args: string[], timeoutMs: number, progress: (l: string) => void): Promise<{ output: string; timedOut: boolean; code: number | null }> {
+function run(
+  args: string[],
+  timeoutMs: number,
+  progress: (l: string) => void,
+): Promise<{ output: string; timedOut: boolean; code: number | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [espruinoCli(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [espruinoCli(), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     const onData = (d: Buffer) => {
       const text = d.toString();
@@ -76,7 +85,10 @@ async function openPipe(where: string, baud: number): Promise<Pipe> {
       s.once('error', reject);
       s.setTimeout(3000, () => s.destroy(new Error('connect timed out')));
     }).catch((err: Error) => {
-      throw new WharfError('FIRMWARE_FLASH', `cannot connect to ${where}: ${err.message}. Is the serial-to-TCP bridge running?`);
+      throw new WharfError(
+        'FIRMWARE_FLASH',
+        `cannot connect to ${where}: ${err.message}. Is the serial-to-TCP bridge running?`,
+      );
     });
     sock.setTimeout(0);
     return {
@@ -89,7 +101,10 @@ async function openPipe(where: string, baud: number): Promise<Pipe> {
   try {
     await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
   } catch (err) {
-    throw new WharfError('FIRMWARE_FLASH', `cannot open ${where}: ${(err as Error).message}. Is another program (a running gateway, a serial monitor) holding the port?`);
+    throw new WharfError(
+      'FIRMWARE_FLASH',
+      `cannot open ${where}: ${(err as Error).message}. Is another program (a running gateway, a serial monitor) holding the port?`,
+    );
   }
   return {
     write: (s) => void port.write(s),
@@ -105,7 +120,8 @@ async function releaseConsole(where: string, baud: number): Promise<boolean> {
   pipe.onData((d) => (seen += d));
   pipe.write('\n{"t":"repl","id":1}\n');
   const deadline = Date.now() + 1500;
-  while (Date.now() < deadline && !/"t":"ok","id":1/.test(seen)) await new Promise((r) => setTimeout(r, 50));
+  while (Date.now() < deadline && !/"t":"ok","id":1/.test(seen))
+    await new Promise((r) => setTimeout(r, 50));
   // let the agent finish handing over before the espruino CLI connects
   await new Promise((r) => setTimeout(r, 200));
   await pipe.close();
@@ -115,37 +131,71 @@ async function releaseConsole(where: string, baud: number): Promise<boolean> {
 export async function flashFirmware(o: FlashOptions): Promise<FlashResult> {
   const progress = o.progress ?? (() => undefined);
   const timeoutMs = o.timeoutMs ?? 60_000;
-  if (!existsSync(o.file)) throw new WharfError('FIRMWARE_FLASH', `no firmware bundle at ${o.file}: run \`wharf firmware build\` first`);
+  if (!existsSync(o.file))
+    throw new WharfError(
+      'FIRMWARE_FLASH',
+      `no firmware bundle at ${o.file}: run \`wharf firmware build\` first`,
+    );
   const code = await readFile(o.file, 'utf8');
   const common = ['--no-ble', '--config', 'SAVE_ON_SEND=1'];
   if (o.dryRun) {
-    if (!o.out) throw new WharfError('USAGE', '--dry-run needs --out FILE (where to write what would be sent)');
+    if (!o.out)
+      throw new WharfError(
+        'USAGE',
+        '--dry-run needs --out FILE (where to write what would be sent)',
+      );
     const r = await run([...common, '-n', '-o', o.out, o.file], timeoutMs, progress);
-    if (r.timedOut || !existsSync(o.out)) throw new WharfError('FIRMWARE_FLASH', `espruino CLI did not write ${o.out}:\n${r.output.trim()}`);
+    if (r.timedOut || !existsSync(o.out))
+      throw new WharfError(
+        'FIRMWARE_FLASH',
+        `espruino CLI did not write ${o.out}:\n${r.output.trim()}`,
+      );
     return { output: r.output, out: o.out };
   }
-  if (!o.port) throw new WharfError('USAGE', 'flash needs --port /dev/ttyUSB0 (or --dry-run --out FILE)');
+  if (!o.port)
+    throw new WharfError('USAGE', 'flash needs --port /dev/ttyUSB0 (or --dry-run --out FILE)');
   const baud = o.baud ?? 115200;
   const tcp = o.port.startsWith('tcp://');
   if (!tcp && !existsSync(o.port)) {
-    throw new WharfError('FIRMWARE_FLASH', `no serial port ${o.port}: is the board plugged in? Look for it with \`ls /dev/ttyUSB* /dev/ttyACM*\` (and check you are in the dialout group)`);
+    throw new WharfError(
+      'FIRMWARE_FLASH',
+      `no serial port ${o.port}: is the board plugged in? Look for it with \`ls /dev/ttyUSB* /dev/ttyACM*\` (and check you are in the dialout group)`,
+    );
   }
   progress(`asking the agent on ${o.port} to hand its console back…`);
   const released = await releaseConsole(o.port, baud);
-  progress(released ? 'agent released the console' : 'no agent answered (fresh Espruino or another firmware): uploading anyway');
-  progress(`uploading ${o.file} (${Buffer.byteLength(code)} bytes) to ${o.port} at ${baud} baud, saving to flash…`);
+  progress(
+    released
+      ? 'agent released the console'
+      : 'no agent answered (fresh Espruino or another firmware): uploading anyway',
+  );
+  progress(
+    `uploading ${o.file} (${Buffer.byteLength(code)} bytes) to ${o.port} at ${baud} baud, saving to flash…`,
+  );
   const r = await run([...common, '-p', o.port, '-b', String(baud), o.file], timeoutMs, progress);
   if (r.timedOut) {
-    throw new WharfError('FIRMWARE_FLASH', `no board answered on ${o.port} within ${Math.round(timeoutMs / 1000)} s: check the baud rate (--baud, Espruino on ESP32 uses 115200), that Espruino is on the board (esptool write_flash, see docs/firmware.md) and that nothing else has the port open`);
+    throw new WharfError(
+      'FIRMWARE_FLASH',
+      `no board answered on ${o.port} within ${Math.round(timeoutMs / 1000)} s: check the baud rate (--baud, Espruino on ESP32 uses 115200), that Espruino is on the board (esptool write_flash, see docs/firmware.md) and that nothing else has the port open`,
+    );
   }
   if (/No result found for "process.env"|Unable to retrieve board information/.test(r.output)) {
-    throw new WharfError('FIRMWARE_FLASH', `no Espruino answered on ${o.port}: the port opened but nothing replied to the REPL. Check the baud rate (--baud, 115200 on ESP32), that Espruino is on the board (esptool write_flash, see docs/firmware.md), and power-cycle the board`);
+    throw new WharfError(
+      'FIRMWARE_FLASH',
+      `no Espruino answered on ${o.port}: the port opened but nothing replied to the REPL. Check the baud rate (--baud, 115200 on ESP32), that Espruino is on the board (esptool write_flash, see docs/firmware.md), and power-cycle the board`,
+    );
   }
   if (/Unable to connect|Connection Failed|Port "[^"]*" not found/i.test(r.output)) {
-    throw new WharfError('FIRMWARE_FLASH', `the espruino CLI could not reach a board on ${o.port}:\n${r.output.trim()}\nIs it the right port, and is the board powered?`);
+    throw new WharfError(
+      'FIRMWARE_FLASH',
+      `the espruino CLI could not reach a board on ${o.port}:\n${r.output.trim()}\nIs it the right port, and is the board powered?`,
+    );
   }
   if (/Module \S+ not found/.test(r.output)) {
-    throw new WharfError('FIRMWARE_FLASH', `the espruino CLI could not inline a module (it downloads MQTT from espruino.com at upload time):\n${r.output.trim()}`);
+    throw new WharfError(
+      'FIRMWARE_FLASH',
+      `the espruino CLI could not inline a module (it downloads MQTT from espruino.com at upload time):\n${r.output.trim()}`,
+    );
   }
   return { output: r.output };
 }

@@ -22,7 +22,10 @@ export interface GateProblem {
 
 export function parseEs5(code: string): { ast: N | null; problems: GateProblem[] } {
   try {
-    return { ast: acorn.parse(code, { ecmaVersion: 5, sourceType: 'script' }) as unknown as N, problems: [] };
+    return {
+      ast: acorn.parse(code, { ecmaVersion: 5, sourceType: 'script' }) as unknown as N,
+      problems: [],
+    };
   } catch (err) {
     const e = err as Error & { pos?: number };
     return { ast: null, problems: [{ gate: 'es5', message: `not ES5: ${e.message}`, at: e.pos }] };
@@ -82,13 +85,20 @@ function forEachRef(root: N, fn: (id: N, scope: Scope, fnStack: N[]) => void): v
       if (parent) {
         if (parent.type === 'MemberExpression' && key === 'property' && !parent.computed) return;
         if (parent.type === 'Property' && key === 'key') return;
-        if ((parent.type === 'LabeledStatement' || parent.type === 'BreakStatement' || parent.type === 'ContinueStatement') && key === 'label') return;
+        if (
+          (parent.type === 'LabeledStatement' ||
+            parent.type === 'BreakStatement' ||
+            parent.type === 'ContinueStatement') &&
+          key === 'label'
+        )
+          return;
       }
       fn(n, scope, fnStack);
       return;
     }
     if (isFn(n) || n.type === 'Program') {
-      const inner: Scope = n.type === 'Program' ? scope : { node: n, parent: scope, names: declaredIn(n) };
+      const inner: Scope =
+        n.type === 'Program' ? scope : { node: n, parent: scope, names: declaredIn(n) };
       const stack = n.type === 'Program' ? fnStack : [...fnStack, n];
       const body = n.type === 'Program' ? n.body : [n.body];
       for (const c of body as N[]) walk(c, inner, stack, n, 'body');
@@ -103,7 +113,9 @@ function forEachRef(root: N, fn: (id: N, scope: Scope, fnStack: N[]) => void): v
       if (key2 === 'type' || key2 === 'start' || key2 === 'end') continue;
       const v = n[key2];
       const list = Array.isArray(v) ? v : [v];
-      for (const c of list) if (c && typeof c === 'object' && typeof c.type === 'string') walk(c as N, scope, fnStack, n, key2);
+      for (const c of list)
+        if (c && typeof c === 'object' && typeof c.type === 'string')
+          walk(c as N, scope, fnStack, n, key2);
     }
   };
   const top: Scope = { node: root, parent: null, names: declaredIn(root) };
@@ -116,7 +128,11 @@ export function checkGlobals(ast: N): GateProblem[] {
   // positions of `typeof X` per name, with the function they are in
   const typeofs: { name: string; at: number; fn: N | undefined }[] = [];
   const collect = (n: N, fnStack: N[]) => {
-    if (n.type === 'UnaryExpression' && n.operator === 'typeof' && n.argument.type === 'Identifier') {
+    if (
+      n.type === 'UnaryExpression' &&
+      n.operator === 'typeof' &&
+      n.argument.type === 'Identifier'
+    ) {
       typeofs.push({ name: n.argument.name, at: n.start, fn: fnStack[fnStack.length - 1] });
     }
     const stack = isFn(n) ? [...fnStack, n] : fnStack;
@@ -125,7 +141,8 @@ export function checkGlobals(ast: N): GateProblem[] {
   collect(ast, []);
   const operands = new Set<number>();
   const findOperands = (n: N) => {
-    if (n.type === 'UnaryExpression' && n.operator === 'typeof' && n.argument.type === 'Identifier') operands.add(n.argument.start);
+    if (n.type === 'UnaryExpression' && n.operator === 'typeof' && n.argument.type === 'Identifier')
+      operands.add(n.argument.start);
     for (const c of children(n)) findOperands(c);
   };
   findOperands(ast);
@@ -135,14 +152,31 @@ export function checkGlobals(ast: N): GateProblem[] {
     const name = id.name as string;
     if (resolves(scope, name)) return;
     if (!ALLOWED_GLOBALS.has(name)) {
-      if (!seen.has(name)) problems.push({ gate: 'globals', message: `global '${name}' is not in the Espruino allowlist (firmware/tools/allowlist.ts)`, at: id.start });
+      if (!seen.has(name))
+        problems.push({
+          gate: 'globals',
+          message: `global '${name}' is not in the Espruino allowlist (firmware/tools/allowlist.ts)`,
+          at: id.start,
+        });
       seen.add(name);
       return;
     }
     if (!guarded.has(name) || operands.has(id.start)) return;
     // guarded: a `typeof name` earlier in this function or an enclosing one (not the bundle wrapper)
-    const ok = typeofs.some((t) => t.name === name && t.at < id.start && t.fn !== undefined && t.fn !== wrapper && fnStack.includes(t.fn));
-    if (!ok) problems.push({ gate: 'globals', message: `'${name}' is optional on Espruino/JerryScript hosts: use it only after a typeof ${name} check in the same function`, at: id.start });
+    const ok = typeofs.some(
+      (t) =>
+        t.name === name &&
+        t.at < id.start &&
+        t.fn !== undefined &&
+        t.fn !== wrapper &&
+        fnStack.includes(t.fn),
+    );
+    if (!ok)
+      problems.push({
+        gate: 'globals',
+        message: `'${name}' is optional on Espruino/JerryScript hosts: use it only after a typeof ${name} check in the same function`,
+        at: id.start,
+      });
   });
   return problems;
 }
@@ -205,8 +239,15 @@ export function checkOrder(ast: N): GateProblem[] {
         visited.add(name);
         const at = defAt.get(name);
         if (at === undefined) continue;
-        if (at >= i && !(at === i && s.type === 'VariableDeclaration' && !eagerRefsBeforeInit(s, name))) {
-          problems.push({ gate: 'order', message: `'${name}' is used before its definition (Espruino does not hoist functions)`, at: s.start });
+        if (
+          at >= i &&
+          !(at === i && s.type === 'VariableDeclaration' && !eagerRefsBeforeInit(s, name))
+        ) {
+          problems.push({
+            gate: 'order',
+            message: `'${name}' is used before its definition (Espruino does not hoist functions)`,
+            at: s.start,
+          });
           continue;
         }
         for (const b of bodyOf.get(name) ?? []) pending.push(...eagerRefs(b, new Set()));
@@ -234,7 +275,11 @@ function eagerRefsBeforeInit(decl: N, name: string): boolean {
 export function runGates(code: string, maxBytes: number): GateProblem[] {
   const { ast, problems } = parseEs5(code);
   const bytes = Buffer.byteLength(code, 'utf8');
-  if (bytes > maxBytes) problems.push({ gate: 'size', message: `bundle is ${bytes} bytes, over the ${maxBytes}-byte budget` });
+  if (bytes > maxBytes)
+    problems.push({
+      gate: 'size',
+      message: `bundle is ${bytes} bytes, over the ${maxBytes}-byte budget`,
+    });
   if (!ast) return problems;
   return [...problems, ...checkGlobals(ast), ...checkOrder(ast)];
 }

@@ -36,7 +36,8 @@ export async function benchBroker(boards: Record<string, string>): Promise<Bench
     },
     authorizePublish: (client, packet, cb) => {
       const id = client ? who.get(client) : '*';
-      if (id === '*' || packet.topic === `wharf/${id}/up` || packet.topic === `wharf/${id}/status`) return cb(null);
+      if (id === '*' || packet.topic === `wharf/${id}/up` || packet.topic === `wharf/${id}/status`)
+        return cb(null);
       denied.push(`${client?.id} publish ${packet.topic}`);
       cb(new Error('not allowed'));
     },

@@ -18,7 +18,11 @@ export async function ptyPair(timeoutMs = 5000): Promise<PtyPair> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'wharf-pty-'));
   const a = path.join(dir, 'a');
   const b = path.join(dir, 'b');
-  const proc: ChildProcess = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc: ChildProcess = spawn(
+    'socat',
+    ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const close = async () => {
@@ -33,7 +37,9 @@ export async function ptyPair(timeoutMs = 5000): Promise<PtyPair> {
   while (!(existsSync(a) && existsSync(b))) {
     if (Date.now() > deadline || proc.exitCode !== null) {
       await close();
-      throw new Error(`socat did not create the pty pair within ${timeoutMs} ms: ${stderr.trim() || 'no output'}`);
+      throw new Error(
+        `socat did not create the pty pair within ${timeoutMs} ms: ${stderr.trim() || 'no output'}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -64,7 +64,9 @@ export class ProtocolDriver {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`no matching frame within ${timeoutMs} ms (${this.frames.length} frames seen)`));
+        reject(
+          new Error(`no matching frame within ${timeoutMs} ms (${this.frames.length} frames seen)`),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
@@ -84,7 +86,10 @@ export class ProtocolDriver {
     this.heartbeat = undefined;
   }
 
-  batches(key: string, from = 0): (Frame & { k: string; s: number; t0: number; dt: number; v: number[][] })[] {
+  batches(
+    key: string,
+    from = 0,
+  ): (Frame & { k: string; s: number; t0: number; dt: number; v: number[][] })[] {
     return this.frames.slice(from).filter((f) => f.t === 'b' && f.k === key) as never;
   }
 

@@ -60,7 +60,11 @@ export class SerialFrameLink extends LineLink {
   static open(path: string, baudRate = 115200): Promise<SerialFrameLink> {
     return new Promise((resolve, reject) => {
       const port = new SerialPort({ path, baudRate, autoOpen: false });
-      port.open((err) => (err ? reject(new Error(`cannot open ${path}: ${err.message}`)) : resolve(new SerialFrameLink(port))));
+      port.open((err) =>
+        err
+          ? reject(new Error(`cannot open ${path}: ${err.message}`))
+          : resolve(new SerialFrameLink(port)),
+      );
     });
   }
 
@@ -77,7 +81,9 @@ export class SerialFrameLink extends LineLink {
     const path = this.port.path;
     const baudRate = this.port.baudRate;
     this.port = new SerialPort({ path, baudRate, autoOpen: false });
-    await new Promise<void>((resolve, reject) => this.port.open((e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.port.open((e) => (e ? reject(e) : resolve())),
+    );
     this.attach();
   }
 
@@ -97,8 +103,16 @@ export class MqttFrameLink extends LineLink {
     });
   }
 
-  static async open(url: string, boardId: string, auth?: { username: string; password: string }): Promise<MqttFrameLink> {
-    const client = await mqtt.connectAsync(url, { reconnectPeriod: 500, clientId: `wharf-hil-${process.pid}-${Math.random().toString(16).slice(2, 6)}`, ...(auth ?? {}) });
+  static async open(
+    url: string,
+    boardId: string,
+    auth?: { username: string; password: string },
+  ): Promise<MqttFrameLink> {
+    const client = await mqtt.connectAsync(url, {
+      reconnectPeriod: 500,
+      clientId: `wharf-hil-${process.pid}-${Math.random().toString(16).slice(2, 6)}`,
+      ...(auth ?? {}),
+    });
     await client.subscribeAsync(`wharf/${boardId}/up`, { qos: 0 });
     return new MqttFrameLink(client, boardId);
   }

@@ -37,7 +37,8 @@ export interface EmulatedBoardOptions {
   chunkBytes?: number;
 }
 
-const BANNER = '\r\n _____                 _\r\n|   __|___ ___ ___ _ _|_|___ ___\r\n|   __|_ -| . |  _| | | |   | . |\r\n|_____|___|  _|_| |___|_|_|_|___|\r\n          |_| espruino.com\r\n 2v25 (c) 2024 G.Williams\r\n\r\n>';
+const BANNER =
+  '\r\n _____                 _\r\n|   __|___ ___ ___ _ _|_|___ ___\r\n|   __|_ -| . |  _| | | |   | . |\r\n|_____|___|  _|_| |___|_|_|_|___|\r\n          |_| espruino.com\r\n 2v25 (c) 2024 G.Williams\r\n\r\n>';
 
 export class EmulatedBoard {
   readonly clock: Clock;
@@ -68,7 +69,10 @@ export class EmulatedBoard {
     this.logger = opts.logger ?? nullLogger;
     this.timers = new BoardTimers(this.clock, (err) => this.uncaught(err), opts.driftPpm ?? 0);
     const total = opts.memory?.total ?? 16383;
-    this.memory = { total, free: opts.memory?.free ?? Math.max(0, total - Math.ceil(opts.code.length / 6) - 1200) };
+    this.memory = {
+      total,
+      free: opts.memory?.free ?? Math.max(0, total - Math.ceil(opts.code.length / 6) - 1200),
+    };
     this.repl = new EspruinoRepl({
       write: (text) => this.toHost(text),
       reset: () => this.boot(false),
@@ -137,8 +141,16 @@ export class EmulatedBoard {
     this.halt();
     this.boots++;
     this.consoleOn = 'Serial1';
-    this.serial1 = new EmulatedSerial('Serial1', (d) => this.toHost(d), (n) => (this.consoleOn = n));
-    this.loopbackA = new EmulatedSerial('LoopbackA', () => undefined, (n) => (this.consoleOn = n));
+    this.serial1 = new EmulatedSerial(
+      'Serial1',
+      (d) => this.toHost(d),
+      (n) => (this.consoleOn = n),
+    );
+    this.loopbackA = new EmulatedSerial(
+      'LoopbackA',
+      () => undefined,
+      (n) => (this.consoleOn = n),
+    );
     if (this.opts.banner !== false) this.toHost(BANNER);
     const host: MqttHost = {
       defer: (fn) => this.timers.defer(fn),
@@ -163,14 +175,21 @@ export class EmulatedBoard {
     });
     if (!runCode) return;
     try {
-      vm.runInContext(this.files.get('.bootcde') ?? '', ctx, { filename: 'wharf-agent.js', timeout: 2000 });
+      vm.runInContext(this.files.get('.bootcde') ?? '', ctx, {
+        filename: 'wharf-agent.js',
+        timeout: 2000,
+      });
     } catch (err) {
       this.uncaught(err);
     }
   }
 
   private requireModule(name: string, host: MqttHost): unknown {
-    if (name === 'MQTT') return { create: (server: string, o: Record<string, unknown>) => new EspruinoMqtt(host, server, o ?? {}) };
+    if (name === 'MQTT')
+      return {
+        create: (server: string, o: Record<string, unknown>) =>
+          new EspruinoMqtt(host, server, o ?? {}),
+      };
     if (name === 'Wifi')
       return {
         connect: (ssid: string, _o: unknown, cb?: (err: unknown) => void) => {

@@ -8,13 +8,22 @@
 import { parseArgs } from 'node:util';
 import { startEmulatedBoard } from './start.js';
 
-const USAGE = 'usage: node --import tsx hil/emulator/cli.ts (--serial PATH | --mqtt URL) --board-id ID [--secret S] [--baud N] [--bundle FILE]\n';
+const USAGE =
+  'usage: node --import tsx hil/emulator/cli.ts (--serial PATH | --mqtt URL) --board-id ID [--secret S] [--baud N] [--bundle FILE]\n';
 
 async function main(): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { serial: { type: 'string' }, mqtt: { type: 'string' }, 'board-id': { type: 'string' }, secret: { type: 'string' }, baud: { type: 'string' }, bundle: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        serial: { type: 'string' },
+        mqtt: { type: 'string' },
+        'board-id': { type: 'string' },
+        secret: { type: 'string' },
+        baud: { type: 'string' },
+        bundle: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n${USAGE}`);
@@ -37,13 +46,18 @@ async function main(): Promise<number> {
     baud: values.baud ? Number(values.baud) : undefined,
     bundleFile: values.bundle,
   });
-  process.stdout.write(`emulated ESP32 '${boardId}' running the wharf agent on ${values.serial ?? values.mqtt}; Ctrl-C to stop\n`);
+  process.stdout.write(
+    `emulated ESP32 '${boardId}' running the wharf agent on ${values.serial ?? values.mqtt}; Ctrl-C to stop\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   await board.stop();
-  if (board.errors.length) process.stderr.write(`firmware raised ${board.errors.length} uncaught error(s): ${board.errors.map(String).join('; ')}\n`);
+  if (board.errors.length)
+    process.stderr.write(
+      `firmware raised ${board.errors.length} uncaught error(s): ${board.errors.map(String).join('; ')}\n`,
+    );
   return 0;
 }
 

@@ -25,7 +25,12 @@ const HARDWARE: BoardHardwareConfig = {
   pins: ['25', '27'],
 };
 
-function remote(id: string, address: string, transport: string, secret?: string): { spec: BoardSpec; entries: PlanEntry[] } {
+function remote(
+  id: string,
+  address: string,
+  transport: string,
+  secret?: string,
+): { spec: BoardSpec; entries: PlanEntry[] } {
   const component = `${id}-board`;
   const entry = (method: CaptureMethod, readers: string[], hz: number): PlanEntry => ({
     key: `${id}/board/${component}/${method}/${readers.join(',')}`,
@@ -41,7 +46,13 @@ function remote(id: string, address: string, transport: string, secret?: string)
     supported: true,
   });
   return {
-    spec: { id, address, transport, ...(secret ? { secret } : {}), components: [{ name: component, type: 'board', hardware: HARDWARE }] },
+    spec: {
+      id,
+      address,
+      transport,
+      ...(secret ? { secret } : {}),
+      components: [{ name: component, type: 'board', hardware: HARDWARE }],
+    },
     entries: [entry('Analogs', ['A1', 'A2', 'A3'], 10), entry('Gpio', ['25', '27'], 1)],
   };
 }
@@ -55,10 +66,19 @@ export const firmwareDemoPart = {
     let pty: PtyPair | undefined;
     if (findTool('socat')) {
       pty = await ptyPair();
-      boards.push(await startEmulatedBoard({ boardId: 'esp32-serial', serialPath: pty.a, logger: ctx.logger }));
+      boards.push(
+        await startEmulatedBoard({
+          boardId: 'esp32-serial',
+          serialPath: pty.a,
+          logger: ctx.logger,
+        }),
+      );
       added.push(remote('esp32-serial', `serial://${pty.b}?baud=115200`, 'serial'));
       banner.push(`  firmware: emulated ESP32 'esp32-serial' (real agent bundle) on ${pty.b}`);
-    } else ctx.logger.warn('socat not found: the demo runs without the emulated serial ESP32 (bash scripts/system-deps.sh)');
+    } else
+      ctx.logger.warn(
+        'socat not found: the demo runs without the emulated serial ESP32 (bash scripts/system-deps.sh)',
+      );
     const secret = randomBytes(12).toString('hex');
     let mqttPlanned = false;
     return {
@@ -71,16 +91,34 @@ export const firmwareDemoPart = {
         if (mqttPlanned) extra.push(remote('esp32-mqtt', 'mqtt://esp32-mqtt', 'mqtt', secret));
         return {
           ...plan,
-          boards: [...plan.boards.filter((b) => !extra.some((x) => x.spec.id === b.id)), ...extra.map((x) => x.spec)],
-          entries: [...plan.entries.filter((e) => !extra.some((x) => x.spec.id === e.boardId)), ...extra.flatMap((x) => x.entries)],
+          boards: [
+            ...plan.boards.filter((b) => !extra.some((x) => x.spec.id === b.id)),
+            ...extra.map((x) => x.spec),
+          ],
+          entries: [
+            ...plan.entries.filter((e) => !extra.some((x) => x.spec.id === e.boardId)),
+            ...extra.flatMap((x) => x.entries),
+          ],
         };
       },
-      afterGateway: async (gw: { broker?: { embedded(): { host: string; port: number } | undefined } }) => {
+      afterGateway: async (gw: {
+        broker?: { embedded(): { host: string; port: number } | undefined };
+      }) => {
         const b = gw.broker?.embedded();
         if (!mqttPlanned || b === undefined) return;
         const host = b.host === '0.0.0.0' || b.host === '::' ? '127.0.0.1' : b.host;
-        boards.push(await startEmulatedBoard({ boardId: 'esp32-mqtt', mqttUrl: `mqtt://${host}:${b.port}`, secret, logger: ctx.logger }));
-        ctx.logger.info({ broker: `mqtt://${host}:${b.port}` }, "emulated ESP32 'esp32-mqtt' (real agent bundle) started");
+        boards.push(
+          await startEmulatedBoard({
+            boardId: 'esp32-mqtt',
+            mqttUrl: `mqtt://${host}:${b.port}`,
+            secret,
+            logger: ctx.logger,
+          }),
+        );
+        ctx.logger.info(
+          { broker: `mqtt://${host}:${b.port}` },
+          "emulated ESP32 'esp32-mqtt' (real agent bundle) started",
+        );
       },
       stop: async () => {
         for (const b of boards) await b.stop();

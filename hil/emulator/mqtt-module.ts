@@ -26,7 +26,13 @@ export class EspruinoMqtt {
   constructor(
     private readonly host: MqttHost,
     private readonly server: string,
-    private readonly opts: { port?: number; client_id?: string; username?: string; password?: string; keep_alive?: number },
+    private readonly opts: {
+      port?: number;
+      client_id?: string;
+      username?: string;
+      password?: string;
+      keep_alive?: number;
+    },
   ) {}
 
   on(event: string, fn: Listener): void {
@@ -59,7 +65,8 @@ export class EspruinoMqtt {
       this.emit('connected');
     });
     client.on('message', (topic, payload) => {
-      if (this.client === client) this.emit('publish', { topic, message: payload.toString('latin1') });
+      if (this.client === client)
+        this.emit('publish', { topic, message: payload.toString('latin1') });
     });
     client.on('error', (err) => {
       if (this.client === client) this.emit('error', `Connection refused, ${err.message}`);

@@ -23,7 +23,8 @@ export class EspruinoRepl {
   private readonly ctx: vm.Context;
 
   constructor(private readonly host: ReplHost) {
-    const print = (...a: unknown[]) => host.write(`${a.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')}\r\n`);
+    const print = (...a: unknown[]) =>
+      host.write(`${a.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')}\r\n`);
     const storage = {
       write: (name: string, data: string, offset?: number, size?: number) => {
         const prev = offset ? (host.files.get(name) ?? '') : '';

@@ -27,7 +27,8 @@ export function pinName(pin: unknown): string {
   let name: string | undefined;
   if (typeof pin === 'number' && Number.isInteger(pin)) name = `D${pin}`;
   else if (typeof pin === 'string' && /^D\d+$/.test(pin)) name = pin;
-  else if (pin && typeof pin === 'object' && typeof (pin as { name?: unknown }).name === 'string') name = (pin as { name: string }).name;
+  else if (pin && typeof pin === 'object' && typeof (pin as { name?: unknown }).name === 'string')
+    name = (pin as { name: string }).name;
   const n = name ? Number(name.slice(1)) : NaN;
   if (!(n >= 0 && n <= 39)) throw new Error('Invalid pin!');
   return name as string;
@@ -86,9 +87,28 @@ export class EmulatedSerial {
 }
 
 const NOT_ON_ESPRUINO = [
-  'Map', 'Set', 'WeakMap', 'WeakSet', 'WeakRef', 'FinalizationRegistry', 'Symbol', 'Proxy', 'Reflect',
-  'BigInt', 'BigInt64Array', 'BigUint64Array', 'Intl', 'WebAssembly', 'SharedArrayBuffer', 'Atomics',
-  'AggregateError', 'queueMicrotask', 'structuredClone', 'escape', 'unescape', 'eval',
+  'Map',
+  'Set',
+  'WeakMap',
+  'WeakSet',
+  'WeakRef',
+  'FinalizationRegistry',
+  'Symbol',
+  'Proxy',
+  'Reflect',
+  'BigInt',
+  'BigInt64Array',
+  'BigUint64Array',
+  'Intl',
+  'WebAssembly',
+  'SharedArrayBuffer',
+  'Atomics',
+  'AggregateError',
+  'queueMicrotask',
+  'structuredClone',
+  'escape',
+  'unescape',
+  'eval',
 ];
 
 export function createSandbox(host: SandboxHost): vm.Context {
@@ -135,15 +155,34 @@ export function createSandbox(host: SandboxHost): vm.Context {
       getSizeOf: () => 1,
     },
     process: {
-      memory: () => ({ free: host.memory.free, usage: host.memory.total - host.memory.free, total: host.memory.total, history: 0, gc: 0, gctime: 0, blocksize: 14 }),
+      memory: () => ({
+        free: host.memory.free,
+        usage: host.memory.total - host.memory.free,
+        total: host.memory.total,
+        history: 0,
+        gc: 0,
+        gctime: 0,
+        blocksize: 14,
+      }),
       env: { VERSION: '2v25-wharf-emu', BOARD: 'ESP32' },
       version: '2v25',
     },
-    console: { log: (...a: unknown[]) => host.console(`${a.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')}\r\n`) },
+    console: {
+      log: (...a: unknown[]) =>
+        host.console(
+          `${a.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')}\r\n`,
+        ),
+    },
     require: (name: string) => host.requireModule(name),
   };
-  const ctx = vm.createContext(api, { name: 'espruino', codeGeneration: { strings: false, wasm: false } });
-  vm.runInContext(`${NOT_ON_ESPRUINO.map((n) => `delete globalThis.${n};`).join('')} delete Array.from; delete Array.of; delete Object.assign; delete Object.entries; delete Object.values;`, ctx);
+  const ctx = vm.createContext(api, {
+    name: 'espruino',
+    codeGeneration: { strings: false, wasm: false },
+  });
+  vm.runInContext(
+    `${NOT_ON_ESPRUINO.map((n) => `delete globalThis.${n};`).join('')} delete Array.from; delete Array.of; delete Object.assign; delete Object.entries; delete Object.values;`,
+    ctx,
+  );
   vm.runInContext('globalThis.global = globalThis;', ctx);
   return ctx;
 }

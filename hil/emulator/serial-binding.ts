@@ -21,7 +21,11 @@ export class PtySerial implements SerialBinding {
   static open(path: string, baudRate = 115200): Promise<PtySerial> {
     return new Promise((resolve, reject) => {
       const port = new SerialPort({ path, baudRate, autoOpen: false });
-      port.open((err) => (err ? reject(new Error(`cannot open pty ${path} for the emulated board: ${err.message}`)) : resolve(new PtySerial(port))));
+      port.open((err) =>
+        err
+          ? reject(new Error(`cannot open pty ${path} for the emulated board: ${err.message}`))
+          : resolve(new PtySerial(port)),
+      );
     });
   }
 

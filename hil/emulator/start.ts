@@ -22,7 +22,12 @@ export function demoInputs(): { analog: Record<string, Signal>; gpio: Record<str
       D36: sine({ offset: 1.0, amplitude: 0.5, periodMs: 60_000 }),
       D39: sine({ offset: 2.0, amplitude: 0.8, periodMs: 2000, phaseMs: 500 }),
     },
-    gpio: { D27: constant(1), D26: constant(0), D25: square({ periodMs: 2000 }), D14: square({ periodMs: 500, duty: 0.2 }) },
+    gpio: {
+      D27: constant(1),
+      D26: constant(0),
+      D25: square({ periodMs: 2000 }),
+      D14: square({ periodMs: 500, duty: 0.2 }),
+    },
   };
 }
 
@@ -41,14 +46,27 @@ export interface StartOptions {
 }
 
 export async function startEmulatedBoard(o: StartOptions): Promise<EmulatedBoard> {
-  if (!o.serialPath === !o.mqttUrl) throw new Error('give exactly one of a serial path (--serial) or a broker URL (--mqtt)');
+  if (!o.serialPath === !o.mqttUrl)
+    throw new Error('give exactly one of a serial path (--serial) or a broker URL (--mqtt)');
   let settings: FirmwareSettings;
   if (o.mqttUrl) {
     const u = new URL(o.mqttUrl);
-    settings = { transport: 'mqtt', boardId: o.boardId, mqttHost: u.hostname, mqttPort: Number(u.port || 1883), ...(o.secret ? { secret: o.secret } : {}) };
-  } else settings = { transport: 'serial', boardId: o.boardId, ...(o.baud ? { baud: o.baud } : {}) };
+    settings = {
+      transport: 'mqtt',
+      boardId: o.boardId,
+      mqttHost: u.hostname,
+      mqttPort: Number(u.port || 1883),
+      ...(o.secret ? { secret: o.secret } : {}),
+    };
+  } else
+    settings = { transport: 'serial', boardId: o.boardId, ...(o.baud ? { baud: o.baud } : {}) };
   const code = o.bundleFile ? await readFile(o.bundleFile, 'utf8') : await bundleFor(settings);
   const serial = o.serialPath ? await PtySerial.open(o.serialPath, o.baud ?? 115200) : undefined;
-  const board = new EmulatedBoard({ code, serial, ...(o.inputs ?? demoInputs()), ...(o.logger ? { logger: o.logger } : {}) });
+  const board = new EmulatedBoard({
+    code,
+    serial,
+    ...(o.inputs ?? demoInputs()),
+    ...(o.logger ? { logger: o.logger } : {}),
+  });
   return board.start();
 }

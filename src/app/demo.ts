@@ -39,11 +39,16 @@ export interface DemoPart {
 /** The parts the demo runs, in start order (stopped in reverse). */
 export const DEMO_PARTS: DemoPart[] = [cloudDemoPart, firmwareDemoPart];
 
-export const DEMO_CONFIG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/sim-gateway.jsonc');
+export const DEMO_CONFIG = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../examples/sim-gateway.jsonc',
+);
 
 export function wharfHome(env: NodeJS.ProcessEnv): string {
   const h = env.WHARF_HOME;
-  return h !== undefined && h !== '' ? path.resolve(h.replace(/^~(?=$|\/)/, os.homedir())) : path.join(os.homedir(), '.wharf');
+  return h !== undefined && h !== ''
+    ? path.resolve(h.replace(/^~(?=$|\/)/, os.homedir()))
+    : path.join(os.homedir(), '.wharf');
 }
 
 /** True when host:port can be bound right now. */

@@ -20,8 +20,20 @@ import type { CaptureStore } from '../capture/capture-store.js';
 import { FileCaptureStore } from '../capture/file-store.js';
 import { recoverCaptureDir, type RecoveryReport } from '../capture/recovery.js';
 import { startDiskBudget } from '../capture/disk-budget.js';
-import { CaptureEngine, metaFor, type ApplySummary, type EngineOptions } from '../capture/engine.js';
-import { canonical, FlushLoop, lastTicksOf, mergeRecovered, readCheckpoint, writeCheckpoint } from '../capture/checkpoint.js';
+import {
+  CaptureEngine,
+  metaFor,
+  type ApplySummary,
+  type EngineOptions,
+} from '../capture/engine.js';
+import {
+  canonical,
+  FlushLoop,
+  lastTicksOf,
+  mergeRecovered,
+  readCheckpoint,
+  writeCheckpoint,
+} from '../capture/checkpoint.js';
 import { realClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
@@ -48,7 +60,13 @@ export interface GatewayOptions {
 /** Settings that only apply at start. */
 function frozenSettings(p: CapturePlan): string {
   const d = p.dataManager;
-  return JSON.stringify([d.capture_dir, d.flush_interval_ms, d.maximum_capture_file_size_bytes, d.maximum_capture_file_age_ms, p.gateway.http]);
+  return JSON.stringify([
+    d.capture_dir,
+    d.flush_interval_ms,
+    d.maximum_capture_file_size_bytes,
+    d.maximum_capture_file_age_ms,
+    p.gateway.http,
+  ]);
 }
 
 export class Gateway {
@@ -83,7 +101,8 @@ export class Gateway {
     const { logger, plan } = o;
     const dir = plan.dataManager.capture_dir;
     // Refuse a plan its board links cannot carry (BOARD_LINK_BUDGET, with the numbers); warn above 70%.
-    for (const w of checkLinkBudget(plan)) logger.warn({ board: w.board }, `link budget: ${w.message}`);
+    for (const w of checkLinkBudget(plan))
+      logger.warn({ board: w.board }, `link budget: ${w.message}`);
     const metrics = new Metrics();
     await fsp.mkdir(dir, { recursive: true });
 
@@ -92,26 +111,61 @@ export class Gateway {
       recovery = await recoverCaptureDir(dir, logger);
       const n = recovery.recovered.length;
       if (n > 0 || recovery.failed.length > 0) {
-        logger.info({ recovered: n, truncated: recovery.recovered.filter((r) => r.cutBytes > 0).length, failed: recovery.failed.length }, 'capture dir recovered after an unclean stop');
+        logger.info(
+          {
+            recovered: n,
+            truncated: recovery.recovered.filter((r) => r.cutBytes > 0).length,
+            failed: recovery.failed.length,
+          },
+          'capture dir recovered after an unclean stop',
+        );
       }
-      metrics.counter('wharf_recovered_files_total', 'Capture files finished by crash recovery at start.').inc(undefined, n);
-      metrics.counter('wharf_recovery_failed_files_total', 'Capture files recovery moved to failed/.').inc(undefined, recovery.failed.length);
+      metrics
+        .counter(
+          'wharf_recovered_files_total',
+          'Capture files finished by crash recovery at start.',
+        )
+        .inc(undefined, n);
+      metrics
+        .counter('wharf_recovery_failed_files_total', 'Capture files recovery moved to failed/.')
+        .inc(undefined, recovery.failed.length);
     }
-    const store = o.store ?? new FileCaptureStore({ dir, settings: plan.dataManager, clock, logger: logger.child({ part: 'store' }) });
+    const store =
+      o.store ??
+      new FileCaptureStore({
+        dir,
+        settings: plan.dataManager,
+        clock,
+        logger: logger.child({ part: 'store' }),
+      });
     // Where each entry's durable data ends: the checkpoint, corrected by what recovery found, and
     // written back at once, so a crash before this run's first flush still leaves the right mark.
     const resume = await readCheckpoint(dir, logger);
     if (recovery !== undefined) {
       const metas = new Map(plan.entries.map((e) => [e.key, metaFor(plan, e)]));
-      const periods = new Map(plan.entries.filter((e) => e.hz > 0).map((e) => [canonical(metaFor(plan, e)), 1000 / e.hz]));
-      mergeRecovered(resume, await lastTicksOf(recovery.recovered, logger, (m) => periods.get(canonical(m))), metas);
+      const periods = new Map(
+        plan.entries.filter((e) => e.hz > 0).map((e) => [canonical(metaFor(plan, e)), 1000 / e.hz]),
+      );
+      mergeRecovered(
+        resume,
+        await lastTicksOf(recovery.recovered, logger, (m) => periods.get(canonical(m))),
+        metas,
+      );
     }
     if (resume.size > 0) {
-      await writeCheckpoint(dir, resume, clock.now()).catch((err: unknown) => logger.warn({ err: String(err) }, 'writing the capture checkpoint failed'));
+      await writeCheckpoint(dir, resume, clock.now()).catch((err: unknown) =>
+        logger.warn({ err: String(err) }, 'writing the capture checkpoint failed'),
+      );
     }
     const broker = gatewayBroker(logger);
     await broker.apply(plan); // the MQTT broker, when the plan has mqtt:// boards
-    const ctx: TransportContext = { clock, logger: logger.child({ part: 'boards' }), mqttBus: broker.bus, trackBoard: trackLinkStats(metrics), ...(o.transportContext ?? {}) };
+    const ctx: TransportContext = {
+      clock,
+      logger: logger.child({ part: 'boards' }),
+      mqttBus: broker.bus,
+      trackBoard: trackLinkStats(metrics),
+      ...(o.transportContext ?? {}),
+    };
     const engine = new CaptureEngine({
       registry: o.registry ?? defaultRegistry(ctx),
       sink: store,
@@ -121,10 +175,25 @@ export class Gateway {
       resume,
       options: o.engineOptions ?? {},
     });
-    const flushLoop = new FlushLoop({ engine, store, dir, clock, logger, intervalMs: plan.dataManager.flush_interval_ms, metrics });
+    const flushLoop = new FlushLoop({
+      engine,
+      store,
+      dir,
+      clock,
+      logger,
+      intervalMs: plan.dataManager.flush_interval_ms,
+      metrics,
+    });
     const stopBudget =
       o.store === undefined
-        ? startDiskBudget({ dir, settings: plan.dataManager, store, logger: logger.child({ part: 'disk-budget' }), clock, intervalMs: o.diskBudgetIntervalMs ?? 30_000 })
+        ? startDiskBudget({
+            dir,
+            settings: plan.dataManager,
+            store,
+            logger: logger.child({ part: 'disk-budget' }),
+            clock,
+            intervalMs: o.diskBudgetIntervalMs ?? 30_000,
+          })
         : () => undefined;
     registerStoreMetrics(metrics, store);
 
@@ -135,9 +204,15 @@ export class Gateway {
     let gw: Gateway | undefined;
     if (httpSettings !== null) {
       http = new GatewayHttp()
-        .route('/metrics', () => ({ type: 'text/plain; version=0.0.4; charset=utf-8', body: metrics.render() }))
+        .route('/metrics', () => ({
+          type: 'text/plain; version=0.0.4; charset=utf-8',
+          body: metrics.render(),
+        }))
         .route('/healthz', () => ({ type: 'text/plain', body: 'ok\n' }))
-        .route('/status', () => ({ type: 'application/json', body: `${JSON.stringify(gw?.status() ?? {}, null, 2)}\n` }));
+        .route('/status', () => ({
+          type: 'application/json',
+          body: `${JSON.stringify(gw?.status() ?? {}, null, 2)}\n`,
+        }));
       try {
         httpUrl = await http.listen(httpSettings.host, httpSettings.port);
       } catch (err) {
@@ -146,12 +221,29 @@ export class Gateway {
         throw err;
       }
     }
-    gw = new Gateway(plan, engine, store, flushLoop, stopBudget, http, httpUrl, recovery, logger, metrics, startedAt);
+    gw = new Gateway(
+      plan,
+      engine,
+      store,
+      flushLoop,
+      stopBudget,
+      http,
+      httpUrl,
+      recovery,
+      logger,
+      metrics,
+      startedAt,
+    );
     gw.broker = broker;
     gw.onStop(() => broker.close());
     await engine.apply(plan);
     flushLoop.start();
-    gw.sync = new GatewaySync({ captureDir: dir, clock, logger: logger.child({ part: 'sync' }), metrics });
+    gw.sync = new GatewaySync({
+      captureDir: dir,
+      clock,
+      logger: logger.child({ part: 'sync' }),
+      metrics,
+    });
     gw.sync.apply(plan);
     return gw;
   }
@@ -171,7 +263,8 @@ export class Gateway {
 
   /** Live reload. Start-only settings keep their running values (with a warning). */
   async applyPlan(next: CapturePlan): Promise<ApplySummary> {
-    for (const w of checkLinkBudget(next)) this.logger.warn({ board: w.board }, `link budget: ${w.message}`);
+    for (const w of checkLinkBudget(next))
+      this.logger.warn({ board: w.board }, `link budget: ${w.message}`);
     let plan = next;
     if (frozenSettings(next) !== frozenSettings(this.plan)) {
       this.logger.warn(
@@ -192,7 +285,11 @@ export class Gateway {
     }
     this.plan = plan;
     this.sync?.apply(plan);
-    await this.broker?.apply(plan).catch((err: unknown) => this.logger.error({ err: String(err) }, 'MQTT broker update failed'));
+    await this.broker
+      ?.apply(plan)
+      .catch((err: unknown) =>
+        this.logger.error({ err: String(err) }, 'MQTT broker update failed'),
+      );
     return this.engine.apply(plan);
   }
 
@@ -214,7 +311,10 @@ export class Gateway {
     this.stopping ??= (async () => {
       await this.engine.stop();
       await this.sync?.stop();
-      for (const fn of this.stopHooks.reverse()) await fn().catch((err: unknown) => this.logger.error({ err: String(err) }, 'stop hook failed'));
+      for (const fn of this.stopHooks.reverse())
+        await fn().catch((err: unknown) =>
+          this.logger.error({ err: String(err) }, 'stop hook failed'),
+        );
       await this.flushLoop.stop();
       this.stopBudget();
       await this.store.close();
@@ -226,11 +326,23 @@ export class Gateway {
 
 function registerStoreMetrics(metrics: Metrics, store: CaptureStore): void {
   const g = {
-    appended: metrics.gauge('wharf_store_records_appended', 'Records accepted by the capture store since start.'),
-    durable: metrics.gauge('wharf_store_records_durable', 'Records written and fsynced since start.'),
+    appended: metrics.gauge(
+      'wharf_store_records_appended',
+      'Records accepted by the capture store since start.',
+    ),
+    durable: metrics.gauge(
+      'wharf_store_records_durable',
+      'Records written and fsynced since start.',
+    ),
     pending: metrics.gauge('wharf_store_records_pending', 'Records accepted but not yet durable.'),
-    dropped: metrics.gauge('wharf_store_records_dropped', 'Records refused because the write backlog was full (recorded as backlog_overflow gaps).'),
-    bytes: metrics.gauge('wharf_store_bytes_written', 'Bytes written to capture files since start.'),
+    dropped: metrics.gauge(
+      'wharf_store_records_dropped',
+      'Records refused because the write backlog was full (recorded as backlog_overflow gaps).',
+    ),
+    bytes: metrics.gauge(
+      'wharf_store_bytes_written',
+      'Bytes written to capture files since start.',
+    ),
     finished: metrics.gauge('wharf_store_files_finished', 'Capture files finished since start.'),
     errors: metrics.gauge('wharf_store_write_errors', 'Capture file write errors since start.'),
     flushMs: metrics.gauge('wharf_store_last_flush_ms', 'Duration of the last flush in ms.'),

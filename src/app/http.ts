@@ -6,7 +6,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WharfError } from '../shared/errors.js';
 
-export type RouteHandler = () => { status?: number; type: string; body: string } | Promise<{ status?: number; type: string; body: string }>;
+export type RouteHandler = () =>
+  | { status?: number; type: string; body: string }
+  | Promise<{ status?: number; type: string; body: string }>;
 
 export class GatewayHttp {
   private readonly routes = new Map<string, RouteHandler>();
@@ -21,22 +23,40 @@ export class GatewayHttp {
   async listen(host: string, port: number): Promise<string> {
     const server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
-      const handler = req.method === 'GET' || req.method === 'HEAD' ? this.routes.get(url.pathname) : undefined;
+      const handler =
+        req.method === 'GET' || req.method === 'HEAD' ? this.routes.get(url.pathname) : undefined;
       if (handler === undefined) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try ${[...this.routes.keys()].join(', ')}\n`);
+        res
+          .writeHead(404, { 'content-type': 'text/plain' })
+          .end(`not found; try ${[...this.routes.keys()].join(', ')}\n`);
         return;
       }
       Promise.resolve()
         .then(handler)
         .then(
-          (r) => res.writeHead(r.status ?? 200, { 'content-type': r.type }).end(req.method === 'HEAD' ? undefined : r.body),
-          (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`error: ${(err as Error).message}\n`),
+          (r) =>
+            res
+              .writeHead(r.status ?? 200, { 'content-type': r.type })
+              .end(req.method === 'HEAD' ? undefined : r.body),
+          (err: unknown) =>
+            res
+              .writeHead(500, { 'content-type': 'text/plain' })
+              .end(`error: ${(err as Error).message}\n`),
         );
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
-        const hint = err.code === 'EADDRINUSE' ? 'another process uses it: stop it, or set "wharf": {"http": {"port": …}} in the config (0 = any free port)' : 'check wharf.http in the config';
-        reject(new WharfError('USAGE', `cannot listen on http://${host}:${port} (${err.code ?? err.message}): ${hint}`, { cause: err }));
+        const hint =
+          err.code === 'EADDRINUSE'
+            ? 'another process uses it: stop it, or set "wharf": {"http": {"port": …}} in the config (0 = any free port)'
+            : 'check wharf.http in the config';
+        reject(
+          new WharfError(
+            'USAGE',
+            `cannot listen on http://${host}:${port} (${err.code ?? err.message}): ${hint}`,
+            { cause: err },
+          ),
+        );
       });
       server.listen(port, host, () => resolve());
     });

@@ -4,7 +4,13 @@
  */
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { formatIssue, loadConfigFile, watchConfig, type CapturePlan, type ConfigIssue } from '../config/index.js';
+import {
+  formatIssue,
+  loadConfigFile,
+  watchConfig,
+  type CapturePlan,
+  type ConfigIssue,
+} from '../config/index.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { Gateway, type GatewayOptions } from './gateway.js';
@@ -43,7 +49,9 @@ export function banner(gw: Gateway, configPath: string, extra: string[] = []): s
     `wharf: capturing ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'} from ${boards.size} ${boards.size === 1 ? 'board' : 'boards'} (machine ${plan.machine})${plan.dataManager.capture_disabled ? ' — capture_disabled is set: nothing is captured' : ''}`,
     `  data:     ${dir}`,
     `            inspect: wharf data stats ${dir}   (or: wharf data ls|cat ${dir})`,
-    gw.httpUrl === undefined ? '  metrics:  (http listener off)' : `  metrics:  ${gw.httpUrl}/metrics   status: ${gw.httpUrl}/status`,
+    gw.httpUrl === undefined
+      ? '  metrics:  (http listener off)'
+      : `  metrics:  ${gw.httpUrl}/metrics   status: ${gw.httpUrl}/status`,
     `  config:   ${configPath} (edits apply live)`,
     ...extra,
     'Ctrl-C to stop (files are flushed and finished).',
@@ -58,7 +66,9 @@ export async function launch(o: LaunchOptions): Promise<number> {
   const loaded = await loadConfigFile(file, { env: o.env });
   if (!loaded.ok) {
     printIssues(loaded.issues, shown, o.stderr);
-    o.stderr.write(`wharf: ${shown} has errors; nothing was started. Fix them (wharf config check ${shown}) and run again.\n`);
+    o.stderr.write(
+      `wharf: ${shown} has errors; nothing was started. Fix them (wharf config check ${shown}) and run again.\n`,
+    );
     return 1;
   }
   printIssues(loaded.issues, shown, o.stderr);
@@ -80,8 +90,21 @@ export async function launch(o: LaunchOptions): Promise<number> {
           logger: o.logger,
           onPlan: (next) => {
             gw.applyPlan(adjust(next)).then(
-              (s) => o.logger.info({ added: s.added.length, changed: s.changed.length, removed: s.removed.length, unchanged: s.unchanged.length }, 'config reloaded'),
-              (err: unknown) => o.logger.error({ err: errorMessage(err) }, 'applying the reloaded config failed; the running plan stays'),
+              (s) =>
+                o.logger.info(
+                  {
+                    added: s.added.length,
+                    changed: s.changed.length,
+                    removed: s.removed.length,
+                    unchanged: s.unchanged.length,
+                  },
+                  'config reloaded',
+                ),
+              (err: unknown) =>
+                o.logger.error(
+                  { err: errorMessage(err) },
+                  'applying the reloaded config failed; the running plan stays',
+                ),
             );
           },
           onError: (issues) => {
@@ -91,9 +114,14 @@ export async function launch(o: LaunchOptions): Promise<number> {
         });
   o.stdout.write(banner(gw, shown, o.bannerLines));
   try {
-    const why = await serveUntilStopped(gw, { logger: o.logger, ...(o.durationMs === undefined ? {} : { durationMs: o.durationMs }) });
+    const why = await serveUntilStopped(gw, {
+      logger: o.logger,
+      ...(o.durationMs === undefined ? {} : { durationMs: o.durationMs }),
+    });
     const s = gw.store.stats();
-    o.stdout.write(`wharf: stopped (${why}); ${s.durable} records durable, ${s.filesFinished} files finished in ${gw.captureDir}\n`);
+    o.stdout.write(
+      `wharf: stopped (${why}); ${s.durable} records durable, ${s.filesFinished} files finished in ${gw.captureDir}\n`,
+    );
   } finally {
     watcher?.close();
     await gw.stop();

@@ -37,7 +37,9 @@ export async function serveUntilStopped(gw: Gateway, o: ServeOptions): Promise<s
   o.onStopping?.(why);
   o.logger.info({ why }, 'stopping: flushing capture files');
   const force = () => {
-    o.logger.error('second signal while stopping: exiting now (recovery will finish the files at the next start)');
+    o.logger.error(
+      'second signal while stopping: exiting now (recovery will finish the files at the next start)',
+    );
     process.exit(130);
   };
   process.once('SIGINT', force);

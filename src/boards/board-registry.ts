@@ -41,17 +41,26 @@ export class BoardRegistry {
     try {
       url = new URL(spec.address);
     } catch {
-      throw new WharfError('BOARD_UNSUPPORTED', `board ${spec.id}: address '${spec.address}' is not a URL (expected e.g. sim://${spec.id} or serial:///dev/ttyUSB0)`);
+      throw new WharfError(
+        'BOARD_UNSUPPORTED',
+        `board ${spec.id}: address '${spec.address}' is not a URL (expected e.g. sim://${spec.id} or serial:///dev/ttyUSB0)`,
+      );
     }
     const scheme = url.protocol.replace(/:$/, '');
     const factory = this.factories.get(scheme);
     if (factory === undefined) {
       throw new WharfError(
         'BOARD_UNSUPPORTED',
-        `board ${spec.id}: no transport for '${scheme}://' (address ${spec.address}); available: ${this.schemes().map((s) => `${s}://`).join(', ')}`,
+        `board ${spec.id}: no transport for '${scheme}://' (address ${spec.address}); available: ${this.schemes()
+          .map((s) => `${s}://`)
+          .join(', ')}`,
       );
     }
-    const create: Parameters<BoardFactory['create']>[0] = { id: spec.id, address: url, hardware: mergeHardware(spec) };
+    const create: Parameters<BoardFactory['create']>[0] = {
+      id: spec.id,
+      address: url,
+      hardware: mergeHardware(spec),
+    };
     if (spec.secret !== undefined) create.secret = spec.secret;
     return factory.create(create);
   }

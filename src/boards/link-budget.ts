@@ -52,7 +52,10 @@ function serialBaud(address: string, fallback: number): number {
 }
 
 /** Bytes/s board → gateway for one entry over the JSON protocol. */
-export function protocolEntryBytes(e: Pick<PlanEntry, 'hz' | 'readers'>): { bytesPerS: number; mode: 'streamed' | 'polled' } {
+export function protocolEntryBytes(e: Pick<PlanEntry, 'hz' | 'readers'>): {
+  bytesPerS: number;
+  mode: 'streamed' | 'polled';
+} {
   const readers = Math.max(1, e.readers.length);
   if (e.hz > STREAM_ABOVE_HZ) {
     const batchesPerS = Math.min(1000 / BATCH_MS, e.hz) + e.hz / 50; // a batch also closes at 50 samples
@@ -64,7 +67,9 @@ export function protocolEntryBytes(e: Pick<PlanEntry, 'hz' | 'readers'>): { byte
 function firmataEntryBytes(e: Pick<PlanEntry, 'hz' | 'readers' | 'method'>): number {
   const reports = 1000 / FIRMATA_MIN_INTERVAL_MS;
   // Firmata reports analog pins at the sampling interval whatever the capture rate.
-  return e.method === 'Analogs' ? Math.max(1, e.readers.length) * 3 * reports : 3 * Math.min(e.hz, reports);
+  return e.method === 'Analogs'
+    ? Math.max(1, e.readers.length) * 3 * reports
+    : 3 * Math.min(e.hz, reports);
 }
 
 const fmt = (b: number) => (b >= 10_000 ? `${(b / 1000).toFixed(1)} kB/s` : `${Math.round(b)} B/s`);
@@ -97,21 +102,37 @@ export function linkBudget(plan: CapturePlan, opts: BudgetOptions = {}): LinkBud
         what = `${board.transport} has no byte limit`;
     }
     const perEntry = entries.map((e) => {
-      if (board.transport === 'firmata') return { key: e.key, bytesPerS: firmataEntryBytes(e), mode: 'polled' as const };
+      if (board.transport === 'firmata')
+        return { key: e.key, bytesPerS: firmataEntryBytes(e), mode: 'polled' as const };
       return { key: e.key, ...protocolEntryBytes(e) };
     });
     const demand = perEntry.reduce((s, x) => s + x.bytesPerS, 0);
     const ratio = Number.isFinite(capacity) ? demand / capacity : 0;
     let level: LinkBudget['level'] = ratio > 1 ? 'over' : ratio > WARN_RATIO ? 'warn' : 'ok';
-    const tooFast = board.transport === 'firmata' ? entries.filter((e) => e.hz > 1000 / FIRMATA_MIN_INTERVAL_MS) : [];
+    const tooFast =
+      board.transport === 'firmata'
+        ? entries.filter((e) => e.hz > 1000 / FIRMATA_MIN_INTERVAL_MS)
+        : [];
     let message = `board ${board.id}: plan needs ${fmt(demand)}; ${what} → ${Number.isFinite(capacity) ? `${Math.round(ratio * 100)}%` : 'ok'}`;
     if (tooFast.length > 0) {
       level = 'over';
       message += `; Firmata samples at most every ${FIRMATA_MIN_INTERVAL_MS} ms (${1000 / FIRMATA_MIN_INTERVAL_MS} Hz) but ${tooFast.map((e) => `${e.method} at ${e.hz} Hz`).join(', ')} is asked`;
     }
-    if (level === 'over') message += ' — impossible: lower the capture frequency, capture fewer readers, or raise the baud rate';
-    else if (level === 'warn') message += ` — above ${WARN_RATIO * 100}%: little headroom for retries and backlog`;
-    out.push({ board: board.id, transport: board.transport, capacity, demand, ratio, level, message, perEntry });
+    if (level === 'over')
+      message +=
+        ' — impossible: lower the capture frequency, capture fewer readers, or raise the baud rate';
+    else if (level === 'warn')
+      message += ` — above ${WARN_RATIO * 100}%: little headroom for retries and backlog`;
+    out.push({
+      board: board.id,
+      transport: board.transport,
+      capacity,
+      demand,
+      ratio,
+      level,
+      message,
+      perEntry,
+    });
   }
   return out;
 }
@@ -120,6 +141,9 @@ export function linkBudget(plan: CapturePlan, opts: BudgetOptions = {}): LinkBud
 export function checkLinkBudget(plan: CapturePlan, opts: BudgetOptions = {}): LinkBudget[] {
   const all = linkBudget(plan, opts);
   const over = all.filter((b) => b.level === 'over');
-  if (over.length > 0) throw new WharfError('BOARD_LINK_BUDGET', over.map((b) => b.message).join('\n'), { details: { links: over.map((b) => b.board) } });
+  if (over.length > 0)
+    throw new WharfError('BOARD_LINK_BUDGET', over.map((b) => b.message).join('\n'), {
+      details: { links: over.map((b) => b.board) },
+    });
   return all.filter((b) => b.level === 'warn');
 }

@@ -16,14 +16,38 @@ export interface TrackedBoard {
 export function trackLinkStats(metrics: Metrics): (b: TrackedBoard) => void {
   const boards = new Map<string, TrackedBoard>();
   const g = {
-    bad: metrics.gauge('wharf_board_bad_frames', 'Frames from the board that could not be decoded (garbage, overlong, invalid JSON, wrong types), since start.'),
-    stale: metrics.gauge('wharf_board_stale_batches', 'Batches for a plan entry no longer planned (in flight across a new plan), since start.'),
-    timeouts: metrics.gauge('wharf_board_request_timeouts', 'Requests to the board that got no answer in time, since start.'),
-    reboots: metrics.gauge('wharf_board_reboots', 'Board reboots detected (unsolicited hi or clock step), since start.'),
-    repeatedBatches: metrics.gauge('wharf_board_repeated_batches', 'Batches the board sent again after a link timeout (sequence number already delivered; dropped), since start.'),
-    repeated: metrics.gauge('wharf_board_repeated_gap_frames', 'Gap frames the board sent again after an outage (counted once), since start.'),
-    offset: metrics.gauge('wharf_board_clock_offset_ms', 'Gateway time minus board clock (ms), current estimate.'),
-    drift: metrics.gauge('wharf_board_clock_drift_ppm', 'How fast the board clock runs against the gateway (ppm), current estimate.'),
+    bad: metrics.gauge(
+      'wharf_board_bad_frames',
+      'Frames from the board that could not be decoded (garbage, overlong, invalid JSON, wrong types), since start.',
+    ),
+    stale: metrics.gauge(
+      'wharf_board_stale_batches',
+      'Batches for a plan entry no longer planned (in flight across a new plan), since start.',
+    ),
+    timeouts: metrics.gauge(
+      'wharf_board_request_timeouts',
+      'Requests to the board that got no answer in time, since start.',
+    ),
+    reboots: metrics.gauge(
+      'wharf_board_reboots',
+      'Board reboots detected (unsolicited hi or clock step), since start.',
+    ),
+    repeatedBatches: metrics.gauge(
+      'wharf_board_repeated_batches',
+      'Batches the board sent again after a link timeout (sequence number already delivered; dropped), since start.',
+    ),
+    repeated: metrics.gauge(
+      'wharf_board_repeated_gap_frames',
+      'Gap frames the board sent again after an outage (counted once), since start.',
+    ),
+    offset: metrics.gauge(
+      'wharf_board_clock_offset_ms',
+      'Gateway time minus board clock (ms), current estimate.',
+    ),
+    drift: metrics.gauge(
+      'wharf_board_clock_drift_ppm',
+      'How fast the board clock runs against the gateway (ppm), current estimate.',
+    ),
     rtt: metrics.gauge('wharf_board_best_rtt_ms', 'Best recent ping round trip (ms).'),
   };
   metrics.onCollect(() => {

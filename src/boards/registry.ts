@@ -26,7 +26,13 @@ export const builtinTransports: Array<(ctx: TransportContext) => BoardFactory> =
   (ctx) => serialFactory({ clock: ctx.clock, logger: ctx.logger, track: trackOf(ctx) }),
   // `mqttBus`: a getter for the broker's BoardBus (src/boards/mqtt/gateway-broker.ts); the app fills it in.
   (ctx) => firmataFactory({ clock: ctx.clock, logger: ctx.logger }),
-  (ctx) => mqttFactory({ clock: ctx.clock, logger: ctx.logger, bus: (ctx.mqttBus as (() => BoardBus | undefined) | undefined) ?? (() => undefined), track: trackOf(ctx) }),
+  (ctx) =>
+    mqttFactory({
+      clock: ctx.clock,
+      logger: ctx.logger,
+      bus: (ctx.mqttBus as (() => BoardBus | undefined) | undefined) ?? (() => undefined),
+      track: trackOf(ctx),
+    }),
 ];
 
 export function defaultRegistry(ctx: TransportContext): BoardRegistry {

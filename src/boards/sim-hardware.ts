@@ -62,9 +62,13 @@ export class SimHardware {
     for (const n of names) {
       if (!known.includes(n)) {
         const what = method === 'Analogs' ? 'analog reader' : 'GPIO pin';
-        throw new WharfError('BOARD_PROTOCOL', `sim board ${this.opts.name} has no ${what} '${n}' (has: ${known.join(', ') || 'none'})`, {
-          details: { code: method === 'Analogs' ? 'unknown_reader' : 'unknown_pin' },
-        });
+        throw new WharfError(
+          'BOARD_PROTOCOL',
+          `sim board ${this.opts.name} has no ${what} '${n}' (has: ${known.join(', ') || 'none'})`,
+          {
+            details: { code: method === 'Analogs' ? 'unknown_reader' : 'unknown_pin' },
+          },
+        );
       }
     }
   }
@@ -73,7 +77,13 @@ export class SimHardware {
   sample(method: CaptureMethod, names: string[], t: number): ReadingData {
     if (method === 'Analogs') {
       const out: Record<string, AnalogValue> = {};
-      for (const n of names) out[n] = { value: this.analogCount(n, t), min_range: 0, max_range: this.opts.vref, step_size: this.step };
+      for (const n of names)
+        out[n] = {
+          value: this.analogCount(n, t),
+          min_range: 0,
+          max_range: this.opts.vref,
+          step_size: this.step,
+        };
       return out;
     }
     const out: Record<string, GpioValue> = {};
@@ -116,7 +126,10 @@ export class SimHardware {
   private channel(name: string): Channel {
     let ch = this.channels.get(name);
     if (ch === undefined) {
-      ch = { index: this.channels.size, phase: (hashString(`${this.opts.seed}:${name}`) % 1000) / 1000 };
+      ch = {
+        index: this.channels.size,
+        phase: (hashString(`${this.opts.seed}:${name}`) % 1000) / 1000,
+      };
       this.channels.set(name, ch);
     }
     return ch;

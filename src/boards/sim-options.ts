@@ -39,19 +39,39 @@ export interface SimOptions {
 }
 
 const WAVES: readonly Wave[] = ['sine', 'square', 'saw', 'noise'];
-const KNOWN = new Set(['wave', 'period', 'latency', 'fail', 'disconnect', 'down', 'seed', 'maxhz', 'stream', 'bms', 'bits', 'vref']);
+const KNOWN = new Set([
+  'wave',
+  'period',
+  'latency',
+  'fail',
+  'disconnect',
+  'down',
+  'seed',
+  'maxhz',
+  'stream',
+  'bms',
+  'bits',
+  'vref',
+]);
 
 export function parseSimAddress(address: URL | string): SimOptions {
   const url = typeof address === 'string' ? new URL(address) : address;
   if (url.protocol !== 'sim:') {
-    throw new WharfError('BOARD_UNSUPPORTED', `not a sim address: ${url.href} (expected sim://NAME?wave=sine)`);
+    throw new WharfError(
+      'BOARD_UNSUPPORTED',
+      `not a sim address: ${url.href} (expected sim://NAME?wave=sine)`,
+    );
   }
   const name = decodeURIComponent(url.hostname || url.pathname.replace(/^\/+/, ''));
-  if (name === '') throw new WharfError('USAGE', `sim address ${url.href} has no board name: write sim://NAME`);
+  if (name === '')
+    throw new WharfError('USAGE', `sim address ${url.href} has no board name: write sim://NAME`);
   const q = url.searchParams;
   for (const key of q.keys()) {
     if (!KNOWN.has(key)) {
-      throw new WharfError('USAGE', `sim address ${url.href}: unknown option '${key}' (known: ${[...KNOWN].join(', ')})`);
+      throw new WharfError(
+        'USAGE',
+        `sim address ${url.href}: unknown option '${key}' (known: ${[...KNOWN].join(', ')})`,
+      );
     }
   }
   const num = (key: string, def: number, min: number, max: number): number => {
@@ -59,13 +79,19 @@ export function parseSimAddress(address: URL | string): SimOptions {
     if (raw === null || raw === '') return def;
     const v = Number(raw);
     if (!Number.isFinite(v) || v < min || v > max) {
-      throw new WharfError('USAGE', `sim address ${url.href}: option ${key}=${raw} must be a number in [${min}, ${max}]`);
+      throw new WharfError(
+        'USAGE',
+        `sim address ${url.href}: option ${key}=${raw} must be a number in [${min}, ${max}]`,
+      );
     }
     return v;
   };
   const wave = (q.get('wave') ?? 'sine') as Wave;
   if (!WAVES.includes(wave)) {
-    throw new WharfError('USAGE', `sim address ${url.href}: wave=${wave} is not one of ${WAVES.join(', ')}`);
+    throw new WharfError(
+      'USAGE',
+      `sim address ${url.href}: wave=${wave} is not one of ${WAVES.join(', ')}`,
+    );
   }
   return {
     name,

@@ -51,7 +51,12 @@ export class SimStreams {
     const wanted = new Map(streamed.map((e) => [e.key, e]));
     for (const [key, s] of this.streams) {
       const w = wanted.get(key);
-      if (w === undefined || w.hz !== s.entry.hz || w.method !== s.entry.method || w.readers.join() !== s.entry.readers.join()) {
+      if (
+        w === undefined ||
+        w.hz !== s.entry.hz ||
+        w.method !== s.entry.method ||
+        w.readers.join() !== s.entry.readers.join()
+      ) {
         this.stop(s);
         this.streams.delete(key);
       }
@@ -64,7 +69,15 @@ export class SimStreams {
         s.generation++;
         continue;
       }
-      const stream: Stream = { entry: { ...e, readers: [...e.readers] }, anchor: now, next: 0, seq: 0, batchIndex: 0, timer: undefined, generation: 0 };
+      const stream: Stream = {
+        entry: { ...e, readers: [...e.readers] },
+        anchor: now,
+        next: 0,
+        seq: 0,
+        batchIndex: 0,
+        timer: undefined,
+        generation: 0,
+      };
       this.streams.set(key, stream);
       this.arm(stream);
     }
@@ -100,7 +113,14 @@ export class SimStreams {
       const start = s.anchor + s.next * period;
       s.next += skip;
       owed -= skip;
-      h.emitGap({ key: s.entry.key, reason: 'backlog_overflow', start, end: s.anchor + (s.next - 1) * period, count: skip, detail: `sim board ${h.id} fell behind` });
+      h.emitGap({
+        key: s.entry.key,
+        reason: 'backlog_overflow',
+        start,
+        end: s.anchor + (s.next - 1) * period,
+        count: skip,
+        detail: `sim board ${h.id} fell behind`,
+      });
     }
     while (owed > 0) {
       const n = Math.min(owed, MAX_BATCH_SAMPLES);
@@ -108,7 +128,11 @@ export class SimStreams {
       const samples: StreamedSample[] = new Array(n);
       for (let i = 0; i < n; i++) {
         const t = s.anchor + (s.next + i) * period;
-        samples[i] = { timeRequested: t, timeReceived: received, data: h.hw.sample(s.entry.method, s.entry.readers, t) };
+        samples[i] = {
+          timeRequested: t,
+          timeReceived: received,
+          data: h.hw.sample(s.entry.method, s.entry.readers, t),
+        };
       }
       s.next += n;
       owed -= n;
@@ -122,7 +146,8 @@ export class SimStreams {
       if (latency > 0) {
         const generation = s.generation;
         h.clock.setTimer(() => {
-          if (h.online() && this.streams.get(s.entry.key) === s && s.generation === generation) h.emitBatch(batch);
+          if (h.online() && this.streams.get(s.entry.key) === s && s.generation === generation)
+            h.emitBatch(batch);
         }, latency);
       } else h.emitBatch(batch);
     }

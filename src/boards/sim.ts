@@ -127,17 +127,28 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
       boardId: this.id,
       firmware: SIM_FIRMWARE,
       protocol: 1,
-      capabilities: { analogs: this.hw.analogNames(), pins: this.hw.pinNames(), maxHz: this.opts.maxHz, streamed: this.opts.streamed },
+      capabilities: {
+        analogs: this.hw.analogNames(),
+        pins: this.hw.pinNames(),
+        maxHz: this.opts.maxHz,
+        streamed: this.opts.streamed,
+      },
     };
   }
 
   async connect(): Promise<BoardIdentity> {
-    if (this.stateValue === 'closed') throw new WharfError('BOARD_DISCONNECTED', `sim board ${this.id} is closed`);
+    if (this.stateValue === 'closed')
+      throw new WharfError('BOARD_DISCONNECTED', `sim board ${this.id} is closed`);
     if (this.stateValue === 'online') return this.identity();
-    if (!this.linkUp) throw new WharfError('BOARD_DISCONNECTED', `sim board ${this.id}: link is down (simulated), try again later`);
+    if (!this.linkUp)
+      throw new WharfError(
+        'BOARD_DISCONNECTED',
+        `sim board ${this.id}: link is down (simulated), try again later`,
+      );
     this.setState('connecting');
     if (this.latencyMs > 0) await this.sleep(this.latencyMs);
-    if (this.stateValue !== 'connecting') throw new WharfError('BOARD_DISCONNECTED', `sim board ${this.id}: link lost during connect`);
+    if (this.stateValue !== 'connecting')
+      throw new WharfError('BOARD_DISCONNECTED', `sim board ${this.id}: link lost during connect`);
     this.setState('online');
     this.scheduleDrop();
     return this.identity();
@@ -148,10 +159,16 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
     for (const e of entries) {
       this.hw.check(e.method, e.readers);
       if (e.mode === 'streamed' && !this.opts.streamed) {
-        throw new WharfError('BOARD_UNSUPPORTED', `sim board ${this.id} cannot stream (address has stream=0); use polled mode for ${e.key}`);
+        throw new WharfError(
+          'BOARD_UNSUPPORTED',
+          `sim board ${this.id} cannot stream (address has stream=0); use polled mode for ${e.key}`,
+        );
       }
       if (e.hz > this.opts.maxHz) {
-        throw new WharfError('BOARD_UNSUPPORTED', `sim board ${this.id}: ${e.key} at ${e.hz} Hz exceeds the board's maximum ${this.opts.maxHz} Hz`);
+        throw new WharfError(
+          'BOARD_UNSUPPORTED',
+          `sim board ${this.id}: ${e.key} at ${e.hz} Hz exceeds the board's maximum ${this.opts.maxHz} Hz`,
+        );
       }
     }
     this.streams.apply(entries.filter((e) => e.mode === 'streamed'));
@@ -176,19 +193,32 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
       };
       const p: PendingRead = {
         reject: (err) => finish(() => reject(err)),
-        timer: this.clock.setTimer(() => {
-          // Answer (or time out) after the simulated latency.
-          this.pending.delete(p);
-          if (latency >= opts.timeoutMs) {
-            this.counts.failedReads++;
-            reject(new WharfError('BOARD_TIMEOUT', `sim board ${this.id}: no answer to read ${method} ${readers.join(',')} within ${opts.timeoutMs} ms`));
-          } else if (fail) {
-            this.counts.failedReads++;
-            reject(new WharfError('BOARD_PROTOCOL', `sim board ${this.id}: read ${method} ${readers.join(',')} failed (simulated, fail=${this.failRate})`));
-          } else {
-            resolve(this.hw.sample(method, readers, this.clock.now()));
-          }
-        }, Math.min(latency, opts.timeoutMs)),
+        timer: this.clock.setTimer(
+          () => {
+            // Answer (or time out) after the simulated latency.
+            this.pending.delete(p);
+            if (latency >= opts.timeoutMs) {
+              this.counts.failedReads++;
+              reject(
+                new WharfError(
+                  'BOARD_TIMEOUT',
+                  `sim board ${this.id}: no answer to read ${method} ${readers.join(',')} within ${opts.timeoutMs} ms`,
+                ),
+              );
+            } else if (fail) {
+              this.counts.failedReads++;
+              reject(
+                new WharfError(
+                  'BOARD_PROTOCOL',
+                  `sim board ${this.id}: read ${method} ${readers.join(',')} failed (simulated, fail=${this.failRate})`,
+                ),
+              );
+            } else {
+              resolve(this.hw.sample(method, readers, this.clock.now()));
+            }
+          },
+          Math.min(latency, opts.timeoutMs),
+        ),
       };
       this.pending.add(p);
     });
@@ -203,18 +233,23 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
 
   private requireOnline(): void {
     if (this.stateValue !== 'online') {
-      throw new WharfError('BOARD_DISCONNECTED', `sim board ${this.id} is ${this.stateValue}: connect() first`);
+      throw new WharfError(
+        'BOARD_DISCONNECTED',
+        `sim board ${this.id} is ${this.stateValue}: connect() first`,
+      );
     }
   }
 
   private drop(reason: string): void {
     this.linkUp = false;
-    if (this.stateValue === 'online' || this.stateValue === 'connecting') this.goDown('offline', reason);
+    if (this.stateValue === 'online' || this.stateValue === 'connecting')
+      this.goDown('offline', reason);
   }
 
   private goDown(state: 'offline' | 'closed', reason: string): void {
     this.streams.stopAll();
-    for (const t of [this.dropTimer, this.restoreTimer]) if (t !== undefined) this.clock.clearTimer(t);
+    for (const t of [this.dropTimer, this.restoreTimer])
+      if (t !== undefined) this.clock.clearTimer(t);
     this.dropTimer = undefined;
     if (state === 'closed') this.restoreTimer = undefined;
     else if (this.opts.disconnectEveryMs > 0) {
@@ -239,14 +274,21 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
 
   private setState(state: BoardState, reason?: string): void {
     this.stateValue = state;
-    this.safeEmit('status', { state, at: this.clock.now(), ...(reason === undefined ? {} : { reason }) });
+    this.safeEmit('status', {
+      state,
+      at: this.clock.now(),
+      ...(reason === undefined ? {} : { reason }),
+    });
   }
 
   private safeEmit<K extends keyof BoardEvents>(event: K, ...args: BoardEvents[K]): void {
     try {
       (this.emit as (e: K, ...a: BoardEvents[K]) => boolean)(event, ...args);
     } catch (err) {
-      this.logger.error({ board: this.id, event, err: errorMessage(err) }, 'a board event listener threw');
+      this.logger.error(
+        { board: this.id, event, err: errorMessage(err) },
+        'a board event listener threw',
+      );
     }
   }
 
@@ -259,6 +301,11 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
 export function simFactory(deps: { clock: Clock; logger?: Logger }): BoardFactory {
   return {
     scheme: 'sim',
-    create: (spec) => new SimBoard({ id: spec.id, address: spec.address, hardware: spec.hardware }, deps.clock, deps.logger?.child({ board: spec.id }) ?? nullLogger),
+    create: (spec) =>
+      new SimBoard(
+        { id: spec.id, address: spec.address, hardware: spec.hardware },
+        deps.clock,
+        deps.logger?.child({ board: spec.id }) ?? nullLogger,
+      ),
   };
 }

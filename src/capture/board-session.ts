@@ -38,7 +38,11 @@ export class BoardSession {
   private configured = '';
   private chain: Promise<void> = Promise.resolve();
   private readonly onlineGauge: GaugeChild;
-  private readonly listeners: { status: (s: BoardStatus) => void; batch: (b: StreamBatch) => void; gap: (g: BoardGap) => void };
+  private readonly listeners: {
+    status: (s: BoardStatus) => void;
+    batch: (b: StreamBatch) => void;
+    gap: (g: BoardGap) => void;
+  };
 
   constructor(
     readonly spec: BoardSpec,
@@ -75,7 +79,10 @@ export class BoardSession {
       this.board = this.deps.registry.create(this.spec);
     } catch (err) {
       // No transport for this address: the entries account the time as board_offline, once per hold.
-      this.deps.logger.error({ board: this.spec.id, err: errorMessage(err) }, 'cannot create board; its entries record board_offline gaps');
+      this.deps.logger.error(
+        { board: this.spec.id, err: errorMessage(err) },
+        'cannot create board; its entries record board_offline gaps',
+      );
       return;
     }
     this.board.on('status', this.listeners.status);
@@ -95,7 +102,8 @@ export class BoardSession {
     }
     for (const c of add) {
       this.collectors.set(c.entry.key, c);
-      if (this.isOnline && this.board !== undefined && this.identity !== undefined) c.online(this.board, this.identity.capabilities);
+      if (this.isOnline && this.board !== undefined && this.identity !== undefined)
+        c.online(this.board, this.identity.capabilities);
     }
     await Promise.all(stopping);
     if (this.isOnline) await this.pushPlan();
@@ -111,7 +119,14 @@ export class BoardSession {
     const b = this.board;
     if (b !== undefined) {
       if (this.isOnline) await b.configure([]).catch(() => undefined);
-      await b.close().catch((err: unknown) => this.deps.logger.warn({ board: this.spec.id, err: errorMessage(err) }, 'closing board failed'));
+      await b
+        .close()
+        .catch((err: unknown) =>
+          this.deps.logger.warn(
+            { board: this.spec.id, err: errorMessage(err) },
+            'closing board failed',
+          ),
+        );
       b.off('status', this.listeners.status);
       b.off('batch', this.listeners.batch);
       b.off('gap', this.listeners.gap);
@@ -133,13 +148,23 @@ export class BoardSession {
       this.isOnline = true;
       this.onlineGauge.set(1);
       this.backoffMs = this.deps.backoff.initialMs;
-      logger.info({ board: this.spec.id, firmware: identity.firmware, streamed: identity.capabilities.streamed }, 'board online');
+      logger.info(
+        {
+          board: this.spec.id,
+          firmware: identity.firmware,
+          streamed: identity.capabilities.streamed,
+        },
+        'board online',
+      );
       for (const c of this.collectors.values()) c.online(b, identity.capabilities);
       this.configured = '';
       await this.pushPlan();
     } catch (err) {
       metrics.boardConnects.inc({ board: this.spec.id, result: 'failed' });
-      logger.warn({ board: this.spec.id, err: errorMessage(err), retryInMs: this.backoffMs }, 'board connect failed');
+      logger.warn(
+        { board: this.spec.id, err: errorMessage(err), retryInMs: this.backoffMs },
+        'board connect failed',
+      );
       this.scheduleRetry();
     } finally {
       this.connecting = false;
@@ -164,7 +189,8 @@ export class BoardSession {
       this.onlineGauge.set(0);
       if (wasOnline) {
         this.deps.logger.warn({ board: this.spec.id, reason: s.reason }, 'board offline');
-        for (const c of this.collectors.values()) void c.offline(s.at, s.reason ?? 'board link down');
+        for (const c of this.collectors.values())
+          void c.offline(s.at, s.reason ?? 'board link down');
       }
       if (!this.connecting) this.scheduleRetry();
     } else if (s.state === 'online' && !this.isOnline && !this.connecting) {
@@ -190,13 +216,19 @@ export class BoardSession {
         this.configured = fingerprint;
       } catch (err) {
         if (!this.isOnline) return; // the link dropped meanwhile; the reconnect pushes the plan again
-        this.deps.logger.error({ board: this.spec.id, err: errorMessage(err) }, 'board refused the sampling plan; polling every entry instead');
+        this.deps.logger.error(
+          { board: this.spec.id, err: errorMessage(err) },
+          'board refused the sampling plan; polling every entry instead',
+        );
         const polled = [...this.collectors.values()].map((c) => c.fallBackToPolled(b));
         try {
           await b.configure([]);
           this.configured = JSON.stringify(polled);
         } catch (err2) {
-          this.deps.logger.error({ board: this.spec.id, err: errorMessage(err2) }, 'board refused an empty plan too');
+          this.deps.logger.error(
+            { board: this.spec.id, err: errorMessage(err2) },
+            'board refused an empty plan too',
+          );
         }
       }
     };

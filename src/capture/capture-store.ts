@@ -72,12 +72,18 @@ export function captureKeyFor(meta: CaptureMeta): string {
 }
 
 export function closedError(): WharfError {
-  return new WharfError('CAPTURE_CLOSED', 'capture store is closed: append() was called after close(); stop collectors before closing the store');
+  return new WharfError(
+    'CAPTURE_CLOSED',
+    'capture store is closed: append() was called after close(); stop collectors before closing the store',
+  );
 }
 
 export function assertRecord(rec: CaptureRecord): void {
   if (rec === null || typeof rec !== 'object' || (rec.kind !== 'reading' && rec.kind !== 'gap')) {
-    throw new WharfError('INTERNAL', `capture store: not a capture record (kind must be 'reading' or 'gap')`);
+    throw new WharfError(
+      'INTERNAL',
+      `capture store: not a capture record (kind must be 'reading' or 'gap')`,
+    );
   }
 }
 

@@ -34,24 +34,40 @@ export async function readCheckpoint(dir: string, logger: Logger): Promise<Map<s
   try {
     text = await fsp.readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ file, err: errorMessage(err) }, 'cannot read the capture checkpoint; no capture_stopped gaps this start');
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      logger.warn(
+        { file, err: errorMessage(err) },
+        'cannot read the capture checkpoint; no capture_stopped gaps this start',
+      );
     return new Map();
   }
   try {
     const parsed = JSON.parse(text) as CheckpointFile;
     const out = new Map<string, number>();
-    for (const [k, v] of Object.entries(parsed.entries ?? {})) if (typeof v === 'number' && Number.isFinite(v)) out.set(k, v);
+    for (const [k, v] of Object.entries(parsed.entries ?? {}))
+      if (typeof v === 'number' && Number.isFinite(v)) out.set(k, v);
     return out;
   } catch (err) {
-    logger.warn({ file, err: errorMessage(err) }, 'capture checkpoint is damaged; ignoring it (no capture_stopped gaps this start)');
+    logger.warn(
+      { file, err: errorMessage(err) },
+      'capture checkpoint is damaged; ignoring it (no capture_stopped gaps this start)',
+    );
     return new Map();
   }
 }
 
-export async function writeCheckpoint(dir: string, entries: Map<string, number>, now: number): Promise<void> {
+export async function writeCheckpoint(
+  dir: string,
+  entries: Map<string, number>,
+  now: number,
+): Promise<void> {
   const file = path.join(dir, CHECKPOINT_FILE);
   const tmp = `${file}.tmp`;
-  const body: CheckpointFile = { version: 1, written_at: now, entries: Object.fromEntries(entries) };
+  const body: CheckpointFile = {
+    version: 1,
+    written_at: now,
+    entries: Object.fromEntries(entries),
+  };
   const fh = await fsp.open(tmp, 'w');
   try {
     await fh.writeFile(JSON.stringify(body));
@@ -110,10 +126,14 @@ export async function lastTicksOf(
         }
         if (last === null || r.end > last) last = r.end;
       }
-      for (const [tick, period] of unresolved) if (last !== null && tick - period < last) last = tick - period;
+      for (const [tick, period] of unresolved)
+        if (last !== null && tick - period < last) last = tick - period;
       out.push({ meta: d.header.meta, lastRecordTime: last });
     } catch (err) {
-      logger.warn({ file: f.finalPath, err: errorMessage(err) }, 'cannot read a recovered capture file for its last record time');
+      logger.warn(
+        { file: f.finalPath, err: errorMessage(err) },
+        'cannot read a recovered capture file for its last record time',
+      );
     }
   }
   return out;
@@ -152,7 +172,15 @@ export class FlushLoop {
   private stopped = false;
 
   constructor(
-    private readonly o: { engine: CaptureEngine; store: Flushable; dir: string; clock: Clock; logger: Logger; intervalMs: number; metrics?: Metrics },
+    private readonly o: {
+      engine: CaptureEngine;
+      store: Flushable;
+      dir: string;
+      clock: Clock;
+      logger: Logger;
+      intervalMs: number;
+      metrics?: Metrics;
+    },
   ) {}
 
   start(): void {
@@ -198,8 +226,13 @@ export class FlushLoop {
     try {
       await store.flush();
     } catch (err) {
-      metrics?.counter('wharf_flush_errors_total', 'Flushes of the capture store that failed.').inc();
-      logger.error({ err: errorMessage(err) }, 'capture flush failed; records stay queued and are retried');
+      metrics
+        ?.counter('wharf_flush_errors_total', 'Flushes of the capture store that failed.')
+        .inc();
+      logger.error(
+        { err: errorMessage(err) },
+        'capture flush failed; records stay queued and are retried',
+      );
       return;
     }
     try {

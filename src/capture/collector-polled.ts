@@ -57,9 +57,16 @@ export class PolledCollector {
       onTick: (t) => this.tick(t),
       onMissed: (m) => {
         this.missed.inc(m.count);
-        this.out.gap('missed_ticks', m.start, m.end, m.count, 'scheduler could not run these ticks (process stalled)');
+        this.out.gap(
+          'missed_ticks',
+          m.start,
+          m.end,
+          m.count,
+          'scheduler could not run these ticks (process stalled)',
+        );
       },
-      onError: (err) => deps.logger.error({ entry: out.key, err: errorMessage(err) }, 'collector tick failed'),
+      onError: (err) =>
+        deps.logger.error({ entry: out.key, err: errorMessage(err) }, 'collector tick failed'),
     });
   }
 
@@ -94,7 +101,13 @@ export class PolledCollector {
         this.board.read(this.method, this.readers, { timeoutMs: this.deps.readTimeoutMs }),
         new Promise<never>((_, reject) => {
           guard = clock.setTimer(
-            () => reject(new WharfError('BOARD_TIMEOUT', `board ${this.out.boardId} did not answer a read within ${this.deps.readTimeoutMs} ms`)),
+            () =>
+              reject(
+                new WharfError(
+                  'BOARD_TIMEOUT',
+                  `board ${this.out.boardId} did not answer a read within ${this.deps.readTimeoutMs} ms`,
+                ),
+              ),
             this.deps.readTimeoutMs + GUARD_GRACE_MS,
           );
         }),

@@ -66,21 +66,40 @@ export class StreamedCollector {
       const hole = first.timeRequested - this.lastT;
       if (hole > 1.5 * period) {
         const count = Math.round(hole / period) - 1;
-        const reason = this.wentOffline ? 'board_offline' : skipped > 0 ? 'sequence_gap' : 'missed_ticks';
+        const reason = this.wentOffline
+          ? 'board_offline'
+          : skipped > 0
+            ? 'sequence_gap'
+            : 'missed_ticks';
         const detail =
-          reason === 'sequence_gap' ? `${skipped} batch(es) lost before seq ${b.seq}` : reason === 'board_offline' ? 'board link was down' : 'board did not sample';
+          reason === 'sequence_gap'
+            ? `${skipped} batch(es) lost before seq ${b.seq}`
+            : reason === 'board_offline'
+              ? 'board link was down'
+              : 'board did not sample';
         this.out.gap(reason, this.lastT + period, first.timeRequested - period, count, detail);
       }
     } else if (skipped > 0) {
       const count = skipped * samples.length;
-      this.out.gap('sequence_gap', first.timeRequested - count * period, first.timeRequested - period, count, `${skipped} batch(es) lost before seq ${b.seq}`);
+      this.out.gap(
+        'sequence_gap',
+        first.timeRequested - count * period,
+        first.timeRequested - period,
+        count,
+        `${skipped} batch(es) lost before seq ${b.seq}`,
+      );
     }
     this.wentOffline = false;
     const out = this.out;
     let last = this.lastT ?? -Infinity;
     for (let i = 0; i < samples.length; i++) {
       const s = samples[i]!;
-      out.reading({ kind: 'reading', time_requested: s.timeRequested, time_received: s.timeReceived, data: s.data });
+      out.reading({
+        kind: 'reading',
+        time_requested: s.timeRequested,
+        time_received: s.timeReceived,
+        data: s.data,
+      });
       if (s.timeRequested > last) last = s.timeRequested;
     }
     this.lastT = last;

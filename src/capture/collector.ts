@@ -10,7 +10,14 @@
  *  - online: polled (a TickScheduler calling board.read) or streamed (the board pushes batches),
  *    chosen by `chooseMode` from the rate and what the board can do.
  */
-import type { Board, BoardCapabilities, BoardGap, CaptureMethod, SamplingEntry, StreamBatch } from '../boards/board.js';
+import type {
+  Board,
+  BoardCapabilities,
+  BoardGap,
+  CaptureMethod,
+  SamplingEntry,
+  StreamBatch,
+} from '../boards/board.js';
 import type { PlanEntry } from '../config/plan.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
@@ -45,7 +52,11 @@ export function boardMethod(method: string): CaptureMethod | undefined {
 }
 
 /** Streamed when the board can stream, the rate is above the threshold and within the board's maximum. */
-export function chooseMode(hz: number, caps: BoardCapabilities, streamAboveHz: number): 'polled' | 'streamed' {
+export function chooseMode(
+  hz: number,
+  caps: BoardCapabilities,
+  streamAboveHz: number,
+): 'polled' | 'streamed' {
   return caps.streamed && hz > streamAboveHz && hz <= caps.maxHz ? 'streamed' : 'polled';
 }
 
@@ -74,9 +85,13 @@ export class EntryCollector {
     after?: number,
   ) {
     const m = boardMethod(entry.method);
-    if (m === undefined) throw new Error(`entry ${entry.key}: method ${entry.method} has no board read`);
+    if (m === undefined)
+      throw new Error(`entry ${entry.key}: method ${entry.method} has no board read`);
     this.method = m;
-    this.beginOffline(after === undefined ? deps.clock.now() : after + this.period, this.offlineDetail);
+    this.beginOffline(
+      after === undefined ? deps.clock.now() : after + this.period,
+      this.offlineDetail,
+    );
   }
 
   get mode(): CollectorMode {
@@ -108,34 +123,60 @@ export class EntryCollector {
       this.streamed.accountedUntil(next - this.period);
       this.streamed.resetSequence();
     } else {
-      this.polled = new PolledCollector(board, this.method, this.entry.readers, this.entry.hz, this.out, {
-        clock: this.deps.clock,
-        logger: this.deps.logger,
-        metrics: this.deps.metrics,
-        readTimeoutMs: this.deps.options.readTimeoutMs,
-      });
+      this.polled = new PolledCollector(
+        board,
+        this.method,
+        this.entry.readers,
+        this.entry.hz,
+        this.out,
+        {
+          clock: this.deps.clock,
+          logger: this.deps.logger,
+          metrics: this.deps.metrics,
+          readTimeoutMs: this.deps.options.readTimeoutMs,
+        },
+      );
       this.polled.start(next);
     }
-    return { key: this.entry.key, method: this.method, readers: [...this.entry.readers], hz: this.entry.hz, mode };
+    return {
+      key: this.entry.key,
+      method: this.method,
+      readers: [...this.entry.readers],
+      hz: this.entry.hz,
+      mode,
+    };
   }
 
   /** The board rejected the streamed plan: fall back to polling (errors then show per read). */
   fallBackToPolled(board: Board): SamplingEntry {
     if (this.modeValue !== 'streamed') return this.samplingEntry();
     this.modeValue = 'polled';
-    this.polled = new PolledCollector(board, this.method, this.entry.readers, this.entry.hz, this.out, {
-      clock: this.deps.clock,
-      logger: this.deps.logger,
-      metrics: this.deps.metrics,
-      readTimeoutMs: this.deps.options.readTimeoutMs,
-    });
+    this.polled = new PolledCollector(
+      board,
+      this.method,
+      this.entry.readers,
+      this.entry.hz,
+      this.out,
+      {
+        clock: this.deps.clock,
+        logger: this.deps.logger,
+        metrics: this.deps.metrics,
+        readTimeoutMs: this.deps.options.readTimeoutMs,
+      },
+    );
     this.polled.start();
     return this.samplingEntry();
   }
 
   samplingEntry(): SamplingEntry {
     const mode = this.modeValue === 'streamed' ? 'streamed' : 'polled';
-    return { key: this.entry.key, method: this.method, readers: [...this.entry.readers], hz: this.entry.hz, mode };
+    return {
+      key: this.entry.key,
+      method: this.method,
+      readers: [...this.entry.readers],
+      hz: this.entry.hz,
+      mode,
+    };
   }
 
   /** The board was reconfigured: streamed sequence numbers restart. */
@@ -156,7 +197,10 @@ export class EntryCollector {
     const p = this.polled;
     this.polled = undefined;
     this.streamed?.markOffline();
-    const from = wasStreamed && this.streamed?.lastT !== undefined ? Math.min(at, this.streamed.lastT + this.period) : at;
+    const from =
+      wasStreamed && this.streamed?.lastT !== undefined
+        ? Math.min(at, this.streamed.lastT + this.period)
+        : at;
     this.beginOffline(from, reason);
     await p?.stop();
   }

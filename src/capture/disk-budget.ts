@@ -40,7 +40,10 @@ export async function statfsUsage(dir: string): Promise<DiskUsage> {
 
 export type BudgetSettings = Pick<
   DataManagerSettings,
-  'capture_dir_max_bytes' | 'disk_usage_deletion_threshold' | 'capture_dir_deletion_threshold' | 'delete_every_nth_when_disk_full'
+  | 'capture_dir_max_bytes'
+  | 'disk_usage_deletion_threshold'
+  | 'capture_dir_deletion_threshold'
+  | 'delete_every_nth_when_disk_full'
 >;
 
 export interface DiskBudgetOptions {
@@ -80,7 +83,12 @@ function metaFromPath(dir: string, file: string): CaptureMeta {
   };
 }
 
-async function describe(dir: string, f: CaptureFileEntry, rule: DeletedFile['rule'], why: string): Promise<DeletedFile & { meta: CaptureMeta }> {
+async function describe(
+  dir: string,
+  f: CaptureFileEntry,
+  rule: DeletedFile['rule'],
+  why: string,
+): Promise<DeletedFile & { meta: CaptureMeta }> {
   let meta: CaptureMeta;
   let readings = 0;
   let gaps = 0;
@@ -98,7 +106,8 @@ async function describe(dir: string, f: CaptureFileEntry, rule: DeletedFile['rul
       end = Math.max(end, s.end);
     }
     if (d.records.length === 0) start = end = d.header.created_ms;
-    if (d.torn !== null) note = `; file was damaged after ${d.records.length} records (${d.torn.reason})`;
+    if (d.torn !== null)
+      note = `; file was damaged after ${d.records.length} records (${d.torn.reason})`;
   } catch (err) {
     meta = metaFromPath(dir, f.path);
     start = end = f.mtimeMs;
@@ -128,12 +137,19 @@ export async function enforceDiskBudget(opts: DiskBudgetOptions): Promise<DiskBu
   if (quota !== null && dirBytes > quota) {
     for (const f of finished) {
       if (dirBytes <= quota) break;
-      chosen.push({ f, rule: 'quota', why: `because the capture dir exceeded capture_dir_max_bytes=${quota}` });
+      chosen.push({
+        f,
+        rule: 'quota',
+        why: `because the capture dir exceeded capture_dir_max_bytes=${quota}`,
+      });
       taken.add(f.path);
       dirBytes -= f.size;
     }
     if (dirBytes > quota) {
-      logger.warn({ dir, bytes: dirBytes, quota }, 'disk budget: still over capture_dir_max_bytes after deleting every finished file; the rest is open (.prog) or in failed/, which are never deleted: inspect failed/ with wharf data ls');
+      logger.warn(
+        { dir, bytes: dirBytes, quota },
+        'disk budget: still over capture_dir_max_bytes after deleting every finished file; the rest is open (.prog) or in failed/, which are never deleted: inspect failed/ with wharf data ls',
+      );
     }
   }
 
@@ -141,12 +157,18 @@ export async function enforceDiskBudget(opts: DiskBudgetOptions): Promise<DiskBu
   try {
     usage = await (opts.diskUsage ?? statfsUsage)(dir);
   } catch (err) {
-    logger.warn({ dir, err: errorMessage(err) }, 'disk budget: cannot read filesystem usage; only the quota applies');
+    logger.warn(
+      { dir, err: errorMessage(err) },
+      'disk budget: cannot read filesystem usage; only the quota applies',
+    );
   }
   if (usage !== null && usage.totalBytes > 0 && usage.usedBytes > 0) {
     const diskFrac = usage.usedBytes / usage.totalBytes;
     const dirFrac = dirBytes / usage.usedBytes;
-    if (diskFrac >= settings.disk_usage_deletion_threshold && dirFrac >= settings.capture_dir_deletion_threshold) {
+    if (
+      diskFrac >= settings.disk_usage_deletion_threshold &&
+      dirFrac >= settings.capture_dir_deletion_threshold
+    ) {
       const n = Math.max(1, Math.floor(settings.delete_every_nth_when_disk_full));
       const why = `because the disk is ${(diskFrac * 100).toFixed(1)}% used (threshold ${settings.disk_usage_deletion_threshold * 100}%) and capture data is ${(dirFrac * 100).toFixed(1)}% of it (delete every ${n}th file)`;
       const rest = finished.filter((f) => !taken.has(f.path));
@@ -161,7 +183,10 @@ export async function enforceDiskBudget(opts: DiskBudgetOptions): Promise<DiskBu
   try {
     await store.flush();
   } catch (err) {
-    logger.error({ dir, err: errorMessage(err) }, 'disk budget: gap records not yet durable (they stay queued); deleting anyway to free space');
+    logger.error(
+      { dir, err: errorMessage(err) },
+      'disk budget: gap records not yet durable (they stay queued); deleting anyway to free space',
+    );
   }
   const deleted: DeletedFile[] = [];
   const dirs = new Set<string>();
@@ -170,28 +195,41 @@ export async function enforceDiskBudget(opts: DiskBudgetOptions): Promise<DiskBu
       await fsp.unlink(d.path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        logger.error({ file: d.path, err: errorMessage(err) }, 'disk budget: could not delete file');
+        logger.error(
+          { file: d.path, err: errorMessage(err) },
+          'disk budget: could not delete file',
+        );
         continue;
       }
       // already gone (synced and removed meanwhile): its gap record still over-reports; say so
-      logger.warn({ file: d.path }, 'disk budget: file vanished before deletion (synced meanwhile?)');
+      logger.warn(
+        { file: d.path },
+        'disk budget: file vanished before deletion (synced meanwhile?)',
+      );
     }
     dirs.add(path.dirname(d.path));
     const { meta: _meta, ...rest } = d;
     deleted.push(rest);
-    logger.warn({ file: d.path, readings: d.readings, bytes: d.bytes, rule: d.rule }, 'disk budget: deleted capture file');
+    logger.warn(
+      { file: d.path, readings: d.readings, bytes: d.bytes, rule: d.rule },
+      'disk budget: deleted capture file',
+    );
   }
   for (const d of dirs) await fsyncDir(d).catch(() => undefined);
   return { captureDirBytes: dirBytes, usage, deleted };
 }
 
 /** Runs enforceDiskBudget every `intervalMs` on the injected clock; returns stop(). */
-export function startDiskBudget(opts: DiskBudgetOptions & { clock: Clock; intervalMs?: number }): () => void {
+export function startDiskBudget(
+  opts: DiskBudgetOptions & { clock: Clock; intervalMs?: number },
+): () => void {
   let timer: TimerHandle | undefined;
   let stopped = false;
   const tick = (): void => {
     enforceDiskBudget(opts)
-      .catch((err: unknown) => opts.logger.error({ dir: opts.dir, err: errorMessage(err) }, 'disk budget check failed'))
+      .catch((err: unknown) =>
+        opts.logger.error({ dir: opts.dir, err: errorMessage(err) }, 'disk budget check failed'),
+      )
       .finally(() => {
         if (!stopped) timer = opts.clock.setTimer(tick, opts.intervalMs ?? 30_000);
       });

@@ -75,7 +75,10 @@ export class CaptureEngine {
   private readonly options: CollectorOptions;
   private readonly backoff: BackoffOptions;
   private readonly sessions = new Map<string, { session: BoardSession; fingerprint: string }>();
-  private readonly running = new Map<string, { fingerprint: string; collector: EntryCollector; boardId: string }>();
+  private readonly running = new Map<
+    string,
+    { fingerprint: string; collector: EntryCollector; boardId: string }
+  >();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly resume: Map<string, number>;
   private stopped = false;
@@ -83,7 +86,11 @@ export class CaptureEngine {
   constructor(private readonly deps: EngineDeps) {
     this.metrics = new CaptureMetrics(deps.metrics ?? new Metrics());
     const o = deps.options ?? {};
-    this.options = { streamAboveHz: o.streamAboveHz ?? 2, readTimeoutMs: o.readTimeoutMs ?? 1000, holdMs: o.holdMs ?? 1000 };
+    this.options = {
+      streamAboveHz: o.streamAboveHz ?? 2,
+      readTimeoutMs: o.readTimeoutMs ?? 1000,
+      holdMs: o.holdMs ?? 1000,
+    };
     this.backoff = { initialMs: o.backoff?.initialMs ?? 250, maxMs: o.backoff?.maxMs ?? 30_000 };
     this.resume = new Map(deps.resume ?? []);
     this.metrics.registry.onCollect(() => {
@@ -173,7 +180,13 @@ export class CaptureEngine {
   }
 
   private async applyNow(plan: CapturePlan): Promise<ApplySummary> {
-    const summary: ApplySummary = { added: [], removed: [], changed: [], unchanged: [], skipped: [] };
+    const summary: ApplySummary = {
+      added: [],
+      removed: [],
+      changed: [],
+      unchanged: [],
+      skipped: [],
+    };
     if (this.stopped) return summary;
     const { logger, clock } = this.deps;
     this.options.holdMs = this.deps.options?.holdMs ?? plan.dataManager.flush_interval_ms;
@@ -227,7 +240,15 @@ export class CaptureEngine {
     for (const [key, d] of want) {
       if (this.running.has(key)) continue;
       if (!summary.changed.includes(key)) summary.added.push(key);
-      const out = new EntryOutput(key, d.entry.boardId, d.meta, this.deps.sink, this.metrics, this.options.holdMs, 1000 / d.entry.hz);
+      const out = new EntryOutput(
+        key,
+        d.entry.boardId,
+        d.meta,
+        this.deps.sink,
+        this.metrics,
+        this.options.holdMs,
+        1000 / d.entry.hz,
+      );
       let after = lastOf.get(key);
       const resumeAt = this.resume.get(key);
       if (resumeAt !== undefined) {
@@ -237,11 +258,27 @@ export class CaptureEngine {
         const count = Math.max(0, Math.floor((clock.now() - resumeAt) / period + 1e-9));
         after = resumeAt + count * period;
         if (count > 0) {
-          out.gap('capture_stopped', resumeAt + period, after, count, 'gateway was not running (stopped or crashed)');
+          out.gap(
+            'capture_stopped',
+            resumeAt + period,
+            after,
+            count,
+            'gateway was not running (stopped or crashed)',
+          );
           out.flushGap();
         }
       }
-      const collector = new EntryCollector(d.entry, out, { clock, logger: logger.child({ entry: key }), metrics: this.metrics, options: this.options }, after);
+      const collector = new EntryCollector(
+        d.entry,
+        out,
+        {
+          clock,
+          logger: logger.child({ entry: key }),
+          metrics: this.metrics,
+          options: this.options,
+        },
+        after,
+      );
       this.running.set(key, { fingerprint: d.fingerprint, collector, boardId: d.entry.boardId });
       slot(d.entry.boardId).add.push(collector);
     }
@@ -249,7 +286,14 @@ export class CaptureEngine {
     // 3. New boards start connecting; every board gets its new entry set.
     for (const [id, spec] of wantBoards) {
       if (!this.sessions.has(id)) {
-        const session = new BoardSession(spec, { registry: this.deps.registry, clock, logger: logger.child({ board: id }), metrics: this.metrics, options: this.options, backoff: this.backoff });
+        const session = new BoardSession(spec, {
+          registry: this.deps.registry,
+          clock,
+          logger: logger.child({ board: id }),
+          metrics: this.metrics,
+          options: this.options,
+          backoff: this.backoff,
+        });
         this.sessions.set(id, { session, fingerprint: boardFingerprint(spec) });
         session.start();
       }
@@ -261,11 +305,21 @@ export class CaptureEngine {
           await Promise.all(s.add.map((c) => c.stop()));
           return;
         }
-        await session.setEntries(s.add, s.remove).catch((err: unknown) => logger.error({ board: id, err: errorMessage(err) }, 'applying entries failed'));
+        await session
+          .setEntries(s.add, s.remove)
+          .catch((err: unknown) =>
+            logger.error({ board: id, err: errorMessage(err) }, 'applying entries failed'),
+          );
       }),
     );
     logger.info(
-      { added: summary.added.length, changed: summary.changed.length, removed: summary.removed.length, unchanged: summary.unchanged.length, skipped: summary.skipped.length },
+      {
+        added: summary.added.length,
+        changed: summary.changed.length,
+        removed: summary.removed.length,
+        unchanged: summary.unchanged.length,
+        skipped: summary.skipped.length,
+      },
       'capture plan applied',
     );
     return summary;

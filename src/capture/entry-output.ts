@@ -6,7 +6,13 @@
  * a reading arrives, the reason changes, or the merged span is `holdMs` old, so a board failing
  * every read at 100 Hz writes about one gap record per second, not a hundred.
  */
-import type { CaptureMeta, CaptureRecord, GapReason, GapRecord, ReadingRecord } from '../shared/record.js';
+import type {
+  CaptureMeta,
+  CaptureRecord,
+  GapReason,
+  GapRecord,
+  ReadingRecord,
+} from '../shared/record.js';
 import type { CounterChild } from '../shared/metrics.js';
 import type { CaptureMetrics } from './capture-metrics.js';
 
@@ -22,7 +28,10 @@ export class EntryOutput {
   inFlightTick: number | undefined;
   private pending: GapRecord | undefined;
   private readonly readingCount: CounterChild;
-  private readonly gapCounters = new Map<GapReason, { records: CounterChild; readings: CounterChild }>();
+  private readonly gapCounters = new Map<
+    GapReason,
+    { records: CounterChild; readings: CounterChild }
+  >();
 
   constructor(
     readonly key: string,
@@ -40,7 +49,8 @@ export class EntryOutput {
     if (this.pending !== undefined) this.flushGap();
     this.sink.append(this.key, this.meta, rec);
     this.readingCount.inc();
-    if (this.lastTime === undefined || rec.time_requested > this.lastTime) this.lastTime = rec.time_requested;
+    if (this.lastTime === undefined || rec.time_requested > this.lastTime)
+      this.lastTime = rec.time_requested;
   }
 
   /** A gap, merged with the pending one when it has the same reason. */

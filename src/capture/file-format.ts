@@ -65,7 +65,9 @@ const CRC_TABLE = (() => {
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     t[n] = c;
   }
-  for (let n = 0; n < 256; n++) for (let k = 1; k < 8; k++) t[k * 256 + n] = (t[(k - 1) * 256 + n]! >>> 8) ^ t[t[(k - 1) * 256 + n]! & 255]!;
+  for (let n = 0; n < 256; n++)
+    for (let k = 1; k < 8; k++)
+      t[k * 256 + n] = (t[(k - 1) * 256 + n]! >>> 8) ^ t[t[(k - 1) * 256 + n]! & 255]!;
   return t;
 })();
 const JS_CRC_MAX = 128;
@@ -97,7 +99,12 @@ function view(buf: Uint8Array): DataView {
 
 /** Preamble + CBOR header + CRC. */
 export function encodeHeader(h: CaptureHeader): Uint8Array {
-  const body = plainEncoder.encode({ version: h.version, file_id: h.file_id, created_ms: h.created_ms, meta: h.meta });
+  const body = plainEncoder.encode({
+    version: h.version,
+    file_id: h.file_id,
+    created_ms: h.created_ms,
+    meta: h.meta,
+  });
   const out = new Uint8Array(PREAMBLE_BYTES + body.length + 4);
   out.set(MAGIC_BYTES, 0);
   const dv = view(out);
@@ -176,7 +183,12 @@ export class ByteSink {
  * new instance per file; never drop a frame it produced (later frames may reference it).
  */
 export class RecordEncoder {
-  private readonly enc = new Encoder({ useRecords: true, sequential: true, structures: [], tagUint8Array: false });
+  private readonly enc = new Encoder({
+    useRecords: true,
+    sequential: true,
+    structures: [],
+    tagUint8Array: false,
+  });
 
   /** The CBOR payload (a view into the encoder's reused buffer, valid until the next call). */
   payload(rec: CaptureRecord): Uint8Array {
@@ -196,7 +208,10 @@ export function encodeRecord(rec: CaptureRecord): Uint8Array {
 }
 
 /** A whole file in memory: header then every record, in order. */
-export function encodeCaptureFile(header: CaptureHeader, records: readonly CaptureRecord[]): Uint8Array {
+export function encodeCaptureFile(
+  header: CaptureHeader,
+  records: readonly CaptureRecord[],
+): Uint8Array {
   const head = encodeHeader(header);
   const sink = new ByteSink(head.length + records.length * 64 + 64);
   sink.append(head);
@@ -206,7 +221,9 @@ export function encodeCaptureFile(header: CaptureHeader, records: readonly Captu
 }
 
 function corrupt(reason: string): WharfError {
-  return new WharfError('CAPTURE_CORRUPT', `capture file header unreadable: ${reason}`, { details: { reason } });
+  return new WharfError('CAPTURE_CORRUPT', `capture file header unreadable: ${reason}`, {
+    details: { reason },
+  });
 }
 
 function isMeta(m: unknown): m is CaptureMeta {
@@ -226,18 +243,24 @@ function isMeta(m: unknown): m is CaptureMeta {
 
 /** Reads the header; throws WharfError CAPTURE_CORRUPT when it is unreadable. */
 export function decodeHeader(buf: Uint8Array): { header: CaptureHeader; headerBytes: number } {
-  if (buf.length < PREAMBLE_BYTES) throw corrupt(`file is ${buf.length} bytes, shorter than the ${PREAMBLE_BYTES}-byte preamble`);
+  if (buf.length < PREAMBLE_BYTES)
+    throw corrupt(`file is ${buf.length} bytes, shorter than the ${PREAMBLE_BYTES}-byte preamble`);
   for (let i = 0; i < MAGIC_BYTES.length; i++) {
-    if (buf[i] !== MAGIC_BYTES[i]) throw corrupt(`not a wharf capture file (magic "${CAPTURE_MAGIC}" missing)`);
+    if (buf[i] !== MAGIC_BYTES[i])
+      throw corrupt(`not a wharf capture file (magic "${CAPTURE_MAGIC}" missing)`);
   }
   const dv = view(buf);
   const version = dv.getUint16(8, true);
   const len = dv.getUint32(12, true);
   if (len > MAX_HEADER_BYTES) throw corrupt(`header length ${len} is implausible`);
   const end = PREAMBLE_BYTES + len;
-  if (buf.length < end + 4) throw corrupt(`header truncated (needs ${end + 4} bytes, file has ${buf.length})`);
+  if (buf.length < end + 4)
+    throw corrupt(`header truncated (needs ${end + 4} bytes, file has ${buf.length})`);
   if (dv.getUint32(end, true) !== crc32(buf, 0, end)) throw corrupt('header checksum mismatch');
-  if (version !== FORMAT_VERSION) throw corrupt(`format version ${version} is not supported (this wharf reads version ${FORMAT_VERSION})`);
+  if (version !== FORMAT_VERSION)
+    throw corrupt(
+      `format version ${version} is not supported (this wharf reads version ${FORMAT_VERSION})`,
+    );
   let h: unknown;
   try {
     h = plainDecoder.decode(buf.subarray(PREAMBLE_BYTES, end));
@@ -245,10 +268,19 @@ export function decodeHeader(buf: Uint8Array): { header: CaptureHeader; headerBy
     throw corrupt(`header CBOR does not decode: ${(err as Error).message}`);
   }
   const o = h as Record<string, unknown> | null;
-  if (o === null || typeof o !== 'object' || typeof o.file_id !== 'string' || typeof o.created_ms !== 'number' || !isMeta(o.meta)) {
+  if (
+    o === null ||
+    typeof o !== 'object' ||
+    typeof o.file_id !== 'string' ||
+    typeof o.created_ms !== 'number' ||
+    !isMeta(o.meta)
+  ) {
     throw corrupt('header lacks file_id, created_ms or meta');
   }
-  return { header: { version: 1, file_id: o.file_id, created_ms: o.created_ms, meta: o.meta }, headerBytes: end + 4 };
+  return {
+    header: { version: 1, file_id: o.file_id, created_ms: o.created_ms, meta: o.meta },
+    headerBytes: end + 4,
+  };
 }
 
 function isRecord(r: unknown): r is CaptureRecord {
@@ -266,16 +298,32 @@ export function scanRecords(
   start: number,
   onRecord: (rec: CaptureRecord, offset: number) => void,
 ): { validBytes: number; torn: DecodedCaptureFile['torn'] } {
-  const dec = new Decoder({ useRecords: true, sequential: true, structures: [], mapsAsObjects: true });
+  const dec = new Decoder({
+    useRecords: true,
+    sequential: true,
+    structures: [],
+    mapsAsObjects: true,
+  });
   const dv = view(buf);
   let off = start;
   while (off < buf.length) {
     const remaining = buf.length - off;
-    if (remaining < FRAME_OVERHEAD) return { validBytes: off, torn: { offset: off, reason: `truncated frame: ${remaining} trailing bytes` } };
+    if (remaining < FRAME_OVERHEAD)
+      return {
+        validBytes: off,
+        torn: { offset: off, reason: `truncated frame: ${remaining} trailing bytes` },
+      };
     const n = dv.getUint32(off, true);
-    if (n === 0 || n > MAX_RECORD_BYTES) return { validBytes: off, torn: { offset: off, reason: `implausible record length ${n}` } };
+    if (n === 0 || n > MAX_RECORD_BYTES)
+      return { validBytes: off, torn: { offset: off, reason: `implausible record length ${n}` } };
     if (n + FRAME_OVERHEAD > remaining) {
-      return { validBytes: off, torn: { offset: off, reason: `truncated record: needs ${n + FRAME_OVERHEAD} bytes, ${remaining} remain` } };
+      return {
+        validBytes: off,
+        torn: {
+          offset: off,
+          reason: `truncated record: needs ${n + FRAME_OVERHEAD} bytes, ${remaining} remain`,
+        },
+      };
     }
     if (dv.getUint32(off + 4 + n, true) !== crc32(buf, off, off + 4 + n)) {
       return { validBytes: off, torn: { offset: off, reason: 'record checksum mismatch' } };
@@ -284,9 +332,16 @@ export function scanRecords(
     try {
       rec = dec.decode(buf.subarray(off + 4, off + 4 + n));
     } catch (err) {
-      return { validBytes: off, torn: { offset: off, reason: `record CBOR does not decode: ${(err as Error).message}` } };
+      return {
+        validBytes: off,
+        torn: { offset: off, reason: `record CBOR does not decode: ${(err as Error).message}` },
+      };
     }
-    if (!isRecord(rec)) return { validBytes: off, torn: { offset: off, reason: 'frame is not a capture record (no kind reading/gap)' } };
+    if (!isRecord(rec))
+      return {
+        validBytes: off,
+        torn: { offset: off, reason: 'frame is not a capture record (no kind reading/gap)' },
+      };
     onRecord(rec, off);
     off += n + FRAME_OVERHEAD;
   }
@@ -303,5 +358,7 @@ export function decodeCaptureFile(buf: Uint8Array): DecodedCaptureFile {
 
 /** Start and end time of a record (gap: its span; reading: requested → received). */
 export function recordSpan(rec: CaptureRecord): { start: number; end: number } {
-  return rec.kind === 'reading' ? { start: rec.time_requested, end: rec.time_received } : { start: rec.start, end: rec.end };
+  return rec.kind === 'reading'
+    ? { start: rec.time_requested, end: rec.time_received }
+    : { start: rec.start, end: rec.end };
 }

@@ -25,7 +25,11 @@ export function refuse(prev: Refused | null, rec: CaptureRecord): Refused {
   return prev;
 }
 
-export function overflowGap(r: Refused, maxPendingBytes: number, lastError: string | null): GapRecord {
+export function overflowGap(
+  r: Refused,
+  maxPendingBytes: number,
+  lastError: string | null,
+): GapRecord {
   return {
     kind: 'gap',
     reason: 'backlog_overflow',

@@ -9,7 +9,13 @@
 import path from 'node:path';
 import type { CaptureMeta, CaptureRecord } from '../shared/record.js';
 import { baseNameFor } from './capture-store.js';
-import { ByteSink, encodeHeader, FINISHED_SUFFIX, IN_PROGRESS_SUFFIX, RecordEncoder } from './file-format.js';
+import {
+  ByteSink,
+  encodeHeader,
+  FINISHED_SUFFIX,
+  IN_PROGRESS_SUFFIX,
+  RecordEncoder,
+} from './file-format.js';
 import { writeFully, type CaptureFileHandle, type CaptureIo } from './files.js';
 
 export class Segment {

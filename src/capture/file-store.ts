@@ -34,7 +34,10 @@ import { realCaptureIo, type CaptureIo } from './files.js';
 
 export interface FileCaptureStoreOptions {
   dir: string;
-  settings: Pick<DataManagerSettings, 'flush_interval_ms' | 'maximum_capture_file_size_bytes' | 'maximum_capture_file_age_ms'>;
+  settings: Pick<
+    DataManagerSettings,
+    'flush_interval_ms' | 'maximum_capture_file_size_bytes' | 'maximum_capture_file_age_ms'
+  >;
   clock: Clock;
   logger: Logger;
   /** File operations (default: node:fs); tests inject a recording or failing one. */
@@ -91,14 +94,17 @@ export class FileCaptureStore implements CaptureStore {
 
   private arm(delay: number): void {
     if (this.closed) return;
-    this.timer = this.opts.clock.setTimer(() => {
-      this.timer = undefined;
-      const started = this.opts.clock.now();
-      this.flush().then(
-        () => this.arm(this.opts.settings.flush_interval_ms - (this.opts.clock.now() - started)),
-        () => this.arm(this.opts.settings.flush_interval_ms - (this.opts.clock.now() - started)),
-      );
-    }, Math.max(0, delay));
+    this.timer = this.opts.clock.setTimer(
+      () => {
+        this.timer = undefined;
+        const started = this.opts.clock.now();
+        this.flush().then(
+          () => this.arm(this.opts.settings.flush_interval_ms - (this.opts.clock.now() - started)),
+          () => this.arm(this.opts.settings.flush_interval_ms - (this.opts.clock.now() - started)),
+        );
+      },
+      Math.max(0, delay),
+    );
   }
 
   append(key: string, meta: CaptureMeta, rec: CaptureRecord): void {
@@ -131,7 +137,14 @@ export class FileCaptureStore implements CaptureStore {
       // Strictly increasing creation times (1 ms apart at least) so names sort in creation order.
       const now = Math.max(Math.floor(this.opts.clock.now()), this.lastCreated + 1);
       this.lastCreated = now;
-      seg = new Segment(this.io, path.join(this.opts.dir, relativeDirFor(st.meta)), st.meta, randomUUID(), now, this.sinkPool.pop() ?? new ByteSink(4096));
+      seg = new Segment(
+        this.io,
+        path.join(this.opts.dir, relativeDirFor(st.meta)),
+        st.meta,
+        randomUUID(),
+        now,
+        this.sinkPool.pop() ?? new ByteSink(4096),
+      );
       this.pendingBytes += seg.pending.length;
       st.segments.push(seg);
       this.s.filesOpen++;
@@ -166,7 +179,8 @@ export class FileCaptureStore implements CaptureStore {
     const work: Promise<IoFailure | null>[] = [];
     for (const st of this.keys.values()) {
       const cur = st.segments[st.segments.length - 1];
-      if (cur !== undefined && !cur.sealed && maxAge > 0 && started - cur.createdMs >= maxAge) cur.sealed = true;
+      if (cur !== undefined && !cur.sealed && maxAge > 0 && started - cur.createdMs >= maxAge)
+        cur.sealed = true;
       // Cover what was appended before this flush, not what arrives while it runs (a stream faster
       // than the disk would otherwise keep one flush from ever completing).
       const last = st.segments[st.segments.length - 1];
@@ -177,7 +191,8 @@ export class FileCaptureStore implements CaptureStore {
     this.s.lastFlushMs = this.opts.clock.now() - started;
     if (errors.length === 0) {
       this.s.lastFlushAt = this.opts.clock.now();
-      if (this.s.lastError !== null) this.opts.logger.info({ dir: this.opts.dir }, 'capture writes recovered');
+      if (this.s.lastError !== null)
+        this.opts.logger.info({ dir: this.opts.dir }, 'capture writes recovered');
       this.s.lastError = null;
       this.loggedError = null;
       return;
@@ -198,7 +213,10 @@ export class FileCaptureStore implements CaptureStore {
     this.lastIoError = msg;
     if (this.loggedError !== msg) {
       this.loggedError = msg;
-      this.opts.logger.error({ dir: this.opts.dir, files: errors.length, err: msg }, 'capture write failed; records stay in memory and are retried');
+      this.opts.logger.error(
+        { dir: this.opts.dir, files: errors.length, err: msg },
+        'capture write failed; records stay in memory and are retried',
+      );
     }
     return msg;
   }
@@ -207,7 +225,11 @@ export class FileCaptureStore implements CaptureStore {
    * Runs flushKey after any earlier work on the same key, so a key's files are handled in order.
    * `stopAt` picks (when the work starts) the last segment to handle; undefined = nothing to do.
    */
-  private onKey(st: KeyState, stopAt: () => Segment | undefined, writeBehind = false): Promise<IoFailure | null> {
+  private onKey(
+    st: KeyState,
+    stopAt: () => Segment | undefined,
+    writeBehind = false,
+  ): Promise<IoFailure | null> {
     const run = st.busy.then(() => {
       const target = stopAt();
       return target === undefined ? null : this.flushKey(st, target, writeBehind);
@@ -241,7 +263,11 @@ export class FileCaptureStore implements CaptureStore {
    * finished; the open one is written and, unless `writeBehind`, synced. Stops at the first error
    * so file order is kept. Never throws.
    */
-  private async flushKey(st: KeyState, stopAt: Segment, writeBehind: boolean): Promise<IoFailure | null> {
+  private async flushKey(
+    st: KeyState,
+    stopAt: Segment,
+    writeBehind: boolean,
+  ): Promise<IoFailure | null> {
     while (st.segments.length > 0 && !stopAt.finished) {
       const seg = st.segments[0]!;
       try {
@@ -273,7 +299,10 @@ export class FileCaptureStore implements CaptureStore {
 
   /** Keep a few buffers of finished files for new ones: a fast stream then allocates nothing. */
   private recycle(sink: ByteSink): void {
-    if (this.sinkPool.length < 32 && sink.buf.length <= 2 * this.opts.settings.maximum_capture_file_size_bytes + 65536) {
+    if (
+      this.sinkPool.length < 32 &&
+      sink.buf.length <= 2 * this.opts.settings.maximum_capture_file_size_bytes + 65536
+    ) {
       sink.reset();
       this.sinkPool.push(sink);
     }
@@ -311,7 +340,8 @@ export class FileCaptureStore implements CaptureStore {
 
   stats(): CaptureStoreStats {
     let pendingRecords = 0;
-    for (const st of this.keys.values()) for (const seg of st.segments) pendingRecords += seg.pendingRecords;
+    for (const st of this.keys.values())
+      for (const seg of st.segments) pendingRecords += seg.pendingRecords;
     return { ...this.s, pendingRecords, pendingBytes: this.pendingBytes };
   }
 }

@@ -20,7 +20,12 @@ export interface CaptureFileEntry {
 
 /** The file operations the capture writer uses; injected so tests can record or fail them. */
 export interface CaptureFileHandle {
-  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  write(
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesWritten: number }>;
   datasync(): Promise<void>;
   sync(): Promise<void>;
   truncate(len: number): Promise<void>;
@@ -52,7 +57,11 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /** Write all of `bytes` at `position` (loops over short writes). */
-export async function writeFully(fh: CaptureFileHandle, bytes: Uint8Array, position: number): Promise<void> {
+export async function writeFully(
+  fh: CaptureFileHandle,
+  bytes: Uint8Array,
+  position: number,
+): Promise<void> {
   let done = 0;
   while (done < bytes.length) {
     const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
@@ -65,14 +74,22 @@ export async function writeFully(fh: CaptureFileHandle, bytes: Uint8Array, posit
  * Every regular file under `dir` whose name ends in one of `suffixes` (all files when empty),
  * skipping `failed/` at the top level unless `includeFailed`. A missing dir yields [].
  */
-export async function walkCaptureDir(dir: string, suffixes: string[], includeFailed = false): Promise<CaptureFileEntry[]> {
+export async function walkCaptureDir(
+  dir: string,
+  suffixes: string[],
+  includeFailed = false,
+): Promise<CaptureFileEntry[]> {
   const out: CaptureFileEntry[] = [];
   const visit = async (d: string, depth: number): Promise<void> => {
     let entries;
     try {
       entries = await fsp.readdir(d, { withFileTypes: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      if (
+        (err as NodeJS.ErrnoException).code === 'ENOENT' ||
+        (err as NodeJS.ErrnoException).code === 'ENOTDIR'
+      )
+        return;
       throw err;
     }
     for (const e of entries) {
@@ -80,7 +97,10 @@ export async function walkCaptureDir(dir: string, suffixes: string[], includeFai
       if (e.isDirectory()) {
         if (depth === 0 && e.name === FAILED_DIR && !includeFailed) continue;
         if (depth < 16) await visit(p, depth + 1);
-      } else if (e.isFile() && (suffixes.length === 0 || suffixes.some((s) => e.name.endsWith(s)))) {
+      } else if (
+        e.isFile() &&
+        (suffixes.length === 0 || suffixes.some((s) => e.name.endsWith(s)))
+      ) {
         try {
           const st = await fsp.stat(p);
           out.push({ path: p, size: st.size, mtimeMs: st.mtimeMs });
@@ -100,7 +120,9 @@ function fileTime(e: CaptureFileEntry): number {
 }
 
 export function oldestFirst(files: CaptureFileEntry[]): CaptureFileEntry[] {
-  return files.sort((a, b) => fileTime(a) - fileTime(b) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return files.sort(
+    (a, b) => fileTime(a) - fileTime(b) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  );
 }
 
 /** All finished (`.capture`) files under dir, oldest first, excluding `failed/`. */
@@ -117,7 +139,11 @@ export async function listInProgressFiles(dir: string): Promise<CaptureFileEntry
  * Moves a damaged file to `<captureDir>/failed/<same relative path>` with `<name>.reason.txt`
  * beside it (never deletes; never overwrites: a clash gets a numeric suffix). Returns the new path.
  */
-export async function moveToFailed(captureDir: string, filePath: string, reason: string): Promise<string> {
+export async function moveToFailed(
+  captureDir: string,
+  filePath: string,
+  reason: string,
+): Promise<string> {
   const rel = path.relative(captureDir, filePath);
   const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
   const target0 = path.join(captureDir, FAILED_DIR, inside ? rel : path.basename(filePath));

@@ -6,7 +6,13 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../shared/errors.js';
 import type { CaptureRecord, GapReason } from '../shared/record.js';
-import { decodeCaptureFile, FINISHED_SUFFIX, IN_PROGRESS_SUFFIX, recordSpan, type CaptureHeader } from './file-format.js';
+import {
+  decodeCaptureFile,
+  FINISHED_SUFFIX,
+  IN_PROGRESS_SUFFIX,
+  recordSpan,
+  type CaptureHeader,
+} from './file-format.js';
 import { FAILED_DIR, oldestFirst, walkCaptureDir } from './files.js';
 
 /**
@@ -34,15 +40,35 @@ export interface FileInfo {
 
 /** True for files that cannot be read completely (what `wharf data stats` fails on). */
 export function isProblem(f: FileInfo): boolean {
-  return f.state === 'unreadable' || f.state === 'damaged' || (f.state === 'failed' && f.problem !== null);
+  return (
+    f.state === 'unreadable' ||
+    f.state === 'damaged' ||
+    (f.state === 'failed' && f.problem !== null)
+  );
 }
 
 /** Decode one file; `onRecord` sees every intact record. Never throws for file content. */
-export async function inspectFile(dir: string, file: string, onRecord?: (rec: CaptureRecord, header: CaptureHeader) => void): Promise<FileInfo> {
+export async function inspectFile(
+  dir: string,
+  file: string,
+  onRecord?: (rec: CaptureRecord, header: CaptureHeader) => void,
+): Promise<FileInfo> {
   const rel = path.relative(dir, file);
   const inFailed = rel.split(path.sep)[0] === FAILED_DIR;
   const buf = await fsp.readFile(file);
-  const info: FileInfo = { path: file, rel, state: 'finished', bytes: buf.length, header: null, records: 0, readings: 0, gaps: 0, first: null, last: null, problem: null };
+  const info: FileInfo = {
+    path: file,
+    rel,
+    state: 'finished',
+    bytes: buf.length,
+    header: null,
+    records: 0,
+    readings: 0,
+    gaps: 0,
+    first: null,
+    last: null,
+    problem: null,
+  };
   if (inFailed) info.state = 'failed';
   else if (file.endsWith(IN_PROGRESS_SUFFIX)) info.state = 'writing';
   try {
@@ -94,9 +120,18 @@ export interface DirStats {
 }
 
 /** Totals over a capture dir (decodes every file once). */
-export async function collectStats(dir: string, onProgress?: (done: number, total: number) => void): Promise<DirStats> {
+export async function collectStats(
+  dir: string,
+  onProgress?: (done: number, total: number) => void,
+): Promise<DirStats> {
   const files = await listAllCaptureFiles(dir);
-  const states: Record<FileState, number> = { finished: 0, writing: 0, failed: 0, damaged: 0, unreadable: 0 };
+  const states: Record<FileState, number> = {
+    finished: 0,
+    writing: 0,
+    failed: 0,
+    damaged: 0,
+    unreadable: 0,
+  };
   const comps = new Map<string, ComponentStats>();
   const reasons = new Map<string, { reason: string; records: number; missing: number }>();
   const problems: FileInfo[] = [];
@@ -107,7 +142,15 @@ export async function collectStats(dir: string, onProgress?: (done: number, tota
     const info = await inspectFile(dir, files[i]!, (rec, h) => {
       if (comp === undefined) {
         const name = `${h.meta.component_type}/${h.meta.component_name}/${h.meta.method_name}`;
-        comp = comps.get(name) ?? { component: name, files: 0, readings: 0, gaps: 0, missing: 0, first: null, last: null };
+        comp = comps.get(name) ?? {
+          component: name,
+          files: 0,
+          readings: 0,
+          gaps: 0,
+          missing: 0,
+          first: null,
+          last: null,
+        };
         comps.set(name, comp);
       }
       if (rec.kind === 'gap') {
@@ -124,8 +167,10 @@ export async function collectStats(dir: string, onProgress?: (done: number, tota
     readings += info.readings;
     if (comp !== undefined) {
       comp.files++;
-      if (info.first !== null && (comp.first === null || info.first < comp.first)) comp.first = info.first;
-      if (info.last !== null && (comp.last === null || info.last > comp.last)) comp.last = info.last;
+      if (info.first !== null && (comp.first === null || info.first < comp.first))
+        comp.first = info.first;
+      if (info.last !== null && (comp.last === null || info.last > comp.last))
+        comp.last = info.last;
     }
     if (isProblem(info)) problems.push(info);
     onProgress?.(i + 1, files.length);

@@ -74,13 +74,29 @@ export class MemoryCaptureStore implements CaptureStore {
     if (this.closed) throw closedError();
     assertRecord(rec);
     let f = this.open.get(key);
-    if (f !== undefined && (!sameMeta(f.header.meta, meta) || (this.opts.maxRecordsPerFile !== undefined && f.records.length >= this.opts.maxRecordsPerFile))) {
+    if (
+      f !== undefined &&
+      (!sameMeta(f.header.meta, meta) ||
+        (this.opts.maxRecordsPerFile !== undefined &&
+          f.records.length >= this.opts.maxRecordsPerFile))
+    ) {
       this.sealed.add(f);
       this.open.delete(key);
       f = undefined;
     }
     if (f === undefined) {
-      f = { key, header: { version: 1, file_id: randomUUID(), created_ms: this.opts.clock?.now() ?? Date.now(), meta }, records: [], durableCount: 0, finished: false };
+      f = {
+        key,
+        header: {
+          version: 1,
+          file_id: randomUUID(),
+          created_ms: this.opts.clock?.now() ?? Date.now(),
+          meta,
+        },
+        records: [],
+        durableCount: 0,
+        finished: false,
+      };
       this.open.set(key, f);
       this.all.push(f);
     }
@@ -99,7 +115,9 @@ export class MemoryCaptureStore implements CaptureStore {
     if (this.failure !== null) {
       this.s.writeErrors++;
       this.s.lastError = this.failure.message;
-      throw new WharfError('CAPTURE_IO', `capture flush failed: ${this.failure.message}`, { cause: this.failure });
+      throw new WharfError('CAPTURE_IO', `capture flush failed: ${this.failure.message}`, {
+        cause: this.failure,
+      });
     }
     for (const f of this.all) {
       this.s.durable += f.records.length - f.durableCount;

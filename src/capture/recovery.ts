@@ -19,7 +19,14 @@ import path from 'node:path';
 import { errorMessage, isWharfError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { CaptureMeta, GapRecord } from '../shared/record.js';
-import { decodeHeader, encodeRecord, FINISHED_SUFFIX, IN_PROGRESS_SUFFIX, recordSpan, scanRecords } from './file-format.js';
+import {
+  decodeHeader,
+  encodeRecord,
+  FINISHED_SUFFIX,
+  IN_PROGRESS_SUFFIX,
+  recordSpan,
+  scanRecords,
+} from './file-format.js';
 import { fsyncDir, listInProgressFiles, moveToFailed, writeFully } from './files.js';
 
 export interface RecoveredFile {
@@ -57,13 +64,21 @@ async function uniqueTarget(p: string): Promise<string> {
   return `${p}.${Date.now()}`;
 }
 
-async function recoverOne(dir: string, file: string, logger: Logger, report: RecoveryReport): Promise<void> {
+async function recoverOne(
+  dir: string,
+  file: string,
+  logger: Logger,
+  report: RecoveryReport,
+): Promise<void> {
   const buf = await fsp.readFile(file);
   const st = await fsp.stat(file);
   if (buf.length === 0) {
     await fsp.unlink(file);
     await fsyncDir(path.dirname(file));
-    logger.warn({ file }, 'capture recovery: removed an empty .prog file (crash right after create; it held no data)');
+    logger.warn(
+      { file },
+      'capture recovery: removed an empty .prog file (crash right after create; it held no data)',
+    );
     report.emptyRemoved.push(file);
     return;
   }
@@ -75,7 +90,10 @@ async function recoverOne(dir: string, file: string, logger: Logger, report: Rec
     if (!isWharfError(err, 'CAPTURE_CORRUPT')) throw err;
     const reason = `${errorMessage(err)} (found by crash recovery; ${buf.length} bytes)`;
     const movedTo = await moveToFailed(dir, file, reason);
-    logger.error({ file, movedTo, reason }, 'capture recovery: header unreadable, file moved to failed/');
+    logger.error(
+      { file, movedTo, reason },
+      'capture recovery: header unreadable, file moved to failed/',
+    );
     report.failed.push({ path: file, movedTo, reason });
     return;
   }
@@ -120,8 +138,16 @@ async function recoverOne(dir: string, file: string, logger: Logger, report: Rec
     lastRecordTime: last,
   };
   report.recovered.push(entry);
-  if (torn !== null) logger.warn({ file: finalPath, records: count, cutBytes: entry.cutBytes, reason: torn.reason }, 'capture recovery: cut a torn tail');
-  else logger.info({ file: finalPath, records: count }, 'capture recovery: finished an interrupted file');
+  if (torn !== null)
+    logger.warn(
+      { file: finalPath, records: count, cutBytes: entry.cutBytes, reason: torn.reason },
+      'capture recovery: cut a torn tail',
+    );
+  else
+    logger.info(
+      { file: finalPath, records: count },
+      'capture recovery: finished an interrupted file',
+    );
 }
 
 /** Recover every `.prog` under `dir` (see the module comment). Never throws for one bad file. */
@@ -131,7 +157,10 @@ export async function recoverCaptureDir(dir: string, logger: Logger): Promise<Re
     try {
       await recoverOne(dir, f.path, logger, report);
     } catch (err) {
-      logger.error({ file: f.path, err: errorMessage(err) }, 'capture recovery: could not recover file; left in place for the next start');
+      logger.error(
+        { file: f.path, err: errorMessage(err) },
+        'capture recovery: could not recover file; left in place for the next start',
+      );
       report.errors.push({ path: f.path, error: errorMessage(err) });
     }
   }

@@ -133,13 +133,20 @@ export class TickScheduler {
       return;
     }
     // Latest tick whose deadline has passed (epsilon: a deadline equal to now counts as passed).
-    const latest = Math.max(this.nextIndex, Math.floor(((now - this.anchor) * this.hzValue) / 1000 + 1e-9));
+    const latest = Math.max(
+      this.nextIndex,
+      Math.floor(((now - this.anchor) * this.hzValue) / 1000 + 1e-9),
+    );
     // Overdue ticks inside the jitter window run late; older ones are missed (a stall).
     const jitter = this.opts.jitterMs ?? 50;
     let first = Math.max(this.nextIndex, latest - (this.opts.maxCatchUp ?? 4));
     while (first < latest && now - this.deadline(first) > jitter) first++;
     if (first > this.nextIndex) {
-      const missed: MissedTicks = { count: first - this.nextIndex, start: due, end: this.deadline(first - 1) };
+      const missed: MissedTicks = {
+        count: first - this.nextIndex,
+        start: due,
+        end: this.deadline(first - 1),
+      };
       this.stats_.missed += missed.count;
       this.safe(() => this.opts.onMissed?.(missed));
       if (!this.running) return;
@@ -167,5 +174,6 @@ export class TickScheduler {
 }
 
 function assertHz(hz: number): void {
-  if (!Number.isFinite(hz) || hz <= 0) throw new RangeError(`scheduler rate must be a positive number of Hz, got ${hz}`);
+  if (!Number.isFinite(hz) || hz <= 0)
+    throw new RangeError(`scheduler rate must be a positive number of Hz, got ${hz}`);
 }

@@ -11,20 +11,43 @@ interface Entry {
 }
 
 const COMMANDS: Record<string, Entry> = {
-  demo: { summary: 'run the gateway on embedded defaults (embedded broker, cloud, emulated boards)', load: () => import('./commands/demo.js') },
-  run: { summary: 'run the gateway: wharf run --config FILE', load: () => import('./commands/run.js') },
-  config: { summary: 'wharf config check|explain FILE', load: () => import('./commands/config.js') },
-  data: { summary: 'wharf data ls|cat|stats [DIR]: inspect the capture directory', load: () => import('./commands/data.js') },
-  status: { summary: 'wharf status: sync backlog, last sync, last error', load: () => import('./commands/status.js') },
-  sync: { summary: 'wharf sync now: upload finished capture files now', load: () => import('./commands/sync.js') },
+  demo: {
+    summary: 'run the gateway on embedded defaults (embedded broker, cloud, emulated boards)',
+    load: () => import('./commands/demo.js'),
+  },
+  run: {
+    summary: 'run the gateway: wharf run --config FILE',
+    load: () => import('./commands/run.js'),
+  },
+  config: {
+    summary: 'wharf config check|explain FILE',
+    load: () => import('./commands/config.js'),
+  },
+  data: {
+    summary: 'wharf data ls|cat|stats [DIR]: inspect the capture directory',
+    load: () => import('./commands/data.js'),
+  },
+  status: {
+    summary: 'wharf status: sync backlog, last sync, last error',
+    load: () => import('./commands/status.js'),
+  },
+  sync: {
+    summary: 'wharf sync now: upload finished capture files now',
+    load: () => import('./commands/sync.js'),
+  },
   cloud: { summary: 'wharf cloud serve|keys|export', load: () => import('./commands/cloud.js') },
-  query: { summary: 'wharf query [filters] [--sql Q] [--export FMT]', load: () => import('./commands/query.js') },
+  query: {
+    summary: 'wharf query [filters] [--sql Q] [--export FMT]',
+    load: () => import('./commands/query.js'),
+  },
   firmware: { summary: 'wharf firmware build|flash', load: () => import('./commands/firmware.js') },
 };
 
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
-  const lines = Object.entries(COMMANDS).map(([name, e]) => `  ${name.padEnd(width)}  ${e.summary}`);
+  const lines = Object.entries(COMMANDS).map(
+    ([name, e]) => `  ${name.padEnd(width)}  ${e.summary}`,
+  );
   return `usage: wharf <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'wharf <command> --help' for a command's options.\n`;
 }
 

@@ -25,7 +25,8 @@ export function readCookie(req: FastifyRequest, name: string): string | undefine
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name)
+      return decodeURIComponent(part.slice(eq + 1).trim());
   }
   return undefined;
 }
@@ -64,21 +65,36 @@ export function bearer(req: FastifyRequest): string | undefined {
   return m?.[1];
 }
 
-export async function authenticate(req: FastifyRequest, keys: KeyStore, signer: SessionSigner): Promise<KeyInfo> {
+export async function authenticate(
+  req: FastifyRequest,
+  keys: KeyStore,
+  signer: SessionSigner,
+): Promise<KeyInfo> {
   const key = bearer(req);
   if (key !== undefined) {
     const info = await keys.verifyKey(key);
-    if (info === null) throw new WharfError('CLOUD_AUTH', 'the API key is not valid (unknown, revoked or mistyped); create one with `wharf cloud keys create --machine NAME`');
+    if (info === null)
+      throw new WharfError(
+        'CLOUD_AUTH',
+        'the API key is not valid (unknown, revoked or mistyped); create one with `wharf cloud keys create --machine NAME`',
+      );
     return info;
   }
   const cookie = readCookie(req, SESSION_COOKIE);
   if (cookie !== undefined) {
     const id = signer.verify(cookie, Date.now());
     const info = id === null ? null : await keys.keyById(id);
-    if (info === null) throw new WharfError('CLOUD_AUTH', 'the session has expired or its key was revoked: log in again');
+    if (info === null)
+      throw new WharfError(
+        'CLOUD_AUTH',
+        'the session has expired or its key was revoked: log in again',
+      );
     return info;
   }
-  throw new WharfError('CLOUD_AUTH', 'this route needs an API key: send `Authorization: Bearer KEY` or log in (POST /api/v1/session)');
+  throw new WharfError(
+    'CLOUD_AUTH',
+    'this route needs an API key: send `Authorization: Bearer KEY` or log in (POST /api/v1/session)',
+  );
 }
 
 export function authHook(keys: KeyStore, signer: SessionSigner) {

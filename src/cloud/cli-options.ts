@@ -45,7 +45,10 @@ export function clientFromOptions(v: V, env: NodeJS.ProcessEnv): CloudClient {
   const url = (v.url as string | undefined) ?? env.WHARF_CLOUD_URL ?? 'http://127.0.0.1:8080';
   const key = (v.key as string | undefined) ?? env.WHARF_API_KEY;
   if (key === undefined || key === '') {
-    throw new WharfError('USAGE', 'no API key: pass --key KEY or set WHARF_API_KEY (create one with `wharf cloud keys create --read-only`)');
+    throw new WharfError(
+      'USAGE',
+      'no API key: pass --key KEY or set WHARF_API_KEY (create one with `wharf cloud keys create --read-only`)',
+    );
   }
   return new CloudClient(url, key);
 }

@@ -7,7 +7,10 @@ import { fmtBytes, type Progress } from './progress.js';
 import type { QueryPage, ReadingFilter } from './store/contract.js';
 
 export class CloudClient {
-  constructor(readonly baseUrl: string, private readonly apiKey: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly apiKey: string,
+  ) {}
 
   private url(path: string, q?: URLSearchParams): string {
     const u = new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
@@ -15,12 +18,25 @@ export class CloudClient {
     return u.href;
   }
 
-  private async request(path: string, init: RequestInit = {}, q?: URLSearchParams): Promise<Response> {
+  private async request(
+    path: string,
+    init: RequestInit = {},
+    q?: URLSearchParams,
+  ): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(this.url(path, q), { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${this.apiKey}` } });
+      res = await fetch(this.url(path, q), {
+        ...init,
+        headers: {
+          ...(init.headers as Record<string, string>),
+          authorization: `Bearer ${this.apiKey}`,
+        },
+      });
     } catch (err) {
-      throw new WharfError('SYNC_UNREACHABLE', `cannot reach the cloud at ${this.baseUrl}: ${(err as { cause?: { code?: string } }).cause?.code ?? errorMessage(err)}; is 'wharf cloud serve' running?`);
+      throw new WharfError(
+        'SYNC_UNREACHABLE',
+        `cannot reach the cloud at ${this.baseUrl}: ${(err as { cause?: { code?: string } }).cause?.code ?? errorMessage(err)}; is 'wharf cloud serve' running?`,
+      );
     }
     if (!res.ok) {
       const text = await res.text().catch(() => '');
@@ -30,13 +46,23 @@ export class CloudClient {
       } catch {
         // plain text
       }
-      const code = res.status === 401 ? 'CLOUD_AUTH' : res.status === 403 ? 'CLOUD_FORBIDDEN' : res.status < 500 ? 'CLOUD_BAD_REQUEST' : 'CLOUD_STORE';
+      const code =
+        res.status === 401
+          ? 'CLOUD_AUTH'
+          : res.status === 403
+            ? 'CLOUD_FORBIDDEN'
+            : res.status < 500
+              ? 'CLOUD_BAD_REQUEST'
+              : 'CLOUD_STORE';
       throw new WharfError(code, `cloud answered ${res.status}: ${msg}`);
     }
     return res;
   }
 
-  async readings(filter: ReadingFilter, opts: { limit: number; order: 'asc' | 'desc'; cursor?: string | null }): Promise<QueryPage> {
+  async readings(
+    filter: ReadingFilter,
+    opts: { limit: number; order: 'asc' | 'desc'; cursor?: string | null },
+  ): Promise<QueryPage> {
     const q = filterToQuery(filter);
     q.set('limit', String(opts.limit));
     q.set('order', opts.order);
@@ -44,13 +70,29 @@ export class CloudClient {
     return (await (await this.request('api/v1/readings', {}, q)).json()) as QueryPage;
   }
 
-  async sql(sql: string, limit?: number): Promise<{ columns: string[]; rows: unknown[][]; truncated: boolean; error?: { message: string } }> {
-    const res = await this.request('api/v1/sql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql, limit }) });
+  async sql(
+    sql: string,
+    limit?: number,
+  ): Promise<{
+    columns: string[];
+    rows: unknown[][];
+    truncated: boolean;
+    error?: { message: string };
+  }> {
+    const res = await this.request('api/v1/sql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sql, limit }),
+    });
     return (await res.json()) as { columns: string[]; rows: unknown[][]; truncated: boolean };
   }
 
   /** Streams an export to `outPath` (written to a temp name, renamed when complete). */
-  async exportTo(outPath: string, q: URLSearchParams, progress: Progress): Promise<{ bytes: number; rows: number | null }> {
+  async exportTo(
+    outPath: string,
+    q: URLSearchParams,
+    progress: Progress,
+  ): Promise<{ bytes: number; rows: number | null }> {
     const res = await this.request('api/v1/export', {}, q);
     const total = res.headers.get('x-wharf-rows');
     const totalRows = total === null ? null : Number(total);
@@ -69,13 +111,22 @@ export class CloudClient {
         if (countLines && totalRows !== null) progress.update(rows, totalRows, fmtBytes(bytes));
         else progress.update(bytes, null, 'bytes');
       }
-      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+      );
       await rename(tmp, outPath);
     } catch (err) {
       out.destroy();
       await unlink(tmp).catch(() => undefined);
-      throw new WharfError('CLOUD_STORE', `export stopped after ${fmtBytes(bytes)}: ${errorMessage(err)}; nothing was written to ${outPath}`, { cause: err });
+      throw new WharfError(
+        'CLOUD_STORE',
+        `export stopped after ${fmtBytes(bytes)}: ${errorMessage(err)}; nothing was written to ${outPath}`,
+        { cause: err },
+      );
     }
-    return { bytes, rows: countLines ? (q.get('format') === 'csv' ? Math.max(0, lines - 1) : lines) : totalRows };
+    return {
+      bytes,
+      rows: countLines ? (q.get('format') === 'csv' ? Math.max(0, lines - 1) : lines) : totalRows,
+    };
   }
 }

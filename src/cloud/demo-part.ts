@@ -26,7 +26,9 @@ export const cloudDemoPart = {
   async start(ctx: { home: string; env: NodeJS.ProcessEnv; logger: Logger }) {
     const store = new SqliteStore(path.join(ctx.home, 'cloud.db'));
     const keysFile = path.join(ctx.home, 'demo-keys.json');
-    const keys: DemoKeys = existsSync(keysFile) ? (JSON.parse(readFileSync(keysFile, 'utf8')) as DemoKeys) : {};
+    const keys: DemoKeys = existsSync(keysFile)
+      ? (JSON.parse(readFileSync(keysFile, 'utf8')) as DemoKeys)
+      : {};
     const keyFor = async (name: string, machine: string | null): Promise<string> => {
       const have = keys[name];
       if (have !== undefined && (await store.verifyKey(have)) !== null) return have;
@@ -56,12 +58,17 @@ export const cloudDemoPart = {
     const addr = app.server.address();
     const url = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : port}`;
     return {
-      banner: [`  cloud:    ${url} (web UI, SQLite ${path.join(ctx.home, 'cloud.db')}); log in with the "ui" key (${readKey.slice(0, 19)}…) from ${keysFile}`],
+      banner: [
+        `  cloud:    ${url} (web UI, SQLite ${path.join(ctx.home, 'cloud.db')}); log in with the "ui" key (${readKey.slice(0, 19)}…) from ${keysFile}`,
+      ],
       afterGateway: async (gw: GatewayLike) => {
         const plan = gw.currentPlan;
         if (plan.gateway.sync !== null) return; // the config names its own target
         const api_key = await keyFor(`machine:${plan.machine}`, plan.machine);
-        await gw.applyPlan({ ...plan, gateway: { ...plan.gateway, sync: { kind: 'cloud', url, api_key } } });
+        await gw.applyPlan({
+          ...plan,
+          gateway: { ...plan.gateway, sync: { kind: 'cloud', url, api_key } },
+        });
       },
       stop: async () => {
         await app.close();

@@ -7,7 +7,10 @@ type Q = Record<string, unknown>;
 function list(q: Q, name: string): string[] | undefined {
   const v = q[name];
   if (v === undefined || v === '') return undefined;
-  const items = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
+  const items = (Array.isArray(v) ? v : [v])
+    .flatMap((x) => String(x).split(','))
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   return items.length === 0 ? undefined : items;
 }
 
@@ -19,7 +22,10 @@ export function parseTime(v: unknown, name: string): number | undefined {
   if (Number.isFinite(n)) return n;
   const d = Date.parse(s);
   if (Number.isFinite(d)) return d;
-  throw new WharfError('CLOUD_BAD_REQUEST', `${name}=${s.slice(0, 40)} is not a time: give milliseconds since the epoch or an ISO 8601 date`);
+  throw new WharfError(
+    'CLOUD_BAD_REQUEST',
+    `${name}=${s.slice(0, 40)} is not a time: give milliseconds since the epoch or an ISO 8601 date`,
+  );
 }
 
 export function parseFilter(q: Q): ReadingFilter {
@@ -35,7 +41,11 @@ export function parseFilter(q: Q): ReadingFilter {
   set('tags', list(q, 'tags'));
   const kind = q.kind;
   if (kind !== undefined && kind !== '') {
-    if (kind !== 'reading' && kind !== 'gap') throw new WharfError('CLOUD_BAD_REQUEST', `kind must be 'reading' or 'gap' (got '${String(kind)}')`);
+    if (kind !== 'reading' && kind !== 'gap')
+      throw new WharfError(
+        'CLOUD_BAD_REQUEST',
+        `kind must be 'reading' or 'gap' (got '${String(kind)}')`,
+      );
     f.kind = kind;
   }
   set('from', parseTime(q.from, 'from'));
@@ -46,10 +56,17 @@ export function parseFilter(q: Q): ReadingFilter {
 export function parseQueryOptions(q: Q, defaultLimit = 100): QueryOptions {
   const limit = q.limit === undefined || q.limit === '' ? defaultLimit : Number(q.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
-    throw new WharfError('CLOUD_BAD_REQUEST', `limit must be an integer from 1 to 10000 (got '${String(q.limit)}')`);
+    throw new WharfError(
+      'CLOUD_BAD_REQUEST',
+      `limit must be an integer from 1 to 10000 (got '${String(q.limit)}')`,
+    );
   }
   const order = q.order ?? 'desc';
-  if (order !== 'asc' && order !== 'desc') throw new WharfError('CLOUD_BAD_REQUEST', `order must be 'asc' or 'desc' (got '${String(order)}')`);
+  if (order !== 'asc' && order !== 'desc')
+    throw new WharfError(
+      'CLOUD_BAD_REQUEST',
+      `order must be 'asc' or 'desc' (got '${String(order)}')`,
+    );
   const cursor = typeof q.cursor === 'string' && q.cursor !== '' ? q.cursor : null;
   return { limit, order, cursor };
 }

@@ -9,10 +9,19 @@ import { SqliteStore } from './store/sqlite.js';
 
 export function defaultCloudDb(env: NodeJS.ProcessEnv): string {
   const wh = env.WHARF_HOME;
-  return path.join(wh !== undefined && wh !== '' ? wh : path.join(env.HOME ?? homedir(), '.wharf'), 'cloud.db');
+  return path.join(
+    wh !== undefined && wh !== '' ? wh : path.join(env.HOME ?? homedir(), '.wharf'),
+    'cloud.db',
+  );
 }
 
-export async function openCloudStore(o: { db?: string; pg?: string; env: NodeJS.ProcessEnv; cwd: string; logger?: Logger }): Promise<CloudStore> {
+export async function openCloudStore(o: {
+  db?: string;
+  pg?: string;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  logger?: Logger;
+}): Promise<CloudStore> {
   const pgUrl = o.pg ?? o.env.WHARF_CLOUD_PG;
   if (pgUrl !== undefined && pgUrl !== '') return PostgresStore.open(pgUrl, o.logger);
   const file = o.db !== undefined ? path.resolve(o.cwd, o.db) : defaultCloudDb(o.env);

@@ -6,10 +6,21 @@ export interface Progress {
   finish(msg: string): void;
 }
 
-const fmtBytes = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
+const fmtBytes = (n: number): string =>
+  n >= 1 << 20
+    ? `${(n / (1 << 20)).toFixed(1)} MiB`
+    : n >= 1024
+      ? `${(n / 1024).toFixed(1)} KiB`
+      : `${n} B`;
 export { fmtBytes };
 
-export function progressBar(out: Writable, isTTY: boolean, label: string, unit: string, nowMs: () => number = Date.now): Progress {
+export function progressBar(
+  out: Writable,
+  isTTY: boolean,
+  label: string,
+  unit: string,
+  nowMs: () => number = Date.now,
+): Progress {
   let last = 0;
   const start = nowMs();
   return {

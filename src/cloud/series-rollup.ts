@@ -7,7 +7,14 @@
  */
 import type { CloudStore, ReadingFilter, StoredRow } from './store/contract.js';
 import { streamMatches } from './store/common.js';
-import { COUNT_KEY, ROLLUP_MS, mergeAgg, numericValue, type RollupRow, type ValueAcc } from './store/sqlite-rollup.js';
+import {
+  COUNT_KEY,
+  ROLLUP_MS,
+  mergeAgg,
+  numericValue,
+  type RollupRow,
+  type ValueAcc,
+} from './store/sqlite-rollup.js';
 import type { GapSpan, SeriesGrid, SeriesLine, SeriesResult } from './series.js';
 
 export interface RollupCapable {
@@ -31,9 +38,16 @@ interface Line {
   buckets: Map<number, ValueAcc>;
 }
 
-type Head = Pick<SeriesLine, 'machine' | 'part_id' | 'component_type' | 'component_name' | 'method_name'>;
+type Head = Pick<
+  SeriesLine,
+  'machine' | 'part_id' | 'component_type' | 'component_name' | 'method_name'
+>;
 
-async function allRows(store: CloudStore, filter: ReadingFilter, cap: number): Promise<{ rows: StoredRow[]; truncated: boolean }> {
+async function allRows(
+  store: CloudStore,
+  filter: ReadingFilter,
+  cap: number,
+): Promise<{ rows: StoredRow[]; truncated: boolean }> {
   const rows: StoredRow[] = [];
   let cursor: string | null = null;
   for (let pages = 0; pages < 10_000; pages++) {
@@ -47,9 +61,16 @@ async function allRows(store: CloudStore, filter: ReadingFilter, cap: number): P
 }
 
 export async function seriesFromRollup(
-  store: CloudStore & RollupCapable, filter: ReadingFilter, from: number, to: number, points: number, grid: SeriesGrid, maxGaps: number,
+  store: CloudStore & RollupCapable,
+  filter: ReadingFilter,
+  from: number,
+  to: number,
+  points: number,
+  grid: SeriesGrid,
+  maxGaps: number,
 ): Promise<SeriesResult> {
-  const bucketOf = (t: number): number => Math.max(0, Math.min(Math.floor((t - grid.origin) / grid.width), points - 1));
+  const bucketOf = (t: number): number =>
+    Math.max(0, Math.min(Math.floor((t - grid.origin) / grid.width), points - 1));
   const streams = (await store.streams()).filter((s) => streamMatches(s, filter));
   const byStream = new Map(streams.map((s) => [s.id, s]));
   const lines = new Map<string, Line>();
@@ -58,7 +79,21 @@ export async function seriesFromRollup(
     const id = `${h.machine}\u0000${h.part_id}\u0000${h.component_type}\u0000${h.component_name}\u0000${h.method_name}\u0000${key}`;
     let l = lines.get(id);
     if (l === undefined) {
-      const line: SeriesLine = { machine: h.machine, part_id: h.part_id, component_type: h.component_type, component_name: h.component_name, method_name: h.method_name, key, kind, t: [], v: [], bucket_t: [], min: [], max: [], avg: [] };
+      const line: SeriesLine = {
+        machine: h.machine,
+        part_id: h.part_id,
+        component_type: h.component_type,
+        component_name: h.component_name,
+        method_name: h.method_name,
+        key,
+        kind,
+        t: [],
+        v: [],
+        bucket_t: [],
+        min: [],
+        max: [],
+        avg: [],
+      };
       lines.set(id, (l = { line, buckets: new Map() }));
     }
     return l;
@@ -78,22 +113,43 @@ export async function seriesFromRollup(
     if (lastMinute >= firstMinute) {
       edges[0] = [from, firstMinute * ROLLUP_MS, true];
       edges.push([(lastMinute + 1) * ROLLUP_MS, to, false]);
-      for (const r of store.rollupRows(streams.map((s) => s.id), firstMinute, lastMinute)) {
+      for (const r of store.rollupRows(
+        streams.map((s) => s.id),
+        firstMinute,
+        lastMinute,
+      )) {
         const head = byStream.get(r.stream_id);
         if (head === undefined) continue;
         if (r.key === COUNT_KEY) seen += r.n;
-        else add(lineFor(head, r.key, r.kind === 'gpio' ? 'gpio' : 'analog'), bucketOf(r.minute * ROLLUP_MS), r);
+        else
+          add(
+            lineFor(head, r.key, r.kind === 'gpio' ? 'gpio' : 'analog'),
+            bucketOf(r.minute * ROLLUP_MS),
+            r,
+          );
       }
     }
     for (const [a, b, exclusive] of edges) {
-      const { rows } = await allRows(store, { ...filter, kind: 'reading', from: a, to: b }, 2_000_000);
+      const { rows } = await allRows(
+        store,
+        { ...filter, kind: 'reading', from: a, to: b },
+        2_000_000,
+      );
       for (const row of rows) {
         const t = row.time_received;
         if (exclusive && t >= b) continue;
         seen++;
         for (const key in row.data) {
           const nv = numericValue((row.data as Record<string, unknown>)[key]);
-          if (nv !== null) add(lineFor(row, key, nv[1]), bucketOf(t), { n: 1, vmin: nv[0], tmin: t, vmax: nv[0], tmax: t, vsum: nv[0] });
+          if (nv !== null)
+            add(lineFor(row, key, nv[1]), bucketOf(t), {
+              n: 1,
+              vmin: nv[0],
+              tmin: t,
+              vmax: nv[0],
+              tmax: t,
+              vsum: nv[0],
+            });
         }
       }
     }
@@ -104,7 +160,15 @@ export async function seriesFromRollup(
     const g = await allRows(store, { ...filter, kind: 'gap', from, to }, maxGaps);
     for (const row of g.rows) {
       const d = row.data as { reason: string; count: number; detail?: string };
-      const span: GapSpan = { machine: row.machine, component_name: row.component_name, method_name: row.method_name, start: row.time_requested, end: row.time_received, reason: d.reason, count: d.count };
+      const span: GapSpan = {
+        machine: row.machine,
+        component_name: row.component_name,
+        method_name: row.method_name,
+        start: row.time_requested,
+        end: row.time_received,
+        reason: d.reason,
+        count: d.count,
+      };
       if (d.detail !== undefined) span.detail = d.detail;
       gaps.push(span);
     }
@@ -123,5 +187,14 @@ export async function seriesFromRollup(
       else (line.t.push(a.tmax, a.tmin), line.v.push(a.vmax, a.vmin));
     }
   }
-  return { from, to, points, bucket_ms: grid.width, points_in_range: seen, series: [...lines.values()].map((l) => l.line), gaps, truncated };
+  return {
+    from,
+    to,
+    points,
+    bucket_ms: grid.width,
+    points_in_range: seen,
+    series: [...lines.values()].map((l) => l.line),
+    gaps,
+    truncated,
+  };
 }

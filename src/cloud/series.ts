@@ -113,8 +113,17 @@ function valuesOf(row: StoredRow): [string, number, 'analog' | 'gpio'][] {
   return out;
 }
 
-export async function buildSeries(store: CloudStore, filter: ReadingFilter, points: number, opts: SeriesOptions = {}): Promise<SeriesResult> {
-  if (!Number.isInteger(points) || points < 1 || points > 10_000) throw new WharfError('CLOUD_BAD_REQUEST', `points must be an integer from 1 to 10000 (got ${points})`);
+export async function buildSeries(
+  store: CloudStore,
+  filter: ReadingFilter,
+  points: number,
+  opts: SeriesOptions = {},
+): Promise<SeriesResult> {
+  if (!Number.isInteger(points) || points < 1 || points > 10_000)
+    throw new WharfError(
+      'CLOUD_BAD_REQUEST',
+      `points must be an integer from 1 to 10000 (got ${points})`,
+    );
   let { from, to } = filter;
   if (from === undefined || to === undefined) {
     const first = await store.query({ ...filter }, { limit: 1, order: 'asc' });
@@ -127,31 +136,62 @@ export async function buildSeries(store: CloudStore, filter: ReadingFilter, poin
     if (grid !== null) return seriesFromRollup(store, filter, from, to, points, grid, MAX_GAPS);
   }
   const origin = opts.rollup === false && opts.grid !== undefined ? opts.grid.origin : from;
-  const bucketMs = opts.rollup === false && opts.grid !== undefined ? opts.grid.width : Math.max((to - from) / points, 1e-3);
+  const bucketMs =
+    opts.rollup === false && opts.grid !== undefined
+      ? opts.grid.width
+      : Math.max((to - from) / points, 1e-3);
   const lines = new Map<string, Acc>();
   const gaps: GapSpan[] = [];
   let seen = 0;
   let truncated = false;
   let cursor: string | null = null;
   do {
-    const page = await store.query({ ...filter, from, to }, { limit: 10_000, order: 'asc', cursor });
+    const page = await store.query(
+      { ...filter, from, to },
+      { limit: 10_000, order: 'asc', cursor },
+    );
     for (const row of page.rows) {
       seen++;
       if (row.kind === 'gap') {
         const d = row.data as { reason: string; count: number; detail?: string };
         if (gaps.length < MAX_GAPS) {
-          const g: GapSpan = { machine: row.machine, component_name: row.component_name, method_name: row.method_name, start: row.time_requested, end: row.time_received, reason: d.reason, count: d.count };
+          const g: GapSpan = {
+            machine: row.machine,
+            component_name: row.component_name,
+            method_name: row.method_name,
+            start: row.time_requested,
+            end: row.time_received,
+            reason: d.reason,
+            count: d.count,
+          };
           if (d.detail !== undefined) g.detail = d.detail;
           gaps.push(g);
         } else truncated = true;
         continue;
       }
-      const b = Math.max(0, Math.min(Math.floor((row.time_received - origin) / bucketMs), points - 1));
+      const b = Math.max(
+        0,
+        Math.min(Math.floor((row.time_received - origin) / bucketMs), points - 1),
+      );
       for (const [key, value, kind] of valuesOf(row)) {
         const id = `${row.machine}\u0000${row.part_id}\u0000${row.component_type}\u0000${row.component_name}\u0000${row.method_name}\u0000${key}`;
         let a = lines.get(id);
         if (a === undefined) {
-          const line: SeriesLine = { machine: row.machine, part_id: row.part_id, component_type: row.component_type, component_name: row.component_name, method_name: row.method_name, key, kind, t: [], v: [], bucket_t: [], min: [], max: [], avg: [] };
+          const line: SeriesLine = {
+            machine: row.machine,
+            part_id: row.part_id,
+            component_type: row.component_type,
+            component_name: row.component_name,
+            method_name: row.method_name,
+            key,
+            kind,
+            t: [],
+            v: [],
+            bucket_t: [],
+            min: [],
+            max: [],
+            avg: [],
+          };
           a = { line, bucket: b, min: 0, minT: 0, max: 0, maxT: 0, sum: 0, n: 0 };
           lines.set(id, a);
         }
@@ -159,8 +199,8 @@ export async function buildSeries(store: CloudStore, filter: ReadingFilter, poin
           flush(a, origin, bucketMs);
           a.bucket = b;
         }
-        if (a.n === 0 || value < a.min) (a.min = value), (a.minT = row.time_received);
-        if (a.n === 0 || value > a.max) (a.max = value), (a.maxT = row.time_received);
+        if (a.n === 0 || value < a.min) ((a.min = value), (a.minT = row.time_received));
+        if (a.n === 0 || value > a.max) ((a.max = value), (a.maxT = row.time_received));
         a.sum += value;
         a.n++;
       }
@@ -172,5 +212,14 @@ export async function buildSeries(store: CloudStore, filter: ReadingFilter, poin
     }
   } while (cursor !== null);
   for (const a of lines.values()) flush(a, origin, bucketMs);
-  return { from, to, points, bucket_ms: bucketMs, points_in_range: seen, series: [...lines.values()].map((a) => a.line), gaps, truncated };
+  return {
+    from,
+    to,
+    points,
+    bucket_ms: bucketMs,
+    points_in_range: seen,
+    series: [...lines.values()].map((a) => a.line),
+    gaps,
+    truncated,
+  };
 }

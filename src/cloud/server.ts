@@ -63,13 +63,16 @@ const STATUS: Partial<Record<string, number>> = {
 
 export async function buildCloudServer(opts: CloudServerOptions): Promise<FastifyInstance> {
   const logger = opts.logger ?? nullLogger;
-  let decoder: Promise<CaptureDecoder> | undefined = opts.decode === undefined ? undefined : Promise.resolve(opts.decode);
+  let decoder: Promise<CaptureDecoder> | undefined =
+    opts.decode === undefined ? undefined : Promise.resolve(opts.decode);
   const ctx: CloudContext = {
     store: opts.store,
     keys: opts.keys ?? opts.store,
     logger,
     metrics: opts.metrics ?? cloudMetrics(),
-    signer: new SessionSigner(opts.sessionSecret === undefined ? randomBytes(32) : Buffer.from(opts.sessionSecret)),
+    signer: new SessionSigner(
+      opts.sessionSecret === undefined ? randomBytes(32) : Buffer.from(opts.sessionSecret),
+    ),
     decoder: () => (decoder ??= defaultDecoder()),
     maxFileBytes: opts.maxFileBytes ?? 16 * 1024 * 1024,
     sqlTimeoutMs: opts.sqlTimeoutMs ?? 10_000,
@@ -79,16 +82,26 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
   app.decorateRequest('wharfKey', null);
   app.addHook('onRequest', authHook(ctx.keys, ctx.signer));
   app.setErrorHandler((err: FastifyError | WharfError, req, reply) => {
-    const status = isWharfError(err) ? (STATUS[err.code] ?? 500) : typeof err.statusCode === 'number' ? err.statusCode : 500;
+    const status = isWharfError(err)
+      ? (STATUS[err.code] ?? 500)
+      : typeof err.statusCode === 'number'
+        ? err.statusCode
+        : 500;
     if (status === 401) ctx.metrics.authFailures.inc();
-    if (status >= 500) logger.error({ err: errorMessage(err), url: req.url.split('?')[0] }, 'cloud request failed');
+    if (status >= 500)
+      logger.error({ err: errorMessage(err), url: req.url.split('?')[0] }, 'cloud request failed');
     const code = isWharfError(err) ? err.code : (err.code ?? 'INTERNAL');
     let message = errorMessage(err);
-    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `the body is larger than the limit of ${ctx.maxFileBytes} bytes: split the capture file (maximum_capture_file_size_bytes) or raise the cloud's limit`;
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      message = `the body is larger than the limit of ${ctx.maxFileBytes} bytes: split the capture file (maximum_capture_file_size_bytes) or raise the cloud's limit`;
     void reply.code(status).send({ error: { code, message } });
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+    void reply
+      .code(404)
+      .send({
+        error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` },
+      });
   });
   await healthRoutes(app, ctx);
   await sessionRoutes(app, ctx);

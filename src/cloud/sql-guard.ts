@@ -25,11 +25,20 @@ export function checkReadOnlySql(sql: string): string {
   if (bare.includes(';')) throw refused('only one statement is allowed (found a ";" inside)');
   const first = /^\s*\(*\s*([A-Za-z]+)/.exec(bare)?.[1]?.toUpperCase() ?? '';
   if (!ALLOWED.has(first)) {
-    throw refused(`'${first || bare.trim().slice(0, 20)}' statements are not allowed: SQL here is read-only (SELECT, WITH, VALUES, EXPLAIN)`);
+    throw refused(
+      `'${first || bare.trim().slice(0, 20)}' statements are not allowed: SQL here is read-only (SELECT, WITH, VALUES, EXPLAIN)`,
+    );
   }
-  if (/\b(ATTACH|DETACH|PRAGMA)\b/i.test(bare)) throw refused('ATTACH, DETACH and PRAGMA are not allowed');
-  if (/\b(INSERT|UPDATE|DELETE|MERGE|DROP|CREATE|ALTER|TRUNCATE|GRANT|REVOKE|COPY|VACUUM|REINDEX)\b/i.test(bare)) {
-    throw refused('the statement contains a writing keyword (INSERT, UPDATE, DELETE, DROP, CREATE, ...): SQL here is read-only');
+  if (/\b(ATTACH|DETACH|PRAGMA)\b/i.test(bare))
+    throw refused('ATTACH, DETACH and PRAGMA are not allowed');
+  if (
+    /\b(INSERT|UPDATE|DELETE|MERGE|DROP|CREATE|ALTER|TRUNCATE|GRANT|REVOKE|COPY|VACUUM|REINDEX)\b/i.test(
+      bare,
+    )
+  ) {
+    throw refused(
+      'the statement contains a writing keyword (INSERT, UPDATE, DELETE, DROP, CREATE, ...): SQL here is read-only',
+    );
   }
   return text;
 }

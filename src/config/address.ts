@@ -21,7 +21,8 @@ export interface ParsedAddress {
   problems: AddressProblem[];
 }
 
-const EXAMPLES = 'sim://line1, serial:///dev/ttyUSB0?baud=115200, mqtt://esp-1 or firmata:///dev/ttyACM0?baud=57600';
+const EXAMPLES =
+  'sim://line1, serial:///dev/ttyUSB0?baud=115200, mqtt://esp-1 or firmata:///dev/ttyACM0?baud=57600';
 
 export function parseBoardAddress(raw: string): ParsedAddress {
   const address = hideUserinfo(raw); // for messages only
@@ -43,25 +44,54 @@ export function parseBoardAddress(raw: string): ParsedAddress {
   try {
     url = new URL(raw);
   } catch {
-    return { transport: scheme, problems: [{ severity: 'error', message: `address "${address}" is not a valid URL`, hint: `write e.g. ${EXAMPLES}` }] };
+    return {
+      transport: scheme,
+      problems: [
+        {
+          severity: 'error',
+          message: `address "${address}" is not a valid URL`,
+          hint: `write e.g. ${EXAMPLES}`,
+        },
+      ],
+    };
   }
   const problems: AddressProblem[] = [];
-  const target = decodeURIComponent(url.hostname !== '' ? url.hostname + url.pathname.replace(/^\/$/, '') : url.pathname);
+  const target = decodeURIComponent(
+    url.hostname !== '' ? url.hostname + url.pathname.replace(/^\/$/, '') : url.pathname,
+  );
   const baud = url.searchParams.get('baud');
   switch (scheme) {
     case 'sim':
-      if (target === '') problems.push({ severity: 'error', message: `address "${address}" has no board name`, hint: 'write sim://NAME, e.g. sim://line1?wave=sine' });
+      if (target === '')
+        problems.push({
+          severity: 'error',
+          message: `address "${address}" has no board name`,
+          hint: 'write sim://NAME, e.g. sim://line1?wave=sine',
+        });
       break;
     case 'mqtt':
-      if (target === '') problems.push({ severity: 'error', message: `address "${address}" has no board id`, hint: 'write mqtt://BOARD-ID, the id the board uses on the broker, e.g. mqtt://esp-1' });
+      if (target === '')
+        problems.push({
+          severity: 'error',
+          message: `address "${address}" has no board id`,
+          hint: 'write mqtt://BOARD-ID, the id the board uses on the broker, e.g. mqtt://esp-1',
+        });
       break;
     case 'serial':
     case 'firmata':
       if (target === '') {
-        problems.push({ severity: 'error', message: `address "${address}" has no device path`, hint: `write ${scheme}:///dev/ttyUSB0 (three slashes before an absolute path)` });
+        problems.push({
+          severity: 'error',
+          message: `address "${address}" has no device path`,
+          hint: `write ${scheme}:///dev/ttyUSB0 (three slashes before an absolute path)`,
+        });
       }
       if (baud !== null && !/^[1-9]\d*$/.test(baud)) {
-        problems.push({ severity: 'error', message: `address "${address}": baud=${baud} is not a positive whole number`, hint: 'e.g. baud=115200 (serial) or baud=57600 (Firmata)' });
+        problems.push({
+          severity: 'error',
+          message: `address "${address}": baud=${baud} is not a positive whole number`,
+          hint: 'e.g. baud=115200 (serial) or baud=57600 (Firmata)',
+        });
       }
       break;
   }

@@ -26,13 +26,18 @@ export function componentApi(c: ComponentConfig): { type: string; namespace: str
   if (c.api !== undefined) {
     const parts = c.api.split(':');
     const type = parts[parts.length - 1];
-    if (parts.length === 3 && type !== undefined && type !== '') return { type, namespace: parts[0] ?? 'rdk' };
+    if (parts.length === 3 && type !== undefined && type !== '')
+      return { type, namespace: parts[0] ?? 'rdk' };
   }
   return undefined;
 }
 
 /** Validates `components[]` of a config file. Names must be unique within the list. */
-export function readComponents(list: readonly unknown[], basePath: string, issues: IssueList): KnownComponent[] {
+export function readComponents(
+  list: readonly unknown[],
+  basePath: string,
+  issues: IssueList,
+): KnownComponent[] {
   const out: KnownComponent[] = [];
   const byName = new Map<string, string>();
   list.forEach((raw, i) => {
@@ -41,16 +46,31 @@ export function readComponents(list: readonly unknown[], basePath: string, issue
     if (c === undefined) return;
     const api = componentApi(c);
     if (api === undefined) {
-      issues.error(path, `component "${c.name}" has no type`, 'add "type": "board" (or "api": "rdk:component:board")');
+      issues.error(
+        path,
+        `component "${c.name}" has no type`,
+        'add "type": "board" (or "api": "rdk:component:board")',
+      );
       return;
     }
     const prev = byName.get(c.name);
     if (prev !== undefined) {
-      issues.error(joinPath(path, 'name'), `component name "${c.name}" is used twice (also at ${prev})`, 'component names must be unique within a part: rename one');
+      issues.error(
+        joinPath(path, 'name'),
+        `component name "${c.name}" is used twice (also at ${prev})`,
+        'component names must be unique within a part: rename one',
+      );
       return;
     }
     byName.set(c.name, path);
-    const known: KnownComponent = { name: c.name, type: api.type, namespace: api.namespace, config: c, path, issues };
+    const known: KnownComponent = {
+      name: c.name,
+      type: api.type,
+      namespace: api.namespace,
+      config: c,
+      path,
+      issues,
+    };
     if (api.type === 'board') {
       const attrsPath = joinPath(path, 'attributes');
       const attrs = check(boardAttributesSchema, c.attributes ?? {}, attrsPath, issues);
@@ -61,7 +81,12 @@ export function readComponents(list: readonly unknown[], basePath: string, issue
         };
         const seen = new Set<string>();
         (attrs.analogs ?? []).forEach((a, j) => {
-          if (seen.has(a.name)) issues.error(joinPath(joinPath(joinPath(attrsPath, 'analogs'), j), 'name'), `analog reader "${a.name}" is defined twice`, 'reader names must be unique on a board');
+          if (seen.has(a.name))
+            issues.error(
+              joinPath(joinPath(joinPath(attrsPath, 'analogs'), j), 'name'),
+              `analog reader "${a.name}" is defined twice`,
+              'reader names must be unique on a board',
+            );
           seen.add(a.name);
         });
         if (attrs.address !== undefined) known.address = attrs.address;

@@ -95,7 +95,10 @@ export const DEFAULT_COLUMNS: ExplainColumn[] = [
   { header: 'resource', value: ({ row }) => row.resource },
   { header: 'method', value: ({ row }) => row.method },
   { header: 'Hz', value: ({ row }) => formatHz(row.hz), align: 'right' },
-  { header: 'readers/pins', value: ({ row }) => (row.readers.length > 0 ? row.readers.join(',') : '-') },
+  {
+    header: 'readers/pins',
+    value: ({ row }) => (row.readers.length > 0 ? row.readers.join(',') : '-'),
+  },
   { header: 'bytes/s', value: ({ row }) => formatBytesPerSecond(row.bytes_per_s), align: 'right' },
   { header: 'status', value: ({ row }) => (row.scheduled ? 'capture' : `off: ${row.note}`) },
 ];
@@ -107,13 +110,17 @@ function contexts(plan: CapturePlan, columns: readonly ExplainColumn[]): Explain
     const row = baseRow(plan, entry, board);
     const ctx: ExplainContext = { entry, board, plan, row };
     const extra = columns.filter((c) => !DEFAULT_COLUMNS.includes(c));
-    if (extra.length > 0) row.extra = Object.fromEntries(extra.map((c) => [c.header, c.value(ctx)]));
+    if (extra.length > 0)
+      row.extra = Object.fromEntries(extra.map((c) => [c.header, c.value(ctx)]));
     return ctx;
   });
 }
 
 /** Machine-readable explain output (`wharf config explain --json`). Secrets are never included. */
-export function explainRows(plan: CapturePlan, opts: { columns?: readonly ExplainColumn[] } = {}): ExplainRow[] {
+export function explainRows(
+  plan: CapturePlan,
+  opts: { columns?: readonly ExplainColumn[] } = {},
+): ExplainRow[] {
   return contexts(plan, opts.columns ?? DEFAULT_COLUMNS).map((c) => c.row);
 }
 
@@ -123,7 +130,12 @@ export function explainJson(plan: CapturePlan, opts: { columns?: readonly Explai
     machine: plan.machine,
     part_id: plan.part_id,
     capture_dir: plan.dataManager.capture_dir,
-    boards: plan.boards.map((b) => ({ id: b.id, address: hideUserinfo(b.address), transport: b.transport, components: b.components })),
+    boards: plan.boards.map((b) => ({
+      id: b.id,
+      address: hideUserinfo(b.address),
+      transport: b.transport,
+      components: b.components,
+    })),
     entries: rows,
     total_bytes_per_s: rows.filter((r) => r.scheduled).reduce((s, r) => s + r.bytes_per_s, 0),
     warnings: plan.warnings,
@@ -139,18 +151,27 @@ function syncText(plan: CapturePlan): string {
 }
 
 /** The plan as a readable table, with a header and a total line. */
-export function explainPlan(plan: CapturePlan, opts: { columns?: readonly ExplainColumn[] } = {}): string {
+export function explainPlan(
+  plan: CapturePlan,
+  opts: { columns?: readonly ExplainColumn[] } = {},
+): string {
   const columns = opts.columns ?? DEFAULT_COLUMNS;
   const ctxs = contexts(plan, columns);
   const cells = ctxs.map((ctx) => columns.map((c) => c.value(ctx)));
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const widths = columns.map((c, i) =>
+    Math.max(c.header.length, ...cells.map((r) => (r[i] ?? '').length)),
+  );
   const fmt = (vals: readonly string[]) =>
     vals
-      .map((v, i) => (columns[i]?.align === 'right' ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0)))
+      .map((v, i) =>
+        columns[i]?.align === 'right' ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0),
+      )
       .join('  ')
       .trimEnd();
   const lines: string[] = [];
-  lines.push(`machine ${plan.machine}, part ${plan.part_id}; capture dir ${plan.dataManager.capture_dir}`);
+  lines.push(
+    `machine ${plan.machine}, part ${plan.part_id}; capture dir ${plan.dataManager.capture_dir}`,
+  );
   lines.push(
     `flush every ${plan.dataManager.flush_interval_ms} ms; sync ${syncText(plan)}` +
       (plan.dataManager.capture_disabled ? '; CAPTURE DISABLED' : ''),

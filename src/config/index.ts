@@ -6,7 +6,16 @@
  *   watchConfig(path, {onPlan, onError, logger?, debounceMs?, current?}) → {close()}
  *   explainPlan(plan, {columns?}) → string  (explainRows / explainJson for --json)
  */
-export type { CapturePlan, PlanEntry, BoardSpec, ConfigIssue, DataManagerSettings, GatewaySettings, BrokerSettings, SyncTargetSettings } from './plan.js';
+export type {
+  CapturePlan,
+  PlanEntry,
+  BoardSpec,
+  ConfigIssue,
+  DataManagerSettings,
+  GatewaySettings,
+  BrokerSettings,
+  SyncTargetSettings,
+} from './plan.js';
 export { loadConfigFile, parseConfig, type LoadResult, type ParseOptions } from './load.js';
 export { watchConfig, type WatchOptions, type ConfigWatcher } from './watch.js';
 export {
@@ -22,5 +31,10 @@ export {
 } from './explain.js';
 export { formatIssue, sortIssues } from './issues.js';
 export { entryKey, SUPPORTED_METHODS } from './methods.js';
-export { DATA_MANAGER_DEFAULTS, DEFAULT_BROKER, DEFAULT_HTTP, defaultCaptureDir } from './settings.js';
+export {
+  DATA_MANAGER_DEFAULTS,
+  DEFAULT_BROKER,
+  DEFAULT_HTTP,
+  defaultCaptureDir,
+} from './settings.js';
 export { TRANSPORTS, UNSUPPORTED } from './address.js';

@@ -24,7 +24,13 @@ export class IssueList {
     this.add('warning', path, message, hint);
   }
 
-  add(severity: ConfigIssue['severity'], path: string, message: string, hint?: string, line?: number): void {
+  add(
+    severity: ConfigIssue['severity'],
+    path: string,
+    message: string,
+    hint?: string,
+    line?: number,
+  ): void {
     const issue: ConfigIssue = { severity, path, message };
     if (this.file !== undefined) issue.file = this.file;
     if (hint !== undefined) issue.hint = hint;
@@ -55,14 +61,22 @@ export function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
   const rank = (i: ConfigIssue) => (i.severity === 'error' ? 0 : 1);
   return issues
     .map((issue, idx) => ({ issue, idx }))
-    .sort((a, b) => rank(a.issue) - rank(b.issue) || (a.issue.line ?? Infinity) - (b.issue.line ?? Infinity) || a.idx - b.idx)
+    .sort(
+      (a, b) =>
+        rank(a.issue) - rank(b.issue) ||
+        (a.issue.line ?? Infinity) - (b.issue.line ?? Infinity) ||
+        a.idx - b.idx,
+    )
     .map((x) => x.issue);
 }
 
 /** One issue as the CLI prints it: `error   line 30  remotes[0].…name: message\n        hint: …`. */
 export function formatIssue(issue: ConfigIssue, mainFile?: string): string {
   const file = issue.file ?? mainFile;
-  const where = issue.line !== undefined ? `${file ?? ''}${file !== undefined ? ':' : 'line '}${issue.line}` : (file ?? '');
+  const where =
+    issue.line !== undefined
+      ? `${file ?? ''}${file !== undefined ? ':' : 'line '}${issue.line}`
+      : (file ?? '');
   const sev = issue.severity === 'error' ? 'error  ' : 'warning';
   const head = `${sev} ${where ? `${where}  ` : ''}${issue.path || '(top level)'}: ${issue.message}`;
   return issue.hint === undefined ? head : `${head}\n        hint: ${issue.hint}`;

@@ -19,7 +19,16 @@ export function describe(text: string, offset: number): string {
   return ch === '\n' || ch === '\r' ? 'line break' : `'${ch}'`;
 }
 
-const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+const ESCAPES: Record<string, string> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+};
 
 export function scanString(t: string, start: number, path: string): { value: string; end: number } {
   let pos = start + 1; // after the opening quote
@@ -27,7 +36,12 @@ export function scanString(t: string, start: number, path: string): { value: str
   let chunk = pos;
   for (;;) {
     if (pos >= t.length) {
-      throw new SyntaxFailure('a string is never closed', 'add the closing double quote', start, path);
+      throw new SyntaxFailure(
+        'a string is never closed',
+        'add the closing double quote',
+        start,
+        path,
+      );
     }
     const c = t.charCodeAt(pos);
     if (c === 34 /* " */) {
@@ -44,13 +58,21 @@ export function scanString(t: string, start: number, path: string): { value: str
         out += String.fromCharCode(parseInt(t.slice(pos + 2, pos + 6), 16));
         pos += 6;
       } else {
-        throw new SyntaxFailure(`invalid escape '\\${e ?? ''}' in a string`, 'valid escapes are \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; write a backslash as \\\\', pos, path);
+        throw new SyntaxFailure(
+          `invalid escape '\\${e ?? ''}' in a string`,
+          'valid escapes are \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; write a backslash as \\\\',
+          pos,
+          path,
+        );
       }
       chunk = pos;
       continue;
     }
     if (c < 0x20) {
-      const hint = c === 10 || c === 13 ? 'a string cannot span lines: close it with " or write \\n' : 'write control characters as escapes (\\t, \\u0001)';
+      const hint =
+        c === 10 || c === 13
+          ? 'a string cannot span lines: close it with " or write \\n'
+          : 'write control characters as escapes (\\t, \\u0001)';
       throw new SyntaxFailure('control character inside a string', hint, pos, path);
     }
     pos++;
@@ -60,7 +82,12 @@ export function scanString(t: string, start: number, path: string): { value: str
 export function scanNumber(t: string, pos: number, path: string): { value: number; end: number } {
   const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(t.slice(pos, pos + 400));
   if (m === null) {
-    throw new SyntaxFailure(`invalid number starting with ${describe(t, pos)}`, 'numbers look like 10, 0.5, -3 or 1e6', pos, path);
+    throw new SyntaxFailure(
+      `invalid number starting with ${describe(t, pos)}`,
+      'numbers look like 10, 0.5, -3 or 1e6',
+      pos,
+      path,
+    );
   }
   const next = t[pos + m[0].length];
   if (next !== undefined && /[\w.]/.test(next)) {

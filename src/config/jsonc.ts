@@ -39,7 +39,12 @@ export interface JsoncSyntaxError {
 
 export type JsoncResult =
   | { ok: true; value: unknown; notices: JsoncNotice[]; positions: Map<string, SourcePos> }
-  | { ok: false; error: JsoncSyntaxError; notices: JsoncNotice[]; positions: Map<string, SourcePos> };
+  | {
+      ok: false;
+      error: JsoncSyntaxError;
+      notices: JsoncNotice[];
+      positions: Map<string, SourcePos>;
+    };
 
 /** Parses JSON with comments, duplicate keys and trailing commas. Never throws. */
 export function parseJsonc(text: string): JsoncResult {
@@ -47,7 +52,12 @@ export function parseJsonc(text: string): JsoncResult {
   try {
     p.skipTrivia();
     if (p.pos >= text.length) {
-      throw new SyntaxFailure('the file is empty', 'a machine config is a JSON object: start with {"components": [], "services": []}', p.pos, '');
+      throw new SyntaxFailure(
+        'the file is empty',
+        'a machine config is a JSON object: start with {"components": [], "services": []}',
+        p.pos,
+        '',
+      );
     }
     const value = p.value('');
     p.skipTrivia();
@@ -111,7 +121,12 @@ class Parser {
       } else if (c === 47 && t.charCodeAt(this.pos + 1) === 42 /* * */) {
         const end = t.indexOf('*/', this.pos + 2);
         if (end === -1) {
-          throw new SyntaxFailure('a /* comment is never closed', 'close the comment with */', this.pos, '');
+          throw new SyntaxFailure(
+            'a /* comment is never closed',
+            'close the comment with */',
+            this.pos,
+            '',
+          );
         }
         this.pos = end + 2;
       } else {
@@ -126,7 +141,12 @@ class Parser {
     const start = this.pos;
     if (!this.positions.has(path)) this.positions.set(path, this.lineCol(start));
     if (start >= t.length) {
-      throw new SyntaxFailure('unexpected end of file where a value was expected', 'the file is cut short: a value or a closing } or ] is missing', start, path);
+      throw new SyntaxFailure(
+        'unexpected end of file where a value was expected',
+        'the file is cut short: a value or a closing } or ] is missing',
+        start,
+        path,
+      );
     }
     const c = t[start];
     if (c === '{') return this.object(path);
@@ -137,16 +157,36 @@ class Parser {
     if (t.startsWith('false', start)) return this.literal(5, false);
     if (t.startsWith('null', start)) return this.literal(4, null);
     if (c === "'") {
-      throw new SyntaxFailure("single-quoted string", 'JSON strings use double quotes: "like this"', start, path);
+      throw new SyntaxFailure(
+        'single-quoted string',
+        'JSON strings use double quotes: "like this"',
+        start,
+        path,
+      );
     }
     if (c === '}' || c === ']') {
-      throw new SyntaxFailure(`unexpected '${c}' where a value was expected`, 'a value is missing here (or remove the comma before it)', start, path);
+      throw new SyntaxFailure(
+        `unexpected '${c}' where a value was expected`,
+        'a value is missing here (or remove the comma before it)',
+        start,
+        path,
+      );
     }
     const word = /^[A-Za-z_][\w.-]*/.exec(t.slice(start, start + 40))?.[0];
     if (word !== undefined) {
-      throw new SyntaxFailure(`unexpected word '${word}' where a value was expected`, `strings need double quotes: "${word}"; literals are true, false and null`, start, path);
+      throw new SyntaxFailure(
+        `unexpected word '${word}' where a value was expected`,
+        `strings need double quotes: "${word}"; literals are true, false and null`,
+        start,
+        path,
+      );
     }
-    throw new SyntaxFailure(`unexpected ${describe(t, start)} where a value was expected`, 'expected an object, array, string, number, true, false or null', start, path);
+    throw new SyntaxFailure(
+      `unexpected ${describe(t, start)} where a value was expected`,
+      'expected an object, array, string, number, true, false or null',
+      start,
+      path,
+    );
   }
 
   private literal(len: number, v: boolean | null): boolean | null {
@@ -156,7 +196,12 @@ class Parser {
 
   private enter(path: string): void {
     if (++this.depth > MAX_DEPTH) {
-      throw new SyntaxFailure(`nesting deeper than ${MAX_DEPTH} levels`, 'a machine config is never this deep; check for a runaway [ or {', this.pos, path);
+      throw new SyntaxFailure(
+        `nesting deeper than ${MAX_DEPTH} levels`,
+        'a machine config is never this deep; check for a runaway [ or {',
+        this.pos,
+        path,
+      );
     }
   }
 
@@ -172,7 +217,12 @@ class Parser {
       this.skipTrivia();
       if (this.pos >= t.length) {
         const { line } = this.lineCol(open);
-        throw new SyntaxFailure(`unexpected end of file: the object opened on line ${line} is never closed`, 'add the missing }', this.pos, path);
+        throw new SyntaxFailure(
+          `unexpected end of file: the object opened on line ${line} is never closed`,
+          'add the missing }',
+          this.pos,
+          path,
+        );
       }
       if (t[this.pos] === '}') {
         this.pos++;
@@ -180,8 +230,16 @@ class Parser {
       }
       if (!first) {
         if (t[this.pos] !== ',') {
-          const hint = t[this.pos] === ']' ? `the object opened on line ${this.lineCol(open).line} is not closed: add } before this ]` : 'a comma is probably missing after the previous member';
-          throw new SyntaxFailure(`expected ',' or '}' but found ${describe(t, this.pos)}`, hint, this.pos, path);
+          const hint =
+            t[this.pos] === ']'
+              ? `the object opened on line ${this.lineCol(open).line} is not closed: add } before this ]`
+              : 'a comma is probably missing after the previous member';
+          throw new SyntaxFailure(
+            `expected ',' or '}' but found ${describe(t, this.pos)}`,
+            hint,
+            this.pos,
+            path,
+          );
         }
         const commaAt = this.pos;
         this.pos++;
@@ -196,14 +254,29 @@ class Parser {
       if (this.pos >= t.length) continue;
       const keyAt = this.pos;
       if (t[keyAt] !== '"') {
-        const hint = t[keyAt] === "'" ? 'keys use double quotes: "key"' : t[keyAt] === ',' ? 'remove the extra comma' : 'object keys must be double-quoted strings: "key": value';
-        throw new SyntaxFailure(`expected a "key" but found ${describe(t, keyAt)}`, hint, keyAt, path);
+        const hint =
+          t[keyAt] === "'"
+            ? 'keys use double quotes: "key"'
+            : t[keyAt] === ','
+              ? 'remove the extra comma'
+              : 'object keys must be double-quoted strings: "key": value';
+        throw new SyntaxFailure(
+          `expected a "key" but found ${describe(t, keyAt)}`,
+          hint,
+          keyAt,
+          path,
+        );
       }
       const key = this.string(path);
       const childPath = joinPath(path, key);
       this.skipTrivia();
       if (t[this.pos] !== ':') {
-        throw new SyntaxFailure(`expected ':' after key "${key}" but found ${describe(t, this.pos)}`, 'write "key": value', this.pos, path);
+        throw new SyntaxFailure(
+          `expected ':' after key "${key}" but found ${describe(t, this.pos)}`,
+          'write "key": value',
+          this.pos,
+          path,
+        );
       }
       this.pos++;
       const keyPos = this.lineCol(keyAt);
@@ -219,14 +292,21 @@ class Parser {
         });
         // Last wins: forget where the earlier value (and its children) were.
         for (const k of [...this.positions.keys()]) {
-          if (k === childPath || k.startsWith(childPath + '.') || k.startsWith(childPath + '[')) this.positions.delete(k);
+          if (k === childPath || k.startsWith(childPath + '.') || k.startsWith(childPath + '['))
+            this.positions.delete(k);
         }
       }
       seen.set(key, keyPos.line);
       this.positions.set(childPath, keyPos);
       const v = this.value(childPath);
       // defineProperty keeps "__proto__" plain data instead of changing the prototype.
-      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(out, key, {
+          value: v,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       else out[key] = v;
     }
     this.depth--;
@@ -243,7 +323,12 @@ class Parser {
       this.skipTrivia();
       if (this.pos >= t.length) {
         const { line } = this.lineCol(open);
-        throw new SyntaxFailure(`unexpected end of file: the array opened on line ${line} is never closed`, 'add the missing ]', this.pos, path);
+        throw new SyntaxFailure(
+          `unexpected end of file: the array opened on line ${line} is never closed`,
+          'add the missing ]',
+          this.pos,
+          path,
+        );
       }
       if (t[this.pos] === ']') {
         this.pos++;
@@ -251,8 +336,16 @@ class Parser {
       }
       if (out.length > 0) {
         if (t[this.pos] !== ',') {
-          const hint = t[this.pos] === '}' ? `the array opened on line ${this.lineCol(open).line} is not closed: add ] before this }` : 'a comma is probably missing after the previous element';
-          throw new SyntaxFailure(`expected ',' or ']' but found ${describe(t, this.pos)}`, hint, this.pos, path);
+          const hint =
+            t[this.pos] === '}'
+              ? `the array opened on line ${this.lineCol(open).line} is not closed: add ] before this }`
+              : 'a comma is probably missing after the previous element';
+          throw new SyntaxFailure(
+            `expected ',' or ']' but found ${describe(t, this.pos)}`,
+            hint,
+            this.pos,
+            path,
+          );
         }
         const commaAt = this.pos;
         this.pos++;

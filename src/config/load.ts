@@ -8,7 +8,9 @@ import { parseJsonc } from './jsonc.js';
 import { resolveDocument } from './resolve.js';
 
 /** `files`: every file read (the config and its part_config files), for watching. */
-export type LoadResult = { ok: true; plan: CapturePlan; issues: ConfigIssue[]; files?: string[] } | { ok: false; issues: ConfigIssue[]; files?: string[] };
+export type LoadResult =
+  | { ok: true; plan: CapturePlan; issues: ConfigIssue[]; files?: string[] }
+  | { ok: false; issues: ConfigIssue[]; files?: string[] };
 
 export interface ParseOptions {
   /** Path of the config file; relative paths in the config (part_config, capture_dir) are resolved against its directory. */
@@ -28,7 +30,13 @@ export function parseConfig(text: string, opts: ParseOptions): LoadResult {
   for (const n of parsed.notices) issues.add('warning', n.path, n.message, n.hint, n.line);
   if (!parsed.ok) {
     const e = parsed.error;
-    issues.add('error', e.path, `syntax error at ${e.line}:${e.column}: ${e.message}`, e.hint, e.line);
+    issues.add(
+      'error',
+      e.path,
+      `syntax error at ${e.line}:${e.column}: ${e.message}`,
+      e.hint,
+      e.line,
+    );
     return { ok: false, issues: sortIssues(issues.items) };
   }
   const files = [path.resolve(opts.sourcePath)];
@@ -49,14 +57,32 @@ export function parseConfig(text: string, opts: ParseOptions): LoadResult {
 }
 
 /** Reads and resolves a config file. A missing or unreadable file is an error issue, not a throw. */
-export async function loadConfigFile(file: string, opts: { env?: NodeJS.ProcessEnv; hostname?: string } = {}): Promise<LoadResult> {
+export async function loadConfigFile(
+  file: string,
+  opts: { env?: NodeJS.ProcessEnv; hostname?: string } = {},
+): Promise<LoadResult> {
   let text: string;
   try {
     text = await fs.promises.readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const hint = code === 'ENOENT' ? `check the path (resolved to ${path.resolve(file)})` : code === 'EISDIR' ? 'give the config file, not its directory' : 'check the file permissions';
-    return { ok: false, issues: [{ severity: 'error', path: '', message: `cannot read ${file}${code ? ` (${code})` : ''}`, hint }] };
+    const hint =
+      code === 'ENOENT'
+        ? `check the path (resolved to ${path.resolve(file)})`
+        : code === 'EISDIR'
+          ? 'give the config file, not its directory'
+          : 'check the file permissions';
+    return {
+      ok: false,
+      issues: [
+        {
+          severity: 'error',
+          path: '',
+          message: `cannot read ${file}${code ? ` (${code})` : ''}`,
+          hint,
+        },
+      ],
+    };
   }
   const popts: ParseOptions = { sourcePath: file };
   if (opts.env !== undefined) popts.env = opts.env;

@@ -28,12 +28,23 @@ export interface MethodTarget {
   transport: string;
 }
 
-export function entryKey(boardId: string, type: string, name: string, method: string, readers: readonly string[]): string {
+export function entryKey(
+  boardId: string,
+  type: string,
+  name: string,
+  method: string,
+  readers: readonly string[],
+): string {
   return `${boardId}/${type}/${name}/${method}/${readers.join(',')}`;
 }
 
 /** Readers named by a method's additional_params, in either spelling. */
-function readersOf(method: string, params: Record<string, unknown>, path: string, issues: IssueList): string[] | undefined {
+function readersOf(
+  method: string,
+  params: Record<string, unknown>,
+  path: string,
+  issues: IssueList,
+): string[] | undefined {
   const named = method === 'Analogs' ? 'reader_name' : 'pin_name';
   const other = method === 'Analogs' ? 'pin_name' : 'reader_name';
   const out: string[] = [];
@@ -43,11 +54,19 @@ function readersOf(method: string, params: Record<string, unknown>, path: string
       if (typeof v === 'string' && v !== '') out.push(v);
       else if (typeof v === 'number' && Number.isInteger(v) && v >= 0) out.push(String(v));
       else {
-        issues.error(joinPath(path, k), `${k} must be a non-empty string`, method === 'Analogs' ? 'e.g. "reader_name": "A1"' : 'e.g. "pin_name": "27"');
+        issues.error(
+          joinPath(path, k),
+          `${k} must be a non-empty string`,
+          method === 'Analogs' ? 'e.g. "reader_name": "A1"' : 'e.g. "pin_name": "27"',
+        );
         ok = false;
       }
     } else if (k === other) {
-      issues.error(joinPath(path, k), `${k} is not a parameter of ${method}`, `${method} takes "${named}" (or the {"NAME": ""} form)`);
+      issues.error(
+        joinPath(path, k),
+        `${k} is not a parameter of ${method}`,
+        `${method} takes "${named}" (or the {"NAME": ""} form)`,
+      );
       ok = false;
     } else if (v === '') {
       out.push(k);
@@ -70,9 +89,19 @@ export interface EntryContext {
 }
 
 /** True when the method is off: `disabled: true`, or a frequency of 0 or absent (warned). */
-export function isOff(m: CaptureMethodConfig, path: string, what: string, issues: IssueList): boolean {
+export function isOff(
+  m: CaptureMethodConfig,
+  path: string,
+  what: string,
+  issues: IssueList,
+): boolean {
   if (m.disabled === true) return true;
-  if (m.capture_frequency_hz !== undefined && m.capture_frequency_hz !== null && m.capture_frequency_hz > 0) return false;
+  if (
+    m.capture_frequency_hz !== undefined &&
+    m.capture_frequency_hz !== null &&
+    m.capture_frequency_hz > 0
+  )
+    return false;
   issues.warn(
     joinPath(path, 'capture_frequency_hz'),
     `${m.method} of ${what} is off: capture_frequency_hz is ${m.capture_frequency_hz === undefined || m.capture_frequency_hz === null ? 'absent' : '0'}`,
@@ -82,9 +111,19 @@ export function isOff(m: CaptureMethodConfig, path: string, what: string, issues
 }
 
 /** Returns the entry, or undefined when the method is off or broken (issues recorded). */
-export function buildEntry(m: CaptureMethodConfig, path: string, target: MethodTarget, ctx: EntryContext): PlanEntry | undefined {
+export function buildEntry(
+  m: CaptureMethodConfig,
+  path: string,
+  target: MethodTarget,
+  ctx: EntryContext,
+): PlanEntry | undefined {
   const { issues } = ctx;
-  const resource = formatResourceName({ namespace: target.namespace, kind: 'component', type: target.type, name: target.name });
+  const resource = formatResourceName({
+    namespace: target.namespace,
+    kind: 'component',
+    type: target.type,
+    name: target.name,
+  });
   if (isOff(m, path, resource, issues)) return undefined;
   const hz = m.capture_frequency_hz ?? 0;
   const method = ALIASES[m.method] ?? m.method;
@@ -95,22 +134,42 @@ export function buildEntry(m: CaptureMethodConfig, path: string, target: MethodT
   let supported = known && target.type === 'board' && target.transport !== UNSUPPORTED;
   if (!known) {
     const near = closest(method, SUPPORTED_METHODS, 1)[0];
-    const looksLike = near !== undefined && method.toLowerCase().replace(/s$/, '') === near.toLowerCase().replace(/s$/, '');
+    const looksLike =
+      near !== undefined &&
+      method.toLowerCase().replace(/s$/, '') === near.toLowerCase().replace(/s$/, '');
     issues.warn(
       joinPath(path, 'method'),
       `method "${m.method}" of ${resource} is not supported by any wharf transport; it is listed but not captured`,
-      looksLike ? `did you mean "${near}"? (method names are case-sensitive)` : `wharf captures ${SUPPORTED_METHODS.join(' and ')} from boards`,
+      looksLike
+        ? `did you mean "${near}"? (method names are case-sensitive)`
+        : `wharf captures ${SUPPORTED_METHODS.join(' and ')} from boards`,
     );
   } else if (target.type !== 'board') {
-    issues.warn(joinPath(path, 'method'), `method "${method}" is a board method but ${resource} is a ${target.type}; it is listed but not captured`, 'capture Analogs/Gpio from a component of type "board"');
+    issues.warn(
+      joinPath(path, 'method'),
+      `method "${method}" is a board method but ${resource} is a ${target.type}; it is listed but not captured`,
+      'capture Analogs/Gpio from a component of type "board"',
+    );
   } else {
     const r = readersOf(method, params, paramsPath, issues);
     if (r === undefined) return undefined;
     const what = method === 'Analogs' ? 'analog reader' : 'GPIO pin';
-    const available = target.hardware === undefined ? undefined : method === 'Analogs' ? target.hardware.analogs.map((a) => a.name) : target.hardware.pins;
+    const available =
+      target.hardware === undefined
+        ? undefined
+        : method === 'Analogs'
+          ? target.hardware.analogs.map((a) => a.name)
+          : target.hardware.pins;
     if (r.length === 0) {
-      const example = method === 'Analogs' ? `{"reader_name": "${available?.[0] ?? 'A1'}"}` : `{"pin_name": "${available?.[0] ?? '27'}"}`;
-      issues.error(paramsPath, `${method} of ${resource} names no ${what}`, `add additional_params ${example}${available && available.length > 0 ? ` (the board has: ${available.join(', ')})` : ''}`);
+      const example =
+        method === 'Analogs'
+          ? `{"reader_name": "${available?.[0] ?? 'A1'}"}`
+          : `{"pin_name": "${available?.[0] ?? '27'}"}`;
+      issues.error(
+        paramsPath,
+        `${method} of ${resource} names no ${what}`,
+        `add additional_params ${example}${available && available.length > 0 ? ` (the board has: ${available.join(', ')})` : ''}`,
+      );
       return undefined;
     }
     if (available !== undefined) {
@@ -133,7 +192,11 @@ export function buildEntry(m: CaptureMethodConfig, path: string, target: MethodT
   const key = entryKey(target.boardId, target.type, target.name, method, readers);
   const prev = ctx.used.get(key);
   if (prev !== undefined) {
-    issues.error(path, `${method} of ${resource}${readers.length > 0 ? ` (${readers.join(', ')})` : ''} is configured twice (also at ${prev})`, 'remove one of them, or disable one with "disabled": true');
+    issues.error(
+      path,
+      `${method} of ${resource}${readers.length > 0 ? ` (${readers.join(', ')})` : ''} is configured twice (also at ${prev})`,
+      'remove one of them, or disable one with "disabled": true',
+    );
     return undefined;
   }
   ctx.used.set(key, path);

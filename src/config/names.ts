@@ -25,7 +25,9 @@ export function parseResourceName(s: string): ResourceName | undefined {
   return out;
 }
 
-export function formatResourceName(r: Omit<ResourceName, 'remote'> & { remote?: string | undefined }): string {
+export function formatResourceName(
+  r: Omit<ResourceName, 'remote'> & { remote?: string | undefined },
+): string {
   const base = `${r.namespace}:${r.kind}:${r.type}/${r.name}`;
   return r.remote === undefined ? base : `${r.remote}:${base}`;
 }
@@ -48,7 +50,10 @@ export function editDistance(a: string, b: string): number {
 
 /** The candidates closest to `s` (ties kept), at most `max`. */
 export function closest(s: string, candidates: readonly string[], max = 3): string[] {
-  const scored = [...new Set(candidates)].map((c) => ({ c, d: editDistance(s.toLowerCase(), c.toLowerCase()) }));
+  const scored = [...new Set(candidates)].map((c) => ({
+    c,
+    d: editDistance(s.toLowerCase(), c.toLowerCase()),
+  }));
   scored.sort((x, y) => x.d - y.d || x.c.localeCompare(y.c));
   return scored.slice(0, max).map((x) => x.c);
 }

@@ -84,8 +84,7 @@ export type BrokerSettings =
   | { mode: 'external'; url: string; username?: string; password?: string };
 
 export type SyncTargetSettings =
-  | { kind: 'cloud'; url: string; api_key: string }
-  | { kind: 'dir'; path: string };
+  { kind: 'cloud'; url: string; api_key: string } | { kind: 'dir'; path: string };
 
 export interface GatewaySettings {
   broker: BrokerSettings; // default embedded on 127.0.0.1:1883

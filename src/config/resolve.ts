@@ -7,7 +7,19 @@ import type { BoardSpec, CapturePlan, PlanEntry } from './plan.js';
 import { IssueList } from './issues.js';
 import { parseJsonc } from './jsonc.js';
 import { joinPath } from './path.js';
-import { check, checkLenient, captureMethodSchema, dataManagerAttributesSchema, partFileSchema, remoteSchema, serviceConfigSchema, serviceSchema, topSchema, wharfSchema, type RemoteConfig } from './schema.js';
+import {
+  check,
+  checkLenient,
+  captureMethodSchema,
+  dataManagerAttributesSchema,
+  partFileSchema,
+  remoteSchema,
+  serviceConfigSchema,
+  serviceSchema,
+  topSchema,
+  wharfSchema,
+  type RemoteConfig,
+} from './schema.js';
 import { resolveDataManager, resolveGateway, type PathContext } from './settings.js';
 import { readComponents, type KnownComponent } from './components.js';
 import { parseBoardAddress, UNSUPPORTED } from './address.js';
@@ -37,7 +49,11 @@ function isDataManager(s: { type?: string | undefined; api?: string | undefined 
 }
 
 /** Resolves a parsed document. Returns the plan when there are no errors. */
-export function resolveDocument(doc: unknown, issues: IssueList, opts: ResolveOptions): CapturePlan | undefined {
+export function resolveDocument(
+  doc: unknown,
+  issues: IssueList,
+  opts: ResolveOptions,
+): CapturePlan | undefined {
   const top = check(topSchema, doc, '', issues);
   if (top === undefined) return undefined;
   const pctx: PathContext = { env: opts.env, baseDir: path.dirname(path.resolve(opts.sourcePath)) };
@@ -50,23 +66,41 @@ export function resolveDocument(doc: unknown, issues: IssueList, opts: ResolveOp
     const s = check(serviceSchema, raw, p, issues);
     if (s === undefined || !isDataManager(s)) return;
     if (dmPath !== undefined) {
-      issues.error(p, `a second data_manager service (the first is ${dmPath})`, 'a machine has one data_manager service: merge them');
+      issues.error(
+        p,
+        `a second data_manager service (the first is ${dmPath})`,
+        'a machine has one data_manager service: merge them',
+      );
       return;
     }
     dmPath = p;
     dmAttrs = s.attributes ?? {};
   });
   if (dmPath === undefined) {
-    issues.warn('services', 'no data_manager service: the defaults are used', 'add {"name": "data_manager", "type": "data_manager", "attributes": {}} to "services" to set the capture directory, sync interval and tags');
+    issues.warn(
+      'services',
+      'no data_manager service: the defaults are used',
+      'add {"name": "data_manager", "type": "data_manager", "attributes": {}} to "services" to set the capture directory, sync interval and tags',
+    );
   }
-  const attrs = dmPath === undefined ? {} : checkLenient(dataManagerAttributesSchema, dmAttrs, joinPath(dmPath, 'attributes'), issues);
+  const attrs =
+    dmPath === undefined
+      ? {}
+      : checkLenient(dataManagerAttributesSchema, dmAttrs, joinPath(dmPath, 'attributes'), issues);
   const dataManager = resolveDataManager(attrs, pctx);
   if (dataManager.capture_disabled) {
-    issues.warn(dmPath === undefined ? 'services' : joinPath(joinPath(dmPath, 'attributes'), 'capture_disabled'), 'capture_disabled is true: the plan is listed but nothing is captured', 'set "capture_disabled": false (or remove it) to capture');
+    issues.warn(
+      dmPath === undefined
+        ? 'services'
+        : joinPath(joinPath(dmPath, 'attributes'), 'capture_disabled'),
+      'capture_disabled is true: the plan is listed but nothing is captured',
+      'set "capture_disabled": false (or remove it) to capture',
+    );
   }
 
   // wharf section
-  const wharf = top.wharf === undefined ? undefined : checkLenient(wharfSchema, top.wharf, 'wharf', issues);
+  const wharf =
+    top.wharf === undefined ? undefined : checkLenient(wharfSchema, top.wharf, 'wharf', issues);
   const gateway = resolveGateway(wharf, pctx, issues);
   const machine = wharf?.machine ?? opts.hostname;
   const part_id = wharf?.part_id ?? machine;
@@ -78,7 +112,11 @@ export function resolveDocument(doc: unknown, issues: IssueList, opts: ResolveOp
   const claimBoardId = (id: string, p: string): boolean => {
     const prev = boardIds.get(id);
     if (prev !== undefined) {
-      issues.error(p, `board id "${id}" is used twice (also by ${prev})`, 'remote names and local board component names must all be different');
+      issues.error(
+        p,
+        `board id "${id}" is used twice (also by ${prev})`,
+        'remote names and local board component names must all be different',
+      );
       return false;
     }
     boardIds.set(id, p);
@@ -92,17 +130,37 @@ export function resolveDocument(doc: unknown, issues: IssueList, opts: ResolveOp
     if (c.hardware !== undefined && claimBoardId(c.name, c.path)) {
       const addressPath = joinPath(joinPath(c.path, 'attributes'), 'address');
       if (c.address === undefined) {
-        issues.warn(joinPath(c.path, 'attributes'), `local board "${c.name}" has no "address": wharf cannot reach it, its capture methods are listed but not scheduled`, 'add "address": "serial:///dev/ttyUSB0?baud=115200" (or sim://, mqtt://, firmata://) to its attributes');
+        issues.warn(
+          joinPath(c.path, 'attributes'),
+          `local board "${c.name}" has no "address": wharf cannot reach it, its capture methods are listed but not scheduled`,
+          'add "address": "serial:///dev/ttyUSB0?baud=115200" (or sim://, mqtt://, firmata://) to its attributes',
+        );
       } else {
         const a = parseBoardAddress(c.address);
         transport = a.transport;
         for (const pr of a.problems) issues.add(pr.severity, addressPath, pr.message, pr.hint);
       }
-      boards.push({ id: c.name, address: c.address ?? '', transport, components: [{ name: c.name, type: c.type, hardware: c.hardware }] });
+      boards.push({
+        id: c.name,
+        address: c.address ?? '',
+        transport,
+        components: [{ name: c.name, type: c.type, hardware: c.hardware }],
+      });
     }
-    const target: MethodTarget = { boardId: c.name, type: c.type, namespace: c.namespace, name: c.name, transport };
+    const target: MethodTarget = {
+      boardId: c.name,
+      type: c.type,
+      namespace: c.namespace,
+      name: c.name,
+      transport,
+    };
     if (c.hardware !== undefined) target.hardware = c.hardware;
-    collectMethods(c.config.service_configs ?? [], joinPath(c.path, 'service_configs'), issues, (m, p) => push(buildEntry(m, p, target, ectx)));
+    collectMethods(
+      c.config.service_configs ?? [],
+      joinPath(c.path, 'service_configs'),
+      issues,
+      (m, p) => push(buildEntry(m, p, target, ectx)),
+    );
   }
 
   // remotes
@@ -114,21 +172,32 @@ export function resolveDocument(doc: unknown, issues: IssueList, opts: ResolveOp
     if (r === undefined) return;
     const prevName = remoteNames.get(r.name);
     if (prevName !== undefined) {
-      issues.error(joinPath(p, 'name'), `remote name "${r.name}" is used twice (also at ${prevName})`, 'remote names must be unique');
+      issues.error(
+        joinPath(p, 'name'),
+        `remote name "${r.name}" is used twice (also at ${prevName})`,
+        'remote names must be unique',
+      );
       return;
     }
     remoteNames.set(r.name, p);
     const addr = parseBoardAddress(r.address);
-    for (const pr of addr.problems) issues.add(pr.severity, joinPath(p, 'address'), pr.message, pr.hint);
+    for (const pr of addr.problems)
+      issues.add(pr.severity, joinPath(p, 'address'), pr.message, pr.hint);
     if (addr.transport === 'mqtt' && (r.secret === undefined || r.secret === '')) {
-      issues.warn(p, `remote "${r.name}" reaches its board over MQTT without a "secret": any client on the broker could publish as this board`, 'add "secret": "…" here and the same secret to the board\'s firmware config');
+      issues.warn(
+        p,
+        `remote "${r.name}" reaches its board over MQTT without a "secret": any client on the broker could publish as this board`,
+        'add "secret": "…" here and the same secret to the board\'s firmware config',
+      );
     }
     const components = remoteComponents(r, p, issues, opts, pctx);
     const spec: BoardSpec = {
       id: r.name,
       address: r.address,
       transport: addr.transport,
-      components: (components ?? []).flatMap((c) => (c.hardware === undefined ? [] : [{ name: c.name, type: c.type, hardware: c.hardware }])),
+      components: (components ?? []).flatMap((c) =>
+        c.hardware === undefined ? [] : [{ name: c.name, type: c.type, hardware: c.hardware }],
+      ),
     };
     if (r.secret !== undefined) spec.secret = r.secret;
     if (claimBoardId(r.name, p)) boards.push(spec);
@@ -139,15 +208,31 @@ export function resolveDocument(doc: unknown, issues: IssueList, opts: ResolveOp
   // remote capture methods: under remotes[].service_configs (by fully qualified name) and under the
   // remote's own components (a part config such as the seed esp32-board-part.json).
   for (const rem of remotes) {
-    collectMethods(rem.cfg.service_configs ?? [], joinPath(rem.path, 'service_configs'), issues, (m, p) => {
-      if (isOff(m, p, m.name ?? `a capture method of remote "${rem.cfg.name}"`, issues)) return;
-      const t = resolveRemoteTarget(m.name, p, rem, remotes, index, issues);
-      if (t !== undefined) push(buildEntry(m, p, t, ectx));
-    });
+    collectMethods(
+      rem.cfg.service_configs ?? [],
+      joinPath(rem.path, 'service_configs'),
+      issues,
+      (m, p) => {
+        if (isOff(m, p, m.name ?? `a capture method of remote "${rem.cfg.name}"`, issues)) return;
+        const t = resolveRemoteTarget(m.name, p, rem, remotes, index, issues);
+        if (t !== undefined) push(buildEntry(m, p, t, ectx));
+      },
+    );
     for (const c of rem.components ?? []) {
-      const t: MethodTarget = { boardId: rem.cfg.name, type: c.type, namespace: c.namespace, name: c.name, transport: rem.spec.transport };
+      const t: MethodTarget = {
+        boardId: rem.cfg.name,
+        type: c.type,
+        namespace: c.namespace,
+        name: c.name,
+        transport: rem.spec.transport,
+      };
       if (c.hardware !== undefined) t.hardware = c.hardware;
-      collectMethods(c.config.service_configs ?? [], joinPath(c.path, 'service_configs'), c.issues, (m, p) => push(buildEntry(m, p, t, { ...ectx, issues: c.issues })));
+      collectMethods(
+        c.config.service_configs ?? [],
+        joinPath(c.path, 'service_configs'),
+        c.issues,
+        (m, p) => push(buildEntry(m, p, t, { ...ectx, issues: c.issues })),
+      );
     }
   }
 
@@ -156,7 +241,15 @@ export function resolveDocument(doc: unknown, issues: IssueList, opts: ResolveOp
   }
 
   if (issues.hasErrors) return undefined;
-  return { gateway, machine, part_id, dataManager, boards, entries, warnings: issues.items.filter((i) => i.severity === 'warning') };
+  return {
+    gateway,
+    machine,
+    part_id,
+    dataManager,
+    boards,
+    entries,
+    warnings: issues.items.filter((i) => i.severity === 'warning'),
+  };
 }
 
 /** Walks data_manager service_configs and validates each capture method. */
@@ -171,7 +264,11 @@ function collectMethods(
     const sc = check(serviceConfigSchema, raw, p, issues);
     if (sc === undefined) return;
     if (sc.type !== 'data_manager') {
-      issues.warn(joinPath(p, 'type'), `service config of type "${sc.type}" is ignored (wharf reads data_manager service configs)`, 'remove it, or set "type": "data_manager" if it holds capture methods');
+      issues.warn(
+        joinPath(p, 'type'),
+        `service config of type "${sc.type}" is ignored (wharf reads data_manager service configs)`,
+        'remove it, or set "type": "data_manager" if it holds capture methods',
+      );
       return;
     }
     (sc.attributes?.capture_methods ?? []).forEach((rm, j) => {
@@ -183,10 +280,20 @@ function collectMethods(
 }
 
 /** The remote's components: inline `components`, or the `components` of its `part_config` file. */
-function remoteComponents(r: RemoteConfig, p: string, issues: IssueList, opts: ResolveOptions, pctx: PathContext): KnownComponent[] | undefined {
+function remoteComponents(
+  r: RemoteConfig,
+  p: string,
+  issues: IssueList,
+  opts: ResolveOptions,
+  pctx: PathContext,
+): KnownComponent[] | undefined {
   const inline = r.components ?? undefined;
   if (inline !== undefined && r.part_config !== undefined) {
-    issues.error(p, `remote "${r.name}" has both "components" and "part_config"`, 'give its board config in one place');
+    issues.error(
+      p,
+      `remote "${r.name}" has both "components" and "part_config"`,
+      'give its board config in one place',
+    );
     return undefined;
   }
   if (inline !== undefined) return readComponents(inline, joinPath(p, 'components'), issues);
@@ -198,7 +305,11 @@ function remoteComponents(r: RemoteConfig, p: string, issues: IssueList, opts: R
     text = opts.readPart(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    issues.error(partPath, `cannot read part config ${file}${code ? ` (${code})` : ''}`, 'the path is relative to this config file; check that the file exists and is readable');
+    issues.error(
+      partPath,
+      `cannot read part config ${file}${code ? ` (${code})` : ''}`,
+      'the path is relative to this config file; check that the file exists and is readable',
+    );
     return undefined;
   }
   const parsed = parseJsonc(text);
@@ -206,15 +317,29 @@ function remoteComponents(r: RemoteConfig, p: string, issues: IssueList, opts: R
   for (const n of parsed.notices) partIssues.add('warning', n.path, n.message, n.hint, n.line);
   if (!parsed.ok) {
     const e = parsed.error;
-    partIssues.add('error', e.path, `syntax error at ${e.line}:${e.column}: ${e.message}`, e.hint, e.line);
-    issues.error(partPath, `part config ${file} cannot be read (see the error above)`, 'fix the syntax error in the part config');
+    partIssues.add(
+      'error',
+      e.path,
+      `syntax error at ${e.line}:${e.column}: ${e.message}`,
+      e.hint,
+      e.line,
+    );
+    issues.error(
+      partPath,
+      `part config ${file} cannot be read (see the error above)`,
+      'fix the syntax error in the part config',
+    );
     return undefined;
   }
   const doc = check(partFileSchema, parsed.value, '', partIssues);
   if (doc === undefined) return undefined;
   const comps = readComponents(doc.components ?? [], 'components', partIssues);
   if (!comps.some((c) => c.hardware !== undefined)) {
-    partIssues.warn('components', `part config of remote "${r.name}" has no board component`, 'a remote board part lists its board as {"name": "my-esp32", "type": "board", "attributes": {"pins": [...], "analogs": [...]}}');
+    partIssues.warn(
+      'components',
+      `part config of remote "${r.name}" has no board component`,
+      'a remote board part lists its board as {"name": "my-esp32", "type": "board", "attributes": {"pins": [...], "analogs": [...]}}',
+    );
   }
   return comps;
 }
@@ -226,7 +351,12 @@ function indexComponents(remotes: readonly RemoteInfo[]): ComponentIndex {
   const index: ComponentIndex = new Map();
   for (const r of remotes) {
     for (const c of r.components ?? []) {
-      const k = formatResourceName({ namespace: c.namespace, kind: 'component', type: c.type, name: c.name });
+      const k = formatResourceName({
+        namespace: c.namespace,
+        kind: 'component',
+        type: c.type,
+        name: c.name,
+      });
       const list = index.get(k) ?? [];
       list.push({ r, c });
       index.set(k, list);
@@ -247,20 +377,38 @@ function resolveRemoteTarget(
   const namePath = joinPath(p, 'name');
   const example = (rem.components ?? []).find((c) => c.hardware !== undefined)?.name ?? 'my-esp32';
   if (name === undefined) {
-    issues.error(p, `a remote's capture method needs "name": the fully qualified resource name`, `e.g. "name": "rdk:component:board/${example}" (or "${rem.cfg.name}:rdk:component:board/${example}")`);
+    issues.error(
+      p,
+      `a remote's capture method needs "name": the fully qualified resource name`,
+      `e.g. "name": "rdk:component:board/${example}" (or "${rem.cfg.name}:rdk:component:board/${example}")`,
+    );
     return undefined;
   }
   const rn = parseResourceName(name);
   if (rn === undefined) {
-    issues.error(namePath, `"${name}" is not a fully qualified resource name`, `write namespace:component:type/name, e.g. "rdk:component:board/${example}", optionally prefixed by the remote: "${rem.cfg.name}:rdk:component:board/${example}"`);
+    issues.error(
+      namePath,
+      `"${name}" is not a fully qualified resource name`,
+      `write namespace:component:type/name, e.g. "rdk:component:board/${example}", optionally prefixed by the remote: "${rem.cfg.name}:rdk:component:board/${example}"`,
+    );
     return undefined;
   }
   if (rn.kind !== 'component') {
-    issues.error(namePath, `"${name}" names a service; wharf captures component methods`, `e.g. "rdk:component:board/${example}"`);
+    issues.error(
+      namePath,
+      `"${name}" names a service; wharf captures component methods`,
+      `e.g. "rdk:component:board/${example}"`,
+    );
     return undefined;
   }
   const asTarget = (r: RemoteInfo, c: KnownComponent | undefined): MethodTarget => {
-    const t: MethodTarget = { boardId: r.cfg.name, type: c?.type ?? rn.type, namespace: c?.namespace ?? rn.namespace, name: c?.name ?? rn.name, transport: r.spec.transport };
+    const t: MethodTarget = {
+      boardId: r.cfg.name,
+      type: c?.type ?? rn.type,
+      namespace: c?.namespace ?? rn.namespace,
+      name: c?.name ?? rn.name,
+      transport: r.spec.transport,
+    };
     if (c?.hardware !== undefined) t.hardware = c.hardware;
     return t;
   };
@@ -273,28 +421,67 @@ function resolveRemoteTarget(
     return asTarget(r, undefined);
   };
   const candidates = (rs: readonly RemoteInfo[]) =>
-    rs.flatMap((r) => (r.components ?? []).map((c) => formatResourceName({ remote: rs.length > 1 || rn.remote !== undefined ? r.cfg.name : undefined, namespace: c.namespace, kind: 'component', type: c.type, name: c.name })));
+    rs.flatMap((r) =>
+      (r.components ?? []).map((c) =>
+        formatResourceName({
+          remote: rs.length > 1 || rn.remote !== undefined ? r.cfg.name : undefined,
+          namespace: c.namespace,
+          kind: 'component',
+          type: c.type,
+          name: c.name,
+        }),
+      ),
+    );
 
   let scope: readonly RemoteInfo[] = remotes;
   if (rn.remote !== undefined) {
     const r = remotes.find((x) => x.cfg.name === rn.remote);
     if (r === undefined) {
-      const near = closest(rn.remote, remotes.map((x) => x.cfg.name));
-      issues.error(namePath, `"${name}" names remote "${rn.remote}", which is not configured`, near.length > 0 ? `configured remotes closest to it: ${near.join(', ')}` : 'add the remote to "remotes" or drop the prefix');
+      const near = closest(
+        rn.remote,
+        remotes.map((x) => x.cfg.name),
+      );
+      issues.error(
+        namePath,
+        `"${name}" names remote "${rn.remote}", which is not configured`,
+        near.length > 0
+          ? `configured remotes closest to it: ${near.join(', ')}`
+          : 'add the remote to "remotes" or drop the prefix',
+      );
       return undefined;
     }
     if (r.components === undefined) return assumed(r);
     scope = [r];
   }
-  const all = index.get(formatResourceName({ namespace: rn.namespace, kind: 'component', type: rn.type, name: rn.name })) ?? [];
+  const all =
+    index.get(
+      formatResourceName({
+        namespace: rn.namespace,
+        kind: 'component',
+        type: rn.type,
+        name: rn.name,
+      }),
+    ) ?? [];
   const found = scope.length === 1 ? all.filter((x) => x.r === scope[0]) : all;
   if (found.length === 1) {
     const only = found[0]!;
     return asTarget(only.r, only.c);
   }
   if (found.length > 1) {
-    const names = found.map(({ r, c }) => formatResourceName({ remote: r.cfg.name, namespace: c.namespace, kind: 'component', type: c.type, name: c.name }));
-    issues.error(namePath, `"${name}" matches resources on ${found.length} remotes: ${names.join(' and ')}`, `prefix the name with the remote you mean, e.g. "${names[0]}"`);
+    const names = found.map(({ r, c }) =>
+      formatResourceName({
+        remote: r.cfg.name,
+        namespace: c.namespace,
+        kind: 'component',
+        type: c.type,
+        name: c.name,
+      }),
+    );
+    issues.error(
+      namePath,
+      `"${name}" matches resources on ${found.length} remotes: ${names.join(' and ')}`,
+      `prefix the name with the remote you mean, e.g. "${names[0]}"`,
+    );
     return undefined;
   }
   if (rn.remote === undefined && rem.components === undefined) return assumed(rem);
@@ -303,7 +490,9 @@ function resolveRemoteTarget(
   issues.error(
     namePath,
     `"${name}" matches no component${scope.length === 1 ? ` of remote "${scope[0]!.cfg.name}"` : ' on any remote'}`,
-    near.length > 0 ? `closest: ${near.join(', ')}` : 'no remote lists any component; add the board config as remotes[].components or remotes[].part_config',
+    near.length > 0
+      ? `closest: ${near.join(', ')}`
+      : 'no remote lists any component; add the board config as remotes[].components or remotes[].part_config',
   );
   return undefined;
 }

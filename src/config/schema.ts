@@ -100,9 +100,19 @@ export const wharfSchema = z.looseObject({
     })
     .optional(),
   sync: z
-    .looseObject({ url: z.string().min(1).optional(), api_key: z.string().optional(), dir: z.string().min(1).optional() })
+    .looseObject({
+      url: z.string().min(1).optional(),
+      api_key: z.string().optional(),
+      dir: z.string().min(1).optional(),
+    })
     .nullish(),
-  http: z.union([z.looseObject({ host: z.string().min(1).optional(), port: port.optional() }), z.null(), z.literal(false)]).optional(),
+  http: z
+    .union([
+      z.looseObject({ host: z.string().min(1).optional(), port: port.optional() }),
+      z.null(),
+      z.literal(false),
+    ])
+    .optional(),
 });
 export type WharfSection = z.infer<typeof wharfSchema>;
 
@@ -127,7 +137,8 @@ const FIELD_HINTS: Record<string, string> = {
 
 /** Where the expected shape is described, for errors on fields without a specific hint. */
 function shapeHint(p: string): string {
-  if (p === '') return 'a machine config is one JSON object: {"components": [...], "services": [...], "remotes": [...]}';
+  if (p === '')
+    return 'a machine config is one JSON object: {"components": [...], "services": [...], "remotes": [...]}';
   const section = /^(components|services|remotes|wharf)/.exec(p)?.[1];
   const where: Record<string, string> = {
     components: 'components (e.g. {"name": "my-esp32", "type": "board", "attributes": {...}})',
@@ -142,7 +153,8 @@ function kindOf(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'string')
+    return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
   return `${typeof v} ${String(v)}`;
 }
 
@@ -163,7 +175,12 @@ function article(t: string): string {
  * Validates `value` against `schema`; on failure records every zod issue under `path` and returns
  * undefined. The messages are wharf's own: what was found, what was expected.
  */
-export function check<S extends z.ZodType>(schema: S, value: unknown, path: string, issues: IssueList): z.infer<S> | undefined {
+export function check<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  path: string,
+  issues: IssueList,
+): z.infer<S> | undefined {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   for (const zi of r.error.issues) {
@@ -174,20 +191,29 @@ export function check<S extends z.ZodType>(schema: S, value: unknown, path: stri
     let message: string;
     switch (zi.code) {
       case 'invalid_type':
-        if (zi.expected === 'int' && typeof got === 'number') message = `must be a whole number (found ${got})`;
-        else if (got === undefined) message = `${field || 'value'} is required (${article(String(zi.expected))})`;
+        if (zi.expected === 'int' && typeof got === 'number')
+          message = `must be a whole number (found ${got})`;
+        else if (got === undefined)
+          message = `${field || 'value'} is required (${article(String(zi.expected))})`;
         else message = `expected ${article(String(zi.expected))}, found ${kindOf(got)}`;
         break;
       case 'too_small': {
         const min = Number(zi.minimum);
-        if (zi.origin === 'number' && min === 0) message = zi.inclusive ? `must not be negative (found ${String(got)})` : `must be greater than 0 (found ${String(got)})`;
-        else if (zi.origin === 'number') message = `must be ${zi.inclusive ? 'at least' : 'greater than'} ${min} (found ${String(got)})`;
+        if (zi.origin === 'number' && min === 0)
+          message = zi.inclusive
+            ? `must not be negative (found ${String(got)})`
+            : `must be greater than 0 (found ${String(got)})`;
+        else if (zi.origin === 'number')
+          message = `must be ${zi.inclusive ? 'at least' : 'greater than'} ${min} (found ${String(got)})`;
         else if (zi.origin === 'string') message = 'must not be empty';
         else message = zi.message;
         break;
       }
       case 'too_big':
-        message = zi.origin === 'number' ? `must be at most ${String(zi.maximum)} (found ${String(got)})` : zi.message;
+        message =
+          zi.origin === 'number'
+            ? `must be at most ${String(zi.maximum)} (found ${String(got)})`
+            : zi.message;
         break;
       case 'invalid_union':
         message = `has the wrong shape (found ${kindOf(got)})`;
@@ -205,9 +231,15 @@ export function check<S extends z.ZodType>(schema: S, value: unknown, path: stri
  * and goes on with the object without them, so the problems nested in its other fields are found in
  * the same pass. (The plan is not produced anyway: an error was recorded.)
  */
-export function checkLenient<S extends z.ZodType>(schema: S, value: unknown, path: string, issues: IssueList): z.infer<S> | undefined {
+export function checkLenient<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  path: string,
+  issues: IssueList,
+): z.infer<S> | undefined {
   const strict = check(schema, value, path, issues);
-  if (strict !== undefined || value === null || typeof value !== 'object' || Array.isArray(value)) return strict;
+  if (strict !== undefined || value === null || typeof value !== 'object' || Array.isArray(value))
+    return strict;
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const bad = new Set(r.error.issues.map((i) => i.path[0]).filter((k) => k !== undefined));

@@ -46,22 +46,31 @@ export function defaultCaptureDir(ctx: PathContext): string {
   return path.join(home(ctx.env), '.wharf', 'capture');
 }
 
-export function resolveDataManager(attrs: DataManagerAttributes | undefined, ctx: PathContext): DataManagerSettings {
+export function resolveDataManager(
+  attrs: DataManagerAttributes | undefined,
+  ctx: PathContext,
+): DataManagerSettings {
   const a = attrs ?? {};
   const dir = a.capture_dir;
   return {
-    capture_dir: dir === undefined || dir.trim() === '' ? defaultCaptureDir(ctx) : expandPath(dir, ctx),
+    capture_dir:
+      dir === undefined || dir.trim() === '' ? defaultCaptureDir(ctx) : expandPath(dir, ctx),
     sync_interval_mins: a.sync_interval_mins ?? DATA_MANAGER_DEFAULTS.sync_interval_mins,
     sync_disabled: a.sync_disabled ?? DATA_MANAGER_DEFAULTS.sync_disabled,
     capture_disabled: a.capture_disabled ?? DATA_MANAGER_DEFAULTS.capture_disabled,
     tags: dedup(a.tags ?? []),
-    maximum_capture_file_size_bytes: a.maximum_capture_file_size_bytes ?? DATA_MANAGER_DEFAULTS.maximum_capture_file_size_bytes,
-    disk_usage_deletion_threshold: a.disk_usage_deletion_threshold ?? DATA_MANAGER_DEFAULTS.disk_usage_deletion_threshold,
-    capture_dir_deletion_threshold: a.capture_dir_deletion_threshold ?? DATA_MANAGER_DEFAULTS.capture_dir_deletion_threshold,
-    delete_every_nth_when_disk_full: a.delete_every_nth_when_disk_full ?? DATA_MANAGER_DEFAULTS.delete_every_nth_when_disk_full,
+    maximum_capture_file_size_bytes:
+      a.maximum_capture_file_size_bytes ?? DATA_MANAGER_DEFAULTS.maximum_capture_file_size_bytes,
+    disk_usage_deletion_threshold:
+      a.disk_usage_deletion_threshold ?? DATA_MANAGER_DEFAULTS.disk_usage_deletion_threshold,
+    capture_dir_deletion_threshold:
+      a.capture_dir_deletion_threshold ?? DATA_MANAGER_DEFAULTS.capture_dir_deletion_threshold,
+    delete_every_nth_when_disk_full:
+      a.delete_every_nth_when_disk_full ?? DATA_MANAGER_DEFAULTS.delete_every_nth_when_disk_full,
     flush_interval_ms: a.flush_interval_ms ?? DATA_MANAGER_DEFAULTS.flush_interval_ms,
     capture_dir_max_bytes: a.capture_dir_max_bytes ?? DATA_MANAGER_DEFAULTS.capture_dir_max_bytes,
-    maximum_capture_file_age_ms: a.maximum_capture_file_age_ms ?? DATA_MANAGER_DEFAULTS.maximum_capture_file_age_ms,
+    maximum_capture_file_age_ms:
+      a.maximum_capture_file_age_ms ?? DATA_MANAGER_DEFAULTS.maximum_capture_file_age_ms,
   };
 }
 
@@ -72,7 +81,11 @@ export function dedup(items: readonly string[]): string[] {
 const BROKER_SCHEMES = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
 
 /** The `wharf` section → GatewaySettings. Problems go to `issues` under `wharf.…`. */
-export function resolveGateway(w: WharfSection | undefined, ctx: PathContext, issues: IssueList): GatewaySettings {
+export function resolveGateway(
+  w: WharfSection | undefined,
+  ctx: PathContext,
+  issues: IssueList,
+): GatewaySettings {
   const out: GatewaySettings = {
     broker: { mode: 'embedded', host: DEFAULT_BROKER.host, port: DEFAULT_BROKER.port },
     sync: null,
@@ -82,7 +95,11 @@ export function resolveGateway(w: WharfSection | undefined, ctx: PathContext, is
   if (b !== undefined) {
     if (b.url !== undefined) {
       if (b.host !== undefined || b.port !== undefined || b.tls !== undefined) {
-        issues.error('wharf.broker', 'both "url" (external broker) and "host"/"port"/"tls" (embedded broker) are set', 'keep "url" to use an external broker, or remove it to run the embedded one');
+        issues.error(
+          'wharf.broker',
+          'both "url" (external broker) and "host"/"port"/"tls" (embedded broker) are set',
+          'keep "url" to use an external broker, or remove it to run the embedded one',
+        );
       }
       let scheme = '';
       try {
@@ -91,7 +108,11 @@ export function resolveGateway(w: WharfSection | undefined, ctx: PathContext, is
         /* reported below */
       }
       if (!BROKER_SCHEMES.has(scheme)) {
-        issues.error('wharf.broker.url', `"${b.url}" is not a broker URL`, 'write e.g. mqtt://mosquitto.local:1883 or mqtts://broker:8883');
+        issues.error(
+          'wharf.broker.url',
+          `"${b.url}" is not a broker URL`,
+          'write e.g. mqtt://mosquitto.local:1883 or mqtts://broker:8883',
+        );
       }
       const ext: GatewaySettings['broker'] = { mode: 'external', url: b.url };
       if (b.username !== undefined) ext.username = b.username;
@@ -99,17 +120,29 @@ export function resolveGateway(w: WharfSection | undefined, ctx: PathContext, is
       out.broker = ext;
     } else {
       if (b.username !== undefined || b.password !== undefined) {
-        issues.warn('wharf.broker', 'username/password are only used with an external broker ("url"); the embedded broker authenticates boards by their remote secret');
+        issues.warn(
+          'wharf.broker',
+          'username/password are only used with an external broker ("url"); the embedded broker authenticates boards by their remote secret',
+        );
       }
-      const emb: GatewaySettings['broker'] = { mode: 'embedded', host: b.host ?? DEFAULT_BROKER.host, port: b.port ?? DEFAULT_BROKER.port };
-      if (b.tls !== undefined) emb.tls = { cert: expandPath(b.tls.cert, ctx), key: expandPath(b.tls.key, ctx) };
+      const emb: GatewaySettings['broker'] = {
+        mode: 'embedded',
+        host: b.host ?? DEFAULT_BROKER.host,
+        port: b.port ?? DEFAULT_BROKER.port,
+      };
+      if (b.tls !== undefined)
+        emb.tls = { cert: expandPath(b.tls.cert, ctx), key: expandPath(b.tls.key, ctx) };
       out.broker = emb;
     }
   }
   const s = w?.sync;
   if (s !== undefined && s !== null) {
     if (s.url !== undefined && s.dir !== undefined) {
-      issues.error('wharf.sync', 'both "url" (cloud) and "dir" (a directory) are set', 'choose one sync target');
+      issues.error(
+        'wharf.sync',
+        'both "url" (cloud) and "dir" (a directory) are set',
+        'choose one sync target',
+      );
     } else if (s.url !== undefined) {
       let ok = false;
       try {
@@ -117,20 +150,34 @@ export function resolveGateway(w: WharfSection | undefined, ctx: PathContext, is
       } catch {
         ok = false;
       }
-      if (!ok) issues.error('wharf.sync.url', `"${s.url}" is not an http(s) URL`, 'write the cloud address, e.g. http://cloud.local:8080');
+      if (!ok)
+        issues.error(
+          'wharf.sync.url',
+          `"${s.url}" is not an http(s) URL`,
+          'write the cloud address, e.g. http://cloud.local:8080',
+        );
       const key = nonEmpty(ctx.env.WHARF_API_KEY) ?? nonEmpty(s.api_key);
       if (key === undefined) {
-        issues.error('wharf.sync', 'a cloud sync target needs an API key', 'set "api_key" here or the WHARF_API_KEY environment variable (create one with: wharf cloud keys create)');
+        issues.error(
+          'wharf.sync',
+          'a cloud sync target needs an API key',
+          'set "api_key" here or the WHARF_API_KEY environment variable (create one with: wharf cloud keys create)',
+        );
       }
       out.sync = { kind: 'cloud', url: s.url, api_key: key ?? '' };
     } else if (s.dir !== undefined) {
       out.sync = { kind: 'dir', path: expandPath(s.dir, ctx) };
     } else {
-      issues.error('wharf.sync', 'a sync target needs "url" (cloud) or "dir" (a directory)', 'e.g. "sync": {"url": "http://cloud:8080"} or "sync": {"dir": "/mnt/usb/wharf"}; omit "sync" to keep files on disk');
+      issues.error(
+        'wharf.sync',
+        'a sync target needs "url" (cloud) or "dir" (a directory)',
+        'e.g. "sync": {"url": "http://cloud:8080"} or "sync": {"dir": "/mnt/usb/wharf"}; omit "sync" to keep files on disk',
+      );
     }
   }
   if (w?.http === null || w?.http === false) out.http = null;
-  else if (w?.http !== undefined) out.http = { host: w.http.host ?? DEFAULT_HTTP.host, port: w.http.port ?? DEFAULT_HTTP.port };
+  else if (w?.http !== undefined)
+    out.http = { host: w.http.host ?? DEFAULT_HTTP.host, port: w.http.port ?? DEFAULT_HTTP.port };
   return out;
 }
 

@@ -91,7 +91,9 @@ export function watchConfig(file: string, opts: WatchOptions): ConfigWatcher {
         entry.watcher = fs.watch(dir, { persistent: false }, (_event, filename) => {
           if (filename === null || entry.names.has(filename.toString())) schedule();
         });
-        entry.watcher.on('error', (err) => log.warn({ dir, err: errorMessage(err) }, 'config watch: directory watch failed'));
+        entry.watcher.on('error', (err) =>
+          log.warn({ dir, err: errorMessage(err) }, 'config watch: directory watch failed'),
+        );
         watched.set(dir, entry);
       } catch (err) {
         log.warn({ dir, err: errorMessage(err) }, 'config watch: cannot watch directory');
@@ -119,7 +121,10 @@ export function watchConfig(file: string, opts: WatchOptions): ConfigWatcher {
           log.debug({ file: main }, 'config changed on disk, plan unchanged');
         } else {
           running = fp;
-          log.info({ file: main, entries: result.plan.entries.length }, 'config reloaded: new plan');
+          log.info(
+            { file: main, entries: result.plan.entries.length },
+            'config reloaded: new plan',
+          );
           safe('onPlan', () => opts.onPlan(result.plan, result.issues));
         }
       } else {
@@ -138,7 +143,10 @@ export function watchConfig(file: string, opts: WatchOptions): ConfigWatcher {
 
   watchFiles([main]);
   // Start watching part_config files too (best effort; a reload refreshes the list).
-  void loadConfigFile(main, { ...(opts.env ? { env: opts.env } : {}), ...(opts.hostname ? { hostname: opts.hostname } : {}) }).then((r) => {
+  void loadConfigFile(main, {
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.hostname ? { hostname: opts.hostname } : {}),
+  }).then((r) => {
     if (!closed && r.ok && r.files !== undefined) watchFiles(r.files);
   });
 

@@ -22,10 +22,13 @@ export const realClock: Clock = (() => {
     now: () => origin + performance.now(),
     setTimer(fn, delayMs) {
       const id = nextRealId++;
-      const t = setTimeout(() => {
-        timers.delete(id);
-        fn();
-      }, Math.max(0, delayMs));
+      const t = setTimeout(
+        () => {
+          timers.delete(id);
+          fn();
+        },
+        Math.max(0, delayMs),
+      );
       timers.set(id, t);
       return { id };
     },
@@ -78,7 +81,10 @@ export class FakeClock implements Clock {
       let nextId = -1;
       let next: { due: number; fn: () => void; order: number } | undefined;
       for (const [id, t] of this.timers) {
-        if (t.due <= target && (next === undefined || t.due < next.due || (t.due === next.due && t.order < next.order))) {
+        if (
+          t.due <= target &&
+          (next === undefined || t.due < next.due || (t.due === next.due && t.order < next.order))
+        ) {
           next = t;
           nextId = id;
         }

@@ -39,7 +39,11 @@ export class WharfError extends Error {
   readonly code: WharfErrorCode;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: WharfErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(
+    code: WharfErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'WharfError';
     this.code = code;

@@ -33,7 +33,10 @@ export interface LogLine {
 }
 
 /** A logger that records lines in memory, for tests that assert what was logged. */
-export function memoryLogger(lines: LogLine[] = [], bindings: Record<string, unknown> = {}): Logger & { lines: LogLine[] } {
+export function memoryLogger(
+  lines: LogLine[] = [],
+  bindings: Record<string, unknown> = {},
+): Logger & { lines: LogLine[] } {
   const make = (level: LogLine['level']): LogFn =>
     ((a: Record<string, unknown> | string, b?: string) => {
       if (typeof a === 'string') lines.push({ level, msg: a, obj: { ...bindings } });

@@ -70,7 +70,8 @@ abstract class Family {
 
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
-    for (const c of this.children.values()) lines.push(`${this.name}${c.labelText} ${formatValue(c.value)}`);
+    for (const c of this.children.values())
+      lines.push(`${this.name}${c.labelText} ${formatValue(c.value)}`);
     return lines.join('\n');
   }
 }
@@ -119,7 +120,11 @@ export class Metrics {
     return this.family(name, help, Gauge);
   }
 
-  private family<F extends Family>(name: string, help: string, Kind: new (name: string, help: string) => F): F {
+  private family<F extends Family>(
+    name: string,
+    help: string,
+    Kind: new (name: string, help: string) => F,
+  ): F {
     const f = this.families.get(name);
     if (f !== undefined) {
       if (!(f instanceof Kind)) throw new Error(`metric ${name} already registered as ${f.type}`);

@@ -90,7 +90,13 @@ export interface ViamRow extends CaptureMeta {
 
 export function toViamRow(meta: CaptureMeta, rec: CaptureRecord): ViamRow {
   if (rec.kind === 'reading') {
-    return { ...meta, kind: 'reading', time_requested: rec.time_requested, time_received: rec.time_received, data: rec.data };
+    return {
+      ...meta,
+      kind: 'reading',
+      time_requested: rec.time_requested,
+      time_received: rec.time_received,
+      data: rec.data,
+    };
   }
   const data: ViamRow['data'] = { reason: rec.reason, count: rec.count, end: rec.end };
   if (rec.detail !== undefined) (data as { detail?: string }).detail = rec.detail;

@@ -2,7 +2,12 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { decodeCaptureFile, recordSpan } from '../capture/file-format.js';
-import { FAILED_DIR, listFinishedFiles, listInProgressFiles, walkCaptureDir } from '../capture/files.js';
+import {
+  FAILED_DIR,
+  listFinishedFiles,
+  listInProgressFiles,
+  walkCaptureDir,
+} from '../capture/files.js';
 
 export interface Backlog {
   files: number;
@@ -16,7 +21,9 @@ export interface Backlog {
 export async function measureBacklog(captureDir: string): Promise<Backlog> {
   const files = await listFinishedFiles(captureDir);
   const prog = await listInProgressFiles(captureDir);
-  const failed = (await walkCaptureDir(path.join(captureDir, FAILED_DIR), ['.capture', '.prog'], true)).length;
+  const failed = (
+    await walkCaptureDir(path.join(captureDir, FAILED_DIR), ['.capture', '.prog'], true)
+  ).length;
   let oldest: number | null = null;
   // files are oldest first; the first readable one holds the oldest reading
   for (const f of files.slice(0, 5)) {
@@ -26,11 +33,18 @@ export async function measureBacklog(captureDir: string): Promise<Backlog> {
         const t = recordSpan(r).start;
         if (oldest === null || t < oldest) oldest = t;
       }
-      if (dec.records.length === 0 && (oldest === null || dec.header.created_ms < oldest)) oldest = dec.header.created_ms;
+      if (dec.records.length === 0 && (oldest === null || dec.header.created_ms < oldest))
+        oldest = dec.header.created_ms;
       if (oldest !== null) break;
     } catch {
       // vanished (synced meanwhile) or unreadable: try the next
     }
   }
-  return { files: files.length, bytes: files.reduce((s, f) => s + f.size, 0), oldest_reading_ms: oldest, in_progress_files: prog.length, failed_files: failed };
+  return {
+    files: files.length,
+    bytes: files.reduce((s, f) => s + f.size, 0),
+    oldest_reading_ms: oldest,
+    in_progress_files: prog.length,
+    failed_files: failed,
+  };
 }

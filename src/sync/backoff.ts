@@ -11,11 +11,19 @@ export interface BackoffOptions {
   offlinePollMs: number; // 30_000
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 10_000, offlineAfter: 5, offlinePollMs: 30_000 };
+export const DEFAULT_BACKOFF: BackoffOptions = {
+  initialMs: 200,
+  maxMs: 10_000,
+  offlineAfter: 5,
+  offlinePollMs: 30_000,
+};
 
 export function backoffDelay(failures: number, o: BackoffOptions, random: () => number): number {
   if (failures <= 0) return 0;
-  const base = failures > o.offlineAfter ? o.offlinePollMs : Math.min(o.maxMs, o.initialMs * 2 ** (failures - 1));
+  const base =
+    failures > o.offlineAfter
+      ? o.offlinePollMs
+      : Math.min(o.maxMs, o.initialMs * 2 ** (failures - 1));
   return Math.round(base / 2 + (random() * base) / 2);
 }
 

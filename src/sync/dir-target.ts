@@ -32,7 +32,10 @@ export class DirSyncTarget implements SyncTarget {
       const st = await fsp.stat(this.root);
       if (!st.isDirectory()) throw new Error('not a directory');
     } catch (err) {
-      throw new WharfError('SYNC_UNREACHABLE', `sync directory ${this.root} is not available (${errorMessage(err)}); mount the disk or create the directory`);
+      throw new WharfError(
+        'SYNC_UNREACHABLE',
+        `sync directory ${this.root} is not available (${errorMessage(err)}); mount the disk or create the directory`,
+      );
     }
     const dir = path.join(this.root, safe(item.machine));
     const dest = path.join(dir, `${safe(item.fileId)}.capture`);
@@ -40,7 +43,10 @@ export class DirSyncTarget implements SyncTarget {
       const existing = await fsp.readFile(dest);
       const sha = createHash('sha256').update(existing).digest('hex');
       if (sha === item.sha256) return { status: 'already_stored', records: item.records };
-      throw new WharfError('SYNC_REJECTED', `${dest} already exists with other content; a file id must never be reused`);
+      throw new WharfError(
+        'SYNC_REJECTED',
+        `${dest} already exists with other content; a file id must never be reused`,
+      );
     } catch (err) {
       if (err instanceof WharfError) throw err;
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.ioError(err, dest);
@@ -65,7 +71,9 @@ export class DirSyncTarget implements SyncTarget {
   }
 
   private ioError(err: unknown, dest: string): WharfError {
-    return new WharfError('SYNC_UNREACHABLE', `cannot write ${dest}: ${errorMessage(err)}`, { cause: err });
+    return new WharfError('SYNC_UNREACHABLE', `cannot write ${dest}: ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
 
   async close(): Promise<void> {

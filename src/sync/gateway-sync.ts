@@ -15,7 +15,15 @@ export class GatewaySync {
   private worker: SyncWorker | null = null;
   private key = '';
 
-  constructor(private readonly o: { captureDir: string; clock: Clock; logger: Logger; metrics: Metrics; env?: NodeJS.ProcessEnv }) {}
+  constructor(
+    private readonly o: {
+      captureDir: string;
+      clock: Clock;
+      logger: Logger;
+      metrics: Metrics;
+      env?: NodeJS.ProcessEnv;
+    },
+  ) {}
 
   /** Applies the plan's sync settings (first call starts the worker when a target is set). */
   apply(plan: CapturePlan): void {
@@ -26,15 +34,27 @@ export class GatewaySync {
     if (this.worker === null) {
       if (target === null) return;
       this.worker = new SyncWorker({
-        captureDir: this.o.captureDir, target: openSyncTarget(target, this.o.env), intervalMs, disabled,
-        clock: this.o.clock, logger: this.o.logger, metrics: this.o.metrics,
+        captureDir: this.o.captureDir,
+        target: openSyncTarget(target, this.o.env),
+        intervalMs,
+        disabled,
+        clock: this.o.clock,
+        logger: this.o.logger,
+        metrics: this.o.metrics,
       });
       this.key = key;
       this.worker.start();
-      this.o.logger.info({ target: this.worker.status().target, interval_ms: intervalMs, disabled }, 'sync started');
+      this.o.logger.info(
+        { target: this.worker.status().target, interval_ms: intervalMs, disabled },
+        'sync started',
+      );
       return;
     }
-    this.worker.configure({ intervalMs, disabled, ...(key === this.key ? {} : { target: openSyncTarget(target, this.o.env) }) });
+    this.worker.configure({
+      intervalMs,
+      disabled,
+      ...(key === this.key ? {} : { target: openSyncTarget(target, this.o.env) }),
+    });
     this.key = key;
   }
 

@@ -20,9 +20,13 @@ export class HttpSyncTarget implements SyncTarget {
     try {
       u = new URL(opts.url);
     } catch {
-      throw new WharfError('USAGE', `sync url '${opts.url}' is not a URL; use e.g. http://cloud.local:8080`);
+      throw new WharfError(
+        'USAGE',
+        `sync url '${opts.url}' is not a URL; use e.g. http://cloud.local:8080`,
+      );
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new WharfError('USAGE', `sync url must be http:// or https:// (got ${u.protocol})`);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new WharfError('USAGE', `sync url must be http:// or https:// (got ${u.protocol})`);
     u.username = '';
     u.password = '';
     this.description = `cloud ${u.origin}${u.pathname.replace(/\/$/, '')}`;
@@ -47,7 +51,11 @@ export class HttpSyncTarget implements SyncTarget {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code;
-      throw new WharfError('SYNC_UNREACHABLE', `cannot reach ${this.description}: ${cause ?? errorMessage(err)}`, { cause: err });
+      throw new WharfError(
+        'SYNC_UNREACHABLE',
+        `cannot reach ${this.description}: ${cause ?? errorMessage(err)}`,
+        { cause: err },
+      );
     }
     const text = await res.text().catch(() => '');
     let body: unknown = null;
@@ -56,24 +64,44 @@ export class HttpSyncTarget implements SyncTarget {
     } catch {
       body = null;
     }
-    const reason = (body as { error?: { message?: string } } | null)?.error?.message ?? text.slice(0, 300);
+    const reason =
+      (body as { error?: { message?: string } } | null)?.error?.message ?? text.slice(0, 300);
     if (res.status === 200 || res.status === 201) {
       const b = body as { status?: string; records?: number } | null;
-      if (b === null || (b.status !== 'stored' && b.status !== 'already_stored') || typeof b.records !== 'number') {
-        throw new WharfError('SYNC_UNREACHABLE', `${this.description} answered ${res.status} without an acknowledgement; is the URL the wharf cloud?`);
+      if (
+        b === null ||
+        (b.status !== 'stored' && b.status !== 'already_stored') ||
+        typeof b.records !== 'number'
+      ) {
+        throw new WharfError(
+          'SYNC_UNREACHABLE',
+          `${this.description} answered ${res.status} without an acknowledgement; is the URL the wharf cloud?`,
+        );
       }
       return { status: b.status, records: b.records };
     }
     if (res.status === 401 || res.status === 403) {
-      throw new WharfError('SYNC_AUTH', `${this.description} refused the key (${res.status}): ${reason}; check wharf.sync.api_key / WHARF_API_KEY`);
+      throw new WharfError(
+        'SYNC_AUTH',
+        `${this.description} refused the key (${res.status}): ${reason}; check wharf.sync.api_key / WHARF_API_KEY`,
+      );
     }
     if (res.status === 408 || res.status === 429 || res.status >= 500) {
-      throw new WharfError('SYNC_UNREACHABLE', `${this.description} is unavailable (${res.status}): ${reason}`);
+      throw new WharfError(
+        'SYNC_UNREACHABLE',
+        `${this.description} is unavailable (${res.status}): ${reason}`,
+      );
     }
     if (res.status === 404) {
-      throw new WharfError('SYNC_UNREACHABLE', `${this.description} has no ingest route (404); is the URL the wharf cloud?`);
+      throw new WharfError(
+        'SYNC_UNREACHABLE',
+        `${this.description} has no ingest route (404); is the URL the wharf cloud?`,
+      );
     }
-    throw new WharfError('SYNC_REJECTED', `${this.description} rejected file ${item.fileId} (${res.status}): ${reason}`);
+    throw new WharfError(
+      'SYNC_REJECTED',
+      `${this.description} rejected file ${item.fileId} (${res.status}): ${reason}`,
+    );
   }
 
   async close(): Promise<void> {

@@ -34,13 +34,19 @@ export class MemorySyncTarget implements SyncTarget {
         }
       }
       if (this.offline) throw new WharfError('SYNC_UNREACHABLE', 'memory target is offline');
-      if (this.rejectIds.has(item.fileId)) throw new WharfError('SYNC_REJECTED', `memory target rejects ${item.fileId}`);
+      if (this.rejectIds.has(item.fileId))
+        throw new WharfError('SYNC_REJECTED', `memory target rejects ${item.fileId}`);
       const have = this.files.get(item.fileId);
       if (have !== undefined) {
-        if (have.sha256 !== item.sha256) throw new WharfError('SYNC_REJECTED', `${item.fileId} already stored with other content`);
+        if (have.sha256 !== item.sha256)
+          throw new WharfError('SYNC_REJECTED', `${item.fileId} already stored with other content`);
         return { status: 'already_stored', records: have.records };
       }
-      this.files.set(item.fileId, { sha256: item.sha256, bytes: item.bytes.slice(), records: item.records });
+      this.files.set(item.fileId, {
+        sha256: item.sha256,
+        bytes: item.bytes.slice(),
+        records: item.records,
+      });
       return { status: 'stored', records: item.records };
     } finally {
       this.inFlight--;

@@ -16,7 +16,8 @@ export interface Prepared {
 }
 
 /** What became of a file: ready, gone (synced by another process), unreadable, or damaged (reason). */
-export type PrepareOutcome = { ok: Prepared } | { gone: true } | { error: WharfError } | { damaged: string };
+export type PrepareOutcome =
+  { ok: Prepared } | { gone: true } | { error: WharfError } | { damaged: string };
 
 export async function prepareFile(f: CaptureFileEntry): Promise<PrepareOutcome> {
   let bytes: Buffer;
@@ -24,13 +25,26 @@ export async function prepareFile(f: CaptureFileEntry): Promise<PrepareOutcome> 
     bytes = await fsp.readFile(f.path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { gone: true }; // synced by another process meanwhile
-    return { error: new WharfError('CAPTURE_IO', `cannot read ${f.path}: ${errorMessage(err)}`, { cause: err }) };
+    return {
+      error: new WharfError('CAPTURE_IO', `cannot read ${f.path}: ${errorMessage(err)}`, {
+        cause: err,
+      }),
+    };
   }
   try {
     const v = verifyCaptureFile(bytes);
     if (v.torn !== null) throw new Error(`damaged at byte ${v.torn.offset}: ${v.torn.reason}`);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    return { ok: { f, bytes, fileId: v.header.file_id, machine: v.header.meta.machine, records: v.records, sha256 } };
+    return {
+      ok: {
+        f,
+        bytes,
+        fileId: v.header.file_id,
+        machine: v.header.meta.machine,
+        records: v.records,
+        sha256,
+      },
+    };
   } catch (err) {
     return { damaged: `not uploaded, the file is damaged: ${errorMessage(err)}` };
   }

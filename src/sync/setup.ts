@@ -3,7 +3,12 @@
  * (the machine JSON) or the default capture dir; `--dir`, `--url/--key`, `--to-dir` override.
  */
 import path from 'node:path';
-import { defaultCaptureDir, loadConfigFile, formatIssue, type SyncTargetSettings } from '../config/index.js';
+import {
+  defaultCaptureDir,
+  loadConfigFile,
+  formatIssue,
+  type SyncTargetSettings,
+} from '../config/index.js';
 import { DATA_MANAGER_DEFAULTS } from '../config/index.js';
 import { WharfError } from '../shared/errors.js';
 
@@ -22,7 +27,11 @@ export interface SyncSetupOptions {
   'to-dir'?: string;
 }
 
-export async function resolveSyncSetup(o: SyncSetupOptions, env: NodeJS.ProcessEnv, cwd: string): Promise<SyncSetup> {
+export async function resolveSyncSetup(
+  o: SyncSetupOptions,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<SyncSetup> {
   let s: SyncSetup = {
     captureDir: defaultCaptureDir({ env, baseDir: cwd }),
     intervalMs: DATA_MANAGER_DEFAULTS.sync_interval_mins * 60_000,
@@ -33,7 +42,10 @@ export async function resolveSyncSetup(o: SyncSetupOptions, env: NodeJS.ProcessE
     const file = path.resolve(cwd, o.config);
     const r = await loadConfigFile(file, { env });
     if (!r.ok) {
-      throw new WharfError('CONFIG_INVALID', `${o.config} has errors:\n${r.issues.map((i) => formatIssue(i, o.config!)).join('\n')}`);
+      throw new WharfError(
+        'CONFIG_INVALID',
+        `${o.config} has errors:\n${r.issues.map((i) => formatIssue(i, o.config!)).join('\n')}`,
+      );
     }
     s = {
       captureDir: r.plan.dataManager.capture_dir,
@@ -45,7 +57,8 @@ export async function resolveSyncSetup(o: SyncSetupOptions, env: NodeJS.ProcessE
   if (o.dir !== undefined) s.captureDir = path.resolve(cwd, o.dir);
   if (o.url !== undefined) {
     const key = o.key ?? env.WHARF_API_KEY;
-    if (key === undefined || key === '') throw new WharfError('USAGE', 'with --url give --key KEY or set WHARF_API_KEY');
+    if (key === undefined || key === '')
+      throw new WharfError('USAGE', 'with --url give --key KEY or set WHARF_API_KEY');
     s.target = { kind: 'cloud', url: o.url, api_key: key };
   }
   if (o['to-dir'] !== undefined) s.target = { kind: 'dir', path: path.resolve(cwd, o['to-dir']) };

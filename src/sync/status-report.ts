@@ -23,7 +23,12 @@ export function ago(ms: number): string {
   return `${(s / 86400).toFixed(1)} d`;
 }
 
-const bytes = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
+const bytes = (n: number): string =>
+  n >= 1 << 20
+    ? `${(n / (1 << 20)).toFixed(1)} MiB`
+    : n >= 1024
+      ? `${(n / 1024).toFixed(1)} KiB`
+      : `${n} B`;
 
 export function buildReport(r: Omit<StatusReport, 'warnings'>): StatusReport {
   const warnings: string[] = [];
@@ -43,9 +48,14 @@ export function buildReport(r: Omit<StatusReport, 'warnings'>): StatusReport {
             : g.consecutive_failures > 0 && g.last_error !== null
               ? `sync is failing (${g.consecutive_failures}× in a row): ${g.last_error.message}`
               : 'sync is running but not keeping up';
-    warnings.push(`backlog is ${ago(r.nowMs - oldest)} old, more than 10 × the sync interval (${ago(interval)}): ${why}`);
+    warnings.push(
+      `backlog is ${ago(r.nowMs - oldest)} old, more than 10 × the sync interval (${ago(interval)}): ${why}`,
+    );
   }
-  if (r.backlog.failed_files > 0) warnings.push(`${r.backlog.failed_files} file(s) in failed/ were not synced: read the .reason.txt beside each`);
+  if (r.backlog.failed_files > 0)
+    warnings.push(
+      `${r.backlog.failed_files} file(s) in failed/ were not synced: read the .reason.txt beside each`,
+    );
   return { ...r, warnings };
 }
 
@@ -61,7 +71,9 @@ export function formatReport(r: StatusReport): string {
     `last error    ${g?.last_error == null ? 'none' : `${g.last_error.message} [${g.last_error.code}] ${ago(r.nowMs - g.last_error.at_ms)} ago`}`,
   ];
   if (g !== null) {
-    lines.push(`uploaded      ${g.uploaded_files} file(s), ${g.uploaded_records} record(s) since the gateway started (status written ${ago(r.nowMs - g.updated_ms)} ago by pid ${g.pid})`);
+    lines.push(
+      `uploaded      ${g.uploaded_files} file(s), ${g.uploaded_records} record(s) since the gateway started (status written ${ago(r.nowMs - g.updated_ms)} ago by pid ${g.pid})`,
+    );
   }
   for (const w of r.warnings) lines.push(`WARNING: ${w}`);
   return `${lines.join('\n')}\n`;

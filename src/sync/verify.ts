@@ -4,7 +4,12 @@
  * Keeps the gateway's CPU for capture while it syncs.
  */
 import zlib from 'node:zlib';
-import { decodeHeader, FRAME_OVERHEAD, MAX_RECORD_BYTES, type CaptureHeader } from '../capture/file-format.js';
+import {
+  decodeHeader,
+  FRAME_OVERHEAD,
+  MAX_RECORD_BYTES,
+  type CaptureHeader,
+} from '../capture/file-format.js';
 
 export interface VerifiedFile {
   header: CaptureHeader;
@@ -21,10 +26,24 @@ export function verifyCaptureFile(buf: Uint8Array): VerifiedFile {
   let records = 0;
   while (off < buf.length) {
     const remaining = buf.length - off;
-    if (remaining < FRAME_OVERHEAD) return { header, records, torn: { offset: off, reason: `truncated frame: ${remaining} trailing bytes` } };
+    if (remaining < FRAME_OVERHEAD)
+      return {
+        header,
+        records,
+        torn: { offset: off, reason: `truncated frame: ${remaining} trailing bytes` },
+      };
     const n = dv.getUint32(off, true);
-    if (n === 0 || n > MAX_RECORD_BYTES) return { header, records, torn: { offset: off, reason: `implausible record length ${n}` } };
-    if (n + FRAME_OVERHEAD > remaining) return { header, records, torn: { offset: off, reason: `truncated record: needs ${n + FRAME_OVERHEAD} bytes, ${remaining} remain` } };
+    if (n === 0 || n > MAX_RECORD_BYTES)
+      return { header, records, torn: { offset: off, reason: `implausible record length ${n}` } };
+    if (n + FRAME_OVERHEAD > remaining)
+      return {
+        header,
+        records,
+        torn: {
+          offset: off,
+          reason: `truncated record: needs ${n + FRAME_OVERHEAD} bytes, ${remaining} remain`,
+        },
+      };
     if (dv.getUint32(off + 4 + n, true) !== zlib.crc32(buf.subarray(off, off + 4 + n))) {
       return { header, records, torn: { offset: off, reason: 'record checksum mismatch' } };
     }

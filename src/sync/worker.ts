@@ -48,9 +48,23 @@ export class SyncWorker {
     this.intervalMs = Math.max(1, opts.intervalMs);
     this.disabled = opts.disabled ?? false;
     this.st = {
-      version: 1, pid: process.pid, updated_ms: this.clock.now(), target: this.target?.description ?? null, interval_ms: this.intervalMs,
-      disabled: this.disabled, state: 'idle', last_sync_ms: null, last_attempt_ms: null, last_error: null, consecutive_failures: 0,
-      next_attempt_ms: null, uploaded_files: 0, uploaded_records: 0, uploaded_bytes: 0, failed_files: 0, backlog: { files: 0, bytes: 0 },
+      version: 1,
+      pid: process.pid,
+      updated_ms: this.clock.now(),
+      target: this.target?.description ?? null,
+      interval_ms: this.intervalMs,
+      disabled: this.disabled,
+      state: 'idle',
+      last_sync_ms: null,
+      last_attempt_ms: null,
+      last_error: null,
+      consecutive_failures: 0,
+      next_attempt_ms: null,
+      uploaded_files: 0,
+      uploaded_records: 0,
+      uploaded_bytes: 0,
+      failed_files: 0,
+      backlog: { files: 0, bytes: 0 },
     };
     this.m = opts.metrics === undefined ? null : syncMetrics(opts.metrics);
   }
@@ -94,16 +108,22 @@ export class SyncWorker {
   }
 
   status(): SyncStatus {
-    return { ...this.st, backlog: { ...this.st.backlog }, last_error: this.st.last_error === null ? null : { ...this.st.last_error } };
+    return {
+      ...this.st,
+      backlog: { ...this.st.backlog },
+      last_error: this.st.last_error === null ? null : { ...this.st.last_error },
+    };
   }
 
   /** Runs a pass now (after the running one, if any) and resolves with its result. */
   syncNow(): Promise<PassResult> {
     if (this.running === null) return this.runPass();
-    this.followUp ??= this.running.catch(() => undefined).then(() => {
-      this.followUp = null;
-      return this.runPass();
-    });
+    this.followUp ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.followUp = null;
+        return this.runPass();
+      });
     return this.followUp;
   }
 
@@ -113,7 +133,9 @@ export class SyncWorker {
     this.st.next_attempt_ms = this.clock.now() + delayMs;
     this.timer = this.clock.setTimer(() => {
       this.timer = null;
-      void this.syncNow().catch((err: unknown) => this.logger.error({ err: errorMessage(err) }, 'sync pass crashed'));
+      void this.syncNow().catch((err: unknown) =>
+        this.logger.error({ err: errorMessage(err) }, 'sync pass crashed'),
+      );
     }, delayMs);
   }
 
@@ -129,13 +151,25 @@ export class SyncWorker {
   }
 
   private async pass(): Promise<PassResult> {
-    const res: PassResult = { uploaded: 0, alreadyStored: 0, failed: 0, records: 0, bytes: 0, remaining: 0, error: null };
+    const res: PassResult = {
+      uploaded: 0,
+      alreadyStored: 0,
+      failed: 0,
+      records: 0,
+      bytes: 0,
+      remaining: 0,
+      error: null,
+    };
     const target = this.target;
     let files: CaptureFileEntry[];
     try {
       files = await listFinishedFiles(this.opts.captureDir);
     } catch (err) {
-      res.error = new WharfError('CAPTURE_IO', `cannot list ${this.opts.captureDir}: ${errorMessage(err)}`, { cause: err });
+      res.error = new WharfError(
+        'CAPTURE_IO',
+        `cannot list ${this.opts.captureDir}: ${errorMessage(err)}`,
+        { cause: err },
+      );
       this.noteError(res.error);
       return res;
     }
@@ -168,7 +202,9 @@ export class SyncWorker {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, Math.max(1, files.length)) }, lane));
+    await Promise.all(
+      Array.from({ length: Math.min(this.concurrency, Math.max(1, files.length)) }, lane),
+    );
     res.remaining = files.length - done;
     if (res.error === null) {
       this.st.consecutive_failures = 0;
@@ -177,7 +213,9 @@ export class SyncWorker {
       // last_error stays (with its time) so `wharf status` can show what happened
     } else {
       this.st.consecutive_failures++;
-      this.st.state = isOffline(this.st.consecutive_failures, this.backoff) ? 'offline' : 'retrying';
+      this.st.state = isOffline(this.st.consecutive_failures, this.backoff)
+        ? 'offline'
+        : 'retrying';
     }
     try {
       this.setBacklog(await listFinishedFiles(this.opts.captureDir));
@@ -203,7 +241,10 @@ export class SyncWorker {
   private async send(p: Prepared, target: SyncTarget, res: PassResult): Promise<void> {
     const { f, bytes, fileId, machine, records, sha256 } = p;
     try {
-      const ack = await target.upload({ fileId, sha256, bytes, machine, records }, this.abort.signal);
+      const ack = await target.upload(
+        { fileId, sha256, bytes, machine, records },
+        this.abort.signal,
+      );
       // the target has it durably: only now may the local copy go. No directory fsync after the
       // unlink: should a power cut bring the file back, it is uploaded again and answered
       // already_stored, then deleted (the ingest is idempotent), so the fsync would buy nothing.
@@ -226,7 +267,9 @@ export class SyncWorker {
         await this.reject(f, errorMessage(err), res);
         return;
       }
-      const e = isWharfError(err) ? err : new WharfError('SYNC_UNREACHABLE', errorMessage(err), { cause: err });
+      const e = isWharfError(err)
+        ? err
+        : new WharfError('SYNC_UNREACHABLE', errorMessage(err), { cause: err });
       if (res.error === null) {
         res.error = e;
         this.noteError(e);
@@ -240,10 +283,17 @@ export class SyncWorker {
       res.failed++;
       this.st.failed_files++;
       this.m?.files.inc({ result: 'rejected' });
-      this.logger.warn({ file: f.path, moved_to: dest, reason }, 'capture file rejected, moved to failed/');
+      this.logger.warn(
+        { file: f.path, moved_to: dest, reason },
+        'capture file rejected, moved to failed/',
+      );
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      res.error = new WharfError('CAPTURE_IO', `cannot move ${f.path} to failed/: ${errorMessage(err)}`, { cause: err });
+      res.error = new WharfError(
+        'CAPTURE_IO',
+        `cannot move ${f.path} to failed/: ${errorMessage(err)}`,
+        { cause: err },
+      );
       this.noteError(res.error);
     }
   }
@@ -251,7 +301,10 @@ export class SyncWorker {
   private noteError(e: WharfError): void {
     this.st.last_error = { code: e.code, message: e.message, at_ms: this.clock.now() };
     this.m?.errors.inc({ code: e.code });
-    this.logger.warn({ code: e.code, err: e.message, failures: this.st.consecutive_failures + 1 }, 'sync attempt failed');
+    this.logger.warn(
+      { code: e.code, err: e.message, failures: this.st.consecutive_failures + 1 },
+      'sync attempt failed',
+    );
   }
 
   private setBacklog(files: CaptureFileEntry[]): void {
@@ -267,7 +320,9 @@ export class SyncWorker {
     const snapshot = this.status();
     this.statusWrite = this.statusWrite
       .then(() => writeStatus(this.opts.captureDir, snapshot))
-      .catch((err: unknown) => this.logger.warn({ err: errorMessage(err) }, 'cannot write sync-status.json'));
+      .catch((err: unknown) =>
+        this.logger.warn({ err: errorMessage(err) }, 'cannot write sync-status.json'),
+      );
     return this.statusWrite;
   }
 }

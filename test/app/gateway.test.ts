@@ -26,13 +26,21 @@ async function readRecords(dir: string): Promise<CaptureRecord[]> {
   return out;
 }
 
-const cli = (env: NodeJS.ProcessEnv = {}): CapturedContext => captureContext({ ...process.env, WHARF_LOG_LEVEL: 'error', ...env }, tmp);
+const cli = (env: NodeJS.ProcessEnv = {}): CapturedContext =>
+  captureContext({ ...process.env, WHARF_LOG_LEVEL: 'error', ...env }, tmp);
 
 describe('Gateway (composition root)', () => {
   it('captures into files, serves /metrics and /status, reloads live, stops cleanly, and accounts downtime on restart', async () => {
     const dir = path.join(tmp, 'gw1');
     const e1 = entry('b1', 'Analogs', ['A1', 'A2'], 20);
-    const p1 = { ...plan([board('b1')], [e1], { capture_dir: dir, flush_interval_ms: 100 }), gateway: { broker: { mode: 'embedded' as const, host: '127.0.0.1', port: 0 }, sync: null, http: { host: '127.0.0.1', port: 0 } } };
+    const p1 = {
+      ...plan([board('b1')], [e1], { capture_dir: dir, flush_interval_ms: 100 }),
+      gateway: {
+        broker: { mode: 'embedded' as const, host: '127.0.0.1', port: 0 },
+        sync: null,
+        http: { host: '127.0.0.1', port: 0 },
+      },
+    };
     const gw = await Gateway.start({ plan: p1, logger: nullLogger });
     expect(gw.httpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     await new Promise((r) => setTimeout(r, 400));
@@ -40,14 +48,21 @@ describe('Gateway (composition root)', () => {
     expect(metrics).toMatch(/^wharf_readings_total\{board="b1",method="Analogs"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^wharf_board_online\{board="b1"\} 1$/m);
     expect(metrics).toMatch(/^wharf_store_records_durable [1-9]\d*$/m);
-    const status = (await (await fetch(`${gw.httpUrl}/status`)).json()) as { entries: { key: string; mode: string }[]; capture_dir: string };
+    const status = (await (await fetch(`${gw.httpUrl}/status`)).json()) as {
+      entries: { key: string; mode: string }[];
+      capture_dir: string;
+    };
     expect(status.capture_dir).toBe(dir);
     expect(status.entries).toEqual([expect.objectContaining({ key: e1.key, mode: 'streamed' })]);
     expect((await fetch(`${gw.httpUrl}/nope`)).status).toBe(404);
 
     // Live: add a polled entry; a new capture_dir is refused until restart.
     const e2 = entry('b1', 'Gpio', ['27'], 2);
-    const s = await gw.applyPlan({ ...p1, entries: [e1, e2], dataManager: { ...p1.dataManager, capture_dir: path.join(tmp, 'elsewhere') } });
+    const s = await gw.applyPlan({
+      ...p1,
+      entries: [e1, e2],
+      dataManager: { ...p1.dataManager, capture_dir: path.join(tmp, 'elsewhere') },
+    });
     expect(s).toMatchObject({ added: [e2.key], unchanged: [e1.key] });
     expect(gw.captureDir).toBe(dir);
     await new Promise((r) => setTimeout(r, 600));
@@ -57,12 +72,18 @@ describe('Gateway (composition root)', () => {
     const first = await readRecords(dir);
     expect(first.filter((r) => r.kind === 'reading').length).toBeGreaterThan(10);
     expect((await walkCaptureDir(dir, ['.prog'])).length).toBe(0);
-    const checkpoint = JSON.parse(await fsp.readFile(path.join(dir, CHECKPOINT_FILE), 'utf8')) as { entries: Record<string, number> };
+    const checkpoint = JSON.parse(await fsp.readFile(path.join(dir, CHECKPOINT_FILE), 'utf8')) as {
+      entries: Record<string, number>;
+    };
     expect(Object.keys(checkpoint.entries).sort()).toEqual([e1.key, e2.key].sort());
 
     // Restart after 700 ms (more than a tick of the 2 Hz entry): the downtime is one capture_stopped gap per entry.
     await new Promise((r) => setTimeout(r, 700));
-    const gw2 = await Gateway.start({ plan: { ...p1, entries: [e1, e2] }, logger: nullLogger, http: null });
+    const gw2 = await Gateway.start({
+      plan: { ...p1, entries: [e1, e2] },
+      logger: nullLogger,
+      http: null,
+    });
     await new Promise((r) => setTimeout(r, 200));
     await gw2.stop();
     const all = await readRecords(dir);
@@ -73,26 +94,69 @@ describe('Gateway (composition root)', () => {
 
   it('refuses to start on a taken HTTP port with a message that says what to do', async () => {
     const dir = path.join(tmp, 'gw2');
-    const p = { ...plan([board('b1')], [], { capture_dir: dir }), gateway: { broker: { mode: 'embedded' as const, host: '127.0.0.1', port: 0 }, sync: null, http: { host: '127.0.0.1', port: 0 } } };
+    const p = {
+      ...plan([board('b1')], [], { capture_dir: dir }),
+      gateway: {
+        broker: { mode: 'embedded' as const, host: '127.0.0.1', port: 0 },
+        sync: null,
+        http: { host: '127.0.0.1', port: 0 },
+      },
+    };
     const a = await Gateway.start({ plan: p, logger: nullLogger });
     const port = Number(new URL(a.httpUrl!).port);
-    await expect(Gateway.start({ plan: p, logger: nullLogger, http: { host: '127.0.0.1', port } })).rejects.toThrow(/cannot listen on http:\/\/127\.0\.0\.1:\d+ \(EADDRINUSE\).*"http": \{"port"/);
+    await expect(
+      Gateway.start({ plan: p, logger: nullLogger, http: { host: '127.0.0.1', port } }),
+    ).rejects.toThrow(
+      /cannot listen on http:\/\/127\.0\.0\.1:\d+ \(EADDRINUSE\).*"http": \{"port"/,
+    );
     await a.stop();
   });
 
   it('mergeRecovered takes the newer of checkpoint and recovered file per entry', () => {
-    const meta = { part_id: 'p', machine: 'm', component_type: 'board', component_name: 'c', method_name: 'Analogs', additional_parameters: { A1: '' }, tags: [] };
-    const shuffled = { tags: [], additional_parameters: { A1: '' }, method_name: 'Analogs', component_name: 'c', component_type: 'board', machine: 'm', part_id: 'p' };
-    const r = mergeRecovered(new Map([['k', 100]]), [{ meta: shuffled, lastRecordTime: 250 }, { meta: { ...meta, component_name: 'other' }, lastRecordTime: 999 }], new Map([['k', meta]]));
+    const meta = {
+      part_id: 'p',
+      machine: 'm',
+      component_type: 'board',
+      component_name: 'c',
+      method_name: 'Analogs',
+      additional_parameters: { A1: '' },
+      tags: [],
+    };
+    const shuffled = {
+      tags: [],
+      additional_parameters: { A1: '' },
+      method_name: 'Analogs',
+      component_name: 'c',
+      component_type: 'board',
+      machine: 'm',
+      part_id: 'p',
+    };
+    const r = mergeRecovered(
+      new Map([['k', 100]]),
+      [
+        { meta: shuffled, lastRecordTime: 250 },
+        { meta: { ...meta, component_name: 'other' }, lastRecordTime: 999 },
+      ],
+      new Map([['k', meta]]),
+    );
     expect([...r]).toEqual([['k', 250]]);
-    expect([...mergeRecovered(new Map([['k', 300]]), [{ meta, lastRecordTime: 250 }], new Map([['k', meta]]))]).toEqual([['k', 300]]);
+    expect([
+      ...mergeRecovered(
+        new Map([['k', 300]]),
+        [{ meta, lastRecordTime: 250 }],
+        new Map([['k', meta]]),
+      ),
+    ]).toEqual([['k', 300]]);
   });
 });
 
 describe('wharf run / wharf demo (CLI)', () => {
   it('wharf run on a broken config prints every problem and starts nothing', async () => {
     const bad = path.join(tmp, 'bad.json');
-    writeFileSync(bad, '{"services": [{"name": "data_manager", "type": "data_manager", "attributes": {"flush_interval_ms": -5}}]}');
+    writeFileSync(
+      bad,
+      '{"services": [{"name": "data_manager", "type": "data_manager", "attributes": {"flush_interval_ms": -5}}]}',
+    );
     const ctx = cli();
     const code = await main(['run', '--config', bad], ctx);
     expect(code).toBe(1);

@@ -50,8 +50,13 @@ export interface BoardHarness {
   timeToleranceMs?: number;
 }
 
-const BOARD_CODES: WharfErrorCode[] = ['BOARD_DISCONNECTED', 'BOARD_TIMEOUT', 'BOARD_PROTOCOL', 'BOARD_AUTH', 'BOARD_UNSUPPORTED'];
-
+const BOARD_CODES: WharfErrorCode[] = [
+  'BOARD_DISCONNECTED',
+  'BOARD_TIMEOUT',
+  'BOARD_PROTOCOL',
+  'BOARD_AUTH',
+  'BOARD_UNSUPPORTED',
+];
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -109,7 +114,10 @@ export function boardContractSuite(name: string, makeHarness: () => Promise<Boar
       const [a, b] = h.analogs as [string, string];
       await h.setAnalog(a, 1234 % (h.fullScale + 1));
       await h.setAnalog(b, h.fullScale);
-      const data = (await h.board.read('Analogs', [a, b], { timeoutMs: 2000 })) as Record<string, AnalogValue>;
+      const data = (await h.board.read('Analogs', [a, b], { timeoutMs: 2000 })) as Record<
+        string,
+        AnalogValue
+      >;
       expect(Object.keys(data).sort()).toEqual([a, b].sort());
       expect(data[a]!.value).toBe(1234 % (h.fullScale + 1));
       expect(data[b]!.value).toBe(h.fullScale);
@@ -119,7 +127,10 @@ export function boardContractSuite(name: string, makeHarness: () => Promise<Boar
         expect(v.step_size * h.fullScale).toBeCloseTo(v.max_range - v.min_range, 2);
       }
       await h.setAnalog(a, 7);
-      const again = (await h.board.read('Analogs', [a], { timeoutMs: 2000 })) as Record<string, AnalogValue>;
+      const again = (await h.board.read('Analogs', [a], { timeoutMs: 2000 })) as Record<
+        string,
+        AnalogValue
+      >;
       expect(again[a]!.value).toBe(7);
     });
 
@@ -127,14 +138,20 @@ export function boardContractSuite(name: string, makeHarness: () => Promise<Boar
       await h.board.connect();
       const p = h.pins[0]!;
       await h.setPin(p, true);
-      expect(((await h.board.read('Gpio', [p], { timeoutMs: 2000 })) as Record<string, GpioValue>)[p]).toEqual({ high: true });
+      expect(
+        ((await h.board.read('Gpio', [p], { timeoutMs: 2000 })) as Record<string, GpioValue>)[p],
+      ).toEqual({ high: true });
       await h.setPin(p, false);
-      expect(((await h.board.read('Gpio', [p], { timeoutMs: 2000 })) as Record<string, GpioValue>)[p]).toEqual({ high: false });
+      expect(
+        ((await h.board.read('Gpio', [p], { timeoutMs: 2000 })) as Record<string, GpioValue>)[p],
+      ).toEqual({ high: false });
     });
 
     it('a read of an unknown reader rejects with a board error, never an invented value', async () => {
       await h.board.connect();
-      const err = await rejection(h.board.read('Analogs', ['no-such-reader-xyz'], { timeoutMs: 2000 }));
+      const err = await rejection(
+        h.board.read('Analogs', ['no-such-reader-xyz'], { timeoutMs: 2000 }),
+      );
       expectCode(err, BOARD_CODES);
       expect(h.board.state).toBe('online');
     });
@@ -142,7 +159,13 @@ export function boardContractSuite(name: string, makeHarness: () => Promise<Boar
     it('streamed entries deliver batches at the planned rate with sequence numbers from 0', async () => {
       const id = await h.board.connect();
       const key = 'contract/analogs';
-      const entry = { key, method: 'Analogs' as const, readers: h.analogs.slice(0, 2), hz: 50, mode: 'streamed' as const };
+      const entry = {
+        key,
+        method: 'Analogs' as const,
+        readers: h.analogs.slice(0, 2),
+        hz: 50,
+        mode: 'streamed' as const,
+      };
       if (!id.capabilities.streamed) {
         expectCode(await rejection(h.board.configure([entry])), ['BOARD_UNSUPPORTED']);
         return;
@@ -161,7 +184,9 @@ export function boardContractSuite(name: string, makeHarness: () => Promise<Boar
       expect(samples.length).toBeLessThanOrEqual(62);
       const tol = h.timeToleranceMs ?? 5;
       for (let i = 1; i < samples.length; i++) {
-        expect(Math.abs(samples[i]!.timeRequested - samples[i - 1]!.timeRequested - 20)).toBeLessThanOrEqual(tol);
+        expect(
+          Math.abs(samples[i]!.timeRequested - samples[i - 1]!.timeRequested - 20),
+        ).toBeLessThanOrEqual(tol);
       }
       for (const s of samples) {
         expect(s.timeReceived).toBeGreaterThanOrEqual(s.timeRequested - tol);
@@ -177,7 +202,9 @@ export function boardContractSuite(name: string, makeHarness: () => Promise<Boar
       expect(restarted[0]!.seq).toBe(0);
       const slow = restarted.flatMap((b) => b.samples);
       for (let i = 1; i < slow.length; i++) {
-        expect(Math.abs(slow[i]!.timeRequested - slow[i - 1]!.timeRequested - 50)).toBeLessThanOrEqual(tol);
+        expect(
+          Math.abs(slow[i]!.timeRequested - slow[i - 1]!.timeRequested - 50),
+        ).toBeLessThanOrEqual(tol);
       }
       await h.board.configure([]);
       await sleep(300);
@@ -191,8 +218,14 @@ export function boardContractSuite(name: string, makeHarness: () => Promise<Boar
       if (!id.capabilities.streamed) return;
       const p = h.pins[0]!;
       await h.setPin(p, true);
-      await h.board.configure([{ key: 'contract/gpio', method: 'Gpio', readers: [p], hz: 20, mode: 'streamed' }]);
-      await until(() => batches.some((b) => b.key === 'contract/gpio' && b.samples.length > 0), 3000, 'a gpio batch');
+      await h.board.configure([
+        { key: 'contract/gpio', method: 'Gpio', readers: [p], hz: 20, mode: 'streamed' },
+      ]);
+      await until(
+        () => batches.some((b) => b.key === 'contract/gpio' && b.samples.length > 0),
+        3000,
+        'a gpio batch',
+      );
       const s = batches.find((b) => b.key === 'contract/gpio')!.samples[0]!;
       expect((s.data as Record<string, GpioValue>)[p]).toEqual({ high: true });
       await h.board.configure([]);
@@ -203,7 +236,9 @@ export function boardContractSuite(name: string, makeHarness: () => Promise<Boar
       await h.breakLink();
       await until(() => statuses.some((s) => s.state === 'offline'), 5000, "an 'offline' status");
       expect(h.board.state).not.toBe('online');
-      expectCode(await rejection(h.board.read('Analogs', [h.analogs[0]!], { timeoutMs: 1000 })), ['BOARD_DISCONNECTED']);
+      expectCode(await rejection(h.board.read('Analogs', [h.analogs[0]!], { timeoutMs: 1000 })), [
+        'BOARD_DISCONNECTED',
+      ]);
       await h.restoreLink();
       const end = Date.now() + 8000;
       for (;;) {
@@ -218,14 +253,25 @@ export function boardContractSuite(name: string, makeHarness: () => Promise<Boar
       }
       expect(h.board.state).toBe('online');
       await h.setAnalog(h.analogs[0]!, 99);
-      const data = (await h.board.read('Analogs', [h.analogs[0]!], { timeoutMs: 2000 })) as Record<string, AnalogValue>;
+      const data = (await h.board.read('Analogs', [h.analogs[0]!], { timeoutMs: 2000 })) as Record<
+        string,
+        AnalogValue
+      >;
       expect(data[h.analogs[0]!]!.value).toBe(99);
     });
 
     it('close() ends it: pending and later reads reject as disconnected, no more batches', async () => {
       const id = await h.board.connect();
       if (id.capabilities.streamed) {
-        await h.board.configure([{ key: 'contract/close', method: 'Analogs', readers: [h.analogs[0]!], hz: 50, mode: 'streamed' }]);
+        await h.board.configure([
+          {
+            key: 'contract/close',
+            method: 'Analogs',
+            readers: [h.analogs[0]!],
+            hz: 50,
+            mode: 'streamed',
+          },
+        ]);
       }
       const pending = h.board.read('Analogs', [h.analogs[0]!], { timeoutMs: 2000 });
       const closing = h.board.close();
@@ -233,7 +279,9 @@ export function boardContractSuite(name: string, makeHarness: () => Promise<Boar
       await closing;
       expect(h.board.state).toBe('closed');
       expect(statuses[statuses.length - 1]!.state).toBe('closed');
-      expectCode(await rejection(h.board.read('Analogs', [h.analogs[0]!], { timeoutMs: 1000 })), ['BOARD_DISCONNECTED']);
+      expectCode(await rejection(h.board.read('Analogs', [h.analogs[0]!], { timeoutMs: 1000 })), [
+        'BOARD_DISCONNECTED',
+      ]);
       batches.length = 0;
       await sleep(300);
       expect(batches).toEqual([]);

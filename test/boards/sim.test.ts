@@ -10,9 +10,11 @@ import type { BoardGap, StreamBatch } from '../../src/boards/board.js';
 import type { AnalogValue, GpioValue } from '../../src/shared/record.js';
 import { ESP32_HARDWARE as hardware } from './helpers/hardware.js';
 
-
 boardContractSuite('sim', async () => {
-  const board = new SimBoard({ id: 'contract-sim', address: 'sim://contract-sim?wave=sine&latency=1', hardware }, realClock);
+  const board = new SimBoard(
+    { id: 'contract-sim', address: 'sim://contract-sim?wave=sine&latency=1', hardware },
+    realClock,
+  );
   return {
     board,
     analogs: ['A1', 'A2'],
@@ -29,7 +31,12 @@ boardContractSuite('sim', async () => {
 /** Let promise callbacks run between fake-clock steps. */
 const ticks = () => new Promise<void>((r) => setImmediate(r));
 
-async function settle<T>(clock: FakeClock, p: Promise<T>, stepMs = 1, maxSteps = 10_000): Promise<T> {
+async function settle<T>(
+  clock: FakeClock,
+  p: Promise<T>,
+  stepMs = 1,
+  maxSteps = 10_000,
+): Promise<T> {
   let done = false;
   let value: T | undefined;
   let error: unknown;
@@ -57,9 +64,25 @@ async function settle<T>(clock: FakeClock, p: Promise<T>, stepMs = 1, maxSteps =
 
 describe('sim address', () => {
   it('parses every option and rejects bad ones with what to write', () => {
-    const o = parseSimAddress('sim://line1?wave=square&period=500&latency=3&fail=0.25&disconnect=1000&down=50&seed=42&maxhz=200&stream=0&bms=20');
-    expect(o).toMatchObject({ name: 'line1', wave: 'square', periodMs: 500, latencyMs: 3, failRate: 0.25, disconnectEveryMs: 1000, downMs: 50, seed: 42, maxHz: 200, streamed: false, batchMs: 20 });
-    expect(() => parseSimAddress('sim://x?wave=triangle')).toThrow(/wave=triangle is not one of sine, square, saw, noise/);
+    const o = parseSimAddress(
+      'sim://line1?wave=square&period=500&latency=3&fail=0.25&disconnect=1000&down=50&seed=42&maxhz=200&stream=0&bms=20',
+    );
+    expect(o).toMatchObject({
+      name: 'line1',
+      wave: 'square',
+      periodMs: 500,
+      latencyMs: 3,
+      failRate: 0.25,
+      disconnectEveryMs: 1000,
+      downMs: 50,
+      seed: 42,
+      maxHz: 200,
+      streamed: false,
+      batchMs: 20,
+    });
+    expect(() => parseSimAddress('sim://x?wave=triangle')).toThrow(
+      /wave=triangle is not one of sine, square, saw, noise/,
+    );
     expect(() => parseSimAddress('sim://x?fail=2')).toThrow(/fail=2 must be a number in \[0, 1\]/);
     expect(() => parseSimAddress('sim://x?colour=red')).toThrow(/unknown option 'colour'/);
     expect(() => parseSimAddress('serial:///dev/ttyUSB0')).toThrow(/not a sim address/);
@@ -67,7 +90,12 @@ describe('sim address', () => {
 
   it('the registry creates sim boards and names the schemes it has for an unknown one', () => {
     const reg = defaultRegistry({ clock: new FakeClock(), logger: nullLogger });
-    const b = reg.create({ id: 'b1', address: 'sim://b1', transport: 'sim', components: [{ name: 'my-esp32', type: 'board', hardware }] });
+    const b = reg.create({
+      id: 'b1',
+      address: 'sim://b1',
+      transport: 'sim',
+      components: [{ name: 'my-esp32', type: 'board', hardware }],
+    });
     expect(b).toBeInstanceOf(SimBoard);
     try {
       reg.create({ id: 'b2', address: 'lora://b2', transport: 'lora', components: [] });
@@ -82,14 +110,24 @@ describe('sim address', () => {
 describe('sim board (fake clock)', () => {
   it('square wave and toggling GPIO follow the period', async () => {
     const clock = new FakeClock(0);
-    const b = new SimBoard({ id: 's', address: 'sim://s?wave=square&period=1000&seed=1', hardware }, clock);
+    const b = new SimBoard(
+      { id: 's', address: 'sim://s?wave=square&period=1000&seed=1', hardware },
+      clock,
+    );
     await settle(clock, b.connect());
     const seen = new Set<number>();
     const pins = new Set<boolean>();
     for (let i = 0; i < 20; i++) {
       const d = await settle(clock, b.read('Analogs', ['A1'], { timeoutMs: 100 }));
       seen.add((d as Record<string, AnalogValue>).A1!.value);
-      pins.add(((await settle(clock, b.read('Gpio', ['27'], { timeoutMs: 100 }))) as Record<string, GpioValue>)['27']!.high);
+      pins.add(
+        (
+          (await settle(clock, b.read('Gpio', ['27'], { timeoutMs: 100 }))) as Record<
+            string,
+            GpioValue
+          >
+        )['27']!.high,
+      );
       clock.advance(100);
     }
     expect([...seen].sort((x, y) => x - y)).toEqual([0, 4095]);
@@ -99,12 +137,18 @@ describe('sim board (fake clock)', () => {
   it('is deterministic for a seed: same failures and same noise', async () => {
     async function run(seed: number) {
       const clock = new FakeClock(0);
-      const b = new SimBoard({ id: 'd', address: `sim://d?wave=noise&fail=0.3&seed=${seed}`, hardware }, clock);
+      const b = new SimBoard(
+        { id: 'd', address: `sim://d?wave=noise&fail=0.3&seed=${seed}`, hardware },
+        clock,
+      );
       await settle(clock, b.connect());
       const out: string[] = [];
       for (let i = 0; i < 40; i++) {
         try {
-          const d = (await settle(clock, b.read('Analogs', ['A1', 'A2'], { timeoutMs: 100 }))) as Record<string, AnalogValue>;
+          const d = (await settle(
+            clock,
+            b.read('Analogs', ['A1', 'A2'], { timeoutMs: 100 }),
+          )) as Record<string, AnalogValue>;
           out.push(`${d.A1!.value}/${d.A2!.value}`);
         } catch (err) {
           expect(isWharfError(err, 'BOARD_PROTOCOL')).toBe(true);
@@ -131,7 +175,9 @@ describe('sim board (fake clock)', () => {
     expect(clock.now() - t0).toBeGreaterThanOrEqual(30);
     expect(clock.now() - t0).toBeLessThan(33);
     const t1 = clock.now();
-    const err = await settle(clock, b.read('Gpio', ['27'], { timeoutMs: 20 })).catch((e: unknown) => e);
+    const err = await settle(clock, b.read('Gpio', ['27'], { timeoutMs: 20 })).catch(
+      (e: unknown) => e,
+    );
     expect(isWharfError(err, 'BOARD_TIMEOUT')).toBe(true);
     expect(clock.now() - t1).toBeGreaterThanOrEqual(20);
     expect(clock.now() - t1).toBeLessThan(23);
@@ -139,7 +185,10 @@ describe('sim board (fake clock)', () => {
 
   it('disconnects on its schedule, refuses connect() while down, and connects again after', async () => {
     const clock = new FakeClock(0);
-    const b = new SimBoard({ id: 'x', address: 'sim://x?disconnect=1000&down=500&seed=3', hardware }, clock);
+    const b = new SimBoard(
+      { id: 'x', address: 'sim://x?disconnect=1000&down=500&seed=3', hardware },
+      clock,
+    );
     const states: string[] = [];
     b.on('status', (s) => states.push(s.state));
     await settle(clock, b.connect());
@@ -156,12 +205,17 @@ describe('sim board (fake clock)', () => {
 
   it('streams batches on the absolute grid; lost batches are skipped sequence numbers', async () => {
     const clock = new FakeClock(0);
-    const b = new SimBoard({ id: 'st', address: 'sim://st?fail=0.2&seed=5&bms=100', hardware }, clock);
+    const b = new SimBoard(
+      { id: 'st', address: 'sim://st?fail=0.2&seed=5&bms=100', hardware },
+      clock,
+    );
     const batches: StreamBatch[] = [];
     b.on('batch', (x) => batches.push(x));
     await settle(clock, b.connect());
     const start = clock.now();
-    await b.configure([{ key: 'k', method: 'Analogs', readers: ['A1'], hz: 200, mode: 'streamed' }]);
+    await b.configure([
+      { key: 'k', method: 'Analogs', readers: ['A1'], hz: 200, mode: 'streamed' },
+    ]);
     clock.advance(10_000);
     const samples = batches.flatMap((x) => x.samples);
     const lost = b.sim.counts.lostBatches;
@@ -183,7 +237,13 @@ describe('sim board (fake clock)', () => {
     const batches: StreamBatch[] = [];
     b.on('batch', (x) => batches.push(x));
     await settle(clock, b.connect());
-    const e = { key: 'k', method: 'Analogs' as const, readers: ['A1'], hz: 100, mode: 'streamed' as const };
+    const e = {
+      key: 'k',
+      method: 'Analogs' as const,
+      readers: ['A1'],
+      hz: 100,
+      mode: 'streamed' as const,
+    };
     await b.configure([e]);
     clock.advance(1050);
     await b.configure([e, { key: 'g', method: 'Gpio', readers: ['27'], hz: 10, mode: 'streamed' }]);
@@ -213,10 +273,19 @@ describe('sim board (fake clock)', () => {
     const clock = new FakeClock(0);
     const b = new SimBoard({ id: 'n', address: 'sim://n?stream=0&maxhz=50', hardware }, clock);
     const id = await settle(clock, b.connect());
-    expect(id.capabilities).toEqual({ analogs: ['A1', 'A2'], pins: ['27'], maxHz: 50, streamed: false });
-    const e1 = await b.configure([{ key: 'k', method: 'Analogs', readers: ['A1'], hz: 10, mode: 'streamed' }]).catch((e: unknown) => e);
+    expect(id.capabilities).toEqual({
+      analogs: ['A1', 'A2'],
+      pins: ['27'],
+      maxHz: 50,
+      streamed: false,
+    });
+    const e1 = await b
+      .configure([{ key: 'k', method: 'Analogs', readers: ['A1'], hz: 10, mode: 'streamed' }])
+      .catch((e: unknown) => e);
     expect(isWharfError(e1, 'BOARD_UNSUPPORTED')).toBe(true);
-    const e2 = await b.configure([{ key: 'k', method: 'Analogs', readers: ['A1'], hz: 100, mode: 'polled' }]).catch((e: unknown) => e);
+    const e2 = await b
+      .configure([{ key: 'k', method: 'Analogs', readers: ['A1'], hz: 100, mode: 'polled' }])
+      .catch((e: unknown) => e);
     expect((e2 as Error).message).toMatch(/exceeds the board's maximum 50 Hz/);
     const e3 = await b.read('Gpio', ['99'], { timeoutMs: 10 }).catch((e: unknown) => e);
     expect((e3 as Error).message).toMatch(/no GPIO pin '99' \(has: 27\)/);

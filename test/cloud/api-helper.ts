@@ -14,7 +14,11 @@ export interface ApiHarness {
   keyA: string;
   keyB: string;
   readKey: string;
-  upload(f: TestFile, key: string, over?: { body?: Uint8Array; sha?: string; fileId?: string; type?: string }): Promise<LightMyRequestResponse>;
+  upload(
+    f: TestFile,
+    key: string,
+    over?: { body?: Uint8Array; sha?: string; fileId?: string; type?: string },
+  ): Promise<LightMyRequestResponse>;
   get(url: string, key?: string): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
@@ -40,10 +44,20 @@ export async function apiHarness(extra: Partial<CloudServerOptions> = {}): Promi
         method: 'POST',
         url: '/api/v1/files',
         payload: Buffer.from(body),
-        headers: { 'content-type': over.type ?? 'application/octet-stream', authorization: `Bearer ${key}`, 'x-wharf-file-id': over.fileId ?? f.fileId, 'x-wharf-sha256': over.sha ?? sha(body) },
+        headers: {
+          'content-type': over.type ?? 'application/octet-stream',
+          authorization: `Bearer ${key}`,
+          'x-wharf-file-id': over.fileId ?? f.fileId,
+          'x-wharf-sha256': over.sha ?? sha(body),
+        },
       });
     },
-    get: (url, key) => app.inject({ method: 'GET', url, headers: key === undefined ? {} : { authorization: `Bearer ${key}` } }),
+    get: (url, key) =>
+      app.inject({
+        method: 'GET',
+        url,
+        headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
+      }),
     async close() {
       await app.close();
       await store.close();

@@ -22,17 +22,31 @@ const DATA_ROUTES: [string, string, unknown?][] = [
 ];
 
 describe('authentication', () => {
-  it.each(DATA_ROUTES)('%s %s needs a key: 401 without one, with a wrong one, with a revoked one', async (method, url, payload) => {
-    const send = (headers: Record<string, string>) => h.app.inject({ method: method as 'GET', url, headers, ...(payload === undefined ? {} : { payload: payload as string }) });
-    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wharf_0123456789ab_notthesecretnotthesecret' }, { authorization: 'Basic abc' }, { cookie: 'wharf_session=0123456789ab.99999999999999.xxx' }]) {
-      const r = await send(headers);
-      expect(r.statusCode, JSON.stringify(headers)).toBe(401);
-      expect(r.json().error.code).toBe('CLOUD_AUTH');
-    }
-    const { info, key } = await h.store.createKey('machine-a');
-    await h.store.revokeKey(info.id);
-    expect((await send({ authorization: `Bearer ${key}` })).statusCode).toBe(401);
-  });
+  it.each(DATA_ROUTES)(
+    '%s %s needs a key: 401 without one, with a wrong one, with a revoked one',
+    async (method, url, payload) => {
+      const send = (headers: Record<string, string>) =>
+        h.app.inject({
+          method: method as 'GET',
+          url,
+          headers,
+          ...(payload === undefined ? {} : { payload: payload as string }),
+        });
+      for (const headers of [
+        {} as Record<string, string>,
+        { authorization: 'Bearer wharf_0123456789ab_notthesecretnotthesecret' },
+        { authorization: 'Basic abc' },
+        { cookie: 'wharf_session=0123456789ab.99999999999999.xxx' },
+      ]) {
+        const r = await send(headers);
+        expect(r.statusCode, JSON.stringify(headers)).toBe(401);
+        expect(r.json().error.code).toBe('CLOUD_AUTH');
+      }
+      const { info, key } = await h.store.createKey('machine-a');
+      await h.store.revokeKey(info.id);
+      expect((await send({ authorization: `Bearer ${key}` })).statusCode).toBe(401);
+    },
+  );
 
   it('leaves health, metrics and non-API routes public', async () => {
     expect((await h.get('/api/v1/health')).json()).toMatchObject({ ok: true, store: 'sqlite' });
@@ -40,9 +54,17 @@ describe('authentication', () => {
   });
 
   it('logs in with a key into an HTTP-only cookie, which authenticates until logout or revocation', async () => {
-    const bad = await h.app.inject({ method: 'POST', url: '/api/v1/session', payload: { api_key: 'nope' } });
+    const bad = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { api_key: 'nope' },
+    });
     expect(bad.statusCode).toBe(401);
-    const login = await h.app.inject({ method: 'POST', url: '/api/v1/session', payload: { api_key: h.readKey } });
+    const login = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { api_key: h.readKey },
+    });
     expect(login.statusCode).toBe(200);
     const setCookie = String(login.headers['set-cookie']);
     expect(setCookie).toMatch(/^wharf_session=[^;]+; HttpOnly; SameSite=Strict; Path=\//);
@@ -50,17 +72,30 @@ describe('authentication', () => {
     const cookie = setCookie.split(';')[0]!;
     const who = await h.app.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie } });
     expect(who.json()).toMatchObject({ machine: null, label: 'reader' });
-    expect((await h.app.inject({ method: 'GET', url: '/api/v1/readings', headers: { cookie } })).statusCode).toBe(200);
+    expect(
+      (await h.app.inject({ method: 'GET', url: '/api/v1/readings', headers: { cookie } }))
+        .statusCode,
+    ).toBe(200);
     // a tampered cookie is refused
     const forged = cookie.replace(/\.(\d+)\./, (_m, exp: string) => `.${Number(exp) + 1}.`);
-    expect((await h.app.inject({ method: 'GET', url: '/api/v1/readings', headers: { cookie: forged } })).statusCode).toBe(401);
-    const out = await h.app.inject({ method: 'DELETE', url: '/api/v1/session', headers: { cookie } });
+    expect(
+      (await h.app.inject({ method: 'GET', url: '/api/v1/readings', headers: { cookie: forged } }))
+        .statusCode,
+    ).toBe(401);
+    const out = await h.app.inject({
+      method: 'DELETE',
+      url: '/api/v1/session',
+      headers: { cookie },
+    });
     expect(out.statusCode).toBe(204);
     expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
     // revoking the key ends its sessions
     const id = /^wharf_([0-9a-f]{12})_/.exec(h.readKey)![1]!;
     await h.store.revokeKey(id);
-    expect((await h.app.inject({ method: 'GET', url: '/api/v1/readings', headers: { cookie } })).statusCode).toBe(401);
+    expect(
+      (await h.app.inject({ method: 'GET', url: '/api/v1/readings', headers: { cookie } }))
+        .statusCode,
+    ).toBe(401);
   });
 });
 
@@ -80,20 +115,54 @@ describe('ingest guards (nothing is partly stored)', () => {
     const f = captureFile(meta({ machine: 'machine-a' }), readings(5));
     const r = await h.upload(f, h.keyB);
     expect(r.statusCode).toBe(403);
-    expect(r.json().error.message).toContain("belongs to machine 'machine-b' and cannot upload data of machine 'machine-a'");
+    expect(r.json().error.message).toContain(
+      "belongs to machine 'machine-b' and cannot upload data of machine 'machine-a'",
+    );
     expect((await h.upload(f, h.readKey)).statusCode).toBe(403);
     expect(await h.store.totals()).toEqual({ files: 0, records: 0 });
   });
 
   it.each([
-    ['a truncated file', (b: Uint8Array) => ({ body: b.subarray(0, b.length - 7) }), 400, 'truncated'],
-    ['a flipped byte', (b: Uint8Array) => ({ body: Uint8Array.from(b, (x, i) => (i === b.length - 20 ? x ^ 0xff : x)) }), 400, 'damaged'],
-    ['garbage', () => ({ body: new TextEncoder().encode('hello, not a capture file') }), 400, 'not a wharf capture file'],
+    [
+      'a truncated file',
+      (b: Uint8Array) => ({ body: b.subarray(0, b.length - 7) }),
+      400,
+      'truncated',
+    ],
+    [
+      'a flipped byte',
+      (b: Uint8Array) => ({
+        body: Uint8Array.from(b, (x, i) => (i === b.length - 20 ? x ^ 0xff : x)),
+      }),
+      400,
+      'damaged',
+    ],
+    [
+      'garbage',
+      () => ({ body: new TextEncoder().encode('hello, not a capture file') }),
+      400,
+      'not a wharf capture file',
+    ],
     ['a wrong checksum', () => ({ sha: 'ab'.repeat(32) }), 400, 'checksum mismatch'],
-    ['a file id that disagrees with the file', () => ({ fileId: 'other-id' }), 400, 'does not match'],
+    [
+      'a file id that disagrees with the file',
+      () => ({ fileId: 'other-id' }),
+      400,
+      'does not match',
+    ],
     ['a missing file id', () => ({ fileId: '' }), 400, 'x-wharf-file-id'],
-    ['a JSON body', () => ({ type: 'application/json', body: new TextEncoder().encode('{"a":1}') }), 400, 'octet-stream'],
-    ['an oversized body', () => ({ body: new Uint8Array(70 * 1024) }), 413, 'larger than the limit'],
+    [
+      'a JSON body',
+      () => ({ type: 'application/json', body: new TextEncoder().encode('{"a":1}') }),
+      400,
+      'octet-stream',
+    ],
+    [
+      'an oversized body',
+      () => ({ body: new Uint8Array(70 * 1024) }),
+      413,
+      'larger than the limit',
+    ],
   ])('refuses %s with a reason', async (_name, change, status, reason) => {
     const f = captureFile(meta(), readings(20));
     const r = await h.upload(f, h.keyA, change(f.bytes));
@@ -115,28 +184,50 @@ describe('ingest guards (nothing is partly stored)', () => {
 });
 
 describe('read-only SQL over HTTP', () => {
-  const sql = (q: string, key = h.readKey) => h.app.inject({ method: 'POST', url: '/api/v1/sql', payload: { sql: q }, headers: { authorization: `Bearer ${key}` } });
+  const sql = (q: string, key = h.readKey) =>
+    h.app.inject({
+      method: 'POST',
+      url: '/api/v1/sql',
+      payload: { sql: q },
+      headers: { authorization: `Bearer ${key}` },
+    });
 
   it('answers a SELECT over the readings view', async () => {
     await h.upload(captureFile(meta(), readings(4)), h.keyA);
-    const r = await sql("SELECT machine, count(*) AS n FROM readings WHERE kind = 'reading' GROUP BY machine");
+    const r = await sql(
+      "SELECT machine, count(*) AS n FROM readings WHERE kind = 'reading' GROUP BY machine",
+    );
     expect(r.statusCode).toBe(200);
-    expect(r.json()).toEqual({ columns: ['machine', 'n'], rows: [['machine-a', 4]], truncated: false });
+    expect(r.json()).toEqual({
+      columns: ['machine', 'n'],
+      rows: [['machine-a', 4]],
+      truncated: false,
+    });
   });
 
-  it.each(['DROP TABLE records', "INSERT INTO records SELECT * FROM records", "ATTACH DATABASE ':memory:' AS m", 'PRAGMA synchronous = OFF', 'PRAGMA journal_mode = DELETE', 'DELETE FROM api_keys', 'SELECT 1; DELETE FROM records'])(
-    'refuses %s with 400 and the reason',
-    async (q) => {
-      await h.upload(captureFile(meta(), readings(4)), h.keyA);
-      const r = await sql(q);
-      expect(r.statusCode).toBe(400);
-      expect(r.json().error).toMatchObject({ code: 'CLOUD_SQL_REFUSED', message: expect.stringContaining('SQL refused') });
-      expect((await h.store.totals()).records).toBe(4);
-    },
-  );
+  it.each([
+    'DROP TABLE records',
+    'INSERT INTO records SELECT * FROM records',
+    "ATTACH DATABASE ':memory:' AS m",
+    'PRAGMA synchronous = OFF',
+    'PRAGMA journal_mode = DELETE',
+    'DELETE FROM api_keys',
+    'SELECT 1; DELETE FROM records',
+  ])('refuses %s with 400 and the reason', async (q) => {
+    await h.upload(captureFile(meta(), readings(4)), h.keyA);
+    const r = await sql(q);
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error).toMatchObject({
+      code: 'CLOUD_SQL_REFUSED',
+      message: expect.stringContaining('SQL refused'),
+    });
+    expect((await h.store.totals()).records).toBe(4);
+  });
 
   it('stops a long statement at the timeout with 400', async () => {
-    const r = await sql('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c');
+    const r = await sql(
+      'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c',
+    );
     expect(r.statusCode).toBe(400);
     expect(r.json().error.message).toContain('timeout');
   });

@@ -42,7 +42,17 @@ describe('wharf cloud keys', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wharf-keys-'));
     const db = join(dir, 'cloud.db');
     try {
-      const c = await run(['cloud', 'keys', 'create', '--machine', 'line-3', '--label', 'line three', '--db', db]);
+      const c = await run([
+        'cloud',
+        'keys',
+        'create',
+        '--machine',
+        'line-3',
+        '--label',
+        'line three',
+        '--db',
+        db,
+      ]);
       expect(c.code).toBe(0);
       const key = c.out.trim();
       expect(key).toMatch(/^wharf_[0-9a-f]{12}_[A-Za-z0-9_-]+$/);
@@ -53,7 +63,9 @@ describe('wharf cloud keys', () => {
       expect(l.out).toMatch(new RegExp(`^${id}  line-3 .* active +line three$`, 'm'));
       expect(l.out).not.toContain(key);
       expect((await run(['cloud', 'keys', 'create', '--db', db])).code).toBe(1);
-      expect((await run(['cloud', 'keys', 'revoke', id, '--db', db])).out).toBe(`key ${id} revoked\n`);
+      expect((await run(['cloud', 'keys', 'revoke', id, '--db', db])).out).toBe(
+        `key ${id} revoked\n`,
+      );
       expect((await run(['cloud', 'keys', 'list', '--db', db])).out).toMatch(/revoked/);
       expect((await run(['cloud', 'keys', 'revoke', id, '--db', db])).code).toBe(1);
     } finally {
@@ -70,7 +82,11 @@ describe('wharf query and wharf cloud export against a running cloud', () => {
     cloud = await startCloud('sqlite');
     key = (await cloud.store.createKey(null)).key;
     await cloud.store.ingest(ingestFile(meta(), readings(1200)));
-    await cloud.store.ingest(ingestFile(meta({ machine: 'machine-b' }), [{ kind: 'gap', reason: 'timeout', start: 5, end: 9, count: 2 }]));
+    await cloud.store.ingest(
+      ingestFile(meta({ machine: 'machine-b' }), [
+        { kind: 'gap', reason: 'timeout', start: 5, end: 9, count: 2 },
+      ]),
+    );
     dir = mkdtempSync(join(tmpdir(), 'wharf-cli-export-'));
   });
   afterAll(async () => {
@@ -79,37 +95,99 @@ describe('wharf query and wharf cloud export against a running cloud', () => {
   });
 
   it('lists filtered rows newest first, and runs read-only SQL', async () => {
-    const q = await run(['query', '--url', cloud.url, '--machine', 'machine-a', '--limit', '2'], { WHARF_API_KEY: key });
+    const q = await run(['query', '--url', cloud.url, '--machine', 'machine-a', '--limit', '2'], {
+      WHARF_API_KEY: key,
+    });
     expect(q.code).toBe(0);
     expect(q.out.trim().split('\n')).toHaveLength(2);
     expect(q.out).toContain('machine-a/esp-1 Analogs {"a0":{"value":1199');
     const gaps = await run(['query', '--url', cloud.url, '--key', key, '--kind', 'gap', '--json']);
-    expect(JSON.parse(gaps.out)).toMatchObject({ kind: 'gap', machine: 'machine-b', data: { reason: 'timeout' } });
-    const sql = await run(['query', '--url', cloud.url, '--key', key, '--sql', 'SELECT machine, count(*) AS n FROM readings GROUP BY machine ORDER BY machine']);
+    expect(JSON.parse(gaps.out)).toMatchObject({
+      kind: 'gap',
+      machine: 'machine-b',
+      data: { reason: 'timeout' },
+    });
+    const sql = await run([
+      'query',
+      '--url',
+      cloud.url,
+      '--key',
+      key,
+      '--sql',
+      'SELECT machine, count(*) AS n FROM readings GROUP BY machine ORDER BY machine',
+    ]);
     expect(sql.out).toBe('machine\tn\nmachine-a\t1200\nmachine-b\t1\n');
-    const bad = await run(['query', '--url', cloud.url, '--key', key, '--sql', 'DROP TABLE records']);
+    const bad = await run([
+      'query',
+      '--url',
+      cloud.url,
+      '--key',
+      key,
+      '--sql',
+      'DROP TABLE records',
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('SQL refused');
   });
 
   it('says what is missing or wrong: no key, a wrong key, an unreachable cloud', async () => {
     expect((await run(['query', '--url', cloud.url])).err).toContain('no API key');
-    expect((await run(['query', '--url', cloud.url, '--key', 'wharf_000000000000_xxxxxxxxxxxxxxxxxxxxxxxx'])).err).toContain('401');
-    expect((await run(['query', '--url', 'http://127.0.0.1:1', '--key', key])).err).toContain('cannot reach the cloud');
+    expect(
+      (
+        await run([
+          'query',
+          '--url',
+          cloud.url,
+          '--key',
+          'wharf_000000000000_xxxxxxxxxxxxxxxxxxxxxxxx',
+        ])
+      ).err,
+    ).toContain('401');
+    expect((await run(['query', '--url', 'http://127.0.0.1:1', '--key', key])).err).toContain(
+      'cannot reach the cloud',
+    );
   });
 
   it('exports to a file with progress lines, CSV and Parquet, filters or SQL', async () => {
     const csv = join(dir, 'a.csv');
-    const r = await run(['cloud', 'export', '--url', cloud.url, '--key', key, '--format', 'csv', '--out', csv, '--machine', 'machine-a']);
+    const r = await run([
+      'cloud',
+      'export',
+      '--url',
+      cloud.url,
+      '--key',
+      key,
+      '--format',
+      'csv',
+      '--out',
+      csv,
+      '--machine',
+      'machine-a',
+    ]);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/exported 1200 rows, [\d.]+ KiB to .*a\.csv/);
     expect(readFileSync(csv, 'utf8').trimEnd().split('\n')).toHaveLength(1201);
     expect(existsSync(`${csv}.part`)).toBe(false);
     const pq = join(dir, 'a.parquet');
-    expect((await run(['query', '--url', cloud.url, '--key', key, '--export', 'parquet', '--out', pq])).code).toBe(0);
+    expect(
+      (await run(['query', '--url', cloud.url, '--key', key, '--export', 'parquet', '--out', pq]))
+        .code,
+    ).toBe(0);
     expect(readFileSync(pq).subarray(0, 4).toString()).toBe('PAR1');
     const jl = join(dir, 'q.jsonl');
-    await run(['query', '--url', cloud.url, '--key', key, '--sql', "SELECT kind, count(*) AS n FROM readings GROUP BY kind ORDER BY kind", '--export', 'jsonl', '--out', jl]);
+    await run([
+      'query',
+      '--url',
+      cloud.url,
+      '--key',
+      key,
+      '--sql',
+      'SELECT kind, count(*) AS n FROM readings GROUP BY kind ORDER BY kind',
+      '--export',
+      'jsonl',
+      '--out',
+      jl,
+    ]);
     expect(readFileSync(jl, 'utf8')).toBe('{"kind":"gap","n":1}\n{"kind":"reading","n":1200}\n');
   });
 });

@@ -23,7 +23,10 @@ export interface TestCloud {
   close(): Promise<void>;
 }
 
-export async function startCloud(kind: 'sqlite' | { pgUser: string }, extra: Partial<CloudServerOptions> = {}): Promise<TestCloud> {
+export async function startCloud(
+  kind: 'sqlite' | { pgUser: string },
+  extra: Partial<CloudServerOptions> = {},
+): Promise<TestCloud> {
   let store: CloudStore;
   let cleanup: () => Promise<void>;
   let dbPath: string | null = null;

@@ -15,7 +15,10 @@ describe('export memory', () => {
     const cloud = await startCloud('sqlite');
     try {
       const store = cloud.store as SqliteStore;
-      for (let i = 0; i < 100; i++) await store.ingest(ingestFile(meta(), readings(1000, Date.UTC(2026, 0, 1) + i * 100_000, 100, i)));
+      for (let i = 0; i < 100; i++)
+        await store.ingest(
+          ingestFile(meta(), readings(1000, Date.UTC(2026, 0, 1) + i * 100_000, 100, i)),
+        );
       const { key } = await store.createKey(null);
       v8.setFlagsFromString('--expose-gc');
       const gc = vm.runInNewContext('gc') as () => void;
@@ -23,7 +26,9 @@ describe('export memory', () => {
       const base = process.memoryUsage().heapUsed;
       let peak = base;
       let nextCheck = 0;
-      const res = await fetch(`${cloud.url}/api/v1/export?format=csv`, { headers: { authorization: `Bearer ${key}` } });
+      const res = await fetch(`${cloud.url}/api/v1/export?format=csv`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
       let bytes = 0;
       let lines = 0;
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -39,7 +44,9 @@ describe('export memory', () => {
       expect(lines).toBe(100_001);
       expect(bytes).toBeGreaterThan(25 * 1024 * 1024);
       // client and server share this process: together they retain a small fraction of the output
-      expect(peak - base, `retained ${((peak - base) / 1048576).toFixed(1)} MiB`).toBeLessThan(8 * 1024 * 1024);
+      expect(peak - base, `retained ${((peak - base) / 1048576).toFixed(1)} MiB`).toBeLessThan(
+        8 * 1024 * 1024,
+      );
     } finally {
       await cloud.close();
     }

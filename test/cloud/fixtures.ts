@@ -17,7 +17,12 @@ export function meta(over: Partial<CaptureMeta> = {}): CaptureMeta {
 }
 
 /** `n` analog readings starting at t0, one every `stepMs`; value i for reader a0, 1000-i for a1. */
-export function readings(n: number, t0 = Date.UTC(2026, 0, 1), stepMs = 100, base = 0): CaptureRecord[] {
+export function readings(
+  n: number,
+  t0 = Date.UTC(2026, 0, 1),
+  stepMs = 100,
+  base = 0,
+): CaptureRecord[] {
   const out: CaptureRecord[] = [];
   for (let i = 0; i < n; i++) {
     const t = t0 + i * stepMs;
@@ -41,6 +46,19 @@ export interface TestFile {
   records: CaptureRecord[];
 }
 
-export function captureFile(m: CaptureMeta, records: CaptureRecord[], fileId: string = randomUUID(), createdMs = Date.UTC(2026, 0, 1)): TestFile {
-  return { fileId, meta: m, records, bytes: encodeCaptureFile({ version: 1, file_id: fileId, created_ms: createdMs, meta: m }, records) };
+export function captureFile(
+  m: CaptureMeta,
+  records: CaptureRecord[],
+  fileId: string = randomUUID(),
+  createdMs = Date.UTC(2026, 0, 1),
+): TestFile {
+  return {
+    fileId,
+    meta: m,
+    records,
+    bytes: encodeCaptureFile(
+      { version: 1, file_id: fileId, created_ms: createdMs, meta: m },
+      records,
+    ),
+  };
 }

@@ -12,7 +12,12 @@ import { findTool, requireTool } from '../helpers/system-tool.js';
 const HOST = process.env.PGHOST ?? '/var/run/postgresql';
 
 async function tryUser(user: string): Promise<boolean> {
-  const c = new pg.Client({ host: HOST, user, database: 'postgres', connectionTimeoutMillis: 3000 });
+  const c = new pg.Client({
+    host: HOST,
+    user,
+    database: 'postgres',
+    connectionTimeoutMillis: 3000,
+  });
   try {
     await c.connect();
     await c.query('SELECT 1');
@@ -29,8 +34,11 @@ let cachedUser: string | null | undefined;
 /** The user that can connect, or null (after a loud skip; throws under CI). */
 export async function pgUser(): Promise<string | null> {
   if (cachedUser !== undefined) return cachedUser;
-  if (!requireTool('psql', 'PostgreSQL cloud store tests need a local PostgreSQL server')) return (cachedUser = null);
-  const candidates = [process.env.PGUSER, 'postgres', userInfo().username].filter((u): u is string => typeof u === 'string' && u !== '');
+  if (!requireTool('psql', 'PostgreSQL cloud store tests need a local PostgreSQL server'))
+    return (cachedUser = null);
+  const candidates = [process.env.PGUSER, 'postgres', userInfo().username].filter(
+    (u): u is string => typeof u === 'string' && u !== '',
+  );
   for (const u of candidates) if (await tryUser(u)) return (cachedUser = u);
   // Peer auth maps OS user → role. As root (CI containers) there is no role "root" on a fresh
   // server: make one, the way `su postgres -c "createuser -s root"` would by hand.
@@ -38,14 +46,17 @@ export async function pgUser(): Promise<string | null> {
   if (process.getuid?.() === 0 && findTool('su') !== null) {
     try {
       execFileSync('su', ['postgres', '-c', `createuser --superuser ${me}`], { stdio: 'pipe' });
-      process.stderr.write(`wharf tests: created PostgreSQL role '${me}' for peer authentication\n`);
+      process.stderr.write(
+        `wharf tests: created PostgreSQL role '${me}' for peer authentication\n`,
+      );
     } catch {
       // exists already, or su/createuser unavailable: the retry below says so
     }
     if (await tryUser(me)) return (cachedUser = me);
   }
   const msg = `wharf tests: cannot connect to PostgreSQL on ${HOST} as any of ${candidates.join(', ')} (peer auth). As root: su postgres -c "createuser -s $(whoami)"`;
-  if (process.env.CI === 'true' || process.env.CI === '1') throw new Error(`${msg} [required under CI]`);
+  if (process.env.CI === 'true' || process.env.CI === '1')
+    throw new Error(`${msg} [required under CI]`);
   process.stderr.write(`\n!!! SKIPPING: ${msg}\n\n`);
   return (cachedUser = null);
 }

@@ -29,21 +29,33 @@ const file = (m: CaptureMeta, records: CaptureRecord[]): IngestFile => {
 function canonical(r: SeriesResult): unknown {
   const series = [...r.series]
     .map((l) => ({ ...l, avg: l.avg.map((x) => Math.round(x * 1e6) / 1e6) }))
-    .sort((a, b) => `${a.machine}/${a.component_name}/${a.key}`.localeCompare(`${b.machine}/${b.component_name}/${b.key}`));
+    .sort((a, b) =>
+      `${a.machine}/${a.component_name}/${a.key}`.localeCompare(
+        `${b.machine}/${b.component_name}/${b.key}`,
+      ),
+    );
   return { ...r, series };
 }
 
 function rollupCount(path: string): number {
   const db = new Database(path, { readonly: true });
   try {
-    return (db.prepare("SELECT coalesce(sum(n), 0) AS n FROM rollup_1m WHERE key = ''").get() as { n: number }).n;
+    return (
+      db.prepare("SELECT coalesce(sum(n), 0) AS n FROM rollup_1m WHERE key = ''").get() as {
+        n: number;
+      }
+    ).n;
   } finally {
     db.close();
   }
 }
 
 /** Rollup and raw rows over the same grid must give the same result; returns the rollup one. */
-async function expectExact(store: SqliteStore, filter: ReadingFilter & { from: number; to: number }, points: number): Promise<SeriesResult> {
+async function expectExact(
+  store: SqliteStore,
+  filter: ReadingFilter & { from: number; to: number },
+  points: number,
+): Promise<SeriesResult> {
   const grid = minuteGrid(filter.from, filter.to, points);
   expect(grid).not.toBeNull();
   const fast = await buildSeries(store, filter, points);
@@ -68,27 +80,64 @@ describe('series over the per-minute rollup', () => {
   });
 
   it('aggregates per minute and key with the earliest time of each minimum and maximum, and counts readings', () => {
-    const recs = [analog(T0 + 1_000, 5, 50), analog(T0 + 2_000, 1, 70), analog(T0 + 500, 1, 70), analog(T0 + 61_000, 9, 10), gpio(T0 + 3_000, true)];
+    const recs = [
+      analog(T0 + 1_000, 5, 50),
+      analog(T0 + 2_000, 1, 70),
+      analog(T0 + 500, 1, 70),
+      analog(T0 + 61_000, 9, 10),
+      gpio(T0 + 3_000, true),
+    ];
     const aggs = aggregateMinutes(recs);
     const a0 = aggs.find((a) => a.minute === T0 / 60_000 && a.key === 'a0')!;
-    expect(a0).toMatchObject({ kind: 'analog', n: 3, vmin: 1, tmin: T0 + 500, vmax: 5, tmax: T0 + 1_000, vsum: 7 });
-    expect(aggs.find((a) => a.key === 'a1' && a.minute === T0 / 60_000)).toMatchObject({ vmax: 70, tmax: T0 + 500 });
-    expect(aggs.find((a) => a.key === 'd2')).toMatchObject({ kind: 'gpio', n: 1, vmin: 1, vmax: 1 });
+    expect(a0).toMatchObject({
+      kind: 'analog',
+      n: 3,
+      vmin: 1,
+      tmin: T0 + 500,
+      vmax: 5,
+      tmax: T0 + 1_000,
+      vsum: 7,
+    });
+    expect(aggs.find((a) => a.key === 'a1' && a.minute === T0 / 60_000)).toMatchObject({
+      vmax: 70,
+      tmax: T0 + 500,
+    });
+    expect(aggs.find((a) => a.key === 'd2')).toMatchObject({
+      kind: 'gpio',
+      n: 1,
+      vmin: 1,
+      vmax: 1,
+    });
     expect(aggs.filter((a) => a.key === '').map((a) => a.n)).toEqual([4, 1]);
   });
 
   it('wide ranges: same buckets, counts, extremes and gaps as the raw rows, files out of order, tag variants merged', async () => {
     const a: CaptureRecord[] = [];
-    for (let i = 0; i < 30_000; i++) a.push(analog(T0 + i * 997 + 0.25, 2000 + (i % 500), 100 + (i % 7)));
+    for (let i = 0; i < 30_000; i++)
+      a.push(analog(T0 + i * 997 + 0.25, 2000 + (i % 500), 100 + (i % 7)));
     a[12_345] = analog(T0 + 12_345 * 997 + 0.25, 4095, 0); // a one-sample spike
     const t20k = T0 + 20_000 * 997 + 0.25; // a reading with one reader missing and a non-numeric field
-    a[20_000] = { kind: 'reading', time_requested: t20k, time_received: t20k, data: { a0: { value: 1 }, note: { text: 'x' } } as unknown as Record<string, never> };
-    const gap: CaptureRecord = { kind: 'gap', reason: 'board_offline', start: T0 + 5_000_000, end: T0 + 5_030_000, count: 30, detail: 'test' };
+    a[20_000] = {
+      kind: 'reading',
+      time_requested: t20k,
+      time_received: t20k,
+      data: { a0: { value: 1 }, note: { text: 'x' } } as unknown as Record<string, never>,
+    };
+    const gap: CaptureRecord = {
+      kind: 'gap',
+      reason: 'board_offline',
+      start: T0 + 5_000_000,
+      end: T0 + 5_030_000,
+      count: 30,
+      detail: 'test',
+    };
     const doors: CaptureRecord[] = [];
     for (let i = 0; i < 3000; i++) doors.push(gpio(T0 + i * 9_000 + 1, i % 3 === 0));
     // newest file first; the same line in two streams (tags differ)
     await store.ingest(file(meta('m1', 'Analogs', 'adc', 'Analogs', ['y']), a.slice(15_000)));
-    await store.ingest(file(meta('m1', 'Analogs', 'adc', 'Analogs', ['x']), [...a.slice(0, 15_000), gap]));
+    await store.ingest(
+      file(meta('m1', 'Analogs', 'adc', 'Analogs', ['x']), [...a.slice(0, 15_000), gap]),
+    );
     await store.ingest(file(meta('m1', 'Digital', 'door', 'Pins'), doors));
     await store.ingest(file(meta('m2', 'Analogs', 'adc', 'Analogs'), a.slice(0, 5_000)));
     const from = T0 + 12_345.5;
@@ -108,12 +157,31 @@ describe('series over the per-minute rollup', () => {
     expect(a0.t[a0.v.indexOf(4095)]).toBe(T0 + 12_345 * 997 + 0.25);
     expect(res.series.filter((l) => l.key === 'a0')).toHaveLength(1);
     expect(res.gaps).toEqual(plain.gaps);
-    expect(res.gaps).toEqual([{ machine: 'm1', component_name: 'adc', method_name: 'Analogs', start: T0 + 5_000_000, end: T0 + 5_030_000, reason: 'board_offline', count: 30, detail: 'test' }]);
+    expect(res.gaps).toEqual([
+      {
+        machine: 'm1',
+        component_name: 'adc',
+        method_name: 'Analogs',
+        start: T0 + 5_000_000,
+        end: T0 + 5_030_000,
+        reason: 'board_offline',
+        count: 30,
+        detail: 'test',
+      },
+    ]);
     // filters: tags, gaps only, readings only, a range inside one bucket column
     await expectExact(store, { tags: ['x'], from, to }, 300);
     await expectExact(store, { kind: 'gap', from, to }, 300);
-    await expectExact(store, { kind: 'reading', machine: ['m1', 'm2'], from: T0 + 60_000, to: T0 + 3 * 3_600_000 }, 100);
-    await expectExact(store, { machine: ['m1'], from: T0 + 61_000.5, to: T0 + 61_000.5 + 60_000 }, 1);
+    await expectExact(
+      store,
+      { kind: 'reading', machine: ['m1', 'm2'], from: T0 + 60_000, to: T0 + 3 * 3_600_000 },
+      100,
+    );
+    await expectExact(
+      store,
+      { machine: ['m1'], from: T0 + 61_000.5, to: T0 + 61_000.5 + 60_000 },
+      1,
+    );
   });
 
   it('a narrow range (buckets under one minute) reads the exact rows', async () => {
@@ -122,15 +190,22 @@ describe('series over the per-minute rollup', () => {
     await store.ingest(file(meta('m1', 'Analogs', 'adc', 'Analogs'), a));
     const res = await buildSeries(store, { machine: ['m1'], from: T0, to: T0 + 59_900 }, 600);
     expect(res.bucket_ms).toBeCloseTo(59_900 / 600);
-    expect(res.series.find((l) => l.key === 'a0')!.v).toEqual(Array.from({ length: 600 }, (_, i) => i));
+    expect(res.series.find((l) => l.key === 'a0')!.v).toEqual(
+      Array.from({ length: 600 }, (_, i) => i),
+    );
     expect(res.points_in_range).toBe(600);
     // ten rows per bucket: each bucket's average is its own rows' (not a running one)
     const coarse = await buildSeries(store, { machine: ['m1'], from: T0, to: T0 + 60_000 }, 60);
-    expect(coarse.series.find((l) => l.key === 'a0')!.avg).toEqual(Array.from({ length: 60 }, (_, k) => 10 * k + 4.5));
+    expect(coarse.series.find((l) => l.key === 'a0')!.avg).toEqual(
+      Array.from({ length: 60 }, (_, k) => 10 * k + 4.5),
+    );
   });
 
   it('a file ingested twice is rolled up once', async () => {
-    const f = file(meta('m1', 'Analogs', 'adc', 'Analogs'), Array.from({ length: 5000 }, (_, i) => analog(T0 + i * 1000, i, 1)));
+    const f = file(
+      meta('m1', 'Analogs', 'adc', 'Analogs'),
+      Array.from({ length: 5000 }, (_, i) => analog(T0 + i * 1000, i, 1)),
+    );
     expect((await store.ingest(f)).status).toBe('stored');
     const once = await buildSeries(store, { from: T0, to: T0 + 5_000_000 }, 50);
     expect((await store.ingest(f)).status).toBe('already_stored');
@@ -144,8 +219,13 @@ describe('series over the per-minute rollup', () => {
   it('a file that fails part-way leaves neither rows nor rollup behind', async () => {
     const good = Array.from({ length: 500 }, (_, i) => analog(T0 + i * 1000, 7, 7));
     await store.ingest(file(meta('m1', 'Analogs', 'adc', 'Analogs'), good));
-    const bad = [...Array.from({ length: 500 }, (_, i) => analog(T0 + i * 1000 + 1, 4000, 4000)), { kind: 'bogus' } as unknown as CaptureRecord];
-    await expect(store.ingest(file(meta('m1', 'Analogs', 'adc', 'Analogs'), bad))).rejects.toThrow();
+    const bad = [
+      ...Array.from({ length: 500 }, (_, i) => analog(T0 + i * 1000 + 1, 4000, 4000)),
+      { kind: 'bogus' } as unknown as CaptureRecord,
+    ];
+    await expect(
+      store.ingest(file(meta('m1', 'Analogs', 'adc', 'Analogs'), bad)),
+    ).rejects.toThrow();
     expect(rollupCount(path)).toBe(500);
     const res = await buildSeries(store, { from: T0, to: T0 + 600_000 }, 5);
     expect(res.points_in_range).toBe(500);
@@ -159,11 +239,22 @@ describe('SQLite store upgrade from schema 3', () => {
     const path = join(dir, 'cloud.db');
     try {
       const first = new SqliteStore(path);
-      await first.ingest(file(meta('m1', 'Analogs', 'adc', 'Analogs'), Array.from({ length: 72_000 }, (_, i) => analog(T0 + i * 100 + 0.5, i % 1000, 3))));
-      await first.ingest(file(meta('m1', 'Analogs', 'adc', 'Analogs'), [{ kind: 'gap', reason: 'board_offline', start: T0 + 100, end: T0 + 900, count: 1 }]));
+      await first.ingest(
+        file(
+          meta('m1', 'Analogs', 'adc', 'Analogs'),
+          Array.from({ length: 72_000 }, (_, i) => analog(T0 + i * 100 + 0.5, i % 1000, 3)),
+        ),
+      );
+      await first.ingest(
+        file(meta('m1', 'Analogs', 'adc', 'Analogs'), [
+          { kind: 'gap', reason: 'board_offline', start: T0 + 100, end: T0 + 900, count: 1 },
+        ]),
+      );
       await first.close();
       const db = new Database(path); // what a schema-3 file looks like
-      db.exec('DROP TABLE rollup_1m; DROP INDEX records_gap_stream_time; DROP INDEX records_gap_time; PRAGMA user_version = 3;');
+      db.exec(
+        'DROP TABLE rollup_1m; DROP INDEX records_gap_stream_time; DROP INDEX records_gap_time; PRAGMA user_version = 3;',
+      );
       db.close();
       const store = new SqliteStore(path);
       try {
@@ -174,7 +265,9 @@ describe('SQLite store upgrade from schema 3', () => {
         const res = await expectExact(store, { from: T0, to: T0 + 7_200_000 }, 60);
         expect(res.points_in_range).toBe(72_001);
         expect(res.gaps).toHaveLength(1);
-        await store.ingest(file(meta('m1', 'Analogs', 'adc', 'Analogs'), [analog(T0 + 30_000.5, 5000, 3)]));
+        await store.ingest(
+          file(meta('m1', 'Analogs', 'adc', 'Analogs'), [analog(T0 + 30_000.5, 5000, 3)]),
+        );
         expect(rollupCount(path)).toBe(72_001);
       } finally {
         await store.close();

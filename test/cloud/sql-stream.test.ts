@@ -13,7 +13,8 @@ describe('SQL streaming', () => {
   it('stops the statement when the client goes away mid-stream', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wharf-sqlstream-'));
     const store = new SqliteStore(join(dir, 'cloud.db'));
-    for (let i = 0; i < 20; i++) await store.ingest(ingestFile(meta(), readings(5000, Date.UTC(2026, 0, 1) + i * 1e6)));
+    for (let i = 0; i < 20; i++)
+      await store.ingest(ingestFile(meta(), readings(5000, Date.UTC(2026, 0, 1) + i * 1e6)));
     const { key } = await store.createKey(null);
     let cancelled = 0;
     const spy: CloudStore = Object.create(store, {
@@ -38,7 +39,9 @@ describe('SQL streaming', () => {
       expect(res.status).toBe(200);
       const reader = res.body!.getReader();
       const first = await reader.read();
-      expect(new TextDecoder().decode(first.value).startsWith('{"columns":["id","data"],"rows":[')).toBe(true);
+      expect(
+        new TextDecoder().decode(first.value).startsWith('{"columns":["id","data"],"rows":['),
+      ).toBe(true);
       ac.abort();
       const t = Date.now();
       while (cancelled === 0 && Date.now() - t < 5000) await new Promise((r) => setTimeout(r, 20));

@@ -14,7 +14,11 @@ describe.skipIf(user === null)('PostgreSQL store', () => {
   it('commits with synchronous_commit=on', async () => {
     const db = await createTestDb(user!);
     const store = await PostgresStore.open(db.config);
-    const pool = (store as unknown as { pool: { query(s: string): Promise<{ rows: { synchronous_commit: string }[] }> } }).pool;
+    const pool = (
+      store as unknown as {
+        pool: { query(s: string): Promise<{ rows: { synchronous_commit: string }[] }> };
+      }
+    ).pool;
     expect((await pool.query('SHOW synchronous_commit')).rows[0]!.synchronous_commit).toBe('on');
     await store.close();
     await db.drop();

@@ -16,13 +16,27 @@ import { meta, readings } from './fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const reading = (i: number, data: Record<string, unknown>): CaptureRecord =>
-  ({ kind: 'reading', time_requested: T0 + i * 10, time_received: T0 + i * 10 + 1, data }) as CaptureRecord;
+  ({
+    kind: 'reading',
+    time_requested: T0 + i * 10,
+    time_received: T0 + i * 10 + 1,
+    data,
+  }) as CaptureRecord;
 
 /** Every shape the splitter must either compact exactly or leave whole. */
 const SHAPES: Record<string, unknown>[] = [
-  { A1: { value: 1, min_range: 0, max_range: 3.3, step_size: 3.3 / 4095 }, A2: { value: 2, min_range: 0, max_range: 3.3, step_size: 3.3 / 4095 } },
-  { A1: { value: 3, min_range: 0, max_range: 3.3, step_size: 3.3 / 4095 }, A2: { value: 4, min_range: 0, max_range: 3.3, step_size: 3.3 / 4095 } },
-  { A1: { value: 5, min_range: -1, max_range: 5, step_size: 0.1 }, A2: { value: 6, min_range: 0, max_range: 3.3, step_size: 3.3 / 4095 } }, // ranges change mid-file
+  {
+    A1: { value: 1, min_range: 0, max_range: 3.3, step_size: 3.3 / 4095 },
+    A2: { value: 2, min_range: 0, max_range: 3.3, step_size: 3.3 / 4095 },
+  },
+  {
+    A1: { value: 3, min_range: 0, max_range: 3.3, step_size: 3.3 / 4095 },
+    A2: { value: 4, min_range: 0, max_range: 3.3, step_size: 3.3 / 4095 },
+  },
+  {
+    A1: { value: 5, min_range: -1, max_range: 5, step_size: 0.1 },
+    A2: { value: 6, min_range: 0, max_range: 3.3, step_size: 3.3 / 4095 },
+  }, // ranges change mid-file
   { A1: { value: 7, min_range: 0, max_range: 3.3, step_size: 3.3 / 4095 } }, // a reader fewer
   { A1: { min_range: 0, value: 8 } }, // value not first
   { pin: { high: true } },
@@ -53,13 +67,20 @@ describe('SQLite compact reading data', () => {
 
   it('gives back every data shape exactly (values and key order) through query() and the SQL view', async () => {
     const recs = SHAPES.map((d, i) => reading(i, d));
-    expect(await store.ingest(ingestFile(meta(), recs))).toEqual({ status: 'stored', records: SHAPES.length });
+    expect(await store.ingest(ingestFile(meta(), recs))).toEqual({
+      status: 'stored',
+      records: SHAPES.length,
+    });
     const want = recs.map((r) => JSON.stringify(r.kind === 'reading' ? r.data : null));
     const page = await store.query({}, { limit: 100, order: 'asc', cursor: null });
     expect(asJson(page.rows)).toEqual(want);
-    const sql = await store.openSql('SELECT data FROM readings ORDER BY time_received', { timeoutMs: 10_000, maxRows: 100 });
+    const sql = await store.openSql('SELECT data FROM readings ORDER BY time_received', {
+      timeoutMs: 10_000,
+      maxRows: 100,
+    });
     const fromSql: string[] = [];
-    for await (const b of sql.batches) for (const row of b) fromSql.push(JSON.stringify(JSON.parse(String(row[0]))));
+    for await (const b of sql.batches)
+      for (const row of b) fromSql.push(JSON.stringify(JSON.parse(String(row[0]))));
     expect(fromSql).toEqual(want);
   });
 
@@ -68,13 +89,19 @@ describe('SQLite compact reading data', () => {
     await store.ingest(ingestFile(meta(), readings(50, T0 + 10_000)));
     const raw = (store as unknown as { db: Database.Database }).db;
     expect(raw.prepare('SELECT count(*) AS n FROM data_consts').get()).toEqual({ n: 1 });
-    const row = raw.prepare('SELECT data, consts FROM records ORDER BY id LIMIT 1').get() as { data: string; consts: number | null };
+    const row = raw.prepare('SELECT data, consts FROM records ORDER BY id LIMIT 1').get() as {
+      data: string;
+      consts: number | null;
+    };
     expect(row.consts).not.toBeNull();
     expect(JSON.parse(row.data)).toEqual({ a0: { value: 0 }, a1: { value: 1000 } });
-    const sql = await store.openSql("SELECT json_extract(data, '$.a1.step_size') AS s, json_extract(data, '$.a0.value') AS v FROM readings ORDER BY id LIMIT 2", {
-      timeoutMs: 10_000,
-      maxRows: 10,
-    });
+    const sql = await store.openSql(
+      "SELECT json_extract(data, '$.a1.step_size') AS s, json_extract(data, '$.a0.value') AS v FROM readings ORDER BY id LIMIT 2",
+      {
+        timeoutMs: 10_000,
+        maxRows: 10,
+      },
+    );
     const out: unknown[][] = [];
     for await (const b of sql.batches) out.push(...b);
     expect(out).toEqual([
@@ -85,7 +112,9 @@ describe('SQLite compact reading data', () => {
 
   it('stores nothing of a failing file, including constants only it introduced', async () => {
     await store.ingest(ingestFile(meta(), readings(5)));
-    const odd = readings(5).map((r) => ({ ...r, data: { x: { value: 1, min_range: 42 } } }) as unknown as CaptureRecord);
+    const odd = readings(5).map(
+      (r) => ({ ...r, data: { x: { value: 1, min_range: 42 } } }) as unknown as CaptureRecord,
+    );
     const bad = ingestFile(meta(), [...odd, { kind: 'bogus' } as unknown as CaptureRecord]);
     await expect(store.ingest(bad)).rejects.toThrow();
     const raw = (store as unknown as { db: Database.Database }).db;
@@ -113,9 +142,15 @@ describe('SQLite store upgrade from schema 2', () => {
     db.close();
     const store = new SqliteStore(file);
     await store.ingest(ingestFile(meta(), readings(2, T0 + 60_000, 100, 7)));
-    const rows: StoredRow[] = (await store.query({}, { limit: 100, order: 'asc', cursor: null })).rows;
-    expect(asJson(rows)).toEqual(asJson([...readings(3), ...readings(2, T0 + 60_000, 100, 7)] as { data: unknown }[]));
-    const sql = await store.openSql('SELECT count(*), sum(json_extract(data, \'$.a0.value\')) FROM readings', { timeoutMs: 10_000, maxRows: 10 });
+    const rows: StoredRow[] = (await store.query({}, { limit: 100, order: 'asc', cursor: null }))
+      .rows;
+    expect(asJson(rows)).toEqual(
+      asJson([...readings(3), ...readings(2, T0 + 60_000, 100, 7)] as { data: unknown }[]),
+    );
+    const sql = await store.openSql(
+      "SELECT count(*), sum(json_extract(data, '$.a0.value')) FROM readings",
+      { timeoutMs: 10_000, maxRows: 10 },
+    );
     const out: unknown[][] = [];
     for await (const b of sql.batches) out.push(...b);
     expect(out).toEqual([[5, 0 + 1 + 2 + 7 + 8]]);

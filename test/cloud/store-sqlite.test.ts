@@ -7,7 +7,10 @@ import { cloudStoreContract } from './store-contract.js';
 
 cloudStoreContract('SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wharf-cloud-'));
-  return { store: new SqliteStore(join(dir, 'cloud.db')), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    store: new SqliteStore(join(dir, 'cloud.db')),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
 });
 
 describe('SQLite store durability settings', () => {
@@ -16,7 +19,8 @@ describe('SQLite store durability settings', () => {
     const store = new SqliteStore(join(dir, 'cloud.db'));
     const s = await store.openSql('SELECT 1', { timeoutMs: 5000, maxRows: 1 });
     await s.cancel();
-    const raw = (store as unknown as { db: { pragma(s: string, o: { simple: true }): unknown } }).db;
+    const raw = (store as unknown as { db: { pragma(s: string, o: { simple: true }): unknown } })
+      .db;
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(raw.pragma('synchronous', { simple: true })).toBe(2);
     await store.close();

@@ -1,12 +1,20 @@
 import * as path from 'node:path';
-import { parseConfig, type LoadResult, type ConfigIssue, type CapturePlan } from '../../src/config/index.js';
+import {
+  parseConfig,
+  type LoadResult,
+  type ConfigIssue,
+  type CapturePlan,
+} from '../../src/config/index.js';
 
 export const SEEDS = '/work/shared/seeds/configs';
 export const ENV = { HOME: '/home/tester' } as NodeJS.ProcessEnv;
 export const HOST = 'test-host';
 
 /** Parses a config given as an object or a text, as if it were /cfg/machine.json. */
-export function load(cfg: unknown, opts: { env?: NodeJS.ProcessEnv; parts?: Record<string, string> } = {}): LoadResult {
+export function load(
+  cfg: unknown,
+  opts: { env?: NodeJS.ProcessEnv; parts?: Record<string, string> } = {},
+): LoadResult {
   const text = typeof cfg === 'string' ? cfg : JSON.stringify(cfg, null, 2);
   return parseConfig(text, {
     sourcePath: '/cfg/machine.json',
@@ -29,7 +37,10 @@ export function warnings(r: LoadResult): ConfigIssue[] {
 }
 
 export function planOf(r: LoadResult): CapturePlan {
-  if (!r.ok) throw new Error(`expected a valid config, got:\n${r.issues.map((i) => `${i.severity} ${i.path}: ${i.message}`).join('\n')}`);
+  if (!r.ok)
+    throw new Error(
+      `expected a valid config, got:\n${r.issues.map((i) => `${i.severity} ${i.path}: ${i.message}`).join('\n')}`,
+    );
   return r.plan;
 }
 
@@ -37,7 +48,13 @@ export const BOARD = {
   name: 'my-esp32',
   type: 'board',
   model: 'esp32',
-  attributes: { pins: [27, 4], analogs: [{ name: 'A1', pin: '34' }, { name: 'A2', pin: '35' }] },
+  attributes: {
+    pins: [27, 4],
+    analogs: [
+      { name: 'A1', pin: '34' },
+      { name: 'A2', pin: '35' },
+    ],
+  },
 };
 
 export function method(m: Record<string, unknown>) {
@@ -45,7 +62,10 @@ export function method(m: Record<string, unknown>) {
 }
 
 /** A main part with one remote carrying the board above and the given capture methods. */
-export function withRemote(methods: Record<string, unknown>[], remote: Record<string, unknown> = {}) {
+export function withRemote(
+  methods: Record<string, unknown>[],
+  remote: Record<string, unknown> = {},
+) {
   return {
     services: [{ name: 'data_manager', type: 'data_manager', attributes: { tags: ['svc'] } }],
     components: [],

@@ -5,13 +5,18 @@ import { parseJsonc } from '../../src/config/jsonc.js';
 
 function ok(text: string) {
   const r = parseJsonc(text);
-  if (!r.ok) throw new Error(`unexpected syntax error: ${r.error.message} at ${r.error.line}:${r.error.column}`);
+  if (!r.ok)
+    throw new Error(
+      `unexpected syntax error: ${r.error.message} at ${r.error.line}:${r.error.column}`,
+    );
   return r;
 }
 
 describe('parseJsonc', () => {
   it('skips line and block comments, also inside arrays and before keys', () => {
-    const r = ok('// head\n{ /* a */ "a": [1, // one\n 2 /* two */], "s": "// not a comment /* nor this */" }\n// tail');
+    const r = ok(
+      '// head\n{ /* a */ "a": [1, // one\n 2 /* two */], "s": "// not a comment /* nor this */" }\n// tail',
+    );
     expect(r.value).toEqual({ a: [1, 2], s: '// not a comment /* nor this */' });
     expect(r.notices).toEqual([]);
   });
@@ -42,7 +47,9 @@ describe('parseJsonc', () => {
   });
 
   it('records the line of every path, quoting keys that are not identifiers', () => {
-    const r = ok('{\n "params": {\n  "27": "",\n  "reader_name": "A1"\n },\n "list": [\n  {"n": 1}\n ]\n}');
+    const r = ok(
+      '{\n "params": {\n  "27": "",\n  "reader_name": "A1"\n },\n "list": [\n  {"n": 1}\n ]\n}',
+    );
     expect(r.positions.get('params["27"]')).toEqual({ line: 3, column: 3 });
     expect(r.positions.get('params.reader_name')?.line).toBe(4);
     expect(r.positions.get('list[0].n')?.line).toBe(7);
@@ -99,19 +106,27 @@ describe('parseJsonc properties', () => {
 
   it('ignores comments placed at any whitespace position', () => {
     fc.assert(
-      fc.property(jsonValue, fc.array(fc.constantFrom('// c\n', '/* c */', '/**/', '/* a\n b */', '\n'), { minLength: 1, maxLength: 5 }), fc.integer(), (v, comments, seed) => {
-        const text = JSON.stringify({ v }, null, 1);
-        // Insert comments only between tokens: at line starts (outside strings, since JSON.stringify
-        // with an indent puts every token on its own line and never a raw newline in a string).
-        const lines = text.split('\n');
-        let k = Math.abs(seed);
-        const out = lines.map((l, i) => {
-          const c = comments[(k++ + i) % comments.length]!;
-          return i % 2 === 0 ? c + l : l;
-        });
-        const r = parseJsonc(out.join('\n'));
-        expect(r.ok && r.value).toEqual({ v });
-      }),
+      fc.property(
+        jsonValue,
+        fc.array(fc.constantFrom('// c\n', '/* c */', '/**/', '/* a\n b */', '\n'), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        fc.integer(),
+        (v, comments, seed) => {
+          const text = JSON.stringify({ v }, null, 1);
+          // Insert comments only between tokens: at line starts (outside strings, since JSON.stringify
+          // with an indent puts every token on its own line and never a raw newline in a string).
+          const lines = text.split('\n');
+          let k = Math.abs(seed);
+          const out = lines.map((l, i) => {
+            const c = comments[(k++ + i) % comments.length]!;
+            return i % 2 === 0 ? c + l : l;
+          });
+          const r = parseJsonc(out.join('\n'));
+          expect(r.ok && r.value).toEqual({ v });
+        },
+      ),
       { numRuns: 200 },
     );
   });

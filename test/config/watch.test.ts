@@ -3,7 +3,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfigFile, watchConfig, type CapturePlan, type ConfigIssue, type ConfigWatcher } from '../../src/config/index.js';
+import {
+  loadConfigFile,
+  watchConfig,
+  type CapturePlan,
+  type ConfigIssue,
+  type ConfigWatcher,
+} from '../../src/config/index.js';
 import { memoryLogger } from '../../src/shared/logger.js';
 
 const ENV = { HOME: '/home/tester' };
@@ -22,7 +28,15 @@ function config(hz: number, reader = 'A1', extra = ''): string {
 }
 
 function part(readers: string[]): string {
-  return JSON.stringify({ components: [{ name: 'esp', type: 'board', attributes: { analogs: readers.map((r, i) => ({ name: r, pin: String(30 + i) })) } }] });
+  return JSON.stringify({
+    components: [
+      {
+        name: 'esp',
+        type: 'board',
+        attributes: { analogs: readers.map((r, i) => ({ name: r, pin: String(30 + i) })) },
+      },
+    ],
+  });
 }
 
 async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -96,7 +110,9 @@ describe('watchConfig', () => {
     // A valid JSON file with a resolution error: also reported, still no plan.
     saveAtomically(file, config(5, 'A9'));
     await waitFor('the unknown reader report', () => failures.length === 2);
-    expect(failures[1]?.find((i) => i.severity === 'error')?.message).toBe('"A9" is not an analog reader of rdk:component:board/esp (it has: A1, A2)');
+    expect(failures[1]?.find((i) => i.severity === 'error')?.message).toBe(
+      '"A9" is not an analog reader of rdk:component:board/esp (it has: A1, A2)',
+    );
 
     // Back to the running plan (only a comment differs): nothing to hand over.
     saveAtomically(file, config(5, 'A1', 'same plan'));
@@ -113,7 +129,9 @@ describe('watchConfig', () => {
     await start();
     fs.writeFileSync(path.join(dir, 'part.json'), part(['A2']));
     await waitFor('the report about the removed reader', () => failures.length === 1);
-    expect(failures[0]?.find((i) => i.severity === 'error')?.message).toBe('"A1" is not an analog reader of rdk:component:board/esp (it has: A2)');
+    expect(failures[0]?.find((i) => i.severity === 'error')?.message).toBe(
+      '"A1" is not an analog reader of rdk:component:board/esp (it has: A2)',
+    );
     expect(plans).toEqual([]);
   });
 

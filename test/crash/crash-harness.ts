@@ -8,7 +8,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeCaptureFile, FINISHED_SUFFIX, IN_PROGRESS_SUFFIX } from '../../src/capture/file-format.js';
+import {
+  decodeCaptureFile,
+  FINISHED_SUFFIX,
+  IN_PROGRESS_SUFFIX,
+} from '../../src/capture/file-format.js';
 import { walkCaptureDir } from '../../src/capture/files.js';
 import { prng } from '../../src/boards/sim-options.js';
 import type { CaptureMeta, GapRecord, ReadingRecord } from '../../src/shared/record.js';
@@ -26,20 +30,52 @@ export interface CrashConfig {
 
 /** One streamed entry (sim board s1) and one polled entry (sim board p1, stream=0), both at `hz`. */
 export async function writeCrashConfig(c: CrashConfig): Promise<string> {
-  const board = (name: string, comp: string, query: string, method: string, params: Record<string, string>) => ({
+  const board = (
+    name: string,
+    comp: string,
+    query: string,
+    method: string,
+    params: Record<string, string>,
+  ) => ({
     name,
     address: `sim://${name}?${query}`,
-    components: [{ name: comp, type: 'board', attributes: { pins: [27], analogs: [{ name: 'A1', pin: '34' }] } }],
+    components: [
+      {
+        name: comp,
+        type: 'board',
+        attributes: { pins: [27], analogs: [{ name: 'A1', pin: '34' }] },
+      },
+    ],
     service_configs: [
-      { type: 'data_manager', attributes: { capture_methods: [{ name: `rdk:component:board/${comp}`, method, capture_frequency_hz: c.hz, additional_params: params }] } },
+      {
+        type: 'data_manager',
+        attributes: {
+          capture_methods: [
+            {
+              name: `rdk:component:board/${comp}`,
+              method,
+              capture_frequency_hz: c.hz,
+              additional_params: params,
+            },
+          ],
+        },
+      },
     ],
   });
   const cfg = {
     wharf: { machine: 'crash-test', part_id: 'crash-test', http: { host: '127.0.0.1', port: 0 } },
-    services: [{ name: 'data_manager', type: 'data_manager', attributes: { capture_dir: path.join(c.dir, 'capture'), flush_interval_ms: c.flushMs } }],
+    services: [
+      {
+        name: 'data_manager',
+        type: 'data_manager',
+        attributes: { capture_dir: path.join(c.dir, 'capture'), flush_interval_ms: c.flushMs },
+      },
+    ],
     components: [],
     remotes: [
-      board('s1', 'streamed-board', `wave=saw&period=1000&bms=${c.batchMs}`, 'Analogs', { reader_name: 'A1' }),
+      board('s1', 'streamed-board', `wave=saw&period=1000&bms=${c.batchMs}`, 'Analogs', {
+        reader_name: 'A1',
+      }),
       board('p1', 'polled-board', 'stream=0', 'Gpio', { pin_name: '27' }),
     ],
   };
@@ -57,13 +93,19 @@ export interface Child {
 }
 
 export function startGateway(configFile: string, extraArgs: string[] = []): Child {
-  const proc = spawn(process.execPath, [BIN, 'run', '--config', configFile, '--log-level', 'warn', ...extraArgs], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WHARF_LOG_LEVEL: 'warn' },
-  });
+  const proc = spawn(
+    process.execPath,
+    [BIN, 'run', '--config', configFile, '--log-level', 'warn', ...extraArgs],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WHARF_LOG_LEVEL: 'warn' },
+    },
+  );
   let out = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const ready = new Promise<void>((resolve, reject) => {
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -72,7 +114,11 @@ export function startGateway(configFile: string, extraArgs: string[] = []): Chil
     proc.stderr!.on('data', (d: Buffer) => {
       out += d.toString();
     });
-    void exited.then(({ code, signal }) => reject(new Error(`gateway exited (code ${code}, signal ${signal}) before it was ready:\n${out}`)));
+    void exited.then(({ code, signal }) =>
+      reject(
+        new Error(`gateway exited (code ${code}, signal ${signal}) before it was ready:\n${out}`),
+      ),
+    );
   });
   ready.catch(() => undefined);
   return { proc, ready, exited, output: () => out };
@@ -120,10 +166,21 @@ export async function killCycles(o: CycleOptions): Promise<KillRecord[]> {
     );
     if (early) {
       // Kill during start-up: somewhere in the first ~600 ms (process start, recovery, connect).
-      await Promise.race([sleep(100 + rnd() * 500), child.ready.then(() => undefined, () => undefined)]);
+      await Promise.race([
+        sleep(100 + rnd() * 500),
+        child.ready.then(
+          () => undefined,
+          () => undefined,
+        ),
+      ]);
       capturing = child.output().includes('wharf: capturing');
     } else {
-      await Promise.race([child.ready, sleep(20_000).then(() => Promise.reject(new Error(`gateway not ready within 20 s:\n${child.output()}`)))]);
+      await Promise.race([
+        child.ready,
+        sleep(20_000).then(() =>
+          Promise.reject(new Error(`gateway not ready within 20 s:\n${child.output()}`)),
+        ),
+      ]);
       capturing = true;
       o.onRestart?.(i, await unreadableFinishedFiles(o.captureDir));
       await sleep(o.minRunMs + rnd() * (o.maxRunMs - o.minRunMs));
@@ -131,7 +188,10 @@ export async function killCycles(o: CycleOptions): Promise<KillRecord[]> {
     const at = Date.now();
     child.proc.kill('SIGKILL');
     const ex = await child.exited;
-    if (ex.signal !== 'SIGKILL') throw new Error(`gateway exited by itself (code ${ex.code}) before the kill:\n${child.output()}`);
+    if (ex.signal !== 'SIGKILL')
+      throw new Error(
+        `gateway exited by itself (code ${ex.code}) before the kill:\n${child.output()}`,
+      );
     kills.push(readyAt === undefined ? { at, capturing } : { at, capturing, readyAt });
     o.log?.(`kill ${i + 1}/${o.kills} ${capturing ? 'while capturing' : 'during start-up'}`);
   }
@@ -158,7 +218,14 @@ export interface Stream {
   gaps: GapRecord[];
 }
 
-export async function readAll(captureDir: string): Promise<{ streams: Map<string, Stream>; progFiles: string[]; failed: string[]; unreadable: string[] }> {
+export async function readAll(
+  captureDir: string,
+): Promise<{
+  streams: Map<string, Stream>;
+  progFiles: string[];
+  failed: string[];
+  unreadable: string[];
+}> {
   const streams = new Map<string, Stream>();
   const unreadable: string[] = [];
   for (const f of await walkCaptureDir(captureDir, [FINISHED_SUFFIX])) {
@@ -195,13 +262,18 @@ export interface StreamAnalysis {
  * and the kill), and every hole in the readings checked against the gap records (a hole must lie
  * within the union of gap spans: slack of 2 ms at the start, a period at the end, 1.5 periods between spans).
  */
-export function analyse(streams: Map<string, Stream>, kills: KillRecord[], hz: number): StreamAnalysis[] {
+export function analyse(
+  streams: Map<string, Stream>,
+  kills: KillRecord[],
+  hz: number,
+): StreamAnalysis[] {
   const period = 1000 / hz;
   const out: StreamAnalysis[] = [];
   for (const [key, s] of streams) {
     const times = s.readings.map((r) => r.time_requested);
     let duplicates = 0;
-    for (let i = 1; i < times.length; i++) if (Math.abs(times[i]! - times[i - 1]!) < period / 10) duplicates++;
+    for (let i = 1; i < times.length; i++)
+      if (Math.abs(times[i]! - times[i - 1]!) < period / 10) duplicates++;
     const lostPerKill: number[] = [];
     for (const k of kills) {
       if (!k.capturing) continue;
@@ -220,7 +292,9 @@ export function analyse(streams: Map<string, Stream>, kills: KillRecord[], hz: n
       if (!Number.isFinite(since)) continue;
       lostPerKill.push(Math.max(0, Math.floor((k.at - since) / period)));
     }
-    const spans = s.gaps.map((g) => [g.start, g.end] as [number, number]).sort((a, b) => a[0] - b[0]);
+    const spans = s.gaps
+      .map((g) => [g.start, g.end] as [number, number])
+      .sort((a, b) => a[0] - b[0]);
     const covered = (from: number, to: number): boolean => {
       // Walk the spans from `from` (the first missing tick) to `to` (the last one). Gap spans run
       // from the first to the last missing tick; two accounts of one outage (offline wait, then a
@@ -251,7 +325,10 @@ export function analyse(streams: Map<string, Stream>, kills: KillRecord[], hz: n
       if (to - from > 1.5 * period && !covered(from + period, to - period)) {
         const near = s.gaps
           .filter((g) => g.end >= from - 100 && g.start <= to + 100)
-          .map((g) => `${g.reason} ${(g.start - from).toFixed(1)}..${(g.end - from).toFixed(1)} n=${g.count}`);
+          .map(
+            (g) =>
+              `${g.reason} ${(g.start - from).toFixed(1)}..${(g.end - from).toFixed(1)} n=${g.count}`,
+          );
         uncovered.push({ from, to, near });
       }
     }

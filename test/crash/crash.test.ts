@@ -25,7 +25,12 @@ describe('crash safety (real child process, SIGKILL)', () => {
 
   it(`survives 25 SIGKILLs at random moments without unreadable files or unaccounted loss (seed ${seed})`, async () => {
     const captureDir = path.join(dir, 'capture');
-    const configFile = await writeCrashConfig({ dir, hz: HZ, flushMs: FLUSH_MS, batchMs: BATCH_MS });
+    const configFile = await writeCrashConfig({
+      dir,
+      hz: HZ,
+      flushMs: FLUSH_MS,
+      batchMs: BATCH_MS,
+    });
     const unreadableAfterRestart: string[] = [];
     const kills = await killCycles({
       configFile,

@@ -10,7 +10,11 @@ import { virtualBoard, type VirtualBoard } from './virtual-board.js';
 type Batch = Frame & { k: string; s: number; t0: number; dt: number; v: number[][] };
 
 const FIXTURE = {
-  analog: { D34: constant(1.65), D35: ramp({ from: 0, to: 3.3, periodMs: 1000 }), D33: constant(1.1) },
+  analog: {
+    D34: constant(1.65),
+    D35: ramp({ from: 0, to: 3.3, periodMs: 1000 }),
+    D33: constant(1.1),
+  },
   gpio: { D27: constant(1), D26: constant(0), D25: square({ periodMs: 100 }) },
 };
 
@@ -21,9 +25,19 @@ afterEach(async () => {
   vb = undefined;
 });
 
-async function configured(extra: Parameters<typeof virtualBoard>[0] = {}, settings = {}): Promise<VirtualBoard> {
+async function configured(
+  extra: Parameters<typeof virtualBoard>[0] = {},
+  settings = {},
+): Promise<VirtualBoard> {
   vb = await virtualBoard({ ...FIXTURE, ...extra }, settings);
-  const ok = vb.ask({ t: 'cfg', a: [['A1', '34'], ['A2', '35']], p: ['27', '26', '25'] });
+  const ok = vb.ask({
+    t: 'cfg',
+    a: [
+      ['A1', '34'],
+      ['A2', '35'],
+    ],
+    p: ['27', '26', '25'],
+  });
   expect(ok.t).toBe('ok');
   return vb;
 }
@@ -46,7 +60,13 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     expect(vb.board.consoleOn).toBe('LoopbackA');
     expect(vb.link.noise).toBeGreaterThan(0); // the banner lines were skipped, not fatal
     const boot = vb.frames.find((f) => f.t === 'hi');
-    expect(boot).toMatchObject({ t: 'hi', v: 1, bid: 'esp-hello', fw: '0.1.0', caps: { hz: 200, st: 1 } });
+    expect(boot).toMatchObject({
+      t: 'hi',
+      v: 1,
+      bid: 'esp-hello',
+      fw: '0.1.0',
+      caps: { hz: 200, st: 1 },
+    });
     expect(boot?.id).toBeUndefined();
     const hi = vb.ask({ t: 'hello', v: 1 });
     expect(hi).toMatchObject({ t: 'hi', v: 1, bid: 'esp-hello' });
@@ -55,17 +75,45 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
 
   it('cfg converts to raw 12-bit counts, reports the voltage range per attenuation, and refuses pins without ADC', async () => {
     vb = await virtualBoard(FIXTURE);
-    const ok = vb.ask({ t: 'cfg', a: [['A1', '34'], ['A6', '33', 6], ['bad', '12']], p: ['27', 'D26', '99'] });
-    expect(ok).toMatchObject({ t: 'ok', a: [['A1', 0, 3.3, 0.000806], ['A6', 0, 2.2, 0.000537]], p: ['27', 'D26'], x: [['bad', 'unknown_pin'], ['99', 'unknown_pin']] });
-    expect(vb.ask({ t: 'read', m: 'A', r: ['A1', 'A6'] })).toMatchObject({ t: 'val', v: [2048, 2048] });
+    const ok = vb.ask({
+      t: 'cfg',
+      a: [
+        ['A1', '34'],
+        ['A6', '33', 6],
+        ['bad', '12'],
+      ],
+      p: ['27', 'D26', '99'],
+    });
+    expect(ok).toMatchObject({
+      t: 'ok',
+      a: [
+        ['A1', 0, 3.3, 0.000806],
+        ['A6', 0, 2.2, 0.000537],
+      ],
+      p: ['27', 'D26'],
+      x: [
+        ['bad', 'unknown_pin'],
+        ['99', 'unknown_pin'],
+      ],
+    });
+    expect(vb.ask({ t: 'read', m: 'A', r: ['A1', 'A6'] })).toMatchObject({
+      t: 'val',
+      v: [2048, 2048],
+    });
     expect(vb.ask({ t: 'read', m: 'G', r: ['27', 'D26'] })).toMatchObject({ t: 'val', v: [1, 0] });
-    expect(vb.ask({ t: 'read', m: 'A', r: ['bad'] })).toMatchObject({ t: 'err', code: 'unknown_reader' });
+    expect(vb.ask({ t: 'read', m: 'A', r: ['bad'] })).toMatchObject({
+      t: 'err',
+      code: 'unknown_reader',
+    });
   });
 
   it('cfg accepts a noisy ADC pin (every read differs) and a toggling GPIO pin', async () => {
     let n = 0;
     let m = 0;
-    vb = await virtualBoard({ analog: { D34: () => (n++ % 2 ? 1.0 : 1.1) }, gpio: { D27: () => m++ % 2 } });
+    vb = await virtualBoard({
+      analog: { D34: () => (n++ % 2 ? 1.0 : 1.1) },
+      gpio: { D27: () => m++ % 2 },
+    });
     const ok = vb.ask({ t: 'cfg', a: [['A1', '34']], p: ['27'] });
     expect(ok).toMatchObject({ t: 'ok', a: [['A1', 0, 3.3, 0.000806]], p: ['27'] });
     expect(ok.x).toBeUndefined();
@@ -75,7 +123,16 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     await configured();
     const v = vb as VirtualBoard;
     const from = v.frames.length;
-    expect(v.ask({ t: 'plan', e: [{ k: 'a', m: 'A', r: ['A1', 'A2'], hz: 100 }, { k: 'g', m: 'G', r: ['27', '26', '25'], hz: 20 }], bms: 100 })).toMatchObject({ t: 'ok' });
+    expect(
+      v.ask({
+        t: 'plan',
+        e: [
+          { k: 'a', m: 'A', r: ['A1', 'A2'], hz: 100 },
+          { k: 'g', m: 'G', r: ['27', '26', '25'], hz: 20 },
+        ],
+        bms: 100,
+      }),
+    ).toMatchObject({ t: 'ok' });
     v.clock.advance(10_000);
     const a = v.since(from, 'b').filter((f) => f.k === 'a') as Batch[];
     expect(a[0]?.s).toBe(0);
@@ -91,7 +148,10 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     expect(a.every((b) => b.dt === 10 && b.v.length === 10)).toBe(true);
     const g = v.since(from, 'b').filter((f) => f.k === 'g') as Batch[];
     expectContiguous(g);
-    for (const b of g) b.v.forEach((val, i) => expect(val).toEqual([1, 0, square({ periodMs: 100 })(b.t0 + i * b.dt)]));
+    for (const b of g)
+      b.v.forEach((val, i) =>
+        expect(val).toEqual([1, 0, square({ periodMs: 100 })(b.t0 + i * b.dt)]),
+      );
     expect(v.since(from, 'gap')).toEqual([]);
   });
 
@@ -125,11 +185,12 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     expect(gaps).toHaveLength(1);
     expect(gaps[0]).toMatchObject({ k: 'a', why: 'read_error', n: 10 });
     const a = v.since(from, 'b') as Batch[];
-    for (const b of a) b.v.forEach((val, i) => {
-      const t = b.t0 + i * b.dt;
-      expect(t < 300 || t >= 400).toBe(true);
-      expect(val).toEqual([2048]);
-    });
+    for (const b of a)
+      b.v.forEach((val, i) => {
+        const t = b.t0 + i * b.dt;
+        expect(t < 300 || t >= 400).toBe(true);
+        expect(val).toEqual([2048]);
+      });
   });
 
   it('a new plan restarts sequence numbers; a bad plan is refused and the running plan continues', async () => {
@@ -137,8 +198,14 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     const v = vb as VirtualBoard;
     v.ask({ t: 'plan', e: [{ k: 'a', m: 'A', r: ['A1'], hz: 50 }] });
     v.clock.advance(500);
-    expect(v.ask({ t: 'plan', e: [{ k: 'x', m: 'A', r: ['nope'], hz: 50 }] })).toMatchObject({ t: 'err', code: 'unknown_reader' });
-    expect(v.ask({ t: 'plan', e: [{ k: 'x', m: 'A', r: ['A1'], hz: 5000 }] })).toMatchObject({ t: 'err', code: 'rate' });
+    expect(v.ask({ t: 'plan', e: [{ k: 'x', m: 'A', r: ['nope'], hz: 50 }] })).toMatchObject({
+      t: 'err',
+      code: 'unknown_reader',
+    });
+    expect(v.ask({ t: 'plan', e: [{ k: 'x', m: 'A', r: ['A1'], hz: 5000 }] })).toMatchObject({
+      t: 'err',
+      code: 'rate',
+    });
     expect(v.ask({ t: 'plan', e: 'x' })).toMatchObject({ t: 'err', code: 'bad_request' });
     const mark = v.frames.length;
     v.clock.advance(300);
@@ -159,7 +226,14 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     v.ask({ t: 'plan', e: [{ k: 'a', m: 'A', r: ['A1'], hz: 50 }] });
     v.clock.advance(500);
     const before = v.since(0, 'b') as Batch[];
-    v.ask({ t: 'cfg', a: [['A1', '34'], ['A2', '35']], p: ['27', '26', '25'] });
+    v.ask({
+      t: 'cfg',
+      a: [
+        ['A1', '34'],
+        ['A2', '35'],
+      ],
+      p: ['27', '26', '25'],
+    });
     v.clock.advance(500);
     const all = v.since(0, 'b') as Batch[];
     expect(all.length).toBeGreaterThan(before.length);
@@ -200,7 +274,9 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     v.clock.advance(2000);
     // the pong waited behind the backlog: the gateway never sees the clock ahead of older batches
     const pongAt = v.frames.indexOf(pong);
-    const backlog = (v.since(back, 'b') as Batch[]).filter((b) => b.t0 + (b.v.length - 1) * b.dt < (pong.clk as number));
+    const backlog = (v.since(back, 'b') as Batch[]).filter(
+      (b) => b.t0 + (b.v.length - 1) * b.dt < (pong.clk as number),
+    );
     expect(backlog.length).toBeGreaterThan(10);
     for (const b of backlog) expect(v.frames.indexOf(b)).toBeLessThan(pongAt);
     const all = v.frames.filter((f) => f.t === 'b') as Batch[];
@@ -211,8 +287,12 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     expectContiguous(unique);
     expect(v.since(0, 'gap')).toEqual([]);
     const after = v.since(back, 'b') as Batch[];
-    for (let i = 1; i < after.length; i++) expect((after[i] as Batch).s).toBeGreaterThan((after[i - 1] as Batch).s);
-    for (const b of unique) b.v.forEach((val, i) => expect(Math.abs((val[0] as number) - rampRaw(b.t0 + i * b.dt))).toBeLessThanOrEqual(1));
+    for (let i = 1; i < after.length; i++)
+      expect((after[i] as Batch).s).toBeGreaterThan((after[i - 1] as Batch).s);
+    for (const b of unique)
+      b.v.forEach((val, i) =>
+        expect(Math.abs((val[0] as number) - rampRaw(b.t0 + i * b.dt))).toBeLessThanOrEqual(1),
+      );
   });
 
   it('a short pull (under lt, over lt/3): the frames written into the dead link and during it all arrive', async () => {
@@ -229,7 +309,9 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     v.board.restoreLink();
     v.ask({ t: 'ping', g: 99 });
     v.clock.advance(1000);
-    const unique = [...new Map((v.frames.filter((f) => f.t === 'b') as Batch[]).map((b) => [b.s, b])).values()].sort((x, y) => x.s - y.s);
+    const unique = [
+      ...new Map((v.frames.filter((f) => f.t === 'b') as Batch[]).map((b) => [b.s, b])).values(),
+    ].sort((x, y) => x.s - y.s);
     expectContiguous(unique);
     expect(unique.length).toBeGreaterThan(35);
     expect(v.since(0, 'gap')).toEqual([]);
@@ -274,7 +356,10 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
     expect(hi?.clk as number).toBeLessThan(before);
     expect(v.board.boots).toBe(2);
     expect(v.since(hiAt, 'b')).toEqual([]);
-    expect(v.ask({ t: 'read', m: 'A', r: ['A1'] })).toMatchObject({ t: 'err', code: 'unknown_reader' });
+    expect(v.ask({ t: 'read', m: 'A', r: ['A1'] })).toMatchObject({
+      t: 'err',
+      code: 'unknown_reader',
+    });
   });
 
   it('repl hands Serial1 back to the Espruino console (for reflashing) and stops answering frames', async () => {
@@ -296,7 +381,9 @@ describe('firmware agent (compiled bundle, emulator, virtual time)', () => {
 
 describe('emulator isolation', () => {
   it('exposes only the Espruino API: Node and ES2015+ globals are missing in the board context', async () => {
-    vb = await virtualBoard({ code: 'setTimeout(function(){ new Map(); }, 1); setTimeout(function(){ require("fs"); }, 2); setTimeout(function(){ Buffer.from("x"); }, 3);' });
+    vb = await virtualBoard({
+      code: 'setTimeout(function(){ new Map(); }, 1); setTimeout(function(){ require("fs"); }, 2); setTimeout(function(){ Buffer.from("x"); }, 3);',
+    });
     vb.clock.advance(10);
     const errors = vb.board.errors.map(String);
     vb.board.errors.length = 0;

@@ -18,21 +18,42 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const wharf = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> => runCli(args, env, dir);
+const wharf = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> =>
+  runCli(args, env, dir);
 
 describe('wharf firmware', () => {
   it('build prints size, variables and settings with secrets redacted (also from the environment)', async () => {
-    const r = await wharf(['firmware', 'build', '--transport', 'mqtt', '--board-id', 'esp-9', '--mqtt-host', '10.1.2.3', '--wifi-ssid', 'plant', '--out', dir], {
-      WHARF_BOARD_SECRET: 'board-secret-123',
-      WHARF_WIFI_PASSWORD: 'wifi-secret-456',
-    });
+    const r = await wharf(
+      [
+        'firmware',
+        'build',
+        '--transport',
+        'mqtt',
+        '--board-id',
+        'esp-9',
+        '--mqtt-host',
+        '10.1.2.3',
+        '--wifi-ssid',
+        'plant',
+        '--out',
+        dir,
+      ],
+      {
+        WHARF_BOARD_SECRET: 'board-secret-123',
+        WHARF_WIFI_PASSWORD: 'wifi-secret-456',
+      },
+    );
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/wharf-agent\.mqtt\.js: \d+ bytes \(\d+% of 12288\), ~\d+ Espruino variables/);
+    expect(r.out).toMatch(
+      /wharf-agent\.mqtt\.js: \d+ bytes \(\d+% of 12288\), ~\d+ Espruino variables/,
+    );
     expect(r.out).toContain('"secret":"[redacted]"');
     expect(r.out).toContain('"wifiPassword":"[redacted]"');
     expect(r.out).not.toMatch(/board-secret-123|wifi-secret-456/);
-    expect(await readFile(path.join(dir, 'wharf-agent.mqtt.js'), 'utf8')).toContain('board-secret-123');
+    expect(await readFile(path.join(dir, 'wharf-agent.mqtt.js'), 'utf8')).toContain(
+      'board-secret-123',
+    );
   });
 
   it('build refuses an unknown transport with the usage', async () => {
@@ -42,10 +63,27 @@ describe('wharf firmware', () => {
   });
 
   it('flash --dry-run writes what the espruino CLI would send', async () => {
-    const b = await wharf(['firmware', 'build', '--transport', 'serial', '--board-id', 'esp-d', '--out', dir]);
+    const b = await wharf([
+      'firmware',
+      'build',
+      '--transport',
+      'serial',
+      '--board-id',
+      'esp-d',
+      '--out',
+      dir,
+    ]);
     expect(b.code).toBe(0);
     const out = path.join(dir, 'sent.js');
-    const r = await wharf(['firmware', 'flash', '--dry-run', '--out', out, '--file', path.join(dir, 'wharf-agent.serial.js')]);
+    const r = await wharf([
+      'firmware',
+      'flash',
+      '--dry-run',
+      '--out',
+      out,
+      '--file',
+      path.join(dir, 'wharf-agent.serial.js'),
+    ]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const sent = await readFile(out, 'utf8');
@@ -54,9 +92,18 @@ describe('wharf firmware', () => {
   }, 30_000);
 
   it('flash to a port that does not exist says so and what to check', async () => {
-    const r = await wharf(['firmware', 'flash', '--port', path.join(dir, 'ttyUSB9'), '--file', path.join(dir, 'wharf-agent.serial.js')]);
+    const r = await wharf([
+      'firmware',
+      'flash',
+      '--port',
+      path.join(dir, 'ttyUSB9'),
+      '--file',
+      path.join(dir, 'wharf-agent.serial.js'),
+    ]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/no serial port .*ttyUSB9: is the board plugged in\?.*\[FIRMWARE_FLASH\]/s);
+    expect(r.err).toMatch(
+      /no serial port .*ttyUSB9: is the board plugged in\?.*\[FIRMWARE_FLASH\]/s,
+    );
   });
 
   it('flash where no Espruino answers fails within its bound instead of reporting success', async () => {
@@ -66,7 +113,16 @@ describe('wharf firmware', () => {
     const port = (server.address() as net.AddressInfo).port;
     try {
       const t0 = Date.now();
-      const r = await wharf(['firmware', 'flash', '--port', `tcp://127.0.0.1:${port}`, '--file', path.join(dir, 'wharf-agent.serial.js'), '--timeout', '20']);
+      const r = await wharf([
+        'firmware',
+        'flash',
+        '--port',
+        `tcp://127.0.0.1:${port}`,
+        '--file',
+        path.join(dir, 'wharf-agent.serial.js'),
+        '--timeout',
+        '20',
+      ]);
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/no Espruino answered on tcp:\/\/127\.0\.0\.1:\d+.*baud rate/s);
       expect(Date.now() - t0).toBeLessThan(21_000);

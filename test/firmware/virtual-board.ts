@@ -16,8 +16,13 @@ export interface VirtualBoard {
   since(i: number, t?: string): Frame[];
 }
 
-export async function virtualBoard(opts: Partial<EmulatedBoardOptions> = {}, settings: Partial<FirmwareSettings> = {}): Promise<VirtualBoard> {
-  const code = opts.code ?? (await bundleFor({ transport: 'serial', boardId: 'esp-v', ...settings } as FirmwareSettings));
+export async function virtualBoard(
+  opts: Partial<EmulatedBoardOptions> = {},
+  settings: Partial<FirmwareSettings> = {},
+): Promise<VirtualBoard> {
+  const code =
+    opts.code ??
+    (await bundleFor({ transport: 'serial', boardId: 'esp-v', ...settings } as FirmwareSettings));
   const clock = new FakeClock(1_000_000);
   const wire = new MemorySerial();
   const link = new MemoryFrameLink(wire);

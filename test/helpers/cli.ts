@@ -40,7 +40,11 @@ export function captureContext(env: NodeJS.ProcessEnv, cwd: string): CapturedCon
 }
 
 /** Runs `wharf <args>` in-process; resolves with the exit code and the captured output. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<CliResult> {
   const ctx = captureContext(env, cwd);
   const code = await main(args, ctx);
   return { code, out: ctx.out(), err: ctx.err() };

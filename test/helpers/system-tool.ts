@@ -37,7 +37,8 @@ export function findTool(name: string): string | null {
 export function requireTool(name: string, why: string): boolean {
   if (findTool(name) !== null) return true;
   const msg = `wharf tests: '${name}' not found (${why}). Install it with: bash scripts/system-deps.sh`;
-  if (process.env.CI === 'true' || process.env.CI === '1') throw new Error(`${msg} [required under CI]`);
+  if (process.env.CI === 'true' || process.env.CI === '1')
+    throw new Error(`${msg} [required under CI]`);
   process.stderr.write(`\n!!! SKIPPING: ${msg}\n\n`);
   return false;
 }

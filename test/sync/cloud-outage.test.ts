@@ -32,7 +32,11 @@ describe('cloud outage', () => {
     const cloud = await startCloud('sqlite');
     try {
       const { key } = await cloud.store.createKey('demo-gateway');
-      const gw = await Gateway.start({ plan: simPlan(dir, { hz: 20, fileAgeMs: 200 }), logger: nullLogger, http: null });
+      const gw = await Gateway.start({
+        plan: simPlan(dir, { hz: 20, fileAgeMs: 200 }),
+        logger: nullLogger,
+        http: null,
+      });
       const worker = new SyncWorker({
         captureDir: dir,
         target: new HttpSyncTarget({ url: cloud.url, apiKey: key, timeoutMs: 2000 }),
@@ -43,7 +47,9 @@ describe('cloud outage', () => {
       expect(await until(async () => (await cloud.store.totals()).records > 0, 5000)).toBe(true);
 
       await cloud.stopServer();
-      expect(await until(() => worker.status().last_error?.code === 'SYNC_UNREACHABLE', 5000)).toBe(true);
+      expect(await until(() => worker.status().last_error?.code === 'SYNC_UNREACHABLE', 5000)).toBe(
+        true,
+      );
       expect(await until(async () => (await listFinishedFiles(dir)).length >= 8, 8000)).toBe(true);
       expect(await until(() => worker.status().state === 'offline', 5000)).toBe(true);
       const persisted = await readStatus(dir);
@@ -53,7 +59,9 @@ describe('cloud outage', () => {
       await cloud.startServer();
       await gw.stop();
       const durable = gw.store.stats().durable;
-      expect(await until(async () => (await listFinishedFiles(dir)).length === 0, 10_000)).toBe(true);
+      expect(await until(async () => (await listFinishedFiles(dir)).length === 0, 10_000)).toBe(
+        true,
+      );
       await worker.stop();
       expect(worker.status()).toMatchObject({ state: 'stopped', consecutive_failures: 0 });
       expect(worker.status().last_sync_ms!).toBeGreaterThan(worker.status().last_error!.at_ms);

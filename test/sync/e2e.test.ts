@@ -21,12 +21,14 @@ import { capturedRows } from '../helpers/captured.js';
 const user = await pgUser();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-
 async function cloudRows(cloud: TestCloud, key: string): Promise<StoredRow[]> {
   const rows: StoredRow[] = [];
   let cursor = '';
   for (let i = 0; i < 1000; i++) {
-    const res = await fetch(`${cloud.url}/api/v1/readings?order=asc&limit=500${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${key}` } });
+    const res = await fetch(
+      `${cloud.url}/api/v1/readings?order=asc&limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+      { headers: { authorization: `Bearer ${key}` } },
+    );
     expect(res.status).toBe(200);
     const page = (await res.json()) as { rows: StoredRow[]; next_cursor: string | null };
     rows.push(...page.rows);
@@ -38,9 +40,31 @@ async function cloudRows(cloud: TestCloud, key: string): Promise<StoredRow[]> {
 
 /** Key order inside JSON objects is not data (PostgreSQL jsonb reorders keys). */
 const sorted = (v: unknown): unknown =>
-  Array.isArray(v) ? v.map(sorted) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : v;
+  Array.isArray(v)
+    ? v.map(sorted)
+    : v !== null && typeof v === 'object'
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+        )
+      : v;
 const canon = (r: ViamRow): string =>
-  JSON.stringify(sorted([r.machine, r.part_id, r.component_type, r.component_name, r.method_name, r.kind, r.time_requested, r.time_received, r.tags, r.additional_parameters, r.data]));
+  JSON.stringify(
+    sorted([
+      r.machine,
+      r.part_id,
+      r.component_type,
+      r.component_name,
+      r.method_name,
+      r.kind,
+      r.time_requested,
+      r.time_received,
+      r.tags,
+      r.additional_parameters,
+      r.data,
+    ]),
+  );
 const strip = ({ id: _id, ...rest }: StoredRow): ViamRow => rest;
 
 const stores: [string, 'sqlite' | { pgUser: string } | null][] = [
@@ -64,12 +88,20 @@ for (const [name, kind] of stores) {
     });
 
     it('sim boards → capture files → sync → cloud: the query returns exactly the captured readings', async () => {
-      const gw = await Gateway.start({ plan: simPlan(dir, { hz: 20 }), logger: nullLogger, http: null });
+      const gw = await Gateway.start({
+        plan: simPlan(dir, { hz: 20 }),
+        logger: nullLogger,
+        http: null,
+      });
       await sleep(2500);
       await gw.stop();
       const expected = await capturedRows(dir);
       expect(expected.length).toBeGreaterThan(100);
-      const worker = new SyncWorker({ captureDir: dir, target: new HttpSyncTarget({ url: cloud.url, apiKey: key }), intervalMs: 6000 });
+      const worker = new SyncWorker({
+        captureDir: dir,
+        target: new HttpSyncTarget({ url: cloud.url, apiKey: key }),
+        intervalMs: 6000,
+      });
       const r = await worker.syncNow();
       await worker.stop();
       expect(r.error).toBeNull();
@@ -91,7 +123,11 @@ for (const [name, kind] of stores) {
       const durable = gw.store.stats().durable;
       expect(midway).toBeGreaterThan(0);
       // files finished at stop are shipped by the next start (here: one more pass)
-      const w = new SyncWorker({ captureDir: dir, target: new HttpSyncTarget({ url: cloud.url, apiKey: key }), intervalMs: 6000 });
+      const w = new SyncWorker({
+        captureDir: dir,
+        target: new HttpSyncTarget({ url: cloud.url, apiKey: key }),
+        intervalMs: 6000,
+      });
       expect((await w.syncNow()).error).toBeNull();
       await w.stop();
       const rows = await cloudRows(cloud, key);

@@ -18,16 +18,29 @@ describe('GatewaySync', () => {
     const out = mkdtempSync(join(tmpdir(), 'wharf-gwsync-out-'));
     try {
       const clock = new FakeClock();
-      const gs = new GatewaySync({ captureDir: dir, clock, logger: nullLogger, metrics: new Metrics() });
+      const gs = new GatewaySync({
+        captureDir: dir,
+        clock,
+        logger: nullLogger,
+        metrics: new Metrics(),
+      });
       const plan = simPlan(dir);
       gs.apply(plan);
       expect(gs.status()).toBeNull();
       expect(existsSync(join(dir, STATUS_FILE))).toBe(false);
 
       writeCaptureFile(dir, meta({ machine: 'demo-gateway' }), readings(5));
-      const disabled = { ...plan, dataManager: { ...plan.dataManager, sync_disabled: true, sync_interval_mins: 1 }, gateway: { ...plan.gateway, sync: { kind: 'dir' as const, path: out } } };
+      const disabled = {
+        ...plan,
+        dataManager: { ...plan.dataManager, sync_disabled: true, sync_interval_mins: 1 },
+        gateway: { ...plan.gateway, sync: { kind: 'dir' as const, path: out } },
+      };
       gs.apply(disabled);
-      expect(gs.status()).toMatchObject({ target: `directory ${out}`, interval_ms: 60_000, disabled: true });
+      expect(gs.status()).toMatchObject({
+        target: `directory ${out}`,
+        interval_ms: 60_000,
+        disabled: true,
+      });
       expect(await gs.syncNow()).toMatchObject({ uploaded: 0, remaining: 1 });
 
       gs.apply({ ...disabled, dataManager: { ...disabled.dataManager, sync_disabled: false } });

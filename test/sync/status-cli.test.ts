@@ -28,7 +28,9 @@ describe('wharf status', () => {
     expect(r.out).toMatch(/backlog +2 file\(s\), [\d.]+ KiB, oldest reading 10\.0 min ago/);
     expect(r.out).toContain('in progress   1 file(s)');
     expect(r.out).toContain('last sync     never');
-    expect(r.out).toMatch(/WARNING: backlog is 10\.0 min old, more than 10 × the sync interval \(6\.0 s\)/);
+    expect(r.out).toMatch(
+      /WARNING: backlog is 10\.0 min old, more than 10 × the sync interval \(6\.0 s\)/,
+    );
   });
 
   it('shows the last sync and the last error the gateway persisted, without a warning when fresh', async () => {
@@ -56,7 +58,12 @@ describe('wharf status', () => {
   it('says why when the gateway that wrote the status is gone', async () => {
     const old = Date.now() - 5 * 60_000;
     writeCaptureFile(dir, meta(), readings(3, old), old);
-    const w = new SyncWorker({ captureDir: dir, target: new MemorySyncTarget(), intervalMs: 6000, disabled: true });
+    const w = new SyncWorker({
+      captureDir: dir,
+      target: new MemorySyncTarget(),
+      intervalMs: 6000,
+      disabled: true,
+    });
     await w.syncNow();
     await w.stop();
     const r = await run(['status', '--dir', dir, '--json']);

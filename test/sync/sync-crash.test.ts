@@ -28,7 +28,10 @@ async function sqlCount(cloud: TestCloud, sql: string): Promise<number> {
   return n;
 }
 
-for (const [name, kind] of [['SQLite', 'sqlite'], ['PostgreSQL', user === null ? null : { pgUser: user }]] as const) {
+for (const [name, kind] of [
+  ['SQLite', 'sqlite'],
+  ['PostgreSQL', user === null ? null : { pgUser: user }],
+] as const) {
   describe.skipIf(kind === null)(`sync killed with SIGKILL (${name})`, () => {
     let dir: string;
     let cloud: TestCloud;
@@ -45,9 +48,28 @@ for (const [name, kind] of [['SQLite', 'sqlite'], ['PostgreSQL', user === null ?
       const { key } = await cloud.store.createKey('machine-a');
       const ids = new Set<string>();
       for (let i = 0; i < FILES; i++) {
-        ids.add(writeCaptureFile(dir, meta({ component_name: `esp-${i % 3}` }), readings(PER_FILE, Date.UTC(2026, 0, 1) + i * 10_000, 100, i * 1000), Date.UTC(2026, 0, 1) + i * 10_000).fileId);
+        ids.add(
+          writeCaptureFile(
+            dir,
+            meta({ component_name: `esp-${i % 3}` }),
+            readings(PER_FILE, Date.UTC(2026, 0, 1) + i * 10_000, 100, i * 1000),
+            Date.UTC(2026, 0, 1) + i * 10_000,
+          ).fileId,
+        );
       }
-      const args = [BIN, 'sync', 'now', '--dir', dir, '--url', cloud.url, '--key', key, '--concurrency', '2'];
+      const args = [
+        BIN,
+        'sync',
+        'now',
+        '--dir',
+        dir,
+        '--url',
+        cloud.url,
+        '--key',
+        key,
+        '--concurrency',
+        '2',
+      ];
       let killedMidSync = 0;
       for (let round = 0; round < KILLS * 3 && killedMidSync < KILLS; round++) {
         const before = (await listFinishedFiles(dir)).length;
@@ -58,7 +80,12 @@ for (const [name, kind] of [['SQLite', 'sqlite'], ['PostgreSQL', user === null ?
         void exited.then(() => (exitedEarly = true));
         // wait until this run has shipped at least one file, then kill at a random moment
         const t0 = Date.now();
-        while (!exitedEarly && Date.now() - t0 < 20_000 && (await listFinishedFiles(dir)).length === before) await new Promise((r) => setTimeout(r, 5));
+        while (
+          !exitedEarly &&
+          Date.now() - t0 < 20_000 &&
+          (await listFinishedFiles(dir)).length === before
+        )
+          await new Promise((r) => setTimeout(r, 5));
         await new Promise((r) => setTimeout(r, Math.random() * 60));
         if (!exitedEarly) {
           child.kill('SIGKILL');
@@ -68,15 +95,28 @@ for (const [name, kind] of [['SQLite', 'sqlite'], ['PostgreSQL', user === null ?
       }
       expect(killedMidSync).toBeGreaterThanOrEqual(KILLS);
       // one last run to the end
-      const code = await new Promise<number | null>((resolve) => spawn(process.execPath, args, { stdio: 'ignore' }).once('exit', (c) => resolve(c)));
+      const code = await new Promise<number | null>((resolve) =>
+        spawn(process.execPath, args, { stdio: 'ignore' }).once('exit', (c) => resolve(c)),
+      );
       expect(code).toBe(0);
       expect(await listFinishedFiles(dir)).toHaveLength(0);
       expect(await cloud.store.totals()).toEqual({ files: FILES, records: FILES * PER_FILE });
-      expect(await sqlCount(cloud, 'SELECT count(*) FROM (SELECT DISTINCT file_id, record_index FROM readings) AS d')).toBe(FILES * PER_FILE);
+      expect(
+        await sqlCount(
+          cloud,
+          'SELECT count(*) FROM (SELECT DISTINCT file_id, record_index FROM readings) AS d',
+        ),
+      ).toBe(FILES * PER_FILE);
       expect(await sqlCount(cloud, 'SELECT count(DISTINCT file_id) FROM readings')).toBe(FILES);
       // every value arrived: a0 runs base..base+19 per file, so the sum is known
-      const want = [...Array(FILES).keys()].reduce((s, i) => s + PER_FILE * i * 1000 + (PER_FILE * (PER_FILE - 1)) / 2, 0);
-      const sumSql = cloud.store.kind === 'sqlite' ? "SELECT sum(json_extract(data, '$.a0.value')) FROM readings" : "SELECT sum((data->'a0'->>'value')::bigint) FROM readings";
+      const want = [...Array(FILES).keys()].reduce(
+        (s, i) => s + PER_FILE * i * 1000 + (PER_FILE * (PER_FILE - 1)) / 2,
+        0,
+      );
+      const sumSql =
+        cloud.store.kind === 'sqlite'
+          ? "SELECT sum(json_extract(data, '$.a0.value')) FROM readings"
+          : "SELECT sum((data->'a0'->>'value')::bigint) FROM readings";
       expect(await sqlCount(cloud, sumSql)).toBe(want);
       expect(ids.size).toBe(FILES);
     }, 180_000);

@@ -15,7 +15,13 @@ export interface TargetHarness {
 
 export function item(n = 20, machine = 'machine-a'): UploadItem {
   const f = captureFile(meta({ machine }), readings(n), randomUUID());
-  return { fileId: f.fileId, bytes: f.bytes, sha256: createHash('sha256').update(f.bytes).digest('hex'), machine, records: n };
+  return {
+    fileId: f.fileId,
+    bytes: f.bytes,
+    sha256: createHash('sha256').update(f.bytes).digest('hex'),
+    machine,
+    records: n,
+  };
 }
 
 export function syncTargetContract(name: string, make: () => Promise<TargetHarness>): void {
@@ -46,7 +52,16 @@ export function syncTargetContract(name: string, make: () => Promise<TargetHarne
       const a = item(3);
       await h.target.upload(a);
       const b = item(4);
-      await expect(h.target.upload({ ...b, fileId: a.fileId, bytes: captureFile(meta(), readings(4), a.fileId, 1).bytes, sha256: createHash('sha256').update(captureFile(meta(), readings(4), a.fileId, 1).bytes).digest('hex') })).rejects.toMatchObject({ code: 'SYNC_REJECTED' });
+      await expect(
+        h.target.upload({
+          ...b,
+          fileId: a.fileId,
+          bytes: captureFile(meta(), readings(4), a.fileId, 1).bytes,
+          sha256: createHash('sha256')
+            .update(captureFile(meta(), readings(4), a.fileId, 1).bytes)
+            .digest('hex'),
+        }),
+      ).rejects.toMatchObject({ code: 'SYNC_REJECTED' });
       expect(await h.stored(a.fileId)).toBe(3);
     });
 

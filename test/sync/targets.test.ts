@@ -17,7 +17,10 @@ syncTargetContract('wharf cloud over HTTP', async () => {
   return {
     target: new HttpSyncTarget({ url: cloud.url, apiKey: key, timeoutMs: 5000 }),
     async stored(fileId) {
-      const n = await cloud.store.openSql(`SELECT count(*) FROM readings WHERE file_id = '${fileId}'`, { timeoutMs: 5000, maxRows: 1 });
+      const n = await cloud.store.openSql(
+        `SELECT count(*) FROM readings WHERE file_id = '${fileId}'`,
+        { timeoutMs: 5000, maxRows: 1 },
+      );
       let c = 0;
       for await (const b of n.batches) c = Number(b[0]![0]);
       return c === 0 ? null : c;
@@ -67,12 +70,25 @@ describe('HTTP target against the cloud', () => {
     const cloud = await startCloud('sqlite');
     try {
       const { key } = await cloud.store.createKey('machine-a');
-      await expect(new HttpSyncTarget({ url: cloud.url, apiKey: 'wharf_000000000000_wrongwrongwrongwrongwrong' }).upload(item(2))).rejects.toMatchObject({ code: 'SYNC_AUTH' });
+      await expect(
+        new HttpSyncTarget({
+          url: cloud.url,
+          apiKey: 'wharf_000000000000_wrongwrongwrongwrongwrong',
+        }).upload(item(2)),
+      ).rejects.toMatchObject({ code: 'SYNC_AUTH' });
       const t = new HttpSyncTarget({ url: cloud.url, apiKey: key });
-      await expect(t.upload(item(2, 'machine-b'))).rejects.toMatchObject({ code: 'SYNC_AUTH', message: expect.stringContaining("machine 'machine-b'") });
+      await expect(t.upload(item(2, 'machine-b'))).rejects.toMatchObject({
+        code: 'SYNC_AUTH',
+        message: expect.stringContaining("machine 'machine-b'"),
+      });
       const good = item(5);
       const cut = good.bytes.subarray(0, good.bytes.length - 3);
-      await expect(t.upload({ ...good, bytes: cut, sha256: createHash('sha256').update(cut).digest('hex') })).rejects.toMatchObject({ code: 'SYNC_REJECTED', message: expect.stringContaining('truncated') });
+      await expect(
+        t.upload({ ...good, bytes: cut, sha256: createHash('sha256').update(cut).digest('hex') }),
+      ).rejects.toMatchObject({
+        code: 'SYNC_REJECTED',
+        message: expect.stringContaining('truncated'),
+      });
       expect((await cloud.store.totals()).records).toBe(0);
     } finally {
       await cloud.close();

@@ -26,11 +26,23 @@ describe('SyncWorker', () => {
   it('uploads every finished file, deletes each after its ack, and never touches .prog files', async () => {
     const target = new MemorySyncTarget();
     const a = writeCaptureFile(dir, meta(), readings(10), Date.UTC(2026, 0, 1));
-    const b = writeCaptureFile(dir, meta({ component_name: 'esp-2' }), readings(5), Date.UTC(2026, 0, 2));
+    const b = writeCaptureFile(
+      dir,
+      meta({ component_name: 'esp-2' }),
+      readings(5),
+      Date.UTC(2026, 0, 2),
+    );
     const prog = writeCaptureFile(dir, meta(), readings(3), Date.UTC(2026, 0, 3), '.prog');
     const w = new SyncWorker({ captureDir: dir, target, intervalMs: 6000, clock: new FakeClock() });
     const r = await w.syncNow();
-    expect(r).toMatchObject({ uploaded: 2, alreadyStored: 0, failed: 0, records: 15, remaining: 0, error: null });
+    expect(r).toMatchObject({
+      uploaded: 2,
+      alreadyStored: 0,
+      failed: 0,
+      records: 15,
+      remaining: 0,
+      error: null,
+    });
     expect([...target.files.keys()].sort()).toEqual([a.fileId, b.fileId].sort());
     expect(Buffer.from(target.files.get(a.fileId)!.bytes).equals(Buffer.from(a.bytes))).toBe(true);
     expect(existsSync(a.path)).toBe(false);
@@ -47,7 +59,8 @@ describe('SyncWorker', () => {
     const a = writeCaptureFile(dir, meta(), readings(4));
     const w = new SyncWorker({ captureDir: dir, target, intervalMs: 6000, clock: new FakeClock() });
     const pass = w.syncNow();
-    for (let i = 0; i < 100 && target.inFlight === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 100 && target.inFlight === 0; i++)
+      await new Promise((r) => setTimeout(r, 5));
     expect(target.inFlight).toBe(1);
     expect(existsSync(a.path)).toBe(true);
     release();
@@ -61,7 +74,8 @@ describe('SyncWorker', () => {
     const a = writeCaptureFile(dir, meta(), readings(4));
     const w = new SyncWorker({ captureDir: dir, target, intervalMs: 6000, clock: new FakeClock() });
     w.start();
-    for (let i = 0; i < 200 && target.inFlight === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 200 && target.inFlight === 0; i++)
+      await new Promise((r) => setTimeout(r, 5));
     const t = Date.now();
     await w.stop();
     expect(Date.now() - t).toBeLessThan(1000);
@@ -72,24 +86,39 @@ describe('SyncWorker', () => {
   it('keeps every file while the target is unreachable, then drains the backlog', async () => {
     const target = new MemorySyncTarget();
     target.offline = true;
-    for (let i = 0; i < 6; i++) writeCaptureFile(dir, meta(), readings(3), Date.UTC(2026, 0, 1, 0, i));
+    for (let i = 0; i < 6; i++)
+      writeCaptureFile(dir, meta(), readings(3), Date.UTC(2026, 0, 1, 0, i));
     const w = new SyncWorker({ captureDir: dir, target, intervalMs: 6000, clock: new FakeClock() });
     const r = await w.syncNow();
     expect(r.error?.code).toBe('SYNC_UNREACHABLE');
     expect(await files()).toBe(6);
-    expect(w.status()).toMatchObject({ state: 'retrying', consecutive_failures: 1, last_error: { code: 'SYNC_UNREACHABLE' } });
+    expect(w.status()).toMatchObject({
+      state: 'retrying',
+      consecutive_failures: 1,
+      last_error: { code: 'SYNC_UNREACHABLE' },
+    });
     target.offline = false;
     const r2 = await w.syncNow();
     expect(r2).toMatchObject({ uploaded: 6, error: null });
     expect(await files()).toBe(0);
-    expect(w.status()).toMatchObject({ state: 'idle', consecutive_failures: 0, last_error: { code: 'SYNC_UNREACHABLE' } });
+    expect(w.status()).toMatchObject({
+      state: 'idle',
+      consecutive_failures: 0,
+      last_error: { code: 'SYNC_UNREACHABLE' },
+    });
     expect(w.status().last_sync_ms).not.toBeNull();
   });
 
   it('answers already_stored re-uploads by deleting the local copy (a crash after upload, before delete)', async () => {
     const target = new MemorySyncTarget();
     const a = writeCaptureFile(dir, meta(), readings(4));
-    await target.upload({ fileId: a.fileId, sha256: (await import('node:crypto')).createHash('sha256').update(a.bytes).digest('hex'), bytes: a.bytes, machine: 'machine-a', records: 4 });
+    await target.upload({
+      fileId: a.fileId,
+      sha256: (await import('node:crypto')).createHash('sha256').update(a.bytes).digest('hex'),
+      bytes: a.bytes,
+      machine: 'machine-a',
+      records: 4,
+    });
     const w = new SyncWorker({ captureDir: dir, target, intervalMs: 6000, clock: new FakeClock() });
     expect(await w.syncNow()).toMatchObject({ uploaded: 0, alreadyStored: 1, error: null });
     expect(existsSync(a.path)).toBe(false);
@@ -106,7 +135,13 @@ describe('SyncWorker', () => {
     const failedDir = join(dir, 'failed', 'board', 'esp-1', 'Analogs');
     const names = readdirSync(failedDir);
     expect(names.some((n) => n.endsWith('.capture'))).toBe(true);
-    const reason = readFileSync(join(failedDir, names.find((n) => n.endsWith('.reason.txt'))!), 'utf8');
+    const reason = readFileSync(
+      join(
+        failedDir,
+        names.find((n) => n.endsWith('.reason.txt'))!,
+      ),
+      'utf8',
+    );
     expect(reason).toContain(`memory target rejects ${bad.fileId}`);
     expect(target.files.has(good.fileId)).toBe(true);
     // not retried: the next pass has nothing to do
@@ -122,13 +157,23 @@ describe('SyncWorker', () => {
     expect(await w.syncNow()).toMatchObject({ failed: 1, uploaded: 0 });
     expect(target.attempts).toBe(0);
     expect(await files()).toBe(0);
-    expect(readdirSync(join(dir, 'failed', 'board', 'esp-1', 'Analogs')).some((n) => n.endsWith('.reason.txt'))).toBe(true);
+    expect(
+      readdirSync(join(dir, 'failed', 'board', 'esp-1', 'Analogs')).some((n) =>
+        n.endsWith('.reason.txt'),
+      ),
+    ).toBe(true);
   });
 
   it('uploads nothing while sync_disabled, and resumes when enabled', async () => {
     const target = new MemorySyncTarget();
     writeCaptureFile(dir, meta(), readings(2));
-    const w = new SyncWorker({ captureDir: dir, target, intervalMs: 6000, disabled: true, clock: new FakeClock() });
+    const w = new SyncWorker({
+      captureDir: dir,
+      target,
+      intervalMs: 6000,
+      disabled: true,
+      clock: new FakeClock(),
+    });
     expect(await w.syncNow()).toMatchObject({ uploaded: 0, remaining: 1 });
     expect(w.status().state).toBe('disabled');
     expect(target.attempts).toBe(0);
@@ -137,16 +182,30 @@ describe('SyncWorker', () => {
   });
 
   it('runs at most `concurrency` uploads at once, and at least one', async () => {
-    for (let i = 0; i < 12; i++) writeCaptureFile(dir, meta(), readings(2), Date.UTC(2026, 0, 1, 0, i));
+    for (let i = 0; i < 12; i++)
+      writeCaptureFile(dir, meta(), readings(2), Date.UTC(2026, 0, 1, 0, i));
     const target = new MemorySyncTarget();
     target.gate = () => new Promise((r) => setTimeout(r, 5));
-    await new SyncWorker({ captureDir: dir, target, intervalMs: 6000, concurrency: 3, clock: new FakeClock() }).syncNow();
+    await new SyncWorker({
+      captureDir: dir,
+      target,
+      intervalMs: 6000,
+      concurrency: 3,
+      clock: new FakeClock(),
+    }).syncNow();
     expect(target.maxInFlight).toBe(3);
     expect(target.files.size).toBe(12);
-    for (let i = 0; i < 3; i++) writeCaptureFile(dir, meta(), readings(2), Date.UTC(2026, 0, 2, 0, i));
+    for (let i = 0; i < 3; i++)
+      writeCaptureFile(dir, meta(), readings(2), Date.UTC(2026, 0, 2, 0, i));
     const t2 = new MemorySyncTarget();
     t2.gate = () => new Promise((r) => setTimeout(r, 5));
-    await new SyncWorker({ captureDir: dir, target: t2, intervalMs: 6000, concurrency: 0, clock: new FakeClock() }).syncNow();
+    await new SyncWorker({
+      captureDir: dir,
+      target: t2,
+      intervalMs: 6000,
+      concurrency: 0,
+      clock: new FakeClock(),
+    }).syncNow();
     expect(t2.maxInFlight).toBe(1);
     expect(t2.files.size).toBe(3);
   });
@@ -162,7 +221,12 @@ describe('SyncWorker', () => {
     for (let i = 0; i < 8; i++) {
       const before = target.attempts;
       clock.advance(w.status().next_attempt_ms! - clock.now());
-      for (let k = 0; k < 200 && (target.attempts === before || w.status().next_attempt_ms! <= clock.now()); k++) await new Promise((r) => setTimeout(r, 2));
+      for (
+        let k = 0;
+        k < 200 && (target.attempts === before || w.status().next_attempt_ms! <= clock.now());
+        k++
+      )
+        await new Promise((r) => setTimeout(r, 2));
       delays.push(w.status().next_attempt_ms! - clock.now());
     }
     expect(delays).toEqual([200, 400, 800, 1600, 3200, 30_000, 30_000, 30_000]);
@@ -171,7 +235,8 @@ describe('SyncWorker', () => {
     clock.advance(30_000);
     for (let k = 0; k < 200 && (await files()) > 0; k++) await new Promise((r) => setTimeout(r, 2));
     expect(await files()).toBe(0);
-    for (let k = 0; k < 200 && w.status().next_attempt_ms! - clock.now() !== 6000; k++) await new Promise((r) => setTimeout(r, 2));
+    for (let k = 0; k < 200 && w.status().next_attempt_ms! - clock.now() !== 6000; k++)
+      await new Promise((r) => setTimeout(r, 2));
     expect(w.status().next_attempt_ms! - clock.now()).toBe(6000);
     await w.stop();
     expect(clock.pending()).toBe(0);
@@ -188,11 +253,23 @@ describe('SyncWorker', () => {
     const target = new MemorySyncTarget();
     writeCaptureFile(dir, meta(), readings(3));
     const metrics = new Metrics();
-    const w = new SyncWorker({ captureDir: dir, target, intervalMs: 6000, clock: new FakeClock(), metrics });
+    const w = new SyncWorker({
+      captureDir: dir,
+      target,
+      intervalMs: 6000,
+      clock: new FakeClock(),
+      metrics,
+    });
     await w.syncNow();
     await w.stop();
     const s = await readStatus(dir);
-    expect(s).toMatchObject({ target: 'memory', interval_ms: 6000, uploaded_files: 1, uploaded_records: 3, backlog: { files: 0, bytes: 0 } });
+    expect(s).toMatchObject({
+      target: 'memory',
+      interval_ms: 6000,
+      uploaded_files: 1,
+      uploaded_records: 3,
+      backlog: { files: 0, bytes: 0 },
+    });
     expect(s!.last_sync_ms).not.toBeNull();
     expect(metrics.render()).toContain('wharf_sync_records_total 3');
   });

@@ -25,7 +25,15 @@ export async function launch(): Promise<Browser> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: exe,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
     viewport: { width: 1280, height: 900 },
     acceptDownloads: true,
     downloadsPath: downloads,
@@ -38,7 +46,8 @@ export async function launch(): Promise<Browser> {
   page.on('console', (m) => {
     // Chromium logs every 4xx answer; the 401s (before login) and the 400 (refused SQL) are the
     // refusals the tests provoke and the UI shows. Anything else is a bug.
-    if (m.type() === 'error' && !/Failed to load resource: .*status of 40[01]/.test(m.text())) errors.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && !/Failed to load resource: .*status of 40[01]/.test(m.text()))
+      errors.push(`console: ${m.text()}`);
   });
   return {
     context,
@@ -63,7 +72,11 @@ interface Scan {
 }
 
 /** Decodes a PNG in the page (the browser's own decoder) and counts pixels in a column band. */
-function scanPng(page: Page, png: Buffer, o: Omit<Scan, 'b64'>): Promise<{ colours: number; inked: number; near: number; pixels: number }> {
+function scanPng(
+  page: Page,
+  png: Buffer,
+  o: Omit<Scan, 'b64'>,
+): Promise<{ colours: number; inked: number; near: number; pixels: number }> {
   return page.evaluate(
     async ({ b64, x0, x1, rgb, tolerance }: Scan) => {
       const img = new Image();
@@ -85,7 +98,8 @@ function scanPng(page: Page, png: Buffer, o: Omit<Scan, 'b64'>): Promise<{ colou
         const g = d[i + 1]!;
         const b = d[i + 2]!;
         if (rgb !== null) {
-          if (Math.abs(r - rgb[0]) + Math.abs(g - rgb[1]) + Math.abs(b - rgb[2]) <= tolerance) near++;
+          if (Math.abs(r - rgb[0]) + Math.abs(g - rgb[1]) + Math.abs(b - rgb[2]) <= tolerance)
+            near++;
           continue;
         }
         seen.add((r << 16) | (g << 8) | b);
@@ -98,12 +112,27 @@ function scanPng(page: Page, png: Buffer, o: Omit<Scan, 'b64'>): Promise<{ colou
 }
 
 /** Counts distinct colours and non-white pixels of a PNG by decoding it in the page. */
-export async function pngStats(page: Page, png: Buffer): Promise<{ colours: number; inked: number; pixels: number }> {
-  const { colours, inked, pixels } = await scanPng(page, png, { x0: 0, x1: 1, rgb: null, tolerance: 0 });
+export async function pngStats(
+  page: Page,
+  png: Buffer,
+): Promise<{ colours: number; inked: number; pixels: number }> {
+  const { colours, inked, pixels } = await scanPng(page, png, {
+    x0: 0,
+    x1: 1,
+    rgb: null,
+    tolerance: 0,
+  });
   return { colours, inked, pixels };
 }
 
 /** Pixels of a PNG within `tolerance` of an RGB colour, inside columns [x0, x1) given as fractions of the width. */
-export async function pixelsNear(page: Page, png: Buffer, rgb: [number, number, number], x0: number, x1: number, tolerance = 60): Promise<number> {
+export async function pixelsNear(
+  page: Page,
+  png: Buffer,
+  rgb: [number, number, number],
+  x0: number,
+  x1: number,
+  tolerance = 60,
+): Promise<number> {
   return (await scanPng(page, png, { x0, x1, rgb, tolerance })).near;
 }

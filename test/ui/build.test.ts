@@ -33,7 +33,9 @@ describe('web UI bundle', () => {
 
   it('reports a broken front end as an error naming the build, and leaves the last good bundle in place', async () => {
     appendFileSync(join(src, 'main.ts'), '\nconst broken: = ;\n');
-    await expect(ensureUiBundle({ srcDir: src, outDir: out })).rejects.toThrow(/web UI build failed/);
+    await expect(ensureUiBundle({ srcDir: src, outDir: out })).rejects.toThrow(
+      /web UI build failed/,
+    );
     expect(readFileSync(join(out, 'app.js'), 'utf8').length).toBeGreaterThan(20_000);
   });
 });
@@ -62,9 +64,17 @@ describe('UI plugin on the real cloud server', () => {
     const js = await fetch(`${cloud.url}/ui/app.js`);
     expect(js.status).toBe(200);
     const etag = js.headers.get('etag')!;
-    expect((await fetch(`${cloud.url}/ui/app.js`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect(
+      (await fetch(`${cloud.url}/ui/app.js`, { headers: { 'if-none-match': etag } })).status,
+    ).toBe(304);
     expect((await fetch(`${cloud.url}/ui/app.css`)).status).toBe(200);
-    for (const route of ['/api/v1/readings', '/api/v1/series', '/api/v1/fleet', '/api/v1/export?format=csv', '/api/v1/session']) {
+    for (const route of [
+      '/api/v1/readings',
+      '/api/v1/series',
+      '/api/v1/fleet',
+      '/api/v1/export?format=csv',
+      '/api/v1/session',
+    ]) {
       expect((await fetch(`${cloud.url}${route}`)).status, route).toBe(401);
     }
   });

@@ -68,14 +68,41 @@ export async function startCloud(opts: { pgUser?: string } = {}): Promise<Cloud>
   };
 }
 
-export function meta(machine: string, component_type: string, component_name: string, method_name: string, tags: string[] = []): CaptureMeta {
-  return { part_id: `${machine}-part`, machine, component_type, component_name, method_name, additional_parameters: {}, tags };
+export function meta(
+  machine: string,
+  component_type: string,
+  component_name: string,
+  method_name: string,
+  tags: string[] = [],
+): CaptureMeta {
+  return {
+    part_id: `${machine}-part`,
+    machine,
+    component_type,
+    component_name,
+    method_name,
+    additional_parameters: {},
+    tags,
+  };
 }
 
 /** Uploads one capture file through POST /api/v1/files; throws with the server's reason otherwise. */
-export async function upload(cloud: Cloud, m: CaptureMeta, records: CaptureRecord[]): Promise<void> {
+export async function upload(
+  cloud: Cloud,
+  m: CaptureMeta,
+  records: CaptureRecord[],
+): Promise<void> {
   const fileId = randomUUID();
-  const bytes = encodeCaptureFile({ version: 1, file_id: fileId, created_ms: records[0]?.kind === 'gap' ? records[0].start : (records[0]?.time_requested ?? Date.now()), meta: m }, records);
+  const bytes = encodeCaptureFile(
+    {
+      version: 1,
+      file_id: fileId,
+      created_ms:
+        records[0]?.kind === 'gap' ? records[0].start : (records[0]?.time_requested ?? Date.now()),
+      meta: m,
+    },
+    records,
+  );
   const res = await fetch(`${cloud.url}/api/v1/files`, {
     method: 'POST',
     headers: {
@@ -86,7 +113,10 @@ export async function upload(cloud: Cloud, m: CaptureMeta, records: CaptureRecor
     },
     body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as unknown as BodyInit,
   });
-  if (res.status !== 201) throw new Error(`upload of ${records.length} records for ${m.machine} answered ${res.status}: ${await res.text()}`);
+  if (res.status !== 201)
+    throw new Error(
+      `upload of ${records.length} records for ${m.machine} answered ${res.status}: ${await res.text()}`,
+    );
 }
 
 export function analog(t: number, a0: number, a1: number): CaptureRecord {
@@ -111,7 +141,10 @@ export function gpio(t: number, high: boolean): CaptureRecord {
  *    board_offline gap in the middle, and GPIO `door` every 5 s;
  *  - press-2 (tag line-b): analog `adc` once a second from 3 h to 2 h 50 min ago (outside "last hour").
  */
-export async function seedFixture(cloud: Cloud, now = Date.now()): Promise<{ press1: number; press2: number; gapStart: number; gapEnd: number }> {
+export async function seedFixture(
+  cloud: Cloud,
+  now = Date.now(),
+): Promise<{ press1: number; press2: number; gapStart: number; gapEnd: number }> {
   const adc1 = meta('press-1', 'Analogs', 'adc', 'Analogs', ['line-a']);
   const door = meta('press-1', 'Gpio', 'door', 'Gpio', ['line-a']);
   const adc2 = meta('press-2', 'Analogs', 'adc', 'Analogs', ['line-b']);
@@ -126,11 +159,20 @@ export async function seedFixture(cloud: Cloud, now = Date.now()): Promise<{ pre
   }
   // the gap record sits where the readings stop (records in time order)
   const at = r1.findIndex((r) => r.kind === 'reading' && r.time_received >= gapEnd);
-  r1.splice(at, 0, { kind: 'gap', reason: 'board_offline', start: gapStart, end: gapEnd, count: 40, detail: 'link lost (test)' });
+  r1.splice(at, 0, {
+    kind: 'gap',
+    reason: 'board_offline',
+    start: gapStart,
+    end: gapEnd,
+    count: 40,
+    detail: 'link lost (test)',
+  });
   const d: CaptureRecord[] = [];
-  for (let t = start1; t <= now - 1000; t += 5000) d.push(gpio(t + 0.25, Math.floor((t - start1) / 60_000) % 2 === 0));
+  for (let t = start1; t <= now - 1000; t += 5000)
+    d.push(gpio(t + 0.25, Math.floor((t - start1) / 60_000) % 2 === 0));
   const r2: CaptureRecord[] = [];
-  for (let t = now - 3 * 3600_000; t < now - 3 * 3600_000 + 10 * 60_000; t += 1000) r2.push(analog(t, 1000, 3000));
+  for (let t = now - 3 * 3600_000; t < now - 3 * 3600_000 + 10 * 60_000; t += 1000)
+    r2.push(analog(t, 1000, 3000));
   await upload(cloud, adc1, r1.slice(0, 300));
   await upload(cloud, adc1, r1.slice(300));
   await upload(cloud, door, d);

@@ -14,7 +14,9 @@ const hasChromium = requireTool('chromium', 'the web UI tests drive a real Chrom
 const pg = hasChromium ? await pgUser() : null;
 
 describe.skipIf(!hasChromium)('web UI in Chromium, SQLite store', () => uiSuite(undefined));
-describe.skipIf(!hasChromium || pg === null)('web UI in Chromium, PostgreSQL store', () => uiSuite(pg ?? undefined));
+describe.skipIf(!hasChromium || pg === null)('web UI in Chromium, PostgreSQL store', () =>
+  uiSuite(pg ?? undefined),
+);
 
 /** The same user session against either store. */
 function uiSuite(user: string | undefined): void {
@@ -33,7 +35,8 @@ function uiSuite(user: string | undefined): void {
     await cloud?.close();
   });
 
-  const machinesShown = async (): Promise<string[]> => b.page.locator('#rows tbody tr td:nth-child(2)').allTextContents();
+  const machinesShown = async (): Promise<string[]> =>
+    b.page.locator('#rows tbody tr td:nth-child(2)').allTextContents();
 
   it('refuses everything without a key: login form only, API answers 401, a wrong key is rejected', async () => {
     const { page } = b;
@@ -98,7 +101,9 @@ function uiSuite(user: string | undefined): void {
     expect(second.length).toBe(50);
     expect(second[0]! < first[first.length - 1]!).toBe(true);
     await page.locator('#page-newer').click();
-    await expect.poll(() => page.locator('#rows tbody tr td.time').first().textContent()).toBe(first[0]);
+    await expect
+      .poll(() => page.locator('#rows tbody tr td.time').first().textContent())
+      .toBe(first[0]);
   });
 
   it('opens a detail with every field of a reading; Escape closes it', async () => {
@@ -109,7 +114,18 @@ function uiSuite(user: string | undefined): void {
     const dlg = page.getByRole('dialog');
     await dlg.waitFor();
     const text = (await dlg.textContent()) ?? '';
-    for (const label of ['Time requested', 'Time received', 'Machine', 'Part', 'Component type', 'Component name', 'Method', 'Tags', 'Additional parameters', 'Data']) {
+    for (const label of [
+      'Time requested',
+      'Time received',
+      'Machine',
+      'Part',
+      'Component type',
+      'Component name',
+      'Method',
+      'Tags',
+      'Additional parameters',
+      'Data',
+    ]) {
       expect(text).toContain(label);
     }
     expect(text).toContain('press-1-part');
@@ -124,7 +140,9 @@ function uiSuite(user: string | undefined): void {
     const from = new Date(seeded.gapStart - 60_000).toISOString();
     const to = new Date(seeded.gapEnd + 60_000).toISOString();
     await page.goto(`${cloud.url}/#/charts?machine=press-1&range=custom&from=${from}&to=${to}`);
-    await page.waitForFunction(() => document.body.dataset.chartMs !== undefined && document.body.dataset.view === 'charts');
+    await page.waitForFunction(
+      () => document.body.dataset.chartMs !== undefined && document.body.dataset.view === 'charts',
+    );
     const analogChart = page.locator('figure.chart[data-kind=analog]');
     expect(await analogChart.count()).toBe(1);
     expect(await page.locator('figure.chart[data-kind=gpio]').count()).toBe(1);
@@ -144,7 +162,9 @@ function uiSuite(user: string | undefined): void {
     expect(await pixelsNear(page, area, shade, 0.05, 0.33, 24)).toBeLessThan(100); // only anti-aliased edges of the red line
     const box = (await over.boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
-    await expect.poll(() => analogChart.locator('.gap-tip').textContent()).toContain('board_offline');
+    await expect
+      .poll(() => analogChart.locator('.gap-tip').textContent())
+      .toContain('board_offline');
     expect(await analogChart.locator('.gap-tip').isVisible()).toBe(true);
     await page.mouse.move(box.x + box.width * 0.1, box.y + box.height / 2);
     await expect.poll(() => analogChart.locator('.gap-tip').isHidden()).toBe(true);
@@ -168,27 +188,47 @@ function uiSuite(user: string | undefined): void {
     const { page } = b;
     await page.goto(`${cloud.url}/#/sql?machine=press-2`);
     const editor = page.getByLabel(/Read-only SQL/);
-    await editor.fill("SELECT machine, count(*) AS n FROM readings WHERE kind = 'reading' GROUP BY machine ORDER BY machine");
+    await editor.fill(
+      "SELECT machine, count(*) AS n FROM readings WHERE kind = 'reading' GROUP BY machine ORDER BY machine",
+    );
     await editor.press('Control+Enter');
     await page.locator('#sql-table').waitFor();
-    const cells = await page.locator('#sql-table tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+    const cells = await page
+      .locator('#sql-table tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)),
+      );
     expect(cells).toEqual([
       ['press-1', String(seeded.press1)],
       ['press-2', String(seeded.press2)],
     ]);
     await editor.fill('DROP TABLE records');
     await page.getByRole('button', { name: 'Run query' }).click();
-    await expect.poll(() => page.locator('#sql-error').textContent()).toMatch(/DROP|read-only|refused/i);
+    await expect
+      .poll(() => page.locator('#sql-error').textContent())
+      .toMatch(/DROP|read-only|refused/i);
     // export of the current filter (machine=press-2) as CSV
-    const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('a.export[data-format=csv]').click()]);
-    const csv = readFileSync((await dl.path())!, 'utf8').trim().split('\n');
+    const [dl] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('a.export[data-format=csv]').click(),
+    ]);
+    const csv = readFileSync((await dl.path())!, 'utf8')
+      .trim()
+      .split('\n');
     expect(csv.length).toBe(seeded.press2 + 1);
     expect(csv[0]).toContain('machine');
     expect(csv.slice(1).every((l) => l.includes('press-2'))).toBe(true);
     // export of a query as JSON lines
-    await editor.fill("SELECT machine, time_received FROM readings WHERE machine = 'press-1' AND kind = 'reading' ORDER BY time_received LIMIT 7");
-    const [dl2] = await Promise.all([page.waitForEvent('download'), page.locator('a.export-sql[data-format=jsonl]').click()]);
-    const lines = readFileSync((await dl2.path())!, 'utf8').trim().split('\n');
+    await editor.fill(
+      "SELECT machine, time_received FROM readings WHERE machine = 'press-1' AND kind = 'reading' ORDER BY time_received LIMIT 7",
+    );
+    const [dl2] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('a.export-sql[data-format=jsonl]').click(),
+    ]);
+    const lines = readFileSync((await dl2.path())!, 'utf8')
+      .trim()
+      .split('\n');
     expect(lines.length).toBe(7);
     expect(JSON.parse(lines[0]!)).toMatchObject({ machine: 'press-1' });
   });
@@ -200,7 +240,14 @@ function uiSuite(user: string | undefined): void {
     // every control of the filter bar has a label (accessible name)
     const unlabelled = await page.locator('form.filterbar').evaluate((form) =>
       Array.from(form.querySelectorAll('input, select, button'))
-        .filter((el) => !((el as HTMLInputElement).labels?.length || el.getAttribute('aria-label') || (el.tagName === 'BUTTON' && el.textContent?.trim())))
+        .filter(
+          (el) =>
+            !(
+              (el as HTMLInputElement).labels?.length ||
+              el.getAttribute('aria-label') ||
+              (el.tagName === 'BUTTON' && el.textContent?.trim())
+            ),
+        )
         .map((el) => el.id || el.outerHTML),
     );
     expect(unlabelled).toEqual([]);
@@ -212,7 +259,16 @@ function uiSuite(user: string | undefined): void {
       order.push(await page.evaluate(() => document.activeElement?.id ?? ''));
     }
     const filterOrder = order.filter((id) => id.startsWith('f-'));
-    expect(filterOrder).toEqual(['f-machine', 'f-ctype', 'f-cname', 'f-method', 'f-kind', 'f-range', 'f-tags', 'f-apply']);
+    expect(filterOrder).toEqual([
+      'f-machine',
+      'f-ctype',
+      'f-cname',
+      'f-method',
+      'f-kind',
+      'f-range',
+      'f-tags',
+      'f-apply',
+    ]);
     // type a machine, choose a range with the arrow keys, submit with Enter
     await page.locator('#f-machine').focus();
     await page.keyboard.type('press-2');
@@ -238,9 +294,13 @@ function uiSuite(user: string | undefined): void {
     const { page } = b;
     await page.goto(`${cloud.url}/#/fleet?range=24h`);
     await page.locator('#fleet-table').waitFor();
-    const rows = await page.locator('#fleet-table tbody tr').evaluateAll((trs) =>
-      trs.map((tr) => Array.from(tr.querySelectorAll('th, td')).map((c) => (c.textContent ?? '').trim())),
-    );
+    const rows = await page
+      .locator('#fleet-table tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) =>
+          Array.from(tr.querySelectorAll('th, td')).map((c) => (c.textContent ?? '').trim()),
+        ),
+      );
     const byKey = new Map(rows.map((r) => [`${r[0]!.split(' ')[0]}/${r[1]!.split(' ').pop()}`, r]));
     const adc1 = byKey.get('press-1/adc')!;
     expect(adc1[2]).toBe('online');
@@ -261,7 +321,11 @@ function uiSuite(user: string | undefined): void {
     const fresh = [];
     for (let i = 0; i < 600; i++) fresh.push(analog(now - 600 + i, 7, i));
     await upload(cloud, meta('press-3', 'Analogs', 'adc', 'Analogs'), fresh);
-    await expect.poll(() => page.locator('#live-rows tbody tr td:nth-child(2)').first().textContent(), { timeout: 8000 }).toBe('press-3');
+    await expect
+      .poll(() => page.locator('#live-rows tbody tr td:nth-child(2)').first().textContent(), {
+        timeout: 8000,
+      })
+      .toBe('press-3');
     expect(await page.locator('#live-rows tbody tr').count()).toBe(500);
     expect(b.errors).toEqual([]);
   });

@@ -18,14 +18,29 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
-import type { Board, BoardEvents, BoardFactory, BoardHardwareConfig, BoardIdentity, BoardState, CaptureMethod, ReadOptions, SamplingEntry } from '../board.js';
+import type {
+  Board,
+  BoardEvents,
+  BoardFactory,
+  BoardHardwareConfig,
+  BoardIdentity,
+  BoardState,
+  CaptureMethod,
+  ReadOptions,
+  SamplingEntry,
+} from '../board.js';
 import type { Clock } from '../../shared/clock.js';
 import { WharfError, errorMessage } from '../../shared/errors.js';
 import { nullLogger, type Logger } from '../../shared/logger.js';
 import type { AnalogValue, GpioValue, ReadingData } from '../../shared/record.js';
 import { parseSerialAddress, type SerialAddress } from '../serial/address.js';
 import { LinkWatcher } from '../protocol/link.js';
-import { mapFirmataHardware, type FirmataCtor, type FirmataIo, type FiveBoardCtor } from './firmata-io.js';
+import {
+  mapFirmataHardware,
+  type FirmataCtor,
+  type FirmataIo,
+  type FiveBoardCtor,
+} from './firmata-io.js';
 import { ReportWaiters } from './report-waiters.js';
 
 const require = createRequire(import.meta.url);
@@ -79,8 +94,12 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
   }
 
   connect(): Promise<BoardIdentity> {
-    if (this.stateValue === 'closed') return Promise.reject(new WharfError('BOARD_DISCONNECTED', `Firmata board ${this.id} is closed`));
-    if (this.stateValue === 'online' && this.identityValue !== undefined) return Promise.resolve(this.identityValue);
+    if (this.stateValue === 'closed')
+      return Promise.reject(
+        new WharfError('BOARD_DISCONNECTED', `Firmata board ${this.id} is closed`),
+      );
+    if (this.stateValue === 'online' && this.identityValue !== undefined)
+      return Promise.resolve(this.identityValue);
     this.connecting ??= this.doConnect().finally(() => {
       this.connecting = undefined;
     });
@@ -91,8 +110,16 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
     this.requireOnline();
     for (const e of entries) {
       this.check(e.method, e.readers);
-      if (e.mode === 'streamed') throw new WharfError('BOARD_UNSUPPORTED', `Firmata board ${this.id} cannot stream; ${e.key} must be polled`);
-      if (e.hz > 1000 / FIRMATA_SAMPLING_MS) throw new WharfError('BOARD_UNSUPPORTED', `Firmata board ${this.id}: ${e.key} at ${e.hz} Hz is faster than Firmata's ${FIRMATA_SAMPLING_MS} ms sampling interval`);
+      if (e.mode === 'streamed')
+        throw new WharfError(
+          'BOARD_UNSUPPORTED',
+          `Firmata board ${this.id} cannot stream; ${e.key} must be polled`,
+        );
+      if (e.hz > 1000 / FIRMATA_SAMPLING_MS)
+        throw new WharfError(
+          'BOARD_UNSUPPORTED',
+          `Firmata board ${this.id}: ${e.key} at ${e.hz} Hz is faster than Firmata's ${FIRMATA_SAMPLING_MS} ms sampling interval`,
+        );
     }
   }
 
@@ -103,10 +130,17 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
     if (method === 'Analogs') {
       const chans = readers.map((r) => this.analogChannel.get(r)!);
       // Two reports after the request: the first may have been in flight already.
-      await Promise.all(chans.map((c) => this.waitReport(`a${c}`, 2, opts.timeoutMs, `analog ${c}`)));
+      await Promise.all(
+        chans.map((c) => this.waitReport(`a${c}`, 2, opts.timeoutMs, `analog ${c}`)),
+      );
       const out: Record<string, AnalogValue> = {};
       readers.forEach((r, i) => {
-        out[r] = { value: this.analogValue.get(chans[i]!)!, min_range: 0, max_range: RANGE_V, step_size: RANGE_V / FULL_SCALE };
+        out[r] = {
+          value: this.analogValue.get(chans[i]!)!,
+          min_range: 0,
+          max_range: RANGE_V,
+          step_size: RANGE_V / FULL_SCALE,
+        };
       });
       return out;
     }
@@ -115,7 +149,8 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
     // Every port-report request is answered by one port message, in order; wait for the answers to
     // all requests still outstanding plus ours, so an answer sent before the read cannot pass for it.
     const waits = ports.map((p) => {
-      const outstanding = Math.max(0, (this.portAsked.get(p) ?? 0) - (this.digitalSeen.get(p) ?? 0)) + 1;
+      const outstanding =
+        Math.max(0, (this.portAsked.get(p) ?? 0) - (this.digitalSeen.get(p) ?? 0)) + 1;
       return this.waitReport(`p${p}`, outstanding, opts.timeoutMs, `digital port ${p}`);
     });
     for (const p of ports) this.askPort(io, p); // re-enabling makes Firmata send the port now
@@ -141,31 +176,71 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
     const epoch = ++this.epoch;
     const { Firmata } = require('firmata-io') as { Firmata: FirmataCtor };
     const five = require('johnny-five') as { Board: FiveBoardCtor };
-    const port = new SerialPort({ path: this.addr.path, baudRate: this.addr.baud, autoOpen: false });
-    const io = new Firmata(port, { reportVersionTimeout: 300, samplingInterval: FIRMATA_SAMPLING_MS });
-    io.on('error', (e: Error) => this.logger.debug({ board: this.id, err: errorMessage(e) }, 'firmata error'));
-    const j5 = new five.Board({ io, repl: false, debug: false, sigint: false, timeout: this.o.connectTimeoutMs ?? 10_000, id: this.id });
+    const port = new SerialPort({
+      path: this.addr.path,
+      baudRate: this.addr.baud,
+      autoOpen: false,
+    });
+    const io = new Firmata(port, {
+      reportVersionTimeout: 300,
+      samplingInterval: FIRMATA_SAMPLING_MS,
+    });
+    io.on('error', (e: Error) =>
+      this.logger.debug({ board: this.id, err: errorMessage(e) }, 'firmata error'),
+    );
+    const j5 = new five.Board({
+      io,
+      repl: false,
+      debug: false,
+      sigint: false,
+      timeout: this.o.connectTimeoutMs ?? 10_000,
+      id: this.id,
+    });
     j5.on('error', () => undefined);
     this.port = port;
     this.io = io;
     try {
       await new Promise<void>((resolve, reject) => {
-        const t = this.clock.setTimer(() => reject(new WharfError('BOARD_TIMEOUT', `Firmata board ${this.id} on ${this.addr.path} did not finish the Firmata handshake within ${this.o.connectTimeoutMs ?? 10_000} ms (is StandardFirmata uploaded, and the baud rate ${this.addr.baud}?)`)), this.o.connectTimeoutMs ?? 10_000);
+        const t = this.clock.setTimer(
+          () =>
+            reject(
+              new WharfError(
+                'BOARD_TIMEOUT',
+                `Firmata board ${this.id} on ${this.addr.path} did not finish the Firmata handshake within ${this.o.connectTimeoutMs ?? 10_000} ms (is StandardFirmata uploaded, and the baud rate ${this.addr.baud}?)`,
+              ),
+            ),
+          this.o.connectTimeoutMs ?? 10_000,
+        );
         j5.once('ready', () => {
           this.clock.clearTimer(t);
           resolve();
         });
         port.once('close', () => {
           this.clock.clearTimer(t);
-          reject(new WharfError('BOARD_DISCONNECTED', `${this.addr.path} closed during the Firmata handshake`));
+          reject(
+            new WharfError(
+              'BOARD_DISCONNECTED',
+              `${this.addr.path} closed during the Firmata handshake`,
+            ),
+          );
         });
         port.open((err) => {
           if (!err) return;
           this.clock.clearTimer(t);
-          reject(new WharfError('BOARD_DISCONNECTED', `cannot open ${this.addr.path}: ${err.message} (is the board plugged in, and may this user open it?)`, { cause: err }));
+          reject(
+            new WharfError(
+              'BOARD_DISCONNECTED',
+              `cannot open ${this.addr.path}: ${err.message} (is the board plugged in, and may this user open it?)`,
+              { cause: err },
+            ),
+          );
         });
       });
-      if (epoch !== this.epoch || this.stateValue !== 'connecting') throw new WharfError('BOARD_DISCONNECTED', `Firmata board ${this.id}: closed during connect`);
+      if (epoch !== this.epoch || this.stateValue !== 'connecting')
+        throw new WharfError(
+          'BOARD_DISCONNECTED',
+          `Firmata board ${this.id}: closed during connect`,
+        );
     } catch (err) {
       if (epoch === this.epoch) {
         this.teardown();
@@ -176,12 +251,21 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
       }
       throw err;
     }
-    mapFirmataHardware(io, this.hardware, this.analogChannel, this.digitalPin, this.logger, this.id);
+    mapFirmataHardware(
+      io,
+      this.hardware,
+      this.analogChannel,
+      this.digitalPin,
+      this.logger,
+      this.id,
+    );
     port.on('close', () => {
-      if (epoch === this.epoch && this.stateValue === 'online') this.down('offline', `${this.addr.path} closed`);
+      if (epoch === this.epoch && this.stateValue === 'online')
+        this.down('offline', `${this.addr.path} closed`);
     });
     port.on('error', (e: Error) => {
-      if (epoch === this.epoch && this.stateValue === 'online') this.down('offline', `${this.addr.path}: ${errorMessage(e)}`);
+      if (epoch === this.epoch && this.stateValue === 'online')
+        this.down('offline', `${this.addr.path}: ${errorMessage(e)}`);
     });
     for (const [, ch] of this.analogChannel) {
       io.on(`analog-read-${ch}`, (v: number) => this.onAnalog(ch, v));
@@ -199,12 +283,18 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
       this.askPort(io, port);
     }
     const fw = io.firmware;
-    const firmware = `${fw.name ?? 'Firmata'} ${fw.version === undefined ? '' : `${fw.version.major}.${fw.version.minor}`}`.trim();
+    const firmware =
+      `${fw.name ?? 'Firmata'} ${fw.version === undefined ? '' : `${fw.version.major}.${fw.version.minor}`}`.trim();
     this.identityValue = {
       boardId: this.id,
       firmware,
       protocol: 1,
-      capabilities: { analogs: [...this.analogChannel.keys()], pins: [...this.digitalPin.keys()], maxHz: 1000 / FIRMATA_SAMPLING_MS, streamed: false },
+      capabilities: {
+        analogs: [...this.analogChannel.keys()],
+        pins: [...this.digitalPin.keys()],
+        maxHz: 1000 / FIRMATA_SAMPLING_MS,
+        streamed: false,
+      },
     };
     this.setState('online');
     return this.identityValue;
@@ -227,7 +317,12 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
   }
 
   private waitReport(key: string, count: number, timeoutMs: number, what: string): Promise<void> {
-    return this.waiters.wait(key, count, timeoutMs, `Firmata board ${this.id}: no report of ${what} within ${timeoutMs} ms`);
+    return this.waiters.wait(
+      key,
+      count,
+      timeoutMs,
+      `Firmata board ${this.id}: no report of ${what} within ${timeoutMs} ms`,
+    );
   }
 
   private down(state: 'offline' | 'closed', reason: string): void {
@@ -256,22 +351,37 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
   }
 
   private requireOnline(): void {
-    if (this.stateValue !== 'online' || this.io === undefined) throw new WharfError('BOARD_DISCONNECTED', `Firmata board ${this.id} (${this.addr.path}) is ${this.stateValue}: connect() first`);
+    if (this.stateValue !== 'online' || this.io === undefined)
+      throw new WharfError(
+        'BOARD_DISCONNECTED',
+        `Firmata board ${this.id} (${this.addr.path}) is ${this.stateValue}: connect() first`,
+      );
   }
 
   private check(method: CaptureMethod, readers: string[]): void {
     const known = method === 'Analogs' ? this.analogChannel : this.digitalPin;
     for (const r of readers) {
-      if (!known.has(r)) throw new WharfError('BOARD_UNSUPPORTED', `Firmata board ${this.id}: ${method === 'Analogs' ? 'analog reader' : 'pin'} '${r}' is not in its board config (known: ${[...known.keys()].join(', ') || 'none'})`);
+      if (!known.has(r))
+        throw new WharfError(
+          'BOARD_UNSUPPORTED',
+          `Firmata board ${this.id}: ${method === 'Analogs' ? 'analog reader' : 'pin'} '${r}' is not in its board config (known: ${[...known.keys()].join(', ') || 'none'})`,
+        );
     }
   }
 
   private setState(state: BoardState, reason?: string): void {
     this.stateValue = state;
     try {
-      this.emit('status', { state, at: this.clock.now(), ...(reason === undefined ? {} : { reason }) });
+      this.emit('status', {
+        state,
+        at: this.clock.now(),
+        ...(reason === undefined ? {} : { reason }),
+      });
     } catch (err) {
-      this.logger.error({ board: this.id, err: errorMessage(err) }, 'a board status listener threw');
+      this.logger.error(
+        { board: this.id, err: errorMessage(err) },
+        'a board status listener threw',
+      );
     }
   }
 }
@@ -279,6 +389,7 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
 export function firmataFactory(deps: { clock: Clock; logger?: Logger }): BoardFactory {
   return {
     scheme: 'firmata',
-    create: (spec) => new FirmataBoard(spec, deps.clock, deps.logger?.child({ board: spec.id }) ?? nullLogger),
+    create: (spec) =>
+      new FirmataBoard(spec, deps.clock, deps.logger?.child({ board: spec.id }) ?? nullLogger),
   };
 }

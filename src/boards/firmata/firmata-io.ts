@@ -20,7 +20,9 @@ export interface FirmataIo extends EventEmitter {
   pins: { value?: number; report?: number }[];
 }
 export type FirmataCtor = new (port: SerialPort, opts: Record<string, unknown>) => FirmataIo;
-export type FiveBoardCtor = new (opts: Record<string, unknown>) => EventEmitter & { isReady: boolean };
+export type FiveBoardCtor = new (
+  opts: Record<string, unknown>,
+) => EventEmitter & { isReady: boolean };
 
 /**
  * Fills `analogChannel` (reader → analog channel) and `digitalPin` (pin name → pin number) from the
@@ -39,14 +41,21 @@ export function mapFirmataHardware(
   for (const a of hardware.analogs) {
     const m = /^A?(\d+)$/i.exec(a.pin);
     if (m === null) {
-      logger.warn({ board: boardId, reader: a.name, pin: a.pin }, 'analog pin is not A<n> or a number; reader skipped');
+      logger.warn(
+        { board: boardId, reader: a.name, pin: a.pin },
+        'analog pin is not A<n> or a number; reader skipped',
+      );
       continue;
     }
     const n = Number(m[1]);
     const byPin = io.analogPins.indexOf(n);
     const ch = /^A/i.test(a.pin) ? n : byPin >= 0 ? byPin : n;
     if (ch < io.analogPins.length) analogChannel.set(a.name, ch);
-    else logger.warn({ board: boardId, reader: a.name, pin: a.pin }, 'no such analog channel on this board; reader skipped');
+    else
+      logger.warn(
+        { board: boardId, reader: a.name, pin: a.pin },
+        'no such analog channel on this board; reader skipped',
+      );
   }
   for (const p of hardware.pins) {
     const n = Number(p);

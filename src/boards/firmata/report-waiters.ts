@@ -29,7 +29,10 @@ export class ReportWaiters {
           this.pending.delete(entry);
           reject(e);
         },
-        timer: this.clock.setTimer(() => entry.reject(new WharfError('BOARD_TIMEOUT', timeoutMessage)), timeoutMs),
+        timer: this.clock.setTimer(
+          () => entry.reject(new WharfError('BOARD_TIMEOUT', timeoutMessage)),
+          timeoutMs,
+        ),
       };
       const w: Waiter = {
         after: count,

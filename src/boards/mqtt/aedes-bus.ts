@@ -27,7 +27,10 @@ export class AedesBus implements BoardBus {
         const t = parseTopic(packet.topic);
         const h = t === undefined ? undefined : this.handlers.get(t.id);
         if (h === undefined) this.unrouted++;
-        else h.frame(typeof packet.payload === 'string' ? packet.payload : packet.payload.toString('utf8'));
+        else
+          h.frame(
+            typeof packet.payload === 'string' ? packet.payload : packet.payload.toString('utf8'),
+          );
         cb();
       },
       () => undefined,
@@ -59,8 +62,22 @@ export class AedesBus implements BoardBus {
   }
 
   publish(boardId: string, text: string): void {
-    if (!this.online.has(boardId)) throw new WharfError('BOARD_DISCONNECTED', `board ${boardId} is not connected to the ${this.where}`);
-    this.aedes.publish({ cmd: 'publish', topic: downTopic(boardId), payload: Buffer.from(text), qos: 0, retain: false, dup: false } as AedesPublishPacket, () => undefined);
+    if (!this.online.has(boardId))
+      throw new WharfError(
+        'BOARD_DISCONNECTED',
+        `board ${boardId} is not connected to the ${this.where}`,
+      );
+    this.aedes.publish(
+      {
+        cmd: 'publish',
+        topic: downTopic(boardId),
+        payload: Buffer.from(text),
+        qos: 0,
+        retain: false,
+        dup: false,
+      } as AedesPublishPacket,
+      () => undefined,
+    );
   }
 
   /** Kick a board's client (its secret changed or it was removed from the config). */
@@ -70,6 +87,16 @@ export class AedesBus implements BoardBus {
   }
 
   private retainStatus(id: string, s: 'online' | 'offline'): void {
-    this.aedes.publish({ cmd: 'publish', topic: statusTopic(id), payload: Buffer.from(s), qos: 1, retain: true, dup: false } as AedesPublishPacket, () => undefined);
+    this.aedes.publish(
+      {
+        cmd: 'publish',
+        topic: statusTopic(id),
+        payload: Buffer.from(s),
+        qos: 1,
+        retain: true,
+        dup: false,
+      } as AedesPublishPacket,
+      () => undefined,
+    );
   }
 }

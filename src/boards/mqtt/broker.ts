@@ -69,7 +69,11 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   const setSecrets = (boards: BrokerBoard[]) => {
     const next = new Map<string, Buffer>();
     for (const b of boards) {
-      if (!validBoardTopicId(b.id)) throw new WharfError('CONFIG_INVALID', `board id '${b.id}' cannot be an MQTT topic level (no '/', '+', '#', at most 64 characters)`);
+      if (!validBoardTopicId(b.id))
+        throw new WharfError(
+          'CONFIG_INVALID',
+          `board id '${b.id}' cannot be an MQTT topic level (no '/', '+', '#', at most 64 characters)`,
+        );
       next.set(b.id, digest(b.secret));
     }
     secrets = next;
@@ -77,25 +81,44 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   setSecrets(o.boards);
   const clientBoard = new WeakMap<Client, string>();
   const monitors = new WeakSet<Client>();
-  const monitor = o.monitor === undefined ? undefined : { user: o.monitor.username, pass: digest(o.monitor.password) };
+  const monitor =
+    o.monitor === undefined
+      ? undefined
+      : { user: o.monitor.username, pass: digest(o.monitor.password) };
   const stats = { authFailures: 0, deniedPublishes: 0, deniedSubscribes: 0 };
 
-  const aedes = await Aedes.createBroker({ queueLimit: o.queueLimit ?? 42, drainTimeout: o.drainTimeoutMs ?? 10_000, heartbeatInterval: 60_000 });
+  const aedes = await Aedes.createBroker({
+    queueLimit: o.queueLimit ?? 42,
+    drainTimeout: o.drainTimeoutMs ?? 10_000,
+    heartbeatInterval: 60_000,
+  });
   aedes.authenticate = (client, username, password, done) => {
-    if (monitor !== undefined && username === monitor.user && password !== undefined && timingSafeEqual(monitor.pass, digest(password))) {
+    if (
+      monitor !== undefined &&
+      username === monitor.user &&
+      password !== undefined &&
+      timingSafeEqual(monitor.pass, digest(password))
+    ) {
       monitors.add(client);
       return done(null, true);
     }
     const want = username === undefined ? undefined : secrets.get(username);
-    const ok = want !== undefined && password !== undefined && timingSafeEqual(want, digest(password));
+    const ok =
+      want !== undefined && password !== undefined && timingSafeEqual(want, digest(password));
     if (!ok) {
       stats.authFailures++;
-      log.warn({ clientId: client.id, username: username ?? null }, 'MQTT client refused: unknown board or wrong secret');
+      log.warn(
+        { clientId: client.id, username: username ?? null },
+        'MQTT client refused: unknown board or wrong secret',
+      );
       return done(authError(4, 'bad username or password'), false);
     }
     if (client.id !== username) {
       stats.authFailures++;
-      log.warn({ clientId: client.id, username }, 'MQTT client refused: client id must equal the board id');
+      log.warn(
+        { clientId: client.id, username },
+        'MQTT client refused: client id must equal the board id',
+      );
       return done(authError(2, 'client id must equal the username (board id)'), false);
     }
     clientBoard.set(client, username!);
@@ -104,36 +127,65 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   aedes.authorizePublish = (client, packet, cb) => {
     if (client === null) return cb(null); // the broker itself
     const id = clientBoard.get(client);
-    if (id !== undefined && (packet.topic === upTopic(id) || packet.topic === statusTopic(id))) return cb(null);
+    if (id !== undefined && (packet.topic === upTopic(id) || packet.topic === statusTopic(id)))
+      return cb(null);
     stats.deniedPublishes++;
-    log.warn({ board: id ?? null, topic: packet.topic }, 'MQTT publish outside the board’s own topics refused; client disconnected');
+    log.warn(
+      { board: id ?? null, topic: packet.topic },
+      'MQTT publish outside the board’s own topics refused; client disconnected',
+    );
     cb(new Error(`board ${id ?? '?'} may not publish to ${packet.topic}`));
   };
   aedes.authorizeSubscribe = (client, sub, cb) => {
     const id = clientBoard.get(client);
     const t = parseTopic(sub.topic);
-    if (monitors.has(client) && t !== undefined && t.id === '+' && (t.leaf === 'status' || t.leaf === 'up')) return cb(null, sub);
-    if (id !== undefined && t !== undefined && t.id === id && t.leaf === 'down') return cb(null, sub);
+    if (
+      monitors.has(client) &&
+      t !== undefined &&
+      t.id === '+' &&
+      (t.leaf === 'status' || t.leaf === 'up')
+    )
+      return cb(null, sub);
+    if (id !== undefined && t !== undefined && t.id === id && t.leaf === 'down')
+      return cb(null, sub);
     stats.deniedSubscribes++;
-    log.warn({ board: id ?? null, topic: sub.topic }, 'MQTT subscription outside the board’s own down topic refused');
+    log.warn(
+      { board: id ?? null, topic: sub.topic },
+      'MQTT subscription outside the board’s own down topic refused',
+    );
     cb(null, null);
   };
-  aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: errorMessage(err) }, 'MQTT client error'));
-  aedes.on('connectionError', (client, err) => log.debug({ clientId: client.id, err: errorMessage(err) }, 'MQTT connection error'));
+  aedes.on('clientError', (client, err) =>
+    log.debug({ clientId: client.id, err: errorMessage(err) }, 'MQTT client error'),
+  );
+  aedes.on('connectionError', (client, err) =>
+    log.debug({ clientId: client.id, err: errorMessage(err) }, 'MQTT connection error'),
+  );
 
   const tls = o.tls !== undefined;
   let server: Server;
   try {
-    server = o.tls !== undefined ? createTlsServer({ cert: pem(o.tls.cert), key: pem(o.tls.key) }, aedes.handle) : createServer(aedes.handle);
+    server =
+      o.tls !== undefined
+        ? createTlsServer({ cert: pem(o.tls.cert), key: pem(o.tls.key) }, aedes.handle)
+        : createServer(aedes.handle);
   } catch (err) {
     aedes.close();
-    throw new WharfError('CONFIG_INVALID', `embedded MQTT broker: cannot load the TLS certificate/key (${errorMessage(err)}); check wharf.broker.tls.cert and .key`, { cause: err });
+    throw new WharfError(
+      'CONFIG_INVALID',
+      `embedded MQTT broker: cannot load the TLS certificate/key (${errorMessage(err)}); check wharf.broker.tls.cert and .key`,
+      { cause: err },
+    );
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       aedes.close();
       reject(
-        new WharfError('CONFIG_INVALID', `embedded MQTT broker cannot listen on ${o.host}:${o.port}: ${err.code ?? err.message}${err.code === 'EADDRINUSE' ? ' (another broker running? set wharf.broker.port, or point wharf.broker.url at that broker)' : ''}`, { cause: err }),
+        new WharfError(
+          'CONFIG_INVALID',
+          `embedded MQTT broker cannot listen on ${o.host}:${o.port}: ${err.code ?? err.message}${err.code === 'EADDRINUSE' ? ' (another broker running? set wharf.broker.port, or point wharf.broker.url at that broker)' : ''}`,
+          { cause: err },
+        ),
       );
     });
     server.listen(o.port, o.host, () => resolve());

@@ -48,15 +48,26 @@ export class ExternalBus implements BoardBus {
     client.on('message', (topic, payload) => bus.onMessage(topic, payload));
     client.on('connect', () => {
       client.subscribe([upTopic('+'), statusTopic('+')], { qos: 0 }, (err) => {
-        if (err) o.logger.error({ err: errorMessage(err), broker: bus.where }, 'cannot subscribe to board topics (does the broker ACL allow the gateway wharf/+/up and wharf/+/status?)');
+        if (err)
+          o.logger.error(
+            { err: errorMessage(err), broker: bus.where },
+            'cannot subscribe to board topics (does the broker ACL allow the gateway wharf/+/up and wharf/+/status?)',
+          );
       });
     });
     client.on('close', () => bus.allOffline(`gateway lost the ${bus.where}`));
-    client.on('error', (err) => o.logger.warn({ err: errorMessage(err), broker: bus.where }, 'MQTT broker connection error'));
+    client.on('error', (err) =>
+      o.logger.warn({ err: errorMessage(err), broker: bus.where }, 'MQTT broker connection error'),
+    );
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
         client.end(true);
-        reject(new WharfError('BOARD_DISCONNECTED', `cannot reach the MQTT ${bus.where} within 5 s; check wharf.broker.url and that the broker runs`));
+        reject(
+          new WharfError(
+            'BOARD_DISCONNECTED',
+            `cannot reach the MQTT ${bus.where} within 5 s; check wharf.broker.url and that the broker runs`,
+          ),
+        );
       }, 5000);
       client.once('connect', () => {
         clearTimeout(t);
@@ -66,7 +77,12 @@ export class ExternalBus implements BoardBus {
         if ((err as { code?: number }).code === 4 || (err as { code?: number }).code === 5) {
           clearTimeout(t);
           client.end(true);
-          reject(new WharfError('BOARD_AUTH', `the MQTT ${bus.where} refused the gateway's credentials; check wharf.broker.username/password`));
+          reject(
+            new WharfError(
+              'BOARD_AUTH',
+              `the MQTT ${bus.where} refused the gateway's credentials; check wharf.broker.username/password`,
+            ),
+          );
         }
       });
     });
@@ -86,7 +102,8 @@ export class ExternalBus implements BoardBus {
   }
 
   publish(boardId: string, text: string): void {
-    if (!this.client.connected) throw new WharfError('BOARD_DISCONNECTED', `gateway is not connected to the ${this.where}`);
+    if (!this.client.connected)
+      throw new WharfError('BOARD_DISCONNECTED', `gateway is not connected to the ${this.where}`);
     this.client.publish(downTopic(boardId), text, { qos: 0 });
   }
 
@@ -100,7 +117,8 @@ export class ExternalBus implements BoardBus {
     if (t.leaf === 'status') {
       const s = payload.toString('utf8');
       if (s === 'online') this.online.add(t.id);
-      else if (s === 'offline' && this.online.delete(t.id)) this.handlers.get(t.id)?.offline(`board ${t.id} went offline (status topic)`);
+      else if (s === 'offline' && this.online.delete(t.id))
+        this.handlers.get(t.id)?.offline(`board ${t.id} went offline (status topic)`);
       return;
     }
     if (t.leaf !== 'up') return;

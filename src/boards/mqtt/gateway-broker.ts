@@ -24,7 +24,10 @@ function mqttBoards(plan: CapturePlan, logger: Logger): BrokerBoard[] {
   for (const b of plan.boards) {
     if (b.transport !== 'mqtt') continue;
     if (b.secret === undefined || b.secret === '') {
-      logger.warn({ board: b.id }, 'MQTT board has no secret in its remote config; it cannot authenticate (add "secret" to the remote)');
+      logger.warn(
+        { board: b.id },
+        'MQTT board has no secret in its remote config; it cannot authenticate (add "secret" to the remote)',
+      );
       continue;
     }
     out.push({ id: b.id, secret: b.secret });
@@ -53,23 +56,40 @@ export function gatewayBroker(logger: Logger): GatewayBroker {
       const key = JSON.stringify(s);
       if (!hasMqtt) return;
       if (settings !== '' && settings !== key) {
-        logger.warn({}, 'wharf.broker changed; it applies at the next start (the running broker stays)');
+        logger.warn(
+          {},
+          'wharf.broker changed; it applies at the next start (the running broker stays)',
+        );
       }
       if (embedded !== undefined) return embedded.setBoards(boards);
       if (external !== undefined) return;
       settings = key;
       try {
         if (s.mode === 'embedded') {
-          embedded = await startEmbeddedBroker({ host: s.host, port: s.port, ...(s.tls === undefined ? {} : { tls: s.tls }), boards, logger: logger.child({ part: 'broker' }) });
+          embedded = await startEmbeddedBroker({
+            host: s.host,
+            port: s.port,
+            ...(s.tls === undefined ? {} : { tls: s.tls }),
+            boards,
+            logger: logger.child({ part: 'broker' }),
+          });
         } else {
-          external = await ExternalBus.connect({ url: s.url, ...(s.username === undefined ? {} : { username: s.username }), ...(s.password === undefined ? {} : { password: s.password }), logger: logger.child({ part: 'broker' }) });
+          external = await ExternalBus.connect({
+            url: s.url,
+            ...(s.username === undefined ? {} : { username: s.username }),
+            ...(s.password === undefined ? {} : { password: s.password }),
+            logger: logger.child({ part: 'broker' }),
+          });
         }
       } catch (err) {
         settings = '';
         // An embedded broker that cannot listen is a config error: refuse. An external broker that is
         // down now may come back: its boards stay offline (board_offline gaps) and a reload retries.
         if (s.mode === 'embedded') throw err;
-        logger.error({ err: errorMessage(err) }, 'external MQTT broker not reachable; MQTT boards stay offline (their entries record board_offline gaps)');
+        logger.error(
+          { err: errorMessage(err) },
+          'external MQTT broker not reachable; MQTT boards stay offline (their entries record board_offline gaps)',
+        );
       }
     },
     close: stop,

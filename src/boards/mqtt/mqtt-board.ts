@@ -38,13 +38,21 @@ export class MqttConnector implements Connector {
 
   async open(h: LinkHandlers): Promise<FrameLink> {
     const bus = this.bus();
-    if (bus === undefined) throw new WharfError('BOARD_DISCONNECTED', `board ${this.boardId}: no MQTT broker configured (the gateway starts its embedded broker when an mqtt:// remote is configured)`);
+    if (bus === undefined)
+      throw new WharfError(
+        'BOARD_DISCONNECTED',
+        `board ${this.boardId}: no MQTT broker configured (the gateway starts its embedded broker when an mqtt:// remote is configured)`,
+      );
     const until = Date.now() + this.appearWaitMs;
-    while (!bus.isOnline(this.boardId) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while (!bus.isOnline(this.boardId) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
     if (!bus.isOnline(this.boardId) && bus.probe && Date.now() - this.lastProbe >= PROBE_EVERY_MS) {
       this.lastProbe = Date.now(); // the status topic may be wrong: let the handshake decide
     } else if (!bus.isOnline(this.boardId)) {
-      throw new WharfError('BOARD_DISCONNECTED', `board ${this.boardId} is not connected to the ${bus.where} (is it powered, on the network, and using username ${this.boardId} with the remote's secret?)`);
+      throw new WharfError(
+        'BOARD_DISCONNECTED',
+        `board ${this.boardId} is not connected to the ${bus.where} (is it powered, on the network, and using username ${this.boardId} with the remote's secret?)`,
+      );
     }
     let up = true;
     const detach = bus.attach(this.boardId, {
@@ -84,7 +92,10 @@ export interface MqttTransportDeps {
 export function boardIdFromMqttAddress(address: URL, id: string): string {
   const host = decodeURIComponent(address.hostname);
   if (host !== '' && host.toLowerCase() !== id.toLowerCase()) {
-    throw new WharfError('CONFIG_INVALID', `remote ${id}: address ${address.href} names board '${host}'; an MQTT board is reached by its remote name — write mqtt://${id}`);
+    throw new WharfError(
+      'CONFIG_INVALID',
+      `remote ${id}: address ${address.href} names board '${host}'; an MQTT board is reached by its remote name — write mqtt://${id}`,
+    );
   }
   return id;
 }
@@ -95,7 +106,14 @@ export function mqttFactory(deps: MqttTransportDeps): BoardFactory {
     create: (spec) => {
       const id = boardIdFromMqttAddress(spec.address, spec.id);
       const logger = deps.logger?.child({ board: spec.id }) ?? nullLogger;
-      const board = new ProtocolBoard(spec.id, spec.hardware, new MqttConnector(id, deps.bus), deps.clock, logger, { ...deps.options });
+      const board = new ProtocolBoard(
+        spec.id,
+        spec.hardware,
+        new MqttConnector(id, deps.bus),
+        deps.clock,
+        logger,
+        { ...deps.options },
+      );
       deps.track?.(board);
       return board;
     },

@@ -44,7 +44,15 @@ export class ClockMap {
   private readonly o: Required<ClockMapOptions>;
 
   constructor(opts: ClockMapOptions = {}) {
-    this.o = { window: opts.window ?? 32, rttFactor: opts.rttFactor ?? 1.5, rttSlackMs: opts.rttSlackMs ?? 0.5, maxDriftPpm: opts.maxDriftPpm ?? 1000, stepBackMs: opts.stepBackMs ?? 1000, maxSlewMs: opts.maxSlewMs ?? 1, stepMs: opts.stepMs ?? 20 };
+    this.o = {
+      window: opts.window ?? 32,
+      rttFactor: opts.rttFactor ?? 1.5,
+      rttSlackMs: opts.rttSlackMs ?? 0.5,
+      maxDriftPpm: opts.maxDriftPpm ?? 1000,
+      stepBackMs: opts.stepBackMs ?? 1000,
+      maxSlewMs: opts.maxSlewMs ?? 1,
+      stepMs: opts.stepMs ?? 20,
+    };
   }
 
   get synced(): boolean {
@@ -58,7 +66,12 @@ export class ClockMap {
   /** Current estimate, for status and tests. driftPpm > 0: the board clock runs fast. */
   estimate(): { offsetMs: number; driftPpm: number; bestRttMs: number; samples: number } {
     const best = this.samples.reduce((m, s) => Math.min(m, s.rtt), Infinity);
-    return { offsetMs: this.offset, driftPpm: -this.drift * 1e6, bestRttMs: best, samples: this.samples.length };
+    return {
+      offsetMs: this.offset,
+      driftPpm: -this.drift * 1e6,
+      bestRttMs: best,
+      samples: this.samples.length,
+    };
   }
 
   /** True when `clk` is far below a clock value seen before: the board restarted. */

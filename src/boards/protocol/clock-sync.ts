@@ -56,18 +56,21 @@ export class ClockSync {
     this.timer = this.clock.setTimer(() => {
       this.timer = undefined;
       if (!this.host.online()) return;
-      this.ping().then(
-        () => {
-          this.missed = 0;
-        },
-        (err: unknown) => {
-          if (!isWharfError(err, 'BOARD_TIMEOUT')) return;
-          this.missed++;
-          if (this.missed >= this.o.maxMissedPings) this.host.dead(`${this.missed} pings unanswered`);
-        },
-      ).finally(() => {
-        if (this.host.online()) this.start();
-      });
+      this.ping()
+        .then(
+          () => {
+            this.missed = 0;
+          },
+          (err: unknown) => {
+            if (!isWharfError(err, 'BOARD_TIMEOUT')) return;
+            this.missed++;
+            if (this.missed >= this.o.maxMissedPings)
+              this.host.dead(`${this.missed} pings unanswered`);
+          },
+        )
+        .finally(() => {
+          if (this.host.online()) this.start();
+        });
     }, this.o.pingIntervalMs);
   }
 

@@ -1,12 +1,23 @@
 /** The identify and configure steps of the handshake (hello → hi, cfg → ok), as plain functions. */
 import type { BoardHardwareConfig } from '../board.js';
 import { WharfError, isWharfError } from '../../shared/errors.js';
-import { PROTOCOL_VERSION, type BoardFrame, type GatewayRequest, type HiFrame, type OkFrame } from './messages.js';
+import {
+  PROTOCOL_VERSION,
+  type BoardFrame,
+  type GatewayRequest,
+  type HiFrame,
+  type OkFrame,
+} from './messages.js';
 
 export type Ask = (req: GatewayRequest) => Promise<BoardFrame>;
 
 /** `hello` until answered (a booting board may miss the first); refuses another protocol version. */
-export async function askHello(ask: Ask, attempts: number, who: string, lt: { lt?: number }): Promise<HiFrame> {
+export async function askHello(
+  ask: Ask,
+  attempts: number,
+  who: string,
+  lt: { lt?: number },
+): Promise<HiFrame> {
   let hi: HiFrame | undefined;
   for (let i = 0; i < attempts && hi === undefined; i++) {
     try {
@@ -18,7 +29,10 @@ export async function askHello(ask: Ask, attempts: number, who: string, lt: { lt
   }
   if (hi === undefined) throw new WharfError('BOARD_PROTOCOL', `${who} did not identify itself`);
   if (hi.v !== PROTOCOL_VERSION) {
-    throw new WharfError('BOARD_PROTOCOL', `${who} speaks wire protocol v${hi.v}, the gateway v${PROTOCOL_VERSION}: flash matching firmware (wharf firmware build)`);
+    throw new WharfError(
+      'BOARD_PROTOCOL',
+      `${who} speaks wire protocol v${hi.v}, the gateway v${PROTOCOL_VERSION}: flash matching firmware (wharf firmware build)`,
+    );
   }
   return hi;
 }
@@ -31,8 +45,17 @@ export interface CfgResult {
 }
 
 /** Send the remote part's board config; the answer gives each reader's voltage range and the accepted pins. */
-export async function askCfg(ask: Ask, hw: BoardHardwareConfig, lt: { lt?: number }): Promise<CfgResult> {
-  const ok = (await ask({ t: 'cfg', a: hw.analogs.map((a) => [a.name, a.pin]), p: [...hw.pins], ...lt })) as OkFrame;
+export async function askCfg(
+  ask: Ask,
+  hw: BoardHardwareConfig,
+  lt: { lt?: number },
+): Promise<CfgResult> {
+  const ok = (await ask({
+    t: 'cfg',
+    a: hw.analogs.map((a) => [a.name, a.pin]),
+    p: [...hw.pins],
+    ...lt,
+  })) as OkFrame;
   return {
     ranges: new Map((ok.a ?? []).map((x) => [x[0], [x[1], x[2], x[3]]])),
     pins: new Set(ok.p ?? []),

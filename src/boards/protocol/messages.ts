@@ -64,13 +64,19 @@ export interface UnknownFrame {
   type: string;
 }
 
-export type BoardFrame = HiFrame | OkFrame | ErrFrame | ValFrame | PongFrame | BatchFrame | GapFrame | UnknownFrame;
+export type BoardFrame =
+  HiFrame | OkFrame | ErrFrame | ValFrame | PongFrame | BatchFrame | GapFrame | UnknownFrame;
 
 /** Frames the gateway sends (without `id`; the waitress assigns it). */
 export type GatewayRequest =
   | { t: 'hello'; v: number; lt?: number }
   | { t: 'cfg'; a: [string, string][]; p: string[]; lt?: number }
-  | { t: 'plan'; e: { k: string; m: 'A' | 'G'; r: string[]; hz: number }[]; bms: number; lt?: number }
+  | {
+      t: 'plan';
+      e: { k: string; m: 'A' | 'G'; r: string[]; hz: number }[];
+      bms: number;
+      lt?: number;
+    }
   | { t: 'read'; m: 'A' | 'G'; r: string[] }
   | { t: 'ping'; g: number };
 
@@ -101,10 +107,19 @@ export function decodeBoardFrame(text: string): DecodeResult {
   switch (t) {
     case 'hi': {
       const caps = f.caps as Record<string, unknown> | undefined;
-      if (!isInt(f.v) || !isStr(f.bid) || !isStr(f.fw) || !isNum(f.clk)) return bad('hi: v/bid/fw/clk missing or of the wrong type');
+      if (!isInt(f.v) || !isStr(f.bid) || !isStr(f.fw) || !isNum(f.clk))
+        return bad('hi: v/bid/fw/clk missing or of the wrong type');
       if (f.id !== undefined && !isInt(f.id)) return bad('hi: id is not an integer');
-      if (caps === null || typeof caps !== 'object' || !isNum(caps.hz) || !isNum(caps.st)) return bad('hi: caps {hz, st} missing');
-      const hi: HiFrame = { t: 'hi', v: f.v, bid: f.bid, fw: f.fw, clk: f.clk, caps: { hz: caps.hz, st: caps.st } };
+      if (caps === null || typeof caps !== 'object' || !isNum(caps.hz) || !isNum(caps.st))
+        return bad('hi: caps {hz, st} missing');
+      const hi: HiFrame = {
+        t: 'hi',
+        v: f.v,
+        bid: f.bid,
+        fw: f.fw,
+        clk: f.clk,
+        caps: { hz: caps.hz, st: caps.st },
+      };
       if (f.id !== undefined) hi.id = f.id as number;
       return { ok: true, frame: hi };
     }
@@ -112,29 +127,62 @@ export function decodeBoardFrame(text: string): DecodeResult {
       if (!isInt(f.id)) return bad('ok: id is not an integer');
       if (f.a !== undefined) {
         const a = f.a;
-        if (!Array.isArray(a) || !a.every((x) => Array.isArray(x) && x.length >= 4 && isStr(x[0]) && isNum(x[1]) && isNum(x[2]) && isNum(x[3]))) {
+        if (
+          !Array.isArray(a) ||
+          !a.every(
+            (x) =>
+              Array.isArray(x) &&
+              x.length >= 4 &&
+              isStr(x[0]) &&
+              isNum(x[1]) &&
+              isNum(x[2]) &&
+              isNum(x[3]),
+          )
+        ) {
           return bad('ok: a must be [[name, min_v, max_v, step_v], …]');
         }
       }
-      if (f.p !== undefined && !(Array.isArray(f.p) && f.p.every(isStr))) return bad('ok: p must be a list of pin names');
+      if (f.p !== undefined && !(Array.isArray(f.p) && f.p.every(isStr)))
+        return bad('ok: p must be a list of pin names');
       return { ok: true, frame: f as unknown as OkFrame };
     }
     case 'err':
       if (!isInt(f.id) || !isStr(f.code)) return bad('err: id/code missing');
-      return { ok: true, frame: { t: 'err', id: f.id, code: f.code, ...(isStr(f.msg) ? { msg: f.msg } : {}) } };
+      return {
+        ok: true,
+        frame: { t: 'err', id: f.id, code: f.code, ...(isStr(f.msg) ? { msg: f.msg } : {}) },
+      };
     case 'val':
-      if (!isInt(f.id) || !isNum(f.clk) || !isNumArray(f.v)) return bad('val: id/clk/v missing or of the wrong type');
+      if (!isInt(f.id) || !isNum(f.clk) || !isNumArray(f.v))
+        return bad('val: id/clk/v missing or of the wrong type');
       return { ok: true, frame: { t: 'val', id: f.id, clk: f.clk, v: f.v } };
     case 'pong':
-      if (!isInt(f.id) || !isNum(f.g) || !isNum(f.clk)) return bad('pong: id/g/clk missing or of the wrong type');
+      if (!isInt(f.id) || !isNum(f.g) || !isNum(f.clk))
+        return bad('pong: id/g/clk missing or of the wrong type');
       return { ok: true, frame: { t: 'pong', id: f.id, g: f.g, clk: f.clk } };
     case 'b':
-      if (!isStr(f.k) || !isInt(f.s) || !isNum(f.t0) || !isNum(f.dt) || !(f.dt > 0)) return bad('b: k/s/t0/dt missing or of the wrong type');
-      if (!Array.isArray(f.v) || !f.v.every(isNumArray)) return bad('b: v must be [[…], …] of numbers');
-      return { ok: true, frame: { t: 'b', k: f.k, s: f.s, t0: f.t0, dt: f.dt, v: f.v as number[][] } };
+      if (!isStr(f.k) || !isInt(f.s) || !isNum(f.t0) || !isNum(f.dt) || !(f.dt > 0))
+        return bad('b: k/s/t0/dt missing or of the wrong type');
+      if (!Array.isArray(f.v) || !f.v.every(isNumArray))
+        return bad('b: v must be [[…], …] of numbers');
+      return {
+        ok: true,
+        frame: { t: 'b', k: f.k, s: f.s, t0: f.t0, dt: f.dt, v: f.v as number[][] },
+      };
     case 'gap':
-      if (!isStr(f.why) || !isInt(f.n) || !isNum(f.t0) || !isNum(f.t1)) return bad('gap: why/n/t0/t1 missing or of the wrong type');
-      return { ok: true, frame: { t: 'gap', why: f.why, n: f.n, t0: f.t0, t1: f.t1, ...(isStr(f.k) ? { k: f.k } : {}) } };
+      if (!isStr(f.why) || !isInt(f.n) || !isNum(f.t0) || !isNum(f.t1))
+        return bad('gap: why/n/t0/t1 missing or of the wrong type');
+      return {
+        ok: true,
+        frame: {
+          t: 'gap',
+          why: f.why,
+          n: f.n,
+          t0: f.t0,
+          t1: f.t1,
+          ...(isStr(f.k) ? { k: f.k } : {}),
+        },
+      };
     default:
       return { ok: true, frame: { t: 'unknown', type: t } };
   }

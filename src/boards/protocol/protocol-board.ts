@@ -14,7 +14,14 @@
  * Parts: protocol-link.ts (open, offline, reconnect, frame routing), handshake.ts (hello, cfg),
  * clock-sync.ts (pings), request-channel.ts (request/answer), stream-intake.ts (batches, gaps).
  */
-import type { Board, BoardHardwareConfig, BoardIdentity, CaptureMethod, ReadOptions, SamplingEntry } from '../board.js';
+import type {
+  Board,
+  BoardHardwareConfig,
+  BoardIdentity,
+  CaptureMethod,
+  ReadOptions,
+  SamplingEntry,
+} from '../board.js';
 import type { Clock } from '../../shared/clock.js';
 import { WharfError, errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -27,7 +34,14 @@ import { toReadingData } from './values.js';
 export type { ProtocolBoardOptions } from './protocol-link.js';
 
 export class ProtocolBoard extends ProtocolLink implements Board {
-  constructor(id: string, hardware: BoardHardwareConfig, connector: Connector, clock: Clock, logger?: Logger, opts: ProtocolBoardOptions = {}) {
+  constructor(
+    id: string,
+    hardware: BoardHardwareConfig,
+    connector: Connector,
+    clock: Clock,
+    logger?: Logger,
+    opts: ProtocolBoardOptions = {},
+  ) {
     super(id, hardware, connector, clock, logger, opts);
   }
 
@@ -36,8 +50,16 @@ export class ProtocolBoard extends ProtocolLink implements Board {
     const streamed = entries.filter((e) => e.mode === 'streamed');
     for (const e of entries) this.checkReaders(e.method, e.readers);
     for (const e of streamed) {
-      if (!ident.capabilities.streamed) throw new WharfError('BOARD_UNSUPPORTED', `board ${this.id} cannot stream (its firmware reports st=0); use polled mode for ${e.key}`);
-      if (e.hz > ident.capabilities.maxHz) throw new WharfError('BOARD_UNSUPPORTED', `board ${this.id}: ${e.key} at ${e.hz} Hz exceeds the board's maximum ${ident.capabilities.maxHz} Hz`);
+      if (!ident.capabilities.streamed)
+        throw new WharfError(
+          'BOARD_UNSUPPORTED',
+          `board ${this.id} cannot stream (its firmware reports st=0); use polled mode for ${e.key}`,
+        );
+      if (e.hz > ident.capabilities.maxHz)
+        throw new WharfError(
+          'BOARD_UNSUPPORTED',
+          `board ${this.id}: ${e.key} at ${e.hz} Hz exceeds the board's maximum ${ident.capabilities.maxHz} Hz`,
+        );
     }
     // After a rejoin the board still runs this very plan: keep it (and its sequence numbers).
     if (await this.intake.keepsPlan(streamed, this.o.batchMs)) return;
@@ -47,10 +69,21 @@ export class ProtocolBoard extends ProtocolLink implements Board {
   async read(method: CaptureMethod, readers: string[], opts: ReadOptions): Promise<ReadingData> {
     this.requireOnline();
     this.checkReaders(method, readers);
-    const f = await this.request({ t: 'read', m: method === 'Analogs' ? 'A' : 'G', r: readers }, opts.timeoutMs);
-    if (f.t !== 'val') throw new WharfError('BOARD_PROTOCOL', `board ${this.id}: answer to read was '${f.t}', expected 'val'`);
+    const f = await this.request(
+      { t: 'read', m: method === 'Analogs' ? 'A' : 'G', r: readers },
+      opts.timeoutMs,
+    );
+    if (f.t !== 'val')
+      throw new WharfError(
+        'BOARD_PROTOCOL',
+        `board ${this.id}: answer to read was '${f.t}', expected 'val'`,
+      );
     this.noteClk(f.clk);
-    if (f.v.length !== readers.length) throw new WharfError('BOARD_PROTOCOL', `board ${this.id}: read of ${readers.length} readers answered ${f.v.length} values`);
+    if (f.v.length !== readers.length)
+      throw new WharfError(
+        'BOARD_PROTOCOL',
+        `board ${this.id}: read of ${readers.length} readers answered ${f.v.length} values`,
+      );
     return toReadingData(method, readers, f.v, this.ranges);
   }
 
@@ -58,13 +91,26 @@ export class ProtocolBoard extends ProtocolLink implements Board {
 
   protected async handshake(): Promise<BoardIdentity> {
     const who = `board ${this.id} (${this.connector.where})`;
-    const hi = await askHello((r) => this.request(r, this.o.requestTimeoutMs), this.o.helloAttempts, who, this.lt());
-    if (hi.bid !== this.id) this.logger.warn({ board: this.id, reported: hi.bid, where: this.connector.where }, 'board reports a different id than configured; data is recorded under the configured id');
+    const hi = await askHello(
+      (r) => this.request(r, this.o.requestTimeoutMs),
+      this.o.helloAttempts,
+      who,
+      this.lt(),
+    );
+    if (hi.bid !== this.id)
+      this.logger.warn(
+        { board: this.id, reported: hi.bid, where: this.connector.where },
+        'board reports a different id than configured; data is recorded under the configured id',
+      );
     const known = this.identityValue !== undefined && this.clockMap.synced;
     const rejoin = known && !this.clockMap.isStep(hi.clk);
     if (known && !rejoin) {
       this.stats.reboots++;
-      for (const g of this.intake.decoder.rebootGaps(this.clock.now(), `board restarted while the link was down (clk ${hi.clk} ms)`)) this.safeEmit('gap', g);
+      for (const g of this.intake.decoder.rebootGaps(
+        this.clock.now(),
+        `board restarted while the link was down (clk ${hi.clk} ms)`,
+      ))
+        this.safeEmit('gap', g);
     }
     if (!rejoin) this.clockMap.reset();
     this.clockMap.see(hi.clk);
@@ -73,13 +119,26 @@ export class ProtocolBoard extends ProtocolLink implements Board {
     // A rejoin keeps its mapping; one exchange refreshes it (a pong may wait behind the backlog).
     await this.sync.sync(rejoin ? 1 : this.o.syncPings, !rejoin, rejoin);
     this.intake.synced();
-    const caps = { analogs: [...this.ranges.keys()], pins: [...this.pins], maxHz: hi.caps.hz, streamed: hi.caps.st === 1 };
+    const caps = {
+      analogs: [...this.ranges.keys()],
+      pins: [...this.pins],
+      maxHz: hi.caps.hz,
+      streamed: hi.caps.st === 1,
+    };
     return { boardId: this.id, firmware: hi.fw, protocol: hi.v, capabilities: caps };
   }
 
   private async sendCfg(): Promise<void> {
-    const r = await askCfg((q) => this.request(q, this.o.requestTimeoutMs), this.hardware, this.lt());
-    if (r.refused.length > 0) this.logger.warn({ board: this.id, refused: r.refused }, 'board refused part of its board config (readers/pins it cannot sample); check the pins in the remote part config');
+    const r = await askCfg(
+      (q) => this.request(q, this.o.requestTimeoutMs),
+      this.hardware,
+      this.lt(),
+    );
+    if (r.refused.length > 0)
+      this.logger.warn(
+        { board: this.id, refused: r.refused },
+        'board refused part of its board config (readers/pins it cannot sample); check the pins in the remote part config',
+      );
     this.ranges = r.ranges;
     this.pins = r.pins;
   }
@@ -91,7 +150,10 @@ export class ProtocolBoard extends ProtocolLink implements Board {
   }
 
   private async sendPlan(): Promise<void> {
-    await this.request({ ...this.intake.decoder.planFrame(this.o.batchMs), ...this.lt() }, this.o.requestTimeoutMs);
+    await this.request(
+      { ...this.intake.decoder.planFrame(this.o.batchMs), ...this.lt() },
+      this.o.requestTimeoutMs,
+    );
   }
 
   private lt(): { lt?: number } {
@@ -103,7 +165,10 @@ export class ProtocolBoard extends ProtocolLink implements Board {
     this.rebooting = true;
     this.stats.reboots++;
     const now = this.clock.now();
-    this.logger.warn({ board: this.id, where: this.connector.where, why }, 'board rebooted; re-sending config and plan');
+    this.logger.warn(
+      { board: this.id, where: this.connector.where, why },
+      'board rebooted; re-sending config and plan',
+    );
     for (const g of this.intake.decoder.rebootGaps(now, why)) this.safeEmit('gap', g);
     this.clockMap.reset();
     void (async () => {
@@ -127,7 +192,10 @@ export class ProtocolBoard extends ProtocolLink implements Board {
 
   private requireOnline(): BoardIdentity {
     if (this.stateValue !== 'online' || this.identityValue === undefined) {
-      throw new WharfError('BOARD_DISCONNECTED', `board ${this.id} (${this.connector.where}) is ${this.stateValue}: connect() first`);
+      throw new WharfError(
+        'BOARD_DISCONNECTED',
+        `board ${this.id} (${this.connector.where}) is ${this.stateValue}: connect() first`,
+      );
     }
     return this.identityValue;
   }
@@ -136,7 +204,10 @@ export class ProtocolBoard extends ProtocolLink implements Board {
     const known = method === 'Analogs' ? this.ranges : this.pins;
     for (const r of readers) {
       if (!known.has(r)) {
-        throw new WharfError('BOARD_UNSUPPORTED', `board ${this.id}: ${method === 'Analogs' ? 'analog reader' : 'GPIO pin'} '${r}' is not in its board config (known: ${[...known.keys()].join(', ') || 'none'})`);
+        throw new WharfError(
+          'BOARD_UNSUPPORTED',
+          `board ${this.id}: ${method === 'Analogs' ? 'analog reader' : 'GPIO pin'} '${r}' is not in its board config (known: ${[...known.keys()].join(', ') || 'none'})`,
+        );
       }
     }
   }

@@ -77,18 +77,32 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
     };
     this.channel = new RequestChannel(clock, id, connector.where, this.stats, () => this.link);
     const online = () => this.stateValue === 'online';
-    this.sync = new ClockSync(this.clockMap, clock, this.stats, {
-      request: (r, t) => this.request(r, t),
-      online,
-      stepped: (why) => this.reboot(why),
-      dead: (reason) => this.linkDown(reason),
-    }, this.o);
-    this.intake = new StreamIntake(id, this.clockMap, clock, this.stats, logger, () => this.ranges, {
-      batch: (b) => this.safeEmit('batch', b),
-      gap: (g) => this.safeEmit('gap', g),
-      bad: (reason) => this.onBad(reason),
-      stepped: (why) => this.reboot(why),
-    });
+    this.sync = new ClockSync(
+      this.clockMap,
+      clock,
+      this.stats,
+      {
+        request: (r, t) => this.request(r, t),
+        online,
+        stepped: (why) => this.reboot(why),
+        dead: (reason) => this.linkDown(reason),
+      },
+      this.o,
+    );
+    this.intake = new StreamIntake(
+      id,
+      this.clockMap,
+      clock,
+      this.stats,
+      logger,
+      () => this.ranges,
+      {
+        batch: (b) => this.safeEmit('batch', b),
+        gap: (g) => this.safeEmit('gap', g),
+        bad: (reason) => this.onBad(reason),
+        stepped: (why) => this.reboot(why),
+      },
+    );
     this.watcher = new LinkWatcher(
       clock,
       this.o.reconnectPollMs,
@@ -103,8 +117,15 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
   }
 
   connect(): Promise<BoardIdentity> {
-    if (this.stateValue === 'closed') return Promise.reject(new WharfError('BOARD_DISCONNECTED', `board ${this.id} (${this.connector.where}) is closed`));
-    if (this.stateValue === 'online' && this.identityValue !== undefined) return Promise.resolve(this.identityValue);
+    if (this.stateValue === 'closed')
+      return Promise.reject(
+        new WharfError(
+          'BOARD_DISCONNECTED',
+          `board ${this.id} (${this.connector.where}) is closed`,
+        ),
+      );
+    if (this.stateValue === 'online' && this.identityValue !== undefined)
+      return Promise.resolve(this.identityValue);
     if (this.connecting === undefined) {
       this.connecting = this.doConnect().finally(() => {
         this.connecting = undefined;
@@ -119,7 +140,9 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
     const link = this.link;
     this.link = undefined;
     this.linkEpoch++;
-    this.channel.rejectAll(new WharfError('BOARD_DISCONNECTED', `board ${this.id}: closed by gateway`));
+    this.channel.rejectAll(
+      new WharfError('BOARD_DISCONNECTED', `board ${this.id}: closed by gateway`),
+    );
     this.setState('closed', 'closed by gateway');
     if (link !== undefined) await link.close().catch(() => undefined);
   }
@@ -160,12 +183,16 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
     }
     if (epoch !== this.linkEpoch || this.stateValue !== 'connecting') {
       await link.close().catch(() => undefined);
-      throw new WharfError('BOARD_DISCONNECTED', `board ${this.id}: ${this.stateValue === 'closed' ? 'closed' : 'link lost'} during connect`);
+      throw new WharfError(
+        'BOARD_DISCONNECTED',
+        `board ${this.id}: ${this.stateValue === 'closed' ? 'closed' : 'link lost'} during connect`,
+      );
     }
     this.link = link;
     try {
       const ident = await this.handshake();
-      if (epoch !== this.linkEpoch || this.stateValue !== 'connecting') throw new WharfError('BOARD_DISCONNECTED', `board ${this.id}: link lost during handshake`);
+      if (epoch !== this.linkEpoch || this.stateValue !== 'connecting')
+        throw new WharfError('BOARD_DISCONNECTED', `board ${this.id}: link lost during handshake`);
       this.identityValue = ident;
       this.setState('online');
       this.sync.start();
@@ -175,7 +202,9 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
         this.link = undefined;
         this.linkEpoch++;
         await link.close().catch(() => undefined);
-        this.channel.rejectAll(new WharfError('BOARD_DISCONNECTED', `board ${this.id}: handshake failed`));
+        this.channel.rejectAll(
+          new WharfError('BOARD_DISCONNECTED', `board ${this.id}: handshake failed`),
+        );
       }
       this.failConnect(err);
       throw err;
@@ -200,7 +229,9 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
     this.link = undefined;
     this.linkEpoch++;
     this.stopTimers();
-    this.channel.rejectAll(new WharfError('BOARD_DISCONNECTED', `board ${this.id} (${this.connector.where}): ${reason}`));
+    this.channel.rejectAll(
+      new WharfError('BOARD_DISCONNECTED', `board ${this.id} (${this.connector.where}): ${reason}`),
+    );
     if (link !== undefined) void link.close().catch(() => undefined);
     this.logger.warn({ board: this.id, where: this.connector.where, reason }, 'board link down');
     this.setState('offline', reason);
@@ -235,7 +266,8 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
         return this.intake.gap(f);
       case 'hi':
         if (f.id !== undefined && this.channel.answer(f.id, f)) return;
-        if (this.stateValue === 'online') this.reboot(`board announced itself again (unsolicited hi, clk ${f.clk})`);
+        if (this.stateValue === 'online')
+          this.reboot(`board announced itself again (unsolicited hi, clk ${f.clk})`);
         return;
       case 'ok':
       case 'err':
@@ -253,7 +285,17 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
     const s = this.badLog.take(this.clock.now());
     if (s < 0) return;
     const sample = text === undefined ? undefined : JSON.stringify(text.slice(0, 60));
-    this.logger.warn({ board: this.id, where: this.connector.where, reason, sample, suppressedSinceLast: s, badFrames: this.stats.badFrames }, 'bad frame from board skipped');
+    this.logger.warn(
+      {
+        board: this.id,
+        where: this.connector.where,
+        reason,
+        sample,
+        suppressedSinceLast: s,
+        badFrames: this.stats.badFrames,
+      },
+      'bad frame from board skipped',
+    );
   }
 
   /** Reboot: account the lost span per streamed entry, reset the clock, re-send cfg and plan. */
@@ -263,13 +305,21 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
 
   protected setState(state: BoardState, reason?: string): void {
     this.stateValue = state;
-    this.safeEmit('status', { state, at: this.clock.now(), ...(reason === undefined ? {} : { reason }) });
+    this.safeEmit('status', {
+      state,
+      at: this.clock.now(),
+      ...(reason === undefined ? {} : { reason }),
+    });
   }
 
   protected safeEmit<K extends keyof BoardEvents>(event: K, ...args: BoardEvents[K]): void {
     try {
       (this.emit as (e: K, ...a: BoardEvents[K]) => boolean)(event, ...args);
     } catch (err) {
-      this.logger.error({ board: this.id, event, err: errorMessage(err) }, 'a board event listener threw');
+      this.logger.error(
+        { board: this.id, event, err: errorMessage(err) },
+        'a board event listener threw',
+      );
     }
-  }}
+  }
+}

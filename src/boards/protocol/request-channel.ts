@@ -26,12 +26,21 @@ export class RequestChannel {
   async request(req: GatewayRequest, timeoutMs: number): Promise<BoardFrame> {
     const write = (frame: Record<string, unknown>) => {
       const link = this.link();
-      if (link === undefined) throw new WharfError('BOARD_DISCONNECTED', `board ${this.boardId} (${this.where}) is not connected`);
+      if (link === undefined)
+        throw new WharfError(
+          'BOARD_DISCONNECTED',
+          `board ${this.boardId} (${this.where}) is not connected`,
+        );
       link.send(encodeFrame(frame));
     };
     let f: BoardFrame;
     try {
-      f = await this.waitress.request(req, timeoutMs, write, `board ${this.boardId} (${this.where})`);
+      f = await this.waitress.request(
+        req,
+        timeoutMs,
+        write,
+        `board ${this.boardId} (${this.where})`,
+      );
     } catch (err) {
       if (isWharfError(err, 'BOARD_TIMEOUT')) this.stats.timeouts++;
       throw err;

@@ -21,10 +21,19 @@ const STEP_BACK_MS = 1000;
 
 /** Same streamed entries (key, method, readers, rate) in the same order. */
 export function samePlan(a: SamplingEntry[], b: SamplingEntry[]): boolean {
-  return a.length === b.length && a.every((x, i) => {
-    const y = b[i]!;
-    return x.key === y.key && x.method === y.method && x.hz === y.hz && x.readers.length === y.readers.length && x.readers.every((r, j) => r === y.readers[j]);
-  });
+  return (
+    a.length === b.length &&
+    a.every((x, i) => {
+      const y = b[i]!;
+      return (
+        x.key === y.key &&
+        x.method === y.method &&
+        x.hz === y.hz &&
+        x.readers.length === y.readers.length &&
+        x.readers.every((r, j) => r === y.readers[j])
+      );
+    })
+  );
 }
 
 export class StreamDecoder {
@@ -49,7 +58,9 @@ export class StreamDecoder {
   /** Start a new plan generation with these streamed entries. */
   setPlan(streamed: SamplingEntry[]): void {
     this.gen++;
-    this.byShort = new Map(streamed.map((e, i) => [`${this.gen}.${i}`, { ...e, readers: [...e.readers] }]));
+    this.byShort = new Map(
+      streamed.map((e, i) => [`${this.gen}.${i}`, { ...e, readers: [...e.readers] }]),
+    );
     this.lastT = new Map();
     this.lastSeq = new Map();
     this.lastT0 = new Map();
@@ -61,7 +72,16 @@ export class StreamDecoder {
   }
 
   planFrame(bms: number): Extract<GatewayRequest, { t: 'plan' }> {
-    return { t: 'plan', e: [...this.byShort].map(([k, x]) => ({ k, m: x.method === 'Analogs' ? 'A' : 'G', r: x.readers, hz: x.hz })), bms };
+    return {
+      t: 'plan',
+      e: [...this.byShort].map(([k, x]) => ({
+        k,
+        m: x.method === 'Analogs' ? 'A' : 'G',
+        r: x.readers,
+        hz: x.hz,
+      })),
+      bms,
+    };
   }
 
   batch(f: BatchFrame, received: number): BatchResult {
@@ -78,8 +98,17 @@ export class StreamDecoder {
     const samples: StreamedSample[] = new Array(f.v.length);
     for (let i = 0; i < f.v.length; i++) {
       const row = f.v[i]!;
-      if (row.length !== width) return { ok: false, stale: false, reason: `batch ${f.k}#${f.s} sample ${i} has ${row.length} values for ${width} readers` };
-      samples[i] = { timeRequested: this.clockMap.toGateway(f.t0 + i * f.dt), timeReceived: received, data: toReadingData(entry.method, entry.readers, row, ranges) };
+      if (row.length !== width)
+        return {
+          ok: false,
+          stale: false,
+          reason: `batch ${f.k}#${f.s} sample ${i} has ${row.length} values for ${width} readers`,
+        };
+      samples[i] = {
+        timeRequested: this.clockMap.toGateway(f.t0 + i * f.dt),
+        timeReceived: received,
+        data: toReadingData(entry.method, entry.readers, row, ranges),
+      };
     }
     this.clockMap.see(f.t0 + f.dt * Math.max(0, f.v.length - 1));
     this.lastSeq.set(f.k, f.s);
@@ -97,8 +126,15 @@ export class StreamDecoder {
     if (this.seenGaps.has(id)) return 'repeat';
     this.seenGaps.add(id);
     if (this.seenGaps.size > 256) this.seenGaps.delete(this.seenGaps.values().next().value!);
-    const reason: GapReason = f.why === 'backlog_overflow' || f.why === 'missed_ticks' ? f.why : 'read_error';
-    const g: BoardGap = { reason, start: this.clockMap.toGateway(f.t0), end: this.clockMap.toGateway(f.t1), count: f.n, detail: `board reported ${f.why}` };
+    const reason: GapReason =
+      f.why === 'backlog_overflow' || f.why === 'missed_ticks' ? f.why : 'read_error';
+    const g: BoardGap = {
+      reason,
+      start: this.clockMap.toGateway(f.t0),
+      end: this.clockMap.toGateway(f.t1),
+      count: f.n,
+      detail: `board reported ${f.why}`,
+    };
     if (entry !== undefined) g.key = entry.key;
     return g;
   }
@@ -109,13 +145,21 @@ export class StreamDecoder {
     this.lastSeq = new Map();
     this.lastT0 = new Map();
     const entries = [...this.byShort.values()];
-    if (entries.length === 0) return [{ reason: 'board_reboot', start: now, end: now, count: 0, detail: why }];
+    if (entries.length === 0)
+      return [{ reason: 'board_reboot', start: now, end: now, count: 0, detail: why }];
     return entries.map((e) => {
       const period = 1000 / e.hz;
       const lastT = this.lastT.get(e.key);
       const start = lastT === undefined ? now : lastT + period;
       this.lastT.set(e.key, now);
-      return { key: e.key, reason: 'board_reboot', start, end: now, count: Math.max(0, Math.round((now - start) / period) + 1), detail: why };
+      return {
+        key: e.key,
+        reason: 'board_reboot',
+        start,
+        end: now,
+        count: Math.max(0, Math.round((now - start) / period) + 1),
+        detail: why,
+      };
     });
   }
 }

@@ -57,8 +57,7 @@ export class StreamIntake {
       else if ('stepped' in r) {
         this.stats.staleBatches++;
         this.host.stepped(`board clock stepped back to ${f.t0} ms in batch ${f.k}#${f.s}`);
-      }
-      else if (r.stale) this.stats.staleBatches++;
+      } else if (r.stale) this.stats.staleBatches++;
       else this.host.bad(r.reason);
       return;
     }
@@ -107,19 +106,24 @@ export class StreamIntake {
     const slowest = Math.min(...streamed.map((e) => e.hz));
     const waitMs = Math.max(300, 3 * batchMs, 2000 / slowest);
     const left = this.reconnectedAt + waitMs - this.clock.now();
-    if (left > 0) await new Promise<void>((resolve) => {
-      const timer = this.clock.setTimer(() => {
-        this.firstBatch = undefined;
-        resolve();
-      }, left);
-      this.firstBatch = () => {
-        this.clock.clearTimer(timer);
-        this.firstBatch = undefined;
-        resolve();
-      };
-    });
+    if (left > 0)
+      await new Promise<void>((resolve) => {
+        const timer = this.clock.setTimer(() => {
+          this.firstBatch = undefined;
+          resolve();
+        }, left);
+        this.firstBatch = () => {
+          this.clock.clearTimer(timer);
+          this.firstBatch = undefined;
+          resolve();
+        };
+      });
     const kept = this.stats.batches > this.seenAtReconnect;
-    if (!kept) this.logger.warn({ board: this.boardId, waitedMs: waitMs }, 'board sent no batch after rejoining; sending its sampling plan again');
+    if (!kept)
+      this.logger.warn(
+        { board: this.boardId, waitedMs: waitMs },
+        'board sent no batch after rejoining; sending its sampling plan again',
+      );
     return kept;
   }
 }

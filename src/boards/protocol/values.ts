@@ -4,13 +4,23 @@ import { WharfError } from '../../shared/errors.js';
 import type { AnalogValue, GpioValue, ReadingData } from '../../shared/record.js';
 import type { ErrFrame } from './messages.js';
 
-export function toReadingData(method: CaptureMethod, readers: string[], v: number[], ranges: Map<string, [number, number, number]>): ReadingData {
+export function toReadingData(
+  method: CaptureMethod,
+  readers: string[],
+  v: number[],
+  ranges: Map<string, [number, number, number]>,
+): ReadingData {
   if (method === 'Analogs') {
     const out: Record<string, AnalogValue> = {};
     for (let i = 0; i < readers.length; i++) {
       const name = readers[i]!;
       const r = ranges.get(name);
-      out[name] = { value: v[i]!, min_range: r?.[0] ?? 0, max_range: r?.[1] ?? 0, step_size: r?.[2] ?? 0 };
+      out[name] = {
+        value: v[i]!,
+        min_range: r?.[0] ?? 0,
+        max_range: r?.[1] ?? 0,
+        step_size: r?.[2] ?? 0,
+      };
     }
     return out;
   }
@@ -22,9 +32,13 @@ export function toReadingData(method: CaptureMethod, readers: string[], v: numbe
 /** A board's `err` answer as a WharfError: unknown readers/pins and rates → BOARD_UNSUPPORTED. */
 export function boardError(boardId: string, request: string, f: ErrFrame): WharfError {
   const unsupported = f.code === 'unknown_reader' || f.code === 'unknown_pin' || f.code === 'rate';
-  return new WharfError(unsupported ? 'BOARD_UNSUPPORTED' : 'BOARD_PROTOCOL', `board ${boardId} refused '${request}': ${f.code}${f.msg === undefined ? '' : ` (${f.msg})`}`, {
-    details: { boardCode: f.code },
-  });
+  return new WharfError(
+    unsupported ? 'BOARD_UNSUPPORTED' : 'BOARD_PROTOCOL',
+    `board ${boardId} refused '${request}': ${f.code}${f.msg === undefined ? '' : ` (${f.msg})`}`,
+    {
+      details: { boardCode: f.code },
+    },
+  );
 }
 
 /** Per-link counters (exported on /metrics by the app through `stats`). */

@@ -27,7 +27,12 @@ export class Waitress {
    * Send `req` with a fresh id through `write` and wait for the frame with the same id.
    * Rejects BOARD_TIMEOUT after `timeoutMs`; rejects with what `write` throws.
    */
-  request(req: GatewayRequest, timeoutMs: number, write: (frame: Record<string, unknown>) => void, what: string): Promise<BoardFrame> {
+  request(
+    req: GatewayRequest,
+    timeoutMs: number,
+    write: (frame: Record<string, unknown>) => void,
+    what: string,
+  ): Promise<BoardFrame> {
     const id = this.nextId;
     this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1;
     return new Promise<BoardFrame>((resolve, reject) => {
@@ -36,7 +41,12 @@ export class Waitress {
         reject,
         timer: this.clock.setTimer(() => {
           this.waiting.delete(id);
-          reject(new WharfError('BOARD_TIMEOUT', `${what}: no answer to '${req.t}' (id ${id}) within ${timeoutMs} ms`));
+          reject(
+            new WharfError(
+              'BOARD_TIMEOUT',
+              `${what}: no answer to '${req.t}' (id ${id}) within ${timeoutMs} ms`,
+            ),
+          );
         }, timeoutMs),
       };
       this.waiting.set(id, w);

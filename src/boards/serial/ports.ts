@@ -12,7 +12,9 @@ export interface PortInfo {
   source: 'udev' | 'dev';
 }
 
-export type ListFn = () => Promise<{ path: string; manufacturer?: string | undefined; serialNumber?: string | undefined }[]>;
+export type ListFn = () => Promise<
+  { path: string; manufacturer?: string | undefined; serialNumber?: string | undefined }[]
+>;
 
 export async function listSerialPorts(list?: ListFn, devDir = '/dev'): Promise<PortInfo[]> {
   const out: PortInfo[] = [];
@@ -34,7 +36,8 @@ export async function listSerialPorts(list?: ListFn, devDir = '/dev'): Promise<P
     seen.add(path);
   };
   try {
-    for (const n of readdirSync(join(devDir, 'serial', 'by-id'))) add(join(devDir, 'serial', 'by-id', n));
+    for (const n of readdirSync(join(devDir, 'serial', 'by-id')))
+      add(join(devDir, 'serial', 'by-id', n));
   } catch {
     // no by-id directory
   }

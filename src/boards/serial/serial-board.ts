@@ -6,13 +6,25 @@ import { ProtocolBoard, type ProtocolBoardOptions } from '../protocol/protocol-b
 import { parseSerialAddress } from './address.js';
 import { SerialConnector } from './serial-link.js';
 
-export function serialFactory(deps: { clock: Clock; logger?: Logger; options?: ProtocolBoardOptions; track?: (b: ProtocolBoard) => void }): BoardFactory {
+export function serialFactory(deps: {
+  clock: Clock;
+  logger?: Logger;
+  options?: ProtocolBoardOptions;
+  track?: (b: ProtocolBoard) => void;
+}): BoardFactory {
   return {
     scheme: 'serial',
     create: (spec) => {
       const addr = parseSerialAddress(spec.address);
       const logger = deps.logger?.child({ board: spec.id }) ?? nullLogger;
-      const board = new ProtocolBoard(spec.id, spec.hardware, new SerialConnector(addr), deps.clock, logger, deps.options);
+      const board = new ProtocolBoard(
+        spec.id,
+        spec.hardware,
+        new SerialConnector(addr),
+        deps.clock,
+        logger,
+        deps.options,
+      );
       deps.track?.(board);
       return board;
     },

@@ -23,11 +23,21 @@ export class SerialConnector implements Connector {
   }
 
   open(h: LinkHandlers): Promise<FrameLink> {
-    const port = new SerialPort({ path: this.addr.path, baudRate: this.addr.baud, autoOpen: false });
+    const port = new SerialPort({
+      path: this.addr.path,
+      baudRate: this.addr.baud,
+      autoOpen: false,
+    });
     return new Promise<FrameLink>((resolve, reject) => {
       port.open((err) => {
         if (err) {
-          reject(new WharfError('BOARD_DISCONNECTED', `cannot open ${this.addr.path}: ${err.message} (is the board plugged in, and may this user open it? e.g. add it to the 'dialout' group)`, { cause: err }));
+          reject(
+            new WharfError(
+              'BOARD_DISCONNECTED',
+              `cannot open ${this.addr.path}: ${err.message} (is the board plugged in, and may this user open it? e.g. add it to the 'dialout' group)`,
+              { cause: err },
+            ),
+          );
           return;
         }
         let up = true;

@@ -4,7 +4,13 @@ import { parse } from '../args.js';
 import type { CliCommand, CliContext } from '../context.js';
 import { WharfError } from '../../shared/errors.js';
 import { appLogger } from '../../app/logger.js';
-import { CLIENT_OPTIONS, clientFromOptions, FILTER_OPTIONS, FILTER_USAGE, filterFromOptions } from '../../cloud/cli-options.js';
+import {
+  CLIENT_OPTIONS,
+  clientFromOptions,
+  FILTER_OPTIONS,
+  FILTER_USAGE,
+  filterFromOptions,
+} from '../../cloud/cli-options.js';
 import { EXPORT_FORMATS, parseFormat } from '../../cloud/export/sinks.js';
 import { filterToQuery } from '../../cloud/filters.js';
 import { openCloudStore } from '../../cloud/open-store.js';
@@ -36,9 +42,18 @@ const OPTIONS = {
   ...Object.fromEntries(Object.entries(FILTER_OPTIONS).filter(([k]) => k !== 'machine')),
 } as const;
 
-async function serve(v: Record<string, string | boolean | undefined>, ctx: CliContext): Promise<number> {
+async function serve(
+  v: Record<string, string | boolean | undefined>,
+  ctx: CliContext,
+): Promise<number> {
   const logger = appLogger();
-  const store = await openCloudStore({ db: v.db as string | undefined, pg: v.pg as string | undefined, env: ctx.env, cwd: ctx.cwd, logger });
+  const store = await openCloudStore({
+    db: v.db as string | undefined,
+    pg: v.pg as string | undefined,
+    env: ctx.env,
+    cwd: ctx.cwd,
+    logger,
+  });
   const plugins: CloudPlugin[] = [];
   if (v['no-ui'] !== true) {
     plugins.push(async (app) => {
@@ -53,13 +68,22 @@ async function serve(v: Record<string, string | boolean | undefined>, ctx: CliCo
   const port = Number(v.port ?? ctx.env.WHARF_CLOUD_PORT ?? 8080);
   const host = (v.host as string | undefined) ?? '127.0.0.1';
   const maxMb = Number(v['max-file-mb'] ?? 16);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WharfError('USAGE', `--port must be 0-65535 (got ${String(v.port)})`);
-  const app = await buildCloudServer({ store, logger, plugins, maxFileBytes: Math.round(maxMb * 1024 * 1024), sessionSecret: ctx.env.WHARF_SESSION_SECRET });
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new WharfError('USAGE', `--port must be 0-65535 (got ${String(v.port)})`);
+  const app = await buildCloudServer({
+    store,
+    logger,
+    plugins,
+    maxFileBytes: Math.round(maxMb * 1024 * 1024),
+    sessionSecret: ctx.env.WHARF_SESSION_SECRET,
+  });
   await app.listen({ host, port });
   const addr = app.server.address();
-  const shown = typeof addr === 'object' && addr !== null ? `http://${host}:${addr.port}` : String(addr);
+  const shown =
+    typeof addr === 'object' && addr !== null ? `http://${host}:${addr.port}` : String(addr);
   ctx.stdout.write(`wharf cloud: serving ${store.kind} store at ${shown} (Ctrl-C stops)\n`);
-  if ((await store.listKeys()).length === 0) ctx.stdout.write(`no API keys yet: create one with 'wharf cloud keys create --machine NAME'\n`);
+  if ((await store.listKeys()).length === 0)
+    ctx.stdout.write(`no API keys yet: create one with 'wharf cloud keys create --machine NAME'\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
@@ -70,27 +94,52 @@ async function serve(v: Record<string, string | boolean | undefined>, ctx: CliCo
   return 0;
 }
 
-async function keys(sub: string | undefined, arg: string | undefined, v: Record<string, string | boolean | undefined>, ctx: CliContext): Promise<number> {
-  const store = await openCloudStore({ db: v.db as string | undefined, pg: v.pg as string | undefined, env: ctx.env, cwd: ctx.cwd });
+async function keys(
+  sub: string | undefined,
+  arg: string | undefined,
+  v: Record<string, string | boolean | undefined>,
+  ctx: CliContext,
+): Promise<number> {
+  const store = await openCloudStore({
+    db: v.db as string | undefined,
+    pg: v.pg as string | undefined,
+    env: ctx.env,
+    cwd: ctx.cwd,
+  });
   try {
     if (sub === 'create') {
       const machine = v.machine as string | undefined;
-      if ((machine === undefined) === (v['read-only'] !== true)) throw new WharfError('USAGE', `give exactly one of --machine NAME or --read-only\n${USAGE}`);
-      const { info, key } = await store.createKey(machine ?? null, (v.label as string | undefined) ?? '');
+      if ((machine === undefined) === (v['read-only'] !== true))
+        throw new WharfError(
+          'USAGE',
+          `give exactly one of --machine NAME or --read-only\n${USAGE}`,
+        );
+      const { info, key } = await store.createKey(
+        machine ?? null,
+        (v.label as string | undefined) ?? '',
+      );
       ctx.stdout.write(`${key}\n`);
-      ctx.stderr.write(`key ${info.id} for ${info.machine === null ? 'reading only' : `machine '${info.machine}'`} created; it is shown only this once: put it in wharf.sync.api_key or WHARF_API_KEY\n`);
+      ctx.stderr.write(
+        `key ${info.id} for ${info.machine === null ? 'reading only' : `machine '${info.machine}'`} created; it is shown only this once: put it in wharf.sync.api_key or WHARF_API_KEY\n`,
+      );
       return 0;
     }
     if (sub === 'list') {
       const list = await store.listKeys();
       if (list.length === 0) ctx.stdout.write('no keys\n');
       for (const k of list) {
-        ctx.stdout.write(`${k.id}  ${(k.machine ?? '(read-only)').padEnd(24)}  ${new Date(k.created_ms).toISOString()}  ${k.revoked_ms === null ? 'active ' : 'revoked'}  ${k.label}\n`);
+        ctx.stdout.write(
+          `${k.id}  ${(k.machine ?? '(read-only)').padEnd(24)}  ${new Date(k.created_ms).toISOString()}  ${k.revoked_ms === null ? 'active ' : 'revoked'}  ${k.label}\n`,
+        );
       }
       return 0;
     }
     if (sub === 'revoke') {
-      if (arg === undefined) throw new WharfError('USAGE', `give the key id to revoke (see 'wharf cloud keys list')\n${USAGE}`);
+      if (arg === undefined)
+        throw new WharfError(
+          'USAGE',
+          `give the key id to revoke (see 'wharf cloud keys list')\n${USAGE}`,
+        );
       const ok = await store.revokeKey(arg);
       ctx.stdout.write(ok ? `key ${arg} revoked\n` : `no active key ${arg}\n`);
       return ok ? 0 : 1;
@@ -101,12 +150,20 @@ async function keys(sub: string | undefined, arg: string | undefined, v: Record<
   }
 }
 
-export async function runExport(v: Record<string, string | boolean | undefined>, ctx: CliContext, filterV: Record<string, string | boolean | undefined> = v): Promise<number> {
+export async function runExport(
+  v: Record<string, string | boolean | undefined>,
+  ctx: CliContext,
+  filterV: Record<string, string | boolean | undefined> = v,
+): Promise<number> {
   const format = parseFormat(v.format ?? 'csv');
   const out = v.out as string | undefined;
-  if (out === undefined) throw new WharfError('USAGE', `give --out FILE (formats: ${EXPORT_FORMATS.join(', ')})`);
+  if (out === undefined)
+    throw new WharfError('USAGE', `give --out FILE (formats: ${EXPORT_FORMATS.join(', ')})`);
   const client = clientFromOptions(v, ctx.env);
-  const q = typeof v.sql === 'string' ? new URLSearchParams({ sql: v.sql }) : filterToQuery(filterFromOptions(filterV));
+  const q =
+    typeof v.sql === 'string'
+      ? new URLSearchParams({ sql: v.sql })
+      : filterToQuery(filterFromOptions(filterV));
   q.set('format', format);
   const target = path.resolve(ctx.cwd, out);
   const bar = progressBar(ctx.stderr, ctx.isTTY, 'exporting', format === 'parquet' ? 'B' : 'rows');

@@ -5,7 +5,13 @@ import type { CliCommand, CliContext } from '../context.js';
 import { parse } from '../args.js';
 import { WharfError } from '../../shared/errors.js';
 import { toViamRow } from '../../shared/record.js';
-import { collectStats, inspectFile, isProblem, listAllCaptureFiles, type FileInfo } from '../../capture/inspect.js';
+import {
+  collectStats,
+  inspectFile,
+  isProblem,
+  listAllCaptureFiles,
+  type FileInfo,
+} from '../../capture/inspect.js';
 import { FAILED_DIR } from '../../capture/files.js';
 
 const USAGE = `usage: wharf data ls [DIR] [--json]       list capture files: state, records, bytes, time span
@@ -28,7 +34,11 @@ async function defaultDir(ctx: CliContext, config: string | undefined): Promise<
   const cfg = await import('../../config/index.js');
   if (config !== undefined) {
     const res = await cfg.loadConfigFile(path.resolve(ctx.cwd, config), { env: ctx.env });
-    if (!res.ok) throw new WharfError('CONFIG_INVALID', `${config} has errors; run 'wharf config check ${config}', or pass the capture directory instead`);
+    if (!res.ok)
+      throw new WharfError(
+        'CONFIG_INVALID',
+        `${config} has errors; run 'wharf config check ${config}', or pass the capture directory instead`,
+      );
     return res.plan.dataManager.capture_dir;
   }
   return cfg.defaultCaptureDir({ env: ctx.env, baseDir: ctx.cwd });
@@ -67,28 +77,61 @@ async function ls(ctx: CliContext, dir: string, json: boolean): Promise<number> 
   if (json) {
     for (const i of infos) {
       const { header, ...rest } = i;
-      await out(ctx, JSON.stringify({ ...rest, file_id: header?.file_id ?? null, first: i.first, last: i.last }) + '\n');
+      await out(
+        ctx,
+        JSON.stringify({
+          ...rest,
+          file_id: header?.file_id ?? null,
+          first: i.first,
+          last: i.last,
+        }) + '\n',
+      );
     }
   } else {
-    const rows = infos.map((i) => [i.state, String(i.records), String(i.bytes), iso(i.first), iso(i.last), i.rel + (i.problem !== null ? `  (${i.problem})` : '')]);
+    const rows = infos.map((i) => [
+      i.state,
+      String(i.records),
+      String(i.bytes),
+      iso(i.first),
+      iso(i.last),
+      i.rel + (i.problem !== null ? `  (${i.problem})` : ''),
+    ]);
     const head = ['STATE', 'RECORDS', 'BYTES', 'FIRST', 'LAST', 'PATH'];
     const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-    for (const r of [head, ...rows]) await out(ctx, r.map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c]!))).join('  ') + '\n');
+    for (const r of [head, ...rows])
+      await out(
+        ctx,
+        r.map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c]!))).join('  ') + '\n',
+      );
     const total = infos.reduce((a, i) => a + i.bytes, 0);
     await out(ctx, `${infos.length} file(s), ${total} bytes in ${dir}\n`);
   }
   return infos.some(isProblem) ? 1 : 0;
 }
 
-async function cat(ctx: CliContext, dir: string, targets: string[], v: { component?: string; method?: string; kind?: string; limit?: string }): Promise<number> {
-  if (v.kind !== undefined && v.kind !== 'reading' && v.kind !== 'gap') throw new WharfError('USAGE', `--kind must be 'reading' or 'gap', not '${v.kind}'\n${USAGE}`);
+async function cat(
+  ctx: CliContext,
+  dir: string,
+  targets: string[],
+  v: { component?: string; method?: string; kind?: string; limit?: string },
+): Promise<number> {
+  if (v.kind !== undefined && v.kind !== 'reading' && v.kind !== 'gap')
+    throw new WharfError('USAGE', `--kind must be 'reading' or 'gap', not '${v.kind}'\n${USAGE}`);
   const limit = v.limit === undefined ? Infinity : Number(v.limit);
-  if (!(limit >= 0)) throw new WharfError('USAGE', `--limit must be a number ≥ 0, not '${v.limit}'\n${USAGE}`);
+  if (!(limit >= 0))
+    throw new WharfError('USAGE', `--limit must be a number ≥ 0, not '${v.limit}'\n${USAGE}`);
   let files: string[] = [];
   for (const t of targets) {
     const st = await fsp.stat(t);
     // a directory lists everything but failed/ (name failed/ itself to see those)
-    if (st.isDirectory()) files.push(...(await listAllCaptureFiles(t)).filter((f) => path.relative(t, f).split(path.sep)[0] !== FAILED_DIR || path.basename(t) === FAILED_DIR));
+    if (st.isDirectory())
+      files.push(
+        ...(await listAllCaptureFiles(t)).filter(
+          (f) =>
+            path.relative(t, f).split(path.sep)[0] !== FAILED_DIR ||
+            path.basename(t) === FAILED_DIR,
+        ),
+      );
     else files.push(t);
   }
   files = [...new Set(files)];
@@ -115,24 +158,53 @@ async function cat(ctx: CliContext, dir: string, targets: string[], v: { compone
 }
 
 async function stats(ctx: CliContext, dir: string, json: boolean): Promise<number> {
-  const progress = ctx.isTTY ? (done: number, total: number) => done % 200 === 0 && ctx.stderr.write(`\rreading ${done}/${total} files…`) : undefined;
+  const progress = ctx.isTTY
+    ? (done: number, total: number) =>
+        done % 200 === 0 && ctx.stderr.write(`\rreading ${done}/${total} files…`)
+    : undefined;
   const s = await collectStats(dir, progress);
   if (progress !== undefined) ctx.stderr.write('\r\x1b[K');
   if (json) {
-    await out(ctx, JSON.stringify({ dir, ...s, problems: s.problems.map((p) => ({ path: p.path, state: p.state, problem: p.problem })) }, null, 2) + '\n');
+    await out(
+      ctx,
+      JSON.stringify(
+        {
+          dir,
+          ...s,
+          problems: s.problems.map((p) => ({ path: p.path, state: p.state, problem: p.problem })),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   } else {
     const f = s.files;
-    await out(ctx, `${dir}\nfiles: ${f.finished} finished, ${f.writing} being written, ${f.failed} in failed/, ${f.damaged} damaged, ${f.unreadable} unreadable; ${s.bytes} bytes; ${s.readings} readings\n\n`);
-    await out(ctx, 'COMPONENT                                 FILES  READINGS  GAPS  MISSING  FIRST                     LAST\n');
+    await out(
+      ctx,
+      `${dir}\nfiles: ${f.finished} finished, ${f.writing} being written, ${f.failed} in failed/, ${f.damaged} damaged, ${f.unreadable} unreadable; ${s.bytes} bytes; ${s.readings} readings\n\n`,
+    );
+    await out(
+      ctx,
+      'COMPONENT                                 FILES  READINGS  GAPS  MISSING  FIRST                     LAST\n',
+    );
     for (const c of s.components) {
-      await out(ctx, `${c.component.padEnd(40)}  ${String(c.files).padStart(5)}  ${String(c.readings).padStart(8)}  ${String(c.gaps).padStart(4)}  ${String(c.missing).padStart(7)}  ${iso(c.first).padEnd(24)}  ${iso(c.last)}\n`);
+      await out(
+        ctx,
+        `${c.component.padEnd(40)}  ${String(c.files).padStart(5)}  ${String(c.readings).padStart(8)}  ${String(c.gaps).padStart(4)}  ${String(c.missing).padStart(7)}  ${iso(c.first).padEnd(24)}  ${iso(c.last)}\n`,
+      );
     }
     await out(ctx, s.gapsByReason.length === 0 ? '\nno gaps\n' : '\ngaps by reason:\n');
-    for (const g of s.gapsByReason) await out(ctx, `  ${g.reason.padEnd(20)} ${g.records} gap record(s), ${g.missing} reading(s) missing\n`);
+    for (const g of s.gapsByReason)
+      await out(
+        ctx,
+        `  ${g.reason.padEnd(20)} ${g.records} gap record(s), ${g.missing} reading(s) missing\n`,
+      );
   }
   for (const p of s.problems) ctx.stderr.write(`unreadable: ${p.path}: ${p.problem}\n`);
   if (s.problems.length > 0) {
-    ctx.stderr.write(`${s.problems.length} file(s) cannot be read completely; a .capture outside failed/ should never be damaged (disk fault?): keep a copy and report it\n`);
+    ctx.stderr.write(
+      `${s.problems.length} file(s) cannot be read completely; a .capture outside failed/ should never be damaged (disk fault?): keep a copy and report it\n`,
+    );
     return 1;
   }
   return 0;
@@ -146,20 +218,32 @@ export const command: CliCommand = {
       return 0;
     }
     const [sub, ...rest] = positionals;
-    if (sub !== 'ls' && sub !== 'cat' && sub !== 'stats') throw new WharfError('USAGE', sub === undefined ? USAGE : `unknown subcommand '${sub}'\n${USAGE}`);
-    if (sub !== 'cat' && rest.length > 1) throw new WharfError('USAGE', `'wharf data ${sub}' takes one DIR\n${USAGE}`);
-    const targets = rest.length > 0 ? rest.map((r) => path.resolve(ctx.cwd, r)) : [await defaultDir(ctx, values.config)];
+    if (sub !== 'ls' && sub !== 'cat' && sub !== 'stats')
+      throw new WharfError(
+        'USAGE',
+        sub === undefined ? USAGE : `unknown subcommand '${sub}'\n${USAGE}`,
+      );
+    if (sub !== 'cat' && rest.length > 1)
+      throw new WharfError('USAGE', `'wharf data ${sub}' takes one DIR\n${USAGE}`);
+    const targets =
+      rest.length > 0
+        ? rest.map((r) => path.resolve(ctx.cwd, r))
+        : [await defaultDir(ctx, values.config)];
     for (const t of targets) {
       try {
         await fsp.stat(t);
       } catch {
-        throw new WharfError('USAGE', `${t} does not exist; pass the capture directory (capture_dir in the config, default ~/.wharf/capture)`);
+        throw new WharfError(
+          'USAGE',
+          `${t} does not exist; pass the capture directory (capture_dir in the config, default ~/.wharf/capture)`,
+        );
       }
     }
     const first = targets[0]!;
     const dir = (await fsp.stat(first)).isDirectory() ? first : path.dirname(first);
     const onError = (err: NodeJS.ErrnoException): void => {
-      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') closedOutputs.add(ctx.stdout);
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED')
+        closedOutputs.add(ctx.stdout);
     };
     ctx.stdout.on('error', onError);
     try {

@@ -7,7 +7,13 @@ import { parse } from '../args.js';
 import { WharfError } from '../../shared/errors.js';
 import { appLogger } from '../../app/logger.js';
 import { launch } from '../../app/launch.js';
-import { DEMO_CONFIG, DEMO_PARTS, portFree, wharfHome, type DemoPartHandle } from '../../app/demo.js';
+import {
+  DEMO_CONFIG,
+  DEMO_PARTS,
+  portFree,
+  wharfHome,
+  type DemoPartHandle,
+} from '../../app/demo.js';
 import { loadConfigFile, type CapturePlan } from '../../config/index.js';
 import { parseDuration } from './run.js';
 
@@ -19,7 +25,12 @@ export const command: CliCommand = {
   async run(args, ctx) {
     const { values } = parse(
       args,
-      { duration: { type: 'string' }, config: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      {
+        duration: { type: 'string' },
+        config: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       USAGE,
     );
     if (values.help === true) {
@@ -27,7 +38,11 @@ export const command: CliCommand = {
       return 0;
     }
     const config = values.config === undefined ? DEMO_CONFIG : path.resolve(ctx.cwd, values.config);
-    if (!existsSync(config)) throw new WharfError('USAGE', `demo config ${config} is missing (it ships with wharf in examples/); pass --config FILE`);
+    if (!existsSync(config))
+      throw new WharfError(
+        'USAGE',
+        `demo config ${config} is missing (it ships with wharf in examples/); pass --config FILE`,
+      );
     const durationMs = parseDuration(values.duration, USAGE);
     const home = wharfHome(ctx.env);
     await mkdir(home, { recursive: true });
@@ -35,16 +50,25 @@ export const command: CliCommand = {
 
     const handles: DemoPartHandle[] = [];
     try {
-      for (const part of DEMO_PARTS) handles.push(await part.start({ home, env: ctx.env, logger: logger.child({ demo: part.name }) }));
+      for (const part of DEMO_PARTS)
+        handles.push(
+          await part.start({ home, env: ctx.env, logger: logger.child({ demo: part.name }) }),
+        );
       const adjust = (plan: CapturePlan): CapturePlan => {
-        let p: CapturePlan = { ...plan, dataManager: { ...plan.dataManager, capture_dir: path.join(home, 'capture') } };
+        let p: CapturePlan = {
+          ...plan,
+          dataManager: { ...plan.dataManager, capture_dir: path.join(home, 'capture') },
+        };
         for (const h of handles) if (h.adjustPlan) p = h.adjustPlan(p);
         return p;
       };
       // The demo must start even when the default port is taken: fall back to any free port.
       const loaded = await loadConfigFile(config, { env: ctx.env });
       const want = loaded.ok ? adjust(loaded.plan).gateway.http : null;
-      const http = want !== null && !(await portFree(want.host, want.port)) ? { host: want.host, port: 0 } : undefined;
+      const http =
+        want !== null && !(await portFree(want.host, want.port))
+          ? { host: want.host, port: 0 }
+          : undefined;
       return await launch({
         configPath: config,
         displayPath: path.relative(ctx.cwd, config) || config,
@@ -53,8 +77,14 @@ export const command: CliCommand = {
         stderr: ctx.stderr,
         logger,
         adjustPlan: adjust,
-        gateway: { transportContext: Object.assign({}, ...handles.map((h) => h.transportContext ?? {})), ...(http === undefined ? {} : { http }) },
-        bannerLines: [`  home:     ${home} (WHARF_HOME)`, ...handles.flatMap((h) => h.banner ?? [])],
+        gateway: {
+          transportContext: Object.assign({}, ...handles.map((h) => h.transportContext ?? {})),
+          ...(http === undefined ? {} : { http }),
+        },
+        bannerLines: [
+          `  home:     ${home} (WHARF_HOME)`,
+          ...handles.flatMap((h) => h.banner ?? []),
+        ],
         afterStart: async (gw) => {
           for (const h of handles) if (h.afterGateway) await h.afterGateway(gw);
         },

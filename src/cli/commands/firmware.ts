@@ -4,7 +4,12 @@
  * environment (WHARF_BOARD_SECRET, WHARF_WIFI_PASSWORD) and are never printed.
  */
 import path from 'node:path';
-import { buildFirmware, DEFAULT_BUILD_DIR, type FirmwareSettings, type Transport } from '../../../firmware/tools/build.js';
+import {
+  buildFirmware,
+  DEFAULT_BUILD_DIR,
+  type FirmwareSettings,
+  type Transport,
+} from '../../../firmware/tools/build.js';
 import { flashFirmware } from '../../../firmware/tools/flash.js';
 import { parse } from '../args.js';
 import type { CliCommand, CliContext } from '../context.js';
@@ -51,14 +56,22 @@ function shown(ctx: CliContext, p: string): string {
 function num(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new WharfError('USAGE', `--${name} must be a number, got '${v}'\n${USAGE}`);
+  if (!Number.isFinite(n))
+    throw new WharfError('USAGE', `--${name} must be a number, got '${v}'\n${USAGE}`);
   return n;
 }
 
-async function build(values: Record<string, string | boolean | undefined>, ctx: CliContext): Promise<number> {
+async function build(
+  values: Record<string, string | boolean | undefined>,
+  ctx: CliContext,
+): Promise<number> {
   const s = (k: string) => values[k] as string | undefined;
   const which = s('transport') ?? 'serial';
-  if (!['serial', 'mqtt', 'all'].includes(which)) throw new WharfError('USAGE', `--transport must be serial, mqtt or all, got '${which}'\n${USAGE}`);
+  if (!['serial', 'mqtt', 'all'].includes(which))
+    throw new WharfError(
+      'USAGE',
+      `--transport must be serial, mqtt or all, got '${which}'\n${USAGE}`,
+    );
   const transports: Transport[] = which === 'all' ? ['serial', 'mqtt'] : [which as Transport];
   const outDir = s('out') ? path.resolve(ctx.cwd, s('out') as string) : DEFAULT_BUILD_DIR;
   for (const transport of transports) {
@@ -80,7 +93,8 @@ async function build(values: Record<string, string | boolean | undefined>, ctx: 
       ...(s('max-hz') ? { maxHz: num(s('max-hz'), 'max-hz') } : {}),
       ...(s('backlog-vars') ? { backlogVars: num(s('backlog-vars'), 'backlog-vars') } : {}),
     };
-    for (const k of Object.keys(settings) as (keyof FirmwareSettings)[]) if (settings[k] === undefined) delete settings[k];
+    for (const k of Object.keys(settings) as (keyof FirmwareSettings)[])
+      if (settings[k] === undefined) delete settings[k];
     ctx.stdout.write(`building the ${transport} agent with ${JSON.stringify(redact(settings))}\n`);
     const r = await buildFirmware(settings, { outDir });
     const m = r.manifest;
@@ -93,9 +107,14 @@ async function build(values: Record<string, string | boolean | undefined>, ctx: 
   return 0;
 }
 
-async function flash(values: Record<string, string | boolean | undefined>, ctx: CliContext): Promise<number> {
+async function flash(
+  values: Record<string, string | boolean | undefined>,
+  ctx: CliContext,
+): Promise<number> {
   const s = (k: string) => values[k] as string | undefined;
-  const file = s('file') ? path.resolve(ctx.cwd, s('file') as string) : path.join(DEFAULT_BUILD_DIR, 'wharf-agent.serial.js');
+  const file = s('file')
+    ? path.resolve(ctx.cwd, s('file') as string)
+    : path.join(DEFAULT_BUILD_DIR, 'wharf-agent.serial.js');
   const r = await flashFirmware({
     port: s('port'),
     baud: num(s('baud'), 'baud'),
@@ -105,7 +124,11 @@ async function flash(values: Record<string, string | boolean | undefined>, ctx: 
     timeoutMs: (num(s('timeout'), 'timeout') ?? 60) * 1000,
     progress: (line) => ctx.stdout.write(`  ${line}\n`),
   });
-  ctx.stdout.write(r.out ? `wrote what would be sent to ${r.out}\n` : `flashed ${file} to ${s('port')}; it runs at boot\n`);
+  ctx.stdout.write(
+    r.out
+      ? `wrote what would be sent to ${r.out}\n`
+      : `flashed ${file} to ${s('port')}; it runs at boot\n`,
+  );
   return 0;
 }
 

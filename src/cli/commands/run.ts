@@ -14,7 +14,12 @@ export const command: CliCommand = {
   async run(args, ctx) {
     const { values, positionals } = parse(
       args,
-      { config: { type: 'string', short: 'c' }, duration: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      {
+        config: { type: 'string', short: 'c' },
+        duration: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       USAGE,
     );
     if (values.help === true) {
@@ -39,6 +44,7 @@ export const command: CliCommand = {
 export function parseDuration(v: string | undefined, usage: string): number | undefined {
   if (v === undefined) return undefined;
   const s = Number(v);
-  if (!Number.isFinite(s) || s <= 0) throw new WharfError('USAGE', `--duration ${v}: give a positive number of seconds\n${usage}`);
+  if (!Number.isFinite(s) || s <= 0)
+    throw new WharfError('USAGE', `--duration ${v}: give a positive number of seconds\n${usage}`);
   return s * 1000;
 }

@@ -22,7 +22,16 @@ function alive(pid: number): boolean {
 
 export const command: CliCommand = {
   async run(args, ctx) {
-    const { values } = parse(args, { config: { type: 'string' }, dir: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, USAGE);
+    const { values } = parse(
+      args,
+      {
+        config: { type: 'string' },
+        dir: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      USAGE,
+    );
     if (values.help === true) {
       ctx.stdout.write(`${USAGE}\n`);
       return 0;
@@ -32,13 +41,20 @@ export const command: CliCommand = {
     const report = buildReport({
       captureDir: setup.captureDir,
       intervalMs: setup.intervalMs,
-      target: setup.target === null ? null : setup.target.kind === 'dir' ? `directory ${setup.target.path}` : `cloud ${new URL(setup.target.url).origin}`,
+      target:
+        setup.target === null
+          ? null
+          : setup.target.kind === 'dir'
+            ? `directory ${setup.target.path}`
+            : `cloud ${new URL(setup.target.url).origin}`,
       nowMs: Date.now(),
       backlog: await measureBacklog(setup.captureDir),
       gateway,
       gatewayRunning: gateway !== null && gateway.state !== 'stopped' && alive(gateway.pid),
     });
-    ctx.stdout.write(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    ctx.stdout.write(
+      values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report),
+    );
     return report.warnings.length > 0 ? 3 : 0;
   },
 };

@@ -15,7 +15,15 @@ export const command: CliCommand = {
   async run(args, ctx) {
     const { values, positionals } = parse(
       args,
-      { config: { type: 'string' }, dir: { type: 'string' }, url: { type: 'string' }, key: { type: 'string' }, 'to-dir': { type: 'string' }, concurrency: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      {
+        config: { type: 'string' },
+        dir: { type: 'string' },
+        url: { type: 'string' },
+        key: { type: 'string' },
+        'to-dir': { type: 'string' },
+        concurrency: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       USAGE,
     );
     if (values.help === true) {
@@ -25,7 +33,11 @@ export const command: CliCommand = {
     if (positionals[0] !== 'now' || positionals.length > 1) throw new WharfError('USAGE', USAGE);
     const setup = await resolveSyncSetup(values, ctx.env, ctx.cwd);
     const target = openSyncTarget(setup.target, ctx.env);
-    if (target === null) throw new WharfError('USAGE', `no sync target: set wharf.sync in the config or pass --url URL --key KEY or --to-dir PATH\n${USAGE}`);
+    if (target === null)
+      throw new WharfError(
+        'USAGE',
+        `no sync target: set wharf.sync in the config or pass --url URL --key KEY or --to-dir PATH\n${USAGE}`,
+      );
     const worker = new SyncWorker({
       captureDir: setup.captureDir,
       target,
@@ -40,7 +52,9 @@ export const command: CliCommand = {
       `synced ${r.uploaded + r.alreadyStored} file(s) (${r.uploaded} new, ${r.alreadyStored} already stored), ${r.records} record(s), ${r.bytes} bytes; ${r.failed} moved to failed/; ${r.remaining} left\n`,
     );
     if (r.error !== null) {
-      ctx.stderr.write(`sync stopped: ${r.error.message} [${r.error.code}]; the files stay and are retried\n`);
+      ctx.stderr.write(
+        `sync stopped: ${r.error.message} [${r.error.code}]; the files stay and are retried\n`,
+      );
       return 1;
     }
     return 0;

@@ -23,7 +23,10 @@ export interface RowSink {
 
 export function parseFormat(v: unknown): ExportFormat {
   if (v === 'csv' || v === 'jsonl' || v === 'parquet') return v;
-  throw new WharfError('CLOUD_BAD_REQUEST', `format must be one of csv, jsonl, parquet (got '${String(v)}')`);
+  throw new WharfError(
+    'CLOUD_BAD_REQUEST',
+    `format must be one of csv, jsonl, parquet (got '${String(v)}')`,
+  );
 }
 
 export const CONTENT_TYPES: Record<ExportFormat, string> = {
@@ -80,7 +83,10 @@ class CsvSink extends TextSink {
 }
 
 class JsonlSink extends TextSink {
-  constructor(out: Writable, private readonly columns: Column[]) {
+  constructor(
+    out: Writable,
+    private readonly columns: Column[],
+  ) {
     super(out);
   }
   protected line(row: unknown[]): string {
@@ -103,14 +109,21 @@ function safeParse(s: string): unknown {
 }
 
 class ParquetSink implements RowSink {
-  private constructor(private readonly writer: ParquetWriter, private readonly columns: Column[]) {}
+  private constructor(
+    private readonly writer: ParquetWriter,
+    private readonly columns: Column[],
+  ) {}
 
   static async open(out: Writable, columns: Column[], rowGroupSize: number): Promise<ParquetSink> {
     // loaded on first use: the library pulls in ~180 ms / 20 MB of modules (S3 support we do not use)
     const { default: parquet } = await import('@dsnp/parquetjs');
     const fields: Record<string, { type: string; optional: boolean; compression: string }> = {};
     for (const c of columns) {
-      fields[c.name] = { type: c.type === 'number' ? 'DOUBLE' : c.type === 'bool' ? 'BOOLEAN' : 'UTF8', optional: true, compression: 'GZIP' };
+      fields[c.name] = {
+        type: c.type === 'number' ? 'DOUBLE' : c.type === 'bool' ? 'BOOLEAN' : 'UTF8',
+        optional: true,
+        compression: 'GZIP',
+      };
     }
     const schema = new parquet.ParquetSchema(fields as never);
     const writer = await parquet.ParquetWriter.openStream(schema, out as never, { rowGroupSize });
@@ -135,7 +148,12 @@ class ParquetSink implements RowSink {
   }
 }
 
-export async function openSink(format: ExportFormat, out: Writable, columns: Column[], opts: { rowGroupSize?: number } = {}): Promise<RowSink> {
+export async function openSink(
+  format: ExportFormat,
+  out: Writable,
+  columns: Column[],
+  opts: { rowGroupSize?: number } = {},
+): Promise<RowSink> {
   if (format === 'csv') return new CsvSink(out, columns);
   if (format === 'jsonl') return new JsonlSink(out, columns);
   return ParquetSink.open(out, columns, opts.rowGroupSize ?? 5000);
@@ -164,7 +182,14 @@ export function inferColumns(names: string[], sample: unknown[][]): Column[] {
     for (const row of sample) {
       const v = row[i];
       if (v === null || v === undefined) continue;
-      type = typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : typeof v === 'object' ? 'json' : 'string';
+      type =
+        typeof v === 'number'
+          ? 'number'
+          : typeof v === 'boolean'
+            ? 'bool'
+            : typeof v === 'object'
+              ? 'json'
+              : 'string';
       break;
     }
     return { name, type };

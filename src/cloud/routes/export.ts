@@ -6,14 +6,33 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { errorMessage } from '../../shared/errors.js';
-import { CONTENT_TYPES, inferColumns, openSink, parseFormat, READING_COLUMNS } from '../export/sinks.js';
+import {
+  CONTENT_TYPES,
+  inferColumns,
+  openSink,
+  parseFormat,
+  READING_COLUMNS,
+} from '../export/sinks.js';
 import { parseFilter } from '../filters.js';
 import type { CloudContext } from '../server.js';
 import { firstBatch } from './sql-stream.js';
 import type { StoredRow } from '../store/contract.js';
 
 export function readingCells(r: StoredRow): unknown[] {
-  return [r.id, r.kind, r.part_id, r.machine, r.component_type, r.component_name, r.method_name, r.time_requested, r.time_received, JSON.stringify(r.tags), JSON.stringify(r.additional_parameters), JSON.stringify(r.data)];
+  return [
+    r.id,
+    r.kind,
+    r.part_id,
+    r.machine,
+    r.component_type,
+    r.component_name,
+    r.method_name,
+    r.time_requested,
+    r.time_received,
+    JSON.stringify(r.tags),
+    JSON.stringify(r.additional_parameters),
+    JSON.stringify(r.data),
+  ];
 }
 
 export async function exportRoutes(app: FastifyInstance, ctx: CloudContext): Promise<void> {
@@ -32,9 +51,16 @@ export async function exportRoutes(app: FastifyInstance, ctx: CloudContext): Pro
       out.destroy(err instanceof Error ? err : new Error(errorMessage(err)));
     };
     if (typeof q.sql === 'string' && q.sql !== '') {
-      const stream = await ctx.store.openSql(q.sql, { timeoutMs: Math.max(ctx.sqlTimeoutMs, 600_000), maxRows: Number.MAX_SAFE_INTEGER });
+      const stream = await ctx.store.openSql(q.sql, {
+        timeoutMs: Math.max(ctx.sqlTimeoutMs, 600_000),
+        maxRows: Number.MAX_SAFE_INTEGER,
+      });
       const { it, first } = await firstBatch(stream);
-      const sink = await openSink(format, out, inferColumns(stream.columns, first.done === true ? [] : first.value));
+      const sink = await openSink(
+        format,
+        out,
+        inferColumns(stream.columns, first.done === true ? [] : first.value),
+      );
       void (async () => {
         try {
           let batch = first;

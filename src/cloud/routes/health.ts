@@ -9,8 +9,14 @@ export async function healthRoutes(app: FastifyInstance, ctx: CloudContext): Pro
   });
   app.get('/metrics', async (_req, reply) => {
     const totals = await ctx.store.totals();
-    ctx.metrics.registry.gauge('wharf_cloud_store_records', 'Records in the store').set(undefined, totals.records);
-    ctx.metrics.registry.gauge('wharf_cloud_store_files', 'Capture files in the store').set(undefined, totals.files);
-    return reply.header('content-type', 'text/plain; version=0.0.4').send(ctx.metrics.registry.render());
+    ctx.metrics.registry
+      .gauge('wharf_cloud_store_records', 'Records in the store')
+      .set(undefined, totals.records);
+    ctx.metrics.registry
+      .gauge('wharf_cloud_store_files', 'Capture files in the store')
+      .set(undefined, totals.files);
+    return reply
+      .header('content-type', 'text/plain; version=0.0.4')
+      .send(ctx.metrics.registry.render());
   });
 }

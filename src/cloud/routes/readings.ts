@@ -26,7 +26,10 @@ export async function readingRoutes(app: FastifyInstance, ctx: CloudContext): Pr
     const now = Date.now();
     const to = parseTime(q.to, 'to') ?? now;
     const from = parseTime(q.from, 'from') ?? to - 3600_000;
-    const [streams, stats] = await Promise.all([ctx.store.streams(), ctx.store.streamStats(from, to)]);
+    const [streams, stats] = await Promise.all([
+      ctx.store.streams(),
+      ctx.store.streamStats(from, to),
+    ]);
     const byStream = new Map(stats.map((s) => [s.stream_id, s]));
     const out = new Map<string, FleetEntry>();
     const minutes = Math.max((to - from) / 60_000, 1 / 60);
@@ -35,11 +38,22 @@ export async function readingRoutes(app: FastifyInstance, ctx: CloudContext): Pr
       const st = byStream.get(s.id);
       let e = out.get(key);
       if (e === undefined) {
-        e = { machine: s.machine, part_id: s.part_id, component_type: s.component_type, component_name: s.component_name, last_seen: null, online: false, readings: 0, readings_per_min: 0, gap_count: 0 };
+        e = {
+          machine: s.machine,
+          part_id: s.part_id,
+          component_type: s.component_type,
+          component_name: s.component_name,
+          last_seen: null,
+          online: false,
+          readings: 0,
+          readings_per_min: 0,
+          gap_count: 0,
+        };
         out.set(key, e);
       }
       if (st !== undefined) {
-        if (st.last_seen !== null && (e.last_seen === null || st.last_seen > e.last_seen)) e.last_seen = st.last_seen;
+        if (st.last_seen !== null && (e.last_seen === null || st.last_seen > e.last_seen))
+          e.last_seen = st.last_seen;
         e.readings += st.readings;
         e.gap_count += st.gaps;
       }
@@ -49,7 +63,10 @@ export async function readingRoutes(app: FastifyInstance, ctx: CloudContext): Pr
       e.readings_per_min = Math.round((e.readings / minutes) * 100) / 100;
       e.online = e.last_seen !== null && now - e.last_seen < 120_000;
     }
-    boards.sort((a, b) => a.machine.localeCompare(b.machine) || a.component_name.localeCompare(b.component_name));
+    boards.sort(
+      (a, b) =>
+        a.machine.localeCompare(b.machine) || a.component_name.localeCompare(b.component_name),
+    );
     return { from, to, boards };
   });
 }

@@ -8,11 +8,16 @@ export async function sessionRoutes(app: FastifyInstance, ctx: CloudContext): Pr
   app.post('/api/v1/session', { config: { public: true } }, async (req, reply) => {
     const body = req.body as { api_key?: unknown } | undefined;
     const key = typeof body?.api_key === 'string' ? body.api_key : undefined;
-    if (key === undefined) throw new WharfError('CLOUD_BAD_REQUEST', 'send JSON {"api_key": "wharf_…"}');
+    if (key === undefined)
+      throw new WharfError('CLOUD_BAD_REQUEST', 'send JSON {"api_key": "wharf_…"}');
     const info = await ctx.keys.verifyKey(key);
-    if (info === null) throw new WharfError('CLOUD_AUTH', 'the API key is not valid (unknown, revoked or mistyped)');
+    if (info === null)
+      throw new WharfError('CLOUD_AUTH', 'the API key is not valid (unknown, revoked or mistyped)');
     const token = ctx.signer.sign(info.id, Date.now());
-    void reply.header('set-cookie', cookieHeader(token, Math.floor(SESSION_TTL_MS / 1000), ctx.secureCookies));
+    void reply.header(
+      'set-cookie',
+      cookieHeader(token, Math.floor(SESSION_TTL_MS / 1000), ctx.secureCookies),
+    );
     return { machine: info.machine, key_id: info.id, label: info.label };
   });
   app.get('/api/v1/session', async (req) => {

@@ -15,22 +15,32 @@ export const SQL_MAX_LIMIT = 1_000_000;
 export function sqlLimit(v: unknown, dflt: number): number {
   if (v === undefined || v === null || v === '') return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > SQL_MAX_LIMIT) throw new WharfError('CLOUD_BAD_REQUEST', `limit must be an integer from 1 to ${SQL_MAX_LIMIT}`);
+  if (!Number.isInteger(n) || n < 1 || n > SQL_MAX_LIMIT)
+    throw new WharfError(
+      'CLOUD_BAD_REQUEST',
+      `limit must be an integer from 1 to ${SQL_MAX_LIMIT}`,
+    );
   return n;
 }
 
 export async function sqlRoutes(app: FastifyInstance, ctx: CloudContext): Promise<void> {
   app.post('/api/v1/sql', async (req, reply) => {
     const body = (req.body ?? {}) as { sql?: unknown; limit?: unknown };
-    if (typeof body.sql !== 'string') throw new WharfError('CLOUD_BAD_REQUEST', 'send JSON {"sql": "SELECT …", "limit": 1000}');
+    if (typeof body.sql !== 'string')
+      throw new WharfError('CLOUD_BAD_REQUEST', 'send JSON {"sql": "SELECT …", "limit": 1000}');
     const limit = sqlLimit(body.limit, SQL_DEFAULT_LIMIT);
     let stream;
     let started;
     try {
-      stream = await ctx.store.openSql(body.sql, { timeoutMs: ctx.sqlTimeoutMs, maxRows: limit + 1 });
+      stream = await ctx.store.openSql(body.sql, {
+        timeoutMs: ctx.sqlTimeoutMs,
+        maxRows: limit + 1,
+      });
       started = await firstBatch(stream);
     } catch (err) {
-      ctx.metrics.sqlStatements.inc({ outcome: isWharfError(err, 'CLOUD_SQL_REFUSED') ? 'refused' : 'error' });
+      ctx.metrics.sqlStatements.inc({
+        outcome: isWharfError(err, 'CLOUD_SQL_REFUSED') ? 'refused' : 'error',
+      });
       throw err;
     }
     const { it, first } = started;
@@ -77,7 +87,9 @@ export async function sqlRoutes(app: FastifyInstance, ctx: CloudContext): Promis
         await stream.cancel();
       }
       if (out.destroyed) return;
-      out.end(`],"truncated":${truncated}${error === null ? '' : `,"error":${JSON.stringify({ code: 'CLOUD_SQL_FAILED', message: error })}`}}`);
+      out.end(
+        `],"truncated":${truncated}${error === null ? '' : `,"error":${JSON.stringify({ code: 'CLOUD_SQL_FAILED', message: error })}`}}`,
+      );
     })();
     return reply.header('content-type', 'application/json; charset=utf-8').send(out);
   });

@@ -30,7 +30,8 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
-const has = (list: string[] | undefined, value: string): boolean => list === undefined || list.length === 0 || list.includes(value);
+const has = (list: string[] | undefined, value: string): boolean =>
+  list === undefined || list.length === 0 || list.includes(value);
 
 /** Whether a stream's header matches the header part of a filter. */
 export function streamMatches(s: CaptureMeta, f: ReadingFilter): boolean {
@@ -45,7 +46,9 @@ export function streamMatches(s: CaptureMeta, f: ReadingFilter): boolean {
 }
 
 export function filtersStreams(f: ReadingFilter): boolean {
-  return [f.machine, f.part_id, f.component_type, f.component_name, f.method, f.tags].some((l) => l !== undefined && l.length > 0);
+  return [f.machine, f.part_id, f.component_type, f.component_name, f.method, f.tags].some(
+    (l) => l !== undefined && l.length > 0,
+  );
 }
 
 /** Stream ids to restrict to, or null when every stream matches. */
@@ -66,16 +69,23 @@ export function encodeCursor(c: Cursor): string {
 export function decodeCursor(s: string): Cursor {
   try {
     const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number') return { t: v[0], id: v[1] };
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number')
+      return { t: v[0], id: v[1] };
   } catch {
     // fall through
   }
-  throw new WharfError('CLOUD_BAD_REQUEST', `cursor '${s.slice(0, 40)}' is not a cursor this server issued; pass next_cursor from the previous page unchanged`);
+  throw new WharfError(
+    'CLOUD_BAD_REQUEST',
+    `cursor '${s.slice(0, 40)}' is not a cursor this server issued; pass next_cursor from the previous page unchanged`,
+  );
 }
 
 export function checkQueryOptions(o: QueryOptions): void {
   if (!Number.isInteger(o.limit) || o.limit < 1 || o.limit > 10_000) {
-    throw new WharfError('CLOUD_BAD_REQUEST', `limit must be an integer from 1 to 10000 (got ${o.limit})`);
+    throw new WharfError(
+      'CLOUD_BAD_REQUEST',
+      `limit must be an integer from 1 to 10000 (got ${o.limit})`,
+    );
   }
 }
 
@@ -102,7 +112,8 @@ export interface RawRow {
 }
 
 export function shapeRow(r: RawRow, s: StreamInfo | undefined): StoredRow {
-  if (s === undefined) throw new WharfError('CLOUD_STORE', `row ${r.id} refers to unknown stream ${r.stream_id}`);
+  if (s === undefined)
+    throw new WharfError('CLOUD_STORE', `row ${r.id} refers to unknown stream ${r.stream_id}`);
   return {
     id: Number(r.id),
     kind: r.kind === 'gap' ? 'gap' : 'reading',
@@ -129,4 +140,10 @@ export interface KeyRow {
   revoked_ms: number | null;
 }
 
-export const keyInfo = (r: KeyRow): KeyInfo => ({ id: r.id, machine: r.machine, label: r.label, created_ms: Number(r.created_ms), revoked_ms: r.revoked_ms === null ? null : Number(r.revoked_ms) });
+export const keyInfo = (r: KeyRow): KeyInfo => ({
+  id: r.id,
+  machine: r.machine,
+  label: r.label,
+  created_ms: Number(r.created_ms),
+  revoked_ms: r.revoked_ms === null ? null : Number(r.revoked_ms),
+});

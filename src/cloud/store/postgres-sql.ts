@@ -23,13 +23,23 @@ const types = {
 
 function mapError(err: unknown, timeoutMs: number): WharfError {
   const code = (err as { code?: string }).code;
-  if (code === '57014') return new WharfError('CLOUD_SQL_REFUSED', `SQL statement timeout: stopped after ${timeoutMs} ms; narrow the query (time range, LIMIT) or use an export`);
+  if (code === '57014')
+    return new WharfError(
+      'CLOUD_SQL_REFUSED',
+      `SQL statement timeout: stopped after ${timeoutMs} ms; narrow the query (time range, LIMIT) or use an export`,
+    );
   if (code === '25006') return refused(`${errorMessage(err)} (SQL here is read-only)`);
-  if (code === '42501') return refused(`${errorMessage(err)} (SQL may only read the readings view)`);
+  if (code === '42501')
+    return refused(`${errorMessage(err)} (SQL may only read the readings view)`);
   return new WharfError('CLOUD_BAD_REQUEST', `SQL failed: ${errorMessage(err)}`);
 }
 
-export async function openPgSql(pool: pg.Pool, sql: string, opts: SqlOptions, asReader: boolean): Promise<SqlStream> {
+export async function openPgSql(
+  pool: pg.Pool,
+  sql: string,
+  opts: SqlOptions,
+  asReader: boolean,
+): Promise<SqlStream> {
   const text = checkReadOnlySql(sql);
   const client = await pool.connect();
   let closed = false;
@@ -55,7 +65,8 @@ export async function openPgSql(pool: pg.Pool, sql: string, opts: SqlOptions, as
     first = await new Promise((resolve, reject) => {
       cursor!.read(batchSize, (err, rows, result) => {
         if (err) reject(err);
-        else resolve({ rows: rows as unknown[][], fields: (result?.fields ?? []).map((f) => f.name) });
+        else
+          resolve({ rows: rows as unknown[][], fields: (result?.fields ?? []).map((f) => f.name) });
       });
     });
   } catch (err) {

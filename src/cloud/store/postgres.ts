@@ -8,10 +8,30 @@ import { WharfError, errorMessage } from '../../shared/errors.js';
 import { nullLogger, type Logger } from '../../shared/logger.js';
 import { hashMatches, newKey, parseKey } from '../keys.js';
 import type {
-  CloudStore, IngestFile, IngestResult, KeyInfo, QueryOptions, QueryPage, ReadingFilter, SqlOptions, SqlStream, StreamInfo, StreamStats,
+  CloudStore,
+  IngestFile,
+  IngestResult,
+  KeyInfo,
+  QueryOptions,
+  QueryPage,
+  ReadingFilter,
+  SqlOptions,
+  SqlStream,
+  StreamInfo,
+  StreamStats,
 } from './contract.js';
 import {
-  checkQueryOptions, decodeCursor, encodeCursor, keyInfo, matchingStreamIds, recordData, recordTimes, shapeRow, streamKey, type KeyRow, type RawRow,
+  checkQueryOptions,
+  decodeCursor,
+  encodeCursor,
+  keyInfo,
+  matchingStreamIds,
+  recordData,
+  recordTimes,
+  shapeRow,
+  streamKey,
+  type KeyRow,
+  type RawRow,
 } from './common.js';
 import { PG_READER_SQL, PG_SCHEMA } from './postgres-schema.js';
 import { openPgSql } from './postgres-sql.js';
@@ -24,19 +44,36 @@ export class PostgresStore implements CloudStore {
   private readerRole = false;
   private readonly streamIds = new Map<string, string>();
 
-  private constructor(private readonly pool: pg.Pool, private readonly logger: Logger) {}
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly logger: Logger,
+  ) {}
 
   /** Connects, creates the schema if needed. `config` is a connection string or pg config. */
-  static async open(config: string | pg.PoolConfig, logger: Logger = nullLogger): Promise<PostgresStore> {
-    const base: pg.PoolConfig = typeof config === 'string' ? { connectionString: config } : { ...config };
-    const pool = new pg.Pool({ max: 8, ...base, options: `${base.options ?? ''} -c synchronous_commit=on`.trim() });
-    pool.on('error', (err) => logger.warn({ err: errorMessage(err) }, 'idle PostgreSQL connection failed'));
+  static async open(
+    config: string | pg.PoolConfig,
+    logger: Logger = nullLogger,
+  ): Promise<PostgresStore> {
+    const base: pg.PoolConfig =
+      typeof config === 'string' ? { connectionString: config } : { ...config };
+    const pool = new pg.Pool({
+      max: 8,
+      ...base,
+      options: `${base.options ?? ''} -c synchronous_commit=on`.trim(),
+    });
+    pool.on('error', (err) =>
+      logger.warn({ err: errorMessage(err) }, 'idle PostgreSQL connection failed'),
+    );
     const store = new PostgresStore(pool, logger);
     try {
       await store.init();
     } catch (err) {
       await pool.end();
-      throw new WharfError('CLOUD_STORE', `cannot open the PostgreSQL store: ${errorMessage(err)}; check the connection string and that the database exists`, { cause: err });
+      throw new WharfError(
+        'CLOUD_STORE',
+        `cannot open the PostgreSQL store: ${errorMessage(err)}; check the connection string and that the database exists`,
+        { cause: err },
+      );
     }
     return store;
   }
@@ -58,7 +95,10 @@ export class PostgresStore implements CloudStore {
       await this.pool.query(PG_READER_SQL);
       this.readerRole = true;
     } catch (err) {
-      this.logger.warn({ err: errorMessage(err) }, 'cannot create the SQL reader role; read-only SQL relies on READ ONLY transactions only');
+      this.logger.warn(
+        { err: errorMessage(err) },
+        'cannot create the SQL reader role; read-only SQL relies on READ ONLY transactions only',
+      );
     }
   }
 
@@ -73,11 +113,18 @@ export class PostgresStore implements CloudStore {
       const seq = ins.rows[0]?.seq;
       if (seq === undefined) {
         await c.query('ROLLBACK');
-        const ex = await c.query<{ sha256: string; records: number }>('SELECT sha256, records FROM files WHERE file_id = $1', [f.file_id]);
+        const ex = await c.query<{ sha256: string; records: number }>(
+          'SELECT sha256, records FROM files WHERE file_id = $1',
+          [f.file_id],
+        );
         const e = ex.rows[0];
-        if (e === undefined) throw new WharfError('CLOUD_STORE', `file ${f.file_id} vanished during ingest`);
+        if (e === undefined)
+          throw new WharfError('CLOUD_STORE', `file ${f.file_id} vanished during ingest`);
         if (e.sha256 !== f.sha256) {
-          throw new WharfError('CLOUD_BAD_REQUEST', `file ${f.file_id} was already stored with different content (sha256 ${e.sha256.slice(0, 12)}…); a file id must never be reused`);
+          throw new WharfError(
+            'CLOUD_BAD_REQUEST',
+            `file ${f.file_id} was already stored with different content (sha256 ${e.sha256.slice(0, 12)}…); a file id must never be reused`,
+          );
         }
         return { status: 'already_stored', records: e.records };
       }
@@ -88,9 +135,19 @@ export class PostgresStore implements CloudStore {
         // streams are never deleted, so a known key's id can be cached (saves two round trips)
         await c.query(
           'INSERT INTO streams (key, part_id, machine, component_type, component_name, method_name, tags, additional_parameters) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING',
-          [skey, m.part_id, m.machine, m.component_type, m.component_name, m.method_name, JSON.stringify(m.tags), JSON.stringify(m.additional_parameters)],
+          [
+            skey,
+            m.part_id,
+            m.machine,
+            m.component_type,
+            m.component_name,
+            m.method_name,
+            JSON.stringify(m.tags),
+            JSON.stringify(m.additional_parameters),
+          ],
         );
-        sid = (await c.query<{ id: string }>('SELECT id FROM streams WHERE key = $1', [skey])).rows[0]!.id;
+        sid = (await c.query<{ id: string }>('SELECT id FROM streams WHERE key = $1', [skey]))
+          .rows[0]!.id;
       }
       for (let from = 0; from < f.records.length; from += CHUNK) {
         const idx: number[] = [];
@@ -119,14 +176,20 @@ export class PostgresStore implements CloudStore {
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
       if (err instanceof WharfError) throw err;
-      throw new WharfError('CLOUD_STORE', `storing file ${f.file_id} failed, nothing was stored: ${errorMessage(err)}`, { cause: err });
+      throw new WharfError(
+        'CLOUD_STORE',
+        `storing file ${f.file_id} failed, nothing was stored: ${errorMessage(err)}`,
+        { cause: err },
+      );
     } finally {
       c.release();
     }
   }
 
   async streams(): Promise<StreamInfo[]> {
-    const r = await this.pool.query('SELECT id, part_id, machine, component_type, component_name, method_name, tags, additional_parameters FROM streams');
+    const r = await this.pool.query(
+      'SELECT id, part_id, machine, component_type, component_name, method_name, tags, additional_parameters FROM streams',
+    );
     const out = r.rows.map((x: Record<string, unknown>) => ({
       id: Number(x.id),
       part_id: String(x.part_id),
@@ -147,8 +210,10 @@ export class PostgresStore implements CloudStore {
     const parts: string[] = [];
     if (ids !== null) (args.push(ids), parts.push(`stream_id = ANY($${args.length}::bigint[])`));
     if (filter.kind !== undefined) (args.push(filter.kind), parts.push(`kind = $${args.length}`));
-    if (filter.from !== undefined) (args.push(filter.from), parts.push(`time_received >= $${args.length}`));
-    if (filter.to !== undefined) (args.push(filter.to), parts.push(`time_received <= $${args.length}`));
+    if (filter.from !== undefined)
+      (args.push(filter.from), parts.push(`time_received >= $${args.length}`));
+    if (filter.to !== undefined)
+      (args.push(filter.to), parts.push(`time_received <= $${args.length}`));
     return parts.length === 0 ? 'TRUE' : parts.join(' AND ');
   }
 
@@ -167,16 +232,26 @@ export class PostgresStore implements CloudStore {
     args.push(opts.limit);
     sql += ` ORDER BY time_received ${dir}, id ${dir} LIMIT $${args.length}`;
     const raw = (await this.pool.query(sql, args)).rows as RawRow[];
-    const rows = raw.map((r) => shapeRow({ ...r, stream_id: Number(r.stream_id) }, this.streamCache.get(Number(r.stream_id))));
+    const rows = raw.map((r) =>
+      shapeRow({ ...r, stream_id: Number(r.stream_id) }, this.streamCache.get(Number(r.stream_id))),
+    );
     const last = rows[rows.length - 1];
-    return { rows, next_cursor: rows.length === opts.limit && last !== undefined ? encodeCursor({ t: last.time_received, id: last.id }) : null };
+    return {
+      rows,
+      next_cursor:
+        rows.length === opts.limit && last !== undefined
+          ? encodeCursor({ t: last.time_received, id: last.id })
+          : null,
+    };
   }
 
   async count(filter: ReadingFilter): Promise<number> {
     const args: unknown[] = [];
     const w = this.where(filter, await this.streams(), args);
     if (w === null) return 0;
-    return Number((await this.pool.query(`SELECT count(*) AS n FROM records WHERE ${w}`, args)).rows[0].n);
+    return Number(
+      (await this.pool.query(`SELECT count(*) AS n FROM records WHERE ${w}`, args)).rows[0].n,
+    );
   }
 
   async streamStats(from: number, to: number): Promise<StreamStats[]> {
@@ -201,35 +276,52 @@ export class PostgresStore implements CloudStore {
   }
 
   async totals(): Promise<{ files: number; records: number }> {
-    const r = await this.pool.query('SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM records) AS records');
+    const r = await this.pool.query(
+      'SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM records) AS records',
+    );
     return { files: Number(r.rows[0].files), records: Number(r.rows[0].records) };
   }
 
   async createKey(machine: string | null, label = ''): Promise<{ info: KeyInfo; key: string }> {
     const k = newKey();
     const now = Date.now();
-    await this.pool.query('INSERT INTO api_keys (id, hash, machine, label, created_ms, revoked_ms) VALUES ($1, $2, $3, $4, $5, NULL)', [k.id, k.hash, machine, label, now]);
+    await this.pool.query(
+      'INSERT INTO api_keys (id, hash, machine, label, created_ms, revoked_ms) VALUES ($1, $2, $3, $4, $5, NULL)',
+      [k.id, k.hash, machine, label, now],
+    );
     return { info: { id: k.id, machine, label, created_ms: now, revoked_ms: null }, key: k.key };
   }
 
   async listKeys(): Promise<KeyInfo[]> {
-    return (await this.pool.query<KeyRow>('SELECT * FROM api_keys ORDER BY created_ms')).rows.map(keyInfo);
+    return (await this.pool.query<KeyRow>('SELECT * FROM api_keys ORDER BY created_ms')).rows.map(
+      keyInfo,
+    );
   }
 
   async revokeKey(id: string): Promise<boolean> {
-    return ((await this.pool.query('UPDATE api_keys SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL', [Date.now(), id])).rowCount ?? 0) > 0;
+    return (
+      ((
+        await this.pool.query(
+          'UPDATE api_keys SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL',
+          [Date.now(), id],
+        )
+      ).rowCount ?? 0) > 0
+    );
   }
 
   async verifyKey(key: string): Promise<KeyInfo | null> {
     const p = parseKey(key);
     if (p === null) return null;
-    const row = (await this.pool.query<KeyRow>('SELECT * FROM api_keys WHERE id = $1', [p.id])).rows[0];
-    if (row === undefined || row.revoked_ms !== null || !hashMatches(p.secret, row.hash)) return null;
+    const row = (await this.pool.query<KeyRow>('SELECT * FROM api_keys WHERE id = $1', [p.id]))
+      .rows[0];
+    if (row === undefined || row.revoked_ms !== null || !hashMatches(p.secret, row.hash))
+      return null;
     return keyInfo(row);
   }
 
   async keyById(id: string): Promise<KeyInfo | null> {
-    const row = (await this.pool.query<KeyRow>('SELECT * FROM api_keys WHERE id = $1', [id])).rows[0];
+    const row = (await this.pool.query<KeyRow>('SELECT * FROM api_keys WHERE id = $1', [id]))
+      .rows[0];
     return row === undefined || row.revoked_ms !== null ? null : keyInfo(row);
   }
 

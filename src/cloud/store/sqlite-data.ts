@@ -58,7 +58,8 @@ export class DataSplitter {
       for (const f in r) {
         const v = (r as Record<string, unknown>)[f];
         if (!isScalar(v)) return null;
-        if (fields === 0) varying += `${readers === 0 ? '' : ','}${jsonKey(k)}:{${jsonKey(f)}:${jsonScalar(v)}}`;
+        if (fields === 0)
+          varying += `${readers === 0 ? '' : ','}${jsonKey(k)}:{${jsonKey(f)}:${jsonScalar(v)}}`;
         else cur.push(f, v);
         fields++;
       }
@@ -101,7 +102,10 @@ function constsJson(flat: unknown[]): string {
 }
 
 /** Restores the stored form: each reader of `varying` gets its constant fields back, in order. */
-export function mergeConsts(varying: Record<string, Record<string, unknown>>, consts: Record<string, Record<string, unknown>>): Record<string, unknown> {
+export function mergeConsts(
+  varying: Record<string, Record<string, unknown>>,
+  consts: Record<string, Record<string, unknown>>,
+): Record<string, unknown> {
   for (const k in varying) Object.assign(varying[k]!, consts[k]);
   return varying;
 }

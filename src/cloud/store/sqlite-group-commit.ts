@@ -10,7 +10,11 @@ import type { IngestFile, IngestResult } from './contract.js';
 const GROUP_COMMIT_RECORDS = 50_000;
 
 export class SqliteGroupCommit {
-  private readonly pending: { file: IngestFile; resolve: (r: IngestResult) => void; reject: (e: WharfError) => void }[] = [];
+  private readonly pending: {
+    file: IngestFile;
+    resolve: (r: IngestResult) => void;
+    reject: (e: WharfError) => void;
+  }[] = [];
   private flushScheduled = false;
 
   /**
@@ -41,14 +45,23 @@ export class SqliteGroupCommit {
     this.flushScheduled = false;
     let records = 0;
     let n = 0;
-    while (n < this.pending.length && (n === 0 || records + this.pending[n]!.file.records.length <= GROUP_COMMIT_RECORDS)) {
+    while (
+      n < this.pending.length &&
+      (n === 0 || records + this.pending[n]!.file.records.length <= GROUP_COMMIT_RECORDS)
+    ) {
       records += this.pending[n]!.file.records.length;
       n++;
     }
     const batch = this.pending.splice(0, n);
     const outcomes: ({ ok: IngestResult } | { err: WharfError })[] = [];
     const wrap = (f: IngestFile, err: unknown): WharfError =>
-      err instanceof WharfError ? err : new WharfError('CLOUD_STORE', `storing file ${f.file_id} failed, nothing was stored: ${errorMessage(err)}`, { cause: err });
+      err instanceof WharfError
+        ? err
+        : new WharfError(
+            'CLOUD_STORE',
+            `storing file ${f.file_id} failed, nothing was stored: ${errorMessage(err)}`,
+            { cause: err },
+          );
     try {
       this.groupTx(() => {
         for (const item of batch) {

@@ -72,12 +72,16 @@ export function numericValue(raw: unknown): [number, 'analog' | 'gpio'] | null {
 export function mergeAgg(a: ValueAcc, b: ValueAcc): void {
   a.n += b.n;
   a.vsum += b.vsum;
-  if (b.vmin < a.vmin || (b.vmin === a.vmin && b.tmin < a.tmin)) (a.vmin = b.vmin), (a.tmin = b.tmin);
-  if (b.vmax > a.vmax || (b.vmax === a.vmax && b.tmax < a.tmax)) (a.vmax = b.vmax), (a.tmax = b.tmax);
+  if (b.vmin < a.vmin || (b.vmin === a.vmin && b.tmin < a.tmin))
+    ((a.vmin = b.vmin), (a.tmin = b.tmin));
+  if (b.vmax > a.vmax || (b.vmax === a.vmax && b.tmax < a.tmax))
+    ((a.vmax = b.vmax), (a.tmax = b.tmax));
 }
 
 /** Aggregates readings per (minute, key), plus a count row per minute. Pure; gaps are skipped. */
-export function aggregateMinutes(records: Iterable<{ kind: string; time_received?: number; data?: unknown }>): MinuteAgg[] {
+export function aggregateMinutes(
+  records: Iterable<{ kind: string; time_received?: number; data?: unknown }>,
+): MinuteAgg[] {
   const out: MinuteAgg[] = [];
   const byMinute = new Map<number, Map<string, MinuteAgg>>();
   let curMinute = NaN;
@@ -94,7 +98,17 @@ export function aggregateMinutes(records: Iterable<{ kind: string; time_received
     }
     const count = cur.get(COUNT_KEY);
     if (count === undefined) {
-      const c: MinuteAgg = { minute, key: COUNT_KEY, kind: 'count', n: 1, vmin: 0, tmin: t, vmax: 0, tmax: t, vsum: 0 };
+      const c: MinuteAgg = {
+        minute,
+        key: COUNT_KEY,
+        kind: 'count',
+        n: 1,
+        vmin: 0,
+        tmin: t,
+        vmax: 0,
+        tmax: t,
+        vsum: 0,
+      };
       cur.set(COUNT_KEY, c);
       out.push(c);
     } else count.n++;
@@ -106,7 +120,17 @@ export function aggregateMinutes(records: Iterable<{ kind: string; time_received
       const [v, kind] = nv;
       const a = cur.get(key);
       if (a === undefined) {
-        const fresh: MinuteAgg = { minute, key, kind, n: 1, vmin: v, tmin: t, vmax: v, tmax: t, vsum: v };
+        const fresh: MinuteAgg = {
+          minute,
+          key,
+          kind,
+          n: 1,
+          vmin: v,
+          tmin: t,
+          vmax: v,
+          tmax: t,
+          vsum: v,
+        };
         cur.set(key, fresh);
         out.push(fresh);
       } else mergeAgg(a, { n: 1, vmin: v, tmin: t, vmax: v, tmax: t, vsum: v });
@@ -137,14 +161,18 @@ export class SqliteRollup {
   }
 
   /** Call inside the ingest transaction (the file's savepoint): all of a file's rollup or none. */
-  add(streamId: number, records: Iterable<{ kind: string; time_received?: number; data?: unknown }>): void {
+  add(
+    streamId: number,
+    records: Iterable<{ kind: string; time_received?: number; data?: unknown }>,
+  ): void {
     for (const a of aggregateMinutes(records)) this.upsert.run({ stream_id: streamId, ...a });
   }
 
   /** Rollup rows of the whole minutes [firstMinute, lastMinute] of the given streams. */
   rows(streamIds: readonly number[], firstMinute: number, lastMinute: number): RollupRow[] {
     const out: RollupRow[] = [];
-    for (const id of streamIds) for (const r of this.select.all(id, firstMinute, lastMinute) as RollupRow[]) out.push(r);
+    for (const id of streamIds)
+      for (const r of this.select.all(id, firstMinute, lastMinute) as RollupRow[]) out.push(r);
     return out;
   }
 }
@@ -153,12 +181,19 @@ export class SqliteRollup {
  * Upgrade to schema 4: (re)builds the rollup from every stored reading, in the caller's transaction.
  * `consts` returns a constants row parsed (schema-3 rows keep constant fields apart).
  */
-export function rebuildRollup(db: Database.Database, consts: (id: number) => Record<string, Record<string, unknown>>): number {
+export function rebuildRollup(
+  db: Database.Database,
+  consts: (id: number) => Record<string, Record<string, unknown>>,
+): number {
   db.exec('DROP TABLE IF EXISTS rollup_1m;');
   db.exec(SQLITE_ROLLUP_SCHEMA);
   const rollup = new SqliteRollup(db);
   // pages by primary key (.all(), not .iterate(): the connection cannot write while a read is open)
-  const page = db.prepare("SELECT id, stream_id, time_received, data, consts FROM records WHERE id > ? AND kind = 'reading' ORDER BY id LIMIT ?").raw(true);
+  const page = db
+    .prepare(
+      "SELECT id, stream_id, time_received, data, consts FROM records WHERE id > ? AND kind = 'reading' ORDER BY id LIMIT ?",
+    )
+    .raw(true);
   let after = -1;
   let total = 0;
   for (;;) {
@@ -169,7 +204,11 @@ export function rebuildRollup(db: Database.Database, consts: (id: number) => Rec
       let list = byStream.get(sid);
       if (list === undefined) byStream.set(sid, (list = []));
       const varying = JSON.parse(data) as Record<string, Record<string, unknown>>;
-      list.push({ kind: 'reading', time_received: t, data: c === null ? varying : mergeConsts(varying, consts(c)) });
+      list.push({
+        kind: 'reading',
+        time_received: t,
+        data: c === null ? varying : mergeConsts(varying, consts(c)),
+      });
     }
     for (const [sid, list] of byStream) rollup.add(sid, list);
     total += rows.length;

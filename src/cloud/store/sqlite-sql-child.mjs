@@ -32,7 +32,10 @@ process.stdin.on('end', () => {
   // authorizer-like check on the compiled program: no writes, and the key table is off limits
   try {
     const guarded = new Set(
-      db.prepare("SELECT rootpage FROM sqlite_schema WHERE tbl_name = 'api_keys' AND rootpage > 0").all().map((r) => r.rootpage),
+      db
+        .prepare("SELECT rootpage FROM sqlite_schema WHERE tbl_name = 'api_keys' AND rootpage > 0")
+        .all()
+        .map((r) => r.rootpage),
     );
     for (const op of db.prepare(`EXPLAIN ${cfg.sql}`).all()) {
       if (op.opcode === 'OpenWrite') {
@@ -40,7 +43,10 @@ process.stdin.on('end', () => {
         return;
       }
       if (op.opcode === 'OpenRead' && guarded.has(op.p2)) {
-        out({ error: 'the api_keys table is not readable through SQL; query the readings view', refused: true });
+        out({
+          error: 'the api_keys table is not readable through SQL; query the readings view',
+          refused: true,
+        });
         return;
       }
     }
@@ -60,7 +66,11 @@ process.stdin.on('end', () => {
         truncated = true;
         break;
       }
-      batch.push(row.map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : typeof v === 'bigint' ? Number(v) : v)));
+      batch.push(
+        row.map((v) =>
+          Buffer.isBuffer(v) ? v.toString('base64') : typeof v === 'bigint' ? Number(v) : v,
+        ),
+      );
       n++;
       if (batch.length >= cfg.batchSize) {
         flushAndWait(batch);

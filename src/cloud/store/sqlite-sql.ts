@@ -11,12 +11,22 @@ import type { SqlOptions, SqlStream } from './contract.js';
 
 const CHILD = fileURLToPath(new URL('./sqlite-sql-child.mjs', import.meta.url));
 
-type Msg = { columns: string[] } | { rows: unknown[][] } | { error: string; refused: boolean } | { done: true; rows: number; truncated: boolean };
+type Msg =
+  | { columns: string[] }
+  | { rows: unknown[][] }
+  | { error: string; refused: boolean }
+  | { done: true; rows: number; truncated: boolean };
 
-export async function openSqliteSql(path: string, sql: string, opts: SqlOptions): Promise<SqlStream> {
+export async function openSqliteSql(
+  path: string,
+  sql: string,
+  opts: SqlOptions,
+): Promise<SqlStream> {
   const text = checkReadOnlySql(sql);
   const child = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.end(JSON.stringify({ path, sql: text, maxRows: opts.maxRows, batchSize: opts.batchSize ?? 500 }));
+  child.stdin.end(
+    JSON.stringify({ path, sql: text, maxRows: opts.maxRows, batchSize: opts.batchSize ?? 500 }),
+  );
   let timedOut = false;
   const arm = (ms: number): NodeJS.Timeout =>
     setTimeout(() => {
@@ -47,7 +57,10 @@ export async function openSqliteSql(path: string, sql: string, opts: SqlOptions)
   const failure = (m: { error: string; refused: boolean }): WharfError =>
     m.refused ? refused(m.error) : new WharfError('CLOUD_BAD_REQUEST', `SQL failed: ${m.error}`);
   const timeoutError = (): WharfError =>
-    new WharfError('CLOUD_SQL_REFUSED', `SQL statement timeout: stopped after ${opts.timeoutMs} ms; narrow the query (time range, LIMIT) or use an export`);
+    new WharfError(
+      'CLOUD_SQL_REFUSED',
+      `SQL statement timeout: stopped after ${opts.timeoutMs} ms; narrow the query (time range, LIMIT) or use an export`,
+    );
 
   const it = messages();
   const finish = async (): Promise<void> => {
@@ -62,7 +75,10 @@ export async function openSqliteSql(path: string, sql: string, opts: SqlOptions)
   if (first.done === true) {
     await finish();
     if (timedOut) throw timeoutError();
-    throw new WharfError('CLOUD_STORE', `SQL runner ended without an answer: ${stderr.trim().slice(-300)}`);
+    throw new WharfError(
+      'CLOUD_STORE',
+      `SQL runner ended without an answer: ${stderr.trim().slice(-300)}`,
+    );
   }
   const head = first.value;
   if ('error' in head) {
@@ -81,7 +97,10 @@ export async function openSqliteSql(path: string, sql: string, opts: SqlOptions)
         const n = await it.next();
         if (n.done === true) {
           if (timedOut) throw timeoutError();
-          throw new WharfError('CLOUD_STORE', `SQL runner stopped unexpectedly: ${stderr.trim().slice(-300)}`);
+          throw new WharfError(
+            'CLOUD_STORE',
+            `SQL runner stopped unexpectedly: ${stderr.trim().slice(-300)}`,
+          );
         }
         const m = n.value;
         if ('error' in m) throw failure(m);

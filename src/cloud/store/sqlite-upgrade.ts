@@ -11,13 +11,19 @@ import { SCHEMA_VERSION, SQLITE_MIGRATE_2_TO_3, SQLITE_SCHEMA } from './sqlite-s
 /** Schema 2 or 3 → 4 in place, in one transaction: a failed upgrade leaves the file as it was. */
 export function upgradeSqliteStore(db: Database.Database, path: string, version: number): void {
   const constsById = (): ((id: number) => Record<string, Record<string, unknown>>) => {
-    const stmt = db.prepare<[number], { json: string }>('SELECT json(json) AS json FROM data_consts WHERE id = ?');
+    const stmt = db.prepare<[number], { json: string }>(
+      'SELECT json(json) AS json FROM data_consts WHERE id = ?',
+    );
     const cache = new Map<number, Record<string, Record<string, unknown>>>();
     return (id) => {
       let c = cache.get(id);
       if (c !== undefined) return c;
       const row = stmt.get(id);
-      if (row === undefined) throw new WharfError('CLOUD_STORE', `record data refers to constants ${id}, which are missing from data_consts: the store file is damaged`);
+      if (row === undefined)
+        throw new WharfError(
+          'CLOUD_STORE',
+          `record data refers to constants ${id}, which are missing from data_consts: the store file is damaged`,
+        );
       cache.set(id, (c = JSON.parse(row.json) as Record<string, Record<string, unknown>>));
       return c;
     };
@@ -31,6 +37,10 @@ export function upgradeSqliteStore(db: Database.Database, path: string, version:
     })();
   } catch (err) {
     db.close();
-    throw new WharfError('CLOUD_STORE', `upgrading ${path} from schema ${version} to ${SCHEMA_VERSION} failed, the file is unchanged: ${errorMessage(err)}`, { cause: err });
+    throw new WharfError(
+      'CLOUD_STORE',
+      `upgrading ${path} from schema ${version} to ${SCHEMA_VERSION} failed, the file is unchanged: ${errorMessage(err)}`,
+      { cause: err },
+    );
   }
 }

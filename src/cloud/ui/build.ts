@@ -7,7 +7,15 @@
  * so concurrent servers building at once never serve a half-written file.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,20 +106,28 @@ function readBundle(outDir: string, hash: string, built: boolean): UiBundle {
 }
 
 /** Runs esbuild and writes `index.html`, `app.js`, `app.css`, `manifest.json` into outDir. */
-export async function buildUi(opts: { outDir?: string; srcDir?: string; logger?: Logger } = {}): Promise<UiBundle> {
+export async function buildUi(
+  opts: { outDir?: string; srcDir?: string; logger?: Logger } = {},
+): Promise<UiBundle> {
   const outDir = opts.outDir ?? UI_DEFAULT_OUT_DIR;
   const srcDir = opts.srcDir ?? UI_SOURCE_DIR;
   const logger = opts.logger ?? nullLogger;
   const hash = sourceHash(srcDir);
   if (hash === null) {
-    throw new WharfError('INTERNAL', `web UI sources not found at ${srcDir}; reinstall wharf or run from a full checkout`);
+    throw new WharfError(
+      'INTERNAL',
+      `web UI sources not found at ${srcDir}; reinstall wharf or run from a full checkout`,
+    );
   }
   const started = Date.now();
   let esbuild: typeof import('esbuild');
   try {
     esbuild = await import('esbuild');
   } catch (err) {
-    throw new WharfError('INTERNAL', `cannot load esbuild to build the web UI (${errorMessage(err)}); run 'npm install'`);
+    throw new WharfError(
+      'INTERNAL',
+      `cannot load esbuild to build the web UI (${errorMessage(err)}); run 'npm install'`,
+    );
   }
   let result: import('esbuild').BuildResult<{ write: false }>;
   try {
@@ -136,14 +152,22 @@ export async function buildUi(opts: { outDir?: string; srcDir?: string; logger?:
   const js = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text;
   if (js === undefined) throw new WharfError('INTERNAL', 'web UI build produced no JavaScript');
   const css =
-    readFileSync(join(uplotDir(), 'dist', 'uPlot.min.css'), 'utf8') + '\n' + readFileSync(join(srcDir, 'styles.css'), 'utf8');
+    readFileSync(join(uplotDir(), 'dist', 'uPlot.min.css'), 'utf8') +
+    '\n' +
+    readFileSync(join(srcDir, 'styles.css'), 'utf8');
   const html = readFileSync(join(srcDir, 'index.html'), 'utf8').replaceAll('__VERSION__', hash);
   mkdirSync(outDir, { recursive: true });
   atomicWrite(join(outDir, 'app.js'), js);
   atomicWrite(join(outDir, 'app.css'), css);
   atomicWrite(join(outDir, 'index.html'), html);
-  atomicWrite(join(outDir, 'manifest.json'), JSON.stringify({ hash, builtAt: new Date().toISOString() } satisfies Manifest) + '\n');
-  logger.info({ outDir, hash, ms: Date.now() - started, bytes: js.length + css.length }, 'web UI built');
+  atomicWrite(
+    join(outDir, 'manifest.json'),
+    JSON.stringify({ hash, builtAt: new Date().toISOString() } satisfies Manifest) + '\n',
+  );
+  logger.info(
+    { outDir, hash, ms: Date.now() - started, bytes: js.length + css.length },
+    'web UI built',
+  );
   return { html, js, css, hash, built: true, outDir };
 }
 
@@ -151,7 +175,9 @@ export async function buildUi(opts: { outDir?: string; srcDir?: string; logger?:
  * Returns the bundle, building it first when it is missing or older than the sources. Without
  * sources (an install that ships only `dist/ui`), the bundle on disk is used as is.
  */
-export async function ensureUiBundle(opts: { outDir?: string; srcDir?: string; logger?: Logger } = {}): Promise<UiBundle> {
+export async function ensureUiBundle(
+  opts: { outDir?: string; srcDir?: string; logger?: Logger } = {},
+): Promise<UiBundle> {
   const outDir = opts.outDir ?? UI_DEFAULT_OUT_DIR;
   const want = sourceHash(opts.srcDir ?? UI_SOURCE_DIR);
   const have = readManifest(outDir);
@@ -163,7 +189,10 @@ export async function ensureUiBundle(opts: { outDir?: string; srcDir?: string; l
     }
   }
   if (want === null) {
-    throw new WharfError('INTERNAL', `web UI bundle missing in ${outDir} and no sources to build it from; run 'npm run ui:build'`);
+    throw new WharfError(
+      'INTERNAL',
+      `web UI bundle missing in ${outDir} and no sources to build it from; run 'npm run ui:build'`,
+    );
   }
   return buildUi(opts);
 }

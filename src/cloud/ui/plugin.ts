@@ -31,7 +31,13 @@ export const UI_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-function send(reply: FastifyReply, req: FastifyRequest, body: string, type: string, etag: string): FastifyReply {
+function send(
+  reply: FastifyReply,
+  req: FastifyRequest,
+  body: string,
+  type: string,
+  etag: string,
+): FastifyReply {
   reply
     .header('content-type', type)
     .header('cache-control', 'no-cache')
@@ -48,7 +54,12 @@ function send(reply: FastifyReply, req: FastifyRequest, body: string, type: stri
  */
 export async function uiPlugin(app: FastifyInstance, opts: UiPluginOptions = {}): Promise<void> {
   const logger = opts.logger ?? nullLogger;
-  const bundle = opts.bundle ?? (await ensureUiBundle({ logger, ...(opts.outDir === undefined ? {} : { outDir: opts.outDir }) }));
+  const bundle =
+    opts.bundle ??
+    (await ensureUiBundle({
+      logger,
+      ...(opts.outDir === undefined ? {} : { outDir: opts.outDir }),
+    }));
   const tag = (what: string): string => `"${bundle.hash}-${what}"`;
   const page = (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     reply.header('content-security-policy', UI_CSP).header('x-frame-options', 'DENY');
@@ -56,15 +67,23 @@ export async function uiPlugin(app: FastifyInstance, opts: UiPluginOptions = {})
   };
   app.get('/', page);
   app.get('/index.html', page);
-  app.get('/ui/app.js', (req, reply) => send(reply, req, bundle.js, 'text/javascript; charset=utf-8', tag('js')));
-  app.get('/ui/app.css', (req, reply) => send(reply, req, bundle.css, 'text/css; charset=utf-8', tag('css')));
-  app.get('/favicon.ico', (_req, reply) => reply.code(204).header('cache-control', 'max-age=86400').send());
+  app.get('/ui/app.js', (req, reply) =>
+    send(reply, req, bundle.js, 'text/javascript; charset=utf-8', tag('js')),
+  );
+  app.get('/ui/app.css', (req, reply) =>
+    send(reply, req, bundle.css, 'text/css; charset=utf-8', tag('css')),
+  );
+  app.get('/favicon.ico', (_req, reply) =>
+    reply.code(204).header('cache-control', 'max-age=86400').send(),
+  );
 }
 
 /**
  * The UI as a cloud server plugin: `buildCloudServer({ store, plugins: [cloudUi()] })`. The bundle is
  * built (or reused) before the server answers its first request.
  */
-export function cloudUi(opts: Omit<UiPluginOptions, 'logger'> = {}): (app: FastifyInstance, ctx: { logger: Logger }) => Promise<void> {
+export function cloudUi(
+  opts: Omit<UiPluginOptions, 'logger'> = {},
+): (app: FastifyInstance, ctx: { logger: Logger }) => Promise<void> {
   return (app, ctx) => uiPlugin(app, { ...opts, logger: ctx.logger.child({ module: 'ui' }) });
 }

@@ -35,8 +35,19 @@ export class Mosquitto {
     if (this.port === 0) {
       this.port = await freePort();
       const passwd = join(this.dir, 'passwd');
-      const users = [[GATEWAY_USER.username, GATEWAY_USER.password], ...this.boards.map((b) => [b.id, b.secret])];
-      users.forEach(([u, p], i) => execFileSync(findTool('mosquitto_passwd') ?? 'mosquitto_passwd', [...(i === 0 ? ['-c'] : []), '-b', passwd, u!, p!]));
+      const users = [
+        [GATEWAY_USER.username, GATEWAY_USER.password],
+        ...this.boards.map((b) => [b.id, b.secret]),
+      ];
+      users.forEach(([u, p], i) =>
+        execFileSync(findTool('mosquitto_passwd') ?? 'mosquitto_passwd', [
+          ...(i === 0 ? ['-c'] : []),
+          '-b',
+          passwd,
+          u!,
+          p!,
+        ]),
+      );
       writeFileSync(
         join(this.dir, 'acl'),
         [
@@ -53,11 +64,23 @@ export class Mosquitto {
       );
       writeFileSync(
         join(this.dir, 'mosquitto.conf'),
-        [`listener ${this.port} 127.0.0.1`, 'allow_anonymous false', `password_file ${passwd}`, `acl_file ${join(this.dir, 'acl')}`, 'persistence false', 'user root', ''].join('\n'),
+        [
+          `listener ${this.port} 127.0.0.1`,
+          'allow_anonymous false',
+          `password_file ${passwd}`,
+          `acl_file ${join(this.dir, 'acl')}`,
+          'persistence false',
+          'user root',
+          '',
+        ].join('\n'),
       );
       chmodSync(passwd, 0o600);
     }
-    const p = spawn(findTool('mosquitto') ?? '/usr/sbin/mosquitto', ['-c', join(this.dir, 'mosquitto.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(
+      findTool('mosquitto') ?? '/usr/sbin/mosquitto',
+      ['-c', join(this.dir, 'mosquitto.conf')],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     p.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     p.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
     this.proc = p;
@@ -73,7 +96,8 @@ export class Mosquitto {
         c.once('error', () => r(false));
       });
       if (ok) return;
-      if (Date.now() > end) throw new Error(`mosquitto did not listen on ${this.port} within 5 s: ${this.output}`);
+      if (Date.now() > end)
+        throw new Error(`mosquitto did not listen on ${this.port} within 5 s: ${this.output}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

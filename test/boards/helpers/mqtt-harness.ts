@@ -25,7 +25,14 @@ export interface MqttHarnessOptions {
 export async function mqttHarness(o: MqttHarnessOptions): Promise<BoardHarness> {
   const peer = new TestPeer({ bid: o.id });
   let side = await attachMqttPeer(o.url, o.id, o.secret, peer);
-  const board = new ProtocolBoard(o.id, ESP32_HARDWARE, new MqttConnector(o.id, o.bus), realClock, nullLogger, { reconnectPollMs: 100 });
+  const board = new ProtocolBoard(
+    o.id,
+    ESP32_HARDWARE,
+    new MqttConnector(o.id, o.bus),
+    realClock,
+    nullLogger,
+    { reconnectPollMs: 100 },
+  );
   return {
     board,
     analogs: ['A1', 'A2'],

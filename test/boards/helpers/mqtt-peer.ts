@@ -10,7 +10,13 @@ export interface MqttPeer {
   cut(): void;
 }
 
-export async function attachMqttPeer(url: string, id: string, secret: string, peer: TestPeer, extra: IClientOptions = {}): Promise<MqttPeer> {
+export async function attachMqttPeer(
+  url: string,
+  id: string,
+  secret: string,
+  peer: TestPeer,
+  extra: IClientOptions = {},
+): Promise<MqttPeer> {
   const client = mqtt.connect(url, {
     clientId: id,
     username: id,

@@ -20,11 +20,14 @@ export class PtyPair {
   }
 
   async start(): Promise<void> {
-    const p = spawn('socat', [`pty,raw,echo=0,link=${this.a}`, `pty,raw,echo=0,link=${this.b}`], { stdio: 'ignore' });
+    const p = spawn('socat', [`pty,raw,echo=0,link=${this.a}`, `pty,raw,echo=0,link=${this.b}`], {
+      stdio: 'ignore',
+    });
     this.proc = p;
     const end = Date.now() + 5000;
     while (!(existsSync(this.a) && existsSync(this.b))) {
-      if (Date.now() > end || p.exitCode !== null) throw new Error(`socat did not create ${this.a} and ${this.b} within 5 s`);
+      if (Date.now() > end || p.exitCode !== null)
+        throw new Error(`socat did not create ${this.a} and ${this.b} within 5 s`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }

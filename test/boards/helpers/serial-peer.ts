@@ -3,7 +3,11 @@ import { SerialPort } from 'serialport';
 import { LineFramer } from '../../../src/boards/protocol/line-framer.js';
 import type { TestPeer } from './test-peer.js';
 
-export async function attachSerialPeer(path: string, peer: TestPeer, baudRate = 115200): Promise<{ port: SerialPort; close(): Promise<void> }> {
+export async function attachSerialPeer(
+  path: string,
+  peer: TestPeer,
+  baudRate = 115200,
+): Promise<{ port: SerialPort; close(): Promise<void> }> {
   const port = new SerialPort({ path, baudRate, autoOpen: false });
   await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
   const framer = new LineFramer(

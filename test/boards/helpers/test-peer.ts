@@ -111,15 +111,32 @@ export class TestPeer {
         const names = f.r as string[];
         const known = f.m === 'A' ? this.configured : this.pins;
         const missing = names.find((n) => !known.has(n));
-        if (missing !== undefined) return this.send({ t: 'err', id, code: f.m === 'A' ? 'unknown_reader' : 'unknown_pin', msg: missing });
-        return this.send({ t: 'val', id, clk: this.clk(), v: names.map((n) => this.value(f.m as 'A' | 'G', n)) });
+        if (missing !== undefined)
+          return this.send({
+            t: 'err',
+            id,
+            code: f.m === 'A' ? 'unknown_reader' : 'unknown_pin',
+            msg: missing,
+          });
+        return this.send({
+          t: 'val',
+          id,
+          clk: this.clk(),
+          v: names.map((n) => this.value(f.m as 'A' | 'G', n)),
+        });
       }
       case 'plan': {
-        if (this.o.streamed === false && (f.e as unknown[]).length > 0) return this.send({ t: 'err', id, code: 'bad_request', msg: 'no streaming' });
+        if (this.o.streamed === false && (f.e as unknown[]).length > 0)
+          return this.send({ t: 'err', id, code: 'bad_request', msg: 'no streaming' });
         this.stopTimer();
         this.bms = (f.bms as number | undefined) ?? 100;
         const now = this.clk();
-        this.streams = (f.e as { k: string; m: 'A' | 'G'; r: string[]; hz: number }[]).map((e) => ({ ...e, anchor: now, next: 0, seq: 0 }));
+        this.streams = (f.e as { k: string; m: 'A' | 'G'; r: string[]; hz: number }[]).map((e) => ({
+          ...e,
+          anchor: now,
+          next: 0,
+          seq: 0,
+        }));
         this.send({ t: 'ok', id });
         if (this.streams.length > 0) this.timer = setInterval(() => this.tick(), this.bms);
         return;
@@ -134,7 +151,14 @@ export class TestPeer {
   }
 
   private hi(): Record<string, unknown> {
-    return { t: 'hi', v: this.o.version ?? 1, bid: this.o.bid, fw: this.o.fw ?? 'peer-0.1', clk: this.clk(), caps: { hz: this.o.maxHz ?? 1000, st: this.o.streamed === false ? 0 : 1 } };
+    return {
+      t: 'hi',
+      v: this.o.version ?? 1,
+      bid: this.o.bid,
+      fw: this.o.fw ?? 'peer-0.1',
+      clk: this.clk(),
+      caps: { hz: this.o.maxHz ?? 1000, st: this.o.streamed === false ? 0 : 1 },
+    };
   }
 
   private tick(): void {
@@ -155,7 +179,8 @@ export class TestPeer {
           continue;
         }
         this.send(frame);
-        if (this.sentBatches.size < 100_000) this.sentBatches.set(`${s.k}#${frame.s}`, { t0: frame.t0, dt: period });
+        if (this.sentBatches.size < 100_000)
+          this.sentBatches.set(`${s.k}#${frame.s}`, { t0: frame.t0, dt: period });
         this.sent.batches++;
         this.sent.samples += n;
         if (this.repeatNext > 0) {

@@ -34,7 +34,13 @@ describe('embedded broker security', () => {
 
   beforeEach(async () => {
     log.lines.length = 0;
-    broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, boards, logger: log, monitor: { username: 'ops', password: 'ops-pass' } });
+    broker = await startEmbeddedBroker({
+      host: '127.0.0.1',
+      port: 0,
+      boards,
+      logger: log,
+      monitor: { username: 'ops', password: 'ops-pass' },
+    });
   });
   afterEach(async () => {
     await broker.close();
@@ -53,10 +59,16 @@ describe('embedded broker security', () => {
           resolve(String((e as { code?: number }).code ?? e.message));
         });
       });
-    expect(await tryConnect({ clientId: 'esp-a', username: 'esp-a', password: 'Xyzzy-bad' })).toBe('4');
+    expect(await tryConnect({ clientId: 'esp-a', username: 'esp-a', password: 'Xyzzy-bad' })).toBe(
+      '4',
+    );
     expect(await tryConnect({ clientId: 'nobody', username: 'nobody', password: 'x' })).toBe('4');
-    expect(await tryConnect({ clientId: 'esp-b', username: 'esp-a', password: 'secret-a-123' })).not.toBe('connected');
-    expect(await tryConnect({ clientId: 'esp-a', username: 'esp-a', password: 'secret-a-123' })).toBe('connected');
+    expect(
+      await tryConnect({ clientId: 'esp-b', username: 'esp-a', password: 'secret-a-123' }),
+    ).not.toBe('connected');
+    expect(
+      await tryConnect({ clientId: 'esp-a', username: 'esp-a', password: 'secret-a-123' }),
+    ).toBe('connected');
     expect(broker.stats.authFailures).toBe(3);
     expect(JSON.stringify(log.lines)).not.toMatch(/secret-a-123|Xyzzy-bad/);
   });
@@ -66,17 +78,44 @@ describe('embedded broker security', () => {
     async () => {
       const peerA = new TestPeer({ bid: 'esp-a' });
       const sideA = await attachMqttPeer(broker.url, 'esp-a', 'secret-a-123', peerA);
-      const board = new ProtocolBoard('esp-a', hardware, new MqttConnector('esp-a', () => broker.bus), realClock, log);
+      const board = new ProtocolBoard(
+        'esp-a',
+        hardware,
+        new MqttConnector('esp-a', () => broker.bus),
+        realClock,
+        log,
+      );
       const batches: StreamBatch[] = [];
       board.on('batch', (b) => batches.push(b));
       try {
         await board.connect();
-        await board.configure([{ key: 'k', method: 'Analogs', readers: ['A1'], hz: 10, mode: 'streamed' }]);
+        await board.configure([
+          { key: 'k', method: 'Analogs', readers: ['A1'], hz: 10, mode: 'streamed' },
+        ]);
         const short = (peerA.received.find((f) => f.t === 'plan')!.e as { k: string }[])[0]!.k;
         const fake = JSON.stringify({ t: 'b', k: short, s: 999, t0: 1, dt: 100, v: [[4095]] });
         const port = String(broker.port);
         const pub = (topic: string, msg: string, user = 'esp-b', pass = 'secret-b-456') =>
-          run('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-i', user, '-u', user, '-P', pass, '-t', topic, '-m', msg], { timeout: 5000 }).then(
+          run(
+            'mosquitto_pub',
+            [
+              '-h',
+              '127.0.0.1',
+              '-p',
+              port,
+              '-i',
+              user,
+              '-u',
+              user,
+              '-P',
+              pass,
+              '-t',
+              topic,
+              '-m',
+              msg,
+            ],
+            { timeout: 5000 },
+          ).then(
             () => 0,
             (e: { code?: number }) => e.code ?? 1,
           );
@@ -94,9 +133,35 @@ describe('embedded broker security', () => {
         expect(peerA.received.filter((f) => f.t === 'plan')).toHaveLength(1);
         expect(board.state).toBe('online');
         // B subscribing to A's traffic gets a refused subscription and no message.
-        const sub = await run('mosquitto_sub', ['-h', '127.0.0.1', '-p', port, '-i', 'esp-b', '-u', 'esp-b', '-P', 'secret-b-456', '-t', 'wharf/esp-a/up', '-C', '1', '-W', '2', '-v'], { timeout: 5000 }).then(
+        const sub = await run(
+          'mosquitto_sub',
+          [
+            '-h',
+            '127.0.0.1',
+            '-p',
+            port,
+            '-i',
+            'esp-b',
+            '-u',
+            'esp-b',
+            '-P',
+            'secret-b-456',
+            '-t',
+            'wharf/esp-a/up',
+            '-C',
+            '1',
+            '-W',
+            '2',
+            '-v',
+          ],
+          { timeout: 5000 },
+        ).then(
           (r) => ({ out: r.stdout, err: r.stderr, code: 0 }),
-          (e: { stdout: string; stderr: string; code: number }) => ({ out: e.stdout, err: e.stderr, code: e.code }),
+          (e: { stdout: string; stderr: string; code: number }) => ({
+            out: e.stdout,
+            err: e.stderr,
+            code: e.code,
+          }),
         );
         expect(sub.out).toBe('');
         expect(broker.stats.deniedSubscribes).toBe(1);
@@ -115,8 +180,15 @@ describe('embedded broker security', () => {
     const side = await attachMqttPeer(broker.url, 'esp-b', 'secret-b-456', peer);
     const seen: string[] = [];
     const watchStatus = async () => {
-      const c = await mqtt.connectAsync(broker.url, { clientId: 'ops-' + Math.random().toString(36).slice(2), username: 'ops', password: 'ops-pass', reconnectPeriod: 0 });
-      c.on('message', (_t, p, pkt) => seen.push(`${p.toString()}${pkt.retain ? ' (retained)' : ''}`));
+      const c = await mqtt.connectAsync(broker.url, {
+        clientId: 'ops-' + Math.random().toString(36).slice(2),
+        username: 'ops',
+        password: 'ops-pass',
+        reconnectPeriod: 0,
+      });
+      c.on('message', (_t, p, pkt) =>
+        seen.push(`${p.toString()}${pkt.retain ? ' (retained)' : ''}`),
+      );
       await c.subscribeAsync('wharf/+/status');
       return c;
     };
@@ -142,50 +214,110 @@ describe('embedded broker security', () => {
     ]);
     await closed;
     expect(broker.bus.isOnline('esp-a')).toBe(false);
-    await expect(attachMqttPeer(broker.url, 'esp-a', 'secret-a-123', new TestPeer({ bid: 'esp-a' }))).rejects.toThrow();
-    const again = await attachMqttPeer(broker.url, 'esp-a', 'rotated-a-999', new TestPeer({ bid: 'esp-a' }));
+    await expect(
+      attachMqttPeer(broker.url, 'esp-a', 'secret-a-123', new TestPeer({ bid: 'esp-a' })),
+    ).rejects.toThrow();
+    const again = await attachMqttPeer(
+      broker.url,
+      'esp-a',
+      'rotated-a-999',
+      new TestPeer({ bid: 'esp-a' }),
+    );
     await again.close();
     await side.close().catch(() => undefined);
   });
 
   it('a board id that cannot be a topic level is refused with what to change', async () => {
-    await expect(startEmbeddedBroker({ host: '127.0.0.1', port: 0, boards: [{ id: 'a/b', secret: 'x' }], logger: log })).rejects.toThrow(/board id 'a\/b' cannot be an MQTT topic level/);
+    await expect(
+      startEmbeddedBroker({
+        host: '127.0.0.1',
+        port: 0,
+        boards: [{ id: 'a/b', secret: 'x' }],
+        logger: log,
+      }),
+    ).rejects.toThrow(/board id 'a\/b' cannot be an MQTT topic level/);
   });
 });
 
-describe.skipIf(!requireTool('openssl', 'the TLS test makes a self-signed certificate'))('embedded broker over TLS', () => {
-  it('serves MQTT over TLS when cert and key are given; boards connect with the CA', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wharf-tls-'));
-    try {
-      const key = join(dir, 'key.pem');
-      const cert = join(dir, 'cert.pem');
-      await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { timeout: 20_000 });
-      const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, tls: { cert, key }, boards: [{ id: 'esp-t', secret: 'tls-secret' }], logger: memoryLogger() });
+describe.skipIf(!requireTool('openssl', 'the TLS test makes a self-signed certificate'))(
+  'embedded broker over TLS',
+  () => {
+    it('serves MQTT over TLS when cert and key are given; boards connect with the CA', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'wharf-tls-'));
       try {
-        expect(broker.url).toMatch(/^mqtts:\/\//);
-        const peer = new TestPeer({ bid: 'esp-t' });
-        const { readFileSync } = await import('node:fs');
-        const side = await attachMqttPeer(broker.url, 'esp-t', 'tls-secret', peer, { ca: readFileSync(cert), rejectUnauthorized: true });
-        const board = new ProtocolBoard('esp-t', hardware, new MqttConnector('esp-t', () => broker.bus), realClock);
-        peer.analog.set('A2', 4000);
-        await board.connect();
-        const d = (await board.read('Analogs', ['A2'], { timeoutMs: 2000 })) as Record<string, { value: number }>;
-        expect(d.A2!.value).toBe(4000);
-        await board.close();
-        await side.close();
-        // A plain-TCP client gets nowhere on the TLS port.
-        const plain = await new Promise<string>((resolve) => {
-          const c = mqtt.connect(`mqtt://127.0.0.1:${broker.port}`, { clientId: 'esp-t', username: 'esp-t', password: 'tls-secret', reconnectPeriod: 0, connectTimeout: 1500 });
-          c.once('connect', () => resolve('connected'));
-          c.once('error', () => resolve('error'));
-          c.once('close', () => resolve('closed'));
+        const key = join(dir, 'key.pem');
+        const cert = join(dir, 'cert.pem');
+        await run(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'rsa:2048',
+            '-nodes',
+            '-keyout',
+            key,
+            '-out',
+            cert,
+            '-days',
+            '1',
+            '-subj',
+            '/CN=127.0.0.1',
+            '-addext',
+            'subjectAltName=IP:127.0.0.1',
+          ],
+          { timeout: 20_000 },
+        );
+        const broker = await startEmbeddedBroker({
+          host: '127.0.0.1',
+          port: 0,
+          tls: { cert, key },
+          boards: [{ id: 'esp-t', secret: 'tls-secret' }],
+          logger: memoryLogger(),
         });
-        expect(plain).not.toBe('connected');
+        try {
+          expect(broker.url).toMatch(/^mqtts:\/\//);
+          const peer = new TestPeer({ bid: 'esp-t' });
+          const { readFileSync } = await import('node:fs');
+          const side = await attachMqttPeer(broker.url, 'esp-t', 'tls-secret', peer, {
+            ca: readFileSync(cert),
+            rejectUnauthorized: true,
+          });
+          const board = new ProtocolBoard(
+            'esp-t',
+            hardware,
+            new MqttConnector('esp-t', () => broker.bus),
+            realClock,
+          );
+          peer.analog.set('A2', 4000);
+          await board.connect();
+          const d = (await board.read('Analogs', ['A2'], { timeoutMs: 2000 })) as Record<
+            string,
+            { value: number }
+          >;
+          expect(d.A2!.value).toBe(4000);
+          await board.close();
+          await side.close();
+          // A plain-TCP client gets nowhere on the TLS port.
+          const plain = await new Promise<string>((resolve) => {
+            const c = mqtt.connect(`mqtt://127.0.0.1:${broker.port}`, {
+              clientId: 'esp-t',
+              username: 'esp-t',
+              password: 'tls-secret',
+              reconnectPeriod: 0,
+              connectTimeout: 1500,
+            });
+            c.once('connect', () => resolve('connected'));
+            c.once('error', () => resolve('error'));
+            c.once('close', () => resolve('closed'));
+          });
+          expect(plain).not.toBe('connected');
+        } finally {
+          await broker.close();
+        }
       } finally {
-        await broker.close();
+        rmSync(dir, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
+    });
+  },
+);

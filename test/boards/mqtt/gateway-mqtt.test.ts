@@ -19,25 +19,73 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function mqttPlan(dir: string, hz: number) {
   const text = JSON.stringify({
-    wharf: { machine: 'gw-test', part_id: 'gw-part', broker: { host: '127.0.0.1', port: 1883 }, http: null },
-    services: [{ name: 'dm', type: 'data_manager', attributes: { capture_dir: dir, flush_interval_ms: 200 } }],
+    wharf: {
+      machine: 'gw-test',
+      part_id: 'gw-part',
+      broker: { host: '127.0.0.1', port: 1883 },
+      http: null,
+    },
+    services: [
+      {
+        name: 'dm',
+        type: 'data_manager',
+        attributes: { capture_dir: dir, flush_interval_ms: 200 },
+      },
+    ],
     components: [],
     remotes: [
       {
         name: 'esp-e2e',
         address: 'mqtt://esp-e2e',
         secret: 'e2e-secret-xyz',
-        components: [{ name: 'my-esp32', type: 'board', model: 'esp32', namespace: 'rdk', attributes: { pins: [27], analogs: [{ name: 'A1', pin: '34' }, { name: 'A2', pin: '35' }] } }],
+        components: [
+          {
+            name: 'my-esp32',
+            type: 'board',
+            model: 'esp32',
+            namespace: 'rdk',
+            attributes: {
+              pins: [27],
+              analogs: [
+                { name: 'A1', pin: '34' },
+                { name: 'A2', pin: '35' },
+              ],
+            },
+          },
+        ],
         service_configs: [
-          { type: 'data_manager', attributes: { capture_methods: [{ name: 'rdk:component:board/my-esp32', method: 'Analogs', capture_frequency_hz: hz, additional_params: { reader_name: 'A1' } }] } },
+          {
+            type: 'data_manager',
+            attributes: {
+              capture_methods: [
+                {
+                  name: 'rdk:component:board/my-esp32',
+                  method: 'Analogs',
+                  capture_frequency_hz: hz,
+                  additional_params: { reader_name: 'A1' },
+                },
+              ],
+            },
+          },
         ],
       },
     ],
   });
-  const r = parseConfig(text, { sourcePath: join(dir, 'machine.json'), env: { HOME: dir, WHARF_HOME: dir } });
+  const r = parseConfig(text, {
+    sourcePath: join(dir, 'machine.json'),
+    env: { HOME: dir, WHARF_HOME: dir },
+  });
   if (!r.ok) throw new Error(`config does not load: ${JSON.stringify(r.issues)}`);
   // port 0: any free port (tests never use fixed ports)
-  return { ...r.plan, gateway: { ...r.plan.gateway, http: null, sync: null, broker: { mode: 'embedded' as const, host: '127.0.0.1', port: 0 } } };
+  return {
+    ...r.plan,
+    gateway: {
+      ...r.plan.gateway,
+      http: null,
+      sync: null,
+      broker: { mode: 'embedded' as const, host: '127.0.0.1', port: 0 },
+    },
+  };
 }
 
 describe('gateway with an mqtt:// remote', () => {
@@ -50,7 +98,12 @@ describe('gateway with an mqtt:// remote', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wharf-gw-mqtt-'));
     dirs.push(dir);
     const store = new MemoryCaptureStore();
-    const gw = await Gateway.start({ plan: mqttPlan(dir, 20), logger: nullLogger, store, http: null });
+    const gw = await Gateway.start({
+      plan: mqttPlan(dir, 20),
+      logger: nullLogger,
+      store,
+      http: null,
+    });
     const peer = new TestPeer({ bid: 'esp-e2e', clkStart: 42 });
     peer.analog.set('A1', 2048);
     const broker = gw.broker!.embedded()!;
@@ -89,8 +142,14 @@ describe('gateway with an mqtt:// remote', () => {
       await sleep(1000);
       const side2 = await attachMqttPeer(broker.url, 'esp-e2e', 'e2e-secret-xyz', peer);
       const end2 = Date.now() + 8000;
-      while (Date.now() < end2 && !store.records(key).some((r) => r.kind === 'gap' && r.reason === 'board_offline')) await sleep(50);
-      expect(store.records(key).some((r) => r.kind === 'gap' && r.reason === 'board_offline')).toBe(true);
+      while (
+        Date.now() < end2 &&
+        !store.records(key).some((r) => r.kind === 'gap' && r.reason === 'board_offline')
+      )
+        await sleep(50);
+      expect(store.records(key).some((r) => r.kind === 'gap' && r.reason === 'board_offline')).toBe(
+        true,
+      );
       await side2.close();
     } finally {
       await gw.stop();

@@ -21,10 +21,22 @@ describe('mqtt link (embedded broker)', () => {
   let gaps: BoardGap[];
 
   beforeEach(async () => {
-    broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, boards: [{ id: 'm1', secret: 'pw-m1' }], logger: nullLogger });
+    broker = await startEmbeddedBroker({
+      host: '127.0.0.1',
+      port: 0,
+      boards: [{ id: 'm1', secret: 'pw-m1' }],
+      logger: nullLogger,
+    });
     peer = new TestPeer({ bid: 'm1', driftPpm: -150, clkStart: 77_000 });
     side = await attachMqttPeer(broker.url, 'm1', 'pw-m1', peer);
-    board = new ProtocolBoard('m1', hardware, new MqttConnector('m1', () => broker.bus), realClock, nullLogger, { pingIntervalMs: 500 });
+    board = new ProtocolBoard(
+      'm1',
+      hardware,
+      new MqttConnector('m1', () => broker.bus),
+      realClock,
+      nullLogger,
+      { pingIntervalMs: 500 },
+    );
     batches = [];
     gaps = [];
     board.on('batch', (b) => batches.push(b));
@@ -38,7 +50,9 @@ describe('mqtt link (embedded broker)', () => {
 
   it('maps streamed sample times to gateway time within 10 ms (offset and −150 ppm drift)', async () => {
     await board.connect();
-    await board.configure([{ key: 'k', method: 'Analogs', readers: ['A1'], hz: 100, mode: 'streamed' }]);
+    await board.configure([
+      { key: 'k', method: 'Analogs', readers: ['A1'], hz: 100, mode: 'streamed' },
+    ]);
     await sleep(3000);
     const k = (peer.received.find((f) => f.t === 'plan')!.e as { k: string }[])[0]!.k;
     let worst = 0;
@@ -47,7 +61,10 @@ describe('mqtt link (embedded broker)', () => {
       const sent = peer.sentBatches.get(`${k}#${b.seq}`)!;
       b.samples.forEach((s, i) => {
         n++;
-        worst = Math.max(worst, Math.abs(s.timeRequested - peer.trueGatewayTime(sent.t0 + i * sent.dt)));
+        worst = Math.max(
+          worst,
+          Math.abs(s.timeRequested - peer.trueGatewayTime(sent.t0 + i * sent.dt)),
+        );
       });
     }
     expect(n).toBeGreaterThan(250);
@@ -56,7 +73,9 @@ describe('mqtt link (embedded broker)', () => {
 
   it('a reboot over MQTT is a board_reboot gap and streaming resumes at seq 0', async () => {
     await board.connect();
-    await board.configure([{ key: 'k', method: 'Analogs', readers: ['A1'], hz: 20, mode: 'streamed' }]);
+    await board.configure([
+      { key: 'k', method: 'Analogs', readers: ['A1'], hz: 20, mode: 'streamed' },
+    ]);
     const end = Date.now() + 3000;
     while (batches.length < 2 && Date.now() < end) await sleep(20);
     peer.reboot(10);

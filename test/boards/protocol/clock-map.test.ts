@@ -44,7 +44,8 @@ describe('clock mapping', () => {
       m.add({ sendMs: i * 100, clk: 10_000 + i * 100 + 0.1, recvMs: i * 100 + 0.2 }); // good exchanges
       seen.push(err(10_000 + i * 100));
     }
-    for (let i = 1; i < seen.length; i++) expect(Math.abs(seen[i]! - seen[i - 1]!)).toBeLessThanOrEqual(1.0001);
+    for (let i = 1; i < seen.length; i++)
+      expect(Math.abs(seen[i]! - seen[i - 1]!)).toBeLessThanOrEqual(1.0001);
     expect(Math.abs(seen[seen.length - 1]!)).toBeLessThan(0.05);
     // At a handshake (free) the estimate is taken at once.
     const h = new ClockMap();

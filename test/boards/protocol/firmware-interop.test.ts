@@ -20,7 +20,13 @@ import { constant } from '../../../hil/emulator/signals.js';
 import { requireTool } from '../../helpers/system-tool.js';
 import { PtyPair } from '../helpers/pty.js';
 
-const hardware = { analogs: [{ name: 'A1', pin: '34' }, { name: 'A2', pin: '35' }], pins: ['27'] };
+const hardware = {
+  analogs: [
+    { name: 'A1', pin: '34' },
+    { name: 'A2', pin: '35' },
+  ],
+  pins: ['27'],
+};
 const inputs = { analog: { D34: constant(1.65), D35: constant(0) }, gpio: { D27: constant(1) } };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,19 +35,26 @@ async function exercise(board: ProtocolBoard): Promise<void> {
   expect(id.protocol).toBe(1);
   expect(id.capabilities.analogs.sort()).toEqual(['A1', 'A2']);
   expect(id.capabilities.streamed).toBe(true);
-  const a = (await board.read('Analogs', ['A1', 'A2'], { timeoutMs: 3000 })) as Record<string, AnalogValue>;
+  const a = (await board.read('Analogs', ['A1', 'A2'], { timeoutMs: 3000 })) as Record<
+    string,
+    AnalogValue
+  >;
   expect(Math.abs(a.A1!.value - 2048)).toBeLessThanOrEqual(1);
   expect(a.A2!.value).toBe(0);
   expect(a.A1!.max_range).toBeCloseTo(3.3, 1);
   const g = (await board.read('Gpio', ['27'], { timeoutMs: 3000 })) as Record<string, GpioValue>;
   expect(g['27']).toEqual({ high: true });
-  await expect(board.read('Analogs', ['nope'], { timeoutMs: 3000 })).rejects.toMatchObject({ code: 'BOARD_UNSUPPORTED' });
+  await expect(board.read('Analogs', ['nope'], { timeoutMs: 3000 })).rejects.toMatchObject({
+    code: 'BOARD_UNSUPPORTED',
+  });
   const batches: StreamBatch[] = [];
   const gaps: BoardGap[] = [];
   board.on('batch', (b) => batches.push(b));
   board.on('gap', (g) => gaps.push(g));
   const t0 = Date.now();
-  await board.configure([{ key: 'fw', method: 'Analogs', readers: ['A1'], hz: 50, mode: 'streamed' }]);
+  await board.configure([
+    { key: 'fw', method: 'Analogs', readers: ['A1'], hz: 50, mode: 'streamed' },
+  ]);
   await sleep(1500);
   const mine = batches.filter((b) => b.key === 'fw');
   expect(mine.map((b) => b.seq)).toEqual(mine.map((_, i) => i));
@@ -57,7 +70,11 @@ async function exercise(board: ProtocolBoard): Promise<void> {
     expect(Math.abs(d - k * 20)).toBeLessThanOrEqual(2);
     holes += k - 1;
   }
-  expect(holes).toBeLessThanOrEqual(gaps.filter((g) => g.key === 'fw' && g.reason === 'missed_ticks').reduce((n, g) => n + g.count, 0));
+  expect(holes).toBeLessThanOrEqual(
+    gaps
+      .filter((g) => g.key === 'fw' && g.reason === 'missed_ticks')
+      .reduce((n, g) => n + g.count, 0),
+  );
   for (const s of samples) {
     expect(s.timeRequested).toBeGreaterThan(t0 - 50);
     expect(s.timeRequested).toBeLessThanOrEqual(s.timeReceived + 5);
@@ -71,29 +88,55 @@ describe('the real board agent (emulated) against the gateway transports', () =>
     for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
   });
 
-  it.skipIf(!requireTool('socat', 'serial interop runs over a pty pair'))('serial build over a pty', async () => {
-    const pty = new PtyPair();
-    await pty.start();
-    cleanups.push(() => pty.cleanup());
-    const code = await bundleFor({ transport: 'serial', boardId: 'fw-serial' });
-    const serial = await PtySerial.open(pty.b);
-    const emulator = new EmulatedBoard({ code, serial, ...inputs });
-    emulator.start();
-    cleanups.push(() => emulator.stop());
-    const board = new ProtocolBoard('fw-serial', hardware, new SerialConnector({ path: pty.a, baud: 115200 }), realClock, nullLogger);
-    cleanups.push(() => board.close());
-    await exercise(board);
-  });
+  it.skipIf(!requireTool('socat', 'serial interop runs over a pty pair'))(
+    'serial build over a pty',
+    async () => {
+      const pty = new PtyPair();
+      await pty.start();
+      cleanups.push(() => pty.cleanup());
+      const code = await bundleFor({ transport: 'serial', boardId: 'fw-serial' });
+      const serial = await PtySerial.open(pty.b);
+      const emulator = new EmulatedBoard({ code, serial, ...inputs });
+      emulator.start();
+      cleanups.push(() => emulator.stop());
+      const board = new ProtocolBoard(
+        'fw-serial',
+        hardware,
+        new SerialConnector({ path: pty.a, baud: 115200 }),
+        realClock,
+        nullLogger,
+      );
+      cleanups.push(() => board.close());
+      await exercise(board);
+    },
+  );
 
   it('MQTT build on the embedded broker (auth with the remote secret)', async () => {
     const secret = 'fw-secret-42';
-    const broker: EmbeddedBroker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, boards: [{ id: 'fw-mqtt', secret }], logger: nullLogger });
+    const broker: EmbeddedBroker = await startEmbeddedBroker({
+      host: '127.0.0.1',
+      port: 0,
+      boards: [{ id: 'fw-mqtt', secret }],
+      logger: nullLogger,
+    });
     cleanups.push(() => broker.close());
-    const code = await bundleFor({ transport: 'mqtt', boardId: 'fw-mqtt', mqttHost: '127.0.0.1', mqttPort: broker.port, secret });
+    const code = await bundleFor({
+      transport: 'mqtt',
+      boardId: 'fw-mqtt',
+      mqttHost: '127.0.0.1',
+      mqttPort: broker.port,
+      secret,
+    });
     const emulator = new EmulatedBoard({ code, ...inputs });
     emulator.start();
     cleanups.push(() => emulator.stop());
-    const board = new ProtocolBoard('fw-mqtt', hardware, new MqttConnector('fw-mqtt', () => broker.bus, 5000), realClock, nullLogger);
+    const board = new ProtocolBoard(
+      'fw-mqtt',
+      hardware,
+      new MqttConnector('fw-mqtt', () => broker.bus, 5000),
+      realClock,
+      nullLogger,
+    );
     cleanups.push(() => board.close());
     await exercise(board);
   });

@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { checkLinkBudget, linkBudget, protocolEntryBytes } from '../../../src/boards/link-budget.js';
+import {
+  checkLinkBudget,
+  linkBudget,
+  protocolEntryBytes,
+} from '../../../src/boards/link-budget.js';
 import type { CapturePlan, PlanEntry } from '../../../src/config/plan.js';
 import { isWharfError } from '../../../src/shared/errors.js';
 
-function plan(address: string, transport: string, entries: { hz: number; readers: string[]; method?: string }[]): CapturePlan {
+function plan(
+  address: string,
+  transport: string,
+  entries: { hz: number; readers: string[]; method?: string }[],
+): CapturePlan {
   const es: PlanEntry[] = entries.map((e, i) => ({
     key: `b1/board/x/${e.method ?? 'Analogs'}/${i}`,
     boardId: 'b1',
@@ -17,22 +25,31 @@ function plan(address: string, transport: string, entries: { hz: number; readers
     tags: [],
     supported: true,
   }));
-  return { boards: [{ id: 'b1', address, transport, components: [] }], entries: es } as unknown as CapturePlan;
+  return {
+    boards: [{ id: 'b1', address, transport, components: [] }],
+    entries: es,
+  } as unknown as CapturePlan;
 }
 
 describe('link budget', () => {
   it('serial at 115200 carries 11520 B/s: 200 Hz × 2 readers fits, 1000 Hz × 4 readers is refused with the numbers', () => {
-    const ok = linkBudget(plan('serial:///dev/ttyUSB0?baud=115200', 'serial', [{ hz: 200, readers: ['A1', 'A2'] }]))[0]!;
+    const ok = linkBudget(
+      plan('serial:///dev/ttyUSB0?baud=115200', 'serial', [{ hz: 200, readers: ['A1', 'A2'] }]),
+    )[0]!;
     expect(ok.capacity).toBe(11520);
     expect(ok.level).toBe('ok');
-    const p = plan('serial:///dev/ttyUSB0?baud=115200', 'serial', [{ hz: 1000, readers: ['A1', 'A2', 'A3', 'A4'] }]);
+    const p = plan('serial:///dev/ttyUSB0?baud=115200', 'serial', [
+      { hz: 1000, readers: ['A1', 'A2', 'A3', 'A4'] },
+    ]);
     expect(linkBudget(p)[0]!.level).toBe('over');
     try {
       checkLinkBudget(p);
       throw new Error('expected a refusal');
     } catch (err) {
       expect(isWharfError(err, 'BOARD_LINK_BUDGET')).toBe(true);
-      expect((err as Error).message).toMatch(/board b1: plan needs 2\d\.\d kB\/s; serial at 115200 baud carries 11\.5 kB\/s → \d+% — impossible/);
+      expect((err as Error).message).toMatch(
+        /board b1: plan needs 2\d\.\d kB\/s; serial at 115200 baud carries 11\.5 kB\/s → \d+% — impossible/,
+      );
     }
   });
 
@@ -48,8 +65,16 @@ describe('link budget', () => {
   });
 
   it('Firmata rates above its sampling interval are flagged; sim links have no limit', () => {
-    expect(linkBudget(plan('firmata:///dev/ttyACM0', 'firmata', [{ hz: 500, readers: ['A0'] }]))[0]!.level).toBe('over');
-    expect(linkBudget(plan('firmata:///dev/ttyACM0', 'firmata', [{ hz: 50, readers: ['A0', 'A1'] }]))[0]!.level).toBe('ok');
-    expect(linkBudget(plan('sim://b1', 'sim', [{ hz: 100000, readers: ['A1'] }]))[0]!.level).toBe('ok');
+    expect(
+      linkBudget(plan('firmata:///dev/ttyACM0', 'firmata', [{ hz: 500, readers: ['A0'] }]))[0]!
+        .level,
+    ).toBe('over');
+    expect(
+      linkBudget(plan('firmata:///dev/ttyACM0', 'firmata', [{ hz: 50, readers: ['A0', 'A1'] }]))[0]!
+        .level,
+    ).toBe('ok');
+    expect(linkBudget(plan('sim://b1', 'sim', [{ hz: 100000, readers: ['A1'] }]))[0]!.level).toBe(
+      'ok',
+    );
   });
 });

@@ -6,11 +6,21 @@ import { StreamDecoder } from '../../../src/boards/protocol/stream-decoder.js';
 function decoder(): StreamDecoder {
   const map = new ClockMap();
   map.add({ clk: 50_000, sendMs: 1_000_000, recvMs: 1_000_002 }, true);
-  const d = new StreamDecoder(map, () => new Map([['A1', [0, 3.3, 0.0008] as [number, number, number]]]));
+  const d = new StreamDecoder(
+    map,
+    () => new Map([['A1', [0, 3.3, 0.0008] as [number, number, number]]]),
+  );
   d.setPlan([{ key: 'p/A', method: 'Analogs', readers: ['A1'], hz: 50, mode: 'streamed' }]);
   return d;
 }
-const b = (s: number, t0: number): BatchFrame => ({ t: 'b', k: '1.0', s, t0, dt: 20, v: [[1], [2]] });
+const b = (s: number, t0: number): BatchFrame => ({
+  t: 'b',
+  k: '1.0',
+  s,
+  t0,
+  dt: 20,
+  v: [[1], [2]],
+});
 
 describe('StreamDecoder across a link timeout', () => {
   it('drops a batch whose sequence number was already delivered (the board re-sends its last lt ms), keeps the next one', () => {

@@ -14,9 +14,16 @@ describe('serial ports and addresses', () => {
       writeFileSync(join(dev, 'serial', 'by-id', 'usb-Silicon_Labs_CP2102-if00-port0'), '');
       const failing = () => Promise.reject(new Error('spawn udevadm ENOENT'));
       const ports = await listSerialPorts(failing, dev);
-      expect(ports.map((p) => p.path.slice(dev.length))).toEqual(['/serial/by-id/usb-Silicon_Labs_CP2102-if00-port0', '/ttyACM3', '/ttyUSB0']);
+      expect(ports.map((p) => p.path.slice(dev.length))).toEqual([
+        '/serial/by-id/usb-Silicon_Labs_CP2102-if00-port0',
+        '/ttyACM3',
+        '/ttyUSB0',
+      ]);
       expect(ports.every((p) => p.source === 'dev')).toBe(true);
-      const udev = await listSerialPorts(async () => [{ path: '/dev/ttyUSB9', manufacturer: 'FTDI' }], dev);
+      const udev = await listSerialPorts(
+        async () => [{ path: '/dev/ttyUSB9', manufacturer: 'FTDI' }],
+        dev,
+      );
       expect(udev).toEqual([{ path: '/dev/ttyUSB9', manufacturer: 'FTDI', source: 'udev' }]);
     } finally {
       rmSync(dev, { recursive: true, force: true });
@@ -24,11 +31,21 @@ describe('serial ports and addresses', () => {
   });
 
   it('parses serial addresses and says what to write for a bad one', () => {
-    expect(parseSerialAddress('serial:///dev/ttyUSB0?baud=921600')).toEqual({ path: '/dev/ttyUSB0', baud: 921600 });
-    expect(parseSerialAddress('serial:///dev/serial/by-id/usb-x-if00')).toEqual({ path: '/dev/serial/by-id/usb-x-if00', baud: 115200 });
+    expect(parseSerialAddress('serial:///dev/ttyUSB0?baud=921600')).toEqual({
+      path: '/dev/ttyUSB0',
+      baud: 921600,
+    });
+    expect(parseSerialAddress('serial:///dev/serial/by-id/usb-x-if00')).toEqual({
+      path: '/dev/serial/by-id/usb-x-if00',
+      baud: 115200,
+    });
     expect(parseSerialAddress('firmata:///dev/ttyACM0', 57600).baud).toBe(57600);
     expect(() => parseSerialAddress('serial://dev/ttyUSB0')).toThrow(/three slashes/);
-    expect(() => parseSerialAddress('serial:///dev/ttyUSB0?baud=12345')).toThrow(/baud=12345 is not a standard rate/);
-    expect(() => parseSerialAddress('serial:///dev/ttyUSB0?parity=odd')).toThrow(/unknown option 'parity'/);
+    expect(() => parseSerialAddress('serial:///dev/ttyUSB0?baud=12345')).toThrow(
+      /baud=12345 is not a standard rate/,
+    );
+    expect(() => parseSerialAddress('serial:///dev/ttyUSB0?parity=odd')).toThrow(
+      /unknown option 'parity'/,
+    );
   });
 });

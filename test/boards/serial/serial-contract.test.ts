@@ -17,7 +17,12 @@ describe.skipIf(!hasSocat)('serial transport', () => {
     await pty.start();
     const peer = new TestPeer({ bid: 'contract-serial' });
     let side = await attachSerialPeer(pty.b, peer);
-    const board = new ProtocolBoard('contract-serial', hardware, new SerialConnector({ path: pty.a, baud: 115200 }), realClock);
+    const board = new ProtocolBoard(
+      'contract-serial',
+      hardware,
+      new SerialConnector({ path: pty.a, baud: 115200 }),
+      realClock,
+    );
     return {
       board,
       analogs: ['A1', 'A2'],

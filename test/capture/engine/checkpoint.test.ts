@@ -10,8 +10,21 @@ import type { CaptureMeta, CaptureRecord } from '../../../src/shared/record.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-checkpoint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const meta: CaptureMeta = { part_id: 'p', machine: 'm', component_type: 'board', component_name: 'b', method_name: 'Gpio', additional_parameters: {}, tags: [] };
-const reading = (t: number): CaptureRecord => ({ kind: 'reading', time_requested: t, time_received: t + 3, data: { '27': { high: true } } });
+const meta: CaptureMeta = {
+  part_id: 'p',
+  machine: 'm',
+  component_type: 'board',
+  component_name: 'b',
+  method_name: 'Gpio',
+  additional_parameters: {},
+  tags: [],
+};
+const reading = (t: number): CaptureRecord => ({
+  kind: 'reading',
+  time_requested: t,
+  time_received: t + 3,
+  data: { '27': { high: true } },
+});
 
 function file(name: string, records: CaptureRecord[]): { finalPath: string; meta: CaptureMeta } {
   const p = path.join(dir, name);
@@ -21,17 +34,32 @@ function file(name: string, records: CaptureRecord[]): { finalPath: string; meta
 
 describe('restart marks', () => {
   it('the last tick of a recovered file is a reading tick, not its arrival time', async () => {
-    const [r] = await lastTicksOf([file('a', [reading(1000), reading(1010)])], nullLogger, () => 10);
+    const [r] = await lastTicksOf(
+      [file('a', [reading(1000), reading(1010)])],
+      nullLogger,
+      () => 10,
+    );
     expect(r!.lastRecordTime).toBe(1010);
   });
 
   it('a read still in flight when the process died holds the mark before its tick', async () => {
     // tick 1010's read was in flight while 1020..1050 were missed; its reading never reached the disk
-    const gap: CaptureRecord = { kind: 'gap', reason: 'missed_ticks', start: 1020, end: 1050, count: 4, detail: IN_FLIGHT_DETAIL };
+    const gap: CaptureRecord = {
+      kind: 'gap',
+      reason: 'missed_ticks',
+      start: 1020,
+      end: 1050,
+      count: 4,
+      detail: IN_FLIGHT_DETAIL,
+    };
     const [lost] = await lastTicksOf([file('b', [reading(1000), gap])], nullLogger, () => 10);
     expect(lost!.lastRecordTime).toBe(1000);
     // …and when it did reach the disk, the mark is the gap's end
-    const [landed] = await lastTicksOf([file('c', [reading(1000), gap, reading(1010)])], nullLogger, () => 10);
+    const [landed] = await lastTicksOf(
+      [file('c', [reading(1000), gap, reading(1010)])],
+      nullLogger,
+      () => 10,
+    );
     expect(landed!.lastRecordTime).toBe(1050);
   });
 

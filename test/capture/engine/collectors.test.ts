@@ -7,10 +7,20 @@ import { Metrics } from '../../../src/shared/metrics.js';
 import type { AnalogValue, GpioValue } from '../../../src/shared/record.js';
 import { RecordingSink, board, entry, plan, run, simRegistry, stopOn } from './helpers.js';
 
-function engineOn(clock: Clock, opts: ConstructorParameters<typeof CaptureEngine>[0]['options'] = {}) {
+function engineOn(
+  clock: Clock,
+  opts: ConstructorParameters<typeof CaptureEngine>[0]['options'] = {},
+) {
   const sink = new RecordingSink();
   const metrics = new Metrics();
-  const engine = new CaptureEngine({ registry: defaultRegistry({ clock, logger: nullLogger }), sink, clock, logger: nullLogger, metrics, options: opts });
+  const engine = new CaptureEngine({
+    registry: defaultRegistry({ clock, logger: nullLogger }),
+    sink,
+    clock,
+    logger: nullLogger,
+    metrics,
+    options: opts,
+  });
   return { sink, metrics, engine };
 }
 
@@ -38,15 +48,30 @@ describe('collectors (sim boards, fake clock)', () => {
       expect(lag).toBeLessThanOrEqual(i === 0 ? 4 : 2.5);
       const d = ra[i]!.data as Record<string, AnalogValue>;
       expect(Object.keys(d).sort()).toEqual(['A1', 'A2']);
-      expect(d.A1).toEqual({ value: expect.any(Number), min_range: 0, max_range: 3.3, step_size: 3.3 / 4095 });
+      expect(d.A1).toEqual({
+        value: expect.any(Number),
+        min_range: 0,
+        max_range: 3.3,
+        step_size: 3.3 / 4095,
+      });
     }
     expect(ra[0]!.time_requested - t0).toBeLessThan(5);
     const rg = sink.readings(g.key);
     expect(rg.length).toBe(ra.length);
-    expect(Object.values(rg[0]!.data as Record<string, GpioValue>)[0]).toEqual({ high: expect.any(Boolean) });
+    expect(Object.values(rg[0]!.data as Record<string, GpioValue>)[0]).toEqual({
+      high: expect.any(Boolean),
+    });
     // record header fields come from the plan
     const first = sink.records.find((r) => r.key === a.key)!;
-    expect(first.meta).toEqual({ part_id: 'test-part', machine: 'test-gw', component_type: 'board', component_name: 'my-esp32', method_name: 'Analogs', additional_parameters: {}, tags: [] });
+    expect(first.meta).toEqual({
+      part_id: 'test-part',
+      machine: 'test-gw',
+      component_type: 'board',
+      component_name: 'my-esp32',
+      method_name: 'Analogs',
+      additional_parameters: {},
+      tags: [],
+    });
   });
 
   it('failed reads become gaps with the reason and message, never a value; every tick is accounted', async () => {
@@ -69,10 +94,19 @@ describe('collectors (sim boards, fake clock)', () => {
     expect(lost).toBeLessThan(70);
     // No reading sits on a failed tick: gap spans and reading times are disjoint.
     const readTimes = new Set(readings.map((r) => r.time_requested));
-    for (const gp of gaps) for (let t = gp.start; t <= gp.end + 1e-6; t += 100) expect(readTimes.has(t)).toBe(false);
-    expect(metrics.counter('wharf_read_errors_total', '').get({ board: 'flaky', code: 'BOARD_PROTOCOL' })).toBe(lost);
-    expect(metrics.counter('wharf_gap_readings_total', '').get({ board: 'flaky', reason: 'read_error' })).toBe(lost);
-    expect(metrics.counter('wharf_readings_total', '').get({ board: 'flaky', method: 'Analogs' })).toBe(readings.length);
+    for (const gp of gaps)
+      for (let t = gp.start; t <= gp.end + 1e-6; t += 100) expect(readTimes.has(t)).toBe(false);
+    expect(
+      metrics
+        .counter('wharf_read_errors_total', '')
+        .get({ board: 'flaky', code: 'BOARD_PROTOCOL' }),
+    ).toBe(lost);
+    expect(
+      metrics.counter('wharf_gap_readings_total', '').get({ board: 'flaky', reason: 'read_error' }),
+    ).toBe(lost);
+    expect(
+      metrics.counter('wharf_readings_total', '').get({ board: 'flaky', method: 'Analogs' }),
+    ).toBe(readings.length);
   });
 
   it('a slow board misses its own ticks and never delays another board', async () => {
@@ -80,7 +114,9 @@ describe('collectors (sim boards, fake clock)', () => {
     const { sink, metrics, engine } = engineOn(clock);
     const slow = entry('slow', 'Analogs', ['A1'], 10);
     const fast = entry('fast', 'Analogs', ['A1'], 10);
-    await engine.apply(plan([board('slow', 'stream=0&latency=250'), board('fast', 'stream=0')], [slow, fast]));
+    await engine.apply(
+      plan([board('slow', 'stream=0&latency=250'), board('fast', 'stream=0')], [slow, fast]),
+    );
     await run(clock, 5_000);
     await stopOn(clock, engine);
     const rf = sink.readings(fast.key);
@@ -94,11 +130,18 @@ describe('collectors (sim boards, fake clock)', () => {
     // 250 ms per read; the first tick fired 50 ms late (it fell inside the 250 ms connect).
     for (const r of rs.slice(1)) expect(r.time_received - r.time_requested).toBeCloseTo(250, 0);
     expect(rs[0]!.time_received - rs[0]!.time_requested).toBeCloseTo(300, 0);
-    const offline = sum(sink.gaps(slow.key).filter((x) => x.reason === 'board_offline').map((x) => x.count));
+    const offline = sum(
+      sink
+        .gaps(slow.key)
+        .filter((x) => x.reason === 'board_offline')
+        .map((x) => x.count),
+    );
     expect(offline).toBe(2);
     expect(rs.length + sum(missed.map((x) => x.count)) + offline).toBe(51); // every tick 0 … 5000 ms
     expect(missed[0]!.detail).toBe('previous read still in flight');
-    expect(metrics.counter('wharf_missed_ticks_total', '').get({ board: 'slow' })).toBe(sum(missed.map((x) => x.count)));
+    expect(metrics.counter('wharf_missed_ticks_total', '').get({ board: 'slow' })).toBe(
+      sum(missed.map((x) => x.count)),
+    );
     expect(sink.gaps(fast.key)).toEqual([]);
   });
 
@@ -106,7 +149,13 @@ describe('collectors (sim boards, fake clock)', () => {
     const clock = new FakeClock(1_000_000);
     const sink = new RecordingSink();
     const { registry, boards } = simRegistry(clock);
-    const engine = new CaptureEngine({ registry, sink, clock, logger: nullLogger, options: { readTimeoutMs: 300 } });
+    const engine = new CaptureEngine({
+      registry,
+      sink,
+      clock,
+      logger: nullLogger,
+      options: { readTimeoutMs: 300 },
+    });
     const e = entry('mute', 'Gpio', ['27'], 1);
     await engine.apply(plan([board('mute', 'stream=0')], [e]));
     boards.get('mute')!.sim.setLatency(5000); // connected quickly, then stops answering in time
@@ -150,10 +199,19 @@ describe('collectors (sim boards, fake clock)', () => {
     const offCount = sum(off.map((x) => x.count));
     expect(offCount).toBeGreaterThanOrEqual(4 * 14);
     // ticks: 301 over 30 s; offline accounting and reads cover them within one tick per outage
-    const other = sum(sink.gaps(e.key).filter((x) => x.reason !== 'board_offline').map((x) => x.count));
+    const other = sum(
+      sink
+        .gaps(e.key)
+        .filter((x) => x.reason !== 'board_offline')
+        .map((x) => x.count),
+    );
     expect(Math.abs(r.length + offCount + other - 301)).toBeLessThanOrEqual(off.length + 1);
-    expect(metrics.counter('wharf_board_connects_total', '').get({ board: 'drop', result: 'ok' })).toBeGreaterThanOrEqual(5);
-    expect(metrics.counter('wharf_board_connects_total', '').get({ board: 'drop', result: 'failed' })).toBeGreaterThanOrEqual(4);
+    expect(
+      metrics.counter('wharf_board_connects_total', '').get({ board: 'drop', result: 'ok' }),
+    ).toBeGreaterThanOrEqual(5);
+    expect(
+      metrics.counter('wharf_board_connects_total', '').get({ board: 'drop', result: 'failed' }),
+    ).toBeGreaterThanOrEqual(4);
   });
 
   it('a stalled process is one missed_ticks gap, not a burst of reads', async () => {
@@ -176,7 +234,9 @@ describe('collectors (sim boards, fake clock)', () => {
     const clock = new FakeClock(1_000_000);
     const { sink, engine } = engineOn(clock);
     const e = entry('nowhere', 'Analogs', ['A1'], 5);
-    await engine.apply(plan([{ ...board('nowhere'), address: 'lora://nowhere', transport: 'lora' }], [e]));
+    await engine.apply(
+      plan([{ ...board('nowhere'), address: 'lora://nowhere', transport: 'lora' }], [e]),
+    );
     await run(clock, 3_000, 10);
     await stopOn(clock, engine);
     const gaps = sink.gaps(e.key);
@@ -190,7 +250,9 @@ describe('collectors (sim boards, real clock)', () => {
     const { sink, engine } = engineOn(realClock);
     const slow = entry('slow', 'Analogs', ['A1'], 10);
     const fast = entry('fast', 'Analogs', ['A1', 'A2'], 50);
-    await engine.apply(plan([board('slow', 'stream=0&latency=300'), board('fast', 'stream=0')], [slow, fast]));
+    await engine.apply(
+      plan([board('slow', 'stream=0&latency=300'), board('fast', 'stream=0')], [slow, fast]),
+    );
     await new Promise((r) => setTimeout(r, 1500));
     await engine.stop();
     const rf = sink.readings(fast.key);

@@ -9,7 +9,13 @@ import { RecordingSink, board, entry, plan, run, simRegistry, stopOn } from './h
 function setup(clock = new FakeClock(1_000_000)) {
   const sink = new RecordingSink();
   const metrics = new Metrics();
-  const engine = new CaptureEngine({ registry: defaultRegistry({ clock, logger: nullLogger }), sink, clock, logger: nullLogger, metrics });
+  const engine = new CaptureEngine({
+    registry: defaultRegistry({ clock, logger: nullLogger }),
+    sink,
+    clock,
+    logger: nullLogger,
+    metrics,
+  });
   return { clock, sink, metrics, engine };
 }
 
@@ -28,12 +34,17 @@ describe('CaptureEngine live plan changes', () => {
     const streamRemove = entry('s', 'Gpio', ['27'], 20);
     const p1 = plan([board('p'), board('s')], [polledKeep, polledChange, streamKeep, streamRemove]);
     const s1 = await engine.apply(p1);
-    expect(s1.added.sort()).toEqual([polledKeep.key, polledChange.key, streamKeep.key, streamRemove.key].sort());
+    expect(s1.added.sort()).toEqual(
+      [polledKeep.key, polledChange.key, streamKeep.key, streamRemove.key].sort(),
+    );
     await run(clock, 5_000, 5);
     const applyAt = clock.now();
 
     const added = entry('s', 'Analogs', ['A2'], 10);
-    const p2 = plan([board('p'), board('s')], [polledKeep, { ...polledChange, hz: 2 }, streamKeep, added]);
+    const p2 = plan(
+      [board('p'), board('s')],
+      [polledKeep, { ...polledChange, hz: 2 }, streamKeep, added],
+    );
     const s2 = await engine.apply(p2);
     expect(s2.unchanged.sort()).toEqual([polledKeep.key, streamKeep.key].sort());
     expect(s2.changed).toEqual([polledChange.key]);
@@ -43,8 +54,14 @@ describe('CaptureEngine live plan changes', () => {
     await stopOn(clock, engine);
 
     expect(sink.gaps()).toEqual([]); // nothing lost anywhere
-    expectContinuous(sink.readings(polledKeep.key).map((r) => r.time_requested), 500);
-    expectContinuous(sink.readings(streamKeep.key).map((r) => r.time_requested), 20);
+    expectContinuous(
+      sink.readings(polledKeep.key).map((r) => r.time_requested),
+      500,
+    );
+    expectContinuous(
+      sink.readings(streamKeep.key).map((r) => r.time_requested),
+      20,
+    );
     expect(sink.readings(streamKeep.key).length).toBeGreaterThanOrEqual(495);
     const changed = sink.readings(polledChange.key).map((r) => r.time_requested);
     const before = changed.filter((t) => t < applyAt);
@@ -82,7 +99,9 @@ describe('CaptureEngine live plan changes', () => {
     expect(s.changed).toEqual([e.key]);
     await run(clock, 1000, 5);
     await stopOn(clock, engine);
-    const values = sink.readings(e.key).map((r) => (r.data as Record<string, { value: number }>).A1!.value);
+    const values = sink
+      .readings(e.key)
+      .map((r) => (r.data as Record<string, { value: number }>).A1!.value);
     expect(values.slice(0, 5).every((v) => v === 0 || v === 4095)).toBe(true);
     expect(values.slice(-5).some((v) => v !== 0 && v !== 4095)).toBe(true);
   });
@@ -106,9 +125,20 @@ describe('CaptureEngine live plan changes', () => {
 
   it('unsupported methods and zero rates are listed as skipped, never scheduled', async () => {
     const { clock, sink, engine } = setup();
-    const cam = { ...entry('b', 'Analogs', [], 1), key: 'b/camera/cam/ReadImage/', method: 'ReadImage', supported: false };
-    const s = await engine.apply(plan([board('b')], [cam, entry('b', 'Gpio', ['27'], 0), entry('ghost', 'Gpio', ['27'], 1)]));
-    expect(s.skipped.map((x) => x.why)).toEqual(['method ReadImage is not supported by any transport', 'capture frequency 0 Hz', 'board ghost is not in the plan']);
+    const cam = {
+      ...entry('b', 'Analogs', [], 1),
+      key: 'b/camera/cam/ReadImage/',
+      method: 'ReadImage',
+      supported: false,
+    };
+    const s = await engine.apply(
+      plan([board('b')], [cam, entry('b', 'Gpio', ['27'], 0), entry('ghost', 'Gpio', ['27'], 1)]),
+    );
+    expect(s.skipped.map((x) => x.why)).toEqual([
+      'method ReadImage is not supported by any transport',
+      'capture frequency 0 Hz',
+      'board ghost is not in the plan',
+    ]);
     expect(engine.status()).toEqual([]);
     await stopOn(clock, engine);
     expect(sink.records).toEqual([]);
@@ -118,17 +148,32 @@ describe('CaptureEngine live plan changes', () => {
     const clock = new FakeClock(1_000_000);
     const lines: import('../../../src/shared/logger.js').LogLine[] = [];
     const sink = new RecordingSink();
-    const engine = new CaptureEngine({ registry: defaultRegistry({ clock, logger: nullLogger }), sink, clock, logger: memoryLogger(lines), metrics: new Metrics() });
+    const engine = new CaptureEngine({
+      registry: defaultRegistry({ clock, logger: nullLogger }),
+      sink,
+      clock,
+      logger: memoryLogger(lines),
+      metrics: new Metrics(),
+    });
     const good = entry('b', 'Analogs', ['A1'], 10);
     const bad = entry('b', 'Analogs', ['A9'], 10);
     await engine.apply(plan([board('b')], [good, bad]));
     await run(clock, 2000, 5);
     await stopOn(clock, engine);
-    expect(lines.some((l) => l.level === 'error' && /refused the sampling plan/.test(l.msg) && /no analog reader 'A9'/.test(String(l.obj.err)))).toBe(true);
+    expect(
+      lines.some(
+        (l) =>
+          l.level === 'error' &&
+          /refused the sampling plan/.test(l.msg) &&
+          /no analog reader 'A9'/.test(String(l.obj.err)),
+      ),
+    ).toBe(true);
     expect(sink.readings(good.key).length).toBeGreaterThanOrEqual(19);
     expect(sink.readings(bad.key)).toEqual([]);
     const gaps = sink.gaps(bad.key);
-    expect(gaps.every((g) => g.reason === 'read_error' && /no analog reader 'A9'/.test(g.detail ?? ''))).toBe(true);
+    expect(
+      gaps.every((g) => g.reason === 'read_error' && /no analog reader 'A9'/.test(g.detail ?? '')),
+    ).toBe(true);
     expect(gaps.reduce((a, g) => a + g.count, 0)).toBeGreaterThanOrEqual(19);
   });
 
@@ -137,21 +182,34 @@ describe('CaptureEngine live plan changes', () => {
     const sink = new RecordingSink();
     const e = entry('b', 'Analogs', ['A1'], 10);
     const last = clock.now() - 5_000; // last record on disk 5 s ago
-    const engine = new CaptureEngine({ registry: defaultRegistry({ clock, logger: nullLogger }), sink, clock, logger: nullLogger, resume: new Map([[e.key, last]]) });
+    const engine = new CaptureEngine({
+      registry: defaultRegistry({ clock, logger: nullLogger }),
+      sink,
+      clock,
+      logger: nullLogger,
+      resume: new Map([[e.key, last]]),
+    });
     await engine.apply(plan([board('b', 'stream=0')], [e]));
     await run(clock, 500, 5);
     await stopOn(clock, engine);
     const g = sink.gaps(e.key);
     expect(g).toHaveLength(1);
     // Ticks last+100 … last+5000 (= now) did not run; the grid continues at now+100.
-    expect(g[0]).toMatchObject({ reason: 'capture_stopped', start: last + 100, end: 1_000_000, count: 50 });
+    expect(g[0]).toMatchObject({
+      reason: 'capture_stopped',
+      start: last + 100,
+      end: 1_000_000,
+      count: 50,
+    });
     expect(sink.records[0]!.rec.kind).toBe('gap');
     expect(sink.readings(e.key)[0]!.time_requested).toBeCloseTo(1_000_100, 6);
   });
 
   it('exposes counters in Prometheus text', async () => {
     const { clock, engine, metrics } = setup();
-    await engine.apply(plan([board('b', 'stream=0&fail=0.5&seed=2')], [entry('b', 'Analogs', ['A1'], 10)]));
+    await engine.apply(
+      plan([board('b', 'stream=0&fail=0.5&seed=2')], [entry('b', 'Analogs', ['A1'], 10)]),
+    );
     await run(clock, 2000, 5);
     await stopOn(clock, engine);
     const text = metrics.render();

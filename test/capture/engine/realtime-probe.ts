@@ -26,4 +26,13 @@ const start = realClock.now();
 s.start(start);
 await new Promise((r) => setTimeout(r, ms - 2));
 s.stop();
-process.stdout.write(JSON.stringify({ start, ticks: ticks.length, missed, first: ticks[0], last: ticks[ticks.length - 1], lateness }));
+process.stdout.write(
+  JSON.stringify({
+    start,
+    ticks: ticks.length,
+    missed,
+    first: ticks[0],
+    last: ticks[ticks.length - 1],
+    lateness,
+  }),
+);

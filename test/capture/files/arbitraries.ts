@@ -10,10 +10,18 @@ const num = fc.double({ noNaN: true, min: -1e9, max: 1e9 }).map((x) => (Object.i
 
 export const analogData = fc.dictionary(
   name,
-  fc.record({ value: fc.integer({ min: 0, max: 65535 }), min_range: num, max_range: num, step_size: num }),
+  fc.record({
+    value: fc.integer({ min: 0, max: 65535 }),
+    min_range: num,
+    max_range: num,
+    step_size: num,
+  }),
   { minKeys: 1, maxKeys: 4 },
 );
-export const gpioData = fc.dictionary(name, fc.record({ high: fc.boolean() }), { minKeys: 1, maxKeys: 4 });
+export const gpioData = fc.dictionary(name, fc.record({ high: fc.boolean() }), {
+  minKeys: 1,
+  maxKeys: 4,
+});
 
 export const reading: fc.Arbitrary<CaptureRecord> = fc.record({
   kind: fc.constant('reading' as const),
@@ -25,7 +33,14 @@ export const reading: fc.Arbitrary<CaptureRecord> = fc.record({
 export const gap: fc.Arbitrary<CaptureRecord> = fc.record(
   {
     kind: fc.constant('gap' as const),
-    reason: fc.constantFrom('read_error', 'timeout', 'board_offline', 'missed_ticks', 'disk_quota', 'recovery_truncated' as const),
+    reason: fc.constantFrom(
+      'read_error',
+      'timeout',
+      'board_offline',
+      'missed_ticks',
+      'disk_quota',
+      'recovery_truncated' as const,
+    ),
     start: time,
     end: time,
     count: fc.nat(100000),
@@ -42,7 +57,10 @@ export const meta: fc.Arbitrary<CaptureMeta> = fc.record({
   component_type: name,
   component_name: name,
   method_name: fc.constantFrom('Analogs', 'Gpio', 'Gpios'),
-  additional_parameters: fc.dictionary(name, fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.boolean())),
+  additional_parameters: fc.dictionary(
+    name,
+    fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.boolean()),
+  ),
   tags: fc.array(fc.string({ maxLength: 8, unit: 'grapheme' }), { maxLength: 3 }),
 });
 

@@ -23,7 +23,11 @@ const store = new FileCaptureStore({
   dir,
   clock: realClock,
   logger: nullLogger,
-  settings: { flush_interval_ms: 1000, maximum_capture_file_size_bytes: maxBytes, maximum_capture_file_age_ms: 60_000 },
+  settings: {
+    flush_interval_ms: 1000,
+    maximum_capture_file_size_bytes: maxBytes,
+    maximum_capture_file_age_ms: 60_000,
+  },
 });
 const metas: CaptureMeta[] = Array.from({ length: KEYS }, (_, i) => ({
   part_id: 'p',
@@ -34,9 +38,16 @@ const metas: CaptureMeta[] = Array.from({ length: KEYS }, (_, i) => ({
   additional_parameters: {},
   tags: [],
 }));
-const data: Record<string, { value: number; min_range: number; max_range: number; step_size: number }> = {};
-for (let r = 0; r < readers; r++) data[`A${r}`] = { value: 0, min_range: 0, max_range: 3.3, step_size: 3.3 / 4096 };
-const rec = { kind: 'reading', time_requested: 0, time_received: 0, data } as CaptureRecord & { time_requested: number; time_received: number };
+const data: Record<
+  string,
+  { value: number; min_range: number; max_range: number; step_size: number }
+> = {};
+for (let r = 0; r < readers; r++)
+  data[`A${r}`] = { value: 0, min_range: 0, max_range: 3.3, step_size: 3.3 / 4096 };
+const rec = { kind: 'reading', time_requested: 0, time_received: 0, data } as CaptureRecord & {
+  time_requested: number;
+  time_received: number;
+};
 
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
@@ -69,6 +80,8 @@ const d0 = performance.now();
 let decoded = 0;
 for (const f of files) decoded += decodeCaptureFile(await readFile(f.path)).records.length;
 const ds = (performance.now() - d0) / 1000;
-console.log(`decode: ${decoded} records in ${ds.toFixed(2)} s = ${Math.round(decoded / ds)} records/s (read + CRC + CBOR)`);
+console.log(
+  `decode: ${decoded} records in ${ds.toFixed(2)} s = ${Math.round(decoded / ds)} records/s (read + CRC + CBOR)`,
+);
 if (decoded !== n || st.durable !== n) console.log('MISMATCH: records lost');
 await rm(dir, { recursive: true, force: true });

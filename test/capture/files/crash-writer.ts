@@ -12,13 +12,30 @@ const store = new FileCaptureStore({
   dir,
   clock: realClock,
   logger: nullLogger,
-  settings: { flush_interval_ms: 1000, maximum_capture_file_size_bytes: 8192, maximum_capture_file_age_ms: 60_000 },
+  settings: {
+    flush_interval_ms: 1000,
+    maximum_capture_file_size_bytes: 8192,
+    maximum_capture_file_age_ms: 60_000,
+  },
 });
-const meta = { part_id: 'p', machine: 'm', component_type: 'board', component_name: name, method_name: 'Analogs', additional_parameters: {}, tags: [] };
+const meta = {
+  part_id: 'p',
+  machine: 'm',
+  component_type: 'board',
+  component_name: name,
+  method_name: 'Analogs',
+  additional_parameters: {},
+  tags: [],
+};
 let n = 0;
 setInterval(() => {
   for (let i = 0; i < 200; i++, n++) {
-    store.append('k', meta, { kind: 'reading', time_requested: n, time_received: n, data: { A1: { value: n % 4096, min_range: 0, max_range: 3.3, step_size: 0.001 } } });
+    store.append('k', meta, {
+      kind: 'reading',
+      time_requested: n,
+      time_received: n,
+      data: { A1: { value: n % 4096, min_range: 0, max_range: 3.3, step_size: 0.001 } },
+    });
   }
 }, 2);
 setInterval(() => {

@@ -15,23 +15,48 @@ import { runCli } from '../../helpers/cli.js';
 const tempDir = useTempDirs();
 const T0 = Date.UTC(2026, 0, 1);
 const gpioMeta = { ...fixedMeta, method_name: 'Gpio', additional_parameters: { pin_name: '27' } };
-const gap: CaptureRecord = { kind: 'gap', reason: 'timeout', start: T0 + 5, end: T0 + 6, count: 2, detail: 'read timed out after 200 ms' };
+const gap: CaptureRecord = {
+  kind: 'gap',
+  reason: 'timeout',
+  start: T0 + 5,
+  end: T0 + 6,
+  count: 2,
+  detail: 'read timed out after 200 ms',
+};
 
-async function run(args: string[], env: NodeJS.ProcessEnv = {}, cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd = process.cwd(),
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { code, out, err } = await runCli(args, env, cwd);
   return { code, stdout: out, stderr: err };
 }
 
 /** Two finished Analogs files (3 + 2 records incl. a gap), one Gpio .prog being written. */
 async function sampleDir(dir: string) {
-  const store = new FileCaptureStore({ dir, clock: new FakeClock(T0), logger: nullLogger, settings: { flush_interval_ms: 1000, maximum_capture_file_size_bytes: 1 << 20, maximum_capture_file_age_ms: 0 } });
+  const store = new FileCaptureStore({
+    dir,
+    clock: new FakeClock(T0),
+    logger: nullLogger,
+    settings: {
+      flush_interval_ms: 1000,
+      maximum_capture_file_size_bytes: 1 << 20,
+      maximum_capture_file_age_ms: 0,
+    },
+  });
   const a = [analogReading(0), analogReading(1), analogReading(2)];
   for (const r of a) store.append('a', fixedMeta, r);
   await store.rotateAll();
   store.append('a', fixedMeta, gap);
   store.append('a', fixedMeta, analogReading(3));
   await store.rotateAll();
-  const g: CaptureRecord = { kind: 'reading', time_requested: T0 + 50, time_received: T0 + 51, data: { '27': { high: true } } };
+  const g: CaptureRecord = {
+    kind: 'reading',
+    time_requested: T0 + 50,
+    time_received: T0 + 51,
+    data: { '27': { high: true } },
+  };
   store.append('g', gpioMeta, g);
   await store.flush();
   return { store, records: [...a, gap, analogReading(3)], gpio: g };
@@ -45,11 +70,26 @@ describe('wharf data', () => {
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^STATE\s+RECORDS\s+BYTES\s+FIRST\s+LAST\s+PATH$/);
-    expect(lines.filter((l) => /^finished\s+3\s+\d+\s+2026-01-01T00:00:00\.000Z\s+2026-01-01T00:00:00\.021Z\s+board\/my-esp32\/Analogs\/.*\.capture$/.test(l))).toHaveLength(1);
-    expect(lines.filter((l) => /^writing\s+1\s+.*board\/my-esp32\/Gpio\/.*\.prog$/.test(l))).toHaveLength(1);
+    expect(
+      lines.filter((l) =>
+        /^finished\s+3\s+\d+\s+2026-01-01T00:00:00\.000Z\s+2026-01-01T00:00:00\.021Z\s+board\/my-esp32\/Analogs\/.*\.capture$/.test(
+          l,
+        ),
+      ),
+    ).toHaveLength(1);
+    expect(
+      lines.filter((l) => /^writing\s+1\s+.*board\/my-esp32\/Gpio\/.*\.prog$/.test(l)),
+    ).toHaveLength(1);
     expect(lines.at(-1)).toMatch(/^3 file\(s\), \d+ bytes in /);
-    const json = (await run(['data', 'ls', dir, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { state: string; records: number });
-    expect(json.map((j) => [j.state, j.records])).toEqual([['finished', 3], ['finished', 2], ['writing', 1]]);
+    const json = (await run(['data', 'ls', dir, '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { state: string; records: number });
+    expect(json.map((j) => [j.state, j.records])).toEqual([
+      ['finished', 3],
+      ['finished', 2],
+      ['writing', 1],
+    ]);
     await store.close();
   });
 
@@ -58,15 +98,32 @@ describe('wharf data', () => {
     const { store, records, gpio } = await sampleDir(dir);
     const all = await run(['data', 'cat', dir]);
     expect(all.code).toBe(0);
-    const rows = all.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown);
-    expect(rows).toEqual([...records.map((r) => toViamRow(fixedMeta, r)), toViamRow(gpioMeta, gpio)]);
+    const rows = all.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
+    expect(rows).toEqual([
+      ...records.map((r) => toViamRow(fixedMeta, r)),
+      toViamRow(gpioMeta, gpio),
+    ]);
     const gaps = await run(['data', 'cat', dir, '--kind', 'gap']);
-    expect(gaps.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([toViamRow(fixedMeta, gap)]);
-    expect((await run(['data', 'cat', dir, '--method', 'Gpio'])).stdout.trim().split('\n')).toHaveLength(1);
-    expect((await run(['data', 'cat', dir, '--limit', '2'])).stdout.trim().split('\n')).toHaveLength(2);
+    expect(
+      gaps.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([toViamRow(fixedMeta, gap)]);
+    expect(
+      (await run(['data', 'cat', dir, '--method', 'Gpio'])).stdout.trim().split('\n'),
+    ).toHaveLength(1);
+    expect(
+      (await run(['data', 'cat', dir, '--limit', '2'])).stdout.trim().split('\n'),
+    ).toHaveLength(2);
     const first = (await listFinishedFiles(dir))[0]!.path;
     expect((await run(['data', 'cat', first])).stdout.trim().split('\n')).toHaveLength(3);
-    expect((await run(['data', 'cat', dir, '--kind', 'zero'])).stderr).toMatch(/--kind must be 'reading' or 'gap'/);
+    expect((await run(['data', 'cat', dir, '--kind', 'zero'])).stderr).toMatch(
+      /--kind must be 'reading' or 'gap'/,
+    );
     await store.close();
   });
 
@@ -76,8 +133,12 @@ describe('wharf data', () => {
     await store.close();
     const ok = await run(['data', 'stats', dir]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/files: 3 finished, 0 being written, 0 in failed\/, 0 damaged, 0 unreadable; \d+ bytes; 5 readings/);
-    expect(ok.stdout).toMatch(/board\/my-esp32\/Analogs\s+2\s+4\s+1\s+2\s+2026-01-01T00:00:00\.000Z/);
+    expect(ok.stdout).toMatch(
+      /files: 3 finished, 0 being written, 0 in failed\/, 0 damaged, 0 unreadable; \d+ bytes; 5 readings/,
+    );
+    expect(ok.stdout).toMatch(
+      /board\/my-esp32\/Analogs\s+2\s+4\s+1\s+2\s+2026-01-01T00:00:00\.000Z/,
+    );
     expect(ok.stdout).toMatch(/board\/my-esp32\/Gpio\s+1\s+1\s+0\s+0/);
     expect(ok.stdout).toMatch(/timeout\s+1 gap record\(s\), 2 reading\(s\) missing/);
     const victim = (await listFinishedFiles(dir))[1]!.path;
@@ -98,7 +159,19 @@ describe('wharf data', () => {
     expect(viaEnv.code).toBe(0);
     expect(viaEnv.stdout).toContain(path.join(home, 'capture'));
     const cfg = path.join(home, 'machine.json');
-    await writeFile(cfg, JSON.stringify({ components: [], services: [{ name: 'dm', type: 'data_manager', attributes: { capture_dir: path.join(home, 'capture') } }] }));
+    await writeFile(
+      cfg,
+      JSON.stringify({
+        components: [],
+        services: [
+          {
+            name: 'dm',
+            type: 'data_manager',
+            attributes: { capture_dir: path.join(home, 'capture') },
+          },
+        ],
+      }),
+    );
     const viaConfig = await run(['data', 'ls', '--config', cfg], { HOME: '/nonexistent' });
     expect(viaConfig.code).toBe(0);
     expect(viaConfig.stdout).toMatch(/3 file\(s\)/);
@@ -110,10 +183,21 @@ describe('wharf data', () => {
 
   it('cat stops quietly when its reader goes away (wharf data cat | head)', async () => {
     const dir = await tempDir();
-    const store = new FileCaptureStore({ dir, clock: new FakeClock(T0), logger: nullLogger, settings: { flush_interval_ms: 1000, maximum_capture_file_size_bytes: 1 << 20, maximum_capture_file_age_ms: 0 } });
+    const store = new FileCaptureStore({
+      dir,
+      clock: new FakeClock(T0),
+      logger: nullLogger,
+      settings: {
+        flush_interval_ms: 1000,
+        maximum_capture_file_size_bytes: 1 << 20,
+        maximum_capture_file_age_ms: 0,
+      },
+    });
     for (let i = 0; i < 5000; i++) store.append('a', fixedMeta, analogReading(i)); // ~1.5 MB of JSON, more than a pipe holds
     await store.close();
-    const child = spawn(process.execPath, [path.resolve('bin/wharf.mjs'), 'data', 'cat', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.resolve('bin/wharf.mjs'), 'data', 'cat', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     const firstLine = await new Promise<string>((resolve) => {

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { enforceDiskBudget, startDiskBudget, type BudgetSettings } from '../../../src/capture/disk-budget.js';
+import {
+  enforceDiskBudget,
+  startDiskBudget,
+  type BudgetSettings,
+} from '../../../src/capture/disk-budget.js';
 import { FileCaptureStore } from '../../../src/capture/file-store.js';
 import { MemoryCaptureStore } from '../../../src/capture/memory-store.js';
 import { decodeCaptureFile } from '../../../src/capture/file-format.js';
@@ -31,7 +35,11 @@ async function fillDir(n: number) {
     dir,
     clock,
     logger: nullLogger,
-    settings: { flush_interval_ms: 1000, maximum_capture_file_size_bytes: 1 << 20, maximum_capture_file_age_ms: 0 },
+    settings: {
+      flush_interval_ms: 1000,
+      maximum_capture_file_size_bytes: 1 << 20,
+      maximum_capture_file_age_ms: 0,
+    },
   });
   for (let f = 0; f < n; f++) {
     for (let i = 0; i < 10; i++) writer.append('k', fixedMeta, analogReading(f * 10 + i));
@@ -50,9 +58,17 @@ describe('disk budget', () => {
     const { dir, writer, files, total } = await fillDir(6);
     const store = new MemoryCaptureStore();
     const quota = total - files[0]!.size - files[1]!.size; // exactly two files too many
-    const report = await enforceDiskBudget({ dir, store, logger: nullLogger, settings: { ...noLimits, capture_dir_max_bytes: quota }, diskUsage: roomyDisk });
+    const report = await enforceDiskBudget({
+      dir,
+      store,
+      logger: nullLogger,
+      settings: { ...noLimits, capture_dir_max_bytes: quota },
+      diskUsage: roomyDisk,
+    });
     expect(report.deleted.map((d) => d.path)).toEqual([files[0]!.path, files[1]!.path]);
-    expect((await listFinishedFiles(dir)).map((f) => f.path)).toEqual(files.slice(2).map((f) => f.path));
+    expect((await listFinishedFiles(dir)).map((f) => f.path)).toEqual(
+      files.slice(2).map((f) => f.path),
+    );
     const gaps = store.durableRecords('board/my-esp32/Analogs') as GapRecord[];
     expect(gaps).toHaveLength(2);
     expect(gaps[0]).toMatchObject({ kind: 'gap', reason: 'disk_quota', count: 10, start: T0 });
@@ -68,7 +84,13 @@ describe('disk budget', () => {
     const { dir, writer } = await fillDir(3);
     await mkdir(path.join(dir, 'failed'), { recursive: true });
     await writeFile(path.join(dir, 'failed', 'x.capture'), 'damaged');
-    const report = await enforceDiskBudget({ dir, store: new MemoryCaptureStore(), logger: nullLogger, settings: { ...noLimits, capture_dir_max_bytes: 0 }, diskUsage: roomyDisk });
+    const report = await enforceDiskBudget({
+      dir,
+      store: new MemoryCaptureStore(),
+      logger: nullLogger,
+      settings: { ...noLimits, capture_dir_max_bytes: 0 },
+      diskUsage: roomyDisk,
+    });
     expect(report.deleted).toHaveLength(3);
     expect(await walkCaptureDir(dir, ['.prog'])).toHaveLength(1);
     expect(await readFile(path.join(dir, 'failed', 'x.capture'), 'utf8')).toBe('damaged');
@@ -83,9 +105,13 @@ describe('disk budget', () => {
       store,
       logger: nullLogger,
       settings: noLimits,
-      diskUsage: async () => ({ totalBytes: total / 0.5, usedBytes: total / 0.5 * 0.95 }), // 95% used, capture dir ≈ 53% of used
+      diskUsage: async () => ({ totalBytes: total / 0.5, usedBytes: (total / 0.5) * 0.95 }), // 95% used, capture dir ≈ 53% of used
     });
-    expect(report.deleted.map((d) => d.path)).toEqual([files[0]!.path, files[5]!.path, files[10]!.path]);
+    expect(report.deleted.map((d) => d.path)).toEqual([
+      files[0]!.path,
+      files[5]!.path,
+      files[10]!.path,
+    ]);
     expect(report.deleted.every((d) => d.rule === 'disk_full')).toBe(true);
     const gaps = store.durableRecords('board/my-esp32/Analogs') as GapRecord[];
     expect(gaps.map((g) => g.count)).toEqual([10, 10, 10]);
@@ -99,7 +125,13 @@ describe('disk budget', () => {
       { totalBytes: 1e9, usedBytes: 0.95e9 }, // full, but capture dir is a tiny share
       { totalBytes: total * 4, usedBytes: total * 1.2 }, // capture dir most of used, but disk 30% used
     ]) {
-      const report = await enforceDiskBudget({ dir, store: new MemoryCaptureStore(), logger: nullLogger, settings: noLimits, diskUsage: async () => usage });
+      const report = await enforceDiskBudget({
+        dir,
+        store: new MemoryCaptureStore(),
+        logger: nullLogger,
+        settings: noLimits,
+        diskUsage: async () => usage,
+      });
       expect(report.deleted).toEqual([]);
     }
     expect(await listFinishedFiles(dir)).toHaveLength(5);
@@ -109,12 +141,33 @@ describe('disk budget', () => {
   it('with the real FileCaptureStore, the gap records land on disk before the files are gone', async () => {
     const { dir, writer, files } = await fillDir(4);
     await writer.close();
-    const store = new FileCaptureStore({ dir, clock: new FakeClock(T0 + 1e6), logger: nullLogger, settings: { flush_interval_ms: 1000, maximum_capture_file_size_bytes: 1 << 20, maximum_capture_file_age_ms: 0 } });
-    await enforceDiskBudget({ dir, store, logger: nullLogger, settings: { ...noLimits, capture_dir_max_bytes: 1 }, diskUsage: roomyDisk });
+    const store = new FileCaptureStore({
+      dir,
+      clock: new FakeClock(T0 + 1e6),
+      logger: nullLogger,
+      settings: {
+        flush_interval_ms: 1000,
+        maximum_capture_file_size_bytes: 1 << 20,
+        maximum_capture_file_age_ms: 0,
+      },
+    });
+    await enforceDiskBudget({
+      dir,
+      store,
+      logger: nullLogger,
+      settings: { ...noLimits, capture_dir_max_bytes: 1 },
+      diskUsage: roomyDisk,
+    });
     const prog = await walkCaptureDir(dir, ['.prog']);
     expect(prog).toHaveLength(1); // the gaps, already durable, in the component's directory
     const d = decodeCaptureFile(await readFile(prog[0]!.path));
-    expect(d.records.map((r) => r.kind === 'gap' && r.reason)).toEqual(['disk_quota', 'disk_quota', 'disk_quota', 'disk_quota', 'disk_quota']);
+    expect(d.records.map((r) => r.kind === 'gap' && r.reason)).toEqual([
+      'disk_quota',
+      'disk_quota',
+      'disk_quota',
+      'disk_quota',
+      'disk_quota',
+    ]);
     expect(d.header.meta).toEqual(fixedMeta);
     expect(path.dirname(prog[0]!.path)).toBe(path.dirname(files[0]!.path));
     await store.close();
@@ -124,12 +177,21 @@ describe('disk budget', () => {
     const { dir, writer } = await fillDir(2);
     const clock = new FakeClock(T0);
     const store = new MemoryCaptureStore();
-    const stop = startDiskBudget({ dir, store, clock, intervalMs: 30_000, logger: nullLogger, settings: { ...noLimits, capture_dir_max_bytes: 0 }, diskUsage: roomyDisk });
+    const stop = startDiskBudget({
+      dir,
+      store,
+      clock,
+      intervalMs: 30_000,
+      logger: nullLogger,
+      settings: { ...noLimits, capture_dir_max_bytes: 0 },
+      diskUsage: roomyDisk,
+    });
     clock.advance(29_999);
     await new Promise((r) => setTimeout(r, 30));
     expect(await listFinishedFiles(dir)).toHaveLength(2);
     clock.advance(1);
-    for (let i = 0; i < 200 && (await listFinishedFiles(dir)).length > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 200 && (await listFinishedFiles(dir)).length > 0; i++)
+      await new Promise((r) => setTimeout(r, 5));
     expect(await listFinishedFiles(dir)).toHaveLength(0);
     stop();
     for (let i = 0; i < 50 && clock.pending() > 0; i++) await new Promise((r) => setTimeout(r, 5));

@@ -39,7 +39,9 @@ describe('capture dir helpers', () => {
     await writeFile(f, 'first');
     const to1 = await moveToFailed(dir, f, 'cloud rejected: bad header');
     expect(to1).toBe(path.join(dir, 'failed', 'board', 'a', 'Analogs', 'f.capture'));
-    expect(await readFile(`${to1}.reason.txt`, 'utf8')).toMatch(/moved from .*f\.capture\nreason: cloud rejected: bad header\n/);
+    expect(await readFile(`${to1}.reason.txt`, 'utf8')).toMatch(
+      /moved from .*f\.capture\nreason: cloud rejected: bad header\n/,
+    );
     await writeFile(f, 'second');
     const to2 = await moveToFailed(dir, f, 'again');
     expect(to2).toBe(`${to1}.1`);

@@ -14,7 +14,12 @@ import { isWharfError } from '../../../src/shared/errors.js';
 import type { AnalogValue, CaptureRecord } from '../../../src/shared/record.js';
 import { analogReading, fixedMeta, header, record } from './arbitraries.js';
 
-const hdr = { version: 1 as const, file_id: 'f-1', created_ms: Date.UTC(2026, 0, 1), meta: fixedMeta };
+const hdr = {
+  version: 1 as const,
+  file_id: 'f-1',
+  created_ms: Date.UTC(2026, 0, 1),
+  meta: fixedMeta,
+};
 
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
@@ -31,7 +36,8 @@ describe('capture file format', () => {
     const buf = new Uint8Array(700);
     for (let i = 0; i < buf.length; i++) buf[i] = (i * 131 + 7) & 255;
     for (let from = 0; from < 9; from++) {
-      for (let to = from; to <= buf.length; to += 1) expect(crc32(buf, from, to)).toBe(zlib.crc32(buf.subarray(from, to)));
+      for (let to = from; to <= buf.length; to += 1)
+        expect(crc32(buf, from, to)).toBe(zlib.crc32(buf.subarray(from, to)));
     }
   });
 
@@ -51,18 +57,28 @@ describe('capture file format', () => {
 
   it('standalone encodeRecord frames mix with a file’s sequential frames (property)', () => {
     fc.assert(
-      fc.property(header, fc.array(record, { maxLength: 10 }), fc.array(record, { maxLength: 5 }), (h, a, b) => {
-        const buf = concat(encodeCaptureFile(h, a), ...b.map((r) => encodeRecord(r)));
-        const d = decodeCaptureFile(buf);
-        expect(d.records).toEqual([...a, ...b]);
-        expect(d.torn).toBeNull();
-      }),
+      fc.property(
+        header,
+        fc.array(record, { maxLength: 10 }),
+        fc.array(record, { maxLength: 5 }),
+        (h, a, b) => {
+          const buf = concat(encodeCaptureFile(h, a), ...b.map((r) => encodeRecord(r)));
+          const d = decodeCaptureFile(buf);
+          expect(d.records).toEqual([...a, ...b]);
+          expect(d.torn).toBeNull();
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('more record shapes than cbor-x has structure ids (256) in one file still round-trip', () => {
-    const recs = Array.from({ length: 900 }, (_, i) => ({ kind: 'reading' as const, time_requested: i, time_received: i + 0.5, data: { [`pin${i % 300}`]: { high: i % 3 === 0 } } }));
+    const recs = Array.from({ length: 900 }, (_, i) => ({
+      kind: 'reading' as const,
+      time_requested: i,
+      time_received: i + 0.5,
+      data: { [`pin${i % 300}`]: { high: i % 3 === 0 } },
+    }));
     const d = decodeCaptureFile(encodeCaptureFile(hdr, recs));
     expect(d.records).toEqual(recs);
     expect(d.torn).toBeNull();
@@ -75,8 +91,11 @@ describe('capture file format', () => {
       const recs: CaptureRecord[] = Array.from({ length: 6000 }, (_, i) => {
         const s = Math.floor(rnd() * pool);
         const data: Record<string, AnalogValue> = {};
-        for (let k = 0; k < 1 + (s % 5); k++) data[`r${s}_${k}`] = { value: i, min_range: 0, max_range: 3.3, step_size: 0.01 };
-        return rnd() < 0.1 ? { kind: 'gap', reason: 'timeout', start: i, end: i + 1, count: s } : { kind: 'reading', time_requested: i, time_received: i + 0.5, data };
+        for (let k = 0; k < 1 + (s % 5); k++)
+          data[`r${s}_${k}`] = { value: i, min_range: 0, max_range: 3.3, step_size: 0.01 };
+        return rnd() < 0.1
+          ? { kind: 'gap', reason: 'timeout', start: i, end: i + 1, count: s }
+          : { kind: 'reading', time_requested: i, time_received: i + 0.5, data };
       });
       const d = decodeCaptureFile(encodeCaptureFile(hdr, recs));
       expect(d.torn).toBeNull();

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeCaptureFile, decodeHeader, encodeCaptureFile, scanRecords } from '../../../src/capture/file-format.js';
+import {
+  decodeCaptureFile,
+  decodeHeader,
+  encodeCaptureFile,
+  scanRecords,
+} from '../../../src/capture/file-format.js';
 import { recoverCaptureDir } from '../../../src/capture/recovery.js';
 import { listFinishedFiles, walkCaptureDir } from '../../../src/capture/files.js';
 import { memoryLogger, nullLogger } from '../../../src/shared/logger.js';
@@ -11,8 +16,20 @@ import { analogReading, fixedMeta, header, record } from './arbitraries.js';
 import { useTempDirs } from './tmp.js';
 
 const tempDir = useTempDirs();
-const hdr = { version: 1 as const, file_id: 'f-small', created_ms: Date.UTC(2026, 0, 1), meta: fixedMeta };
-const gapRec: CaptureRecord = { kind: 'gap', reason: 'timeout', start: Date.UTC(2026, 0, 1, 0, 0, 1), end: Date.UTC(2026, 0, 1, 0, 0, 2), count: 3, detail: 'board slow' };
+const hdr = {
+  version: 1 as const,
+  file_id: 'f-small',
+  created_ms: Date.UTC(2026, 0, 1),
+  meta: fixedMeta,
+};
+const gapRec: CaptureRecord = {
+  kind: 'gap',
+  reason: 'timeout',
+  start: Date.UTC(2026, 0, 1, 0, 0, 1),
+  end: Date.UTC(2026, 0, 1, 0, 0, 2),
+  count: 3,
+  detail: 'board slow',
+};
 const small = [analogReading(0), analogReading(1), gapRec, analogReading(3)];
 const full = encodeCaptureFile(hdr, small);
 const headerBytes = decodeHeader(full).headerBytes;
@@ -73,19 +90,34 @@ describe('crash recovery', () => {
 
   async function expectFailed(dir: string, v: number, bytes: Uint8Array): Promise<void> {
     const failedSub = path.join(dir, 'failed', 'board', `v${v}`, 'Analogs');
-    expect((await readdir(failedSub)).sort()).toEqual(['2026-01-01T00-00-00.000Z_f-small.prog', '2026-01-01T00-00-00.000Z_f-small.prog.reason.txt']);
-    expect(Buffer.compare(await readFile(path.join(failedSub, '2026-01-01T00-00-00.000Z_f-small.prog')), Buffer.from(bytes))).toBe(0); // kept byte for byte
+    expect((await readdir(failedSub)).sort()).toEqual([
+      '2026-01-01T00-00-00.000Z_f-small.prog',
+      '2026-01-01T00-00-00.000Z_f-small.prog.reason.txt',
+    ]);
+    expect(
+      Buffer.compare(
+        await readFile(path.join(failedSub, '2026-01-01T00-00-00.000Z_f-small.prog')),
+        Buffer.from(bytes),
+      ),
+    ).toBe(0); // kept byte for byte
   }
 
   it('truncation at every byte offset of a small file: intact records kept, tail cut, file readable', async () => {
     const variants = Array.from({ length: full.length + 1 }, (_, n) => full.slice(0, n));
     const { dir, subs, report } = await recoverAll(variants);
-    expect(report.emptyRemoved).toEqual([path.join(subs[0]!, '2026-01-01T00-00-00.000Z_f-small.prog')]);
+    expect(report.emptyRemoved).toEqual([
+      path.join(subs[0]!, '2026-01-01T00-00-00.000Z_f-small.prog'),
+    ]);
     expect(report.failed).toHaveLength(headerBytes - 1);
     expect(report.recovered).toHaveLength(full.length + 1 - headerBytes);
     for (let n = 1; n <= full.length; n++) {
       if (n < headerBytes) await expectFailed(dir, n, variants[n]!);
-      else expectKept(await finishedIn(subs[n]!), intactWithin(n), !(n === headerBytes || frameEnds.includes(n)));
+      else
+        expectKept(
+          await finishedIn(subs[n]!),
+          intactWithin(n),
+          !(n === headerBytes || frameEnds.includes(n)),
+        );
     }
   });
 
@@ -106,25 +138,35 @@ describe('crash recovery', () => {
 
   it('property: any file, cut anywhere and with any byte corrupted, recovers its intact prefix', async () => {
     await fc.assert(
-      fc.asyncProperty(header, fc.array(record, { minLength: 1, maxLength: 12 }), fc.nat(), fc.nat(), fc.integer({ min: 1, max: 255 }), async (h, recs, cutSeed, posSeed, xor) => {
-        const buf = encodeCaptureFile(h, recs);
-        const hb = decodeHeader(buf).headerBytes;
-        const ends: number[] = [];
-        scanRecords(buf, hb, (_r, off) => ends.push(off));
-        ends.shift();
-        ends.push(buf.length);
-        const len = hb + (cutSeed % (buf.length - hb + 1));
-        const bad = buf.slice(0, len);
-        const pos = len > hb ? hb + (posSeed % (len - hb)) : -1;
-        if (pos >= 0) bad[pos] = bad[pos]! ^ xor;
-        const keep = ends.filter((e) => e <= (pos >= 0 ? pos : len)).length;
-        const { dir } = await recoverBytes(bad);
-        const files = await listFinishedFiles(dir);
-        const d = decodeCaptureFile(await readFile(files[0]!.path));
-        expect(d.torn).toBeNull();
-        expect(d.records.slice(0, keep)).toEqual(recs.slice(0, keep));
-        expect(d.records.length === keep || (d.records.length === keep + 1 && d.records[keep]!.kind === 'gap')).toBe(true);
-      }),
+      fc.asyncProperty(
+        header,
+        fc.array(record, { minLength: 1, maxLength: 12 }),
+        fc.nat(),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        async (h, recs, cutSeed, posSeed, xor) => {
+          const buf = encodeCaptureFile(h, recs);
+          const hb = decodeHeader(buf).headerBytes;
+          const ends: number[] = [];
+          scanRecords(buf, hb, (_r, off) => ends.push(off));
+          ends.shift();
+          ends.push(buf.length);
+          const len = hb + (cutSeed % (buf.length - hb + 1));
+          const bad = buf.slice(0, len);
+          const pos = len > hb ? hb + (posSeed % (len - hb)) : -1;
+          if (pos >= 0) bad[pos] = bad[pos]! ^ xor;
+          const keep = ends.filter((e) => e <= (pos >= 0 ? pos : len)).length;
+          const { dir } = await recoverBytes(bad);
+          const files = await listFinishedFiles(dir);
+          const d = decodeCaptureFile(await readFile(files[0]!.path));
+          expect(d.torn).toBeNull();
+          expect(d.records.slice(0, keep)).toEqual(recs.slice(0, keep));
+          expect(
+            d.records.length === keep ||
+              (d.records.length === keep + 1 && d.records[keep]!.kind === 'gap'),
+          ).toBe(true);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -134,7 +176,10 @@ describe('crash recovery', () => {
     const { report } = await recoverBytes(bytes);
     const r = report.recovered[0]!;
     expect(r.records).toBe(2);
-    expect(r.gap).toMatchObject({ reason: 'recovery_truncated', start: small[1]!.kind === 'reading' ? small[1]!.time_received : 0 });
+    expect(r.gap).toMatchObject({
+      reason: 'recovery_truncated',
+      start: small[1]!.kind === 'reading' ? small[1]!.time_received : 0,
+    });
     expect(r.gap!.end).toBeGreaterThanOrEqual(r.gap!.start);
     expect(r.gap!.detail).toMatch(/cut 5 damaged bytes at offset \d+/);
     expect(r.lastRecordTime).toBe(r.gap!.start);

@@ -144,7 +144,9 @@ export class SimDisk implements CaptureIo {
           walk(e.dir, r);
         } else {
           const { durable, current } = e.inode;
-          const tail = torn(current.length > durable.length ? current.slice(durable.length) : new Uint8Array(0));
+          const tail = torn(
+            current.length > durable.length ? current.slice(durable.length) : new Uint8Array(0),
+          );
           const bytes = new Uint8Array(durable.length + tail.length);
           bytes.set(durable);
           bytes.set(tail, durable.length);
@@ -157,7 +159,10 @@ export class SimDisk implements CaptureIo {
   }
 }
 
-export async function writeSnapshot(realDir: string, out: { rel: string; bytes: Uint8Array | null }[]): Promise<void> {
+export async function writeSnapshot(
+  realDir: string,
+  out: { rel: string; bytes: Uint8Array | null }[],
+): Promise<void> {
   await mkdir(realDir, { recursive: true });
   for (const o of out) {
     const p = path.join(realDir, o.rel);

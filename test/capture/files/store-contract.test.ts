@@ -21,8 +21,13 @@ captureStoreContract('MemoryCaptureStore', async ({ flushIntervalMs }) => {
       store
         .files()
         .filter((f) => f.durableCount > 0)
-        .map((f) => ({ meta: f.header.meta, records: f.records.slice(0, f.durableCount), finished: f.finished })),
-    breakIO: async () => store.failFlushes(new Error('ENOSPC: no space left on device (simulated)')),
+        .map((f) => ({
+          meta: f.header.meta,
+          records: f.records.slice(0, f.durableCount),
+          finished: f.finished,
+        })),
+    breakIO: async () =>
+      store.failFlushes(new Error('ENOSPC: no space left on device (simulated)')),
     healIO: async () => store.failFlushes(null),
     dispose: async () => undefined,
   };
@@ -35,7 +40,11 @@ captureStoreContract('FileCaptureStore', async ({ flushIntervalMs }) => {
     dir,
     clock,
     logger: nullLogger,
-    settings: { flush_interval_ms: flushIntervalMs, maximum_capture_file_size_bytes: 256 * 1024, maximum_capture_file_age_ms: 60_000 },
+    settings: {
+      flush_interval_ms: flushIntervalMs,
+      maximum_capture_file_size_bytes: 256 * 1024,
+      maximum_capture_file_age_ms: 60_000,
+    },
   });
   const blocker = path.join(dir, 'broken');
   return {
@@ -46,7 +55,11 @@ captureStoreContract('FileCaptureStore', async ({ flushIntervalMs }) => {
       const out = [];
       for (const f of files) {
         const d = decodeCaptureFile(await readFile(f.path));
-        out.push({ meta: d.header.meta, records: d.records, finished: f.path.endsWith('.capture') });
+        out.push({
+          meta: d.header.meta,
+          records: d.records,
+          finished: f.path.endsWith('.capture'),
+        });
       }
       return out;
     },

@@ -29,12 +29,26 @@ export interface StoreHarness {
 
 export type HarnessFactory = (opts: { flushIntervalMs: number }) => Promise<StoreHarness>;
 
-const gpioMeta: CaptureMeta = { ...fixedMeta, component_name: 'other', method_name: 'Gpio', additional_parameters: {} };
+const gpioMeta: CaptureMeta = {
+  ...fixedMeta,
+  component_name: 'other',
+  method_name: 'Gpio',
+  additional_parameters: {},
+};
 const brokenMeta: CaptureMeta = { ...fixedMeta, component_type: 'broken' };
-const gap: CaptureRecord = { kind: 'gap', reason: 'board_offline', start: 1, end: 2, count: 7, detail: 'link down' };
+const gap: CaptureRecord = {
+  kind: 'gap',
+  reason: 'board_offline',
+  start: 1,
+  end: 2,
+  count: 7,
+  detail: 'link down',
+};
 
 function recordsOf(files: StoredFile[], meta: CaptureMeta): CaptureRecord[] {
-  return files.filter((f) => JSON.stringify(f.meta) === JSON.stringify(meta)).flatMap((f) => f.records);
+  return files
+    .filter((f) => JSON.stringify(f.meta) === JSON.stringify(meta))
+    .flatMap((f) => f.records);
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -66,7 +80,12 @@ export function captureStoreContract(name: string, make: HarnessFactory): void {
       const files = await durable();
       expect(recordsOf(files, fixedMeta)).toEqual(a);
       expect(recordsOf(files, gpioMeta)).toEqual([gap, gap, gap, gap, gap]);
-      expect(store.stats()).toMatchObject({ appended: 55, durable: 55, pendingRecords: 0, lastError: null });
+      expect(store.stats()).toMatchObject({
+        appended: 55,
+        durable: 55,
+        pendingRecords: 0,
+        lastError: null,
+      });
     });
 
     it('nothing is durable before a flush: a crash now would lose it (the promise is bounded by flush_interval)', async () => {
@@ -150,7 +169,11 @@ export function captureStoreContract(name: string, make: HarnessFactory): void {
       await healIO();
       await store.flush();
       expect(store.stats()).toMatchObject({ durable: 3, pendingRecords: 0, lastError: null });
-      expect(recordsOf(await durable(), brokenMeta)).toEqual([analogReading(0), analogReading(1), analogReading(2)]);
+      expect(recordsOf(await durable(), brokenMeta)).toEqual([
+        analogReading(0),
+        analogReading(1),
+        analogReading(2),
+      ]);
     });
 
     it('concurrent flush() calls all resolve and each covers the records appended before it', async () => {
@@ -158,7 +181,9 @@ export function captureStoreContract(name: string, make: HarnessFactory): void {
       const waits: Promise<void>[] = [];
       for (let i = 0; i < 20; i++) {
         store.append('k1', fixedMeta, analogReading(i));
-        waits.push(store.flush().then(() => expect(store.stats().durable).toBeGreaterThanOrEqual(i + 1)));
+        waits.push(
+          store.flush().then(() => expect(store.stats().durable).toBeGreaterThanOrEqual(i + 1)),
+        );
       }
       await Promise.all(waits);
       expect(recordsOf(await durable(), fixedMeta)).toHaveLength(20);
@@ -166,7 +191,9 @@ export function captureStoreContract(name: string, make: HarnessFactory): void {
 
     it('rejects something that is not a capture record (a programming error, not data)', async () => {
       const { store } = await setup();
-      expect(() => store.append('k1', fixedMeta, { kind: 'zero' } as unknown as CaptureRecord)).toThrow(/not a capture record/);
+      expect(() =>
+        store.append('k1', fixedMeta, { kind: 'zero' } as unknown as CaptureRecord),
+      ).toThrow(/not a capture record/);
       expect(store.stats().appended).toBe(0);
     });
   });

@@ -14,7 +14,9 @@ const WRITER = path.resolve('test/capture/files/crash-writer.ts');
 /** Runs the writer until it has reported `flushes` durable flushes, then SIGKILLs it. */
 function runAndKill(dir: string, name: string, flushes: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir, name], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let durable = -1;
     let seen = 0;
     let buf = '';

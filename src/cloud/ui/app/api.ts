@@ -6,7 +6,8 @@
 import type { CaptureMeta, ViamRow } from '../../../shared/record.js';
 
 /** A Viam row as the API returns it (with the store's id; `data` as plain JSON). */
-export interface Row extends CaptureMeta, Pick<ViamRow, 'kind' | 'time_requested' | 'time_received'> {
+export interface Row
+  extends CaptureMeta, Pick<ViamRow, 'kind' | 'time_requested' | 'time_received'> {
   id?: string | number;
   data: Record<string, unknown>;
   [extra: string]: unknown;
@@ -84,7 +85,12 @@ function errorText(body: unknown, status: number): string {
   if (body !== null && typeof body === 'object') {
     const b = body as Record<string, unknown>;
     const e = b.error;
-    if (e !== null && typeof e === 'object' && typeof (e as Record<string, unknown>).message === 'string') return (e as { message: string }).message;
+    if (
+      e !== null &&
+      typeof e === 'object' &&
+      typeof (e as Record<string, unknown>).message === 'string'
+    )
+      return (e as { message: string }).message;
     if (typeof b.message === 'string') return b.message;
     if (typeof e === 'string') return e;
   }
@@ -92,8 +98,17 @@ function errorText(body: unknown, status: number): string {
   return `HTTP ${status}`;
 }
 
-async function call<T>(method: string, path: string, body?: unknown, opts: { signal?: AbortSignal; quiet401?: boolean } = {}): Promise<T> {
-  const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
+async function call<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { signal?: AbortSignal; quiet401?: boolean } = {},
+): Promise<T> {
+  const init: RequestInit = {
+    method,
+    credentials: 'same-origin',
+    headers: { accept: 'application/json' },
+  };
   if (opts.signal) init.signal = opts.signal;
   if (body !== undefined) {
     init.body = JSON.stringify(body);
@@ -108,7 +123,8 @@ async function call<T>(method: string, path: string, body?: unknown, opts: { sig
     // keep the text
   }
   if (!res.ok) {
-    if (res.status === 401 && !opts.quiet401) window.dispatchEvent(new CustomEvent(UNAUTHORIZED_EVENT));
+    if (res.status === 401 && !opts.quiet401)
+      window.dispatchEvent(new CustomEvent(UNAUTHORIZED_EVENT));
     throw new ApiError(res.status, errorText(parsed, res.status));
   }
   return parsed as T;
@@ -139,7 +155,10 @@ export function normaliseRow(r: Record<string, unknown>): Row {
   }
   if (typeof r.additional_parameters === 'string') {
     try {
-      row.additional_parameters = JSON.parse(r.additional_parameters as string) as Record<string, unknown>;
+      row.additional_parameters = JSON.parse(r.additional_parameters as string) as Record<
+        string,
+        unknown
+      >;
     } catch {
       row.additional_parameters = { raw: r.additional_parameters };
     }
@@ -175,24 +194,48 @@ export async function logout(): Promise<void> {
 }
 
 export async function readings(params: URLSearchParams, signal?: AbortSignal): Promise<Page> {
-  const res = await call<{ rows: Record<string, unknown>[]; next_cursor?: string | null }>('GET', `/api/v1/readings?${params}`, undefined, signal ? { signal } : {});
+  const res = await call<{ rows: Record<string, unknown>[]; next_cursor?: string | null }>(
+    'GET',
+    `/api/v1/readings?${params}`,
+    undefined,
+    signal ? { signal } : {},
+  );
   return { rows: (res.rows ?? []).map(normaliseRow), next_cursor: res.next_cursor ?? null };
 }
 
 export async function series(params: URLSearchParams, signal?: AbortSignal): Promise<SeriesResult> {
-  const res = await call<Record<string, unknown>>('GET', `/api/v1/series?${params}`, undefined, signal ? { signal } : {});
+  const res = await call<Record<string, unknown>>(
+    'GET',
+    `/api/v1/series?${params}`,
+    undefined,
+    signal ? { signal } : {},
+  );
   const lines = (res.series as SeriesLine[] | undefined) ?? [];
   const gaps = ((res.gaps as Record<string, unknown>[] | undefined) ?? []).map((g) => ({
     ...(g as unknown as GapSpan),
     start: num(g.start) ?? NaN,
     end: num(g.end) ?? NaN,
   }));
-  return { from: num(res.from), to: num(res.to), series: lines, gaps, points_in_range: num(res.points_in_range), truncated: res.truncated === true };
+  return {
+    from: num(res.from),
+    to: num(res.to),
+    series: lines,
+    gaps,
+    points_in_range: num(res.points_in_range),
+    truncated: res.truncated === true,
+  };
 }
 
 export async function fleet(params: URLSearchParams, signal?: AbortSignal): Promise<Board[]> {
-  const res = await call<unknown>('GET', `/api/v1/fleet?${params}`, undefined, signal ? { signal } : {});
-  const list = Array.isArray(res) ? res : ((res as Record<string, unknown>).boards ?? (res as Record<string, unknown>).machines ?? []);
+  const res = await call<unknown>(
+    'GET',
+    `/api/v1/fleet?${params}`,
+    undefined,
+    signal ? { signal } : {},
+  );
+  const list = Array.isArray(res)
+    ? res
+    : ((res as Record<string, unknown>).boards ?? (res as Record<string, unknown>).machines ?? []);
   return (list as Record<string, unknown>[]).map((b) => ({
     ...(b as unknown as Board),
     last_seen: num(b.last_seen),
@@ -204,9 +247,17 @@ export async function fleet(params: URLSearchParams, signal?: AbortSignal): Prom
 }
 
 export async function sql(query: string, signal?: AbortSignal): Promise<SqlResult> {
-  const res = await call<Record<string, unknown>>('POST', '/api/v1/sql', { sql: query }, signal ? { signal } : {});
+  const res = await call<Record<string, unknown>>(
+    'POST',
+    '/api/v1/sql',
+    { sql: query },
+    signal ? { signal } : {},
+  );
   const rawRows = (res.rows as unknown[] | undefined) ?? [];
-  let columns = (res.columns as unknown[] | undefined)?.map((c) => (typeof c === 'string' ? c : String((c as { name?: string }).name ?? c))) ?? [];
+  let columns =
+    (res.columns as unknown[] | undefined)?.map((c) =>
+      typeof c === 'string' ? c : String((c as { name?: string }).name ?? c),
+    ) ?? [];
   let rows: unknown[][];
   if (rawRows.length > 0 && !Array.isArray(rawRows[0])) {
     if (columns.length === 0) columns = Object.keys(rawRows[0] as object);

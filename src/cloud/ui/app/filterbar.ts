@@ -23,7 +23,15 @@ export const suggestions: Suggestions = {
 };
 
 /** Remember values seen in rows so the filter fields can offer them (bounded). */
-export function learn(rows: { machine: string; component_type: string; component_name: string; method_name: string; tags: string[] }[]): void {
+export function learn(
+  rows: {
+    machine: string;
+    component_type: string;
+    component_name: string;
+    method_name: string;
+    tags: string[];
+  }[],
+): void {
   const add = (set: Set<string>, v: unknown): void => {
     if (typeof v === 'string' && v !== '' && set.size < 500) set.add(v);
   };
@@ -41,7 +49,13 @@ function datalist(id: string, values: Set<string>): HTMLDataListElement {
 }
 
 function field(id: string, label: string, input: HTMLElement, hint?: string): HTMLElement {
-  return h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('span', { class: 'hint', id: `${id}-hint` }, hint) : null);
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: id }, label),
+    input,
+    hint ? h('span', { class: 'hint', id: `${id}-hint` }, hint) : null,
+  );
 }
 
 export interface FilterBarOptions {
@@ -54,9 +68,27 @@ export interface FilterBarOptions {
   noTags?: boolean;
 }
 
-export function filterBar(current: Filter, onApply: (f: Filter) => void, opts: FilterBarOptions = {}): HTMLFormElement {
-  const text = (id: string, name: keyof Filter, list: string, placeholder: string): HTMLInputElement =>
-    h('input', { id, name, type: 'text', list, value: String(current[name] ?? ''), placeholder, autocomplete: 'off', spellcheck: 'false' });
+export function filterBar(
+  current: Filter,
+  onApply: (f: Filter) => void,
+  opts: FilterBarOptions = {},
+): HTMLFormElement {
+  const text = (
+    id: string,
+    name: keyof Filter,
+    list: string,
+    placeholder: string,
+  ): HTMLInputElement =>
+    h('input', {
+      id,
+      name,
+      type: 'text',
+      list,
+      value: String(current[name] ?? ''),
+      placeholder,
+      autocomplete: 'off',
+      spellcheck: 'false',
+    });
 
   const machine = text('f-machine', 'machine', 'dl-machines', 'any machine');
   const ctype = text('f-ctype', 'component_type', 'dl-ctypes', 'any type');
@@ -70,11 +102,35 @@ export function filterBar(current: Filter, onApply: (f: Filter) => void, opts: F
     h('option', { value: 'gap' }, 'Gaps only'),
   );
   kind.value = current.kind;
-  const range = h('select', { id: 'f-range', name: 'range', 'aria-controls': 'f-custom' }, ...(Object.keys(RANGE_LABELS) as RangePreset[]).map((k) => h('option', { value: k }, RANGE_LABELS[k])));
+  const range = h(
+    'select',
+    { id: 'f-range', name: 'range', 'aria-controls': 'f-custom' },
+    ...(Object.keys(RANGE_LABELS) as RangePreset[]).map((k) =>
+      h('option', { value: k }, RANGE_LABELS[k]),
+    ),
+  );
   range.value = current.range;
-  const from = h('input', { id: 'f-from', name: 'from', type: 'datetime-local', step: '1', value: toLocalInput(current.from) });
-  const to = h('input', { id: 'f-to', name: 'to', type: 'datetime-local', step: '1', value: toLocalInput(current.to) });
-  const custom = h('fieldset', { id: 'f-custom', class: 'custom-range' }, h('legend', {}, 'Custom range (local time)'), field('f-from', 'From', from), field('f-to', 'To', to));
+  const from = h('input', {
+    id: 'f-from',
+    name: 'from',
+    type: 'datetime-local',
+    step: '1',
+    value: toLocalInput(current.from),
+  });
+  const to = h('input', {
+    id: 'f-to',
+    name: 'to',
+    type: 'datetime-local',
+    step: '1',
+    value: toLocalInput(current.to),
+  });
+  const custom = h(
+    'fieldset',
+    { id: 'f-custom', class: 'custom-range' },
+    h('legend', {}, 'Custom range (local time)'),
+    field('f-from', 'From', from),
+    field('f-to', 'To', to),
+  );
   custom.hidden = current.range !== 'custom';
   range.addEventListener('change', () => {
     custom.hidden = range.value !== 'custom';
@@ -97,7 +153,10 @@ export function filterBar(current: Filter, onApply: (f: Filter) => void, opts: F
     f.component_name = cname.value.trim();
     f.method = method.value.trim();
     f.kind = opts.noKind ? current.kind : kind.value;
-    f.tags = tags.value.split(',').map((t) => t.trim()).filter((t) => t !== '');
+    f.tags = tags.value
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t !== '');
     f.range = opts.noTime ? current.range : (range.value as RangePreset);
     if (f.range === 'custom') {
       f.from = opts.noTime ? current.from : fromLocalInput(from.value);
@@ -126,7 +185,11 @@ export function filterBar(current: Filter, onApply: (f: Filter) => void, opts: F
       'div',
       { class: 'actions' },
       h('button', { type: 'submit', class: 'primary', id: 'f-apply' }, 'Apply'),
-      h('button', { type: 'button', id: 'f-reset', onclick: () => onApply(emptyFilter()) }, 'Reset'),
+      h(
+        'button',
+        { type: 'button', id: 'f-reset', onclick: () => onApply(emptyFilter()) },
+        'Reset',
+      ),
     ),
   );
   form.addEventListener('submit', (ev) => {

@@ -38,7 +38,18 @@ const RANGE_MS: Partial<Record<RangePreset, number>> = {
 };
 
 export function emptyFilter(): Filter {
-  return { machine: '', part_id: '', component_type: '', component_name: '', method: '', kind: '', tags: [], range: 'all', from: null, to: null };
+  return {
+    machine: '',
+    part_id: '',
+    component_type: '',
+    component_name: '',
+    method: '',
+    kind: '',
+    tags: [],
+    range: 'all',
+    from: null,
+    to: null,
+  };
 }
 
 function parseTime(s: string | null): number | null {
@@ -55,7 +66,10 @@ export function filterFromParams(p: URLSearchParams): Filter {
   f.component_name = p.get('component_name') ?? '';
   f.method = p.get('method') ?? '';
   f.kind = p.get('kind') ?? '';
-  f.tags = (p.get('tags') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
+  f.tags = (p.get('tags') ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
   const range = p.get('range') as RangePreset | null;
   f.from = parseTime(p.get('from'));
   f.to = parseTime(p.get('to'));
@@ -96,7 +110,10 @@ export function filterToParams(f: Filter): URLSearchParams {
 }
 
 /** The absolute time window of a filter right now (presets are relative to `now`). */
-export function resolveRange(f: Filter, now = Date.now()): { from: number | null; to: number | null } {
+export function resolveRange(
+  f: Filter,
+  now = Date.now(),
+): { from: number | null; to: number | null } {
   const span = RANGE_MS[f.range];
   if (span !== undefined) return { from: now - span, to: null };
   if (f.range === 'custom') return { from: f.from, to: f.to };

@@ -34,7 +34,9 @@ export function fmtAgo(ms: number | null, now = Date.now()): string {
 
 export function fmtNum(n: number | null | undefined, digits = 1): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
-  return Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: digits });
+  return Number.isInteger(n)
+    ? n.toLocaleString('en-US')
+    : n.toLocaleString('en-US', { maximumFractionDigits: digits });
 }
 
 /** One-line summary of a row's data: "A0=512 A1=1023", "pin2=high", "gap: read_error ×3". */

@@ -1,7 +1,15 @@
 /** Entry point: session check, login, navigation and view mounting. */
 import { UNAUTHORIZED_EVENT, logout, sessionStatus } from './api.js';
 import { announce, h, render } from './dom.js';
-import { VIEWS, VIEW_LABELS, currentRoute, navigate, routeHref, type View, type ViewName } from './router.js';
+import {
+  VIEWS,
+  VIEW_LABELS,
+  currentRoute,
+  navigate,
+  routeHref,
+  type View,
+  type ViewName,
+} from './router.js';
 import { chartsView } from './views/charts.js';
 import { dataView } from './views/data.js';
 import { fleetView } from './views/fleet.js';
@@ -9,7 +17,13 @@ import { liveView } from './views/live.js';
 import { loginView } from './views/login.js';
 import { sqlView } from './views/sql.js';
 
-const VIEW_IMPL: Record<ViewName, View> = { data: dataView, charts: chartsView, fleet: fleetView, live: liveView, sql: sqlView };
+const VIEW_IMPL: Record<ViewName, View> = {
+  data: dataView,
+  charts: chartsView,
+  fleet: fleetView,
+  live: liveView,
+  sql: sqlView,
+};
 
 const main = document.getElementById('main')!;
 const nav = document.getElementById('nav')!;
@@ -27,7 +41,21 @@ function renderNav(active: ViewName): void {
     h(
       'ul',
       {},
-      ...VIEWS.map((v) => h('li', {}, h('a', { href: routeHref(v, filter), id: `nav-${v}`, 'aria-current': v === active ? 'page' : null }, VIEW_LABELS[v]))),
+      ...VIEWS.map((v) =>
+        h(
+          'li',
+          {},
+          h(
+            'a',
+            {
+              href: routeHref(v, filter),
+              id: `nav-${v}`,
+              'aria-current': v === active ? 'page' : null,
+            },
+            VIEW_LABELS[v],
+          ),
+        ),
+      ),
     ),
     out,
   );

@@ -26,7 +26,11 @@ export function currentRoute(hash = location.hash): Route {
   return { view, params, filter: filterFromParams(params) };
 }
 
-export function routeHref(view: ViewName, filter: Filter, extra: Record<string, string> = {}): string {
+export function routeHref(
+  view: ViewName,
+  filter: Filter,
+  extra: Record<string, string> = {},
+): string {
   const p = filterToParams(filter);
   for (const [k, v] of Object.entries(extra)) if (v !== '') p.set(k, v);
   const q = p.toString();

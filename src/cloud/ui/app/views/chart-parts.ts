@@ -21,13 +21,22 @@ export function groupLines(lines: SeriesLine[], gaps: GapSpan[]): Group[] {
     const id = `${l.machine}\u0000${l.component_name}\u0000${l.kind}`;
     let g = groups.get(id);
     if (!g) {
-      g = { title: `${l.machine} / ${l.component_name}`, machine: l.machine, component: l.component_name, kind: l.kind, lines: [], gaps: [] };
+      g = {
+        title: `${l.machine} / ${l.component_name}`,
+        machine: l.machine,
+        component: l.component_name,
+        kind: l.kind,
+        lines: [],
+        gaps: [],
+      };
       groups.set(id, g);
     }
     g.lines.push(l);
   }
   for (const g of groups.values()) {
-    g.gaps = gaps.filter((s) => s.machine === g.machine && (s.component_name === g.component || !s.component_name));
+    g.gaps = gaps.filter(
+      (s) => s.machine === g.machine && (s.component_name === g.component || !s.component_name),
+    );
   }
   return [...groups.values()];
 }
@@ -60,8 +69,10 @@ export function gapPlugin(gaps: GapSpan[], tip: HTMLElement): uPlot.Plugin {
           return;
         }
         const t = u.posToVal(left, 'x');
-        const slack = (u.posToVal(left + 3, 'x') - t) || 0;
-        const hit = gaps.find((g) => t >= Math.min(g.start, g.end) - slack && t <= Math.max(g.start, g.end) + slack);
+        const slack = u.posToVal(left + 3, 'x') - t || 0;
+        const hit = gaps.find(
+          (g) => t >= Math.min(g.start, g.end) - slack && t <= Math.max(g.start, g.end) + slack,
+        );
         if (!hit) {
           tip.hidden = true;
           return;
@@ -78,14 +89,27 @@ export function gapPlugin(gaps: GapSpan[], tip: HTMLElement): uPlot.Plugin {
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
 /** Local-time tick labels sized to the tick spacing; the first tick also carries the date. */
-export function timeTicks(_u: uPlot, ticks: number[], _space: number, _axis: number, incr: number): string[] {
+export function timeTicks(
+  _u: uPlot,
+  ticks: number[],
+  _space: number,
+  _axis: number,
+  incr: number,
+): string[] {
   return ticks.map((t, i) => {
     const d = new Date(t);
     const date = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
     if (incr >= 86_400_000) return date;
     const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
-    const time = incr >= 60_000 ? hm : incr >= 1000 ? `${hm}:${pad2(d.getSeconds())}` : `${hm}:${pad2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
-    return i === 0 || (d.getHours() === 0 && d.getMinutes() === 0 && incr >= 60_000) ? `${date}\n${time}` : time;
+    const time =
+      incr >= 60_000
+        ? hm
+        : incr >= 1000
+          ? `${hm}:${pad2(d.getSeconds())}`
+          : `${hm}:${pad2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+    return i === 0 || (d.getHours() === 0 && d.getMinutes() === 0 && incr >= 60_000)
+      ? `${date}\n${time}`
+      : time;
   });
 }
 
@@ -94,7 +118,11 @@ export function timeTicks(_u: uPlot, ticks: number[], _space: number, _axis: num
  * instead of drawing a straight segment over missing readings (uPlot: null = break, undefined =
  * alignment artifact of uPlot.join, spanned).
  */
-export function breakAtGaps(t: number[], v: (number | null)[], gaps: GapSpan[]): [number[], (number | null)[]] {
+export function breakAtGaps(
+  t: number[],
+  v: (number | null)[],
+  gaps: GapSpan[],
+): [number[], (number | null)[]] {
   if (gaps.length === 0 || t.length < 2) return [t, v];
   const first = t[0]!;
   const last = t[t.length - 1]!;
@@ -119,4 +147,3 @@ export function breakAtGaps(t: number[], v: (number | null)[], gaps: GapSpan[]):
   }
   return [tt, vv];
 }
-

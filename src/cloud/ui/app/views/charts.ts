@@ -12,12 +12,31 @@ import { breakAtGaps, gapPlugin, groupLines, timeTicks, type Group } from './cha
 import { fmtNum, fmtTime } from '../format.js';
 import type { View } from '../router.js';
 
-const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
+const COLOURS = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#9467bd',
+  '#ff7f0e',
+  '#17becf',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+];
 /** At most this many charts on one page (bounded drawing); narrow the filter to see others. */
 const MAX_CHARTS = 24;
 
-function chartFor(g: Group, width: number, range: { from: number | null; to: number | null }, onSelect: (from: number, to: number) => void, onDrawn: () => void): { el: HTMLElement; plot: uPlot } {
-  const tables: uPlot.AlignedData[] = g.lines.map((l) => breakAtGaps(l.t, l.v, g.gaps) as uPlot.AlignedData);
+function chartFor(
+  g: Group,
+  width: number,
+  range: { from: number | null; to: number | null },
+  onSelect: (from: number, to: number) => void,
+  onDrawn: () => void,
+): { el: HTMLElement; plot: uPlot } {
+  const tables: uPlot.AlignedData[] = g.lines.map(
+    (l) => breakAtGaps(l.t, l.v, g.gaps) as uPlot.AlignedData,
+  );
   const data = tables.length === 1 ? tables[0]! : uPlot.join(tables);
   const tip = h('div', { class: 'gap-tip', role: 'tooltip' });
   tip.hidden = true;
@@ -29,12 +48,22 @@ function chartFor(g: Group, width: number, range: { from: number | null; to: num
     cursor: { drag: { x: true, y: false, setScale: false }, sync: { key: 'wharf' } },
     select: { show: true, left: 0, top: 0, width: 0, height: 0 },
     scales: {
-      x: { time: true, ...(range.from !== null && range.to !== null ? { range: [range.from, range.to] as uPlot.Range.MinMax } : {}) },
+      x: {
+        time: true,
+        ...(range.from !== null && range.to !== null
+          ? { range: [range.from, range.to] as uPlot.Range.MinMax }
+          : {}),
+      },
       ...(g.kind === 'gpio' ? { y: { range: [-0.1, 1.1] as uPlot.Range.MinMax } } : {}),
     },
     axes: [
       { space: 90, values: timeTicks },
-      g.kind === 'gpio' ? { values: (_u, ticks) => ticks.map((v) => (v === 1 ? 'high' : v === 0 ? 'low' : '')), splits: () => [0, 1] } : { label: 'raw value', size: 60 },
+      g.kind === 'gpio'
+        ? {
+            values: (_u, ticks) => ticks.map((v) => (v === 1 ? 'high' : v === 0 ? 'low' : '')),
+            splits: () => [0, 1],
+          }
+        : { label: 'raw value', size: 60 },
     ],
     series: [
       { label: 'Time', value: (_u: uPlot, v: number | null) => (v === null ? '—' : fmtTime(v)) },
@@ -71,13 +100,34 @@ function chartFor(g: Group, width: number, range: { from: number | null; to: num
           'details',
           { class: 'gaps' },
           h('summary', {}, `${g.gaps.length} gap${g.gaps.length === 1 ? '' : 's'} (shaded)`),
-          h('ul', {}, ...g.gaps.slice(0, 200).map((s) => h('li', {}, `${fmtTime(s.start)} → ${fmtTime(s.end)}: ${s.reason}${s.count ? ` (${s.count} missing)` : ''}${s.detail ? ` — ${s.detail}` : ''}`))),
+          h(
+            'ul',
+            {},
+            ...g.gaps
+              .slice(0, 200)
+              .map((s) =>
+                h(
+                  'li',
+                  {},
+                  `${fmtTime(s.start)} → ${fmtTime(s.end)}: ${s.reason}${s.count ? ` (${s.count} missing)` : ''}${s.detail ? ` — ${s.detail}` : ''}`,
+                ),
+              ),
+          ),
         );
   const points = g.lines.reduce((n, l) => n + l.t.length, 0);
   const el = h(
     'figure',
-    { class: 'chart', 'data-kind': g.kind, 'aria-label': `${g.kind === 'gpio' ? 'GPIO' : 'Analog'} chart for ${g.title}` },
-    h('figcaption', {}, h('strong', {}, g.title), ` · ${g.kind === 'gpio' ? 'GPIO pins (step)' : 'analog readers'} · ${fmtNum(points)} points drawn`),
+    {
+      class: 'chart',
+      'data-kind': g.kind,
+      'aria-label': `${g.kind === 'gpio' ? 'GPIO' : 'Analog'} chart for ${g.title}`,
+    },
+    h(
+      'figcaption',
+      {},
+      h('strong', {}, g.title),
+      ` · ${g.kind === 'gpio' ? 'GPIO pins (step)' : 'analog readers'} · ${fmtNum(points)} points drawn`,
+    ),
     holder,
     gapList,
   );
@@ -88,7 +138,11 @@ export const chartsView: View = (root, ctx) => {
   const { filter } = ctx.route;
   const ac = new AbortController();
   const plots: uPlot[] = [];
-  const out = h('section', { id: 'charts', 'aria-labelledby': 'charts-title', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
+  const out = h(
+    'section',
+    { id: 'charts', 'aria-labelledby': 'charts-title', 'aria-busy': 'true' },
+    h('p', { class: 'muted' }, 'Loading…'),
+  );
   const narrow = (from: number, to: number): void => {
     const f: Filter = { ...filter, range: 'custom', from, to };
     ctx.navigate('charts', f);
@@ -140,26 +194,45 @@ export const chartsView: View = (root, ctx) => {
       render(
         out,
         info,
-        res.truncated ? h('p', { class: 'warn-note', role: 'note' }, 'The range holds more rows than one chart request reads: only its start is drawn. Narrow the time range.') : null,
+        res.truncated
+          ? h(
+              'p',
+              { class: 'warn-note', role: 'note' },
+              'The range holds more rows than one chart request reads: only its start is drawn. Narrow the time range.',
+            )
+          : null,
         allGroups.length > groups.length
-          ? h('p', { class: 'warn-note', role: 'note' }, `Showing ${groups.length} of ${allGroups.length} charts: filter by machine or component to see the others.`)
+          ? h(
+              'p',
+              { class: 'warn-note', role: 'note' },
+              `Showing ${groups.length} of ${allGroups.length} charts: filter by machine or component to see the others.`,
+            )
           : null,
       );
       groups.forEach((g, i) => {
-        const { el, plot } = chartFor(g, width, { from: range.from ?? res.from, to: range.to ?? (range.from !== null ? Date.now() : res.to) }, narrow, () => {
-          if (drawnOnce.has(i)) return;
-          drawnOnce.add(i);
-          pending -= 1;
-          if (pending === 0) {
-            const ms = Math.round(performance.now() - t0);
-            document.body.dataset.chartMs = String(ms);
-            document.body.dataset.chartFetchMs = String(Math.round(tFetch));
-            document.body.dataset.chartPoints = String(res.points_in_range ?? '');
-            out.setAttribute('aria-busy', 'false');
-            info.textContent = `${fmtNum(res.points_in_range)} points in range, downsampled on the server · fetched in ${Math.round(tFetch)} ms · drawn in ${ms} ms`;
-            announce(`${groups.length} charts drawn`);
-          }
-        });
+        const { el, plot } = chartFor(
+          g,
+          width,
+          {
+            from: range.from ?? res.from,
+            to: range.to ?? (range.from !== null ? Date.now() : res.to),
+          },
+          narrow,
+          () => {
+            if (drawnOnce.has(i)) return;
+            drawnOnce.add(i);
+            pending -= 1;
+            if (pending === 0) {
+              const ms = Math.round(performance.now() - t0);
+              document.body.dataset.chartMs = String(ms);
+              document.body.dataset.chartFetchMs = String(Math.round(tFetch));
+              document.body.dataset.chartPoints = String(res.points_in_range ?? '');
+              out.setAttribute('aria-busy', 'false');
+              info.textContent = `${fmtNum(res.points_in_range)} points in range, downsampled on the server · fetched in ${Math.round(tFetch)} ms · drawn in ${ms} ms`;
+              announce(`${groups.length} charts drawn`);
+            }
+          },
+        );
         plots.push(plot);
         out.append(el);
       });
@@ -167,7 +240,14 @@ export const chartsView: View = (root, ctx) => {
     .catch((err: unknown) => {
       if (ac.signal.aborted) return;
       out.setAttribute('aria-busy', 'false');
-      render(out, h('p', { class: 'error', role: 'alert' }, `Could not load chart data: ${err instanceof ApiError ? err.message : String(err)}`));
+      render(
+        out,
+        h(
+          'p',
+          { class: 'error', role: 'alert' },
+          `Could not load chart data: ${err instanceof ApiError ? err.message : String(err)}`,
+        ),
+      );
     });
   return () => {
     ac.abort();

@@ -18,7 +18,17 @@ export function rowsTable(rows: Row[], caption: string, id = 'rows'): HTMLTableE
     'table',
     { class: 'grid rows', id },
     h('caption', { class: 'sr-only' }, caption),
-    h('thead', {}, h('tr', {}, ...['Time received', 'Machine', 'Component', 'Method', 'Kind', 'Data', 'Tags'].map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...['Time received', 'Machine', 'Component', 'Method', 'Kind', 'Data', 'Tags'].map((c) =>
+          h('th', { scope: 'col' }, c),
+        ),
+      ),
+    ),
   );
   const body = h('tbody', {});
   for (const r of rows) body.append(rowElement(r));
@@ -29,7 +39,11 @@ export function rowsTable(rows: Row[], caption: string, id = 'rows'): HTMLTableE
 export function rowElement(r: Row): HTMLTableRowElement {
   const tr = h(
     'tr',
-    { tabindex: 0, class: r.kind === 'gap' ? 'gap' : '', 'aria-label': `${r.kind} from ${r.machine} ${r.component_name} at ${fmtTime(r.time_received)}; press Enter for detail` },
+    {
+      tabindex: 0,
+      class: r.kind === 'gap' ? 'gap' : '',
+      'aria-label': `${r.kind} from ${r.machine} ${r.component_name} at ${fmtTime(r.time_received)}; press Enter for detail`,
+    },
     h('td', { class: 'time' }, fmtTime(r.time_received)),
     h('td', {}, r.machine),
     h('td', {}, h('span', { class: 'ctype' }, r.component_type), ' ', r.component_name),
@@ -66,21 +80,40 @@ export const dataView: View = (root, ctx) => {
     stackFilter = key;
   }
   const ac = new AbortController();
-  const results = h('section', { id: 'results', 'aria-labelledby': 'results-title', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
+  const results = h(
+    'section',
+    { id: 'results', 'aria-labelledby': 'results-title', 'aria-busy': 'true' },
+    h('p', { class: 'muted' }, 'Loading…'),
+  );
   const exports = h(
     'p',
     { class: 'exports' },
     'Export this filter: ',
     ...['csv', 'jsonl', 'parquet'].flatMap((fmt, i) => [
       i > 0 ? ' · ' : '',
-      h('a', { href: exportUrl(fmt, filterToApiParams(filter)), download: '', class: 'export', 'data-format': fmt }, fmt.toUpperCase()),
+      h(
+        'a',
+        {
+          href: exportUrl(fmt, filterToApiParams(filter)),
+          download: '',
+          class: 'export',
+          'data-format': fmt,
+        },
+        fmt.toUpperCase(),
+      ),
     ]),
   );
   render(
     root,
     h('h1', { class: 'sr-only' }, 'Data'),
     filterBar(filter, (f) => ctx.navigate('data', f)),
-    h('div', { class: 'toolbar' }, h('h2', { id: 'results-title' }, 'Newest first'), h('span', { class: 'muted', id: 'filter-desc' }, describeFilter(filter)), exports),
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('h2', { id: 'results-title' }, 'Newest first'),
+      h('span', { class: 'muted', id: 'filter-desc' }, describeFilter(filter)),
+      exports,
+    ),
     results,
   );
 
@@ -95,40 +128,62 @@ export const dataView: View = (root, ctx) => {
       const ms = Math.round(performance.now() - started);
       const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
       if (cursor) {
-        pager.append(h('button', { type: 'button', id: 'page-first', onclick: () => ctx.navigate('data', filter) }, '⇤ Newest'));
+        pager.append(
+          h(
+            'button',
+            { type: 'button', id: 'page-first', onclick: () => ctx.navigate('data', filter) },
+            '⇤ Newest',
+          ),
+        );
         const prev = pageStack[pageStack.length - 1];
         if (pageStack.length > 0) {
           pager.append(
-            h('button', {
-              type: 'button',
-              id: 'page-newer',
-              onclick: () => {
-                pageStack.pop();
-                ctx.navigate('data', filter, prev ? { cursor: prev } : {});
+            h(
+              'button',
+              {
+                type: 'button',
+                id: 'page-newer',
+                onclick: () => {
+                  pageStack.pop();
+                  ctx.navigate('data', filter, prev ? { cursor: prev } : {});
+                },
               },
-            }, '← Newer'),
+              '← Newer',
+            ),
           );
         }
       }
       if (page.next_cursor) {
         const next = page.next_cursor;
         pager.append(
-          h('button', {
-            type: 'button',
-            id: 'page-older',
-            onclick: () => {
-              pageStack.push(cursor);
-              ctx.navigate('data', filter, { cursor: next });
+          h(
+            'button',
+            {
+              type: 'button',
+              id: 'page-older',
+              onclick: () => {
+                pageStack.push(cursor);
+                ctx.navigate('data', filter, { cursor: next });
+              },
             },
-          }, 'Older →'),
+            'Older →',
+          ),
         );
       }
       render(
         results,
         page.rows.length === 0
-          ? h('p', { class: 'empty', id: 'no-rows' }, 'No readings match this filter. Widen the time range or clear a field.')
+          ? h(
+              'p',
+              { class: 'empty', id: 'no-rows' },
+              'No readings match this filter. Widen the time range or clear a field.',
+            )
           : rowsTable(page.rows, `Readings, newest first: ${describeFilter(filter)}`),
-        h('p', { class: 'muted', id: 'page-info' }, `${page.rows.length} rows · ${ms} ms${page.next_cursor ? ' · more below' : ''}`),
+        h(
+          'p',
+          { class: 'muted', id: 'page-info' },
+          `${page.rows.length} rows · ${ms} ms${page.next_cursor ? ' · more below' : ''}`,
+        ),
         pager,
       );
       results.setAttribute('aria-busy', 'false');
@@ -138,7 +193,14 @@ export const dataView: View = (root, ctx) => {
     .catch((err: unknown) => {
       if (ac.signal.aborted) return;
       results.setAttribute('aria-busy', 'false');
-      render(results, h('p', { class: 'error', role: 'alert' }, `Could not load readings: ${err instanceof ApiError ? err.message : String(err)}`));
+      render(
+        results,
+        h(
+          'p',
+          { class: 'error', role: 'alert' },
+          `Could not load readings: ${err instanceof ApiError ? err.message : String(err)}`,
+        ),
+      );
     });
   return () => ac.abort();
 };

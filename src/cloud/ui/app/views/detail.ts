@@ -21,24 +21,47 @@ function dataTable(row: Row): HTMLElement {
       h('dt', {}, 'Missing readings'),
       h('dd', {}, String(d.count ?? '—')),
       h('dt', {}, 'Span'),
-      h('dd', {}, `${fmtTime(row.time_requested)} → ${fmtTime(typeof d.end === 'number' ? d.end : row.time_received)}`),
+      h(
+        'dd',
+        {},
+        `${fmtTime(row.time_requested)} → ${fmtTime(typeof d.end === 'number' ? d.end : row.time_received)}`,
+      ),
       d.detail !== undefined ? h('dt', {}, 'Detail') : null,
       d.detail !== undefined ? h('dd', {}, String(d.detail)) : null,
     );
   }
-  const analog = entries.some(([, v]) => v !== null && typeof v === 'object' && 'value' in (v as object));
+  const analog = entries.some(
+    ([, v]) => v !== null && typeof v === 'object' && 'value' in (v as object),
+  );
   if (analog) {
     return h(
       'table',
       { class: 'grid compact' },
       h('caption', {}, 'Analog readers'),
-      h('thead', {}, h('tr', {}, ...['Reader', 'value', 'min_range', 'max_range', 'step_size'].map((c) => h('th', { scope: 'col' }, c)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...['Reader', 'value', 'min_range', 'max_range', 'step_size'].map((c) =>
+            h('th', { scope: 'col' }, c),
+          ),
+        ),
+      ),
       h(
         'tbody',
         {},
         ...entries.map(([k, v]) => {
           const o = (v ?? {}) as Record<string, unknown>;
-          return h('tr', {}, h('th', { scope: 'row' }, k), ...['value', 'min_range', 'max_range', 'step_size'].map((f) => h('td', { class: 'num' }, String(o[f] ?? '—'))));
+          return h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, k),
+            ...['value', 'min_range', 'max_range', 'step_size'].map((f) =>
+              h('td', { class: 'num' }, String(o[f] ?? '—')),
+            ),
+          );
         }),
       ),
     );
@@ -47,13 +70,22 @@ function dataTable(row: Row): HTMLElement {
     'table',
     { class: 'grid compact' },
     h('caption', {}, 'Pins'),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Pin'), h('th', { scope: 'col' }, 'Level'))),
+    h(
+      'thead',
+      {},
+      h('tr', {}, h('th', { scope: 'col' }, 'Pin'), h('th', { scope: 'col' }, 'Level')),
+    ),
     h(
       'tbody',
       {},
       ...entries.map(([k, v]) => {
         const o = (v ?? {}) as Record<string, unknown>;
-        return h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, 'high' in o ? (o.high ? 'high' : 'low') : JSON.stringify(v)));
+        return h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, k),
+          h('td', {}, 'high' in o ? (o.high ? 'high' : 'low') : JSON.stringify(v)),
+        );
       }),
     ),
   );
@@ -62,7 +94,19 @@ function dataTable(row: Row): HTMLElement {
 export function showDetail(row: Row): void {
   document.getElementById('detail')?.remove();
   const returnTo = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-  const known = new Set(['kind', 'time_requested', 'time_received', 'machine', 'part_id', 'component_type', 'component_name', 'method_name', 'additional_parameters', 'tags', 'data']);
+  const known = new Set([
+    'kind',
+    'time_requested',
+    'time_received',
+    'machine',
+    'part_id',
+    'component_type',
+    'component_name',
+    'method_name',
+    'additional_parameters',
+    'tags',
+    'data',
+  ]);
   const extra = Object.entries(row).filter(([k]) => !known.has(k));
   const f = emptyFilter();
   f.machine = row.machine;
@@ -74,16 +118,44 @@ export function showDetail(row: Row): void {
   const dlg = h(
     'dialog',
     { id: 'detail', 'aria-labelledby': 'detail-title', class: 'detail' },
-    h('header', {}, h('h2', { id: 'detail-title' }, row.kind === 'gap' ? 'Gap' : 'Reading', ` · ${row.machine} / ${row.component_name}`), close),
+    h(
+      'header',
+      {},
+      h(
+        'h2',
+        { id: 'detail-title' },
+        row.kind === 'gap' ? 'Gap' : 'Reading',
+        ` · ${row.machine} / ${row.component_name}`,
+      ),
+      close,
+    ),
     h(
       'dl',
       { class: 'fields' },
       h('dt', {}, 'Kind'),
       h('dd', {}, row.kind),
       h('dt', {}, 'Time requested'),
-      h('dd', {}, fmtTime(row.time_requested), h('small', {}, ` (${Number.isFinite(row.time_requested) ? new Date(row.time_requested).toISOString() : '—'})`)),
+      h(
+        'dd',
+        {},
+        fmtTime(row.time_requested),
+        h(
+          'small',
+          {},
+          ` (${Number.isFinite(row.time_requested) ? new Date(row.time_requested).toISOString() : '—'})`,
+        ),
+      ),
       h('dt', {}, 'Time received'),
-      h('dd', {}, fmtTime(row.time_received), h('small', {}, ` (${Number.isFinite(row.time_received) ? new Date(row.time_received).toISOString() : '—'})`)),
+      h(
+        'dd',
+        {},
+        fmtTime(row.time_received),
+        h(
+          'small',
+          {},
+          ` (${Number.isFinite(row.time_received) ? new Date(row.time_received).toISOString() : '—'})`,
+        ),
+      ),
       h('dt', {}, 'Machine'),
       h('dd', {}, row.machine),
       h('dt', {}, 'Part'),
@@ -98,7 +170,10 @@ export function showDetail(row: Row): void {
       h('dd', {}, row.tags.length ? row.tags.join(', ') : '—'),
       h('dt', {}, 'Additional parameters'),
       h('dd', {}, json(row.additional_parameters ?? {})),
-      ...extra.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, typeof v === 'object' ? json(v) : String(v))]),
+      ...extra.flatMap(([k, v]) => [
+        h('dt', {}, k),
+        h('dd', {}, typeof v === 'object' ? json(v) : String(v)),
+      ]),
     ),
     h('h3', {}, 'Data'),
     dataTable(row),

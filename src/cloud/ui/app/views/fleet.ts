@@ -13,7 +13,24 @@ function table(boards: Board[]): HTMLElement {
     'table',
     { class: 'grid', id: 'fleet-table' },
     h('caption', { class: 'sr-only' }, 'Boards'),
-    h('thead', {}, h('tr', {}, ...['Board', 'Component', 'Status', 'Last seen', 'Readings / min', 'Readings', 'Gaps', ''].map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...[
+          'Board',
+          'Component',
+          'Status',
+          'Last seen',
+          'Readings / min',
+          'Readings',
+          'Gaps',
+          '',
+        ].map((c) => h('th', { scope: 'col' }, c)),
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -25,14 +42,45 @@ function table(boards: Board[]): HTMLElement {
         return h(
           'tr',
           {},
-          h('th', { scope: 'row' }, b.machine, b.part_id ? h('small', { class: 'muted' }, ` (${b.part_id})`) : null),
-          h('td', {}, b.component_name ? h('span', {}, h('span', { class: 'ctype' }, b.component_type ?? ''), ' ', b.component_name) : '—'),
-          h('td', {}, h('span', { class: `badge ${b.online ? 'ok' : 'off'}` }, b.online ? 'online' : 'offline')),
+          h(
+            'th',
+            { scope: 'row' },
+            b.machine,
+            b.part_id ? h('small', { class: 'muted' }, ` (${b.part_id})`) : null,
+          ),
+          h(
+            'td',
+            {},
+            b.component_name
+              ? h(
+                  'span',
+                  {},
+                  h('span', { class: 'ctype' }, b.component_type ?? ''),
+                  ' ',
+                  b.component_name,
+                )
+              : '—',
+          ),
+          h(
+            'td',
+            {},
+            h(
+              'span',
+              { class: `badge ${b.online ? 'ok' : 'off'}` },
+              b.online ? 'online' : 'offline',
+            ),
+          ),
           h('td', { title: fmtTime(b.last_seen) }, fmtAgo(b.last_seen)),
           h('td', { class: 'num' }, fmtNum(b.readings_per_min)),
           h('td', { class: 'num' }, fmtNum(b.readings)),
           h('td', { class: `num ${b.gap_count > 0 ? 'warn' : ''}` }, fmtNum(b.gap_count)),
-          h('td', {}, h('a', { href: routeHref('data', f) }, 'data'), ' · ', h('a', { href: routeHref('charts', f) }, 'charts')),
+          h(
+            'td',
+            {},
+            h('a', { href: routeHref('data', f) }, 'data'),
+            ' · ',
+            h('a', { href: routeHref('charts', f) }, 'charts'),
+          ),
         );
       }),
     ),
@@ -41,18 +89,38 @@ function table(boards: Board[]): HTMLElement {
 
 export const fleetView: View = (root, ctx) => {
   // per-minute rates need a bounded window: "All time" means the last hour here
-  const filter = ctx.route.filter.range === 'all' ? { ...ctx.route.filter, range: '1h' as const } : ctx.route.filter;
+  const filter =
+    ctx.route.filter.range === 'all'
+      ? { ...ctx.route.filter, range: '1h' as const }
+      : ctx.route.filter;
   const keep = (b: Board): boolean =>
     (!filter.machine || b.machine === filter.machine) &&
     (!filter.component_type || b.component_type === filter.component_type) &&
     (!filter.component_name || b.component_name === filter.component_name);
   let ac = new AbortController();
-  const out = h('section', { id: 'fleet', 'aria-labelledby': 'fleet-title', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
+  const out = h(
+    'section',
+    { id: 'fleet', 'aria-labelledby': 'fleet-title', 'aria-busy': 'true' },
+    h('p', { class: 'muted' }, 'Loading…'),
+  );
   render(
     root,
     h('h1', { class: 'sr-only' }, 'Fleet'),
-    filterBar(filter, (f) => ctx.navigate('fleet', f), { noKind: true, noMethod: true, noTags: true }),
-    h('div', { class: 'toolbar' }, h('h2', { id: 'fleet-title' }, 'Fleet'), h('span', { class: 'muted' }, `${describeFilter(filter)} · refreshes every ${REFRESH_MS / 1000} s`)),
+    filterBar(filter, (f) => ctx.navigate('fleet', f), {
+      noKind: true,
+      noMethod: true,
+      noTags: true,
+    }),
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('h2', { id: 'fleet-title' }, 'Fleet'),
+      h(
+        'span',
+        { class: 'muted' },
+        `${describeFilter(filter)} · refreshes every ${REFRESH_MS / 1000} s`,
+      ),
+    ),
     out,
   );
   const load = (): void => {
@@ -62,19 +130,33 @@ export const fleetView: View = (root, ctx) => {
     fleet(p, ac.signal)
       .then((all) => {
         const boards = all.filter(keep);
-        for (const b of boards) if (suggestions.machines.size < 500) suggestions.machines.add(b.machine);
+        for (const b of boards)
+          if (suggestions.machines.size < 500) suggestions.machines.add(b.machine);
         out.setAttribute('aria-busy', 'false');
         render(
           out,
-          boards.length === 0 ? h('p', { class: 'empty' }, 'No boards have sent data in this range.') : table(boards),
-          h('p', { class: 'muted' }, `${new Set(boards.filter((b) => b.online).map((b) => b.machine)).size} of ${new Set(boards.map((b) => b.machine)).size} boards online · updated ${fmtTime(Date.now())}`),
+          boards.length === 0
+            ? h('p', { class: 'empty' }, 'No boards have sent data in this range.')
+            : table(boards),
+          h(
+            'p',
+            { class: 'muted' },
+            `${new Set(boards.filter((b) => b.online).map((b) => b.machine)).size} of ${new Set(boards.map((b) => b.machine)).size} boards online · updated ${fmtTime(Date.now())}`,
+          ),
         );
         announce(`${boards.length} boards`);
       })
       .catch((err: unknown) => {
         if (ac.signal.aborted) return;
         out.setAttribute('aria-busy', 'false');
-        render(out, h('p', { class: 'error', role: 'alert' }, `Could not load the fleet: ${err instanceof ApiError ? err.message : String(err)}`));
+        render(
+          out,
+          h(
+            'p',
+            { class: 'error', role: 'alert' },
+            `Could not load the fleet: ${err instanceof ApiError ? err.message : String(err)}`,
+          ),
+        );
       });
   };
   load();

@@ -44,14 +44,31 @@ export const liveView: View = (root, ctx) => {
     root,
     h('h1', { class: 'sr-only' }, 'Live'),
     filterBar(filter, (f) => ctx.navigate('live', f), { noTime: true }),
-    h('div', { class: 'toolbar' }, h('h2', {}, 'Live'), state, counter, pause, h('span', { class: 'muted' }, `${describeFilter(liveFilter).replace(/( · )?All time$/, '') || 'Everything'} · new rows polled every second · newest ${MAX_ROWS} kept`)),
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('h2', {}, 'Live'),
+      state,
+      counter,
+      pause,
+      h(
+        'span',
+        { class: 'muted' },
+        `${describeFilter(liveFilter).replace(/( · )?All time$/, '') || 'Everything'} · new rows polled every second · newest ${MAX_ROWS} kept`,
+      ),
+    ),
     err,
     table,
   );
 
   const add = (rows: Row[]): void => {
     // rows arrive newest first
-    const fresh = rows.filter((r) => since === null || r.time_received > since || (r.time_received === since && !atSince.has(rowKey(r))));
+    const fresh = rows.filter(
+      (r) =>
+        since === null ||
+        r.time_received > since ||
+        (r.time_received === since && !atSince.has(rowKey(r))),
+    );
     if (fresh.length === 0) return;
     learn(fresh);
     const newest = fresh[0]!.time_received;

@@ -3,7 +3,15 @@ import { ApiError, login } from '../api.js';
 import { h, render } from '../dom.js';
 
 export function loginView(root: HTMLElement, onDone: () => void, reason?: string): void {
-  const key = h('input', { id: 'api-key', name: 'api_key', type: 'password', autocomplete: 'current-password', required: true, 'aria-describedby': 'login-help login-error', spellcheck: 'false' });
+  const key = h('input', {
+    id: 'api-key',
+    name: 'api_key',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+    'aria-describedby': 'login-help login-error',
+    spellcheck: 'false',
+  });
   const error = h('p', { class: 'error', id: 'login-error', role: 'alert' }, reason ?? '');
   const submit = h('button', { type: 'submit', class: 'primary', id: 'login-submit' }, 'Sign in');
   const form = h(
@@ -12,7 +20,13 @@ export function loginView(root: HTMLElement, onDone: () => void, reason?: string
     h('h1', { id: 'login-title' }, 'Sign in to wharf'),
     h('label', { for: 'api-key' }, 'API key'),
     key,
-    h('p', { class: 'hint', id: 'login-help' }, 'Create one with ', h('code', {}, 'wharf cloud keys create'), '. It is kept in an HTTP-only session cookie, never in this page.'),
+    h(
+      'p',
+      { class: 'hint', id: 'login-help' },
+      'Create one with ',
+      h('code', {}, 'wharf cloud keys create'),
+      '. It is kept in an HTTP-only session cookie, never in this page.',
+    ),
     submit,
     error,
   );

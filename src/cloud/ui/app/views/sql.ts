@@ -25,12 +25,34 @@ export const sqlView: View = (root, ctx) => {
   const { filter, params } = ctx.route;
   if (params.get('q')) lastQuery = params.get('q')!;
   let ac = new AbortController();
-  const editor = h('textarea', { id: 'sql-editor', rows: 8, spellcheck: 'false', 'aria-describedby': 'sql-help', class: 'code' });
+  const editor = h('textarea', {
+    id: 'sql-editor',
+    rows: 8,
+    spellcheck: 'false',
+    'aria-describedby': 'sql-help',
+    class: 'code',
+  });
   editor.value = lastQuery;
-  const out = h('section', { id: 'sql-results', 'aria-label': 'Query results', 'aria-live': 'polite' });
+  const out = h('section', {
+    id: 'sql-results',
+    'aria-label': 'Query results',
+    'aria-live': 'polite',
+  });
   const run = h('button', { type: 'submit', class: 'primary', id: 'sql-run' }, 'Run query');
   const exportLinks = (): HTMLElement[] =>
-    ['csv', 'jsonl', 'parquet'].flatMap((fmt, i) => [i > 0 ? h('span', {}, ' · ') : h('span', {}), h('a', { href: exportSqlUrl(fmt, editor.value), download: '', class: 'export-sql', 'data-format': fmt }, fmt.toUpperCase())]);
+    ['csv', 'jsonl', 'parquet'].flatMap((fmt, i) => [
+      i > 0 ? h('span', {}, ' · ') : h('span', {}),
+      h(
+        'a',
+        {
+          href: exportSqlUrl(fmt, editor.value),
+          download: '',
+          class: 'export-sql',
+          'data-format': fmt,
+        },
+        fmt.toUpperCase(),
+      ),
+    ]);
   const sqlExports = h('span', { id: 'sql-exports' }, ...exportLinks());
   editor.addEventListener('input', () => {
     lastQuery = editor.value;
@@ -49,8 +71,18 @@ export const sqlView: View = (root, ctx) => {
       const shown = res.rows.slice(0, SHOWN);
       render(
         out,
-        res.error ? h('p', { class: 'error', role: 'alert', id: 'sql-error' }, `The query stopped early: ${res.error}. The rows below are incomplete.`) : null,
-        h('p', { class: 'muted', id: 'sql-info' }, `${fmtNum(res.rows.length)} rows${res.truncated ? ' (truncated by the server)' : ''} · ${ms} ms${res.rows.length > SHOWN ? ` · showing the first ${SHOWN}; export for all` : ''}`),
+        res.error
+          ? h(
+              'p',
+              { class: 'error', role: 'alert', id: 'sql-error' },
+              `The query stopped early: ${res.error}. The rows below are incomplete.`,
+            )
+          : null,
+        h(
+          'p',
+          { class: 'muted', id: 'sql-info' },
+          `${fmtNum(res.rows.length)} rows${res.truncated ? ' (truncated by the server)' : ''} · ${ms} ms${res.rows.length > SHOWN ? ` · showing the first ${SHOWN}; export for all` : ''}`,
+        ),
         h(
           'div',
           { class: 'scroll' },
@@ -58,14 +90,31 @@ export const sqlView: View = (root, ctx) => {
             'table',
             { class: 'grid', id: 'sql-table' },
             h('thead', {}, h('tr', {}, ...res.columns.map((c) => h('th', { scope: 'col' }, c)))),
-            h('tbody', {}, ...shown.map((r) => h('tr', {}, ...r.map((v) => h('td', { class: typeof v === 'number' ? 'num' : '' }, cell(v)))))),
+            h(
+              'tbody',
+              {},
+              ...shown.map((r) =>
+                h(
+                  'tr',
+                  {},
+                  ...r.map((v) => h('td', { class: typeof v === 'number' ? 'num' : '' }, cell(v))),
+                ),
+              ),
+            ),
           ),
         ),
       );
       announce(`${res.rows.length} rows`);
     } catch (err) {
       if (ac.signal.aborted) return;
-      render(out, h('p', { class: 'error', role: 'alert', id: 'sql-error' }, err instanceof ApiError ? err.message : String(err)));
+      render(
+        out,
+        h(
+          'p',
+          { class: 'error', role: 'alert', id: 'sql-error' },
+          err instanceof ApiError ? err.message : String(err),
+        ),
+      );
     } finally {
       run.disabled = false;
       out.setAttribute('aria-busy', 'false');
@@ -74,10 +123,26 @@ export const sqlView: View = (root, ctx) => {
   const form = h(
     'form',
     { class: 'sql', 'aria-label': 'SQL query' },
-    h('label', { for: 'sql-editor' }, 'Read-only SQL over the ', h('code', {}, 'readings'), ' view'),
+    h(
+      'label',
+      { for: 'sql-editor' },
+      'Read-only SQL over the ',
+      h('code', {}, 'readings'),
+      ' view',
+    ),
     editor,
-    h('p', { class: 'hint', id: 'sql-help' }, 'Ctrl+Enter runs the query. Statements that write, attach or change settings are refused.'),
-    h('div', { class: 'actions' }, run, h('span', { class: 'muted' }, 'Export this query: '), sqlExports),
+    h(
+      'p',
+      { class: 'hint', id: 'sql-help' },
+      'Ctrl+Enter runs the query. Statements that write, attach or change settings are refused.',
+    ),
+    h(
+      'div',
+      { class: 'actions' },
+      run,
+      h('span', { class: 'muted' }, 'Export this query: '),
+      sqlExports,
+    ),
   );
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -97,7 +162,19 @@ export const sqlView: View = (root, ctx) => {
       'p',
       { class: 'exports' },
       `Export the current filter (${describeFilter(filter)}): `,
-      ...['csv', 'jsonl', 'parquet'].flatMap((fmt, i) => [i > 0 ? ' · ' : '', h('a', { href: exportUrl(fmt, filterToApiParams(filter)), download: '', class: 'export', 'data-format': fmt }, fmt.toUpperCase())]),
+      ...['csv', 'jsonl', 'parquet'].flatMap((fmt, i) => [
+        i > 0 ? ' · ' : '',
+        h(
+          'a',
+          {
+            href: exportUrl(fmt, filterToApiParams(filter)),
+            download: '',
+            class: 'export',
+            'data-format': fmt,
+          },
+          fmt.toUpperCase(),
+        ),
+      ]),
     ),
     out,
   );
