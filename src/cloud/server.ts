@@ -97,11 +97,9 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
     void reply.code(status).send({ error: { code, message } });
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply
-      .code(404)
-      .send({
-        error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` },
-      });
+    void reply.code(404).send({
+      error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` },
+    });
   });
   await healthRoutes(app, ctx);
   await sessionRoutes(app, ctx);

@@ -218,9 +218,7 @@ export interface Stream {
   gaps: GapRecord[];
 }
 
-export async function readAll(
-  captureDir: string,
-): Promise<{
+export async function readAll(captureDir: string): Promise<{
   streams: Map<string, Stream>;
   progFiles: string[];
   failed: string[];
