@@ -221,7 +221,7 @@ describe('every route is guarded, whatever the spelling of its path', () => {
         }
       }
       // the canonical path with a wrong key, a malformed header and a forged cookie: 401 too
-      for (const h of [
+      for (const h of <Record<string, string>[]>[
         { authorization: 'Bearer wharf_0123456789ab_notthesecretnotthesecretxx' },
         { authorization: `Basic ${Buffer.from(`x:${readKey}`).toString('base64')}` },
         {

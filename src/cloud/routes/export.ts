@@ -52,7 +52,13 @@ async function cutDownload(
 ): Promise<void> {
   if (!out.destroyed && !(err instanceof ClientGone)) {
     const code = isWharfError(err) ? err.code : 'CLOUD_EXPORT_FAILED';
-    await sink.fail(code, errorMessage(err)).catch(() => undefined);
+    // bounded: a client that does not read cannot hold this (the statement is stopped already)
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      sink.fail(code, errorMessage(err)).catch(() => undefined),
+      new Promise((r) => (timer = setTimeout(r, 2000))),
+    ]);
+    clearTimeout(timer);
     // let what is written reach the socket (bounded: a client that does not read loses it)
     for (let i = 0; i < 200 && out.readableLength > 0 && !out.destroyed; i++)
       await new Promise((r) => setTimeout(r, 10));

@@ -31,11 +31,10 @@ export async function sqlRoutes(app: FastifyInstance, ctx: CloudContext): Promis
       let truncated = false;
       try {
         ({ truncated } = await pumpRows(opened, out, async (rows) => {
-          for (const row of rows) {
-            const chunk = `${sent === 0 ? '' : ','}${JSON.stringify(row)}`;
-            sent++;
-            if (!out.write(chunk)) await drained(out);
-          }
+          // one write per batch (not per row): fewer, larger chunks
+          let chunk = '';
+          for (const row of rows) chunk += `${sent++ === 0 ? '' : ','}${JSON.stringify(row)}`;
+          if (!out.write(chunk)) await drained(out);
         }));
       } catch (err) {
         if (err instanceof ClientGone) return;
