@@ -258,13 +258,14 @@ describe.each(kinds)('SQL bounds on %s', (kind) => {
       statementRunning = async () => sqlChildren(pid).length > 0;
     }
     key = cloud.key;
-    // Warm-up, not measured: the first large answer in a fresh process loads the export code and
-    // grows V8's young generation to its working size once. The bounds below are what each
-    // runaway statement costs on top of that (the issue's export grew by 1.8 GB).
+    // The first runaway export in a fresh server process (this one also loads the export code);
+    // every test below then measures what one more runaway statement costs.
     const w = await peakRss(cloud, () => exportCall('csv', CTE));
     process.stderr.write(
-      `sql-bounds ${kind} warm-up export: server RSS +${w.serverMb.toFixed(1)} MB\n`,
+      `sql-bounds ${kind} first export in a fresh server: server RSS +${w.serverMb.toFixed(1)} MB\n`,
     );
+    expect(w.value.tail).toMatch(/# error: CLOUD_SQL_(LIMIT|REFUSED)/);
+    expect(w.serverMb).toBeLessThan(50);
   }, 120_000);
 
   afterAll(async () => {

@@ -82,15 +82,27 @@ export async function pumpRows(
   out: Writable,
   write: (rows: unknown[][]) => Promise<void>,
 ): Promise<{ rows: number; truncated: boolean }> {
-  let timer: NodeJS.Timeout | undefined;
-  let onClose: (() => void) | undefined;
-  const stop = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(timeoutError(s.timeoutMs)), s.timeoutMs);
-    onClose = () => reject(new ClientGone());
-    if (out.destroyed) onClose();
-    else out.once('close', onClose);
-  });
-  stop.catch(() => undefined);
+  // One waiter at a time, removed once its step settles: racing every step against one long-lived
+  // promise would keep every batch reachable from it until the end.
+  let stopped: Error | null = null;
+  let waiter: ((err: Error) => void) | null = null;
+  const stop = (err: Error): void => {
+    stopped ??= err;
+    waiter?.(stopped);
+  };
+  const step = <T>(p: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (stopped !== null) return reject(stopped);
+      waiter = reject;
+      p.then(
+        (v) => ((waiter = null), resolve(v)),
+        (e: unknown) => ((waiter = null), reject(e)),
+      );
+    });
+  const timer = setTimeout(() => stop(timeoutError(s.timeoutMs)), s.timeoutMs);
+  const onClose = (): void => stop(new ClientGone());
+  if (out.destroyed) onClose();
+  else out.once('close', onClose);
   let sent = 0;
   let truncated = false;
   try {
@@ -101,15 +113,15 @@ export async function pumpRows(
         rows = rows.slice(0, s.limit - sent);
         truncated = true;
       }
-      if (rows.length > 0) await Promise.race([write(rows), stop]);
+      if (rows.length > 0) await step(write(rows));
       sent += rows.length;
       if (truncated) break;
-      batch = await Promise.race([s.it.next(), stop]);
+      batch = await step(s.it.next());
     }
     return { rows: sent, truncated };
   } finally {
     clearTimeout(timer);
-    if (onClose !== undefined) out.off('close', onClose);
+    out.off('close', onClose);
     await s.stream.cancel();
   }
 }
