@@ -89,6 +89,8 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
     secureCookies: opts.secureCookies ?? false,
   };
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
+  // bodies are JSON (or a capture file, ingest.ts): any other content type answers 415
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('wharfKey', null);
   // deny by default: every route registered from here on needs a key unless it says it is public
   const routes: RouteEntry[] = [];
