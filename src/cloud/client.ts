@@ -112,8 +112,14 @@ export class CloudClient {
         if (countLines) for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) lines++;
         if (!out.write(chunk))
           await new Promise<void>((resolve, reject) => {
-            out.once('drain', () => resolve());
-            out.once('error', reject);
+            const done = (err?: Error): void => {
+              out.off('drain', done);
+              out.off('error', done);
+              if (err) reject(err);
+              else resolve();
+            };
+            out.once('drain', done);
+            out.once('error', done);
           });
         const rows = q.get('format') === 'csv' ? Math.max(0, lines - 1) : lines;
         if (countLines && totalRows !== null) progress.update(rows, totalRows, fmtBytes(bytes));
