@@ -39,8 +39,14 @@ export function readCookie(req: FastifyRequest, name: string): string | undefine
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name)
-      return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const raw = part.slice(eq + 1).trim();
+      try {
+        return decodeURIComponent(raw);
+      } catch {
+        return raw; // malformed %-escapes: left as is, so it fails verification (401), not a 500
+      }
+    }
   }
   return undefined;
 }

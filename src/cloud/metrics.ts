@@ -21,7 +21,7 @@ export function cloudMetrics(registry = new Metrics()): CloudMetrics {
     ingestRecords: registry.counter('wharf_cloud_ingest_records_total', 'Records stored by ingest'),
     ingestRejected: registry.counter(
       'wharf_cloud_ingest_rejected_total',
-      'Uploads refused, by HTTP status',
+      'Uploads refused, by error code',
     ),
     authFailures: registry.counter(
       'wharf_cloud_auth_failures_total',

@@ -103,6 +103,11 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
         ? err.statusCode
         : 500;
     if (status === 401) ctx.metrics.authFailures.inc();
+    // uploads refused, before (auth hook, body limit) or after the body was read
+    if (req.routeOptions.config?.upload !== undefined && status < 500)
+      ctx.metrics.ingestRejected.inc({
+        code: isWharfError(err) ? err.code : (err.code ?? 'INTERNAL'),
+      });
     if (status >= 500)
       logger.error({ err: errorMessage(err), url: req.url.split('?')[0] }, 'cloud request failed');
     const code = isWharfError(err) ? err.code : (err.code ?? 'INTERNAL');

@@ -285,6 +285,20 @@ describe('bad request bodies and parameters get 4xx with a reason, never 500', (
     expect(r.error?.message).toContain('x-wharf-file-id');
   });
 
+  it('a malformed session cookie or authorization header is 401, not 500', async () => {
+    for (const headers of <Record<string, string>[]>[
+      { cookie: 'wharf_session=%E0%A4%A' },
+      { cookie: 'wharf_session=%' },
+      { cookie: 'wharf_session' },
+      { authorization: 'Bearer' },
+      { authorization: 'Bearer wharf_zz_%%%' },
+      { authorization: `Bearer wharf_0123456789ab_${'x'.repeat(5000)}` },
+    ]) {
+      const r = await fetch(`${cloud.url}/api/v1/readings`, { headers });
+      expect(r.status, JSON.stringify(headers)).toBe(401);
+    }
+  });
+
   it.for([
     '/api/v1/readings?limit=abc',
     '/api/v1/readings?limit=0',

@@ -341,6 +341,8 @@ describe('an upload is refused before its body is read', () => {
     expect(a.status).toBe(status);
     expect(JSON.parse(a.body).error.code).toBe(code);
     expect(a.sentWhenAnswered).toBeLessThanOrEqual(64 * 1024);
+    const metrics = await request('GET', '/metrics', {});
+    expect(metrics.body).toContain(`wharf_cloud_ingest_rejected_total{code="${code}"}`);
   });
 
   it('16 MiB uploads with a read-only key stall nothing and cost no memory', async () => {

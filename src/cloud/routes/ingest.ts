@@ -25,41 +25,35 @@ export async function ingestRoutes(app: FastifyInstance, ctx: CloudContext): Pro
       '/api/v1/files',
       { bodyLimit: ctx.maxFileBytes, config: { upload: { contentType: UPLOAD_TYPE } } },
       async (req, reply) => {
-        try {
-          if (!Buffer.isBuffer(req.body)) {
-            throw new WharfError(
-              'CLOUD_BAD_REQUEST',
-              `send the capture file as the raw body with content-type ${UPLOAD_TYPE}`,
-            );
-          }
-          const codec = await ctx.decoder();
-          const file = checkUpload(
-            req.body,
-            {
-              fileId: header(req.headers['x-wharf-file-id']),
-              sha256: header(req.headers['x-wharf-sha256']),
-            },
-            req.wharfKey!,
-            codec,
+        if (!Buffer.isBuffer(req.body)) {
+          throw new WharfError(
+            'CLOUD_BAD_REQUEST',
+            `send the capture file as the raw body with content-type ${UPLOAD_TYPE}`,
           );
-          const result = await ctx.store.ingest(file);
-          ctx.metrics.ingestFiles.inc({ status: result.status });
-          if (result.status === 'stored') ctx.metrics.ingestRecords.inc(undefined, result.records);
-          ctx.logger.debug(
-            {
-              file_id: file.file_id,
-              machine: file.meta.machine,
-              status: result.status,
-              records: result.records,
-            },
-            'ingest',
-          );
-          return await reply.code(result.status === 'stored' ? 201 : 200).send(result);
-        } catch (err) {
-          if (err instanceof WharfError && err.code !== 'CLOUD_STORE')
-            ctx.metrics.ingestRejected.inc({ code: err.code });
-          throw err;
         }
+        const codec = await ctx.decoder();
+        const file = checkUpload(
+          req.body,
+          {
+            fileId: header(req.headers['x-wharf-file-id']),
+            sha256: header(req.headers['x-wharf-sha256']),
+          },
+          req.wharfKey!,
+          codec,
+        );
+        const result = await ctx.store.ingest(file);
+        ctx.metrics.ingestFiles.inc({ status: result.status });
+        if (result.status === 'stored') ctx.metrics.ingestRecords.inc(undefined, result.records);
+        ctx.logger.debug(
+          {
+            file_id: file.file_id,
+            machine: file.meta.machine,
+            status: result.status,
+            records: result.records,
+          },
+          'ingest',
+        );
+        return await reply.code(result.status === 'stored' ? 201 : 200).send(result);
       },
     );
   });
