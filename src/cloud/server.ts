@@ -4,7 +4,7 @@
  * Routes: see docs/cloud.md. Errors answer `{error: {code, message}}`.
  */
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { WharfError, errorMessage, isWharfError } from '../shared/errors.js';
 import { nullLogger, type Logger } from '../shared/logger.js';
 import { routeAuth, SessionSigner, type RouteEntry } from './auth.js';
@@ -88,7 +88,17 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
     sqlTimeoutMs: opts.sqlTimeoutMs ?? 10_000,
     secureCookies: opts.secureCookies ?? false,
   };
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    forceCloseConnections: true,
+    // a path that cannot be decoded (broken %-escape) never reaches a route: 400, our error shape
+    frameworkErrors: (err, _req, reply) => {
+      void (reply as FastifyReply)
+        .code(400)
+        .send({ error: { code: err.code, message: err.message } });
+    },
+  });
   // bodies are JSON (or a capture file, ingest.ts): any other content type answers 415
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('wharfKey', null);
