@@ -7,6 +7,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { listFinishedFiles, moveToFailed, type CaptureFileEntry } from '../capture/files.js';
+import { salvageDamagedFile, setAsideRejectedFile } from '../capture/recover-finished.js';
 import { realClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { WharfError, errorMessage, isWharfError } from '../shared/errors.js';
 import { nullLogger, type Logger } from '../shared/logger.js';
@@ -189,12 +190,11 @@ export class SyncWorker {
     const lane = async (): Promise<void> => {
       let ahead: Promise<Prepared | null> | null = null;
       while (ahead !== null || more()) {
-        const prep: Prepared | null = await (ahead ?? this.prepare(files[next++]!, res));
-        ahead = more() ? this.prepare(files[next++]!, res) : null;
+        const prep: Prepared | null = await (ahead ?? this.prepare(files[next++]!, res, files));
+        ahead = more() ? this.prepare(files[next++]!, res, files) : null;
         if (prep === null) done++;
         else if (res.error === null && !this.stopping) {
-          await this.send(prep, target, res);
-          done++;
+          if (await this.send(prep, target, res, files)) done++;
         }
         if (res.error !== null || this.stopping) {
           await ahead;
@@ -218,27 +218,73 @@ export class SyncWorker {
         : 'retrying';
     }
     try {
-      this.setBacklog(await listFinishedFiles(this.opts.captureDir));
+      // the truth: what is still waiting now (an upload refused by the target leaves its file)
+      const left = await listFinishedFiles(this.opts.captureDir);
+      this.setBacklog(left);
+      res.remaining = left.length;
     } catch {
       // keep the previous figure; the next pass lists again
     }
     return res;
   }
 
-  /** Reads, verifies and hashes a file; null when there is nothing to upload (gone, or moved to failed/). */
-  private async prepare(f: CaptureFileEntry, res: PassResult): Promise<Prepared | null> {
+  /**
+   * Reads, verifies and hashes a file; null when there is nothing to upload (gone, moved to
+   * failed/, or unreadable). A damaged file's intact front is salvaged into a new file that joins
+   * `files` (this pass ships it).
+   */
+  private async prepare(
+    f: CaptureFileEntry,
+    res: PassResult,
+    files: CaptureFileEntry[],
+  ): Promise<Prepared | null> {
     const o = await prepareFile(f);
     if ('ok' in o) return o.ok;
     if ('error' in o && res.error === null) {
       res.error = o.error;
       this.noteError(res.error);
     }
-    if ('damaged' in o) await this.reject(f, o.damaged, res);
+    if ('damaged' in o) {
+      if (o.torn && (await this.salvage(f, res, files))) return null;
+      await this.reject(f, o.damaged, res);
+    }
     return null;
   }
 
-  /** Uploads a prepared file and deletes it once the target acknowledged it. */
-  private async send(p: Prepared, target: SyncTarget, res: PassResult): Promise<void> {
+  /** A file with a readable header whose records stop early: keep its front (recover-finished.ts). */
+  private async salvage(
+    f: CaptureFileEntry,
+    res: PassResult,
+    files: CaptureFileEntry[],
+  ): Promise<boolean> {
+    try {
+      const s = await salvageDamagedFile(this.opts.captureDir, f.path, this.logger);
+      if (s === null) return false;
+      res.failed++;
+      this.st.failed_files++;
+      this.m?.files.inc({ result: 'salvaged' });
+      if (s.newFile !== null) files.push(s.newFile);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+      this.logger.error(
+        { file: f.path, err: errorMessage(err) },
+        'cannot salvage a damaged capture file; moving it whole to failed/',
+      );
+      return false;
+    }
+  }
+
+  /**
+   * Uploads a prepared file and deletes it once the target acknowledged it. Returns true when the
+   * file is dealt with (uploaded, or rejected and set aside), false when it stays for a retry.
+   */
+  private async send(
+    p: Prepared,
+    target: SyncTarget,
+    res: PassResult,
+    files: CaptureFileEntry[],
+  ): Promise<boolean> {
     const { f, bytes, fileId, machine, records, sha256 } = p;
     try {
       const ack = await target.upload(
@@ -262,10 +308,13 @@ export class SyncWorker {
       if (ack.status === 'stored') this.m?.records.inc(undefined, ack.records);
       this.m?.bytes.inc(undefined, bytes.length);
       this.logger.debug({ file_id: fileId, status: ack.status, records: ack.records }, 'synced');
+      return true;
     } catch (err) {
       if (isWharfError(err, 'SYNC_REJECTED')) {
-        await this.reject(f, errorMessage(err), res);
-        return;
+        // the content is bad for the target: a damaged tail is salvaged, anything else is set
+        // aside with a sync_rejected gap; either way the rest of the backlog keeps moving
+        if (!(await this.salvage(f, res, files))) await this.rejectContent(f, err, res, files);
+        return true;
       }
       const e = isWharfError(err)
         ? err
@@ -274,6 +323,47 @@ export class SyncWorker {
         res.error = e;
         this.noteError(e);
       }
+      return false;
+    }
+  }
+
+  private async rejectContent(
+    f: CaptureFileEntry,
+    err: WharfError,
+    res: PassResult,
+    files: CaptureFileEntry[],
+  ): Promise<void> {
+    try {
+      const s = await setAsideRejectedFile(
+        this.opts.captureDir,
+        f.path,
+        err.message,
+        this.logger,
+      );
+      res.failed++;
+      this.st.failed_files++;
+      this.st.last_error = { code: err.code, message: err.message, at_ms: this.clock.now() };
+      this.m?.files.inc({ result: 'rejected' });
+      this.m?.errors.inc({ code: err.code });
+      this.logger.error(
+        {
+          file: f.path,
+          moved_to: s.movedTo,
+          reason: err.message,
+          gap_file: s.newFile?.path ?? null,
+          readings: s.gap?.count ?? null,
+        },
+        'the target rejected a capture file: moved to failed/, its readings recorded as a sync_rejected gap; syncing the rest',
+      );
+      if (s.newFile !== null) files.push(s.newFile);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      res.error = new WharfError(
+        'CAPTURE_IO',
+        `cannot move ${f.path} to failed/: ${errorMessage(e)}`,
+        { cause: e },
+      );
+      this.noteError(res.error);
     }
   }
 
