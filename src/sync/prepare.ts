@@ -20,10 +20,7 @@ export interface Prepared {
  * `torn` when the header is intact and only the records stop early, so the front can be salvaged).
  */
 export type PrepareOutcome =
-  | { ok: Prepared }
-  | { gone: true }
-  | { error: WharfError }
-  | { damaged: string; torn: boolean };
+  { ok: Prepared } | { gone: true } | { error: WharfError } | { damaged: string; torn: boolean };
 
 export async function prepareFile(f: CaptureFileEntry): Promise<PrepareOutcome> {
   let bytes: Buffer;

@@ -334,12 +334,7 @@ export class SyncWorker {
     files: CaptureFileEntry[],
   ): Promise<void> {
     try {
-      const s = await setAsideRejectedFile(
-        this.opts.captureDir,
-        f.path,
-        err.message,
-        this.logger,
-      );
+      const s = await setAsideRejectedFile(this.opts.captureDir, f.path, err.message, this.logger);
       res.failed++;
       this.st.failed_files++;
       this.st.last_error = { code: err.code, message: err.message, at_ms: this.clock.now() };

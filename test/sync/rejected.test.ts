@@ -115,10 +115,7 @@ describe('a file the cloud rejects', () => {
     writeCaptureFile(
       dir,
       meta(),
-      [
-        { kind: 'reading', time_requested: NaN, time_received: NaN, data: {} },
-        ...readings(2, T0),
-      ],
+      [{ kind: 'reading', time_requested: NaN, time_received: NaN, data: {} }, ...readings(2, T0)],
       T0,
     );
     // and one whose header time is NaN too
@@ -174,7 +171,14 @@ describe('a finished file damaged on disk', () => {
       const failed = readdirSync(join(dir, 'failed', 'board', 'esp-1', 'Analogs'));
       expect(failed.filter((n) => n.endsWith('.capture'))).toHaveLength(1);
       const kept = readFileSync(
-        join(dir, 'failed', 'board', 'esp-1', 'Analogs', failed.find((n) => n.endsWith('.capture'))!),
+        join(
+          dir,
+          'failed',
+          'board',
+          'esp-1',
+          'Analogs',
+          failed.find((n) => n.endsWith('.capture'))!,
+        ),
       );
       expect(Buffer.compare(kept, Buffer.from(damage(f.bytes, at)))).toBe(0);
       // `wharf data stats` over the dir now reads clean (the damaged original is in failed/)

@@ -172,6 +172,7 @@ async function stats(ctx: CliContext, dir: string, json: boolean): Promise<numbe
           dir,
           ...s,
           problems: s.problems.map((p) => ({ path: p.path, state: p.state, problem: p.problem })),
+          interrupted: s.interrupted.map((p) => ({ path: p.path, problem: p.problem })),
         },
         null,
         2,
@@ -200,6 +201,7 @@ async function stats(ctx: CliContext, dir: string, json: boolean): Promise<numbe
         `  ${g.reason.padEnd(20)} ${g.records} gap record(s), ${g.missing} reading(s) missing\n`,
       );
   }
+  for (const p of s.interrupted) ctx.stderr.write(`note: ${p.path}: ${p.problem}\n`);
   for (const p of s.problems) ctx.stderr.write(`unreadable: ${p.path}: ${p.problem}\n`);
   if (s.problems.length > 0) {
     ctx.stderr.write(
