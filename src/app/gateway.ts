@@ -19,7 +19,7 @@ import type { CapturePlan } from '../config/plan.js';
 import type { CaptureStore } from '../capture/capture-store.js';
 import { FileCaptureStore } from '../capture/file-store.js';
 import { recoverCaptureDir, type RecoveryReport } from '../capture/recovery.js';
-import { startDiskBudget } from '../capture/disk-budget.js';
+import { DiskBudgetRunner } from '../capture/disk-budget.js';
 import {
   CaptureEngine,
   metaFor,
@@ -53,7 +53,7 @@ export interface GatewayOptions {
   engineOptions?: EngineOptions;
   /** Override plan.gateway.http (null: no listener). */
   http?: { host: string; port: number } | null;
-  /** Disk budget check interval (default 30 s). */
+  /** Disk budget check interval (default: plan.dataManager.disk_budget_interval_ms). */
   diskBudgetIntervalMs?: number;
 }
 
@@ -130,6 +130,7 @@ export class Gateway {
         .counter('wharf_recovery_failed_files_total', 'Capture files recovery moved to failed/.')
         .inc(undefined, recovery.failed.length);
     }
+    let budget: DiskBudgetRunner | undefined;
     const store =
       o.store ??
       new FileCaptureStore({
@@ -137,6 +138,7 @@ export class Gateway {
         settings: plan.dataManager,
         clock,
         logger: logger.child({ part: 'store' }),
+        onFileFinished: () => budget?.kick(),
       });
     // Where each entry's durable data ends: the checkpoint, corrected by what recovery found, and
     // written back at once, so a crash before this run's first flush still leaves the right mark.
@@ -184,17 +186,20 @@ export class Gateway {
       intervalMs: plan.dataManager.flush_interval_ms,
       metrics,
     });
-    const stopBudget =
+    // checked at start, after every finished file (onFileFinished) and every interval
+    budget =
       o.store === undefined
-        ? startDiskBudget({
+        ? new DiskBudgetRunner({
             dir,
             settings: plan.dataManager,
             store,
             logger: logger.child({ part: 'disk-budget' }),
             clock,
-            intervalMs: o.diskBudgetIntervalMs ?? 30_000,
+            intervalMs: o.diskBudgetIntervalMs ?? plan.dataManager.disk_budget_interval_ms,
           })
-        : () => undefined;
+        : undefined;
+    budget?.start();
+    const stopBudget = (): void => void budget?.stop();
     registerStoreMetrics(metrics, store);
 
     const httpSettings = o.http === undefined ? plan.gateway.http : o.http;
