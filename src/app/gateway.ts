@@ -18,6 +18,7 @@ import { trackLinkStats } from '../boards/link-metrics.js';
 import type { CapturePlan } from '../config/plan.js';
 import type { CaptureStore } from '../capture/capture-store.js';
 import { FileCaptureStore } from '../capture/file-store.js';
+import { closeStoreWithin } from '../capture/close-store.js';
 import { recoverCaptureDir, type RecoveryReport } from '../capture/recovery.js';
 import { DiskBudgetRunner } from '../capture/disk-budget.js';
 import {
@@ -322,7 +323,12 @@ export class Gateway {
         );
       await this.flushLoop.stop();
       this.stopBudget();
-      await this.store.close();
+      // bounded: a full disk must not hold a clean stop (the loss is accounted at the next start)
+      await closeStoreWithin(this.store, {
+        clock: realClock,
+        logger: this.logger,
+        withinMs: 3000,
+      });
       await this.http?.close();
     })();
     return this.stopping;
