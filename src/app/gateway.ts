@@ -32,7 +32,8 @@ import {
   FlushLoop,
   lastTicksOf,
   mergeRecovered,
-  readCheckpoint,
+  adoptPreviousDir,
+  readCheckpointFile,
   writeCheckpoint,
 } from '../capture/checkpoint.js';
 import { realClock, type Clock } from '../shared/clock.js';
@@ -56,6 +57,8 @@ export interface GatewayOptions {
   http?: { host: string; port: number } | null;
   /** Disk budget check interval (default: plan.dataManager.disk_budget_interval_ms). */
   diskBudgetIntervalMs?: number;
+  /** The capture_dir this config ran with before, when it changed (capture_dir_changed gaps). */
+  previousCaptureDir?: string | null;
 }
 
 /** Settings that only apply at start. */
@@ -143,7 +146,14 @@ export class Gateway {
       });
     // Where each entry's durable data ends: the checkpoint, corrected by what recovery found, and
     // written back at once, so a crash before this run's first flush still leaves the right mark.
-    const resume = await readCheckpoint(dir, logger);
+    const { entries: resume, reasons } = await readCheckpointFile(dir, logger);
+    if (o.previousCaptureDir != null && o.previousCaptureDir !== dir) {
+      const n = await adoptPreviousDir(o.previousCaptureDir, resume, reasons, logger);
+      logger.info(
+        { capture_dir: dir, previous: o.previousCaptureDir, entries: n },
+        'capture_dir changed since the last run: the switch is recorded as capture_dir_changed gaps',
+      );
+    }
     if (recovery !== undefined) {
       const metas = new Map(plan.entries.map((e) => [e.key, metaFor(plan, e)]));
       const periods = new Map(
@@ -156,7 +166,7 @@ export class Gateway {
       );
     }
     if (resume.size > 0) {
-      await writeCheckpoint(dir, resume, clock.now()).catch((err: unknown) =>
+      await writeCheckpoint(dir, resume, clock.now(), reasons).catch((err: unknown) =>
         logger.warn({ err: String(err) }, 'writing the capture checkpoint failed'),
       );
     }
@@ -176,6 +186,7 @@ export class Gateway {
       logger: logger.child({ part: 'capture' }),
       metrics,
       resume,
+      resumeReasons: reasons,
       options: o.engineOptions ?? {},
     });
     const flushLoop = new FlushLoop({

@@ -16,7 +16,7 @@
 import type { BoardRegistry } from '../boards/registry.js';
 import type { BoardSpec, CapturePlan, PlanEntry } from '../config/plan.js';
 import type { Clock } from '../shared/clock.js';
-import type { CaptureMeta } from '../shared/record.js';
+import type { CaptureMeta, GapReason } from '../shared/record.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
@@ -38,6 +38,31 @@ export interface EngineDeps {
   options?: EngineOptions;
   /** Entry key → time of its last durable record before this process started (checkpoint). */
   resume?: Map<string, number>;
+  /**
+   * Entry key → why it was not capturing when the checkpoint was written (capture_disabled, a
+   * disabled method, a capture_dir switch); absent = the gateway stopped (capture_stopped).
+   */
+  resumeReasons?: Map<string, PauseReason>;
+}
+
+/** Why an entry is not capturing, for the gap written when it captures again. */
+export type PauseReason = Extract<
+  GapReason,
+  'capture_stopped' | 'capture_disabled' | 'method_disabled' | 'capture_dir_changed'
+>;
+
+const PAUSE_DETAIL: Record<PauseReason, string> = {
+  capture_stopped: 'gateway was not running (stopped or crashed)',
+  capture_disabled: 'capture_disabled was set',
+  method_disabled: 'the capture method was disabled or not in the config',
+  capture_dir_changed:
+    'the gateway restarted into a new capture_dir; the data before is in the previous one',
+};
+
+/** An entry not capturing: the last instant accounted for it, and why it stopped. */
+export interface PausedEntry {
+  last: number;
+  reason: PauseReason;
 }
 
 export interface ApplySummary {
@@ -80,7 +105,8 @@ export class CaptureEngine {
     { fingerprint: string; collector: EntryCollector; boardId: string }
   >();
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly resume: Map<string, number>;
+  /** Entries not capturing now that captured before (this run or, from the checkpoint, an earlier one). */
+  private readonly paused = new Map<string, PausedEntry>();
   private stopped = false;
 
   constructor(private readonly deps: EngineDeps) {
@@ -92,7 +118,8 @@ export class CaptureEngine {
       holdMs: o.holdMs ?? 1000,
     };
     this.backoff = { initialMs: o.backoff?.initialMs ?? 250, maxMs: o.backoff?.maxMs ?? 30_000 };
-    this.resume = new Map(deps.resume ?? []);
+    for (const [key, last] of deps.resume ?? [])
+      this.paused.set(key, { last, reason: deps.resumeReasons?.get(key) ?? 'capture_stopped' });
     this.metrics.registry.onCollect(() => {
       const counts = { polled: 0, streamed: 0, waiting: 0 };
       for (const r of this.running.values()) counts[r.collector.mode]++;
@@ -120,6 +147,15 @@ export class CaptureEngine {
   /** Running collectors' outputs (for the checkpoint and the periodic gap flush). */
   outputs(): EntryOutput[] {
     return [...this.running.values()].map((r) => r.collector.out);
+  }
+
+  /**
+   * Entries that are not capturing (disabled, removed, not started yet after a restart) with the
+   * last instant accounted for each: kept in the checkpoint, so the hole is accounted when they
+   * capture again, even after a restart.
+   */
+  pausedEntries(): ReadonlyMap<string, PausedEntry> {
+    return this.paused;
   }
 
   /** Per-entry status for `/status` and the CLI. */
@@ -154,6 +190,10 @@ export class CaptureEngine {
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => undefined);
     await p;
+  }
+
+  private pause(key: string, last: number, plan: CapturePlan): void {
+    this.paused.set(key, { last, reason: pauseReasonOf(plan) });
   }
 
   private desired(plan: CapturePlan, skipped: ApplySummary['skipped']): Map<string, Desired> {
@@ -198,6 +238,7 @@ export class CaptureEngine {
     }
 
     // 1. Boards that went away or changed: stop their collectors and close the link.
+    const lastOf = new Map<string, number>();
     const closing: Promise<void>[] = [];
     for (const [id, s] of this.sessions) {
       const b = wantBoards.get(id);
@@ -207,8 +248,14 @@ export class CaptureEngine {
           if (r.boardId !== id) continue;
           this.running.delete(key);
           const d = want.get(key);
-          if (d === undefined) summary.removed.push(key);
-          else summary.changed.push(key);
+          const last = lastTick(r.collector);
+          if (d === undefined) {
+            summary.removed.push(key);
+            if (last !== undefined) this.pause(key, last, plan);
+          } else {
+            summary.changed.push(key);
+            if (last !== undefined) lastOf.set(key, last);
+          }
         }
         closing.push(s.session.close());
       }
@@ -217,7 +264,6 @@ export class CaptureEngine {
 
     // 2. Entries per board: keep the unchanged ones, restart the changed ones.
     const perBoard = new Map<string, { add: EntryCollector[]; remove: string[] }>();
-    const lastOf = new Map<string, number>();
     const slot = (id: string) => {
       let s = perBoard.get(id);
       if (s === undefined) perBoard.set(id, (s = { add: [], remove: [] }));
@@ -231,11 +277,39 @@ export class CaptureEngine {
       }
       this.running.delete(key);
       // The new grid continues after the old collector's last tick (a read in flight still lands).
-      const o = r.collector.out;
-      const last = Math.max(o.lastTime ?? -Infinity, o.inFlightTick ?? -Infinity);
-      if (Number.isFinite(last)) lastOf.set(key, last);
+      const last = lastTick(r.collector);
+      if (last !== undefined) {
+        if (d === undefined) this.pause(key, last, plan);
+        else lastOf.set(key, last);
+      }
       slot(r.boardId).remove.push(key);
       (d === undefined ? summary.removed : summary.changed).push(key);
+    }
+    // Entries paused and still not wanted: the cause may have changed (a gateway restarted with
+    // capture_disabled). The span so far is written with its own reason when the entry is in the
+    // plan (its rate known), and the rest is named by the new cause.
+    for (const [key, p] of this.paused) {
+      if (want.has(key)) continue;
+      const next = pauseReasonOf(plan);
+      if (next === p.reason) continue;
+      const e = plan.entries.find((x) => x.key === key && x.hz > 0);
+      if (e !== undefined) {
+        const period = 1000 / e.hz;
+        const count = Math.max(0, Math.floor((clock.now() - p.last) / period + 1e-9));
+        if (count > 0) {
+          const end = p.last + count * period;
+          this.deps.sink.append(key, metaFor(plan, e), {
+            kind: 'gap',
+            reason: p.reason,
+            start: p.last + period,
+            end,
+            count,
+            detail: PAUSE_DETAIL[p.reason],
+          });
+          p.last = end;
+        }
+      }
+      p.reason = next;
     }
     for (const [key, d] of want) {
       if (this.running.has(key)) continue;
@@ -250,24 +324,20 @@ export class CaptureEngine {
         1000 / d.entry.hz,
       );
       let after = lastOf.get(key);
-      const resumeAt = this.resume.get(key);
-      if (resumeAt !== undefined) {
-        // Every tick after the last durable record up to now: one capture_stopped gap.
-        this.resume.delete(key);
+      const paused = this.paused.get(key);
+      if (paused !== undefined && after === undefined) {
+        // Every tick after the last accounted instant up to now: one gap with the reason it
+        // stopped (the gateway was down, capture or the method was disabled, a new capture_dir).
+        this.paused.delete(key);
+        const resumeAt = paused.last;
         const period = 1000 / d.entry.hz;
         const count = Math.max(0, Math.floor((clock.now() - resumeAt) / period + 1e-9));
         after = resumeAt + count * period;
         if (count > 0) {
-          out.gap(
-            'capture_stopped',
-            resumeAt + period,
-            after,
-            count,
-            'gateway was not running (stopped or crashed)',
-          );
+          out.gap(paused.reason, resumeAt + period, after, count, PAUSE_DETAIL[paused.reason]);
           out.flushGap();
         }
-      }
+      } else this.paused.delete(key);
       const collector = new EntryCollector(
         d.entry,
         out,
@@ -324,4 +394,17 @@ export class CaptureEngine {
     );
     return summary;
   }
+}
+
+/** The last tick a stopped collector accounted for (a read in flight still lands at its tick). */
+function lastTick(c: EntryCollector): number | undefined {
+  const o = c.out;
+  const last = Math.max(o.lastTime ?? -Infinity, o.inFlightTick ?? -Infinity);
+  return Number.isFinite(last) ? last : undefined;
+}
+
+/** Why an entry of `plan` is not capturing: capture is off as a whole, or this method is. */
+function pauseReasonOf(plan: CapturePlan): PauseReason {
+  if (plan.dataManager.capture_disabled) return 'capture_disabled';
+  return 'method_disabled';
 }
