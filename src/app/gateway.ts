@@ -19,6 +19,7 @@ import type { CapturePlan } from '../config/plan.js';
 import type { CaptureStore } from '../capture/capture-store.js';
 import { FileCaptureStore } from '../capture/file-store.js';
 import { closeStoreWithin } from '../capture/close-store.js';
+import { CaptureDirLock } from '../capture/dir-lock.js';
 import { recoverCaptureDir, type RecoveryReport } from '../capture/recovery.js';
 import { DiskBudgetRunner } from '../capture/disk-budget.js';
 import {
@@ -100,6 +101,9 @@ export class Gateway {
   /** Sync of finished capture files to `wharf.sync` (src/sync). */
   sync: GatewaySync | undefined;
 
+  /** The capture dir lock, released at the end of stop(). */
+  dirLock: CaptureDirLock | undefined;
+
   static async start(o: GatewayOptions): Promise<Gateway> {
     const clock = o.clock ?? realClock;
     const { logger, plan } = o;
@@ -109,6 +113,24 @@ export class Gateway {
       logger.warn({ board: w.board }, `link budget: ${w.message}`);
     const metrics = new Metrics();
     await fsp.mkdir(dir, { recursive: true });
+    // one gateway per capture dir, before recovery touches any file (a crash releases it)
+    const lock = o.store === undefined ? await CaptureDirLock.acquire(dir, logger) : undefined;
+    try {
+      return await Gateway.startLocked(o, clock, metrics, lock);
+    } catch (err) {
+      await lock?.release().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private static async startLocked(
+    o: GatewayOptions,
+    clock: Clock,
+    metrics: Metrics,
+    lock: CaptureDirLock | undefined,
+  ): Promise<Gateway> {
+    const { logger, plan } = o;
+    const dir = plan.dataManager.capture_dir;
 
     let recovery: RecoveryReport | undefined;
     if (o.store === undefined) {
@@ -252,6 +274,7 @@ export class Gateway {
       startedAt,
     );
     gw.broker = broker;
+    gw.dirLock = lock;
     gw.onStop(() => broker.close());
     await engine.apply(plan);
     flushLoop.start();
@@ -334,13 +357,17 @@ export class Gateway {
         );
       await this.flushLoop.stop();
       this.stopBudget();
-      // bounded: a full disk must not hold a clean stop (the loss is accounted at the next start)
-      await closeStoreWithin(this.store, {
-        clock: realClock,
-        logger: this.logger,
-        withinMs: 3000,
-      });
-      await this.http?.close();
+      try {
+        // bounded: a full disk must not hold a clean stop (the loss is accounted at the next start)
+        await closeStoreWithin(this.store, {
+          clock: realClock,
+          logger: this.logger,
+          withinMs: 3000,
+        });
+      } finally {
+        await this.http?.close();
+        await this.dirLock?.release();
+      }
     })();
     return this.stopping;
   }
