@@ -104,6 +104,9 @@ export class Gateway {
   /** The capture dir lock, released at the end of stop(). */
   dirLock: CaptureDirLock | undefined;
 
+  /** At a clean stop, one last sync pass of the files just finished, bounded by this time. */
+  finalSyncMs = 1500;
+
   static async start(o: GatewayOptions): Promise<Gateway> {
     const clock = o.clock ?? realClock;
     const { logger, plan } = o;
@@ -350,7 +353,6 @@ export class Gateway {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.engine.stop();
-      await this.sync?.stop();
       for (const fn of this.stopHooks.reverse())
         await fn().catch((err: unknown) =>
           this.logger.error({ err: String(err) }, 'stop hook failed'),
@@ -363,7 +365,7 @@ export class Gateway {
           clock: realClock,
           logger: this.logger,
           withinMs: 3000,
-        });
+        }).finally(() => this.sync?.stop({ finalPassMs: this.finalSyncMs }));
       } finally {
         await this.http?.close();
         await this.dirLock?.release();
