@@ -21,7 +21,7 @@ import { FileCaptureStore } from '../capture/file-store.js';
 import { closeStoreWithin } from '../capture/close-store.js';
 import { CaptureDirLock } from '../capture/dir-lock.js';
 import { recoverCaptureDir, type RecoveryReport } from '../capture/recovery.js';
-import { DiskBudgetRunner } from '../capture/disk-budget.js';
+import { DiskBudgetRunner } from '../capture/disk-budget-runner.js';
 import {
   CaptureEngine,
   metaFor,

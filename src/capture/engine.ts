@@ -16,7 +16,7 @@
 import type { BoardRegistry } from '../boards/registry.js';
 import type { BoardSpec, CapturePlan, PlanEntry } from '../config/plan.js';
 import type { Clock } from '../shared/clock.js';
-import type { CaptureMeta, GapReason } from '../shared/record.js';
+import type { CaptureMeta } from '../shared/record.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
@@ -24,6 +24,16 @@ import { BoardSession, type BackoffOptions } from './board-session.js';
 import { CaptureMetrics } from './capture-metrics.js';
 import { boardMethod, EntryCollector, type CollectorOptions } from './collector.js';
 import { EntryOutput, type RecordSink } from './entry-output.js';
+import {
+  lastTick,
+  PAUSE_DETAIL,
+  pauseReasonOf,
+  renamePauses,
+  type PauseReason,
+  type PausedEntry,
+} from './paused.js';
+
+export type { PauseReason, PausedEntry } from './paused.js';
 
 export interface EngineOptions extends Partial<CollectorOptions> {
   backoff?: Partial<BackoffOptions>;
@@ -43,26 +53,6 @@ export interface EngineDeps {
    * disabled method, a capture_dir switch); absent = the gateway stopped (capture_stopped).
    */
   resumeReasons?: Map<string, PauseReason>;
-}
-
-/** Why an entry is not capturing, for the gap written when it captures again. */
-export type PauseReason = Extract<
-  GapReason,
-  'capture_stopped' | 'capture_disabled' | 'method_disabled' | 'capture_dir_changed'
->;
-
-const PAUSE_DETAIL: Record<PauseReason, string> = {
-  capture_stopped: 'gateway was not running (stopped or crashed)',
-  capture_disabled: 'capture_disabled was set',
-  method_disabled: 'the capture method was disabled or not in the config',
-  capture_dir_changed:
-    'the gateway restarted into a new capture_dir; the data before is in the previous one',
-};
-
-/** An entry not capturing: the last instant accounted for it, and why it stopped. */
-export interface PausedEntry {
-  last: number;
-  reason: PauseReason;
 }
 
 export interface ApplySummary {
@@ -285,32 +275,8 @@ export class CaptureEngine {
       slot(r.boardId).remove.push(key);
       (d === undefined ? summary.removed : summary.changed).push(key);
     }
-    // Entries paused and still not wanted: the cause may have changed (a gateway restarted with
-    // capture_disabled). The span so far is written with its own reason when the entry is in the
-    // plan (its rate known), and the rest is named by the new cause.
-    for (const [key, p] of this.paused) {
-      if (want.has(key)) continue;
-      const next = pauseReasonOf(plan);
-      if (next === p.reason) continue;
-      const e = plan.entries.find((x) => x.key === key && x.hz > 0);
-      if (e !== undefined) {
-        const period = 1000 / e.hz;
-        const count = Math.max(0, Math.floor((clock.now() - p.last) / period + 1e-9));
-        if (count > 0) {
-          const end = p.last + count * period;
-          this.deps.sink.append(key, metaFor(plan, e), {
-            kind: 'gap',
-            reason: p.reason,
-            start: p.last + period,
-            end,
-            count,
-            detail: PAUSE_DETAIL[p.reason],
-          });
-          p.last = end;
-        }
-      }
-      p.reason = next;
-    }
+    // entries paused and still not wanted: the cause may have changed (paused.ts)
+    renamePauses(this.paused, want, plan, clock.now(), this.deps.sink, metaFor);
     for (const [key, d] of want) {
       if (this.running.has(key)) continue;
       if (!summary.changed.includes(key)) summary.added.push(key);
@@ -394,17 +360,4 @@ export class CaptureEngine {
     );
     return summary;
   }
-}
-
-/** The last tick a stopped collector accounted for (a read in flight still lands at its tick). */
-function lastTick(c: EntryCollector): number | undefined {
-  const o = c.out;
-  const last = Math.max(o.lastTime ?? -Infinity, o.inFlightTick ?? -Infinity);
-  return Number.isFinite(last) ? last : undefined;
-}
-
-/** Why an entry of `plan` is not capturing: capture is off as a whole, or this method is. */
-function pauseReasonOf(plan: CapturePlan): PauseReason {
-  if (plan.dataManager.capture_disabled) return 'capture_disabled';
-  return 'method_disabled';
 }

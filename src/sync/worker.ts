@@ -6,8 +6,8 @@
  * Up to `concurrency` uploads run at once (at least one, even on one CPU).
  */
 import { promises as fsp } from 'node:fs';
-import { listFinishedFiles, moveToFailed, type CaptureFileEntry } from '../capture/files.js';
-import { salvageDamagedFile, setAsideRejectedFile } from '../capture/recover-finished.js';
+import { listFinishedFiles, type CaptureFileEntry } from '../capture/files.js';
+import { reject, rejectContent, salvage, type SetAsideContext } from './set-aside.js';
 import { realClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { WharfError, errorMessage, isWharfError } from '../shared/errors.js';
 import { nullLogger, type Logger } from '../shared/logger.js';
@@ -38,6 +38,7 @@ export class SyncWorker {
   private statusWrite: Promise<void> = Promise.resolve();
   private readonly st: SyncStatus;
   private readonly m: SyncMetrics | null;
+  private readonly aside: SetAsideContext;
 
   constructor(private readonly opts: SyncWorkerOptions) {
     this.clock = opts.clock ?? realClock;
@@ -68,6 +69,14 @@ export class SyncWorker {
       backlog: { files: 0, bytes: 0 },
     };
     this.m = opts.metrics === undefined ? null : syncMetrics(opts.metrics);
+    this.aside = {
+      captureDir: opts.captureDir,
+      logger: this.logger,
+      st: this.st,
+      m: this.m,
+      now: () => this.clock.now(),
+      noteError: (e) => this.noteError(e),
+    };
   }
 
   /** Starts the schedule: a first pass at once, then every interval. */
@@ -245,34 +254,10 @@ export class SyncWorker {
       this.noteError(res.error);
     }
     if ('damaged' in o) {
-      if (o.torn && (await this.salvage(f, res, files))) return null;
-      await this.reject(f, o.damaged, res);
+      if (o.torn && (await salvage(this.aside, f, res, files))) return null;
+      await reject(this.aside, f, o.damaged, res);
     }
     return null;
-  }
-
-  /** A file with a readable header whose records stop early: keep its front (recover-finished.ts). */
-  private async salvage(
-    f: CaptureFileEntry,
-    res: PassResult,
-    files: CaptureFileEntry[],
-  ): Promise<boolean> {
-    try {
-      const s = await salvageDamagedFile(this.opts.captureDir, f.path, this.logger);
-      if (s === null) return false;
-      res.failed++;
-      this.st.failed_files++;
-      this.m?.files.inc({ result: 'salvaged' });
-      if (s.newFile !== null) files.push(s.newFile);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
-      this.logger.error(
-        { file: f.path, err: errorMessage(err) },
-        'cannot salvage a damaged capture file; moving it whole to failed/',
-      );
-      return false;
-    }
   }
 
   /**
@@ -313,7 +298,8 @@ export class SyncWorker {
       if (isWharfError(err, 'SYNC_REJECTED')) {
         // the content is bad for the target: a damaged tail is salvaged, anything else is set
         // aside with a sync_rejected gap; either way the rest of the backlog keeps moving
-        if (!(await this.salvage(f, res, files))) await this.rejectContent(f, err, res, files);
+        if (!(await salvage(this.aside, f, res, files)))
+          await rejectContent(this.aside, f, err, res, files);
         return true;
       }
       const e = isWharfError(err)
@@ -324,62 +310,6 @@ export class SyncWorker {
         this.noteError(e);
       }
       return false;
-    }
-  }
-
-  private async rejectContent(
-    f: CaptureFileEntry,
-    err: WharfError,
-    res: PassResult,
-    files: CaptureFileEntry[],
-  ): Promise<void> {
-    try {
-      const s = await setAsideRejectedFile(this.opts.captureDir, f.path, err.message, this.logger);
-      res.failed++;
-      this.st.failed_files++;
-      this.st.last_error = { code: err.code, message: err.message, at_ms: this.clock.now() };
-      this.m?.files.inc({ result: 'rejected' });
-      this.m?.errors.inc({ code: err.code });
-      this.logger.error(
-        {
-          file: f.path,
-          moved_to: s.movedTo,
-          reason: err.message,
-          gap_file: s.newFile?.path ?? null,
-          readings: s.gap?.count ?? null,
-        },
-        'the target rejected a capture file: moved to failed/, its readings recorded as a sync_rejected gap; syncing the rest',
-      );
-      if (s.newFile !== null) files.push(s.newFile);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      res.error = new WharfError(
-        'CAPTURE_IO',
-        `cannot move ${f.path} to failed/: ${errorMessage(e)}`,
-        { cause: e },
-      );
-      this.noteError(res.error);
-    }
-  }
-
-  private async reject(f: CaptureFileEntry, reason: string, res: PassResult): Promise<void> {
-    try {
-      const dest = await moveToFailed(this.opts.captureDir, f.path, reason);
-      res.failed++;
-      this.st.failed_files++;
-      this.m?.files.inc({ result: 'rejected' });
-      this.logger.warn(
-        { file: f.path, moved_to: dest, reason },
-        'capture file rejected, moved to failed/',
-      );
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      res.error = new WharfError(
-        'CAPTURE_IO',
-        `cannot move ${f.path} to failed/: ${errorMessage(err)}`,
-        { cause: err },
-      );
-      this.noteError(res.error);
     }
   }
 

@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  DiskBudgetRunner,
-  enforceDiskBudget,
-  type BudgetSettings,
-} from '../../../src/capture/disk-budget.js';
+import { enforceDiskBudget, type BudgetSettings } from '../../../src/capture/disk-budget.js';
+import { DiskBudgetRunner } from '../../../src/capture/disk-budget-runner.js';
 import { FileCaptureStore } from '../../../src/capture/file-store.js';
 import { MemoryCaptureStore } from '../../../src/capture/memory-store.js';
 import { decodeCaptureFile } from '../../../src/capture/file-format.js';
