@@ -217,6 +217,8 @@ export class FlushLoop {
   private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private lastError: string | null = null;
+  private lastLogged = -Infinity;
 
   constructor(
     private readonly o: {
@@ -285,12 +287,18 @@ export class FlushLoop {
       metrics
         ?.counter('wharf_flush_errors_total', 'Flushes of the capture store that failed.')
         .inc();
-      logger.error(
-        { err: errorMessage(err) },
-        'capture flush failed; records stay queued and are retried',
-      );
+      // once per distinct error and at most once a minute while it lasts (a full disk fails
+      // every flush; the store logs each new error itself)
+      const msg = errorMessage(err);
+      const now = clock.now();
+      if (msg !== this.lastError || now - this.lastLogged >= 60_000) {
+        this.lastError = msg;
+        this.lastLogged = now;
+        logger.error({ err: msg }, 'capture flush failed; records stay queued and are retried');
+      }
       return;
     }
+    this.lastError = null;
     try {
       await writeCheckpoint(this.o.dir, snapshot, clock.now(), reasons);
     } catch (err) {
