@@ -195,3 +195,59 @@ function frameOffset(bytes: Uint8Array, n: number): number {
   for (let i = 0; i < n; i++) off += dv.getUint32(off, true) + 8;
   return off;
 }
+
+describe('the HTTP target maps the cloud answers', () => {
+  // a plain HTTP server standing in for a cloud that answers 422 naming the bad record (what the
+  // cloud's record validation answers), 503, or 201: the mapping is the target's, not the cloud's
+  it('422 CLOUD_INGEST_REJECTED is rejected content (set aside with its code), 503 keeps the file', async () => {
+    const { createServer } = await import('node:http');
+    const seen: string[] = [];
+    let mode: 'reject' | 'down' = 'down';
+    let badId = '';
+    const srv = createServer((req, res) => {
+      const id = String(req.headers['x-wharf-file-id']);
+      seen.push(id);
+      req.resume();
+      req.on('end', () => {
+        if (mode === 'down') {
+          res.writeHead(503).end('{"error":{"code":"CLOUD_STORE","message":"store down"}}');
+        } else if (id === badId) {
+          res
+            .writeHead(422, { 'content-type': 'application/json' })
+            .end(
+              '{"error":{"code":"CLOUD_INGEST_REJECTED","message":"record 0: time_requested is not a finite number"}}',
+            );
+        } else
+          res
+            .writeHead(201, { 'content-type': 'application/json' })
+            .end('{"status":"stored","records":1}');
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    try {
+      const bad = writeCaptureFile(dir, meta(), readings(2, T0), T0);
+      badId = bad.fileId;
+      const w = new SyncWorker({
+        captureDir: dir,
+        target: new HttpSyncTarget({ url: `http://127.0.0.1:${port}`, apiKey: 'k' }),
+        intervalMs: 60_000,
+        persistStatus: false,
+      });
+      const down = await w.syncNow();
+      expect(down.error?.code).toBe('SYNC_UNREACHABLE');
+      expect(existsSync(bad.path)).toBe(true);
+      mode = 'reject';
+      const r = await w.syncNow();
+      expect(r).toMatchObject({ failed: 1, uploaded: 1, error: null, remaining: 0 });
+      expect(seen).toContain(`${bad.fileId}-rejected`);
+      const failed = await walkCaptureDir(join(dir, 'failed'), ['.capture'], true);
+      expect(readFileSync(`${failed[0]!.path}.reason.txt`, 'utf8')).toMatch(
+        /\(422\): record 0: time_requested is not a finite number \[CLOUD_INGEST_REJECTED\]/,
+      );
+      await w.stop();
+    } finally {
+      await new Promise((r) => srv.close(r));
+    }
+  });
+});

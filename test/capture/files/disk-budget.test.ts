@@ -209,6 +209,73 @@ describe('disk budget', () => {
     await writer.close();
   });
 
+  it('thinning a full disk: every deleted reading is accounted by a gap no later deletion erases', async () => {
+    const dir = await tempDir();
+    const clock = new FakeClock(T0);
+    let runner: DiskBudgetRunner | undefined;
+    const store = new FileCaptureStore({
+      dir,
+      clock,
+      logger: nullLogger,
+      settings: {
+        flush_interval_ms: 1000,
+        maximum_capture_file_size_bytes: 1 << 20,
+        maximum_capture_file_age_ms: 0,
+      },
+      onFileFinished: () => runner?.kick(),
+    });
+    // the disk counts as full whenever the capture dir holds more than 10 files' worth
+    const full = async () => {
+      const used = (await walkCaptureDir(dir, [], true)).reduce((a, f) => a + f.size, 0);
+      return { totalBytes: 12_000, usedBytes: Math.max(used, 1) };
+    };
+    runner = new DiskBudgetRunner({
+      dir,
+      store,
+      clock,
+      intervalMs: 1e9,
+      logger: nullLogger,
+      settings: { ...noLimits, delete_every_nth_when_disk_full: 2 },
+      diskUsage: full,
+    });
+    runner.start();
+    let written = 0;
+    for (let f = 0; f < 60; f++) {
+      for (let i = 0; i < 10; i++) store.append('k', fixedMeta, analogReading(written++));
+      if (f % 3 === 0)
+        store.append('k', fixedMeta, {
+          kind: 'gap',
+          reason: 'timeout',
+          start: T0 + f,
+          end: T0 + f,
+          count: 1,
+        });
+      await store.rotateAll();
+      await runner.idle();
+      clock.stall(1000);
+    }
+    await runner.stop();
+    await store.close();
+    let kept = 0;
+    let deleted = 0;
+    let timeouts = 0;
+    let zeroCount = 0;
+    for (const f of await walkCaptureDir(dir, ['.capture'])) {
+      const d = decodeCaptureFile(await readFile(f.path));
+      for (const r of d.records) {
+        if (r.kind === 'reading') kept++;
+        else if (r.reason === 'disk_quota') {
+          deleted += r.count;
+          if (r.count === 0) zeroCount++;
+        } else if (r.reason === 'timeout') timeouts += r.count;
+      }
+    }
+    expect(deleted).toBeGreaterThan(0);
+    expect(zeroCount).toBe(0); // a deletion always deleted readings
+    expect(kept + deleted).toBe(written);
+    expect(timeouts).toBe(20);
+  });
+
   it('never above quota + one file, and every deleted reading is accounted by a gap no later deletion erases', async () => {
     const dir = await tempDir();
     const clock = new FakeClock(T0);
