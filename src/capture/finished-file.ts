@@ -43,7 +43,10 @@ export async function writeFinishedFile(
   return dest;
 }
 
-/** Readings in `records` and the span of their (finite) times; null span when there is none. */
+/** Latest time a record may carry (9999-12-31): later or negative times are not times. */
+const MAX_TIME_MS = 253_402_300_799_999;
+
+/** Readings in `records` and the span of their (plausible) times; null span when there is none. */
 export function readingSpan(records: readonly CaptureRecord[]): {
   readings: number;
   gaps: number;
@@ -59,7 +62,7 @@ export function readingSpan(records: readonly CaptureRecord[]): {
     else gaps++;
     const s = recordSpan(r);
     for (const t of [s.start, s.end]) {
-      if (typeof t !== 'number' || !Number.isFinite(t)) continue;
+      if (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > MAX_TIME_MS) continue;
       if (start === null || t < start) start = t;
       if (end === null || t > end) end = t;
     }

@@ -111,7 +111,8 @@ export async function setAsideRejectedFile(
       d.records.every((r) => r.kind === 'gap' && r.reason === 'sync_rejected');
     if (!onlyRejectGaps && !d.header.file_id.endsWith(REJECTED_ID_SUFFIX)) {
       const s = readingSpan(d.records);
-      const created = Number.isFinite(d.header.created_ms) ? d.header.created_ms : 0;
+      const c = d.header.created_ms;
+      const created = Number.isFinite(c) && c >= 0 && c <= 253_402_300_799_999 ? c : 0;
       const start = s.start ?? created;
       const gapCount = d.records.reduce(
         (n, r) => n + (r.kind === 'gap' && Number.isFinite(r.count) ? r.count : 0),
