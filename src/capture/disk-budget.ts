@@ -140,20 +140,64 @@ async function describe(
   return { path: f.path, bytes: f.size, readings, gap, carried, rule, meta };
 }
 
-/**
- * The quota deletes oldest first: everything of this component before the deleted file is gone
- * already, so the disk_quota gaps it carries (earlier deletions) and its own form one span. Merged
- * into one record (counts summed), the account of deletions stays one gap however long it runs.
- */
-function mergeEarlierDeletions(d: Described): void {
-  const earlier = d.carried.filter((g) => g.reason === 'disk_quota' && g.end <= d.gap.start);
-  if (earlier.length === 0) return;
-  const n = earlier.reduce((a, g) => a + g.count, 0);
-  d.carried = d.carried.filter((g) => !earlier.includes(g));
-  d.gap.start = Math.min(d.gap.start, ...earlier.map((g) => g.start));
-  d.gap.count += n;
-  d.gap.detail = `${d.gap.detail}; merged with the disk_quota gaps of earlier deletions (${n} readings)`;
+/** Typical time between two readings of a gap or file span (Infinity when unknown). */
+function spacing(start: number, end: number, count: number): number {
+  return count > 1 && end > start ? (end - start) / (count - 1) : Infinity;
 }
+
+/**
+ * The disk_quota gaps to write for a deleted file: its own and the ones it carries (earlier
+ * deletions), with the spans that chain without a hole merged (each starts within two reading
+ * intervals of the previous end; counts summed). A run of consecutive deleted files of a stream
+ * then stays one record however long it runs, while a span in between that was not deleted (e.g.
+ * files synced meanwhile) keeps gaps apart. The file's own gap is left as it is (the report).
+ */
+export function coalesceDeletions(gaps: readonly GapRecord[]): GapRecord[] {
+  const sorted = [...gaps].sort((x, y) => x.start - y.start || x.end - y.end);
+  const out: GapRecord[] = [];
+  let cur: GapRecord | undefined;
+  let merged = 0;
+  const close = () => {
+    if (cur === undefined) return;
+    if (merged > 0)
+      cur.detail = `${merged + 1} consecutive deleted spans, ${cur.count} readings in all; the latest: ${(cur.detail ?? '').replace(/^\d+ consecutive deleted spans, \d+ readings in all; the latest: /, '')}`;
+    out.push(cur);
+  };
+  for (const g of sorted) {
+    if (cur !== undefined) {
+      const near =
+        2 * Math.min(spacing(cur.start, cur.end, cur.count), spacing(g.start, g.end, g.count)) + 1;
+      if (g.start - cur.end <= near) {
+        cur.end = Math.max(cur.end, g.end);
+        cur.count += g.count;
+        cur.detail = g.detail ?? cur.detail;
+        merged++;
+        continue;
+      }
+    }
+    close();
+    cur = { ...g };
+    merged = 0;
+  }
+  close();
+  if (out.length <= MAX_CARRIED_SPANS) return out;
+  // Bounded: a long run of deletions in interleaved files would otherwise grow the account with
+  // every deletion. The oldest spans fold into one summary (count exact, span approximate).
+  const fold = out.slice(0, out.length - MAX_CARRIED_SPANS + 1);
+  const n = fold.reduce((a, g) => a + g.count, 0);
+  const summary: GapRecord = {
+    kind: 'gap',
+    reason: 'disk_quota',
+    start: Math.min(...fold.map((g) => g.start)),
+    end: Math.max(...fold.map((g) => g.end)),
+    count: n,
+    detail: `${fold.length} spans of deleted capture files between these times, ${n} readings in all (files kept or synced in between may hold readings of this period)`,
+  };
+  return [summary, ...out.slice(out.length - MAX_CARRIED_SPANS + 1)];
+}
+
+/** At most this many disk_quota spans are carried per deleted file (the rest fold into one). */
+const MAX_CARRIED_SPANS = 8;
 
 /** One check; returns what was deleted. */
 export async function enforceDiskBudget(opts: DiskBudgetOptions): Promise<DiskBudgetReport> {
@@ -222,11 +266,11 @@ export async function enforceDiskBudget(opts: DiskBudgetOptions): Promise<DiskBu
   if (chosen.length === 0) return { captureDirBytes: dirBytes, usage, deleted: [] };
 
   for (const d of chosen) {
-    if (d.rule === 'quota') mergeEarlierDeletions(d);
     // into the stream's current file when it is capturing (no file of gap records only)
     const key = store.keyFor?.(d.meta) ?? captureKeyFor(d.meta);
-    for (const g of d.carried) store.append(key, d.meta, g);
-    store.append(key, d.meta, d.gap);
+    const quota = d.carried.filter((g) => g.reason === 'disk_quota');
+    for (const g of d.carried) if (g.reason !== 'disk_quota') store.append(key, d.meta, g);
+    for (const g of coalesceDeletions([...quota, d.gap])) store.append(key, d.meta, g);
   }
   try {
     await store.flush();

@@ -305,7 +305,7 @@ describe('disk budget', () => {
     let written = 0;
     let biggest = 0;
     let worst = 0;
-    for (let f = 0; f < 60; f++) {
+    for (let f = 0; f < 150; f++) {
       // files of readings with a board's gap record in some of them
       for (let i = 0; i < 10; i++) store.append('k', fixedMeta, analogReading(written++));
       if (f % 3 === 0)
@@ -333,17 +333,25 @@ describe('disk budget', () => {
     let kept = 0;
     let deleted = 0;
     let timeouts = 0;
+    let quotaGaps = 0;
     for (const f of await walkCaptureDir(dir, ['.capture'])) {
       const d = decodeCaptureFile(await readFile(f.path));
       expect(d.torn).toBeNull();
       for (const r of d.records) {
         if (r.kind === 'reading') kept++;
-        else if (r.reason === 'disk_quota') deleted += r.count;
+        else if (r.reason === 'disk_quota') {
+          deleted += r.count;
+          quotaGaps++;
+        }
         else if (r.reason === 'timeout') timeouts += r.count;
       }
     }
     expect(deleted).toBeGreaterThan(0);
     expect(kept + deleted).toBe(written);
-    expect(timeouts).toBe(20); // every board gap survives, carried over as files go
+    expect(timeouts).toBe(50); // every board gap survives, carried over as files go
+    // consecutive deletions merge into spans as they meet, and a file carries at most 8 spans:
+    // the account is bounded by what the quota holds, not by the number of deletions
+    const keptFiles = (await walkCaptureDir(dir, ['.capture'])).length;
+    expect(quotaGaps).toBeLessThanOrEqual(keptFiles * 8);
   });
 });
