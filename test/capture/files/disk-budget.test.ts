@@ -342,8 +342,7 @@ describe('disk budget', () => {
         else if (r.reason === 'disk_quota') {
           deleted += r.count;
           quotaGaps++;
-        }
-        else if (r.reason === 'timeout') timeouts += r.count;
+        } else if (r.reason === 'timeout') timeouts += r.count;
       }
     }
     expect(deleted).toBeGreaterThan(0);
