@@ -26,27 +26,38 @@ interface HistoryFile {
   configs: Record<string, { capture_dir: string; at: number }>;
 }
 
-/**
- * Records that `configPath` now runs with `captureDir`; returns the capture dir it ran with before
- * when that differs (null otherwise, or when nothing is known).
- */
+async function readHistory(file: string): Promise<HistoryFile> {
+  try {
+    const parsed = JSON.parse(await fsp.readFile(file, 'utf8')) as HistoryFile;
+    if (parsed?.version === 1 && typeof parsed.configs === 'object' && parsed.configs !== null)
+      return parsed;
+  } catch {
+    // none yet, or unreadable: start a new one
+  }
+  return { version: 1, configs: {} };
+}
+
+/** The capture dir `configPath` ran with last, when it differs from `captureDir` (else null). */
+export async function previousCaptureDir(
+  stateDir: string,
+  configPath: string,
+  captureDir: string,
+): Promise<string | null> {
+  const before = (await readHistory(path.join(stateDir, DIR_HISTORY_FILE))).configs[configPath]
+    ?.capture_dir;
+  return typeof before === 'string' && before !== captureDir ? before : null;
+}
+
+/** Records that `configPath` now runs with `captureDir` (after the gateway started on it). */
 export async function noteCaptureDir(
   stateDir: string,
   configPath: string,
   captureDir: string,
   logger: Logger,
   now = Date.now(),
-): Promise<string | null> {
+): Promise<void> {
   const file = path.join(stateDir, DIR_HISTORY_FILE);
-  let h: HistoryFile = { version: 1, configs: {} };
-  try {
-    const parsed = JSON.parse(await fsp.readFile(file, 'utf8')) as HistoryFile;
-    if (parsed?.version === 1 && typeof parsed.configs === 'object' && parsed.configs !== null)
-      h = parsed;
-  } catch {
-    // none yet, or unreadable: start a new one
-  }
-  const before = h.configs[configPath]?.capture_dir;
+  const h = await readHistory(file);
   h.configs[configPath] = { capture_dir: captureDir, at: now };
   const entries = Object.entries(h.configs).sort((a, b) => b[1].at - a[1].at);
   h.configs = Object.fromEntries(entries.slice(0, KEEP));
@@ -61,5 +72,4 @@ export async function noteCaptureDir(
       'cannot record the capture_dir in use; a later capture_dir switch is not accounted',
     );
   }
-  return typeof before === 'string' && before !== captureDir ? before : null;
 }

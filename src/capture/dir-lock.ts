@@ -96,7 +96,7 @@ export class CaptureDirLock {
     const refuse = (l: LockInfo): WharfError =>
       new WharfError(
         'CAPTURE_LOCKED',
-        `capture dir ${dir} is in use by another wharf gateway (pid ${l.pid} on ${l.host}, since ${l.since}); two gateways must not share a capture_dir: stop that one first, or give this gateway its own capture_dir`,
+        `capture dir ${dir} is in use by another wharf gateway (pid ${l.pid} on ${l.host}, since ${l.since}); two gateways must not share a capture_dir: stop that one first, or give this gateway its own capture_dir${l.host === os.hostname() ? '' : ` (the lock is from another host and cannot be checked from here: if that gateway is gone, delete ${file})`}`,
         { details: { pid: l.pid, host: l.host } },
       );
     if (heldHere.has(key)) throw refuse(me);
