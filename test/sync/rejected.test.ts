@@ -184,6 +184,8 @@ describe('a finished file damaged on disk', () => {
       // `wharf data stats` over the dir now reads clean (the damaged original is in failed/)
       const stats = await runCli(['data', 'stats', dir], {}, dir);
       expect(stats.out).toContain('1 in failed/, 0 damaged, 0 unreadable');
+      expect(stats.err).toMatch(/set aside: .*failed.*record|set aside: .*failed/);
+      expect(stats.code).toBe(0);
     });
   }
 });

@@ -17,7 +17,7 @@ import { FAILED_DIR } from '../../capture/files.js';
 const USAGE = `usage: wharf data ls [DIR] [--json]       list capture files: state, records, bytes, time span
        wharf data cat [DIR|FILE…]             print records as JSON lines (Viam-shaped rows)
             [--component NAME] [--method NAME] [--kind reading|gap] [--limit N]
-       wharf data stats [DIR] [--json]        readings per component, gaps by reason; exits 1 if any file is unreadable
+       wharf data stats [DIR] [--json]        readings per component, gaps by reason; exits 1 if a file outside failed/ is unreadable
 DIR defaults to capture_dir of --config FILE, else $WHARF_HOME/capture, else ~/.wharf/capture.`;
 
 const OPTIONS = {
@@ -202,10 +202,16 @@ async function stats(ctx: CliContext, dir: string, json: boolean): Promise<numbe
       );
   }
   for (const p of s.interrupted) ctx.stderr.write(`note: ${p.path}: ${p.problem}\n`);
-  for (const p of s.problems) ctx.stderr.write(`unreadable: ${p.path}: ${p.problem}\n`);
-  if (s.problems.length > 0) {
+  // files in failed/ were set aside (by recovery or sync) with a .reason.txt, their loss accounted
+  // by gap records: listed, but not an error; a damaged file anywhere else is
+  const setAside = s.problems.filter((p) => p.state === 'failed');
+  const bad = s.problems.filter((p) => p.state !== 'failed');
+  for (const p of setAside)
+    ctx.stderr.write(`set aside: ${p.path}: ${p.problem} (see ${p.path}.reason.txt)\n`);
+  for (const p of bad) ctx.stderr.write(`unreadable: ${p.path}: ${p.problem}\n`);
+  if (bad.length > 0) {
     ctx.stderr.write(
-      `${s.problems.length} file(s) cannot be read completely; a .capture outside failed/ should never be damaged (disk fault?): keep a copy and report it\n`,
+      `${bad.length} file(s) cannot be read completely; a .capture outside failed/ should never be damaged (disk fault?): keep a copy and report it\n`,
     );
     return 1;
   }
