@@ -131,7 +131,7 @@ function blPush(it: BacklogItem): void {
 
 function sendItem(it: BacklogItem): void {
   if (it.p) {
-    linkWrite(JSON.stringify({ t: 'pong', id: it.p.id, g: it.p.g, clk: it.t0 }));
+    linkWrite(JSON.stringify({ t: WIRE.pong, id: it.p.id, g: it.p.g, clk: it.t0 }));
     return;
   }
   linkWrite(it.l);
@@ -168,9 +168,9 @@ function blSendLost(): void {
     var k = blLostKeys[i];
     var l = blLost[k];
     var g: { [f: string]: unknown } = {
-      t: 'gap',
+      t: WIRE.gap,
       k: k,
-      why: 'backlog_overflow',
+      why: WIRE.backlogOverflow,
       n: l.n,
       t0: r3(l.t0),
       t1: r3(l.t1),
@@ -216,7 +216,7 @@ function emitData(line: string, k: string, n: number, t0: number, t1: number, s:
 function pong(id: number, g: unknown): void {
   if (blCount > 0)
     blPush({ l: '', k: '', n: 0, t0: r3(now()), t1: 0, s: -2, c: 6, p: { id: id, g: g } });
-  else reply({ t: 'pong', id: id, g: g, clk: r3(now()) });
+  else reply({ t: WIRE.pong, id: id, g: g, clk: r3(now()) });
 }
 
 function replyInOrder(o: object): void {
