@@ -231,16 +231,20 @@ function reply(o: object): void {
   if (linkUp) linkWrite(JSON.stringify(o));
 }
 
-function setLink(up: boolean): void {
+/**
+ * Link up/down. Down: frames written since board time `since` go back to the backlog (they may
+ * not have arrived). Default: since the gateway was last heard, less ~100 ms still in the UART (a
+ * pulled cable cuts both directions at once). The MQTT link passes 0: a dying gateway may have
+ * taken frames it never stored, so everything recent goes again (the gateway drops repeats).
+ */
+function setLink(up: boolean, since?: number): void {
   if (up === linkUp) return;
   linkUp = up;
   if (up) {
     if ((blCount > 0 || blLostKeys.length > 0) && !blDrain) blDrain = setTimeout(blPump, 0);
   } else {
     blBudget = blSize();
-    // a pulled cable cuts both directions at once: what was written before the gateway was last
-    // heard (less ~100 ms still in the UART) got through; what came after may not have
-    blRequeue(lastRx - 100);
+    blRequeue(since === undefined ? lastRx - 100 : since);
   }
 }
 

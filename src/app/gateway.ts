@@ -14,7 +14,7 @@ import type { BoardRegistry, TransportContext } from '../boards/registry.js';
 import { defaultRegistry } from '../boards/registry.js';
 import { checkLinkBudget } from '../boards/link-budget.js';
 import { gatewayBroker, type GatewayBroker } from '../boards/mqtt/gateway-broker.js';
-import { trackLinkStats } from '../boards/link-metrics.js';
+import { trackLinkStats, trackUnrouted } from '../boards/link-metrics.js';
 import type { CapturePlan } from '../config/plan.js';
 import type { CaptureStore } from '../capture/capture-store.js';
 import { FileCaptureStore } from '../capture/file-store.js';
@@ -159,6 +159,7 @@ export class Gateway {
     }
     const broker = gatewayBroker(logger);
     await broker.apply(plan); // the MQTT broker, when the plan has mqtt:// boards
+    trackUnrouted(metrics, broker.bus);
     const ctx: TransportContext = {
       clock,
       logger: logger.child({ part: 'boards' }),

@@ -4,6 +4,7 @@
  * round trip). The app passes `trackLinkStats(metrics)` as `trackBoard` in the transport context.
  */
 import type { Metrics } from '../shared/metrics.js';
+import type { BoardBus } from './mqtt/bus.js';
 import type { ClockMap } from './protocol/clock-map.js';
 import type { LinkStats } from './protocol/values.js';
 
@@ -68,4 +69,20 @@ export function trackLinkStats(metrics: Metrics): (b: TrackedBoard) => void {
     }
   });
   return (b) => void boards.set(b.id, b);
+}
+
+/**
+ * `wharf_mqtt_unrouted_frames{reason}`: board frames that reached no board link (unknown board id,
+ * held too long or too many before the gateway attached the board), from the current MQTT bus.
+ */
+export function trackUnrouted(metrics: Metrics, bus: () => BoardBus | undefined): void {
+  const g = metrics.gauge(
+    'wharf_mqtt_unrouted_frames',
+    'Frames from MQTT boards that reached no board link, by reason (unknown_board, not_attached, hold_overflow), since start.',
+  );
+  metrics.onCollect(() => {
+    const u = bus()?.unrouted;
+    if (u === undefined) return;
+    for (const [reason, n] of Object.entries(u)) g.set({ reason }, n);
+  });
 }

@@ -109,6 +109,7 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
       () => this.stateValue === 'offline' && this.connecting === undefined,
       () => connector.available?.() ?? true,
       () => this.connect(),
+      connector.watch?.bind(connector),
     );
   }
 
