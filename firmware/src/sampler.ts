@@ -153,7 +153,10 @@ function startPlan(es: PlanEntry[], bms: number): { code: string; msg: string } 
     if (!pe || typeof pe.k !== 'string' || (pe.m !== WIRE.analogs && pe.m !== WIRE.gpio))
       return { code: WIRE.badRequest, msg: 'entry ' + i + ' needs k, m "A"|"G", r, hz' };
     if (!(pe.hz > 0) || pe.hz > WHARF_CFG.hz)
-      return { code: WIRE.rate, msg: 'entry ' + pe.k + ': hz must be in (0, ' + WHARF_CFG.hz + ']' };
+      return {
+        code: WIRE.rate,
+        msg: 'entry ' + pe.k + ': hz must be in (0, ' + WHARF_CFG.hz + ']',
+      };
     var ps = resolve(pe.m, pe.r);
     if (typeof ps === 'string')
       return {

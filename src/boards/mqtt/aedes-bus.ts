@@ -59,7 +59,8 @@ export class AedesBus implements BoardBus {
     );
     aedes.on('client', (client: Client) => {
       const id = this.boardOf(client);
-      if (id !== undefined && !this.held.has(id)) this.held.set(id, { frames: [], timer: undefined });
+      if (id !== undefined && !this.held.has(id))
+        this.held.set(id, { frames: [], timer: undefined });
     });
     aedes.on('subscribe', (subs: Subscription[], client: Client) => {
       const id = this.boardOf(client);

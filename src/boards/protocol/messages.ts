@@ -199,6 +199,7 @@ export function decodeBoardFrame(text: string): DecodeResult {
     case WIRE.gap:
       if (!isStr(f.why) || !isInt(f.n) || !isNum(f.t0) || !isNum(f.t1))
         return bad('gap: why/n/t0/t1 missing or of the wrong type');
+      if (f.t1 < f.t0) return bad('gap: t1 is before t0');
       return {
         ok: true,
         frame: {

@@ -16,7 +16,7 @@ import type { BoardGap, SamplingEntry, StreamBatch } from '../board.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ClockMap } from './clock-map.js';
-import type { BatchFrame, GapFrame } from './messages.js';
+import type { BatchFrame, GapFrame, PlanEntryFrame } from './messages.js';
 import { StreamDecoder, samePlan } from './stream-decoder.js';
 import type { LinkStats } from './values.js';
 
@@ -29,6 +29,8 @@ export interface IntakeHost {
 }
 
 const MAX_PENDING_GAPS = 256;
+/** Frames held while a plan reported in `hi` waits to be taken over (a backlog of ~400 s at 10 Hz). */
+const MAX_HELD_FRAMES = 4096;
 
 export class StreamIntake {
   readonly decoder: StreamDecoder;
@@ -37,6 +39,10 @@ export class StreamIntake {
   private seenAtReconnect = 0;
   private reconnectedAt = 0;
   private firstBatch: (() => void) | undefined;
+  /** The plan a board reported in `hi` to a gateway that does not know it yet (after a restart). */
+  private offered: { pl: PlanEntryFrame[]; bms: number | undefined; keys: Set<string> } | undefined;
+  /** Batches and gap frames of the offered plan, in arrival order, until configure() decides. */
+  private held: (BatchFrame | GapFrame)[] = [];
 
   constructor(
     private readonly boardId: string,
@@ -51,6 +57,7 @@ export class StreamIntake {
   }
 
   batch(f: BatchFrame): void {
+    if (this.holds(f.k)) return this.hold(f);
     const r = this.decoder.batch(f, this.clock.now());
     if (!r.ok) {
       if ('repeat' in r) this.stats.repeatedBatches++;
@@ -67,6 +74,7 @@ export class StreamIntake {
   }
 
   gap(f: GapFrame): void {
+    if (f.k !== undefined && this.holds(f.k)) return this.hold(f);
     if (!this.clockMap.synced) {
       if (this.pendingGaps.length >= MAX_PENDING_GAPS) this.pendingGaps.shift();
       this.pendingGaps.push(f);
@@ -90,6 +98,61 @@ export class StreamIntake {
     this.seenAtReconnect = this.stats.batches;
     this.reconnectedAt = this.clock.now();
     if (!rejoin) this.pendingGaps = [];
+    this.dropOffer();
+  }
+
+  /**
+   * The board reported a running plan in `hi` that this gateway does not know (it restarted while
+   * the board kept sampling). Its batches and gap frames — the backlog it drains now — are held until
+   * configure() says whether the plan is taken over (then they are delivered in arrival order).
+   */
+  offer(pl: PlanEntryFrame[], bms: number | undefined): void {
+    this.offered = { pl, bms, keys: new Set(pl.map((e) => e.k)) };
+  }
+
+  /**
+   * configure(streamed): take over the offered plan when it is exactly these entries at this batch
+   * interval — keys and sequence numbers carry on, the held backlog is delivered, no new plan is
+   * sent. Otherwise the held frames are stale (counted) and the caller sends its own plan.
+   */
+  adoptOffered(streamed: SamplingEntry[], batchMs: number): boolean {
+    const o = this.offered;
+    if (o === undefined) return false;
+    const adopted =
+      (o.bms === undefined || o.bms === batchMs) && this.decoder.adopt(o.pl, streamed);
+    const held = this.held;
+    this.offered = undefined;
+    this.held = [];
+    if (adopted) {
+      this.logger.info(
+        { board: this.boardId, entries: o.pl.length, backlog: held.length },
+        'board kept sampling while the gateway was away: its running plan is taken over and its backlog delivered',
+      );
+      for (const f of held) {
+        if (f.t === 'b') this.batch(f);
+        else this.gap(f);
+      }
+    } else this.stats.staleBatches += held.filter((f) => f.t === 'b').length;
+    return adopted;
+  }
+
+  private holds(k: string): boolean {
+    return this.offered !== undefined && this.offered.keys.has(k) && !this.decoder.has(k);
+  }
+
+  private hold(f: BatchFrame | GapFrame): void {
+    if (this.held.length >= MAX_HELD_FRAMES) {
+      const old = this.held.shift();
+      // a batch dropped here shows as a skipped sequence number (sequence_gap), never silently
+      if (old?.t === 'b') this.stats.staleBatches++;
+    }
+    this.held.push(f);
+  }
+
+  private dropOffer(): void {
+    this.stats.staleBatches += this.held.filter((f) => f.t === 'b').length;
+    this.held = [];
+    this.offered = undefined;
   }
 
   /**
