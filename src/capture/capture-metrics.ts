@@ -16,6 +16,7 @@ export class CaptureMetrics {
   readonly boardConnects: Counter;
   readonly collectors: Gauge;
   readonly planApplies: Counter;
+  readonly resentSamples: Counter;
   readonly pollLatenessSum: Counter;
   readonly pollLatenessCount: Counter;
   readonly pollLatenessLast: Gauge;
@@ -55,6 +56,10 @@ export class CaptureMetrics {
     this.collectors = m.gauge(
       'wharf_collectors',
       'Running collectors, by mode (polled, streamed, waiting).',
+    );
+    this.resentSamples = m.counter(
+      'wharf_resent_samples_total',
+      'Streamed samples a board sent again after a gateway restart that were already on disk (dropped), by board.',
     );
     this.pollLatenessSum = m.counter(
       'wharf_poll_lateness_ms_sum',

@@ -18,7 +18,11 @@ export class StreamedCollector {
   private expectSeq: number | undefined;
   /** Time of the last sample recorded (or the end of the last gap written). */
   lastT: number | undefined;
-  private wentOffline = false;
+  /** Why the next hole in time happened, when known (link down, gateway restart). */
+  private wentOffline: 'board_offline' | 'capture_stopped' | undefined;
+  /** Samples at or before this time are on disk already (set after a gateway restart). */
+  private durableThrough = -Infinity;
+  private readonly resent: CounterChild;
   private readonly period: number;
   private readonly duplicates: CounterChild;
 
@@ -29,6 +33,7 @@ export class StreamedCollector {
   ) {
     this.period = 1000 / hz;
     this.duplicates = metrics.duplicateBatches.labels({ board: out.boardId });
+    this.resent = metrics.resentSamples.labels({ board: out.boardId });
   }
 
   /** The board was (re)configured: its sequence numbers restart. */
@@ -38,7 +43,7 @@ export class StreamedCollector {
 
   /** The link went down; the next hole in time is blamed on that. */
   markOffline(): void {
-    this.wentOffline = true;
+    if (this.wentOffline === undefined) this.wentOffline = 'board_offline';
   }
 
   /** Offline time already written as a gap up to `t` (by the offline accounting). */
@@ -63,22 +68,10 @@ export class StreamedCollector {
     if (first === undefined) return;
     const period = this.period;
     if (this.lastT !== undefined) {
-      const hole = first.timeRequested - this.lastT;
-      if (hole > 1.5 * period) {
-        const count = Math.round(hole / period) - 1;
-        const reason = this.wentOffline
-          ? 'board_offline'
-          : skipped > 0
-            ? 'sequence_gap'
-            : 'missed_ticks';
-        const detail =
-          reason === 'sequence_gap'
-            ? `${skipped} batch(es) lost before seq ${b.seq}`
-            : reason === 'board_offline'
-              ? 'board link was down'
-              : 'board did not sample';
-        this.out.gap(reason, this.lastT + period, first.timeRequested - period, count, detail);
-      }
+      this.hole(
+        first.timeRequested,
+        skipped > 0 ? `${skipped} batch(es) lost before seq ${b.seq}` : undefined,
+      );
     } else if (skipped > 0) {
       const count = skipped * samples.length;
       this.out.gap(
@@ -89,11 +82,15 @@ export class StreamedCollector {
         `${skipped} batch(es) lost before seq ${b.seq}`,
       );
     }
-    this.wentOffline = false;
+    this.wentOffline = undefined;
     const out = this.out;
     let last = this.lastT ?? -Infinity;
     for (let i = 0; i < samples.length; i++) {
       const s = samples[i]!;
+      if (s.timeRequested <= this.durableThrough) {
+        this.resent.inc(); // already on disk before a gateway restart: the board sent it again
+        continue;
+      }
       out.reading({
         kind: 'reading',
         time_requested: s.timeRequested,
@@ -106,7 +103,44 @@ export class StreamedCollector {
   }
 
   onBoardGap(g: BoardGap): void {
+    // what lies between the last sample and the board's own report is a hole of its own
+    if (this.lastT !== undefined && g.start > this.lastT) this.hole(g.start, undefined);
     this.out.gap(g.reason, g.start, g.end, g.count, g.detail);
     this.accountedUntil(g.end);
+  }
+
+  /**
+   * A gateway restart: everything up to `t` is on disk, and the instants after it nobody captured
+   * unless the board delivers them now (its backlog). Samples at or before `t` that the board sends
+   * again are dropped (counted as resent); the first hole after `t` is `capture_stopped`.
+   */
+  resumeAfter(t: number): void {
+    this.lastT = t;
+    this.durableThrough = t + this.period / 2;
+    this.wentOffline = 'capture_stopped';
+  }
+
+  /**
+   * The instants strictly between lastT and `next` (on the grid of `next`) that have no record: one
+   * gap, reason by what happened. Nothing for a hole under 1.5 periods.
+   */
+  private hole(next: number, lostBatches: string | undefined): void {
+    const period = this.period;
+    const hole = next - this.lastT!;
+    if (!(hole > 1.5 * period)) return;
+    const count = Math.round(hole / period) - 1;
+    const reason =
+      this.wentOffline ?? (lostBatches !== undefined ? 'sequence_gap' : 'missed_ticks');
+    const detail =
+      reason === 'sequence_gap'
+        ? lostBatches
+        : reason === 'board_offline'
+          ? 'board link was down'
+          : reason === 'capture_stopped'
+            ? 'gateway was not running (stopped or crashed) and the board did not keep these'
+            : 'board did not sample';
+    // on the grid of the next sample, so the span never runs backwards (start ≤ end for count ≥ 1)
+    this.out.gap(reason, next - count * period, next - period, count, detail);
+    this.lastT = next - period;
   }
 }

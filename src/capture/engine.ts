@@ -249,25 +249,11 @@ export class CaptureEngine {
         this.options.holdMs,
         1000 / d.entry.hz,
       );
-      let after = lastOf.get(key);
+      const after = lastOf.get(key);
+      // After a restart the collector accounts the time since the last durable record
+      // (capture_stopped, or what a streaming board delivers from its backlog).
       const resumeAt = this.resume.get(key);
-      if (resumeAt !== undefined) {
-        // Every tick after the last durable record up to now: one capture_stopped gap.
-        this.resume.delete(key);
-        const period = 1000 / d.entry.hz;
-        const count = Math.max(0, Math.floor((clock.now() - resumeAt) / period + 1e-9));
-        after = resumeAt + count * period;
-        if (count > 0) {
-          out.gap(
-            'capture_stopped',
-            resumeAt + period,
-            after,
-            count,
-            'gateway was not running (stopped or crashed)',
-          );
-          out.flushGap();
-        }
-      }
+      this.resume.delete(key);
       const collector = new EntryCollector(
         d.entry,
         out,
@@ -278,6 +264,7 @@ export class CaptureEngine {
           options: this.options,
         },
         after,
+        resumeAt,
       );
       this.running.set(key, { fingerprint: d.fingerprint, collector, boardId: d.entry.boardId });
       slot(d.entry.boardId).add.push(collector);

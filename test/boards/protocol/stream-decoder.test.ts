@@ -11,11 +11,14 @@ function decoder(): StreamDecoder {
     () => new Map([['A1', [0, 3.3, 0.0008] as [number, number, number]]]),
   );
   d.setPlan([{ key: 'p/A', method: 'Analogs', readers: ['A1'], hz: 50, mode: 'streamed' }]);
+  key = d.planFrame(100).e[0]!.k;
   return d;
 }
+/** The plan key of the last decoder made (`<epoch>.1.0`). */
+let key = '';
 const b = (s: number, t0: number): BatchFrame => ({
   t: 'b',
-  k: '1.0',
+  k: key,
   s,
   t0,
   dt: 20,
