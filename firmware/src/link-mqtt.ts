@@ -38,7 +38,7 @@ function startMqtt(): void {
   });
   m.on('disconnected', function () {
     conn = false;
-    setLink(false, 0);
+    setLink(false);
   });
   m.on('publish', function (msg: { topic: string; message: string }) {
     if (conn && msg.topic === base + WIRE.down) handleLine(msg.message);

@@ -64,9 +64,9 @@ var blLost: { [k: string]: Loss } = {};
 var blLostKeys: string[] = [];
 var blDrain = 0;
 /**
- * Frames (batches and gaps) written in the last lt/3 + 0.5 s. When the link then times out they may
- * never have arrived, so they go back to the front of the backlog; the gateway drops the batches it
- * already has by sequence number and counts a repeated gap (same k, why, t0) once.
+ * Frames (batches and gaps) written in the last lt/3 + 1.5 s. When the link then goes down they may
+ * never have arrived (or not been stored), so they go back to the front of the backlog; the gateway
+ * drops the batches it already has and counts a repeated gap (same k, why, t0) once.
  */
 var recent: BacklogItem[] = [];
 
@@ -139,15 +139,13 @@ function sendItem(it: BacklogItem): void {
     var t = now();
     it.at = t;
     recent.push(it);
-    while (recent.length && (recent[0].at as number) < t - linkTimeout / 3 - 500) recent.shift();
+    while (recent.length && (recent[0].at as number) < t - linkTimeout / 3 - 1500) recent.shift();
   }
 }
 
-/** Puts frames written since board time `since` back in front of the backlog (the link timed out). */
-function blRequeue(since: number): void {
-  var items: BacklogItem[] = [];
-  for (var r = 0; r < recent.length; r++)
-    if ((recent[r].at as number) >= since) items.push(recent[r]);
+/** Puts the frames written recently back in front of the backlog (the link went down). */
+function blRequeue(): void {
+  var items = recent;
   recent = [];
   if (!items.length) return;
   var old: BacklogItem[] = [];
@@ -232,19 +230,19 @@ function reply(o: object): void {
 }
 
 /**
- * Link up/down. Down: frames written since board time `since` go back to the backlog (they may
- * not have arrived). Default: since the gateway was last heard, less ~100 ms still in the UART (a
- * pulled cable cuts both directions at once). The MQTT link passes 0: a dying gateway may have
- * taken frames it never stored, so everything recent goes again (the gateway drops repeats).
+ * Link up/down. Down: every frame written in the last lt/3 + 1.5 s goes back to the backlog. A
+ * pulled cable may have swallowed them, and a gateway that died may have received them without
+ * storing them yet (it makes them durable within its flush interval, 1 s by default); the gateway
+ * drops what it already has (sequence numbers, and after a restart the time it had on disk).
  */
-function setLink(up: boolean, since?: number): void {
+function setLink(up: boolean): void {
   if (up === linkUp) return;
   linkUp = up;
   if (up) {
     if ((blCount > 0 || blLostKeys.length > 0) && !blDrain) blDrain = setTimeout(blPump, 0);
   } else {
     blBudget = blSize();
-    blRequeue(since === undefined ? lastRx - 100 : since);
+    blRequeue();
   }
 }
 
