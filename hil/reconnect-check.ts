@@ -27,6 +27,8 @@ export interface Accounting {
   lostEvicted: number;
   /** gap instants by reason in the window */
   gaps: Record<string, number>;
+  /** for a failure message: the first few readings that matched an already matched sample */
+  examples: string[];
 }
 
 /** Index of the first element of sorted `xs` that is ≥ x. */
@@ -53,11 +55,22 @@ export function account(
   const s = sent.map((x) => x.at).filter(inW);
   const r = readings.filter(inW).sort((a, b) => a - b);
   const hits = new Array<number>(s.length).fill(0);
+  const firstHit = new Array<number>(s.length).fill(NaN);
+  const examples: string[] = [];
   let invented = 0;
   for (const t of r) {
     const i = lowerBound(s, t - tol);
-    if (i < s.length && Math.abs(s[i]! - t) <= tol) hits[i]!++;
-    else invented++;
+    if (i < s.length && Math.abs(s[i]! - t) <= tol) {
+      if (hits[i]! > 0 && examples.length < 5)
+        examples.push(
+          `sample ${s[i]!.toFixed(1)} captured at ${firstHit[i]!.toFixed(1)} and ${t.toFixed(1)}`,
+        );
+      else if (hits[i] === 0) firstHit[i] = t;
+      hits[i]!++;
+    } else {
+      invented++;
+      if (examples.length < 5) examples.push(`reading ${t.toFixed(1)} matches no sent sample`);
+    }
   }
   const overflow = gaps.filter((g) => g.reason === 'backlog_overflow');
   let lost = 0;
@@ -83,6 +96,7 @@ export function account(
     lost,
     lostEvicted,
     gaps: byReason,
+    examples,
   };
 }
 
@@ -100,4 +114,43 @@ export function holesCovered(readings: number[], gaps: GapRow[], periodMs: numbe
       problems.push(`hole of ${missing} after ${a.toFixed(0)} covered by gaps of ${covered}`);
   }
   return problems;
+}
+
+/** Gap records that cover a captured reading (an instant both delivered and marked lost). */
+export function overlaps(readings: number[], gaps: GapRow[]): string[] {
+  const t = [...readings].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (const g of gaps) {
+    const i = lowerBound(t, g.start - 5);
+    if (i < t.length && t[i]! <= g.end + 5)
+      out.push(
+        `${g.reason} ${g.start.toFixed(1)}..${g.end.toFixed(1)} covers reading ${t[i]!.toFixed(1)}`,
+      );
+  }
+  return out;
+}
+
+/**
+ * What the board's own overflow reports should become as gap records: its count, less the instants
+ * in its span that already have a record (a reading, or another gap) — delivered before the outage
+ * and evicted from the board's re-send queue afterwards.
+ */
+export function expectedOverflow(
+  reports: { n: number; from: number; to: number }[],
+  readings: number[],
+  gaps: GapRow[],
+  periodMs: number,
+): number {
+  const tol = periodMs / 2;
+  let total = 0;
+  for (const e of reports) {
+    const inSpan = (t: number) => t >= e.from - tol && t <= e.to + tol;
+    const recorded =
+      readings.filter(inSpan).length +
+      gaps
+        .filter((g) => g.reason !== 'backlog_overflow' && inSpan(g.start) && inSpan(g.end))
+        .reduce((n, g) => n + g.count, 0);
+    total += Math.max(0, e.n - recorded);
+  }
+  return total;
 }

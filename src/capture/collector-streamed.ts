@@ -102,10 +102,27 @@ export class StreamedCollector {
     this.lastT = last;
   }
 
+  /**
+   * A loss the board reported. Its instants that already have a record (delivered before an outage
+   * and then also evicted from the board's re-send queue, or on disk before a gateway restart) are
+   * left out, so no instant is both delivered and lost; the board's own count stays in the detail.
+   */
   onBoardGap(g: BoardGap): void {
+    const done = Math.max(this.lastT ?? -Infinity, this.durableThrough);
+    let { start, count } = g;
+    if (start <= done + this.period / 2) {
+      const skip = Math.round((done - start) / this.period) + 1;
+      count = Math.max(0, count - skip);
+      start += skip * this.period;
+      if (count === 0 || start > g.end + this.period / 2) return; // all of it is on record
+    }
     // what lies between the last sample and the board's own report is a hole of its own
-    if (this.lastT !== undefined && g.start > this.lastT) this.hole(g.start, undefined);
-    this.out.gap(g.reason, g.start, g.end, g.count, g.detail);
+    if (this.lastT !== undefined && start > this.lastT) this.hole(start, undefined);
+    const detail =
+      count === g.count
+        ? g.detail
+        : `${g.detail ?? g.reason} (board counted ${g.count}; ${g.count - count} of them were already recorded)`;
+    this.out.gap(g.reason, Math.min(start, g.end), g.end, count, detail);
     this.accountedUntil(g.end);
   }
 
