@@ -31,6 +31,7 @@ import {
   FlushLoop,
   lastTicksOf,
   mergeRecovered,
+  newestFinishedOf,
   readCheckpoint,
   writeCheckpoint,
 } from '../capture/checkpoint.js';
@@ -146,9 +147,10 @@ export class Gateway {
       const periods = new Map(
         plan.entries.filter((e) => e.hz > 0).map((e) => [canonical(metaFor(plan, e)), 1000 / e.hz]),
       );
+      const recovered = [...recovery.recovered, ...(await newestFinishedOf(dir, metas.values()))];
       mergeRecovered(
         resume,
-        await lastTicksOf(recovery.recovered, logger, (m) => periods.get(canonical(m))),
+        await lastTicksOf(recovered, logger, (m) => periods.get(canonical(m))),
         metas,
       );
     }
