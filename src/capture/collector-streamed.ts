@@ -108,7 +108,8 @@ export class StreamedCollector {
    * left out, so no instant is both delivered and lost; the board's own count stays in the detail.
    */
   onBoardGap(g: BoardGap): void {
-    const done = Math.max(this.lastT ?? -Infinity, this.durableThrough);
+    // the last instant with a record (after a restart: the last one on disk, see resumeAfter)
+    const done = this.lastT ?? -Infinity;
     let { start, count } = g;
     if (start <= done + this.period / 2) {
       const skip = Math.round((done - start) / this.period) + 1;
