@@ -253,7 +253,13 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
       const first = Math.min(...readings);
       // the whole run: from the first second of capture to just before the final stop
       const whole = { from: first + 1000, to: r.stopAt - 1000 };
-      const p1 = account(r.phase1, readings, gaps, sent, PERIOD);
+      const p1 = account(
+        { from: Math.max(r.phase1.from, whole.from), to: r.phase1.to },
+        readings,
+        gaps,
+        sent,
+        PERIOD,
+      );
       const p2 = account(
         { from: r.phase2.from, to: Math.min(r.phase2.to, r.stopAt - 1000) },
         readings,
