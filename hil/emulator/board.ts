@@ -131,6 +131,12 @@ export class EmulatedBoard {
     this.memory.free = free;
   }
 
+  /** Whether the firmware's MQTT client has a session (CONNACK received, not dropped since). */
+  mqttConnected(): boolean {
+    for (const m of this.mqttClients) if (m.connected) return true;
+    return false;
+  }
+
   /** Gateway-comparable wall-clock ms of a board clock reading of the current boot. */
   boardToWall(boardMs: number): number {
     return this.timers.toHostMs(boardMs);
