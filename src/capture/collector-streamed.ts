@@ -139,8 +139,8 @@ export class StreamedCollector {
   }
 
   /**
-   * The instants strictly between lastT and `next` (on the grid of `next`) that have no record: one
-   * gap, reason by what happened. Nothing for a hole under 1.5 periods.
+   * The instants strictly between lastT and `next` that have no record: one gap, reason by what
+   * happened. Nothing for a hole under 1.5 periods.
    */
   private hole(next: number, lostBatches: string | undefined): void {
     const period = this.period;
@@ -157,8 +157,10 @@ export class StreamedCollector {
           : reason === 'capture_stopped'
             ? 'gateway was not running (stopped or crashed) and the board did not keep these'
             : 'board did not sample';
-    // on the grid of the next sample, so the span never runs backwards (start ≤ end for count ≥ 1)
-    this.out.gap(reason, next - count * period, next - period, count, detail);
+    // from one period after the last record to one period before the next; a hole under two periods
+    // (two grids, e.g. after a restart) is one instant: the span collapses, it never runs backwards
+    const start = this.lastT! + period;
+    this.out.gap(reason, start, Math.max(start, next - period), count, detail);
     this.lastT = next - period;
   }
 }
