@@ -56,6 +56,8 @@ interface Rig {
   freeVars?: number;
   board?: EmulatedBoard;
   tally?: UplinkTally;
+  /** serial: the pty pair (board end a, gateway end b) */
+  pty?: PtyPair;
   pulledAt?: number;
   restoredAt?: number;
 }
@@ -64,7 +66,9 @@ const RIGS: Rig[] = [
   { id: 'mq-05', transport: 'mqtt', pullMs: 500 },
   { id: 'mq-3', transport: 'mqtt', pullMs: 3000 },
   { id: 'mq-10', transport: 'mqtt', pullMs: 10_000, freeVars: 1000 },
+  { id: 'ser-05', transport: 'serial', pullMs: 500 },
   { id: 'ser-3', transport: 'serial', pullMs: 3000 },
+  { id: 'ser-10', transport: 'serial', pullMs: 10_000, freeVars: 1000 },
 ];
 
 /** Waits (bounded) until `ok()`; fails with `what` otherwise. */
@@ -76,10 +80,10 @@ async function until(ok: () => boolean, ms: number, what: string): Promise<void>
   }
 }
 
-function config(dir: string, brokerPort: number, httpPort: number, pty: string, secret: string) {
+function config(dir: string, brokerPort: number, httpPort: number, secret: string) {
   const remote = (r: Rig) => ({
     name: r.id,
-    address: r.transport === 'mqtt' ? `mqtt://${r.id}` : `serial://${pty}?baud=115200`,
+    address: r.transport === 'mqtt' ? `mqtt://${r.id}` : `serial://${r.pty!.b}?baud=115200`,
     ...(r.transport === 'mqtt' ? { secret } : {}),
     components: [
       {
@@ -134,13 +138,12 @@ interface Result {
 
 describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board sent', () => {
   let dir: string;
-  let pty: PtyPair | undefined;
   let gw: GatewayProcess | undefined;
   let r: Result;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'wharf-reconnect-'));
-    pty = await ptyPair();
+    for (const rig of RIGS) if (rig.transport === 'serial') rig.pty = await ptyPair();
     const brokerPort = await freePort();
     const httpPort = await freePort();
     const secret = `s-${Math.random().toString(36).slice(2)}`;
@@ -148,7 +151,7 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
     const logFile = path.join(dir, 'gateway.log');
     await writeFile(
       cfgFile,
-      JSON.stringify(config(path.join(dir, 'capture'), brokerPort, httpPort, pty.b, secret)),
+      JSON.stringify(config(path.join(dir, 'capture'), brokerPort, httpPort, secret)),
     );
     gw = startGatewayProcess(cfgFile, logFile);
     await waitListening(brokerPort, 30_000);
@@ -168,7 +171,7 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
       const tally = new UplinkTally((ms) => board!.boardToWall(ms));
       board = new EmulatedBoard({
         code,
-        ...(rig.transport === 'serial' ? { serial: await PtySerial.open(pty.a) } : {}),
+        ...(rig.transport === 'serial' ? { serial: await PtySerial.open(rig.pty!.a) } : {}),
         ...EMULATED_INPUTS,
         onUplink: (text) => tally.feed(text, rig.transport === 'mqtt'),
       });
@@ -228,7 +231,7 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
   afterAll(async () => {
     await gw?.kill('SIGKILL');
     for (const rig of RIGS) await rig.board?.stop();
-    await pty?.close();
+    for (const rig of RIGS) await rig.pty?.close();
     if (dir !== undefined && process.env.WHARF_KEEP_DIR !== '1')
       await rm(dir, { recursive: true, force: true });
   });
