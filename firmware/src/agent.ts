@@ -48,6 +48,8 @@ function dispatch(f: any): void {
   var id = f.id;
   if (t === WIRE.ping) {
     pong(id, f.g);
+  } else if (t === WIRE.resend) {
+    resend(f.k, f.s);
   } else if (t === WIRE.hello) {
     sendHi(id);
   } else if (t === WIRE.read) {

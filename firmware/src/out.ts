@@ -160,6 +160,21 @@ function blRequeue(): void {
   for (var j = 0; j < old.length; j++) blPush(old[j]);
 }
 
+/**
+ * `rs` from the gateway: it missed batches of entry `k` from sequence `s` on (a cable pulled for
+ * less than the link timeout swallows frames without the board noticing). Everything of that entry
+ * still in the re-send queue from there on goes out again; the gateway drops what it has.
+ */
+function resend(k: string, s: number): void {
+  var on = false;
+  for (var i = 0; i < recent.length; i++) {
+    var it = recent[i];
+    if (it.k !== k) continue;
+    if (!on && it.s >= s) on = true;
+    if (on && linkUp) linkWrite(it.l);
+  }
+}
+
 /** Sends `gap` frames for everything the ring evicted. */
 function blSendLost(): void {
   for (var i = 0; i < blLostKeys.length; i++) {

@@ -73,6 +73,9 @@ export interface GapFrame {
   n: number;
   t0: number;
   t1: number;
+  /** backlog_overflow: the sequence numbers of the evicted batches (firmware extension) */
+  s0?: number;
+  s1?: number;
 }
 export interface UnknownFrame {
   t: 'unknown';
@@ -209,6 +212,7 @@ export function decodeBoardFrame(text: string): DecodeResult {
           t0: f.t0,
           t1: f.t1,
           ...(isStr(f.k) ? { k: f.k } : {}),
+          ...(isInt(f.s0) && isInt(f.s1) && f.s0 <= f.s1 ? { s0: f.s0, s1: f.s1 } : {}),
         },
       };
     default:

@@ -98,6 +98,7 @@ export class ProtocolBoard extends ProtocolLink implements Board {
 
   protected async handshake(): Promise<BoardIdentity> {
     const who = `board ${this.id} (${this.connector.where})`;
+    this.intake.awaitHi();
     const hi = await askHello(
       (r) => this.request(r, this.o.requestTimeoutMs),
       this.o.helloAttempts,
@@ -124,10 +125,14 @@ export class ProtocolBoard extends ProtocolLink implements Board {
     }
     if (!rejoin) this.clockMap.reset();
     this.clockMap.see(hi.clk);
-    this.intake.reconnected(rejoin);
     // A board this gateway process never saw that runs a plan: it kept sampling while the gateway
     // was restarting. Its plan (and the backlog keyed by it) may be taken over in configure().
-    if (!known && hi.pl !== undefined && hi.pl.length > 0) this.intake.offer(hi.pl, hi.bms);
+    this.intake.reconnected(
+      rejoin,
+      !known && hi.pl !== undefined
+        ? { pl: hi.pl, ...(hi.bms === undefined ? {} : { bms: hi.bms }) }
+        : undefined,
+    );
     await this.sendCfg();
     // A rejoin keeps its mapping; one exchange refreshes it (a pong may wait behind the backlog).
     await this.sync.sync(rejoin ? 1 : this.o.syncPings, !rejoin, rejoin);

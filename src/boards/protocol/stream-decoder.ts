@@ -111,6 +111,12 @@ export class StreamDecoder {
     return true;
   }
 
+  /** The sequence number expected next for key `k` (undefined: none delivered yet). */
+  nextSeq(k: string): number | undefined {
+    const last = this.lastSeq.get(k);
+    return last === undefined ? undefined : last + 1;
+  }
+
   /** Whether `k` is a key of the running plan. */
   has(k: string): boolean {
     return this.byShort.has(k);

@@ -13,7 +13,7 @@
  *    periods, the plan is sent after all (a board that stopped it).
  */
 import type { BoardGap, SamplingEntry, StreamBatch } from '../board.js';
-import type { Clock } from '../../shared/clock.js';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ClockMap } from './clock-map.js';
 import type { BatchFrame, GapFrame, PlanEntryFrame } from './messages.js';
@@ -21,6 +21,8 @@ import { StreamDecoder, samePlan } from './stream-decoder.js';
 import type { LinkStats } from './values.js';
 
 export interface IntakeHost {
+  /** Ask the board to send the batches of `k` from sequence `s` on again (`rs`, extension). */
+  resend?(k: string, s: number): void;
   batch(b: StreamBatch): void;
   gap(g: BoardGap): void;
   bad(reason: string): void;
@@ -29,6 +31,10 @@ export interface IntakeHost {
 }
 
 const MAX_PENDING_GAPS = 256;
+/** How long frames behind a skipped sequence number wait for the board to re-send it. */
+export const RESEND_WAIT_MS = 1000;
+/** Frames held per entry while waiting for a re-send. */
+const MAX_REORDER = 256;
 /** Frames held while a plan reported in `hi` waits to be taken over (a backlog of ~400 s at 10 Hz). */
 const MAX_HELD_FRAMES = 4096;
 
@@ -43,6 +49,21 @@ export class StreamIntake {
   private offered: { pl: PlanEntryFrame[]; bms: number | undefined; keys: Set<string> } | undefined;
   /** Batches and gap frames of the offered plan, in arrival order, until configure() decides. */
   private held: (BatchFrame | GapFrame)[] = [];
+  /**
+   * Per entry key with a skipped sequence number: the frames that came after it, in arrival order,
+   * while the board is asked to re-send the missing batches (a serial cable pulled for less than the
+   * link timeout swallows frames the board believes delivered).
+   */
+  private readonly reorder = new Map<
+    string,
+    { frames: (BatchFrame | GapFrame)[]; timer: TimerHandle }
+  >();
+  /** Sequence numbers a board reported evicted (backlog_overflow s1), per key: not a hole to fill. */
+  private readonly evictedUpTo = new Map<string, number>();
+  private releasing = false;
+  private awaitingHi = false;
+  /** Batches of the running plan held for a re-send (they show the board still runs the plan). */
+  private reorderedArrivals = 0;
 
   constructor(
     private readonly boardId: string,
@@ -58,6 +79,7 @@ export class StreamIntake {
 
   batch(f: BatchFrame): void {
     if (this.holds(f.k)) return this.hold(f);
+    if (this.reordering(f)) return;
     const r = this.decoder.batch(f, this.clock.now());
     if (!r.ok) {
       if ('repeat' in r) this.stats.repeatedBatches++;
@@ -71,10 +93,17 @@ export class StreamIntake {
     this.stats.batches++;
     this.host.batch(r.batch);
     this.firstBatch?.();
+    this.filled(f.k);
   }
 
   gap(f: GapFrame): void {
     if (f.k !== undefined && this.holds(f.k)) return this.hold(f);
+    if (f.k !== undefined && f.s1 !== undefined && f.why === 'backlog_overflow')
+      this.evictedUpTo.set(f.k, Math.max(this.evictedUpTo.get(f.k) ?? -1, f.s1));
+    if (f.k !== undefined && !this.releasing) {
+      const q = this.reorder.get(f.k);
+      if (q !== undefined) return void q.frames.push(f);
+    }
     if (!this.clockMap.synced) {
       if (this.pendingGaps.length >= MAX_PENDING_GAPS) this.pendingGaps.shift();
       this.pendingGaps.push(f);
@@ -93,12 +122,23 @@ export class StreamIntake {
   }
 
   /** A new link is up; `rejoin`: same board, not restarted, so it may still run the plan. */
-  reconnected(rejoin: boolean): void {
+  reconnected(rejoin: boolean, offer?: { pl: PlanEntryFrame[]; bms?: number }): void {
+    this.awaitingHi = false;
     this.planKept = rejoin && this.decoder.size > 0;
-    this.seenAtReconnect = this.stats.batches;
+    this.seenAtReconnect = this.arrived();
     this.reconnectedAt = this.clock.now();
     if (!rejoin) this.pendingGaps = [];
-    this.dropOffer();
+    if (offer !== undefined && offer.pl.length > 0) this.offer(offer.pl, offer.bms);
+    else this.dropOffer();
+  }
+
+  /**
+   * A handshake starts: until its `hi` is in, frames of keys this link does not know are held (the
+   * board may drain a backlog keyed by a plan it reports in that `hi`, and the frames right behind
+   * the `hi` can be handled before the handshake continues).
+   */
+  awaitHi(): void {
+    this.awaitingHi = true;
   }
 
   /**
@@ -106,8 +146,12 @@ export class StreamIntake {
    * the board kept sampling). Its batches and gap frames — the backlog it drains now — are held until
    * configure() says whether the plan is taken over (then they are delivered in arrival order).
    */
-  offer(pl: PlanEntryFrame[], bms: number | undefined): void {
-    this.offered = { pl, bms, keys: new Set(pl.map((e) => e.k)) };
+  private offer(pl: PlanEntryFrame[], bms: number | undefined): void {
+    const keys = new Set(pl.map((e) => e.k));
+    this.offered = { pl, bms, keys };
+    const keep = this.held.filter((f) => f.k !== undefined && keys.has(f.k));
+    this.stats.staleBatches += this.held.filter((f) => f.t === 'b' && !keep.includes(f)).length;
+    this.held = keep;
   }
 
   /**
@@ -136,8 +180,73 @@ export class StreamIntake {
     return adopted;
   }
 
+  /**
+   * A batch behind a skipped sequence number (not one the board reported evicted): hold it and what
+   * follows for that key, ask the board once to re-send from the missing number, and deliver in
+   * order when the hole is filled — or after RESEND_WAIT_MS as it is (then the hole is a
+   * sequence_gap, as before). Returns true when the batch was held.
+   */
+  private reordering(f: BatchFrame): boolean {
+    if (this.releasing) return false;
+    const q = this.reorder.get(f.k);
+    if (q !== undefined) {
+      const next = this.decoder.nextSeq(f.k);
+      if (next !== undefined && f.s <= next) return false; // the re-sent batch (or a repeat)
+      if (q.frames.length >= MAX_REORDER) this.release(f.k);
+      else {
+        q.frames.push(f);
+        this.reorderedArrivals++;
+        this.firstBatch?.();
+        return true;
+      }
+      return false;
+    }
+    const next = this.decoder.nextSeq(f.k);
+    if (next === undefined || f.s <= next || this.host.resend === undefined) return false;
+    if ((this.evictedUpTo.get(f.k) ?? -1) >= f.s - 1) return false; // the board said so itself
+    const timer = this.clock.setTimer(() => this.release(f.k), RESEND_WAIT_MS);
+    this.reorder.set(f.k, { frames: [f], timer });
+    this.reorderedArrivals++;
+    this.firstBatch?.();
+    this.stats.resendRequests++;
+    this.host.resend(f.k, next);
+    return true;
+  }
+
+  /** A batch of `k` was delivered: if it closed the hole, the held frames follow in order. */
+  private filled(k: string): void {
+    const q = this.reorder.get(k);
+    if (q === undefined || this.releasing) return;
+    const first = q.frames.find((x): x is BatchFrame => x.t === 'b');
+    const next = this.decoder.nextSeq(k);
+    if (first === undefined || (next !== undefined && next >= first.s)) this.release(k);
+  }
+
+  /** Deliver what is held for `k` in arrival order (a hole still open becomes a sequence gap). */
+  private release(k: string): void {
+    const q = this.reorder.get(k);
+    if (q === undefined) return;
+    this.reorder.delete(k);
+    this.clock.clearTimer(q.timer);
+    this.releasing = true;
+    try {
+      for (const f of q.frames) {
+        if (f.t === 'b') this.batch(f);
+        else this.gap(f);
+      }
+    } finally {
+      this.releasing = false;
+    }
+  }
+
+  /** Batches of the running plan that arrived (delivered, or held for a re-send). */
+  private arrived(): number {
+    return this.stats.batches + this.reorderedArrivals;
+  }
+
   private holds(k: string): boolean {
-    return this.offered !== undefined && this.offered.keys.has(k) && !this.decoder.has(k);
+    if (this.decoder.has(k)) return false;
+    return this.awaitingHi || (this.offered !== undefined && this.offered.keys.has(k));
   }
 
   private hold(f: BatchFrame | GapFrame): void {
@@ -165,7 +274,7 @@ export class StreamIntake {
     const candidate = this.planKept && samePlan(this.decoder.entries(), streamed);
     this.planKept = false;
     if (!candidate) return false;
-    if (this.stats.batches > this.seenAtReconnect) return true;
+    if (this.arrived() > this.seenAtReconnect) return true;
     const slowest = Math.min(...streamed.map((e) => e.hz));
     const waitMs = Math.max(300, 3 * batchMs, 2000 / slowest);
     const left = this.reconnectedAt + waitMs - this.clock.now();
@@ -181,7 +290,7 @@ export class StreamIntake {
           resolve();
         };
       });
-    const kept = this.stats.batches > this.seenAtReconnect;
+    const kept = this.arrived() > this.seenAtReconnect;
     if (!kept)
       this.logger.warn(
         { board: this.boardId, waitedMs: waitMs },

@@ -31,6 +31,8 @@ export const WIRE = {
   ok: 'ok',
   err: 'err',
   repl: 'repl',
+  /** gw → board: send the batches of entry `k` from sequence `s` on again (extension) */
+  resend: 'rs',
   reboot: 'reboot',
   /** plan entry methods (`m`) */
   analogs: 'A',
