@@ -1,11 +1,11 @@
 /**
  * Nothing a board delivered is lost across reconnects and gateway restarts (issue 17), end to end:
  * the gateway runs as a real child process (`wharf run`) with its embedded broker; emulated ESP32s
- * run the compiled firmware bundles — three over MQTT, one over a pty serial line — and stream A1 at
- * 20 Hz. Phase 1 pulls the four links at once and restores them after 0.5 s, 3 s, 10 s (MQTT) and
- * 3 s (serial cable) while the gateway runs. Phase 2 kills the gateway (SIGKILL) for 10 s while the
- * boards keep sampling, then starts it again on the same capture directory. The 10 s board has
- * little memory, so its backlog overflows in both phases.
+ * run the compiled firmware bundles — three over MQTT, three over pty serial lines — and stream A1
+ * at 20 Hz. Phase 1 pulls all links at once and restores them after 0.5 s, 3 s and 10 s (per
+ * transport) while the gateway runs. Phase 2 kills the gateway (SIGKILL) for 10 s while the boards
+ * keep sampling, then starts it again on the same capture directory. The 10 s boards have little
+ * memory, so their backlogs overflow in both phases.
  *
  * For every board: each sample it sent is in the capture files exactly once, nothing is invented,
  * and the only gaps are the board's own backlog_overflow (with its count) and instants nobody
