@@ -41,6 +41,10 @@ export function trackLinkStats(metrics: Metrics): (b: TrackedBoard) => void {
       'wharf_board_repeated_gap_frames',
       'Gap frames the board sent again after an outage (counted once), since start.',
     ),
+    resend: metrics.gauge(
+      'wharf_board_resend_requests',
+      'Times the gateway asked the board to re-send batches after a skipped sequence number (rs), since start.',
+    ),
     offset: metrics.gauge(
       'wharf_board_clock_offset_ms',
       'Gateway time minus board clock (ms), current estimate.',
@@ -60,6 +64,7 @@ export function trackLinkStats(metrics: Metrics): (b: TrackedBoard) => void {
       g.reboots.set(l, b.stats.reboots);
       g.repeated.set(l, b.stats.repeatedGaps);
       g.repeatedBatches.set(l, b.stats.repeatedBatches);
+      g.resend.set(l, b.stats.resendRequests);
       const e = b.clockMap.estimate();
       if (e.samples > 0) {
         g.offset.set(l, e.offsetMs);
