@@ -13,10 +13,11 @@
  *    periods, the plan is sent after all (a board that stopped it).
  */
 import type { BoardGap, SamplingEntry, StreamBatch } from '../board.js';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ClockMap } from './clock-map.js';
 import type { BatchFrame, GapFrame, PlanEntryFrame } from './messages.js';
+import { ResendOrder } from './resend-order.js';
 import { StreamDecoder, samePlan } from './stream-decoder.js';
 import type { LinkStats } from './values.js';
 
@@ -31,10 +32,6 @@ export interface IntakeHost {
 }
 
 const MAX_PENDING_GAPS = 256;
-/** How long frames behind a skipped sequence number wait for the board to re-send it. */
-export const RESEND_WAIT_MS = 1000;
-/** Frames held per entry while waiting for a re-send. */
-const MAX_REORDER = 256;
 /** Frames held while a plan reported in `hi` waits to be taken over (a backlog of ~400 s at 10 Hz). */
 const MAX_HELD_FRAMES = 4096;
 
@@ -49,21 +46,9 @@ export class StreamIntake {
   private offered: { pl: PlanEntryFrame[]; bms: number | undefined; keys: Set<string> } | undefined;
   /** Batches and gap frames of the offered plan, in arrival order, until configure() decides. */
   private held: (BatchFrame | GapFrame)[] = [];
-  /**
-   * Per entry key with a skipped sequence number: the frames that came after it, in arrival order,
-   * while the board is asked to re-send the missing batches (a serial cable pulled for less than the
-   * link timeout swallows frames the board believes delivered).
-   */
-  private readonly reorder = new Map<
-    string,
-    { frames: (BatchFrame | GapFrame)[]; timer: TimerHandle }
-  >();
-  /** Sequence numbers a board reported evicted (backlog_overflow s1), per key: not a hole to fill. */
-  private readonly evictedUpTo = new Map<string, number>();
-  private releasing = false;
+  /** Frames behind a skipped sequence number, while the board is asked to re-send it. */
+  private readonly resend: ResendOrder;
   private awaitingHi = false;
-  /** Batches of the running plan held for a re-send (they show the board still runs the plan). */
-  private reorderedArrivals = 0;
 
   constructor(
     private readonly boardId: string,
@@ -75,11 +60,20 @@ export class StreamIntake {
     private readonly host: IntakeHost,
   ) {
     this.decoder = new StreamDecoder(clockMap, ranges);
+    this.resend = new ResendOrder(clock, {
+      nextSeq: (k) => this.decoder.nextSeq(k),
+      ...(host.resend === undefined ? {} : { ask: (k, s) => host.resend!(k, s) }),
+      deliver: (f) => (f.t === 'b' ? this.batch(f) : this.gap(f)),
+    });
   }
 
   batch(f: BatchFrame): void {
     if (this.holds(f.k)) return this.hold(f);
-    if (this.reordering(f)) return;
+    if (this.resend.holdBatch(f)) {
+      this.stats.resendRequests = this.resend.asked;
+      this.firstBatch?.();
+      return;
+    }
     const r = this.decoder.batch(f, this.clock.now());
     if (!r.ok) {
       if ('repeat' in r) this.stats.repeatedBatches++;
@@ -93,17 +87,12 @@ export class StreamIntake {
     this.stats.batches++;
     this.host.batch(r.batch);
     this.firstBatch?.();
-    this.filled(f.k);
+    this.resend.delivered(f.k);
   }
 
   gap(f: GapFrame): void {
     if (f.k !== undefined && this.holds(f.k)) return this.hold(f);
-    if (f.k !== undefined && f.s1 !== undefined && f.why === 'backlog_overflow')
-      this.evictedUpTo.set(f.k, Math.max(this.evictedUpTo.get(f.k) ?? -1, f.s1));
-    if (f.k !== undefined && !this.releasing) {
-      const q = this.reorder.get(f.k);
-      if (q !== undefined) return void q.frames.push(f);
-    }
+    if (this.resend.holdGap(f)) return;
     if (!this.clockMap.synced) {
       if (this.pendingGaps.length >= MAX_PENDING_GAPS) this.pendingGaps.shift();
       this.pendingGaps.push(f);
@@ -180,68 +169,9 @@ export class StreamIntake {
     return adopted;
   }
 
-  /**
-   * A batch behind a skipped sequence number (not one the board reported evicted): hold it and what
-   * follows for that key, ask the board once to re-send from the missing number, and deliver in
-   * order when the hole is filled — or after RESEND_WAIT_MS as it is (then the hole is a
-   * sequence_gap, as before). Returns true when the batch was held.
-   */
-  private reordering(f: BatchFrame): boolean {
-    if (this.releasing) return false;
-    const q = this.reorder.get(f.k);
-    if (q !== undefined) {
-      const next = this.decoder.nextSeq(f.k);
-      if (next !== undefined && f.s <= next) return false; // the re-sent batch (or a repeat)
-      if (q.frames.length >= MAX_REORDER) this.release(f.k);
-      else {
-        q.frames.push(f);
-        this.reorderedArrivals++;
-        this.firstBatch?.();
-        return true;
-      }
-      return false;
-    }
-    const next = this.decoder.nextSeq(f.k);
-    if (next === undefined || f.s <= next || this.host.resend === undefined) return false;
-    if ((this.evictedUpTo.get(f.k) ?? -1) >= f.s - 1) return false; // the board said so itself
-    const timer = this.clock.setTimer(() => this.release(f.k), RESEND_WAIT_MS);
-    this.reorder.set(f.k, { frames: [f], timer });
-    this.reorderedArrivals++;
-    this.firstBatch?.();
-    this.stats.resendRequests++;
-    this.host.resend(f.k, next);
-    return true;
-  }
-
-  /** A batch of `k` was delivered: if it closed the hole, the held frames follow in order. */
-  private filled(k: string): void {
-    const q = this.reorder.get(k);
-    if (q === undefined || this.releasing) return;
-    const first = q.frames.find((x): x is BatchFrame => x.t === 'b');
-    const next = this.decoder.nextSeq(k);
-    if (first === undefined || (next !== undefined && next >= first.s)) this.release(k);
-  }
-
-  /** Deliver what is held for `k` in arrival order (a hole still open becomes a sequence gap). */
-  private release(k: string): void {
-    const q = this.reorder.get(k);
-    if (q === undefined) return;
-    this.reorder.delete(k);
-    this.clock.clearTimer(q.timer);
-    this.releasing = true;
-    try {
-      for (const f of q.frames) {
-        if (f.t === 'b') this.batch(f);
-        else this.gap(f);
-      }
-    } finally {
-      this.releasing = false;
-    }
-  }
-
   /** Batches of the running plan that arrived (delivered, or held for a re-send). */
   private arrived(): number {
-    return this.stats.batches + this.reorderedArrivals;
+    return this.stats.batches + this.resend.heldBatches;
   }
 
   private holds(k: string): boolean {
