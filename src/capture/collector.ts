@@ -143,7 +143,6 @@ export class EntryCollector {
     if (this.streamOutage !== undefined && mode === 'streamed' && this.streamed !== undefined) {
       // Back after an outage: the backlog (and the board's own loss reports) follow the last sample.
       this.streamOutage = undefined;
-      this.restart = undefined;
       this.modeValue = 'streamed';
       this.streamed.resetSequence();
       return this.samplingEntry();
@@ -187,6 +186,12 @@ export class EntryCollector {
   fallBackToPolled(board: Board): SamplingEntry {
     if (this.modeValue !== 'streamed') return this.samplingEntry();
     this.modeValue = 'polled';
+    // a restart whose board never delivered: its gap as before, polling continues after it
+    const r = this.restart;
+    this.restart = undefined;
+    let anchor: number | undefined;
+    if (r !== undefined && this.streamed?.lastT === r.from)
+      anchor = this.writeCaptureStopped(r.from, this.deps.clock.now()) + this.period;
     this.polled = new PolledCollector(
       board,
       this.method,
@@ -200,7 +205,7 @@ export class EntryCollector {
         readTimeoutMs: this.deps.options.readTimeoutMs,
       },
     );
-    this.polled.start();
+    this.polled.start(anchor);
     return this.samplingEntry();
   }
 
@@ -242,6 +247,7 @@ export class EntryCollector {
   }
 
   onBatch(b: StreamBatch): void {
+    this.restart = undefined; // the board is back: its batches account the restart
     if (this.streamed !== undefined) this.streamed.onBatch(b);
   }
 
