@@ -22,7 +22,7 @@ function sendHi(id?: number, direct?: boolean): void {
     bid: WHARF_CFG.bid,
     fw: WHARF_CFG.fw,
     clk: r3(now()),
-    caps: { hz: WHARF_CFG.hz, st: 1 },
+    caps: { hz: WHARF_CFG.hz, st: 1, rs: 1 },
     bt: bootId,
   };
   if (id !== undefined) o.id = id;

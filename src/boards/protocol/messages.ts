@@ -19,7 +19,8 @@ export interface HiFrame {
   id?: number;
   fw: string;
   clk: number;
-  caps: { hz: number; st: number };
+  /** `rs`: 1 when the board re-sends batches on request (firmware extension) */
+  caps: { hz: number; st: number; rs?: number };
   /** boot id (firmware extension): the same value means the board kept running */
   bt?: string;
   /** the plan the board is running (firmware extension), with its batch interval */
@@ -144,7 +145,7 @@ export function decodeBoardFrame(text: string): DecodeResult {
         bid: f.bid,
         fw: f.fw,
         clk: f.clk,
-        caps: { hz: caps.hz, st: caps.st },
+        caps: { hz: caps.hz, st: caps.st, ...(isNum(caps.rs) ? { rs: caps.rs } : {}) },
       };
       if (f.id !== undefined) hi.id = f.id as number;
       if (isStr(f.bt)) hi.bt = f.bt;

@@ -127,6 +127,7 @@ export class ProtocolBoard extends ProtocolLink implements Board {
     this.clockMap.see(hi.clk);
     // A board this gateway process never saw that runs a plan: it kept sampling while the gateway
     // was restarting. Its plan (and the backlog keyed by it) may be taken over in configure().
+    this.intake.setResendable(hi.caps.rs === 1);
     this.intake.reconnected(
       rejoin,
       !known && hi.pl !== undefined

@@ -19,8 +19,10 @@ type Frame = BatchFrame | GapFrame;
 export interface ResendHost {
   /** The next sequence number expected for key `k` (undefined: none delivered yet). */
   nextSeq(k: string): number | undefined;
-  /** Ask the board to re-send `k` from `s` on; absent: the link cannot. */
-  ask?(k: string, s: number): void;
+  /** Whether the board understands `rs` (it reports `caps.rs = 1`); else no frame is held. */
+  canAsk(): boolean;
+  /** Ask the board to re-send `k` from `s` on. */
+  ask(k: string, s: number): void;
   /** Deliver a held frame (through the normal path; `ResendOrder.releasing` is true meanwhile). */
   deliver(f: Frame): void;
 }
@@ -55,7 +57,7 @@ export class ResendOrder {
       this.heldBatches++;
       return true;
     }
-    if (next === undefined || f.s <= next || this.host.ask === undefined) return false;
+    if (next === undefined || f.s <= next || !this.host.canAsk()) return false;
     if ((this.evictedUpTo.get(f.k) ?? -1) >= f.s - 1) return false; // the board reported them lost
     const timer = this.clock.setTimer(() => this.release(f.k), RESEND_WAIT_MS);
     this.waiting.set(f.k, { frames: [f], timer });

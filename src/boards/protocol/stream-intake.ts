@@ -49,6 +49,8 @@ export class StreamIntake {
   /** Frames behind a skipped sequence number, while the board is asked to re-send it. */
   private readonly resend: ResendOrder;
   private awaitingHi = false;
+  /** The board re-sends on request (`hi.caps.rs = 1`). */
+  private resendable = false;
 
   constructor(
     private readonly boardId: string,
@@ -62,7 +64,8 @@ export class StreamIntake {
     this.decoder = new StreamDecoder(clockMap, ranges);
     this.resend = new ResendOrder(clock, {
       nextSeq: (k) => this.decoder.nextSeq(k),
-      ...(host.resend === undefined ? {} : { ask: (k, s) => host.resend!(k, s) }),
+      canAsk: () => this.resendable && host.resend !== undefined,
+      ask: (k, s) => host.resend?.(k, s),
       deliver: (f) => (f.t === 'b' ? this.batch(f) : this.gap(f)),
     });
   }
@@ -128,6 +131,11 @@ export class StreamIntake {
    */
   awaitHi(): void {
     this.awaitingHi = true;
+  }
+
+  /** Whether the board answers `rs` (its `hi` reports `caps.rs = 1`). */
+  setResendable(yes: boolean): void {
+    this.resendable = yes;
   }
 
   /**

@@ -44,6 +44,7 @@ function rig() {
     },
   );
   intake.decoder.setPlan([entry]);
+  intake.setResendable(true);
   const k = intake.decoder.planFrame(100).e[0]!.k;
   const b = (s: number): BatchFrame => ({
     t: 'b',
@@ -69,6 +70,15 @@ describe('StreamIntake re-send of a skipped sequence number', () => {
     r.intake.batch(r.b(3)); // the board re-sends everything from 1 on: a repeat now
     expect(r.got).toEqual([0, 1, 2, 3, 4]);
     expect(r.stats.repeatedBatches).toBe(1);
+  });
+
+  it('holds nothing for a board that does not re-send (no caps.rs): the hole is a sequence gap at once', () => {
+    const r = rig();
+    r.intake.setResendable(false);
+    r.intake.batch(r.b(0));
+    r.intake.batch(r.b(2));
+    expect(r.got).toEqual([0, 2]);
+    expect(r.resends).toEqual([]);
   });
 
   it('delivers what it holds after the wait when the board cannot re-send (the hole stays a gap)', () => {
