@@ -7,6 +7,8 @@
  * Any other address (a Viam cloud host such as `x.viam.cloud:80`) is listed with transport
  * 'unsupported' and a warning: wharf cannot reach it, so its methods are not scheduled.
  */
+import { hideUserinfo } from '../shared/secrets.js';
+
 export const TRANSPORTS = ['sim', 'serial', 'mqtt', 'firmata'] as const;
 export const UNSUPPORTED = 'unsupported';
 
@@ -99,6 +101,4 @@ export function parseBoardAddress(raw: string): ParsedAddress {
 }
 
 /** `scheme://user:pass@host` → `scheme://***@host`: addresses are printed, credentials never. */
-export function hideUserinfo(address: string): string {
-  return address.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, '$1***@');
-}
+export { hideUserinfo };

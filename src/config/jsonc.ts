@@ -10,6 +10,7 @@
  * (schema, resolution) can put a line number on their issues.
  */
 import { joinPath } from './path.js';
+import { isSecretPath } from '../shared/secrets.js';
 import { describe, scanNumber, scanString, SyntaxFailure } from './jsonc-scan.js';
 
 export interface SourcePos {
@@ -173,6 +174,14 @@ class Parser {
       );
     }
     const word = /^[A-Za-z_][\w.-]*/.exec(t.slice(start, start + 40))?.[0];
+    if (word !== undefined && isSecretPath(path)) {
+      throw new SyntaxFailure(
+        'unquoted text where a value was expected (value hidden: this is a secret)',
+        'strings need double quotes: "…"',
+        start,
+        path,
+      );
+    }
     if (word !== undefined) {
       throw new SyntaxFailure(
         `unexpected word '${word}' where a value was expected`,
