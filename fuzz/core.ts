@@ -163,7 +163,10 @@ export function rawBytes(): fc.Arbitrary<Uint8Array> {
   );
 }
 
-/** A short token repeated many times: finds quadratic scans and regex backtracking. */
+/**
+ * A short token repeated many times: finds quadratic scans and regex backtracking. These inputs
+ * are big; targets give them a small weight (see HEAVY) so a million inputs stay minutes.
+ */
 export function repeated(tokens: readonly string[]): fc.Arbitrary<string> {
   return fc
     .tuple(
@@ -174,6 +177,10 @@ export function repeated(tokens: readonly string[]): fc.Arbitrary<string> {
     )
     .map(([a, t, n, z]) => a + t.repeat(n) + z);
 }
+
+/** Weight of big inputs next to NORMAL-weighted ones: about 1 input in 500. */
+export const HEAVY = 1;
+export const NORMAL = 100;
 
 export const utf8 = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 export const bytesOf = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));

@@ -25,7 +25,13 @@ function show(v: unknown): string {
 
 export async function fuzzOne(
   t: FuzzTarget<unknown>,
-  opts: { runs: number; seed: number; chunk?: number; onProgress?: (done: number) => void },
+  opts: {
+    runs: number;
+    seed: number;
+    chunk?: number;
+    /** Called every ~2 s with the number of inputs run so far (a heartbeat for the watchdog). */
+    onProgress?: (done: number) => void;
+  },
 ): Promise<FuzzResult> {
   const corpus = readCorpus(t.name);
   const bound = t.timeBoundMs ?? 2000;
@@ -33,7 +39,14 @@ export async function fuzzOne(
   const started = performance.now();
   // The bound is on this process's CPU time, so other processes on a loaded machine do not turn
   // a slow moment into a "hang"; a loop that never ends still burns CPU and is caught.
+  let seen = 0;
+  let beat = Date.now();
   const timed = async (input: unknown) => {
+    seen++;
+    if (opts.onProgress !== undefined && Date.now() - beat > 2000) {
+      beat = Date.now();
+      opts.onProgress(seen);
+    }
     const c0 = process.cpuUsage();
     await t.check(input as never);
     const c = process.cpuUsage(c0);
@@ -91,7 +104,6 @@ export async function fuzzOne(
       );
     }
     done += n;
-    opts.onProgress?.(done);
   }
   return result({}, done + corpus.length);
 }

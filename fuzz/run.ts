@@ -43,6 +43,7 @@ function runWorker(name: string, n: number): Promise<Outcome> {
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let last = Date.now();
+    let shown = Date.now();
     let buf = '';
     let result: FuzzResult | undefined;
     let stderr = '';
@@ -62,8 +63,10 @@ function runWorker(name: string, n: number): Promise<Outcome> {
         last = Date.now();
         const m = JSON.parse(line) as { progress?: number; result?: FuzzResult };
         if (m.result !== undefined) result = m.result;
-        else if (m.progress !== undefined && m.progress % 200_000 === 0)
+        else if (m.progress !== undefined && Date.now() - shown > 30_000) {
+          shown = Date.now();
           process.stderr.write(`  ${name}: ${m.progress.toLocaleString('en')} inputs\n`);
+        }
       }
     });
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));

@@ -15,7 +15,16 @@ import {
   type CaptureHeader,
 } from '../../src/capture/file-format.js';
 import type { CaptureRecord } from '../../src/shared/record.js';
-import { expectOnlyCoded, fail, mutated, rawBytes, sameJson, type FuzzTarget } from '../core.js';
+import {
+  expectOnlyCoded,
+  fail,
+  mutated,
+  rawBytes,
+  sameJson,
+  type FuzzTarget,
+  HEAVY,
+  NORMAL,
+} from '../core.js';
 
 const time = fc.double({ min: 1.6e12, max: 1.9e12, noNaN: true });
 const name = fc.string({ minLength: 1, maxLength: 6 });
@@ -125,13 +134,19 @@ export const capture: FuzzTarget<CaptureInput> = {
   arbitrary: (corpus) =>
     fc.oneof(
       {
-        weight: 3,
+        weight: 3 * NORMAL,
         arbitrary: fc
           .tuple(validFile, fc.nat(), fc.uint8Array({ maxLength: 24 }))
           .map(([v, at, junk]) => ({ kind: 'valid' as const, ...v, damageAt: at, junk })),
       },
-      { weight: 3, arbitrary: mutated(corpus).map((bytes) => ({ kind: 'bytes' as const, bytes })) },
-      { weight: 1, arbitrary: rawBytes().map((bytes) => ({ kind: 'bytes' as const, bytes })) },
+      {
+        weight: 3 * NORMAL,
+        arbitrary: mutated(corpus).map((bytes) => ({ kind: 'bytes' as const, bytes })),
+      },
+      {
+        weight: 1 * NORMAL,
+        arbitrary: rawBytes().map((bytes) => ({ kind: 'bytes' as const, bytes })),
+      },
     ),
   fromBytes: (bytes) => ({ kind: 'bytes', bytes }),
   check(inp) {

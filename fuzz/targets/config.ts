@@ -6,7 +6,17 @@
 import fc from 'fast-check';
 import { parseJsonc } from '../../src/config/jsonc.js';
 import { parseConfig, type LoadResult } from '../../src/config/load.js';
-import { fail, mutated, rawBytes, repeated, sameJson, utf8, type FuzzTarget } from '../core.js';
+import {
+  fail,
+  mutated,
+  rawBytes,
+  repeated,
+  sameJson,
+  utf8,
+  type FuzzTarget,
+  HEAVY,
+  NORMAL,
+} from '../core.js';
 
 export type ConfigInput =
   { kind: 'text'; text: string } | { kind: 'secret'; text: string; secret: string };
@@ -86,18 +96,21 @@ export const config: FuzzTarget<ConfigInput> = {
   arbitrary: (corpus) =>
     fc.oneof(
       {
-        weight: 3,
+        weight: 3 * NORMAL,
         arbitrary: mutated(corpus).map((b) => ({ kind: 'text' as const, text: utf8(b) })),
       },
-      { weight: 2, arbitrary: jsonText.map((text) => ({ kind: 'text' as const, text })) },
-      { weight: 2, arbitrary: withSecret },
-      { weight: 1, arbitrary: rawBytes().map((b) => ({ kind: 'text' as const, text: utf8(b) })) },
+      { weight: 2 * NORMAL, arbitrary: jsonText.map((text) => ({ kind: 'text' as const, text })) },
+      { weight: 2 * NORMAL, arbitrary: withSecret },
       {
-        weight: 1,
+        weight: 1 * NORMAL,
+        arbitrary: rawBytes().map((b) => ({ kind: 'text' as const, text: utf8(b) })),
+      },
+      {
+        weight: 1 * NORMAL,
         arbitrary: fc.string({ maxLength: 40 }).map((text) => ({ kind: 'text' as const, text })),
       },
       {
-        weight: 1,
+        weight: HEAVY,
         // many values, then many duplicate keys: finds per-duplicate scans of everything read
         arbitrary: fc
           .tuple(fc.integer({ min: 1000, max: 40_000 }), fc.integer({ min: 1000, max: 40_000 }))
@@ -107,7 +120,7 @@ export const config: FuzzTarget<ConfigInput> = {
           })),
       },
       {
-        weight: 1,
+        weight: HEAVY,
         arbitrary: repeated([
           '[',
           '{"a":1,',

@@ -7,7 +7,16 @@ import fc from 'fast-check';
 import { checkUpload, sha256Hex } from '../../src/cloud/ingest-check.js';
 import { decodeCaptureFile } from '../../src/capture/file-format.js';
 import type { KeyInfo } from '../../src/cloud/store/contract.js';
-import { expectOnlyCoded, fail, mutated, rawBytes, sameJson, type FuzzTarget } from '../core.js';
+import {
+  expectOnlyCoded,
+  fail,
+  mutated,
+  rawBytes,
+  sameJson,
+  type FuzzTarget,
+  HEAVY,
+  NORMAL,
+} from '../core.js';
 import { validFile } from './capture.js';
 
 export interface IngestInput {
@@ -23,7 +32,7 @@ export const ingest: FuzzTarget<IngestInput> = {
   arbitrary: (corpus) =>
     fc.oneof(
       {
-        weight: 2,
+        weight: 2 * NORMAL,
         arbitrary: fc
           .tuple(
             validFile,
@@ -38,7 +47,7 @@ export const ingest: FuzzTarget<IngestInput> = {
           })),
       },
       {
-        weight: 3,
+        weight: 3 * NORMAL,
         arbitrary: fc.record({
           body: fc.oneof(mutated(corpus), rawBytes()),
           fileId: fc.oneof(

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { Aedes, type AedesPublishPacket } from 'aedes';
 import { AedesBus } from '../../src/boards/mqtt/aedes-bus.js';
 import { parseTopic, upTopic } from '../../src/boards/mqtt/topics.js';
-import { fail, mutated, rawBytes, utf8, type FuzzTarget } from '../core.js';
+import { fail, mutated, rawBytes, utf8, type FuzzTarget, HEAVY, NORMAL } from '../core.js';
 import { decodeAndConsume, frameObject, runningDecoder } from './protocol.js';
 
 export interface MqttInput {
@@ -59,11 +59,11 @@ export const mqtt: FuzzTarget<MqttInput> = {
       topic,
       payload: fc.oneof(
         {
-          weight: 3,
+          weight: 3 * NORMAL,
           arbitrary: frameObject.map((o) => new Uint8Array(Buffer.from(JSON.stringify(o)))),
         },
-        { weight: 2, arbitrary: mutated(corpus) },
-        { weight: 1, arbitrary: rawBytes() },
+        { weight: 2 * NORMAL, arbitrary: mutated(corpus) },
+        { weight: 1 * NORMAL, arbitrary: rawBytes() },
       ),
     }),
   fromBytes: (b) => ({ topic: upTopic('esp-1'), payload: b }),

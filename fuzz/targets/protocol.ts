@@ -20,6 +20,8 @@ import {
   sameJson,
   utf8,
   type FuzzTarget,
+  HEAVY,
+  NORMAL,
 } from '../core.js';
 
 const num = fc.oneof(
@@ -136,13 +138,13 @@ export const protocol: FuzzTarget<string> = {
   about: 'decodeBoardFrame + StreamDecoder.batch/gap on any line text; re-encode round-trip',
   arbitrary: (corpus) =>
     fc.oneof(
-      { weight: 4, arbitrary: frameObject.map((o) => JSON.stringify(o)) },
-      { weight: 2, arbitrary: mutated(corpus).map(utf8) },
-      { weight: 1, arbitrary: rawBytes().map(utf8) },
-      { weight: 1, arbitrary: fc.string({ maxLength: 64 }) },
-      { weight: 1, arbitrary: fc.json({ maxDepth: 3 }) },
+      { weight: 4 * NORMAL, arbitrary: frameObject.map((o) => JSON.stringify(o)) },
+      { weight: 2 * NORMAL, arbitrary: mutated(corpus).map(utf8) },
+      { weight: 1 * NORMAL, arbitrary: rawBytes().map(utf8) },
+      { weight: 1 * NORMAL, arbitrary: fc.string({ maxLength: 64 }) },
+      { weight: 1 * NORMAL, arbitrary: fc.json({ maxDepth: 3 }) },
       {
-        weight: 1,
+        weight: HEAVY,
         arbitrary: repeated(['[', '{"t":', '9', '"\\u0000"']).map((s) => s.slice(0, 2048)),
       },
     ),

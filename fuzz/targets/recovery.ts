@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { recoverCaptureDir } from '../../src/capture/recovery.js';
 import { decodeCaptureFile } from '../../src/capture/file-format.js';
 import { nullLogger } from '../../src/shared/logger.js';
-import { fail, mutated, rawBytes, sameJson, type FuzzTarget } from '../core.js';
+import { fail, mutated, rawBytes, sameJson, type FuzzTarget, HEAVY, NORMAL } from '../core.js';
 import { decodeChecked, validFile } from './capture.js';
 
 let dir: string | undefined;
@@ -31,14 +31,14 @@ export const recovery: FuzzTarget<Uint8Array> = {
   costFactor: 25,
   arbitrary: (corpus) =>
     fc.oneof(
-      { weight: 3, arbitrary: mutated(corpus) },
+      { weight: 3 * NORMAL, arbitrary: mutated(corpus) },
       {
-        weight: 2,
+        weight: 2 * NORMAL,
         arbitrary: fc
           .tuple(validFile, fc.nat())
           .map(([v, cut]) => v.bytes.subarray(0, cut % (v.bytes.length + 1))),
       },
-      { weight: 1, arbitrary: rawBytes() },
+      { weight: 1 * NORMAL, arbitrary: rawBytes() },
     ),
   fromBytes: (b) => b,
   async check(bytes) {

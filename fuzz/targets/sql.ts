@@ -7,7 +7,16 @@
  */
 import fc from 'fast-check';
 import { checkReadOnlySql } from '../../src/cloud/sql-guard.js';
-import { expectOnlyCoded, fail, mutated, repeated, utf8, type FuzzTarget } from '../core.js';
+import {
+  expectOnlyCoded,
+  fail,
+  mutated,
+  repeated,
+  utf8,
+  type FuzzTarget,
+  HEAVY,
+  NORMAL,
+} from '../core.js';
 
 const ALLOWED = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE', 'EXPLAIN']);
 const FORBIDDEN =
@@ -143,13 +152,13 @@ export const sql: FuzzTarget<SqlInput> = {
     'checkReadOnlySql on any text: refused with CLOUD_SQL_REFUSED or truly one read-only statement',
   arbitrary: (corpus) =>
     fc.oneof(
-      { weight: 3, arbitrary: tokens.map((s) => ({ sql: s })) },
-      { weight: 2, arbitrary: tokensTight.map((s) => ({ sql: s })) },
-      { weight: 1, arbitrary: plainSelect },
-      { weight: 2, arbitrary: mutated(corpus).map((b) => ({ sql: utf8(b) })) },
-      { weight: 1, arbitrary: fc.string({ maxLength: 60 }).map((s) => ({ sql: s })) },
+      { weight: 3 * NORMAL, arbitrary: tokens.map((s) => ({ sql: s })) },
+      { weight: 2 * NORMAL, arbitrary: tokensTight.map((s) => ({ sql: s })) },
+      { weight: 1 * NORMAL, arbitrary: plainSelect },
+      { weight: 2 * NORMAL, arbitrary: mutated(corpus).map((b) => ({ sql: utf8(b) })) },
+      { weight: 1 * NORMAL, arbitrary: fc.string({ maxLength: 60 }).map((s) => ({ sql: s })) },
       {
-        weight: 1,
+        weight: HEAVY,
         arbitrary: repeated(["'", '"', '/*', '--', "''", 'a;', '(', '/**/']).map((s) => ({
           sql: `SELECT ${s}`,
         })),

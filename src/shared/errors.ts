@@ -28,6 +28,7 @@ export type WharfErrorCode =
   | 'CLOUD_SQL_REFUSED'
   | 'CLOUD_STORE'
   | 'CLOUD_FORBIDDEN'
+  | 'CLOUD_UNREACHABLE'
   // firmware
   | 'FIRMWARE_BUILD'
   | 'FIRMWARE_FLASH'
