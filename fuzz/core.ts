@@ -26,6 +26,8 @@ export interface FuzzTarget<T = unknown> {
   timeBoundMs?: number;
   /** Async targets (real files) run this many times fewer inputs than the others. */
   costFactor?: number;
+  /** A slow target: `npm run fuzz` starts it first, so it does not finish last alone. */
+  slow?: boolean;
 }
 
 /** A property broken: thrown by checks, never by the parsers themselves. */

@@ -86,7 +86,7 @@ const started = Date.now();
 process.stderr.write(
   `fuzz: ${chosen.length} targets, ${runs.toLocaleString('en')} inputs each, ${jobs} at a time, seed ${seed}\n`,
 );
-const queue = [...chosen];
+const queue = [...chosen].sort((a, b) => Number(b.slow ?? false) - Number(a.slow ?? false));
 const outcomes: Outcome[] = [];
 await Promise.all(
   Array.from({ length: jobs }, async () => {

@@ -91,6 +91,7 @@ const jsonText = fc
 
 export const config: FuzzTarget<ConfigInput> = {
   name: 'config-reader',
+  slow: true,
   about:
     'parseConfig (JSONC reader, schema, resolution) on any text; strict JSON reads the same; secrets never in issues',
   arbitrary: (corpus) =>
