@@ -114,11 +114,24 @@ export const config: FuzzTarget<ConfigInput> = {
         weight: HEAVY,
         // many values, then many duplicate keys: finds per-duplicate scans of everything read
         arbitrary: fc
-          .tuple(fc.integer({ min: 1000, max: 40_000 }), fc.integer({ min: 1000, max: 40_000 }))
+          .tuple(fc.integer({ min: 1000, max: 30_000 }), fc.integer({ min: 1000, max: 30_000 }))
           .map(([a, b]) => ({
             kind: 'text' as const,
             text: `{"big": [${'1,'.repeat(a)}1], ${'"k": [1],'.repeat(b)} "z": 0}`,
           })),
+      },
+      {
+        weight: HEAVY,
+        // a very long name quoted in a message: finds quadratic message post-processing
+        arbitrary: fc
+          .tuple(fc.integer({ min: 20_000, max: 80_000 }), fc.constantFrom('a', 'x://', 'a@', ':/'))
+          .map(([n, unit]) => {
+            const name = JSON.stringify(unit.repeat(Math.ceil(n / unit.length)));
+            return {
+              kind: 'text' as const,
+              text: `{"components": [{"name": ${name}, "type": "board"}, {"name": ${name}, "type": "board"}]}`,
+            };
+          }),
       },
       {
         weight: HEAVY,

@@ -79,7 +79,27 @@ export function hideUserinfo(address: string): string {
   return `${m[1]}***@${rest.slice(at + 1)}`;
 }
 
-/** Hides every URL's userinfo inside a longer text (a message quoting a URL). */
+/**
+ * Hides every URL's userinfo inside a longer text (a message quoting a URL): in each run of
+ * non-space, non-quote characters that contains `://`, everything between `://` and the run's last
+ * `@` becomes `***`. One pass, linear in the text (a regex here backtracked quadratically on long
+ * words).
+ */
 export function hideUserinfoIn(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s"'`]*)@/gi, '$1***@');
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf('://'); at !== -1; at = text.indexOf('://', at + 3)) {
+    if (at < from) continue;
+    let end = at + 3;
+    while (end < text.length && !STOP.has(text[end]!)) end++;
+    const last = text.lastIndexOf('@', end - 1);
+    if (last >= at + 3) {
+      out += `${text.slice(from, at + 3)}***`;
+      from = last;
+    }
+    at = end - 3 > at ? end - 3 : at;
+  }
+  return out + text.slice(from);
 }
+
+const STOP = new Set([' ', '\t', '\n', '\r', '"', "'", '`']);

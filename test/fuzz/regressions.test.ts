@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkReadOnlySql } from '../../src/cloud/sql-guard.js';
 import { parseJsonc } from '../../src/config/jsonc.js';
+import { parseConfig } from '../../src/config/load.js';
+import { hideUserinfoIn } from '../../src/shared/secrets.js';
 import { isWharfError } from '../../src/shared/errors.js';
 
 const refusedSql = (sql: string): string => {
@@ -77,5 +79,33 @@ describe('config reader (found by fuzz target config-reader)', () => {
     const r = parseJsonc('{"a": {"x": 1, "y": 2},\n"a": {"x": 3}}');
     expect(r.ok && r.positions.has('a.y')).toBe(false);
     expect(r.positions.get('a.x')?.line).toBe(2);
+  });
+});
+
+describe('message post-processing (found in review; covered by config-reader since)', () => {
+  it('hiding URL userinfo in a message is linear: a 80k-character name is no hang', () => {
+    // The regex backtracked quadratically on long words: 40k characters took 2 s.
+    const name = 'a'.repeat(80_000);
+    const text = JSON.stringify({
+      components: [
+        { name, type: 'board' },
+        { name, type: 'board' },
+      ],
+    });
+    const t0 = performance.now();
+    const r = parseConfig(text, {
+      sourcePath: '/c.json',
+      env: {},
+      hostname: 'h',
+      readPart: () => '',
+    });
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(r.issues.some((i) => i.message.includes('is used twice'))).toBe(true);
+    expect(hideUserinfoIn(`x ${'y://'.repeat(20_000)}u:p@h`)).toMatch(/\*\*\*@h$/);
+  });
+  it('still hides userinfo of every URL in a message', () => {
+    expect(hideUserinfoIn('"ftp://user:p@ss@broker:21" and mqtt://a:b@h/x, http://plain/y')).toBe(
+      '"ftp://***@broker:21" and mqtt://***@h/x, http://plain/y',
+    );
   });
 });
