@@ -167,6 +167,17 @@ function kindOf(v: unknown, secret = false): string {
   return `${typeof v} ${String(v)}`;
 }
 
+/**
+ * A found value for a message: numbers and booleans as they are, strings quoted and cut, anything
+ * else by kind. Never `String(object)`: a config object with a key "toString" makes that throw
+ * (found by fuzzing).
+ */
+function printable(v: unknown): string {
+  if (typeof v === 'number' || typeof v === 'boolean' || v === undefined) return String(v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  return kindOf(v);
+}
+
 function valueAt(root: unknown, keys: readonly PropertyKey[]): unknown {
   let v = root;
   for (const k of keys) {
@@ -197,7 +208,7 @@ export function check<S extends z.ZodType>(
     const secret = isSecretPath(p);
     const got = valueAt(value, zi.path);
     // The found value as printed: never the value itself at a secret path.
-    const shown = secret ? HIDDEN : String(got);
+    const shown = secret ? HIDDEN : printable(got);
     const field = String(zi.path[zi.path.length - 1] ?? '');
     const hint = FIELD_HINTS[field] ?? shapeHint(p);
     let message: string;

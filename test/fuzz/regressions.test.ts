@@ -82,6 +82,26 @@ describe('config reader (found by fuzz target config-reader)', () => {
   });
 });
 
+describe('config values in messages (found by fuzz target config-reader)', () => {
+  it('an object with a "toString" key where a value belongs is reported, not a TypeError', () => {
+    // String(got) on {"toString": true} threw "Cannot convert object to primitive value".
+    for (const text of [
+      '[{"toString": true}, "5 ]$9"]',
+      '{"services": [{"type": "data_manager", "attributes": {"sync_interval_mins": {"toString": 1}}}]}',
+      '{"remotes": [{"name": {"valueOf": 2, "toString": 3}, "address": "sim://x"}]}',
+    ]) {
+      const r = parseConfig(text, {
+        sourcePath: '/c.json',
+        env: {},
+        hostname: 'h',
+        readPart: () => '',
+      });
+      expect(r.ok).toBe(false);
+      expect(r.issues.some((i) => /found an (object|array)/.test(i.message))).toBe(true);
+    }
+  });
+});
+
 describe('message post-processing (found in review; covered by config-reader since)', () => {
   it('hiding URL userinfo in a message is linear: a 80k-character name is no hang', () => {
     // The regex backtracked quadratically on long words: 40k characters took 2 s.
