@@ -58,9 +58,24 @@ export function parseBoardAddress(raw: string): ParsedAddress {
     };
   }
   const problems: AddressProblem[] = [];
-  const target = decodeURIComponent(
-    url.hostname !== '' ? url.hostname + url.pathname.replace(/^\/$/, '') : url.pathname,
-  );
+  const rawTarget =
+    url.hostname !== '' ? url.hostname + url.pathname.replace(/^\/$/, '') : url.pathname;
+  let target: string;
+  try {
+    target = decodeURIComponent(rawTarget);
+  } catch {
+    // `%E0` and the like: decodeURIComponent throws URIError (found by fuzzing)
+    return {
+      transport: scheme,
+      problems: [
+        {
+          severity: 'error',
+          message: `address "${address}" has a malformed %-escape`,
+          hint: 'write % as %25, or spell the board name or device path without escapes',
+        },
+      ],
+    };
+  }
   const baud = url.searchParams.get('baud');
   switch (scheme) {
     case 'sim':

@@ -102,6 +102,24 @@ describe('config values in messages (found by fuzz target config-reader)', () =>
   });
 });
 
+describe('board addresses (found by fuzz target config-reader)', () => {
+  it('a malformed %-escape in an address is a config error, not a URIError', () => {
+    for (const address of ['mqtt://esp%E0', 'serial:///dev/tty%', 'sim://a%zz']) {
+      const text = JSON.stringify({ remotes: [{ name: 'b', address, secret: 's' }] });
+      const r = parseConfig(text, {
+        sourcePath: '/c.json',
+        env: {},
+        hostname: 'h',
+        readPart: () => '',
+      });
+      expect(r.ok).toBe(false);
+      expect(r.issues.find((i) => i.path === 'remotes[0].address')?.message).toMatch(
+        /malformed %-escape|not a valid URL/,
+      );
+    }
+  });
+});
+
 describe('message post-processing (found in review; covered by config-reader since)', () => {
   it('hiding URL userinfo in a message is linear: a 80k-character name is no hang', () => {
     // The regex backtracked quadratically on long words: 40k characters took 2 s.
