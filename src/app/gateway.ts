@@ -197,7 +197,7 @@ export class Gateway {
         logger.warn({ err: String(err) }, 'writing the capture checkpoint failed'),
       );
     }
-    const broker = gatewayBroker(logger);
+    const broker = gatewayBroker(logger, metrics);
     await broker.apply(plan); // the MQTT broker, when the plan has mqtt:// boards
     trackUnrouted(metrics, broker.bus);
     const ctx: TransportContext = {

@@ -7,6 +7,8 @@
  * Any other address (a Viam cloud host such as `x.viam.cloud:80`) is listed with transport
  * 'unsupported' and a warning: wharf cannot reach it, so its methods are not scheduled.
  */
+import { hideUserinfo } from '../shared/secrets.js';
+
 export const TRANSPORTS = ['sim', 'serial', 'mqtt', 'firmata'] as const;
 export const UNSUPPORTED = 'unsupported';
 
@@ -56,9 +58,24 @@ export function parseBoardAddress(raw: string): ParsedAddress {
     };
   }
   const problems: AddressProblem[] = [];
-  const target = decodeURIComponent(
-    url.hostname !== '' ? url.hostname + url.pathname.replace(/^\/$/, '') : url.pathname,
-  );
+  const rawTarget =
+    url.hostname !== '' ? url.hostname + url.pathname.replace(/^\/$/, '') : url.pathname;
+  let target: string;
+  try {
+    target = decodeURIComponent(rawTarget);
+  } catch {
+    // `%E0` and the like: decodeURIComponent throws URIError (found by fuzzing)
+    return {
+      transport: scheme,
+      problems: [
+        {
+          severity: 'error',
+          message: `address "${address}" has a malformed %-escape`,
+          hint: 'write % as %25, or spell the board name or device path without escapes',
+        },
+      ],
+    };
+  }
   const baud = url.searchParams.get('baud');
   switch (scheme) {
     case 'sim':
@@ -99,6 +116,4 @@ export function parseBoardAddress(raw: string): ParsedAddress {
 }
 
 /** `scheme://user:pass@host` → `scheme://***@host`: addresses are printed, credentials never. */
-export function hideUserinfo(address: string): string {
-  return address.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, '$1***@');
-}
+export { hideUserinfo };

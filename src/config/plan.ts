@@ -57,6 +57,19 @@ export interface PlanEntry {
   supported: boolean;
 }
 
+/** A capture method that is configured but off: listed by `explain`, never scheduled. */
+export interface OffMethod {
+  boardId: string;
+  /** Fully qualified resource name as resolved (or as written, for a remote's method). */
+  resource: string;
+  method: string;
+  hz: number;
+  /** `disabled`: `"disabled": true`; `0 Hz`: capture_frequency_hz is 0 or absent. */
+  reason: 'disabled' | '0 Hz';
+  /** JSON path of the method in the config. */
+  path: string;
+}
+
 export interface ConfigIssue {
   severity: 'error' | 'warning';
   /** JSON path, e.g. `remotes[0].service_configs[0].attributes.capture_methods[1].name`. */
@@ -103,5 +116,7 @@ export interface CapturePlan {
   dataManager: DataManagerSettings;
   boards: BoardSpec[];
   entries: PlanEntry[];
+  /** Capture methods that are off (disabled or 0 Hz): shown by `explain`, never scheduled. */
+  off?: OffMethod[];
   warnings: ConfigIssue[];
 }

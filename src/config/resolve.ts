@@ -3,7 +3,7 @@
  * hardware, and one PlanEntry per resource, method and reader set. Every problem is collected.
  */
 import * as path from 'node:path';
-import type { BoardSpec, CapturePlan, PlanEntry } from './plan.js';
+import type { BoardSpec, CapturePlan, OffMethod, PlanEntry } from './plan.js';
 import { IssueList } from './issues.js';
 import { parseJsonc } from './jsonc.js';
 import { joinPath } from './path.js';
@@ -23,7 +23,7 @@ import {
 import { resolveDataManager, resolveGateway, type PathContext } from './settings.js';
 import { readComponents, type KnownComponent } from './components.js';
 import { parseBoardAddress, UNSUPPORTED } from './address.js';
-import { buildEntry, isOff, type EntryContext, type MethodTarget } from './methods.js';
+import { buildEntry, isOff, offMethod, type EntryContext, type MethodTarget } from './methods.js';
 import { closest, formatResourceName, parseResourceName } from './names.js';
 
 export interface ResolveOptions {
@@ -108,7 +108,8 @@ export function resolveDocument(
   const boards: BoardSpec[] = [];
   const entries: PlanEntry[] = [];
   const boardIds = new Map<string, string>();
-  const ectx: EntryContext = { issues, serviceTags: dataManager.tags, used: new Map() };
+  const off: OffMethod[] = [];
+  const ectx: EntryContext = { issues, serviceTags: dataManager.tags, used: new Map(), off };
   const claimBoardId = (id: string, p: string): boolean => {
     const prev = boardIds.get(id);
     if (prev !== undefined) {
@@ -151,6 +152,7 @@ export function resolveDocument(
       boardId: c.name,
       type: c.type,
       namespace: c.namespace,
+      kind: c.kind,
       name: c.name,
       transport,
     };
@@ -213,7 +215,10 @@ export function resolveDocument(
       joinPath(rem.path, 'service_configs'),
       issues,
       (m, p) => {
-        if (isOff(m, p, m.name ?? `a capture method of remote "${rem.cfg.name}"`, issues)) return;
+        if (isOff(m, p, m.name ?? `a capture method of remote "${rem.cfg.name}"`, issues)) {
+          off.push(offMethod(m, rem.cfg.name, m.name ?? '?', p));
+          return;
+        }
         const t = resolveRemoteTarget(m.name, p, rem, remotes, index, issues);
         if (t !== undefined) push(buildEntry(m, p, t, ectx));
       },
@@ -223,6 +228,7 @@ export function resolveDocument(
         boardId: rem.cfg.name,
         type: c.type,
         namespace: c.namespace,
+        kind: c.kind,
         name: c.name,
         transport: rem.spec.transport,
       };
@@ -248,6 +254,7 @@ export function resolveDocument(
     dataManager,
     boards,
     entries,
+    off,
     warnings: issues.items.filter((i) => i.severity === 'warning'),
   };
 }
@@ -353,7 +360,7 @@ function indexComponents(remotes: readonly RemoteInfo[]): ComponentIndex {
     for (const c of r.components ?? []) {
       const k = formatResourceName({
         namespace: c.namespace,
-        kind: 'component',
+        kind: c.kind,
         type: c.type,
         name: c.name,
       });

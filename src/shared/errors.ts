@@ -32,6 +32,7 @@ export type WharfErrorCode =
   | 'CLOUD_INGEST_REJECTED'
   | 'CLOUD_UNSUPPORTED_MEDIA'
   | 'CLOUD_SQL_LIMIT'
+  | 'CLOUD_UNREACHABLE'
   // firmware
   | 'FIRMWARE_BUILD'
   | 'FIRMWARE_FLASH'

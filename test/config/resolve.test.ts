@@ -119,7 +119,7 @@ describe('capture methods', () => {
     ]);
   });
 
-  it('lists an unknown method as unsupported with a warning, and suggests the right case', () => {
+  it('refuses an unknown method with an error, and suggests the right case', () => {
     const r = load(
       withRemote([
         {
@@ -130,12 +130,11 @@ describe('capture methods', () => {
         },
       ]),
     );
-    const plan = planOf(r);
-    expect(plan.entries[0]).toMatchObject({ method: 'analogs', supported: false, readers: [] });
-    expect(warnings(r)[0]?.message).toBe(
-      `method "analogs" of ${NAME} is not supported by any wharf transport; it is listed but not captured`,
+    expect(r.ok).toBe(false);
+    expect(errors(r)[0]?.message).toBe(`unknown capture method "analogs" for ${NAME}`);
+    expect(errors(r)[0]?.hint).toMatch(
+      /^did you mean "Analogs"\? \(method names are case-sensitive/,
     );
-    expect(warnings(r)[0]?.hint).toBe('did you mean "Analogs"? (method names are case-sensitive)');
   });
 
   it('lists board methods on a remote with an unsupported address as not supported', () => {

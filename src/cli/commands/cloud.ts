@@ -127,8 +127,11 @@ async function keys(
         (v.label as string | undefined) ?? '',
       );
       ctx.stdout.write(`${key}\n`);
+      // Say which key is for what: only a machine key can upload; a read-only key reads.
       ctx.stderr.write(
-        `key ${info.id} for ${info.machine === null ? 'reading only' : `machine '${info.machine}'`} created; it is shown only this once: put it in wharf.sync.api_key or WHARF_API_KEY\n`,
+        info.machine === null
+          ? `read-only key ${info.id} created; it is shown only this once. It can query, run SQL and export (wharf query --key KEY, or WHARF_API_KEY for the CLI; the web UI login); it cannot upload: a gateway's wharf.sync.api_key needs a machine key (wharf cloud keys create --machine NAME)\n`
+          : `key ${info.id} for machine '${info.machine}' created; it is shown only this once. It uploads that machine's data: put it in the gateway's wharf.sync.api_key (or WHARF_API_KEY on the gateway); for reading only, create a --read-only key\n`,
       );
       return 0;
     }
