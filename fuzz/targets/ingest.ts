@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { checkUpload, sha256Hex } from '../../src/cloud/ingest-check.js';
-import { decodeCaptureFile } from '../../src/capture/file-format.js';
+import { decodeCaptureFile, decodeHeader } from '../../src/capture/file-format.js';
 import type { KeyInfo } from '../../src/cloud/store/contract.js';
 import {
   expectOnlyCoded,
@@ -72,8 +72,13 @@ export const ingest: FuzzTarget<IngestInput> = {
     const sha =
       inp.sha === 'none' ? undefined : inp.sha === 'right' ? sha256Hex(body) : '0'.repeat(64);
     const key = { id: 'k1', machine: inp.machine } as KeyInfo;
-    const got = expectOnlyCoded(['CLOUD_BAD_REQUEST', 'CLOUD_FORBIDDEN'], () =>
-      checkUpload(body, { fileId: inp.fileId, sha256: sha }, key, decodeCaptureFile),
+    const got = expectOnlyCoded(
+      ['CLOUD_BAD_REQUEST', 'CLOUD_FORBIDDEN', 'CLOUD_INGEST_REJECTED'],
+      () =>
+        checkUpload(body, { fileId: inp.fileId, sha256: sha }, key, {
+          decode: decodeCaptureFile,
+          decodeHeader,
+        }),
     );
     if (got === undefined) return;
     const dec = decodeCaptureFile(body);
