@@ -30,6 +30,8 @@ import { planHash } from '../config/plan-hash.js';
 import { WharfError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { banner } from './launch.js';
+import { markRateChanges } from './rate-marks.js';
+import { realClock } from '../shared/clock.js';
 import { Gateway, type GatewayOptions } from './gateway.js';
 import { serveUntilStopped } from './serve.js';
 
@@ -313,6 +315,13 @@ export class CloudConfigFollower {
       } else {
         try {
           const next = this.o.adjustPlan ? this.o.adjustPlan(r.plan) : r.plan;
+          markRateChanges(
+            gateway.store,
+            gateway.currentPlan,
+            next,
+            realClock.now(),
+            `cloud config revision ${d.config_revision}${d.fragments.map((f) => `, ${f.id}@${f.revision}`).join('')}`,
+          );
           const s = await gateway.applyPlan(next);
           const c: CachedConfig = { ...pick(d), config: d.config, saved_ms: Date.now() };
           await writeCache(this.o.src.cacheFile, c).catch((err: unknown) =>

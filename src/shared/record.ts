@@ -41,6 +41,8 @@ export interface ReadingRecord {
  *  - recovery_truncated: a torn tail was cut from a file after a crash
  *  - backlog_overflow: the board's offline backlog overflowed
  *  - capture_stopped: the gateway stopped (or crashed) during the span
+ *  - rate_change: not a hole (count 0, start = end): marks where a live config change set a new
+ *    capture rate for the stream (src/app/rate-marks.ts)
  */
 export type GapReason =
   | 'read_error'
@@ -53,7 +55,9 @@ export type GapReason =
   | 'disk_quota'
   | 'recovery_truncated'
   | 'backlog_overflow'
-  | 'capture_stopped';
+  | 'capture_stopped'
+  // not a hole: a zero-length mark (count 0) where a live config change set a new capture rate
+  | 'rate_change';
 
 export interface GapRecord {
   kind: 'gap';

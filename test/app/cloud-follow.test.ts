@@ -191,6 +191,29 @@ describe('a gateway following the cloud', () => {
       (await c.store.count({ machine: ['gw1'] })) > 0 ? true : undefined,
     );
 
+    // the rate change is marked in press's stream, at the change, before the first 5 Hz reading
+    const mark = await until('the rate_change mark in the cloud', async () => {
+      const page = await c.store.query(
+        { machine: ['gw1'], component_name: ['press-board'], kind: 'gap' },
+        { limit: 50, order: 'asc' },
+      );
+      return page.rows.find((r) => (r.data as { reason?: string }).reason === 'rate_change');
+    });
+    expect(mark.data).toMatchObject({
+      reason: 'rate_change',
+      count: 0,
+      detail: 'capture_frequency_hz 2 → 5 (cloud config revision 1, line@2)',
+    });
+    expect(mark.time_requested).toBeGreaterThanOrEqual(movedAt);
+    expect(mark.time_requested).toBeLessThanOrEqual(second.applied_ms);
+    const oven = await c.store.query(
+      { machine: ['gw1'], component_name: ['oven-board'], kind: 'gap' },
+      { limit: 50, order: 'asc' },
+    );
+    expect(
+      oven.rows.filter((r) => (r.data as { reason?: string }).reason === 'rate_change'),
+    ).toEqual([]);
+
     // cloud down, gateway restarted: boots from the cached last good config (revision 2) and captures
     const port = c.main.port;
     await c.main.stop();
