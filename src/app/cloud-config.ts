@@ -27,6 +27,7 @@ import {
   type LoadResult,
 } from '../config/index.js';
 import { planHash } from '../config/plan-hash.js';
+import { parseJsonc } from '../config/jsonc.js';
 import { WharfError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { banner } from './launch.js';
@@ -374,6 +375,38 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/**
+ * A local file may point at the cloud instead of holding the config:
+ * `{"wharf": {"cloud": {"url": "http://cloud:8080", "machine": "line-3", "api_key": "…"}}}`
+ * (`api_key` optional: WHARF_API_KEY wins). Returns undefined when the file has no `wharf.cloud`.
+ */
+export async function cloudPointer(
+  file: string,
+): Promise<{ url: string; machine: string; api_key?: string; cache?: string } | undefined> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch {
+    return undefined; // the normal load reports it
+  }
+  const r = parseJsonc(text);
+  if (!r.ok) return undefined;
+  const w = (r.value as { wharf?: { cloud?: unknown } } | null)?.wharf?.cloud;
+  if (w === undefined) return undefined;
+  const c = w as Record<string, unknown>;
+  if (typeof c.url !== 'string' || typeof c.machine !== 'string')
+    throw new WharfError(
+      'CONFIG_INVALID',
+      `${file}: wharf.cloud needs "url" and "machine" (e.g. {"url": "http://cloud:8080", "machine": "line-3"})`,
+    );
+  return {
+    url: c.url,
+    machine: c.machine,
+    ...(typeof c.api_key === 'string' ? { api_key: c.api_key } : {}),
+    ...(typeof c.cache === 'string' ? { cache: path.resolve(path.dirname(file), c.cache) } : {}),
+  };
 }
 
 export interface CloudLaunchOptions {

@@ -5,11 +5,12 @@
  *  - a fragment change (new revision, tag moved) reaches it and is applied within 2 s; only the
  *    changed collector restarts;
  *  - a config it cannot accept is refused there, reported with its issues, the running plan stays;
- *  - with the cloud down it boots from the cached last good config and captures;
+ *  - with the cloud down it boots from the cached last good config and captures (started the
+ *    second time through a local file that only points at the cloud);
  *  - its data syncs to the cloud as machine gw1 (the default when the config names no target).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,15 +51,11 @@ interface Gw {
   exited: Promise<number | null>;
 }
 
-function startGateway(url: string, key: string, home: string): Gw {
-  const proc = spawn(
-    process.execPath,
-    [path.join(ROOT, 'bin/wharf.mjs'), 'run', '--cloud', url, '--machine', 'gw1'],
-    {
-      cwd: ROOT,
-      env: { ...process.env, WHARF_HOME: home, WHARF_API_KEY: key, WHARF_LOG_LEVEL: 'info' },
-    },
-  );
+function startGateway(key: string, home: string, args: string[]): Gw {
+  const proc = spawn(process.execPath, [path.join(ROOT, 'bin/wharf.mjs'), 'run', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, WHARF_HOME: home, WHARF_API_KEY: key, WHARF_LOG_LEVEL: 'info' },
+  });
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -132,7 +129,7 @@ describe('a gateway following the cloud', () => {
       },
     });
 
-    const gw = startGateway(url, key, home);
+    const gw = startGateway(key, home, ['--cloud', url, '--machine', 'gw1']);
     gws.push(gw);
     const first = await until('the first report', async () => {
       const r = await report();
@@ -220,7 +217,10 @@ describe('a gateway following the cloud', () => {
     gw.proc.kill('SIGTERM');
     expect(await gw.exited).toBe(0);
     const restartAt = Date.now();
-    const gw2 = startGateway(url, key, home);
+    // this time through a local file that only points at the cloud
+    const pointer = path.join(home, 'gateway.json');
+    await writeFile(pointer, JSON.stringify({ wharf: { cloud: { url, machine: 'gw1' } } }));
+    const gw2 = startGateway(key, home, ['--config', pointer]);
     gws.push(gw2);
     await until('the offline boot', () =>
       gw2.out().includes('from the cache') ? true : undefined,

@@ -12,7 +12,8 @@ const USAGE = `usage: wharf run --config FILE [--duration SECONDS] [--log-level 
   reloads the config live when the file changes. Logs (JSON lines) go to stderr.
   With --cloud the config comes from the cloud (docs/fleet.md): changes apply live, the last good
   config is cached (default $WHARF_HOME/fleet/NAME.json) for a boot while the cloud is down. The
-  key (--key or $WHARF_API_KEY) is the machine's key.`;
+  key (--key or $WHARF_API_KEY) is the machine's key. A config file whose wharf section has
+  "cloud": {"url", "machine", "api_key"?} does the same.`;
 
 export const command: CliCommand = {
   async run(args, ctx) {
@@ -38,6 +39,21 @@ export const command: CliCommand = {
     if (values.cloud !== undefined) return runFromCloud(values, ctx, durationMs);
     const config = values.config ?? positionals[0];
     if (config === undefined) throw new WharfError('USAGE', `--config FILE is required\n${USAGE}`);
+    // a local file may only point at the cloud: {"wharf": {"cloud": {"url", "machine", "api_key"?}}}
+    const { cloudPointer } = await import('../../app/cloud-config.js');
+    const ptr = await cloudPointer(path.resolve(ctx.cwd, config));
+    if (ptr !== undefined)
+      return runFromCloud(
+        {
+          ...values,
+          cloud: ptr.url,
+          machine: ptr.machine,
+          key: values.key ?? ctx.env.WHARF_API_KEY ?? ptr.api_key,
+          ...(ptr.cache === undefined ? {} : { cache: ptr.cache }),
+        },
+        ctx,
+        durationMs,
+      );
     return launch({
       configPath: path.resolve(ctx.cwd, config),
       displayPath: config,
