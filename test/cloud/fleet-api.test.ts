@@ -101,6 +101,16 @@ describe.each(kinds)('fleet API on %s', (_name, kind) => {
     expect(JSON.stringify(list.json)).not.toContain('sim://');
   });
 
+  it('configs (they hold board secrets) are not readable through the read-only SQL route', async () => {
+    for (const table of ['fleet_machine_configs', 'fleet_fragment_revisions', 'fleet_admins']) {
+      const r = await call(`${url}/api/v1/sql`, c.readKey, 'POST', {
+        sql: `SELECT * FROM ${table}`,
+      });
+      expect([table, r.status]).toEqual([table, 400]);
+      expect(r.json.error.code).toBe('CLOUD_SQL_REFUSED');
+    }
+  });
+
   it('revisions and tags: a machine on a tag gets that revision; moving the tag moves it', async () => {
     const a = c.adminKey;
     expect(
