@@ -1,8 +1,33 @@
-/** Wakes this replica's long-poll waiters when fleet config is written here (other replicas: `seq`). */
+/**
+ * Wakes this replica's long-poll waiters when fleet config is written here; writes on other
+ * replicas show in the store's `seq`, read at most once per SEQ_CACHE_MS per replica however many
+ * gateways wait (a local write drops the cached value at once).
+ */
+const SEQ_CACHE_MS = 250;
+
 export class ChangeHub {
   private waiters = new Set<() => void>();
+  private seqValue = -1;
+  private seqAt = 0;
+  private seqPending: Promise<number> | undefined;
+
+  /** The store's change counter, shared by all waiters of this replica. */
+  seq(read: () => Promise<number>): Promise<number> {
+    if (Date.now() - this.seqAt < SEQ_CACHE_MS) return Promise.resolve(this.seqValue);
+    this.seqPending ??= read()
+      .then((v) => {
+        this.seqValue = v;
+        this.seqAt = Date.now();
+        return v;
+      })
+      .finally(() => {
+        this.seqPending = undefined;
+      });
+    return this.seqPending;
+  }
 
   notify(): void {
+    this.seqAt = 0;
     const w = this.waiters;
     this.waiters = new Set();
     for (const f of w) f();

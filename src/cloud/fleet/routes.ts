@@ -233,12 +233,12 @@ export function fleetPlugin(fleet: FleetStore, hub = new ChangeHub()): CloudPlug
       const onClose = () => abort.abort();
       req.raw.socket.once('close', onClose);
       try {
-        let seq = await fleet.seq();
+        let seq = await hub.seq(() => fleet.seq());
         let d = await desiredConfig(fleet, machine);
         while (d !== null && d.etag === etag && Date.now() < deadline && !abort.signal.aborted) {
           // wake on a write in this replica at once, else look at the shared counter twice a second
           await hub.wait(Math.min(500, deadline - Date.now()), abort.signal);
-          const s = await fleet.seq();
+          const s = await hub.seq(() => fleet.seq());
           if (s !== seq) {
             seq = s;
             d = await desiredConfig(fleet, machine);
