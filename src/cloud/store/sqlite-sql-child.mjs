@@ -46,7 +46,8 @@ process.stdin.on('end', () => {
       }
       if (op.opcode === 'OpenRead' && guarded.has(op.p2)) {
         out({
-          error: 'the api_keys and fleet_* tables are not readable through SQL; query the readings view',
+          error:
+            'the api_keys and fleet_* tables are not readable through SQL; query the readings view',
           refused: true,
         });
         return;
