@@ -175,6 +175,9 @@ describe.skipIf(!hasChromium)('Fleet view in Chromium', () => {
     expect(fast).toBeGreaterThanOrEqual(465);
     expect(fast).toBeLessThanOrEqual(470);
     expect(rate.get('line-1/slow-a')).toBe('60');
+    // the rate change mark in line-2/ok's stream is not a gap
+    const ok = rows.find((r) => r[0]!.startsWith('line-2') && r[1]!.endsWith('ok'))!;
+    expect(ok[6]).toBe('0');
     expect(await page.locator('#fleet-table thead').textContent()).toContain(
       'Readings / min (last minute)',
     );
