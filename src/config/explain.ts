@@ -7,7 +7,7 @@
  * extra columns' values under `extra[header]`.
  */
 import type { CapturePlan, PlanEntry, BoardSpec, OffMethod } from './plan.js';
-import { hideUserinfo } from './address.js';
+import { dialInNote, hideUserinfo } from './address.js';
 
 /**
  * Estimated bytes on disk per reading (one reader or pin value in one record), used for the
@@ -163,6 +163,7 @@ export function explainJson(plan: CapturePlan, opts: { columns?: readonly Explai
       id: b.id,
       address: hideUserinfo(b.address),
       transport: b.transport,
+      ...(b.dial_in === undefined ? {} : { dial_in: hideUserinfo(b.dial_in) }),
       components: b.components,
     })),
     entries: rows,
@@ -213,6 +214,9 @@ export function explainPlan(
     lines.push(fmt(widths.map((w) => '-'.repeat(w))));
     for (const r of cells) lines.push(fmt(r));
   }
+  const dialIns = plan.boards.filter((b) => b.dial_in !== undefined);
+  if (dialIns.length > 0) lines.push('');
+  for (const b of dialIns) lines.push(dialInNote(b.id, b.dial_in ?? ''));
   const scheduled = ctxs.filter((c) => c.row.scheduled);
   const total = scheduled.reduce((s, c) => s + c.row.bytes_per_s, 0);
   const readings = scheduled.reduce((s, c) => s + c.row.readings_per_s, 0);

@@ -32,6 +32,12 @@ export interface BoardSpec {
   address: string;
   /** Scheme of the address without ':' (sim, serial, mqtt, firmata) or 'unsupported'. */
   transport: string;
+  /**
+   * The address as written when it is not a wharf transport URL (a Viam cloud host such as
+   * `esp-home-main.33vvxnbbw9.viam.cloud:80`): the board dials in over MQTT, `address` is then
+   * `mqtt://<remote name>` and `transport` 'mqtt'.
+   */
+  dial_in?: string;
   /** Remote secret (for board authentication). Never logged or printed. */
   secret?: string;
   /** The remote's board component name(s) → hardware config (readers → pins, GPIO pins). */

@@ -22,7 +22,13 @@ import {
 } from './schema.js';
 import { resolveDataManager, resolveGateway, type PathContext } from './settings.js';
 import { readComponents, type KnownComponent } from './components.js';
-import { parseBoardAddress, UNSUPPORTED } from './address.js';
+import {
+  dialInAddress,
+  dialInNote,
+  isForeignAddress,
+  parseBoardAddress,
+  UNSUPPORTED,
+} from './address.js';
 import { buildEntry, isOff, offMethod, type EntryContext, type MethodTarget } from './methods.js';
 import { closest, formatResourceName, parseResourceName } from './names.js';
 
@@ -182,7 +188,20 @@ export function resolveDocument(
       return;
     }
     remoteNames.set(r.name, p);
-    const addr = parseBoardAddress(r.address);
+    // A foreign address (a Viam cloud host) is a board that dials in over MQTT as the remote's name.
+    const dialIn = isForeignAddress(r.address);
+    const addr = dialIn
+      ? {
+          transport: 'mqtt',
+          problems: [
+            {
+              severity: 'warning' as const,
+              message: dialInNote(r.name, r.address),
+              hint: `the board runs wharf's MQTT firmware: wharf firmware build --transport mqtt --board-id ${r.name} --mqtt-host <this gateway> (with the remote's secret)`,
+            },
+          ],
+        }
+      : parseBoardAddress(r.address);
     for (const pr of addr.problems)
       issues.add(pr.severity, joinPath(p, 'address'), pr.message, pr.hint);
     if (addr.transport === 'mqtt' && (r.secret === undefined || r.secret === '')) {
@@ -195,8 +214,9 @@ export function resolveDocument(
     const components = remoteComponents(r, p, issues, opts, pctx);
     const spec: BoardSpec = {
       id: r.name,
-      address: r.address,
+      address: dialIn ? dialInAddress(r.name) : r.address,
       transport: addr.transport,
+      ...(dialIn ? { dial_in: r.address } : {}),
       components: (components ?? []).flatMap((c) =>
         c.hardware === undefined ? [] : [{ name: c.name, type: c.type, hardware: c.hardware }],
       ),
@@ -286,6 +306,15 @@ function collectMethods(
   });
 }
 
+/** `WHARF_REMOTE_PARTS` = `name=path[,name=path…]` → the path for remote `name` (relative to the working directory). */
+export function envPartConfig(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  for (const item of (env.WHARF_REMOTE_PARTS ?? '').split(',')) {
+    const eq = item.indexOf('=');
+    if (eq > 0 && item.slice(0, eq).trim() === name) return item.slice(eq + 1).trim() || undefined;
+  }
+  return undefined;
+}
+
 /** The remote's components: inline `components`, or the `components` of its `part_config` file. */
 function remoteComponents(
   r: RemoteConfig,
@@ -304,8 +333,13 @@ function remoteComponents(
     return undefined;
   }
   if (inline !== undefined) return readComponents(inline, joinPath(p, 'components'), issues);
-  if (r.part_config === undefined) return undefined;
-  const file = path.resolve(pctx.baseDir, r.part_config);
+  // WHARF_REMOTE_PARTS="esp-home=./esp32-board-part.json,…" gives a remote's part config without
+  // editing the machine config (a Viam config names its remotes' parts by cloud address only).
+  const fromEnv = r.part_config === undefined ? envPartConfig(opts.env, r.name) : undefined;
+  const partConfig = r.part_config ?? fromEnv;
+  if (partConfig === undefined) return undefined;
+  const file =
+    fromEnv !== undefined ? path.resolve(partConfig) : path.resolve(pctx.baseDir, partConfig);
   const partPath = joinPath(p, 'part_config');
   let text: string;
   try {

@@ -137,7 +137,7 @@ describe('capture methods', () => {
     );
   });
 
-  it('lists board methods on a remote with an unsupported address as not supported', () => {
+  it('takes a remote with a foreign address (a Viam cloud host) as a board dialing in over MQTT', () => {
     const r = load(
       withRemote(
         [
@@ -152,9 +152,11 @@ describe('capture methods', () => {
       ),
     );
     const plan = planOf(r);
-    expect(plan.boards[0]?.transport).toBe('unsupported');
-    expect(plan.entries[0]?.supported).toBe(false);
-    expect(warnings(r).map((w) => w.path)).toEqual(['remotes[0].address']);
+    expect(plan.boards[0]?.transport).toBe('mqtt');
+    expect(plan.boards[0]?.address).toBe(`mqtt://${plan.boards[0]?.id}`);
+    expect(plan.boards[0]?.dial_in).toBe('esp-home.abc.viam.cloud:80');
+    expect(plan.entries[0]?.supported).toBe(true);
+    expect(warnings(r).map((w) => w.path)).toContain('remotes[0].address');
   });
 
   it('captures the methods in a remote part config (as in the seed esp32-board-part.json)', () => {

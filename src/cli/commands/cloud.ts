@@ -16,11 +16,15 @@ import { filterToQuery } from '../../cloud/filters.js';
 import { openCloudStore } from '../../cloud/open-store.js';
 import { fmtBytes, progressBar } from '../../cloud/progress.js';
 import { buildCloudServer, type CloudPlugin } from '../../cloud/server.js';
+import { openFleetStore } from '../../cloud/fleet/open.js';
+import { fleetPlugin } from '../../cloud/fleet/routes.js';
+import { fleetCli } from './fleet.js';
 
 const USAGE = `usage: wharf cloud serve [--db FILE | --pg URL] [--host 127.0.0.1] [--port 8080] [--max-file-mb 16] [--sql-timeout-s 10] [--no-ui]
        wharf cloud keys create --machine NAME [--label TEXT] | --read-only [--label TEXT]   [--db FILE | --pg URL]
        wharf cloud keys list | revoke KEY_ID                                                  [--db FILE | --pg URL]
        wharf cloud export --format csv|jsonl|parquet --out FILE [filters | --sql QUERY]
+       wharf cloud fragments|machines|admin-key …   fleet config (wharf cloud fragments --help)
 store:   --db FILE (SQLite, default $WHARF_HOME/cloud.db or ~/.wharf/cloud.db) or --pg URL / $WHARF_CLOUD_PG
 ${FILTER_USAGE}`;
 
@@ -55,7 +59,14 @@ async function serve(
     cwd: ctx.cwd,
     logger,
   });
-  const plugins: CloudPlugin[] = [];
+  const fleet = await openFleetStore({
+    db: v.db as string | undefined,
+    pg: v.pg as string | undefined,
+    env: ctx.env,
+    cwd: ctx.cwd,
+    logger,
+  });
+  const plugins: CloudPlugin[] = [fleetPlugin(fleet)];
   if (v['no-ui'] !== true) {
     plugins.push(async (app) => {
       try {
@@ -98,6 +109,7 @@ async function serve(
     process.once('SIGTERM', stop);
   });
   await app.close();
+  await fleet.close();
   await store.close();
   return 0;
 }
@@ -185,6 +197,8 @@ export async function runExport(
 
 export const command: CliCommand = {
   async run(args, ctx) {
+    if (args[0] === 'fragments' || args[0] === 'machines' || args[0] === 'admin-key')
+      return fleetCli(args, ctx);
     const { values, positionals } = parse(args, OPTIONS, USAGE);
     if (values.help === true) {
       ctx.stdout.write(`${USAGE}\n`);
