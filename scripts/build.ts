@@ -89,4 +89,6 @@ await writeFile(
   path.join(DIST, 'build-info.json'),
   `${JSON.stringify({ built_at: new Date().toISOString(), node: process.version }, null, 2)}\n`,
 );
-process.stdout.write(`wharf built into ${path.relative(process.cwd(), DIST) || DIST} in ${Date.now() - started} ms\n`);
+process.stdout.write(
+  `wharf built into ${path.relative(process.cwd(), DIST) || DIST} in ${Date.now() - started} ms\n`,
+);

@@ -75,7 +75,10 @@ export async function demoBundle(transport: 'serial' | 'mqtt', secret: string): 
   if (!/^[0-9a-f]{8,64}$/.test(secret))
     throw new WharfError('INTERNAL', 'demo board secret must be hex');
   if (!code.includes(DEMO_SECRET_PLACEHOLDER))
-    throw new WharfError('INTERNAL', `${file} has no secret placeholder; rebuild it (npm run build)`);
+    throw new WharfError(
+      'INTERNAL',
+      `${file} has no secret placeholder; rebuild it (npm run build)`,
+    );
   return code.replaceAll(DEMO_SECRET_PLACEHOLDER, secret);
 }
 
@@ -126,7 +129,8 @@ async function startBoard(o: {
   mqttUrl?: string;
   logger: Logger;
 }): Promise<EmulatedBoard> {
-  const serial = o.serialPath === undefined ? undefined : await PtySerial.open(o.serialPath, 115200);
+  const serial =
+    o.serialPath === undefined ? undefined : await PtySerial.open(o.serialPath, 115200);
   const board = new EmulatedBoard({
     code: o.code,
     ...(serial === undefined ? {} : { serial }),

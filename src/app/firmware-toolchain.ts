@@ -109,13 +109,17 @@ async function importTool(file: string, what: string): Promise<unknown> {
 }
 
 /** firmware/tools/build.ts, or TOOLCHAIN_MISSING naming the packages to install. */
-export async function loadFirmwareBuild(what = 'wharf firmware build'): Promise<FirmwareBuildTools> {
+export async function loadFirmwareBuild(
+  what = 'wharf firmware build',
+): Promise<FirmwareBuildTools> {
   const absent = missing(BUILD_PACKAGES);
   if (absent.length > 0) throw toolchainError(what, absent);
   return (await importTool('build.ts', what)) as FirmwareBuildTools;
 }
 
 /** firmware/tools/flash.ts (it finds the espruino CLI itself and says when it is missing). */
-export async function loadFirmwareFlash(what = 'wharf firmware flash'): Promise<FirmwareFlashTools> {
+export async function loadFirmwareFlash(
+  what = 'wharf firmware flash',
+): Promise<FirmwareFlashTools> {
   return (await importTool('flash.ts', what)) as FirmwareFlashTools;
 }
