@@ -21,11 +21,12 @@ t0=$(date +%s)
 echo "== npm pack (builds dist/ first)"
 npm pack --silent --pack-destination "$tmp" >"$tmp/pack.out"
 tgz=$(ls "$tmp"/wharf-*.tgz)
-echo "   $(basename "$tgz"): $(du -k "$tgz" | cut -f1) KiB, $(tar -tzf "$tgz" | wc -l) files"
-tar -tzf "$tgz" | grep -q '^package/dist/cli/main.js$' || fail "tarball has no dist/cli/main.js"
-tar -tzf "$tgz" | grep -q '^package/dist/ui/app.js$' || fail "tarball has no web UI bundle"
-tar -tzf "$tgz" | grep -q '^package/dist/firmware/demo-agent.mqtt.js$' || fail "no demo firmware bundle"
-if tar -tzf "$tgz" | grep -qE '^package/(test|hil|bench)/'; then fail "tarball ships test/hil/bench"; fi
+tar -tzf "$tgz" >"$tmp/files.txt"
+echo "   $(basename "$tgz"): $(du -k "$tgz" | cut -f1) KiB, $(wc -l <"$tmp/files.txt") files"
+grep -q '^package/dist/cli/main.js$' "$tmp/files.txt" || fail "tarball has no dist/cli/main.js"
+grep -q '^package/dist/ui/app.js$' "$tmp/files.txt" || fail "tarball has no web UI bundle"
+grep -q '^package/dist/firmware/demo-agent.mqtt.js$' "$tmp/files.txt" || fail "no demo firmware bundle"
+if grep -qE '^package/(test|hil|bench)/|tsbuildinfo' "$tmp/files.txt"; then fail "tarball ships test/hil/bench"; fi
 
 echo "== npm install -g (--omit=dev) into $tmp/prefix"
 npm install -g "$tgz" --omit=dev --prefix "$tmp/prefix" --no-audit --no-fund --loglevel=error
@@ -36,7 +37,7 @@ for dev in typescript tsx esbuild terser vitest uplot; do
 done
 export PATH="$tmp/prefix/bin:$PATH"
 export WHARF_HOME="$tmp/home"
-command -v wharf | grep -q "^$tmp/prefix/bin/wharf$" || fail "wharf is not the installed one"
+[ "$(command -v wharf)" = "$tmp/prefix/bin/wharf" ] || fail "wharf is not the installed one"
 cd "$tmp" # away from the checkout: nothing may resolve from it
 
 echo "== wharf --help"
@@ -71,7 +72,8 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 [ -n "$url" ] || { cat "$tmp/serve.out"; fail "cloud serve printed no URL"; }
-curl -fsS "$url/" | grep -qi '<html' || fail "web UI not served at $url/"
+curl -fsS "$url/" >"$tmp/index.html" || fail "web UI not served at $url/"
+grep -qi '<html' "$tmp/index.html" || fail "web UI page is not HTML"
 curl -fsS "$url/ui/app.js" >/dev/null || fail "web UI bundle not served"
 kill "$serve_pid"
 wait "$serve_pid" 2>/dev/null || true

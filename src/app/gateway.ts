@@ -38,6 +38,8 @@ import { realClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
 import { GatewayHttp } from './http.js';
+import { LatestReadings } from '../capture/latest.js';
+import { buildGatewayStatus, type GatewayStatusDoc } from './status.js';
 import { GatewaySync } from '../sync/gateway-sync.js';
 
 export interface GatewayOptions {
@@ -95,6 +97,9 @@ export class Gateway {
 
   /** Sync of finished capture files to `wharf.sync` (src/sync). */
   sync: GatewaySync | undefined;
+
+  /** Latest reading, achieved rate and last gap per entry (for /status). */
+  latest: LatestReadings | undefined;
 
   static async start(o: GatewayOptions): Promise<Gateway> {
     const clock = o.clock ?? realClock;
@@ -166,9 +171,10 @@ export class Gateway {
       trackBoard: trackLinkStats(metrics),
       ...(o.transportContext ?? {}),
     };
+    const latest = new LatestReadings(store, () => clock.now());
     const engine = new CaptureEngine({
       registry: o.registry ?? defaultRegistry(ctx),
-      sink: store,
+      sink: latest,
       clock,
       logger: logger.child({ part: 'capture' }),
       metrics,
@@ -235,6 +241,7 @@ export class Gateway {
       startedAt,
     );
     gw.broker = broker;
+    gw.latest = latest;
     gw.onStop(() => broker.close());
     await engine.apply(plan);
     flushLoop.start();
@@ -293,17 +300,18 @@ export class Gateway {
     return this.engine.apply(plan);
   }
 
-  status(): Record<string, unknown> {
-    return {
-      machine: this.plan.machine,
-      part_id: this.plan.part_id,
-      capture_dir: this.captureDir,
-      capture_disabled: this.plan.dataManager.capture_disabled,
-      started_at: new Date(this.startedAt).toISOString(),
-      entries: this.engine.status(),
+  status(): GatewayStatusDoc {
+    const engineStatus = this.engine.status();
+    this.latest?.retain(engineStatus.map((e) => e.key));
+    return buildGatewayStatus({
+      plan: this.plan,
+      engineStatus,
       store: this.store.stats(),
       sync: this.sync?.status() ?? null,
-    };
+      latest: this.latest,
+      startedAt: this.startedAt,
+      now: Date.now(),
+    });
   }
 
   /** Stop collectors, flush everything, finish the files, close the listener. Idempotent. */
