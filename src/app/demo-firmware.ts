@@ -63,8 +63,11 @@ function newestMtime(dirs: string[]): number {
  */
 export async function demoBundle(transport: 'serial' | 'mqtt', secret: string): Promise<string> {
   const file = demoBundleFile(transport);
+  // only a source checkout (tsconfig.json is not shipped) can have sources newer than the bundle;
+  // an installed package's mtimes are its extraction times
+  const checkout = existsSync(path.join(PACKAGE_ROOT, 'tsconfig.json'));
   const sources = ['src', 'tools'].map((d) => path.join(PACKAGE_ROOT, 'firmware', d));
-  const fresh = existsSync(file) && statSync(file).mtimeMs >= newestMtime(sources);
+  const fresh = existsSync(file) && (!checkout || statSync(file).mtimeMs >= newestMtime(sources));
   if (!fresh) {
     const tools = await loadFirmwareBuild('the demo (no prebuilt firmware bundle: npm run build)');
     return (await tools.buildFirmware(demoFirmwareSettings(transport, secret), { write: false }))
