@@ -19,6 +19,7 @@ import {
 } from '../../app/service-unit.js';
 
 const USAGE = `usage: wharf service install [--config FILE] [--user USER] [--name wharf] [--watchdog-sec N]
+                             [--wharf-bin PATH] [--node PATH]
        wharf service uninstall [--name wharf]
        wharf service status [--name wharf]
   common: [--unit-dir /etc/systemd/system] [--systemctl PATH | --no-systemctl]
@@ -26,7 +27,9 @@ const USAGE = `usage: wharf service install [--config FILE] [--user USER] [--nam
   install writes <unit-dir>/<name>.service (Type=notify, WatchdogSec fed by capture progress,
   Restart=on-failure, capture dir in /var/lib/wharf, logs in the journal), then runs
   systemctl daemon-reload and systemctl enable --now. Without --user the unit uses DynamicUser=yes.
-  The config defaults to /etc/wharf/gateway.jsonc and must be readable by the service user.`;
+  The config defaults to /etc/wharf/gateway.jsonc and must be readable by the service user.
+  --wharf-bin / --node: what ExecStart runs (default: this wharf and this node; give a stable path
+  such as /opt/wharf/current/lib/node_modules/wharf/bin/wharf.mjs for symlink-flip upgrades).`;
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -36,6 +39,8 @@ const OPTIONS = {
   systemctl: { type: 'string' },
   'no-systemctl': { type: 'boolean' },
   'watchdog-sec': { type: 'string' },
+  'wharf-bin': { type: 'string' },
+  node: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -98,8 +103,11 @@ async function install(values: Values, ctx: CliContext): Promise<number> {
   const wd = values['watchdog-sec'];
   const settings: UnitSettings = {
     name: unitFile(values).name,
-    node: process.execPath,
-    wharfBin: path.join(PACKAGE_ROOT, 'bin', 'wharf.mjs'),
+    node: typeof values.node === 'string' ? path.resolve(ctx.cwd, values.node) : process.execPath,
+    wharfBin:
+      typeof values['wharf-bin'] === 'string'
+        ? path.resolve(ctx.cwd, values['wharf-bin'])
+        : path.join(PACKAGE_ROOT, 'bin', 'wharf.mjs'),
     config,
     machine: plan.machine,
     watchdogSec:
