@@ -121,7 +121,9 @@ export async function startGateway(config: string, nodeArgs: string[] = []): Pro
   }
   const pid = proc.pid!;
   const proc1 = (file: string, key: string): number => {
-    const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/${file}`, 'utf8'));
+    const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(
+      readFileSync(`/proc/${pid}/${file}`, 'utf8'),
+    );
     return Number(m?.[1] ?? NaN);
   };
   const gwUrl = url;

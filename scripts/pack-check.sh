@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run pack:check` (and .ci/run): the package as a user gets it. Packs the tarball (`npm pack`
 # runs `prepare` = `npm run build`), installs it without dev dependencies into a fresh prefix, and
-# from there runs `wharf --help`, `wharf config check` on an example, a short `wharf demo`,
+# from there runs `wharf --help`, `wharf config check` on an example, a short `wharf demo`, `wharf run`
+# with `wharf status` showing its latest capture,
 # `wharf cloud serve` (the web UI answers), `wharf status`, `wharf service install --unit-dir`, and
 # checks that `wharf firmware build` names the toolchain to install. Fails on the first problem.
 #   WHARF_PACK_DEMO_S   demo duration in seconds (default 15)
@@ -12,6 +13,7 @@ repo=$(pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wharf-pack-XXXXXX")
 cleanup() {
   [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null || true
+  [ -n "${run_pid:-}" ] && kill -KILL "$run_pid" 2>/dev/null || true
   if [ "${WHARF_PACK_KEEP:-0}" = "1" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -58,8 +60,36 @@ if command -v socat >/dev/null; then
   grep -q esp32-serial-board "$tmp/stats.out" || fail "no data from the emulated serial ESP32"
 fi
 
-echo "== wharf status"
-wharf status --dir "$WHARF_HOME/capture" || [ $? -eq 3 ] || fail "wharf status failed"
+echo "== wharf run (background) and wharf status against it"
+port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+sed -e "s/\"port\": 8787/\"port\": $port/" -e 's/"port": 1883/"port": 0/' \
+  "$pkg/examples/sim-gateway.jsonc" >"$tmp/run.jsonc"
+WHARF_HOME="$tmp/run-home" wharf run --config "$tmp/run.jsonc" >"$tmp/run.out" 2>&1 &
+run_pid=$!
+for _ in $(seq 1 150); do
+  grep -q "wharf: capturing" "$tmp/run.out" && break
+  kill -0 "$run_pid" 2>/dev/null || { cat "$tmp/run.out"; fail "wharf run exited"; }
+  sleep 0.2
+done
+status_ok=""
+for _ in $(seq 1 60); do # until every entry has a latest reading and a measured rate
+  WHARF_HOME="$tmp/run-home" wharf status --config "$tmp/run.jsonc" --json >"$tmp/status.json" 2>&1 || true
+  if node -e '
+    const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).latest;
+    process.exit(d && d.entries.length > 0 && d.entries.every((e) => e.latest && e.achieved_hz > 0) ? 0 : 1);
+  ' "$tmp/status.json" 2>/dev/null; then
+    status_ok=1
+    break
+  fi
+  sleep 0.5
+done
+WHARF_HOME="$tmp/run-home" wharf status --config "$tmp/run.jsonc" >"$tmp/status.out" 2>&1 || true
+cat "$tmp/status.out"
+[ -n "$status_ok" ] || fail "wharf status did not show the latest capture of the running gateway"
+kill -TERM "$run_pid"
+wait "$run_pid" || fail "wharf run did not stop cleanly on SIGTERM"
+run_pid=""
+grep -q "stopped (SIGTERM)" "$tmp/run.out" || { cat "$tmp/run.out"; fail "wharf run: no clean stop"; }
 
 echo "== wharf cloud serve"
 wharf cloud serve --db "$tmp/cloud.db" --host 127.0.0.1 --port 0 >"$tmp/serve.out" 2>&1 &

@@ -82,7 +82,7 @@ export function buildGatewayStatus(s: StatusSources): GatewayStatusDoc {
           ? null
           : {
               time: iso(l.latest.time_ms),
-              age_ms: Math.max(0, s.now - l.latest.time_ms),
+              age_ms: Math.max(0, Math.round(s.now - l.latest.time_ms)),
               value: l.latest.value,
             },
       readings: l?.readings ?? 0,
