@@ -29,11 +29,11 @@ const runs = Number(values.runs);
 const seconds = Number(values.seconds);
 const nodeArgs = values['node-args'].split(' ').filter((a) => a !== '');
 
-function timeCommand(args: string[]): { medianMs: number; all: number[] } {
+function timeCommand(args: string[], bin: string[] = [BIN]): { medianMs: number; all: number[] } {
   const all: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [...nodeArgs, BIN, ...args], {
+    const r = spawnSync(process.execPath, [...nodeArgs, ...bin, ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -73,10 +73,13 @@ async function rssRun(
 
 ensureBuilt();
 const fmt = (n: number) => n.toFixed(0);
+// the floor on this machine right now: node itself starting and exiting
+const bare = timeCommand(['-e', ''], []);
 const help = timeCommand(['--help']);
 const check = timeCommand(['config', 'check', 'examples/sim-gateway.jsonc']);
 const lines = [
-  `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}`,
+  `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+  `node -e '' (the floor): median ${fmt(bare.medianMs)} ms of ${runs}`,
   `wharf --help: median ${fmt(help.medianMs)} ms of ${runs} (${help.all.map(fmt).join(', ')}) — target ≤ 150 ms: ${help.medianMs <= 150 ? 'met' : 'NOT met'}`,
   `wharf config check examples/sim-gateway.jsonc: median ${fmt(check.medianMs)} ms of ${runs} (${check.all.map(fmt).join(', ')}) — target ≤ 400 ms: ${check.medianMs <= 400 ? 'met' : 'NOT met'}`,
 ];

@@ -10,8 +10,8 @@
  * the running plan with a warning saying a restart applies them.
  */
 import { promises as fsp } from 'node:fs';
-import type { BoardRegistry, TransportContext } from '../boards/registry.js';
-import { defaultRegistry } from '../boards/registry.js';
+import { BoardRegistry, type TransportContext } from '../boards/board-registry.js';
+import { loadTransports } from '../boards/transports.js';
 import { checkLinkBudget } from '../boards/link-budget.js';
 import { gatewayBroker, type GatewayBroker } from '../boards/mqtt/gateway-broker.js';
 import { trackLinkStats } from '../boards/link-metrics.js';
@@ -46,7 +46,7 @@ export interface GatewayOptions {
   plan: CapturePlan;
   logger: Logger;
   clock?: Clock;
-  /** Transport registry (default: every built-in transport). */
+  /** Transport registry (default: the built-in transports the plan uses, loaded on demand). */
   registry?: BoardRegistry;
   /** Extra context transports need (embedded broker, …), merged into the default registry's context. */
   transportContext?: Record<string, unknown>;
@@ -100,6 +100,9 @@ export class Gateway {
 
   /** Latest reading, achieved rate and last gap per entry (for /status). */
   latest: LatestReadings | undefined;
+
+  /** Loads the transports a plan needs (before it is applied). */
+  private ensureTransports: (plan: CapturePlan) => Promise<void> = async () => undefined;
 
   static async start(o: GatewayOptions): Promise<Gateway> {
     const clock = o.clock ?? realClock;
@@ -171,9 +174,15 @@ export class Gateway {
       trackBoard: trackLinkStats(metrics),
       ...(o.transportContext ?? {}),
     };
+    const registry = o.registry ?? new BoardRegistry();
+    const ensureTransports =
+      o.registry === undefined
+        ? (p: CapturePlan) => loadTransports(registry, p, ctx)
+        : async () => undefined;
+    await ensureTransports(plan);
     const latest = new LatestReadings(store, () => clock.now());
     const engine = new CaptureEngine({
-      registry: o.registry ?? defaultRegistry(ctx),
+      registry,
       sink: latest,
       clock,
       logger: logger.child({ part: 'capture' }),
@@ -242,6 +251,7 @@ export class Gateway {
     );
     gw.broker = broker;
     gw.latest = latest;
+    gw.ensureTransports = ensureTransports;
     gw.onStop(() => broker.close());
     await engine.apply(plan);
     flushLoop.start();
@@ -297,6 +307,7 @@ export class Gateway {
       .catch((err: unknown) =>
         this.logger.error({ err: String(err) }, 'MQTT broker update failed'),
       );
+    await this.ensureTransports(plan);
     return this.engine.apply(plan);
   }
 
