@@ -94,6 +94,8 @@ export interface GatewayProc {
   proc: ChildProcess;
   url: string;
   rssMb(): number;
+  /** Private (anonymous) resident memory: RSS less the executable's and libraries' file pages. */
+  privateMb(): number;
   /** Bytes this process caused to be written to storage (/proc/PID/io write_bytes). */
   writeBytes(): number;
   /** Readings (reader values) captured so far, from /status. */
@@ -131,6 +133,7 @@ export async function startGateway(config: string, nodeArgs: string[] = []): Pro
     proc,
     url: gwUrl,
     rssMb: () => proc1('status', 'VmRSS') / 1024,
+    privateMb: () => proc1('status', 'RssAnon') / 1024,
     writeBytes: () => proc1('io', 'write_bytes'),
     readings: async () => {
       const d = (await (await fetch(`${gwUrl}/status`)).json()) as {
