@@ -4,6 +4,7 @@
 // last build, it runs the TypeScript sources through tsx (a devDependency) instead, so edits take
 // effect without a build step.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -26,6 +27,9 @@ function useDist() {
 
 let main;
 if (useDist()) {
+  // Node ≥ 22.1: V8 code cache on disk (os.tmpdir()/node-compile-cache), so the second start of a
+  // command does not compile its modules again (NODE_DISABLE_COMPILE_CACHE=1 turns it off)
+  module.enableCompileCache?.();
   ({ main } = await import(pathToFileURL(join(root, 'dist', 'cli', 'main.js')).href));
 } else {
   let register;
