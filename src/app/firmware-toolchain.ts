@@ -89,18 +89,14 @@ async function importTool(file: string, what: string): Promise<unknown> {
       `${what} needs the firmware sources (${abs} is missing); reinstall wharf or use a source checkout`,
     );
   const url = pathToFileURL(abs).href;
-  try {
-    return await import(url);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err;
-  }
+  // running from src/*.ts means a TypeScript loader (tsx, vitest) is active; compiled dist/*.js
+  // runs on plain node, which needs tsx registered to load firmware/tools/*.ts
+  if (import.meta.url.endsWith('.ts')) return import(url);
   const absent = missing(['tsx']);
   if (absent.length > 0) throw toolchainError(what, absent);
   try {
-    const req = createRequire(path.join(PACKAGE_ROOT, 'package.json'));
-    const api = (await import(pathToFileURL(req.resolve('tsx/esm/api')).href)) as {
-      register(): unknown;
-    };
+    // resolved like any bare import from here: the package's node_modules or the global prefix's
+    const api = (await import('tsx/esm/api')) as { register(): unknown };
     api.register();
   } catch (err) {
     throw new WharfError('TOOLCHAIN_MISSING', `${what}: cannot load tsx (${errorMessage(err)})`);
