@@ -37,6 +37,12 @@ for dev in typescript tsx esbuild terser vitest uplot; do
   [ ! -e "$pkg/node_modules/$dev" ] && [ ! -e "$tmp/prefix/lib/node_modules/$dev" ] \
     || fail "dev dependency $dev was installed"
 done
+# every native module of the runtime was built (install scripts ran) and loads
+(cd "$pkg" && node -e "
+  require('unix-dgram').createSocket('unix_dgram').close();
+  new (require('better-sqlite3'))(':memory:').close();
+  require('serialport');
+") || fail "a native module of the installed package does not load"
 export PATH="$tmp/prefix/bin:$PATH"
 export WHARF_HOME="$tmp/home"
 [ "$(command -v wharf)" = "$tmp/prefix/bin/wharf" ] || fail "wharf is not the installed one"
