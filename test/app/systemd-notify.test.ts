@@ -55,7 +55,7 @@ let child: Run | undefined;
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'wharf-notify-'));
-  sock = notifySocket(dir);
+  sock = notifySocket(dir); // needs unix-dgram, a runtime dependency of wharf: fails loudly if absent
 });
 
 afterEach(async () => {
@@ -64,7 +64,7 @@ afterEach(async () => {
     await child.exited;
   }
   child = undefined;
-  sock.close();
+  (sock as NotifySocket | undefined)?.close(); // undefined when beforeEach failed
   await rm(dir, { recursive: true, force: true });
 });
 
