@@ -28,7 +28,7 @@ const COMMANDS: Record<string, Entry> = {
     load: () => import('./commands/data.js'),
   },
   status: {
-    summary: 'wharf status: sync backlog, last sync, last error',
+    summary: 'wharf status: latest reading per board and method, sync backlog, last error',
     load: () => import('./commands/status.js'),
   },
   sync: {

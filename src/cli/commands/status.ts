@@ -47,9 +47,9 @@ async function fetchLatest(url: string): Promise<GatewayStatusDoc | string> {
 const USAGE = `usage: wharf status [--config FILE] [--dir CAPTURE_DIR] [--gateway URL] [--json]
   Shows the latest capture of the running gateway (its /status at --gateway, else the config's
   wharf.http, else http://127.0.0.1:8787): per board and method the latest reading and its value,
-  configured and achieved Hz, last error. Then the sync backlog (files, bytes, age of the oldest reading), the last sync and the last error
-  of the gateway using that capture directory, and warns when the backlog is older than 10 × the
-  sync interval. Exit code 0, or 3 when there is a warning.`;
+  configured and achieved Hz, last error. Then the sync backlog (files, bytes, age of the oldest
+  reading), the last sync and the last error of the gateway using that capture directory, and warns
+  when the backlog is older than 10 × the sync interval. Exit code 0, or 3 when there is a warning.`;
 
 function alive(pid: number): boolean {
   try {
