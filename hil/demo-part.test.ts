@@ -12,7 +12,7 @@ import { listFinishedFiles } from '../src/capture/files.js';
 import { nullLogger } from '../src/shared/logger.js';
 import { requireTool } from '../test/helpers/system-tool.js';
 import { simPlan } from '../test/sync/gateway-plan.js';
-import { firmwareDemoPart } from './emulator/demo-part.js';
+import { firmwareDemoPart } from '../src/app/demo-firmware.js';
 
 const hasSocat = requireTool(
   'socat',

@@ -13,10 +13,10 @@ import { nullLogger } from '../src/shared/logger.js';
 import type { Board, BoardGap, BoardStatus, StreamBatch } from '../src/boards/board.js';
 import type { AnalogValue, GpioValue } from '../src/shared/record.js';
 import { requireTool } from '../test/helpers/system-tool.js';
-import { ptyPair, type PtyPair } from './bench/pty.js';
-import { EmulatedBoard } from './emulator/board.js';
+import { ptyPair, type PtyPair } from '../src/emulator/pty.js';
+import { EmulatedBoard } from '../src/emulator/board.js';
 import { bundleFor } from './emulator/bundle.js';
-import { PtySerial } from './emulator/serial-binding.js';
+import { PtySerial } from '../src/emulator/serial-binding.js';
 import { EMULATED_INPUTS, FIXTURE } from './targets.js';
 
 const hwPort = process.env.WHARF_HIL_PORT;

@@ -17,7 +17,7 @@ import type { CapturePlan } from '../src/config/plan.js';
 import { nullLogger } from '../src/shared/logger.js';
 import type { AnalogValue, GpioValue } from '../src/shared/record.js';
 import { capturedRows } from '../test/helpers/captured.js';
-import { EmulatedBoard } from './emulator/board.js';
+import { EmulatedBoard } from '../src/emulator/board.js';
 import { bundleFor } from './emulator/bundle.js';
 import { EMULATED_INPUTS } from './targets.js';
 

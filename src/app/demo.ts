@@ -14,7 +14,7 @@ import type { CapturePlan } from '../config/index.js';
 import type { Logger } from '../shared/logger.js';
 import type { Gateway } from './gateway.js';
 import { cloudDemoPart } from '../cloud/demo-part.js';
-import { firmwareDemoPart } from '../../hil/emulator/demo-part.js';
+import { firmwareDemoPart } from './demo-firmware.js';
 
 export interface DemoContext {
   /** WHARF_HOME (default ~/.wharf): everything the demo writes lives under it. */

@@ -10,8 +10,8 @@
  * the running plan with a warning saying a restart applies them.
  */
 import { promises as fsp } from 'node:fs';
-import type { BoardRegistry, TransportContext } from '../boards/registry.js';
-import { defaultRegistry } from '../boards/registry.js';
+import { BoardRegistry, type TransportContext } from '../boards/board-registry.js';
+import { loadTransports } from '../boards/transports.js';
 import { checkLinkBudget } from '../boards/link-budget.js';
 import { gatewayBroker, type GatewayBroker } from '../boards/mqtt/gateway-broker.js';
 import { trackLinkStats, trackUnrouted } from '../boards/link-metrics.js';
@@ -42,13 +42,15 @@ import { realClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
 import { GatewayHttp } from './http.js';
+import { LatestReadings } from '../capture/latest.js';
+import { buildGatewayStatus, type GatewayStatusDoc } from './status.js';
 import { GatewaySync } from '../sync/gateway-sync.js';
 
 export interface GatewayOptions {
   plan: CapturePlan;
   logger: Logger;
   clock?: Clock;
-  /** Transport registry (default: every built-in transport). */
+  /** Transport registry (default: the built-in transports the plan uses, loaded on demand). */
   registry?: BoardRegistry;
   /** Extra context transports need (embedded broker, …), merged into the default registry's context. */
   transportContext?: Record<string, unknown>;
@@ -107,6 +109,11 @@ export class Gateway {
 
   /** At a clean stop, one last sync pass of the files just finished, bounded by this time. */
   finalSyncMs = 1500;
+  /** Latest reading, achieved rate and last gap per entry (for /status). */
+  latest: LatestReadings | undefined;
+
+  /** Loads the transports a plan needs (before it is applied). */
+  private ensureTransports: (plan: CapturePlan) => Promise<void> = async () => undefined;
 
   static async start(o: GatewayOptions): Promise<Gateway> {
     const clock = o.clock ?? realClock;
@@ -207,9 +214,16 @@ export class Gateway {
       trackBoard: trackLinkStats(metrics),
       ...(o.transportContext ?? {}),
     };
+    const registry = o.registry ?? new BoardRegistry();
+    const ensureTransports =
+      o.registry === undefined
+        ? (p: CapturePlan) => loadTransports(registry, p, ctx)
+        : async () => undefined;
+    await ensureTransports(plan);
+    const latest = new LatestReadings(store, () => clock.now());
     const engine = new CaptureEngine({
-      registry: o.registry ?? defaultRegistry(ctx),
-      sink: store,
+      registry,
+      sink: latest,
       clock,
       logger: logger.child({ part: 'capture' }),
       metrics,
@@ -281,6 +295,8 @@ export class Gateway {
     );
     gw.broker = broker;
     gw.dirLock = lock;
+    gw.latest = latest;
+    gw.ensureTransports = ensureTransports;
     gw.onStop(() => broker.close());
     await engine.apply(plan);
     flushLoop.start();
@@ -336,20 +352,22 @@ export class Gateway {
       .catch((err: unknown) =>
         this.logger.error({ err: String(err) }, 'MQTT broker update failed'),
       );
+    await this.ensureTransports(plan);
     return this.engine.apply(plan);
   }
 
-  status(): Record<string, unknown> {
-    return {
-      machine: this.plan.machine,
-      part_id: this.plan.part_id,
-      capture_dir: this.captureDir,
-      capture_disabled: this.plan.dataManager.capture_disabled,
-      started_at: new Date(this.startedAt).toISOString(),
-      entries: this.engine.status(),
+  status(): GatewayStatusDoc {
+    const engineStatus = this.engine.status();
+    this.latest?.retain(engineStatus.map((e) => e.key));
+    return buildGatewayStatus({
+      plan: this.plan,
+      engineStatus,
       store: this.store.stats(),
       sync: this.sync?.status() ?? null,
-    };
+      latest: this.latest,
+      startedAt: this.startedAt,
+      now: Date.now(),
+    });
   }
 
   /** Stop collectors, flush everything, finish the files, close the listener. Idempotent. */

@@ -15,9 +15,11 @@ import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { noteCaptureDir, previousCaptureDir, wharfStateDir } from '../capture/dir-history.js';
 import { Gateway, type GatewayOptions } from './gateway.js';
+import { systemdNotifier, type Notifier } from './sd-notify.js';
 import { serveUntilStopped } from './serve.js';
 import { markRateChanges } from './rate-marks.js';
 import { realClock } from '../shared/clock.js';
+import { startProgressWatchdog } from './watchdog.js';
 
 export interface LaunchOptions {
   configPath: string;
@@ -37,6 +39,8 @@ export interface LaunchOptions {
   /** Called after start, before waiting (demo: start parts that need the gateway). */
   afterStart?: (gw: Gateway) => Promise<void>;
   watch?: boolean;
+  /** systemd notification (default: from NOTIFY_SOCKET in env, a no-op without it). */
+  notifier?: Notifier;
 }
 
 function printIssues(issues: readonly ConfigIssue[], file: string, out: Writable): void {
@@ -126,9 +130,27 @@ export async function launch(o: LaunchOptions): Promise<number> {
           },
         });
   o.stdout.write(banner(gw, shown, o.bannerLines));
+  const notifier = o.notifier ?? systemdNotifier(o.env, o.logger);
+  const entries = gw.engine.status().length;
+  notifier.ready(
+    `capturing ${entries} ${entries === 1 ? 'entry' : 'entries'} into ${gw.captureDir}`,
+  );
+  const watchdog =
+    notifier.watchdogMs === null
+      ? undefined
+      : startProgressWatchdog({
+          notifier,
+          periodMs: notifier.watchdogMs,
+          progress: () => gw.store.stats().flushes,
+          logger: o.logger,
+        });
   try {
     const why = await serveUntilStopped(gw, {
       logger: o.logger,
+      onStopping: (reason) => {
+        watchdog?.stop();
+        notifier.stopping(`stopping (${reason}): flushing capture files`);
+      },
       ...(o.durationMs === undefined ? {} : { durationMs: o.durationMs }),
     });
     const s = gw.store.stats();
@@ -136,8 +158,10 @@ export async function launch(o: LaunchOptions): Promise<number> {
       `wharf: stopped (${why}); ${s.durable} records durable, ${s.filesFinished} files finished in ${gw.captureDir}\n`,
     );
   } finally {
+    watchdog?.stop();
     watcher?.close();
     await gw.stop();
+    notifier.close();
   }
   return 0;
 }

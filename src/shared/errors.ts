@@ -37,6 +37,9 @@ export type WharfErrorCode =
   // firmware
   | 'FIRMWARE_BUILD'
   | 'FIRMWARE_FLASH'
+  | 'TOOLCHAIN_MISSING'
+  // service (systemd)
+  | 'SERVICE'
   // generic
   | 'USAGE'
   | 'INTERNAL';

@@ -8,9 +8,10 @@ import type { BrokerSettings, CapturePlan } from '../../config/plan.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Metrics } from '../../shared/metrics.js';
-import { startEmbeddedBroker, type BrokerBoard, type EmbeddedBroker } from './broker.js';
+// aedes and mqtt.js are imported only when the plan has MQTT boards (apply)
+import type { BrokerBoard, EmbeddedBroker } from './broker.js';
 import type { BoardBus } from './bus.js';
-import { ExternalBus } from './external-bus.js';
+import type { ExternalBus } from './external-bus.js';
 
 export interface GatewayBroker {
   bus: () => BoardBus | undefined;
@@ -68,6 +69,7 @@ export function gatewayBroker(logger: Logger, metrics?: Metrics): GatewayBroker 
       settings = key;
       try {
         if (s.mode === 'embedded') {
+          const { startEmbeddedBroker } = await import('./broker.js');
           embedded = await startEmbeddedBroker({
             host: s.host,
             port: s.port,
@@ -77,6 +79,7 @@ export function gatewayBroker(logger: Logger, metrics?: Metrics): GatewayBroker 
             ...(metrics === undefined ? {} : { metrics }),
           });
         } else {
+          const { ExternalBus } = await import('./external-bus.js');
           external = await ExternalBus.connect({
             url: s.url,
             ...(s.username === undefined ? {} : { username: s.username }),
