@@ -39,6 +39,7 @@ import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
 import { GatewayHttp } from './http.js';
 import { GatewaySync } from '../sync/gateway-sync.js';
+import { CameraCapture } from '../capture/images/camera-capture.js';
 
 export interface GatewayOptions {
   plan: CapturePlan;
@@ -95,6 +96,9 @@ export class Gateway {
 
   /** Sync of finished capture files to `wharf.sync` (src/sync). */
   sync: GatewaySync | undefined;
+
+  /** The plan's cameras (src/capture/images). */
+  cameras: CameraCapture | undefined;
 
   static async start(o: GatewayOptions): Promise<Gateway> {
     const clock = o.clock ?? realClock;
@@ -237,6 +241,15 @@ export class Gateway {
     gw.broker = broker;
     gw.onStop(() => broker.close());
     await engine.apply(plan);
+    const cameras = new CameraCapture({
+      sink: store,
+      clock,
+      logger: logger.child({ part: 'cameras' }),
+      metrics: engine.metrics,
+    });
+    gw.cameras = cameras;
+    gw.onStop(() => cameras.stop());
+    await cameras.apply(plan);
     flushLoop.start();
     gw.sync = new GatewaySync({
       captureDir: dir,
@@ -290,6 +303,7 @@ export class Gateway {
       .catch((err: unknown) =>
         this.logger.error({ err: String(err) }, 'MQTT broker update failed'),
       );
+    await this.cameras?.apply(plan);
     return this.engine.apply(plan);
   }
 
@@ -301,6 +315,7 @@ export class Gateway {
       capture_disabled: this.plan.dataManager.capture_disabled,
       started_at: new Date(this.startedAt).toISOString(),
       entries: this.engine.status(),
+      cameras: this.cameras?.status() ?? [],
       store: this.store.stats(),
       sync: this.sync?.status() ?? null,
     };

@@ -161,6 +161,10 @@ export class CaptureEngine {
     if (plan.dataManager.capture_disabled) return out;
     const boards = new Set(plan.boards.map((b) => b.id));
     for (const e of plan.entries) {
+      if (e.component_type === 'camera' && plan.cameras?.some((c) => c.id === e.boardId)) {
+        skipped.push({ key: e.key, why: 'a camera: captured by the camera capture' });
+        continue;
+      }
       if (!e.supported || boardMethod(e.method) === undefined) {
         skipped.push({ key: e.key, why: `method ${e.method} is not supported by any transport` });
         continue;

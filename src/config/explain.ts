@@ -8,6 +8,7 @@
  */
 import type { CapturePlan, PlanEntry, BoardSpec } from './plan.js';
 import { hideUserinfo } from './address.js';
+import { CAMERA_TRANSPORT, estimatedImageBytes } from './cameras.js';
 
 /**
  * Estimated bytes on disk per reading (one reader or pin value in one record), used for the
@@ -54,8 +55,16 @@ export function expectedBytesPerSecond(entry: Pick<PlanEntry, 'hz' | 'readers'>)
   return entry.hz * Math.max(1, entry.readers.length) * ESTIMATED_BYTES_PER_READING_RECORD;
 }
 
+/** Bytes/s of an entry: images (camera entries) by their estimated size, readings by count. */
+function entryBytesPerSecond(plan: CapturePlan, entry: PlanEntry): number {
+  const cam = plan.cameras?.find((c) => c.id === entry.boardId);
+  if (cam === undefined || entry.component_type !== 'camera') return expectedBytesPerSecond(entry);
+  return entry.hz * estimatedImageBytes(cam, String(entry.additional_params.mime_type));
+}
+
 function baseRow(plan: CapturePlan, entry: PlanEntry, board: BoardSpec | undefined): ExplainRow {
-  const transport = board?.transport ?? 'none';
+  const camera = plan.cameras?.some((c) => c.id === entry.boardId) === true;
+  const transport = board?.transport ?? (camera ? CAMERA_TRANSPORT : 'none');
   let note = '';
   if (!entry.supported) {
     if (board === undefined) note = 'no board';
@@ -71,7 +80,7 @@ function baseRow(plan: CapturePlan, entry: PlanEntry, board: BoardSpec | undefin
     hz: entry.hz,
     readers: entry.readers,
     readings_per_s: readings,
-    bytes_per_s: expectedBytesPerSecond(entry),
+    bytes_per_s: entryBytesPerSecond(plan, entry),
     scheduled: note === '',
     note,
     tags: entry.tags,

@@ -4,6 +4,7 @@
  * on live reload.
  */
 import type { BoardHardwareConfig, CaptureMethod } from '../boards/board.js';
+import type { CameraSpec } from './cameras.js';
 
 export interface DataManagerSettings {
   /** Absolute path, `~` expanded; default `$WHARF_HOME/capture` or `~/.wharf/capture`. */
@@ -102,4 +103,6 @@ export interface CapturePlan {
   boards: BoardSpec[];
   entries: PlanEntry[];
   warnings: ConfigIssue[];
+  /** Local camera components wharf opens with ffmpeg (src/capture/images); absent = none. */
+  cameras?: CameraSpec[];
 }

@@ -25,6 +25,7 @@ import { readComponents, type KnownComponent } from './components.js';
 import { parseBoardAddress, UNSUPPORTED } from './address.js';
 import { buildEntry, isOff, type EntryContext, type MethodTarget } from './methods.js';
 import { closest, formatResourceName, parseResourceName } from './names.js';
+import { CAMERA_TRANSPORT, readCamera, type CameraSpec } from './cameras.js';
 
 export interface ResolveOptions {
   /** Path of the config file (relative paths in it are resolved against its directory). */
@@ -125,8 +126,16 @@ export function resolveDocument(
 
   // local components
   const local = readComponents(top.components ?? [], 'components', issues);
+  const cameras: CameraSpec[] = [];
   for (const c of local) {
     let transport = UNSUPPORTED;
+    if (c.type === 'camera' && c.namespace === 'rdk') {
+      const cam = readCamera(c.name, c.config.model, c.config.attributes ?? {}, c.path, issues);
+      if (cam !== undefined && claimBoardId(c.name, c.path)) {
+        cameras.push(cam);
+        transport = CAMERA_TRANSPORT;
+      }
+    }
     if (c.hardware !== undefined && claimBoardId(c.name, c.path)) {
       const addressPath = joinPath(joinPath(c.path, 'attributes'), 'address');
       if (c.address === undefined) {
@@ -249,6 +258,7 @@ export function resolveDocument(
     boards,
     entries,
     warnings: issues.items.filter((i) => i.severity === 'warning'),
+    ...(cameras.length > 0 ? { cameras } : {}),
   };
 }
 

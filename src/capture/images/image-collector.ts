@@ -1,0 +1,89 @@
+/**
+ * One `ReadImage`/`GetImages` entry: at each tick (TickScheduler, drift-free) it takes the camera's
+ * latest image if it is fresh, else it writes a gap with the true reason. Fresh means: it arrived
+ * at most one period before the tick and it has not been recorded before. A stale image is never
+ * recorded as a new one.
+ *   - the camera has a problem (no device, ffmpeg exited, URL unreachable): `read_error` + why;
+ *   - frames flow but none is fresh: `timeout` ("the newest is N ms old");
+ *   - ticks skipped by a stalled event loop: `missed_ticks`.
+ */
+import type { PlanEntry } from '../../config/plan.js';
+import type { Clock } from '../../shared/clock.js';
+import type { EntryOutput } from '../entry-output.js';
+import { TickScheduler } from '../scheduler.js';
+import type { FfmpegCamera } from './ffmpeg-camera.js';
+
+export class ImageCollector {
+  private readonly scheduler: TickScheduler;
+  private lastSeq = 0;
+  private lastProcessStarts = -1;
+  readonly period: number;
+  private readonly mime: string;
+
+  constructor(
+    readonly entry: PlanEntry,
+    readonly out: EntryOutput,
+    private readonly camera: FfmpegCamera,
+    private readonly clock: Clock,
+  ) {
+    this.period = 1000 / entry.hz;
+    this.mime = String(entry.additional_params.mime_type ?? 'image/jpeg');
+    this.scheduler = new TickScheduler({
+      clock,
+      hz: entry.hz,
+      onTick: (t) => this.tick(t),
+      onMissed: (m) =>
+        this.out.gap(
+          'missed_ticks',
+          m.start,
+          m.end,
+          m.count,
+          'the gateway could not run the ticks (stalled)',
+        ),
+    });
+  }
+
+  start(): void {
+    this.scheduler.start(this.clock.now());
+  }
+
+  stop(): void {
+    this.scheduler.stop();
+    this.out.flushGap();
+  }
+
+  private tick(t: number): void {
+    const cam = this.camera;
+    const now = this.clock.now();
+    const f = cam.latest;
+    // A new process numbers its frames from 1 again.
+    if (cam.starts !== this.lastProcessStarts) {
+      this.lastProcessStarts = cam.starts;
+      this.lastSeq = 0;
+    }
+    if (f !== undefined && f.seq > this.lastSeq && now - f.at <= this.period) {
+      this.lastSeq = f.seq;
+      this.out.reading({
+        kind: 'reading',
+        time_requested: t,
+        time_received: now,
+        data: { image: { size: f.bytes.length, mime_type: this.mime } },
+        binary: f.bytes,
+      });
+      return;
+    }
+    if (cam.problem !== undefined) {
+      this.out.gap('read_error', t, t, 1, cam.problem);
+    } else if (f === undefined) {
+      this.out.gap('read_error', t, t, 1, `camera ${cam.spec.id}: no image received yet`);
+    } else {
+      this.out.gap(
+        'timeout',
+        t,
+        t,
+        1,
+        `camera ${cam.spec.id}: no new image within one period (${Math.round(this.period)} ms)`,
+      );
+    }
+  }
+}
