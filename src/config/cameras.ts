@@ -5,6 +5,8 @@
  *  - model `webcam`: a V4L2 device, `video_path` "video0" (→ /dev/video0) or an absolute path;
  *  - model `ffmpeg`: anything ffmpeg reads, `video_path` a file, an RTSP/HTTP(S) URL (MJPEG stream),
  *    or `lavfi:<graph>` for a test pattern (e.g. `lavfi:testsrc=size=640x480:rate=10`).
+ *    With `"snapshot": true` an HTTP(S) `video_path` answering one image per request is fetched
+ *    by wharf at the frame rate (no ffmpeg; the image must already be the asked mime type).
  * Optional for both: `width_px`, `height_px` (scaled by ffmpeg), `frame_rate` (frames/s decoded,
  * default twice the fastest capture rate, at least 2), `input_args` (extra ffmpeg input options).
  */
@@ -31,6 +33,8 @@ export interface CameraSpec {
   height_px?: number;
   frame_rate?: number;
   input_args: string[];
+  /** An HTTP(S) URL answering one image per request: fetched by wharf, no ffmpeg process. */
+  snapshot?: boolean;
 }
 
 const posInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
@@ -90,6 +94,20 @@ export function readCamera(
       return undefined;
     }
     spec.frame_rate = fr;
+  }
+  if (attributes.snapshot !== undefined) {
+    if (
+      typeof attributes.snapshot !== 'boolean' ||
+      (attributes.snapshot && !/^https?:\/\//.test(vp))
+    ) {
+      issues.error(
+        joinPath(attrsPath, 'snapshot'),
+        'snapshot must be true or false, and true only with an http:// or https:// video_path',
+        'e.g. "video_path": "http://10.0.0.7/snapshot.jpg", "snapshot": true',
+      );
+      return undefined;
+    }
+    if (attributes.snapshot) spec.snapshot = true;
   }
   const ia = attributes.input_args;
   if (ia !== undefined) {

@@ -13,6 +13,7 @@ import type { CaptureMetrics } from '../capture-metrics.js';
 import { metaFor } from '../engine.js';
 import { EntryOutput, type RecordSink } from '../entry-output.js';
 import { FfmpegCamera } from './ffmpeg-camera.js';
+import { SnapshotCamera } from './snapshot-camera.js';
 import type { ImageFormat } from './frame-splitter.js';
 import { ImageCollector } from './image-collector.js';
 
@@ -27,7 +28,7 @@ export interface CameraCaptureDeps {
 
 interface Running {
   fingerprint: string;
-  processes: FfmpegCamera[];
+  processes: (FfmpegCamera | SnapshotCamera)[];
   collectors: ImageCollector[];
 }
 
@@ -123,12 +124,20 @@ export class CameraCapture {
   ): void {
     const { clock, logger, sink, metrics } = this.deps;
     const frameRate = cameraFrameRate(spec, entries);
-    const processes = new Map<ImageFormat, FfmpegCamera>();
+    const processes = new Map<ImageFormat, FfmpegCamera | SnapshotCamera>();
     const collectors: ImageCollector[] = [];
     for (const e of entries) {
       const format = formatOf(e);
       let cam = processes.get(format);
-      if (cam === undefined) {
+      if (cam === undefined && spec.snapshot === true) {
+        cam = new SnapshotCamera(spec, {
+          frameRate,
+          format,
+          clock,
+          logger: logger.child({ camera: spec.id }),
+        });
+        processes.set(format, cam);
+      } else if (cam === undefined) {
         cam = new FfmpegCamera(spec, {
           frameRate,
           format,

@@ -122,7 +122,13 @@ export class FfmpegCamera {
         ),
       );
       child.on('close', (code, signal) => {
-        const last = this.stderr.trim().split('\n').pop()?.trim();
+        // userinfo in a URL (rtsp://user:pass@…) is never printed
+        const last = this.stderr
+          .trim()
+          .split('\n')
+          .pop()
+          ?.trim()
+          .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
         finish(
           `camera ${spec.id}: ffmpeg exited (${signal ?? `code ${code}`})${last ? `: ${last.slice(0, 300)}` : ''}`,
         );

@@ -11,7 +11,16 @@ import type { PlanEntry } from '../../config/plan.js';
 import type { Clock } from '../../shared/clock.js';
 import type { EntryOutput } from '../entry-output.js';
 import { TickScheduler } from '../scheduler.js';
-import type { FfmpegCamera } from './ffmpeg-camera.js';
+import type { Frame } from './ffmpeg-camera.js';
+
+/** What a collector reads from: FfmpegCamera or SnapshotCamera. */
+export interface ImageSource {
+  readonly spec: { id: string };
+  readonly latest: Frame | undefined;
+  readonly problem: string | undefined;
+  /** Frame numbers restart when this changes (a new process). */
+  readonly starts: number;
+}
 
 export class ImageCollector {
   private readonly scheduler: TickScheduler;
@@ -23,7 +32,7 @@ export class ImageCollector {
   constructor(
     readonly entry: PlanEntry,
     readonly out: EntryOutput,
-    private readonly camera: FfmpegCamera,
+    private readonly camera: ImageSource,
     private readonly clock: Clock,
   ) {
     this.period = 1000 / entry.hz;

@@ -5,6 +5,7 @@
  * their reasons, a torn image is cut by crash recovery, and `config explain` shows bytes/s.
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
@@ -390,6 +391,109 @@ describe.skipIf(!hasFfmpeg)('camera capture (real ffmpeg)', () => {
       expect(d.records.at(-1)).toMatchObject({ kind: 'gap', reason: 'recovery_truncated' });
     } finally {
       await gw2.stop();
+    }
+  });
+});
+
+describe.skipIf(!hasFfmpeg)('HTTP cameras (loopback server)', () => {
+  it('a snapshot URL is fetched by wharf (no ffmpeg), an MJPEG stream is read by one ffmpeg; a wrong image type is a gap naming it', async () => {
+    const dir = path.join(tmp, 'http1');
+    const jpegs = await new Promise<Buffer[]>((resolve, reject) => {
+      const p = spawn('ffmpeg', [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=size=160x120:rate=5',
+        '-frames:v',
+        '5',
+        '-c:v',
+        'mjpeg',
+        '-f',
+        'image2pipe',
+        'pipe:1',
+      ]);
+      const parts: Buffer[] = [];
+      p.stdout.on('data', (c: Buffer) => parts.push(c));
+      p.on('error', reject);
+      p.on('close', () => {
+        const out: Buffer[] = [];
+        const s = new FrameSplitter('jpeg', (b) => out.push(b), reject);
+        s.push(Buffer.concat(parts));
+        resolve(out);
+      });
+    });
+    let n = 0;
+    const streams = new Set<http.ServerResponse>();
+    const server = http.createServer((req, res) => {
+      if (req.url === '/snap.jpg') {
+        res.writeHead(200, { 'content-type': 'image/jpeg' });
+        res.end(jpegs[n++ % jpegs.length]);
+      } else if (req.url === '/wrong.png') {
+        res.writeHead(200, { 'content-type': 'image/jpeg' });
+        res.end(jpegs[0]);
+      } else if (req.url === '/mjpeg') {
+        res.writeHead(200, { 'content-type': 'multipart/x-mixed-replace; boundary=wharfcam' });
+        streams.add(res);
+        let k = 0;
+        const t = setInterval(() => {
+          const j = jpegs[k++ % jpegs.length]!;
+          res.write(
+            `--wharfcam\r\nContent-Type: image/jpeg\r\nContent-Length: ${j.length}\r\n\r\n`,
+          );
+          res.write(j);
+          res.write('\r\n');
+        }, 100);
+        res.on('close', () => (clearInterval(t), streams.delete(res)));
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const plan = cameraConfig(dir, [
+      {
+        ...camera('snap', `${base}/snap.jpg`, [{ method: 'ReadImage', capture_frequency_hz: 4 }]),
+        attributes: { video_path: `${base}/snap.jpg`, snapshot: true },
+      },
+      {
+        ...camera('wrong', `${base}/wrong.png`, [
+          {
+            method: 'ReadImage',
+            capture_frequency_hz: 2,
+            additional_params: { mime_type: 'image/png' },
+          },
+        ]),
+        attributes: { video_path: `${base}/wrong.png`, snapshot: true },
+      },
+      camera('stream', `${base}/mjpeg`, [{ method: 'ReadImage', capture_frequency_hz: 2 }]),
+    ]);
+    const gw = await Gateway.start({ plan, logger: nullLogger });
+    try {
+      const rs = await until('images of both cameras and a gap of the wrong one', async () => {
+        const all = await records(dir);
+        const by = (c: string) => all.filter((r) => r.meta.component_name === c);
+        return images(by('snap')).length >= 4 &&
+          images(by('stream')).length >= 3 &&
+          by('wrong').some((r) => r.rec.kind === 'gap' && /not a whole/.test(r.rec.detail ?? ''))
+          ? all
+          : undefined;
+      });
+      const snaps = images(rs.filter((r) => r.meta.component_name === 'snap'));
+      for (const s of snaps) expect(jpegs.some((j) => j.equals(Buffer.from(s.binary!)))).toBe(true);
+      expect(images(rs.filter((r) => r.meta.component_name === 'wrong'))).toEqual([]);
+      expect(
+        rs.filter((r) => r.meta.component_name === 'wrong' && r.rec.kind === 'gap').at(-1)!.rec,
+      ).toMatchObject({
+        reason: 'read_error',
+        detail: expect.stringMatching(/the snapshot is image\/jpeg, not a whole image\/png/),
+      });
+      const st = gw.cameras!.status();
+      expect(st.filter((s) => s.pid !== undefined).map((s) => s.camera)).toEqual(['stream']);
+    } finally {
+      await gw.stop();
+      for (const s of streams) s.destroy();
+      await new Promise((r) => server.close(r));
     }
   });
 });
