@@ -4,6 +4,7 @@
  *       &from=&to=&limit=(1-1000, default 60)&order=(desc|asc)&cursor=  → {images, next_cursor}
  *   GET /api/v1/images/:id        → the image bytes, with its mime type
  *   GET /api/v1/images/:id/meta   → its metadata
+ *   GET /api/v1/images/:id/thumb  → a 240 px wide JPEG thumbnail (thumbs.ts)
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { WharfError } from '../../shared/errors.js';
@@ -11,6 +12,7 @@ import { parseFilter } from '../filters.js';
 import type { CloudContext } from '../server.js';
 import type { ImageFilter } from './contract.js';
 import { MAX_IMAGE_PAGE } from './query-shape.js';
+import { Thumbnails } from './thumbs.js';
 
 type Q = Record<string, unknown>;
 
@@ -69,6 +71,29 @@ export async function imageRoutes(app: FastifyInstance, ctx: CloudContext): Prom
     const im = await ctx.store.images.image(id);
     if (im === null) return notFound(reply, id);
     return im.meta;
+  });
+
+  const thumbs = new Thumbnails(ctx.logger);
+  app.get('/api/v1/images/:id/thumb', async (req, reply) => {
+    const id = imageId((req.params as { id: string }).id);
+    let original: { mime: string; bytes: Buffer } | undefined;
+    const t = await thumbs.thumb(id, async () => {
+      const im = await ctx.store.images.image(id);
+      if (im !== null) original = { mime: im.meta.mime_type, bytes: im.bytes };
+      return im?.bytes ?? null;
+    });
+    if (t === 'missing') return notFound(reply, id);
+    if (t === null) {
+      original ??= await ctx.store.images
+        .image(id)
+        .then((im) => (im === null ? undefined : { mime: im.meta.mime_type, bytes: im.bytes }));
+      if (original === undefined) return notFound(reply, id);
+    }
+    return reply
+      .header('content-type', t === null ? original!.mime : 'image/jpeg')
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'private, max-age=86400, immutable')
+      .send(t ?? original!.bytes);
   });
 
   app.get('/api/v1/images/:id', async (req, reply) => {
