@@ -2,6 +2,7 @@
  * Image routes (all need a key, like every non-public route, auth.ts):
  *   GET /api/v1/images?machine=&part_id=&component_type=&component_name=&method=&tags=&mime_type=
  *       &from=&to=&limit=(1-1000, default 60)&order=(desc|asc)&cursor=  → {images, next_cursor}
+ *   GET /api/v1/images/count?…    → {count} of the images matching the same filters
  *   GET /api/v1/images/:id        → the image bytes, with its mime type
  *   GET /api/v1/images/:id/meta   → its metadata
  *   GET /api/v1/images/:id/thumb  → a 240 px wide JPEG thumbnail (thumbs.ts)
@@ -65,6 +66,10 @@ export async function imageRoutes(app: FastifyInstance, ctx: CloudContext): Prom
     const q = req.query as Q;
     return ctx.store.images.listImages(parseImageFilter(q), parseImagePage(q));
   });
+
+  app.get('/api/v1/images/count', async (req) => ({
+    count: await ctx.store.images.countImages(parseImageFilter(req.query as Q)),
+  }));
 
   app.get('/api/v1/images/:id/meta', async (req, reply) => {
     const id = imageId((req.params as { id: string }).id);
