@@ -40,6 +40,7 @@ import { Metrics } from '../shared/metrics.js';
 import { GatewayHttp } from './http.js';
 import { GatewaySync } from '../sync/gateway-sync.js';
 import { CameraCapture } from '../capture/images/camera-capture.js';
+import { SensorCapture } from '../capture/sensors/sensor-capture.js';
 
 export interface GatewayOptions {
   plan: CapturePlan;
@@ -99,6 +100,9 @@ export class Gateway {
 
   /** The plan's cameras (src/capture/images). */
   cameras: CameraCapture | undefined;
+
+  /** The plan's gateway sensors (src/capture/sensors). */
+  sensors: SensorCapture | undefined;
 
   static async start(o: GatewayOptions): Promise<Gateway> {
     const clock = o.clock ?? realClock;
@@ -250,6 +254,15 @@ export class Gateway {
     gw.cameras = cameras;
     gw.onStop(() => cameras.stop());
     await cameras.apply(plan);
+    const sensors = new SensorCapture({
+      sink: store,
+      clock,
+      logger: logger.child({ part: 'sensors' }),
+      metrics: engine.metrics,
+    });
+    gw.sensors = sensors;
+    gw.onStop(() => sensors.stop());
+    await sensors.apply(plan);
     flushLoop.start();
     gw.sync = new GatewaySync({
       captureDir: dir,
@@ -304,6 +317,7 @@ export class Gateway {
         this.logger.error({ err: String(err) }, 'MQTT broker update failed'),
       );
     await this.cameras?.apply(plan);
+    await this.sensors?.apply(plan);
     return this.engine.apply(plan);
   }
 

@@ -165,6 +165,10 @@ export class CaptureEngine {
         skipped.push({ key: e.key, why: 'a camera: captured by the camera capture' });
         continue;
       }
+      if (e.component_type === 'sensor' && plan.sensors?.some((c) => c.id === e.boardId)) {
+        skipped.push({ key: e.key, why: 'a gateway sensor: captured by the sensor capture' });
+        continue;
+      }
       if (!e.supported || boardMethod(e.method) === undefined) {
         skipped.push({ key: e.key, why: `method ${e.method} is not supported by any transport` });
         continue;

@@ -9,6 +9,7 @@
 import type { CapturePlan, PlanEntry, BoardSpec } from './plan.js';
 import { hideUserinfo } from './address.js';
 import { CAMERA_TRANSPORT, estimatedImageBytes } from './cameras.js';
+import { SENSOR_TRANSPORT } from './sensors.js';
 
 /**
  * Estimated bytes on disk per reading (one reader or pin value in one record), used for the
@@ -57,6 +58,9 @@ export function expectedBytesPerSecond(entry: Pick<PlanEntry, 'hz' | 'readers'>)
 
 /** Bytes/s of an entry: images (camera entries) by their estimated size, readings by count. */
 function entryBytesPerSecond(plan: CapturePlan, entry: PlanEntry): number {
+  // the gateway health sensor: 8 named values per reading
+  if (entry.component_type === 'sensor' && plan.sensors?.some((c) => c.id === entry.boardId))
+    return entry.hz * 8 * ESTIMATED_BYTES_PER_READING_RECORD;
   const cam = plan.cameras?.find((c) => c.id === entry.boardId);
   if (cam === undefined || entry.component_type !== 'camera') return expectedBytesPerSecond(entry);
   return entry.hz * estimatedImageBytes(cam, String(entry.additional_params.mime_type));
@@ -64,7 +68,9 @@ function entryBytesPerSecond(plan: CapturePlan, entry: PlanEntry): number {
 
 function baseRow(plan: CapturePlan, entry: PlanEntry, board: BoardSpec | undefined): ExplainRow {
   const camera = plan.cameras?.some((c) => c.id === entry.boardId) === true;
-  const transport = board?.transport ?? (camera ? CAMERA_TRANSPORT : 'none');
+  const sensor = plan.sensors?.some((c) => c.id === entry.boardId) === true;
+  const transport =
+    board?.transport ?? (camera ? CAMERA_TRANSPORT : sensor ? SENSOR_TRANSPORT : 'none');
   let note = '';
   if (!entry.supported) {
     if (board === undefined) note = 'no board';

@@ -14,6 +14,7 @@ import { closest, formatResourceName } from './names.js';
 import { dedup } from './settings.js';
 import { UNSUPPORTED } from './address.js';
 import { CAMERA_TRANSPORT, cameraMimeType, isCameraMethod } from './cameras.js';
+import { SENSOR_TRANSPORT } from './sensors.js';
 
 export const SUPPORTED_METHODS = ['Analogs', 'Gpio'] as const;
 const ALIASES: Record<string, string> = { Gpios: 'Gpio' };
@@ -129,6 +130,28 @@ export function buildEntry(
   const hz = m.capture_frequency_hz ?? 0;
   const method = ALIASES[m.method] ?? m.method;
   const params = m.additional_params ?? {};
+  if (target.type === 'sensor' && method === 'Readings') {
+    // Sensors wharf reads itself (src/capture/sensors); board-side sensors are not built yet.
+    if (target.transport !== SENSOR_TRANSPORT)
+      issues.warn(
+        joinPath(path, 'method'),
+        `method "Readings" of ${resource} is not captured: wharf reads sensors of model "gateway" (its own health); board-side sensors are not supported yet; it is listed but not captured`,
+        'add {"name": "gateway-health", "type": "sensor", "model": "gateway"} to this machine\'s components (docs/sensors.md)',
+      );
+    return claimEntry(ctx, path, resource, {
+      key: entryKey(target.boardId, target.type, target.name, method, []),
+      boardId: target.boardId,
+      component_type: target.type,
+      component_name: target.name,
+      resource,
+      method,
+      readers: [],
+      hz,
+      additional_params: { ...params },
+      tags: dedup([...ctx.serviceTags, ...(m.tags ?? [])]),
+      supported: target.transport === SENSOR_TRANSPORT,
+    });
+  }
   if (target.type === 'camera' && isCameraMethod(method)) {
     // Cameras (src/capture/images): captured when the camera is a local component wharf can open.
     const mime = cameraMimeType(m, path, issues);

@@ -5,6 +5,7 @@
  */
 import type { BoardHardwareConfig, CaptureMethod } from '../boards/board.js';
 import type { CameraSpec } from './cameras.js';
+import type { SensorSpec } from './sensors.js';
 
 export interface DataManagerSettings {
   /** Absolute path, `~` expanded; default `$WHARF_HOME/capture` or `~/.wharf/capture`. */
@@ -105,4 +106,6 @@ export interface CapturePlan {
   warnings: ConfigIssue[];
   /** Local camera components wharf opens with ffmpeg (src/capture/images); absent = none. */
   cameras?: CameraSpec[];
+  /** Sensors wharf reads itself (the gateway's health, src/capture/sensors); absent = none. */
+  sensors?: SensorSpec[];
 }

@@ -26,6 +26,7 @@ import { parseBoardAddress, UNSUPPORTED } from './address.js';
 import { buildEntry, isOff, type EntryContext, type MethodTarget } from './methods.js';
 import { closest, formatResourceName, parseResourceName } from './names.js';
 import { CAMERA_TRANSPORT, readCamera, type CameraSpec } from './cameras.js';
+import { SENSOR_TRANSPORT, readSensor, type SensorSpec } from './sensors.js';
 
 export interface ResolveOptions {
   /** Path of the config file (relative paths in it are resolved against its directory). */
@@ -127,8 +128,16 @@ export function resolveDocument(
   // local components
   const local = readComponents(top.components ?? [], 'components', issues);
   const cameras: CameraSpec[] = [];
+  const sensors: SensorSpec[] = [];
   for (const c of local) {
     let transport = UNSUPPORTED;
+    if (c.type === 'sensor' && c.namespace === 'rdk') {
+      const sensor = readSensor(c.name, c.config.model, c.path, issues);
+      if (sensor !== undefined && claimBoardId(c.name, c.path)) {
+        sensors.push(sensor);
+        transport = SENSOR_TRANSPORT;
+      }
+    }
     if (c.type === 'camera' && c.namespace === 'rdk') {
       const cam = readCamera(c.name, c.config.model, c.config.attributes ?? {}, c.path, issues);
       if (cam !== undefined && claimBoardId(c.name, c.path)) {
@@ -259,6 +268,7 @@ export function resolveDocument(
     entries,
     warnings: issues.items.filter((i) => i.severity === 'warning'),
     ...(cameras.length > 0 ? { cameras } : {}),
+    ...(sensors.length > 0 ? { sensors } : {}),
   };
 }
 

@@ -30,10 +30,19 @@ export interface ImageInfo {
   mime_type: string;
 }
 
-/** `Analogs`: reader name → AnalogValue. `Gpio`/`Gpios`: pin name → GpioValue. Images: {image}. */
+/** One named value of a sensor's `Readings` (docs/sensors.md). */
+export interface SensorValue {
+  value: number;
+}
+
+/**
+ * `Analogs`: reader name → AnalogValue. `Gpio`/`Gpios`: pin name → GpioValue. Images: {image}.
+ * Sensor `Readings`: value name → SensorValue.
+ */
 export type ReadingData =
   | Record<string, AnalogValue>
   | Record<string, GpioValue>
+  | Record<string, SensorValue>
   | { image: ImageInfo };
 
 export interface ReadingRecord {
