@@ -18,8 +18,10 @@ import { trackLinkStats } from '../boards/link-metrics.js';
 import type { CapturePlan } from '../config/plan.js';
 import type { CaptureStore } from '../capture/capture-store.js';
 import { FileCaptureStore } from '../capture/file-store.js';
+import { closeStoreWithin } from '../capture/close-store.js';
+import { CaptureDirLock } from '../capture/dir-lock.js';
 import { recoverCaptureDir, type RecoveryReport } from '../capture/recovery.js';
-import { startDiskBudget } from '../capture/disk-budget.js';
+import { DiskBudgetRunner } from '../capture/disk-budget-runner.js';
 import {
   CaptureEngine,
   metaFor,
@@ -31,7 +33,8 @@ import {
   FlushLoop,
   lastTicksOf,
   mergeRecovered,
-  readCheckpoint,
+  adoptPreviousDir,
+  readCheckpointFile,
   writeCheckpoint,
 } from '../capture/checkpoint.js';
 import { realClock, type Clock } from '../shared/clock.js';
@@ -55,8 +58,10 @@ export interface GatewayOptions {
   engineOptions?: EngineOptions;
   /** Override plan.gateway.http (null: no listener). */
   http?: { host: string; port: number } | null;
-  /** Disk budget check interval (default 30 s). */
+  /** Disk budget check interval (default: plan.dataManager.disk_budget_interval_ms). */
   diskBudgetIntervalMs?: number;
+  /** The capture_dir this config ran with before, when it changed (capture_dir_changed gaps). */
+  previousCaptureDir?: string | null;
 }
 
 /** Settings that only apply at start. */
@@ -104,6 +109,12 @@ export class Gateway {
   /** The plan's gateway sensors (src/capture/sensors). */
   sensors: SensorCapture | undefined;
 
+  /** The capture dir lock, released at the end of stop(). */
+  dirLock: CaptureDirLock | undefined;
+
+  /** At a clean stop, one last sync pass of the files just finished, bounded by this time. */
+  finalSyncMs = 1500;
+
   static async start(o: GatewayOptions): Promise<Gateway> {
     const clock = o.clock ?? realClock;
     const { logger, plan } = o;
@@ -113,6 +124,24 @@ export class Gateway {
       logger.warn({ board: w.board }, `link budget: ${w.message}`);
     const metrics = new Metrics();
     await fsp.mkdir(dir, { recursive: true });
+    // one gateway per capture dir, before recovery touches any file (a crash releases it)
+    const lock = o.store === undefined ? await CaptureDirLock.acquire(dir, logger) : undefined;
+    try {
+      return await Gateway.startLocked(o, clock, metrics, lock);
+    } catch (err) {
+      await lock?.release().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private static async startLocked(
+    o: GatewayOptions,
+    clock: Clock,
+    metrics: Metrics,
+    lock: CaptureDirLock | undefined,
+  ): Promise<Gateway> {
+    const { logger, plan } = o;
+    const dir = plan.dataManager.capture_dir;
 
     let recovery: RecoveryReport | undefined;
     if (o.store === undefined) {
@@ -138,6 +167,7 @@ export class Gateway {
         .counter('wharf_recovery_failed_files_total', 'Capture files recovery moved to failed/.')
         .inc(undefined, recovery.failed.length);
     }
+    let budget: DiskBudgetRunner | undefined;
     const store =
       o.store ??
       new FileCaptureStore({
@@ -145,10 +175,18 @@ export class Gateway {
         settings: plan.dataManager,
         clock,
         logger: logger.child({ part: 'store' }),
+        onFileFinished: () => budget?.kick(),
       });
     // Where each entry's durable data ends: the checkpoint, corrected by what recovery found, and
     // written back at once, so a crash before this run's first flush still leaves the right mark.
-    const resume = await readCheckpoint(dir, logger);
+    const { entries: resume, reasons } = await readCheckpointFile(dir, logger);
+    if (o.previousCaptureDir != null && o.previousCaptureDir !== dir) {
+      const n = await adoptPreviousDir(o.previousCaptureDir, resume, reasons, logger);
+      logger.info(
+        { capture_dir: dir, previous: o.previousCaptureDir, entries: n },
+        'capture_dir changed since the last run: the switch is recorded as capture_dir_changed gaps',
+      );
+    }
     if (recovery !== undefined) {
       const metas = new Map(plan.entries.map((e) => [e.key, metaFor(plan, e)]));
       const periods = new Map(
@@ -161,7 +199,7 @@ export class Gateway {
       );
     }
     if (resume.size > 0) {
-      await writeCheckpoint(dir, resume, clock.now()).catch((err: unknown) =>
+      await writeCheckpoint(dir, resume, clock.now(), reasons).catch((err: unknown) =>
         logger.warn({ err: String(err) }, 'writing the capture checkpoint failed'),
       );
     }
@@ -181,6 +219,7 @@ export class Gateway {
       logger: logger.child({ part: 'capture' }),
       metrics,
       resume,
+      resumeReasons: reasons,
       options: o.engineOptions ?? {},
     });
     const flushLoop = new FlushLoop({
@@ -192,17 +231,20 @@ export class Gateway {
       intervalMs: plan.dataManager.flush_interval_ms,
       metrics,
     });
-    const stopBudget =
+    // checked at start, after every finished file (onFileFinished) and every interval
+    budget =
       o.store === undefined
-        ? startDiskBudget({
+        ? new DiskBudgetRunner({
             dir,
             settings: plan.dataManager,
             store,
             logger: logger.child({ part: 'disk-budget' }),
             clock,
-            intervalMs: o.diskBudgetIntervalMs ?? 30_000,
+            intervalMs: o.diskBudgetIntervalMs ?? plan.dataManager.disk_budget_interval_ms,
           })
-        : () => undefined;
+        : undefined;
+    budget?.start();
+    const stopBudget = (): void => void budget?.stop();
     registerStoreMetrics(metrics, store);
 
     const httpSettings = o.http === undefined ? plan.gateway.http : o.http;
@@ -243,6 +285,7 @@ export class Gateway {
       startedAt,
     );
     gw.broker = broker;
+    gw.dirLock = lock;
     gw.onStop(() => broker.close());
     await engine.apply(plan);
     const cameras = new CameraCapture({
@@ -339,15 +382,23 @@ export class Gateway {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.engine.stop();
-      await this.sync?.stop();
       for (const fn of this.stopHooks.reverse())
         await fn().catch((err: unknown) =>
           this.logger.error({ err: String(err) }, 'stop hook failed'),
         );
       await this.flushLoop.stop();
       this.stopBudget();
-      await this.store.close();
-      await this.http?.close();
+      try {
+        // bounded: a full disk must not hold a clean stop (the loss is accounted at the next start)
+        await closeStoreWithin(this.store, {
+          clock: realClock,
+          logger: this.logger,
+          withinMs: 3000,
+        }).finally(() => this.sync?.stop({ finalPassMs: this.finalSyncMs }));
+      } finally {
+        await this.http?.close();
+        await this.dirLock?.release();
+      }
     })();
     return this.stopping;
   }

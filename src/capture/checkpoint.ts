@@ -15,7 +15,7 @@ import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { CaptureMeta } from '../shared/record.js';
-import type { CaptureEngine } from './engine.js';
+import type { CaptureEngine, PauseReason } from './engine.js';
 import { decodeCaptureFile } from './file-format.js';
 import { IN_FLIGHT_DETAIL } from './collector-polled.js';
 
@@ -26,10 +26,29 @@ interface CheckpointFile {
   written_at: number;
   /** entry key → ms epoch of its last durable record (reading time or gap end). */
   entries: Record<string, number>;
+  /** entry key → why it was not capturing (absent: it was, so a gap after it is capture_stopped). */
+  reasons?: Record<string, PauseReason>;
 }
 
+const PAUSE_REASONS: readonly string[] = [
+  'capture_stopped',
+  'capture_disabled',
+  'method_disabled',
+  'capture_dir_changed',
+];
+
 export async function readCheckpoint(dir: string, logger: Logger): Promise<Map<string, number>> {
+  return (await readCheckpointFile(dir, logger)).entries;
+}
+
+/** The checkpoint's marks and, for entries that were not capturing, why. */
+export async function readCheckpointFile(
+  dir: string,
+  logger: Logger,
+): Promise<{ entries: Map<string, number>; reasons: Map<string, PauseReason> }> {
   const file = path.join(dir, CHECKPOINT_FILE);
+  const entries = new Map<string, number>();
+  const reasons = new Map<string, PauseReason>();
   let text: string;
   try {
     text = await fsp.readFile(file, 'utf8');
@@ -39,27 +58,50 @@ export async function readCheckpoint(dir: string, logger: Logger): Promise<Map<s
         { file, err: errorMessage(err) },
         'cannot read the capture checkpoint; no capture_stopped gaps this start',
       );
-    return new Map();
+    return { entries, reasons };
   }
   try {
     const parsed = JSON.parse(text) as CheckpointFile;
-    const out = new Map<string, number>();
     for (const [k, v] of Object.entries(parsed.entries ?? {}))
-      if (typeof v === 'number' && Number.isFinite(v)) out.set(k, v);
-    return out;
+      if (typeof v === 'number' && Number.isFinite(v)) entries.set(k, v);
+    for (const [k, v] of Object.entries(parsed.reasons ?? {}))
+      if (entries.has(k) && PAUSE_REASONS.includes(v)) reasons.set(k, v);
   } catch (err) {
     logger.warn(
       { file, err: errorMessage(err) },
       'capture checkpoint is damaged; ignoring it (no capture_stopped gaps this start)',
     );
-    return new Map();
   }
+  return { entries, reasons };
+}
+
+/**
+ * After a capture_dir switch: the previous directory's checkpoint knows where each entry stopped.
+ * Its marks newer than this directory's own are taken, named `capture_dir_changed`.
+ */
+export async function adoptPreviousDir(
+  previousDir: string,
+  resume: Map<string, number>,
+  reasons: Map<string, PauseReason>,
+  logger: Logger,
+): Promise<number> {
+  const prev = await readCheckpointFile(previousDir, logger);
+  let n = 0;
+  for (const [k, t] of prev.entries) {
+    const own = resume.get(k);
+    if (own !== undefined && own >= t) continue;
+    resume.set(k, t);
+    reasons.set(k, 'capture_dir_changed');
+    n++;
+  }
+  return n;
 }
 
 export async function writeCheckpoint(
   dir: string,
   entries: Map<string, number>,
   now: number,
+  reasons?: ReadonlyMap<string, PauseReason>,
 ): Promise<void> {
   const file = path.join(dir, CHECKPOINT_FILE);
   const tmp = `${file}.tmp`;
@@ -68,6 +110,11 @@ export async function writeCheckpoint(
     written_at: now,
     entries: Object.fromEntries(entries),
   };
+  if (reasons !== undefined && reasons.size > 0) {
+    const r: Record<string, PauseReason> = {};
+    for (const [k, v] of reasons) if (entries.has(k) && v !== 'capture_stopped') r[k] = v;
+    if (Object.keys(r).length > 0) body.reasons = r;
+  }
   const fh = await fsp.open(tmp, 'w');
   try {
     await fh.writeFile(JSON.stringify(body));
@@ -170,6 +217,8 @@ export class FlushLoop {
   private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private lastError: string | null = null;
+  private lastLogged = -Infinity;
 
   constructor(
     private readonly o: {
@@ -219,9 +268,18 @@ export class FlushLoop {
     const { engine, store, clock, logger, metrics } = this.o;
     engine.flushGaps();
     const snapshot = new Map<string, number>();
+    const reasons = new Map<string, PauseReason>();
+    // entries not capturing keep their mark (and why), so their hole is accounted when they resume
+    for (const [key, p] of engine.pausedEntries()) {
+      snapshot.set(key, p.last);
+      reasons.set(key, p.reason);
+    }
     for (const out of engine.outputs()) {
       const mark = out.mark();
-      if (mark !== undefined) snapshot.set(out.key, mark);
+      if (mark !== undefined) {
+        snapshot.set(out.key, mark);
+        reasons.delete(out.key);
+      }
     }
     try {
       await store.flush();
@@ -229,14 +287,20 @@ export class FlushLoop {
       metrics
         ?.counter('wharf_flush_errors_total', 'Flushes of the capture store that failed.')
         .inc();
-      logger.error(
-        { err: errorMessage(err) },
-        'capture flush failed; records stay queued and are retried',
-      );
+      // once per distinct error and at most once a minute while it lasts (a full disk fails
+      // every flush; the store logs each new error itself)
+      const msg = errorMessage(err);
+      const now = clock.now();
+      if (msg !== this.lastError || now - this.lastLogged >= 60_000) {
+        this.lastError = msg;
+        this.lastLogged = now;
+        logger.error({ err: msg }, 'capture flush failed; records stay queued and are retried');
+      }
       return;
     }
+    this.lastError = null;
     try {
-      await writeCheckpoint(this.o.dir, snapshot, clock.now());
+      await writeCheckpoint(this.o.dir, snapshot, clock.now(), reasons);
     } catch (err) {
       logger.warn({ err: errorMessage(err) }, 'writing the capture checkpoint failed');
     }

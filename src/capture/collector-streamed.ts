@@ -5,8 +5,9 @@
  *  - seq 0 is a restart (every configure() restarts the board's numbering);
  *  - a hole in sample time (first sample of a batch more than 1.5 periods after the last one
  *    recorded) → one gap for the missing samples, reason `sequence_gap` if sequence numbers were
- *    skipped, `board_offline` if the link went down in between, else `missed_ticks` (the board did
- *    not sample);
+ *    skipped, `board_starting` before the first batch after the board was given its plan (the
+ *    handshake and the board's first batch interval), `board_offline` if the link went down in
+ *    between, else `missed_ticks` (the board did not sample);
  *  - losses the transport knows about ('gap' events: reboot, backlog overflow) are written as given.
  */
 import type { BoardGap, StreamBatch } from '../boards/board.js';
@@ -19,6 +20,8 @@ export class StreamedCollector {
   /** Time of the last sample recorded (or the end of the last gap written). */
   lastT: number | undefined;
   private wentOffline = false;
+  /** Set when the board was (re)configured: until its first batch it is starting to sample. */
+  private starting = false;
   private readonly period: number;
   private readonly duplicates: CounterChild;
 
@@ -34,6 +37,15 @@ export class StreamedCollector {
   /** The board was (re)configured: its sequence numbers restart. */
   resetSequence(): void {
     this.expectSeq = undefined;
+  }
+
+  /**
+   * The board was just given its sampling plan: the time until its first sample is spent starting
+   * (handshake, configure, first batch interval), not a board that failed to sample.
+   */
+  startSampling(): void {
+    this.starting = true;
+    this.wentOffline = false;
   }
 
   /** The link went down; the next hole in time is blamed on that. */
@@ -66,17 +78,22 @@ export class StreamedCollector {
       const hole = first.timeRequested - this.lastT;
       if (hole > 1.5 * period) {
         const count = Math.round(hole / period) - 1;
-        const reason = this.wentOffline
-          ? 'board_offline'
-          : skipped > 0
+        const reason =
+          skipped > 0
             ? 'sequence_gap'
-            : 'missed_ticks';
+            : this.starting
+              ? 'board_starting'
+              : this.wentOffline
+                ? 'board_offline'
+                : 'missed_ticks';
         const detail =
           reason === 'sequence_gap'
             ? `${skipped} batch(es) lost before seq ${b.seq}`
-            : reason === 'board_offline'
-              ? 'board link was down'
-              : 'board did not sample';
+            : reason === 'board_starting'
+              ? 'board connected and configured, not sampling yet (handshake to first sample)'
+              : reason === 'board_offline'
+                ? 'board link was down'
+                : 'board did not sample';
         this.out.gap(reason, this.lastT + period, first.timeRequested - period, count, detail);
       }
     } else if (skipped > 0) {
@@ -90,6 +107,7 @@ export class StreamedCollector {
       );
     }
     this.wentOffline = false;
+    this.starting = false;
     const out = this.out;
     let last = this.lastT ?? -Infinity;
     for (let i = 0; i < samples.length; i++) {

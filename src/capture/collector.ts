@@ -122,6 +122,7 @@ export class EntryCollector {
       }
       this.streamed.accountedUntil(next - this.period);
       this.streamed.resetSequence();
+      this.streamed.startSampling();
     } else {
       this.polled = new PolledCollector(
         board,

@@ -89,8 +89,14 @@ export async function inspectFile(
     }
   } catch (err) {
     info.problem = errorMessage(err);
-    if (!inFailed) info.state = 'unreadable';
+    // A .prog is by definition being written, or left by a crash and finished by recovery at the
+    // next start (an empty or headless one is removed or set aside there): not a disk fault.
+    if (info.state === 'writing')
+      info.problem = `${buf.length === 0 ? 'empty' : 'no complete header yet'} (being written, or left by a crash: recovered at the next start): ${info.problem}`;
+    else if (!inFailed) info.state = 'unreadable';
   }
+  if (info.state === 'writing' && info.problem !== null && !info.problem.includes('recovered at'))
+    info.problem = `${info.problem} (being written, or left by a crash: recovered at the next start)`;
   return info;
 }
 
@@ -117,6 +123,8 @@ export interface DirStats {
   components: ComponentStats[];
   gapsByReason: { reason: GapReason | string; records: number; missing: number }[];
   problems: FileInfo[];
+  /** `.prog` files with a partial tail or no header yet: normal while writing or after a crash. */
+  interrupted: FileInfo[];
 }
 
 /** Totals over a capture dir (decodes every file once). */
@@ -135,6 +143,7 @@ export async function collectStats(
   const comps = new Map<string, ComponentStats>();
   const reasons = new Map<string, { reason: string; records: number; missing: number }>();
   const problems: FileInfo[] = [];
+  const interrupted: FileInfo[] = [];
   let bytes = 0;
   let readings = 0;
   for (let i = 0; i < files.length; i++) {
@@ -173,6 +182,7 @@ export async function collectStats(
         comp.last = info.last;
     }
     if (isProblem(info)) problems.push(info);
+    else if (info.state === 'writing' && info.problem !== null) interrupted.push(info);
     onProgress?.(i + 1, files.length);
   }
   return {
@@ -182,5 +192,6 @@ export async function collectStats(
     components: [...comps.values()].sort((a, b) => a.component.localeCompare(b.component)),
     gapsByReason: [...reasons.values()].sort((a, b) => b.records - a.records),
     problems,
+    interrupted,
   };
 }

@@ -9,6 +9,7 @@ import { decodeCaptureFile, FINISHED_SUFFIX } from '../../src/capture/file-forma
 import { walkCaptureDir } from '../../src/capture/files.js';
 import { nullLogger } from '../../src/shared/logger.js';
 import { main } from '../../src/cli/main.js';
+import { SqliteStore } from '../../src/cloud/store/sqlite.js';
 import type { CaptureRecord } from '../../src/shared/record.js';
 import { board, entry, plan } from '../capture/engine/helpers.js';
 import { captureContext, type CapturedContext } from '../helpers/cli.js';
@@ -104,8 +105,12 @@ describe('Gateway (composition root)', () => {
     };
     const a = await Gateway.start({ plan: p, logger: nullLogger });
     const port = Number(new URL(a.httpUrl!).port);
+    const other = {
+      ...p,
+      dataManager: { ...p.dataManager, capture_dir: path.join(tmp, 'gw2-other') },
+    };
     await expect(
-      Gateway.start({ plan: p, logger: nullLogger, http: { host: '127.0.0.1', port } }),
+      Gateway.start({ plan: other, logger: nullLogger, http: { host: '127.0.0.1', port } }),
     ).rejects.toThrow(
       /cannot listen on http:\/\/127\.0\.0\.1:\d+ \(EADDRINUSE\).*"http": \{"port"/,
     );
@@ -184,7 +189,21 @@ describe('wharf run / wharf demo (CLI)', () => {
     expect(out).toContain(`wharf data stats ${path.join(home, 'capture')}`);
     expect(out).toMatch(/metrics:  http:\/\/127\.0\.0\.1:\d+\/metrics/);
     expect(out).toMatch(/stopped \(duration elapsed\); \d+ records durable/);
-    const recs = await readRecords(path.join(home, 'capture'));
-    expect(recs.filter((r) => r.kind === 'reading').length).toBeGreaterThan(10);
+    const stoppedAt = Date.now();
+    // the clean stop finished the files and synced them once more: nothing finished is left
+    // behind, and the cloud has readings up to the stop (not only up to the last periodic sync)
+    expect(await walkCaptureDir(path.join(home, 'capture'), [FINISHED_SUFFIX])).toEqual([]);
+    const store = new SqliteStore(path.join(home, 'cloud.db'));
+    try {
+      const totals = await store.totals();
+      expect(totals.records).toBeGreaterThan(10);
+      const newest = (await store.streamStats(0, stoppedAt)).reduce(
+        (m, s) => Math.max(m, s.last_seen ?? 0),
+        0,
+      );
+      expect(stoppedAt - newest).toBeLessThan(3000);
+    } finally {
+      await store.close();
+    }
   }, 20_000);
 });

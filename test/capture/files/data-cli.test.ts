@@ -232,4 +232,24 @@ describe('wharf data', () => {
     expect(err?.code).toBe(1);
     expect(err?.stderr).toMatch(/junk\.capture: capture file header unreadable/);
   });
+
+  it('after a power cut: a 0-byte or headless .prog is reported as left by a crash, recovered at the next start, exit 0 (real process)', async () => {
+    const dir = await tempDir();
+    const { store } = await sampleDir(dir);
+    await store.close();
+    const sub = path.join(dir, 'board', 'my-esp32', 'Analogs');
+    await writeFile(path.join(sub, '2026-01-02T00-00-00.000Z_empty.prog'), '');
+    const head = await readFile((await listFinishedFiles(dir))[0]!.path);
+    await writeFile(path.join(sub, '2026-01-02T00-00-01.000Z_torn.prog'), head.subarray(0, 10));
+    const bin = path.resolve('bin/wharf.mjs');
+    const r = await promisify(execFile)(process.execPath, [bin, 'data', 'stats', dir], {
+      timeout: 20_000,
+    });
+    expect(r.stdout).toMatch(/3 finished, 2 being written, 0 in failed\/, 0 damaged, 0 unreadable/);
+    expect(r.stderr).toMatch(
+      /_empty\.prog: empty \(being written, or left by a crash: recovered at the next start\)/,
+    );
+    expect(r.stderr).toMatch(/_torn\.prog: no complete header yet/);
+    expect(r.stderr).not.toMatch(/disk fault/);
+  });
 });
