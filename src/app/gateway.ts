@@ -44,6 +44,8 @@ import { GatewayHttp } from './http.js';
 import { GatewaySync } from '../sync/gateway-sync.js';
 import { CameraCapture } from '../capture/images/camera-capture.js';
 import { SensorCapture } from '../capture/sensors/sensor-capture.js';
+import type { EntryOutput } from '../capture/entry-output.js';
+import type { PausedEntry } from '../capture/paused.js';
 
 export interface GatewayOptions {
   plan: CapturePlan;
@@ -212,6 +214,17 @@ export class Gateway {
       trackBoard: trackLinkStats(metrics),
       ...(o.transportContext ?? {}),
     };
+    // cameras and gateway sensors account their own restarts (src/capture/resume-gap.ts)
+    const sideResume = new Map<string, PausedEntry>();
+    for (const e of plan.entries) {
+      const own =
+        (e.component_type === 'camera' && plan.cameras?.some((c) => c.id === e.boardId)) ||
+        (e.component_type === 'sensor' && plan.sensors?.some((c) => c.id === e.boardId));
+      const last = resume.get(e.key);
+      if (!own || last === undefined) continue;
+      sideResume.set(e.key, { last, reason: reasons.get(e.key) ?? 'capture_stopped' });
+      resume.delete(e.key);
+    }
     const engine = new CaptureEngine({
       registry: o.registry ?? defaultRegistry(ctx),
       sink: store,
@@ -222,8 +235,10 @@ export class Gateway {
       resumeReasons: reasons,
       options: o.engineOptions ?? {},
     });
+    let sideOutputs: () => EntryOutput[] = () => [];
     const flushLoop = new FlushLoop({
       engine,
+      extraOutputs: () => sideOutputs(),
       store,
       dir,
       clock,
@@ -293,6 +308,7 @@ export class Gateway {
       clock,
       logger: logger.child({ part: 'cameras' }),
       metrics: engine.metrics,
+      resume: sideResume,
     });
     gw.cameras = cameras;
     gw.onStop(() => cameras.stop());
@@ -302,8 +318,10 @@ export class Gateway {
       clock,
       logger: logger.child({ part: 'sensors' }),
       metrics: engine.metrics,
+      resume: sideResume,
     });
     gw.sensors = sensors;
+    sideOutputs = () => [...cameras.outputs(), ...sensors.outputs()];
     gw.onStop(() => sensors.stop());
     await sensors.apply(plan);
     flushLoop.start();

@@ -16,6 +16,8 @@ import { FfmpegCamera } from './ffmpeg-camera.js';
 import { SnapshotCamera } from './snapshot-camera.js';
 import type { ImageFormat } from './frame-splitter.js';
 import { ImageCollector } from './image-collector.js';
+import type { PausedEntry } from '../paused.js';
+import { resumeGap } from '../resume-gap.js';
 
 export interface CameraCaptureDeps {
   sink: RecordSink;
@@ -24,6 +26,8 @@ export interface CameraCaptureDeps {
   metrics: CaptureMetrics;
   ffmpegPath?: string;
   backoff?: { initialMs: number; maxMs: number };
+  /** Entry key → last durable instant and why it stopped (checkpoint), consumed at first start. */
+  resume?: Map<string, PausedEntry>;
 }
 
 interface Running {
@@ -76,10 +80,15 @@ export class CameraCapture {
   }
 
   outputs(): EntryOutput[] {
+    if (this.stopped) return this.finalOutputs;
     return [...this.running.values()].flatMap((r) => r.collectors.map((c) => c.out));
   }
 
+  /** The outputs at stop: still listed so the final checkpoint has their last times. */
+  private finalOutputs: EntryOutput[] = [];
+
   async stop(): Promise<void> {
+    this.finalOutputs = this.outputs();
     this.stopped = true;
     if (this.flushTimer !== undefined) this.deps.clock.clearTimer(this.flushTimer);
     this.flushTimer = undefined;
@@ -160,7 +169,11 @@ export class CameraCapture {
       collectors.push(new ImageCollector(e, out, cam, clock));
     }
     for (const p of processes.values()) p.start();
-    for (const c of collectors) c.start();
+    for (const c of collectors) {
+      const paused = this.deps.resume?.get(c.entry.key);
+      this.deps.resume?.delete(c.entry.key);
+      c.start(resumeGap(c.out, paused, c.period, clock.now()));
+    }
     this.running.set(spec.id, { fingerprint, processes: [...processes.values()], collectors });
   }
 

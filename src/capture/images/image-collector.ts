@@ -52,8 +52,9 @@ export class ImageCollector {
     });
   }
 
-  start(): void {
-    this.scheduler.start(this.clock.now());
+  /** `after`: the last instant already accounted (restart), the grid continues one period later. */
+  start(after?: number): void {
+    this.scheduler.start(after === undefined ? this.clock.now() : after + this.period);
   }
 
   stop(): void {

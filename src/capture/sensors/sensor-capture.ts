@@ -14,6 +14,8 @@ import { metaFor } from '../engine.js';
 import { EntryOutput, type RecordSink } from '../entry-output.js';
 import { TickScheduler } from '../scheduler.js';
 import { readHealth, type HealthSources } from './gateway-health.js';
+import type { PausedEntry } from '../paused.js';
+import { resumeGap } from '../resume-gap.js';
 
 export interface SensorCaptureDeps {
   sink: RecordSink;
@@ -22,6 +24,8 @@ export interface SensorCaptureDeps {
   metrics: CaptureMetrics;
   /** Where health values come from (tests point thermalDir at a directory of their own). */
   sources?: Omit<HealthSources, 'captureDir'>;
+  /** Entry key → last durable instant and why it stopped (checkpoint), consumed at first start. */
+  resume?: Map<string, PausedEntry>;
 }
 
 class SensorCollector {
@@ -31,7 +35,7 @@ class SensorCollector {
 
   constructor(
     readonly out: EntryOutput,
-    hz: number,
+    private readonly hz: number,
     private readonly read: () => Promise<Record<string, { value: number }>>,
     private readonly clock: Clock,
   ) {
@@ -50,8 +54,8 @@ class SensorCollector {
     });
   }
 
-  start(): void {
-    this.scheduler.start(this.clock.now());
+  start(after?: number): void {
+    this.scheduler.start(after === undefined ? this.clock.now() : after + 1000 / this.hz);
   }
 
   async stop(): Promise<void> {
@@ -131,14 +135,15 @@ export class SensorCapture {
       };
       const c = new SensorCollector(out, e.hz, () => readHealth(sources), clock);
       this.running.set(key, { fingerprint: fp(w), collector: c });
-      c.start();
+      const paused = this.deps.resume?.get(key);
+      this.deps.resume?.delete(key);
+      c.start(resumeGap(out, paused, 1000 / e.hz, clock.now()));
     }
   }
 
+  /** Stops every collector; they stay listed so the final checkpoint has their last times. */
   async stop(): Promise<void> {
     this.stopped = true;
-    const all = [...this.running.values()];
-    this.running.clear();
-    await Promise.all(all.map((r) => r.collector.stop()));
+    await Promise.all([...this.running.values()].map((r) => r.collector.stop()));
   }
 }

@@ -354,6 +354,42 @@ describe.skipIf(!hasFfmpeg)('camera capture (real ffmpeg)', () => {
     }
   });
 
+  it('a gateway restart is one capture_stopped gap for the camera, covering the downtime', async () => {
+    const dir = path.join(tmp, 'restart');
+    const plan = cameraConfig(dir, [
+      camera('r', 'lavfi:testsrc=size=160x120:rate=25', [
+        { method: 'ReadImage', capture_frequency_hz: 5 },
+      ]),
+    ]);
+    const runUntil = async (n: number) => {
+      const gw = await Gateway.start({ plan, logger: nullLogger });
+      try {
+        await until(`${n} images`, async () =>
+          images(await records(dir)).length >= n ? true : undefined,
+        );
+      } finally {
+        await gw.stop();
+      }
+    };
+    await runUntil(3);
+    const before = await records(dir);
+    const lastBefore = Math.max(
+      ...before.map((r) => (r.rec.kind === 'gap' ? r.rec.end : r.rec.time_requested)),
+    );
+    await new Promise((r) => setTimeout(r, 700));
+    await runUntil(images(before).length + 3);
+    const gaps = (await records(dir))
+      .map((r) => r.rec)
+      .filter((r) => r.kind === 'gap' && r.reason === 'capture_stopped');
+    expect(gaps).toHaveLength(1);
+    expect(gaps[0]).toMatchObject({
+      start: expect.closeTo(lastBefore + 200, 3),
+      count: expect.any(Number),
+      detail: 'gateway was not running (stopped or crashed)',
+    });
+    expect((gaps[0] as { count: number }).count).toBeGreaterThanOrEqual(3);
+  });
+
   it('an image torn by a crash is cut by recovery; the images before it stay whole', async () => {
     const dir = path.join(tmp, 'cap3');
     const plan = cameraConfig(dir, [

@@ -15,7 +15,7 @@ import { walkCaptureDir } from '../../../src/capture/files.js';
 import { cpuTemperature } from '../../../src/capture/sensors/gateway-health.js';
 import { explainPlan } from '../../../src/config/index.js';
 import { nullLogger } from '../../../src/shared/logger.js';
-import type { ReadingRecord } from '../../../src/shared/record.js';
+import type { CaptureRecord, ReadingRecord } from '../../../src/shared/record.js';
 import { HttpSyncTarget } from '../../../src/sync/http-target.js';
 import { SyncWorker } from '../../../src/sync/worker.js';
 import { startCloud } from '../../cloud/cloud-helper.js';
@@ -84,6 +84,49 @@ describe('gateway health sensor', () => {
     zone(2, 'iwlwifi_1', '70000');
     expect(await cpuTemperature(sys)).toBe(61.5);
     expect(await cpuTemperature(path.join(tmp, 'no-such-dir'))).toBeUndefined();
+  });
+
+  it('a restart is one capture_stopped gap covering the downtime; the tick grid continues after it', async () => {
+    const dir = path.join(tmp, 'restart');
+    const plan = planOf(load(config(dir, 5)));
+    const all = async (): Promise<CaptureRecord[]> => {
+      const out: CaptureRecord[] = [];
+      for (const f of await walkCaptureDir(dir, [FINISHED_SUFFIX]))
+        out.push(...decodeCaptureFile(await fsp.readFile(f.path)).records);
+      return out.sort(
+        (a, b) =>
+          (a.kind === 'gap' ? a.start : a.time_requested) -
+          (b.kind === 'gap' ? b.start : b.time_requested),
+      );
+    };
+    const runUntil = async (n: number) => {
+      const gw = await Gateway.start({ plan, logger: nullLogger });
+      const end = Date.now() + 15_000;
+      try {
+        while ((await readings(dir)).length < n) {
+          if (Date.now() > end) throw new Error('no readings');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        await gw.stop();
+      }
+    };
+    await runUntil(3);
+    const before = await readings(dir);
+    const lastBefore = before.at(-1)!.time_requested;
+    await new Promise((r) => setTimeout(r, 700));
+    await runUntil(before.length + 3);
+    const recs = await all();
+    const gaps = recs.filter((r) => r.kind === 'gap' && r.reason === 'capture_stopped');
+    expect(gaps).toHaveLength(1);
+    const g = gaps[0]! as Extract<CaptureRecord, { kind: 'gap' }>;
+    expect(g.start).toBeCloseTo(lastBefore + 200, 3);
+    expect(g.count).toBe(Math.round((g.end - g.start) / 200) + 1);
+    expect(g.count).toBeGreaterThanOrEqual(3); // ≥ 700 ms down
+    const after = recs.filter(
+      (r) => r.kind === 'reading' && r.time_requested > g.end,
+    ) as ReadingRecord[];
+    expect(after[0]!.time_requested).toBeCloseTo(g.end + 200, 3);
   });
 
   for (const [name, kind] of [
