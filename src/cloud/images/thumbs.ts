@@ -13,6 +13,16 @@ const MAX_PARALLEL = 2;
 
 type Resize = (bytes: Buffer) => Promise<Buffer>;
 
+/** The part of sharp's API used here. */
+type SharpFn = (
+  input: Buffer,
+  o: { failOn: 'error' },
+) => {
+  resize(o: { width: number; withoutEnlargement: boolean }): {
+    jpeg(o: { quality: number }): { toBuffer(): Promise<Buffer> };
+  };
+};
+
 export class Thumbnails {
   private readonly cache = new Map<number, Buffer>();
   private resize: Promise<Resize | null> | undefined;
@@ -22,7 +32,9 @@ export class Thumbnails {
   constructor(private readonly logger: Logger) {}
 
   private loadSharp(): Promise<Resize | null> {
-    this.resize ??= import('sharp').then(
+    // a variable specifier: the type check does not need sharp installed (it is loaded at run time)
+    const name = 'sharp';
+    this.resize ??= (import(name) as Promise<{ default: SharpFn }>).then(
       (m) => {
         const sharp = m.default;
         return (b: Buffer) =>
