@@ -167,6 +167,12 @@ describe.skipIf(!ok)('Images view in Chromium', () => {
     await page.getByLabel('Machine').fill('press-1');
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(async () => (await labels()).length).toBe(48);
+    // the export for ML of exactly this filter, as a command to copy
+    await page.locator('#export-images summary').click();
+    const cmd = await page.locator('#export-images-cmd').textContent();
+    expect(cmd).toMatch(
+      /^wharf cloud export --images --out images\/ --machine press-1 --from \d{4}-\d\d-\d\dT[\d:.]+Z$/,
+    );
     await page.getByLabel('Image type').selectOption('image/png');
     await page.locator('#no-images').waitFor();
     await page.getByLabel('Image type').selectOption('image/jpeg');
@@ -223,6 +229,21 @@ describe.skipIf(!ok)('Images view in Chromium', () => {
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-id'))).toBe(
       await thumbs.nth(1).getAttribute('data-id'),
     );
+    expect(b.errors).toEqual([]);
+  });
+
+  it('an image reading in the Data view opens with its image', async () => {
+    const { page } = b;
+    await page.goto(`${cloud.url}/#/data?component_name=cell`);
+    await page.locator('#rows tbody tr').first().click();
+    await expect
+      .poll(() =>
+        page
+          .locator('#detail-image')
+          .evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth),
+      )
+      .toBe(320);
+    await page.keyboard.press('Escape');
     expect(b.errors).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@
 import { ApiError, images, type ImageMeta, thumbUrl } from '../api.js';
 import { announce, h, render } from '../dom.js';
 import { filterBar } from '../filterbar.js';
-import { describeFilter, filterToApiParams } from '../filters.js';
+import { describeFilter, filterToApiParams, type Filter } from '../filters.js';
 import { fmtTime } from '../format.js';
 import type { View } from '../router.js';
 import { showImageDetail } from './image-detail.js';
@@ -41,6 +41,46 @@ function gridKeys(grid: HTMLElement, ev: KeyboardEvent, open: (i: number) => voi
   if (j === undefined) return;
   ev.preventDefault();
   cells[Math.min(cells.length - 1, Math.max(0, j))]?.focus();
+}
+
+/** The CLI command that exports exactly this filter's images for ML (docs/cameras.md). */
+function exportHint(filter: Filter, mime: string): HTMLElement {
+  const q = (v: string): string =>
+    /^[A-Za-z0-9._:/,@=-]+$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`;
+  const api = filterToApiParams(filter);
+  const args = ['wharf cloud export --images --out images/'];
+  const flag: Record<string, string> = {
+    machine: '--machine',
+    part_id: '--part-id',
+    component_type: '--component-type',
+    component_name: '--component-name',
+    method: '--method',
+    tags: '--tags',
+    from: '--from',
+    to: '--to',
+  };
+  for (const [k, f] of Object.entries(flag)) {
+    const v = api.get(k);
+    if (v)
+      args.push(`${f} ${q(k === 'from' || k === 'to' ? new Date(Number(v)).toISOString() : v)}`);
+  }
+  if (mime) args.push(`--mime-type ${mime}`);
+  const cmd = args.join(' ');
+  const code = h('code', { id: 'export-images-cmd' }, cmd);
+  const copy = h('button', { type: 'button', id: 'export-images-copy' }, 'Copy');
+  copy.addEventListener('click', () => {
+    void navigator.clipboard?.writeText(cmd).then(
+      () => announce('Export command copied'),
+      () => announce('Copy failed: select the command and copy it'),
+    );
+  });
+  return h(
+    'details',
+    { class: 'exports', id: 'export-images' },
+    h('summary', {}, 'Export these images for ML'),
+    h('p', {}, 'Every image of this filter as files named by time, plus images.jsonl (resumable):'),
+    h('p', {}, code, ' ', copy),
+  );
 }
 
 export const imagesView: View = (root, ctx) => {
@@ -83,6 +123,7 @@ export const imagesView: View = (root, ctx) => {
       h('label', { for: 'f-mime' }, 'Image type '),
       mimeSel,
     ),
+    exportHint(filter, mime),
     results,
   );
 
