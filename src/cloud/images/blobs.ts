@@ -21,6 +21,8 @@ import { WharfError, errorMessage } from '../../shared/errors.js';
 export interface BlobStore {
   /** Durable when it returns. */
   put(sha256: string, bytes: Uint8Array): void;
+  /** Several at once (one directory fsync per directory): all durable when it returns. */
+  putMany(blobs: readonly { sha256: string; bytes: Uint8Array }[]): void;
   get(sha256: string): Buffer | undefined;
 }
 
@@ -37,26 +39,37 @@ export class FileBlobStore implements BlobStore {
   }
 
   put(sha: string, bytes: Uint8Array): void {
-    const p = this.pathOf(sha);
-    if (existsSync(p)) return;
-    const sub = path.dirname(p);
+    this.putMany([{ sha256: sha, bytes }]);
+  }
+
+  putMany(blobs: readonly { sha256: string; bytes: Uint8Array }[]): void {
+    const dirs = new Set<string>();
     try {
-      mkdirSync(sub, { recursive: true });
-      const tmp = `${p}.${process.pid}.tmp`;
-      const fd = openSync(tmp, 'w');
-      try {
-        let off = 0;
-        while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
+      for (const { sha256: sha, bytes } of blobs) {
+        const p = this.pathOf(sha);
+        if (existsSync(p)) continue;
+        const sub = path.dirname(p);
+        mkdirSync(sub, { recursive: true });
+        const tmp = `${p}.${process.pid}.tmp`;
+        const fd = openSync(tmp, 'w');
+        try {
+          let off = 0;
+          while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+        renameSync(tmp, p);
+        dirs.add(sub);
       }
-      renameSync(tmp, p);
-      const dfd = openSync(sub, 'r');
-      try {
-        fsyncSync(dfd);
-      } finally {
-        closeSync(dfd);
+      // the renames are durable once their directories are
+      for (const d of dirs) {
+        const dfd = openSync(d, 'r');
+        try {
+          fsyncSync(dfd);
+        } finally {
+          closeSync(dfd);
+        }
       }
     } catch (err) {
       throw new WharfError(
@@ -83,6 +96,9 @@ export class MemoryBlobStore implements BlobStore {
   private readonly blobs = new Map<string, Buffer>();
   put(sha: string, bytes: Uint8Array): void {
     if (!this.blobs.has(sha)) this.blobs.set(sha, Buffer.from(bytes));
+  }
+  putMany(blobs: readonly { sha256: string; bytes: Uint8Array }[]): void {
+    for (const b of blobs) this.put(b.sha256, b.bytes);
   }
   get(sha: string): Buffer | undefined {
     return this.blobs.get(sha);

@@ -54,8 +54,8 @@ export class SqliteImages implements ImageQueries {
 
   /** Inside the ingest transaction. `base` + index = the record id. */
   add(base: number, streamId: number, images: readonly IngestImage[]): void {
+    this.blobs.putMany(images);
     for (const im of images) {
-      this.blobs.put(im.sha256, im.bytes);
       this.insert.run(
         base + im.index,
         streamId,
