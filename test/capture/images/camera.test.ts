@@ -390,6 +390,36 @@ describe.skipIf(!hasFfmpeg)('camera capture (real ffmpeg)', () => {
     expect((gaps[0] as { count: number }).count).toBeGreaterThanOrEqual(3);
   });
 
+  it('image files count for the disk budget: over capture_dir_max_bytes the oldest go, each a disk_quota gap counting the images lost', async () => {
+    const dir = path.join(tmp, 'budget');
+    const plan = cameraConfig(dir, [
+      camera('q', 'lavfi:testsrc=size=320x240:rate=25', [
+        { method: 'ReadImage', capture_frequency_hz: 10 },
+      ]),
+    ]);
+    plan.dataManager.capture_dir_max_bytes = 120_000; // ≈ 15 images of ≈ 8 KiB
+    plan.dataManager.maximum_capture_file_size_bytes = 40_000;
+    const gw = await Gateway.start({ plan, logger: nullLogger, diskBudgetIntervalMs: 100 });
+    try {
+      await until('a disk_quota gap', async () =>
+        (await records(dir)).some((r) => r.rec.kind === 'gap' && r.rec.reason === 'disk_quota')
+          ? true
+          : undefined,
+      );
+    } finally {
+      await gw.stop();
+    }
+    const gap = (await records(dir)).find(
+      (r) => r.rec.kind === 'gap' && r.rec.reason === 'disk_quota',
+    )!;
+    expect(gap.meta.component_name).toBe('q');
+    expect(gap.rec).toMatchObject({
+      count: expect.any(Number),
+      detail: expect.stringMatching(/capture_dir_max_bytes/),
+    });
+    expect((gap.rec as { count: number }).count).toBeGreaterThan(0);
+  });
+
   it('an image torn by a crash is cut by recovery; the images before it stay whole', async () => {
     const dir = path.join(tmp, 'cap3');
     const plan = cameraConfig(dir, [
