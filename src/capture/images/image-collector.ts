@@ -26,6 +26,7 @@ export class ImageCollector {
   private readonly scheduler: TickScheduler;
   private lastSeq = 0;
   private lastProcessStarts = -1;
+  private lastDetail: string | undefined;
   readonly period: number;
   private readonly mime: string;
 
@@ -76,24 +77,30 @@ export class ImageCollector {
       this.out.reading({
         kind: 'reading',
         time_requested: t,
-        time_received: now,
+        // a timer may fire a fraction of a ms before its deadline: received is never before requested
+        time_received: Math.max(now, t),
         data: { image: { size: f.bytes.length, mime_type: this.mime } },
         binary: f.bytes,
       });
       return;
     }
     if (cam.problem !== undefined) {
-      this.out.gap('read_error', t, t, 1, cam.problem);
+      this.gap('read_error', t, cam.problem);
     } else if (f === undefined) {
-      this.out.gap('read_error', t, t, 1, `camera ${cam.spec.id}: no image received yet`);
+      this.gap('read_error', t, `camera ${cam.spec.id}: no image received yet`);
     } else {
-      this.out.gap(
+      this.gap(
         'timeout',
         t,
-        t,
-        1,
         `camera ${cam.spec.id}: no new image within one period (${Math.round(this.period)} ms)`,
       );
     }
+  }
+
+  /** Gaps merge by reason; a new cause (a new detail) starts a new gap record so it is not hidden. */
+  private gap(reason: 'read_error' | 'timeout', t: number, detail: string): void {
+    if (detail !== this.lastDetail) this.out.flushGap();
+    this.lastDetail = detail;
+    this.out.gap(reason, t, t, 1, detail);
   }
 }

@@ -76,7 +76,7 @@ class SensorCollector {
         this.out.reading({
           kind: 'reading',
           time_requested: t,
-          time_received: this.clock.now(),
+          time_received: Math.max(this.clock.now(), t),
           data,
         });
       },
