@@ -324,6 +324,32 @@ describe.skipIf(!hasFfmpeg)('camera capture (real ffmpeg)', () => {
     expect(await ffmpegChildren()).toEqual([]); // stop ends them
   });
 
+  it('live config: an unchanged camera keeps its ffmpeg, a changed one restarts, a removed one stops', async () => {
+    const dir = path.join(tmp, 'live');
+    const cfg = (hz: number) =>
+      cameraConfig(dir, [
+        camera('live', 'lavfi:testsrc=size=160x120:rate=25', [
+          { method: 'ReadImage', capture_frequency_hz: hz },
+        ]),
+      ]);
+    const gw = await Gateway.start({ plan: cfg(2), logger: nullLogger });
+    try {
+      const pid = await until('ffmpeg running', async () => gw.cameras!.status()[0]?.pid);
+      await gw.applyPlan(cfg(2));
+      expect(gw.cameras!.status()[0]?.pid).toBe(pid);
+      await gw.applyPlan(cfg(4));
+      const pid2 = await until('ffmpeg restarted', async () => gw.cameras!.status()[0]?.pid);
+      expect(pid2).not.toBe(pid);
+      expect(await ffmpegChildren()).toEqual([pid2]);
+      const none = cameraConfig(dir, []);
+      await gw.applyPlan(none);
+      expect(gw.cameras!.status()).toEqual([]);
+      expect(await ffmpegChildren()).toEqual([]);
+    } finally {
+      await gw.stop();
+    }
+  });
+
   it('a webcam without its device writes read_error gaps saying why, and does not crash', async () => {
     const dir = path.join(tmp, 'cap2');
     const plan = cameraConfig(dir, [
