@@ -44,6 +44,7 @@ import { GatewayHttp } from './http.js';
 import { GatewaySync } from '../sync/gateway-sync.js';
 import { CameraCapture } from '../capture/images/camera-capture.js';
 import { SensorCapture } from '../capture/sensors/sensor-capture.js';
+import { cameraOf } from '../config/cameras.js';
 import type { EntryOutput } from '../capture/entry-output.js';
 import type { PausedEntry } from '../capture/paused.js';
 
@@ -218,7 +219,7 @@ export class Gateway {
     const sideResume = new Map<string, PausedEntry>();
     for (const e of plan.entries) {
       const own =
-        (e.component_type === 'camera' && plan.cameras?.some((c) => c.id === e.boardId)) ||
+        cameraOf(plan.cameras, e) !== undefined ||
         (e.component_type === 'sensor' && plan.sensors?.some((c) => c.id === e.boardId));
       const last = resume.get(e.key);
       if (!own || last === undefined) continue;

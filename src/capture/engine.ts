@@ -15,6 +15,7 @@
  */
 import type { BoardRegistry } from '../boards/registry.js';
 import type { BoardSpec, CapturePlan, PlanEntry } from '../config/plan.js';
+import { cameraOf } from '../config/cameras.js';
 import type { Clock } from '../shared/clock.js';
 import type { CaptureMeta } from '../shared/record.js';
 import { errorMessage } from '../shared/errors.js';
@@ -191,7 +192,7 @@ export class CaptureEngine {
     if (plan.dataManager.capture_disabled) return out;
     const boards = new Set(plan.boards.map((b) => b.id));
     for (const e of plan.entries) {
-      if (e.component_type === 'camera' && plan.cameras?.some((c) => c.id === e.boardId)) {
+      if (cameraOf(plan.cameras, e) !== undefined) {
         skipped.push({ key: e.key, why: 'a camera: captured by the camera capture' });
         continue;
       }

@@ -22,8 +22,12 @@ export const CAMERA_MODELS = ['webcam', 'ffmpeg'] as const;
 export const CAMERA_TRANSPORT = 'camera';
 
 export interface CameraSpec {
-  /** Component name (also the PlanEntry.boardId of its entries). */
+  /** Unique: the component name, or `<remote>:<name>` for a remote part's camera. */
   id: string;
+  /** PlanEntry.boardId of its entries: the component name, or the remote's name. */
+  boardId: string;
+  /** Component name (PlanEntry.component_name of its entries). */
+  name: string;
   model: (typeof CAMERA_MODELS)[number];
   /** What ffmpeg opens: a device path, a file, a URL, or a lavfi graph. */
   input: string;
@@ -67,7 +71,7 @@ export function readCamera(
     );
     return undefined;
   }
-  const spec: CameraSpec = { id: name, model, input: vp, input_args: [] };
+  const spec: CameraSpec = { id: name, boardId: name, name, model, input: vp, input_args: [] };
   if (model === 'webcam') {
     spec.format = 'v4l2';
     spec.input = vp.startsWith('/') ? vp : `/dev/${vp}`;
@@ -143,6 +147,15 @@ export function cameraMimeType(
     `use one of ${CAMERA_MIME_TYPES.join(', ')}`,
   );
   return undefined;
+}
+
+/** The camera wharf opens for a plan entry, if it is one. */
+export function cameraOf(
+  cameras: readonly CameraSpec[] | undefined,
+  e: { boardId: string; component_type: string; component_name: string },
+): CameraSpec | undefined {
+  if (e.component_type !== 'camera') return undefined;
+  return cameras?.find((c) => c.boardId === e.boardId && c.name === e.component_name);
 }
 
 export function isCameraMethod(method: string): boolean {

@@ -8,7 +8,7 @@
  */
 import type { CapturePlan, PlanEntry, BoardSpec } from './plan.js';
 import { hideUserinfo } from './address.js';
-import { CAMERA_TRANSPORT, estimatedImageBytes } from './cameras.js';
+import { CAMERA_TRANSPORT, cameraOf, estimatedImageBytes } from './cameras.js';
 import { SENSOR_TRANSPORT } from './sensors.js';
 
 /**
@@ -61,13 +61,13 @@ function entryBytesPerSecond(plan: CapturePlan, entry: PlanEntry): number {
   // the gateway health sensor: 8 named values per reading
   if (entry.component_type === 'sensor' && plan.sensors?.some((c) => c.id === entry.boardId))
     return entry.hz * 8 * ESTIMATED_BYTES_PER_READING_RECORD;
-  const cam = plan.cameras?.find((c) => c.id === entry.boardId);
-  if (cam === undefined || entry.component_type !== 'camera') return expectedBytesPerSecond(entry);
+  const cam = cameraOf(plan.cameras, entry);
+  if (cam === undefined) return expectedBytesPerSecond(entry);
   return entry.hz * estimatedImageBytes(cam, String(entry.additional_params.mime_type));
 }
 
 function baseRow(plan: CapturePlan, entry: PlanEntry, board: BoardSpec | undefined): ExplainRow {
-  const camera = plan.cameras?.some((c) => c.id === entry.boardId) === true;
+  const camera = cameraOf(plan.cameras, entry) !== undefined;
   const sensor = plan.sensors?.some((c) => c.id === entry.boardId) === true;
   const transport =
     board?.transport ?? (camera ? CAMERA_TRANSPORT : sensor ? SENSOR_TRANSPORT : 'none');

@@ -25,7 +25,7 @@ import { readComponents, type KnownComponent } from './components.js';
 import { parseBoardAddress, UNSUPPORTED } from './address.js';
 import { buildEntry, isOff, type EntryContext, type MethodTarget } from './methods.js';
 import { closest, formatResourceName, parseResourceName } from './names.js';
-import { CAMERA_TRANSPORT, readCamera, type CameraSpec } from './cameras.js';
+import { CAMERA_TRANSPORT, cameraOf, readCamera, type CameraSpec } from './cameras.js';
 import { SENSOR_TRANSPORT, readSensor, type SensorSpec } from './sensors.js';
 
 export interface ResolveOptions {
@@ -209,6 +209,12 @@ export function resolveDocument(
       );
     }
     const components = remoteComponents(r, p, issues, opts, pctx);
+    // a remote part's cameras: wharf reads their video_path (an IP camera URL) itself
+    for (const c of components ?? []) {
+      if (c.type !== 'camera' || c.namespace !== 'rdk') continue;
+      const cam = readCamera(c.name, c.config.model, c.config.attributes ?? {}, c.path, c.issues);
+      if (cam !== undefined) cameras.push({ ...cam, id: `${r.name}:${c.name}`, boardId: r.name });
+    }
     const spec: BoardSpec = {
       id: r.name,
       address: r.address,
@@ -233,7 +239,7 @@ export function resolveDocument(
       (m, p) => {
         if (isOff(m, p, m.name ?? `a capture method of remote "${rem.cfg.name}"`, issues)) return;
         const t = resolveRemoteTarget(m.name, p, rem, remotes, index, issues);
-        if (t !== undefined) push(buildEntry(m, p, t, ectx));
+        if (t !== undefined) push(buildEntry(m, p, cameraTarget(t), ectx));
       },
     );
     for (const c of rem.components ?? []) {
@@ -249,9 +255,19 @@ export function resolveDocument(
         c.config.service_configs ?? [],
         joinPath(c.path, 'service_configs'),
         c.issues,
-        (m, p) => push(buildEntry(m, p, t, { ...ectx, issues: c.issues })),
+        (m, p) => push(buildEntry(m, p, cameraTarget(t), { ...ectx, issues: c.issues })),
       );
     }
+  }
+
+  /** A target that is a camera wharf opens is reached through the camera, not the board link. */
+  function cameraTarget(t: MethodTarget): MethodTarget {
+    const cam = cameraOf(cameras, {
+      boardId: t.boardId,
+      component_type: t.type,
+      component_name: t.name,
+    });
+    return cam === undefined ? t : { ...t, transport: CAMERA_TRANSPORT };
   }
 
   function push(e: PlanEntry | undefined): void {
@@ -354,7 +370,7 @@ function remoteComponents(
   const doc = check(partFileSchema, parsed.value, '', partIssues);
   if (doc === undefined) return undefined;
   const comps = readComponents(doc.components ?? [], 'components', partIssues);
-  if (!comps.some((c) => c.hardware !== undefined)) {
+  if (!comps.some((c) => c.hardware !== undefined || c.type === 'camera')) {
     partIssues.warn(
       'components',
       `part config of remote "${r.name}" has no board component`,

@@ -5,7 +5,7 @@
  * recovery, disk budget). `apply(plan)` is live: a camera whose spec or entries changed is
  * restarted, the others keep running untouched.
  */
-import type { CameraSpec } from '../../config/cameras.js';
+import { cameraOf, type CameraSpec } from '../../config/cameras.js';
 import type { CapturePlan, PlanEntry } from '../../config/plan.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
@@ -106,7 +106,7 @@ export class CameraCapture {
     if (!plan.dataManager.capture_disabled) {
       for (const spec of plan.cameras ?? []) {
         const entries = plan.entries.filter(
-          (e) => e.boardId === spec.id && e.component_type === 'camera' && e.supported && e.hz > 0,
+          (e) => cameraOf([spec], e) !== undefined && e.supported && e.hz > 0,
         );
         if (entries.length > 0) want.set(spec.id, { spec, entries });
       }

@@ -125,7 +125,15 @@ describe('camera config', () => {
       }),
     );
     expect(plan.cameras).toEqual([
-      { id: 'cam', model: 'webcam', input: '/dev/video0', format: 'v4l2', input_args: [] },
+      {
+        id: 'cam',
+        boardId: 'cam',
+        name: 'cam',
+        model: 'webcam',
+        input: '/dev/video0',
+        format: 'v4l2',
+        input_args: [],
+      },
     ]);
     expect(plan.entries).toEqual([
       expect.objectContaining({
@@ -348,6 +356,78 @@ describe.skipIf(!hasFfmpeg)('camera capture (real ffmpeg)', () => {
     } finally {
       await gw.stop();
     }
+  });
+
+  it("a remote part's camera (the seed's pi-test-main capture method), declared with its IP camera URL, is resolved by its fully qualified name and captured", async () => {
+    const dir = path.join(tmp, 'remote');
+    const plan = planOf(
+      load({
+        services: [
+          {
+            name: 'data_manager',
+            type: 'data_manager',
+            attributes: {
+              capture_dir: dir,
+              flush_interval_ms: 100,
+              maximum_capture_file_age_ms: 300,
+            },
+          },
+        ],
+        components: [],
+        remotes: [
+          {
+            name: 'pi-test-main',
+            address: 'pi-test-main.vw3iu72d8n.viam.cloud',
+            secret: 'REDACTED',
+            components: [
+              {
+                name: 'cam',
+                type: 'camera',
+                model: 'ffmpeg',
+                attributes: { video_path: 'lavfi:testsrc=size=160x120:rate=25' },
+              },
+            ],
+            service_configs: [
+              {
+                type: 'data_manager',
+                attributes: {
+                  capture_methods: [
+                    {
+                      capture_frequency_hz: 2,
+                      name: 'rdk:component:camera/cam',
+                      disabled: false,
+                      method: 'ReadImage',
+                      additional_params: { mime_type: 'image/jpeg', reader_name: 'cam1' },
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+        wharf: { machine: 'cam-gw', http: null },
+      }),
+    );
+    expect(plan.entries).toEqual([
+      expect.objectContaining({ boardId: 'pi-test-main', component_name: 'cam', supported: true }),
+    ]);
+    expect(plan.cameras).toEqual([
+      expect.objectContaining({ id: 'pi-test-main:cam', boardId: 'pi-test-main', name: 'cam' }),
+    ]);
+    const gw = await Gateway.start({ plan, logger: nullLogger });
+    try {
+      await until('3 images of the remote camera', async () =>
+        images(await records(dir)).length >= 3 ? true : undefined,
+      );
+    } finally {
+      await gw.stop();
+    }
+    const rs = await records(dir);
+    expect(
+      new Set(
+        rs.map((r) => `${r.meta.component_type}/${r.meta.component_name}/${r.meta.method_name}`),
+      ),
+    ).toEqual(new Set(['camera/cam/ReadImage']));
   });
 
   it('a webcam without its device writes read_error gaps saying why, and does not crash', async () => {
