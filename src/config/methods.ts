@@ -159,8 +159,8 @@ export function buildEntry(
     if (target.transport !== CAMERA_TRANSPORT)
       issues.warn(
         joinPath(path, 'method'),
-        `method "${method}" of ${resource} is not captured: wharf captures images from local camera components it can open (model webcam or ffmpeg); it is listed but not captured`,
-        'an IP camera: add it to this machine\'s components as {"type": "camera", "model": "ffmpeg", "attributes": {"video_path": "rtsp://…"}} (docs/cameras.md)',
+        `method "${method}" of ${resource} is not captured: wharf captures images from camera components it can open (model webcam or ffmpeg, declared in this config or in the remote's components); it is listed but not captured`,
+        'declare the camera (in this machine\'s or the remote\'s "components") as {"name": "cam", "type": "camera", "model": "ffmpeg", "attributes": {"video_path": "rtsp://…"}} (docs/cameras.md)',
       );
     return claimEntry(ctx, path, resource, {
       key: entryKey(target.boardId, target.type, target.name, method, []),
