@@ -205,7 +205,7 @@ export function explainPlan(
   lines.push('');
   lines.push(
     `${plan.boards.length} board(s), ${ctxs.length} entr${ctxs.length === 1 ? 'y' : 'ies'} (${scheduled.length} captured): ` +
-      `${formatHz(readings)} readings/s ≈ ${formatBytesPerSecond(total)} (estimate: ${ESTIMATED_BYTES_PER_READING_RECORD} bytes per reading)`,
+      `${formatHz(readings)} readings/s ≈ ${formatBytesPerSecond(total)} (estimate: ${ESTIMATED_BYTES_PER_READING_RECORD} bytes per reading${(plan.cameras?.length ?? 0) > 0 ? '; images: about 0.15 byte/pixel JPEG, 1.5 PNG, 640×480 unless sized' : ''})`,
   );
   return lines.join('\n') + '\n';
 }
