@@ -14,7 +14,7 @@ import type { BoardRegistry, TransportContext } from '../boards/registry.js';
 import { defaultRegistry } from '../boards/registry.js';
 import { checkLinkBudget } from '../boards/link-budget.js';
 import { gatewayBroker, type GatewayBroker } from '../boards/mqtt/gateway-broker.js';
-import { trackLinkStats } from '../boards/link-metrics.js';
+import { trackLinkStats, trackUnrouted } from '../boards/link-metrics.js';
 import type { CapturePlan } from '../config/plan.js';
 import type { CaptureStore } from '../capture/capture-store.js';
 import { FileCaptureStore } from '../capture/file-store.js';
@@ -34,6 +34,7 @@ import {
   lastTicksOf,
   mergeRecovered,
   adoptPreviousDir,
+  newestFinishedOf,
   readCheckpointFile,
   writeCheckpoint,
 } from '../capture/checkpoint.js';
@@ -195,9 +196,10 @@ export class Gateway {
       const periods = new Map(
         plan.entries.filter((e) => e.hz > 0).map((e) => [canonical(metaFor(plan, e)), 1000 / e.hz]),
       );
+      const recovered = [...recovery.recovered, ...(await newestFinishedOf(dir, metas.values()))];
       mergeRecovered(
         resume,
-        await lastTicksOf(recovery.recovered, logger, (m) => periods.get(canonical(m))),
+        await lastTicksOf(recovered, logger, (m) => periods.get(canonical(m))),
         metas,
       );
     }
@@ -206,8 +208,9 @@ export class Gateway {
         logger.warn({ err: String(err) }, 'writing the capture checkpoint failed'),
       );
     }
-    const broker = gatewayBroker(logger);
+    const broker = gatewayBroker(logger, metrics);
     await broker.apply(plan); // the MQTT broker, when the plan has mqtt:// boards
+    trackUnrouted(metrics, broker.bus);
     const ctx: TransportContext = {
       clock,
       logger: logger.child({ part: 'boards' }),

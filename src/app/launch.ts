@@ -16,6 +16,8 @@ import type { Logger } from '../shared/logger.js';
 import { noteCaptureDir, previousCaptureDir, wharfStateDir } from '../capture/dir-history.js';
 import { Gateway, type GatewayOptions } from './gateway.js';
 import { serveUntilStopped } from './serve.js';
+import { markRateChanges } from './rate-marks.js';
+import { realClock } from '../shared/clock.js';
 
 export interface LaunchOptions {
   configPath: string;
@@ -98,7 +100,9 @@ export async function launch(o: LaunchOptions): Promise<number> {
           env: o.env,
           logger: o.logger,
           onPlan: (next) => {
-            gw.applyPlan(adjust(next)).then(
+            const plan = adjust(next);
+            markRateChanges(gw.store, gw.currentPlan, plan, realClock.now(), `${shown} changed`);
+            gw.applyPlan(plan).then(
               (s) =>
                 o.logger.info(
                   {

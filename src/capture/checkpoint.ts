@@ -19,6 +19,9 @@ import type { EntryOutput } from './entry-output.js';
 import type { CaptureEngine, PauseReason } from './engine.js';
 import { decodeCaptureFile } from './file-format.js';
 import { IN_FLIGHT_DETAIL } from './collector-polled.js';
+import { relativeDirFor } from './capture-store.js';
+import { oldestFirst, walkCaptureDir } from './files.js';
+import { FINISHED_SUFFIX } from './file-format.js';
 
 export const CHECKPOINT_FILE = '.wharf-checkpoint.json';
 
@@ -192,6 +195,27 @@ export async function lastTicksOf(
  * newer than the last checkpoint (the process died between a flush and the checkpoint write).
  * `entries` maps each plan entry key to the meta its records carry.
  */
+/**
+ * The newest finished file of each entry. Its last record can be newer than the checkpoint (the
+ * checkpoint's marks are taken before the flush that made the records durable, and that flush may
+ * have finished the file), so a restart reads it as well: the resume mark is then exactly the last
+ * durable record, which is what a board's re-sent backlog is deduplicated against.
+ */
+export async function newestFinishedOf(
+  dir: string,
+  metas: Iterable<CaptureMeta>,
+): Promise<{ finalPath: string; meta: CaptureMeta }[]> {
+  const out: { finalPath: string; meta: CaptureMeta }[] = [];
+  for (const meta of metas) {
+    const files = oldestFirst(
+      await walkCaptureDir(path.join(dir, relativeDirFor(meta)), [FINISHED_SUFFIX]),
+    );
+    const newest = files[files.length - 1];
+    if (newest !== undefined) out.push({ finalPath: newest.path, meta });
+  }
+  return out;
+}
+
 export function mergeRecovered(
   resume: Map<string, number>,
   recovered: readonly { meta: CaptureMeta; lastRecordTime: number | null }[],

@@ -300,19 +300,25 @@ export class CaptureEngine {
       );
       let after = lastOf.get(key);
       const paused = this.paused.get(key);
+      this.paused.delete(key);
+      let resumeAt: number | undefined;
       if (paused !== undefined && after === undefined) {
-        // Every tick after the last accounted instant up to now: one gap with the reason it
-        // stopped (the gateway was down, capture or the method was disabled, a new capture_dir).
-        this.paused.delete(key);
-        const resumeAt = paused.last;
-        const period = 1000 / d.entry.hz;
-        const count = Math.max(0, Math.floor((clock.now() - resumeAt) / period + 1e-9));
-        after = resumeAt + count * period;
-        if (count > 0) {
-          out.gap(paused.reason, resumeAt + period, after, count, PAUSE_DETAIL[paused.reason]);
-          out.flushGap();
+        if (paused.reason === 'capture_stopped') {
+          // After a restart the collector accounts the time since the last durable record
+          // (capture_stopped, or what a streaming board delivers from its backlog).
+          resumeAt = paused.last;
+        } else {
+          // Every tick after the last accounted instant up to now: one gap with the reason it
+          // stopped (capture or the method was disabled, a new capture_dir).
+          const period = 1000 / d.entry.hz;
+          const count = Math.max(0, Math.floor((clock.now() - paused.last) / period + 1e-9));
+          after = paused.last + count * period;
+          if (count > 0) {
+            out.gap(paused.reason, paused.last + period, after, count, PAUSE_DETAIL[paused.reason]);
+            out.flushGap();
+          }
         }
-      } else this.paused.delete(key);
+      }
       const collector = new EntryCollector(
         d.entry,
         out,
@@ -323,6 +329,7 @@ export class CaptureEngine {
           options: this.options,
         },
         after,
+        resumeAt,
       );
       this.running.set(key, { fingerprint: d.fingerprint, collector, boardId: d.entry.boardId });
       slot(d.entry.boardId).add.push(collector);

@@ -114,6 +114,11 @@ export interface ComponentStats {
   missing: number;
   first: number | null;
   last: number | null;
+  /**
+   * time_received − time_requested over the readings, ms: for polled entries the poll lateness (how
+   * long after its tick the board sampled), for streamed ones the delivery delay.
+   */
+  lateMs: { mean: number; max: number } | null;
 }
 
 export interface DirStats {
@@ -159,6 +164,7 @@ export async function collectStats(
           missing: 0,
           first: null,
           last: null,
+          lateMs: null,
         };
         comps.set(name, comp);
       }
@@ -169,7 +175,13 @@ export async function collectStats(
         g.records++;
         g.missing += rec.count;
         reasons.set(rec.reason, g);
-      } else comp.readings++;
+      } else {
+        comp.readings++;
+        const late = rec.time_received - rec.time_requested;
+        const l = (comp.lateMs ??= { mean: 0, max: -Infinity });
+        l.mean += (late - l.mean) / comp.readings;
+        if (late > l.max) l.max = late;
+      }
     });
     states[info.state]++;
     bytes += info.bytes;

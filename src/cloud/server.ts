@@ -57,6 +57,7 @@ export interface CloudServerOptions {
 const STATUS: Partial<Record<string, number>> = {
   CLOUD_AUTH: 401,
   CLOUD_FORBIDDEN: 403,
+  CLOUD_NOT_FOUND: 404,
   CLOUD_BAD_REQUEST: 400,
   CLOUD_SQL_REFUSED: 400,
   CLOUD_SQL_LIMIT: 400,

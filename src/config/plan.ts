@@ -34,6 +34,12 @@ export interface BoardSpec {
   address: string;
   /** Scheme of the address without ':' (sim, serial, mqtt, firmata) or 'unsupported'. */
   transport: string;
+  /**
+   * The address as written when it is not a wharf transport URL (a Viam cloud host such as
+   * `esp-home-main.33vvxnbbw9.viam.cloud:80`): the board dials in over MQTT, `address` is then
+   * `mqtt://<remote name>` and `transport` 'mqtt'.
+   */
+  dial_in?: string;
   /** Remote secret (for board authentication). Never logged or printed. */
   secret?: string;
   /** The remote's board component name(s) → hardware config (readers → pins, GPIO pins). */
@@ -57,6 +63,19 @@ export interface PlanEntry {
   tags: string[];
   /** False when no transport supports this method (e.g. ReadImage): listed, never scheduled. */
   supported: boolean;
+}
+
+/** A capture method that is configured but off: listed by `explain`, never scheduled. */
+export interface OffMethod {
+  boardId: string;
+  /** Fully qualified resource name as resolved (or as written, for a remote's method). */
+  resource: string;
+  method: string;
+  hz: number;
+  /** `disabled`: `"disabled": true`; `0 Hz`: capture_frequency_hz is 0 or absent. */
+  reason: 'disabled' | '0 Hz';
+  /** JSON path of the method in the config. */
+  path: string;
 }
 
 export interface ConfigIssue {
@@ -105,6 +124,8 @@ export interface CapturePlan {
   dataManager: DataManagerSettings;
   boards: BoardSpec[];
   entries: PlanEntry[];
+  /** Capture methods that are off (disabled or 0 Hz): shown by `explain`, never scheduled. */
+  off?: OffMethod[];
   warnings: ConfigIssue[];
   /** Local camera components wharf opens with ffmpeg (src/capture/images); absent = none. */
   cameras?: CameraSpec[];

@@ -71,6 +71,8 @@ export interface ReadingRecord {
  *  - capture_dir_changed: the gateway restarted into a new capture_dir during the span
  *  - board_starting: the board was connected but had not started sampling yet (handshake → first sample)
  *  - sync_rejected: the cloud rejected the capture file holding these readings (it is in failed/)
+ *  - rate_change: not a hole (count 0, start = end): marks where a live config change set a new
+ *    capture rate for the stream (src/app/rate-marks.ts)
  */
 export const GAP_REASONS = [
   'read_error',
@@ -89,6 +91,7 @@ export const GAP_REASONS = [
   'capture_dir_changed',
   'board_starting',
   'sync_rejected',
+  'rate_change',
 ] as const;
 
 export type GapReason = (typeof GAP_REASONS)[number];

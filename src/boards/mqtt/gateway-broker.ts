@@ -7,6 +7,7 @@
 import type { BrokerSettings, CapturePlan } from '../../config/plan.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import type { Metrics } from '../../shared/metrics.js';
 import { startEmbeddedBroker, type BrokerBoard, type EmbeddedBroker } from './broker.js';
 import type { BoardBus } from './bus.js';
 import { ExternalBus } from './external-bus.js';
@@ -35,7 +36,8 @@ function mqttBoards(plan: CapturePlan, logger: Logger): BrokerBoard[] {
   return out;
 }
 
-export function gatewayBroker(logger: Logger): GatewayBroker {
+/** `metrics`: the gateway's registry, for the broker's refusal counter. */
+export function gatewayBroker(logger: Logger, metrics?: Metrics): GatewayBroker {
   let embedded: EmbeddedBroker | undefined;
   let external: ExternalBus | undefined;
   let settings = '';
@@ -72,6 +74,7 @@ export function gatewayBroker(logger: Logger): GatewayBroker {
             ...(s.tls === undefined ? {} : { tls: s.tls }),
             boards,
             logger: logger.child({ part: 'broker' }),
+            ...(metrics === undefined ? {} : { metrics }),
           });
         } else {
           external = await ExternalBus.connect({

@@ -16,12 +16,16 @@ import { filterToQuery } from '../../cloud/filters.js';
 import { openCloudStore } from '../../cloud/open-store.js';
 import { fmtBytes, progressBar } from '../../cloud/progress.js';
 import { buildCloudServer, type CloudPlugin } from '../../cloud/server.js';
+import { openFleetStore } from '../../cloud/fleet/open.js';
+import { fleetPlugin } from '../../cloud/fleet/routes.js';
+import { fleetCli } from './fleet.js';
 
 const USAGE = `usage: wharf cloud serve [--db FILE | --pg URL] [--host 127.0.0.1] [--port 8080] [--max-file-mb 16] [--sql-timeout-s 10] [--no-ui]
        wharf cloud keys create --machine NAME [--label TEXT] | --read-only [--label TEXT]   [--db FILE | --pg URL]
        wharf cloud keys list | revoke KEY_ID                                                  [--db FILE | --pg URL]
        wharf cloud export --format csv|jsonl|parquet --out FILE [filters | --sql QUERY]
        wharf cloud export --images --out DIR [filters] [--mime-type image/jpeg]   (images + images.jsonl; resumable)
+       wharf cloud fragments|machines|admin-key …   fleet config (wharf cloud fragments --help)
 store:   --db FILE (SQLite, default $WHARF_HOME/cloud.db or ~/.wharf/cloud.db) or --pg URL / $WHARF_CLOUD_PG
 ${FILTER_USAGE}`;
 
@@ -58,7 +62,14 @@ async function serve(
     cwd: ctx.cwd,
     logger,
   });
-  const plugins: CloudPlugin[] = [];
+  const fleet = await openFleetStore({
+    db: v.db as string | undefined,
+    pg: v.pg as string | undefined,
+    env: ctx.env,
+    cwd: ctx.cwd,
+    logger,
+  });
+  const plugins: CloudPlugin[] = [fleetPlugin(fleet)];
   if (v['no-ui'] !== true) {
     plugins.push(async (app) => {
       try {
@@ -101,6 +112,7 @@ async function serve(
     process.once('SIGTERM', stop);
   });
   await app.close();
+  await fleet.close();
   await store.close();
   return 0;
 }
@@ -130,8 +142,11 @@ async function keys(
         (v.label as string | undefined) ?? '',
       );
       ctx.stdout.write(`${key}\n`);
+      // Say which key is for what: only a machine key can upload; a read-only key reads.
       ctx.stderr.write(
-        `key ${info.id} for ${info.machine === null ? 'reading only' : `machine '${info.machine}'`} created; it is shown only this once: put it in wharf.sync.api_key or WHARF_API_KEY\n`,
+        info.machine === null
+          ? `read-only key ${info.id} created; it is shown only this once. It can query, run SQL and export (wharf query --key KEY, or WHARF_API_KEY for the CLI; the web UI login); it cannot upload: a gateway's wharf.sync.api_key needs a machine key (wharf cloud keys create --machine NAME)\n`
+          : `key ${info.id} for machine '${info.machine}' created; it is shown only this once. It uploads that machine's data: put it in the gateway's wharf.sync.api_key (or WHARF_API_KEY on the gateway); for reading only, create a --read-only key\n`,
       );
       return 0;
     }
@@ -217,6 +232,8 @@ const clientKey = (v: Record<string, string | boolean | undefined>, env: NodeJS.
 
 export const command: CliCommand = {
   async run(args, ctx) {
+    if (args[0] === 'fragments' || args[0] === 'machines' || args[0] === 'admin-key')
+      return fleetCli(args, ctx);
     const { values, positionals } = parse(args, OPTIONS, USAGE);
     if (values.help === true) {
       ctx.stdout.write(`${USAGE}\n`);

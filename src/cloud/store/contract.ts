@@ -66,6 +66,7 @@ export interface StreamStats {
   last_seen: number | null;
   /** Counts inside the asked range. */
   readings: number;
+  /** Gap records (holes); `rate_change` marks (count 0, not a hole) are not counted. */
   gaps: number;
 }
 

@@ -268,7 +268,7 @@ export class PostgresStore implements CloudStore {
       `SELECT s.id AS stream_id,
               (SELECT max(time_received) FROM records WHERE stream_id = s.id) AS last_seen,
               (SELECT count(*) FILTER (WHERE kind = 'reading') FROM records WHERE stream_id = s.id AND time_received BETWEEN $1 AND $2) AS readings,
-              (SELECT count(*) FILTER (WHERE kind = 'gap') FROM records WHERE stream_id = s.id AND time_received BETWEEN $1 AND $2) AS gaps
+              (SELECT count(*) FILTER (WHERE kind = 'gap' AND (data->>'reason') IS DISTINCT FROM 'rate_change') FROM records WHERE stream_id = s.id AND time_received BETWEEN $1 AND $2) AS gaps
        FROM streams s`,
       [from, to],
     );

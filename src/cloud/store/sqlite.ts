@@ -367,7 +367,7 @@ export class SqliteStore implements CloudStore {
     }[];
     const inRange = this.db
       .prepare(
-        `SELECT stream_id, sum(kind = 'reading') AS readings, sum(kind = 'gap') AS gaps FROM records WHERE time_received >= ? AND time_received <= ? GROUP BY stream_id`,
+        `SELECT stream_id, sum(kind = 'reading') AS readings, sum(kind = 'gap' AND data NOT LIKE '%"reason":"rate_change"%') AS gaps FROM records WHERE time_received >= ? AND time_received <= ? GROUP BY stream_id`,
       )
       .all(from, to) as { stream_id: number; readings: number; gaps: number }[];
     const byId = new Map(inRange.map((r) => [r.stream_id, r]));

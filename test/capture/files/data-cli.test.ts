@@ -137,7 +137,7 @@ describe('wharf data', () => {
       /files: 3 finished, 0 being written, 0 in failed\/, 0 damaged, 0 unreadable; \d+ bytes; 5 readings/,
     );
     expect(ok.stdout).toMatch(
-      /board\/my-esp32\/Analogs\s+2\s+4\s+1\s+2\s+2026-01-01T00:00:00\.000Z/,
+      /board\/my-esp32\/Analogs\s+2\s+4\s+1\s+2\s+\d+\.\d\/\d+\.\d\s+2026-01-01T00:00:00\.000Z/,
     );
     expect(ok.stdout).toMatch(/board\/my-esp32\/Gpio\s+1\s+1\s+0\s+0/);
     expect(ok.stdout).toMatch(/timeout\s+1 gap record\(s\), 2 reading\(s\) missing/);

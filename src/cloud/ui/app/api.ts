@@ -58,8 +58,29 @@ export interface Board {
   last_seen: number | null;
   online: boolean;
   readings_per_min: number | null;
+  /** 'last_minute': readings in the minute before last_seen; 'range': the range's average. */
+  rate_window?: 'last_minute' | 'range';
   gap_count: number;
   readings: number | null;
+}
+
+/** One machine's config rollout: desired (cloud) vs applied (its last report). */
+export interface MachineRollout {
+  machine: string;
+  desired: {
+    config_revision: number;
+    fragments: { id: string; revision: number }[];
+    problems: unknown[];
+  } | null;
+  applied: {
+    status: 'applied' | 'rejected';
+    config_revision: number;
+    fragments: { id: string; revision: number }[];
+    plan_hash: string | null;
+    applied_ms: number;
+    error: string | null;
+  } | null;
+  in_sync: boolean;
 }
 
 export interface SqlResult {
@@ -244,6 +265,22 @@ export async function fleet(params: URLSearchParams, signal?: AbortSignal): Prom
     gap_count: num(b.gap_count) ?? 0,
     online: Boolean(b.online),
   }));
+}
+
+/** The fleet config rollout per machine; [] when the cloud has no fleet API. */
+export async function fleetMachines(signal?: AbortSignal): Promise<MachineRollout[]> {
+  try {
+    const res = await call<{ machines?: MachineRollout[] }>(
+      'GET',
+      '/api/v1/fleet/machines',
+      undefined,
+      signal ? { signal } : {},
+    );
+    return res.machines ?? [];
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return [];
+    throw err;
+  }
 }
 
 export async function sql(query: string, signal?: AbortSignal): Promise<SqlResult> {
