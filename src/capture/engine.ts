@@ -14,8 +14,7 @@
  * record into one `capture_stopped` gap.
  */
 import type { BoardRegistry } from '../boards/registry.js';
-import type { BoardSpec, CapturePlan, PlanEntry } from '../config/plan.js';
-import { cameraOf } from '../config/cameras.js';
+import { cameraOf, type BoardSpec, type CapturePlan, type PlanEntry } from '../config/plan.js';
 import type { Clock } from '../shared/clock.js';
 import type { CaptureMeta } from '../shared/record.js';
 import { errorMessage } from '../shared/errors.js';

@@ -13,6 +13,9 @@
 import type { IssueList } from './issues.js';
 import type { CaptureMethodConfig } from './schema.js';
 import { joinPath } from './path.js';
+import type { CameraSpec } from './plan.js';
+
+export { cameraOf, type CameraSpec } from './plan.js';
 
 export const CAMERA_METHODS = ['ReadImage', 'GetImages'] as const;
 export const CAMERA_MIME_TYPES = ['image/jpeg', 'image/png'] as const;
@@ -20,26 +23,6 @@ export type CameraMimeType = (typeof CAMERA_MIME_TYPES)[number];
 export const CAMERA_MODELS = ['webcam', 'ffmpeg'] as const;
 /** The transport name camera entries carry (PlanEntry.boardId is the camera's component name). */
 export const CAMERA_TRANSPORT = 'camera';
-
-export interface CameraSpec {
-  /** Unique: the component name, or `<remote>:<name>` for a remote part's camera. */
-  id: string;
-  /** PlanEntry.boardId of its entries: the component name, or the remote's name. */
-  boardId: string;
-  /** Component name (PlanEntry.component_name of its entries). */
-  name: string;
-  model: (typeof CAMERA_MODELS)[number];
-  /** What ffmpeg opens: a device path, a file, a URL, or a lavfi graph. */
-  input: string;
-  /** ffmpeg input format when it is not guessed: 'v4l2' (webcam), 'lavfi' (test pattern). */
-  format?: 'v4l2' | 'lavfi';
-  width_px?: number;
-  height_px?: number;
-  frame_rate?: number;
-  input_args: string[];
-  /** An HTTP(S) URL answering one image per request: fetched by wharf, no ffmpeg process. */
-  snapshot?: boolean;
-}
 
 const posInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
 
@@ -147,15 +130,6 @@ export function cameraMimeType(
     `use one of ${CAMERA_MIME_TYPES.join(', ')}`,
   );
   return undefined;
-}
-
-/** The camera wharf opens for a plan entry, if it is one. */
-export function cameraOf(
-  cameras: readonly CameraSpec[] | undefined,
-  e: { boardId: string; component_type: string; component_name: string },
-): CameraSpec | undefined {
-  if (e.component_type !== 'camera') return undefined;
-  return cameras?.find((c) => c.boardId === e.boardId && c.name === e.component_name);
 }
 
 export function isCameraMethod(method: string): boolean {

@@ -7,15 +7,13 @@
  */
 import type { IssueList } from './issues.js';
 import { joinPath } from './path.js';
+import type { SensorSpec } from './plan.js';
+
+export type { SensorSpec } from './plan.js';
 
 export const SENSOR_MODELS = ['gateway'] as const;
 /** The transport name sensor entries carry (PlanEntry.boardId is the sensor's component name). */
 export const SENSOR_TRANSPORT = 'sensor';
-
-export interface SensorSpec {
-  id: string;
-  model: (typeof SENSOR_MODELS)[number];
-}
 
 export function readSensor(
   name: string,

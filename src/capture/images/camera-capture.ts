@@ -5,8 +5,7 @@
  * recovery, disk budget). `apply(plan)` is live: a camera whose spec or entries changed is
  * restarted, the others keep running untouched.
  */
-import { cameraOf, type CameraSpec } from '../../config/cameras.js';
-import type { CapturePlan, PlanEntry } from '../../config/plan.js';
+import { cameraOf, type CameraSpec, type CapturePlan, type PlanEntry } from '../../config/plan.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CaptureMetrics } from '../capture-metrics.js';

@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { CameraSpec } from '../../config/cameras.js';
+import type { CameraSpec } from '../../config/plan.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import { FrameSplitter, type ImageFormat } from './frame-splitter.js';

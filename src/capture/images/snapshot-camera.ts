@@ -4,7 +4,7 @@
  * 1 s). No ffmpeg process and no transcoding: an answer that is not the asked image type (by its
  * content-type and its magic bytes) is a problem, never recorded. Same surface as FfmpegCamera.
  */
-import type { CameraSpec } from '../../config/cameras.js';
+import type { CameraSpec } from '../../config/plan.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Frame } from './ffmpeg-camera.js';

@@ -4,8 +4,7 @@
  * that fails is a `read_error` gap with the reason; a tick that comes while the previous read is
  * still running is a `missed_ticks` gap (a read never piles up behind another).
  */
-import type { CapturePlan, PlanEntry } from '../../config/plan.js';
-import type { SensorSpec } from '../../config/sensors.js';
+import type { CapturePlan, PlanEntry, SensorSpec } from '../../config/plan.js';
 import type { Clock } from '../../shared/clock.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';

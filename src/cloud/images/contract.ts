@@ -5,9 +5,18 @@
  * SHA-256: a blob directory beside the SQLite file, a `image_blobs` bytea table in PostgreSQL.
  * An image's id is its reading's record id.
  */
-import type { ReadingFilter } from '../store/contract.js';
-
-export interface ImageFilter extends Omit<ReadingFilter, 'kind'> {
+/** The readings filter (store/contract.ts ReadingFilter) without `kind`, plus mime types. */
+export interface ImageFilter {
+  machine?: string[];
+  part_id?: string[];
+  component_type?: string[];
+  component_name?: string[];
+  method?: string[];
+  /** Inclusive bounds on time_received, ms epoch. */
+  from?: number;
+  to?: number;
+  /** Any of these tags. */
+  tags?: string[];
   mime_type?: string[];
 }
 

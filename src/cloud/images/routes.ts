@@ -10,8 +10,14 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { WharfError } from '../../shared/errors.js';
 import { parseFilter } from '../filters.js';
-import type { CloudContext } from '../server.js';
-import type { ImageFilter } from './contract.js';
+import type { Logger } from '../../shared/logger.js';
+import type { ImageFilter, ImageQueries } from './contract.js';
+
+/** What the image routes need of the server's context (server.ts CloudContext satisfies it). */
+export interface ImageRouteContext {
+  store: { images: ImageQueries };
+  logger: Logger;
+}
 import { MAX_IMAGE_PAGE } from './query-shape.js';
 import { Thumbnails } from './thumbs.js';
 
@@ -61,7 +67,7 @@ function imageId(v: unknown): number {
 const notFound = (reply: FastifyReply, id: number) =>
   reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no image ${id}` } });
 
-export async function imageRoutes(app: FastifyInstance, ctx: CloudContext): Promise<void> {
+export async function imageRoutes(app: FastifyInstance, ctx: ImageRouteContext): Promise<void> {
   app.get('/api/v1/images', async (req) => {
     const q = req.query as Q;
     return ctx.store.images.listImages(parseImageFilter(q), parseImagePage(q));
