@@ -13,7 +13,41 @@ export const MAX_IMAGE_BYTES = 16 * 1024 * 1024 - 1024;
 export type ImageFormat = 'jpeg' | 'png';
 
 export class FrameSplitter {
-  private buf: Buffer = Buffer.alloc(0);
+  /** The bytes not handed out yet: `store[start, end)`; the store grows by doubling (no quadratic concat). */
+  private store: Buffer = Buffer.alloc(64 * 1024);
+  private start = 0;
+  private end = 0;
+  /** JPEG: where the entropy-coded scan for EOI resumes (relative to start), 0 = from the top. */
+  private scanFrom = 0;
+
+  private get buf(): Buffer {
+    return this.store.subarray(this.start, this.end);
+  }
+
+  private set buf(b: Buffer) {
+    // only ever set to a suffix of the current bytes, or to empty
+    if (b.length === 0) {
+      this.start = this.end = 0;
+    } else this.start = this.end - b.length;
+    this.scanFrom = 0;
+  }
+
+  private append(chunk: Buffer): void {
+    if (this.start > 0 && this.end + chunk.length > this.store.length) {
+      this.store.copy(this.store, 0, this.start, this.end);
+      this.end -= this.start;
+      this.start = 0;
+    }
+    if (this.end + chunk.length > this.store.length) {
+      let size = this.store.length * 2;
+      while (size < this.end + chunk.length) size *= 2;
+      const next = Buffer.alloc(size);
+      this.store.copy(next, 0, 0, this.end);
+      this.store = next;
+    }
+    chunk.copy(this.store, this.end);
+    this.end += chunk.length;
+  }
 
   constructor(
     private readonly format: ImageFormat,
@@ -22,7 +56,7 @@ export class FrameSplitter {
   ) {}
 
   push(chunk: Buffer): void {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    this.append(chunk);
     for (;;) {
       const end = this.format === 'jpeg' ? this.jpegEnd() : this.pngEnd();
       if (end === 'resync') {
@@ -79,10 +113,15 @@ export class FrameSplitter {
       i += 2 + len;
       if (m === 0xda) break;
     }
-    // entropy-coded data: FF 00 is a stuffed byte, FF D0-D7 a restart marker
+    // entropy-coded data: FF 00 is a stuffed byte, FF D0-D7 a restart marker; a later push resumes
+    // where this scan stopped (never before the scan's start)
+    if (this.scanFrom > i) i = this.scanFrom;
     for (;;) {
       const j = b.indexOf(0xff, i);
-      if (j < 0 || j + 1 >= b.length) return undefined;
+      if (j < 0 || j + 1 >= b.length) {
+        this.scanFrom = j < 0 ? Math.max(i, b.length - 1) : j;
+        return undefined;
+      }
       const n = b[j + 1]!;
       if (n === 0xd9) return j + 2;
       if (n === 0x00 || (n >= 0xd0 && n <= 0xd7) || n === 0xff) {
@@ -90,7 +129,10 @@ export class FrameSplitter {
         continue;
       }
       // another marker segment (e.g. a second scan of a progressive JPEG): skip it
-      if (j + 4 > b.length) return undefined;
+      if (j + 4 > b.length) {
+        this.scanFrom = j;
+        return undefined;
+      }
       i = j + 2 + b.readUInt16BE(j + 2);
     }
   }
