@@ -45,6 +45,11 @@ import { GatewayHttp } from './http.js';
 import { LatestReadings } from '../capture/latest.js';
 import { buildGatewayStatus, type GatewayStatusDoc } from './status.js';
 import { GatewaySync } from '../sync/gateway-sync.js';
+import { CameraCapture } from '../capture/images/camera-capture.js';
+import { SensorCapture } from '../capture/sensors/sensor-capture.js';
+import { cameraOf } from '../config/cameras.js';
+import type { EntryOutput } from '../capture/entry-output.js';
+import type { PausedEntry } from '../capture/paused.js';
 
 export interface GatewayOptions {
   plan: CapturePlan;
@@ -103,6 +108,12 @@ export class Gateway {
 
   /** Sync of finished capture files to `wharf.sync` (src/sync). */
   sync: GatewaySync | undefined;
+
+  /** The plan's cameras (src/capture/images). */
+  cameras: CameraCapture | undefined;
+
+  /** The plan's gateway sensors (src/capture/sensors). */
+  sensors: SensorCapture | undefined;
 
   /** The capture dir lock, released at the end of stop(). */
   dirLock: CaptureDirLock | undefined;
@@ -221,6 +232,17 @@ export class Gateway {
         : async () => undefined;
     await ensureTransports(plan);
     const latest = new LatestReadings(store, () => clock.now());
+    // cameras and gateway sensors account their own restarts (src/capture/resume-gap.ts)
+    const sideResume = new Map<string, PausedEntry>();
+    for (const e of plan.entries) {
+      const own =
+        cameraOf(plan.cameras, e) !== undefined ||
+        (e.component_type === 'sensor' && plan.sensors?.some((c) => c.id === e.boardId));
+      const last = resume.get(e.key);
+      if (!own || last === undefined) continue;
+      sideResume.set(e.key, { last, reason: reasons.get(e.key) ?? 'capture_stopped' });
+      resume.delete(e.key);
+    }
     const engine = new CaptureEngine({
       registry,
       sink: latest,
@@ -231,8 +253,10 @@ export class Gateway {
       resumeReasons: reasons,
       options: o.engineOptions ?? {},
     });
+    let sideOutputs: () => EntryOutput[] = () => [];
     const flushLoop = new FlushLoop({
       engine,
+      extraOutputs: () => sideOutputs(),
       store,
       dir,
       clock,
@@ -299,6 +323,27 @@ export class Gateway {
     gw.ensureTransports = ensureTransports;
     gw.onStop(() => broker.close());
     await engine.apply(plan);
+    const cameras = new CameraCapture({
+      sink: store,
+      clock,
+      logger: logger.child({ part: 'cameras' }),
+      metrics: engine.metrics,
+      resume: sideResume,
+    });
+    gw.cameras = cameras;
+    gw.onStop(() => cameras.stop());
+    await cameras.apply(plan);
+    const sensors = new SensorCapture({
+      sink: store,
+      clock,
+      logger: logger.child({ part: 'sensors' }),
+      metrics: engine.metrics,
+      resume: sideResume,
+    });
+    gw.sensors = sensors;
+    sideOutputs = () => [...cameras.outputs(), ...sensors.outputs()];
+    gw.onStop(() => sensors.stop());
+    await sensors.apply(plan);
     flushLoop.start();
     gw.sync = new GatewaySync({
       captureDir: dir,
@@ -353,6 +398,8 @@ export class Gateway {
         this.logger.error({ err: String(err) }, 'MQTT broker update failed'),
       );
     await this.ensureTransports(plan);
+    await this.cameras?.apply(plan);
+    await this.sensors?.apply(plan);
     return this.engine.apply(plan);
   }
 
@@ -362,6 +409,7 @@ export class Gateway {
     return buildGatewayStatus({
       plan: this.plan,
       engineStatus,
+      cameras: this.cameras?.status() ?? [],
       store: this.store.stats(),
       sync: this.sync?.status() ?? null,
       latest: this.latest,

@@ -3,6 +3,7 @@
  * reading (time and value), configured and achieved Hz, the last gap as the last error; for the
  * gateway the store backlog (records not yet durable), the sync backlog, last sync and last error.
  */
+import type { CameraStatus } from '../capture/images/camera-capture.js';
 import type { CapturePlan } from '../config/index.js';
 import type { CaptureStoreStats } from '../capture/capture-store.js';
 import type { LatestReadings } from '../capture/latest.js';
@@ -35,6 +36,8 @@ export interface GatewayStatusDoc {
   started_at: string;
   now: string;
   entries: EntryStatus[];
+  /** Camera processes (src/capture/images): a problem says why a camera gives no frames. */
+  cameras: CameraStatus[];
   store: CaptureStoreStats;
   backlog: {
     /** Records accepted but not yet on disk. */
@@ -51,6 +54,7 @@ export interface GatewayStatusDoc {
 export interface StatusSources {
   plan: CapturePlan;
   engineStatus: { key: string; board: string; mode: string; hz: number; online: boolean }[];
+  cameras: CameraStatus[];
   store: CaptureStoreStats;
   sync: SyncStatus | null;
   latest: LatestReadings | undefined;
@@ -109,6 +113,7 @@ export function buildGatewayStatus(s: StatusSources): GatewayStatusDoc {
     started_at: iso(s.startedAt),
     now: iso(s.now),
     entries,
+    cameras: s.cameras,
     store: s.store,
     backlog: {
       pending_records: s.store.pendingRecords,

@@ -11,6 +11,7 @@ import { routeAuth, SessionSigner, type RouteEntry } from './auth.js';
 import { defaultCodec, type CaptureCodec, type CaptureDecoder } from './ingest-check.js';
 import { cloudMetrics, type CloudMetrics } from './metrics.js';
 import { exportRoutes } from './routes/export.js';
+import { imageRoutes } from './images/routes.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { readingRoutes } from './routes/readings.js';
@@ -142,6 +143,7 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
   await seriesRoutes(app, ctx);
   await sqlRoutes(app, ctx);
   await exportRoutes(app, ctx);
+  await imageRoutes(app, ctx);
   for (const plugin of opts.plugins ?? []) await plugin(app, ctx);
   return app;
 }

@@ -8,6 +8,8 @@
  */
 import type { CapturePlan, PlanEntry, BoardSpec, OffMethod } from './plan.js';
 import { dialInNote, hideUserinfo } from './address.js';
+import { CAMERA_TRANSPORT, cameraOf, estimatedImageBytes } from './cameras.js';
+import { SENSOR_TRANSPORT } from './sensors.js';
 
 /**
  * Estimated bytes on disk per reading (one reader or pin value in one record), used for the
@@ -56,8 +58,21 @@ export function expectedBytesPerSecond(entry: Pick<PlanEntry, 'hz' | 'readers'>)
   return entry.hz * Math.max(1, entry.readers.length) * ESTIMATED_BYTES_PER_READING_RECORD;
 }
 
+/** Bytes/s of an entry: images (camera entries) by their estimated size, readings by count. */
+function entryBytesPerSecond(plan: CapturePlan, entry: PlanEntry): number {
+  // the gateway health sensor: 8 named values per reading
+  if (entry.component_type === 'sensor' && plan.sensors?.some((c) => c.id === entry.boardId))
+    return entry.hz * 8 * ESTIMATED_BYTES_PER_READING_RECORD;
+  const cam = cameraOf(plan.cameras, entry);
+  if (cam === undefined) return expectedBytesPerSecond(entry);
+  return entry.hz * estimatedImageBytes(cam, String(entry.additional_params.mime_type));
+}
+
 function baseRow(plan: CapturePlan, entry: PlanEntry, board: BoardSpec | undefined): ExplainRow {
-  const transport = board?.transport ?? 'none';
+  const camera = cameraOf(plan.cameras, entry) !== undefined;
+  const sensor = plan.sensors?.some((c) => c.id === entry.boardId) === true;
+  const transport =
+    board?.transport ?? (camera ? CAMERA_TRANSPORT : sensor ? SENSOR_TRANSPORT : 'none');
   let note = '';
   if (!entry.supported) {
     if (board === undefined)
@@ -74,7 +89,7 @@ function baseRow(plan: CapturePlan, entry: PlanEntry, board: BoardSpec | undefin
     hz: entry.hz,
     readers: entry.readers,
     readings_per_s: readings,
-    bytes_per_s: expectedBytesPerSecond(entry),
+    bytes_per_s: entryBytesPerSecond(plan, entry),
     scheduled: note === '',
     note,
     tags: entry.tags,
@@ -223,7 +238,7 @@ export function explainPlan(
   lines.push('');
   lines.push(
     `${plan.boards.length} board(s), ${ctxs.length} entr${ctxs.length === 1 ? 'y' : 'ies'} (${scheduled.length} captured): ` +
-      `${formatHz(readings)} readings/s ≈ ${formatBytesPerSecond(total)} (estimate: ${ESTIMATED_BYTES_PER_READING_RECORD} bytes per reading)`,
+      `${formatHz(readings)} readings/s ≈ ${formatBytesPerSecond(total)} (estimate: ${ESTIMATED_BYTES_PER_READING_RECORD} bytes per reading${(plan.cameras?.length ?? 0) > 0 ? '; images: about 0.15 byte/pixel JPEG, 1.5 PNG, 640×480 unless sized' : ''})`,
   );
   return lines.join('\n') + '\n';
 }

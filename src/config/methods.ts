@@ -13,6 +13,8 @@ import { joinPath } from './path.js';
 import { closest, editDistance, formatResourceName } from './names.js';
 import { dedup } from './settings.js';
 import { UNSUPPORTED } from './address.js';
+import { CAMERA_TRANSPORT, cameraMimeType, isCameraMethod } from './cameras.js';
+import { SENSOR_TRANSPORT } from './sensors.js';
 
 export const SUPPORTED_METHODS = ['Analogs', 'Gpio'] as const;
 const ALIASES: Record<string, string> = { Gpios: 'Gpio' };
@@ -195,6 +197,52 @@ export function buildEntry(
   const hz = m.capture_frequency_hz ?? 0;
   const method = ALIASES[m.method] ?? m.method;
   const params = m.additional_params ?? {};
+  if (target.type === 'sensor' && method === 'Readings') {
+    // Sensors wharf reads itself (src/capture/sensors); board-side sensors are not built yet.
+    if (target.transport !== SENSOR_TRANSPORT)
+      issues.warn(
+        joinPath(path, 'method'),
+        `method "Readings" of ${resource} is not captured: wharf reads sensors of model "gateway" (its own health); board-side sensors are not supported yet; it is listed but not captured`,
+        'add {"name": "gateway-health", "type": "sensor", "model": "gateway"} to this machine\'s components (docs/sensors.md)',
+      );
+    return claimEntry(ctx, path, resource, {
+      key: entryKey(target.boardId, target.type, target.name, method, []),
+      boardId: target.boardId,
+      component_type: target.type,
+      component_name: target.name,
+      resource,
+      method,
+      readers: [],
+      hz,
+      additional_params: { ...params },
+      tags: dedup([...ctx.serviceTags, ...(m.tags ?? [])]),
+      supported: target.transport === SENSOR_TRANSPORT,
+    });
+  }
+  if (target.type === 'camera' && isCameraMethod(method)) {
+    // Cameras (src/capture/images): captured when the camera is a local component wharf can open.
+    const mime = cameraMimeType(m, path, issues);
+    if (mime === undefined) return undefined;
+    if (target.transport !== CAMERA_TRANSPORT)
+      issues.warn(
+        joinPath(path, 'method'),
+        `method "${method}" of ${resource} is not captured: wharf captures images from camera components it can open (model webcam or ffmpeg, declared in this config or in the remote's components); it is listed but not captured`,
+        'declare the camera (in this machine\'s or the remote\'s "components") as {"name": "cam", "type": "camera", "model": "ffmpeg", "attributes": {"video_path": "rtsp://…"}} (docs/cameras.md)',
+      );
+    return claimEntry(ctx, path, resource, {
+      key: entryKey(target.boardId, target.type, target.name, method, []),
+      boardId: target.boardId,
+      component_type: target.type,
+      component_name: target.name,
+      resource,
+      method,
+      readers: [],
+      hz,
+      additional_params: { ...params, mime_type: mime },
+      tags: dedup([...ctx.serviceTags, ...(m.tags ?? [])]),
+      supported: target.transport === CAMERA_TRANSPORT,
+    });
+  }
   const paramsPath = joinPath(path, 'additional_params');
   const known = (SUPPORTED_METHODS as readonly string[]).includes(method);
   const isBoard = target.type === 'board' && (target.kind ?? 'component') === 'component';
@@ -291,6 +339,26 @@ export function buildEntry(
     tags: dedup([...ctx.serviceTags, ...(m.tags ?? [])]),
     supported,
   };
+}
+
+/** Records the entry's key (a duplicate is an error) and returns it. */
+function claimEntry(
+  ctx: EntryContext,
+  path: string,
+  resource: string,
+  e: PlanEntry,
+): PlanEntry | undefined {
+  const prev = ctx.used.get(e.key);
+  if (prev !== undefined) {
+    ctx.issues.error(
+      path,
+      `${e.method} of ${resource} is configured twice (also at ${prev})`,
+      'remove one of them, or disable one with "disabled": true',
+    );
+    return undefined;
+  }
+  ctx.used.set(e.key, path);
+  return e;
 }
 
 function suggest(missing: string, available: readonly string[]): string {

@@ -31,6 +31,8 @@ import {
 } from './address.js';
 import { buildEntry, isOff, offMethod, type EntryContext, type MethodTarget } from './methods.js';
 import { closest, formatResourceName, parseResourceName } from './names.js';
+import { CAMERA_TRANSPORT, cameraOf, readCamera, type CameraSpec } from './cameras.js';
+import { SENSOR_TRANSPORT, readSensor, type SensorSpec } from './sensors.js';
 
 export interface ResolveOptions {
   /** Path of the config file (relative paths in it are resolved against its directory). */
@@ -132,8 +134,24 @@ export function resolveDocument(
 
   // local components
   const local = readComponents(top.components ?? [], 'components', issues);
+  const cameras: CameraSpec[] = [];
+  const sensors: SensorSpec[] = [];
   for (const c of local) {
     let transport = UNSUPPORTED;
+    if (c.type === 'sensor' && c.namespace === 'rdk') {
+      const sensor = readSensor(c.name, c.config.model, c.path, issues);
+      if (sensor !== undefined && claimBoardId(c.name, c.path)) {
+        sensors.push(sensor);
+        transport = SENSOR_TRANSPORT;
+      }
+    }
+    if (c.type === 'camera' && c.namespace === 'rdk') {
+      const cam = readCamera(c.name, c.config.model, c.config.attributes ?? {}, c.path, issues);
+      if (cam !== undefined && claimBoardId(c.name, c.path)) {
+        cameras.push(cam);
+        transport = CAMERA_TRANSPORT;
+      }
+    }
     if (c.hardware !== undefined && claimBoardId(c.name, c.path)) {
       const addressPath = joinPath(joinPath(c.path, 'attributes'), 'address');
       if (c.address === undefined) {
@@ -212,6 +230,12 @@ export function resolveDocument(
       );
     }
     const components = remoteComponents(r, p, issues, opts, pctx);
+    // a remote part's cameras: wharf reads their video_path (an IP camera URL) itself
+    for (const c of components ?? []) {
+      if (c.type !== 'camera' || c.namespace !== 'rdk') continue;
+      const cam = readCamera(c.name, c.config.model, c.config.attributes ?? {}, c.path, c.issues);
+      if (cam !== undefined) cameras.push({ ...cam, id: `${r.name}:${c.name}`, boardId: r.name });
+    }
     const spec: BoardSpec = {
       id: r.name,
       address: dialIn ? dialInAddress(r.name) : r.address,
@@ -240,7 +264,7 @@ export function resolveDocument(
           return;
         }
         const t = resolveRemoteTarget(m.name, p, rem, remotes, index, issues);
-        if (t !== undefined) push(buildEntry(m, p, t, ectx));
+        if (t !== undefined) push(buildEntry(m, p, cameraTarget(t), ectx));
       },
     );
     for (const c of rem.components ?? []) {
@@ -257,9 +281,19 @@ export function resolveDocument(
         c.config.service_configs ?? [],
         joinPath(c.path, 'service_configs'),
         c.issues,
-        (m, p) => push(buildEntry(m, p, t, { ...ectx, issues: c.issues })),
+        (m, p) => push(buildEntry(m, p, cameraTarget(t), { ...ectx, issues: c.issues })),
       );
     }
+  }
+
+  /** A target that is a camera wharf opens is reached through the camera, not the board link. */
+  function cameraTarget(t: MethodTarget): MethodTarget {
+    const cam = cameraOf(cameras, {
+      boardId: t.boardId,
+      component_type: t.type,
+      component_name: t.name,
+    });
+    return cam === undefined ? t : { ...t, transport: CAMERA_TRANSPORT };
   }
 
   function push(e: PlanEntry | undefined): void {
@@ -276,6 +310,8 @@ export function resolveDocument(
     entries,
     off,
     warnings: issues.items.filter((i) => i.severity === 'warning'),
+    ...(cameras.length > 0 ? { cameras } : {}),
+    ...(sensors.length > 0 ? { sensors } : {}),
   };
 }
 
@@ -375,7 +411,7 @@ function remoteComponents(
   const doc = check(partFileSchema, parsed.value, '', partIssues);
   if (doc === undefined) return undefined;
   const comps = readComponents(doc.components ?? [], 'components', partIssues);
-  if (!comps.some((c) => c.hardware !== undefined)) {
+  if (!comps.some((c) => c.hardware !== undefined || c.type === 'camera')) {
     partIssues.warn(
       'components',
       `part config of remote "${r.name}" has no board component`,

@@ -19,14 +19,39 @@ export interface GpioValue {
   high: boolean;
 }
 
-/** `Analogs`: reader name → AnalogValue. `Gpio`/`Gpios`: pin name → GpioValue. */
-export type ReadingData = Record<string, AnalogValue> | Record<string, GpioValue>;
+/**
+ * What an image reading's `data` holds (`ReadImage`/`GetImages`): the image's metadata, JSON like
+ * any reading, so it is queryable by the same filters and SQL. The bytes travel beside it in the
+ * record's `binary` field (docs/cameras.md).
+ */
+export interface ImageInfo {
+  /** Bytes of the image (= binary.length). First: it is the field that varies per record. */
+  size: number;
+  mime_type: string;
+}
+
+/** One named value of a sensor's `Readings` (docs/sensors.md). */
+export interface SensorValue {
+  value: number;
+}
+
+/**
+ * `Analogs`: reader name → AnalogValue. `Gpio`/`Gpios`: pin name → GpioValue. Images: {image}.
+ * Sensor `Readings`: value name → SensorValue.
+ */
+export type ReadingData =
+  | Record<string, AnalogValue>
+  | Record<string, GpioValue>
+  | Record<string, SensorValue>
+  | { image: ImageInfo };
 
 export interface ReadingRecord {
   kind: 'reading';
   time_requested: number;
   time_received: number;
   data: ReadingData;
+  /** The image bytes of an image reading (data is `{image: ImageInfo}`); absent otherwise. */
+  binary?: Uint8Array;
 }
 
 /**

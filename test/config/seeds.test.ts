@@ -87,7 +87,7 @@ describe('seed configs', () => {
     ]);
     const readImage = r.issues.find((i) => i.path.endsWith('.method'));
     expect(readImage?.message).toBe(
-      'method "ReadImage" of rdk:component:camera/cam is not supported by any wharf transport; it is listed but not captured',
+      'method "ReadImage" of rdk:component:camera/cam is not captured: wharf captures images from camera components it can open (model webcam or ffmpeg, declared in this config or in the remote\'s components); it is listed but not captured',
     );
     expect(readImage?.line).toBe(28);
     expect(r.issues.find((i) => i.path === 'remotes[0].address')?.message).toMatch(

@@ -24,6 +24,7 @@ const USAGE = `usage: wharf cloud serve [--db FILE | --pg URL] [--host 127.0.0.1
        wharf cloud keys create --machine NAME [--label TEXT] | --read-only [--label TEXT]   [--db FILE | --pg URL]
        wharf cloud keys list | revoke KEY_ID                                                  [--db FILE | --pg URL]
        wharf cloud export --format csv|jsonl|parquet --out FILE [filters | --sql QUERY]
+       wharf cloud export --images --out DIR [filters] [--mime-type image/jpeg]   (images + images.jsonl; resumable)
        wharf cloud fragments|machines|admin-key …   fleet config (wharf cloud fragments --help)
 store:   --db FILE (SQLite, default $WHARF_HOME/cloud.db or ~/.wharf/cloud.db) or --pg URL / $WHARF_CLOUD_PG
 ${FILTER_USAGE}`;
@@ -42,6 +43,8 @@ const OPTIONS = {
   format: { type: 'string' },
   out: { type: 'string' },
   sql: { type: 'string' },
+  images: { type: 'boolean' },
+  'mime-type': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...CLIENT_OPTIONS,
   ...Object.fromEntries(Object.entries(FILTER_OPTIONS).filter(([k]) => k !== 'machine')),
@@ -178,6 +181,7 @@ export async function runExport(
   ctx: CliContext,
   filterV: Record<string, string | boolean | undefined> = v,
 ): Promise<number> {
+  if (v.images === true) return runImageExport(v, ctx, filterV);
   const format = parseFormat(v.format ?? 'csv');
   const out = v.out as string | undefined;
   if (out === undefined)
@@ -194,6 +198,37 @@ export async function runExport(
   bar.finish(`exported ${r.rows === null ? '' : `${r.rows} rows, `}${fmtBytes(r.bytes)} to ${out}`);
   return 0;
 }
+
+async function runImageExport(
+  v: Record<string, string | boolean | undefined>,
+  ctx: CliContext,
+  filterV: Record<string, string | boolean | undefined>,
+): Promise<number> {
+  const out = v.out as string | undefined;
+  if (out === undefined) throw new WharfError('USAGE', 'give --out DIR for the images');
+  if (v.sql !== undefined || v.format !== undefined)
+    throw new WharfError('USAGE', '--images exports by filters; --sql and --format do not apply');
+  const client = clientFromOptions(v, ctx.env);
+  const { kind: _kind, ...filter } = filterFromOptions({ ...filterV, kind: undefined });
+  const mime = v['mime-type'];
+  const { exportImages } = await import('../../cloud/images/export-images.js');
+  const bar = progressBar(ctx.stderr, ctx.isTTY, 'exporting', 'images');
+  const dir = path.resolve(ctx.cwd, out);
+  const r = await exportImages({
+    baseUrl: client.baseUrl,
+    apiKey: clientKey(v, ctx.env),
+    filter: typeof mime === 'string' ? { ...filter, mime_type: mime.split(',') } : filter,
+    outDir: dir,
+    progress: bar,
+  });
+  bar.finish(
+    `exported ${r.images} images to ${out} (${r.fetched} fetched, ${fmtBytes(r.bytes)}; ${r.kept} already there) with images.jsonl`,
+  );
+  return 0;
+}
+
+const clientKey = (v: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) =>
+  ((v.key as string | undefined) ?? env.WHARF_API_KEY)!;
 
 export const command: CliCommand = {
   async run(args, ctx) {

@@ -10,6 +10,7 @@
  *  - `openSql` runs one read-only statement with a timeout and streams its rows in batches.
  */
 import type { CaptureMeta, CaptureRecord, ViamRow } from '../../shared/record.js';
+import type { ImageQueries } from '../images/contract.js';
 
 /** A stored row as the API returns it: the Viam row plus a stable numeric id. */
 export interface StoredRow extends ViamRow {
@@ -108,6 +109,8 @@ export interface KeyStore {
 
 export interface CloudStore extends KeyStore {
   readonly kind: 'sqlite' | 'postgres';
+  /** Image metadata and bytes (src/cloud/images, docs/cameras.md). */
+  readonly images: ImageQueries;
   ingest(file: IngestFile): Promise<IngestResult>;
   query(filter: ReadingFilter, opts: QueryOptions): Promise<QueryPage>;
   /** Rows matching the filter (for export progress). */

@@ -38,6 +38,8 @@ import { openSqliteSql } from './sqlite-sql.js';
 import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { SqliteRollup, type RollupRow } from './sqlite-rollup.js';
 import { upgradeSqliteStore } from './sqlite-upgrade.js';
+import { SqliteImages } from '../images/sqlite-images.js';
+import { imagesOf } from '../images/images-of.js';
 
 const INSERT_BATCH = 100;
 
@@ -48,6 +50,8 @@ export class SqliteStore implements CloudStore {
   private readonly stmts;
   private readonly rollup: SqliteRollup;
   private readonly commits: SqliteGroupCommit;
+  /** Image index and blobs (src/cloud/images). */
+  readonly images: SqliteImages;
 
   constructor(readonly path: string) {
     try {
@@ -186,6 +190,8 @@ export class SqliteStore implements CloudStore {
           args.length = 0;
         }
       }
+      const images = imagesOf(f.records);
+      if (images.length > 0) this.images.add(base, streamId, images);
       return { status: 'stored', records: f.records.length };
     });
     this.commits = new SqliteGroupCommit(
@@ -193,6 +199,7 @@ export class SqliteStore implements CloudStore {
       ingestTx,
     );
     this.rollup = new SqliteRollup(db);
+    this.images = new SqliteImages(db, path, () => this.streams());
   }
 
   /** Per-minute rollup rows (whole minutes firstMinute..lastMinute) for series over wide ranges. */

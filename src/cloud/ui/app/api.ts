@@ -315,3 +315,35 @@ export function exportUrl(format: string, params: URLSearchParams): string {
 export function exportSqlUrl(format: string, query: string): string {
   return `/api/v1/export?${new URLSearchParams({ format, sql: query })}`;
 }
+
+/** One image's metadata (GET /api/v1/images, docs/cameras.md). */
+export interface ImageMeta {
+  id: number;
+  part_id: string;
+  machine: string;
+  component_type: string;
+  component_name: string;
+  method_name: string;
+  tags: string[];
+  time_requested: number;
+  time_received: number;
+  mime_type: string;
+  size: number;
+  sha256: string;
+}
+
+export async function images(
+  params: URLSearchParams,
+  signal?: AbortSignal,
+): Promise<{ images: ImageMeta[]; next_cursor: string | null }> {
+  const res = await call<{ images?: ImageMeta[]; next_cursor?: string | null }>(
+    'GET',
+    `/api/v1/images?${params}`,
+    undefined,
+    signal ? { signal } : {},
+  );
+  return { images: res.images ?? [], next_cursor: res.next_cursor ?? null };
+}
+
+export const imageUrl = (id: number): string => `/api/v1/images/${encodeURIComponent(id)}`;
+export const thumbUrl = (id: number): string => `${imageUrl(id)}/thumb`;
