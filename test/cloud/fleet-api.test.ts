@@ -198,9 +198,9 @@ describe.each(kinds)('fleet API on %s', (_name, kind) => {
     expect(latency).toBeLessThan(2000);
   });
 
-  it.runIf(kind !== 'sqlite')(
-    'a change saved on one replica reaches a waiter on another within 2 s',
-    async () => {
+  // replicas share one store only on PostgreSQL: the case exists there, not on SQLite
+  if (kind !== 'sqlite')
+    it('a change saved on one replica reaches a waiter on another within 2 s', async () => {
       const b = await c.replica();
       const a = c.adminKey;
       await call(`${b.url}/api/v1/fleet/fragments`, a, 'POST', {
@@ -226,6 +226,5 @@ describe.each(kinds)('fleet API on %s', (_name, kind) => {
       expect(got.json.fragments[0].revision).toBe(2);
       expect(Date.now() - changedAt).toBeLessThan(2000);
       await b.stop();
-    },
-  );
+    });
 });
