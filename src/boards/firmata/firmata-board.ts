@@ -337,8 +337,12 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
   private teardown(): void {
     const port = this.port;
     this.port = undefined;
-    this.io?.removeAllListeners();
+    const io = this.io;
     this.io = undefined;
+    io?.removeAllListeners();
+    // firmata re-emits its transport's errors: a write still queued when the port closes fails
+    // (EBADF) after teardown, and an 'error' without a listener would end the process
+    io?.on('error', () => undefined);
     if (port?.isOpen) port.close(() => undefined);
   }
 
