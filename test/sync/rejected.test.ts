@@ -94,6 +94,35 @@ describe('a file the cloud rejects', () => {
     expect(await worker().syncNow()).toMatchObject({ uploaded: 0, failed: 0, remaining: 0 });
   });
 
+  it.for([
+    ['a NaN time', (r: Record<string, unknown>) => (r.time_requested = Number.NaN)],
+    ['a BigInt value', (r: Record<string, unknown>) => (r.data = { A1: { value: 10n } })],
+    ['no time at all', (r: Record<string, unknown>) => delete r.time_requested],
+  ] as const)(
+    'a checksum-valid file with %s in a record: the real cloud answers 422 naming it, the file is set aside, the rest syncs',
+    async ([, spoil]) => {
+      const before = writeCaptureFile(dir, meta(), readings(2, T0), T0);
+      const recs = readings(5, T0 + 60_000);
+      spoil(recs[3] as unknown as Record<string, unknown>);
+      const bad = writeCaptureFile(dir, meta(), recs, T0 + 60_000);
+      const after = writeCaptureFile(dir, meta(), readings(4, T0 + 120_000), T0 + 120_000);
+      const log = memoryLogger();
+      const r = await worker(log).syncNow();
+      expect(r).toMatchObject({ error: null, failed: 1, remaining: 0 });
+      for (const f of [before, bad, after]) expect(existsSync(f.path)).toBe(false);
+      const failed = await walkCaptureDir(join(dir, 'failed'), ['.capture'], true);
+      expect(failed).toHaveLength(1);
+      const reason = readFileSync(`${failed[0]!.path}.reason.txt`, 'utf8');
+      expect(reason).toMatch(/422/);
+      expect(reason).toMatch(/record 3/);
+      const all = await rows();
+      expect(all.filter((x) => x.kind === 'reading')).toHaveLength(2 + 4);
+      const gaps = gapsOf(all, 'sync_rejected');
+      expect(gaps).toHaveLength(1);
+      expect((gaps[0]!.data as { count: number }).count).toBe(5);
+    },
+  );
+
   it('a file too large for the cloud (413) is set aside the same way, behind it the backlog drains', async () => {
     await cloud.close();
     cloud = await startCloud('sqlite', { maxFileBytes: 4000 });
