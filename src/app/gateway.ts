@@ -20,20 +20,8 @@ import type { CaptureStore } from '../capture/capture-store.js';
 import { FileCaptureStore } from '../capture/file-store.js';
 import { recoverCaptureDir, type RecoveryReport } from '../capture/recovery.js';
 import { startDiskBudget } from '../capture/disk-budget.js';
-import {
-  CaptureEngine,
-  metaFor,
-  type ApplySummary,
-  type EngineOptions,
-} from '../capture/engine.js';
-import {
-  canonical,
-  FlushLoop,
-  lastTicksOf,
-  mergeRecovered,
-  readCheckpoint,
-  writeCheckpoint,
-} from '../capture/checkpoint.js';
+import { CaptureEngine, type ApplySummary, type EngineOptions } from '../capture/engine.js';
+import { FlushLoop, resumeTimes } from '../capture/checkpoint.js';
 import { realClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
@@ -69,25 +57,48 @@ function frozenSettings(p: CapturePlan): string {
   ]);
 }
 
+/** What a started gateway is made of (built by `Gateway.start`). */
+interface GatewayParts {
+  plan: CapturePlan;
+  engine: CaptureEngine;
+  store: CaptureStore;
+  flushLoop: FlushLoop;
+  stopBudget: () => void;
+  http: GatewayHttp | undefined;
+  httpUrl: string | undefined;
+  recovery: RecoveryReport | undefined;
+  logger: Logger;
+  metrics: Metrics;
+  startedAt: number;
+}
+
 export class Gateway {
   readonly metrics: Metrics;
+  readonly engine: CaptureEngine;
+  readonly store: CaptureStore;
+  readonly http: GatewayHttp | undefined;
+  readonly httpUrl: string | undefined;
+  readonly recovery: RecoveryReport | undefined;
+  readonly startedAt: number;
+  private plan: CapturePlan;
+  private readonly flushLoop: FlushLoop;
+  private readonly stopBudget: () => void;
+  private readonly logger: Logger;
   private stopping: Promise<void> | undefined;
   private readonly stopHooks: Array<() => Promise<void>> = [];
 
-  private constructor(
-    private plan: CapturePlan,
-    readonly engine: CaptureEngine,
-    readonly store: CaptureStore,
-    private readonly flushLoop: FlushLoop,
-    private readonly stopBudget: () => void,
-    readonly http: GatewayHttp | undefined,
-    readonly httpUrl: string | undefined,
-    readonly recovery: RecoveryReport | undefined,
-    private readonly logger: Logger,
-    metrics: Metrics,
-    readonly startedAt: number,
-  ) {
-    this.metrics = metrics;
+  private constructor(p: GatewayParts) {
+    this.plan = p.plan;
+    this.engine = p.engine;
+    this.store = p.store;
+    this.flushLoop = p.flushLoop;
+    this.stopBudget = p.stopBudget;
+    this.http = p.http;
+    this.httpUrl = p.httpUrl;
+    this.recovery = p.recovery;
+    this.logger = p.logger;
+    this.metrics = p.metrics;
+    this.startedAt = p.startedAt;
   }
 
   /** The MQTT broker for mqtt:// boards (src/boards/mqtt). */
@@ -138,25 +149,14 @@ export class Gateway {
         clock,
         logger: logger.child({ part: 'store' }),
       });
-    // Where each entry's durable data ends: the checkpoint, corrected by what recovery found, and
-    // written back at once, so a crash before this run's first flush still leaves the right mark.
-    const resume = await readCheckpoint(dir, logger);
-    if (recovery !== undefined) {
-      const metas = new Map(plan.entries.map((e) => [e.key, metaFor(plan, e)]));
-      const periods = new Map(
-        plan.entries.filter((e) => e.hz > 0).map((e) => [canonical(metaFor(plan, e)), 1000 / e.hz]),
-      );
-      mergeRecovered(
-        resume,
-        await lastTicksOf(recovery.recovered, logger, (m) => periods.get(canonical(m))),
-        metas,
-      );
-    }
-    if (resume.size > 0) {
-      await writeCheckpoint(dir, resume, clock.now()).catch((err: unknown) =>
-        logger.warn({ err: String(err) }, 'writing the capture checkpoint failed'),
-      );
-    }
+    // Where each entry's durable data ends: the checkpoint corrected by what recovery found.
+    const resume = await resumeTimes({
+      dir,
+      plan,
+      recovered: recovery?.recovered,
+      clock,
+      logger,
+    });
     const broker = gatewayBroker(logger);
     await broker.apply(plan); // the MQTT broker, when the plan has mqtt:// boards
     const ctx: TransportContext = {
@@ -221,7 +221,7 @@ export class Gateway {
         throw err;
       }
     }
-    gw = new Gateway(
+    gw = new Gateway({
       plan,
       engine,
       store,
@@ -233,7 +233,7 @@ export class Gateway {
       logger,
       metrics,
       startedAt,
-    );
+    });
     gw.broker = broker;
     gw.onStop(() => broker.close());
     await engine.apply(plan);

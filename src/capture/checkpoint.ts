@@ -15,7 +15,9 @@ import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { CaptureMeta } from '../shared/record.js';
-import type { CaptureEngine } from './engine.js';
+import type { CapturePlan } from '../config/plan.js';
+import { periodMs } from '../config/plan.js';
+import { metaFor, type CaptureEngine } from './engine.js';
 import { decodeCaptureFile } from './file-format.js';
 import { IN_FLIGHT_DETAIL } from './collector-polled.js';
 
@@ -157,6 +159,41 @@ export function mergeRecovered(
     if (key === undefined) continue;
     const had = resume.get(key);
     if (had === undefined || r.lastRecordTime > had) resume.set(key, r.lastRecordTime);
+  }
+  return resume;
+}
+
+/**
+ * Where each plan entry's durable data ends, at start: the checkpoint, corrected by what crash
+ * recovery found (`recovered`: the files it finished), and written back at once, so a crash before
+ * this run's first flush still leaves the right mark.
+ */
+export async function resumeTimes(o: {
+  dir: string;
+  plan: CapturePlan;
+  recovered: readonly { finalPath: string; meta: CaptureMeta }[] | undefined;
+  clock: Clock;
+  logger: Logger;
+}): Promise<Map<string, number>> {
+  const { dir, plan, logger } = o;
+  const resume = await readCheckpoint(dir, logger);
+  if (o.recovered !== undefined) {
+    const metas = new Map(plan.entries.map((e) => [e.key, metaFor(plan, e)]));
+    const periods = new Map(
+      plan.entries
+        .filter((e) => e.hz > 0)
+        .map((e) => [canonical(metaFor(plan, e)), periodMs(e.hz)]),
+    );
+    mergeRecovered(
+      resume,
+      await lastTicksOf(o.recovered, logger, (m) => periods.get(canonical(m))),
+      metas,
+    );
+  }
+  if (resume.size > 0) {
+    await writeCheckpoint(dir, resume, o.clock.now()).catch((err: unknown) =>
+      logger.warn({ err: errorMessage(err) }, 'writing the capture checkpoint failed'),
+    );
   }
   return resume;
 }

@@ -9,6 +9,7 @@
  *    not sample);
  *  - losses the transport knows about ('gap' events: reboot, backlog overflow) are written as given.
  */
+import { periodMs } from '../config/plan.js';
 import type { BoardGap, StreamBatch } from '../boards/board.js';
 import type { CounterChild } from '../shared/metrics.js';
 import type { EntryOutput } from './entry-output.js';
@@ -27,7 +28,7 @@ export class StreamedCollector {
     private readonly out: EntryOutput,
     metrics: CaptureMetrics,
   ) {
-    this.period = 1000 / hz;
+    this.period = periodMs(hz);
     this.duplicates = metrics.duplicateBatches.labels({ board: out.boardId });
   }
 

@@ -13,6 +13,7 @@
  * After a restart, `resume` (from the checkpoint) turns the time since each entry's last durable
  * record into one `capture_stopped` gap.
  */
+import { periodMs } from '../config/plan.js';
 import type { BoardRegistry } from '../boards/registry.js';
 import type { BoardSpec, CapturePlan, PlanEntry } from '../config/plan.js';
 import type { Clock } from '../shared/clock.js';
@@ -247,14 +248,14 @@ export class CaptureEngine {
         this.deps.sink,
         this.metrics,
         this.options.holdMs,
-        1000 / d.entry.hz,
+        periodMs(d.entry.hz),
       );
       let after = lastOf.get(key);
       const resumeAt = this.resume.get(key);
       if (resumeAt !== undefined) {
         // Every tick after the last durable record up to now: one capture_stopped gap.
         this.resume.delete(key);
-        const period = 1000 / d.entry.hz;
+        const period = periodMs(d.entry.hz);
         const count = Math.max(0, Math.floor((clock.now() - resumeAt) / period + 1e-9));
         after = resumeAt + count * period;
         if (count > 0) {

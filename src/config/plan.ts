@@ -103,3 +103,13 @@ export interface CapturePlan {
   entries: PlanEntry[];
   warnings: ConfigIssue[];
 }
+
+/** The sampling period of an entry at `hz` (ms): the one place `1000 / hz` is computed. */
+export function periodMs(hz: number): number {
+  return 1000 / hz;
+}
+
+/** `sync_interval_mins` (data manager setting) in ms: the one place minutes become ms. */
+export function syncIntervalMs(settings: Pick<DataManagerSettings, 'sync_interval_mins'>): number {
+  return settings.sync_interval_mins * 60_000;
+}
