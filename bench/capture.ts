@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { BoardRegistry } from '../src/boards/board-registry.js';
+import { BoardRegistry } from '../src/boards/registry.js';
 import { simFactory } from '../src/boards/sim.js';
 import { CaptureEngine } from '../src/capture/engine.js';
 import { FileCaptureStore } from '../src/capture/file-store.js';

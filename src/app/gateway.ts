@@ -10,8 +10,8 @@
  * the running plan with a warning saying a restart applies them.
  */
 import { promises as fsp } from 'node:fs';
-import type { BoardRegistry, TransportContext } from '../boards/registry.js';
-import { defaultRegistry } from '../boards/registry.js';
+import type { BoardSource } from '../boards/board.js';
+import { defaultRegistry, type TransportContext } from '../boards/registry.js';
 import { checkLinkBudget } from '../boards/link-budget.js';
 import { gatewayBroker, type GatewayBroker } from '../boards/mqtt/gateway-broker.js';
 import { trackLinkStats } from '../boards/link-metrics.js';
@@ -33,9 +33,9 @@ export interface GatewayOptions {
   logger: Logger;
   clock?: Clock;
   /** Transport registry (default: every built-in transport). */
-  registry?: BoardRegistry;
-  /** Extra context transports need (embedded broker, …), merged into the default registry's context. */
-  transportContext?: Record<string, unknown>;
+  registry?: BoardSource;
+  /** Extra context transports need, merged into the default registry's context. */
+  transportContext?: Partial<TransportContext>;
   /** A store to use instead of a FileCaptureStore on plan.dataManager.capture_dir. */
   store?: CaptureStore;
   engineOptions?: EngineOptions;

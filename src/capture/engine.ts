@@ -14,7 +14,7 @@
  * record into one `capture_stopped` gap.
  */
 import { periodMs } from '../config/plan.js';
-import type { BoardRegistry } from '../boards/registry.js';
+import type { BoardSource } from '../boards/board.js';
 import type { BoardSpec, CapturePlan, PlanEntry } from '../config/plan.js';
 import type { Clock } from '../shared/clock.js';
 import type { CaptureMeta } from '../shared/record.js';
@@ -31,7 +31,7 @@ export interface EngineOptions extends Partial<CollectorOptions> {
 }
 
 export interface EngineDeps {
-  registry: BoardRegistry;
+  registry: BoardSource;
   sink: RecordSink;
   clock: Clock;
   logger: Logger;

@@ -3,7 +3,14 @@
  * It is plain data (JSON-serialisable) so it can be printed by `wharf config explain` and diffed
  * on live reload.
  */
-import type { BoardHardwareConfig, CaptureMethod } from '../boards/board.js';
+/** The capture methods a board transport can serve. */
+export type CaptureMethod = 'Analogs' | 'Gpio';
+
+/** Analog reader name → pin, GPIO pins: the remote part's board config, sent at handshake. */
+export interface BoardHardwareConfig {
+  analogs: { name: string; pin: string }[];
+  pins: string[];
+}
 
 export interface DataManagerSettings {
   /** Absolute path, `~` expanded; default `$WHARF_HOME/capture` or `~/.wharf/capture`. */

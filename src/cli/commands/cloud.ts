@@ -10,7 +10,7 @@ import {
   FILTER_OPTIONS,
   FILTER_USAGE,
   filterFromOptions,
-} from '../../cloud/cli-options.js';
+} from '../cloud-options.js';
 import { EXPORT_FORMATS, parseFormat } from '../../cloud/export/sinks.js';
 import { filterToQuery } from '../../cloud/filters.js';
 import { openCloudStore } from '../../cloud/open-store.js';

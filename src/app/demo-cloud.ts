@@ -9,8 +9,8 @@ import type { FastifyInstance } from 'fastify';
 import type { CapturePlan } from '../config/plan.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { buildCloudServer } from './server.js';
-import { SqliteStore } from './store/sqlite.js';
+import { buildCloudServer } from '../cloud/server.js';
+import { SqliteStore } from '../cloud/store/sqlite.js';
 
 interface DemoKeys {
   [name: string]: string;
@@ -41,7 +41,7 @@ export const cloudDemoPart = {
     const plugins = [
       async (app: FastifyInstance) => {
         try {
-          const { cloudUi } = await import('./ui/plugin.js');
+          const { cloudUi } = await import('../cloud/ui/plugin.js');
           await cloudUi()(app, { logger: ctx.logger });
         } catch (err) {
           ctx.logger.warn({ err: errorMessage(err) }, 'web UI not available');

@@ -2,8 +2,8 @@
  * Where `wharf status` / `wharf sync now` look: capture dir, interval and target from `--config`
  * (the machine JSON) or the default capture dir; `--dir`, `--url/--key`, `--to-dir` override.
  */
-import { syncIntervalMs } from '../config/plan.js';
 import path from 'node:path';
+import { syncIntervalMs } from '../config/plan.js';
 import {
   defaultCaptureDir,
   loadConfigFile,
