@@ -15,7 +15,7 @@ import {
   type RollupRow,
   type ValueAcc,
 } from './store/sqlite-rollup.js';
-import type { GapSpan, SeriesGrid, SeriesLine, SeriesResult } from './series.js';
+import type { GapSpan, SeriesGrid, SeriesLine, SeriesResult } from './api-types.js';
 
 export interface RollupCapable {
   rollupRows(streamIds: readonly number[], firstMinute: number, lastMinute: number): RollupRow[];

@@ -10,6 +10,7 @@ import { nullLogger, type Logger } from '../shared/logger.js';
 import { authHook, SessionSigner } from './auth.js';
 import { defaultDecoder, type CaptureDecoder } from './ingest-check.js';
 import { cloudMetrics, type CloudMetrics } from './metrics.js';
+import type { CloudContext, CloudPlugin } from './context.js';
 import { exportRoutes } from './routes/export.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
@@ -18,20 +19,6 @@ import { seriesRoutes } from './routes/series.js';
 import { sessionRoutes } from './routes/session.js';
 import { sqlRoutes } from './routes/sql.js';
 import type { CloudStore, KeyStore } from './store/contract.js';
-
-export interface CloudContext {
-  store: CloudStore;
-  keys: KeyStore;
-  logger: Logger;
-  metrics: CloudMetrics;
-  signer: SessionSigner;
-  decoder: () => Promise<CaptureDecoder>;
-  maxFileBytes: number;
-  sqlTimeoutMs: number;
-  secureCookies: boolean;
-}
-
-export type CloudPlugin = (app: FastifyInstance, ctx: CloudContext) => Promise<void>;
 
 export interface CloudServerOptions {
   store: CloudStore;
@@ -52,6 +39,8 @@ export interface CloudServerOptions {
   /** Extra route groups, e.g. the web UI: `plugins: [(app) => uiPlugin(app)]`. */
   plugins?: CloudPlugin[];
 }
+
+export type { CloudContext, CloudPlugin } from './context.js';
 
 const STATUS: Partial<Record<string, number>> = {
   CLOUD_AUTH: 401,

@@ -14,7 +14,7 @@ import {
   READING_COLUMNS,
 } from '../export/sinks.js';
 import { parseFilter } from '../filters.js';
-import type { CloudContext } from '../server.js';
+import type { CloudContext } from '../context.js';
 import { firstBatch } from './sql-stream.js';
 import type { StoredRow } from '../store/contract.js';
 

@@ -1,6 +1,6 @@
 /** GET /api/v1/health (public) and GET /metrics (public: counters only, no data). */
 import type { FastifyInstance } from 'fastify';
-import type { CloudContext } from '../server.js';
+import type { CloudContext } from '../context.js';
 
 export async function healthRoutes(app: FastifyInstance, ctx: CloudContext): Promise<void> {
   app.get('/api/v1/health', { config: { public: true } }, async () => {

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { WharfError } from '../../shared/errors.js';
 import { checkUpload } from '../ingest-check.js';
-import type { CloudContext } from '../server.js';
+import type { CloudContext } from '../context.js';
 
 const header = (v: string | string[] | undefined): string | undefined =>
   Array.isArray(v) ? v[0] : v;

@@ -1,19 +1,8 @@
 /** GET /api/v1/readings (filtered, paged rows) and GET /api/v1/fleet (per board + component). */
 import type { FastifyInstance } from 'fastify';
 import { parseFilter, parseQueryOptions, parseTime } from '../filters.js';
-import type { CloudContext } from '../server.js';
-
-export interface FleetEntry {
-  machine: string;
-  part_id: string;
-  component_type: string;
-  component_name: string;
-  last_seen: number | null;
-  online: boolean;
-  readings: number;
-  readings_per_min: number;
-  gap_count: number;
-}
+import type { CloudContext } from '../context.js';
+import type { FleetEntry } from '../api-types.js';
 
 export async function readingRoutes(app: FastifyInstance, ctx: CloudContext): Promise<void> {
   app.get('/api/v1/readings', async (req) => {

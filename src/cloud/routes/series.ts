@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parseFilter } from '../filters.js';
 import { buildSeries } from '../series.js';
-import type { CloudContext } from '../server.js';
+import type { CloudContext } from '../context.js';
 
 export async function seriesRoutes(app: FastifyInstance, ctx: CloudContext): Promise<void> {
   app.get('/api/v1/series', async (req) => {

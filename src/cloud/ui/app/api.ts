@@ -4,6 +4,12 @@
  * login form.
  */
 import type { CaptureMeta, ViamRow } from '../../../shared/record.js';
+import type {
+  FleetEntry,
+  GapSpan,
+  SeriesLine,
+  SeriesResult as ApiSeries,
+} from '../../api-types.js';
 
 /** A Viam row as the API returns it (with the store's id; `data` as plain JSON). */
 export interface Row
@@ -18,47 +24,23 @@ export interface Page {
   next_cursor: string | null;
 }
 
-export interface SeriesLine {
-  machine: string;
-  component_type: string;
-  component_name: string;
-  method_name: string;
-  key: string;
-  kind: 'analog' | 'gpio';
-  t: number[];
-  v: (number | null)[];
-}
+export type { GapSpan, SeriesLine } from '../../api-types.js';
 
-export interface GapSpan {
-  machine: string;
-  component_name: string;
-  start: number;
-  end: number;
-  reason: string;
-  count: number;
-  detail?: string;
-}
-
-export interface SeriesResult {
+/** GET /api/v1/series with times normalised (a missing or unparsable time is null). */
+export interface SeriesResult extends Pick<ApiSeries, 'series' | 'gaps' | 'truncated'> {
   /** The time window the server bucketed (ms). */
   from: number | null;
   to: number | null;
-  series: SeriesLine[];
-  gaps: GapSpan[];
   points_in_range: number | null;
-  /** The server stopped early (row or gap cap): the chart shows only part of the range. */
-  truncated: boolean;
 }
 
-export interface Board {
-  machine: string;
-  part_id?: string;
-  component_type?: string;
-  component_name?: string;
+/** GET /api/v1/fleet rows with times and rates normalised (null when absent). */
+export interface Board extends Pick<
+  FleetEntry,
+  'machine' | 'part_id' | 'component_type' | 'component_name' | 'online' | 'gap_count'
+> {
   last_seen: number | null;
-  online: boolean;
   readings_per_min: number | null;
-  gap_count: number;
   readings: number | null;
 }
 
