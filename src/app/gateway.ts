@@ -201,7 +201,7 @@ export class Gateway {
     let http: GatewayHttp | undefined;
     let httpUrl: string | undefined;
     const startedAt = clock.now();
-    let gw: Gateway | undefined;
+    let gw: Gateway | undefined; // eslint-disable-line prefer-const -- /status closes over it before it is set
     if (httpSettings !== null) {
       http = new GatewayHttp()
         .route('/metrics', () => ({

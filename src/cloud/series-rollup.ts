@@ -182,9 +182,16 @@ export async function seriesFromRollup(
       line.min.push(a.vmin);
       line.max.push(a.vmax);
       line.avg.push(a.vsum / a.n);
-      if (a.tmin === a.tmax) (line.t.push(a.tmin), line.v.push(a.vmin));
-      else if (a.tmin < a.tmax) (line.t.push(a.tmin, a.tmax), line.v.push(a.vmin, a.vmax));
-      else (line.t.push(a.tmax, a.tmin), line.v.push(a.vmax, a.vmin));
+      if (a.tmin === a.tmax) {
+        line.t.push(a.tmin);
+        line.v.push(a.vmin);
+      } else if (a.tmin < a.tmax) {
+        line.t.push(a.tmin, a.tmax);
+        line.v.push(a.vmin, a.vmax);
+      } else {
+        line.t.push(a.tmax, a.tmin);
+        line.v.push(a.vmax, a.vmin);
+      }
     }
   }
   return {

@@ -156,8 +156,14 @@ export async function buildSeries(
           flush(a, origin, bucketMs);
           a.bucket = b;
         }
-        if (a.n === 0 || value < a.min) ((a.min = value), (a.minT = row.time_received));
-        if (a.n === 0 || value > a.max) ((a.max = value), (a.maxT = row.time_received));
+        if (a.n === 0 || value < a.min) {
+          a.min = value;
+          a.minT = row.time_received;
+        }
+        if (a.n === 0 || value > a.max) {
+          a.max = value;
+          a.maxT = row.time_received;
+        }
         a.sum += value;
         a.n++;
       }

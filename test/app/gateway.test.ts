@@ -182,7 +182,7 @@ describe('wharf run / wharf demo (CLI)', () => {
     expect(out).toMatch(/cloud: +http:\/\/127\.0\.0\.1:\d+/);
     expect(out).toContain(`data:     ${path.join(home, 'capture')}`);
     expect(out).toContain(`wharf data stats ${path.join(home, 'capture')}`);
-    expect(out).toMatch(/metrics:  http:\/\/127\.0\.0\.1:\d+\/metrics/);
+    expect(out).toMatch(/metrics: {2}http:\/\/127\.0\.0\.1:\d+\/metrics/);
     expect(out).toMatch(/stopped \(duration elapsed\); \d+ records durable/);
     const recs = await readRecords(path.join(home, 'capture'));
     expect(recs.filter((r) => r.kind === 'reading').length).toBeGreaterThan(10);

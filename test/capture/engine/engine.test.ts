@@ -4,7 +4,7 @@ import { defaultRegistry } from '../../../src/boards/registry.js';
 import { FakeClock } from '../../../src/shared/clock.js';
 import { memoryLogger, nullLogger } from '../../../src/shared/logger.js';
 import { Metrics } from '../../../src/shared/metrics.js';
-import { RecordingSink, board, entry, plan, run, simRegistry, stopOn } from './helpers.js';
+import { RecordingSink, board, entry, plan, run, stopOn } from './helpers.js';
 
 function setup(clock = new FakeClock(1_000_000)) {
   const sink = new RecordingSink();
