@@ -40,6 +40,20 @@ export default tseslint.config(
     },
   },
   {
+    // Shipped code states its types: a double cast hides a seam that does not fit.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "TSAsExpression[typeAnnotation.type!='TSUnknownKeyword'] > TSAsExpression[typeAnnotation.type='TSUnknownKeyword']",
+          message: '`as unknown as` hides a type that does not fit: fix the seam instead.',
+        },
+      ],
+    },
+  },
+  {
     // The board agent: ES5 for Espruino, files concatenated into one script (a function defined in
     // one file is called from another), globals from the Espruino API (espruino.d.ts).
     files: ['firmware/src/**/*.ts'],

@@ -6,5 +6,5 @@ export function appLogger(level: string = process.env.WHARF_LOG_LEVEL ?? 'info')
   return pino(
     { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
     pino.destination({ fd: 2, sync: true }),
-  ) as unknown as Logger;
+  );
 }

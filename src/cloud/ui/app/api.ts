@@ -52,6 +52,9 @@ export interface SqlResult {
   error: string | null;
 }
 
+/** An answer as it arrives: the fields K may be numbers, numeric strings (PostgreSQL bigints) or null. */
+type Wire<T, K extends keyof T> = Omit<T, K> & { [P in K]: number | string | null };
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -186,15 +189,14 @@ export async function readings(params: URLSearchParams, signal?: AbortSignal): P
 }
 
 export async function series(params: URLSearchParams, signal?: AbortSignal): Promise<SeriesResult> {
-  const res = await call<Record<string, unknown>>(
-    'GET',
-    `/api/v1/series?${params}`,
-    undefined,
-    signal ? { signal } : {},
-  );
-  const lines = (res.series as SeriesLine[] | undefined) ?? [];
-  const gaps = ((res.gaps as Record<string, unknown>[] | undefined) ?? []).map((g) => ({
-    ...(g as unknown as GapSpan),
+  const res = await call<
+    Partial<Wire<ApiSeries, 'from' | 'to' | 'points_in_range'>> & {
+      gaps?: Wire<GapSpan, 'start' | 'end'>[];
+    }
+  >('GET', `/api/v1/series?${params}`, undefined, signal ? { signal } : {});
+  const lines: SeriesLine[] = res.series ?? [];
+  const gaps = (res.gaps ?? []).map((g): GapSpan => ({
+    ...g,
     start: num(g.start) ?? NaN,
     end: num(g.end) ?? NaN,
   }));
@@ -209,17 +211,16 @@ export async function series(params: URLSearchParams, signal?: AbortSignal): Pro
 }
 
 export async function fleet(params: URLSearchParams, signal?: AbortSignal): Promise<Board[]> {
-  const res = await call<unknown>(
+  type WireBoard = Wire<FleetEntry, 'last_seen' | 'readings_per_min' | 'readings' | 'gap_count'>;
+  const res = await call<WireBoard[] | { boards?: WireBoard[]; machines?: WireBoard[] }>(
     'GET',
     `/api/v1/fleet?${params}`,
     undefined,
     signal ? { signal } : {},
   );
-  const list = Array.isArray(res)
-    ? res
-    : ((res as Record<string, unknown>).boards ?? (res as Record<string, unknown>).machines ?? []);
-  return (list as Record<string, unknown>[]).map((b) => ({
-    ...(b as unknown as Board),
+  const list = Array.isArray(res) ? res : (res.boards ?? res.machines ?? []);
+  return list.map((b) => ({
+    ...b,
     last_seen: num(b.last_seen),
     readings_per_min: num(b.readings_per_min),
     readings: num(b.readings),
