@@ -114,7 +114,7 @@ export class Gateway {
     // Refuse a plan its board links cannot carry (BOARD_LINK_BUDGET, with the numbers); warn above 70%.
     for (const w of checkLinkBudget(plan))
       logger.warn({ board: w.board }, `link budget: ${w.message}`);
-    const metrics = new Metrics();
+    const metrics = new Metrics({ processMetrics: true });
     await fsp.mkdir(dir, { recursive: true });
 
     let recovery: RecoveryReport | undefined;
@@ -204,9 +204,9 @@ export class Gateway {
     let gw: Gateway | undefined; // eslint-disable-line prefer-const -- /status closes over it before it is set
     if (httpSettings !== null) {
       http = new GatewayHttp()
-        .route('/metrics', () => ({
-          type: 'text/plain; version=0.0.4; charset=utf-8',
-          body: metrics.render(),
+        .route('/metrics', async () => ({
+          type: metrics.contentType,
+          body: await metrics.render(),
         }))
         .route('/healthz', () => ({ type: 'text/plain', body: 'ok\n' }))
         .route('/status', () => ({

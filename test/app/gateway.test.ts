@@ -12,9 +12,28 @@ import { main } from '../../src/cli/main.js';
 import type { CaptureRecord } from '../../src/shared/record.js';
 import { board, entry, plan } from '../capture/engine/helpers.js';
 import { captureContext, type CapturedContext } from '../helpers/cli.js';
+import { until } from '../boards/helpers/wait.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'wharf-app-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function readCheckpoint(dir: string): Promise<{ entries: Record<string, number> }> {
+  try {
+    return JSON.parse(await fsp.readFile(path.join(dir, CHECKPOINT_FILE), 'utf8')) as {
+      entries: Record<string, number>;
+    };
+  } catch {
+    return { entries: {} };
+  }
+}
+
+async function untilAsync(cond: () => Promise<boolean>, timeoutMs: number, what: string) {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 async function readRecords(dir: string): Promise<CaptureRecord[]> {
   const out: CaptureRecord[] = [];
@@ -43,11 +62,15 @@ describe('Gateway (composition root)', () => {
     };
     const gw = await Gateway.start({ plan: p1, logger: nullLogger });
     expect(gw.httpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    await new Promise((r) => setTimeout(r, 400));
+    // Wait until readings are durable (the flush runs every 100 ms), not for a fixed time.
+    await until(() => gw.store.stats().durable > 0, 10_000, 'the first durable records');
     const metrics = await (await fetch(`${gw.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/^wharf_readings_total\{board="b1",method="Analogs"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^wharf_board_online\{board="b1"\} 1$/m);
     expect(metrics).toMatch(/^wharf_store_records_durable [1-9]\d*$/m);
+    // prom-client's process metrics, what operators of a Pi scrape
+    expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    expect(metrics).toMatch(/^process_resident_memory_bytes \d/m);
     const status = (await (await fetch(`${gw.httpUrl}/status`)).json()) as {
       entries: { key: string; mode: string }[];
       capture_dir: string;
@@ -65,27 +88,34 @@ describe('Gateway (composition root)', () => {
     });
     expect(s).toMatchObject({ added: [e2.key], unchanged: [e1.key] });
     expect(gw.captureDir).toBe(dir);
-    await new Promise((r) => setTimeout(r, 600));
+    // Both entries have a durable record on the checkpoint and e1 has more than 10 readings.
+    const analogReadings = gw.metrics.counter('wharf_readings_total', '');
+    await untilAsync(
+      async () =>
+        analogReadings.get({ board: 'b1', method: 'Analogs' }) > 10 &&
+        Object.keys((await readCheckpoint(dir)).entries).length === 2,
+      10_000,
+      'e1 past 10 readings and both entries on the checkpoint',
+    );
     await gw.stop();
     await gw.stop(); // idempotent
 
     const first = await readRecords(dir);
     expect(first.filter((r) => r.kind === 'reading').length).toBeGreaterThan(10);
     expect((await walkCaptureDir(dir, ['.prog'])).length).toBe(0);
-    const checkpoint = JSON.parse(await fsp.readFile(path.join(dir, CHECKPOINT_FILE), 'utf8')) as {
-      entries: Record<string, number>;
-    };
+    const checkpoint = await readCheckpoint(dir);
     expect(Object.keys(checkpoint.entries).sort()).toEqual([e1.key, e2.key].sort());
 
-    // Restart after 700 ms (more than a tick of the 2 Hz entry): the downtime is one capture_stopped gap per entry.
-    await new Promise((r) => setTimeout(r, 700));
+    // Restart once the downtime since the last durable record is more than a tick of the 2 Hz
+    // entry (500 ms): the downtime is one capture_stopped gap per entry.
+    const lastMark = Math.max(...Object.values(checkpoint.entries));
+    await until(() => Date.now() > lastMark + 700, 10_000, 'downtime longer than a 2 Hz tick');
     const gw2 = await Gateway.start({
       plan: { ...p1, entries: [e1, e2] },
       logger: nullLogger,
       http: null,
     });
-    await new Promise((r) => setTimeout(r, 200));
-    await gw2.stop();
+    await gw2.stop(); // the resume gaps are written at start and flushed by stop()
     const all = await readRecords(dir);
     const stopped = all.filter((r) => r.kind === 'gap' && r.reason === 'capture_stopped');
     expect(stopped.length).toBe(2);

@@ -16,6 +16,8 @@ import { filterToQuery } from '../../cloud/filters.js';
 import { openCloudStore } from '../../cloud/open-store.js';
 import { fmtBytes, progressBar } from '../../cloud/progress.js';
 import { buildCloudServer, type CloudPlugin } from '../../cloud/server.js';
+import { cloudMetrics } from '../../cloud/metrics.js';
+import { Metrics } from '../../shared/metrics.js';
 
 const USAGE = `usage: wharf cloud serve [--db FILE | --pg URL] [--host 127.0.0.1] [--port 8080] [--max-file-mb 16] [--no-ui]
        wharf cloud keys create --machine NAME [--label TEXT] | --read-only [--label TEXT]   [--db FILE | --pg URL]
@@ -74,6 +76,7 @@ async function serve(
     store,
     logger,
     plugins,
+    metrics: cloudMetrics(new Metrics({ processMetrics: true })),
     maxFileBytes: Math.round(maxMb * 1024 * 1024),
     sessionSecret: ctx.env.WHARF_SESSION_SECRET,
   });

@@ -15,8 +15,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: CloudContext): Pro
     ctx.metrics.registry
       .gauge('wharf_cloud_store_files', 'Capture files in the store')
       .set(undefined, totals.files);
-    return reply
-      .header('content-type', 'text/plain; version=0.0.4')
-      .send(ctx.metrics.registry.render());
+    const text = await ctx.metrics.registry.render();
+    return reply.header('content-type', ctx.metrics.registry.contentType).send(text);
   });
 }

@@ -134,7 +134,7 @@ describe('gateway with an mqtt:// remote', () => {
       // Link counters and the clock mapping are on /metrics.
       peer.sendRaw('not json at all');
       await sleep(200);
-      const text = gw.metrics.render();
+      const text = await gw.metrics.render();
       expect(text).toMatch(/wharf_board_bad_frames\{board="esp-e2e"\} 1\b/);
       expect(text).toMatch(/wharf_board_clock_offset_ms\{board="esp-e2e"\} [-\d.e+]+/);
       // The board drops off the network: the outage becomes a board_offline gap once it is back.

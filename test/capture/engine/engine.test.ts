@@ -212,7 +212,7 @@ describe('CaptureEngine live plan changes', () => {
     );
     await run(clock, 2000, 5);
     await stopOn(clock, engine);
-    const text = metrics.render();
+    const text = await metrics.render();
     expect(text).toMatch(/^# TYPE wharf_readings_total counter$/m);
     expect(text).toMatch(/^wharf_readings_total\{board="b",method="Analogs"\} \d+$/m);
     expect(text).toMatch(/^wharf_gaps_total\{board="b",reason="read_error"\} \d+$/m);
