@@ -12,7 +12,7 @@ import { main } from '../../src/cli/main.js';
 import type { CaptureRecord } from '../../src/shared/record.js';
 import { board, entry, plan } from '../capture/engine/helpers.js';
 import { captureContext, type CapturedContext } from '../helpers/cli.js';
-import { until } from '../boards/helpers/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'wharf-app-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -24,14 +24,6 @@ async function readCheckpoint(dir: string): Promise<{ entries: Record<string, nu
     };
   } catch {
     return { entries: {} };
-  }
-}
-
-async function untilAsync(cond: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -63,7 +55,7 @@ describe('Gateway (composition root)', () => {
     const gw = await Gateway.start({ plan: p1, logger: nullLogger });
     expect(gw.httpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     // Wait until readings are durable (the flush runs every 100 ms), not for a fixed time.
-    await until(() => gw.store.stats().durable > 0, 10_000, 'the first durable records');
+    await waitFor(() => gw.store.stats().durable > 0, 10_000, 'the first durable records');
     const metrics = await (await fetch(`${gw.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/^wharf_readings_total\{board="b1",method="Analogs"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^wharf_board_online\{board="b1"\} 1$/m);
@@ -90,7 +82,7 @@ describe('Gateway (composition root)', () => {
     expect(gw.captureDir).toBe(dir);
     // Both entries have a durable record on the checkpoint and e1 has more than 10 readings.
     const analogReadings = gw.metrics.counter('wharf_readings_total', '');
-    await untilAsync(
+    await waitFor(
       async () =>
         analogReadings.get({ board: 'b1', method: 'Analogs' }) > 10 &&
         Object.keys((await readCheckpoint(dir)).entries).length === 2,
@@ -109,7 +101,7 @@ describe('Gateway (composition root)', () => {
     // Restart once the downtime since the last durable record is more than a tick of the 2 Hz
     // entry (500 ms): the downtime is one capture_stopped gap per entry.
     const lastMark = Math.max(...Object.values(checkpoint.entries));
-    await until(() => Date.now() > lastMark + 700, 10_000, 'downtime longer than a 2 Hz tick');
+    await waitFor(() => Date.now() > lastMark + 700, 10_000, 'downtime longer than a 2 Hz tick');
     const gw2 = await Gateway.start({
       plan: { ...p1, entries: [e1, e2] },
       logger: nullLogger,
