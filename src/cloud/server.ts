@@ -15,7 +15,6 @@ import { exportRoutes } from './routes/export.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { readingRoutes } from './routes/readings.js';
-import { seriesRoutes } from './routes/series.js';
 import { sessionRoutes } from './routes/session.js';
 import { sqlRoutes } from './routes/sql.js';
 import type { CloudStore, KeyStore } from './store/contract.js';
@@ -94,7 +93,6 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
   await sessionRoutes(app, ctx);
   await ingestRoutes(app, ctx);
   await readingRoutes(app, ctx);
-  await seriesRoutes(app, ctx);
   await sqlRoutes(app, ctx);
   await exportRoutes(app, ctx);
   for (const plugin of opts.plugins ?? []) await plugin(app, ctx);
