@@ -135,10 +135,15 @@ export class Gateway {
         .counter(
           'wharf_recovered_files_total',
           'Capture files finished by crash recovery at start.',
+          [],
         )
         .inc(undefined, n);
       metrics
-        .counter('wharf_recovery_failed_files_total', 'Capture files recovery moved to failed/.')
+        .counter(
+          'wharf_recovery_failed_files_total',
+          'Capture files recovery moved to failed/.',
+          [],
+        )
         .inc(undefined, recovery.failed.length);
     }
     const store =
@@ -329,23 +334,35 @@ function registerStoreMetrics(metrics: Metrics, store: CaptureStore): void {
     appended: metrics.gauge(
       'wharf_store_records_appended',
       'Records accepted by the capture store since start.',
+      [],
     ),
     durable: metrics.gauge(
       'wharf_store_records_durable',
       'Records written and fsynced since start.',
+      [],
     ),
-    pending: metrics.gauge('wharf_store_records_pending', 'Records accepted but not yet durable.'),
+    pending: metrics.gauge(
+      'wharf_store_records_pending',
+      'Records accepted but not yet durable.',
+      [],
+    ),
     dropped: metrics.gauge(
       'wharf_store_records_dropped',
       'Records refused because the write backlog was full (recorded as backlog_overflow gaps).',
+      [],
     ),
     bytes: metrics.gauge(
       'wharf_store_bytes_written',
       'Bytes written to capture files since start.',
+      [],
     ),
-    finished: metrics.gauge('wharf_store_files_finished', 'Capture files finished since start.'),
-    errors: metrics.gauge('wharf_store_write_errors', 'Capture file write errors since start.'),
-    flushMs: metrics.gauge('wharf_store_last_flush_ms', 'Duration of the last flush in ms.'),
+    finished: metrics.gauge(
+      'wharf_store_files_finished',
+      'Capture files finished since start.',
+      [],
+    ),
+    errors: metrics.gauge('wharf_store_write_errors', 'Capture file write errors since start.', []),
+    flushMs: metrics.gauge('wharf_store_last_flush_ms', 'Duration of the last flush in ms.', []),
   };
   metrics.onCollect(() => {
     const s = store.stats();

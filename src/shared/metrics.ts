@@ -53,7 +53,11 @@ abstract class Family {
     readonly name: string,
     readonly help: string,
     readonly type: 'counter' | 'gauge',
-  ) {}
+    labelNames?: readonly string[],
+  ) {
+    // Declared label names: the family is on /metrics from the start (a label-less one at 0).
+    if (labelNames !== undefined) this.register([...labelNames].sort());
+  }
 
   protected child(labels?: Labels): Child {
     const key = labelKey(labels);
@@ -73,8 +77,8 @@ abstract class Family {
   }
 
   /**
-   * prom-client needs the label names up front: a family registers with its first child's, so a
-   * family shows on /metrics from its first use (a family nobody touched yet has no label names).
+   * prom-client needs the label names up front: a family declared without them registers with its
+   * first child's, so it shows on /metrics from its first use.
    */
   private register(labelNames: string[]): void {
     if (this.labelNames !== undefined) return;
@@ -120,8 +124,13 @@ function collectGauge(m: client.Gauge, children: Map<string, Child>): void {
 }
 
 export class Counter extends Family {
-  constructor(registry: client.Registry, name: string, help: string) {
-    super(registry, name, help, 'counter');
+  constructor(
+    registry: client.Registry,
+    name: string,
+    help: string,
+    labelNames?: readonly string[],
+  ) {
+    super(registry, name, help, 'counter', labelNames);
   }
   labels(labels?: Labels): CounterChild {
     return this.child(labels);
@@ -132,8 +141,13 @@ export class Counter extends Family {
 }
 
 export class Gauge extends Family {
-  constructor(registry: client.Registry, name: string, help: string) {
-    super(registry, name, help, 'gauge');
+  constructor(
+    registry: client.Registry,
+    name: string,
+    help: string,
+    labelNames?: readonly string[],
+  ) {
+    super(registry, name, help, 'gauge', labelNames);
   }
   labels(labels?: Labels): GaugeChild {
     return this.child(labels);
@@ -165,25 +179,36 @@ export class Metrics {
     if (o.processMetrics === true) client.collectDefaultMetrics({ register: this.registry });
   }
 
-  counter(name: string, help: string): Counter {
-    return this.family(name, help, Counter);
+  /**
+   * A counter family. With `labelNames` (`[]` for none) it is on /metrics at once; without, from
+   * its first use, with that use's label names.
+   */
+  counter(name: string, help: string, labelNames?: readonly string[]): Counter {
+    return this.family(name, help, Counter, labelNames);
   }
 
-  gauge(name: string, help: string): Gauge {
-    return this.family(name, help, Gauge);
+  /** A gauge family; `labelNames` as for `counter()`. */
+  gauge(name: string, help: string, labelNames?: readonly string[]): Gauge {
+    return this.family(name, help, Gauge, labelNames);
   }
 
   private family<F extends Family>(
     name: string,
     help: string,
-    Kind: new (registry: client.Registry, name: string, help: string) => F,
+    Kind: new (
+      registry: client.Registry,
+      name: string,
+      help: string,
+      labelNames?: readonly string[],
+    ) => F,
+    labelNames: readonly string[] | undefined,
   ): F {
     const f = this.families.get(name);
     if (f !== undefined) {
       if (!(f instanceof Kind)) throw new Error(`metric ${name} already registered as ${f.type}`);
       return f;
     }
-    const made = new Kind(this.registry, name, help);
+    const made = new Kind(this.registry, name, help, labelNames);
     this.families.set(name, made);
     return made;
   }

@@ -78,3 +78,17 @@ describe('Metrics families registered after a scrape', () => {
     expect(await m.render()).toMatch(/^wharf_readings_total\{board="b",method="Gpio"\} 1$/m);
   });
 });
+
+describe('Metrics families with declared label names', () => {
+  it('are on /metrics before their first use (label-less ones at 0) and refuse other labels', async () => {
+    const m = new Metrics();
+    const files = m.counter('wharf_cloud_ingest_files_total', 'Files.', ['status']);
+    m.counter('wharf_cloud_auth_failures_total', 'Refused.', []);
+    const text = await m.render();
+    expect(text).toMatch(/^# TYPE wharf_cloud_ingest_files_total counter$/m);
+    expect(text).toMatch(/^wharf_cloud_auth_failures_total 0$/m);
+    expect(() => files.inc({ code: 'x' })).toThrow(/labels/);
+    files.inc({ status: 'stored' });
+    expect(await m.render()).toMatch(/^wharf_cloud_ingest_files_total\{status="stored"\} 1$/m);
+  });
+});
