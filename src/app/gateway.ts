@@ -16,7 +16,8 @@ import { checkLinkBudget } from '../boards/link-budget.js';
 import { gatewayBroker, type GatewayBroker } from '../boards/mqtt/gateway-broker.js';
 import { trackLinkStats } from '../boards/link-metrics.js';
 import type { CapturePlan } from '../config/plan.js';
-import type { CaptureStore } from '../capture/capture-store.js';
+import type { CaptureStore, CaptureStoreStats } from '../capture/capture-store.js';
+import type { SyncStatus } from '../sync/status-file.js';
 import { FileCaptureStore } from '../capture/file-store.js';
 import { recoverCaptureDir, type RecoveryReport } from '../capture/recovery.js';
 import { startDiskBudget } from '../capture/disk-budget.js';
@@ -55,6 +56,18 @@ function frozenSettings(p: CapturePlan): string {
     d.maximum_capture_file_age_ms,
     p.gateway.http,
   ]);
+}
+
+/** GET /status: what the gateway runs and how its parts are doing. */
+export interface GatewayStatus {
+  machine: string;
+  part_id: string;
+  capture_dir: string;
+  capture_disabled: boolean;
+  started_at: string;
+  entries: ReturnType<CaptureEngine['status']>;
+  store: CaptureStoreStats;
+  sync: SyncStatus | null;
 }
 
 /** What a started gateway is made of (built by `Gateway.start`). */
@@ -298,7 +311,7 @@ export class Gateway {
     return this.engine.apply(plan);
   }
 
-  status(): Record<string, unknown> {
+  status(): GatewayStatus {
     return {
       machine: this.plan.machine,
       part_id: this.plan.part_id,
