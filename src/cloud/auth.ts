@@ -1,10 +1,13 @@
 /**
- * Authentication for `/api/*`: `Authorization: Bearer KEY` or the HTTP-only `wharf_session`
- * cookie (`keyId.expiresMs.hmac`, signed with the server's session secret; a revoked key ends its
- * sessions at once). Routes with `config: { public: true }` and everything outside `/api/` skip it.
+ * Authentication, per route and deny by default: every route the router knows gets a key check in
+ * its own `onRequest` hook (see `routeAuth`), whatever spelling of the path reached it, unless the
+ * route declares `config: { public: true }`. A key is `Authorization: Bearer KEY` or the HTTP-only
+ * `wharf_session` cookie (`keyId.expiresMs.hmac`, signed with the server's session secret; a
+ * revoked key ends its sessions at once). Routes with `config: { upload: true }` also need a
+ * machine key (not read-only) and the declared content type, all checked before the body is read.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
 import { WharfError } from '../shared/errors.js';
 import type { KeyInfo, KeyStore } from './store/contract.js';
 
@@ -16,8 +19,19 @@ declare module 'fastify' {
     wharfKey: KeyInfo | null;
   }
   interface FastifyContextConfig {
+    /** No key needed (health, login, the UI shell). Everything else needs one. */
     public?: boolean;
+    /** An upload: needs a machine key, checked with the content type before the body is read. */
+    upload?: { contentType: string };
   }
+}
+
+export type RouteAccess = 'public' | 'key' | 'upload';
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: RouteAccess;
 }
 
 export function readCookie(req: FastifyRequest, name: string): string | undefined {
@@ -25,8 +39,14 @@ export function readCookie(req: FastifyRequest, name: string): string | undefine
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name)
-      return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const raw = part.slice(eq + 1).trim();
+      try {
+        return decodeURIComponent(raw);
+      } catch {
+        return raw; // malformed %-escapes: left as is, so it fails verification (401), not a 500
+      }
+    }
   }
   return undefined;
 }
@@ -97,10 +117,56 @@ export async function authenticate(
   );
 }
 
-export function authHook(keys: KeyStore, signer: SessionSigner) {
-  return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    req.wharfKey = null;
-    if (!req.url.startsWith('/api/') || req.routeOptions.config?.public === true) return;
+/** The optional `x-wharf-machine` header of an upload: refused early when it is not the key's. */
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * The fastify `onRoute` hook that makes every route deny by default: a route gets the key check
+ * (and, for uploads, the write permission and content type checks) as its first `onRequest` hook,
+ * so the check runs on what the router matched, before the body is read. `routes` collects what
+ * was registered and how it is guarded.
+ */
+export function routeAuth(
+  keys: KeyStore,
+  signer: SessionSigner,
+  routes: RouteEntry[],
+): (route: RouteOptions) => void {
+  const needKey: onRequestHookHandler = async (req) => {
     req.wharfKey = await authenticate(req, keys, signer);
+  };
+  const needUploadKey = (contentType: string): onRequestHookHandler =>
+    async function (req) {
+      const key = await authenticate(req, keys, signer);
+      req.wharfKey = key;
+      if (key.machine === null)
+        throw new WharfError(
+          'CLOUD_FORBIDDEN',
+          `key ${key.id} is read-only: uploads need a machine key ('wharf cloud keys create --machine NAME')`,
+        );
+      const machine = headerValue(req.headers['x-wharf-machine']);
+      if (machine !== undefined && machine !== key.machine)
+        throw new WharfError(
+          'CLOUD_FORBIDDEN',
+          `key ${key.id} belongs to machine '${key.machine}' and cannot upload data of machine '${machine.slice(0, 100)}'`,
+        );
+      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type !== contentType)
+        throw new WharfError(
+          'CLOUD_UNSUPPORTED_MEDIA',
+          `send the body with content-type ${contentType} (got '${type.slice(0, 60) || 'none'}')`,
+        );
+    };
+  return (route) => {
+    const cfg = route.config;
+    const access: RouteAccess =
+      cfg?.public === true ? 'public' : cfg?.upload !== undefined ? 'upload' : 'key';
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const m of methods) routes.push({ method: m, url: route.url, access });
+    if (access === 'public') return;
+    const guard = access === 'upload' ? needUploadKey(cfg!.upload!.contentType) : needKey;
+    const own = route.onRequest;
+    route.onRequest = [guard, ...(own === undefined ? [] : Array.isArray(own) ? own : [own])];
   };
 }

@@ -99,14 +99,28 @@ export class CloudClient {
     const countLines = q.get('format') !== 'parquet';
     const tmp = `${outPath}.part`;
     const out = createWriteStream(tmp);
+    // a write error also fails end() below; a write still pending when we give up must not crash
+    out.on('error', () => undefined);
     let bytes = 0;
     let lines = 0;
+    let tail = Buffer.alloc(0);
     try {
       if (res.body === null) throw new WharfError('CLOUD_STORE', 'the export has no body');
       for await (const chunk of chunksOf(res.body)) {
         bytes += chunk.length;
+        if (countLines) tail = Buffer.concat([tail, chunk]).subarray(-4096);
         if (countLines) for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) lines++;
-        if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+        if (!out.write(chunk))
+          await new Promise<void>((resolve, reject) => {
+            const done = (err?: Error): void => {
+              out.off('drain', done);
+              out.off('error', done);
+              if (err) reject(err);
+              else resolve();
+            };
+            out.once('drain', done);
+            out.once('error', done);
+          });
         const rows = q.get('format') === 'csv' ? Math.max(0, lines - 1) : lines;
         if (countLines && totalRows !== null) progress.update(rows, totalRows, fmtBytes(bytes));
         else progress.update(bytes, null, 'bytes');
@@ -118,9 +132,10 @@ export class CloudClient {
     } catch (err) {
       out.destroy();
       await unlink(tmp).catch(() => undefined);
+      const why = countLines ? serverReason(tail.toString('utf8')) : null;
       throw new WharfError(
         'CLOUD_STORE',
-        `export stopped after ${fmtBytes(bytes)}: ${errorMessage(err)}; nothing was written to ${outPath}`,
+        `export stopped after ${fmtBytes(bytes)}: ${why ?? errorMessage(err)}; nothing was written to ${outPath}`,
         { cause: err },
       );
     }
@@ -147,4 +162,22 @@ async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8
   } finally {
     if (!done) await reader.cancel().catch(() => undefined);
   }
+}
+
+/**
+ * The reason the server gave in the last line of a cut CSV (`# error: CODE: message`) or JSONL
+ * (`{"error":{code,message}}`) export, or null.
+ */
+export function serverReason(tail: string): string | null {
+  const last = tail.trimEnd().split('\n').pop() ?? '';
+  const csv = /^# error: (\S+): (.*)$/.exec(last);
+  if (csv !== null) return `${csv[1]}: ${csv[2]}`;
+  try {
+    const j = JSON.parse(last) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof j.error?.code === 'string' && typeof j.error.message === 'string')
+      return `${j.error.code}: ${j.error.message}`;
+  } catch {
+    // not an error line
+  }
+  return null;
 }

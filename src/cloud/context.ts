@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../shared/logger.js';
 import type { SessionSigner } from './auth.js';
-import type { CaptureDecoder } from './ingest-check.js';
+import type { CaptureCodec } from './ingest-check.js';
 import type { CloudMetrics } from './metrics.js';
 import type { CloudStore, KeyStore } from './store/contract.js';
 
@@ -12,7 +12,7 @@ export interface CloudContext {
   logger: Logger;
   metrics: CloudMetrics;
   signer: SessionSigner;
-  decoder: () => Promise<CaptureDecoder>;
+  decoder: () => Promise<CaptureCodec>;
   maxFileBytes: number;
   sqlTimeoutMs: number;
   secureCookies: boolean;

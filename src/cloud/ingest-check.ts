@@ -1,10 +1,14 @@
 /**
- * Validates an uploaded capture file before anything is stored: checksum, complete decode (no torn
- * tail), file id agreement, key allowed for the file's machine. Throws a WharfError saying why.
+ * Validates an uploaded capture file before anything is stored: checksum (400: damaged in
+ * transit, resend), header and key's machine (403, checked before the records are decoded),
+ * complete decode, file id agreement and every record (422 CLOUD_INGEST_REJECTED: the file itself
+ * is unacceptable, resending cannot help). Throws a WharfError saying why. The key itself (and that
+ * it may upload at all) is checked earlier, before the body is read (auth.ts).
  */
 import { createHash } from 'node:crypto';
 import { WharfError, errorMessage } from '../shared/errors.js';
 import type { CaptureMeta, CaptureRecord } from '../shared/record.js';
+import { validateCapture } from './ingest-validate.js';
 import type { IngestFile, KeyInfo } from './store/contract.js';
 
 export interface DecodedCaptureFile {
@@ -16,10 +20,19 @@ export interface DecodedCaptureFile {
 
 export type CaptureDecoder = (buf: Uint8Array) => DecodedCaptureFile;
 
+export interface CaptureCodec {
+  decode: CaptureDecoder;
+  /** Reads only the header (cheap), so a wrong machine is refused before the records are decoded. */
+  decodeHeader?: (buf: Uint8Array) => { header: DecodedCaptureFile['header'] };
+}
+
 /** The capture file decoder of src/capture (loaded lazily so the cloud can start without it). */
-export async function defaultDecoder(): Promise<CaptureDecoder> {
-  const mod = (await import('../capture/file-format.js')) as { decodeCaptureFile: CaptureDecoder };
-  return mod.decodeCaptureFile;
+export async function defaultCodec(): Promise<CaptureCodec> {
+  const mod = (await import('../capture/file-format.js')) as {
+    decodeCaptureFile: CaptureDecoder;
+    decodeHeader: NonNullable<CaptureCodec['decodeHeader']>;
+  };
+  return { decode: mod.decodeCaptureFile, decodeHeader: mod.decodeHeader };
 }
 
 export function sha256Hex(buf: Uint8Array): string {
@@ -32,12 +45,27 @@ export interface UploadHeaders {
 }
 
 const bad = (msg: string): WharfError => new WharfError('CLOUD_BAD_REQUEST', msg);
+const rejected = (msg: string): WharfError => new WharfError('CLOUD_INGEST_REJECTED', msg);
+
+function checkMachine(key: KeyInfo, machine: string): void {
+  if (key.machine === null)
+    throw new WharfError(
+      'CLOUD_FORBIDDEN',
+      `key ${key.id} is read-only: create a key for the machine with 'wharf cloud keys create --machine NAME'`,
+    );
+  if (machine !== key.machine) {
+    throw new WharfError(
+      'CLOUD_FORBIDDEN',
+      `key ${key.id} belongs to machine '${key.machine}' and cannot upload data of machine '${String(machine).slice(0, 100)}'`,
+    );
+  }
+}
 
 export function checkUpload(
   body: Buffer,
   h: UploadHeaders,
   key: KeyInfo,
-  decode: CaptureDecoder,
+  codec: CaptureCodec,
 ): IngestFile {
   if (h.fileId === undefined || !/^[A-Za-z0-9._-]{1,128}$/.test(h.fileId)) {
     throw bad('header x-wharf-file-id is missing or not a file id (1-128 of A-Z a-z 0-9 . _ -)');
@@ -51,31 +79,33 @@ export function checkUpload(
       `checksum mismatch: x-wharf-sha256 says ${h.sha256.slice(0, 12)}…, the ${body.length} bytes received hash to ${actual.slice(0, 12)}…; the upload was damaged, retry it`,
     );
   }
+  if (codec.decodeHeader !== undefined) {
+    let machine: string;
+    try {
+      machine = codec.decodeHeader(body).header.meta.machine;
+    } catch (err) {
+      throw rejected(`not a wharf capture file: ${errorMessage(err)}`);
+    }
+    checkMachine(key, machine);
+  }
   let dec: DecodedCaptureFile;
   try {
-    dec = decode(body);
+    dec = codec.decode(body);
   } catch (err) {
-    throw bad(`not a wharf capture file: ${errorMessage(err)}`);
+    throw rejected(`not a wharf capture file: ${errorMessage(err)}`);
   }
   if (dec.torn !== null || dec.validBytes !== body.length) {
     const at = dec.torn?.offset ?? dec.validBytes;
-    throw bad(
-      `capture file is truncated or damaged at byte ${at} of ${body.length}: ${dec.torn?.reason ?? 'trailing bytes'}`,
+    throw rejected(
+      `capture file is truncated or damaged at byte ${at} of ${body.length} (after ${dec.records.length} intact records): ${dec.torn?.reason ?? 'trailing bytes'}`,
     );
   }
   if (dec.header.file_id !== h.fileId)
-    throw bad(`x-wharf-file-id ${h.fileId} does not match the file's own id ${dec.header.file_id}`);
-  if (key.machine === null)
-    throw new WharfError(
-      'CLOUD_FORBIDDEN',
-      `key ${key.id} is read-only: create a key for the machine with 'wharf cloud keys create --machine NAME'`,
+    throw rejected(
+      `x-wharf-file-id ${h.fileId} does not match the file's own id ${dec.header.file_id}`,
     );
-  if (dec.header.meta.machine !== key.machine) {
-    throw new WharfError(
-      'CLOUD_FORBIDDEN',
-      `key ${key.id} belongs to machine '${key.machine}' and cannot upload data of machine '${dec.header.meta.machine}'`,
-    );
-  }
+  checkMachine(key, dec.header.meta.machine);
+  validateCapture(dec.header.file_id, dec.header.meta, dec.records);
   return {
     file_id: dec.header.file_id,
     sha256: actual,

@@ -26,7 +26,7 @@ export function cloudMetrics(registry = new Metrics()): CloudMetrics {
     ),
     ingestRejected: registry.counter(
       'wharf_cloud_ingest_rejected_total',
-      'Uploads refused, by HTTP status',
+      'Uploads refused, by error code',
       ['code'],
     ),
     authFailures: registry.counter(

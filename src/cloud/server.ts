@@ -4,11 +4,11 @@
  * Routes: see docs/cloud.md. Errors answer `{error: {code, message}}`.
  */
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { WharfError, errorMessage, isWharfError } from '../shared/errors.js';
 import { nullLogger, type Logger } from '../shared/logger.js';
-import { authHook, SessionSigner } from './auth.js';
-import { defaultDecoder, type CaptureDecoder } from './ingest-check.js';
+import { routeAuth, SessionSigner, type RouteEntry } from './auth.js';
+import { defaultCodec, type CaptureCodec, type CaptureDecoder } from './ingest-check.js';
 import { cloudMetrics, type CloudMetrics } from './metrics.js';
 import type { CloudContext, CloudPlugin } from './context.js';
 import { exportRoutes } from './routes/export.js';
@@ -46,13 +46,23 @@ const STATUS: Partial<Record<string, number>> = {
   CLOUD_FORBIDDEN: 403,
   CLOUD_BAD_REQUEST: 400,
   CLOUD_SQL_REFUSED: 400,
+  CLOUD_SQL_LIMIT: 400,
+  CLOUD_INGEST_REJECTED: 422,
+  CLOUD_UNSUPPORTED_MEDIA: 415,
   USAGE: 400,
 };
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, with how it is guarded (public, key, upload). */
+    wharfRoutes: readonly RouteEntry[];
+  }
+}
+
 export async function buildCloudServer(opts: CloudServerOptions): Promise<FastifyInstance> {
   const logger = opts.logger ?? nullLogger;
-  let decoder: Promise<CaptureDecoder> | undefined =
-    opts.decode === undefined ? undefined : Promise.resolve(opts.decode);
+  let decoder: Promise<CaptureCodec> | undefined =
+    opts.decode === undefined ? undefined : Promise.resolve({ decode: opts.decode });
   const ctx: CloudContext = {
     store: opts.store,
     keys: opts.keys ?? opts.store,
@@ -61,14 +71,29 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
     signer: new SessionSigner(
       opts.sessionSecret === undefined ? randomBytes(32) : Buffer.from(opts.sessionSecret),
     ),
-    decoder: () => (decoder ??= defaultDecoder()),
+    decoder: () => (decoder ??= defaultCodec()),
     maxFileBytes: opts.maxFileBytes ?? 16 * 1024 * 1024,
     sqlTimeoutMs: opts.sqlTimeoutMs ?? 10_000,
     secureCookies: opts.secureCookies ?? false,
   };
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    forceCloseConnections: true,
+    // a path that cannot be decoded (broken %-escape) never reaches a route: 400, our error shape
+    frameworkErrors: (err, _req, reply) => {
+      void (reply as FastifyReply)
+        .code(400)
+        .send({ error: { code: err.code, message: err.message } });
+    },
+  });
+  // bodies are JSON (or a capture file, ingest.ts): any other content type answers 415
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('wharfKey', null);
-  app.addHook('onRequest', authHook(ctx.keys, ctx.signer));
+  // deny by default: every route registered from here on needs a key unless it says it is public
+  const routes: RouteEntry[] = [];
+  app.decorate('wharfRoutes', routes);
+  app.addHook('onRoute', routeAuth(ctx.keys, ctx.signer, routes));
   app.setErrorHandler((err: FastifyError | WharfError, req, reply) => {
     const status = isWharfError(err)
       ? (STATUS[err.code] ?? 500)
@@ -76,13 +101,21 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
         ? err.statusCode
         : 500;
     if (status === 401) ctx.metrics.authFailures.inc();
+    // uploads refused, before (auth hook, body limit) or after the body was read
+    if (req.routeOptions.config?.upload !== undefined && status < 500)
+      ctx.metrics.ingestRejected.inc({
+        code: isWharfError(err) ? err.code : (err.code ?? 'INTERNAL'),
+      });
     if (status >= 500)
       logger.error({ err: errorMessage(err), url: req.url.split('?')[0] }, 'cloud request failed');
     const code = isWharfError(err) ? err.code : (err.code ?? 'INTERNAL');
     let message = errorMessage(err);
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       message = `the body is larger than the limit of ${ctx.maxFileBytes} bytes: split the capture file (maximum_capture_file_size_bytes) or raise the cloud's limit`;
-    void reply.code(status).send({ error: { code, message } });
+    const details = isWharfError(err) && status < 500 ? err.details : undefined;
+    void reply
+      .code(status)
+      .send({ error: { code, message, ...(details === undefined ? {} : { details }) } });
   });
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({

@@ -28,6 +28,9 @@ export type WharfErrorCode =
   | 'CLOUD_SQL_REFUSED'
   | 'CLOUD_STORE'
   | 'CLOUD_FORBIDDEN'
+  | 'CLOUD_INGEST_REJECTED'
+  | 'CLOUD_UNSUPPORTED_MEDIA'
+  | 'CLOUD_SQL_LIMIT'
   // firmware
   | 'FIRMWARE_BUILD'
   | 'FIRMWARE_FLASH'

@@ -126,7 +126,7 @@ describe('ingest guards (nothing is partly stored)', () => {
     [
       'a truncated file',
       (b: Uint8Array) => ({ body: b.subarray(0, b.length - 7) }),
-      400,
+      422,
       'truncated',
     ],
     [
@@ -134,27 +134,27 @@ describe('ingest guards (nothing is partly stored)', () => {
       (b: Uint8Array) => ({
         body: Uint8Array.from(b, (x, i) => (i === b.length - 20 ? x ^ 0xff : x)),
       }),
-      400,
+      422,
       'damaged',
     ],
     [
       'garbage',
       () => ({ body: new TextEncoder().encode('hello, not a capture file') }),
-      400,
+      422,
       'not a wharf capture file',
     ],
     ['a wrong checksum', () => ({ sha: 'ab'.repeat(32) }), 400, 'checksum mismatch'],
     [
       'a file id that disagrees with the file',
       () => ({ fileId: 'other-id' }),
-      400,
+      422,
       'does not match',
     ],
     ['a missing file id', () => ({ fileId: '' }), 400, 'x-wharf-file-id'],
     [
       'a JSON body',
       () => ({ type: 'application/json', body: new TextEncoder().encode('{"a":1}') }),
-      400,
+      415,
       'octet-stream',
     ],
     [
@@ -164,6 +164,7 @@ describe('ingest guards (nothing is partly stored)', () => {
       'larger than the limit',
     ],
   ])('refuses %s with a reason', async (_name, change, status, reason) => {
+    // 400: the request is broken (resend); 422: the file itself is unacceptable (resending cannot help)
     const f = captureFile(meta(), readings(20));
     const r = await h.upload(f, h.keyA, change(f.bytes));
     expect(r.statusCode).toBe(status);

@@ -191,3 +191,45 @@ describe('wharf query and wharf cloud export against a running cloud', () => {
     expect(readFileSync(jl, 'utf8')).toBe('{"kind":"gap","n":1}\n{"kind":"reading","n":1200}\n');
   });
 });
+
+describe('wharf cloud export of a runaway SQL statement', () => {
+  let cloud: TestCloud;
+  let dir: string;
+  beforeAll(async () => {
+    cloud = await startCloud('sqlite', { sqlTimeoutMs: 2000 });
+    dir = mkdtempSync(join(tmpdir(), 'wharf-cli-runaway-'));
+  });
+  afterAll(async () => {
+    await cloud.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.for(['csv', 'jsonl'])(
+    'fails (%s) with the reason the server gave, and leaves no file',
+    { timeout: 60_000 },
+    async (format) => {
+      const key = (await cloud.store.createKey(null)).key;
+      const out = join(dir, `runaway.${format}`);
+      const r = await run([
+        'cloud',
+        'export',
+        '--url',
+        cloud.url,
+        '--key',
+        key,
+        '--format',
+        format,
+        '--out',
+        out,
+        '--sql',
+        'with recursive r(n) as (select 1 union all select n+1 from r) select n from r',
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(
+        /export stopped after .*: (CLOUD_SQL_LIMIT: the result has more than 1000000 rows|CLOUD_SQL_REFUSED: SQL statement timeout)/,
+      );
+      expect(existsSync(out)).toBe(false);
+      expect(existsSync(`${out}.part`)).toBe(false);
+    },
+  );
+});

@@ -19,7 +19,7 @@ import { buildCloudServer, type CloudPlugin } from '../../cloud/server.js';
 import { cloudMetrics } from '../../cloud/metrics.js';
 import { Metrics } from '../../shared/metrics.js';
 
-const USAGE = `usage: wharf cloud serve [--db FILE | --pg URL] [--host 127.0.0.1] [--port 8080] [--max-file-mb 16] [--no-ui]
+const USAGE = `usage: wharf cloud serve [--db FILE | --pg URL] [--host 127.0.0.1] [--port 8080] [--max-file-mb 16] [--sql-timeout-s 10] [--no-ui]
        wharf cloud keys create --machine NAME [--label TEXT] | --read-only [--label TEXT]   [--db FILE | --pg URL]
        wharf cloud keys list | revoke KEY_ID                                                  [--db FILE | --pg URL]
        wharf cloud export --format csv|jsonl|parquet --out FILE [filters | --sql QUERY]
@@ -32,6 +32,7 @@ const OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
   'max-file-mb': { type: 'string' },
+  'sql-timeout-s': { type: 'string' },
   'no-ui': { type: 'boolean' },
   machine: { type: 'string' },
   label: { type: 'string' },
@@ -72,12 +73,19 @@ async function serve(
   const maxMb = Number(v['max-file-mb'] ?? 16);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new WharfError('USAGE', `--port must be 0-65535 (got ${String(v.port)})`);
+  const sqlTimeoutS = Number(v['sql-timeout-s'] ?? 10);
+  if (!Number.isFinite(sqlTimeoutS) || sqlTimeoutS < 0.1 || sqlTimeoutS > 3600)
+    throw new WharfError(
+      'USAGE',
+      `--sql-timeout-s must be 0.1-3600 seconds (got ${String(v['sql-timeout-s'])})`,
+    );
   const app = await buildCloudServer({
     store,
     logger,
     plugins,
     metrics: cloudMetrics(new Metrics({ processMetrics: true })),
     maxFileBytes: Math.round(maxMb * 1024 * 1024),
+    sqlTimeoutMs: Math.round(sqlTimeoutS * 1000),
     sessionSecret: ctx.env.WHARF_SESSION_SECRET,
   });
   await app.listen({ host, port });

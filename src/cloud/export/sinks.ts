@@ -19,6 +19,12 @@ export interface RowSink {
   write(row: unknown[]): Promise<void>;
   /** Writes the trailer (Parquet footer) and ends the stream. */
   end(): Promise<void>;
+  /**
+   * The export failed after rows went out: writes what is buffered plus, for text formats, a
+   * last line saying why (CSV `# error: CODE: message`, JSONL `{"error":{code,message}}`). The
+   * caller then cuts the transfer, so no client can take the file for complete.
+   */
+  fail(code: string, message: string): Promise<void>;
 }
 
 export function parseFormat(v: unknown): ExportFormat {
@@ -35,9 +41,17 @@ export const CONTENT_TYPES: Record<ExportFormat, string> = {
   parquet: 'application/vnd.apache.parquet',
 };
 
+/** Resolves when `out` took the chunk; rejects when `out` fails or closes first (client gone). */
 function writeAsync(out: Writable, chunk: string | Buffer): Promise<void> {
+  if (out.destroyed) return Promise.reject(new Error('the download was closed'));
   return new Promise((resolve, reject) => {
-    out.write(chunk, (err) => (err ? reject(err) : resolve()));
+    const onClose = (): void => reject(new Error('the download was closed'));
+    out.once('close', onClose);
+    out.write(chunk, (err) => {
+      out.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    });
   });
 }
 
@@ -56,6 +70,11 @@ abstract class TextSink implements RowSink {
   protected buf = '';
   constructor(private readonly out: Writable) {}
   protected abstract line(row: unknown[]): string;
+  protected abstract errorLine(code: string, message: string): string;
+  async fail(code: string, message: string): Promise<void> {
+    this.buf += this.errorLine(code, message);
+    await this.flush();
+  }
   async write(row: unknown[]): Promise<void> {
     this.buf += this.line(row);
     if (this.buf.length >= 64 * 1024) await this.flush();
@@ -80,6 +99,9 @@ class CsvSink extends TextSink {
   protected line(row: unknown[]): string {
     return `${row.map(csvCell).join(',')}\n`;
   }
+  protected errorLine(code: string, message: string): string {
+    return `# error: ${code}: ${message.replace(/[\r\n]+/g, ' ')}\n`;
+  }
 }
 
 class JsonlSink extends TextSink {
@@ -97,6 +119,9 @@ class JsonlSink extends TextSink {
       obj[c.name] = c.type === 'json' && typeof v === 'string' ? safeParse(v) : v;
     }
     return `${JSON.stringify(obj)}\n`;
+  }
+  protected errorLine(code: string, message: string): string {
+    return `${JSON.stringify({ error: { code, message } })}\n`;
   }
 }
 
@@ -187,6 +212,10 @@ class ParquetSink implements RowSink {
     await this.flushGroup();
     await this.writer.finish();
     await endAsync(this.out);
+  }
+
+  async fail(): Promise<void> {
+    // no place for a message in Parquet: the cut transfer is the signal
   }
 }
 

@@ -1,21 +1,25 @@
 /**
- * GET /api/v1/export?format=csv|jsonl|parquet&<filters> — or &sql=<read-only query> — streamed as
- * a download in constant memory. `x-wharf-rows` carries the row count of a filtered export (for
- * progress bars).
+ * GET /api/v1/export?format=csv|jsonl|parquet&<filters> — or &sql=<read-only query>[&limit=N] —
+ * streamed as a download in constant memory. `x-wharf-rows` carries the row count of a filtered
+ * export (for progress bars). A SQL export runs under the same guard, statement timeout,
+ * back-pressure and cancel-on-disconnect as POST /api/v1/sql (sql-stream.ts), with at most
+ * `limit` rows (default and maximum 1,000,000); more rows, a timeout or a failure after the
+ * download started end it with a last error line (CSV, JSONL) and a cut connection.
  */
 import { PassThrough } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
-import { errorMessage } from '../../shared/errors.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { WharfError, errorMessage, isWharfError } from '../../shared/errors.js';
 import {
   CONTENT_TYPES,
   inferColumns,
   openSink,
   parseFormat,
   READING_COLUMNS,
+  type RowSink,
 } from '../export/sinks.js';
 import { parseFilter } from '../filters.js';
 import type { CloudContext } from '../context.js';
-import { firstBatch } from './sql-stream.js';
+import { ClientGone, openBoundedSql, pumpRows, SQL_MAX_LIMIT, sqlLimit } from './sql-stream.js';
 import type { StoredRow } from '../store/contract.js';
 
 export function readingCells(r: StoredRow): unknown[] {
@@ -35,10 +39,45 @@ export function readingCells(r: StoredRow): unknown[] {
   ];
 }
 
+/**
+ * Ends a download that failed after it started: the reason as a last line (text formats), then the
+ * connection is closed without the final chunk, so curl, fetch and `wharf cloud export` all see
+ * an incomplete transfer instead of a short file that looks whole.
+ */
+async function cutDownload(
+  out: PassThrough,
+  reply: FastifyReply,
+  sink: RowSink,
+  err: unknown,
+): Promise<void> {
+  if (!out.destroyed && !(err instanceof ClientGone)) {
+    const code = isWharfError(err) ? err.code : 'CLOUD_EXPORT_FAILED';
+    // bounded: a client that does not read cannot hold this (the statement is stopped already)
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      sink.fail(code, errorMessage(err)).catch(() => undefined),
+      new Promise((r) => (timer = setTimeout(r, 2000))),
+    ]);
+    clearTimeout(timer);
+    // let what is written reach the socket (bounded: a client that does not read loses it)
+    for (let i = 0; i < 200 && out.readableLength > 0 && !out.destroyed; i++)
+      await new Promise((r) => setTimeout(r, 10));
+  }
+  const socket = reply.raw.socket;
+  if (socket !== null && !socket.destroyed) socket.destroySoon();
+  out.destroy();
+}
+
 export async function exportRoutes(app: FastifyInstance, ctx: CloudContext): Promise<void> {
   app.get('/api/v1/export', async (req, reply) => {
     const q = req.query as Record<string, unknown>;
     const format = parseFormat(q.format ?? 'csv');
+    const sql = q.sql;
+    const opened =
+      sql !== undefined && sql !== ''
+        ? await openBoundedSql(ctx, sql, sqlLimit(q.limit, SQL_MAX_LIMIT))
+        : null;
+    const filter = opened === null ? parseFilter(q) : null;
     const out = new PassThrough();
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     reply
@@ -46,51 +85,54 @@ export async function exportRoutes(app: FastifyInstance, ctx: CloudContext): Pro
       .header('content-disposition', `attachment; filename="wharf-export-${stamp}.${format}"`)
       .header('cache-control', 'no-store');
     ctx.metrics.exports.inc({ format });
-    const fail = (err: unknown): void => {
-      ctx.logger.warn({ err: errorMessage(err) }, 'export stopped');
-      out.destroy(err instanceof Error ? err : new Error(errorMessage(err)));
+    const fail = async (sink: RowSink, err: unknown): Promise<void> => {
+      if (!(err instanceof ClientGone))
+        ctx.logger.warn({ err: errorMessage(err) }, 'export stopped');
+      await cutDownload(out, reply, sink, err);
     };
-    if (typeof q.sql === 'string' && q.sql !== '') {
-      const stream = await ctx.store.openSql(q.sql, {
-        timeoutMs: Math.max(ctx.sqlTimeoutMs, 600_000),
-        maxRows: Number.MAX_SAFE_INTEGER,
-      });
-      const { it, first } = await firstBatch(stream);
-      const sink = await openSink(
-        format,
-        out,
-        inferColumns(stream.columns, first.done === true ? [] : first.value),
-      );
+    if (opened !== null) {
+      let sink: RowSink;
+      try {
+        sink = await openSink(
+          format,
+          out,
+          inferColumns(opened.stream.columns, opened.first.done === true ? [] : opened.first.value),
+        );
+      } catch (err) {
+        await opened.stream.cancel();
+        throw err;
+      }
       void (async () => {
         try {
-          let batch = first;
-          while (batch.done !== true) {
-            for (const row of batch.value) await sink.write(row);
-            batch = await it.next();
-          }
+          const { truncated } = await pumpRows(opened, out, async (rows) => {
+            for (const row of rows) await sink.write(row);
+          });
+          if (truncated)
+            throw new WharfError(
+              'CLOUD_SQL_LIMIT',
+              `the result has more than ${opened.limit} rows (limit=${opened.limit}, at most ${SQL_MAX_LIMIT}): the export stopped there; narrow the query or use a filtered export, which has no row limit`,
+            );
           await sink.end();
         } catch (err) {
-          fail(err);
-        } finally {
-          await stream.cancel();
+          await fail(sink, err);
         }
       })();
       return reply.send(out);
     }
-    const filter = parseFilter(q);
-    reply.header('x-wharf-rows', String(await ctx.store.count(filter)));
+    reply.header('x-wharf-rows', String(await ctx.store.count(filter!)));
     const sink = await openSink(format, out, READING_COLUMNS);
     void (async () => {
       try {
         let cursor: string | null = null;
         do {
-          const page = await ctx.store.query(filter, { limit: 5000, order: 'asc', cursor });
+          const page = await ctx.store.query(filter!, { limit: 5000, order: 'asc', cursor });
           for (const r of page.rows) await sink.write(readingCells(r));
           cursor = page.next_cursor;
-        } while (cursor !== null);
+        } while (cursor !== null && !out.destroyed);
+        if (out.destroyed) throw new ClientGone();
         await sink.end();
       } catch (err) {
-        fail(err);
+        await fail(sink, err);
       }
     })();
     return reply.send(out);

@@ -7,7 +7,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: CloudContext): Pro
     const totals = await ctx.store.totals();
     return { ok: true, store: ctx.store.kind, files: totals.files, records: totals.records };
   });
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', { config: { public: true } }, async (_req, reply) => {
     const totals = await ctx.store.totals();
     ctx.metrics.registry
       .gauge('wharf_cloud_store_records', 'Records in the store')

@@ -1,12 +1,15 @@
 /**
  * POST /api/v1/files: body = the capture file bytes (application/octet-stream), headers
  * x-wharf-file-id and x-wharf-sha256. Answers {status: 'stored'|'already_stored', records} only
- * after the rows are durably committed. Any refusal stores nothing.
+ * after the rows are durably committed. Any refusal stores nothing. The key, its write permission
+ * and the content type are checked before the body is read (`upload` in auth.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { WharfError } from '../../shared/errors.js';
 import { checkUpload } from '../ingest-check.js';
 import type { CloudContext } from '../context.js';
+
+export const UPLOAD_TYPE = 'application/octet-stream';
 
 const header = (v: string | string[] | undefined): string | undefined =>
   Array.isArray(v) ? v[0] : v;
@@ -14,19 +17,21 @@ const header = (v: string | string[] | undefined): string | undefined =>
 export async function ingestRoutes(app: FastifyInstance, ctx: CloudContext): Promise<void> {
   await app.register(async (scoped) => {
     scoped.addContentTypeParser(
-      'application/octet-stream',
+      UPLOAD_TYPE,
       { parseAs: 'buffer', bodyLimit: ctx.maxFileBytes },
       (_req, body, done) => done(null, body),
     );
-    scoped.post('/api/v1/files', { bodyLimit: ctx.maxFileBytes }, async (req, reply) => {
-      try {
+    scoped.post(
+      '/api/v1/files',
+      { bodyLimit: ctx.maxFileBytes, config: { upload: { contentType: UPLOAD_TYPE } } },
+      async (req, reply) => {
         if (!Buffer.isBuffer(req.body)) {
           throw new WharfError(
             'CLOUD_BAD_REQUEST',
-            'send the capture file as the raw body with content-type application/octet-stream',
+            `send the capture file as the raw body with content-type ${UPLOAD_TYPE}`,
           );
         }
-        const decode = await ctx.decoder();
+        const codec = await ctx.decoder();
         const file = checkUpload(
           req.body,
           {
@@ -34,7 +39,7 @@ export async function ingestRoutes(app: FastifyInstance, ctx: CloudContext): Pro
             sha256: header(req.headers['x-wharf-sha256']),
           },
           req.wharfKey!,
-          decode,
+          codec,
         );
         const result = await ctx.store.ingest(file);
         ctx.metrics.ingestFiles.inc({ status: result.status });
@@ -48,12 +53,8 @@ export async function ingestRoutes(app: FastifyInstance, ctx: CloudContext): Pro
           },
           'ingest',
         );
-        return reply.code(result.status === 'stored' ? 201 : 200).send(result);
-      } catch (err) {
-        if (err instanceof WharfError && err.code !== 'CLOUD_STORE')
-          ctx.metrics.ingestRejected.inc({ code: err.code });
-        throw err;
-      }
-    });
+        return await reply.code(result.status === 'stored' ? 201 : 200).send(result);
+      },
+    );
   });
 }

@@ -1,90 +1,44 @@
 /**
  * POST /api/v1/sql {sql, limit?}: one read-only statement over the `readings` view (and the
  * store's tables), streamed as `{"columns":[…],"rows":[[…],…],"truncated":bool}`. Refused
- * statements answer 400 with the reason; the statement timeout applies.
+ * statements answer 400 with the reason; the statement timeout and row limit apply (sql-stream.ts).
  */
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { WharfError, errorMessage, isWharfError } from '../../shared/errors.js';
+import { WharfError, errorMessage } from '../../shared/errors.js';
 import type { CloudContext } from '../context.js';
-import { firstBatch } from './sql-stream.js';
-
-export const SQL_DEFAULT_LIMIT = 10_000;
-export const SQL_MAX_LIMIT = 1_000_000;
-
-export function sqlLimit(v: unknown, dflt: number): number {
-  if (v === undefined || v === null || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > SQL_MAX_LIMIT)
-    throw new WharfError(
-      'CLOUD_BAD_REQUEST',
-      `limit must be an integer from 1 to ${SQL_MAX_LIMIT}`,
-    );
-  return n;
-}
+import {
+  ClientGone,
+  drained,
+  openBoundedSql,
+  pumpRows,
+  SQL_DEFAULT_LIMIT,
+  sqlLimit,
+} from './sql-stream.js';
 
 export async function sqlRoutes(app: FastifyInstance, ctx: CloudContext): Promise<void> {
   app.post('/api/v1/sql', async (req, reply) => {
-    const body = (req.body ?? {}) as { sql?: unknown; limit?: unknown };
-    if (typeof body.sql !== 'string')
+    const body = req.body as { sql?: unknown; limit?: unknown } | null | undefined;
+    if (body === null || typeof body !== 'object' || typeof body.sql !== 'string')
       throw new WharfError('CLOUD_BAD_REQUEST', 'send JSON {"sql": "SELECT …", "limit": 1000}');
     const limit = sqlLimit(body.limit, SQL_DEFAULT_LIMIT);
-    let stream;
-    let started;
-    try {
-      stream = await ctx.store.openSql(body.sql, {
-        timeoutMs: ctx.sqlTimeoutMs,
-        maxRows: limit + 1,
-      });
-      started = await firstBatch(stream);
-    } catch (err) {
-      ctx.metrics.sqlStatements.inc({
-        outcome: isWharfError(err, 'CLOUD_SQL_REFUSED') ? 'refused' : 'error',
-      });
-      throw err;
-    }
-    const { it, first } = started;
-    ctx.metrics.sqlStatements.inc({ outcome: 'ok' });
+    const opened = await openBoundedSql(ctx, body.sql, limit);
     const out = new PassThrough();
     void (async () => {
       let sent = 0;
-      let truncated = false;
-      // a client that goes away destroys `out`: stop waiting for 'drain' then
-      const drained = (): Promise<void> =>
-        new Promise((resolve) => {
-          const done = (): void => {
-            out.off('drain', done);
-            out.off('close', done);
-            resolve();
-          };
-          out.once('drain', done);
-          out.once('close', done);
-        });
-      const send = async (rows: unknown[][]): Promise<void> => {
-        for (const row of rows) {
-          if (sent >= limit) {
-            truncated = true;
-            return;
-          }
-          if (out.destroyed) throw new Error('the client went away');
-          const chunk = `${sent === 0 ? '' : ','}${JSON.stringify(row)}`;
-          sent++;
-          if (!out.write(chunk)) await drained();
-        }
-      };
-      out.write(`{"columns":${JSON.stringify(stream.columns)},"rows":[`);
+      out.write(`{"columns":${JSON.stringify(opened.stream.columns)},"rows":[`);
       let error: string | null = null;
+      let truncated = false;
       try {
-        if (first.done !== true) await send(first.value);
-        while (!truncated) {
-          const n = await it.next();
-          if (n.done === true) break;
-          await send(n.value);
-        }
+        ({ truncated } = await pumpRows(opened, out, async (rows) => {
+          // one write per batch (not per row): fewer, larger chunks
+          let chunk = '';
+          for (const row of rows) chunk += `${sent++ === 0 ? '' : ','}${JSON.stringify(row)}`;
+          if (!out.write(chunk)) await drained(out);
+        }));
       } catch (err) {
+        if (err instanceof ClientGone) return;
         error = errorMessage(err);
-      } finally {
-        await stream.cancel();
       }
       if (out.destroyed) return;
       out.end(

@@ -72,6 +72,8 @@ export interface SqlOptions {
   timeoutMs: number;
   maxRows: number;
   batchSize?: number;
+  /** SQLite: memory cap of the SQL child process (default 256 MB). */
+  maxMemoryBytes?: number;
 }
 
 export interface SqlStream {

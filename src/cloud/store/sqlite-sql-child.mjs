@@ -55,11 +55,21 @@ process.stdin.on('end', () => {
     return;
   }
   out({ columns: stmt.columns().map((c) => c.name) });
+  void stream(stmt, cfg, out);
+});
+
+// Rows go out in batches and wait while the pipe is full (stdout writes to a pipe are asynchronous:
+// without waiting, a statement that yields rows faster than the parent reads them would buffer
+// without bound here).
+async function stream(stmt, cfg, out) {
   stmt.raw(true);
   let batch = [];
   let n = 0;
   let truncated = false;
-  const flushAndWait = (rows) => process.stdout.write(JSON.stringify({ rows }) + '\n');
+  const drained = () => new Promise((resolve) => process.stdout.once('drain', resolve));
+  const flush = async (rows) => {
+    if (!process.stdout.write(JSON.stringify({ rows }) + '\n')) await drained();
+  };
   try {
     for (const row of stmt.iterate()) {
       if (n >= cfg.maxRows) {
@@ -73,15 +83,16 @@ process.stdin.on('end', () => {
       );
       n++;
       if (batch.length >= cfg.batchSize) {
-        flushAndWait(batch);
+        const b = batch;
         batch = [];
+        await flush(b);
       }
     }
   } catch (err) {
-    if (batch.length > 0) flushAndWait(batch);
+    if (batch.length > 0) await flush(batch);
     out({ error: String(err && err.message ? err.message : err), refused: false });
     return;
   }
-  if (batch.length > 0) flushAndWait(batch);
+  if (batch.length > 0) await flush(batch);
   out({ done: true, rows: n, truncated });
-});
+}

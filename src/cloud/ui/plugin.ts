@@ -65,15 +65,17 @@ export async function uiPlugin(app: FastifyInstance, opts: UiPluginOptions = {})
     reply.header('content-security-policy', UI_CSP).header('x-frame-options', 'DENY');
     return send(reply, req, bundle.html, 'text/html; charset=utf-8', tag('html'));
   };
-  app.get('/', page);
-  app.get('/index.html', page);
-  app.get('/ui/app.js', (req, reply) =>
+  // the shell is public (it holds no data); every data route needs a key (src/cloud/auth.ts)
+  const pub = { config: { public: true } };
+  app.get('/', pub, page);
+  app.get('/index.html', pub, page);
+  app.get('/ui/app.js', pub, (req, reply) =>
     send(reply, req, bundle.js, 'text/javascript; charset=utf-8', tag('js')),
   );
-  app.get('/ui/app.css', (req, reply) =>
+  app.get('/ui/app.css', pub, (req, reply) =>
     send(reply, req, bundle.css, 'text/css; charset=utf-8', tag('css')),
   );
-  app.get('/favicon.ico', (_req, reply) =>
+  app.get('/favicon.ico', pub, (_req, reply) =>
     reply.code(204).header('cache-control', 'max-age=86400').send(),
   );
 }
