@@ -11,7 +11,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import type { BoardSource } from '../boards/board.js';
-import { defaultRegistry, type TransportContext } from '../boards/registry.js';
+import type { TransportContext } from '../boards/registry.js';
+import { defaultRegistry } from '../boards/transports.js';
 import { checkLinkBudget } from '../boards/link-budget.js';
 import { gatewayBroker, type GatewayBroker } from '../boards/mqtt/gateway-broker.js';
 import { trackLinkStats } from '../boards/link-metrics.js';

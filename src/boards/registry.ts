@@ -1,17 +1,14 @@
 /**
- * Transport registry: address scheme → BoardFactory, and the transports wharf ships. Only the
- * composition roots (src/app, src/cli) build one; the capture engine gets it injected as a
- * `BoardSource` (src/boards/board.ts) and never imports a transport.
+ * The transport registry: address scheme → BoardFactory, with no transport imported (so a process
+ * loads only the transports it registers; `transports.ts` has the built-in ones). The composition
+ * roots (src/app, src/cli) fill one; the capture engine gets it injected as a `BoardSource`
+ * (src/boards/board.ts).
  */
 import type { Board, BoardFactory, BoardHardwareConfig, BoardSource } from './board.js';
 import type { BoardSpec } from '../config/plan.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { WharfError } from '../shared/errors.js';
-import { simFactory } from './sim.js';
-import { serialFactory } from './serial/serial-board.js';
-import { mqttFactory } from './mqtt/mqtt-board.js';
-import { firmataFactory } from './firmata/firmata-board.js';
 import type { BoardBus } from './mqtt/bus.js';
 import type { TrackedBoard } from './link-metrics.js';
 
@@ -23,26 +20,6 @@ export interface TransportContext {
   mqttBus?: () => BoardBus | undefined;
   /** Link statistics (src/boards/link-metrics.ts `trackLinkStats`), when the app keeps metrics. */
   trackBoard?: (b: TrackedBoard) => void;
-}
-
-/** The transports wharf ships. A new transport adds one line here. */
-export const builtinTransports: Array<(ctx: TransportContext) => BoardFactory> = [
-  (ctx) => simFactory({ clock: ctx.clock, logger: ctx.logger }),
-  (ctx) => serialFactory({ clock: ctx.clock, logger: ctx.logger, track: ctx.trackBoard }),
-  (ctx) => firmataFactory({ clock: ctx.clock, logger: ctx.logger }),
-  (ctx) =>
-    mqttFactory({
-      clock: ctx.clock,
-      logger: ctx.logger,
-      bus: ctx.mqttBus ?? (() => undefined),
-      track: ctx.trackBoard,
-    }),
-];
-
-export function defaultRegistry(ctx: TransportContext): BoardRegistry {
-  const r = new BoardRegistry();
-  for (const make of builtinTransports) r.register(make(ctx));
-  return r;
 }
 
 export class BoardRegistry implements BoardSource {
