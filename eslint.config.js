@@ -37,6 +37,8 @@ export default tseslint.config(
       ],
       // `let x = default; try { x = … } catch { … }` reads fine and is what the code base does.
       'no-useless-assignment': 'off',
+      // `let gw; … () => gw?.status() …; gw = new Gateway(…)`: a closure reads it before it is set.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
   {

@@ -310,6 +310,27 @@ describe.skipIf(!hasSocat)('acceptance: a 3.5 s serial cable pull, end to end', 
     await run?.cleanup();
   });
 
+  it('the wait between the handshake and the first streamed batch is board_starting, not blamed on the board', () => {
+    const { rows } = run as Run;
+    for (const component of ['serial-esp32', 'mqtt-esp32']) {
+      const mine = rows.filter(
+        (r) => r.component_name === component && r.method_name === 'Analogs',
+      );
+      const first = mine.find((r) => r.kind === 'reading') as ViamRow;
+      const early = mine.filter(
+        (r) => r.kind === 'gap' && r.time_requested <= first.time_requested + 1000,
+      );
+      expect(
+        early.filter((g) => (g.data as { detail?: string }).detail === 'board did not sample'),
+        `${component} gaps around the start: ${reasons(early)}`,
+      ).toEqual([]);
+      for (const g of early)
+        expect(['board_offline', 'board_starting', 'missed_ticks']).toContain(
+          (g.data as { reason: string }).reason,
+        );
+    }
+  });
+
   it('the board keeps its batches while the gateway is silent and they reach the capture files: no instant unaccounted, none lost', () => {
     const { rows, pulledAt, restoredAt } = run as Run;
     const analogs = rows.filter(

@@ -7,71 +7,86 @@
 var badFrames = 0;
 /** Set by the serial link: hands the port back to the console. */
 var onRepl: () => void = function () {};
+/** Random per boot: a gateway that sees the same `bt` again knows the board kept running. */
+var bootId = Math.floor(Math.random() * 2147483647).toString(36);
 
-function sendHi(id?: number): void {
+/**
+ * `hi`: identity, clock, boot id and the plan it runs (`pl`, `bms`), so a gateway that restarted
+ * meanwhile can take over the running plan and the backlog keyed by it. `direct`: written even
+ * while the data link is not up (the unsolicited `hi` at boot, before any gateway answered).
+ */
+function sendHi(id?: number, direct?: boolean): void {
   var o: { [k: string]: unknown } = {
-    t: 'hi',
-    v: 1,
+    t: WIRE.hi,
+    v: WIRE.v,
     bid: WHARF_CFG.bid,
     fw: WHARF_CFG.fw,
     clk: r3(now()),
-    caps: { hz: WHARF_CFG.hz, st: 1 },
+    caps: { hz: WHARF_CFG.hz, st: 1, rs: 1 },
+    bt: bootId,
   };
   if (id !== undefined) o.id = id;
+  if (entries.length) {
+    o.pl = planOf();
+    o.bms = batchMs;
+  }
   if (typeof process !== 'undefined' && process.memory) {
     var m = process.memory();
     o.mem = [m.free, m.total];
   }
-  reply(o);
+  if (direct) linkWrite(JSON.stringify(o));
+  else reply(o);
 }
 
 function fail(id: number, code: string, msg: string): void {
-  reply({ t: 'err', id: id, code: code, msg: msg });
+  reply({ t: WIRE.err, id: id, code: code, msg: msg });
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function dispatch(f: any): void {
   var t = f.t;
   var id = f.id;
-  if (t === 'ping') {
+  if (t === WIRE.ping) {
     pong(id, f.g);
-  } else if (t === 'hello') {
+  } else if (t === WIRE.resend) {
+    resend(f.k, f.s);
+  } else if (t === WIRE.hello) {
     sendHi(id);
-  } else if (t === 'read') {
+  } else if (t === WIRE.read) {
     var ps = resolve(f.m, f.r);
     if (typeof ps === 'string') {
       fail(
         id,
-        f.m === 'G' ? 'unknown_pin' : 'unknown_reader',
+        f.m === WIRE.gpio ? WIRE.unknownPin : WIRE.unknownReader,
         'unknown ' + (ps || 'empty reader list'),
       );
       return;
     }
     var c = now();
     var v = sampleNow(f.m, ps);
-    if (v) replyInOrder({ t: 'val', id: id, clk: r3(c), v: v });
-    else fail(id, 'read_error', 'a pin returned no value');
-  } else if (t === 'plan') {
+    if (v) replyInOrder({ t: WIRE.val, id: id, clk: r3(c), v: v });
+    else fail(id, WIRE.readError, 'a pin returned no value');
+  } else if (t === WIRE.plan) {
     if (!(f.e instanceof Array)) {
-      fail(id, 'bad_request', 'plan needs e: [{k, m, r, hz}]');
+      fail(id, WIRE.badRequest, 'plan needs e: [{k, m, r, hz}]');
       return;
     }
     var er = startPlan(f.e, f.bms);
     if (er) fail(id, er.code, er.msg);
-    else reply({ t: 'ok', id: id });
-  } else if (t === 'cfg') {
+    else reply({ t: WIRE.ok, id: id });
+  } else if (t === WIRE.cfg) {
     var res = configure(f) as { [k: string]: unknown };
     replan();
-    res.t = 'ok';
+    res.t = WIRE.ok;
     res.id = id;
     reply(res);
-  } else if (t === 'repl') {
+  } else if (t === WIRE.repl) {
     stopAll();
-    reply({ t: 'ok', id: id });
+    reply({ t: WIRE.ok, id: id });
     setTimeout(onRepl, 50);
-  } else if (t === 'reboot') {
+  } else if (t === WIRE.reboot) {
     stopAll();
-    reply({ t: 'ok', id: id });
+    reply({ t: WIRE.ok, id: id });
     setTimeout(function () {
       if (E.reboot) E.reboot();
     }, 50);
@@ -96,6 +111,6 @@ function handleLine(line: string): void {
   try {
     dispatch(f);
   } catch (e) {
-    fail(f.id, 'bad_request', String(e));
+    fail(f.id, WIRE.badRequest, String(e));
   }
 }

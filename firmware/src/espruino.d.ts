@@ -71,3 +71,6 @@ interface WharfSettings {
   wp?: string;
 }
 declare var WHARF_CFG: WharfSettings;
+
+/** Protocol constants, injected by the build from src/boards/protocol/wire.ts (one source for both sides). */
+declare var WIRE: import('../../src/boards/protocol/wire').Wire;

@@ -73,7 +73,7 @@ function configure(f: { a?: (string | number)[][]; p?: string[] }): object {
     }
     var probe = readAnalog(p);
     if (probe !== probe) {
-      bad.push([name, 'unknown_pin']);
+      bad.push([name, WIRE.unknownPin]);
       continue;
     }
     var rng = [name, 0, att[1], Math.round((att[1] / 4096) * 1e6) / 1e6];
@@ -86,7 +86,7 @@ function configure(f: { a?: (string | number)[][]; p?: string[] }): object {
     var pr = pinOf(pn);
     var level = readPin(pr);
     if (level !== level) {
-      bad.push([pn, 'unknown_pin']);
+      bad.push([pn, WIRE.unknownPin]);
       continue;
     }
     pins[pn] = pr;
@@ -102,7 +102,7 @@ function resolve(m: string, names: string[]): PinRef[] | string {
   var out: PinRef[] = [];
   if (!names || !names.length) return '';
   for (var i = 0; i < names.length; i++) {
-    if (m === 'A') {
+    if (m === WIRE.analogs) {
       var a = analogs[names[i]];
       if (!a) return names[i];
       out.push(a.p);
@@ -119,7 +119,7 @@ function resolve(m: string, names: string[]): PinRef[] | string {
 function sampleNow(m: string, ps: PinRef[]): number[] | null {
   var v: number[] = [];
   for (var i = 0; i < ps.length; i++) {
-    var x = m === 'A' ? readAnalog(ps[i]) : readPin(ps[i]);
+    var x = m === WIRE.analogs ? readAnalog(ps[i]) : readPin(ps[i]);
     if (x !== x) return null;
     v.push(x);
   }

@@ -3,10 +3,14 @@
  * `wharf/<bid>/down`, `online` on `wharf/<bid>/status` at every connect (Espruino's module has no
  * last will: the broker sees the disconnect). Username = board id, password = the remote's secret.
  * The module does not reconnect by itself, so a watchdog retries every 5 s while disconnected.
+ *
+ * CONNACK is not "the gateway hears us": the data link (backlog drain, replies) comes up only when
+ * a frame from the gateway arrives on this connection (its `hello`), so nothing of the backlog is
+ * published before the gateway has the board attached and identified.
  */
 function startMqtt(): void {
   var C = WHARF_CFG;
-  var base = 'wharf/' + C.bid + '/';
+  var base = WIRE.topicRoot + '/' + C.bid + '/';
   var mq: EspMqtt | null = null;
   var conn = false;
   var tried = 0;
@@ -21,16 +25,15 @@ function startMqtt(): void {
   }) as EspMqtt;
   var m = mq;
   linkWrite = function (line: string) {
-    m.publish(base + 'up', line);
+    if (conn) m.publish(base + WIRE.up, line);
   };
   m.on('connected', function () {
     conn = true;
-    m.subscribe(base + 'down');
-    m.publish(base + 'status', 'online');
-    setLink(true);
+    m.subscribe(base + WIRE.down);
+    m.publish(base + WIRE.status, WIRE.online);
     if (!greeted) {
       greeted = true;
-      sendHi();
+      sendHi(undefined, true);
     }
   });
   m.on('disconnected', function () {
@@ -38,7 +41,7 @@ function startMqtt(): void {
     setLink(false);
   });
   m.on('publish', function (msg: { topic: string; message: string }) {
-    if (msg.topic === base + 'down') handleLine(msg.message);
+    if (conn && msg.topic === base + WIRE.down) handleLine(msg.message);
   });
   function dial(): void {
     tried = now();

@@ -64,9 +64,9 @@ var blLost: { [k: string]: Loss } = {};
 var blLostKeys: string[] = [];
 var blDrain = 0;
 /**
- * Frames (batches and gaps) written in the last lt/3 + 0.5 s. When the link then times out they may
- * never have arrived, so they go back to the front of the backlog; the gateway drops the batches it
- * already has by sequence number and counts a repeated gap (same k, why, t0) once.
+ * Frames (batches and gaps) written in the last lt/3 + 1.5 s. When the link then goes down they may
+ * never have arrived (or not been stored), so they go back to the front of the backlog; the gateway
+ * drops the batches it already has and counts a repeated gap (same k, why, t0) once.
  */
 var recent: BacklogItem[] = [];
 
@@ -131,7 +131,7 @@ function blPush(it: BacklogItem): void {
 
 function sendItem(it: BacklogItem): void {
   if (it.p) {
-    linkWrite(JSON.stringify({ t: 'pong', id: it.p.id, g: it.p.g, clk: it.t0 }));
+    linkWrite(JSON.stringify({ t: WIRE.pong, id: it.p.id, g: it.p.g, clk: it.t0 }));
     return;
   }
   linkWrite(it.l);
@@ -139,15 +139,13 @@ function sendItem(it: BacklogItem): void {
     var t = now();
     it.at = t;
     recent.push(it);
-    while (recent.length && (recent[0].at as number) < t - linkTimeout / 3 - 500) recent.shift();
+    while (recent.length && (recent[0].at as number) < t - linkTimeout / 3 - 1500) recent.shift();
   }
 }
 
-/** Puts frames written since board time `since` back in front of the backlog (the link timed out). */
-function blRequeue(since: number): void {
-  var items: BacklogItem[] = [];
-  for (var r = 0; r < recent.length; r++)
-    if ((recent[r].at as number) >= since) items.push(recent[r]);
+/** Puts the frames written recently back in front of the backlog (the link went down). */
+function blRequeue(): void {
+  var items = recent;
   recent = [];
   if (!items.length) return;
   var old: BacklogItem[] = [];
@@ -162,15 +160,30 @@ function blRequeue(since: number): void {
   for (var j = 0; j < old.length; j++) blPush(old[j]);
 }
 
+/**
+ * `rs` from the gateway: it missed batches of entry `k` from sequence `s` on (a cable pulled for
+ * less than the link timeout swallows frames without the board noticing). Everything of that entry
+ * still in the re-send queue from there on goes out again; the gateway drops what it has.
+ */
+function resend(k: string, s: number): void {
+  var on = false;
+  for (var i = 0; i < recent.length; i++) {
+    var it = recent[i];
+    if (it.k !== k) continue;
+    if (!on && it.s >= s) on = true;
+    if (on && linkUp) linkWrite(it.l);
+  }
+}
+
 /** Sends `gap` frames for everything the ring evicted. */
 function blSendLost(): void {
   for (var i = 0; i < blLostKeys.length; i++) {
     var k = blLostKeys[i];
     var l = blLost[k];
     var g: { [f: string]: unknown } = {
-      t: 'gap',
+      t: WIRE.gap,
       k: k,
-      why: 'backlog_overflow',
+      why: WIRE.backlogOverflow,
       n: l.n,
       t0: r3(l.t0),
       t1: r3(l.t1),
@@ -216,7 +229,7 @@ function emitData(line: string, k: string, n: number, t0: number, t1: number, s:
 function pong(id: number, g: unknown): void {
   if (blCount > 0)
     blPush({ l: '', k: '', n: 0, t0: r3(now()), t1: 0, s: -2, c: 6, p: { id: id, g: g } });
-  else reply({ t: 'pong', id: id, g: g, clk: r3(now()) });
+  else reply({ t: WIRE.pong, id: id, g: g, clk: r3(now()) });
 }
 
 function replyInOrder(o: object): void {
@@ -231,6 +244,12 @@ function reply(o: object): void {
   if (linkUp) linkWrite(JSON.stringify(o));
 }
 
+/**
+ * Link up/down. Down: every frame written in the last lt/3 + 1.5 s goes back to the backlog. A
+ * pulled cable may have swallowed them, and a gateway that died may have received them without
+ * storing them yet (it makes them durable within its flush interval, 1 s by default); the gateway
+ * drops what it already has (sequence numbers, and after a restart the time it had on disk).
+ */
 function setLink(up: boolean): void {
   if (up === linkUp) return;
   linkUp = up;
@@ -238,9 +257,7 @@ function setLink(up: boolean): void {
     if ((blCount > 0 || blLostKeys.length > 0) && !blDrain) blDrain = setTimeout(blPump, 0);
   } else {
     blBudget = blSize();
-    // a pulled cable cuts both directions at once: what was written before the gateway was last
-    // heard (less ~100 ms still in the UART) got through; what came after may not have
-    blRequeue(lastRx - 100);
+    blRequeue();
   }
 }
 

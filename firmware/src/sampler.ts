@@ -19,6 +19,7 @@ interface Entry {
   r: string[];
   ps: PinRef[];
   per: number;
+  hz: number;
   next: number;
   tm: number;
   s: number;
@@ -36,7 +37,7 @@ function flushBatch(e: Entry): void {
   var n = e.b.length;
   if (!n) return;
   var s = e.s++;
-  var line = JSON.stringify({ t: 'b', k: e.k, s: s, t0: r3(e.t0), dt: r3(e.per), v: e.b });
+  var line = JSON.stringify({ t: WIRE.batch, k: e.k, s: s, t0: r3(e.t0), dt: r3(e.per), v: e.b });
   e.b = [];
   emitData(line, e.k, n, e.t0, e.t0 + (n - 1) * e.per, s);
 }
@@ -46,7 +47,7 @@ function flushHole(e: Entry): void {
   if (!h) return;
   e.h = null;
   emitData(
-    JSON.stringify({ t: 'gap', k: e.k, why: h.why, n: h.n, t0: r3(h.t0), t1: r3(h.t1) }),
+    JSON.stringify({ t: WIRE.gap, k: e.k, why: h.why, n: h.n, t0: r3(h.t0), t1: r3(h.t1) }),
     e.k,
     h.n,
     h.t0,
@@ -71,7 +72,7 @@ function hole(e: Entry, why: string, n: number, t0: number, t1: number): void {
 function takeSample(e: Entry, t: number): void {
   var v = sampleNow(e.m, e.ps);
   if (!v) {
-    hole(e, 'read_error', 1, t, t);
+    hole(e, WIRE.readError, 1, t, t);
     return;
   }
   flushHole(e);
@@ -86,7 +87,7 @@ function tick(e: Entry): void {
   var late = now() - e.next;
   if (late >= e.per) {
     var miss = Math.floor(late / e.per);
-    hole(e, 'missed_ticks', miss, e.next, e.next + (miss - 1) * e.per);
+    hole(e, WIRE.missedTicks, miss, e.next, e.next + (miss - 1) * e.per);
     e.next += miss * e.per;
   }
   takeSample(e, e.next);
@@ -126,6 +127,16 @@ function replan(): void {
   }
 }
 
+/** The running plan as the gateway sent it ({k, m, r, hz} per entry), for `hi`. */
+function planOf(): PlanEntry[] {
+  var out: PlanEntry[] = [];
+  for (var i = 0; i < entries.length; i++) {
+    var e = entries[i];
+    out.push({ k: e.k, m: e.m, r: e.r, hz: e.hz });
+  }
+  return out;
+}
+
 interface PlanEntry {
   k: string;
   m: string;
@@ -139,14 +150,17 @@ function startPlan(es: PlanEntry[], bms: number): { code: string; msg: string } 
   var t = Math.ceil(now()) + 5;
   for (var i = 0; i < es.length; i++) {
     var pe = es[i];
-    if (!pe || typeof pe.k !== 'string' || (pe.m !== 'A' && pe.m !== 'G'))
-      return { code: 'bad_request', msg: 'entry ' + i + ' needs k, m "A"|"G", r, hz' };
+    if (!pe || typeof pe.k !== 'string' || (pe.m !== WIRE.analogs && pe.m !== WIRE.gpio))
+      return { code: WIRE.badRequest, msg: 'entry ' + i + ' needs k, m "A"|"G", r, hz' };
     if (!(pe.hz > 0) || pe.hz > WHARF_CFG.hz)
-      return { code: 'rate', msg: 'entry ' + pe.k + ': hz must be in (0, ' + WHARF_CFG.hz + ']' };
+      return {
+        code: WIRE.rate,
+        msg: 'entry ' + pe.k + ': hz must be in (0, ' + WHARF_CFG.hz + ']',
+      };
     var ps = resolve(pe.m, pe.r);
     if (typeof ps === 'string')
       return {
-        code: pe.m === 'A' ? 'unknown_reader' : 'unknown_pin',
+        code: pe.m === WIRE.analogs ? WIRE.unknownReader : WIRE.unknownPin,
         msg: 'entry ' + pe.k + ': unknown ' + (ps || 'empty reader list'),
       };
     var per = 1000 / pe.hz;
@@ -157,6 +171,7 @@ function startPlan(es: PlanEntry[], bms: number): { code: string; msg: string } 
       r: pe.r,
       ps: ps,
       per: per,
+      hz: pe.hz,
       next: t,
       tm: 0,
       s: 0,

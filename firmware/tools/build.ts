@@ -10,6 +10,7 @@ import path from 'node:path';
 import { minify } from 'terser';
 import { WharfError } from '../../src/shared/errors.js';
 import { redact } from '../../src/shared/logger.js';
+import { WIRE } from '../../src/boards/protocol/wire.js';
 import { SERIAL_PORTS } from './allowlist.js';
 import { compileAgent, FIRMWARE_DIR } from './compile.js';
 import { estimateVariables, runGates, type GateProblem } from './gates.js';
@@ -149,7 +150,8 @@ export async function buildFirmware(
     .filter((f) => !f.name.startsWith('link-') || f.name === link)
     .map((f) => f.js);
   const start = settings.transport === 'serial' ? 'startSerial();' : 'startMqtt();';
-  const bundle = `(function(){\nvar WHARF_CFG = ${settingsLiteral(settings)};\n${parts.join('\n')}\n${start}\n})();\n`;
+  // the protocol constants come from the gateway's own module (src/boards/protocol/wire.ts)
+  const bundle = `(function(){\nvar WIRE = ${JSON.stringify(WIRE)};\nvar WHARF_CFG = ${settingsLiteral(settings)};\n${parts.join('\n')}\n${start}\n})();\n`;
   // gates on tsc's own output first (clear positions), then on what ships
   failOn(runGates(bundle, Number.MAX_SAFE_INTEGER), 'pre-minify', bundle);
   const min = await minify(bundle, {

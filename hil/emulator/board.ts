@@ -35,6 +35,11 @@ export interface EmulatedBoardOptions {
   driftPpm?: number;
   /** Bytes per chunk delivered to Serial1 'data' (≤ 32 on ESP32). */
   chunkBytes?: number;
+  /**
+   * Sees every frame the firmware writes towards the gateway (serial: each write, also into a pulled
+   * cable; MQTT: each publish on `…/up` while connected), for tests that count what the board sent.
+   */
+  onUplink?: (text: string) => void;
 }
 
 const BANNER =
@@ -126,6 +131,17 @@ export class EmulatedBoard {
     this.memory.free = free;
   }
 
+  /** Whether the firmware's MQTT client has a session (CONNACK received, not dropped since). */
+  mqttConnected(): boolean {
+    for (const m of this.mqttClients) if (m.connected) return true;
+    return false;
+  }
+
+  /** Gateway-comparable wall-clock ms of a board clock reading of the current boot. */
+  boardToWall(boardMs: number): number {
+    return this.timers.toHostMs(boardMs);
+  }
+
   /** Timers alive on the board (an Espruino process with none left has stopped). */
   liveTimers(): number {
     return this.timers.count();
@@ -157,6 +173,9 @@ export class EmulatedBoard {
       url: this.opts.mqttUrl,
       pulled: () => this.linkPulled,
       track: (m) => this.mqttClients.add(m),
+      sent: (topic, msg) => {
+        if (topic.endsWith('/up')) this.opts.onUplink?.(msg);
+      },
     };
     const ctx = createSandbox({
       timers: this.timers,
@@ -215,7 +234,9 @@ export class EmulatedBoard {
   }
 
   private toHost(data: string): void {
-    if (this.linkPulled || this.stopped) return;
+    if (this.stopped) return;
+    this.opts.onUplink?.(data);
+    if (this.linkPulled) return;
     this.opts.serial?.write(data);
   }
 

@@ -14,6 +14,8 @@ export interface MqttHost {
   /** True while the emulated link is pulled: connections fail and live ones are cut. */
   pulled(): boolean;
   track(m: EspruinoMqtt): void;
+  /** Sees every publish that goes out (tests count what the board sent). */
+  sent?(topic: string, message: string): void;
 }
 
 type Listener = (...args: unknown[]) => void;
@@ -88,7 +90,9 @@ export class EspruinoMqtt {
   }
 
   publish(topic: string, message: unknown): void {
-    if (this.client && this.connected) this.client.publish(topic, String(message), { qos: 0 });
+    if (!(this.client && this.connected)) return;
+    this.host.sent?.(topic, String(message));
+    this.client.publish(topic, String(message), { qos: 0 });
   }
 
   subscribe(topic: string): void {

@@ -28,6 +28,11 @@ export class BoardTimers {
     return Math.max(0, boardDelay) / (1 + this.driftPpm / 1e6);
   }
 
+  /** The host clock's ms at board time `boardMs` (this boot). */
+  toHostMs(boardMs: number): number {
+    return this.bootAt + boardMs / (1 + this.driftPpm / 1e6);
+  }
+
   /** Board reboot: every timer gone, the clock starts again at 0. */
   reset(): void {
     for (const h of this.live.values()) this.clock.clearTimer(h);

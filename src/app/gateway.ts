@@ -15,13 +15,15 @@ import type { TransportContext } from '../boards/registry.js';
 import { defaultRegistry } from '../boards/transports.js';
 import { checkLinkBudget } from '../boards/link-budget.js';
 import { gatewayBroker, type GatewayBroker } from '../boards/mqtt/gateway-broker.js';
-import { trackLinkStats } from '../boards/link-metrics.js';
+import { trackLinkStats, trackUnrouted } from '../boards/link-metrics.js';
 import type { CapturePlan } from '../config/plan.js';
 import type { CaptureStore, CaptureStoreStats } from '../capture/capture-store.js';
 import type { SyncStatus } from '../sync/status-file.js';
 import { FileCaptureStore } from '../capture/file-store.js';
+import { closeStoreWithin } from '../capture/close-store.js';
+import { CaptureDirLock } from '../capture/dir-lock.js';
 import { recoverCaptureDir, type RecoveryReport } from '../capture/recovery.js';
-import { startDiskBudget } from '../capture/disk-budget.js';
+import { DiskBudgetRunner } from '../capture/disk-budget-runner.js';
 import { CaptureEngine, type ApplySummary, type EngineOptions } from '../capture/engine.js';
 import { FlushLoop, resumeTimes } from '../capture/checkpoint.js';
 import { realClock, type Clock } from '../shared/clock.js';
@@ -44,8 +46,10 @@ export interface GatewayOptions {
   engineOptions?: EngineOptions;
   /** Override plan.gateway.http (null: no listener). */
   http?: { host: string; port: number } | null;
-  /** Disk budget check interval (default 30 s). */
+  /** Disk budget check interval (default: plan.dataManager.disk_budget_interval_ms). */
   diskBudgetIntervalMs?: number;
+  /** The capture_dir this config ran with before, when it changed (capture_dir_changed gaps). */
+  previousCaptureDir?: string | null;
 }
 
 /** Settings that only apply at start. */
@@ -122,6 +126,12 @@ export class Gateway {
   /** Sync of finished capture files to `wharf.sync` (src/sync). */
   sync: GatewaySync | undefined;
 
+  /** The capture dir lock, released at the end of stop(). */
+  dirLock: CaptureDirLock | undefined;
+
+  /** At a clean stop, one last sync pass of the files just finished, bounded by this time. */
+  finalSyncMs = 1500;
+
   static async start(o: GatewayOptions): Promise<Gateway> {
     const clock = o.clock ?? realClock;
     const { logger, plan } = o;
@@ -131,12 +141,31 @@ export class Gateway {
       logger.warn({ board: w.board }, `link budget: ${w.message}`);
     const metrics = new Metrics({ processMetrics: true });
     await fsp.mkdir(dir, { recursive: true });
+    // one gateway per capture dir, before recovery touches any file (a crash releases it)
+    const lock = o.store === undefined ? await CaptureDirLock.acquire(dir, logger) : undefined;
+    try {
+      return await Gateway.startLocked(o, clock, metrics, lock);
+    } catch (err) {
+      await lock?.release().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private static async startLocked(
+    o: GatewayOptions,
+    clock: Clock,
+    metrics: Metrics,
+    lock: CaptureDirLock | undefined,
+  ): Promise<Gateway> {
+    const { logger, plan } = o;
+    const dir = plan.dataManager.capture_dir;
 
     let recovery: RecoveryReport | undefined;
     if (o.store === undefined) {
       recovery = await recoverCaptureDir(dir, logger);
       reportRecovery(recovery, logger, metrics);
     }
+    let budget: DiskBudgetRunner | undefined;
     const store =
       o.store ??
       new FileCaptureStore({
@@ -144,17 +173,20 @@ export class Gateway {
         settings: plan.dataManager,
         clock,
         logger: logger.child({ part: 'store' }),
+        onFileFinished: () => budget?.kick(),
       });
     // Where each entry's durable data ends: the checkpoint corrected by what recovery found.
-    const resume = await resumeTimes({
+    const { entries: resume, reasons } = await resumeTimes({
       dir,
       plan,
       recovered: recovery?.recovered,
+      previousCaptureDir: o.previousCaptureDir,
       clock,
       logger,
     });
     const broker = gatewayBroker(logger);
     await broker.apply(plan); // the MQTT broker, when the plan has mqtt:// boards
+    trackUnrouted(metrics, broker.bus);
     const ctx: TransportContext = {
       clock,
       logger: logger.child({ part: 'boards' }),
@@ -169,6 +201,7 @@ export class Gateway {
       logger: logger.child({ part: 'capture' }),
       metrics,
       resume,
+      resumeReasons: reasons,
       options: o.engineOptions ?? {},
     });
     const flushLoop = new FlushLoop({
@@ -180,24 +213,27 @@ export class Gateway {
       intervalMs: plan.dataManager.flush_interval_ms,
       metrics,
     });
-    const stopBudget =
+    // checked at start, after every finished file (onFileFinished) and every interval
+    budget =
       o.store === undefined
-        ? startDiskBudget({
+        ? new DiskBudgetRunner({
             dir,
             settings: plan.dataManager,
             store,
             logger: logger.child({ part: 'disk-budget' }),
             clock,
-            intervalMs: o.diskBudgetIntervalMs ?? 30_000,
+            intervalMs: o.diskBudgetIntervalMs ?? plan.dataManager.disk_budget_interval_ms,
           })
-        : () => undefined;
+        : undefined;
+    budget?.start();
+    const stopBudget = (): void => void budget?.stop();
     registerStoreMetrics(metrics, store);
 
     const httpSettings = o.http === undefined ? plan.gateway.http : o.http;
     let http: GatewayHttp | undefined;
     let httpUrl: string | undefined;
     const startedAt = clock.now();
-    let gw: Gateway | undefined; // eslint-disable-line prefer-const -- /status closes over it before it is set
+    let gw: Gateway | undefined;
     if (httpSettings !== null) {
       http = new GatewayHttp()
         .route('/metrics', async () => ({
@@ -231,6 +267,7 @@ export class Gateway {
       startedAt,
     });
     gw.broker = broker;
+    gw.dirLock = lock;
     gw.onStop(() => broker.close());
     await engine.apply(plan);
     flushLoop.start();
@@ -306,15 +343,23 @@ export class Gateway {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.engine.stop();
-      await this.sync?.stop();
       for (const fn of this.stopHooks.reverse())
         await fn().catch((err: unknown) =>
           this.logger.error({ err: String(err) }, 'stop hook failed'),
         );
       await this.flushLoop.stop();
       this.stopBudget();
-      await this.store.close();
-      await this.http?.close();
+      try {
+        // bounded: a full disk must not hold a clean stop (the loss is accounted at the next start)
+        await closeStoreWithin(this.store, {
+          clock: realClock,
+          logger: this.logger,
+          withinMs: 3000,
+        }).finally(() => this.sync?.stop({ finalPassMs: this.finalSyncMs }));
+      } finally {
+        await this.http?.close();
+        await this.dirLock?.release();
+      }
     })();
     return this.stopping;
   }

@@ -13,6 +13,7 @@ import {
 } from '../config/index.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { noteCaptureDir, previousCaptureDir, wharfStateDir } from '../capture/dir-history.js';
 import { Gateway, type GatewayOptions } from './gateway.js';
 import { serveUntilStopped } from './serve.js';
 
@@ -74,7 +75,15 @@ export async function launch(o: LaunchOptions): Promise<number> {
   printIssues(loaded.issues, shown, o.stderr);
   const adjust = o.adjustPlan ?? ((p: CapturePlan) => p);
   const plan = adjust(loaded.plan);
-  const gw = await Gateway.start({ ...(o.gateway ?? {}), plan, logger: o.logger });
+  const stateDir = wharfStateDir(o.env);
+  const dir = plan.dataManager.capture_dir;
+  const gw = await Gateway.start({
+    ...(o.gateway ?? {}),
+    plan,
+    logger: o.logger,
+    previousCaptureDir: await previousCaptureDir(stateDir, file, dir),
+  });
+  await noteCaptureDir(stateDir, file, dir, o.logger);
   try {
     if (o.afterStart !== undefined) await o.afterStart(gw);
   } catch (err) {

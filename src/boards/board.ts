@@ -89,6 +89,11 @@ export interface BoardEvents {
 export interface ReadOptions {
   /** Give up after this long (BOARD_TIMEOUT). */
   timeoutMs: number;
+  /**
+   * Called before the read resolves with the instant the board took the sample, in gateway ms, when
+   * the board reports it (protocol boards: `val.clk` through the clock mapping).
+   */
+  sampled?: (gatewayMs: number) => void;
 }
 
 export interface Board extends EventEmitter<BoardEvents> {

@@ -4,6 +4,7 @@
  * round trip). The app passes `trackLinkStats(metrics)` as `trackBoard` in the transport context.
  */
 import type { Metrics } from '../shared/metrics.js';
+import type { BoardBus } from './mqtt/bus.js';
 import type { ClockMap } from './protocol/clock-map.js';
 import type { LinkStats } from './protocol/values.js';
 
@@ -40,6 +41,10 @@ export function trackLinkStats(metrics: Metrics): (b: TrackedBoard) => void {
       'wharf_board_repeated_gap_frames',
       'Gap frames the board sent again after an outage (counted once), since start.',
     ),
+    resend: metrics.gauge(
+      'wharf_board_resend_requests',
+      'Times the gateway asked the board to re-send batches after a skipped sequence number (rs), since start.',
+    ),
     offset: metrics.gauge(
       'wharf_board_clock_offset_ms',
       'Gateway time minus board clock (ms), current estimate.',
@@ -59,6 +64,7 @@ export function trackLinkStats(metrics: Metrics): (b: TrackedBoard) => void {
       g.reboots.set(l, b.stats.reboots);
       g.repeated.set(l, b.stats.repeatedGaps);
       g.repeatedBatches.set(l, b.stats.repeatedBatches);
+      g.resend.set(l, b.stats.resendRequests);
       const e = b.clockMap.estimate();
       if (e.samples > 0) {
         g.offset.set(l, e.offsetMs);
@@ -68,4 +74,20 @@ export function trackLinkStats(metrics: Metrics): (b: TrackedBoard) => void {
     }
   });
   return (b) => void boards.set(b.id, b);
+}
+
+/**
+ * `wharf_mqtt_unrouted_frames{reason}`: board frames that reached no board link (unknown board id,
+ * held too long or too many before the gateway attached the board), from the current MQTT bus.
+ */
+export function trackUnrouted(metrics: Metrics, bus: () => BoardBus | undefined): void {
+  const g = metrics.gauge(
+    'wharf_mqtt_unrouted_frames',
+    'Frames from MQTT boards that reached no board link, by reason (unknown_board, not_attached, hold_overflow), since start.',
+  );
+  metrics.onCollect(() => {
+    const u = bus()?.unrouted;
+    if (u === undefined) return;
+    for (const [reason, n] of Object.entries(u)) g.set({ reason }, n);
+  });
 }

@@ -16,6 +16,10 @@ export class CaptureMetrics {
   readonly boardConnects: Counter;
   readonly collectors: Gauge;
   readonly planApplies: Counter;
+  readonly resentSamples: Counter;
+  readonly pollLatenessSum: Counter;
+  readonly pollLatenessCount: Counter;
+  readonly pollLatenessLast: Gauge;
 
   constructor(readonly registry: Metrics = new Metrics()) {
     const m = registry;
@@ -65,6 +69,22 @@ export class CaptureMetrics {
       'wharf_collectors',
       'Running collectors, by mode (polled, streamed, waiting).',
       ['mode'],
+    );
+    this.resentSamples = m.counter(
+      'wharf_resent_samples_total',
+      'Streamed samples a board sent again after a gateway restart that were already on disk (dropped), by board.',
+    );
+    this.pollLatenessSum = m.counter(
+      'wharf_poll_lateness_ms_sum',
+      'Polled reads: sum of (board sample time − scheduled tick) in ms, by board (with _count: the mean lateness).',
+    );
+    this.pollLatenessCount = m.counter(
+      'wharf_poll_lateness_ms_count',
+      'Polled reads whose board sample time is known, by board.',
+    );
+    this.pollLatenessLast = m.gauge(
+      'wharf_poll_lateness_ms',
+      'Lateness of the last polled read (board sample time − scheduled tick, ms), by board.',
     );
     this.planApplies = m.counter(
       'wharf_plan_applies_total',

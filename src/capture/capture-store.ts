@@ -46,6 +46,11 @@ export interface CaptureStore {
   /** Stop the timer, finish every file. Further appends throw CAPTURE_CLOSED. */
   close(): Promise<void>;
   stats(): CaptureStoreStats;
+  /**
+   * The key records of `meta` are appended under now, if any (optional): records wharf adds about a
+   * component (disk budget gaps) then go into that stream's current file, not a file of their own.
+   */
+  keyFor?(meta: CaptureMeta): string | undefined;
 }
 
 export function emptyStats(): CaptureStoreStats {

@@ -15,11 +15,13 @@ import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { CaptureMeta } from '../shared/record.js';
-import type { CapturePlan } from '../config/plan.js';
-import { periodMs } from '../config/plan.js';
-import { metaFor, type CaptureEngine } from './engine.js';
+import { periodMs, type CapturePlan } from '../config/plan.js';
+import { metaFor, type CaptureEngine, type PauseReason } from './engine.js';
 import { decodeCaptureFile } from './file-format.js';
 import { IN_FLIGHT_DETAIL } from './collector-polled.js';
+import { relativeDirFor } from './capture-store.js';
+import { oldestFirst, walkCaptureDir } from './files.js';
+import { FINISHED_SUFFIX } from './file-format.js';
 
 export const CHECKPOINT_FILE = '.wharf-checkpoint.json';
 
@@ -28,10 +30,29 @@ interface CheckpointFile {
   written_at: number;
   /** entry key → ms epoch of its last durable record (reading time or gap end). */
   entries: Record<string, number>;
+  /** entry key → why it was not capturing (absent: it was, so a gap after it is capture_stopped). */
+  reasons?: Record<string, PauseReason>;
 }
 
+const PAUSE_REASONS: readonly string[] = [
+  'capture_stopped',
+  'capture_disabled',
+  'method_disabled',
+  'capture_dir_changed',
+];
+
 export async function readCheckpoint(dir: string, logger: Logger): Promise<Map<string, number>> {
+  return (await readCheckpointFile(dir, logger)).entries;
+}
+
+/** The checkpoint's marks and, for entries that were not capturing, why. */
+export async function readCheckpointFile(
+  dir: string,
+  logger: Logger,
+): Promise<{ entries: Map<string, number>; reasons: Map<string, PauseReason> }> {
   const file = path.join(dir, CHECKPOINT_FILE);
+  const entries = new Map<string, number>();
+  const reasons = new Map<string, PauseReason>();
   let text: string;
   try {
     text = await fsp.readFile(file, 'utf8');
@@ -41,27 +62,50 @@ export async function readCheckpoint(dir: string, logger: Logger): Promise<Map<s
         { file, err: errorMessage(err) },
         'cannot read the capture checkpoint; no capture_stopped gaps this start',
       );
-    return new Map();
+    return { entries, reasons };
   }
   try {
     const parsed = JSON.parse(text) as CheckpointFile;
-    const out = new Map<string, number>();
     for (const [k, v] of Object.entries(parsed.entries ?? {}))
-      if (typeof v === 'number' && Number.isFinite(v)) out.set(k, v);
-    return out;
+      if (typeof v === 'number' && Number.isFinite(v)) entries.set(k, v);
+    for (const [k, v] of Object.entries(parsed.reasons ?? {}))
+      if (entries.has(k) && PAUSE_REASONS.includes(v)) reasons.set(k, v);
   } catch (err) {
     logger.warn(
       { file, err: errorMessage(err) },
       'capture checkpoint is damaged; ignoring it (no capture_stopped gaps this start)',
     );
-    return new Map();
   }
+  return { entries, reasons };
+}
+
+/**
+ * After a capture_dir switch: the previous directory's checkpoint knows where each entry stopped.
+ * Its marks newer than this directory's own are taken, named `capture_dir_changed`.
+ */
+export async function adoptPreviousDir(
+  previousDir: string,
+  resume: Map<string, number>,
+  reasons: Map<string, PauseReason>,
+  logger: Logger,
+): Promise<number> {
+  const prev = await readCheckpointFile(previousDir, logger);
+  let n = 0;
+  for (const [k, t] of prev.entries) {
+    const own = resume.get(k);
+    if (own !== undefined && own >= t) continue;
+    resume.set(k, t);
+    reasons.set(k, 'capture_dir_changed');
+    n++;
+  }
+  return n;
 }
 
 export async function writeCheckpoint(
   dir: string,
   entries: Map<string, number>,
   now: number,
+  reasons?: ReadonlyMap<string, PauseReason>,
 ): Promise<void> {
   const file = path.join(dir, CHECKPOINT_FILE);
   const tmp = `${file}.tmp`;
@@ -70,6 +114,11 @@ export async function writeCheckpoint(
     written_at: now,
     entries: Object.fromEntries(entries),
   };
+  if (reasons !== undefined && reasons.size > 0) {
+    const r: Record<string, PauseReason> = {};
+    for (const [k, v] of reasons) if (entries.has(k) && v !== 'capture_stopped') r[k] = v;
+    if (Object.keys(r).length > 0) body.reasons = r;
+  }
   const fh = await fsp.open(tmp, 'w');
   try {
     await fh.writeFile(JSON.stringify(body));
@@ -146,6 +195,27 @@ export async function lastTicksOf(
  * newer than the last checkpoint (the process died between a flush and the checkpoint write).
  * `entries` maps each plan entry key to the meta its records carry.
  */
+/**
+ * The newest finished file of each entry. Its last record can be newer than the checkpoint (the
+ * checkpoint's marks are taken before the flush that made the records durable, and that flush may
+ * have finished the file), so a restart reads it as well: the resume mark is then exactly the last
+ * durable record, which is what a board's re-sent backlog is deduplicated against.
+ */
+export async function newestFinishedOf(
+  dir: string,
+  metas: Iterable<CaptureMeta>,
+): Promise<{ finalPath: string; meta: CaptureMeta }[]> {
+  const out: { finalPath: string; meta: CaptureMeta }[] = [];
+  for (const meta of metas) {
+    const files = oldestFirst(
+      await walkCaptureDir(path.join(dir, relativeDirFor(meta)), [FINISHED_SUFFIX]),
+    );
+    const newest = files[files.length - 1];
+    if (newest !== undefined) out.push({ finalPath: newest.path, meta });
+  }
+  return out;
+}
+
 export function mergeRecovered(
   resume: Map<string, number>,
   recovered: readonly { meta: CaptureMeta; lastRecordTime: number | null }[],
@@ -164,19 +234,28 @@ export function mergeRecovered(
 }
 
 /**
- * Where each plan entry's durable data ends, at start: the checkpoint, corrected by what crash
- * recovery found (`recovered`: the files it finished), and written back at once, so a crash before
- * this run's first flush still leaves the right mark.
+ * Where each plan entry's durable data ends, at start: the checkpoint (and, after a capture_dir
+ * switch, the previous directory's marks, named `capture_dir_changed`), corrected by what crash
+ * recovery found (`recovered`: the files it finished, plus the newest finished file per entry),
+ * and written back at once, so a crash before this run's first flush still leaves the right mark.
  */
 export async function resumeTimes(o: {
   dir: string;
   plan: CapturePlan;
   recovered: readonly { finalPath: string; meta: CaptureMeta }[] | undefined;
+  previousCaptureDir?: string | null | undefined;
   clock: Clock;
   logger: Logger;
-}): Promise<Map<string, number>> {
+}): Promise<{ entries: Map<string, number>; reasons: Map<string, PauseReason> }> {
   const { dir, plan, logger } = o;
-  const resume = await readCheckpoint(dir, logger);
+  const { entries: resume, reasons } = await readCheckpointFile(dir, logger);
+  if (o.previousCaptureDir != null && o.previousCaptureDir !== dir) {
+    const n = await adoptPreviousDir(o.previousCaptureDir, resume, reasons, logger);
+    logger.info(
+      { capture_dir: dir, previous: o.previousCaptureDir, entries: n },
+      'capture_dir changed since the last run: the switch is recorded as capture_dir_changed gaps',
+    );
+  }
   if (o.recovered !== undefined) {
     const metas = new Map(plan.entries.map((e) => [e.key, metaFor(plan, e)]));
     const periods = new Map(
@@ -184,18 +263,19 @@ export async function resumeTimes(o: {
         .filter((e) => e.hz > 0)
         .map((e) => [canonical(metaFor(plan, e)), periodMs(e.hz)]),
     );
+    const recovered = [...o.recovered, ...(await newestFinishedOf(dir, metas.values()))];
     mergeRecovered(
       resume,
-      await lastTicksOf(o.recovered, logger, (m) => periods.get(canonical(m))),
+      await lastTicksOf(recovered, logger, (m) => periods.get(canonical(m))),
       metas,
     );
   }
   if (resume.size > 0) {
-    await writeCheckpoint(dir, resume, o.clock.now()).catch((err: unknown) =>
+    await writeCheckpoint(dir, resume, o.clock.now(), reasons).catch((err: unknown) =>
       logger.warn({ err: errorMessage(err) }, 'writing the capture checkpoint failed'),
     );
   }
-  return resume;
+  return { entries: resume, reasons };
 }
 
 /** What FlushLoop needs from a store. */
@@ -207,6 +287,8 @@ export class FlushLoop {
   private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private lastError: string | null = null;
+  private lastLogged = -Infinity;
 
   constructor(
     private readonly o: {
@@ -256,9 +338,18 @@ export class FlushLoop {
     const { engine, store, clock, logger, metrics } = this.o;
     engine.flushGaps();
     const snapshot = new Map<string, number>();
+    const reasons = new Map<string, PauseReason>();
+    // entries not capturing keep their mark (and why), so their hole is accounted when they resume
+    for (const [key, p] of engine.pausedEntries()) {
+      snapshot.set(key, p.last);
+      reasons.set(key, p.reason);
+    }
     for (const out of engine.outputs()) {
       const mark = out.mark();
-      if (mark !== undefined) snapshot.set(out.key, mark);
+      if (mark !== undefined) {
+        snapshot.set(out.key, mark);
+        reasons.delete(out.key);
+      }
     }
     try {
       await store.flush();
@@ -266,14 +357,20 @@ export class FlushLoop {
       metrics
         ?.counter('wharf_flush_errors_total', 'Flushes of the capture store that failed.')
         .inc();
-      logger.error(
-        { err: errorMessage(err) },
-        'capture flush failed; records stay queued and are retried',
-      );
+      // once per distinct error and at most once a minute while it lasts (a full disk fails
+      // every flush; the store logs each new error itself)
+      const msg = errorMessage(err);
+      const now = clock.now();
+      if (msg !== this.lastError || now - this.lastLogged >= 60_000) {
+        this.lastError = msg;
+        this.lastLogged = now;
+        logger.error({ err: msg }, 'capture flush failed; records stay queued and are retried');
+      }
       return;
     }
+    this.lastError = null;
     try {
-      await writeCheckpoint(this.o.dir, snapshot, clock.now());
+      await writeCheckpoint(this.o.dir, snapshot, clock.now(), reasons);
     } catch (err) {
       logger.warn({ err: errorMessage(err) }, 'writing the capture checkpoint failed');
     }

@@ -1,6 +1,8 @@
 /**
  * Polled collection of one plan entry: at each scheduler tick, one `board.read()`.
- *  - `time_requested` is the tick (the scheduled instant), `time_received` when the answer arrived.
+ *  - `time_requested` is the tick (the scheduled instant); `time_received` is when the board took
+ *    the sample (its clock, mapped) when the board reports it, else when the answer arrived. Their
+ *    difference is the poll lateness (on /metrics as wharf_poll_lateness_ms*).
  *  - A failed read is a gap (`timeout`, `board_offline` or `read_error`, with the error message),
  *    never a made-up value.
  *  - A read still in flight at the next tick: that tick is a missed tick (not queued), so a slow
@@ -12,7 +14,7 @@ import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { GapReason, ReadingData } from '../shared/record.js';
 import { errorMessage, isWharfError, WharfError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { CounterChild } from '../shared/metrics.js';
+import type { CounterChild, GaugeChild } from '../shared/metrics.js';
 import { TickScheduler } from './scheduler.js';
 import type { EntryOutput } from './entry-output.js';
 import type { CaptureMetrics } from './capture-metrics.js';
@@ -40,6 +42,9 @@ export class PolledCollector {
   private readonly scheduler: TickScheduler;
   private inFlight: Promise<void> | undefined;
   private readonly missed: CounterChild;
+  private readonly lateSum: CounterChild;
+  private readonly lateCount: CounterChild;
+  private readonly lateLast: GaugeChild;
   private readonly errorCounters = new Map<string, CounterChild>();
 
   constructor(
@@ -51,6 +56,9 @@ export class PolledCollector {
     private readonly deps: PolledDeps,
   ) {
     this.missed = deps.metrics.missedTicks.labels({ board: out.boardId });
+    this.lateSum = deps.metrics.pollLatenessSum.labels({ board: out.boardId });
+    this.lateCount = deps.metrics.pollLatenessCount.labels({ board: out.boardId });
+    this.lateLast = deps.metrics.pollLatenessLast.labels({ board: out.boardId });
     this.scheduler = new TickScheduler({
       clock: deps.clock,
       hz,
@@ -97,8 +105,12 @@ export class PolledCollector {
     const { clock } = this.deps;
     let guard: TimerHandle | undefined;
     try {
+      let sampledAt: number | undefined;
       const data = await Promise.race<ReadingData>([
-        this.board.read(this.method, this.readers, { timeoutMs: this.deps.readTimeoutMs }),
+        this.board.read(this.method, this.readers, {
+          timeoutMs: this.deps.readTimeoutMs,
+          sampled: (at) => (sampledAt = at),
+        }),
         new Promise<never>((_, reject) => {
           guard = clock.setTimer(
             () =>
@@ -112,7 +124,17 @@ export class PolledCollector {
           );
         }),
       ]);
-      this.out.reading({ kind: 'reading', time_requested: t, time_received: clock.now(), data });
+      if (sampledAt !== undefined) {
+        this.lateSum.inc(Math.max(0, sampledAt - t)); // a counter never goes down (mapping noise)
+        this.lateCount.inc();
+        this.lateLast.set(sampledAt - t);
+      }
+      this.out.reading({
+        kind: 'reading',
+        time_requested: t,
+        time_received: sampledAt ?? clock.now(),
+        data,
+      });
     } catch (err) {
       const code = isWharfError(err) ? err.code : 'INTERNAL';
       let c = this.errorCounters.get(code);

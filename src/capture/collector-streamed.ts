@@ -5,8 +5,8 @@
  *  - seq 0 is a restart (every configure() restarts the board's numbering);
  *  - a hole in sample time (first sample of a batch more than 1.5 periods after the last one
  *    recorded) → one gap for the missing samples, reason `sequence_gap` if sequence numbers were
- *    skipped, `board_offline` if the link went down in between, else `missed_ticks` (the board did
- *    not sample);
+ *    skipped, `board_offline` if the link went down in between, `board_starting` before the first
+ *    sample after a (re)configure, else `missed_ticks` (the board did not sample);
  *  - losses the transport knows about ('gap' events: reboot, backlog overflow) are written as given.
  */
 import { periodMs } from '../config/plan.js';
@@ -19,7 +19,11 @@ export class StreamedCollector {
   private expectSeq: number | undefined;
   /** Time of the last sample recorded (or the end of the last gap written). */
   lastT: number | undefined;
-  private wentOffline = false;
+  /** Why the next hole in time happened, when known (link down, gateway restart). */
+  private wentOffline: 'board_offline' | 'capture_stopped' | 'board_starting' | undefined;
+  /** Samples at or before this time are on disk already (set after a gateway restart). */
+  private durableThrough = -Infinity;
+  private readonly resent: CounterChild;
   private readonly period: number;
   private readonly duplicates: CounterChild;
 
@@ -30,6 +34,7 @@ export class StreamedCollector {
   ) {
     this.period = periodMs(hz);
     this.duplicates = metrics.duplicateBatches.labels({ board: out.boardId });
+    this.resent = metrics.resentSamples.labels({ board: out.boardId });
   }
 
   /** The board was (re)configured: its sequence numbers restart. */
@@ -37,9 +42,17 @@ export class StreamedCollector {
     this.expectSeq = undefined;
   }
 
+  /**
+   * The board was just given its sampling plan: the time until its first sample is spent starting
+   * (handshake, configure, first batch interval), not a board that failed to sample.
+   */
+  startSampling(): void {
+    this.wentOffline = 'board_starting';
+  }
+
   /** The link went down; the next hole in time is blamed on that. */
   markOffline(): void {
-    this.wentOffline = true;
+    if (this.wentOffline !== 'capture_stopped') this.wentOffline = 'board_offline';
   }
 
   /** Offline time already written as a gap up to `t` (by the offline accounting). */
@@ -64,22 +77,10 @@ export class StreamedCollector {
     if (first === undefined) return;
     const period = this.period;
     if (this.lastT !== undefined) {
-      const hole = first.timeRequested - this.lastT;
-      if (hole > 1.5 * period) {
-        const count = Math.round(hole / period) - 1;
-        const reason = this.wentOffline
-          ? 'board_offline'
-          : skipped > 0
-            ? 'sequence_gap'
-            : 'missed_ticks';
-        const detail =
-          reason === 'sequence_gap'
-            ? `${skipped} batch(es) lost before seq ${b.seq}`
-            : reason === 'board_offline'
-              ? 'board link was down'
-              : 'board did not sample';
-        this.out.gap(reason, this.lastT + period, first.timeRequested - period, count, detail);
-      }
+      this.hole(
+        first.timeRequested,
+        skipped > 0 ? `${skipped} batch(es) lost before seq ${b.seq}` : undefined,
+      );
     } else if (skipped > 0) {
       const count = skipped * samples.length;
       this.out.gap(
@@ -90,11 +91,15 @@ export class StreamedCollector {
         `${skipped} batch(es) lost before seq ${b.seq}`,
       );
     }
-    this.wentOffline = false;
+    this.wentOffline = undefined;
     const out = this.out;
     let last = this.lastT ?? -Infinity;
     for (let i = 0; i < samples.length; i++) {
       const s = samples[i]!;
+      if (s.timeRequested <= this.durableThrough) {
+        this.resent.inc(); // already on disk before a gateway restart: the board sent it again
+        continue;
+      }
       out.reading({
         kind: 'reading',
         time_requested: s.timeRequested,
@@ -106,8 +111,67 @@ export class StreamedCollector {
     this.lastT = last;
   }
 
+  /**
+   * A loss the board reported. Its instants that already have a record (delivered before an outage
+   * and then also evicted from the board's re-send queue, or on disk before a gateway restart) are
+   * left out, so no instant is both delivered and lost; the board's own count stays in the detail.
+   */
   onBoardGap(g: BoardGap): void {
-    this.out.gap(g.reason, g.start, g.end, g.count, g.detail);
+    // the last instant with a record (after a restart: the last one on disk, see resumeAfter)
+    const done = this.lastT ?? -Infinity;
+    let { start, count } = g;
+    if (start <= done + this.period / 2) {
+      const skip = Math.round((done - start) / this.period) + 1;
+      count = Math.max(0, count - skip);
+      start += skip * this.period;
+      if (count === 0 || start > g.end + this.period / 2) return; // all of it is on record
+    }
+    // what lies between the last sample and the board's own report is a hole of its own
+    if (this.lastT !== undefined && start > this.lastT) this.hole(start, undefined);
+    const detail =
+      count === g.count
+        ? g.detail
+        : `${g.detail ?? g.reason} (board counted ${g.count}; ${g.count - count} of them were already recorded)`;
+    this.out.gap(g.reason, Math.min(start, g.end), g.end, count, detail);
     this.accountedUntil(g.end);
+  }
+
+  /**
+   * A gateway restart: everything up to `t` is on disk, and the instants after it nobody captured
+   * unless the board delivers them now (its backlog). Samples at or before `t` that the board sends
+   * again are dropped (counted as resent); the first hole after `t` is `capture_stopped`.
+   */
+  resumeAfter(t: number): void {
+    this.lastT = t;
+    this.durableThrough = t + this.period / 2;
+    this.wentOffline = 'capture_stopped';
+  }
+
+  /**
+   * The instants strictly between lastT and `next` that have no record: one gap, reason by what
+   * happened. Nothing for a hole under 1.5 periods.
+   */
+  private hole(next: number, lostBatches: string | undefined): void {
+    const period = this.period;
+    const hole = next - this.lastT!;
+    if (!(hole > 1.5 * period)) return;
+    const count = Math.round(hole / period) - 1;
+    const reason =
+      this.wentOffline ?? (lostBatches !== undefined ? 'sequence_gap' : 'missed_ticks');
+    const detail =
+      reason === 'sequence_gap'
+        ? lostBatches
+        : reason === 'board_offline'
+          ? 'board link was down'
+          : reason === 'capture_stopped'
+            ? 'gateway was not running (stopped or crashed) and the board did not keep these'
+            : reason === 'board_starting'
+              ? 'board connected and configured, not sampling yet (handshake to first sample)'
+              : 'board did not sample';
+    // from one period after the last record to one period before the next; a hole under two periods
+    // (two grids, e.g. after a restart) is one instant: the span collapses, it never runs backwards
+    const start = this.lastT! + period;
+    this.out.gap(reason, start, Math.max(start, next - period), count, detail);
+    this.lastT = next - period;
   }
 }

@@ -71,6 +71,8 @@ export class EntryCollector {
   private offlineTimer: TimerHandle | undefined;
   /** A streamed entry's outage, not accounted yet (the board may deliver its backlog): its reason. */
   private streamOutage: string | undefined;
+  /** The gateway restart whose capture_stopped gap waits for the board (see the constructor). */
+  private restart: { from: number; at: number } | undefined;
   private stopped = false;
   readonly method: CaptureMethod;
 
@@ -84,15 +86,48 @@ export class EntryCollector {
     readonly out: EntryOutput,
     private readonly deps: CollectorDeps,
     after?: number,
+    /**
+     * After a gateway restart: the last instant durably recorded before it. The time since then is
+     * `capture_stopped` — except what a streaming board kept and delivers now: for an entry fast
+     * enough to stream, that gap is written only when the board is back (or the entry stops).
+     */
+    resumeAt?: number,
   ) {
     const m = boardMethod(entry.method);
     if (m === undefined)
       throw new Error(`entry ${entry.key}: method ${entry.method} has no board read`);
     this.method = m;
+    if (resumeAt !== undefined && entry.hz > deps.options.streamAboveHz) {
+      this.restart = { from: resumeAt, at: deps.clock.now() };
+      this.streamed = new StreamedCollector(entry.hz, out, deps.metrics);
+      this.streamed.resumeAfter(resumeAt);
+      this.streamOutage = 'gateway restarted';
+      if (out.lastTime === undefined || out.lastTime < resumeAt) out.lastTime = resumeAt; // the restart mark stays
+      return;
+    }
+    if (resumeAt !== undefined) after = this.writeCaptureStopped(resumeAt, deps.clock.now());
     this.beginOffline(
       after === undefined ? deps.clock.now() : after + this.period,
       this.offlineDetail,
     );
+  }
+
+  /** Every tick after `from` up to `until`: one capture_stopped gap. Returns the last tick covered. */
+  private writeCaptureStopped(from: number, until: number): number {
+    const period = this.period;
+    const count = Math.max(0, Math.floor((until - from) / period + 1e-9));
+    const last = from + count * period;
+    if (count > 0) {
+      this.out.gap(
+        'capture_stopped',
+        from + period,
+        last,
+        count,
+        'gateway was not running (stopped or crashed)',
+      );
+      this.out.flushGap();
+    }
+    return last;
   }
 
   get mode(): CollectorMode {
@@ -123,6 +158,7 @@ export class EntryCollector {
       }
       this.streamed.accountedUntil(next - this.period);
       this.streamed.resetSequence();
+      this.streamed.startSampling();
     } else {
       this.polled = new PolledCollector(
         board,
@@ -152,6 +188,12 @@ export class EntryCollector {
   fallBackToPolled(board: Board): SamplingEntry {
     if (this.modeValue !== 'streamed') return this.samplingEntry();
     this.modeValue = 'polled';
+    // a restart whose board never delivered: its gap as before, polling continues after it
+    const r = this.restart;
+    this.restart = undefined;
+    let anchor: number | undefined;
+    if (r !== undefined && this.streamed?.lastT === r.from)
+      anchor = this.writeCaptureStopped(r.from, this.deps.clock.now()) + this.period;
     this.polled = new PolledCollector(
       board,
       this.method,
@@ -165,7 +207,7 @@ export class EntryCollector {
         readTimeoutMs: this.deps.options.readTimeoutMs,
       },
     );
-    this.polled.start();
+    this.polled.start(anchor);
     return this.samplingEntry();
   }
 
@@ -207,6 +249,7 @@ export class EntryCollector {
   }
 
   onBatch(b: StreamBatch): void {
+    this.restart = undefined; // the board is back: its batches account the restart
     if (this.streamed !== undefined) this.streamed.onBatch(b);
   }
 
@@ -247,6 +290,15 @@ export class EntryCollector {
     const reason = this.streamOutage;
     if (reason === undefined) return;
     this.streamOutage = undefined;
+    const r = this.restart;
+    this.restart = undefined;
+    if (r !== undefined) {
+      // nothing came from the board: the restart's gap as before, then offline since the start
+      const last = this.writeCaptureStopped(r.from, r.at);
+      this.streamed = undefined;
+      this.beginOffline(last + this.period, this.offlineDetail);
+      return;
+    }
     const last = this.streamed?.lastT;
     if (last !== undefined) this.beginOffline(last + this.period, reason);
   }

@@ -1,7 +1,9 @@
 /**
  * Disk budget: keeps the capture directory within its quota and the filesystem from filling up.
  *
- * Two rules, checked by `enforceDiskBudget` (run it periodically with `startDiskBudget`):
+ * Two rules, checked by `enforceDiskBudget`; `DiskBudgetRunner` runs it at start, after every
+ * finished capture file (`kick()`) and every `disk_budget_interval_ms`, so the directory never
+ * grows past the quota by more than the files being written:
  *  1. Quota (wharf): when the capture dir holds more than `capture_dir_max_bytes`, the oldest
  *     finished files are deleted, oldest first, until it fits.
  *  2. Disk full (Viam's rule): when the filesystem is more than `disk_usage_deletion_threshold`
@@ -12,19 +14,22 @@
  *     the disk is still over the threshold.
  *
  * Never touches `.prog` files or `failed/`. Every deleted file becomes a `disk_quota` gap record
- * (readings lost, time span, file name) appended to the store under the file's component, and the
- * store is flushed before the files are unlinked, so the account is on disk first. (If that flush
- * fails, e.g. on a full disk, the files are still deleted and the gaps stay queued in the store.)
+ * (the readings it held, their time span, the file name) appended to the store under the file's
+ * component, and the gap records the deleted file itself held are appended again with it (carried
+ * into the newest file), so no later deletion can erase an earlier account. A file holding no
+ * readings (only gap records) is never deleted: deleting it would free nothing once its gaps are
+ * carried. The store is flushed before the files are unlinked, so the account is on disk first.
+ * (If that flush fails, e.g. on a full disk, the files are still deleted to make room and the gaps
+ * stay queued in the store until the next flush succeeds.)
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { Clock, TimerHandle } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { CaptureMeta, GapRecord } from '../shared/record.js';
 import type { DataManagerSettings } from '../config/plan.js';
 import { captureKeyFor, type CaptureStore } from './capture-store.js';
-import { decodeCaptureFile, recordSpan } from './file-format.js';
+import { decodeCaptureFile } from './file-format.js';
 import { fsyncDir, listFinishedFiles, walkCaptureDir, type CaptureFileEntry } from './files.js';
 
 export interface DiskUsage {
@@ -60,6 +65,8 @@ export interface DeletedFile {
   bytes: number;
   readings: number;
   gap: GapRecord;
+  /** Gap records the file held, appended again (carried) so their account survives. */
+  carried: GapRecord[];
   rule: 'quota' | 'disk_full';
 }
 
@@ -83,15 +90,18 @@ function metaFromPath(dir: string, file: string): CaptureMeta {
   };
 }
 
+type Described = DeletedFile & { meta: CaptureMeta };
+
+/** Decode a file and describe its deletion; null when it holds no readings (never deleted). */
 async function describe(
   dir: string,
   f: CaptureFileEntry,
   rule: DeletedFile['rule'],
   why: string,
-): Promise<DeletedFile & { meta: CaptureMeta }> {
+): Promise<Described | null> {
   let meta: CaptureMeta;
   let readings = 0;
-  let gaps = 0;
+  const carried: GapRecord[] = [];
   let start = Infinity;
   let end = -Infinity;
   let note = '';
@@ -99,15 +109,21 @@ async function describe(
     const d = decodeCaptureFile(await fsp.readFile(f.path));
     meta = d.header.meta;
     for (const r of d.records) {
-      if (r.kind === 'reading') readings++;
-      else gaps++;
-      const s = recordSpan(r);
-      start = Math.min(start, s.start);
-      end = Math.max(end, s.end);
+      if (r.kind === 'gap') {
+        carried.push(r);
+        continue;
+      }
+      readings++;
+      for (const t of [r.time_requested, r.time_received]) {
+        if (!Number.isFinite(t)) continue;
+        start = Math.min(start, t);
+        end = Math.max(end, t);
+      }
     }
-    if (d.records.length === 0) start = end = d.header.created_ms;
+    if (readings === 0) return null;
+    if (!Number.isFinite(start)) start = end = d.header.created_ms;
     if (d.torn !== null)
-      note = `; file was damaged after ${d.records.length} records (${d.torn.reason})`;
+      note = `; file was damaged after ${d.records.length} records (${d.torn.reason}), readings after that unknown`;
   } catch (err) {
     meta = metaFromPath(dir, f.path);
     start = end = f.mtimeMs;
@@ -119,10 +135,69 @@ async function describe(
     start,
     end,
     count: readings,
-    detail: `deleted ${path.relative(dir, f.path)} (${f.size} bytes, ${readings} readings, ${gaps} gap records) ${why}${note}`,
+    detail: `deleted ${path.relative(dir, f.path)} (${f.size} bytes, ${readings} readings, ${carried.length} gap records carried over) ${why}${note}`,
   };
-  return { path: f.path, bytes: f.size, readings, gap, rule, meta };
+  return { path: f.path, bytes: f.size, readings, gap, carried, rule, meta };
 }
+
+/** Typical time between two readings of a gap or file span (Infinity when unknown). */
+function spacing(start: number, end: number, count: number): number {
+  return count > 1 && end > start ? (end - start) / (count - 1) : Infinity;
+}
+
+/**
+ * The disk_quota gaps to write for a deleted file: its own and the ones it carries (earlier
+ * deletions), with the spans that chain without a hole merged (each starts within two reading
+ * intervals of the previous end; counts summed). A run of consecutive deleted files of a stream
+ * then stays one record however long it runs, while a span in between that was not deleted (e.g.
+ * files synced meanwhile) keeps gaps apart. The file's own gap is left as it is (the report).
+ */
+export function coalesceDeletions(gaps: readonly GapRecord[]): GapRecord[] {
+  const sorted = [...gaps].sort((x, y) => x.start - y.start || x.end - y.end);
+  const out: GapRecord[] = [];
+  let cur: GapRecord | undefined;
+  let merged = 0;
+  const close = () => {
+    if (cur === undefined) return;
+    if (merged > 0)
+      cur.detail = `${merged + 1} consecutive deleted spans, ${cur.count} readings in all; the latest: ${(cur.detail ?? '').replace(/^\d+ consecutive deleted spans, \d+ readings in all; the latest: /, '')}`;
+    out.push(cur);
+  };
+  for (const g of sorted) {
+    if (cur !== undefined) {
+      const near =
+        2 * Math.min(spacing(cur.start, cur.end, cur.count), spacing(g.start, g.end, g.count)) + 1;
+      if (g.start - cur.end <= near) {
+        cur.end = Math.max(cur.end, g.end);
+        cur.count += g.count;
+        cur.detail = g.detail ?? cur.detail;
+        merged++;
+        continue;
+      }
+    }
+    close();
+    cur = { ...g };
+    merged = 0;
+  }
+  close();
+  if (out.length <= MAX_CARRIED_SPANS) return out;
+  // Bounded: a long run of deletions in interleaved files would otherwise grow the account with
+  // every deletion. The oldest spans fold into one summary (count exact, span approximate).
+  const fold = out.slice(0, out.length - MAX_CARRIED_SPANS + 1);
+  const n = fold.reduce((a, g) => a + g.count, 0);
+  const summary: GapRecord = {
+    kind: 'gap',
+    reason: 'disk_quota',
+    start: Math.min(...fold.map((g) => g.start)),
+    end: Math.max(...fold.map((g) => g.end)),
+    count: n,
+    detail: `${fold.length} spans of deleted capture files between these times, ${n} readings in all (files kept or synced in between may hold readings of this period)`,
+  };
+  return [summary, ...out.slice(out.length - MAX_CARRIED_SPANS + 1)];
+}
+
+/** At most this many disk_quota spans are carried per deleted file (the rest fold into one). */
+const MAX_CARRIED_SPANS = 8;
 
 /** One check; returns what was deleted. */
 export async function enforceDiskBudget(opts: DiskBudgetOptions): Promise<DiskBudgetReport> {
@@ -130,25 +205,33 @@ export async function enforceDiskBudget(opts: DiskBudgetOptions): Promise<DiskBu
   const all = await walkCaptureDir(dir, [], true);
   let dirBytes = all.reduce((a, f) => a + f.size, 0);
   const finished = await listFinishedFiles(dir);
-  const chosen: { f: CaptureFileEntry; rule: DeletedFile['rule']; why: string }[] = [];
-  const taken = new Set<string>();
+  const chosen: Described[] = [];
+  const seen = new Set<string>();
+  const pick = async (f: CaptureFileEntry, rule: DeletedFile['rule'], why: string) => {
+    seen.add(f.path);
+    const d = await describe(dir, f, rule, why).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // synced meanwhile
+      throw err;
+    });
+    if (d !== null) chosen.push(d);
+    return d;
+  };
 
   const quota = settings.capture_dir_max_bytes;
   if (quota !== null && dirBytes > quota) {
     for (const f of finished) {
       if (dirBytes <= quota) break;
-      chosen.push({
+      const d = await pick(
         f,
-        rule: 'quota',
-        why: `because the capture dir exceeded capture_dir_max_bytes=${quota}`,
-      });
-      taken.add(f.path);
-      dirBytes -= f.size;
+        'quota',
+        `because the capture dir exceeded capture_dir_max_bytes=${quota}`,
+      );
+      if (d !== null) dirBytes -= f.size;
     }
     if (dirBytes > quota) {
       logger.warn(
         { dir, bytes: dirBytes, quota },
-        'disk budget: still over capture_dir_max_bytes after deleting every finished file; the rest is open (.prog) or in failed/, which are never deleted: inspect failed/ with wharf data ls',
+        'disk budget: still over capture_dir_max_bytes after deleting every finished file with readings; the rest is open (.prog), gap records or in failed/, which are never deleted: inspect failed/ with wharf data ls',
       );
     }
   }
@@ -171,15 +254,24 @@ export async function enforceDiskBudget(opts: DiskBudgetOptions): Promise<DiskBu
     ) {
       const n = Math.max(1, Math.floor(settings.delete_every_nth_when_disk_full));
       const why = `because the disk is ${(diskFrac * 100).toFixed(1)}% used (threshold ${settings.disk_usage_deletion_threshold * 100}%) and capture data is ${(dirFrac * 100).toFixed(1)}% of it (delete every ${n}th file)`;
-      const rest = finished.filter((f) => !taken.has(f.path));
-      for (let i = 0; i < rest.length; i += n) chosen.push({ f: rest[i]!, rule: 'disk_full', why });
+      const rest = finished.filter((f) => !seen.has(f.path));
+      // every nth file with readings (a file of gap records only frees nothing)
+      for (let i = 0; i < rest.length; i += n) {
+        for (let j = i; j < Math.min(rest.length, i + n); j++) {
+          if ((await pick(rest[j]!, 'disk_full', why)) !== null) break;
+        }
+      }
     }
   }
   if (chosen.length === 0) return { captureDirBytes: dirBytes, usage, deleted: [] };
 
-  const described = [];
-  for (const c of chosen) described.push(await describe(dir, c.f, c.rule, c.why));
-  for (const d of described) store.append(captureKeyFor(d.meta), d.meta, d.gap);
+  for (const d of chosen) {
+    // into the stream's current file when it is capturing (no file of gap records only)
+    const key = store.keyFor?.(d.meta) ?? captureKeyFor(d.meta);
+    const quota = d.carried.filter((g) => g.reason === 'disk_quota');
+    for (const g of d.carried) if (g.reason !== 'disk_quota') store.append(key, d.meta, g);
+    for (const g of coalesceDeletions([...quota, d.gap])) store.append(key, d.meta, g);
+  }
   try {
     await store.flush();
   } catch (err) {
@@ -188,6 +280,7 @@ export async function enforceDiskBudget(opts: DiskBudgetOptions): Promise<DiskBu
       'disk budget: gap records not yet durable (they stay queued); deleting anyway to free space',
     );
   }
+  const described = chosen;
   const deleted: DeletedFile[] = [];
   const dirs = new Set<string>();
   for (const d of described) {
@@ -217,26 +310,4 @@ export async function enforceDiskBudget(opts: DiskBudgetOptions): Promise<DiskBu
   }
   for (const d of dirs) await fsyncDir(d).catch(() => undefined);
   return { captureDirBytes: dirBytes, usage, deleted };
-}
-
-/** Runs enforceDiskBudget every `intervalMs` on the injected clock; returns stop(). */
-export function startDiskBudget(
-  opts: DiskBudgetOptions & { clock: Clock; intervalMs?: number },
-): () => void {
-  let timer: TimerHandle | undefined;
-  let stopped = false;
-  const tick = (): void => {
-    enforceDiskBudget(opts)
-      .catch((err: unknown) =>
-        opts.logger.error({ dir: opts.dir, err: errorMessage(err) }, 'disk budget check failed'),
-      )
-      .finally(() => {
-        if (!stopped) timer = opts.clock.setTimer(tick, opts.intervalMs ?? 30_000);
-      });
-  };
-  timer = opts.clock.setTimer(tick, opts.intervalMs ?? 30_000);
-  return () => {
-    stopped = true;
-    if (timer !== undefined) opts.clock.clearTimer(timer);
-  };
 }

@@ -25,6 +25,16 @@ import { BoardSession, type BackoffOptions } from './board-session.js';
 import { CaptureMetrics } from './capture-metrics.js';
 import { boardMethod, EntryCollector, type CollectorOptions } from './collector.js';
 import { EntryOutput, type RecordSink } from './entry-output.js';
+import {
+  lastTick,
+  PAUSE_DETAIL,
+  pauseReasonOf,
+  renamePauses,
+  type PauseReason,
+  type PausedEntry,
+} from './paused.js';
+
+export type { PauseReason, PausedEntry } from './paused.js';
 
 export interface EngineOptions extends Partial<CollectorOptions> {
   backoff?: Partial<BackoffOptions>;
@@ -39,6 +49,11 @@ export interface EngineDeps {
   options?: EngineOptions;
   /** Entry key → time of its last durable record before this process started (checkpoint). */
   resume?: Map<string, number>;
+  /**
+   * Entry key → why it was not capturing when the checkpoint was written (capture_disabled, a
+   * disabled method, a capture_dir switch); absent = the gateway stopped (capture_stopped).
+   */
+  resumeReasons?: Map<string, PauseReason>;
 }
 
 export interface ApplySummary {
@@ -81,7 +96,8 @@ export class CaptureEngine {
     { fingerprint: string; collector: EntryCollector; boardId: string }
   >();
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly resume: Map<string, number>;
+  /** Entries not capturing now that captured before (this run or, from the checkpoint, an earlier one). */
+  private readonly paused = new Map<string, PausedEntry>();
   private stopped = false;
 
   constructor(private readonly deps: EngineDeps) {
@@ -93,7 +109,8 @@ export class CaptureEngine {
       holdMs: o.holdMs ?? 1000,
     };
     this.backoff = { initialMs: o.backoff?.initialMs ?? 250, maxMs: o.backoff?.maxMs ?? 30_000 };
-    this.resume = new Map(deps.resume ?? []);
+    for (const [key, last] of deps.resume ?? [])
+      this.paused.set(key, { last, reason: deps.resumeReasons?.get(key) ?? 'capture_stopped' });
     this.metrics.registry.onCollect(() => {
       const counts = { polled: 0, streamed: 0, waiting: 0 };
       for (const r of this.running.values()) counts[r.collector.mode]++;
@@ -121,6 +138,15 @@ export class CaptureEngine {
   /** Running collectors' outputs (for the checkpoint and the periodic gap flush). */
   outputs(): EntryOutput[] {
     return [...this.running.values()].map((r) => r.collector.out);
+  }
+
+  /**
+   * Entries that are not capturing (disabled, removed, not started yet after a restart) with the
+   * last instant accounted for each: kept in the checkpoint, so the hole is accounted when they
+   * capture again, even after a restart.
+   */
+  pausedEntries(): ReadonlyMap<string, PausedEntry> {
+    return this.paused;
   }
 
   /** Per-entry status for `/status` and the CLI. */
@@ -155,6 +181,10 @@ export class CaptureEngine {
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => undefined);
     await p;
+  }
+
+  private pause(key: string, last: number, plan: CapturePlan): void {
+    this.paused.set(key, { last, reason: pauseReasonOf(plan) });
   }
 
   private desired(plan: CapturePlan, skipped: ApplySummary['skipped']): Map<string, Desired> {
@@ -199,6 +229,7 @@ export class CaptureEngine {
     }
 
     // 1. Boards that went away or changed: stop their collectors and close the link.
+    const lastOf = new Map<string, number>();
     const closing: Promise<void>[] = [];
     for (const [id, s] of this.sessions) {
       const b = wantBoards.get(id);
@@ -208,8 +239,14 @@ export class CaptureEngine {
           if (r.boardId !== id) continue;
           this.running.delete(key);
           const d = want.get(key);
-          if (d === undefined) summary.removed.push(key);
-          else summary.changed.push(key);
+          const last = lastTick(r.collector);
+          if (d === undefined) {
+            summary.removed.push(key);
+            if (last !== undefined) this.pause(key, last, plan);
+          } else {
+            summary.changed.push(key);
+            if (last !== undefined) lastOf.set(key, last);
+          }
         }
         closing.push(s.session.close());
       }
@@ -218,7 +255,6 @@ export class CaptureEngine {
 
     // 2. Entries per board: keep the unchanged ones, restart the changed ones.
     const perBoard = new Map<string, { add: EntryCollector[]; remove: string[] }>();
-    const lastOf = new Map<string, number>();
     const slot = (id: string) => {
       let s = perBoard.get(id);
       if (s === undefined) perBoard.set(id, (s = { add: [], remove: [] }));
@@ -232,12 +268,16 @@ export class CaptureEngine {
       }
       this.running.delete(key);
       // The new grid continues after the old collector's last tick (a read in flight still lands).
-      const o = r.collector.out;
-      const last = Math.max(o.lastTime ?? -Infinity, o.inFlightTick ?? -Infinity);
-      if (Number.isFinite(last)) lastOf.set(key, last);
+      const last = lastTick(r.collector);
+      if (last !== undefined) {
+        if (d === undefined) this.pause(key, last, plan);
+        else lastOf.set(key, last);
+      }
       slot(r.boardId).remove.push(key);
       (d === undefined ? summary.removed : summary.changed).push(key);
     }
+    // entries paused and still not wanted: the cause may have changed (paused.ts)
+    renamePauses(this.paused, want, plan, clock.now(), this.deps.sink, metaFor);
     for (const [key, d] of want) {
       if (this.running.has(key)) continue;
       if (!summary.changed.includes(key)) summary.added.push(key);
@@ -251,22 +291,24 @@ export class CaptureEngine {
         periodMs(d.entry.hz),
       );
       let after = lastOf.get(key);
-      const resumeAt = this.resume.get(key);
-      if (resumeAt !== undefined) {
-        // Every tick after the last durable record up to now: one capture_stopped gap.
-        this.resume.delete(key);
-        const period = periodMs(d.entry.hz);
-        const count = Math.max(0, Math.floor((clock.now() - resumeAt) / period + 1e-9));
-        after = resumeAt + count * period;
-        if (count > 0) {
-          out.gap(
-            'capture_stopped',
-            resumeAt + period,
-            after,
-            count,
-            'gateway was not running (stopped or crashed)',
-          );
-          out.flushGap();
+      const paused = this.paused.get(key);
+      this.paused.delete(key);
+      let resumeAt: number | undefined;
+      if (paused !== undefined && after === undefined) {
+        if (paused.reason === 'capture_stopped') {
+          // After a restart the collector accounts the time since the last durable record
+          // (capture_stopped, or what a streaming board delivers from its backlog).
+          resumeAt = paused.last;
+        } else {
+          // Every tick after the last accounted instant up to now: one gap with the reason it
+          // stopped (capture or the method was disabled, a new capture_dir).
+          const period = periodMs(d.entry.hz);
+          const count = Math.max(0, Math.floor((clock.now() - paused.last) / period + 1e-9));
+          after = paused.last + count * period;
+          if (count > 0) {
+            out.gap(paused.reason, paused.last + period, after, count, PAUSE_DETAIL[paused.reason]);
+            out.flushGap();
+          }
         }
       }
       const collector = new EntryCollector(
@@ -279,6 +321,7 @@ export class CaptureEngine {
           options: this.options,
         },
         after,
+        resumeAt,
       );
       this.running.set(key, { fingerprint: d.fingerprint, collector, boardId: d.entry.boardId });
       slot(d.entry.boardId).add.push(collector);

@@ -14,6 +14,16 @@ import type {
   ReadingRecord,
 } from '../shared/record.js';
 import type { CounterChild } from '../shared/metrics.js';
+import { WharfError } from '../shared/errors.js';
+
+/** Every gap record spans forward in time: a span that runs backwards is a bug where it was made. */
+export function assertSpan(reason: string, start: number, end: number, count: number): void {
+  if (!(start <= end) || !(count >= 0))
+    throw new WharfError(
+      'INTERNAL',
+      `gap record ${reason} would run backwards or count below 0: ${start} → ${end} (${count})`,
+    );
+}
 import type { CaptureMetrics } from './capture-metrics.js';
 
 /** What the engine needs from a capture store (src/capture/capture-store.ts satisfies it). */
@@ -55,6 +65,7 @@ export class EntryOutput {
 
   /** A gap, merged with the pending one when it has the same reason. */
   gap(reason: GapReason, start: number, end: number, count: number, detail?: string): void {
+    assertSpan(reason, start, end, count);
     const p = this.pending;
     if (p !== undefined && p.reason === reason) {
       p.start = Math.min(p.start, start);

@@ -44,6 +44,8 @@ export interface FileCaptureStoreOptions {
   io?: CaptureIo;
   /** In-memory backlog limit across all keys (default 64 MiB). */
   maxPendingBytes?: number;
+  /** Called after each file is finished (renamed to `.capture`): the disk budget checks then. */
+  onFileFinished?: (path: string) => void;
 }
 
 /** Unwritten bytes per file beyond which they are written (not synced) before the next flush. */
@@ -288,6 +290,7 @@ export class FileCaptureStore implements CaptureStore {
         this.recycle(seg.pending);
         this.s.filesOpen--;
         this.s.filesFinished++;
+        this.opts.onFileFinished?.(seg.finalPath);
         if (seg === stopAt) return null;
       } catch (err) {
         this.knownDirs.delete(seg.dir); // re-create it next time if someone removed it
@@ -336,6 +339,11 @@ export class FileCaptureStore implements CaptureStore {
     if (this.timer !== undefined) this.opts.clock.clearTimer(this.timer);
     this.timer = undefined;
     await this.rotateAll();
+  }
+
+  keyFor(meta: CaptureMeta): string | undefined {
+    for (const [key, st] of this.keys) if (sameMeta(st.meta, meta)) return key;
+    return undefined;
   }
 
   stats(): CaptureStoreStats {

@@ -89,8 +89,14 @@ export async function inspectFile(
     }
   } catch (err) {
     info.problem = errorMessage(err);
-    if (!inFailed) info.state = 'unreadable';
+    // A .prog is by definition being written, or left by a crash and finished by recovery at the
+    // next start (an empty or headless one is removed or set aside there): not a disk fault.
+    if (info.state === 'writing')
+      info.problem = `${buf.length === 0 ? 'empty' : 'no complete header yet'} (being written, or left by a crash: recovered at the next start): ${info.problem}`;
+    else if (!inFailed) info.state = 'unreadable';
   }
+  if (info.state === 'writing' && info.problem !== null && !info.problem.includes('recovered at'))
+    info.problem = `${info.problem} (being written, or left by a crash: recovered at the next start)`;
   return info;
 }
 
@@ -108,6 +114,11 @@ export interface ComponentStats {
   missing: number;
   first: number | null;
   last: number | null;
+  /**
+   * time_received − time_requested over the readings, ms: for polled entries the poll lateness (how
+   * long after its tick the board sampled), for streamed ones the delivery delay.
+   */
+  lateMs: { mean: number; max: number } | null;
 }
 
 export interface DirStats {
@@ -117,6 +128,8 @@ export interface DirStats {
   components: ComponentStats[];
   gapsByReason: { reason: GapReason | string; records: number; missing: number }[];
   problems: FileInfo[];
+  /** `.prog` files with a partial tail or no header yet: normal while writing or after a crash. */
+  interrupted: FileInfo[];
 }
 
 /** Totals over a capture dir (decodes every file once). */
@@ -135,6 +148,7 @@ export async function collectStats(
   const comps = new Map<string, ComponentStats>();
   const reasons = new Map<string, { reason: string; records: number; missing: number }>();
   const problems: FileInfo[] = [];
+  const interrupted: FileInfo[] = [];
   let bytes = 0;
   let readings = 0;
   for (let i = 0; i < files.length; i++) {
@@ -150,6 +164,7 @@ export async function collectStats(
           missing: 0,
           first: null,
           last: null,
+          lateMs: null,
         };
         comps.set(name, comp);
       }
@@ -160,7 +175,13 @@ export async function collectStats(
         g.records++;
         g.missing += rec.count;
         reasons.set(rec.reason, g);
-      } else comp.readings++;
+      } else {
+        comp.readings++;
+        const late = rec.time_received - rec.time_requested;
+        const l = (comp.lateMs ??= { mean: 0, max: -Infinity });
+        l.mean += (late - l.mean) / comp.readings;
+        if (late > l.max) l.max = late;
+      }
     });
     states[info.state]++;
     bytes += info.bytes;
@@ -173,6 +194,7 @@ export async function collectStats(
         comp.last = info.last;
     }
     if (isProblem(info)) problems.push(info);
+    else if (info.state === 'writing' && info.problem !== null) interrupted.push(info);
     onProgress?.(i + 1, files.length);
   }
   return {
@@ -182,5 +204,6 @@ export async function collectStats(
     components: [...comps.values()].sort((a, b) => a.component.localeCompare(b.component)),
     gapsByReason: [...reasons.values()].sort((a, b) => b.records - a.records),
     problems,
+    interrupted,
   };
 }

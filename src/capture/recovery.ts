@@ -12,6 +12,8 @@
  *  - zero bytes (a crash between create and the first write; the writer creates a file and writes
  *    its header with the first records in one write): it holds no data, so it is removed and the
  *    removal is logged and listed in the report.
+ * Temporary files a crash left while a finished file was being written whole (`*.capture.tmp-PID`,
+ * finished-file.ts) are removed: they are never the only copy of data.
  * Nothing else is deleted.
  */
 import { promises as fsp } from 'node:fs';
@@ -27,7 +29,13 @@ import {
   recordSpan,
   scanRecords,
 } from './file-format.js';
-import { fsyncDir, listInProgressFiles, moveToFailed, writeFully } from './files.js';
+import {
+  fsyncDir,
+  listInProgressFiles,
+  moveToFailed,
+  walkCaptureDir,
+  writeFully,
+} from './files.js';
 
 export interface RecoveredFile {
   progPath: string;
@@ -150,9 +158,18 @@ async function recoverOne(
     );
 }
 
+/** Temporary files of writeFinishedFile (finished-file.ts) a crash left: never complete, never data. */
+const LEFTOVER_TMP = /\.capture\.tmp-\d+$/;
+
 /** Recover every `.prog` under `dir` (see the module comment). Never throws for one bad file. */
 export async function recoverCaptureDir(dir: string, logger: Logger): Promise<RecoveryReport> {
   const report: RecoveryReport = { recovered: [], failed: [], emptyRemoved: [], errors: [] };
+  for (const f of await walkCaptureDir(dir, [])) {
+    if (!LEFTOVER_TMP.test(f.path)) continue;
+    // its complete twin was renamed into place, or the work is repeated by sync: nothing is lost
+    await fsp.unlink(f.path).catch(() => undefined);
+    logger.info({ file: f.path }, 'capture recovery: removed a temporary file left by a crash');
+  }
   for (const f of await listInProgressFiles(dir)) {
     try {
       await recoverOne(dir, f.path, logger, report);

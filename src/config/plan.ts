@@ -27,6 +27,8 @@ export interface DataManagerSettings {
   capture_dir_max_bytes: number | null; // null = no absolute quota (wharf)
   /** Rotate a capture file at this age even if small (wharf), default 60000. */
   maximum_capture_file_age_ms: number;
+  /** Disk budget check interval (wharf), default 10000; it also runs at start and after every finished file. */
+  disk_budget_interval_ms: number;
 }
 
 /** A board the gateway reaches: a local board component or a remote part. */

@@ -38,6 +38,7 @@ export const dataManagerAttributesSchema = z.looseObject({
   flush_interval_ms: z.number().positive().optional(),
   capture_dir_max_bytes: z.number().int().nonnegative().nullish(),
   maximum_capture_file_age_ms: z.number().positive().optional(),
+  disk_budget_interval_ms: z.number().positive().optional(),
 });
 export type DataManagerAttributes = z.infer<typeof dataManagerAttributesSchema>;
 
@@ -126,6 +127,7 @@ const FIELD_HINTS: Record<string, string> = {
   delete_every_nth_when_disk_full: 'a whole number ≥ 1, e.g. 5',
   flush_interval_ms: 'milliseconds between flushes to disk, e.g. 1000',
   capture_dir_max_bytes: 'an absolute quota in bytes, or null for none',
+  disk_budget_interval_ms: 'milliseconds between disk budget checks, e.g. 10000',
   tags: 'a list of strings, e.g. ["line-3", "night-shift"]',
   name: 'a non-empty string',
   method: 'a capture method such as "Analogs" or "Gpio"',

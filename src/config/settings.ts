@@ -16,6 +16,7 @@ export const DATA_MANAGER_DEFAULTS = {
   flush_interval_ms: 1000,
   capture_dir_max_bytes: null,
   maximum_capture_file_age_ms: 60_000,
+  disk_budget_interval_ms: 10_000,
 } as const;
 
 export const DEFAULT_BROKER = { host: '127.0.0.1', port: 1883 } as const;
@@ -71,6 +72,8 @@ export function resolveDataManager(
     capture_dir_max_bytes: a.capture_dir_max_bytes ?? DATA_MANAGER_DEFAULTS.capture_dir_max_bytes,
     maximum_capture_file_age_ms:
       a.maximum_capture_file_age_ms ?? DATA_MANAGER_DEFAULTS.maximum_capture_file_age_ms,
+    disk_budget_interval_ms:
+      a.disk_budget_interval_ms ?? DATA_MANAGER_DEFAULTS.disk_budget_interval_ms,
   };
 }
 

@@ -18,6 +18,7 @@ export type WharfErrorCode =
   | 'CAPTURE_IO'
   | 'CAPTURE_CORRUPT'
   | 'CAPTURE_CLOSED'
+  | 'CAPTURE_LOCKED'
   // sync
   | 'SYNC_UNREACHABLE'
   | 'SYNC_REJECTED'

@@ -41,19 +41,32 @@ export interface ReadingRecord {
  *  - recovery_truncated: a torn tail was cut from a file after a crash
  *  - backlog_overflow: the board's offline backlog overflowed
  *  - capture_stopped: the gateway stopped (or crashed) during the span
+ *  - capture_disabled: `capture_disabled` was set during the span
+ *  - method_disabled: the capture method was disabled (or removed from the config) during the span
+ *  - capture_dir_changed: the gateway restarted into a new capture_dir during the span
+ *  - board_starting: the board was connected but had not started sampling yet (handshake → first sample)
+ *  - sync_rejected: the cloud rejected the capture file holding these readings (it is in failed/)
  */
-export type GapReason =
-  | 'read_error'
-  | 'timeout'
-  | 'board_offline'
-  | 'missed_ticks'
-  | 'sequence_gap'
-  | 'bad_frame'
-  | 'board_reboot'
-  | 'disk_quota'
-  | 'recovery_truncated'
-  | 'backlog_overflow'
-  | 'capture_stopped';
+export const GAP_REASONS = [
+  'read_error',
+  'timeout',
+  'board_offline',
+  'missed_ticks',
+  'sequence_gap',
+  'bad_frame',
+  'board_reboot',
+  'disk_quota',
+  'recovery_truncated',
+  'backlog_overflow',
+  'capture_stopped',
+  'capture_disabled',
+  'method_disabled',
+  'capture_dir_changed',
+  'board_starting',
+  'sync_rejected',
+] as const;
+
+export type GapReason = (typeof GAP_REASONS)[number];
 
 export interface GapRecord {
   kind: 'gap';

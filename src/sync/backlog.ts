@@ -31,10 +31,12 @@ export async function measureBacklog(captureDir: string): Promise<Backlog> {
       const dec = decodeCaptureFile(await fsp.readFile(f.path));
       for (const r of dec.records) {
         const t = recordSpan(r).start;
-        if (oldest === null || t < oldest) oldest = t;
+        // a record with a bad time (NaN, missing) says nothing about age
+        if (typeof t === 'number' && Number.isFinite(t) && (oldest === null || t < oldest))
+          oldest = t;
       }
-      if (dec.records.length === 0 && (oldest === null || dec.header.created_ms < oldest))
-        oldest = dec.header.created_ms;
+      const c = dec.header.created_ms;
+      if (oldest === null && Number.isFinite(c)) oldest = c;
       if (oldest !== null) break;
     } catch {
       // vanished (synced meanwhile) or unreadable: try the next

@@ -67,7 +67,42 @@ export class GatewaySync {
     return this.worker?.status() ?? null;
   }
 
-  async stop(): Promise<void> {
-    await this.worker?.stop();
+  /**
+   * Stops the worker. With `finalPassMs`, first one more pass (bounded by that time) ships what a
+   * clean stop just finished, unless sync is disabled or the target is known to be offline.
+   */
+  async stop(o: { finalPassMs?: number } = {}): Promise<void> {
+    const w = this.worker;
+    if (w === null) return;
+    const st = w.status();
+    if (
+      o.finalPassMs !== undefined &&
+      o.finalPassMs > 0 &&
+      !st.disabled &&
+      st.state !== 'offline'
+    ) {
+      let timer: NodeJS.Timeout | undefined;
+      const r = await Promise.race([
+        w.syncNow().then(
+          (res) => res,
+          () => null,
+        ),
+        new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), o.finalPassMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (r === 'timeout')
+        this.o.logger.warn(
+          { within_ms: o.finalPassMs },
+          'stopping: the last sync did not finish in time; the rest syncs at the next start',
+        );
+      else if (r !== null)
+        this.o.logger.info(
+          { uploaded: r.uploaded, left: r.remaining, error: r.error?.message ?? null },
+          'stopping: last sync done',
+        );
+    }
+    await w.stop(); // aborts an upload still in flight: its file stays for the next start
   }
 }

@@ -64,8 +64,10 @@ export class HttpSyncTarget implements SyncTarget {
     } catch {
       body = null;
     }
+    const err = (body as { error?: { message?: unknown; code?: unknown } } | null)?.error;
     const reason =
-      (body as { error?: { message?: string } } | null)?.error?.message ?? text.slice(0, 300);
+      (typeof err?.message === 'string' ? err.message : text.slice(0, 300)) +
+      (typeof err?.code === 'string' ? ` [${err.code}]` : '');
     if (res.status === 200 || res.status === 201) {
       const b = body as { status?: string; records?: number } | null;
       if (
@@ -98,6 +100,8 @@ export class HttpSyncTarget implements SyncTarget {
         `${this.description} has no ingest route (404); is the URL the wharf cloud?`,
       );
     }
+    // any other 4xx: the content of this file is bad for the cloud (e.g. 422 CLOUD_INGEST_REJECTED
+    // naming the record): retrying cannot help; the worker sets the file aside and goes on
     throw new WharfError(
       'SYNC_REJECTED',
       `${this.description} rejected file ${item.fileId} (${res.status}): ${reason}`,

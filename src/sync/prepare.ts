@@ -15,9 +15,12 @@ export interface Prepared {
   sha256: string;
 }
 
-/** What became of a file: ready, gone (synced by another process), unreadable, or damaged (reason). */
+/**
+ * What became of a file: ready, gone (synced by another process), unreadable, or damaged (reason;
+ * `torn` when the header is intact and only the records stop early, so the front can be salvaged).
+ */
 export type PrepareOutcome =
-  { ok: Prepared } | { gone: true } | { error: WharfError } | { damaged: string };
+  { ok: Prepared } | { gone: true } | { error: WharfError } | { damaged: string; torn: boolean };
 
 export async function prepareFile(f: CaptureFileEntry): Promise<PrepareOutcome> {
   let bytes: Buffer;
@@ -31,9 +34,13 @@ export async function prepareFile(f: CaptureFileEntry): Promise<PrepareOutcome> 
       }),
     };
   }
+  let torn = false;
   try {
     const v = verifyCaptureFile(bytes);
-    if (v.torn !== null) throw new Error(`damaged at byte ${v.torn.offset}: ${v.torn.reason}`);
+    if (v.torn !== null) {
+      torn = true;
+      throw new Error(`damaged at byte ${v.torn.offset}: ${v.torn.reason}`);
+    }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     return {
       ok: {
@@ -46,6 +53,6 @@ export async function prepareFile(f: CaptureFileEntry): Promise<PrepareOutcome> 
       },
     };
   } catch (err) {
-    return { damaged: `not uploaded, the file is damaged: ${errorMessage(err)}` };
+    return { damaged: `not uploaded, the file is damaged: ${errorMessage(err)}`, torn };
   }
 }

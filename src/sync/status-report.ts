@@ -16,6 +16,7 @@ export interface StatusReport {
 }
 
 export function ago(ms: number): string {
+  if (!Number.isFinite(ms)) return 'unknown time';
   const s = Math.max(0, ms) / 1000;
   if (s < 90) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
   if (s < 5400) return `${(s / 60).toFixed(1)} min`;

@@ -6,7 +6,8 @@
  * Up to `concurrency` uploads run at once (at least one, even on one CPU).
  */
 import { promises as fsp } from 'node:fs';
-import { listFinishedFiles, moveToFailed, type CaptureFileEntry } from '../capture/files.js';
+import { listFinishedFiles, type CaptureFileEntry } from '../capture/files.js';
+import { reject, rejectContent, salvage, type SetAsideContext } from './set-aside.js';
 import { realClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { WharfError, errorMessage, isWharfError } from '../shared/errors.js';
 import { nullLogger, type Logger } from '../shared/logger.js';
@@ -37,6 +38,7 @@ export class SyncWorker {
   private statusWrite: Promise<void> = Promise.resolve();
   private readonly st: SyncStatus;
   private readonly m: SyncMetrics | null;
+  private readonly aside: SetAsideContext;
 
   constructor(private readonly opts: SyncWorkerOptions) {
     this.clock = opts.clock ?? realClock;
@@ -67,6 +69,14 @@ export class SyncWorker {
       backlog: { files: 0, bytes: 0 },
     };
     this.m = opts.metrics === undefined ? null : syncMetrics(opts.metrics);
+    this.aside = {
+      captureDir: opts.captureDir,
+      logger: this.logger,
+      st: this.st,
+      m: this.m,
+      now: () => this.clock.now(),
+      noteError: (e) => this.noteError(e),
+    };
   }
 
   /** Starts the schedule: a first pass at once, then every interval. */
@@ -189,12 +199,11 @@ export class SyncWorker {
     const lane = async (): Promise<void> => {
       let ahead: Promise<Prepared | null> | null = null;
       while (ahead !== null || more()) {
-        const prep: Prepared | null = await (ahead ?? this.prepare(files[next++]!, res));
-        ahead = more() ? this.prepare(files[next++]!, res) : null;
+        const prep: Prepared | null = await (ahead ?? this.prepare(files[next++]!, res, files));
+        ahead = more() ? this.prepare(files[next++]!, res, files) : null;
         if (prep === null) done++;
         else if (res.error === null && !this.stopping) {
-          await this.send(prep, target, res);
-          done++;
+          if (await this.send(prep, target, res, files)) done++;
         }
         if (res.error !== null || this.stopping) {
           await ahead;
@@ -218,27 +227,49 @@ export class SyncWorker {
         : 'retrying';
     }
     try {
-      this.setBacklog(await listFinishedFiles(this.opts.captureDir));
+      // the truth: what is still waiting now (an upload refused by the target leaves its file)
+      const left = await listFinishedFiles(this.opts.captureDir);
+      this.setBacklog(left);
+      res.remaining = left.length;
     } catch {
       // keep the previous figure; the next pass lists again
     }
     return res;
   }
 
-  /** Reads, verifies and hashes a file; null when there is nothing to upload (gone, or moved to failed/). */
-  private async prepare(f: CaptureFileEntry, res: PassResult): Promise<Prepared | null> {
+  /**
+   * Reads, verifies and hashes a file; null when there is nothing to upload (gone, moved to
+   * failed/, or unreadable). A damaged file's intact front is salvaged into a new file that joins
+   * `files` (this pass ships it).
+   */
+  private async prepare(
+    f: CaptureFileEntry,
+    res: PassResult,
+    files: CaptureFileEntry[],
+  ): Promise<Prepared | null> {
     const o = await prepareFile(f);
     if ('ok' in o) return o.ok;
     if ('error' in o && res.error === null) {
       res.error = o.error;
       this.noteError(res.error);
     }
-    if ('damaged' in o) await this.reject(f, o.damaged, res);
+    if ('damaged' in o) {
+      if (o.torn && (await salvage(this.aside, f, res, files))) return null;
+      await reject(this.aside, f, o.damaged, res);
+    }
     return null;
   }
 
-  /** Uploads a prepared file and deletes it once the target acknowledged it. */
-  private async send(p: Prepared, target: SyncTarget, res: PassResult): Promise<void> {
+  /**
+   * Uploads a prepared file and deletes it once the target acknowledged it. Returns true when the
+   * file is dealt with (uploaded, or rejected and set aside), false when it stays for a retry.
+   */
+  private async send(
+    p: Prepared,
+    target: SyncTarget,
+    res: PassResult,
+    files: CaptureFileEntry[],
+  ): Promise<boolean> {
     const { f, bytes, fileId, machine, records, sha256 } = p;
     try {
       const ack = await target.upload(
@@ -262,10 +293,14 @@ export class SyncWorker {
       if (ack.status === 'stored') this.m?.records.inc(undefined, ack.records);
       this.m?.bytes.inc(undefined, bytes.length);
       this.logger.debug({ file_id: fileId, status: ack.status, records: ack.records }, 'synced');
+      return true;
     } catch (err) {
       if (isWharfError(err, 'SYNC_REJECTED')) {
-        await this.reject(f, errorMessage(err), res);
-        return;
+        // the content is bad for the target: a damaged tail is salvaged, anything else is set
+        // aside with a sync_rejected gap; either way the rest of the backlog keeps moving
+        if (!(await salvage(this.aside, f, res, files)))
+          await rejectContent(this.aside, f, err, res, files);
+        return true;
       }
       const e = isWharfError(err)
         ? err
@@ -274,27 +309,7 @@ export class SyncWorker {
         res.error = e;
         this.noteError(e);
       }
-    }
-  }
-
-  private async reject(f: CaptureFileEntry, reason: string, res: PassResult): Promise<void> {
-    try {
-      const dest = await moveToFailed(this.opts.captureDir, f.path, reason);
-      res.failed++;
-      this.st.failed_files++;
-      this.m?.files.inc({ result: 'rejected' });
-      this.logger.warn(
-        { file: f.path, moved_to: dest, reason },
-        'capture file rejected, moved to failed/',
-      );
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      res.error = new WharfError(
-        'CAPTURE_IO',
-        `cannot move ${f.path} to failed/: ${errorMessage(err)}`,
-        { cause: err },
-      );
-      this.noteError(res.error);
+      return false;
     }
   }
 

@@ -9,6 +9,7 @@ import { decodeCaptureFile, FINISHED_SUFFIX } from '../../src/capture/file-forma
 import { walkCaptureDir } from '../../src/capture/files.js';
 import { nullLogger } from '../../src/shared/logger.js';
 import { main } from '../../src/cli/main.js';
+import { SqliteStore } from '../../src/cloud/store/sqlite.js';
 import type { CaptureRecord } from '../../src/shared/record.js';
 import { board, entry, plan } from '../capture/engine/helpers.js';
 import { captureContext, type CapturedContext } from '../helpers/cli.js';
@@ -107,7 +108,14 @@ describe('Gateway (composition root)', () => {
       logger: nullLogger,
       http: null,
     });
-    await gw2.stop(); // the resume gaps are written at start and flushed by stop()
+    // each collector accounts the downtime at its first tick (polled) or batch (streamed)
+    const gaps2 = gw2.metrics.counter('wharf_gaps_total', '');
+    await waitFor(
+      () => gaps2.get({ board: 'b1', reason: 'capture_stopped' }) >= 2,
+      10_000,
+      'both entries to account the downtime',
+    );
+    await gw2.stop();
     const all = await readRecords(dir);
     const stopped = all.filter((r) => r.kind === 'gap' && r.reason === 'capture_stopped');
     expect(stopped.length).toBe(2);
@@ -126,8 +134,12 @@ describe('Gateway (composition root)', () => {
     };
     const a = await Gateway.start({ plan: p, logger: nullLogger });
     const port = Number(new URL(a.httpUrl!).port);
+    const other = {
+      ...p,
+      dataManager: { ...p.dataManager, capture_dir: path.join(tmp, 'gw2-other') },
+    };
     await expect(
-      Gateway.start({ plan: p, logger: nullLogger, http: { host: '127.0.0.1', port } }),
+      Gateway.start({ plan: other, logger: nullLogger, http: { host: '127.0.0.1', port } }),
     ).rejects.toThrow(
       /cannot listen on http:\/\/127\.0\.0\.1:\d+ \(EADDRINUSE\).*"http": \{"port"/,
     );
@@ -206,7 +218,21 @@ describe('wharf run / wharf demo (CLI)', () => {
     expect(out).toContain(`wharf data stats ${path.join(home, 'capture')}`);
     expect(out).toMatch(/metrics: {2}http:\/\/127\.0\.0\.1:\d+\/metrics/);
     expect(out).toMatch(/stopped \(duration elapsed\); \d+ records durable/);
-    const recs = await readRecords(path.join(home, 'capture'));
-    expect(recs.filter((r) => r.kind === 'reading').length).toBeGreaterThan(10);
+    const stoppedAt = Date.now();
+    // the clean stop finished the files and synced them once more: nothing finished is left
+    // behind, and the cloud has readings up to the stop (not only up to the last periodic sync)
+    expect(await walkCaptureDir(path.join(home, 'capture'), [FINISHED_SUFFIX])).toEqual([]);
+    const store = new SqliteStore(path.join(home, 'cloud.db'));
+    try {
+      const totals = await store.totals();
+      expect(totals.records).toBeGreaterThan(10);
+      const newest = (await store.streamStats(0, stoppedAt)).reduce(
+        (m, s) => Math.max(m, s.last_seen ?? 0),
+        0,
+      );
+      expect(stoppedAt - newest).toBeLessThan(3000);
+    } finally {
+      await store.close();
+    }
   }, 20_000);
 });

@@ -347,6 +347,7 @@ describe('data_manager and wharf defaults', () => {
       flush_interval_ms: 1000,
       capture_dir_max_bytes: null,
       maximum_capture_file_age_ms: 60000,
+      disk_budget_interval_ms: 10000,
     });
     expect(plan.gateway).toEqual({
       broker: { mode: 'embedded', host: '127.0.0.1', port: 1883 },

@@ -131,7 +131,8 @@ describe('SyncWorker', () => {
     const good = writeCaptureFile(dir, meta(), readings(2), Date.UTC(2026, 0, 2));
     target.rejectIds.add(bad.fileId);
     const w = new SyncWorker({ captureDir: dir, target, intervalMs: 6000, clock: new FakeClock() });
-    expect(await w.syncNow()).toMatchObject({ uploaded: 1, failed: 1, error: null });
+    // the good file and the bad file's sync_rejected gap record are uploaded
+    expect(await w.syncNow()).toMatchObject({ uploaded: 2, failed: 1, error: null, remaining: 0 });
     const failedDir = join(dir, 'failed', 'board', 'esp-1', 'Analogs');
     const names = readdirSync(failedDir);
     expect(names.some((n) => n.endsWith('.capture'))).toBe(true);
@@ -146,16 +147,19 @@ describe('SyncWorker', () => {
     expect(target.files.has(good.fileId)).toBe(true);
     // not retried: the next pass has nothing to do
     expect(await w.syncNow()).toMatchObject({ uploaded: 0, failed: 0 });
-    expect(target.attempts).toBe(2);
+    expect(target.attempts).toBe(3);
+    expect(target.files.has(`${bad.fileId}-rejected`)).toBe(true);
   });
 
-  it('moves a locally damaged file to failed/ without uploading it', async () => {
+  it('moves a locally damaged file to failed/ without uploading it, and uploads its intact front', async () => {
     const target = new MemorySyncTarget();
     const a = writeCaptureFile(dir, meta(), readings(5));
     writeFileSync(a.path, a.bytes.subarray(0, a.bytes.length - 5));
     const w = new SyncWorker({ captureDir: dir, target, intervalMs: 6000, clock: new FakeClock() });
-    expect(await w.syncNow()).toMatchObject({ failed: 1, uploaded: 0 });
-    expect(target.attempts).toBe(0);
+    // 4 intact readings + the recovery_truncated gap, in a new file
+    expect(await w.syncNow()).toMatchObject({ failed: 1, uploaded: 1, records: 5 });
+    expect(target.attempts).toBe(1);
+    expect(target.files.has(a.fileId)).toBe(false);
     expect(await files()).toBe(0);
     expect(
       readdirSync(join(dir, 'failed', 'board', 'esp-1', 'Analogs')).some((n) =>

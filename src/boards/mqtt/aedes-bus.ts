@@ -3,18 +3,40 @@
  * (`aedes.subscribe('wharf/+/up')`), gateway frames are published by the broker itself (no client,
  * so no ACL applies to it). A board counts as online from the moment it subscribed to its down
  * topic until its client disconnects; the broker keeps the retained status topic in step.
+ *
+ * No frame of a board is dropped for timing: from the moment a board's session starts (aedes
+ * `client`) until the gateway attached its link, its frames are held (bounded in count and age) and
+ * handed over on attach; the transport is told at once when the board subscribed (`onOnline`), so
+ * it connects without polling. What still reaches no link is counted by reason (`unrouted`).
  */
 import type { Aedes, AedesPublishPacket, Client, Subscription } from 'aedes';
 import { WharfError } from '../../shared/errors.js';
-import type { BoardBus, BusHandlers } from './bus.js';
+import { WIRE } from '../protocol/wire.js';
+import type { BoardBus, BusHandlers, UnroutedReason } from './bus.js';
 import { downTopic, parseTopic, statusTopic, upTopic } from './topics.js';
+
+/** At most this many frames per board are held before its link is attached… */
+export const HOLD_MAX_FRAMES = 512;
+/** …for at most this long. */
+export const HOLD_MAX_MS = 10_000;
+
+interface Held {
+  frames: { text: string; at: number }[];
+  timer: NodeJS.Timeout | undefined;
+}
 
 export class AedesBus implements BoardBus {
   private readonly online = new Map<string, Client>();
   private readonly handlers = new Map<string, BusHandlers>();
+  /** Boards with a session (connected, authenticated) and frames held until a link attaches. */
+  private readonly held = new Map<string, Held>();
+  private readonly onlineListeners = new Set<(boardId: string) => void>();
   readonly probe = false;
-  /** Frames from boards nobody attached (board not in the plan). */
-  unrouted = 0;
+  readonly unrouted: Record<UnroutedReason, number> = {
+    unknown_board: 0,
+    not_attached: 0,
+    hold_overflow: 0,
+  };
 
   constructor(
     private readonly aedes: Aedes,
@@ -25,27 +47,33 @@ export class AedesBus implements BoardBus {
       upTopic('+'),
       (packet: AedesPublishPacket, cb: () => void) => {
         const t = parseTopic(packet.topic);
+        const text =
+          typeof packet.payload === 'string' ? packet.payload : packet.payload.toString('utf8');
         const h = t === undefined ? undefined : this.handlers.get(t.id);
-        if (h === undefined) this.unrouted++;
-        else
-          h.frame(
-            typeof packet.payload === 'string' ? packet.payload : packet.payload.toString('utf8'),
-          );
+        if (h !== undefined) h.frame(text);
+        else if (t !== undefined && this.held.has(t.id)) this.hold(t.id, text);
+        else this.unrouted.unknown_board++;
         cb();
       },
       () => undefined,
     );
+    aedes.on('client', (client: Client) => {
+      const id = this.boardOf(client);
+      if (id !== undefined && !this.held.has(id))
+        this.held.set(id, { frames: [], timer: undefined });
+    });
     aedes.on('subscribe', (subs: Subscription[], client: Client) => {
       const id = this.boardOf(client);
       if (id === undefined || !subs.some((s) => s.topic === downTopic(id))) return;
       this.online.set(id, client);
-      this.retainStatus(id, 'online');
+      this.retainStatus(id, WIRE.online);
+      for (const fn of [...this.onlineListeners]) fn(id);
     });
     aedes.on('clientDisconnect', (client: Client) => {
       const id = this.boardOf(client);
       if (id === undefined || this.online.get(id) !== client) return;
       this.online.delete(id);
-      this.retainStatus(id, 'offline');
+      this.retainStatus(id, WIRE.offline);
       this.handlers.get(id)?.offline(`board ${id} disconnected from the broker`);
     });
   }
@@ -54,10 +82,28 @@ export class AedesBus implements BoardBus {
     return this.online.has(boardId);
   }
 
+  onOnline(fn: (boardId: string) => void): () => void {
+    this.onlineListeners.add(fn);
+    return () => void this.onlineListeners.delete(fn);
+  }
+
   attach(boardId: string, h: BusHandlers): () => void {
     this.handlers.set(boardId, h);
+    const held = this.held.get(boardId);
+    if (held !== undefined) {
+      this.held.delete(boardId);
+      if (held.timer !== undefined) clearTimeout(held.timer);
+      const fresh = Date.now() - HOLD_MAX_MS;
+      for (const f of held.frames) {
+        if (f.at >= fresh) h.frame(f.text);
+        else this.unrouted.not_attached++;
+      }
+    }
     return () => {
-      if (this.handlers.get(boardId) === h) this.handlers.delete(boardId);
+      if (this.handlers.get(boardId) !== h) return;
+      this.handlers.delete(boardId);
+      // frames of a board still connected wait for the next attach (a reconnecting link)
+      if (this.online.has(boardId)) this.held.set(boardId, { frames: [], timer: undefined });
     };
   }
 
@@ -86,7 +132,46 @@ export class AedesBus implements BoardBus {
     if (c !== undefined) c.close();
   }
 
-  private retainStatus(id: string, s: 'online' | 'offline'): void {
+  /** Stop holding (broker closing): what is still held was never routed. */
+  close(): void {
+    for (const [, h] of this.held) {
+      if (h.timer !== undefined) clearTimeout(h.timer);
+      this.unrouted.not_attached += h.frames.length;
+    }
+    this.held.clear();
+    this.onlineListeners.clear();
+  }
+
+  private hold(id: string, text: string): void {
+    const h = this.held.get(id)!;
+    if (h.frames.length >= HOLD_MAX_FRAMES) {
+      h.frames.shift();
+      this.unrouted.hold_overflow++;
+    }
+    h.frames.push({ text, at: Date.now() });
+    if (h.timer === undefined) {
+      h.timer = setTimeout(() => this.expire(id), HOLD_MAX_MS + 50);
+      h.timer.unref();
+    }
+  }
+
+  /** Drop held frames older than the hold time (counted), re-arm for the rest. */
+  private expire(id: string): void {
+    const h = this.held.get(id);
+    if (h === undefined) return;
+    h.timer = undefined;
+    const fresh = Date.now() - HOLD_MAX_MS;
+    while (h.frames.length > 0 && h.frames[0]!.at < fresh) {
+      h.frames.shift();
+      this.unrouted.not_attached++;
+    }
+    if (h.frames.length > 0) {
+      h.timer = setTimeout(() => this.expire(id), h.frames[0]!.at - fresh + 50);
+      h.timer.unref();
+    }
+  }
+
+  private retainStatus(id: string, s: string): void {
     this.aedes.publish(
       {
         cmd: 'publish',

@@ -214,6 +214,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     },
     close: () =>
       new Promise<void>((resolve) => {
+        bus.close();
         server.close(() => resolve());
         aedes.close();
       }),

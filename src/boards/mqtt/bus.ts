@@ -10,6 +10,15 @@ export interface BusHandlers {
   offline(reason: string): void;
 }
 
+/** Why a board frame reached no board link (counted per reason on /metrics). */
+export type UnroutedReason =
+  /** no configured board has that id (not in the plan, or a monitor client) */
+  | 'unknown_board'
+  /** a known board, but no link attached within the hold time */
+  | 'not_attached'
+  /** a known board, but more frames arrived before attach than the hold keeps */
+  | 'hold_overflow';
+
 export interface BoardBus {
   /** For messages: "embedded broker 127.0.0.1:1883", "broker mqtt://mosquitto:1883". */
   readonly where: string;
@@ -20,8 +29,15 @@ export interface BoardBus {
    * with a handshake now and then instead of waiting for an "online".
    */
   readonly probe: boolean;
-  /** Route this board's frames to `h` until the returned function is called. */
+  /**
+   * Route this board's frames to `h` until the returned function is called. Frames the board sent
+   * before (held by the bus, see UnroutedReason) are delivered first.
+   */
   attach(boardId: string, h: BusHandlers): () => void;
   /** Publish one frame to `wharf/<id>/down`. Throws BOARD_DISCONNECTED when that cannot work. */
   publish(boardId: string, text: string): void;
+  /** Calls `fn` the moment a board's session starts (it can hear us): no polling needed. */
+  onOnline?(fn: (boardId: string) => void): () => void;
+  /** Frames that reached no board link, by reason, since start. */
+  readonly unrouted?: Readonly<Record<UnroutedReason, number>>;
 }

@@ -36,6 +36,14 @@ export class MqttConnector implements Connector {
     return false;
   }
 
+  watch(fn: () => void): () => void {
+    const bus = this.bus();
+    if (bus?.onOnline === undefined) return () => undefined;
+    return bus.onOnline((id) => {
+      if (id === this.boardId) fn();
+    });
+  }
+
   async open(h: LinkHandlers): Promise<FrameLink> {
     const bus = this.bus();
     if (bus === undefined)

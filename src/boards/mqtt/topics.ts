@@ -1,8 +1,10 @@
-/** MQTT topic layout of wire protocol v1 (docs/protocol.md). */
-export const TOPIC_ROOT = 'wharf';
-export const upTopic = (id: string) => `${TOPIC_ROOT}/${id}/up`;
-export const downTopic = (id: string) => `${TOPIC_ROOT}/${id}/down`;
-export const statusTopic = (id: string) => `${TOPIC_ROOT}/${id}/status`;
+/** MQTT topic layout of wire protocol v1 (docs/protocol.md); the names come from wire.ts. */
+import { WIRE } from '../protocol/wire.js';
+
+export const TOPIC_ROOT = WIRE.topicRoot;
+export const upTopic = (id: string) => `${TOPIC_ROOT}/${id}/${WIRE.up}`;
+export const downTopic = (id: string) => `${TOPIC_ROOT}/${id}/${WIRE.down}`;
+export const statusTopic = (id: string) => `${TOPIC_ROOT}/${id}/${WIRE.status}`;
 
 /** `wharf/<id>/<leaf>` → {id, leaf}, or undefined for any other topic. */
 export function parseTopic(topic: string): { id: string; leaf: string } | undefined {

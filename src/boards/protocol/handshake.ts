@@ -3,6 +3,7 @@ import type { BoardHardwareConfig } from '../board.js';
 import { WharfError, isWharfError } from '../../shared/errors.js';
 import {
   PROTOCOL_VERSION,
+  WIRE,
   type BoardFrame,
   type GatewayRequest,
   type HiFrame,
@@ -21,8 +22,8 @@ export async function askHello(
   let hi: HiFrame | undefined;
   for (let i = 0; i < attempts && hi === undefined; i++) {
     try {
-      const f = await ask({ t: 'hello', v: PROTOCOL_VERSION, ...lt });
-      if (f.t === 'hi') hi = f;
+      const f = await ask({ t: WIRE.hello, v: PROTOCOL_VERSION, ...lt });
+      if (f.t === WIRE.hi) hi = f;
     } catch (err) {
       if (!isWharfError(err, 'BOARD_TIMEOUT') || i === attempts - 1) throw err;
     }

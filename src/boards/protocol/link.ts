@@ -28,6 +28,11 @@ export interface Connector {
   open(h: LinkHandlers): Promise<FrameLink>;
   /** Whether open() is worth trying now. Absent: always try. */
   available?(): boolean | Promise<boolean>;
+  /**
+   * Calls `fn` whenever the link may have become available (an MQTT board's session started), so
+   * the board reconnects at once instead of at the next poll. Returns the unsubscribe function.
+   */
+  watch?(fn: () => void): () => void;
 }
 
 export class RateLimitedLog {
@@ -56,6 +61,7 @@ export class RateLimitedLog {
  */
 export class LinkWatcher {
   private timer: TimerHandle | undefined;
+  private unwatch: (() => void) | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -63,29 +69,44 @@ export class LinkWatcher {
     private readonly idle: () => boolean,
     private readonly available: () => boolean | Promise<boolean>,
     private readonly reconnect: () => Promise<unknown>,
+    /** Event source that says "check now" (Connector.watch); polling stays as the fallback. */
+    private readonly watch?: (fn: () => void) => () => void,
   ) {}
 
   start(): void {
+    if (this.unwatch === undefined && this.watch !== undefined)
+      this.unwatch = this.watch(() => {
+        if (this.timer === undefined) return; // not watching (stopped, or a check is running)
+        this.clock.clearTimer(this.timer);
+        this.timer = undefined;
+        this.check();
+      });
     if (this.timer !== undefined) return;
     this.timer = this.clock.setTimer(() => {
       this.timer = undefined;
-      if (!this.idle()) return;
-      void (async () => {
-        let ready: boolean;
-        try {
-          ready = await this.available();
-        } catch {
-          ready = false;
-        }
-        if (!this.idle()) return;
-        if (!ready) return this.start();
-        await this.reconnect().catch(() => undefined);
-      })();
+      this.check();
     }, this.pollMs);
   }
 
   stop(): void {
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
+    this.unwatch?.();
+    this.unwatch = undefined;
+  }
+
+  private check(): void {
+    if (!this.idle()) return;
+    void (async () => {
+      let ready: boolean;
+      try {
+        ready = await this.available();
+      } catch {
+        ready = false;
+      }
+      if (!this.idle()) return;
+      if (!ready) return this.start();
+      await this.reconnect().catch(() => undefined);
+    })();
   }
 }

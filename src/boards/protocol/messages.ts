@@ -5,9 +5,12 @@
  * returned as `unknown` (forward compatibility) and ignored.
  */
 
-export const PROTOCOL_VERSION = 1;
+import { WIRE } from './wire.js';
+
+export { WIRE } from './wire.js';
+export const PROTOCOL_VERSION: number = WIRE.v;
 /** Longest frame (bytes, without the newline) either side may send. */
-export const MAX_FRAME_BYTES = 1024;
+export const MAX_FRAME_BYTES: number = WIRE.maxFrame;
 
 export interface HiFrame {
   t: 'hi';
@@ -16,7 +19,20 @@ export interface HiFrame {
   id?: number;
   fw: string;
   clk: number;
-  caps: { hz: number; st: number };
+  /** `rs`: 1 when the board re-sends batches on request (firmware extension) */
+  caps: { hz: number; st: number; rs?: number };
+  /** boot id (firmware extension): the same value means the board kept running */
+  bt?: string;
+  /** the plan the board is running (firmware extension), with its batch interval */
+  pl?: PlanEntryFrame[];
+  bms?: number;
+}
+/** One entry of a `plan` frame (and of `hi.pl`). */
+export interface PlanEntryFrame {
+  k: string;
+  m: 'A' | 'G';
+  r: string[];
+  hz: number;
 }
 export interface OkFrame {
   t: 'ok';
@@ -58,6 +74,9 @@ export interface GapFrame {
   n: number;
   t0: number;
   t1: number;
+  /** backlog_overflow: the sequence numbers of the evicted batches (firmware extension) */
+  s0?: number;
+  s1?: number;
 }
 export interface UnknownFrame {
   t: 'unknown';
@@ -71,12 +90,7 @@ export type BoardFrame =
 export type GatewayRequest =
   | { t: 'hello'; v: number; lt?: number }
   | { t: 'cfg'; a: [string, string][]; p: string[]; lt?: number }
-  | {
-      t: 'plan';
-      e: { k: string; m: 'A' | 'G'; r: string[]; hz: number }[];
-      bms: number;
-      lt?: number;
-    }
+  | { t: 'plan'; e: PlanEntryFrame[]; bms: number; lt?: number }
   | { t: 'read'; m: 'A' | 'G'; r: string[] }
   | { t: 'ping'; g: number };
 
@@ -86,6 +100,19 @@ const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFin
 const isInt = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
 const isStr = (x: unknown): x is string => typeof x === 'string';
 const isNumArray = (x: unknown): x is number[] => Array.isArray(x) && x.every(isNum);
+
+function isPlanEntry(x: unknown): x is PlanEntryFrame {
+  if (x === null || typeof x !== 'object') return false;
+  const e = x as Record<string, unknown>;
+  return (
+    isStr(e.k) &&
+    (e.m === WIRE.analogs || e.m === WIRE.gpio) &&
+    Array.isArray(e.r) &&
+    e.r.every(isStr) &&
+    isNum(e.hz) &&
+    e.hz > 0
+  );
+}
 
 function bad(reason: string): DecodeResult {
   return { ok: false, reason };
@@ -105,7 +132,7 @@ export function decodeBoardFrame(text: string): DecodeResult {
   const t = f.t;
   if (!isStr(t)) return bad("missing type field 't'");
   switch (t) {
-    case 'hi': {
+    case WIRE.hi: {
       const caps = f.caps as Record<string, unknown> | undefined;
       if (!isInt(f.v) || !isStr(f.bid) || !isStr(f.fw) || !isNum(f.clk))
         return bad('hi: v/bid/fw/clk missing or of the wrong type');
@@ -118,12 +145,16 @@ export function decodeBoardFrame(text: string): DecodeResult {
         bid: f.bid,
         fw: f.fw,
         clk: f.clk,
-        caps: { hz: caps.hz, st: caps.st },
+        caps: { hz: caps.hz, st: caps.st, ...(isNum(caps.rs) ? { rs: caps.rs } : {}) },
       };
       if (f.id !== undefined) hi.id = f.id as number;
+      if (isStr(f.bt)) hi.bt = f.bt;
+      // a malformed plan report is ignored (the gateway then sends its own plan), not a bad frame
+      if (Array.isArray(f.pl) && f.pl.every(isPlanEntry)) hi.pl = f.pl;
+      if (isNum(f.bms) && f.bms > 0) hi.bms = f.bms;
       return { ok: true, frame: hi };
     }
-    case 'ok': {
+    case WIRE.ok: {
       if (!isInt(f.id)) return bad('ok: id is not an integer');
       if (f.a !== undefined) {
         const a = f.a;
@@ -146,21 +177,21 @@ export function decodeBoardFrame(text: string): DecodeResult {
         return bad('ok: p must be a list of pin names');
       return { ok: true, frame: f as OkFrame };
     }
-    case 'err':
+    case WIRE.err:
       if (!isInt(f.id) || !isStr(f.code)) return bad('err: id/code missing');
       return {
         ok: true,
         frame: { t: 'err', id: f.id, code: f.code, ...(isStr(f.msg) ? { msg: f.msg } : {}) },
       };
-    case 'val':
+    case WIRE.val:
       if (!isInt(f.id) || !isNum(f.clk) || !isNumArray(f.v))
         return bad('val: id/clk/v missing or of the wrong type');
       return { ok: true, frame: { t: 'val', id: f.id, clk: f.clk, v: f.v } };
-    case 'pong':
+    case WIRE.pong:
       if (!isInt(f.id) || !isNum(f.g) || !isNum(f.clk))
         return bad('pong: id/g/clk missing or of the wrong type');
       return { ok: true, frame: { t: 'pong', id: f.id, g: f.g, clk: f.clk } };
-    case 'b':
+    case WIRE.batch:
       if (!isStr(f.k) || !isInt(f.s) || !isNum(f.t0) || !isNum(f.dt) || !(f.dt > 0))
         return bad('b: k/s/t0/dt missing or of the wrong type');
       if (!Array.isArray(f.v) || !f.v.every(isNumArray))
@@ -169,9 +200,10 @@ export function decodeBoardFrame(text: string): DecodeResult {
         ok: true,
         frame: { t: 'b', k: f.k, s: f.s, t0: f.t0, dt: f.dt, v: f.v as number[][] },
       };
-    case 'gap':
+    case WIRE.gap:
       if (!isStr(f.why) || !isInt(f.n) || !isNum(f.t0) || !isNum(f.t1))
         return bad('gap: why/n/t0/t1 missing or of the wrong type');
+      if (f.t1 < f.t0) return bad('gap: t1 is before t0');
       return {
         ok: true,
         frame: {
@@ -181,6 +213,7 @@ export function decodeBoardFrame(text: string): DecodeResult {
           t0: f.t0,
           t1: f.t1,
           ...(isStr(f.k) ? { k: f.k } : {}),
+          ...(isInt(f.s0) && isInt(f.s1) && f.s0 <= f.s1 ? { s0: f.s0, s1: f.s1 } : {}),
         },
       };
     default:

@@ -30,10 +30,13 @@ import { askCfg, askHello } from './handshake.js';
 import type { Connector } from './link.js';
 import { ProtocolLink, type ProtocolBoardOptions } from './protocol-link.js';
 import { toReadingData } from './values.js';
+import { WIRE } from './wire.js';
 
 export type { ProtocolBoardOptions } from './protocol-link.js';
 
 export class ProtocolBoard extends ProtocolLink implements Board {
+  /** Boot id the board reported in its last `hi` (firmware extension). */
+  private bootId: string | undefined;
   constructor(
     id: string,
     hardware: BoardHardwareConfig,
@@ -61,6 +64,9 @@ export class ProtocolBoard extends ProtocolLink implements Board {
           `board ${this.id}: ${e.key} at ${e.hz} Hz exceeds the board's maximum ${ident.capabilities.maxHz} Hz`,
         );
     }
+    // After a gateway restart the board may run this plan already (keys of the previous process):
+    // take it over, so the backlog keyed by it is delivered.
+    if (this.intake.adoptOffered(streamed, this.o.batchMs)) return;
     // After a rejoin the board still runs this very plan: keep it (and its sequence numbers).
     if (await this.intake.keepsPlan(streamed, this.o.batchMs)) return;
     await this.sendNewPlan(streamed);
@@ -70,15 +76,16 @@ export class ProtocolBoard extends ProtocolLink implements Board {
     this.requireOnline();
     this.checkReaders(method, readers);
     const f = await this.request(
-      { t: 'read', m: method === 'Analogs' ? 'A' : 'G', r: readers },
+      { t: 'read', m: method === 'Analogs' ? WIRE.analogs : WIRE.gpio, r: readers },
       opts.timeoutMs,
     );
-    if (f.t !== 'val')
+    if (f.t !== WIRE.val)
       throw new WharfError(
         'BOARD_PROTOCOL',
         `board ${this.id}: answer to read was '${f.t}', expected 'val'`,
       );
     this.noteClk(f.clk);
+    if (this.clockMap.synced) opts.sampled?.(this.clockMap.toGateway(f.clk));
     if (f.v.length !== readers.length)
       throw new WharfError(
         'BOARD_PROTOCOL',
@@ -91,6 +98,7 @@ export class ProtocolBoard extends ProtocolLink implements Board {
 
   protected async handshake(): Promise<BoardIdentity> {
     const who = `board ${this.id} (${this.connector.where})`;
+    this.intake.awaitHi();
     const hi = await askHello(
       (r) => this.request(r, this.o.requestTimeoutMs),
       this.o.helloAttempts,
@@ -103,7 +111,10 @@ export class ProtocolBoard extends ProtocolLink implements Board {
         'board reports a different id than configured; data is recorded under the configured id',
       );
     const known = this.identityValue !== undefined && this.clockMap.synced;
-    const rejoin = known && !this.clockMap.isStep(hi.clk);
+    // Same run of the board: the same boot id (when it reports one) and a clock that continues.
+    const sameBoot = hi.bt === undefined || this.bootId === undefined || hi.bt === this.bootId;
+    const rejoin = known && sameBoot && !this.clockMap.isStep(hi.clk);
+    if (hi.bt !== undefined) this.bootId = hi.bt;
     if (known && !rejoin) {
       this.stats.reboots++;
       for (const g of this.intake.decoder.rebootGaps(
@@ -114,7 +125,15 @@ export class ProtocolBoard extends ProtocolLink implements Board {
     }
     if (!rejoin) this.clockMap.reset();
     this.clockMap.see(hi.clk);
-    this.intake.reconnected(rejoin);
+    // A board this gateway process never saw that runs a plan: it kept sampling while the gateway
+    // was restarting. Its plan (and the backlog keyed by it) may be taken over in configure().
+    this.intake.setResendable(hi.caps.rs === 1);
+    this.intake.reconnected(
+      rejoin,
+      !known && hi.pl !== undefined
+        ? { pl: hi.pl, ...(hi.bms === undefined ? {} : { bms: hi.bms }) }
+        : undefined,
+    );
     await this.sendCfg();
     // A rejoin keeps its mapping; one exchange refreshes it (a pong may wait behind the backlog).
     await this.sync.sync(rejoin ? 1 : this.o.syncPings, !rejoin, rejoin);

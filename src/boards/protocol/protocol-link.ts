@@ -12,7 +12,13 @@ import { nullLogger, type Logger } from '../../shared/logger.js';
 import { ClockMap } from './clock-map.js';
 import { ClockSync } from './clock-sync.js';
 import { LinkWatcher, RateLimitedLog, type Connector, type FrameLink } from './link.js';
-import { decodeBoardFrame, type BoardFrame, type GatewayRequest } from './messages.js';
+import {
+  WIRE,
+  decodeBoardFrame,
+  encodeFrame,
+  type BoardFrame,
+  type GatewayRequest,
+} from './messages.js';
 import { RequestChannel } from './request-channel.js';
 import { StreamIntake } from './stream-intake.js';
 import { LinkStats } from './values.js';
@@ -97,6 +103,13 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
       logger,
       () => this.ranges,
       {
+        resend: (k, s) => {
+          try {
+            this.link?.send(encodeFrame({ t: WIRE.resend, k, s }));
+          } catch {
+            /* link gone: the held frames are delivered when the wait ends */
+          }
+        },
         batch: (b) => this.safeEmit('batch', b),
         gap: (g) => this.safeEmit('gap', g),
         bad: (reason) => this.onBad(reason),
@@ -109,6 +122,7 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
       () => this.stateValue === 'offline' && this.connecting === undefined,
       () => connector.available?.() ?? true,
       () => this.connect(),
+      connector.watch?.bind(connector),
     );
   }
 

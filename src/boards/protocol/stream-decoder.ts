@@ -7,8 +7,10 @@ import { periodMs } from '../../config/plan.js';
 import type { BoardGap, SamplingEntry, StreamBatch, StreamedSample } from '../board.js';
 import type { GapReason } from '../../shared/record.js';
 import type { ClockMap } from './clock-map.js';
-import type { BatchFrame, GapFrame, GatewayRequest } from './messages.js';
+import { randomInt } from 'node:crypto';
+import type { BatchFrame, GapFrame, GatewayRequest, PlanEntryFrame } from './messages.js';
 import { toReadingData } from './values.js';
+import { WIRE } from './wire.js';
 
 export type BatchResult =
   | { ok: true; batch: StreamBatch }
@@ -16,6 +18,24 @@ export type BatchResult =
   | { ok: false; repeat: true }
   | { ok: false; stepped: true }
   | { ok: false; stale: false; reason: string };
+
+/**
+ * A random epoch per decoder (per board per gateway process) in every plan key, so a restarted
+ * gateway never reuses a key: a late batch of an old plan can never pass for one of the new plan.
+ */
+function newEpoch(): string {
+  return randomInt(36 ** 3, 36 ** 4).toString(36);
+}
+
+/** A plan entry as the board names it: method letter, readers, rate. */
+function sameEntry(b: PlanEntryFrame, e: SamplingEntry): boolean {
+  return (
+    b.m === (e.method === 'Analogs' ? WIRE.analogs : WIRE.gpio) &&
+    b.hz === e.hz &&
+    b.r.length === e.readers.length &&
+    b.r.every((r, i) => r === e.readers[i])
+  );
+}
 
 /** A batch starting this far before the previous batch of its entry means the board restarted. */
 const STEP_BACK_MS = 1000;
@@ -38,6 +58,8 @@ export function samePlan(a: SamplingEntry[], b: SamplingEntry[]): boolean {
 }
 
 export class StreamDecoder {
+  /** Epoch of this decoder's plan keys (`<epoch>.<generation>.<index>`). */
+  readonly epoch = newEpoch();
   private gen = 0;
   private byShort = new Map<string, SamplingEntry>();
   private lastT = new Map<string, number>();
@@ -60,11 +82,45 @@ export class StreamDecoder {
   setPlan(streamed: SamplingEntry[]): void {
     this.gen++;
     this.byShort = new Map(
-      streamed.map((e, i) => [`${this.gen}.${i}`, { ...e, readers: [...e.readers] }]),
+      streamed.map((e, i) => [`${this.epoch}.${this.gen}.${i}`, { ...e, readers: [...e.readers] }]),
     );
     this.lastT = new Map();
     this.lastSeq = new Map();
     this.lastT0 = new Map();
+  }
+
+  /**
+   * Take over the plan a board reports running (its keys, given by an earlier gateway process) when
+   * it is exactly these streamed entries (each matched once by method, readers and rate). Returns
+   * false, changing nothing, when it is not.
+   */
+  adopt(board: PlanEntryFrame[], streamed: SamplingEntry[]): boolean {
+    if (board.length !== streamed.length || board.length === 0) return false;
+    const used = new Set<number>();
+    const next = new Map<string, SamplingEntry>();
+    for (const b of board) {
+      const i = streamed.findIndex((e, j) => !used.has(j) && sameEntry(b, e));
+      if (i < 0 || next.has(b.k)) return false;
+      used.add(i);
+      const e = streamed[i]!;
+      next.set(b.k, { ...e, readers: [...e.readers] });
+    }
+    this.byShort = next;
+    this.lastT = new Map();
+    this.lastSeq = new Map();
+    this.lastT0 = new Map();
+    return true;
+  }
+
+  /** The sequence number expected next for key `k` (undefined: none delivered yet). */
+  nextSeq(k: string): number | undefined {
+    const last = this.lastSeq.get(k);
+    return last === undefined ? undefined : last + 1;
+  }
+
+  /** Whether `k` is a key of the running plan. */
+  has(k: string): boolean {
+    return this.byShort.has(k);
   }
 
   /** The streamed entries of the running plan. */
@@ -77,7 +133,7 @@ export class StreamDecoder {
       t: 'plan',
       e: [...this.byShort].map(([k, x]) => ({
         k,
-        m: x.method === 'Analogs' ? 'A' : 'G',
+        m: x.method === 'Analogs' ? WIRE.analogs : WIRE.gpio,
         r: x.readers,
         hz: x.hz,
       })),
@@ -128,7 +184,7 @@ export class StreamDecoder {
     this.seenGaps.add(id);
     if (this.seenGaps.size > 256) this.seenGaps.delete(this.seenGaps.values().next().value!);
     const reason: GapReason =
-      f.why === 'backlog_overflow' || f.why === 'missed_ticks' ? f.why : 'read_error';
+      f.why === WIRE.backlogOverflow || f.why === WIRE.missedTicks ? f.why : 'read_error';
     const g: BoardGap = {
       reason,
       start: this.clockMap.toGateway(f.t0),
@@ -151,7 +207,7 @@ export class StreamDecoder {
     return entries.map((e) => {
       const period = periodMs(e.hz);
       const lastT = this.lastT.get(e.key);
-      const start = lastT === undefined ? now : lastT + period;
+      const start = lastT === undefined ? now : Math.min(now, lastT + period);
       this.lastT.set(e.key, now);
       return {
         key: e.key,

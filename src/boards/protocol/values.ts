@@ -55,4 +55,6 @@ export class LinkStats {
   pings = 0;
   reboots = 0;
   repeatedGaps = 0;
+  /** `rs` requests sent: a skipped sequence number the board was asked to re-send. */
+  resendRequests = 0;
 }

@@ -17,7 +17,7 @@ import { FAILED_DIR } from '../../capture/files.js';
 const USAGE = `usage: wharf data ls [DIR] [--json]       list capture files: state, records, bytes, time span
        wharf data cat [DIR|FILE…]             print records as JSON lines (Viam-shaped rows)
             [--component NAME] [--method NAME] [--kind reading|gap] [--limit N]
-       wharf data stats [DIR] [--json]        readings per component, gaps by reason; exits 1 if any file is unreadable
+       wharf data stats [DIR] [--json]        readings per component (with lateness: time_received − time_requested), gaps by reason; exits 1 if a file outside failed/ is unreadable
 DIR defaults to capture_dir of --config FILE, else $WHARF_HOME/capture, else ~/.wharf/capture.`;
 
 const OPTIONS = {
@@ -157,6 +157,11 @@ async function cat(
   return bad > 0 ? 1 : 0;
 }
 
+/** time_received − time_requested (polled: poll lateness; streamed: delivery delay), "avg/max" ms. */
+function late(l: { mean: number; max: number } | null): string {
+  return l === null ? '-' : `${l.mean.toFixed(1)}/${l.max.toFixed(1)}`;
+}
+
 async function stats(ctx: CliContext, dir: string, json: boolean): Promise<number> {
   const progress = ctx.isTTY
     ? (done: number, total: number) =>
@@ -172,6 +177,7 @@ async function stats(ctx: CliContext, dir: string, json: boolean): Promise<numbe
           dir,
           ...s,
           problems: s.problems.map((p) => ({ path: p.path, state: p.state, problem: p.problem })),
+          interrupted: s.interrupted.map((p) => ({ path: p.path, problem: p.problem })),
         },
         null,
         2,
@@ -185,12 +191,12 @@ async function stats(ctx: CliContext, dir: string, json: boolean): Promise<numbe
     );
     await out(
       ctx,
-      'COMPONENT                                 FILES  READINGS  GAPS  MISSING  FIRST                     LAST\n',
+      'COMPONENT                                 FILES  READINGS  GAPS  MISSING  LATE ms avg/max  FIRST                     LAST\n',
     );
     for (const c of s.components) {
       await out(
         ctx,
-        `${c.component.padEnd(40)}  ${String(c.files).padStart(5)}  ${String(c.readings).padStart(8)}  ${String(c.gaps).padStart(4)}  ${String(c.missing).padStart(7)}  ${iso(c.first).padEnd(24)}  ${iso(c.last)}\n`,
+        `${c.component.padEnd(40)}  ${String(c.files).padStart(5)}  ${String(c.readings).padStart(8)}  ${String(c.gaps).padStart(4)}  ${String(c.missing).padStart(7)}  ${late(c.lateMs).padStart(15)}  ${iso(c.first).padEnd(24)}  ${iso(c.last)}\n`,
       );
     }
     await out(ctx, s.gapsByReason.length === 0 ? '\nno gaps\n' : '\ngaps by reason:\n');
@@ -200,10 +206,17 @@ async function stats(ctx: CliContext, dir: string, json: boolean): Promise<numbe
         `  ${g.reason.padEnd(20)} ${g.records} gap record(s), ${g.missing} reading(s) missing\n`,
       );
   }
-  for (const p of s.problems) ctx.stderr.write(`unreadable: ${p.path}: ${p.problem}\n`);
-  if (s.problems.length > 0) {
+  for (const p of s.interrupted) ctx.stderr.write(`note: ${p.path}: ${p.problem}\n`);
+  // files in failed/ were set aside (by recovery or sync) with a .reason.txt, their loss accounted
+  // by gap records: listed, but not an error; a damaged file anywhere else is
+  const setAside = s.problems.filter((p) => p.state === 'failed');
+  const bad = s.problems.filter((p) => p.state !== 'failed');
+  for (const p of setAside)
+    ctx.stderr.write(`set aside: ${p.path}: ${p.problem} (see ${p.path}.reason.txt)\n`);
+  for (const p of bad) ctx.stderr.write(`unreadable: ${p.path}: ${p.problem}\n`);
+  if (bad.length > 0) {
     ctx.stderr.write(
-      `${s.problems.length} file(s) cannot be read completely; a .capture outside failed/ should never be damaged (disk fault?): keep a copy and report it\n`,
+      `${bad.length} file(s) cannot be read completely; a .capture outside failed/ should never be damaged (disk fault?): keep a copy and report it\n`,
     );
     return 1;
   }

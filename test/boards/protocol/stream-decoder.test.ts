@@ -11,11 +11,14 @@ function decoder(): StreamDecoder {
     () => new Map([['A1', [0, 3.3, 0.0008] as [number, number, number]]]),
   );
   d.setPlan([{ key: 'p/A', method: 'Analogs', readers: ['A1'], hz: 50, mode: 'streamed' }]);
+  key = d.planFrame(100).e[0]!.k;
   return d;
 }
+/** The plan key of the last decoder made (`<epoch>.1.0`). */
+let key = '';
 const b = (s: number, t0: number): BatchFrame => ({
   t: 'b',
-  k: '1.0',
+  k: key,
   s,
   t0,
   dt: 20,
@@ -46,5 +49,44 @@ describe('StreamDecoder across a link timeout', () => {
     expect(d.batch(b(5, 40_000), 0).ok).toBe(true);
     d.rebootGaps(1_000_000, 'test');
     expect(d.batch(b(0, 200), 0).ok).toBe(true);
+  });
+});
+
+describe('plan keys across gateway restarts', () => {
+  const entry = {
+    key: 'p/A',
+    method: 'Analogs' as const,
+    readers: ['A1'],
+    hz: 50,
+    mode: 'streamed' as const,
+  };
+
+  it('a new gateway process (a new decoder) never reuses a plan key: each carries its own epoch', () => {
+    const keys = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const d = new StreamDecoder(new ClockMap(), () => new Map());
+      d.setPlan([entry]);
+      keys.add(d.planFrame(100).e[0]!.k);
+    }
+    expect(keys.size).toBe(50);
+    for (const k of keys) expect(k).toMatch(/^[0-9a-z]{4}\.1\.0$/);
+  });
+
+  it('takes over the plan a board reports when it is exactly the wanted entries, and decodes its batches', () => {
+    const d = decoder();
+    expect(d.adopt([{ k: 'old.7.0', m: 'G', r: ['A1'], hz: 50 }], [entry]), 'method differs').toBe(
+      false,
+    );
+    expect(d.adopt([{ k: 'old.7.0', m: 'A', r: ['A1'], hz: 20 }], [entry]), 'rate differs').toBe(
+      false,
+    );
+    expect(d.adopt([{ k: 'old.7.0', m: 'A', r: ['A1'], hz: 50 }], [entry])).toBe(true);
+    const r = d.batch({ t: 'b', k: 'old.7.0', s: 812, t0: 40_000, dt: 20, v: [[1], [2]] }, 0);
+    expect(r.ok && r.batch.key).toBe('p/A');
+    expect(r.ok && r.batch.seq).toBe(812);
+    expect(d.batch({ t: 'b', k: key, s: 0, t0: 40_100, dt: 20, v: [[1]] }, 0)).toEqual({
+      ok: false,
+      stale: true,
+    });
   });
 });

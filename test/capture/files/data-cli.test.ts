@@ -137,7 +137,7 @@ describe('wharf data', () => {
       /files: 3 finished, 0 being written, 0 in failed\/, 0 damaged, 0 unreadable; \d+ bytes; 5 readings/,
     );
     expect(ok.stdout).toMatch(
-      /board\/my-esp32\/Analogs\s+2\s+4\s+1\s+2\s+2026-01-01T00:00:00\.000Z/,
+      /board\/my-esp32\/Analogs\s+2\s+4\s+1\s+2\s+\d+\.\d\/\d+\.\d\s+2026-01-01T00:00:00\.000Z/,
     );
     expect(ok.stdout).toMatch(/board\/my-esp32\/Gpio\s+1\s+1\s+0\s+0/);
     expect(ok.stdout).toMatch(/timeout\s+1 gap record\(s\), 2 reading\(s\) missing/);
@@ -231,5 +231,25 @@ describe('wharf data', () => {
     );
     expect(err?.code).toBe(1);
     expect(err?.stderr).toMatch(/junk\.capture: capture file header unreadable/);
+  });
+
+  it('after a power cut: a 0-byte or headless .prog is reported as left by a crash, recovered at the next start, exit 0 (real process)', async () => {
+    const dir = await tempDir();
+    const { store } = await sampleDir(dir);
+    await store.close();
+    const sub = path.join(dir, 'board', 'my-esp32', 'Analogs');
+    await writeFile(path.join(sub, '2026-01-02T00-00-00.000Z_empty.prog'), '');
+    const head = await readFile((await listFinishedFiles(dir))[0]!.path);
+    await writeFile(path.join(sub, '2026-01-02T00-00-01.000Z_torn.prog'), head.subarray(0, 10));
+    const bin = path.resolve('bin/wharf.mjs');
+    const r = await promisify(execFile)(process.execPath, [bin, 'data', 'stats', dir], {
+      timeout: 20_000,
+    });
+    expect(r.stdout).toMatch(/3 finished, 2 being written, 0 in failed\/, 0 damaged, 0 unreadable/);
+    expect(r.stderr).toMatch(
+      /_empty\.prog: empty \(being written, or left by a crash: recovered at the next start\)/,
+    );
+    expect(r.stderr).toMatch(/_torn\.prog: no complete header yet/);
+    expect(r.stderr).not.toMatch(/disk fault/);
   });
 });

@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  enforceDiskBudget,
-  startDiskBudget,
-  type BudgetSettings,
-} from '../../../src/capture/disk-budget.js';
+import { enforceDiskBudget, type BudgetSettings } from '../../../src/capture/disk-budget.js';
+import { DiskBudgetRunner } from '../../../src/capture/disk-budget-runner.js';
 import { FileCaptureStore } from '../../../src/capture/file-store.js';
 import { MemoryCaptureStore } from '../../../src/capture/memory-store.js';
 import { decodeCaptureFile } from '../../../src/capture/file-format.js';
@@ -173,29 +170,187 @@ describe('disk budget', () => {
     await store.close();
   });
 
-  it('startDiskBudget checks on the injected clock until stopped', async () => {
+  it('DiskBudgetRunner checks at start, on kick() (a file was finished) and on the injected clock until stopped', async () => {
     const { dir, writer } = await fillDir(2);
     const clock = new FakeClock(T0);
     const store = new MemoryCaptureStore();
-    const stop = startDiskBudget({
+    const settings = { ...noLimits, capture_dir_max_bytes: null as number | null };
+    const runner = new DiskBudgetRunner({
       dir,
       store,
       clock,
       intervalMs: 30_000,
       logger: nullLogger,
-      settings: { ...noLimits, capture_dir_max_bytes: 0 },
+      settings,
       diskUsage: roomyDisk,
     });
+    runner.start(); // at start: nothing to do (no quota yet)
+    await runner.idle();
+    expect(await listFinishedFiles(dir)).toHaveLength(2);
+    settings.capture_dir_max_bytes = 0;
     clock.advance(29_999);
     await new Promise((r) => setTimeout(r, 30));
+    await runner.idle();
     expect(await listFinishedFiles(dir)).toHaveLength(2);
-    clock.advance(1);
+    clock.advance(1); // the interval
     for (let i = 0; i < 200 && (await listFinishedFiles(dir)).length > 0; i++)
       await new Promise((r) => setTimeout(r, 5));
     expect(await listFinishedFiles(dir)).toHaveLength(0);
-    stop();
+    // a finished file kicks a check at once, long before the interval
+    for (let i = 0; i < 10; i++) writer.append('k', fixedMeta, analogReading(500 + i));
+    await writer.rotateAll();
+    expect(await listFinishedFiles(dir)).toHaveLength(1);
+    runner.kick();
+    await runner.idle();
+    expect(await listFinishedFiles(dir)).toHaveLength(0);
+    await runner.stop();
     for (let i = 0; i < 50 && clock.pending() > 0; i++) await new Promise((r) => setTimeout(r, 5));
     expect(clock.pending()).toBe(0);
     await writer.close();
+  });
+
+  it('thinning a full disk: every deleted reading is accounted by a gap no later deletion erases', async () => {
+    const dir = await tempDir();
+    const clock = new FakeClock(T0);
+    let runner: DiskBudgetRunner | undefined;
+    const store = new FileCaptureStore({
+      dir,
+      clock,
+      logger: nullLogger,
+      settings: {
+        flush_interval_ms: 1000,
+        maximum_capture_file_size_bytes: 1 << 20,
+        maximum_capture_file_age_ms: 0,
+      },
+      onFileFinished: () => runner?.kick(),
+    });
+    // the disk counts as full whenever the capture dir holds more than 10 files' worth
+    const full = async () => {
+      const used = (await walkCaptureDir(dir, [], true)).reduce((a, f) => a + f.size, 0);
+      return { totalBytes: 12_000, usedBytes: Math.max(used, 1) };
+    };
+    runner = new DiskBudgetRunner({
+      dir,
+      store,
+      clock,
+      intervalMs: 1e9,
+      logger: nullLogger,
+      settings: { ...noLimits, delete_every_nth_when_disk_full: 2 },
+      diskUsage: full,
+    });
+    runner.start();
+    let written = 0;
+    for (let f = 0; f < 60; f++) {
+      for (let i = 0; i < 10; i++) store.append('k', fixedMeta, analogReading(written++));
+      if (f % 3 === 0)
+        store.append('k', fixedMeta, {
+          kind: 'gap',
+          reason: 'timeout',
+          start: T0 + f,
+          end: T0 + f,
+          count: 1,
+        });
+      await store.rotateAll();
+      await runner.idle();
+      clock.stall(1000);
+    }
+    await runner.stop();
+    await store.close();
+    let kept = 0;
+    let deleted = 0;
+    let timeouts = 0;
+    let zeroCount = 0;
+    for (const f of await walkCaptureDir(dir, ['.capture'])) {
+      const d = decodeCaptureFile(await readFile(f.path));
+      for (const r of d.records) {
+        if (r.kind === 'reading') kept++;
+        else if (r.reason === 'disk_quota') {
+          deleted += r.count;
+          if (r.count === 0) zeroCount++;
+        } else if (r.reason === 'timeout') timeouts += r.count;
+      }
+    }
+    expect(deleted).toBeGreaterThan(0);
+    expect(zeroCount).toBe(0); // a deletion always deleted readings
+    expect(kept + deleted).toBe(written);
+    expect(timeouts).toBe(20);
+  });
+
+  it('never above quota + one file, and every deleted reading is accounted by a gap no later deletion erases', async () => {
+    const dir = await tempDir();
+    const clock = new FakeClock(T0);
+    let runner: DiskBudgetRunner | undefined;
+    const store = new FileCaptureStore({
+      dir,
+      clock,
+      logger: nullLogger,
+      settings: {
+        flush_interval_ms: 1000,
+        maximum_capture_file_size_bytes: 1 << 20,
+        maximum_capture_file_age_ms: 0,
+      },
+      onFileFinished: () => runner?.kick(),
+    });
+    const quota = 6000;
+    runner = new DiskBudgetRunner({
+      dir,
+      store,
+      clock,
+      intervalMs: 1e9,
+      logger: nullLogger,
+      settings: { ...noLimits, capture_dir_max_bytes: quota },
+      diskUsage: roomyDisk,
+    });
+    runner.start();
+    let written = 0;
+    let biggest = 0;
+    let worst = 0;
+    for (let f = 0; f < 150; f++) {
+      // files of readings with a board's gap record in some of them
+      for (let i = 0; i < 10; i++) store.append('k', fixedMeta, analogReading(written++));
+      if (f % 3 === 0)
+        store.append('k', fixedMeta, {
+          kind: 'gap',
+          reason: 'timeout',
+          start: T0 + f,
+          end: T0 + f,
+          count: 1,
+        });
+      await store.rotateAll();
+      await runner.idle();
+      const files = await walkCaptureDir(dir, [], true);
+      biggest = Math.max(biggest, ...files.map((x) => x.size));
+      worst = Math.max(
+        worst,
+        files.reduce((a, x) => a + x.size, 0),
+      );
+      clock.stall(1000);
+    }
+    await runner.stop();
+    await store.close();
+    expect(worst).toBeLessThanOrEqual(quota + biggest);
+    // read back everything on disk: readings kept + readings the disk_quota gaps say were deleted
+    let kept = 0;
+    let deleted = 0;
+    let timeouts = 0;
+    let quotaGaps = 0;
+    for (const f of await walkCaptureDir(dir, ['.capture'])) {
+      const d = decodeCaptureFile(await readFile(f.path));
+      expect(d.torn).toBeNull();
+      for (const r of d.records) {
+        if (r.kind === 'reading') kept++;
+        else if (r.reason === 'disk_quota') {
+          deleted += r.count;
+          quotaGaps++;
+        } else if (r.reason === 'timeout') timeouts += r.count;
+      }
+    }
+    expect(deleted).toBeGreaterThan(0);
+    expect(kept + deleted).toBe(written);
+    expect(timeouts).toBe(50); // every board gap survives, carried over as files go
+    // consecutive deletions merge into spans as they meet, and a file carries at most 8 spans:
+    // the account is bounded by what the quota holds, not by the number of deletions
+    const keptFiles = (await walkCaptureDir(dir, ['.capture'])).length;
+    expect(quotaGaps).toBeLessThanOrEqual(keptFiles * 8);
   });
 });

@@ -205,4 +205,14 @@ describe('crash recovery', () => {
     await recoverCaptureDir(dir, nullLogger);
     expect((await readdir(dir)).sort()).toEqual(['a.1.capture', 'a.capture']);
   });
+
+  it('removes the temporary file a crash left while a whole finished file was written, nothing else', async () => {
+    const dir = await tempDir();
+    const full = encodeCaptureFile(hdr, [analogReading(0)]);
+    await writeFile(path.join(dir, 'a.capture'), full);
+    await writeFile(path.join(dir, 'b.capture.tmp-4242'), full.subarray(0, 20));
+    await writeFile(path.join(dir, 'notes.tmp-1'), 'kept');
+    await recoverCaptureDir(dir, nullLogger);
+    expect((await readdir(dir)).sort()).toEqual(['a.capture', 'notes.tmp-1']);
+  });
 });

@@ -1,0 +1,80 @@
+/**
+ * Entries that are not capturing (capture_disabled, a disabled or removed method, not started yet
+ * after a restart): the last instant accounted for each and why, so the engine writes one gap with
+ * the true reason when the entry captures again. Kept in the checkpoint across restarts.
+ */
+import type { CapturePlan, PlanEntry } from '../config/plan.js';
+import type { CaptureMeta, GapReason } from '../shared/record.js';
+import type { EntryCollector } from './collector.js';
+import type { RecordSink } from './entry-output.js';
+
+/** Why an entry is not capturing, for the gap written when it captures again. */
+export type PauseReason = Extract<
+  GapReason,
+  'capture_stopped' | 'capture_disabled' | 'method_disabled' | 'capture_dir_changed'
+>;
+
+export const PAUSE_DETAIL: Record<PauseReason, string> = {
+  capture_stopped: 'gateway was not running (stopped or crashed)',
+  capture_disabled: 'capture_disabled was set',
+  method_disabled: 'the capture method was disabled or not in the config',
+  capture_dir_changed:
+    'the gateway restarted into a new capture_dir; the data before is in the previous one',
+};
+
+/** An entry not capturing: the last instant accounted for it, and why it stopped. */
+export interface PausedEntry {
+  last: number;
+  reason: PauseReason;
+}
+
+/** Why an entry of `plan` is not capturing: capture is off as a whole, or this method is. */
+export function pauseReasonOf(plan: CapturePlan): PauseReason {
+  if (plan.dataManager.capture_disabled) return 'capture_disabled';
+  return 'method_disabled';
+}
+
+/** The last tick a stopped collector accounted for (a read in flight still lands at its tick). */
+export function lastTick(c: EntryCollector): number | undefined {
+  const o = c.out;
+  const last = Math.max(o.lastTime ?? -Infinity, o.inFlightTick ?? -Infinity);
+  return Number.isFinite(last) ? last : undefined;
+}
+
+/**
+ * Entries paused and still not wanted whose cause changed (a gateway restarted with
+ * capture_disabled): the span so far is written with its own reason when the entry is in the
+ * plan (its rate known), and the rest is named by the new cause.
+ */
+export function renamePauses(
+  paused: Map<string, PausedEntry>,
+  want: ReadonlyMap<string, unknown>,
+  plan: CapturePlan,
+  now: number,
+  sink: RecordSink,
+  metaFor: (plan: CapturePlan, e: PlanEntry) => CaptureMeta,
+): void {
+  for (const [key, p] of paused) {
+    if (want.has(key)) continue;
+    const next = pauseReasonOf(plan);
+    if (next === p.reason) continue;
+    const e = plan.entries.find((x) => x.key === key && x.hz > 0);
+    if (e !== undefined) {
+      const period = 1000 / e.hz;
+      const count = Math.max(0, Math.floor((now - p.last) / period + 1e-9));
+      if (count > 0) {
+        const end = p.last + count * period;
+        sink.append(key, metaFor(plan, e), {
+          kind: 'gap',
+          reason: p.reason,
+          start: p.last + period,
+          end,
+          count,
+          detail: PAUSE_DETAIL[p.reason],
+        });
+        p.last = end;
+      }
+    }
+    p.reason = next;
+  }
+}
