@@ -1,7 +1,47 @@
 #!/usr/bin/env node
-// wharf's command-line entry. Loads the TypeScript sources through tsx (no build step needed).
-import { register } from 'tsx/esm/api';
+// wharf's command-line entry. Runs the compiled JavaScript in dist/ (`npm run build`; an installed
+// package ships it). In a source checkout (tsconfig.json beside bin/) whose src/ is newer than the
+// last build, it runs the TypeScript sources through tsx (a devDependency) instead, so edits take
+// effect without a build step.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import module from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const built = join(root, 'dist', 'build-info.json');
+
+function newerThan(dir, ms) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory() ? newerThan(p, ms) : statSync(p).mtimeMs > ms) return true;
+  }
+  return false;
+}
+
+function useDist() {
+  if (!existsSync(built)) return false;
+  if (!existsSync(join(root, 'tsconfig.json'))) return true; // an installed package
+  return !newerThan(join(root, 'src'), statSync(built).mtimeMs);
+}
+
+let main;
+if (useDist()) {
+  // Node ≥ 22.1: V8 code cache on disk (os.tmpdir()/node-compile-cache), so the second start of a
+  // command does not compile its modules again (NODE_DISABLE_COMPILE_CACHE=1 turns it off)
+  module.enableCompileCache?.();
+  ({ main } = await import(pathToFileURL(join(root, 'dist', 'cli', 'main.js')).href));
+} else {
+  let register;
+  try {
+    ({ register } = await import('tsx/esm/api'));
+  } catch {
+    process.stderr.write(
+      `wharf: ${existsSync(built) ? 'dist/ is older than src/' : 'dist/ is missing'} and tsx is not installed; run 'npm run build' (or 'npm install' in the checkout)\n`,
+    );
+    process.exit(1);
+  }
+  register();
+  ({ main } = await import(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -7,10 +7,10 @@
 import { parseArgs } from 'node:util';
 import { ProtocolDriver } from './driver/driver.js';
 import { SerialFrameLink, type Frame } from './driver/links.js';
-import { ptyPair } from './bench/pty.js';
-import { EmulatedBoard } from './emulator/board.js';
+import { ptyPair } from '../src/emulator/pty.js';
+import { EmulatedBoard } from '../src/emulator/board.js';
 import { bundleFor } from './emulator/bundle.js';
-import { PtySerial } from './emulator/serial-binding.js';
+import { PtySerial } from '../src/emulator/serial-binding.js';
 import { EMULATED_INPUTS } from './targets.js';
 
 const { values } = parseArgs({

@@ -13,7 +13,7 @@ import { nullLogger } from '../src/shared/logger.js';
 import { requireTool } from '../test/helpers/system-tool.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { simPlan } from '../test/sync/gateway-plan.js';
-import { firmwareDemoPart } from './emulator/demo-part.js';
+import { firmwareDemoPart } from '../src/app/demo-firmware.js';
 
 const hasSocat = requireTool(
   'socat',

@@ -14,10 +14,10 @@ import type { Board, BoardGap, BoardStatus, StreamBatch } from '../src/boards/bo
 import type { AnalogValue, GpioValue } from '../src/shared/record.js';
 import { requireTool } from '../test/helpers/system-tool.js';
 import { waitFor } from '../test/helpers/wait.js';
-import { ptyPair, type PtyPair } from './bench/pty.js';
-import { EmulatedBoard } from './emulator/board.js';
+import { ptyPair, type PtyPair } from '../src/emulator/pty.js';
+import { EmulatedBoard } from '../src/emulator/board.js';
 import { bundleFor } from './emulator/bundle.js';
-import { PtySerial } from './emulator/serial-binding.js';
+import { PtySerial } from '../src/emulator/serial-binding.js';
 import { EMULATED_INPUTS, FIXTURE } from './targets.js';
 
 const hwPort = process.env.WHARF_HIL_PORT;

@@ -15,10 +15,10 @@ import { nullLogger } from '../src/shared/logger.js';
 import { type AnalogValue, type ViamRow } from '../src/shared/record.js';
 import { capturedRows } from '../test/helpers/captured.js';
 import { requireTool } from '../test/helpers/system-tool.js';
-import { ptyPair } from './bench/pty.js';
-import { EmulatedBoard } from './emulator/board.js';
+import { ptyPair } from '../src/emulator/pty.js';
+import { EmulatedBoard } from '../src/emulator/board.js';
 import { bundleFor } from './emulator/bundle.js';
-import { PtySerial } from './emulator/serial-binding.js';
+import { PtySerial } from '../src/emulator/serial-binding.js';
 import { EMULATED_INPUTS } from './targets.js';
 
 const hasSocat = requireTool(

@@ -24,11 +24,11 @@ import {
   waitListening,
   type GatewayProcess,
 } from './bench/gateway-process.js';
-import { ptyPair, type PtyPair } from './bench/pty.js';
+import { ptyPair, type PtyPair } from '../src/emulator/pty.js';
 import { UplinkTally } from './bench/uplink-tally.js';
-import { EmulatedBoard } from './emulator/board.js';
+import { EmulatedBoard } from '../src/emulator/board.js';
 import { bundleFor } from './emulator/bundle.js';
-import { PtySerial } from './emulator/serial-binding.js';
+import { PtySerial } from '../src/emulator/serial-binding.js';
 import {
   account,
   expectedOverflow,

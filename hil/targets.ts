@@ -7,13 +7,13 @@
 import { ProtocolDriver } from './driver/driver.js';
 import { MqttFrameLink, SerialFrameLink } from './driver/links.js';
 import { benchBroker, type BenchBroker } from './bench/broker.js';
-import { ptyPair, type PtyPair } from './bench/pty.js';
-import { EmulatedBoard } from './emulator/board.js';
+import { ptyPair, type PtyPair } from '../src/emulator/pty.js';
+import { EmulatedBoard } from '../src/emulator/board.js';
 import { bundleFor } from './emulator/bundle.js';
-import { PtySerial } from './emulator/serial-binding.js';
+import { PtySerial } from '../src/emulator/serial-binding.js';
 import { tcpSerialBridge } from './bench/tcp-bridge.js';
 import { flashFirmware } from '../firmware/tools/flash.js';
-import { constant, ramp } from './emulator/signals.js';
+import { constant, ramp } from '../src/emulator/signals.js';
 import type { FirmwareSettings } from '../firmware/tools/build.js';
 
 /** The known fixture: what is wired to which pin (docs/hil.md) and what it must read. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts the system tools wharf's tests and demo use:
 #   socat (pty pairs), mosquitto + clients (external broker interop), chromium (web UI tests),
-#   PostgreSQL 15 (fleet store tests), openssl (TLS test certificates).
+#   PostgreSQL 15 (fleet store tests), openssl (TLS test certificates), systemd (systemd-analyze
+#   verifies the service unit; nothing is started), curl (scripts/pack-check.sh), ffmpeg (cameras).
 # Idempotent and quick when everything is present. Needs root (or sudo) to install; without it,
 # prints what is missing and carries on: tests that need a missing tool say so and are skipped
 # locally, but fail under CI=true.
@@ -11,7 +12,10 @@ command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 if ! command -v pg_ctlcluster >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   need+=(postgresql)
 fi

@@ -5,7 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { SerialPort } from 'serialport';
@@ -144,13 +146,29 @@ export async function flashFirmware(o: FlashOptions): Promise<FlashResult> {
         'USAGE',
         '--dry-run needs --out FILE (where to write what would be sent)',
       );
-    const r = await run([...common, '-n', '-o', o.out, o.file], timeoutMs, progress);
-    if (r.timedOut || !existsSync(o.out))
+    const outDir = path.dirname(path.resolve(o.out));
+    if (!existsSync(outDir))
       throw new WharfError(
-        'FIRMWARE_FLASH',
-        `espruino CLI did not write ${o.out}:\n${r.output.trim()}`,
+        'USAGE',
+        `--out ${o.out}: the directory ${outDir} does not exist; create it or write elsewhere`,
       );
-    return { output: r.output, out: o.out };
+    // The espruino CLI takes only a .js name for -o (anything else is a stack trace): it writes
+    // into a temporary .js file, which is then moved to the name the user asked for.
+    const tmpDir = await mkdtemp(path.join(tmpdir(), 'wharf-flash-'));
+    const tmpOut = path.join(tmpDir, 'sent.js');
+    try {
+      const r = await run([...common, '-n', '-o', tmpOut, o.file], timeoutMs, progress);
+      if (r.timedOut || !existsSync(tmpOut)) {
+        const why = r.timedOut
+          ? `it did not finish within ${Math.round(timeoutMs / 1000)} s`
+          : (/Error: (.*)/.exec(r.output)?.[1] ?? r.output.trim().split('\n')[0] ?? 'no output');
+        throw new WharfError('FIRMWARE_FLASH', `the espruino CLI did not write ${o.out}: ${why}`);
+      }
+      await copyFile(tmpOut, o.out);
+      return { output: r.output, out: o.out };
+    } finally {
+      await rm(tmpDir, { recursive: true, force: true });
+    }
   }
   if (!o.port)
     throw new WharfError('USAGE', 'flash needs --port /dev/ttyUSB0 (or --dry-run --out FILE)');

@@ -6,7 +6,7 @@
 import { ReadlineParser } from '@serialport/parser-readline';
 import mqtt, { type MqttClient } from 'mqtt';
 import { SerialPort } from 'serialport';
-import type { MemorySerial } from '../emulator/serial-binding.js';
+import type { MemorySerial } from '../../src/emulator/serial-binding.js';
 
 export type Frame = { t: string; id?: number; [k: string]: unknown };
 

@@ -11,6 +11,8 @@ import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { buildCloudServer } from '../cloud/server.js';
 import { SqliteStore } from '../cloud/store/sqlite.js';
+import { SqliteFleetStore } from '../cloud/fleet/sqlite.js';
+import { fleetPlugin } from '../cloud/fleet/routes.js';
 
 interface DemoKeys {
   [name: string]: string;
@@ -38,7 +40,10 @@ export const cloudDemoPart = {
       return key;
     };
     const readKey = await keyFor('ui', null);
+    // the fleet API as `wharf cloud serve` has it (the UI's Fleet view shows config rollout)
+    const fleet = new SqliteFleetStore(path.join(ctx.home, 'cloud.db'));
     const plugins = [
+      fleetPlugin(fleet),
       async (app: FastifyInstance) => {
         try {
           const { cloudUi } = await import('../cloud/ui/plugin.js');
@@ -72,6 +77,7 @@ export const cloudDemoPart = {
       },
       stop: async () => {
         await app.close();
+        await fleet.close();
         await store.close();
       },
     };

@@ -15,7 +15,7 @@ import type { Logger } from '../shared/logger.js';
 import type { Gateway } from './gateway.js';
 import type { TransportContext } from '../boards/registry.js';
 import { cloudDemoPart } from './demo-cloud.js';
-import { firmwareDemoPart } from '../../hil/emulator/demo-part.js';
+import { firmwareDemoPart } from './demo-firmware.js';
 
 export interface DemoContext {
   /** WHARF_HOME (default ~/.wharf): everything the demo writes lives under it. */

@@ -10,15 +10,13 @@
  * the running plan with a warning saying a restart applies them.
  */
 import { promises as fsp } from 'node:fs';
-import type { BoardSource } from '../boards/board.js';
-import type { TransportContext } from '../boards/registry.js';
-import { defaultRegistry } from '../boards/transports.js';
+import { BoardRegistry, type TransportContext } from '../boards/registry.js';
+import { loadTransports } from '../boards/transports.js';
 import { checkLinkBudget } from '../boards/link-budget.js';
 import { gatewayBroker, type GatewayBroker } from '../boards/mqtt/gateway-broker.js';
 import { trackLinkStats, trackUnrouted } from '../boards/link-metrics.js';
 import type { CapturePlan } from '../config/plan.js';
-import type { CaptureStore, CaptureStoreStats } from '../capture/capture-store.js';
-import type { SyncStatus } from '../sync/status-file.js';
+import type { CaptureStore } from '../capture/capture-store.js';
 import { FileCaptureStore } from '../capture/file-store.js';
 import { closeStoreWithin } from '../capture/close-store.js';
 import { CaptureDirLock } from '../capture/dir-lock.js';
@@ -31,14 +29,21 @@ import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
 import { GatewayHttp } from './http.js';
 import { registerStoreMetrics, reportRecovery } from './gateway-metrics.js';
+import { LatestReadings } from '../capture/latest.js';
+import { buildGatewayStatus, type GatewayStatusDoc } from './status.js';
 import { GatewaySync } from '../sync/gateway-sync.js';
+import { CameraCapture } from '../capture/images/camera-capture.js';
+import { SensorCapture } from '../capture/sensors/sensor-capture.js';
+import { cameraOf } from '../config/cameras.js';
+import type { EntryOutput } from '../capture/entry-output.js';
+import type { PausedEntry } from '../capture/paused.js';
 
 export interface GatewayOptions {
   plan: CapturePlan;
   logger: Logger;
   clock?: Clock;
-  /** Transport registry (default: every built-in transport). */
-  registry?: BoardSource;
+  /** Transport registry (default: the built-in transports the plan uses, loaded on demand). */
+  registry?: BoardRegistry;
   /** Extra context transports need, merged into the default registry's context. */
   transportContext?: Partial<TransportContext>;
   /** A store to use instead of a FileCaptureStore on plan.dataManager.capture_dir. */
@@ -62,18 +67,6 @@ function frozenSettings(p: CapturePlan): string {
     d.maximum_capture_file_age_ms,
     p.gateway.http,
   ]);
-}
-
-/** GET /status: what the gateway runs and how its parts are doing. */
-export interface GatewayStatus {
-  machine: string;
-  part_id: string;
-  capture_dir: string;
-  capture_disabled: boolean;
-  started_at: string;
-  entries: ReturnType<CaptureEngine['status']>;
-  store: CaptureStoreStats;
-  sync: SyncStatus | null;
 }
 
 /** What a started gateway is made of (built by `Gateway.start`). */
@@ -126,11 +119,22 @@ export class Gateway {
   /** Sync of finished capture files to `wharf.sync` (src/sync). */
   sync: GatewaySync | undefined;
 
+  /** The plan's cameras (src/capture/images). */
+  cameras: CameraCapture | undefined;
+
+  /** The plan's gateway sensors (src/capture/sensors). */
+  sensors: SensorCapture | undefined;
+
   /** The capture dir lock, released at the end of stop(). */
   dirLock: CaptureDirLock | undefined;
 
   /** At a clean stop, one last sync pass of the files just finished, bounded by this time. */
   finalSyncMs = 1500;
+  /** Latest reading, achieved rate and last gap per entry (for /status). */
+  latest: LatestReadings | undefined;
+
+  /** Loads the transports a plan needs (before it is applied). */
+  private ensureTransports: (plan: CapturePlan) => Promise<void> = async () => undefined;
 
   static async start(o: GatewayOptions): Promise<Gateway> {
     const clock = o.clock ?? realClock;
@@ -184,7 +188,7 @@ export class Gateway {
       clock,
       logger,
     });
-    const broker = gatewayBroker(logger);
+    const broker = gatewayBroker(logger, metrics);
     await broker.apply(plan); // the MQTT broker, when the plan has mqtt:// boards
     trackUnrouted(metrics, broker.bus);
     const ctx: TransportContext = {
@@ -194,9 +198,27 @@ export class Gateway {
       trackBoard: trackLinkStats(metrics),
       ...(o.transportContext ?? {}),
     };
+    const registry = o.registry ?? new BoardRegistry();
+    const ensureTransports =
+      o.registry === undefined
+        ? (p: CapturePlan) => loadTransports(registry, p, ctx)
+        : async () => undefined;
+    await ensureTransports(plan);
+    const latest = new LatestReadings(store, () => clock.now());
+    // cameras and gateway sensors account their own restarts (src/capture/resume-gap.ts)
+    const sideResume = new Map<string, PausedEntry>();
+    for (const e of plan.entries) {
+      const own =
+        cameraOf(plan.cameras, e) !== undefined ||
+        (e.component_type === 'sensor' && plan.sensors?.some((c) => c.id === e.boardId));
+      const last = resume.get(e.key);
+      if (!own || last === undefined) continue;
+      sideResume.set(e.key, { last, reason: reasons.get(e.key) ?? 'capture_stopped' });
+      resume.delete(e.key);
+    }
     const engine = new CaptureEngine({
-      registry: o.registry ?? defaultRegistry(ctx),
-      sink: store,
+      registry,
+      sink: latest,
       clock,
       logger: logger.child({ part: 'capture' }),
       metrics,
@@ -204,8 +226,10 @@ export class Gateway {
       resumeReasons: reasons,
       options: o.engineOptions ?? {},
     });
+    let sideOutputs: () => EntryOutput[] = () => [];
     const flushLoop = new FlushLoop({
       engine,
+      extraOutputs: () => sideOutputs(),
       store,
       dir,
       clock,
@@ -268,8 +292,31 @@ export class Gateway {
     });
     gw.broker = broker;
     gw.dirLock = lock;
+    gw.latest = latest;
+    gw.ensureTransports = ensureTransports;
     gw.onStop(() => broker.close());
     await engine.apply(plan);
+    const cameras = new CameraCapture({
+      sink: store,
+      clock,
+      logger: logger.child({ part: 'cameras' }),
+      metrics: engine.metrics,
+      resume: sideResume,
+    });
+    gw.cameras = cameras;
+    gw.onStop(() => cameras.stop());
+    await cameras.apply(plan);
+    const sensors = new SensorCapture({
+      sink: store,
+      clock,
+      logger: logger.child({ part: 'sensors' }),
+      metrics: engine.metrics,
+      resume: sideResume,
+    });
+    gw.sensors = sensors;
+    sideOutputs = () => [...cameras.outputs(), ...sensors.outputs()];
+    gw.onStop(() => sensors.stop());
+    await sensors.apply(plan);
     flushLoop.start();
     gw.sync = new GatewaySync({
       captureDir: dir,
@@ -323,20 +370,25 @@ export class Gateway {
       .catch((err: unknown) =>
         this.logger.error({ err: String(err) }, 'MQTT broker update failed'),
       );
+    await this.ensureTransports(plan);
+    await this.cameras?.apply(plan);
+    await this.sensors?.apply(plan);
     return this.engine.apply(plan);
   }
 
-  status(): GatewayStatus {
-    return {
-      machine: this.plan.machine,
-      part_id: this.plan.part_id,
-      capture_dir: this.captureDir,
-      capture_disabled: this.plan.dataManager.capture_disabled,
-      started_at: new Date(this.startedAt).toISOString(),
-      entries: this.engine.status(),
+  status(): GatewayStatusDoc {
+    const engineStatus = this.engine.status();
+    this.latest?.retain(engineStatus.map((e) => e.key));
+    return buildGatewayStatus({
+      plan: this.plan,
+      engineStatus,
+      cameras: this.cameras?.status() ?? [],
       store: this.store.stats(),
       sync: this.sync?.status() ?? null,
-    };
+      latest: this.latest,
+      startedAt: this.startedAt,
+      now: Date.now(),
+    });
   }
 
   /** Stop collectors, flush everything, finish the files, close the listener. Idempotent. */

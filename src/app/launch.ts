@@ -15,7 +15,11 @@ import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { noteCaptureDir, previousCaptureDir, wharfStateDir } from '../capture/dir-history.js';
 import { Gateway, type GatewayOptions } from './gateway.js';
+import { systemdNotifier, type Notifier } from './sd-notify.js';
 import { serveUntilStopped } from './serve.js';
+import { markRateChanges } from './rate-marks.js';
+import { realClock } from '../shared/clock.js';
+import { startProgressWatchdog } from './watchdog.js';
 
 export interface LaunchOptions {
   configPath: string;
@@ -35,6 +39,8 @@ export interface LaunchOptions {
   /** Called after start, before waiting (demo: start parts that need the gateway). */
   afterStart?: (gw: Gateway) => Promise<void>;
   watch?: boolean;
+  /** systemd notification (default: from NOTIFY_SOCKET in env, a no-op without it). */
+  notifier?: Notifier;
 }
 
 function printIssues(issues: readonly ConfigIssue[], file: string, out: Writable): void {
@@ -98,7 +104,9 @@ export async function launch(o: LaunchOptions): Promise<number> {
           env: o.env,
           logger: o.logger,
           onPlan: (next) => {
-            gw.applyPlan(adjust(next)).then(
+            const plan = adjust(next);
+            markRateChanges(gw.store, gw.currentPlan, plan, realClock.now(), `${shown} changed`);
+            gw.applyPlan(plan).then(
               (s) =>
                 o.logger.info(
                   {
@@ -122,9 +130,27 @@ export async function launch(o: LaunchOptions): Promise<number> {
           },
         });
   o.stdout.write(banner(gw, shown, o.bannerLines));
+  const notifier = o.notifier ?? systemdNotifier(o.env, o.logger);
+  const entries = gw.engine.status().length;
+  notifier.ready(
+    `capturing ${entries} ${entries === 1 ? 'entry' : 'entries'} into ${gw.captureDir}`,
+  );
+  const watchdog =
+    notifier.watchdogMs === null
+      ? undefined
+      : startProgressWatchdog({
+          notifier,
+          periodMs: notifier.watchdogMs,
+          progress: () => gw.store.stats().flushes,
+          logger: o.logger,
+        });
   try {
     const why = await serveUntilStopped(gw, {
       logger: o.logger,
+      onStopping: (reason) => {
+        watchdog?.stop();
+        notifier.stopping(`stopping (${reason}): flushing capture files`);
+      },
       ...(o.durationMs === undefined ? {} : { durationMs: o.durationMs }),
     });
     const s = gw.store.stats();
@@ -132,8 +158,10 @@ export async function launch(o: LaunchOptions): Promise<number> {
       `wharf: stopped (${why}); ${s.durable} records durable, ${s.filesFinished} files finished in ${gw.captureDir}\n`,
     );
   } finally {
+    watchdog?.stop();
     watcher?.close();
     await gw.stop();
+    notifier.close();
   }
   return 0;
 }

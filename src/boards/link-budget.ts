@@ -16,12 +16,46 @@
  */
 import type { CapturePlan, PlanEntry } from '../config/plan.js';
 import { WharfError } from '../shared/errors.js';
+import { parseSimAddress } from './sim-options.js';
 
 export const STREAM_ABOVE_HZ = 2;
 export const BATCH_MS = 100;
 export const WARN_RATIO = 0.7;
 export const FIRMATA_MIN_INTERVAL_MS = 10;
 export const MQTT_NOMINAL_BYTES_PER_S = 100_000;
+/** The highest rate the wharf firmware can be built for (`wharf firmware build --max-hz`, ≤ 2000). */
+export const PROTOCOL_MAX_HZ = 2000;
+
+/** The highest rate any board on this transport can sample one entry at, with why. */
+export function rateCeiling(board: { transport: string; address: string }): {
+  hz: number;
+  why: string;
+} {
+  switch (board.transport) {
+    case 'firmata':
+      return {
+        hz: 1000 / FIRMATA_MIN_INTERVAL_MS,
+        why: `Firmata samples at most every ${FIRMATA_MIN_INTERVAL_MS} ms`,
+      };
+    case 'sim': {
+      let hz = 1000;
+      try {
+        hz = parseSimAddress(board.address).maxHz;
+      } catch {
+        // a malformed sim address is the config layer's error; keep the default ceiling
+      }
+      return { hz, why: `the sim board accepts at most ${hz} Hz (its maxhz option)` };
+    }
+    case 'serial':
+    case 'mqtt':
+      return {
+        hz: PROTOCOL_MAX_HZ,
+        why: `the wharf firmware samples at most ${PROTOCOL_MAX_HZ} Hz (built with --max-hz, default 200)`,
+      };
+    default:
+      return { hz: Infinity, why: '' };
+  }
+}
 
 export interface LinkBudget {
   board: string;
@@ -109,18 +143,18 @@ export function linkBudget(plan: CapturePlan, opts: BudgetOptions = {}): LinkBud
     const demand = perEntry.reduce((s, x) => s + x.bytesPerS, 0);
     const ratio = Number.isFinite(capacity) ? demand / capacity : 0;
     let level: LinkBudget['level'] = ratio > 1 ? 'over' : ratio > WARN_RATIO ? 'warn' : 'ok';
-    const tooFast =
-      board.transport === 'firmata'
-        ? entries.filter((e) => e.hz > 1000 / FIRMATA_MIN_INTERVAL_MS)
-        : [];
+    const ceiling = rateCeiling(board);
+    const tooFast = entries.filter((e) => e.hz > ceiling.hz);
     let message = `board ${board.id}: plan needs ${fmt(demand)}; ${what} → ${Number.isFinite(capacity) ? `${Math.round(ratio * 100)}%` : 'ok'}`;
     if (tooFast.length > 0) {
       level = 'over';
-      message += `; Firmata samples at most every ${FIRMATA_MIN_INTERVAL_MS} ms (${1000 / FIRMATA_MIN_INTERVAL_MS} Hz) but ${tooFast.map((e) => `${e.method} at ${e.hz} Hz`).join(', ')} is asked`;
+      message += `; ${ceiling.why} (${ceiling.hz} Hz) but ${tooFast.map((e) => `${e.method} at ${e.hz} Hz`).join(', ')} is asked`;
     }
     if (level === 'over')
       message +=
-        ' — impossible: lower the capture frequency, capture fewer readers, or raise the baud rate';
+        tooFast.length > 0 && ratio <= 1
+          ? ' — impossible: lower the capture frequency'
+          : ' — impossible: lower the capture frequency, capture fewer readers, or raise the baud rate';
     else if (level === 'warn')
       message += ` — above ${WARN_RATIO * 100}%: little headroom for retries and backlog`;
     out.push({

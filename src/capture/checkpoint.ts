@@ -16,6 +16,7 @@ import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { CaptureMeta } from '../shared/record.js';
 import { periodMs, type CapturePlan } from '../config/plan.js';
+import type { EntryOutput } from './entry-output.js';
 import { metaFor, type CaptureEngine, type PauseReason } from './engine.js';
 import { decodeCaptureFile } from './file-format.js';
 import { IN_FLIGHT_DETAIL } from './collector-polled.js';
@@ -293,6 +294,8 @@ export class FlushLoop {
   constructor(
     private readonly o: {
       engine: CaptureEngine;
+      /** Outputs of collectors outside the engine (cameras, gateway sensors): flushed and checkpointed too. */
+      extraOutputs?: () => EntryOutput[];
       store: Flushable;
       dir: string;
       clock: Clock;
@@ -344,7 +347,9 @@ export class FlushLoop {
       snapshot.set(key, p.last);
       reasons.set(key, p.reason);
     }
-    for (const out of engine.outputs()) {
+    const extra = this.o.extraOutputs?.() ?? [];
+    for (const out of extra) out.flushGap();
+    for (const out of [...engine.outputs(), ...extra]) {
       const mark = out.mark();
       if (mark !== undefined) {
         snapshot.set(out.key, mark);

@@ -13,9 +13,14 @@
  * After a restart, `resume` (from the checkpoint) turns the time since each entry's last durable
  * record into one `capture_stopped` gap.
  */
-import { periodMs } from '../config/plan.js';
 import type { BoardSource } from '../boards/board.js';
-import type { BoardSpec, CapturePlan, PlanEntry } from '../config/plan.js';
+import {
+  cameraOf,
+  periodMs,
+  type BoardSpec,
+  type CapturePlan,
+  type PlanEntry,
+} from '../config/plan.js';
 import type { Clock } from '../shared/clock.js';
 import type { CaptureMeta } from '../shared/record.js';
 import { errorMessage } from '../shared/errors.js';
@@ -192,6 +197,14 @@ export class CaptureEngine {
     if (plan.dataManager.capture_disabled) return out;
     const boards = new Set(plan.boards.map((b) => b.id));
     for (const e of plan.entries) {
+      if (cameraOf(plan.cameras, e) !== undefined) {
+        skipped.push({ key: e.key, why: 'a camera: captured by the camera capture' });
+        continue;
+      }
+      if (e.component_type === 'sensor' && plan.sensors?.some((c) => c.id === e.boardId)) {
+        skipped.push({ key: e.key, why: 'a gateway sensor: captured by the sensor capture' });
+        continue;
+      }
       if (!e.supported || boardMethod(e.method) === undefined) {
         skipped.push({ key: e.key, why: `method ${e.method} is not supported by any transport` });
         continue;

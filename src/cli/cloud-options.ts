@@ -1,5 +1,6 @@
 /** Options shared by `wharf query` and `wharf cloud export`: where the cloud is, the key, filters. */
 import { WharfError } from '../shared/errors.js';
+import { parseTimeSpec, TIME_FORMS } from '../shared/time-spec.js';
 import { CloudClient } from '../cloud/client.js';
 import { parseFilter } from '../cloud/filters.js';
 import type { ReadingFilter } from '../cloud/store/contract.js';
@@ -22,12 +23,33 @@ export const CLIENT_OPTIONS = {
 } as const;
 
 export const FILTER_USAGE = `filters: --machine M[,M2] --part-id P --component-type T --component-name C --method Analogs|Gpio
-         --kind reading|gap --from TIME --to TIME (ms epoch or ISO 8601) --tags a,b (any of)
+         --kind reading|gap --from TIME --to TIME --tags a,b (any of)
+         TIME: ms epoch, ISO 8601, now, or relative to now: -1h, -30m, -7d (--from -1h = the last hour)
 cloud:   --url URL (default $WHARF_CLOUD_URL or http://127.0.0.1:8080) --key KEY (default $WHARF_API_KEY)`;
 
 type V = Record<string, string | boolean | undefined>;
 
-export function filterFromOptions(v: V): ReadingFilter {
+/** A time flag as ms epoch; a bad value is a usage error naming the flag and the forms it takes. */
+function timeFlag(v: V, name: 'from' | 'to', now: number): string | undefined {
+  const raw = v[name];
+  if (raw === undefined || raw === '' || typeof raw !== 'string') return undefined;
+  const t = parseTimeSpec(raw, now);
+  if (!t.ok)
+    throw new WharfError(
+      'USAGE',
+      `--${name} ${JSON.stringify(raw.slice(0, 40))} is not a time (${t.reason}): give ${TIME_FORMS}`,
+    );
+  return String(t.ms);
+}
+
+export function filterFromOptions(v: V, now = Date.now()): ReadingFilter {
+  const from = timeFlag(v, 'from', now);
+  const to = timeFlag(v, 'to', now);
+  if (from !== undefined && to !== undefined && Number(from) > Number(to))
+    throw new WharfError(
+      'USAGE',
+      `--from (${new Date(Number(from)).toISOString()}) is after --to (${new Date(Number(to)).toISOString()})`,
+    );
   return parseFilter({
     machine: v.machine,
     part_id: v['part-id'],
@@ -35,8 +57,8 @@ export function filterFromOptions(v: V): ReadingFilter {
     component_name: v['component-name'],
     method: v.method,
     kind: v.kind,
-    from: v.from,
-    to: v.to,
+    from,
+    to,
     tags: v.tags,
   });
 }

@@ -28,7 +28,7 @@ const COMMANDS: Record<string, Entry> = {
     load: () => import('./commands/data.js'),
   },
   status: {
-    summary: 'wharf status: sync backlog, last sync, last error',
+    summary: 'wharf status: latest reading per board and method, sync backlog, last error',
     load: () => import('./commands/status.js'),
   },
   sync: {
@@ -41,6 +41,10 @@ const COMMANDS: Record<string, Entry> = {
     load: () => import('./commands/query.js'),
   },
   firmware: { summary: 'wharf firmware build|flash', load: () => import('./commands/firmware.js') },
+  service: {
+    summary: 'wharf service install|uninstall|status: run the gateway under systemd',
+    load: () => import('./commands/service.js'),
+  },
 };
 
 export function usage(): string {

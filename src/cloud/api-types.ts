@@ -62,6 +62,11 @@ export interface FleetEntry {
   last_seen: number | null;
   online: boolean;
   readings: number;
+  /**
+   * Readings in the minute before the board's last reading (its current rate, whatever the sync
+   * delay), or — beyond RATE_BOARDS boards — the range's average; `rate_window` says which.
+   */
   readings_per_min: number;
+  rate_window: 'last_minute' | 'range';
   gap_count: number;
 }

@@ -33,9 +33,11 @@ export class CloudClient {
         },
       });
     } catch (err) {
+      // A query or export, not a sync: its own code, the URL, and what to do.
       throw new WharfError(
-        'SYNC_UNREACHABLE',
-        `cannot reach the cloud at ${this.baseUrl}: ${(err as { cause?: { code?: string } }).cause?.code ?? errorMessage(err)}; is 'wharf cloud serve' running?`,
+        'CLOUD_UNREACHABLE',
+        `cannot reach the cloud at ${this.baseUrl} (${(err as { cause?: { code?: string; message?: string } }).cause?.code ?? (err as { cause?: { message?: string } }).cause?.message ?? errorMessage(err)}): start it with 'wharf cloud serve', or point --url (or WHARF_CLOUD_URL) at the running cloud`,
+        { cause: err },
       );
     }
     if (!res.ok) {

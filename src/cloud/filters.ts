@@ -1,5 +1,6 @@
 /** Query-string → ReadingFilter / QueryOptions, with errors that name the bad parameter. */
 import { WharfError } from '../shared/errors.js';
+import { parseTimeSpec, TIME_FORMS } from '../shared/time-spec.js';
 import type { QueryOptions, ReadingFilter } from './store/contract.js';
 
 type Q = Record<string, unknown>;
@@ -14,17 +15,15 @@ function list(q: Q, name: string): string[] | undefined {
   return items.length === 0 ? undefined : items;
 }
 
-/** ms epoch number, or an ISO 8601 date. */
-export function parseTime(v: unknown, name: string): number | undefined {
+/** ms epoch, ISO 8601, `now` or relative to now (`-1h`, `-30m`, `-7d`): see src/shared/time-spec.ts. */
+export function parseTime(v: unknown, name: string, now = Date.now()): number | undefined {
   if (v === undefined || v === '') return undefined;
   const s = String(v);
-  const n = Number(s);
-  if (Number.isFinite(n)) return n;
-  const d = Date.parse(s);
-  if (Number.isFinite(d)) return d;
+  const t = parseTimeSpec(s, now);
+  if (t.ok) return t.ms;
   throw new WharfError(
     'CLOUD_BAD_REQUEST',
-    `${name}=${s.slice(0, 40)} is not a time: give milliseconds since the epoch or an ISO 8601 date`,
+    `${name}=${s.slice(0, 40)} is not a time (${t.reason}): give ${TIME_FORMS}`,
   );
 }
 

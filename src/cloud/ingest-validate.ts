@@ -10,6 +10,7 @@
  */
 import { WharfError } from '../shared/errors.js';
 import type { CaptureMeta, CaptureRecord } from '../shared/record.js';
+import { imageProblem, isImageReading } from './images/validate.js';
 
 /** Latest accepted time: 9999-12-31T23:59:59.999Z in ms. Earliest: the epoch. */
 export const MAX_TIME_MS = 253_402_300_799_999;
@@ -103,7 +104,7 @@ export function recordProblem(rec: CaptureRecord): string | null {
       timeProblem(r.time_received, 'time_received');
     if (t !== null) return t;
     if (!isPlainObject(r.data)) return `data is ${describe(r.data)}, expected an object`;
-    return jsonProblem(r.data, 'data');
+    return jsonProblem(r.data, 'data') ?? (isImageReading(r) ? imageProblem(r) : null);
   }
   if (r.kind === 'gap') {
     if (typeof r.reason !== 'string' || !GAP_REASON.test(r.reason))

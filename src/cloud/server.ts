@@ -12,6 +12,7 @@ import { defaultCodec, type CaptureCodec, type CaptureDecoder } from './ingest-c
 import { cloudMetrics, type CloudMetrics } from './metrics.js';
 import type { CloudContext, CloudPlugin } from './context.js';
 import { exportRoutes } from './routes/export.js';
+import { imageRoutes } from './images/routes.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { readingRoutes } from './routes/readings.js';
@@ -44,6 +45,7 @@ export type { CloudContext, CloudPlugin } from './context.js';
 const STATUS: Partial<Record<string, number>> = {
   CLOUD_AUTH: 401,
   CLOUD_FORBIDDEN: 403,
+  CLOUD_NOT_FOUND: 404,
   CLOUD_BAD_REQUEST: 400,
   CLOUD_SQL_REFUSED: 400,
   CLOUD_SQL_LIMIT: 400,
@@ -128,6 +130,7 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
   await readingRoutes(app, ctx);
   await sqlRoutes(app, ctx);
   await exportRoutes(app, ctx);
+  await imageRoutes(app, ctx);
   for (const plugin of opts.plugins ?? []) await plugin(app, ctx);
   return app;
 }

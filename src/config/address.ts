@@ -4,9 +4,13 @@
  *   serial:///dev/ttyUSB0?baud=115200
  *   mqtt://BOARD-ID                 board publishing to the gateway's MQTT broker
  *   firmata:///dev/ttyACM0?baud=57600
- * Any other address (a Viam cloud host such as `x.viam.cloud:80`) is listed with transport
+ * Any other address on a remote (a Viam cloud host such as `x.viam.cloud:80`) names a board that
+ * dials in: it connects to the gateway's MQTT broker and logs in with the remote's `name` and
+ * `secret` (see `dialInAddress`). On a local board component it is listed with transport
  * 'unsupported' and a warning: wharf cannot reach it, so its methods are not scheduled.
  */
+import { hideUserinfo } from '../shared/secrets.js';
+
 export const TRANSPORTS = ['sim', 'serial', 'mqtt', 'firmata'] as const;
 export const UNSUPPORTED = 'unsupported';
 
@@ -23,6 +27,22 @@ export interface ParsedAddress {
 
 const EXAMPLES =
   'sim://line1, serial:///dev/ttyUSB0?baud=115200, mqtt://esp-1 or firmata:///dev/ttyACM0?baud=57600';
+
+/** True when `raw` is not a wharf transport URL (e.g. a Viam cloud host `x.viam.cloud:80`). */
+export function isForeignAddress(raw: string): boolean {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1]?.toLowerCase();
+  return scheme === undefined || !(TRANSPORTS as readonly string[]).includes(scheme);
+}
+
+/** The transport address of a remote whose address is foreign: the board dials in over MQTT as `name`. */
+export function dialInAddress(name: string): string {
+  return `mqtt://${encodeURIComponent(name)}`;
+}
+
+/** One line for explain and check: how a dial-in remote is reached. */
+export function dialInNote(name: string, address: string): string {
+  return `remote "${name}" (address ${hideUserinfo(address)}) dials in: the board connects to this gateway's MQTT broker and logs in as "${name}" with the remote's secret`;
+}
 
 export function parseBoardAddress(raw: string): ParsedAddress {
   const address = hideUserinfo(raw); // for messages only
@@ -56,9 +76,24 @@ export function parseBoardAddress(raw: string): ParsedAddress {
     };
   }
   const problems: AddressProblem[] = [];
-  const target = decodeURIComponent(
-    url.hostname !== '' ? url.hostname + url.pathname.replace(/^\/$/, '') : url.pathname,
-  );
+  const rawTarget =
+    url.hostname !== '' ? url.hostname + url.pathname.replace(/^\/$/, '') : url.pathname;
+  let target: string;
+  try {
+    target = decodeURIComponent(rawTarget);
+  } catch {
+    // `%E0` and the like: decodeURIComponent throws URIError (found by fuzzing)
+    return {
+      transport: scheme,
+      problems: [
+        {
+          severity: 'error',
+          message: `address "${address}" has a malformed %-escape`,
+          hint: 'write % as %25, or spell the board name or device path without escapes',
+        },
+      ],
+    };
+  }
   const baud = url.searchParams.get('baud');
   switch (scheme) {
     case 'sim':
@@ -99,6 +134,4 @@ export function parseBoardAddress(raw: string): ParsedAddress {
 }
 
 /** `scheme://user:pass@host` → `scheme://***@host`: addresses are printed, credentials never. */
-export function hideUserinfo(address: string): string {
-  return address.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, '$1***@');
-}
+export { hideUserinfo };

@@ -8,6 +8,8 @@ export interface KnownComponent {
   name: string;
   type: string;
   namespace: string;
+  /** 'component', or 'service' when declared with `"api": "rdk:service:…"`. */
+  kind: 'component' | 'service';
   /** Present for board components: readers → pins, GPIO pins. */
   hardware?: BoardHardwareConfig;
   /** `address` from a local board's attributes (wharf), when given. */
@@ -20,14 +22,29 @@ export interface KnownComponent {
   issues: IssueList;
 }
 
-/** Type and namespace from `type`/`namespace` or from `api` ("rdk:component:board"). */
-export function componentApi(c: ComponentConfig): { type: string; namespace: string } | undefined {
-  if (c.type !== undefined) return { type: c.type, namespace: c.namespace ?? 'rdk' };
+export interface ResourceApi {
+  type: string;
+  namespace: string;
+  kind: 'component' | 'service';
+}
+
+/**
+ * Type, namespace and kind from `api` ("rdk:component:board", "rdk:service:vision") or from
+ * `type`/`namespace` (then a component). `api` names the kind, so a resource declared as
+ * `rdk:service:vision` is a service even when it also has a `type`.
+ */
+export function componentApi(c: {
+  type?: string | undefined;
+  api?: string | undefined;
+  namespace?: string | undefined;
+}): ResourceApi | undefined {
+  const parts = c.api?.split(':') ?? [];
+  const kind = parts.length === 3 && parts[1] === 'service' ? 'service' : 'component';
+  if (c.type !== undefined) return { type: c.type, namespace: c.namespace ?? 'rdk', kind };
   if (c.api !== undefined) {
-    const parts = c.api.split(':');
     const type = parts[parts.length - 1];
     if (parts.length === 3 && type !== undefined && type !== '')
-      return { type, namespace: parts[0] ?? 'rdk' };
+      return { type, namespace: parts[0] ?? 'rdk', kind };
   }
   return undefined;
 }
@@ -67,11 +84,12 @@ export function readComponents(
       name: c.name,
       type: api.type,
       namespace: api.namespace,
+      kind: api.kind,
       config: c,
       path,
       issues,
     };
-    if (api.type === 'board') {
+    if (api.type === 'board' && api.kind === 'component') {
       const attrsPath = joinPath(path, 'attributes');
       const attrs = check(boardAttributesSchema, c.attributes ?? {}, attrsPath, issues);
       if (attrs !== undefined) {

@@ -6,8 +6,10 @@
  * adds its link-budget column this way). `explainRows` gives the same data for `--json`, with any
  * extra columns' values under `extra[header]`.
  */
-import type { CapturePlan, PlanEntry, BoardSpec } from './plan.js';
-import { hideUserinfo } from './address.js';
+import type { CapturePlan, PlanEntry, BoardSpec, OffMethod } from './plan.js';
+import { dialInNote, hideUserinfo } from './address.js';
+import { CAMERA_TRANSPORT, cameraOf, estimatedImageBytes } from './cameras.js';
+import { SENSOR_TRANSPORT } from './sensors.js';
 
 /**
  * Estimated bytes on disk per reading (one reader or pin value in one record), used for the
@@ -31,6 +33,8 @@ export interface ExplainRow {
   scheduled: boolean;
   /** Why it is not scheduled (empty when it is). */
   note: string;
+  /** True for a method that is off in the config (`"disabled": true` or 0 Hz): note says which. */
+  disabled?: boolean;
   tags: string[];
   key: string;
   /** Values of extra columns, by header. */
@@ -54,11 +58,25 @@ export function expectedBytesPerSecond(entry: Pick<PlanEntry, 'hz' | 'readers'>)
   return entry.hz * Math.max(1, entry.readers.length) * ESTIMATED_BYTES_PER_READING_RECORD;
 }
 
+/** Bytes/s of an entry: images (camera entries) by their estimated size, readings by count. */
+function entryBytesPerSecond(plan: CapturePlan, entry: PlanEntry): number {
+  // the gateway health sensor: 8 named values per reading
+  if (entry.component_type === 'sensor' && plan.sensors?.some((c) => c.id === entry.boardId))
+    return entry.hz * 8 * ESTIMATED_BYTES_PER_READING_RECORD;
+  const cam = cameraOf(plan.cameras, entry);
+  if (cam === undefined) return expectedBytesPerSecond(entry);
+  return entry.hz * estimatedImageBytes(cam, String(entry.additional_params.mime_type));
+}
+
 function baseRow(plan: CapturePlan, entry: PlanEntry, board: BoardSpec | undefined): ExplainRow {
-  const transport = board?.transport ?? 'none';
+  const camera = cameraOf(plan.cameras, entry) !== undefined;
+  const sensor = plan.sensors?.some((c) => c.id === entry.boardId) === true;
+  const transport =
+    board?.transport ?? (camera ? CAMERA_TRANSPORT : sensor ? SENSOR_TRANSPORT : 'none');
   let note = '';
   if (!entry.supported) {
-    if (board === undefined) note = 'no board';
+    if (board === undefined)
+      note = entry.component_type === 'board' ? 'no board' : 'method not supported';
     else if (board.transport === 'unsupported') note = 'board not reachable';
     else note = 'method not supported';
   } else if (plan.dataManager.capture_disabled) note = 'capture_disabled';
@@ -71,7 +89,7 @@ function baseRow(plan: CapturePlan, entry: PlanEntry, board: BoardSpec | undefin
     hz: entry.hz,
     readers: entry.readers,
     readings_per_s: readings,
-    bytes_per_s: expectedBytesPerSecond(entry),
+    bytes_per_s: entryBytesPerSecond(plan, entry),
     scheduled: note === '',
     note,
     tags: entry.tags,
@@ -103,11 +121,37 @@ export const DEFAULT_COLUMNS: ExplainColumn[] = [
   { header: 'status', value: ({ row }) => (row.scheduled ? 'capture' : `off: ${row.note}`) },
 ];
 
+/** A method that is off, as an entry-shaped row source (never scheduled). */
+function offEntry(o: OffMethod): PlanEntry {
+  return {
+    key: o.path,
+    boardId: o.boardId,
+    component_type: '',
+    component_name: '',
+    resource: o.resource,
+    method: o.method,
+    readers: [],
+    hz: o.hz,
+    additional_params: {},
+    tags: [],
+    supported: false,
+  };
+}
+
 function contexts(plan: CapturePlan, columns: readonly ExplainColumn[]): ExplainContext[] {
   const boards = new Map(plan.boards.map((b) => [b.id, b]));
-  return plan.entries.map((entry) => {
+  const offs = (plan.off ?? []).map((o) => ({ entry: offEntry(o), off: o }));
+  const all = [...plan.entries.map((entry) => ({ entry, off: undefined })), ...offs];
+  return all.map(({ entry, off }) => {
     const board = boards.get(entry.boardId);
     const row = baseRow(plan, entry, board);
+    if (off !== undefined) {
+      row.note = off.reason;
+      row.scheduled = false;
+      row.readings_per_s = 0;
+      row.bytes_per_s = 0;
+      row.disabled = true;
+    }
     const ctx: ExplainContext = { entry, board, plan, row };
     const extra = columns.filter((c) => !DEFAULT_COLUMNS.includes(c));
     if (extra.length > 0)
@@ -134,6 +178,7 @@ export function explainJson(plan: CapturePlan, opts: { columns?: readonly Explai
       id: b.id,
       address: hideUserinfo(b.address),
       transport: b.transport,
+      ...(b.dial_in === undefined ? {} : { dial_in: hideUserinfo(b.dial_in) }),
       components: b.components,
     })),
     entries: rows,
@@ -146,7 +191,7 @@ function syncText(plan: CapturePlan): string {
   const s = plan.gateway.sync;
   if (plan.dataManager.sync_disabled) return 'disabled';
   if (s === null) return 'off (no wharf.sync target: files stay in the capture dir)';
-  const where = s.kind === 'cloud' ? s.url : s.path;
+  const where = s.kind === 'cloud' ? hideUserinfo(s.url) : s.path;
   return `to ${where} every ${formatHz(plan.dataManager.sync_interval_mins)} min`;
 }
 
@@ -184,13 +229,16 @@ export function explainPlan(
     lines.push(fmt(widths.map((w) => '-'.repeat(w))));
     for (const r of cells) lines.push(fmt(r));
   }
+  const dialIns = plan.boards.filter((b) => b.dial_in !== undefined);
+  if (dialIns.length > 0) lines.push('');
+  for (const b of dialIns) lines.push(dialInNote(b.id, b.dial_in ?? ''));
   const scheduled = ctxs.filter((c) => c.row.scheduled);
   const total = scheduled.reduce((s, c) => s + c.row.bytes_per_s, 0);
   const readings = scheduled.reduce((s, c) => s + c.row.readings_per_s, 0);
   lines.push('');
   lines.push(
     `${plan.boards.length} board(s), ${ctxs.length} entr${ctxs.length === 1 ? 'y' : 'ies'} (${scheduled.length} captured): ` +
-      `${formatHz(readings)} readings/s ≈ ${formatBytesPerSecond(total)} (estimate: ${ESTIMATED_BYTES_PER_READING_RECORD} bytes per reading)`,
+      `${formatHz(readings)} readings/s ≈ ${formatBytesPerSecond(total)} (estimate: ${ESTIMATED_BYTES_PER_READING_RECORD} bytes per reading${(plan.cameras?.length ?? 0) > 0 ? '; images: about 0.15 byte/pixel JPEG, 1.5 PNG, 640×480 unless sized' : ''})`,
   );
   return lines.join('\n') + '\n';
 }

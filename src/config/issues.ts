@@ -1,6 +1,7 @@
 /** Collects every config problem with its JSON path, a hint and (when known) the source line. */
 import type { ConfigIssue } from './plan.js';
 import type { SourcePos } from './jsonc.js';
+import { hideUserinfoIn } from '../shared/secrets.js';
 
 export class IssueList {
   constructor(
@@ -31,9 +32,10 @@ export class IssueList {
     hint?: string,
     line?: number,
   ): void {
-    const issue: ConfigIssue = { severity, path, message };
+    // A URL quoted in a message never shows its userinfo (user:password@).
+    const issue: ConfigIssue = { severity, path, message: hideUserinfoIn(message) };
     if (this.file !== undefined) issue.file = this.file;
-    if (hint !== undefined) issue.hint = hint;
+    if (hint !== undefined) issue.hint = hideUserinfoIn(hint);
     const at = line ?? this.lineOf(path);
     if (at !== undefined) issue.line = at;
     this.items.push(issue);

@@ -1,5 +1,7 @@
 /** Lexing pieces of the JSONC reader: strings, numbers, and the error it throws. */
 
+import { isSecretPath } from '../shared/secrets.js';
+
 /** A syntax error at `offset`; parseJsonc turns it into line:column. */
 export class SyntaxFailure extends Error {
   constructor(
@@ -90,9 +92,12 @@ export function scanNumber(t: string, pos: number, path: string): { value: numbe
     );
   }
   const next = t[pos + m[0].length];
+  const hidden = isSecretPath(path);
   if (next !== undefined && /[\w.]/.test(next)) {
     throw new SyntaxFailure(
-      `invalid number '${t.slice(pos, pos + m[0].length + 1)}…'`,
+      hidden
+        ? 'invalid number (value hidden: this is a secret)'
+        : `invalid number '${t.slice(pos, pos + m[0].length + 1)}…'`,
       'numbers look like 10, 0.5, -3 or 1e6 (no leading zeros, no hex, no units); quote it if it is a name',
       pos,
       path,
@@ -100,7 +105,14 @@ export function scanNumber(t: string, pos: number, path: string): { value: numbe
   }
   const v = Number(m[0]);
   if (!Number.isFinite(v)) {
-    throw new SyntaxFailure(`number ${m[0]} is out of range`, 'use a smaller number', pos, path);
+    throw new SyntaxFailure(
+      hidden
+        ? 'number out of range (value hidden: this is a secret)'
+        : `number ${m[0]} is out of range`,
+      'use a smaller number',
+      pos,
+      path,
+    );
   }
   return { value: v, end: pos + m[0].length };
 }

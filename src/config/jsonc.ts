@@ -10,6 +10,7 @@
  * (schema, resolution) can put a line number on their issues.
  */
 import { joinPath } from './path.js';
+import { isSecretPath } from '../shared/secrets.js';
 import { describe, scanNumber, scanString, SyntaxFailure } from './jsonc-scan.js';
 
 export interface SourcePos {
@@ -69,7 +70,7 @@ export function parseJsonc(text: string): JsoncResult {
         '',
       );
     }
-    return { ok: true, value, notices: p.notices, positions: p.positions };
+    return { ok: true, value, notices: p.notices, positions: p.positions() };
   } catch (err) {
     if (!(err instanceof SyntaxFailure)) throw err;
     const { line, column } = p.lineCol(err.offset);
@@ -77,7 +78,7 @@ export function parseJsonc(text: string): JsoncResult {
       ok: false,
       error: { message: err.reason, hint: err.hint, line, column, path: err.path },
       notices: p.notices,
-      positions: p.positions,
+      positions: p.positions(),
     };
   }
 }
@@ -87,7 +88,8 @@ const MAX_DEPTH = 512;
 class Parser {
   pos = 0;
   readonly notices: JsoncNotice[] = [];
-  readonly positions = new Map<string, SourcePos>();
+  /** Path → where it starts; null = forgotten (the value of a duplicate key that lost). */
+  private readonly starts = new Map<string, SourcePos | null>();
   private readonly lineStarts: number[] = [0];
   private depth = 0;
 
@@ -96,6 +98,21 @@ class Parser {
       if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
     }
     if (text.charCodeAt(0) === 0xfeff) this.pos = 1; // byte-order mark
+  }
+
+  /** Every path recorded, in order: the paths of one value are a contiguous run of it. */
+  private readonly recorded: string[] = [];
+
+  /** Where every path that is part of the result starts. */
+  positions(): Map<string, SourcePos> {
+    const out = new Map<string, SourcePos>();
+    for (const [k, v] of this.starts) if (v !== null) out.set(k, v);
+    return out;
+  }
+
+  private record(path: string, pos: SourcePos): void {
+    this.starts.set(path, pos);
+    this.recorded.push(path);
   }
 
   lineCol(offset: number): SourcePos {
@@ -139,7 +156,7 @@ class Parser {
     this.skipTrivia();
     const t = this.text;
     const start = this.pos;
-    if (!this.positions.has(path)) this.positions.set(path, this.lineCol(start));
+    if (this.starts.get(path) == null) this.record(path, this.lineCol(start));
     if (start >= t.length) {
       throw new SyntaxFailure(
         'unexpected end of file where a value was expected',
@@ -173,6 +190,14 @@ class Parser {
       );
     }
     const word = /^[A-Za-z_][\w.-]*/.exec(t.slice(start, start + 40))?.[0];
+    if (word !== undefined && isSecretPath(path)) {
+      throw new SyntaxFailure(
+        'unquoted text where a value was expected (value hidden: this is a secret)',
+        'strings need double quotes: "…"',
+        start,
+        path,
+      );
+    }
     if (word !== undefined) {
       throw new SyntaxFailure(
         `unexpected word '${word}' where a value was expected`,
@@ -211,7 +236,8 @@ class Parser {
     const open = this.pos;
     this.pos++; // {
     const out: Record<string, unknown> = {};
-    const seen = new Map<string, number>();
+    /** Key → its line and the positions recorded while reading its value (to forget on a duplicate). */
+    const seen = new Map<string, { line: number; from: number; to: number }>();
     let first = true;
     for (;;) {
       this.skipTrivia();
@@ -285,20 +311,21 @@ class Parser {
         this.notices.push({
           kind: 'duplicate-key',
           path: childPath,
-          message: `duplicate key "${key}" (also on line ${prev}); the last one (line ${keyPos.line}) wins`,
+          message: `duplicate key "${key}" (also on line ${prev.line}); the last one (line ${keyPos.line}) wins`,
           hint: `remove one of the two "${key}" entries`,
           line: keyPos.line,
           column: keyPos.column,
         });
-        // Last wins: forget where the earlier value (and its children) were.
-        for (const k of [...this.positions.keys()]) {
-          if (k === childPath || k.startsWith(childPath + '.') || k.startsWith(childPath + '['))
-            this.positions.delete(k);
-        }
+        // Last wins: forget where the earlier value (and its children) were. Only the paths
+        // recorded while reading that value are visited (a scan of every position per duplicate
+        // was quadratic: found by fuzzing).
+        // (Overwritten with null, not deleted: deleting and re-adding keys of a large Map is slow.)
+        for (let i = prev.from; i < prev.to; i++) this.starts.set(this.recorded[i]!, null);
       }
-      seen.set(key, keyPos.line);
-      this.positions.set(childPath, keyPos);
+      const from = this.recorded.length;
+      this.record(childPath, keyPos);
       const v = this.value(childPath);
+      seen.set(key, { line: keyPos.line, from, to: this.recorded.length });
       // defineProperty keeps "__proto__" plain data instead of changing the prototype.
       if (key === '__proto__')
         Object.defineProperty(out, key, {

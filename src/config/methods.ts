@@ -6,16 +6,52 @@
  * `{"27": ""}`. `Gpios` is read as `Gpio`.
  */
 import type { BoardHardwareConfig } from './plan.js';
-import type { PlanEntry } from './plan.js';
+import type { OffMethod, PlanEntry } from './plan.js';
 import type { IssueList } from './issues.js';
 import type { CaptureMethodConfig } from './schema.js';
 import { joinPath } from './path.js';
-import { closest, formatResourceName } from './names.js';
+import { closest, editDistance, formatResourceName } from './names.js';
 import { dedup } from './settings.js';
 import { UNSUPPORTED } from './address.js';
+import { CAMERA_TRANSPORT, cameraMimeType, isCameraMethod } from './cameras.js';
+import { SENSOR_TRANSPORT } from './sensors.js';
 
 export const SUPPORTED_METHODS = ['Analogs', 'Gpio'] as const;
 const ALIASES: Record<string, string> = { Gpios: 'Gpio' };
+
+/**
+ * Capture methods Viam's data manager knows (per resource API). A method in this list that wharf
+ * does not capture (ReadImage, Readings, …) is listed with a warning; a method in neither list is a
+ * typo or an invention: an error with the closest name.
+ */
+export const VIAM_METHODS = [
+  'Analogs',
+  'Gpios',
+  'Gpio',
+  'ReadImage',
+  'GetImages',
+  'NextPointCloud',
+  'Readings',
+  'Position',
+  'Orientation',
+  'LinearVelocity',
+  'AngularVelocity',
+  'LinearAcceleration',
+  'CompassHeading',
+  'Properties',
+  'Voltage',
+  'Current',
+  'Power',
+  'TicksCount',
+  'IsPowered',
+  'EndPosition',
+  'JointPositions',
+  'Lengths',
+  'DoCommand',
+  'CaptureAllFromCamera',
+  'PointCloudMap',
+  'Poses',
+] as const;
 
 /** The resource a method captures from, already resolved. */
 export interface MethodTarget {
@@ -23,6 +59,8 @@ export interface MethodTarget {
   type: string;
   namespace: string;
   name: string;
+  /** 'service' for a resource declared with `"api": "rdk:service:…"`; default 'component'. */
+  kind?: 'component' | 'service';
   /** Board hardware when known: readers/pins are checked against it. */
   hardware?: BoardHardwareConfig;
   transport: string;
@@ -86,6 +124,34 @@ export interface EntryContext {
   serviceTags: readonly string[];
   /** Keys already used → JSON path of the method that used it (duplicates are errors). */
   used: Map<string, string>;
+  /** Methods that are off (disabled or 0 Hz), for `explain`. */
+  off?: OffMethod[];
+}
+
+/** The closest name when it is close enough to be a typo (edit distance ≤ 1/3 of the length). */
+export function nearName(s: string, candidates: readonly string[]): string | undefined {
+  if (s.length > 64) return undefined;
+  const near = closest(s, candidates, 1)[0];
+  if (near === undefined) return undefined;
+  const d = editDistance(s.toLowerCase(), near.toLowerCase());
+  return d <= Math.max(2, Math.floor(near.length / 3)) ? near : undefined;
+}
+
+/** The record of a method that is off, shown by `explain` as `off: disabled` / `off: 0 Hz`. */
+export function offMethod(
+  m: CaptureMethodConfig,
+  boardId: string,
+  resource: string,
+  path: string,
+): OffMethod {
+  return {
+    boardId,
+    resource,
+    method: ALIASES[m.method] ?? m.method,
+    hz: m.capture_frequency_hz ?? 0,
+    reason: m.disabled === true ? 'disabled' : '0 Hz',
+    path,
+  };
 }
 
 /** True when the method is off: `disabled: true`, or a frequency of 0 or absent (warned). */
@@ -120,19 +186,79 @@ export function buildEntry(
   const { issues } = ctx;
   const resource = formatResourceName({
     namespace: target.namespace,
-    kind: 'component',
+    kind: target.kind ?? 'component',
     type: target.type,
     name: target.name,
   });
-  if (isOff(m, path, resource, issues)) return undefined;
+  if (isOff(m, path, resource, issues)) {
+    ctx.off?.push(offMethod(m, target.boardId, resource, path));
+    return undefined;
+  }
   const hz = m.capture_frequency_hz ?? 0;
   const method = ALIASES[m.method] ?? m.method;
   const params = m.additional_params ?? {};
+  if (target.type === 'sensor' && method === 'Readings') {
+    // Sensors wharf reads itself (src/capture/sensors); board-side sensors are not built yet.
+    if (target.transport !== SENSOR_TRANSPORT)
+      issues.warn(
+        joinPath(path, 'method'),
+        `method "Readings" of ${resource} is not captured: wharf reads sensors of model "gateway" (its own health); board-side sensors are not supported yet; it is listed but not captured`,
+        'add {"name": "gateway-health", "type": "sensor", "model": "gateway"} to this machine\'s components (docs/sensors.md)',
+      );
+    return claimEntry(ctx, path, resource, {
+      key: entryKey(target.boardId, target.type, target.name, method, []),
+      boardId: target.boardId,
+      component_type: target.type,
+      component_name: target.name,
+      resource,
+      method,
+      readers: [],
+      hz,
+      additional_params: { ...params },
+      tags: dedup([...ctx.serviceTags, ...(m.tags ?? [])]),
+      supported: target.transport === SENSOR_TRANSPORT,
+    });
+  }
+  if (target.type === 'camera' && isCameraMethod(method)) {
+    // Cameras (src/capture/images): captured when the camera is a local component wharf can open.
+    const mime = cameraMimeType(m, path, issues);
+    if (mime === undefined) return undefined;
+    if (target.transport !== CAMERA_TRANSPORT)
+      issues.warn(
+        joinPath(path, 'method'),
+        `method "${method}" of ${resource} is not captured: wharf captures images from camera components it can open (model webcam or ffmpeg, declared in this config or in the remote's components); it is listed but not captured`,
+        'declare the camera (in this machine\'s or the remote\'s "components") as {"name": "cam", "type": "camera", "model": "ffmpeg", "attributes": {"video_path": "rtsp://…"}} (docs/cameras.md)',
+      );
+    return claimEntry(ctx, path, resource, {
+      key: entryKey(target.boardId, target.type, target.name, method, []),
+      boardId: target.boardId,
+      component_type: target.type,
+      component_name: target.name,
+      resource,
+      method,
+      readers: [],
+      hz,
+      additional_params: { ...params, mime_type: mime },
+      tags: dedup([...ctx.serviceTags, ...(m.tags ?? [])]),
+      supported: target.transport === CAMERA_TRANSPORT,
+    });
+  }
   const paramsPath = joinPath(path, 'additional_params');
   const known = (SUPPORTED_METHODS as readonly string[]).includes(method);
+  const isBoard = target.type === 'board' && (target.kind ?? 'component') === 'component';
   let readers: string[] = [];
-  let supported = known && target.type === 'board' && target.transport !== UNSUPPORTED;
-  if (!known) {
+  let supported = known && isBoard && target.transport !== UNSUPPORTED;
+  if (!known && !(VIAM_METHODS as readonly string[]).includes(m.method)) {
+    const near = nearName(m.method, VIAM_METHODS);
+    issues.error(
+      joinPath(path, 'method'),
+      `unknown capture method "${m.method}" for ${resource}`,
+      near !== undefined
+        ? `did you mean "${near}"? (method names are case-sensitive; wharf captures ${SUPPORTED_METHODS.join(' and ')} from boards)`
+        : `capture methods are Viam method names such as ${SUPPORTED_METHODS.join(' or ')} (boards), ReadImage (cameras) or Readings (sensors)`,
+    );
+    return undefined;
+  } else if (!known) {
     const near = closest(method, SUPPORTED_METHODS, 1)[0];
     const looksLike =
       near !== undefined &&
@@ -144,10 +270,10 @@ export function buildEntry(
         ? `did you mean "${near}"? (method names are case-sensitive)`
         : `wharf captures ${SUPPORTED_METHODS.join(' and ')} from boards`,
     );
-  } else if (target.type !== 'board') {
+  } else if (!isBoard) {
     issues.warn(
       joinPath(path, 'method'),
-      `method "${method}" is a board method but ${resource} is a ${target.type}; it is listed but not captured`,
+      `method "${method}" is a board method but ${resource} is ${target.kind === 'service' ? 'a service' : `a ${target.type}`}; it is listed but not captured`,
       'capture Analogs/Gpio from a component of type "board"',
     );
   } else {
@@ -188,7 +314,7 @@ export function buildEntry(
     }
     readers = r;
   }
-  if (!known || target.type !== 'board') supported = false;
+  if (!known || !isBoard) supported = false;
   const key = entryKey(target.boardId, target.type, target.name, method, readers);
   const prev = ctx.used.get(key);
   if (prev !== undefined) {
@@ -213,6 +339,26 @@ export function buildEntry(
     tags: dedup([...ctx.serviceTags, ...(m.tags ?? [])]),
     supported,
   };
+}
+
+/** Records the entry's key (a duplicate is an error) and returns it. */
+function claimEntry(
+  ctx: EntryContext,
+  path: string,
+  resource: string,
+  e: PlanEntry,
+): PlanEntry | undefined {
+  const prev = ctx.used.get(e.key);
+  if (prev !== undefined) {
+    ctx.issues.error(
+      path,
+      `${e.method} of ${resource} is configured twice (also at ${prev})`,
+      'remove one of them, or disable one with "disabled": true',
+    );
+    return undefined;
+  }
+  ctx.used.set(e.key, path);
+  return e;
 }
 
 function suggest(missing: string, available: readonly string[]): string {

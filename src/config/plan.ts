@@ -39,6 +39,12 @@ export interface BoardSpec {
   address: string;
   /** Scheme of the address without ':' (sim, serial, mqtt, firmata) or 'unsupported'. */
   transport: string;
+  /**
+   * The address as written when it is not a wharf transport URL (a Viam cloud host such as
+   * `esp-home-main.33vvxnbbw9.viam.cloud:80`): the board dials in over MQTT, `address` is then
+   * `mqtt://<remote name>` and `transport` 'mqtt'.
+   */
+  dial_in?: string;
   /** Remote secret (for board authentication). Never logged or printed. */
   secret?: string;
   /** The remote's board component name(s) → hardware config (readers → pins, GPIO pins). */
@@ -62,6 +68,19 @@ export interface PlanEntry {
   tags: string[];
   /** False when no transport supports this method (e.g. ReadImage): listed, never scheduled. */
   supported: boolean;
+}
+
+/** A capture method that is configured but off: listed by `explain`, never scheduled. */
+export interface OffMethod {
+  boardId: string;
+  /** Fully qualified resource name as resolved (or as written, for a remote's method). */
+  resource: string;
+  method: string;
+  hz: number;
+  /** `disabled`: `"disabled": true`; `0 Hz`: capture_frequency_hz is 0 or absent. */
+  reason: 'disabled' | '0 Hz';
+  /** JSON path of the method in the config. */
+  path: string;
 }
 
 export interface ConfigIssue {
@@ -110,7 +129,49 @@ export interface CapturePlan {
   dataManager: DataManagerSettings;
   boards: BoardSpec[];
   entries: PlanEntry[];
+  /** Capture methods that are off (disabled or 0 Hz): shown by `explain`, never scheduled. */
+  off?: OffMethod[];
   warnings: ConfigIssue[];
+  /** Local camera components wharf opens with ffmpeg (src/capture/images); absent = none. */
+  cameras?: CameraSpec[];
+  /** Sensors wharf reads itself (the gateway's health, src/capture/sensors); absent = none. */
+  sensors?: SensorSpec[];
+}
+
+/** A camera wharf opens (src/capture/images; read from the config by src/config/cameras.ts). */
+export interface CameraSpec {
+  /** Unique: the component name, or `<remote>:<name>` for a remote part's camera. */
+  id: string;
+  /** PlanEntry.boardId of its entries: the component name, or the remote's name. */
+  boardId: string;
+  /** Component name (PlanEntry.component_name of its entries). */
+  name: string;
+  model: 'webcam' | 'ffmpeg';
+  /** What ffmpeg opens: a device path, a file, a URL, or a lavfi graph. */
+  input: string;
+  /** ffmpeg input format when it is not guessed: 'v4l2' (webcam), 'lavfi' (test pattern). */
+  format?: 'v4l2' | 'lavfi';
+  width_px?: number;
+  height_px?: number;
+  frame_rate?: number;
+  input_args: string[];
+  /** An HTTP(S) URL answering one image per request: fetched by wharf, no ffmpeg process. */
+  snapshot?: boolean;
+}
+
+/** A sensor wharf reads itself (src/capture/sensors; src/config/sensors.ts). */
+export interface SensorSpec {
+  id: string;
+  model: 'gateway';
+}
+
+/** The camera wharf opens for a plan entry, if it is one. */
+export function cameraOf(
+  cameras: readonly CameraSpec[] | undefined,
+  e: { boardId: string; component_type: string; component_name: string },
+): CameraSpec | undefined {
+  if (e.component_type !== 'camera') return undefined;
+  return cameras?.find((c) => c.boardId === e.boardId && c.name === e.component_name);
 }
 
 /** The sampling period of an entry at `hz` (ms): the one place `1000 / hz` is computed. */

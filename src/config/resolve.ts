@@ -3,7 +3,7 @@
  * hardware, and one PlanEntry per resource, method and reader set. Every problem is collected.
  */
 import * as path from 'node:path';
-import type { BoardSpec, CapturePlan, PlanEntry } from './plan.js';
+import type { BoardSpec, CapturePlan, OffMethod, PlanEntry } from './plan.js';
 import { IssueList } from './issues.js';
 import { parseJsonc } from './jsonc.js';
 import { joinPath } from './path.js';
@@ -22,9 +22,17 @@ import {
 } from './schema.js';
 import { resolveDataManager, resolveGateway, type PathContext } from './settings.js';
 import { readComponents, type KnownComponent } from './components.js';
-import { parseBoardAddress, UNSUPPORTED } from './address.js';
-import { buildEntry, isOff, type EntryContext, type MethodTarget } from './methods.js';
+import {
+  dialInAddress,
+  dialInNote,
+  isForeignAddress,
+  parseBoardAddress,
+  UNSUPPORTED,
+} from './address.js';
+import { buildEntry, isOff, offMethod, type EntryContext, type MethodTarget } from './methods.js';
 import { closest, formatResourceName, parseResourceName } from './names.js';
+import { CAMERA_TRANSPORT, cameraOf, readCamera, type CameraSpec } from './cameras.js';
+import { SENSOR_TRANSPORT, readSensor, type SensorSpec } from './sensors.js';
 
 export interface ResolveOptions {
   /** Path of the config file (relative paths in it are resolved against its directory). */
@@ -108,7 +116,8 @@ export function resolveDocument(
   const boards: BoardSpec[] = [];
   const entries: PlanEntry[] = [];
   const boardIds = new Map<string, string>();
-  const ectx: EntryContext = { issues, serviceTags: dataManager.tags, used: new Map() };
+  const off: OffMethod[] = [];
+  const ectx: EntryContext = { issues, serviceTags: dataManager.tags, used: new Map(), off };
   const claimBoardId = (id: string, p: string): boolean => {
     const prev = boardIds.get(id);
     if (prev !== undefined) {
@@ -125,8 +134,24 @@ export function resolveDocument(
 
   // local components
   const local = readComponents(top.components ?? [], 'components', issues);
+  const cameras: CameraSpec[] = [];
+  const sensors: SensorSpec[] = [];
   for (const c of local) {
     let transport = UNSUPPORTED;
+    if (c.type === 'sensor' && c.namespace === 'rdk') {
+      const sensor = readSensor(c.name, c.config.model, c.path, issues);
+      if (sensor !== undefined && claimBoardId(c.name, c.path)) {
+        sensors.push(sensor);
+        transport = SENSOR_TRANSPORT;
+      }
+    }
+    if (c.type === 'camera' && c.namespace === 'rdk') {
+      const cam = readCamera(c.name, c.config.model, c.config.attributes ?? {}, c.path, issues);
+      if (cam !== undefined && claimBoardId(c.name, c.path)) {
+        cameras.push(cam);
+        transport = CAMERA_TRANSPORT;
+      }
+    }
     if (c.hardware !== undefined && claimBoardId(c.name, c.path)) {
       const addressPath = joinPath(joinPath(c.path, 'attributes'), 'address');
       if (c.address === undefined) {
@@ -151,6 +176,7 @@ export function resolveDocument(
       boardId: c.name,
       type: c.type,
       namespace: c.namespace,
+      kind: c.kind,
       name: c.name,
       transport,
     };
@@ -180,7 +206,20 @@ export function resolveDocument(
       return;
     }
     remoteNames.set(r.name, p);
-    const addr = parseBoardAddress(r.address);
+    // A foreign address (a Viam cloud host) is a board that dials in over MQTT as the remote's name.
+    const dialIn = isForeignAddress(r.address);
+    const addr = dialIn
+      ? {
+          transport: 'mqtt',
+          problems: [
+            {
+              severity: 'warning' as const,
+              message: dialInNote(r.name, r.address),
+              hint: `the board runs wharf's MQTT firmware: wharf firmware build --transport mqtt --board-id ${r.name} --mqtt-host <this gateway> (with the remote's secret)`,
+            },
+          ],
+        }
+      : parseBoardAddress(r.address);
     for (const pr of addr.problems)
       issues.add(pr.severity, joinPath(p, 'address'), pr.message, pr.hint);
     if (addr.transport === 'mqtt' && (r.secret === undefined || r.secret === '')) {
@@ -191,10 +230,17 @@ export function resolveDocument(
       );
     }
     const components = remoteComponents(r, p, issues, opts, pctx);
+    // a remote part's cameras: wharf reads their video_path (an IP camera URL) itself
+    for (const c of components ?? []) {
+      if (c.type !== 'camera' || c.namespace !== 'rdk') continue;
+      const cam = readCamera(c.name, c.config.model, c.config.attributes ?? {}, c.path, c.issues);
+      if (cam !== undefined) cameras.push({ ...cam, id: `${r.name}:${c.name}`, boardId: r.name });
+    }
     const spec: BoardSpec = {
       id: r.name,
-      address: r.address,
+      address: dialIn ? dialInAddress(r.name) : r.address,
       transport: addr.transport,
+      ...(dialIn ? { dial_in: r.address } : {}),
       components: (components ?? []).flatMap((c) =>
         c.hardware === undefined ? [] : [{ name: c.name, type: c.type, hardware: c.hardware }],
       ),
@@ -213,9 +259,12 @@ export function resolveDocument(
       joinPath(rem.path, 'service_configs'),
       issues,
       (m, p) => {
-        if (isOff(m, p, m.name ?? `a capture method of remote "${rem.cfg.name}"`, issues)) return;
+        if (isOff(m, p, m.name ?? `a capture method of remote "${rem.cfg.name}"`, issues)) {
+          off.push(offMethod(m, rem.cfg.name, m.name ?? '?', p));
+          return;
+        }
         const t = resolveRemoteTarget(m.name, p, rem, remotes, index, issues);
-        if (t !== undefined) push(buildEntry(m, p, t, ectx));
+        if (t !== undefined) push(buildEntry(m, p, cameraTarget(t), ectx));
       },
     );
     for (const c of rem.components ?? []) {
@@ -223,6 +272,7 @@ export function resolveDocument(
         boardId: rem.cfg.name,
         type: c.type,
         namespace: c.namespace,
+        kind: c.kind,
         name: c.name,
         transport: rem.spec.transport,
       };
@@ -231,9 +281,19 @@ export function resolveDocument(
         c.config.service_configs ?? [],
         joinPath(c.path, 'service_configs'),
         c.issues,
-        (m, p) => push(buildEntry(m, p, t, { ...ectx, issues: c.issues })),
+        (m, p) => push(buildEntry(m, p, cameraTarget(t), { ...ectx, issues: c.issues })),
       );
     }
+  }
+
+  /** A target that is a camera wharf opens is reached through the camera, not the board link. */
+  function cameraTarget(t: MethodTarget): MethodTarget {
+    const cam = cameraOf(cameras, {
+      boardId: t.boardId,
+      component_type: t.type,
+      component_name: t.name,
+    });
+    return cam === undefined ? t : { ...t, transport: CAMERA_TRANSPORT };
   }
 
   function push(e: PlanEntry | undefined): void {
@@ -248,7 +308,10 @@ export function resolveDocument(
     dataManager,
     boards,
     entries,
+    off,
     warnings: issues.items.filter((i) => i.severity === 'warning'),
+    ...(cameras.length > 0 ? { cameras } : {}),
+    ...(sensors.length > 0 ? { sensors } : {}),
   };
 }
 
@@ -279,6 +342,15 @@ function collectMethods(
   });
 }
 
+/** `WHARF_REMOTE_PARTS` = `name=path[,name=path…]` → the path for remote `name` (relative to the working directory). */
+export function envPartConfig(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  for (const item of (env.WHARF_REMOTE_PARTS ?? '').split(',')) {
+    const eq = item.indexOf('=');
+    if (eq > 0 && item.slice(0, eq).trim() === name) return item.slice(eq + 1).trim() || undefined;
+  }
+  return undefined;
+}
+
 /** The remote's components: inline `components`, or the `components` of its `part_config` file. */
 function remoteComponents(
   r: RemoteConfig,
@@ -297,8 +369,13 @@ function remoteComponents(
     return undefined;
   }
   if (inline !== undefined) return readComponents(inline, joinPath(p, 'components'), issues);
-  if (r.part_config === undefined) return undefined;
-  const file = path.resolve(pctx.baseDir, r.part_config);
+  // WHARF_REMOTE_PARTS="esp-home=./esp32-board-part.json,…" gives a remote's part config without
+  // editing the machine config (a Viam config names its remotes' parts by cloud address only).
+  const fromEnv = r.part_config === undefined ? envPartConfig(opts.env, r.name) : undefined;
+  const partConfig = r.part_config ?? fromEnv;
+  if (partConfig === undefined) return undefined;
+  const file =
+    fromEnv !== undefined ? path.resolve(partConfig) : path.resolve(pctx.baseDir, partConfig);
   const partPath = joinPath(p, 'part_config');
   let text: string;
   try {
@@ -334,7 +411,7 @@ function remoteComponents(
   const doc = check(partFileSchema, parsed.value, '', partIssues);
   if (doc === undefined) return undefined;
   const comps = readComponents(doc.components ?? [], 'components', partIssues);
-  if (!comps.some((c) => c.hardware !== undefined)) {
+  if (!comps.some((c) => c.hardware !== undefined || c.type === 'camera')) {
     partIssues.warn(
       'components',
       `part config of remote "${r.name}" has no board component`,
@@ -353,7 +430,7 @@ function indexComponents(remotes: readonly RemoteInfo[]): ComponentIndex {
     for (const c of r.components ?? []) {
       const k = formatResourceName({
         namespace: c.namespace,
-        kind: 'component',
+        kind: c.kind,
         type: c.type,
         name: c.name,
       });

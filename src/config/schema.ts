@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { IssueList } from './issues.js';
 import { pathOf } from './path.js';
+import { isSecretPath } from '../shared/secrets.js';
 
 const nonNegative = z.number().nonnegative();
 const pinLike = z.union([z.string().min(1), z.number().int().nonnegative()]);
@@ -151,13 +152,32 @@ function shapeHint(p: string): string {
   return `see docs/config.md, ${section === undefined ? 'the reference' : `the part on ${where[section]}`}`;
 }
 
-function kindOf(v: unknown): string {
+const HIDDEN = '(value hidden)';
+
+/** What was found, for messages; at a secret path only its kind: `a number (value hidden)`. */
+function kindOf(v: unknown, secret = false): string {
   if (v === null) return 'null';
+  if (secret) {
+    if (Array.isArray(v)) return 'an array';
+    if (typeof v === 'object') return 'an object';
+    return `${article(typeof v)} ${HIDDEN}`;
+  }
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
   if (typeof v === 'string')
     return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
   return `${typeof v} ${String(v)}`;
+}
+
+/**
+ * A found value for a message: numbers and booleans as they are, strings quoted and cut, anything
+ * else by kind. Never `String(object)`: a config object with a key "toString" makes that throw
+ * (found by fuzzing).
+ */
+function printable(v: unknown): string {
+  if (typeof v === 'number' || typeof v === 'boolean' || v === undefined) return String(v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  return kindOf(v);
 }
 
 function valueAt(root: unknown, keys: readonly PropertyKey[]): unknown {
@@ -187,26 +207,29 @@ export function check<S extends z.ZodType>(
   if (r.success) return r.data;
   for (const zi of r.error.issues) {
     const p = pathOf(path, zi.path);
+    const secret = isSecretPath(p);
     const got = valueAt(value, zi.path);
+    // The found value as printed: never the value itself at a secret path.
+    const shown = secret ? HIDDEN : printable(got);
     const field = String(zi.path[zi.path.length - 1] ?? '');
     const hint = FIELD_HINTS[field] ?? shapeHint(p);
     let message: string;
     switch (zi.code) {
       case 'invalid_type':
         if (zi.expected === 'int' && typeof got === 'number')
-          message = `must be a whole number (found ${got})`;
+          message = `must be a whole number (found ${shown})`;
         else if (got === undefined)
           message = `${field || 'value'} is required (${article(String(zi.expected))})`;
-        else message = `expected ${article(String(zi.expected))}, found ${kindOf(got)}`;
+        else message = `expected ${article(String(zi.expected))}, found ${kindOf(got, secret)}`;
         break;
       case 'too_small': {
         const min = Number(zi.minimum);
         if (zi.origin === 'number' && min === 0)
           message = zi.inclusive
-            ? `must not be negative (found ${String(got)})`
-            : `must be greater than 0 (found ${String(got)})`;
+            ? `must not be negative (found ${shown})`
+            : `must be greater than 0 (found ${shown})`;
         else if (zi.origin === 'number')
-          message = `must be ${zi.inclusive ? 'at least' : 'greater than'} ${min} (found ${String(got)})`;
+          message = `must be ${zi.inclusive ? 'at least' : 'greater than'} ${min} (found ${shown})`;
         else if (zi.origin === 'string') message = 'must not be empty';
         else message = zi.message;
         break;
@@ -214,11 +237,11 @@ export function check<S extends z.ZodType>(
       case 'too_big':
         message =
           zi.origin === 'number'
-            ? `must be at most ${String(zi.maximum)} (found ${String(got)})`
+            ? `must be at most ${String(zi.maximum)} (found ${shown})`
             : zi.message;
         break;
       case 'invalid_union':
-        message = `has the wrong shape (found ${kindOf(got)})`;
+        message = `has the wrong shape (found ${kindOf(got, secret)})`;
         break;
       default:
         message = zi.message;

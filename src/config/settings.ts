@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { DataManagerSettings, GatewaySettings } from './plan.js';
 import type { DataManagerAttributes, WharfSection } from './schema.js';
 import type { IssueList } from './issues.js';
+import { hideUserinfo } from '../shared/secrets.js';
 
 export const DATA_MANAGER_DEFAULTS = {
   sync_interval_mins: 0.1,
@@ -113,7 +114,7 @@ export function resolveGateway(
       if (!BROKER_SCHEMES.has(scheme)) {
         issues.error(
           'wharf.broker.url',
-          `"${b.url}" is not a broker URL`,
+          `"${hideUserinfo(b.url)}" is not a broker URL`,
           'write e.g. mqtt://mosquitto.local:1883 or mqtts://broker:8883',
         );
       }
@@ -156,7 +157,7 @@ export function resolveGateway(
       if (!ok)
         issues.error(
           'wharf.sync.url',
-          `"${s.url}" is not an http(s) URL`,
+          `"${hideUserinfo(s.url)}" is not an http(s) URL`,
           'write the cloud address, e.g. http://cloud.local:8080',
         );
       const key = nonEmpty(ctx.env.WHARF_API_KEY) ?? nonEmpty(s.api_key);

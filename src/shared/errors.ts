@@ -29,12 +29,17 @@ export type WharfErrorCode =
   | 'CLOUD_SQL_REFUSED'
   | 'CLOUD_STORE'
   | 'CLOUD_FORBIDDEN'
+  | 'CLOUD_NOT_FOUND'
   | 'CLOUD_INGEST_REJECTED'
   | 'CLOUD_UNSUPPORTED_MEDIA'
   | 'CLOUD_SQL_LIMIT'
+  | 'CLOUD_UNREACHABLE'
   // firmware
   | 'FIRMWARE_BUILD'
   | 'FIRMWARE_FLASH'
+  | 'TOOLCHAIN_MISSING'
+  // service (systemd)
+  | 'SERVICE'
   // generic
   | 'USAGE'
   | 'INTERNAL';

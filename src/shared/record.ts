@@ -19,14 +19,39 @@ export interface GpioValue {
   high: boolean;
 }
 
-/** `Analogs`: reader name → AnalogValue. `Gpio`/`Gpios`: pin name → GpioValue. */
-export type ReadingData = Record<string, AnalogValue> | Record<string, GpioValue>;
+/**
+ * What an image reading's `data` holds (`ReadImage`/`GetImages`): the image's metadata, JSON like
+ * any reading, so it is queryable by the same filters and SQL. The bytes travel beside it in the
+ * record's `binary` field (docs/cameras.md).
+ */
+export interface ImageInfo {
+  /** Bytes of the image (= binary.length). First: it is the field that varies per record. */
+  size: number;
+  mime_type: string;
+}
+
+/** One named value of a sensor's `Readings` (docs/sensors.md). */
+export interface SensorValue {
+  value: number;
+}
+
+/**
+ * `Analogs`: reader name → AnalogValue. `Gpio`/`Gpios`: pin name → GpioValue. Images: {image}.
+ * Sensor `Readings`: value name → SensorValue.
+ */
+export type ReadingData =
+  | Record<string, AnalogValue>
+  | Record<string, GpioValue>
+  | Record<string, SensorValue>
+  | { image: ImageInfo };
 
 export interface ReadingRecord {
   kind: 'reading';
   time_requested: number;
   time_received: number;
   data: ReadingData;
+  /** The image bytes of an image reading (data is `{image: ImageInfo}`); absent otherwise. */
+  binary?: Uint8Array;
 }
 
 /**
@@ -46,6 +71,8 @@ export interface ReadingRecord {
  *  - capture_dir_changed: the gateway restarted into a new capture_dir during the span
  *  - board_starting: the board was connected but had not started sampling yet (handshake → first sample)
  *  - sync_rejected: the cloud rejected the capture file holding these readings (it is in failed/)
+ *  - rate_change: not a hole (count 0, start = end): marks where a live config change set a new
+ *    capture rate for the stream (src/app/rate-marks.ts)
  */
 export const GAP_REASONS = [
   'read_error',
@@ -64,6 +91,7 @@ export const GAP_REASONS = [
   'capture_dir_changed',
   'board_starting',
   'sync_rejected',
+  'rate_change',
 ] as const;
 
 export type GapReason = (typeof GAP_REASONS)[number];

@@ -220,6 +220,32 @@ export function cloudStoreContract(
       expect(s).toEqual({ stream_id: streams[0]!.id, last_seen: t0 + 6000, readings: 5, gaps: 0 });
     });
 
+    it('does not count rate_change marks (count 0, not a hole) as gaps', async () => {
+      const t0 = Date.UTC(2026, 0, 2);
+      await store.ingest(
+        ingestFile(meta(), [
+          ...readings(4, t0),
+          {
+            kind: 'gap',
+            reason: 'rate_change',
+            start: t0 + 10,
+            end: t0 + 10,
+            count: 0,
+            detail: 'capture_frequency_hz 2 → 5 (x)',
+          },
+          { kind: 'gap', reason: 'timeout', start: t0 + 600, end: t0 + 700, count: 1 },
+        ]),
+      );
+      const [s] = await store.streamStats(t0, t0 + 10_000);
+      expect(s).toMatchObject({ readings: 4, gaps: 1 });
+      // still a record in the stream, so a chart or a query finds where the rate changed
+      expect(
+        (await store.query({ kind: 'gap' }, { limit: 10, order: 'asc' })).rows.map(
+          (r) => (r.data as { reason: string }).reason,
+        ),
+      ).toEqual(['rate_change', 'timeout']);
+    });
+
     it('keeps keys hashed, verifies, lists and revokes them', async () => {
       const a = await store.createKey('machine-a', 'line a');
       const ro = await store.createKey(null, 'analyst');

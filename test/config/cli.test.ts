@@ -111,7 +111,7 @@ describe('wharf config explain', () => {
       '-',
     ]);
     expect(r.out).toContain(
-      '3 board(s), 6 entries (6 captured): 21 readings/s ≈ 840 B/s (estimate: 40 bytes per reading)',
+      '3 board(s), 7 entries (6 captured): 21 readings/s ≈ 840 B/s (estimate: 40 bytes per reading)',
     );
   });
 
@@ -152,7 +152,9 @@ describe('wharf config explain', () => {
     const text = explainPlan(res.plan, { columns: [...DEFAULT_COLUMNS, budget] });
     expect(text.split('\n').find((l) => l.startsWith('board'))).toMatch(/status\s+link$/);
     expect(text).toContain('press3:6/s');
-    expect(explainRows(res.plan, { columns: [...DEFAULT_COLUMNS, budget] }).at(-1)?.extra).toEqual({
+    const rows = explainRows(res.plan, { columns: [...DEFAULT_COLUMNS, budget] });
+    expect(rows.at(-1)).toMatchObject({ board: 'press3', disabled: true, note: 'disabled' });
+    expect(rows.filter((r) => r.scheduled).at(-1)?.extra).toEqual({
       link: 'press3:6/s',
     });
   });

@@ -119,7 +119,7 @@ describe('capture methods', () => {
     ]);
   });
 
-  it('lists an unknown method as unsupported with a warning, and suggests the right case', () => {
+  it('refuses an unknown method with an error, and suggests the right case', () => {
     const r = load(
       withRemote([
         {
@@ -130,15 +130,14 @@ describe('capture methods', () => {
         },
       ]),
     );
-    const plan = planOf(r);
-    expect(plan.entries[0]).toMatchObject({ method: 'analogs', supported: false, readers: [] });
-    expect(warnings(r)[0]?.message).toBe(
-      `method "analogs" of ${NAME} is not supported by any wharf transport; it is listed but not captured`,
+    expect(r.ok).toBe(false);
+    expect(errors(r)[0]?.message).toBe(`unknown capture method "analogs" for ${NAME}`);
+    expect(errors(r)[0]?.hint).toMatch(
+      /^did you mean "Analogs"\? \(method names are case-sensitive/,
     );
-    expect(warnings(r)[0]?.hint).toBe('did you mean "Analogs"? (method names are case-sensitive)');
   });
 
-  it('lists board methods on a remote with an unsupported address as not supported', () => {
+  it('takes a remote with a foreign address (a Viam cloud host) as a board dialing in over MQTT', () => {
     const r = load(
       withRemote(
         [
@@ -153,9 +152,11 @@ describe('capture methods', () => {
       ),
     );
     const plan = planOf(r);
-    expect(plan.boards[0]?.transport).toBe('unsupported');
-    expect(plan.entries[0]?.supported).toBe(false);
-    expect(warnings(r).map((w) => w.path)).toEqual(['remotes[0].address']);
+    expect(plan.boards[0]?.transport).toBe('mqtt');
+    expect(plan.boards[0]?.address).toBe(`mqtt://${plan.boards[0]?.id}`);
+    expect(plan.boards[0]?.dial_in).toBe('esp-home.abc.viam.cloud:80');
+    expect(plan.entries[0]?.supported).toBe(true);
+    expect(warnings(r).map((w) => w.path)).toContain('remotes[0].address');
   });
 
   it('captures the methods in a remote part config (as in the seed esp32-board-part.json)', () => {

@@ -64,7 +64,9 @@ describe('seed configs', () => {
     const plan = planOf(r);
     expect(plan.boards[0]).toMatchObject({
       id: 'pi-test-main',
-      transport: 'unsupported',
+      transport: 'mqtt',
+      address: 'mqtt://pi-test-main',
+      dial_in: 'pi-test-main.vw3iu72d8n.viam.cloud',
       secret: 'REDACTED',
       components: [],
     });
@@ -85,11 +87,11 @@ describe('seed configs', () => {
     ]);
     const readImage = r.issues.find((i) => i.path.endsWith('.method'));
     expect(readImage?.message).toBe(
-      'method "ReadImage" of rdk:component:camera/cam is not supported by any wharf transport; it is listed but not captured',
+      'method "ReadImage" of rdk:component:camera/cam is not captured: wharf captures images from camera components it can open (model webcam or ffmpeg, declared in this config or in the remote\'s components); it is listed but not captured',
     );
     expect(readImage?.line).toBe(28);
     expect(r.issues.find((i) => i.path === 'remotes[0].address')?.message).toMatch(
-      /pi-test-main.vw3iu72d8n.viam.cloud" is not a wharf transport/,
+      /^remote "pi-test-main" \(address pi-test-main.vw3iu72d8n.viam.cloud\) dials in: the board connects to this gateway's MQTT broker and logs in as "pi-test-main"/,
     );
   });
 
@@ -141,11 +143,15 @@ describe('seed configs', () => {
     // The remote lists no components: the name is taken as a board on it, with a warning per method.
     const assumed = r.issues.filter((i) => i.message.includes('lists no components'));
     expect(assumed.map((a) => a.line)).toEqual([30, 41]);
+    // The Viam cloud address: the board dials in over MQTT as the remote's name.
     expect(plan.boards[0]).toMatchObject({
       id: 'esp-home',
-      transport: 'unsupported',
-      address: 'esp-home-main.33vvxnbbw9.viam.cloud:80',
+      transport: 'mqtt',
+      address: 'mqtt://esp-home',
+      dial_in: 'esp-home-main.33vvxnbbw9.viam.cloud:80',
+      secret: 'REDACTED',
     });
+    expect(plan.entries.every((e) => e.supported)).toBe(true);
   });
 
   it.each([
@@ -166,7 +172,7 @@ describe('seed configs', () => {
       'warning main-part-esp32-remote.jsonc:12  services[0].name: duplicate key "name"',
     );
     expect(out).toContain('        hint: remove one of the two "name" entries');
-    expect(out).toContain('OK, 1 board, 2 capture entries (0 captured), 5 warnings');
+    expect(out).toContain('OK, 1 board, 2 capture entries (2 captured), 5 warnings');
     expect(out).not.toContain('REDACTED');
   });
 });

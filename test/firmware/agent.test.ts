@@ -3,7 +3,7 @@
  * virtual time over an in-memory serial wire: protocol v1 behaviour, exact schedules, losses.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { constant, expectedRaw, ramp, square } from '../../hil/emulator/signals.js';
+import { constant, expectedRaw, ramp, square } from '../../src/emulator/signals.js';
 import type { Frame } from '../../hil/driver/links.js';
 import { virtualBoard, type VirtualBoard } from './virtual-board.js';
 

@@ -91,6 +91,40 @@ describe('wharf firmware', () => {
     expect(sent).toContain('LoopbackA.setConsole');
   }, 30_000);
 
+  it('flash --dry-run --out takes any file name (x.txt), and a missing directory is a clear error, never a stack trace', async () => {
+    const bundle = path.join(dir, 'wharf-agent.serial.js');
+    const b = await wharf([
+      'firmware',
+      'build',
+      '--transport',
+      'serial',
+      '--board-id',
+      'esp-t',
+      '--out',
+      dir,
+    ]);
+    expect(b.code).toBe(0);
+    const txt = path.join(dir, 'x.txt');
+    const r = await wharf(['firmware', 'flash', '--dry-run', '--out', txt, '--file', bundle]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`wrote what would be sent to ${txt}`);
+    expect(r.out).not.toMatch(/\bat .*\.js:\d+|Error:/);
+    expect(await readFile(txt, 'utf8')).toContain('"esp-t"');
+    const bad = await wharf([
+      'firmware',
+      'flash',
+      '--dry-run',
+      '--out',
+      path.join(dir, 'no-such-dir', 'x.bin'),
+      '--file',
+      bundle,
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/--out .*x\.bin: the directory .*no-such-dir does not exist/);
+    expect(bad.out + bad.err).not.toMatch(/\n\s+at /);
+  }, 30_000);
+
   it('flash to a port that does not exist says so and what to check', async () => {
     const r = await wharf([
       'firmware',

@@ -1,8 +1,8 @@
 /** A compiled bundle on an emulated board in virtual time, wired in memory to a frame collector. */
 import { FakeClock } from '../../src/shared/clock.js';
-import { EmulatedBoard, type EmulatedBoardOptions } from '../../hil/emulator/board.js';
+import { EmulatedBoard, type EmulatedBoardOptions } from '../../src/emulator/board.js';
 import { bundleFor } from '../../hil/emulator/bundle.js';
-import { MemorySerial } from '../../hil/emulator/serial-binding.js';
+import { MemorySerial } from '../../src/emulator/serial-binding.js';
 import { MemoryFrameLink, type Frame } from '../../hil/driver/links.js';
 import type { FirmwareSettings } from '../../firmware/tools/build.js';
 

@@ -15,6 +15,10 @@ import { PostgresStore } from '../../src/cloud/store/postgres.js';
 import { SqliteStore } from '../../src/cloud/store/sqlite.js';
 import { createTestDb } from '../cloud/pg-helper.js';
 import { cloudUi } from '../../src/cloud/ui/plugin.js';
+import { PostgresFleetStore } from '../../src/cloud/fleet/postgres.js';
+import { fleetPlugin } from '../../src/cloud/fleet/routes.js';
+import { SqliteFleetStore } from '../../src/cloud/fleet/sqlite.js';
+import type { PoolConfig } from 'pg';
 import type { CaptureMeta, CaptureRecord } from '../../src/shared/record.js';
 
 export interface Cloud {
@@ -34,14 +38,21 @@ export async function startCloud(opts: { pgUser?: string } = {}): Promise<Cloud>
   const dir = mkdtempSync(join(tmpdir(), 'wharf-ui-'));
   let store: CloudStore;
   let dropDb = async (): Promise<void> => undefined;
+  let pgConfig: PoolConfig | undefined;
   if (opts.pgUser !== undefined) {
     const db = await createTestDb(opts.pgUser);
+    pgConfig = db.config;
     store = await PostgresStore.open(db.config);
     dropDb = () => db.drop();
   } else {
     store = new SqliteStore(join(dir, 'cloud.db'));
   }
-  const app = await buildCloudServer({ store, plugins: [cloudUi()] });
+  // as `wharf cloud serve`: the fleet API beside the UI (its Fleet view shows config rollout)
+  const fleet =
+    opts.pgUser !== undefined && store instanceof PostgresStore
+      ? await PostgresFleetStore.open(pgConfig!)
+      : new SqliteFleetStore(join(dir, 'cloud.db'));
+  const app = await buildCloudServer({ store, plugins: [fleetPlugin(fleet), cloudUi()] });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const keys = new Map<string, string>();
   const readKey = (await store.createKey(null, 'ui test (read-only)')).key;
@@ -61,6 +72,7 @@ export async function startCloud(opts: { pgUser?: string } = {}): Promise<Cloud>
     },
     async close() {
       await app.close();
+      await fleet.close();
       await store.close();
       await dropDb();
       rmSync(dir, { recursive: true, force: true });

@@ -20,7 +20,9 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { WharfError, errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import type { Metrics } from '../../shared/metrics.js';
 import { AedesBus } from './aedes-bus.js';
+import { RefusalLog } from './refusal-log.js';
 import { parseTopic, statusTopic, upTopic, validBoardTopicId } from './topics.js';
 
 export interface BrokerBoard {
@@ -37,6 +39,10 @@ export interface EmbeddedBrokerOptions {
   /** Optional read-only account (operators, dashboards): may subscribe wharf/+/status and wharf/+/up, never publish. */
   monitor?: { username: string; password: string };
   logger: Logger;
+  /** Registry for `wharf_mqtt_refused_total{reason}` (the gateway's /metrics). */
+  metrics?: Metrics;
+  /** Rate limit of the refusal log: per client address and reason, `burst` lines per `intervalMs`. */
+  refusalLog?: { burst?: number; intervalMs?: number };
   queueLimit?: number;
   drainTimeoutMs?: number;
 }
@@ -86,6 +92,28 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       ? undefined
       : { user: o.monitor.username, pass: digest(o.monitor.password) };
   const stats = { authFailures: 0, deniedPublishes: 0, deniedSubscribes: 0 };
+  const refusals = new RefusalLog({
+    logger: log,
+    ...(o.metrics === undefined ? {} : { metrics: o.metrics }),
+    ...(o.refusalLog ?? {}),
+  });
+  const isBoard = (id: string) => secrets.has(id);
+  const addressOf = (client: Client): string => {
+    const conn = (client as { conn?: { remoteAddress?: string; remotePort?: number } }).conn;
+    return conn?.remoteAddress ?? 'unknown';
+  };
+  /** What a client named itself, printable only when it is a board id (never a typed-in password). */
+  const named = (client: Client, username: string | undefined) => {
+    const out: Record<string, unknown> = {
+      username: RefusalLog.shown(username, isBoard),
+      clientId: RefusalLog.shown(client.id, isBoard),
+    };
+    const like = isBoard(username ?? '')
+      ? undefined
+      : RefusalLog.resembles(username, secrets.keys());
+    if (like !== undefined) out.usernameResembles = like;
+    return out;
+  };
 
   const aedes = await Aedes.createBroker({
     queueLimit: o.queueLimit ?? 42,
@@ -107,16 +135,23 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       want !== undefined && password !== undefined && timingSafeEqual(want, digest(password));
     if (!ok) {
       stats.authFailures++;
-      log.warn(
-        { clientId: client.id, username: username ?? null },
-        'MQTT client refused: unknown board or wrong secret',
+      const unknown = want === undefined;
+      refusals.refuse(
+        unknown ? 'unknown_board' : 'bad_credentials',
+        addressOf(client),
+        named(client, username),
+        unknown
+          ? 'MQTT client refused: the username is not a configured board id'
+          : 'MQTT client refused: wrong secret for this board',
       );
       return done(authError(4, 'bad username or password'), false);
     }
     if (client.id !== username) {
       stats.authFailures++;
-      log.warn(
-        { clientId: client.id, username },
+      refusals.refuse(
+        'client_id_mismatch',
+        addressOf(client),
+        named(client, username),
         'MQTT client refused: client id must equal the board id',
       );
       return done(authError(2, 'client id must equal the username (board id)'), false);
@@ -130,8 +165,10 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     if (id !== undefined && (packet.topic === upTopic(id) || packet.topic === statusTopic(id)))
       return cb(null);
     stats.deniedPublishes++;
-    log.warn(
-      { board: id ?? null, topic: packet.topic },
+    refusals.refuse(
+      'forbidden_publish',
+      addressOf(client),
+      { board: id ?? null, topic: packet.topic.slice(0, 120) },
       'MQTT publish outside the board’s own topics refused; client disconnected',
     );
     cb(new Error(`board ${id ?? '?'} may not publish to ${packet.topic}`));
@@ -149,8 +186,10 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     if (id !== undefined && t !== undefined && t.id === id && t.leaf === 'down')
       return cb(null, sub);
     stats.deniedSubscribes++;
-    log.warn(
-      { board: id ?? null, topic: sub.topic },
+    refusals.refuse(
+      'forbidden_subscribe',
+      addressOf(client),
+      { board: id ?? null, topic: sub.topic.slice(0, 120) },
       'MQTT subscription outside the board’s own down topic refused',
     );
     cb(null, null);
@@ -171,6 +210,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
         : createServer(aedes.handle);
   } catch (err) {
     aedes.close();
+    refusals.close();
     throw new WharfError(
       'CONFIG_INVALID',
       `embedded MQTT broker: cannot load the TLS certificate/key (${errorMessage(err)}); check wharf.broker.tls.cert and .key`,
@@ -180,6 +220,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       aedes.close();
+      refusals.close();
       reject(
         new WharfError(
           'CONFIG_INVALID',
@@ -215,6 +256,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     close: () =>
       new Promise<void>((resolve) => {
         bus.close();
+        refusals.close();
         server.close(() => resolve());
         aedes.close();
       }),

@@ -7,9 +7,11 @@
 import type { BrokerSettings, CapturePlan } from '../../config/plan.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { startEmbeddedBroker, type BrokerBoard, type EmbeddedBroker } from './broker.js';
+import type { Metrics } from '../../shared/metrics.js';
+// aedes and mqtt.js are imported only when the plan has MQTT boards (apply)
+import type { BrokerBoard, EmbeddedBroker } from './broker.js';
 import type { BoardBus } from './bus.js';
-import { ExternalBus } from './external-bus.js';
+import type { ExternalBus } from './external-bus.js';
 
 export interface GatewayBroker {
   bus: () => BoardBus | undefined;
@@ -35,7 +37,8 @@ function mqttBoards(plan: CapturePlan, logger: Logger): BrokerBoard[] {
   return out;
 }
 
-export function gatewayBroker(logger: Logger): GatewayBroker {
+/** `metrics`: the gateway's registry, for the broker's refusal counter. */
+export function gatewayBroker(logger: Logger, metrics?: Metrics): GatewayBroker {
   let embedded: EmbeddedBroker | undefined;
   let external: ExternalBus | undefined;
   let settings = '';
@@ -66,14 +69,17 @@ export function gatewayBroker(logger: Logger): GatewayBroker {
       settings = key;
       try {
         if (s.mode === 'embedded') {
+          const { startEmbeddedBroker } = await import('./broker.js');
           embedded = await startEmbeddedBroker({
             host: s.host,
             port: s.port,
             ...(s.tls === undefined ? {} : { tls: s.tls }),
             boards,
             logger: logger.child({ part: 'broker' }),
+            ...(metrics === undefined ? {} : { metrics }),
           });
         } else {
+          const { ExternalBus } = await import('./external-bus.js');
           external = await ExternalBus.connect({
             url: s.url,
             ...(s.username === undefined ? {} : { username: s.username }),

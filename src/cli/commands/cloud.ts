@@ -18,11 +18,16 @@ import { fmtBytes, progressBar } from '../../cloud/progress.js';
 import { buildCloudServer, type CloudPlugin } from '../../cloud/server.js';
 import { cloudMetrics } from '../../cloud/metrics.js';
 import { Metrics } from '../../shared/metrics.js';
+import { openFleetStore } from '../../cloud/fleet/open.js';
+import { fleetPlugin } from '../../cloud/fleet/routes.js';
+import { fleetCli } from './fleet.js';
 
 const USAGE = `usage: wharf cloud serve [--db FILE | --pg URL] [--host 127.0.0.1] [--port 8080] [--max-file-mb 16] [--sql-timeout-s 10] [--no-ui]
        wharf cloud keys create --machine NAME [--label TEXT] | --read-only [--label TEXT]   [--db FILE | --pg URL]
        wharf cloud keys list | revoke KEY_ID                                                  [--db FILE | --pg URL]
        wharf cloud export --format csv|jsonl|parquet --out FILE [filters | --sql QUERY]
+       wharf cloud export --images --out DIR [filters] [--mime-type image/jpeg]   (images + images.jsonl; resumable)
+       wharf cloud fragments|machines|admin-key …   fleet config (wharf cloud fragments --help)
 store:   --db FILE (SQLite, default $WHARF_HOME/cloud.db or ~/.wharf/cloud.db) or --pg URL / $WHARF_CLOUD_PG
 ${FILTER_USAGE}`;
 
@@ -40,6 +45,8 @@ const OPTIONS = {
   format: { type: 'string' },
   out: { type: 'string' },
   sql: { type: 'string' },
+  images: { type: 'boolean' },
+  'mime-type': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...CLIENT_OPTIONS,
   ...Object.fromEntries(Object.entries(FILTER_OPTIONS).filter(([k]) => k !== 'machine')),
@@ -57,7 +64,14 @@ async function serve(
     cwd: ctx.cwd,
     logger,
   });
-  const plugins: CloudPlugin[] = [];
+  const fleet = await openFleetStore({
+    db: v.db as string | undefined,
+    pg: v.pg as string | undefined,
+    env: ctx.env,
+    cwd: ctx.cwd,
+    logger,
+  });
+  const plugins: CloudPlugin[] = [fleetPlugin(fleet)];
   if (v['no-ui'] !== true) {
     plugins.push(async (app) => {
       try {
@@ -101,6 +115,7 @@ async function serve(
     process.once('SIGTERM', stop);
   });
   await app.close();
+  await fleet.close();
   await store.close();
   return 0;
 }
@@ -130,8 +145,11 @@ async function keys(
         (v.label as string | undefined) ?? '',
       );
       ctx.stdout.write(`${key}\n`);
+      // Say which key is for what: only a machine key can upload; a read-only key reads.
       ctx.stderr.write(
-        `key ${info.id} for ${info.machine === null ? 'reading only' : `machine '${info.machine}'`} created; it is shown only this once: put it in wharf.sync.api_key or WHARF_API_KEY\n`,
+        info.machine === null
+          ? `read-only key ${info.id} created; it is shown only this once. It can query, run SQL and export (wharf query --key KEY, or WHARF_API_KEY for the CLI; the web UI login); it cannot upload: a gateway's wharf.sync.api_key needs a machine key (wharf cloud keys create --machine NAME)\n`
+          : `key ${info.id} for machine '${info.machine}' created; it is shown only this once. It uploads that machine's data: put it in the gateway's wharf.sync.api_key (or WHARF_API_KEY on the gateway); for reading only, create a --read-only key\n`,
       );
       return 0;
     }
@@ -166,6 +184,7 @@ export async function runExport(
   ctx: CliContext,
   filterV: Record<string, string | boolean | undefined> = v,
 ): Promise<number> {
+  if (v.images === true) return runImageExport(v, ctx, filterV);
   const format = parseFormat(v.format ?? 'csv');
   const out = v.out as string | undefined;
   if (out === undefined)
@@ -183,8 +202,41 @@ export async function runExport(
   return 0;
 }
 
+async function runImageExport(
+  v: Record<string, string | boolean | undefined>,
+  ctx: CliContext,
+  filterV: Record<string, string | boolean | undefined>,
+): Promise<number> {
+  const out = v.out as string | undefined;
+  if (out === undefined) throw new WharfError('USAGE', 'give --out DIR for the images');
+  if (v.sql !== undefined || v.format !== undefined)
+    throw new WharfError('USAGE', '--images exports by filters; --sql and --format do not apply');
+  const client = clientFromOptions(v, ctx.env);
+  const { kind: _kind, ...filter } = filterFromOptions({ ...filterV, kind: undefined });
+  const mime = v['mime-type'];
+  const { exportImages } = await import('../../cloud/images/export-images.js');
+  const bar = progressBar(ctx.stderr, ctx.isTTY, 'exporting', 'images');
+  const dir = path.resolve(ctx.cwd, out);
+  const r = await exportImages({
+    baseUrl: client.baseUrl,
+    apiKey: clientKey(v, ctx.env),
+    filter: typeof mime === 'string' ? { ...filter, mime_type: mime.split(',') } : filter,
+    outDir: dir,
+    progress: bar,
+  });
+  bar.finish(
+    `exported ${r.images} images to ${out} (${r.fetched} fetched, ${fmtBytes(r.bytes)}; ${r.kept} already there) with images.jsonl`,
+  );
+  return 0;
+}
+
+const clientKey = (v: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) =>
+  ((v.key as string | undefined) ?? env.WHARF_API_KEY)!;
+
 export const command: CliCommand = {
   async run(args, ctx) {
+    if (args[0] === 'fragments' || args[0] === 'machines' || args[0] === 'admin-key')
+      return fleetCli(args, ctx);
     const { values, positionals } = parse(args, OPTIONS, USAGE);
     if (values.help === true) {
       ctx.stdout.write(`${USAGE}\n`);

@@ -1,16 +1,17 @@
 /**
  * `wharf firmware build|flash`: builds the board agent bundle (firmware/tools/build.ts) and uploads
- * it with the espruino CLI (firmware/tools/flash.ts). Secrets come from options or the
- * environment (WHARF_BOARD_SECRET, WHARF_WIFI_PASSWORD) and are never printed.
+ * it with the espruino CLI (firmware/tools/flash.ts). Both are build tools, loaded only here through
+ * src/app/firmware-toolchain.ts (an install without dev dependencies is told what to install).
+ * Secrets come from options or the environment (WHARF_BOARD_SECRET, WHARF_WIFI_PASSWORD) and are
+ * never printed.
  */
 import path from 'node:path';
 import {
-  buildFirmware,
-  DEFAULT_BUILD_DIR,
-  type FirmwareSettings,
-  type Transport,
-} from '../../../firmware/tools/build.js';
-import { flashFirmware } from '../../../firmware/tools/flash.js';
+  loadFirmwareBuild,
+  loadFirmwareFlash,
+  PACKAGE_ROOT,
+  type ToolchainFirmwareSettings as FirmwareSettings,
+} from '../../app/firmware-toolchain.js';
 import { parse } from '../args.js';
 import type { CliCommand, CliContext } from '../context.js';
 import { WharfError } from '../../shared/errors.js';
@@ -72,13 +73,15 @@ async function build(
       'USAGE',
       `--transport must be serial, mqtt or all, got '${which}'\n${USAGE}`,
     );
+  type Transport = FirmwareSettings['transport'];
   const transports: Transport[] = which === 'all' ? ['serial', 'mqtt'] : [which as Transport];
-  const outDir = s('out') ? path.resolve(ctx.cwd, s('out') as string) : DEFAULT_BUILD_DIR;
+  const tools = await loadFirmwareBuild();
+  const outDir = s('out') ? path.resolve(ctx.cwd, s('out') as string) : tools.DEFAULT_BUILD_DIR;
   for (const transport of transports) {
     const settings: FirmwareSettings = {
       transport,
       boardId: s('board-id') ?? 'esp32',
-      ...(s('serial') ? { serial: s('serial') as FirmwareSettings['serial'] } : {}),
+      ...(s('serial') ? { serial: s('serial') } : {}),
       ...(s('baud') ? { baud: num(s('baud'), 'baud') } : {}),
       ...(s('path') ? { path: s('path') } : {}),
       ...(transport === 'mqtt'
@@ -96,7 +99,7 @@ async function build(
     for (const k of Object.keys(settings) as (keyof FirmwareSettings)[])
       if (settings[k] === undefined) delete settings[k];
     ctx.stdout.write(`building the ${transport} agent with ${JSON.stringify(redact(settings))}\n`);
-    const r = await buildFirmware(settings, { outDir });
+    const r = await tools.buildFirmware(settings, { outDir });
     const m = r.manifest;
     ctx.stdout.write(
       `  gates passed: ES5 parse, globals allowlist, definition order, size\n` +
@@ -114,7 +117,8 @@ async function flash(
   const s = (k: string) => values[k] as string | undefined;
   const file = s('file')
     ? path.resolve(ctx.cwd, s('file') as string)
-    : path.join(DEFAULT_BUILD_DIR, 'wharf-agent.serial.js');
+    : path.join(PACKAGE_ROOT, 'firmware', 'build', 'wharf-agent.serial.js');
+  const { flashFirmware } = await loadFirmwareFlash();
   const r = await flashFirmware({
     port: s('port'),
     baud: num(s('baud'), 'baud'),

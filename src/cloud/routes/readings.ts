@@ -9,6 +9,9 @@ import { buildSeries } from '../series.js';
 import type { CloudContext } from '../context.js';
 import type { FleetEntry } from '../api-types.js';
 
+/** Boards whose rate is measured over their last minute (one bounded stats query each). */
+const RATE_BOARDS = 200;
+
 export async function readingRoutes(app: FastifyInstance, ctx: CloudContext): Promise<void> {
   app.get('/api/v1/readings', async (req) => {
     const q = req.query as Record<string, unknown>;
@@ -34,6 +37,7 @@ export async function readingRoutes(app: FastifyInstance, ctx: CloudContext): Pr
     ]);
     const byStream = new Map(stats.map((s) => [s.stream_id, s]));
     const out = new Map<string, FleetEntry>();
+    const streamsOf = new Map<string, number[]>();
     const minutes = Math.max((to - from) / 60_000, 1 / 60);
     for (const s of streams) {
       const key = JSON.stringify([s.machine, s.part_id, s.component_type, s.component_name]);
@@ -49,10 +53,13 @@ export async function readingRoutes(app: FastifyInstance, ctx: CloudContext): Pr
           online: false,
           readings: 0,
           readings_per_min: 0,
+          rate_window: 'range',
           gap_count: 0,
         };
         out.set(key, e);
+        streamsOf.set(key, []);
       }
+      streamsOf.get(key)!.push(s.id);
       if (st !== undefined) {
         if (st.last_seen !== null && (e.last_seen === null || st.last_seen > e.last_seen))
           e.last_seen = st.last_seen;
@@ -64,6 +71,28 @@ export async function readingRoutes(app: FastifyInstance, ctx: CloudContext): Pr
     for (const e of boards) {
       e.readings_per_min = Math.round((e.readings / minutes) * 100) / 100;
       e.online = e.last_seen !== null && now - e.last_seen < 120_000;
+    }
+    // the current rate: readings in the minute before each board's last reading (one stats
+    // query per distinct last-seen time, for at most RATE_BOARDS boards)
+    const byLast = new Map<number, string[]>();
+    for (const [key, e] of [...out].slice(0, RATE_BOARDS))
+      if (e.last_seen !== null && e.last_seen >= from)
+        byLast.set(e.last_seen, [...(byLast.get(e.last_seen) ?? []), key]);
+    for (const [last, keys] of byLast) {
+      const win = new Map(
+        (await ctx.store.streamStats(last - 60_000 + 1, last)).map((x) => [
+          x.stream_id,
+          x.readings,
+        ]),
+      );
+      for (const key of keys) {
+        const e = out.get(key)!;
+        e.readings_per_min = (streamsOf.get(key) ?? []).reduce(
+          (n, id) => n + (win.get(id) ?? 0),
+          0,
+        );
+        e.rate_window = 'last_minute';
+      }
     }
     boards.sort(
       (a, b) =>

@@ -10,6 +10,7 @@
  *  - `openSql` runs one read-only statement with a timeout and streams its rows in batches.
  */
 import type { CaptureMeta, CaptureRecord, ViamRow } from '../../shared/record.js';
+import type { ImageQueries } from '../images/contract.js';
 
 /** A stored row as the API returns it: the Viam row plus a stable numeric id. */
 export interface StoredRow extends ViamRow {
@@ -65,6 +66,7 @@ export interface StreamStats {
   last_seen: number | null;
   /** Counts inside the asked range. */
   readings: number;
+  /** Gap records (holes); `rate_change` marks (count 0, not a hole) are not counted. */
   gaps: number;
 }
 
@@ -107,6 +109,8 @@ export interface KeyStore {
 
 export interface CloudStore extends KeyStore {
   readonly kind: 'sqlite' | 'postgres';
+  /** Image metadata and bytes (src/cloud/images, docs/cameras.md). */
+  readonly images: ImageQueries;
   ingest(file: IngestFile): Promise<IngestResult>;
   query(filter: ReadingFilter, opts: QueryOptions): Promise<QueryPage>;
   /** Rows matching the filter (for export progress). */

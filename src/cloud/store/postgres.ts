@@ -35,6 +35,8 @@ import {
 } from './common.js';
 import { PG_READER_SQL, PG_SCHEMA } from './postgres-schema.js';
 import { openPgSql } from './postgres-sql.js';
+import { addPgImages, PG_IMAGES_SCHEMA, PgImages } from '../images/postgres-images.js';
+import { imagesOf } from '../images/images-of.js';
 
 const CHUNK = 5000;
 
@@ -43,11 +45,15 @@ export class PostgresStore implements CloudStore {
   private streamCache = new Map<number, StreamInfo>();
   private readerRole = false;
   private readonly streamIds = new Map<string, string>();
+  /** Image index and blobs (src/cloud/images). */
+  readonly images: PgImages;
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.images = new PgImages(pool, () => this.streams());
+  }
 
   /** Connects, creates the schema if needed. `config` is a connection string or pg config. */
   static async open(
@@ -84,6 +90,7 @@ export class PostgresStore implements CloudStore {
       await c.query('BEGIN');
       await c.query('SELECT pg_advisory_xact_lock(7261836)');
       await c.query(PG_SCHEMA);
+      await c.query(PG_IMAGES_SCHEMA);
       await c.query('COMMIT');
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
@@ -170,6 +177,8 @@ export class PostgresStore implements CloudStore {
           [seq, sid, idx, kind, tq, tr, data],
         );
       }
+      const images = imagesOf(f.records);
+      if (images.length > 0) await addPgImages(c, seq, sid, images);
       await c.query('COMMIT');
       this.streamIds.set(skey, sid);
       return { status: 'stored', records: f.records.length };
@@ -269,7 +278,7 @@ export class PostgresStore implements CloudStore {
       `SELECT s.id AS stream_id,
               (SELECT max(time_received) FROM records WHERE stream_id = s.id) AS last_seen,
               (SELECT count(*) FILTER (WHERE kind = 'reading') FROM records WHERE stream_id = s.id AND time_received BETWEEN $1 AND $2) AS readings,
-              (SELECT count(*) FILTER (WHERE kind = 'gap') FROM records WHERE stream_id = s.id AND time_received BETWEEN $1 AND $2) AS gaps
+              (SELECT count(*) FILTER (WHERE kind = 'gap' AND (data->>'reason') IS DISTINCT FROM 'rate_change') FROM records WHERE stream_id = s.id AND time_received BETWEEN $1 AND $2) AS gaps
        FROM streams s`,
       [from, to],
     );

@@ -33,7 +33,9 @@ process.stdin.on('end', () => {
   try {
     const guarded = new Set(
       db
-        .prepare("SELECT rootpage FROM sqlite_schema WHERE tbl_name = 'api_keys' AND rootpage > 0")
+        .prepare(
+          "SELECT rootpage FROM sqlite_schema WHERE (tbl_name = 'api_keys' OR tbl_name LIKE 'fleet\\_%' ESCAPE '\\') AND rootpage > 0",
+        )
         .all()
         .map((r) => r.rootpage),
     );
@@ -44,7 +46,8 @@ process.stdin.on('end', () => {
       }
       if (op.opcode === 'OpenRead' && guarded.has(op.p2)) {
         out({
-          error: 'the api_keys table is not readable through SQL; query the readings view',
+          error:
+            'the api_keys and fleet_* tables are not readable through SQL; query the readings view',
           refused: true,
         });
         return;

@@ -38,6 +38,8 @@ import { openSqliteSql } from './sqlite-sql.js';
 import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { SqliteRollup, type RollupRow } from './sqlite-rollup.js';
 import { upgradeSqliteStore } from './sqlite-upgrade.js';
+import { SqliteImages } from '../images/sqlite-images.js';
+import { imagesOf } from '../images/images-of.js';
 
 const INSERT_BATCH = 100;
 
@@ -48,6 +50,8 @@ export class SqliteStore implements CloudStore {
   private readonly stmts;
   private readonly rollup: SqliteRollup;
   private readonly commits: SqliteGroupCommit;
+  /** Image index and blobs (src/cloud/images). */
+  readonly images: SqliteImages;
 
   constructor(readonly path: string) {
     try {
@@ -188,6 +192,8 @@ export class SqliteStore implements CloudStore {
           args.length = 0;
         }
       }
+      const images = imagesOf(f.records);
+      if (images.length > 0) this.images.add(base, streamId, images);
       return { status: 'stored', records: f.records.length };
     });
     this.commits = new SqliteGroupCommit(
@@ -195,6 +201,7 @@ export class SqliteStore implements CloudStore {
       ingestTx,
     );
     this.rollup = new SqliteRollup(db);
+    this.images = new SqliteImages(db, path, () => this.streams());
   }
 
   /** Per-minute rollup rows (whole minutes firstMinute..lastMinute) for series over wide ranges. */
@@ -371,7 +378,7 @@ export class SqliteStore implements CloudStore {
     }[];
     const inRange = this.db
       .prepare(
-        `SELECT stream_id, sum(kind = 'reading') AS readings, sum(kind = 'gap') AS gaps FROM records WHERE time_received >= ? AND time_received <= ? GROUP BY stream_id`,
+        `SELECT stream_id, sum(kind = 'reading') AS readings, sum(kind = 'gap' AND data NOT LIKE '%"reason":"rate_change"%') AS gaps FROM records WHERE time_received >= ? AND time_received <= ? GROUP BY stream_id`,
       )
       .all(from, to) as { stream_id: number; readings: number; gaps: number }[];
     const byId = new Map(inRange.map((r) => [r.stream_id, r]));

@@ -66,7 +66,8 @@ function uplotDir(): string {
 
 /** Hash of every front-end source, uPlot's version and the build format; null when sources are absent. */
 export function sourceHash(srcDir = UI_SOURCE_DIR): string | null {
-  if (!existsSync(srcDir)) return null;
+  // compiled code (dist/) sits beside no front-end sources: the shipped bundle is used as is
+  if (!existsSync(join(srcDir, 'main.ts'))) return null;
   const h = createHash('sha256');
   h.update(`format ${BUILD_FORMAT}\n`);
   for (const file of listSources(srcDir)) {

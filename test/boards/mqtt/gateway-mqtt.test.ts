@@ -143,6 +143,8 @@ describe('gateway with an mqtt:// remote', () => {
       );
       expect(text).toMatch(/wharf_board_bad_frames\{board="esp-e2e"\} 1\b/);
       expect(text).toMatch(/wharf_board_clock_offset_ms\{board="esp-e2e"\} [-\d.e+]+/);
+      // The broker's refusals are counted on the gateway's /metrics (none here).
+      expect(text).toMatch(/^wharf_mqtt_refused_total\{reason="bad_credentials"\} 0$/m);
       // The board drops off the network: the outage becomes a board_offline gap once it is back.
       side.cut();
       await waitFor(

@@ -13,10 +13,10 @@ import { SerialConnector } from '../../../src/boards/serial/serial-link.js';
 import { realClock } from '../../../src/shared/clock.js';
 import { nullLogger } from '../../../src/shared/logger.js';
 import type { AnalogValue, GpioValue } from '../../../src/shared/record.js';
-import { EmulatedBoard } from '../../../hil/emulator/board.js';
+import { EmulatedBoard } from '../../../src/emulator/board.js';
 import { bundleFor } from '../../../hil/emulator/bundle.js';
-import { PtySerial } from '../../../hil/emulator/serial-binding.js';
-import { constant } from '../../../hil/emulator/signals.js';
+import { PtySerial } from '../../../src/emulator/serial-binding.js';
+import { constant } from '../../../src/emulator/signals.js';
 import { requireTool } from '../../helpers/system-tool.js';
 import { PtyPair } from '../helpers/pty.js';
 

@@ -64,7 +64,7 @@ describe('link budget', () => {
     expect(checkLinkBudget(p).map((w) => w.board)).toEqual(['b1']);
   });
 
-  it('Firmata rates above its sampling interval are flagged; sim links have no limit', () => {
+  it('rates above what the transport can sample are flagged: Firmata, sim (maxhz), firmware boards', () => {
     expect(
       linkBudget(plan('firmata:///dev/ttyACM0', 'firmata', [{ hz: 500, readers: ['A0'] }]))[0]!
         .level,
@@ -73,8 +73,17 @@ describe('link budget', () => {
       linkBudget(plan('firmata:///dev/ttyACM0', 'firmata', [{ hz: 50, readers: ['A0', 'A1'] }]))[0]!
         .level,
     ).toBe('ok');
-    expect(linkBudget(plan('sim://b1', 'sim', [{ hz: 100000, readers: ['A1'] }]))[0]!.level).toBe(
+    // sim links carry any number of bytes, but the sim board samples at most maxhz (default 1000)
+    expect(linkBudget(plan('sim://b1', 'sim', [{ hz: 1000, readers: ['A1'] }]))[0]!.level).toBe(
       'ok',
     );
+    const sim = linkBudget(plan('sim://b1', 'sim', [{ hz: 100000, readers: ['A1'] }]))[0]!;
+    expect(sim.level).toBe('over');
+    expect(sim.message).toMatch(/at most 1000 Hz .*Analogs at 100000 Hz is asked/);
+    expect(
+      linkBudget(plan('mqtt://b1', 'mqtt', [{ hz: 2500, readers: ['A1'] }]), {
+        mqttBytesPerS: 1e9,
+      })[0]!.level,
+    ).toBe('over');
   });
 });

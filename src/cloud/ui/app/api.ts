@@ -41,7 +41,28 @@ export interface Board extends Pick<
 > {
   last_seen: number | null;
   readings_per_min: number | null;
+  /** 'last_minute': readings in the minute before last_seen; 'range': the range's average. */
+  rate_window?: 'last_minute' | 'range';
   readings: number | null;
+}
+
+/** One machine's config rollout: desired (cloud) vs applied (its last report). */
+export interface MachineRollout {
+  machine: string;
+  desired: {
+    config_revision: number;
+    fragments: { id: string; revision: number }[];
+    problems: unknown[];
+  } | null;
+  applied: {
+    status: 'applied' | 'rejected';
+    config_revision: number;
+    fragments: { id: string; revision: number }[];
+    plan_hash: string | null;
+    applied_ms: number;
+    error: string | null;
+  } | null;
+  in_sync: boolean;
 }
 
 export interface SqlResult {
@@ -229,6 +250,22 @@ export async function fleet(params: URLSearchParams, signal?: AbortSignal): Prom
   }));
 }
 
+/** The fleet config rollout per machine; [] when the cloud has no fleet API. */
+export async function fleetMachines(signal?: AbortSignal): Promise<MachineRollout[]> {
+  try {
+    const res = await call<{ machines?: MachineRollout[] }>(
+      'GET',
+      '/api/v1/fleet/machines',
+      undefined,
+      signal ? { signal } : {},
+    );
+    return res.machines ?? [];
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return [];
+    throw err;
+  }
+}
+
 export async function sql(query: string, signal?: AbortSignal): Promise<SqlResult> {
   const res = await call<Record<string, unknown>>(
     'POST',
@@ -261,3 +298,35 @@ export function exportUrl(format: string, params: URLSearchParams): string {
 export function exportSqlUrl(format: string, query: string): string {
   return `/api/v1/export?${new URLSearchParams({ format, sql: query })}`;
 }
+
+/** One image's metadata (GET /api/v1/images, docs/cameras.md). */
+export interface ImageMeta {
+  id: number;
+  part_id: string;
+  machine: string;
+  component_type: string;
+  component_name: string;
+  method_name: string;
+  tags: string[];
+  time_requested: number;
+  time_received: number;
+  mime_type: string;
+  size: number;
+  sha256: string;
+}
+
+export async function images(
+  params: URLSearchParams,
+  signal?: AbortSignal,
+): Promise<{ images: ImageMeta[]; next_cursor: string | null }> {
+  const res = await call<{ images?: ImageMeta[]; next_cursor?: string | null }>(
+    'GET',
+    `/api/v1/images?${params}`,
+    undefined,
+    signal ? { signal } : {},
+  );
+  return { images: res.images ?? [], next_cursor: res.next_cursor ?? null };
+}
+
+export const imageUrl = (id: number): string => `/api/v1/images/${encodeURIComponent(id)}`;
+export const thumbUrl = (id: number): string => `${imageUrl(id)}/thumb`;

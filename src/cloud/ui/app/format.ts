@@ -39,19 +39,30 @@ export function fmtNum(n: number | null | undefined, digits = 1): string {
     : n.toLocaleString('en-US', { maximumFractionDigits: digits });
 }
 
+/** An analog value in volts beside its raw count: " (1.65 V)"; "" without a range. */
+export function volts(o: Record<string, unknown>): string {
+  const { value, min_range: min, step_size: step } = o;
+  if (typeof value !== 'number' || typeof step !== 'number' || step <= 0) return '';
+  const v = (typeof min === 'number' ? min : 0) + value * step;
+  return ` (${v.toFixed(step < 0.001 ? 3 : 2)} V)`;
+}
+
 /** One-line summary of a row's data: "A0=512 A1=1023", "pin2=high", "gap: read_error ×3". */
 export function summarise(row: Row): string {
   const d = row.data ?? {};
   if (row.kind === 'gap') {
     const reason = String((d as Record<string, unknown>).reason ?? 'unknown');
     const count = (d as Record<string, unknown>).count;
+    const detail = (d as Record<string, unknown>).detail;
+    if (reason === 'rate_change')
+      return `rate change${typeof detail === 'string' ? `: ${detail}` : ''}`;
     return `gap: ${reason}${typeof count === 'number' && count > 0 ? ` ×${count}` : ''}`;
   }
   const parts: string[] = [];
   for (const [k, v] of Object.entries(d)) {
     if (v !== null && typeof v === 'object') {
       const o = v as Record<string, unknown>;
-      if ('value' in o) parts.push(`${k}=${String(o.value)}`);
+      if ('value' in o) parts.push(`${k}=${String(o.value)}${volts(o)}`);
       else if ('high' in o) parts.push(`${k}=${o.high ? 'high' : 'low'}`);
       else parts.push(`${k}=${JSON.stringify(v)}`);
     } else parts.push(`${k}=${String(v)}`);

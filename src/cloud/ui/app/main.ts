@@ -13,6 +13,7 @@ import {
 import { chartsView } from './views/charts.js';
 import { dataView } from './views/data.js';
 import { fleetView } from './views/fleet.js';
+import { imagesView } from './views/images.js';
 import { liveView } from './views/live.js';
 import { loginView } from './views/login.js';
 import { sqlView } from './views/sql.js';
@@ -20,6 +21,7 @@ import { sqlView } from './views/sql.js';
 const VIEW_IMPL: Record<ViewName, View> = {
   data: dataView,
   charts: chartsView,
+  images: imagesView,
   fleet: fleetView,
   live: liveView,
   sql: sqlView,

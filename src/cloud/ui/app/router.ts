@@ -1,12 +1,13 @@
 /** Hash routing: `#/<view>?<filter params>`. The filter in the URL is the single source of truth. */
 import { filterFromParams, filterToParams, type Filter } from './filters.js';
 
-export const VIEWS = ['data', 'charts', 'fleet', 'live', 'sql'] as const;
+export const VIEWS = ['data', 'charts', 'images', 'fleet', 'live', 'sql'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 export const VIEW_LABELS: Record<ViewName, string> = {
   data: 'Data',
   charts: 'Charts',
+  images: 'Images',
   fleet: 'Fleet',
   live: 'Live',
   sql: 'SQL',

@@ -1,5 +1,5 @@
 /** Detail: every field of one reading or gap, in a modal <dialog> (Escape closes, focus returns). */
-import type { Row } from '../api.js';
+import { imageUrl, type Row } from '../api.js';
 import { h } from '../dom.js';
 import { emptyFilter } from '../filters.js';
 import { fmtTime } from '../format.js';
@@ -28,6 +28,26 @@ function dataTable(row: Row): HTMLElement {
       ),
       d.detail !== undefined ? h('dt', {}, 'Detail') : null,
       d.detail !== undefined ? h('dd', {}, String(d.detail)) : null,
+    );
+  }
+  const image = (row.data as { image?: { mime_type?: unknown; size?: unknown } }).image;
+  if (row.id !== undefined && image !== undefined && typeof image.mime_type === 'string') {
+    // an image reading (docs/cameras.md): its id is the image's id
+    const id = Number(row.id);
+    return h(
+      'figure',
+      { class: 'image-reading' },
+      h('img', {
+        src: imageUrl(id),
+        alt: `${row.component_name} at ${fmtTime(row.time_requested)}`,
+        id: 'detail-image',
+      }),
+      h(
+        'figcaption',
+        {},
+        `${image.mime_type}, ${String(image.size)} bytes · `,
+        h('a', { href: imageUrl(id), download: '' }, 'Download'),
+      ),
     );
   }
   const analog = entries.some(

@@ -1,5 +1,9 @@
-/** Fleet: per board last seen, online/offline, readings per minute and gaps over the range. */
-import { ApiError, fleet, type Board } from '../api.js';
+/**
+ * Fleet: per board last seen, online/offline, its current rate (readings in the minute before its
+ * last reading), readings and gaps over the range; counts of machines and of boards; per machine
+ * the config revision the cloud wants (desired) and the one the gateway reported (applied).
+ */
+import { ApiError, fleet, fleetMachines, type Board, type MachineRollout } from '../api.js';
 import { announce, h, render } from '../dom.js';
 import { filterBar, suggestions } from '../filterbar.js';
 import { describeFilter, emptyFilter, filterToApiParams } from '../filters.js';
@@ -24,7 +28,7 @@ function table(boards: Board[]): HTMLElement {
           'Component',
           'Status',
           'Last seen',
-          'Readings / min',
+          'Readings / min (last minute)',
           'Readings',
           'Gaps',
           '',
@@ -71,7 +75,17 @@ function table(boards: Board[]): HTMLElement {
             ),
           ),
           h('td', { title: fmtTime(b.last_seen) }, fmtAgo(b.last_seen)),
-          h('td', { class: 'num' }, fmtNum(b.readings_per_min)),
+          h(
+            'td',
+            {
+              class: 'num',
+              title:
+                b.rate_window === 'range'
+                  ? 'average over the range'
+                  : 'readings in the minute before the last reading',
+            },
+            fmtNum(b.readings_per_min),
+          ),
           h('td', { class: 'num' }, fmtNum(b.readings)),
           h('td', { class: `num ${b.gap_count > 0 ? 'warn' : ''}` }, fmtNum(b.gap_count)),
           h(
@@ -83,6 +97,62 @@ function table(boards: Board[]): HTMLElement {
           ),
         );
       }),
+    ),
+  );
+}
+
+/** "2 of 3 machines online · 4 of 6 boards online": a machine is online when any of its boards is. */
+export function counts(boards: Board[]): string {
+  const machines = new Set(boards.map((b) => b.machine));
+  const onlineMachines = new Set(boards.filter((b) => b.online).map((b) => b.machine));
+  const online = boards.filter((b) => b.online).length;
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  return `${onlineMachines.size} of ${plural(machines.size, 'machine', 'machines')} online · ${online} of ${plural(boards.length, 'board', 'boards')} online · updated ${fmtTime(Date.now())}`;
+}
+
+const revText = (r: { config_revision: number; fragments: { id: string; revision: number }[] }) =>
+  [`r${r.config_revision}`, ...r.fragments.map((f) => `${f.id}@${f.revision}`)].join(' ');
+
+function rolloutTable(ms: MachineRollout[]): HTMLElement {
+  return h(
+    'table',
+    { class: 'grid', id: 'rollout-table' },
+    h('caption', {}, 'Config rollout: desired (cloud) vs applied (reported by the gateway)'),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...['Machine', 'Desired', 'Applied', 'Applied at', 'In sync'].map((c) =>
+          h('th', { scope: 'col' }, c),
+        ),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      ...ms.map((m) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, m.machine),
+          h('td', {}, m.desired === null ? '(no config)' : revText(m.desired)),
+          h(
+            'td',
+            { title: m.applied?.error ?? '' },
+            m.applied === null
+              ? '(never reported)'
+              : `${revText(m.applied)}${m.applied.status === 'rejected' ? ' — refused' : ''}`,
+          ),
+          h('td', {}, m.applied === null ? '—' : fmtTime(m.applied.applied_ms)),
+          h(
+            'td',
+            {},
+            h('span', { class: `badge ${m.in_sync ? 'ok' : 'off'}` }, m.in_sync ? 'yes' : 'no'),
+          ),
+        ),
+      ),
     ),
   );
 }
@@ -127,6 +197,13 @@ export const fleetView: View = (root, ctx) => {
     ac = new AbortController();
     const p = filterToApiParams(filter);
     p.delete('kind');
+    const rolloutBox = h('div', { id: 'fleet-rollout' });
+    fleetMachines(ac.signal)
+      .then((ms) => {
+        const shown = ms.filter((m) => !filter.machine || m.machine === filter.machine);
+        if (shown.length > 0) render(rolloutBox, rolloutTable(shown));
+      })
+      .catch(() => undefined); // the board table says what failed
     fleet(p, ac.signal)
       .then((all) => {
         const boards = all.filter(keep);
@@ -138,11 +215,8 @@ export const fleetView: View = (root, ctx) => {
           boards.length === 0
             ? h('p', { class: 'empty' }, 'No boards have sent data in this range.')
             : table(boards),
-          h(
-            'p',
-            { class: 'muted' },
-            `${new Set(boards.filter((b) => b.online).map((b) => b.machine)).size} of ${new Set(boards.map((b) => b.machine)).size} boards online · updated ${fmtTime(Date.now())}`,
-          ),
+          h('p', { class: 'muted', id: 'fleet-counts' }, counts(boards)),
+          rolloutBox,
         );
         announce(`${boards.length} boards`);
       })

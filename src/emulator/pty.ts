@@ -8,6 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+/** True when a `socat` executable is on PATH (no process is started to find out). */
+export function hasSocat(env: NodeJS.ProcessEnv = process.env): boolean {
+  const dirs = (env.PATH ?? '').split(path.delimiter).filter((d) => d !== '');
+  return [...dirs, '/usr/bin', '/usr/local/bin'].some((d) => existsSync(path.join(d, 'socat')));
+}
+
 export interface PtyPair {
   a: string;
   b: string;

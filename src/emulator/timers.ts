@@ -3,7 +3,7 @@
  * setInterval on an absolute schedule (as Espruino does), optional clock drift in ppm. Callbacks
  * that throw are reported (Espruino prints "Uncaught …" and carries on), never crash the host.
  */
-import type { Clock, TimerHandle } from '../../src/shared/clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 
 export class BoardTimers {
   private next = 1;

@@ -42,3 +42,23 @@ export function adcFraction(volts: number, fullScale: number): number {
 export function expectedRaw(volts: number, fullScale = 3.3): number {
   return Math.round(adcFraction(volts, fullScale) * 4096);
 }
+
+/** Default inputs: the HIL fixture plus moving signals so charts have something to show. */
+export function demoInputs(): { analog: Record<string, Signal>; gpio: Record<string, Signal> } {
+  return {
+    analog: {
+      D34: constant(1.65),
+      D35: constant(0),
+      D32: ramp({ from: 0, to: 3.3, periodMs: 1000 }),
+      D33: sine({ offset: 1.65, amplitude: 1.2, periodMs: 5000 }),
+      D36: sine({ offset: 1.0, amplitude: 0.5, periodMs: 60_000 }),
+      D39: sine({ offset: 2.0, amplitude: 0.8, periodMs: 2000, phaseMs: 500 }),
+    },
+    gpio: {
+      D27: constant(1),
+      D26: constant(0),
+      D25: square({ periodMs: 2000 }),
+      D14: square({ periodMs: 500, duty: 0.2 }),
+    },
+  };
+}

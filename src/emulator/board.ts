@@ -6,8 +6,8 @@
  * (its clock steps back to 0) and reflash it.
  */
 import vm from 'node:vm';
-import { realClock, type Clock } from '../../src/shared/clock.js';
-import { nullLogger, type Logger } from '../../src/shared/logger.js';
+import { realClock, type Clock } from '../shared/clock.js';
+import { nullLogger, type Logger } from '../shared/logger.js';
 import { EspruinoMqtt, type MqttHost } from './mqtt-module.js';
 import { EspruinoRepl } from './repl.js';
 import { createSandbox, EmulatedSerial } from './sandbox.js';

@@ -1,0 +1,1 @@
+SELECT component_name, count(*) FROM readings WHERE method_name = 'Analogs' GROUP BY 1

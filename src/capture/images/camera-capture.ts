@@ -1,0 +1,199 @@
+/**
+ * Runs the plan's cameras: one FfmpegCamera (one ffmpeg process) per camera and image format, and
+ * one ImageCollector per `ReadImage`/`GetImages` entry, writing to the same RecordSink as the board
+ * collectors (so image records get the capture files' promises: checksummed frames, flush interval,
+ * recovery, disk budget). `apply(plan)` is live: a camera whose spec or entries changed is
+ * restarted, the others keep running untouched.
+ */
+import {
+  cameraOf,
+  type CameraSpec,
+  type CapturePlan,
+  type PlanEntry,
+  periodMs,
+} from '../../config/plan.js';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { Logger } from '../../shared/logger.js';
+import type { CaptureMetrics } from '../capture-metrics.js';
+import { metaFor } from '../engine.js';
+import { EntryOutput, type RecordSink } from '../entry-output.js';
+import { FfmpegCamera } from './ffmpeg-camera.js';
+import { SnapshotCamera } from './snapshot-camera.js';
+import type { ImageFormat } from './frame-splitter.js';
+import { ImageCollector } from './image-collector.js';
+import type { PausedEntry } from '../paused.js';
+import { resumeGap } from '../resume-gap.js';
+
+/** One camera process as `/status` shows it. */
+export interface CameraStatus {
+  camera: string;
+  pid: number | undefined;
+  problem: string | undefined;
+}
+
+export interface CameraCaptureDeps {
+  sink: RecordSink;
+  clock: Clock;
+  logger: Logger;
+  metrics: CaptureMetrics;
+  ffmpegPath?: string;
+  backoff?: { initialMs: number; maxMs: number };
+  /** Entry key → last durable instant and why it stopped (checkpoint), consumed at first start. */
+  resume?: Map<string, PausedEntry>;
+}
+
+interface Running {
+  fingerprint: string;
+  processes: (FfmpegCamera | SnapshotCamera)[];
+  collectors: ImageCollector[];
+}
+
+/** Frames/s ffmpeg writes: the configured frame_rate, else 2 × the fastest entry (2 … 30). */
+export function cameraFrameRate(spec: CameraSpec, entries: readonly PlanEntry[]): number {
+  if (spec.frame_rate !== undefined) return spec.frame_rate;
+  const hz = Math.max(0, ...entries.map((e) => e.hz));
+  return Math.min(30, Math.max(2, Math.ceil(hz * 2)));
+}
+
+const formatOf = (e: PlanEntry): ImageFormat =>
+  e.additional_params.mime_type === 'image/png' ? 'png' : 'jpeg';
+
+export class CameraCapture {
+  private readonly running = new Map<string, Running>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+  private flushTimer: TimerHandle | undefined;
+  private flushMs = 1000;
+
+  constructor(private readonly deps: CameraCaptureDeps) {}
+
+  /** Pending (merged) gaps go to the sink every flush interval, so they are durable like records. */
+  private armFlush(): void {
+    if (this.flushTimer !== undefined || this.stopped) return;
+    this.flushTimer = this.deps.clock.setTimer(() => {
+      this.flushTimer = undefined;
+      for (const o of this.outputs()) o.flushGap();
+      if (this.running.size > 0) this.armFlush();
+    }, this.flushMs);
+  }
+
+  apply(plan: CapturePlan): Promise<void> {
+    const run = () => this.applyNow(plan);
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  /** The running ffmpeg processes (camera id, format, pid, problem) for /status and tests. */
+  status(): CameraStatus[] {
+    return [...this.running.values()].flatMap((r) =>
+      r.processes.map((p) => ({ camera: p.spec.id, pid: p.pid, problem: p.problem })),
+    );
+  }
+
+  outputs(): EntryOutput[] {
+    if (this.stopped) return this.finalOutputs;
+    return [...this.running.values()].flatMap((r) => r.collectors.map((c) => c.out));
+  }
+
+  /** The outputs at stop: still listed so the final checkpoint has their last times. */
+  private finalOutputs: EntryOutput[] = [];
+
+  async stop(): Promise<void> {
+    this.finalOutputs = this.outputs();
+    this.stopped = true;
+    if (this.flushTimer !== undefined) this.deps.clock.clearTimer(this.flushTimer);
+    this.flushTimer = undefined;
+    const run = async () => {
+      await Promise.all([...this.running.keys()].map((id) => this.stopCamera(id)));
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    await p;
+  }
+
+  private async applyNow(plan: CapturePlan): Promise<void> {
+    if (this.stopped) return;
+    const want = new Map<string, { spec: CameraSpec; entries: PlanEntry[] }>();
+    if (!plan.dataManager.capture_disabled) {
+      for (const spec of plan.cameras ?? []) {
+        const entries = plan.entries.filter(
+          (e) => cameraOf([spec], e) !== undefined && e.supported && e.hz > 0,
+        );
+        if (entries.length > 0) want.set(spec.id, { spec, entries });
+      }
+    }
+    const fp = (w: { spec: CameraSpec; entries: PlanEntry[] }) =>
+      JSON.stringify([w.spec, w.entries.map((e) => [e, metaFor(plan, e)])]);
+    for (const [id, r] of [...this.running]) {
+      const w = want.get(id);
+      if (w === undefined || fp(w) !== r.fingerprint) await this.stopCamera(id);
+    }
+    this.flushMs = plan.dataManager.flush_interval_ms;
+    for (const [id, w] of want) {
+      if (this.running.has(id)) continue;
+      this.startCamera(plan, w.spec, w.entries, fp(w));
+    }
+    if (this.running.size > 0) this.armFlush();
+  }
+
+  private startCamera(
+    plan: CapturePlan,
+    spec: CameraSpec,
+    entries: PlanEntry[],
+    fingerprint: string,
+  ): void {
+    const { clock, logger, sink, metrics } = this.deps;
+    const frameRate = cameraFrameRate(spec, entries);
+    const processes = new Map<ImageFormat, FfmpegCamera | SnapshotCamera>();
+    const collectors: ImageCollector[] = [];
+    for (const e of entries) {
+      const format = formatOf(e);
+      let cam = processes.get(format);
+      if (cam === undefined && spec.snapshot === true) {
+        cam = new SnapshotCamera(spec, {
+          frameRate,
+          format,
+          clock,
+          logger: logger.child({ camera: spec.id }),
+        });
+        processes.set(format, cam);
+      } else if (cam === undefined) {
+        cam = new FfmpegCamera(spec, {
+          frameRate,
+          format,
+          clock,
+          logger: logger.child({ camera: spec.id }),
+          ...(this.deps.ffmpegPath !== undefined ? { ffmpegPath: this.deps.ffmpegPath } : {}),
+          ...(this.deps.backoff !== undefined ? { backoff: this.deps.backoff } : {}),
+        });
+        processes.set(format, cam);
+      }
+      const out = new EntryOutput(
+        e.key,
+        e.boardId,
+        metaFor(plan, e),
+        sink,
+        metrics,
+        plan.dataManager.flush_interval_ms,
+        periodMs(e.hz),
+      );
+      collectors.push(new ImageCollector(e, out, cam, clock));
+    }
+    for (const p of processes.values()) p.start();
+    for (const c of collectors) {
+      const paused = this.deps.resume?.get(c.entry.key);
+      this.deps.resume?.delete(c.entry.key);
+      c.start(resumeGap(c.out, paused, c.period, clock.now()));
+    }
+    this.running.set(spec.id, { fingerprint, processes: [...processes.values()], collectors });
+  }
+
+  private async stopCamera(id: string): Promise<void> {
+    const r = this.running.get(id);
+    if (r === undefined) return;
+    this.running.delete(id);
+    for (const c of r.collectors) c.stop();
+    await Promise.all(r.processes.map((p) => p.stop()));
+  }
+}
