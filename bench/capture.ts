@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { BoardRegistry } from '../src/boards/board-registry.js';
+import { BoardRegistry } from '../src/boards/registry.js';
 import { simFactory } from '../src/boards/sim.js';
 import { CaptureEngine } from '../src/capture/engine.js';
 import { FileCaptureStore } from '../src/capture/file-store.js';
@@ -219,8 +219,7 @@ async function measure(o: Opts): Promise<void> {
   const readings = records * readersPerRecord;
   const cpuS = (cpu.user + cpu.system) / 1e6;
   const gaps = metrics.counter('wharf_gaps_total', '').total();
-  const gapText = metrics
-    .render()
+  const gapText = (await metrics.render())
     .split('\n')
     .filter((l) => l.startsWith('wharf_gap_readings_total{'))
     .map((l) => l.replace(/^.*reason="([^"]+)"\} (\d+)$/, '$1=$2'));

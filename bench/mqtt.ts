@@ -96,7 +96,7 @@ async function step(hz: number): Promise<string> {
   while (!out.includes('ready') && Date.now() - t0 < 30_000)
     await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 3000)); // boards handshake, plans pushed, streams steady
-  const m0 = gw.metrics.render();
+  const m0 = await gw.metrics.render();
   const c0 = process.cpuUsage();
   const w0 = performance.now();
   let rss = 0;
@@ -104,7 +104,7 @@ async function step(hz: number): Promise<string> {
   await new Promise((r) => setTimeout(r, secs * 1000));
   const c1 = process.cpuUsage(c0);
   const elapsed = (performance.now() - w0) / 1000;
-  const m1 = gw.metrics.render();
+  const m1 = await gw.metrics.render();
   clearInterval(rssTimer);
   load.kill('SIGTERM');
   await new Promise((r) => load.once('exit', r));

@@ -11,6 +11,7 @@ import { decodeCaptureFile } from '../src/capture/file-format.js';
 import { listFinishedFiles } from '../src/capture/files.js';
 import { nullLogger } from '../src/shared/logger.js';
 import { requireTool } from '../test/helpers/system-tool.js';
+import { waitFor } from '../test/helpers/wait.js';
 import { simPlan } from '../test/sync/gateway-plan.js';
 import { firmwareDemoPart } from '../src/app/demo-firmware.js';
 
@@ -52,7 +53,14 @@ describe.skipIf(!hasSocat)('firmware demo part', () => {
       while (Date.now() < until && !(esp().length === 4 && esp().every((s) => s.online)))
         await sleep(100);
       expect(esp().every((s) => s.online)).toBe(true);
-      await sleep(2000);
+      const analogs = gw.metrics.counter('wharf_readings_total', '');
+      await waitFor(
+        () =>
+          analogs.get({ board: 'esp32-serial', method: 'Analogs' }) > 15 &&
+          analogs.get({ board: 'esp32-mqtt', method: 'Analogs' }) > 15,
+        30_000,
+        'more than 15 Analogs readings from each emulated ESP32',
+      );
       await gw.stop();
       gw = undefined;
       const readings = new Map<string, number>();

@@ -22,7 +22,6 @@ import {
   rawBytes,
   sameJson,
   type FuzzTarget,
-  HEAVY,
   NORMAL,
 } from '../core.js';
 

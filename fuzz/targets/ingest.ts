@@ -14,7 +14,6 @@ import {
   rawBytes,
   sameJson,
   type FuzzTarget,
-  HEAVY,
   NORMAL,
 } from '../core.js';
 import { validFile } from './capture.js';

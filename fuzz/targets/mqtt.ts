@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { Aedes, type AedesPublishPacket } from 'aedes';
 import { AedesBus } from '../../src/boards/mqtt/aedes-bus.js';
 import { parseTopic, upTopic } from '../../src/boards/mqtt/topics.js';
-import { fail, mutated, rawBytes, utf8, type FuzzTarget, HEAVY, NORMAL } from '../core.js';
+import { fail, mutated, rawBytes, utf8, type FuzzTarget, NORMAL } from '../core.js';
 import { decodeAndConsume, frameObject, runningDecoder } from './protocol.js';
 
 export interface MqttInput {

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { recoverCaptureDir } from '../../src/capture/recovery.js';
 import { decodeCaptureFile } from '../../src/capture/file-format.js';
 import { nullLogger } from '../../src/shared/logger.js';
-import { fail, mutated, rawBytes, sameJson, type FuzzTarget, HEAVY, NORMAL } from '../core.js';
+import { fail, mutated, rawBytes, sameJson, type FuzzTarget, NORMAL } from '../core.js';
 import { decodeChecked, validFile } from './capture.js';
 
 let dir: string | undefined;

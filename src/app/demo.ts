@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import type { CapturePlan } from '../config/index.js';
 import type { Logger } from '../shared/logger.js';
 import type { Gateway } from './gateway.js';
-import { cloudDemoPart } from '../cloud/demo-part.js';
+import type { TransportContext } from '../boards/registry.js';
+import { cloudDemoPart } from './demo-cloud.js';
 import { firmwareDemoPart } from './demo-firmware.js';
 
 export interface DemoContext {
@@ -25,7 +26,7 @@ export interface DemoContext {
 
 export interface DemoPartHandle {
   adjustPlan?: (plan: CapturePlan) => CapturePlan;
-  transportContext?: Record<string, unknown>;
+  transportContext?: Partial<TransportContext>;
   banner?: string[];
   afterGateway?: (gw: Gateway) => Promise<void>;
   stop?: () => Promise<void>;

@@ -10,7 +10,7 @@
  * the running plan with a warning saying a restart applies them.
  */
 import { promises as fsp } from 'node:fs';
-import { BoardRegistry, type TransportContext } from '../boards/board-registry.js';
+import { BoardRegistry, type TransportContext } from '../boards/registry.js';
 import { loadTransports } from '../boards/transports.js';
 import { checkLinkBudget } from '../boards/link-budget.js';
 import { gatewayBroker, type GatewayBroker } from '../boards/mqtt/gateway-broker.js';
@@ -22,26 +22,13 @@ import { closeStoreWithin } from '../capture/close-store.js';
 import { CaptureDirLock } from '../capture/dir-lock.js';
 import { recoverCaptureDir, type RecoveryReport } from '../capture/recovery.js';
 import { DiskBudgetRunner } from '../capture/disk-budget-runner.js';
-import {
-  CaptureEngine,
-  metaFor,
-  type ApplySummary,
-  type EngineOptions,
-} from '../capture/engine.js';
-import {
-  canonical,
-  FlushLoop,
-  lastTicksOf,
-  mergeRecovered,
-  adoptPreviousDir,
-  newestFinishedOf,
-  readCheckpointFile,
-  writeCheckpoint,
-} from '../capture/checkpoint.js';
+import { CaptureEngine, type ApplySummary, type EngineOptions } from '../capture/engine.js';
+import { FlushLoop, resumeTimes } from '../capture/checkpoint.js';
 import { realClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
 import { GatewayHttp } from './http.js';
+import { registerStoreMetrics, reportRecovery } from './gateway-metrics.js';
 import { LatestReadings } from '../capture/latest.js';
 import { buildGatewayStatus, type GatewayStatusDoc } from './status.js';
 import { GatewaySync } from '../sync/gateway-sync.js';
@@ -57,8 +44,8 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Transport registry (default: the built-in transports the plan uses, loaded on demand). */
   registry?: BoardRegistry;
-  /** Extra context transports need (embedded broker, …), merged into the default registry's context. */
-  transportContext?: Record<string, unknown>;
+  /** Extra context transports need, merged into the default registry's context. */
+  transportContext?: Partial<TransportContext>;
   /** A store to use instead of a FileCaptureStore on plan.dataManager.capture_dir. */
   store?: CaptureStore;
   engineOptions?: EngineOptions;
@@ -82,25 +69,48 @@ function frozenSettings(p: CapturePlan): string {
   ]);
 }
 
+/** What a started gateway is made of (built by `Gateway.start`). */
+interface GatewayParts {
+  plan: CapturePlan;
+  engine: CaptureEngine;
+  store: CaptureStore;
+  flushLoop: FlushLoop;
+  stopBudget: () => void;
+  http: GatewayHttp | undefined;
+  httpUrl: string | undefined;
+  recovery: RecoveryReport | undefined;
+  logger: Logger;
+  metrics: Metrics;
+  startedAt: number;
+}
+
 export class Gateway {
   readonly metrics: Metrics;
+  readonly engine: CaptureEngine;
+  readonly store: CaptureStore;
+  readonly http: GatewayHttp | undefined;
+  readonly httpUrl: string | undefined;
+  readonly recovery: RecoveryReport | undefined;
+  readonly startedAt: number;
+  private plan: CapturePlan;
+  private readonly flushLoop: FlushLoop;
+  private readonly stopBudget: () => void;
+  private readonly logger: Logger;
   private stopping: Promise<void> | undefined;
   private readonly stopHooks: Array<() => Promise<void>> = [];
 
-  private constructor(
-    private plan: CapturePlan,
-    readonly engine: CaptureEngine,
-    readonly store: CaptureStore,
-    private readonly flushLoop: FlushLoop,
-    private readonly stopBudget: () => void,
-    readonly http: GatewayHttp | undefined,
-    readonly httpUrl: string | undefined,
-    readonly recovery: RecoveryReport | undefined,
-    private readonly logger: Logger,
-    metrics: Metrics,
-    readonly startedAt: number,
-  ) {
-    this.metrics = metrics;
+  private constructor(p: GatewayParts) {
+    this.plan = p.plan;
+    this.engine = p.engine;
+    this.store = p.store;
+    this.flushLoop = p.flushLoop;
+    this.stopBudget = p.stopBudget;
+    this.http = p.http;
+    this.httpUrl = p.httpUrl;
+    this.recovery = p.recovery;
+    this.logger = p.logger;
+    this.metrics = p.metrics;
+    this.startedAt = p.startedAt;
   }
 
   /** The MQTT broker for mqtt:// boards (src/boards/mqtt). */
@@ -133,7 +143,7 @@ export class Gateway {
     // Refuse a plan its board links cannot carry (BOARD_LINK_BUDGET, with the numbers); warn above 70%.
     for (const w of checkLinkBudget(plan))
       logger.warn({ board: w.board }, `link budget: ${w.message}`);
-    const metrics = new Metrics();
+    const metrics = new Metrics({ processMetrics: true });
     await fsp.mkdir(dir, { recursive: true });
     // one gateway per capture dir, before recovery touches any file (a crash releases it)
     const lock = o.store === undefined ? await CaptureDirLock.acquire(dir, logger) : undefined;
@@ -157,26 +167,7 @@ export class Gateway {
     let recovery: RecoveryReport | undefined;
     if (o.store === undefined) {
       recovery = await recoverCaptureDir(dir, logger);
-      const n = recovery.recovered.length;
-      if (n > 0 || recovery.failed.length > 0) {
-        logger.info(
-          {
-            recovered: n,
-            truncated: recovery.recovered.filter((r) => r.cutBytes > 0).length,
-            failed: recovery.failed.length,
-          },
-          'capture dir recovered after an unclean stop',
-        );
-      }
-      metrics
-        .counter(
-          'wharf_recovered_files_total',
-          'Capture files finished by crash recovery at start.',
-        )
-        .inc(undefined, n);
-      metrics
-        .counter('wharf_recovery_failed_files_total', 'Capture files recovery moved to failed/.')
-        .inc(undefined, recovery.failed.length);
+      reportRecovery(recovery, logger, metrics);
     }
     let budget: DiskBudgetRunner | undefined;
     const store =
@@ -188,33 +179,15 @@ export class Gateway {
         logger: logger.child({ part: 'store' }),
         onFileFinished: () => budget?.kick(),
       });
-    // Where each entry's durable data ends: the checkpoint, corrected by what recovery found, and
-    // written back at once, so a crash before this run's first flush still leaves the right mark.
-    const { entries: resume, reasons } = await readCheckpointFile(dir, logger);
-    if (o.previousCaptureDir != null && o.previousCaptureDir !== dir) {
-      const n = await adoptPreviousDir(o.previousCaptureDir, resume, reasons, logger);
-      logger.info(
-        { capture_dir: dir, previous: o.previousCaptureDir, entries: n },
-        'capture_dir changed since the last run: the switch is recorded as capture_dir_changed gaps',
-      );
-    }
-    if (recovery !== undefined) {
-      const metas = new Map(plan.entries.map((e) => [e.key, metaFor(plan, e)]));
-      const periods = new Map(
-        plan.entries.filter((e) => e.hz > 0).map((e) => [canonical(metaFor(plan, e)), 1000 / e.hz]),
-      );
-      const recovered = [...recovery.recovered, ...(await newestFinishedOf(dir, metas.values()))];
-      mergeRecovered(
-        resume,
-        await lastTicksOf(recovered, logger, (m) => periods.get(canonical(m))),
-        metas,
-      );
-    }
-    if (resume.size > 0) {
-      await writeCheckpoint(dir, resume, clock.now(), reasons).catch((err: unknown) =>
-        logger.warn({ err: String(err) }, 'writing the capture checkpoint failed'),
-      );
-    }
+    // Where each entry's durable data ends: the checkpoint corrected by what recovery found.
+    const { entries: resume, reasons } = await resumeTimes({
+      dir,
+      plan,
+      recovered: recovery?.recovered,
+      previousCaptureDir: o.previousCaptureDir,
+      clock,
+      logger,
+    });
     const broker = gatewayBroker(logger, metrics);
     await broker.apply(plan); // the MQTT broker, when the plan has mqtt:// boards
     trackUnrouted(metrics, broker.bus);
@@ -287,9 +260,9 @@ export class Gateway {
     let gw: Gateway | undefined;
     if (httpSettings !== null) {
       http = new GatewayHttp()
-        .route('/metrics', () => ({
-          type: 'text/plain; version=0.0.4; charset=utf-8',
-          body: metrics.render(),
+        .route('/metrics', async () => ({
+          type: metrics.contentType,
+          body: await metrics.render(),
         }))
         .route('/healthz', () => ({ type: 'text/plain', body: 'ok\n' }))
         .route('/status', () => ({
@@ -304,7 +277,7 @@ export class Gateway {
         throw err;
       }
     }
-    gw = new Gateway(
+    gw = new Gateway({
       plan,
       engine,
       store,
@@ -316,7 +289,7 @@ export class Gateway {
       logger,
       metrics,
       startedAt,
-    );
+    });
     gw.broker = broker;
     gw.dirLock = lock;
     gw.latest = latest;
@@ -442,40 +415,4 @@ export class Gateway {
     })();
     return this.stopping;
   }
-}
-
-function registerStoreMetrics(metrics: Metrics, store: CaptureStore): void {
-  const g = {
-    appended: metrics.gauge(
-      'wharf_store_records_appended',
-      'Records accepted by the capture store since start.',
-    ),
-    durable: metrics.gauge(
-      'wharf_store_records_durable',
-      'Records written and fsynced since start.',
-    ),
-    pending: metrics.gauge('wharf_store_records_pending', 'Records accepted but not yet durable.'),
-    dropped: metrics.gauge(
-      'wharf_store_records_dropped',
-      'Records refused because the write backlog was full (recorded as backlog_overflow gaps).',
-    ),
-    bytes: metrics.gauge(
-      'wharf_store_bytes_written',
-      'Bytes written to capture files since start.',
-    ),
-    finished: metrics.gauge('wharf_store_files_finished', 'Capture files finished since start.'),
-    errors: metrics.gauge('wharf_store_write_errors', 'Capture file write errors since start.'),
-    flushMs: metrics.gauge('wharf_store_last_flush_ms', 'Duration of the last flush in ms.'),
-  };
-  metrics.onCollect(() => {
-    const s = store.stats();
-    g.appended.set(undefined, s.appended);
-    g.durable.set(undefined, s.durable);
-    g.pending.set(undefined, s.pendingRecords);
-    g.dropped.set(undefined, s.dropped);
-    g.bytes.set(undefined, s.bytesWritten);
-    g.finished.set(undefined, s.filesFinished);
-    g.errors.set(undefined, s.writeErrors);
-    g.flushMs.set(undefined, s.lastFlushMs ?? 0);
-  });
 }

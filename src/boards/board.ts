@@ -11,8 +11,9 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { GapReason, ReadingData } from '../shared/record.js';
+import type { BoardHardwareConfig, BoardSpec, CaptureMethod } from '../config/plan.js';
 
-export type CaptureMethod = 'Analogs' | 'Gpio';
+export type { BoardHardwareConfig, CaptureMethod } from '../config/plan.js';
 
 export interface BoardCapabilities {
   /** Analog reader names the board can sample (after the board config was applied). */
@@ -30,12 +31,6 @@ export interface BoardIdentity {
   firmware: string;
   protocol: number;
   capabilities: BoardCapabilities;
-}
-
-/** Analog reader name → pin, GPIO pins: the remote part's board config, sent at handshake. */
-export interface BoardHardwareConfig {
-  analogs: { name: string; pin: string }[];
-  pins: string[];
 }
 
 export interface SamplingEntry {
@@ -118,4 +113,13 @@ export interface Board extends EventEmitter<BoardEvents> {
 export interface BoardFactory {
   readonly scheme: string;
   create(spec: { id: string; address: URL; secret?: string; hardware: BoardHardwareConfig }): Board;
+}
+
+/**
+ * Where the capture engine gets its Boards: the transport registry (src/boards/registry.ts), injected
+ * by the composition root so capture never loads a transport.
+ */
+export interface BoardSource {
+  /** The Board for a plan's BoardSpec. Throws BOARD_UNSUPPORTED for an unknown scheme. */
+  create(spec: BoardSpec): Board;
 }

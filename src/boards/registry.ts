@@ -1,42 +1,81 @@
 /**
- * Transport registry: address scheme → BoardFactory. The capture engine creates every Board through
- * here and never imports a transport. Each transport adds one line to `builtinTransports` below.
- * The registry class itself lives in board-registry.ts.
+ * The transport registry: address scheme → BoardFactory, with no transport imported (so a process
+ * loads only the transports it registers; `transports.ts` has the built-in ones). The composition
+ * roots (src/app, src/cli) fill one; the capture engine gets it injected as a `BoardSource`
+ * (src/boards/board.ts).
  */
-import type { BoardFactory } from './board.js';
-import { simFactory } from './sim.js';
-import { serialFactory } from './serial/serial-board.js';
-import { mqttFactory } from './mqtt/mqtt-board.js';
-import { firmataFactory } from './firmata/firmata-board.js';
+import type { Board, BoardFactory, BoardHardwareConfig, BoardSource } from './board.js';
+import type { BoardSpec } from '../config/plan.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import { WharfError } from '../shared/errors.js';
 import type { BoardBus } from './mqtt/bus.js';
 import type { TrackedBoard } from './link-metrics.js';
 
-import { BoardRegistry, type TransportContext } from './board-registry.js';
-
-export { BoardRegistry, mergeHardware, type TransportContext } from './board-registry.js';
-
-/** `trackBoard` (src/boards/link-metrics.ts) when the app provides it. */
-function trackOf(ctx: TransportContext): ((b: TrackedBoard) => void) | undefined {
-  return ctx.trackBoard as ((b: TrackedBoard) => void) | undefined;
+/** What transports may need from the gateway; the app fills in what it has. */
+export interface TransportContext {
+  clock: Clock;
+  logger: Logger;
+  /** A getter for the broker's BoardBus (src/boards/mqtt/gateway-broker.ts), for mqtt:// boards. */
+  mqttBus?: () => BoardBus | undefined;
+  /** Link statistics (src/boards/link-metrics.ts `trackLinkStats`), when the app keeps metrics. */
+  trackBoard?: (b: TrackedBoard) => void;
 }
 
-/** The transports wharf ships. Serial, MQTT and Firmata add their factories here. */
-export const builtinTransports: Array<(ctx: TransportContext) => BoardFactory> = [
-  (ctx) => simFactory({ clock: ctx.clock, logger: ctx.logger }),
-  (ctx) => serialFactory({ clock: ctx.clock, logger: ctx.logger, track: trackOf(ctx) }),
-  // `mqttBus`: a getter for the broker's BoardBus (src/boards/mqtt/gateway-broker.ts); the app fills it in.
-  (ctx) => firmataFactory({ clock: ctx.clock, logger: ctx.logger }),
-  (ctx) =>
-    mqttFactory({
-      clock: ctx.clock,
-      logger: ctx.logger,
-      bus: (ctx.mqttBus as (() => BoardBus | undefined) | undefined) ?? (() => undefined),
-      track: trackOf(ctx),
-    }),
-];
+export class BoardRegistry implements BoardSource {
+  private readonly factories = new Map<string, BoardFactory>();
 
-export function defaultRegistry(ctx: TransportContext): BoardRegistry {
-  const r = new BoardRegistry();
-  for (const make of builtinTransports) r.register(make(ctx));
-  return r;
+  register(factory: BoardFactory): this {
+    this.factories.set(factory.scheme, factory);
+    return this;
+  }
+
+  has(scheme: string): boolean {
+    return this.factories.has(scheme);
+  }
+
+  schemes(): string[] {
+    return [...this.factories.keys()].sort();
+  }
+
+  /** Creates the Board for a plan's BoardSpec. Throws BOARD_UNSUPPORTED for an unknown scheme. */
+  create(spec: BoardSpec): Board {
+    let url: URL;
+    try {
+      url = new URL(spec.address);
+    } catch {
+      throw new WharfError(
+        'BOARD_UNSUPPORTED',
+        `board ${spec.id}: address '${spec.address}' is not a URL (expected e.g. sim://${spec.id} or serial:///dev/ttyUSB0)`,
+      );
+    }
+    const scheme = url.protocol.replace(/:$/, '');
+    const factory = this.factories.get(scheme);
+    if (factory === undefined) {
+      throw new WharfError(
+        'BOARD_UNSUPPORTED',
+        `board ${spec.id}: no transport for '${scheme}://' (address ${spec.address}); available: ${this.schemes()
+          .map((s) => `${s}://`)
+          .join(', ')}`,
+      );
+    }
+    const create: Parameters<BoardFactory['create']>[0] = {
+      id: spec.id,
+      address: url,
+      hardware: mergeHardware(spec),
+    };
+    if (spec.secret !== undefined) create.secret = spec.secret;
+    return factory.create(create);
+  }
+}
+
+/** A remote usually has one board component; several are merged (readers and pins united). */
+export function mergeHardware(spec: BoardSpec): BoardHardwareConfig {
+  const analogs = new Map<string, string>();
+  const pins = new Set<string>();
+  for (const c of spec.components) {
+    for (const a of c.hardware.analogs) analogs.set(a.name, a.pin);
+    for (const p of c.hardware.pins) pins.add(p);
+  }
+  return { analogs: [...analogs].map(([name, pin]) => ({ name, pin })), pins: [...pins] };
 }

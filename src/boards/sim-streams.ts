@@ -6,6 +6,7 @@
  * that fell far behind reports the excess as a backlog_overflow gap. The SimBoard owns the state
  * (online, latency, failure rate, randomness) and hands it in as a StreamHost.
  */
+import { periodMs } from '../config/plan.js';
 import type { BoardGap, SamplingEntry, StreamBatch, StreamedSample } from './board.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { SimHardware } from './sim-hardware.js';
@@ -104,7 +105,7 @@ export class SimStreams {
     s.timer = undefined;
     if (this.streams.get(s.entry.key) !== s) return;
     const now = h.clock.now();
-    const period = 1000 / s.entry.hz;
+    const period = periodMs(s.entry.hz);
     // Samples due: indices next .. last with anchor + i*period <= now.
     const last = Math.floor(((now - s.anchor) * s.entry.hz) / 1000 + 1e-9);
     let owed = last - s.next + 1;

@@ -78,6 +78,7 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
     this.hw = new SimHardware(opts, spec.hardware);
     this.latencyMs = opts.latencyMs;
     this.failRate = opts.failRate;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the `counts` getter below needs the board, not the handle
     const self = this;
     this.sim = {
       options: opts,

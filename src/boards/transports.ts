@@ -1,16 +1,13 @@
 /**
- * Transports loaded on demand: a gateway imports a transport's module — and the libraries behind
- * it (serialport, mqtt and aedes, johnny-five) — only when its plan has a board with that scheme.
- * A sim-only or serial-only gateway does not carry the MQTT stack (~8 MB RSS) and so on.
- * `registry.ts` keeps the eager `defaultRegistry` for callers that want every transport.
+ * The transports wharf ships. A gateway loads them on demand (`loadTransports`): it imports a
+ * transport's module — and the libraries behind it (serialport, mqtt and aedes, johnny-five) — only
+ * when its plan has a board with that scheme, so a sim-only or serial-only gateway does not carry
+ * the MQTT stack (~8 MB RSS) and so on. `all-transports.ts` registers every one at once, for callers
+ * (tests, benches) that want them all. A new transport adds one line here and one there.
  */
 import type { CapturePlan } from '../config/plan.js';
 import type { BoardFactory } from './board.js';
-import type { BoardRegistry, TransportContext } from './board-registry.js';
-import type { BoardBus } from './mqtt/bus.js';
-import type { TrackedBoard } from './link-metrics.js';
-
-const track = (ctx: TransportContext) => ctx.trackBoard as ((b: TrackedBoard) => void) | undefined;
+import type { BoardRegistry, TransportContext } from './registry.js';
 
 const LOADERS: Record<string, (ctx: TransportContext) => Promise<BoardFactory>> = {
   sim: async (ctx) =>
@@ -19,7 +16,7 @@ const LOADERS: Record<string, (ctx: TransportContext) => Promise<BoardFactory>> 
     (await import('./serial/serial-board.js')).serialFactory({
       clock: ctx.clock,
       logger: ctx.logger,
-      track: track(ctx),
+      track: ctx.trackBoard,
     }),
   firmata: async (ctx) =>
     (await import('./firmata/firmata-board.js')).firmataFactory({
@@ -30,8 +27,8 @@ const LOADERS: Record<string, (ctx: TransportContext) => Promise<BoardFactory>> 
     (await import('./mqtt/mqtt-board.js')).mqttFactory({
       clock: ctx.clock,
       logger: ctx.logger,
-      bus: (ctx.mqttBus as (() => BoardBus | undefined) | undefined) ?? (() => undefined),
-      track: track(ctx),
+      bus: ctx.mqttBus ?? (() => undefined),
+      track: ctx.trackBoard,
     }),
 };
 

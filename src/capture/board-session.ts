@@ -9,7 +9,7 @@
  *    reconfigured only when the sampling plan changed.
  */
 import type { Board, BoardGap, BoardIdentity, BoardStatus, StreamBatch } from '../boards/board.js';
-import type { BoardRegistry } from '../boards/registry.js';
+import type { BoardSource } from '../boards/board.js';
 import type { BoardSpec } from '../config/plan.js';
 import type { TimerHandle } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
@@ -22,7 +22,7 @@ export interface BackoffOptions {
 }
 
 export interface SessionDeps extends CollectorDeps {
-  registry: BoardRegistry;
+  registry: BoardSource;
   backoff: BackoffOptions;
 }
 

@@ -15,8 +15,9 @@ import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { CaptureMeta } from '../shared/record.js';
+import { periodMs, type CapturePlan } from '../config/plan.js';
 import type { EntryOutput } from './entry-output.js';
-import type { CaptureEngine, PauseReason } from './engine.js';
+import { metaFor, type CaptureEngine, type PauseReason } from './engine.js';
 import { decodeCaptureFile } from './file-format.js';
 import { IN_FLIGHT_DETAIL } from './collector-polled.js';
 import { relativeDirFor } from './capture-store.js';
@@ -231,6 +232,51 @@ export function mergeRecovered(
     if (had === undefined || r.lastRecordTime > had) resume.set(key, r.lastRecordTime);
   }
   return resume;
+}
+
+/**
+ * Where each plan entry's durable data ends, at start: the checkpoint (and, after a capture_dir
+ * switch, the previous directory's marks, named `capture_dir_changed`), corrected by what crash
+ * recovery found (`recovered`: the files it finished, plus the newest finished file per entry),
+ * and written back at once, so a crash before this run's first flush still leaves the right mark.
+ */
+export async function resumeTimes(o: {
+  dir: string;
+  plan: CapturePlan;
+  recovered: readonly { finalPath: string; meta: CaptureMeta }[] | undefined;
+  previousCaptureDir?: string | null | undefined;
+  clock: Clock;
+  logger: Logger;
+}): Promise<{ entries: Map<string, number>; reasons: Map<string, PauseReason> }> {
+  const { dir, plan, logger } = o;
+  const { entries: resume, reasons } = await readCheckpointFile(dir, logger);
+  if (o.previousCaptureDir != null && o.previousCaptureDir !== dir) {
+    const n = await adoptPreviousDir(o.previousCaptureDir, resume, reasons, logger);
+    logger.info(
+      { capture_dir: dir, previous: o.previousCaptureDir, entries: n },
+      'capture_dir changed since the last run: the switch is recorded as capture_dir_changed gaps',
+    );
+  }
+  if (o.recovered !== undefined) {
+    const metas = new Map(plan.entries.map((e) => [e.key, metaFor(plan, e)]));
+    const periods = new Map(
+      plan.entries
+        .filter((e) => e.hz > 0)
+        .map((e) => [canonical(metaFor(plan, e)), periodMs(e.hz)]),
+    );
+    const recovered = [...o.recovered, ...(await newestFinishedOf(dir, metas.values()))];
+    mergeRecovered(
+      resume,
+      await lastTicksOf(recovered, logger, (m) => periods.get(canonical(m))),
+      metas,
+    );
+  }
+  if (resume.size > 0) {
+    await writeCheckpoint(dir, resume, o.clock.now(), reasons).catch((err: unknown) =>
+      logger.warn({ err: errorMessage(err) }, 'writing the capture checkpoint failed'),
+    );
+  }
+  return { entries: resume, reasons };
 }
 
 /** What FlushLoop needs from a store. */

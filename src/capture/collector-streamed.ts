@@ -9,6 +9,7 @@
  *    sample after a (re)configure, else `missed_ticks` (the board did not sample);
  *  - losses the transport knows about ('gap' events: reboot, backlog overflow) are written as given.
  */
+import { periodMs } from '../config/plan.js';
 import type { BoardGap, StreamBatch } from '../boards/board.js';
 import type { CounterChild } from '../shared/metrics.js';
 import type { EntryOutput } from './entry-output.js';
@@ -31,7 +32,7 @@ export class StreamedCollector {
     private readonly out: EntryOutput,
     metrics: CaptureMetrics,
   ) {
-    this.period = 1000 / hz;
+    this.period = periodMs(hz);
     this.duplicates = metrics.duplicateBatches.labels({ board: out.boardId });
     this.resent = metrics.resentSamples.labels({ board: out.boardId });
   }

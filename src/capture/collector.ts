@@ -10,6 +10,7 @@
  *  - online: polled (a TickScheduler calling board.read) or streamed (the board pushes batches),
  *    chosen by `chooseMode` from the rate and what the board can do.
  */
+import { periodMs } from '../config/plan.js';
 import type {
   Board,
   BoardCapabilities,
@@ -134,7 +135,7 @@ export class EntryCollector {
   }
 
   get period(): number {
-    return 1000 / this.entry.hz;
+    return periodMs(this.entry.hz);
   }
 
   /** The board is online: pick the mode; polled collection starts now. Returns the entry for configure(). */

@@ -159,7 +159,8 @@ export class CaptureDirLock {
       const l = parse(await fsp.readFile(this.file, 'utf8'));
       if (l?.token === this.token) await fsp.unlink(this.file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(errorMessage(err));
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new Error(errorMessage(err), { cause: err });
     }
   }
 }

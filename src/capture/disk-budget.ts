@@ -29,7 +29,7 @@ import type { Logger } from '../shared/logger.js';
 import type { CaptureMeta, GapRecord } from '../shared/record.js';
 import type { DataManagerSettings } from '../config/plan.js';
 import { captureKeyFor, type CaptureStore } from './capture-store.js';
-import { decodeCaptureFile, recordSpan } from './file-format.js';
+import { decodeCaptureFile } from './file-format.js';
 import { fsyncDir, listFinishedFiles, walkCaptureDir, type CaptureFileEntry } from './files.js';
 
 export interface DiskUsage {

@@ -13,8 +13,14 @@
  * After a restart, `resume` (from the checkpoint) turns the time since each entry's last durable
  * record into one `capture_stopped` gap.
  */
-import type { BoardRegistry } from '../boards/registry.js';
-import { cameraOf, type BoardSpec, type CapturePlan, type PlanEntry } from '../config/plan.js';
+import type { BoardSource } from '../boards/board.js';
+import {
+  cameraOf,
+  periodMs,
+  type BoardSpec,
+  type CapturePlan,
+  type PlanEntry,
+} from '../config/plan.js';
 import type { Clock } from '../shared/clock.js';
 import type { CaptureMeta } from '../shared/record.js';
 import { errorMessage } from '../shared/errors.js';
@@ -40,7 +46,7 @@ export interface EngineOptions extends Partial<CollectorOptions> {
 }
 
 export interface EngineDeps {
-  registry: BoardRegistry;
+  registry: BoardSource;
   sink: RecordSink;
   clock: Clock;
   logger: Logger;
@@ -295,7 +301,7 @@ export class CaptureEngine {
         this.deps.sink,
         this.metrics,
         this.options.holdMs,
-        1000 / d.entry.hz,
+        periodMs(d.entry.hz),
       );
       let after = lastOf.get(key);
       const paused = this.paused.get(key);
@@ -309,7 +315,7 @@ export class CaptureEngine {
         } else {
           // Every tick after the last accounted instant up to now: one gap with the reason it
           // stopped (capture or the method was disabled, a new capture_dir).
-          const period = 1000 / d.entry.hz;
+          const period = periodMs(d.entry.hz);
           const count = Math.max(0, Math.floor((clock.now() - paused.last) / period + 1e-9));
           after = paused.last + count * period;
           if (count > 0) {

@@ -3,6 +3,7 @@
  * after a restart): the last instant accounted for each and why, so the engine writes one gap with
  * the true reason when the entry captures again. Kept in the checkpoint across restarts.
  */
+import { periodMs } from '../config/plan.js';
 import type { CapturePlan, PlanEntry } from '../config/plan.js';
 import type { CaptureMeta, GapReason } from '../shared/record.js';
 import type { EntryCollector } from './collector.js';
@@ -60,7 +61,7 @@ export function renamePauses(
     if (next === p.reason) continue;
     const e = plan.entries.find((x) => x.key === key && x.hz > 0);
     if (e !== undefined) {
-      const period = 1000 / e.hz;
+      const period = periodMs(e.hz);
       const count = Math.max(0, Math.floor((now - p.last) / period + 1e-9));
       if (count > 0) {
         const end = p.last + count * period;

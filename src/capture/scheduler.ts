@@ -15,6 +15,7 @@
  * `setHz()` re-anchors on the last tick that ran: the next tick is one new period after it (or the
  * first new-grid instant not in the past), and nothing is reported missed because of the change.
  */
+import { periodMs } from '../config/plan.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 
 export interface MissedTicks {
@@ -111,7 +112,7 @@ export class TickScheduler {
       this.nextIndex = 0;
     } else {
       this.anchor = this.lastTickTime;
-      const period = 1000 / hz;
+      const period = periodMs(hz);
       this.nextIndex = Math.max(1, Math.ceil((now - this.anchor) / period - 1e-9));
     }
     this.arm();

@@ -108,7 +108,7 @@ export class CloudClient {
     let tail = Buffer.alloc(0);
     try {
       if (res.body === null) throw new WharfError('CLOUD_STORE', 'the export has no body');
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of chunksOf(res.body)) {
         bytes += chunk.length;
         if (countLines) tail = Buffer.concat([tail, chunk]).subarray(-4096);
         if (countLines) for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) lines++;
@@ -145,6 +145,24 @@ export class CloudClient {
       bytes,
       rows: countLines ? (q.get('format') === 'csv' ? Math.max(0, lines - 1) : lines) : totalRows,
     };
+  }
+}
+
+/** A fetch body's chunks; leaving the loop early cancels the download. */
+async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) {
+        done = true;
+        return;
+      }
+      yield r.value;
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => undefined);
   }
 }
 

@@ -18,7 +18,13 @@ const MAX_DEPTH = 32;
 const MAX_STRING = 64 * 1024;
 const GAP_REASON = /^[a-z][a-z0-9_]{0,63}$/;
 // a NUL (PostgreSQL text cannot hold it) or a lone UTF-16 surrogate (not encodable as UTF-8)
+// eslint-disable-next-line no-control-regex -- finding the NUL is the point
 const BAD_CHARS = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A decoded value's fields, to check before trusting its type (none for a non-object). */
+function fieldsOf(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+}
 
 function describe(v: unknown): string {
   if (typeof v === 'bigint') return `the BigInt ${String(v).slice(0, 30)}`;
@@ -91,7 +97,7 @@ function timeProblem(v: unknown, name: string): string | null {
 
 /** Why the record cannot be stored (null when it is fine). */
 export function recordProblem(rec: CaptureRecord): string | null {
-  const r = rec as unknown as Record<string, unknown>;
+  const r = fieldsOf(rec);
   if (r.kind === 'reading') {
     const t =
       timeProblem(r.time_requested, 'time_requested') ??
@@ -125,7 +131,7 @@ export function metaProblem(m: CaptureMeta): string | null {
     'component_name',
     'method_name',
   ] as const) {
-    const v = (m as unknown as Record<string, unknown>)[k];
+    const v = fieldsOf(m)[k];
     if (typeof v !== 'string') return `header meta.${k} is ${describe(v)}, expected text`;
     const p = stringProblem(v, `header meta.${k}`);
     if (p !== null) return p;

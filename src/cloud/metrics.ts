@@ -17,20 +17,30 @@ export function cloudMetrics(registry = new Metrics()): CloudMetrics {
     ingestFiles: registry.counter(
       'wharf_cloud_ingest_files_total',
       'Capture files received, by status (stored, already_stored)',
+      ['status'],
     ),
-    ingestRecords: registry.counter('wharf_cloud_ingest_records_total', 'Records stored by ingest'),
+    ingestRecords: registry.counter(
+      'wharf_cloud_ingest_records_total',
+      'Records stored by ingest',
+      [],
+    ),
     ingestRejected: registry.counter(
       'wharf_cloud_ingest_rejected_total',
       'Uploads refused, by error code',
+      ['code'],
     ),
     authFailures: registry.counter(
       'wharf_cloud_auth_failures_total',
       'Requests refused for a missing or wrong key',
+      [],
     ),
     sqlStatements: registry.counter(
       'wharf_cloud_sql_statements_total',
       'SQL statements, by outcome (ok, refused, error)',
+      ['outcome'],
     ),
-    exports: registry.counter('wharf_cloud_exports_total', 'Exports started, by format'),
+    exports: registry.counter('wharf_cloud_exports_total', 'Exports started, by format', [
+      'format',
+    ]),
   };
 }

@@ -15,7 +15,7 @@ import {
   type RollupRow,
   type ValueAcc,
 } from './store/sqlite-rollup.js';
-import type { GapSpan, SeriesGrid, SeriesLine, SeriesResult } from './series.js';
+import type { GapSpan, SeriesGrid, SeriesLine, SeriesResult } from './api-types.js';
 
 export interface RollupCapable {
   rollupRows(streamIds: readonly number[], firstMinute: number, lastMinute: number): RollupRow[];
@@ -182,9 +182,16 @@ export async function seriesFromRollup(
       line.min.push(a.vmin);
       line.max.push(a.vmax);
       line.avg.push(a.vsum / a.n);
-      if (a.tmin === a.tmax) (line.t.push(a.tmin), line.v.push(a.vmin));
-      else if (a.tmin < a.tmax) (line.t.push(a.tmin, a.tmax), line.v.push(a.vmin, a.vmax));
-      else (line.t.push(a.tmax, a.tmin), line.v.push(a.vmax, a.vmin));
+      if (a.tmin === a.tmax) {
+        line.t.push(a.tmin);
+        line.v.push(a.vmin);
+      } else if (a.tmin < a.tmax) {
+        line.t.push(a.tmin, a.tmax);
+        line.v.push(a.vmin, a.vmax);
+      } else {
+        line.t.push(a.tmax, a.tmin);
+        line.v.push(a.vmax, a.vmin);
+      }
     }
   }
   return {

@@ -11,58 +11,15 @@
 import { WharfError } from '../shared/errors.js';
 import type { CloudStore, ReadingFilter, StoredRow } from './store/contract.js';
 import { hasRollup, minuteGrid, seriesFromRollup } from './series-rollup.js';
+import type { GapSpan, SeriesGrid, SeriesLine, SeriesResult } from './api-types.js';
 
-export interface SeriesLine {
-  machine: string;
-  part_id: string;
-  component_type: string;
-  component_name: string;
-  method_name: string;
-  key: string;
-  kind: 'analog' | 'gpio';
-  /** Plotted points: per bucket the min and the max, in time order. */
-  t: number[];
-  v: number[];
-  /** Per bucket (aligned arrays). */
-  bucket_t: number[];
-  min: number[];
-  max: number[];
-  avg: number[];
-}
-
-export interface GapSpan {
-  machine: string;
-  component_name: string;
-  method_name: string;
-  start: number;
-  end: number;
-  reason: string;
-  count: number;
-  detail?: string;
-}
-
-/** Bucket b covers [origin + b × width, origin + (b + 1) × width); the last one also holds `to`. */
-export interface SeriesGrid {
-  origin: number;
-  width: number;
-}
+export type { GapSpan, SeriesGrid, SeriesLine, SeriesResult } from './api-types.js';
 
 export interface SeriesOptions {
   /** false: always the raw rows (for comparison); default: the rollup where the store has one. */
   rollup?: boolean;
   /** Only with rollup: false — the bucket grid to use instead of (to − from) / points from `from`. */
   grid?: SeriesGrid;
-}
-
-export interface SeriesResult {
-  from: number;
-  to: number;
-  points: number;
-  bucket_ms: number;
-  points_in_range: number;
-  series: SeriesLine[];
-  gaps: GapSpan[];
-  truncated: boolean;
 }
 
 interface Acc {
@@ -199,8 +156,14 @@ export async function buildSeries(
           flush(a, origin, bucketMs);
           a.bucket = b;
         }
-        if (a.n === 0 || value < a.min) ((a.min = value), (a.minT = row.time_received));
-        if (a.n === 0 || value > a.max) ((a.max = value), (a.maxT = row.time_received));
+        if (a.n === 0 || value < a.min) {
+          a.min = value;
+          a.minT = row.time_received;
+        }
+        if (a.n === 0 || value > a.max) {
+          a.max = value;
+          a.maxT = row.time_received;
+        }
         a.sum += value;
         a.n++;
       }

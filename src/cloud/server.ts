@@ -10,29 +10,15 @@ import { nullLogger, type Logger } from '../shared/logger.js';
 import { routeAuth, SessionSigner, type RouteEntry } from './auth.js';
 import { defaultCodec, type CaptureCodec, type CaptureDecoder } from './ingest-check.js';
 import { cloudMetrics, type CloudMetrics } from './metrics.js';
+import type { CloudContext, CloudPlugin } from './context.js';
 import { exportRoutes } from './routes/export.js';
 import { imageRoutes } from './images/routes.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { readingRoutes } from './routes/readings.js';
-import { seriesRoutes } from './routes/series.js';
 import { sessionRoutes } from './routes/session.js';
 import { sqlRoutes } from './routes/sql.js';
 import type { CloudStore, KeyStore } from './store/contract.js';
-
-export interface CloudContext {
-  store: CloudStore;
-  keys: KeyStore;
-  logger: Logger;
-  metrics: CloudMetrics;
-  signer: SessionSigner;
-  decoder: () => Promise<CaptureCodec>;
-  maxFileBytes: number;
-  sqlTimeoutMs: number;
-  secureCookies: boolean;
-}
-
-export type CloudPlugin = (app: FastifyInstance, ctx: CloudContext) => Promise<void>;
 
 export interface CloudServerOptions {
   store: CloudStore;
@@ -53,6 +39,8 @@ export interface CloudServerOptions {
   /** Extra route groups, e.g. the web UI: `plugins: [(app) => uiPlugin(app)]`. */
   plugins?: CloudPlugin[];
 }
+
+export type { CloudContext, CloudPlugin } from './context.js';
 
 const STATUS: Partial<Record<string, number>> = {
   CLOUD_AUTH: 401,
@@ -140,7 +128,6 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
   await sessionRoutes(app, ctx);
   await ingestRoutes(app, ctx);
   await readingRoutes(app, ctx);
-  await seriesRoutes(app, ctx);
   await sqlRoutes(app, ctx);
   await exportRoutes(app, ctx);
   await imageRoutes(app, ctx);

@@ -1,5 +1,5 @@
 /** Component configs → known resources (type, name, API) and, for boards, their hardware config. */
-import type { BoardHardwareConfig } from '../boards/board.js';
+import type { BoardHardwareConfig } from './plan.js';
 import type { IssueList } from './issues.js';
 import { boardAttributesSchema, check, componentSchema, type ComponentConfig } from './schema.js';
 import { joinPath } from './path.js';

@@ -5,7 +5,7 @@
  * where every key with an empty-string value is a reader or pin: `{"A1": "", "A2": ""}`,
  * `{"27": ""}`. `Gpios` is read as `Gpio`.
  */
-import type { BoardHardwareConfig } from '../boards/board.js';
+import type { BoardHardwareConfig } from './plan.js';
 import type { OffMethod, PlanEntry } from './plan.js';
 import type { IssueList } from './issues.js';
 import type { CaptureMethodConfig } from './schema.js';

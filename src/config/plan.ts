@@ -3,7 +3,14 @@
  * It is plain data (JSON-serialisable) so it can be printed by `wharf config explain` and diffed
  * on live reload.
  */
-import type { BoardHardwareConfig, CaptureMethod } from '../boards/board.js';
+/** The capture methods a board transport can serve. */
+export type CaptureMethod = 'Analogs' | 'Gpio';
+
+/** Analog reader name → pin, GPIO pins: the remote part's board config, sent at handshake. */
+export interface BoardHardwareConfig {
+  analogs: { name: string; pin: string }[];
+  pins: string[];
+}
 
 export interface DataManagerSettings {
   /** Absolute path, `~` expanded; default `$WHARF_HOME/capture` or `~/.wharf/capture`. */
@@ -165,4 +172,14 @@ export function cameraOf(
 ): CameraSpec | undefined {
   if (e.component_type !== 'camera') return undefined;
   return cameras?.find((c) => c.boardId === e.boardId && c.name === e.component_name);
+}
+
+/** The sampling period of an entry at `hz` (ms): the one place `1000 / hz` is computed. */
+export function periodMs(hz: number): number {
+  return 1000 / hz;
+}
+
+/** `sync_interval_mins` (data manager setting) in ms: the one place minutes become ms. */
+export function syncIntervalMs(settings: Pick<DataManagerSettings, 'sync_interval_mins'>): number {
+  return settings.sync_interval_mins * 60_000;
 }

@@ -87,10 +87,12 @@ export function watchConfig(file: string, opts: WatchOptions): ConfigWatcher {
         continue;
       }
       try {
-        const entry = { watcher: undefined as unknown as fs.FSWatcher, names };
-        entry.watcher = fs.watch(dir, { persistent: false }, (_event, filename) => {
-          if (filename === null || entry.names.has(filename.toString())) schedule();
-        });
+        const entry = {
+          names,
+          watcher: fs.watch(dir, { persistent: false }, (_event, filename) => {
+            if (filename === null || entry.names.has(filename.toString())) schedule();
+          }),
+        };
         entry.watcher.on('error', (err) =>
           log.warn({ dir, err: errorMessage(err) }, 'config watch: directory watch failed'),
         );

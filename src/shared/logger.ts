@@ -56,13 +56,17 @@ const SECRET_KEYS = /secret|password|passwd|api[_-]?key|token|authorization/i;
 
 /** Deep-copies a value with every secret-looking field replaced by "[redacted]". */
 export function redact<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((v) => redact(v)) as unknown as T;
+  return redactAny(value) as T;
+}
+
+function redactAny(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactAny);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      out[k] = SECRET_KEYS.test(k) ? '[redacted]' : redact(v);
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = SECRET_KEYS.test(k) ? '[redacted]' : redactAny(v);
     }
-    return out as T;
+    return out;
   }
   return value;
 }

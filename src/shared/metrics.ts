@@ -1,8 +1,16 @@
 /**
- * Tiny Prometheus-style metrics: counters and gauges with labels, rendered as Prometheus text
- * exposition format (version 0.0.4) for `/metrics`. Hot paths take a labelled child once
- * (`counter.labels({...})`) and call `inc()` on it: no string building per increment.
+ * Metrics for `/metrics`, exposed by prom-client (the registry, the text exposition format and,
+ * with `processMetrics`, its default process metrics: CPU, resident memory, heap, GC, open file
+ * descriptors and event-loop lag, which Pi operators scrape).
+ *
+ * wharf code registers families through this thin adapter (`metrics.counter(name, help)`,
+ * `metrics.gauge(…)`), takes a labelled child once on hot paths (`counter.labels({...})`) and calls
+ * `inc()` on it: a field add, no string building or hashing per increment. The values live here
+ * (so tests and benches read them synchronously with `get()`/`total()`); prom-client reads them at
+ * scrape time through each family's `collect`.
  */
+import client from 'prom-client';
+
 export type Labels = Record<string, string>;
 
 export interface CounterChild {
@@ -18,7 +26,7 @@ export interface GaugeChild {
 
 class Child {
   value = 0;
-  constructor(readonly labelText: string) {}
+  constructor(readonly labels: Labels) {}
   inc(n = 1): void {
     this.value += n;
   }
@@ -27,38 +35,75 @@ class Child {
   }
 }
 
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-function labelText(labels: Labels | undefined): string {
+function labelKey(labels: Labels | undefined): string {
   if (labels === undefined) return '';
-  const keys = Object.keys(labels).sort();
-  if (keys.length === 0) return '';
-  return `{${keys.map((k) => `${k}="${escapeLabel(labels[k] ?? '')}"`).join(',')}}`;
+  return JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k]]),
+  );
 }
 
 abstract class Family {
-  private readonly children = new Map<string, Child>();
+  protected readonly children = new Map<string, Child>();
+  private labelNames: string[] | undefined;
+
   constructor(
+    protected readonly registry: client.Registry,
     readonly name: string,
     readonly help: string,
     readonly type: 'counter' | 'gauge',
-  ) {}
+    labelNames?: readonly string[],
+  ) {
+    // Declared label names: the family is on /metrics from the start (a label-less one at 0).
+    if (labelNames !== undefined) this.register([...labelNames].sort());
+  }
 
   protected child(labels?: Labels): Child {
-    const text = labelText(labels);
-    let c = this.children.get(text);
+    const key = labelKey(labels);
+    let c = this.children.get(key);
     if (c === undefined) {
-      c = new Child(text);
-      this.children.set(text, c);
+      const names = Object.keys(labels ?? {}).sort();
+      if (this.labelNames === undefined) this.register(names);
+      else if (names.join() !== this.labelNames.join())
+        throw new Error(
+          `metric ${this.name}: labels {${names.join()}} differ from {${this.labelNames.join()}}`,
+        );
+      // labels in name order, as the exposition shows them
+      c = new Child(Object.fromEntries(names.map((n) => [n, labels?.[n] ?? ''])));
+      this.children.set(key, c);
     }
     return c;
   }
 
+  /**
+   * prom-client needs the label names up front: a family declared without them registers with its
+   * first child's, so it shows on /metrics from its first use.
+   */
+  private register(labelNames: string[]): void {
+    if (this.labelNames !== undefined) return;
+    this.labelNames = labelNames;
+    const children = this.children;
+    const base = { name: this.name, help: this.help, labelNames, registers: [this.registry] };
+    if (this.type === 'counter')
+      new client.Counter({
+        ...base,
+        collect(this: client.Counter) {
+          collectCounter(this, children);
+        },
+      });
+    else
+      new client.Gauge({
+        ...base,
+        collect(this: client.Gauge) {
+          collectGauge(this, children);
+        },
+      });
+  }
+
   /** Current value for these labels (0 if never touched). */
   get(labels?: Labels): number {
-    return this.children.get(labelText(labels))?.value ?? 0;
+    return this.children.get(labelKey(labels))?.value ?? 0;
   }
 
   /** Sum over every label set. */
@@ -67,25 +112,25 @@ abstract class Family {
     for (const c of this.children.values()) s += c.value;
     return s;
   }
-
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
-    for (const c of this.children.values())
-      lines.push(`${this.name}${c.labelText} ${formatValue(c.value)}`);
-    return lines.join('\n');
-  }
 }
 
-function formatValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  return String(v);
+function collectCounter(m: client.Counter, children: Map<string, Child>): void {
+  m.reset();
+  for (const c of children.values()) m.inc(c.labels, c.value);
+}
+
+function collectGauge(m: client.Gauge, children: Map<string, Child>): void {
+  for (const c of children.values()) m.set(c.labels, c.value);
 }
 
 export class Counter extends Family {
-  constructor(name: string, help: string) {
-    super(name, help, 'counter');
+  constructor(
+    registry: client.Registry,
+    name: string,
+    help: string,
+    labelNames?: readonly string[],
+  ) {
+    super(registry, name, help, 'counter', labelNames);
   }
   labels(labels?: Labels): CounterChild {
     return this.child(labels);
@@ -96,8 +141,13 @@ export class Counter extends Family {
 }
 
 export class Gauge extends Family {
-  constructor(name: string, help: string) {
-    super(name, help, 'gauge');
+  constructor(
+    registry: client.Registry,
+    name: string,
+    help: string,
+    labelNames?: readonly string[],
+  ) {
+    super(registry, name, help, 'gauge', labelNames);
   }
   labels(labels?: Labels): GaugeChild {
     return this.child(labels);
@@ -107,30 +157,58 @@ export class Gauge extends Family {
   }
 }
 
+export interface MetricsOptions {
+  /**
+   * prom-client's default metrics (process_*, nodejs_*: CPU, memory, heap, GC, handles, event-loop
+   * lag). On for a process's own registry (the gateway, the cloud); off by default so a library
+   * or a test can make as many registries as it likes.
+   */
+  processMetrics?: boolean;
+}
+
 /** A registry of metric families. Asking twice for the same name returns the same family. */
 export class Metrics {
+  /** The prom-client registry behind it. */
+  readonly registry = new client.Registry();
+  /** The Content-Type of `render()`'s text. */
+  readonly contentType: string = this.registry.contentType;
   private readonly families = new Map<string, Family>();
   private readonly collectors: Array<() => void> = [];
 
-  counter(name: string, help: string): Counter {
-    return this.family(name, help, Counter);
+  constructor(o: MetricsOptions = {}) {
+    if (o.processMetrics === true) client.collectDefaultMetrics({ register: this.registry });
   }
 
-  gauge(name: string, help: string): Gauge {
-    return this.family(name, help, Gauge);
+  /**
+   * A counter family. With `labelNames` (`[]` for none) it is on /metrics at once; without, from
+   * its first use, with that use's label names.
+   */
+  counter(name: string, help: string, labelNames?: readonly string[]): Counter {
+    return this.family(name, help, Counter, labelNames);
+  }
+
+  /** A gauge family; `labelNames` as for `counter()`. */
+  gauge(name: string, help: string, labelNames?: readonly string[]): Gauge {
+    return this.family(name, help, Gauge, labelNames);
   }
 
   private family<F extends Family>(
     name: string,
     help: string,
-    Kind: new (name: string, help: string) => F,
+    Kind: new (
+      registry: client.Registry,
+      name: string,
+      help: string,
+      labelNames?: readonly string[],
+    ) => F,
+    labelNames: readonly string[] | undefined,
   ): F {
     const f = this.families.get(name);
     if (f !== undefined) {
       if (!(f instanceof Kind)) throw new Error(`metric ${name} already registered as ${f.type}`);
       return f;
     }
-    const made = new Kind(name, help);
+    const made = new Kind(this.registry, name, help, labelNames);
     this.families.set(name, made);
     return made;
   }
@@ -140,8 +218,8 @@ export class Metrics {
     this.collectors.push(fn);
   }
 
-  /** Prometheus text exposition format. */
-  render(): string {
+  /** Prometheus text exposition format (prom-client's). */
+  async render(): Promise<string> {
     for (const fn of this.collectors) {
       try {
         fn();
@@ -149,6 +227,6 @@ export class Metrics {
         // a failing collector must not break /metrics
       }
     }
-    return `${[...this.families.values()].map((f) => f.render()).join('\n')}\n`;
+    return this.registry.metrics();
   }
 }

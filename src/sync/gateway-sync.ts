@@ -3,6 +3,7 @@
  * `sync_disabled`), following live reloads. Created only once a target is configured, so a
  * gateway without one writes nothing extra into its capture dir.
  */
+import { syncIntervalMs } from '../config/plan.js';
 import type { CapturePlan } from '../config/plan.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
@@ -28,7 +29,7 @@ export class GatewaySync {
   /** Applies the plan's sync settings (first call starts the worker when a target is set). */
   apply(plan: CapturePlan): void {
     const target = plan.gateway.sync;
-    const intervalMs = plan.dataManager.sync_interval_mins * 60_000;
+    const intervalMs = syncIntervalMs(plan.dataManager);
     const disabled = plan.dataManager.sync_disabled;
     const key = JSON.stringify(target);
     if (this.worker === null) {

@@ -13,9 +13,20 @@ import { SqliteStore } from '../../src/cloud/store/sqlite.js';
 import type { CaptureRecord } from '../../src/shared/record.js';
 import { board, entry, plan } from '../capture/engine/helpers.js';
 import { captureContext, type CapturedContext } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'wharf-app-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function readCheckpoint(dir: string): Promise<{ entries: Record<string, number> }> {
+  try {
+    return JSON.parse(await fsp.readFile(path.join(dir, CHECKPOINT_FILE), 'utf8')) as {
+      entries: Record<string, number>;
+    };
+  } catch {
+    return { entries: {} };
+  }
+}
 
 async function readRecords(dir: string): Promise<CaptureRecord[]> {
   const out: CaptureRecord[] = [];
@@ -44,11 +55,15 @@ describe('Gateway (composition root)', () => {
     };
     const gw = await Gateway.start({ plan: p1, logger: nullLogger });
     expect(gw.httpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    await new Promise((r) => setTimeout(r, 400));
+    // Wait until readings are durable (the flush runs every 100 ms), not for a fixed time.
+    await waitFor(() => gw.store.stats().durable > 0, 10_000, 'the first durable records');
     const metrics = await (await fetch(`${gw.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/^wharf_readings_total\{board="b1",method="Analogs"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^wharf_board_online\{board="b1"\} 1$/m);
     expect(metrics).toMatch(/^wharf_store_records_durable [1-9]\d*$/m);
+    // prom-client's process metrics, what operators of a Pi scrape
+    expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    expect(metrics).toMatch(/^process_resident_memory_bytes \d/m);
     const status = (await (await fetch(`${gw.httpUrl}/status`)).json()) as {
       entries: { key: string; mode: string }[];
       capture_dir: string;
@@ -66,26 +81,40 @@ describe('Gateway (composition root)', () => {
     });
     expect(s).toMatchObject({ added: [e2.key], unchanged: [e1.key] });
     expect(gw.captureDir).toBe(dir);
-    await new Promise((r) => setTimeout(r, 600));
+    // Both entries have a durable record on the checkpoint and e1 has more than 10 readings.
+    const analogReadings = gw.metrics.counter('wharf_readings_total', '');
+    await waitFor(
+      async () =>
+        analogReadings.get({ board: 'b1', method: 'Analogs' }) > 10 &&
+        Object.keys((await readCheckpoint(dir)).entries).length === 2,
+      10_000,
+      'e1 past 10 readings and both entries on the checkpoint',
+    );
     await gw.stop();
     await gw.stop(); // idempotent
 
     const first = await readRecords(dir);
     expect(first.filter((r) => r.kind === 'reading').length).toBeGreaterThan(10);
     expect((await walkCaptureDir(dir, ['.prog'])).length).toBe(0);
-    const checkpoint = JSON.parse(await fsp.readFile(path.join(dir, CHECKPOINT_FILE), 'utf8')) as {
-      entries: Record<string, number>;
-    };
+    const checkpoint = await readCheckpoint(dir);
     expect(Object.keys(checkpoint.entries).sort()).toEqual([e1.key, e2.key].sort());
 
-    // Restart after 700 ms (more than a tick of the 2 Hz entry): the downtime is one capture_stopped gap per entry.
-    await new Promise((r) => setTimeout(r, 700));
+    // Restart once the downtime since the last durable record is more than a tick of the 2 Hz
+    // entry (500 ms): the downtime is one capture_stopped gap per entry.
+    const lastMark = Math.max(...Object.values(checkpoint.entries));
+    await waitFor(() => Date.now() > lastMark + 700, 10_000, 'downtime longer than a 2 Hz tick');
     const gw2 = await Gateway.start({
       plan: { ...p1, entries: [e1, e2] },
       logger: nullLogger,
       http: null,
     });
-    await new Promise((r) => setTimeout(r, 200));
+    // each collector accounts the downtime at its first tick (polled) or batch (streamed)
+    const gaps2 = gw2.metrics.counter('wharf_gaps_total', '');
+    await waitFor(
+      () => gaps2.get({ board: 'b1', reason: 'capture_stopped' }) >= 2,
+      10_000,
+      'both entries to account the downtime',
+    );
     await gw2.stop();
     const all = await readRecords(dir);
     const stopped = all.filter((r) => r.kind === 'gap' && r.reason === 'capture_stopped');
@@ -187,7 +216,7 @@ describe('wharf run / wharf demo (CLI)', () => {
     expect(out).toMatch(/cloud: +http:\/\/127\.0\.0\.1:\d+/);
     expect(out).toContain(`data:     ${path.join(home, 'capture')}`);
     expect(out).toContain(`wharf data stats ${path.join(home, 'capture')}`);
-    expect(out).toMatch(/metrics:  http:\/\/127\.0\.0\.1:\d+\/metrics/);
+    expect(out).toMatch(/metrics: {2}http:\/\/127\.0\.0\.1:\d+\/metrics/);
     expect(out).toMatch(/stopped \(duration elapsed\); \d+ records durable/);
     const stoppedAt = Date.now();
     // the clean stop finished the files and synced them once more: nothing finished is left

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { boardContractSuite } from './board-contract.js';
 import { SimBoard } from '../../src/boards/sim.js';
 import { parseSimAddress } from '../../src/boards/sim-options.js';
-import { defaultRegistry } from '../../src/boards/registry.js';
+import { defaultRegistry } from '../../src/boards/all-transports.js';
 import { FakeClock, realClock } from '../../src/shared/clock.js';
 import { isWharfError } from '../../src/shared/errors.js';
 import { nullLogger } from '../../src/shared/logger.js';

@@ -31,7 +31,7 @@ describe('progress bar', () => {
     sink.end();
     const frames = out.split('\r').filter((f) => f !== '');
     expect(frames).toHaveLength(3);
-    expect(frames[0]).toMatch(/^exporting \[#{15}\.{15}\]  50% 500\/1000 rows 500 rows\/s/);
+    expect(frames[0]).toMatch(/^exporting \[#{15}\.{15}\] {2}50% 500\/1000 rows 500 rows\/s/);
     expect(frames[1]).toMatch(/100% 1000\/1000 rows 500 rows\/s/);
     expect(frames[2]).toBe('exported 1000 rows\x1b[K\n');
   });

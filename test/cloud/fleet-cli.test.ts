@@ -91,7 +91,7 @@ describe('wharf cloud fragments / machines', () => {
     expect(show.out).not.toContain('s3cr3t');
     const hist = await cli('fragments', 'history', 'press');
     expect(hist.out).toMatch(
-      /^fragment press \(press\), latest revision 2\n  r2 .*\n  r1 .*tags: stable\n$/,
+      /^fragment press \(press\), latest revision 2\n {2}r2 .*\n {2}r1 .*tags: stable\n$/,
     );
     expect((await cli('machines', 'set-config', 'line-3', '--file', 'm.json')).out).toBe(
       'machine line-3: config revision 1 saved\n',

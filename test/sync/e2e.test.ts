@@ -17,9 +17,9 @@ import { startCloud, type TestCloud } from '../cloud/cloud-helper.js';
 import { pgUser } from '../cloud/pg-helper.js';
 import { simPlan } from './gateway-plan.js';
 import { capturedRows } from '../helpers/captured.js';
+import { waitFor } from '../helpers/wait.js';
 
 const user = await pgUser();
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function cloudRows(cloud: TestCloud, key: string): Promise<StoredRow[]> {
   const rows: StoredRow[] = [];
@@ -93,7 +93,8 @@ for (const [name, kind] of stores) {
         logger: nullLogger,
         http: null,
       });
-      await sleep(2500);
+      const readings = gw.metrics.counter('wharf_readings_total', '');
+      await waitFor(() => readings.total() > 150, 30_000, 'more than 150 readings captured');
       await gw.stop();
       const expected = await capturedRows(dir);
       expect(expected.length).toBeGreaterThan(100);
@@ -117,7 +118,12 @@ for (const [name, kind] of stores) {
       plan.dataManager.sync_interval_mins = 0.005; // 300 ms
       plan.gateway.sync = { kind: 'cloud', url: cloud.url, api_key: key };
       const gw = await Gateway.start({ plan, logger: nullLogger, http: null });
-      await sleep(3000);
+      // Several sync passes (every 300 ms) while capturing: wait for records to arrive live.
+      await waitFor(
+        async () => (await cloud.store.totals()).records > 0,
+        30_000,
+        'records synced to the cloud while the gateway runs',
+      );
       const midway = (await cloud.store.totals()).records;
       await gw.stop();
       const durable = gw.store.stats().durable;

@@ -275,6 +275,6 @@ describe('SyncWorker', () => {
       backlog: { files: 0, bytes: 0 },
     });
     expect(s!.last_sync_ms).not.toBeNull();
-    expect(metrics.render()).toContain('wharf_sync_records_total 3');
+    expect(await metrics.render()).toContain('wharf_sync_records_total 3');
   });
 });

@@ -99,8 +99,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   });
   const isBoard = (id: string) => secrets.has(id);
   const addressOf = (client: Client): string => {
-    const conn = (client as unknown as { conn?: { remoteAddress?: string; remotePort?: number } })
-      .conn;
+    const conn = (client as { conn?: { remoteAddress?: string; remotePort?: number } }).conn;
     return conn?.remoteAddress ?? 'unknown';
   };
   /** What a client named itself, printable only when it is a board id (never a typed-in password). */

@@ -175,7 +175,7 @@ export function decodeBoardFrame(text: string): DecodeResult {
       }
       if (f.p !== undefined && !(Array.isArray(f.p) && f.p.every(isStr)))
         return bad('ok: p must be a list of pin names');
-      return { ok: true, frame: f as unknown as OkFrame };
+      return { ok: true, frame: f as OkFrame };
     }
     case WIRE.err:
       if (!isInt(f.id) || !isStr(f.code)) return bad('err: id/code missing');

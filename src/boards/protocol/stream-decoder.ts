@@ -3,6 +3,7 @@
  * entries), `b` frames → StreamBatch in gateway time, `gap` frames → BoardGap (each counted once),
  * and the `board_reboot` gaps owed when the board restarted mid-stream.
  */
+import { periodMs } from '../../config/plan.js';
 import type { BoardGap, SamplingEntry, StreamBatch, StreamedSample } from '../board.js';
 import type { GapReason } from '../../shared/record.js';
 import type { ClockMap } from './clock-map.js';
@@ -204,7 +205,7 @@ export class StreamDecoder {
     if (entries.length === 0)
       return [{ reason: 'board_reboot', start: now, end: now, count: 0, detail: why }];
     return entries.map((e) => {
-      const period = 1000 / e.hz;
+      const period = periodMs(e.hz);
       const lastT = this.lastT.get(e.key);
       const start = lastT === undefined ? now : Math.min(now, lastT + period);
       this.lastT.set(e.key, now);

@@ -5,7 +5,13 @@
  * recovery, disk budget). `apply(plan)` is live: a camera whose spec or entries changed is
  * restarted, the others keep running untouched.
  */
-import { cameraOf, type CameraSpec, type CapturePlan, type PlanEntry } from '../../config/plan.js';
+import {
+  cameraOf,
+  type CameraSpec,
+  type CapturePlan,
+  type PlanEntry,
+  periodMs,
+} from '../../config/plan.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CaptureMetrics } from '../capture-metrics.js';
@@ -170,7 +176,7 @@ export class CameraCapture {
         sink,
         metrics,
         plan.dataManager.flush_interval_ms,
-        1000 / e.hz,
+        periodMs(e.hz),
       );
       collectors.push(new ImageCollector(e, out, cam, clock));
     }

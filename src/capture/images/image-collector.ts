@@ -7,6 +7,7 @@
  *   - frames flow but none is fresh: `timeout` ("the newest is N ms old");
  *   - ticks skipped by a stalled event loop: `missed_ticks`.
  */
+import { periodMs } from '../../config/plan.js';
 import type { PlanEntry } from '../../config/plan.js';
 import type { Clock } from '../../shared/clock.js';
 import type { EntryOutput } from '../entry-output.js';
@@ -36,7 +37,7 @@ export class ImageCollector {
     private readonly camera: ImageSource,
     private readonly clock: Clock,
   ) {
-    this.period = 1000 / entry.hz;
+    this.period = periodMs(entry.hz);
     this.mime = String(entry.additional_params.mime_type ?? 'image/jpeg');
     this.scheduler = new TickScheduler({
       clock,

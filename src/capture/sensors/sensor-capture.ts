@@ -4,6 +4,7 @@
  * that fails is a `read_error` gap with the reason; a tick that comes while the previous read is
  * still running is a `missed_ticks` gap (a read never piles up behind another).
  */
+import { periodMs } from '../../config/plan.js';
 import type { CapturePlan, PlanEntry, SensorSpec } from '../../config/plan.js';
 import type { Clock } from '../../shared/clock.js';
 import { errorMessage } from '../../shared/errors.js';
@@ -54,7 +55,7 @@ class SensorCollector {
   }
 
   start(after?: number): void {
-    this.scheduler.start(after === undefined ? this.clock.now() : after + 1000 / this.hz);
+    this.scheduler.start(after === undefined ? this.clock.now() : after + periodMs(this.hz));
   }
 
   async stop(): Promise<void> {
@@ -126,7 +127,7 @@ export class SensorCapture {
         sink,
         metrics,
         plan.dataManager.flush_interval_ms,
-        1000 / e.hz,
+        periodMs(e.hz),
       );
       const sources: HealthSources = {
         ...this.deps.sources,
@@ -136,7 +137,7 @@ export class SensorCapture {
       this.running.set(key, { fingerprint: fp(w), collector: c });
       const paused = this.deps.resume?.get(key);
       this.deps.resume?.delete(key);
-      c.start(resumeGap(out, paused, 1000 / e.hz, clock.now()));
+      c.start(resumeGap(out, paused, periodMs(e.hz), clock.now()));
     }
   }
 

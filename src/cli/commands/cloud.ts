@@ -10,12 +10,14 @@ import {
   FILTER_OPTIONS,
   FILTER_USAGE,
   filterFromOptions,
-} from '../../cloud/cli-options.js';
+} from '../cloud-options.js';
 import { EXPORT_FORMATS, parseFormat } from '../../cloud/export/sinks.js';
 import { filterToQuery } from '../../cloud/filters.js';
 import { openCloudStore } from '../../cloud/open-store.js';
 import { fmtBytes, progressBar } from '../../cloud/progress.js';
 import { buildCloudServer, type CloudPlugin } from '../../cloud/server.js';
+import { cloudMetrics } from '../../cloud/metrics.js';
+import { Metrics } from '../../shared/metrics.js';
 import { openFleetStore } from '../../cloud/fleet/open.js';
 import { fleetPlugin } from '../../cloud/fleet/routes.js';
 import { fleetCli } from './fleet.js';
@@ -95,6 +97,7 @@ async function serve(
     store,
     logger,
     plugins,
+    metrics: cloudMetrics(new Metrics({ processMetrics: true })),
     maxFileBytes: Math.round(maxMb * 1024 * 1024),
     sqlTimeoutMs: Math.round(sqlTimeoutS * 1000),
     sessionSecret: ctx.env.WHARF_SESSION_SECRET,

@@ -8,7 +8,7 @@ import {
   FILTER_OPTIONS,
   FILTER_USAGE,
   filterFromOptions,
-} from '../../cloud/cli-options.js';
+} from '../cloud-options.js';
 import { runExport } from './cloud.js';
 
 const USAGE = `usage: wharf query [filters] [--limit N] [--order desc|asc] [--json]   rows from the cloud

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parse } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { measureBacklog } from '../../sync/backlog.js';
-import { resolveSyncSetup } from '../../sync/setup.js';
+import { resolveSyncSetup } from '../sync-setup.js';
 import { readStatus } from '../../sync/status-file.js';
 import { buildReport, formatReport } from '../../sync/status-report.js';
 import { formatLatest, type GatewayStatusDoc } from '../../app/status.js';

@@ -3,7 +3,7 @@ import { parse } from '../args.js';
 import type { CliCommand } from '../context.js';
 import { WharfError } from '../../shared/errors.js';
 import { openSyncTarget } from '../../sync/open-target.js';
-import { resolveSyncSetup } from '../../sync/setup.js';
+import { resolveSyncSetup } from '../sync-setup.js';
 import { SyncWorker } from '../../sync/worker.js';
 
 const USAGE = `usage: wharf sync now [--config FILE] [--dir CAPTURE_DIR] [--url URL --key KEY | --to-dir PATH] [--concurrency N]

@@ -1,10 +1,10 @@
 /**
  * Export writers: CSV, JSON lines and Parquet, each writing rows to a Node Writable with
  * backpressure (a write waits until the stream took it), so an export of any size runs in constant
- * memory. Parquet buffers one row group (default 5,000 rows) at a time.
+ * memory. Parquet (hyparquet-writer, Snappy) buffers one row group (default 5,000 rows) at a time.
  */
 import type { Writable } from 'node:stream';
-import type { ParquetWriter } from '@dsnp/parquetjs';
+import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
 import { WharfError } from '../../shared/errors.js';
 
 export type ExportFormat = 'csv' | 'jsonl' | 'parquet';
@@ -133,43 +133,85 @@ function safeParse(s: string): unknown {
   }
 }
 
-class ParquetSink implements RowSink {
-  private constructor(
-    private readonly writer: ParquetWriter,
-    private readonly columns: Column[],
-  ) {}
+/**
+ * hyparquet-writer's incremental writer on a Node Writable: each finished row group is handed to
+ * the stream (awaiting backpressure) and the buffer starts over, so memory holds one row group.
+ */
+class StreamWriter extends ByteWriter {
+  constructor(private readonly out: Writable) {
+    super(256 * 1024);
+  }
+  flush(): Promise<void> {
+    const chunk = Buffer.from(this.buffer.slice(0, this.index));
+    this.index = 0;
+    return writeAsync(this.out, chunk);
+  }
+  override finish(): Promise<void> {
+    return this.flush();
+  }
+}
 
-  static async open(out: Writable, columns: Column[], rowGroupSize: number): Promise<ParquetSink> {
-    // loaded on first use: the library pulls in ~180 ms / 20 MB of modules (S3 support we do not use)
-    const { default: parquet } = await import('@dsnp/parquetjs');
-    const fields: Record<string, { type: string; optional: boolean; compression: string }> = {};
-    for (const c of columns) {
-      fields[c.name] = {
-        type: c.type === 'number' ? 'DOUBLE' : c.type === 'bool' ? 'BOOLEAN' : 'UTF8',
-        optional: true,
-        compression: 'GZIP',
-      };
-    }
-    const schema = new parquet.ParquetSchema(fields as never);
-    const writer = await parquet.ParquetWriter.openStream(schema, out as never, { rowGroupSize });
-    return new ParquetSink(writer, columns);
+const PARQUET_TYPE: Record<Column['type'], SchemaElement> = {
+  number: { name: '', type: 'DOUBLE' },
+  bool: { name: '', type: 'BOOLEAN' },
+  string: { name: '', type: 'BYTE_ARRAY', converted_type: 'UTF8' },
+  json: { name: '', type: 'BYTE_ARRAY', converted_type: 'UTF8' },
+};
+
+class ParquetSink implements RowSink {
+  private readonly writer: ParquetWriter;
+  private data: (number | boolean | string | null)[][];
+
+  constructor(
+    private readonly out: Writable,
+    private readonly columns: Column[],
+    private readonly rowGroupSize: number,
+  ) {
+    const schema: SchemaElement[] = [
+      { name: 'root', num_children: columns.length },
+      ...columns.map((c): SchemaElement => ({
+        ...PARQUET_TYPE[c.type],
+        name: c.name,
+        repetition_type: 'OPTIONAL',
+      })),
+    ];
+    this.writer = new ParquetWriter({ writer: new StreamWriter(out), schema, createdBy: 'wharf' });
+    this.data = columns.map(() => []);
   }
 
   async write(row: unknown[]): Promise<void> {
-    const obj: Record<string, unknown> = {};
     for (let i = 0; i < this.columns.length; i++) {
       const c = this.columns[i]!;
       const v = row[i];
-      if (v === null || v === undefined) continue;
-      if (c.type === 'number') obj[c.name] = typeof v === 'number' ? v : Number(v);
-      else if (c.type === 'bool') obj[c.name] = Boolean(v);
-      else obj[c.name] = typeof v === 'string' ? v : JSON.stringify(v);
+      this.data[i]!.push(
+        v === null || v === undefined
+          ? null
+          : c.type === 'number'
+            ? typeof v === 'number'
+              ? v
+              : Number(v)
+            : c.type === 'bool'
+              ? Boolean(v)
+              : typeof v === 'string'
+                ? v
+                : JSON.stringify(v),
+      );
     }
-    await this.writer.appendRow(obj);
+    if (this.data[0]!.length >= this.rowGroupSize) await this.flushGroup();
+  }
+
+  private async flushGroup(): Promise<void> {
+    const rows = this.data[0]?.length ?? 0;
+    if (rows === 0) return;
+    const columnData = this.columns.map((c, i) => ({ name: c.name, data: this.data[i]! }));
+    this.data = this.columns.map(() => []);
+    await this.writer.write({ columnData, rowGroupSize: rows });
   }
 
   async end(): Promise<void> {
-    await this.writer.close();
+    await this.flushGroup();
+    await this.writer.finish();
+    await endAsync(this.out);
   }
 
   async fail(): Promise<void> {
@@ -185,7 +227,7 @@ export async function openSink(
 ): Promise<RowSink> {
   if (format === 'csv') return new CsvSink(out, columns);
   if (format === 'jsonl') return new JsonlSink(out, columns);
-  return ParquetSink.open(out, columns, opts.rowGroupSize ?? 5000);
+  return new ParquetSink(out, columns, opts.rowGroupSize ?? 5000);
 }
 
 /** Columns of a filtered readings export (the Viam row, JSON fields as JSON text). */

@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WharfError } from '../../shared/errors.js';
 import type { KeyInfo } from '../store/contract.js';
-import type { CloudContext, CloudPlugin } from '../server.js';
+import type { CloudContext, CloudPlugin } from '../context.js';
 import type { FleetStore, MachineReport } from './contract.js';
 import { resolveMachineDocument } from '../../config/fragments.js';
 import { desiredConfig, fragmentLookup, type DesiredConfig } from './desired.js';

@@ -74,11 +74,22 @@ export class PgImages implements ImageQueries {
     const ids = imageStreams(streams, f);
     if (ids !== null && ids.length === 0) return null;
     const parts: string[] = [];
-    if (ids !== null) (args.push(ids), parts.push(`stream_id = ANY($${args.length}::bigint[])`));
-    if (f.mime_type !== undefined && f.mime_type.length > 0)
-      (args.push(f.mime_type), parts.push(`mime_type = ANY($${args.length}::text[])`));
-    if (f.from !== undefined) (args.push(f.from), parts.push(`time_received >= $${args.length}`));
-    if (f.to !== undefined) (args.push(f.to), parts.push(`time_received <= $${args.length}`));
+    if (ids !== null) {
+      args.push(ids);
+      parts.push(`stream_id = ANY($${args.length}::bigint[])`);
+    }
+    if (f.mime_type !== undefined && f.mime_type.length > 0) {
+      args.push(f.mime_type);
+      parts.push(`mime_type = ANY($${args.length}::text[])`);
+    }
+    if (f.from !== undefined) {
+      args.push(f.from);
+      parts.push(`time_received >= $${args.length}`);
+    }
+    if (f.to !== undefined) {
+      args.push(f.to);
+      parts.push(`time_received <= $${args.length}`);
+    }
     return parts.length === 0 ? 'TRUE' : parts.join(' AND ');
   }
 

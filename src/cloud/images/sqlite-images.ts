@@ -78,8 +78,14 @@ export class SqliteImages implements ImageQueries {
       parts.push(`mime_type IN (${f.mime_type.map(() => '?').join(',')})`);
       args.push(...f.mime_type);
     }
-    if (f.from !== undefined) (parts.push('time_received >= ?'), args.push(f.from));
-    if (f.to !== undefined) (parts.push('time_received <= ?'), args.push(f.to));
+    if (f.from !== undefined) {
+      parts.push('time_received >= ?');
+      args.push(f.from);
+    }
+    if (f.to !== undefined) {
+      parts.push('time_received <= ?');
+      args.push(f.to);
+    }
     return { sql: parts.length === 0 ? '1' : parts.join(' AND '), args };
   }
 

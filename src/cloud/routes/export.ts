@@ -18,7 +18,7 @@ import {
   type RowSink,
 } from '../export/sinks.js';
 import { parseFilter } from '../filters.js';
-import type { CloudContext } from '../server.js';
+import type { CloudContext } from '../context.js';
 import { ClientGone, openBoundedSql, pumpRows, SQL_MAX_LIMIT, sqlLimit } from './sql-stream.js';
 import type { StoredRow } from '../store/contract.js';
 

@@ -1,6 +1,6 @@
 /** GET /api/v1/health (public) and GET /metrics (public: counters only, no data). */
 import type { FastifyInstance } from 'fastify';
-import type { CloudContext } from '../server.js';
+import type { CloudContext } from '../context.js';
 
 export async function healthRoutes(app: FastifyInstance, ctx: CloudContext): Promise<void> {
   app.get('/api/v1/health', { config: { public: true } }, async () => {
@@ -15,8 +15,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: CloudContext): Pro
     ctx.metrics.registry
       .gauge('wharf_cloud_store_files', 'Capture files in the store')
       .set(undefined, totals.files);
-    return reply
-      .header('content-type', 'text/plain; version=0.0.4')
-      .send(ctx.metrics.registry.render());
+    const text = await ctx.metrics.registry.render();
+    return reply.header('content-type', ctx.metrics.registry.contentType).send(text);
   });
 }

@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { WharfError } from '../../shared/errors.js';
 import { checkUpload } from '../ingest-check.js';
-import type { CloudContext } from '../server.js';
+import type { CloudContext } from '../context.js';
 
 export const UPLOAD_TYPE = 'application/octet-stream';
 

@@ -1,24 +1,13 @@
-/** GET /api/v1/readings (filtered, paged rows) and GET /api/v1/fleet (per board + component). */
+/**
+ * The read routes the UI and the CLI query: GET /api/v1/readings (filtered, paged rows),
+ * GET /api/v1/series?<filters>&points=N (downsampled lines and gap spans for charts) and
+ * GET /api/v1/fleet (per board + component).
+ */
 import type { FastifyInstance } from 'fastify';
 import { parseFilter, parseQueryOptions, parseTime } from '../filters.js';
-import type { CloudContext } from '../server.js';
-
-export interface FleetEntry {
-  machine: string;
-  part_id: string;
-  component_type: string;
-  component_name: string;
-  last_seen: number | null;
-  online: boolean;
-  readings: number;
-  /**
-   * Readings in the minute before the board's last reading (its current rate, whatever the sync
-   * delay), or — beyond RATE_BOARDS boards — the range's average; `rate_window` says which.
-   */
-  readings_per_min: number;
-  rate_window: 'last_minute' | 'range';
-  gap_count: number;
-}
+import { buildSeries } from '../series.js';
+import type { CloudContext } from '../context.js';
+import type { FleetEntry } from '../api-types.js';
 
 /** Boards whose rate is measured over their last minute (one bounded stats query each). */
 const RATE_BOARDS = 200;
@@ -27,6 +16,14 @@ export async function readingRoutes(app: FastifyInstance, ctx: CloudContext): Pr
   app.get('/api/v1/readings', async (req) => {
     const q = req.query as Record<string, unknown>;
     return ctx.store.query(parseFilter(q), parseQueryOptions(q));
+  });
+
+  app.get('/api/v1/series', async (req) => {
+    const q = req.query as Record<string, unknown>;
+    const filter = parseFilter(q);
+    delete filter.kind;
+    const points = q.points === undefined || q.points === '' ? 500 : Number(q.points);
+    return buildSeries(ctx.store, filter, points);
   });
 
   app.get('/api/v1/fleet', async (req) => {

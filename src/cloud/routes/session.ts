@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { WharfError } from '../../shared/errors.js';
 import { cookieHeader, SESSION_TTL_MS } from '../auth.js';
-import type { CloudContext } from '../server.js';
+import type { CloudContext } from '../context.js';
 
 export async function sessionRoutes(app: FastifyInstance, ctx: CloudContext): Promise<void> {
   app.post('/api/v1/session', { config: { public: true } }, async (req, reply) => {

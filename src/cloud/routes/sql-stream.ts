@@ -7,7 +7,7 @@
  */
 import type { Writable } from 'node:stream';
 import { WharfError, isWharfError } from '../../shared/errors.js';
-import type { CloudContext } from '../server.js';
+import type { CloudContext } from '../context.js';
 import type { SqlStream } from '../store/contract.js';
 
 export const SQL_DEFAULT_LIMIT = 10_000;

@@ -6,7 +6,7 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WharfError, errorMessage } from '../../shared/errors.js';
-import type { CloudContext } from '../server.js';
+import type { CloudContext } from '../context.js';
 import {
   ClientGone,
   drained,

@@ -217,12 +217,22 @@ export class PostgresStore implements CloudStore {
     const ids = matchingStreamIds(streams, filter);
     if (ids !== null && ids.length === 0) return null;
     const parts: string[] = [];
-    if (ids !== null) (args.push(ids), parts.push(`stream_id = ANY($${args.length}::bigint[])`));
-    if (filter.kind !== undefined) (args.push(filter.kind), parts.push(`kind = $${args.length}`));
-    if (filter.from !== undefined)
-      (args.push(filter.from), parts.push(`time_received >= $${args.length}`));
-    if (filter.to !== undefined)
-      (args.push(filter.to), parts.push(`time_received <= $${args.length}`));
+    if (ids !== null) {
+      args.push(ids);
+      parts.push(`stream_id = ANY($${args.length}::bigint[])`);
+    }
+    if (filter.kind !== undefined) {
+      args.push(filter.kind);
+      parts.push(`kind = $${args.length}`);
+    }
+    if (filter.from !== undefined) {
+      args.push(filter.from);
+      parts.push(`time_received >= $${args.length}`);
+    }
+    if (filter.to !== undefined) {
+      args.push(filter.to);
+      parts.push(`time_received <= $${args.length}`);
+    }
     return parts.length === 0 ? 'TRUE' : parts.join(' AND ');
   }
 

@@ -72,10 +72,14 @@ export function numericValue(raw: unknown): [number, 'analog' | 'gpio'] | null {
 export function mergeAgg(a: ValueAcc, b: ValueAcc): void {
   a.n += b.n;
   a.vsum += b.vsum;
-  if (b.vmin < a.vmin || (b.vmin === a.vmin && b.tmin < a.tmin))
-    ((a.vmin = b.vmin), (a.tmin = b.tmin));
-  if (b.vmax > a.vmax || (b.vmax === a.vmax && b.tmax < a.tmax))
-    ((a.vmax = b.vmax), (a.tmax = b.tmax));
+  if (b.vmin < a.vmin || (b.vmin === a.vmin && b.tmin < a.tmin)) {
+    a.vmin = b.vmin;
+    a.tmin = b.tmin;
+  }
+  if (b.vmax > a.vmax || (b.vmax === a.vmax && b.tmax < a.tmax)) {
+    a.vmax = b.vmax;
+    a.tmax = b.tmax;
+  }
 }
 
 /** Aggregates readings per (minute, key), plus a count row per minute. Pure; gaps are skipped. */
@@ -144,7 +148,7 @@ export class SqliteRollup {
   private readonly select: Database.Statement;
 
   /** The table must exist (SQLITE_ROLLUP_SCHEMA is part of the store schema). */
-  constructor(private readonly db: Database.Database) {
+  constructor(db: Database.Database) {
     this.upsert = db.prepare(`
       INSERT INTO rollup_1m (stream_id, minute, key, kind, n, vmin, tmin, vmax, tmax, vsum)
       VALUES (@stream_id, @minute, @key, @kind, @n, @vmin, @tmin, @vmax, @tmax, @vsum)

@@ -150,8 +150,10 @@ export class SqliteStore implements CloudStore {
         const rec = f.records[i]!;
         if (rec.kind === 'reading') {
           const split = splitter.split(rec.data);
-          if (split !== null && split.consts !== lastConsts)
-            ((lastConsts = split.consts), (lastConstsId = this.constsId(split.consts)));
+          if (split !== null && split.consts !== lastConsts) {
+            lastConsts = split.consts;
+            lastConstsId = this.constsId(split.consts);
+          }
           if (split !== null)
             args.push(
               base + i,
@@ -290,9 +292,18 @@ export class SqliteStore implements CloudStore {
     if (ids !== null) parts.push(`stream_id IN (${ids.map(Number).join(',')})`);
     // a literal, not a parameter: only then can SQLite use the partial gap indexes
     if (filter.kind === 'reading' || filter.kind === 'gap') parts.push(`kind = '${filter.kind}'`);
-    else if (filter.kind !== undefined) (parts.push('kind = ?'), args.push(filter.kind));
-    if (filter.from !== undefined) (parts.push('time_received >= ?'), args.push(filter.from));
-    if (filter.to !== undefined) (parts.push('time_received <= ?'), args.push(filter.to));
+    else if (filter.kind !== undefined) {
+      parts.push('kind = ?');
+      args.push(filter.kind);
+    }
+    if (filter.from !== undefined) {
+      parts.push('time_received >= ?');
+      args.push(filter.from);
+    }
+    if (filter.to !== undefined) {
+      parts.push('time_received <= ?');
+      args.push(filter.to);
+    }
     return { sql: parts.length === 0 ? '1' : parts.join(' AND '), args };
   }
 

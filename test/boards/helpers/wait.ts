@@ -9,3 +9,27 @@ export async function until(cond: () => boolean, timeoutMs: number, what: string
     await sleep(10);
   }
 }
+
+/**
+ * Waits until `count()` has not changed for `quietMs` (a stream that stopped, batches in flight
+ * landed); throws after `timeoutMs` naming `what`.
+ */
+export async function quiet(
+  count: () => number,
+  quietMs: number,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let last = count();
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+    const n = count();
+    if (n !== last) {
+      last = n;
+      since = Date.now();
+    }
+  }
+}

@@ -18,7 +18,7 @@ import { GATEWAY_USER, Mosquitto } from '../helpers/mosquitto.js';
 import { TestPeer } from '../helpers/test-peer.js';
 import { ESP32_HARDWARE as hardware } from '../helpers/hardware.js';
 import { mqttHarness } from '../helpers/mqtt-harness.js';
-import { sleep } from '../helpers/wait.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const boards = [
   { id: 'ext-1', secret: 'ext-secret-1' },
@@ -125,7 +125,7 @@ describe.skipIf(!requireTool('mosquitto', 'external-broker interop runs a real M
       const peer = new TestPeer({ bid: 'ext-1' });
       const side = await attachMqttPeer(url, 'ext-1', 'ext-secret-1', peer);
       await side.client.publishAsync('wharf/ext-1/up', '{"t":"x"}');
-      await sleep(300);
+      await until(() => gwGot.length > 0, 10_000, 'the gateway to get the up message');
       expect(gwGot).toEqual(['wharf/ext-1/up']);
       expect(got).toEqual([]);
       await gw.endAsync();

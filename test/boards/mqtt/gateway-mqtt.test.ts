@@ -14,6 +14,7 @@ import { nullLogger } from '../../../src/shared/logger.js';
 import type { AnalogValue, CaptureRecord } from '../../../src/shared/record.js';
 import { attachMqttPeer } from '../helpers/mqtt-peer.js';
 import { TestPeer } from '../helpers/test-peer.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -133,15 +134,24 @@ describe('gateway with an mqtt:// remote', () => {
       }
       // Link counters and the clock mapping are on /metrics.
       peer.sendRaw('not json at all');
-      await sleep(200);
-      const text = gw.metrics.render();
+      let text = '';
+      await waitFor(
+        async () =>
+          /wharf_board_bad_frames\{board="esp-e2e"\} 1\b/.test((text = await gw.metrics.render())),
+        10_000,
+        'the bad frame counted on /metrics',
+      );
       expect(text).toMatch(/wharf_board_bad_frames\{board="esp-e2e"\} 1\b/);
       expect(text).toMatch(/wharf_board_clock_offset_ms\{board="esp-e2e"\} [-\d.e+]+/);
       // The broker's refusals are counted on the gateway's /metrics (none here).
       expect(text).toMatch(/^wharf_mqtt_refused_total\{reason="bad_credentials"\} 0$/m);
       // The board drops off the network: the outage becomes a board_offline gap once it is back.
       side.cut();
-      await sleep(1000);
+      await waitFor(
+        () => gw.engine.status().every((e) => !e.online),
+        15_000,
+        'the gateway to see the board offline',
+      );
       const side2 = await attachMqttPeer(broker.url, 'esp-e2e', 'e2e-secret-xyz', peer);
       const end2 = Date.now() + 8000;
       while (

@@ -8,9 +8,9 @@ import { realClock } from '../../../src/shared/clock.js';
 import { nullLogger } from '../../../src/shared/logger.js';
 import { attachMqttPeer, type MqttPeer } from '../helpers/mqtt-peer.js';
 import { TestPeer } from '../helpers/test-peer.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const hardware = { analogs: [{ name: 'A1', pin: '34' }], pins: ['27'] };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('mqtt link (embedded broker)', () => {
   let broker: EmbeddedBroker;
@@ -53,7 +53,9 @@ describe('mqtt link (embedded broker)', () => {
     await board.configure([
       { key: 'k', method: 'Analogs', readers: ['A1'], hz: 100, mode: 'streamed' },
     ]);
-    await sleep(3000);
+    // ≥ 3 s of board time at 100 Hz (pings every 500 ms meanwhile), however long that takes.
+    const sampleCount = (): number => batches.reduce((n, b) => n + b.samples.length, 0);
+    await until(() => sampleCount() > 300, 30_000, 'more than 300 streamed samples');
     const k = (peer.received.find((f) => f.t === 'plan')!.e as { k: string }[])[0]!.k;
     let worst = 0;
     let n = 0;

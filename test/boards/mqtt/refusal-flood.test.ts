@@ -101,7 +101,7 @@ describe('MQTT refusal flood', () => {
     expect(rc2.every((r) => r === 4)).toBe(true);
     expect(typo).toBe(4);
 
-    const text = metrics.render();
+    const text = await metrics.render();
     expect(metricValue(text, 'unknown_board')).toBe(N + 1);
     expect(metricValue(text, 'bad_credentials')).toBe(40);
     expect(metricValue(text, 'forbidden_publish')).toBe(0);

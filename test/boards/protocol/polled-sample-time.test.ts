@@ -118,6 +118,6 @@ describe('PolledCollector records both times', () => {
     const r = recs[0] as ReadingRecord;
     expect(r.time_requested).toBe(1_000_000);
     expect(r.time_received).toBe(1_000_366);
-    expect(metrics.registry.render()).toMatch(/wharf_poll_lateness_ms\{board="b1"\} 366/);
+    expect(await metrics.registry.render()).toMatch(/wharf_poll_lateness_ms\{board="b1"\} 366/);
   });
 });

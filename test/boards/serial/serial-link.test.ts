@@ -65,7 +65,10 @@ describe.skipIf(!requireTool('socat', 'serial tests run over pty pairs'))(
       await board.configure([
         { key: 'k', method: 'Analogs', readers: ['A1'], hz: 100, mode: 'streamed' },
       ]);
-      await sleep(3000);
+      // ≥ 3 s of board time at 100 Hz (the clock sync pings every 500 ms meanwhile), however
+      // long that takes on a busy machine.
+      const sampleCount = (): number => batches.reduce((n, b) => n + b.samples.length, 0);
+      await until(() => sampleCount() > 300, 30_000, 'more than 300 streamed samples');
       const samples = batches.flatMap((b) => b.samples);
       expect(samples.length).toBeGreaterThan(250);
       // Ground truth: the peer knows the board clock of every sample and how its clock runs.

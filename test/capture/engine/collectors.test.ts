@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CaptureEngine } from '../../../src/capture/engine.js';
-import { defaultRegistry } from '../../../src/boards/registry.js';
+import { defaultRegistry } from '../../../src/boards/all-transports.js';
 import { FakeClock, realClock, type Clock } from '../../../src/shared/clock.js';
 import { nullLogger } from '../../../src/shared/logger.js';
 import { Metrics } from '../../../src/shared/metrics.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { CaptureEngine } from '../../../src/capture/engine.js';
-import { defaultRegistry } from '../../../src/boards/registry.js';
+import { defaultRegistry } from '../../../src/boards/all-transports.js';
 import { FakeClock } from '../../../src/shared/clock.js';
 import { memoryLogger, nullLogger } from '../../../src/shared/logger.js';
 import { Metrics } from '../../../src/shared/metrics.js';
-import { RecordingSink, board, entry, plan, run, simRegistry, stopOn } from './helpers.js';
+import { RecordingSink, board, entry, plan, run, stopOn } from './helpers.js';
 
 function setup(clock = new FakeClock(1_000_000)) {
   const sink = new RecordingSink();
@@ -212,7 +212,7 @@ describe('CaptureEngine live plan changes', () => {
     );
     await run(clock, 2000, 5);
     await stopOn(clock, engine);
-    const text = metrics.render();
+    const text = await metrics.render();
     expect(text).toMatch(/^# TYPE wharf_readings_total counter$/m);
     expect(text).toMatch(/^wharf_readings_total\{board="b",method="Analogs"\} \d+$/m);
     expect(text).toMatch(/^wharf_gaps_total\{board="b",reason="read_error"\} \d+$/m);

@@ -7,7 +7,7 @@ import { CaptureEngine } from '../../../src/capture/engine.js';
 import { CaptureMetrics } from '../../../src/capture/capture-metrics.js';
 import { EntryOutput } from '../../../src/capture/entry-output.js';
 import { StreamedCollector } from '../../../src/capture/collector-streamed.js';
-import { defaultRegistry } from '../../../src/boards/registry.js';
+import { defaultRegistry } from '../../../src/boards/all-transports.js';
 import { FakeClock } from '../../../src/shared/clock.js';
 import { nullLogger } from '../../../src/shared/logger.js';
 import { Metrics } from '../../../src/shared/metrics.js';

@@ -4,6 +4,12 @@
  * login form.
  */
 import type { CaptureMeta, ViamRow } from '../../../shared/record.js';
+import type {
+  FleetEntry,
+  GapSpan,
+  SeriesLine,
+  SeriesResult as ApiSeries,
+} from '../../api-types.js';
 
 /** A Viam row as the API returns it (with the store's id; `data` as plain JSON). */
 export interface Row
@@ -18,49 +24,25 @@ export interface Page {
   next_cursor: string | null;
 }
 
-export interface SeriesLine {
-  machine: string;
-  component_type: string;
-  component_name: string;
-  method_name: string;
-  key: string;
-  kind: 'analog' | 'gpio';
-  t: number[];
-  v: (number | null)[];
-}
+export type { GapSpan, SeriesLine } from '../../api-types.js';
 
-export interface GapSpan {
-  machine: string;
-  component_name: string;
-  start: number;
-  end: number;
-  reason: string;
-  count: number;
-  detail?: string;
-}
-
-export interface SeriesResult {
+/** GET /api/v1/series with times normalised (a missing or unparsable time is null). */
+export interface SeriesResult extends Pick<ApiSeries, 'series' | 'gaps' | 'truncated'> {
   /** The time window the server bucketed (ms). */
   from: number | null;
   to: number | null;
-  series: SeriesLine[];
-  gaps: GapSpan[];
   points_in_range: number | null;
-  /** The server stopped early (row or gap cap): the chart shows only part of the range. */
-  truncated: boolean;
 }
 
-export interface Board {
-  machine: string;
-  part_id?: string;
-  component_type?: string;
-  component_name?: string;
+/** GET /api/v1/fleet rows with times and rates normalised (null when absent). */
+export interface Board extends Pick<
+  FleetEntry,
+  'machine' | 'part_id' | 'component_type' | 'component_name' | 'online' | 'gap_count'
+> {
   last_seen: number | null;
-  online: boolean;
   readings_per_min: number | null;
   /** 'last_minute': readings in the minute before last_seen; 'range': the range's average. */
   rate_window?: 'last_minute' | 'range';
-  gap_count: number;
   readings: number | null;
 }
 
@@ -90,6 +72,9 @@ export interface SqlResult {
   /** Set when the statement failed after rows had started (e.g. the timeout): rows are partial. */
   error: string | null;
 }
+
+/** An answer as it arrives: the fields K may be numbers, numeric strings (PostgreSQL bigints) or null. */
+type Wire<T, K extends keyof T> = Omit<T, K> & { [P in K]: number | string | null };
 
 export class ApiError extends Error {
   constructor(
@@ -225,15 +210,14 @@ export async function readings(params: URLSearchParams, signal?: AbortSignal): P
 }
 
 export async function series(params: URLSearchParams, signal?: AbortSignal): Promise<SeriesResult> {
-  const res = await call<Record<string, unknown>>(
-    'GET',
-    `/api/v1/series?${params}`,
-    undefined,
-    signal ? { signal } : {},
-  );
-  const lines = (res.series as SeriesLine[] | undefined) ?? [];
-  const gaps = ((res.gaps as Record<string, unknown>[] | undefined) ?? []).map((g) => ({
-    ...(g as unknown as GapSpan),
+  const res = await call<
+    Partial<Wire<ApiSeries, 'from' | 'to' | 'points_in_range'>> & {
+      gaps?: Wire<GapSpan, 'start' | 'end'>[];
+    }
+  >('GET', `/api/v1/series?${params}`, undefined, signal ? { signal } : {});
+  const lines: SeriesLine[] = res.series ?? [];
+  const gaps = (res.gaps ?? []).map((g): GapSpan => ({
+    ...g,
     start: num(g.start) ?? NaN,
     end: num(g.end) ?? NaN,
   }));
@@ -248,17 +232,16 @@ export async function series(params: URLSearchParams, signal?: AbortSignal): Pro
 }
 
 export async function fleet(params: URLSearchParams, signal?: AbortSignal): Promise<Board[]> {
-  const res = await call<unknown>(
+  type WireBoard = Wire<FleetEntry, 'last_seen' | 'readings_per_min' | 'readings' | 'gap_count'>;
+  const res = await call<WireBoard[] | { boards?: WireBoard[]; machines?: WireBoard[] }>(
     'GET',
     `/api/v1/fleet?${params}`,
     undefined,
     signal ? { signal } : {},
   );
-  const list = Array.isArray(res)
-    ? res
-    : ((res as Record<string, unknown>).boards ?? (res as Record<string, unknown>).machines ?? []);
-  return (list as Record<string, unknown>[]).map((b) => ({
-    ...(b as unknown as Board),
+  const list = Array.isArray(res) ? res : (res.boards ?? res.machines ?? []);
+  return list.map((b) => ({
+    ...b,
     last_seen: num(b.last_seen),
     readings_per_min: num(b.readings_per_min),
     readings: num(b.readings),

@@ -13,13 +13,21 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     if (k.startsWith('on') && typeof v === 'function')
       el.addEventListener(k.slice(2).toLowerCase(), v);
     else if (k === 'class') el.className = String(v);
-    else if (k === 'value' && 'value' in el) (el as unknown as { value: string }).value = String(v);
-    else if (k === 'checked' && 'checked' in el)
-      (el as unknown as { checked: boolean }).checked = Boolean(v);
+    else if (k === 'value' && hasValue(el)) el.value = String(v);
+    else if (k === 'checked' && hasChecked(el)) el.checked = Boolean(v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }
   append(el, ...children);
   return el;
+}
+
+/** Form controls (input, select, option, textarea, …) have a `value` property to set. */
+function hasValue(el: Element): el is Element & { value: string } {
+  return 'value' in el;
+}
+
+function hasChecked(el: Element): el is Element & { checked: boolean } {
+  return 'checked' in el;
 }
 
 export function append(el: Element, ...children: Child[]): void {

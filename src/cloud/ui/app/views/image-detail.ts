@@ -126,8 +126,15 @@ export function showImageDetail(list: ImageMeta[], index: number): void {
       });
   };
   dlg.addEventListener('keydown', (ev) => {
-    if (ev.key === 'ArrowRight' && i < list.length - 1) (i++, show(), ev.preventDefault());
-    else if (ev.key === 'ArrowLeft' && i > 0) (i--, show(), ev.preventDefault());
+    if (ev.key === 'ArrowRight' && i < list.length - 1) {
+      i++;
+      show();
+      ev.preventDefault();
+    } else if (ev.key === 'ArrowLeft' && i > 0) {
+      i--;
+      show();
+      ev.preventDefault();
+    }
   });
   close.addEventListener('click', () => dlg.close());
   dlg.addEventListener('close', () => {

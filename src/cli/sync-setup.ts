@@ -3,6 +3,7 @@
  * (the machine JSON) or the default capture dir; `--dir`, `--url/--key`, `--to-dir` override.
  */
 import path from 'node:path';
+import { syncIntervalMs } from '../config/plan.js';
 import {
   defaultCaptureDir,
   loadConfigFile,
@@ -34,7 +35,7 @@ export async function resolveSyncSetup(
 ): Promise<SyncSetup> {
   let s: SyncSetup = {
     captureDir: defaultCaptureDir({ env, baseDir: cwd }),
-    intervalMs: DATA_MANAGER_DEFAULTS.sync_interval_mins * 60_000,
+    intervalMs: syncIntervalMs(DATA_MANAGER_DEFAULTS),
     disabled: false,
     target: null,
   };
@@ -49,7 +50,7 @@ export async function resolveSyncSetup(
     }
     s = {
       captureDir: r.plan.dataManager.capture_dir,
-      intervalMs: r.plan.dataManager.sync_interval_mins * 60_000,
+      intervalMs: syncIntervalMs(r.plan.dataManager),
       disabled: r.plan.dataManager.sync_disabled,
       target: r.plan.gateway.sync,
     };

@@ -1,9 +1,9 @@
 /** Options shared by `wharf query` and `wharf cloud export`: where the cloud is, the key, filters. */
 import { WharfError } from '../shared/errors.js';
 import { parseTimeSpec, TIME_FORMS } from '../shared/time-spec.js';
-import { CloudClient } from './client.js';
-import { parseFilter } from './filters.js';
-import type { ReadingFilter } from './store/contract.js';
+import { CloudClient } from '../cloud/client.js';
+import { parseFilter } from '../cloud/filters.js';
+import type { ReadingFilter } from '../cloud/store/contract.js';
 
 export const FILTER_OPTIONS = {
   machine: { type: 'string' },

@@ -9,10 +9,10 @@ import type { FastifyInstance } from 'fastify';
 import type { CapturePlan } from '../config/plan.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { buildCloudServer } from './server.js';
-import { SqliteStore } from './store/sqlite.js';
-import { SqliteFleetStore } from './fleet/sqlite.js';
-import { fleetPlugin } from './fleet/routes.js';
+import { buildCloudServer } from '../cloud/server.js';
+import { SqliteStore } from '../cloud/store/sqlite.js';
+import { SqliteFleetStore } from '../cloud/fleet/sqlite.js';
+import { fleetPlugin } from '../cloud/fleet/routes.js';
 
 interface DemoKeys {
   [name: string]: string;
@@ -46,7 +46,7 @@ export const cloudDemoPart = {
       fleetPlugin(fleet),
       async (app: FastifyInstance) => {
         try {
-          const { cloudUi } = await import('./ui/plugin.js');
+          const { cloudUi } = await import('../cloud/ui/plugin.js');
           await cloudUi()(app, { logger: ctx.logger });
         } catch (err) {
           ctx.logger.warn({ err: errorMessage(err) }, 'web UI not available');
