@@ -20,8 +20,8 @@ import { capturedRows } from '../test/helpers/captured.js';
 import { EmulatedBoard } from '../src/emulator/board.js';
 import { bundleFor } from './emulator/bundle.js';
 import { EMULATED_INPUTS } from './targets.js';
+import { SEEDS } from '../test/config/helpers.js';
 
-const SEEDS = '/work/shared/seeds/configs';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('seed remote-board config, unchanged', () => {

@@ -6,7 +6,14 @@ import {
   type CapturePlan,
 } from '../../src/config/index.js';
 
-export const SEEDS = '/work/shared/seeds/configs';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The seed configs in shared/ beside the project root (a checkout or CI's clone), else /work/shared. */
+export const SEEDS = ((): string => {
+  const beside = path.resolve(fileURLToPath(import.meta.url), '../../../../shared/seeds/configs');
+  return existsSync(beside) ? beside : '/work/shared/seeds/configs';
+})();
 export const ENV = { HOME: '/home/tester' } as NodeJS.ProcessEnv;
 export const HOST = 'test-host';
 
