@@ -301,7 +301,8 @@ describe.each(specs)('HIL: $name', (spec) => {
       expect(gap).toMatchObject({ why: 'backlog_overflow' });
       const lostBatches = (gap.s1 as number) - (gap.s0 as number) + 1;
       expect(gap.n as number).toBeGreaterThanOrEqual(lostBatches);
-      expect(gap.n as number).toBeLessThanOrEqual(lostBatches * 10);
+      // (a batch holds what its 100 ms window sampled: 10 at 100 Hz, one more when its timer is
+      // late on a busy machine, so the exact bound is the span's instants, not batches × 10)
       expect(gap.n as number).toBeLessThanOrEqual(
         Math.round(((gap.t1 as number) - (gap.t0 as number)) / 10) + 1,
       );

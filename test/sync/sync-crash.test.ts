@@ -16,7 +16,7 @@ import { pgUser } from '../cloud/pg-helper.js';
 import { writeCaptureFile } from './capture-dir.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/wharf.mjs');
-const FILES = 300;
+const FILES = 600; // enough backlog that 10 kills land mid-sync even when a busy machine is slow to kill
 const PER_FILE = 20;
 const KILLS = 10;
 const user = await pgUser();
