@@ -70,3 +70,19 @@ export interface FleetEntry {
   rate_window: 'last_minute' | 'range';
   gap_count: number;
 }
+
+/** One image's metadata (GET /api/v1/images, docs/cameras.md). */
+export interface ImageMeta {
+  id: number;
+  part_id: string;
+  machine: string;
+  component_type: string;
+  component_name: string;
+  method_name: string;
+  tags: string[];
+  time_requested: number;
+  time_received: number;
+  mime_type: string;
+  size: number;
+  sha256: string;
+}

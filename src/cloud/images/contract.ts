@@ -5,6 +5,8 @@
  * SHA-256: a blob directory beside the SQLite file, a `image_blobs` bytea table in PostgreSQL.
  * An image's id is its reading's record id.
  */
+import type { ImageMeta } from '../api-types.js';
+
 /** The readings filter (store/contract.ts ReadingFilter) without `kind`, plus mime types. */
 export interface ImageFilter {
   machine?: string[];
@@ -20,20 +22,7 @@ export interface ImageFilter {
   mime_type?: string[];
 }
 
-export interface ImageMeta {
-  id: number;
-  part_id: string;
-  machine: string;
-  component_type: string;
-  component_name: string;
-  method_name: string;
-  tags: string[];
-  time_requested: number;
-  time_received: number;
-  mime_type: string;
-  size: number;
-  sha256: string;
-}
+export type { ImageMeta };
 
 export interface ImagePage {
   images: ImageMeta[];

@@ -7,6 +7,7 @@ import type { CaptureMeta, ViamRow } from '../../../shared/record.js';
 import type {
   FleetEntry,
   GapSpan,
+  ImageMeta,
   SeriesLine,
   SeriesResult as ApiSeries,
 } from '../../api-types.js';
@@ -24,7 +25,7 @@ export interface Page {
   next_cursor: string | null;
 }
 
-export type { GapSpan, SeriesLine } from '../../api-types.js';
+export type { GapSpan, ImageMeta, SeriesLine } from '../../api-types.js';
 
 /** GET /api/v1/series with times normalised (a missing or unparsable time is null). */
 export interface SeriesResult extends Pick<ApiSeries, 'series' | 'gaps' | 'truncated'> {
@@ -297,22 +298,6 @@ export function exportUrl(format: string, params: URLSearchParams): string {
 
 export function exportSqlUrl(format: string, query: string): string {
   return `/api/v1/export?${new URLSearchParams({ format, sql: query })}`;
-}
-
-/** One image's metadata (GET /api/v1/images, docs/cameras.md). */
-export interface ImageMeta {
-  id: number;
-  part_id: string;
-  machine: string;
-  component_type: string;
-  component_name: string;
-  method_name: string;
-  tags: string[];
-  time_requested: number;
-  time_received: number;
-  mime_type: string;
-  size: number;
-  sha256: string;
 }
 
 export async function images(
