@@ -32,6 +32,14 @@ export interface Accounting {
 }
 
 /** Index of the first element of sorted `xs` that is ≥ x. */
+/** Index of the sample nearest to `x` in sorted `xs` (-1 when empty). */
+function nearest(xs: number[], x: number): number {
+  const i = lowerBound(xs, x);
+  if (i >= xs.length) return xs.length - 1;
+  if (i > 0 && x - xs[i - 1]! < xs[i]! - x) return i - 1;
+  return i;
+}
+
 function lowerBound(xs: number[], x: number): number {
   let lo = 0;
   let hi = xs.length;
@@ -52,18 +60,21 @@ export function account(
 ): Accounting {
   const tol = periodMs / 2;
   const inW = (t: number) => t >= window.from && t <= window.to;
-  const s = sent.map((x) => x.at).filter(inW);
+  // A reading in the window is matched against every sent sample: one near an edge may map a few
+  // ms across it (clock mapping), and is then neither invented nor lost. Only samples sent inside
+  // the window are owed a reading.
+  const all = sent.map((x) => x.at).sort((a, b) => a - b);
   const r = readings.filter(inW).sort((a, b) => a - b);
-  const hits = new Array<number>(s.length).fill(0);
-  const firstHit = new Array<number>(s.length).fill(NaN);
+  const hits = new Array<number>(all.length).fill(0);
+  const firstHit = new Array<number>(all.length).fill(NaN);
   const examples: string[] = [];
   let invented = 0;
   for (const t of r) {
-    const i = lowerBound(s, t - tol);
-    if (i < s.length && Math.abs(s[i]! - t) <= tol) {
+    const i = nearest(all, t);
+    if (i >= 0 && Math.abs(all[i]! - t) <= tol) {
       if (hits[i]! > 0 && examples.length < 5)
         examples.push(
-          `sample ${s[i]!.toFixed(1)} captured at ${firstHit[i]!.toFixed(1)} and ${t.toFixed(1)}`,
+          `sample ${all[i]!.toFixed(1)} captured at ${firstHit[i]!.toFixed(1)} and ${t.toFixed(1)}`,
         );
       else if (hits[i] === 0) firstHit[i] = t;
       hits[i]!++;
@@ -72,14 +83,15 @@ export function account(
       if (examples.length < 5) examples.push(`reading ${t.toFixed(1)} matches no sent sample`);
     }
   }
+  const owed = all.flatMap((t, i) => (inW(t) ? [i] : []));
   const overflow = gaps.filter((g) => g.reason === 'backlog_overflow');
   let lost = 0;
   let lostEvicted = 0;
   let duplicates = 0;
-  for (let i = 0; i < s.length; i++) {
-    if (hits[i]! > 1) duplicates += hits[i]! - 1;
+  for (const h of hits) if (h > 1) duplicates += h - 1;
+  for (const i of owed) {
     if (hits[i]! > 0) continue;
-    const t = s[i]!;
+    const t = all[i]!;
     if (overflow.some((g) => t >= g.start - tol && t <= g.end + tol)) lostEvicted++;
     else lost++;
   }
@@ -89,7 +101,7 @@ export function account(
     byReason[g.reason] = (byReason[g.reason] ?? 0) + g.count;
   }
   return {
-    sent: s.length,
+    sent: owed.length,
     captured: r.length,
     invented,
     duplicates,
