@@ -58,7 +58,12 @@ wharf demo --duration "${WHARF_PACK_DEMO_S:-15}" >"$tmp/demo.out" 2>"$tmp/demo.e
   || { cat "$tmp/demo.out" "$tmp/demo.err"; fail "wharf demo exited non-zero"; }
 cat "$tmp/demo.out"
 grep -q "stopped (duration elapsed)" "$tmp/demo.out" || fail "demo did not stop cleanly"
+# a clean stop syncs once more, so most data is in the demo cloud now: look there and on disk
 wharf data stats "$WHARF_HOME/capture" >"$tmp/stats.out"
+(cd "$pkg" && node -e "
+  const db = new (require('better-sqlite3'))(process.argv[1], { readonly: true });
+  for (const r of db.prepare('select distinct component_name as c from readings').all()) console.log(r.c);
+" "$WHARF_HOME/cloud.db") >>"$tmp/stats.out" || fail "the demo cloud's database cannot be read"
 for board in line1-esp32 esp32-mqtt-board; do
   grep -q "$board" "$tmp/stats.out" || fail "no data from $board in the demo"
 done
