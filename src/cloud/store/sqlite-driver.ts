@@ -15,9 +15,16 @@ import type BetterSqlite3 from 'better-sqlite3';
 const require = createRequire(import.meta.url);
 
 /** The package name the running Node loads (`better-sqlite3-napi` = better-sqlite3 13). */
-export function sqliteDriverPackage(nodeVersion: string = process.versions.node): string {
+export function sqliteDriverPackage(
+  nodeVersion: string = process.versions.node,
+  arch: string = process.arch,
+): string {
   const major = Number(nodeVersion.split('.')[0]);
-  return major >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3';
+  // 13 carries binaries for x64 and arm64 only and builds none at install: a 32-bit Pi (arm) keeps
+  // 12, compiled at install, which works on Node 22 (the abort is Node 24's)
+  return major >= 22 && (arch === 'x64' || arch === 'arm64')
+    ? 'better-sqlite3-napi'
+    : 'better-sqlite3';
 }
 
 let driver: typeof BetterSqlite3 | undefined;

@@ -6,7 +6,9 @@ import { createRequire } from 'node:module';
 // the same driver choice as sqlite-driver.ts: better-sqlite3 13 (`better-sqlite3-napi`) on Node ≥ 22,
 // 12 on Node 20
 const Database = createRequire(import.meta.url)(
-  Number(process.versions.node.split('.')[0]) >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3',
+  Number(process.versions.node.split('.')[0]) >= 22 && ['x64', 'arm64'].includes(process.arch)
+    ? 'better-sqlite3-napi'
+    : 'better-sqlite3',
 );
 
 let input = '';
