@@ -240,7 +240,13 @@ export function resolveDocument(
     // a remote part's sensors: the board agent reads them (sent in the cfg handshake)
     for (const c of components ?? []) {
       if (c.type !== 'sensor' || c.namespace !== 'rdk' || c.kind !== 'component') continue;
-      const s = readBoardSensor(c.name, c.config.model, c.config.attributes ?? {}, c.path, c.issues);
+      const s = readBoardSensor(
+        c.name,
+        c.config.model,
+        c.config.attributes ?? {},
+        c.path,
+        c.issues,
+      );
       if (s === undefined) continue;
       c.hardware = { analogs: [], pins: [], sensors: [s] };
       if (!AGENT_TRANSPORTS.includes(addr.transport))

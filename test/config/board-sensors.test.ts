@@ -76,7 +76,9 @@ describe('board-side sensors in the remote part config', () => {
 
   it('scale/offset is the other way to calibrate; both at once, neither, or a missing pin is an error', () => {
     const lin = (attributes: Record<string, unknown>) =>
-      load(config('mqtt://esp', [{ name: 'p', type: 'sensor', model: 'analog_linear', attributes }]));
+      load(
+        config('mqtt://esp', [{ name: 'p', type: 'sensor', model: 'analog_linear', attributes }]),
+      );
     const ok = planOf(lin({ pin: 35, scale: 2, offset: -1 }));
     expect(mergeHardware(ok.boards[0]!).sensors).toEqual([
       { name: 'p', model: 'analog_linear', pin: '35', scale: 2, offset: -1, attenuation_db: 11 },
@@ -90,7 +92,9 @@ describe('board-side sensors in the remote part config', () => {
     ])
       expect(errors(lin(bad)).length, JSON.stringify(bad)).toBeGreaterThan(0);
     const pc = (attributes: Record<string, unknown>) =>
-      load(config('mqtt://esp', [{ name: 'c', type: 'sensor', model: 'pulse_counter', attributes }]));
+      load(
+        config('mqtt://esp', [{ name: 'c', type: 'sensor', model: 'pulse_counter', attributes }]),
+      );
     expect(errors(pc({ pin: 14, edge: 'up' }))[0]?.path).toMatch(/edge$/);
     expect(errors(pc({ pin: 14, debounce_ms: -1 }))[0]?.path).toMatch(/debounce_ms$/);
     expect(errors(pc({ pin: 14, pull: 'sideways' }))[0]?.path).toMatch(/pull$/);
@@ -99,9 +103,9 @@ describe('board-side sensors in the remote part config', () => {
   it('on a board without the wharf agent (sim, Firmata) they are listed, not captured, with a warning', () => {
     const r = load(config('firmata:///dev/ttyACM0'));
     const plan = planOf(r);
-    expect(plan.entries.filter((e) => e.component_type === 'sensor').every((e) => !e.supported)).toBe(
-      true,
-    );
+    expect(
+      plan.entries.filter((e) => e.component_type === 'sensor').every((e) => !e.supported),
+    ).toBe(true);
     expect(warnings(r).some((w) => /read by the wharf board agent/.test(w.message))).toBe(true);
   });
 

@@ -110,7 +110,8 @@ describe('board-side sensors in the firmware (compiled bundle, emulator, virtual
     expect(parts.reduce((n, r) => n + r[0]!, 0)).toBe(37);
     expect(parts[parts.length - 1]![1]).toBe(37);
     // each sample's total is the previous total plus its interval count
-    for (let i = 1; i < parts.length; i++) expect(parts[i]![1]).toBe(parts[i - 1]![1]! + parts[i]![0]!);
+    for (let i = 1; i < parts.length; i++)
+      expect(parts[i]![1]).toBe(parts[i - 1]![1]! + parts[i]![0]!);
     expect(flow.reduce((n, r) => n + r[0]!, 0)).toBe(23);
     expect(flow[flow.length - 1]![1]).toBe(23);
     // 20 ms per pulse at 5 Hz: about 10 per 200 ms interval while pulsing

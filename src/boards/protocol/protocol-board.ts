@@ -85,10 +85,7 @@ export class ProtocolBoard extends ProtocolLink implements Board {
   async read(method: CaptureMethod, readers: string[], opts: ReadOptions): Promise<ReadingData> {
     this.requireOnline();
     this.checkReaders(method, readers);
-    const f = await this.request(
-      { t: 'read', m: wireMethod(method), r: readers },
-      opts.timeoutMs,
-    );
+    const f = await this.request({ t: 'read', m: wireMethod(method), r: readers }, opts.timeoutMs);
     if (f.t !== WIRE.val)
       throw new WharfError(
         'BOARD_PROTOCOL',

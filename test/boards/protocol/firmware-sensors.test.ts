@@ -29,7 +29,14 @@ const hardware: BoardHardwareConfig = {
   analogs: [],
   pins: [],
   sensors: [
-    { name: 'parts', model: 'pulse_counter', pin: '14', edge: 'rising', debounce_ms: 0, pull: 'none' },
+    {
+      name: 'parts',
+      model: 'pulse_counter',
+      pin: '14',
+      edge: 'rising',
+      debounce_ms: 0,
+      pull: 'none',
+    },
     {
       name: 'pressure',
       model: 'analog_linear',

@@ -153,17 +153,23 @@ describe('board-side sensors captured by the gateway and synced to the cloud', (
         const pt = of('parts', 'reading').map((r) => r.time_requested);
         for (let i = 1; i < pt.length; i++)
           expect(Math.abs(((pt[i]! - pt[0]!) % 200) - 100)).toBeGreaterThan(90);
-        const pressure = of('pressure', 'reading').map((r) => r.data as Record<string, SensorValue>);
+        const pressure = of('pressure', 'reading').map(
+          (r) => r.data as Record<string, SensorValue>,
+        );
         expect(pressure.length).toBeGreaterThan(0);
         for (const d of pressure) {
           expect(d.value!.unit).toBe('bar');
           expect(d.value!.value).toBeCloseTo(bar, 5);
         }
         expect(of('chip', 'reading')).toEqual([]);
-        const chipGaps = of('chip', 'gap').filter((g) => (g.data as { reason: string }).reason === 'read_error');
+        const chipGaps = of('chip', 'gap').filter(
+          (g) => (g.data as { reason: string }).reason === 'read_error',
+        );
         expect(chipGaps.length).toBeGreaterThan(0);
         for (const g of chipGaps)
-          expect(JSON.stringify(g.data)).toMatch(/cannot read sensor 'chip': unsupported: no E.getTemperature/);
+          expect(JSON.stringify(g.data)).toMatch(
+            /cannot read sensor 'chip': unsupported: no E.getTemperature/,
+          );
 
         const cloud = await startCloud(kind!);
         try {
