@@ -24,6 +24,8 @@ export interface BoardCapabilities {
   maxHz: number;
   /** Whether the board can sample on its own timer and stream batches. */
   streamed: boolean;
+  /** Board-side sensors the board accepted (agent boards; absent: the transport has none). */
+  sensors?: string[];
 }
 
 export interface BoardIdentity {

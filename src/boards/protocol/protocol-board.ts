@@ -159,6 +159,7 @@ export class ProtocolBoard extends ProtocolLink implements Board {
       pins: [...this.pins],
       maxHz: hi.caps.hz,
       streamed: hi.caps.st === 1,
+      sensors: [...this.sensors.keys()],
     };
     return { boardId: this.id, firmware: hi.fw, protocol: hi.v, capabilities: caps };
   }

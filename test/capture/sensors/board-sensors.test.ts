@@ -65,7 +65,8 @@ const config = (dir: string) => ({
           attributes: { pin: 34, in_min: 0.6, in_max: 3.0, out_min: 0, out_max: 10, unit: 'bar' },
           service_configs: [readings(1)],
         },
-        { name: 'chip', type: 'sensor', model: 'chip_temperature', service_configs: [readings(2)] },
+        // fast enough to stream, but refused by this board: polled, so the others keep streaming
+        { name: 'chip', type: 'sensor', model: 'chip_temperature', service_configs: [readings(5)] },
       ],
     },
   ],
@@ -132,7 +133,13 @@ describe('board-side sensors captured by the gateway and synced to the cloud', (
             if (Date.now() > end + 15_000) throw new Error('the 40 pulses never reached the files');
             await sleep(100);
           }
-          // two more ticks of the chip's read_error gaps
+          // the plan was accepted by now: the pulse counter streams (5 Hz), pressure is polled
+          // (1 Hz); the refused chip sensor is polled whatever its rate, so it does not take the
+          // board's stream down with it (a refused streamed plan makes every entry polled)
+          expect(
+            Object.fromEntries(gw.engine.status().map((e) => [e.key.split('/')[2], e.mode])),
+          ).toEqual({ parts: 'streamed', pressure: 'polled', chip: 'polled' });
+          // a few more ticks of the chip's read_error gaps
           await sleep(1200);
         } finally {
           await board?.stop();
