@@ -119,6 +119,35 @@ describe('board-side sensors in the firmware (compiled bundle, emulator, virtual
     expect(v.since(from, 'gap')).toEqual([]);
   });
 
+  it('pulses during a link outage are counted on the board and arrive from the backlog, every interval once', async () => {
+    vb = await virtualBoard({});
+    const v = vb;
+    v.ask({ t: 'hello', v: 1, lt: 900 });
+    v.ask({ t: 'cfg', a: [], p: [], s: [['parts', 'pulse', '14', 'rising', 0, '']] });
+    v.ask({ t: 'plan', e: [{ k: 'p', m: 'S', r: ['parts'], hz: 10 }], bms: 100 });
+    v.clock.advance(500);
+    v.ask({ t: 'ping', g: 0 });
+    v.board.pullLink();
+    void v.board.pulses('D14', 60, { highMs: 10, lowMs: 10 });
+    for (let i = 0; i < 30; i++) v.clock.advance(100); // 3 s without the gateway
+    const whileDown = v.frames.length;
+    v.board.restoreLink();
+    v.ask({ t: 'ping', g: 1 });
+    v.clock.advance(1000);
+    // the counts taken while the link was down came from the backlog after it was back
+    const drained = (v.since(whileDown, 'b') as Batch[]).flatMap((b) => b.v);
+    expect(drained.reduce((n, r) => n + r[0]!, 0)).toBeGreaterThan(30);
+    // the re-send queue may repeat a batch: each sequence number once, as the gateway keeps it
+    const unique = [
+      ...new Map((v.frames.filter((f) => f.t === 'b') as Batch[]).map((b) => [b.s, b])).values(),
+    ].sort((x, y) => x.s - y.s);
+    unique.forEach((b, i) => expect(b.s).toBe(i));
+    const rows = unique.flatMap((b) => b.v);
+    expect(rows.reduce((n, r) => n + r[0]!, 0)).toBe(60);
+    expect(rows[rows.length - 1]![1]).toBe(60);
+    expect(v.since(0, 'gap')).toEqual([]);
+  });
+
   it('without debounce every bounce is an edge (the debounce attribute matters)', async () => {
     vb = await virtualBoard({});
     vb.ask({ t: 'cfg', a: [], p: [], s: [['raw', 'pulse', '13', 'rising', 0, '']] });
