@@ -8,6 +8,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -219,4 +220,77 @@ describe('board-side sensors captured by the gateway and synced to the cloud', (
       90_000,
     );
   }
+  it('a gateway stop and start: pulses counted while it was down reach the next reading, none twice', async () => {
+    const dir = path.join(tmp, 'restart');
+    const free = net.createServer();
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+    const port = (free.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => free.close(() => r()));
+    const loaded = planOf(load(config(dir)));
+    const plan: CapturePlan = {
+      ...loaded,
+      gateway: {
+        ...loaded.gateway,
+        http: null,
+        broker: { mode: 'embedded', host: '127.0.0.1', port },
+      },
+    };
+    const parts = async () =>
+      (await rows(dir)).filter((r) => r.component_name === 'parts' && r.kind === 'reading');
+    const total = (rs: ViamRow[]) =>
+      Math.max(0, ...rs.map((r) => (r.data as Record<string, SensorValue>).total!.value));
+    const waitTotal = async (n: number, what: string) => {
+      const end = Date.now() + 40_000;
+      while (total(await parts()) < n) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await sleep(100);
+      }
+    };
+    const down = { from: 0, to: 0 };
+    let gw = await Gateway.start({ plan, logger: nullLogger, http: null });
+    const board = new EmulatedBoard({
+      code: await bundleFor({
+        transport: 'mqtt',
+        boardId: 'esp-line',
+        mqttHost: '127.0.0.1',
+        mqttPort: port,
+        secret: 'line-secret',
+      }),
+      analog: { D34: constant(1.8) },
+    }).start();
+    try {
+      const end = Date.now() + 30_000;
+      while (!(gw.engine.status().length === 3 && gw.engine.status().every((e) => e.online))) {
+        if (Date.now() > end) throw new Error('sensor entries not online');
+        await sleep(100);
+      }
+      await board.pulses('D14', 20, { highMs: 5, lowMs: 5 });
+      await waitTotal(20, 'the first 20 pulses');
+      await gw.stop();
+      down.from = Date.now();
+      // the gateway is down: the board keeps counting and sampling into its backlog
+      await board.pulses('D14', 30, { highMs: 5, lowMs: 5 });
+      await sleep(500);
+      down.to = Date.now();
+      gw = await Gateway.start({ plan, logger: nullLogger, http: null });
+      await waitTotal(50, 'the 30 pulses counted while the gateway was down');
+    } finally {
+      await board.stop();
+      await gw.stop();
+    }
+    const got = await parts();
+    // A stopping gateway stops the board's plan (the downtime is a capture_stopped gap) and the
+    // first reading after it counts the edges since the board's previous sample, i.e. the pulses of
+    // the downtime; had the board kept sampling, its backlog would carry them. Either way the
+    // readings after the stop hold exactly the 30 pulses, and the total runs on.
+    const sinceStop = got.filter((r) => r.time_requested > down.from);
+    const count = (r: ViamRow) => (r.data as Record<string, SensorValue>).count!.value;
+    expect(sinceStop.reduce((n, r) => n + count(r), 0)).toBe(30);
+    expect(total(got)).toBe(50);
+    const times = got.map((r) => r.time_requested);
+    expect(new Set(times).size).toBe(times.length);
+    expect(got.reduce((n, r) => n + (r.data as Record<string, SensorValue>).count!.value, 0)).toBe(
+      50,
+    );
+  }, 120_000);
 });
