@@ -127,6 +127,7 @@ export class EmulatedBoard {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.watches.stopTrains();
     this.halt();
     await this.opts.serial?.close();
   }

@@ -31,6 +31,8 @@ export class PinWatches {
   private readonly levels = new Map<string, number>();
   private readonly watches = new Map<number, Watch>();
   private next = 1;
+  /** Pulse trains run while this is unchanged (stopTrains() bumps it). */
+  private trains = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -94,25 +96,35 @@ export class PinWatches {
     }
   }
 
-  /** `n` pulses on `pin` (low → high → low), each transition a host timer; resolves after the last. */
+  /**
+   * `n` pulses on `pin` (low → high → low), each transition a host timer; resolves after the last.
+   * Steps are made as they go, so a long train (a flow meter running for hours) costs nothing up front.
+   */
   pulses(pin: string, n: number, o: PulseOptions = {}): Promise<void> {
     const high = o.highMs ?? 10;
     const low = o.lowMs ?? 10;
-    const steps: [number, number][] = []; // [level, ms to hold it]
-    for (let i = 0; i < n; i++) {
-      for (let b = 0; b < (o.bounces ?? 0); b++) steps.push([1, 1], [0, 1]);
-      steps.push([1, high], [0, low]);
-    }
+    const per = 2 * (o.bounces ?? 0) + 2; // transitions per pulse
+    const step = (i: number): [number, number] => {
+      const j = i % per;
+      if (j < per - 2) return [j % 2 === 0 ? 1 : 0, 1]; // a bounce: 1 ms flickers
+      return j === per - 2 ? [1, high] : [0, low];
+    };
+    const gen = this.trains;
     return new Promise((resolve) => {
-      const step = (i: number) => {
-        const s = steps[i];
-        if (s === undefined) return resolve();
-        this.drive(pin, s[0]);
-        this.clock.setTimer(() => step(i + 1), s[1]);
+      const run = (i: number) => {
+        if (i >= n * per || gen !== this.trains) return resolve();
+        const [level, hold] = step(i);
+        this.drive(pin, level);
+        this.clock.setTimer(() => run(i + 1), hold);
       };
       this.drive(pin, 0);
-      step(0);
+      run(0);
     });
+  }
+
+  /** Ends every pulse train (the board is switched off for good). */
+  stopTrains(): void {
+    this.trains++;
   }
 
   private settle(id: number, w: Watch, v: number): void {
