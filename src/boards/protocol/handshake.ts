@@ -9,6 +9,7 @@ import {
   type HiFrame,
   type OkFrame,
 } from './messages.js';
+import { sensorCfg } from './sensor-values.js';
 
 export type Ask = (req: GatewayRequest) => Promise<BoardFrame>;
 
@@ -41,7 +42,9 @@ export async function askHello(
 export interface CfgResult {
   ranges: Map<string, [number, number, number]>;
   pins: Set<string>;
-  /** Readers/pins the board refused (`x`, firmware extension). */
+  /** Board-side sensors the board accepted (`s`, firmware extension). */
+  sensors: Set<string>;
+  /** Readers/pins/sensors the board refused (`x`, firmware extension): [name, code, why?]. */
   refused: unknown[];
 }
 
@@ -55,11 +58,13 @@ export async function askCfg(
     t: 'cfg',
     a: hw.analogs.map((a) => [a.name, a.pin]),
     p: [...hw.pins],
+    ...(hw.sensors?.length ? { s: hw.sensors.map(sensorCfg) } : {}),
     ...lt,
   })) as OkFrame;
   return {
     ranges: new Map((ok.a ?? []).map((x) => [x[0], [x[1], x[2], x[3]]])),
     pins: new Set(ok.p ?? []),
+    sensors: new Set(ok.s ?? []),
     refused: Array.isArray(ok.x) ? ok.x : [],
   };
 }
