@@ -46,7 +46,12 @@ export class FrameRouter {
       case 'gap':
         return intake.gap(f);
       case 'hi': {
-        if (f.id !== undefined && channel.answer(f.id, f)) return;
+        // An answer (it has an id) is never an announcement, also when nobody waits for it any more
+        // (the answer to a hello given up when the board announced itself).
+        if (f.id !== undefined) {
+          if (!channel.answer(f.id, f)) stats.lateAnswers++;
+          return;
+        }
         const state = this.r.state();
         if (state === 'online')
           this.r.reboot(`board announced itself again (unsolicited hi, clk ${f.clk})`);
