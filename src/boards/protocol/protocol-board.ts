@@ -11,8 +11,9 @@
  * plan re-sent. A reconnect to the same, not restarted board is a rejoin: the clock mapping and the
  * running plan are kept, so the backlog the board drains during the handshake is delivered.
  *
- * Parts: protocol-link.ts (open, offline, reconnect, frame routing), handshake.ts (hello, cfg),
- * clock-sync.ts (pings), request-channel.ts (request/answer), stream-intake.ts (batches, gaps).
+ * Parts: protocol-link.ts (open, offline, reconnect), frame-router.ts (which frame goes where),
+ * protocol-options.ts (tunables), handshake.ts (hello, cfg), clock-sync.ts (pings),
+ * request-channel.ts (request/answer), stream-intake.ts (batches, gaps).
  */
 import type {
   Board,
@@ -116,10 +117,11 @@ export class ProtocolBoard extends ProtocolLink implements Board {
     const who = `board ${this.id} (${this.connector.where})`;
     this.intake.awaitHi();
     const hi = await askHello(
-      (r) => this.request(r, this.o.requestTimeoutMs),
+      (r, signal) => this.request(r, this.o.requestTimeoutMs, signal),
       this.o.helloAttempts,
       who,
       this.lt(),
+      (fn) => this.router.onAnnounce(fn),
     );
     if (hi.bid !== this.id)
       this.logger.warn(
