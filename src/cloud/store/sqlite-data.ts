@@ -41,10 +41,10 @@ export class DataSplitter {
   private prevConsts: string | null = null;
 
   /**
-   * The varying fields' JSON text, or null when the data must be stored whole; the constant
-   * fields' JSON text is then `consts` (no object per record: this runs for every reading).
+   * `{varying, consts}` JSON texts, or null when the data must be stored whole. `consts` is the
+   * same string instance as for the previous record when the constants did not change.
    */
-  split(data: unknown): string | null {
+  split(data: unknown): { varying: string; consts: string } | null {
     if (data === null || typeof data !== 'object' || Array.isArray(data)) return null;
     const cur = this.cur;
     cur.length = 0;
@@ -76,15 +76,7 @@ export class DataSplitter {
       this.prev = cur;
       this.cur = prev;
     }
-    return `${varying}}`;
-  }
-
-  /**
-   * The constant fields' JSON text of the last record `split` accepted: the same string instance
-   * as for the record before when the constants did not change.
-   */
-  get consts(): string {
-    return this.prevConsts!;
+    return { varying: `${varying}}`, consts: this.prevConsts! };
   }
 }
 

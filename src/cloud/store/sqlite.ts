@@ -149,19 +149,19 @@ export class SqliteStore implements CloudStore {
       for (let i = 0; i < n; i++) {
         const rec = f.records[i]!;
         if (rec.kind === 'reading') {
-          const varying = splitter.split(rec.data);
-          if (varying !== null && splitter.consts !== lastConsts) {
-            lastConsts = splitter.consts;
-            lastConstsId = this.constsId(lastConsts);
+          const split = splitter.split(rec.data);
+          if (split !== null && split.consts !== lastConsts) {
+            lastConsts = split.consts;
+            lastConstsId = this.constsId(split.consts);
           }
-          if (varying !== null)
+          if (split !== null)
             args.push(
               base + i,
               streamId,
               'reading',
               rec.time_requested,
               rec.time_received,
-              varying,
+              split.varying,
               lastConstsId,
             );
           else
