@@ -32,7 +32,19 @@ export async function startCloudChild(
   const key = stdout.trim();
   const child: ChildProcess = spawn(
     process.execPath,
-    [BIN, 'cloud', 'serve', '--no-ui', '--port', '0', '--max-file-mb', '256', ...storeArgs],
+    [
+      // e.g. BENCH_CLOUD_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the cloud
+      ...(process.env.BENCH_CLOUD_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+      BIN,
+      'cloud',
+      'serve',
+      '--no-ui',
+      '--port',
+      '0',
+      '--max-file-mb',
+      '256',
+      ...storeArgs,
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, WHARF_LOG_LEVEL: 'warn' },

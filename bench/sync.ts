@@ -3,7 +3,7 @@
  * serve` (SQLite, durable ingest) versus a plain HTTP upload of the same bytes with the same
  * concurrency to a bare node:http server (discarding them, and writing + fsyncing them).
  *
- *   npm run bench:sync      (or: node --import tsx bench/sync.ts [--files 200] [--records 2500] [--concurrency 4])
+ *   npm run bench:sync      (or: node --import tsx bench/sync.ts [--files 200] [--records 2500] [--concurrency 4] [--sync-only])
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     files: { type: 'string' },
     records: { type: 'string' },
     concurrency: { type: 'string' },
+    'sync-only': { type: 'boolean' },
   },
 });
 const FILES = Number(values.files ?? 200);
@@ -110,9 +111,10 @@ async function sync(): Promise<number> {
   return s;
 }
 
-const p = await plain(false);
-const pd = await plain(true);
-const ps = await plain(false, true);
+const SYNC_ONLY = values['sync-only'] === true; // e.g. to profile the cloud
+const p = SYNC_ONLY ? Number.NaN : await plain(false);
+const pd = SYNC_ONLY ? Number.NaN : await plain(true);
+const ps = SYNC_ONLY ? Number.NaN : await plain(false, true);
 const s = await sync();
 const row = (what: string, sec: number): void =>
   console.log(

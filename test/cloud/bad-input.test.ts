@@ -34,6 +34,18 @@ const BAD_RECORDS: [string, CaptureRecord, string][] = [
   ['a date value', withValue(new Date(T)), 'Date'],
   ['a byte string value', withValue(new Uint8Array([1, 2, 3])), 'byte string'],
   ['a NUL in a text value', withValue('a\u0000b'), 'NUL'],
+  // the problem is located exactly (the fast check that passes good records builds no paths)
+  ['a NaN value, by its path', withValue(NaN), 'data.a0.value is NaN'],
+  [
+    'a NaN deep in a list',
+    reading({ data: { a0: { value: 1, history: [1, 2, NaN] } } }),
+    'data.a0.history[2] is NaN',
+  ],
+  [
+    'a NUL in a reader name',
+    reading({ data: { 'a\u0000': { value: 1 } } }),
+    'a key of data holds a NUL character',
+  ],
   ['data null', reading({ data: null }), 'data is null'],
   ['data a list', reading({ data: [1, 2] }), 'data is an array'],
   ['data text', reading({ data: 'hello' }), 'expected an object'],

@@ -42,6 +42,14 @@ const SHAPES: Record<string, unknown>[] = [
   { A1: { min_range: 0, value: 8 } }, // value not first
   { pin: { high: true } },
   { pin: { high: false } },
+  // each differs from the record before in one way only (the splitter's same-shape shortcut)
+  { pin: { high: false, extra: 1 } }, // a field more
+  { pin: { low: true, extra: 1 } }, // another first field, same constants
+  { pin: { low: true, extra: '1' } }, // the same constant as text
+  { pin: { low: true, extra: { x: 1 } } }, // a constant that is an object: stored whole
+  { pin: { low: false, extra: '1' } },
+  { pin: { low: false } }, // a field fewer
+  { pin: { low: false }, pin2: { low: true } }, // a reader more
   { a: { value: 'on "x" \u00e9\n', unit: 'ü\\' } },
   { '0': { value: 1e-300, z: 1e21 }, b: { value: -0.5 } },
   { a: { value: 1, nested: { x: 1 } } }, // nested object: stored whole

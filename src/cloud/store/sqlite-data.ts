@@ -10,7 +10,9 @@
  * in SQL by `json_patch(data, consts)` (RFC 7396 merge; numbers are copied verbatim, keys keep their
  * order because the first field comes first), in JS by `mergeConsts`. Data of any other shape
  * (nested objects, nulls, non-finite numbers, a first field that is not a scalar, empty readers)
- * is stored whole with `consts` NULL, as before.
+ * is stored whole with `consts` NULL, as before. A record shaped exactly like the one before it
+ * (same readers, first fields and constants: nearly every record of a file) takes a shortcut that
+ * only compares and appends (≈ 0.12 instead of 0.25 µs per record, docs/benchmarks.md).
  */
 
 type Scalar = string | number | boolean;
@@ -46,7 +48,51 @@ export class DataSplitter {
    */
   split(data: unknown): { varying: string; consts: string } | null {
     if (data === null || typeof data !== 'object' || Array.isArray(data)) return null;
+    return this.same(data as Record<string, unknown>) ?? this.full(data as Record<string, unknown>);
+  }
+
+  /** First field name of each reader of the previous record, and `"reader":{"field":` texts. */
+  private firsts: string[] = [];
+  private prefixes: string[] = [];
+
+  /**
+   * The common case, without building `cur` or escaping keys: the record has exactly the previous
+   * record's readers, first fields and constant fields (same values). Null sends it to `full`.
+   */
+  private same(data: Record<string, unknown>): { varying: string; consts: string } | null {
+    const consts = this.prevConsts;
+    if (consts === null) return null;
+    const prev = this.prev;
+    let j = 0;
+    let readers = 0;
+    let varying = '{';
+    for (const k in data) {
+      const r = data[k];
+      if (r === null || typeof r !== 'object' || Array.isArray(r) || prev[j++] !== k) return null;
+      let fields = 0;
+      for (const f in r) {
+        const v = (r as Record<string, unknown>)[f];
+        if (fields === 0) {
+          if (f !== this.firsts[readers] || !isScalar(v)) return null;
+          varying += `${this.prefixes[readers]}${jsonScalar(v)}}`;
+        } else {
+          // the previous values are finite scalars, so equal means the same scalar
+          if (prev[j] !== f || prev[j + 1] !== v) return null;
+          j += 2;
+        }
+        fields++;
+      }
+      if (fields === 0 || prev[j++] !== READER_END) return null;
+      readers++;
+    }
+    if (readers === 0 || j !== prev.length) return null;
+    return { varying: `${varying}}`, consts };
+  }
+
+  private full(data: Record<string, unknown>): { varying: string; consts: string } | null {
     const cur = this.cur;
+    const firsts: string[] = [];
+    const keys: string[] = [];
     cur.length = 0;
     let varying = '{';
     let readers = 0;
@@ -58,9 +104,11 @@ export class DataSplitter {
       for (const f in r) {
         const v = (r as Record<string, unknown>)[f];
         if (!isScalar(v)) return null;
-        if (fields === 0)
+        if (fields === 0) {
           varying += `${readers === 0 ? '' : ','}${jsonKey(k)}:{${jsonKey(f)}:${jsonScalar(v)}}`;
-        else cur.push(f, v);
+          firsts.push(f);
+          keys.push(k);
+        } else cur.push(f, v);
         fields++;
       }
       if (fields === 0) return null;
@@ -76,6 +124,10 @@ export class DataSplitter {
       this.prev = cur;
       this.cur = prev;
     }
+    this.firsts = firsts;
+    this.prefixes = firsts.map(
+      (f, i) => `${i === 0 ? '' : ','}${jsonKey(keys[i]!)}:{${jsonKey(f)}:`,
+    );
     return { varying: `${varying}}`, consts: this.prevConsts! };
   }
 }

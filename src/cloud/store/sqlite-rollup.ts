@@ -119,9 +119,20 @@ export function aggregateMinutes(
     const data = rec.data as Record<string, unknown>;
     for (const key in data) {
       if (key === COUNT_KEY) continue; // an empty reader name cannot be told from the count row
-      const nv = numericValue(data[key]);
-      if (nv === null) continue;
-      const [v, kind] = nv;
+      // numericValue without its [value, kind] pair per value (this runs for every reader of
+      // every reading at ingest)
+      const raw = data[key] as { value?: unknown; high?: unknown } | null;
+      if (raw === null || typeof raw !== 'object') continue;
+      let v: number;
+      let kind: 'analog' | 'gpio';
+      if (typeof raw.value === 'number') {
+        if (!Number.isFinite(raw.value)) continue;
+        v = raw.value;
+        kind = 'analog';
+      } else if (typeof raw.high === 'boolean') {
+        v = raw.high ? 1 : 0;
+        kind = 'gpio';
+      } else continue;
       const a = cur.get(key);
       if (a === undefined) {
         const fresh: MinuteAgg = {
@@ -137,7 +148,19 @@ export function aggregateMinutes(
         };
         cur.set(key, fresh);
         out.push(fresh);
-      } else mergeAgg(a, { n: 1, vmin: v, tmin: t, vmax: v, tmax: t, vsum: v });
+      } else {
+        // mergeAgg of one value, inline: no object per value (records arrive in any order)
+        a.n++;
+        a.vsum += v;
+        if (v < a.vmin || (v === a.vmin && t < a.tmin)) {
+          a.vmin = v;
+          a.tmin = t;
+        }
+        if (v > a.vmax || (v === a.vmax && t < a.tmax)) {
+          a.vmax = v;
+          a.tmax = t;
+        }
+      }
     }
   }
   return out;
