@@ -26,19 +26,31 @@ import {
   encodeCursor,
   keyInfo,
   matchingStreamIds,
-  recordData,
   recordTimes,
   shapeRow,
   streamKey,
   type KeyRow,
   type RawRow,
 } from './common.js';
-import { PG_READER_SQL, PG_SCHEMA } from './postgres-schema.js';
+import { PG_READER_SQL, PG_SCHEMA, PG_VIEW_SQL } from './postgres-schema.js';
+import { allocateIds, copyRecords } from './pg-copy.js';
+import {
+  createOrMigrateRecords,
+  dayOf,
+  DEFAULT_WINDOW,
+  PgPartitions,
+  type PartitionWindow,
+} from './pg-partitions.js';
 import { openPgSql } from './postgres-sql.js';
 import { addPgImages, PG_IMAGES_SCHEMA, PgImages } from '../images/postgres-images.js';
 import { imagesOf } from '../images/images-of.js';
 
-const CHUNK = 5000;
+export interface PostgresStoreOptions {
+  /** Which days get their own partition (default: 400 days back, 7 ahead). */
+  partitions?: Partial<PartitionWindow>;
+  /** Clock for partition windows (tests). */
+  now?: () => number;
+}
 
 export class PostgresStore implements CloudStore {
   readonly kind = 'postgres' as const;
@@ -48,17 +60,28 @@ export class PostgresStore implements CloudStore {
   /** Image index and blobs (src/cloud/images). */
   readonly images: PgImages;
 
+  /** Day partitions of `records` (pg-partitions.ts). */
+  readonly partitions: PgPartitions;
+
   private constructor(
     private readonly pool: pg.Pool,
     private readonly logger: Logger,
+    opts: PostgresStoreOptions,
   ) {
     this.images = new PgImages(pool, () => this.streams());
+    this.partitions = new PgPartitions(
+      pool,
+      logger,
+      { ...DEFAULT_WINDOW, ...opts.partitions },
+      opts.now,
+    );
   }
 
   /** Connects, creates the schema if needed. `config` is a connection string or pg config. */
   static async open(
     config: string | pg.PoolConfig,
     logger: Logger = nullLogger,
+    opts: PostgresStoreOptions = {},
   ): Promise<PostgresStore> {
     const base: pg.PoolConfig =
       typeof config === 'string' ? { connectionString: config } : { ...config };
@@ -70,7 +93,7 @@ export class PostgresStore implements CloudStore {
     pool.on('error', (err) =>
       logger.warn({ err: errorMessage(err) }, 'idle PostgreSQL connection failed'),
     );
-    const store = new PostgresStore(pool, logger);
+    const store = new PostgresStore(pool, logger, opts);
     try {
       await store.init();
     } catch (err) {
@@ -90,7 +113,9 @@ export class PostgresStore implements CloudStore {
       await c.query('BEGIN');
       await c.query('SELECT pg_advisory_xact_lock(7261836)');
       await c.query(PG_SCHEMA);
+      await createOrMigrateRecords(c, this.logger);
       await c.query(PG_IMAGES_SCHEMA);
+      await c.query(PG_VIEW_SQL);
       await c.query('COMMIT');
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
@@ -98,6 +123,8 @@ export class PostgresStore implements CloudStore {
     } finally {
       c.release();
     }
+    await this.partitions.refresh();
+    await this.partitions.createAhead();
     try {
       await this.pool.query(PG_READER_SQL);
       this.readerRole = true;
@@ -110,6 +137,10 @@ export class PostgresStore implements CloudStore {
   }
 
   async ingest(f: IngestFile): Promise<IngestResult> {
+    // the days this file lands in get their partitions first (DDL outside the ingest transaction)
+    const days = new Set<number>();
+    for (const rec of f.records) days.add(dayOf(recordTimes(rec)[1]));
+    await this.partitions.ensure(days);
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');
@@ -156,29 +187,10 @@ export class PostgresStore implements CloudStore {
         sid = (await c.query<{ id: string }>('SELECT id FROM streams WHERE key = $1', [skey]))
           .rows[0]!.id;
       }
-      for (let from = 0; from < f.records.length; from += CHUNK) {
-        const idx: number[] = [];
-        const kind: string[] = [];
-        const tq: number[] = [];
-        const tr: number[] = [];
-        const data: string[] = [];
-        for (let i = from; i < Math.min(from + CHUNK, f.records.length); i++) {
-          const rec = f.records[i]!;
-          const [a, b] = recordTimes(rec);
-          idx.push(i);
-          kind.push(rec.kind);
-          tq.push(a);
-          tr.push(b);
-          data.push(JSON.stringify(recordData(rec)));
-        }
-        await c.query(
-          `INSERT INTO records (file_seq, record_index, stream_id, kind, time_requested, time_received, data)
-           SELECT $1, t.i, $2, t.k, t.tq, t.tr, t.d::json FROM unnest($3::int[], $4::text[], $5::float8[], $6::float8[], $7::text[]) AS t(i, k, tq, tr, d)`,
-          [seq, sid, idx, kind, tq, tr, data],
-        );
-      }
       const images = imagesOf(f.records);
-      if (images.length > 0) await addPgImages(c, seq, sid, images);
+      const ids = images.length > 0 ? await allocateIds(c, f.records.length) : null;
+      await copyRecords(c, seq, sid, f.records, ids);
+      if (ids !== null) await addPgImages(c, ids, sid, images);
       await c.query('COMMIT');
       this.streamIds.set(skey, sid);
       return { status: 'stored', records: f.records.length };
