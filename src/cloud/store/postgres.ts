@@ -44,6 +44,7 @@ import {
 import { openPgSql } from './postgres-sql.js';
 import { addPgImages, PG_IMAGES_SCHEMA, PgImages } from '../images/postgres-images.js';
 import { imagesOf } from '../images/images-of.js';
+import { PG_RETENTION_SCHEMA, PgRetention } from '../retention/pg.js';
 
 export interface PostgresStoreOptions {
   /** Which days get their own partition (default: 400 days back, 7 ahead). */
@@ -62,6 +63,8 @@ export class PostgresStore implements CloudStore {
 
   /** Day partitions of `records` (pg-partitions.ts). */
   readonly partitions: PgPartitions;
+  /** Retention policies and their enforcement (src/cloud/retention). */
+  readonly retention: PgRetention;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -75,6 +78,7 @@ export class PostgresStore implements CloudStore {
       { ...DEFAULT_WINDOW, ...opts.partitions },
       opts.now,
     );
+    this.retention = new PgRetention(pool, this.partitions, logger);
   }
 
   /** Connects, creates the schema if needed. `config` is a connection string or pg config. */
@@ -116,6 +120,7 @@ export class PostgresStore implements CloudStore {
       await createOrMigrateRecords(c, this.logger);
       await c.query(PG_IMAGES_SCHEMA);
       await c.query(PG_VIEW_SQL);
+      await c.query(PG_RETENTION_SCHEMA);
       await c.query('COMMIT');
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
@@ -354,6 +359,11 @@ export class PostgresStore implements CloudStore {
     const row = (await this.pool.query<KeyRow>('SELECT * FROM api_keys WHERE id = $1', [id]))
       .rows[0];
     return row === undefined || row.revoked_ms !== null ? null : keyInfo(row);
+  }
+
+  async maintain(): Promise<void> {
+    await this.partitions.refresh();
+    await this.partitions.createAhead();
   }
 
   async close(): Promise<void> {
