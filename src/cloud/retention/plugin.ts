@@ -6,7 +6,7 @@
  *
  * Enforcement runs a minute after start and then every `intervalMs` (default 1 h) on every
  * replica; on PostgreSQL one replica at a time does the work (advisory lock). Each removal is a
- * log line and counts in /metrics (`wharf_cloud_retention_removed_total`); the events stay in the
+ * log line and counts in /metrics (`wharf_cloud_retention_removed_total`, no machine names: /metrics is public); the events stay in the
  * store, so `wharf cloud retention` shows what was removed, when and by which policy.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -53,8 +53,8 @@ export function retentionPlugin(fleet: FleetStore, opts: RetentionPluginOptions 
   return async (app: FastifyInstance, ctx: CloudContext) => {
     const removed = ctx.metrics.registry.counter(
       'wharf_cloud_retention_removed_total',
-      'Records and images removed by a retention policy, by machine, what (readings, gaps, images) and how (drop_partition, delete_rows)',
-      ['machine', 'what', 'how'],
+      'Records and images removed by a retention policy, by what (readings, gaps, images) and how (drop_partition, delete_rows); per machine in GET /api/v1/retention',
+      ['what', 'how'],
     );
     const runs = ctx.metrics.registry.counter(
       'wharf_cloud_retention_runs_total',
@@ -70,9 +70,9 @@ export function retentionPlugin(fleet: FleetStore, opts: RetentionPluginOptions 
         const events = await retention.enforce(now());
         for (const e of events) {
           ctx.logger.info({ retention: e }, `retention removed ${describeEvent(e)}`);
-          removed.inc({ machine: e.machine, what: 'readings', how: e.how }, e.readings);
-          removed.inc({ machine: e.machine, what: 'gaps', how: e.how }, e.gaps);
-          removed.inc({ machine: e.machine, what: 'images', how: e.how }, e.images);
+          removed.inc({ what: 'readings', how: e.how }, e.readings);
+          removed.inc({ what: 'gaps', how: e.how }, e.gaps);
+          removed.inc({ what: 'images', how: e.how }, e.images);
         }
         runs.inc({ outcome: 'ok' });
         return events;
