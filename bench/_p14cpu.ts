@@ -21,7 +21,8 @@ function pgCpu(): number {
 }
 const N = Number(process.argv[2] ?? 200);
 const W = Number(process.argv[3] ?? 8);
-const files = benchFiles(N, 500);
+const PER = Number(process.argv[4] ?? 500);
+const files = benchFiles(N, PER);
 const admin = new pg.Client({ host: '/var/run/postgresql', user: 'root', database: 'postgres' });
 await admin.connect();
 const name = `wharf_cpu_${process.pid}`;
@@ -37,7 +38,7 @@ await Promise.all(Array.from({ length: W }, async () => {
   }
 }));
 const s = (performance.now() - t0) / 1000; const c1 = process.cpuUsage(c0); const p1 = pgCpu();
-const n = N * 500;
+const n = N * PER;
 console.log(`${n} records in ${s.toFixed(2)} s = ${(n / s).toFixed(0)}/s; node CPU ${((c1.user + c1.system) / 1e6 / n * 1e6).toFixed(2)} µs/rec; postgres CPU ${((p1 - p0) / n * 1e6).toFixed(2)} µs/rec`);
 await store.close();
 await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);

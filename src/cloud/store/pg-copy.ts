@@ -39,34 +39,37 @@ export function copyText(
   return lines.join('');
 }
 
-/** COPYs the file's records; `ids` (record ids allocated beforehand) when images need them. */
-export async function copyRecords(
-  c: pg.PoolClient,
-  seq: string,
-  streamId: string,
-  records: readonly CaptureRecord[],
-  ids: readonly string[] | null,
-): Promise<void> {
-  if (records.length === 0) return;
-  const cols = `${ids === null ? '' : 'id, '}file_seq, record_index, stream_id, kind, time_requested, time_received, data`;
-  const stream = c.query(copyStreams.from(`COPY records (${cols}) FROM STDIN`));
-  const done = finished(stream);
-  try {
-    for (let from = 0; from < records.length; from += CHUNK) {
-      const text = copyText(
-        seq,
-        streamId,
-        records,
-        from,
-        Math.min(from + CHUNK, records.length),
-        ids,
-      );
-      if (!stream.write(text)) await Promise.race([once(stream, 'drain'), done]);
+/** One file's part of a COPY: its claim (seq), stream, records and (for images) record ids. */
+export interface CopyPart {
+  seq: string;
+  streamId: string;
+  records: readonly CaptureRecord[];
+  ids: readonly string[] | null;
+}
+
+/**
+ * COPYs the records of several files in one statement; files with explicit ids (images) and
+ * without go in two statements (COPY names its columns once).
+ */
+export async function copyRecords(c: pg.PoolClient, parts: readonly CopyPart[]): Promise<void> {
+  for (const withIds of [false, true]) {
+    const mine = parts.filter((p) => (p.ids !== null) === withIds && p.records.length > 0);
+    if (mine.length === 0) continue;
+    const cols = `${withIds ? 'id, ' : ''}file_seq, record_index, stream_id, kind, time_requested, time_received, data`;
+    const stream = c.query(copyStreams.from(`COPY records (${cols}) FROM STDIN`));
+    const done = finished(stream);
+    try {
+      for (const p of mine)
+        for (let from = 0; from < p.records.length; from += CHUNK) {
+          const to = Math.min(from + CHUNK, p.records.length);
+          const text = copyText(p.seq, p.streamId, p.records, from, to, p.ids);
+          if (!stream.write(text)) await Promise.race([once(stream, 'drain'), done]);
+        }
+    } finally {
+      stream.end();
     }
-  } finally {
-    stream.end();
+    await done;
   }
-  await done;
 }
 
 /** `n` fresh record ids from the records sequence (only for files that carry images). */

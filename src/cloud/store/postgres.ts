@@ -26,29 +26,27 @@ import {
   encodeCursor,
   keyInfo,
   matchingStreamIds,
-  recordTimes,
   shapeRow,
-  streamKey,
   type KeyRow,
   type RawRow,
 } from './common.js';
 import { PG_READER_SQL, PG_SCHEMA, PG_VIEW_SQL } from './postgres-schema.js';
-import { allocateIds, copyRecords } from './pg-copy.js';
+import { PgIngest, type PgIngestOptions } from './pg-ingest.js';
 import {
   createOrMigrateRecords,
-  dayOf,
   DEFAULT_WINDOW,
   PgPartitions,
   type PartitionWindow,
 } from './pg-partitions.js';
 import { openPgSql } from './postgres-sql.js';
-import { addPgImages, PG_IMAGES_SCHEMA, PgImages } from '../images/postgres-images.js';
-import { imagesOf } from '../images/images-of.js';
+import { PG_IMAGES_SCHEMA, PgImages } from '../images/postgres-images.js';
 import { PG_RETENTION_SCHEMA, PgRetention } from '../retention/pg.js';
 
 export interface PostgresStoreOptions {
   /** Which days get their own partition (default: 400 days back, 7 ahead). */
   partitions?: Partial<PartitionWindow>;
+  /** Group commit lanes and sizes (pg-ingest.ts). */
+  ingest?: PgIngestOptions;
   /** Clock for partition windows (tests). */
   now?: () => number;
 }
@@ -57,7 +55,6 @@ export class PostgresStore implements CloudStore {
   readonly kind = 'postgres' as const;
   private streamCache = new Map<number, StreamInfo>();
   private readerRole = false;
-  private readonly streamIds = new Map<string, string>();
   /** Image index and blobs (src/cloud/images). */
   readonly images: PgImages;
 
@@ -65,6 +62,7 @@ export class PostgresStore implements CloudStore {
   readonly partitions: PgPartitions;
   /** Retention policies and their enforcement (src/cloud/retention). */
   readonly retention: PgRetention;
+  private readonly ingester: PgIngest;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -79,6 +77,7 @@ export class PostgresStore implements CloudStore {
       opts.now,
     );
     this.retention = new PgRetention(pool, this.partitions, logger);
+    this.ingester = new PgIngest(pool, this.partitions, logger, opts.ingest);
   }
 
   /** Connects, creates the schema if needed. `config` is a connection string or pg config. */
@@ -141,75 +140,9 @@ export class PostgresStore implements CloudStore {
     }
   }
 
-  async ingest(f: IngestFile): Promise<IngestResult> {
-    // the days this file lands in get their partitions first (DDL outside the ingest transaction)
-    const days = new Set<number>();
-    for (const rec of f.records) days.add(dayOf(recordTimes(rec)[1]));
-    await this.partitions.ensure(days);
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const ins = await c.query<{ seq: string }>(
-        'INSERT INTO files (file_id, sha256, machine, bytes, records, received_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (file_id) DO NOTHING RETURNING seq',
-        [f.file_id, f.sha256, f.meta.machine, f.bytes, f.records.length, Date.now()],
-      );
-      const seq = ins.rows[0]?.seq;
-      if (seq === undefined) {
-        await c.query('ROLLBACK');
-        const ex = await c.query<{ sha256: string; records: number }>(
-          'SELECT sha256, records FROM files WHERE file_id = $1',
-          [f.file_id],
-        );
-        const e = ex.rows[0];
-        if (e === undefined)
-          throw new WharfError('CLOUD_STORE', `file ${f.file_id} vanished during ingest`);
-        if (e.sha256 !== f.sha256) {
-          throw new WharfError(
-            'CLOUD_BAD_REQUEST',
-            `file ${f.file_id} was already stored with different content (sha256 ${e.sha256.slice(0, 12)}…); a file id must never be reused`,
-          );
-        }
-        return { status: 'already_stored', records: e.records };
-      }
-      const m = f.meta;
-      const skey = streamKey(m);
-      let sid = this.streamIds.get(skey);
-      if (sid === undefined) {
-        // streams are never deleted, so a known key's id can be cached (saves two round trips)
-        await c.query(
-          'INSERT INTO streams (key, part_id, machine, component_type, component_name, method_name, tags, additional_parameters) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING',
-          [
-            skey,
-            m.part_id,
-            m.machine,
-            m.component_type,
-            m.component_name,
-            m.method_name,
-            JSON.stringify(m.tags),
-            JSON.stringify(m.additional_parameters),
-          ],
-        );
-        sid = (await c.query<{ id: string }>('SELECT id FROM streams WHERE key = $1', [skey]))
-          .rows[0]!.id;
-      }
-      const images = imagesOf(f.records);
-      const ids = images.length > 0 ? await allocateIds(c, f.records.length) : null;
-      await copyRecords(c, seq, sid, f.records, ids);
-      if (ids !== null) await addPgImages(c, ids, sid, images);
-      await c.query('COMMIT');
-      this.streamIds.set(skey, sid);
-      return { status: 'stored', records: f.records.length };
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      if (err instanceof WharfError) throw err;
-      throw new WharfError(
-        'CLOUD_STORE',
-        `storing file ${f.file_id} failed, nothing was stored: ${errorMessage(err)}`,
-        { cause: err },
-      );
-    } finally {
-      c.release();
-    }
+  /** One transaction per group of files arriving together (pg-ingest.ts). */
+  ingest(f: IngestFile): Promise<IngestResult> {
+    return this.ingester.ingest(f);
   }
 
   async streams(): Promise<StreamInfo[]> {
