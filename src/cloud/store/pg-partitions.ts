@@ -208,32 +208,24 @@ export class PgPartitions {
         await c.query('COMMIT');
         return;
       }
-      const inDefault = await c.query(
-        `SELECT 1 FROM records_default WHERE time_received >= $1 AND time_received < $2 LIMIT 1`,
+      // CREATE TABLE … PARTITION OF would take an ACCESS EXCLUSIVE lock on `records` (waiting for
+      // every running read and holding off all ingest meanwhile); a standalone table attached
+      // afterwards needs only SHARE UPDATE EXCLUSIVE, which reads and ingest do not conflict with
+      await c.query(`CREATE TABLE ${name} (LIKE records INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+      // rows of this day waiting in the default partition move into the new one first
+      const moved = await c.query(
+        `WITH m AS (DELETE FROM records_default WHERE time_received >= $1 AND time_received < $2 RETURNING *)
+         INSERT INTO ${name} SELECT * FROM m`,
         [from, to],
       );
-      if (inDefault.rowCount === 0) {
-        await c.query(
-          `CREATE TABLE ${name} PARTITION OF records FOR VALUES FROM (${from}) TO (${to})`,
-        );
-      } else {
-        // rows of this day wait in the default partition: move them into the new one first
-        await c.query(
-          `CREATE TABLE ${name} (LIKE records INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
-        );
-        const moved = await c.query(
-          `WITH m AS (DELETE FROM records_default WHERE time_received >= $1 AND time_received < $2 RETURNING *)
-           INSERT INTO ${name} SELECT * FROM m`,
-          [from, to],
-        );
-        await c.query(
-          `ALTER TABLE records ATTACH PARTITION ${name} FOR VALUES FROM (${from}) TO (${to})`,
-        );
+      await c.query(
+        `ALTER TABLE records ATTACH PARTITION ${name} FOR VALUES FROM (${from}) TO (${to})`,
+      );
+      if ((moved.rowCount ?? 0) > 0)
         this.logger.info(
           { partition: name, moved: moved.rowCount },
           'moved rows of a day from the default partition into its own partition',
         );
-      }
       await c.query('COMMIT');
       this.logger.debug({ partition: name }, 'created a day partition of records');
     } catch (err) {
