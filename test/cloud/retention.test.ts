@@ -125,6 +125,38 @@ describe.skipIf(user === null)('retention on PostgreSQL', () => {
     expect(again).toEqual([]);
   });
 
+  it('ingest goes on while partitions are dropped: every upload stored, none lost', async () => {
+    db = await createTestDb(user!);
+    store = await PostgresStore.open(db.config, undefined, { now: () => NOW });
+    const old = [60, 59, 58, 57, 56].map((ago) => NOW - ago * DAY_MS);
+    for (const t of old) await store.ingest(ingestFile(meta({ machine: 'm1' }), readings(200, t)));
+    await store.retention.setPolicy('m1', 7, null);
+    let stop = false;
+    let stored = 0;
+    const writer = (async () => {
+      // today's data and a late backlog file of a day being dropped, all the while
+      for (let i = 0; i < 400 && !stop; i++) {
+        const t = i % 5 === 0 ? old[i % old.length]! + 3_600_000 : NOW - 1000 - i;
+        const r = await store!.ingest(
+          ingestFile(meta({ machine: 'm1', component_name: `c${i % 3}` }), readings(20, t)),
+        );
+        expect(r.status).toBe('stored');
+        stored++;
+      }
+    })();
+    const events = await store.retention.enforce(NOW);
+    // let the writer overlap the enforcement, then stop it
+    stop = true;
+    await writer;
+    // a second run removes the backlog rows that arrived after (or during) the first
+    const later = await store.retention.enforce(NOW);
+    const removed = [...events, ...later].reduce((a, e) => a + e.readings, 0);
+    const kept = await store.count({});
+    expect(removed + kept).toBe(5 * 200 + stored * 20);
+    expect(await store.count({ to: NOW - 7 * DAY_MS })).toBe(0);
+    for (const t of old) expect(await exists(partitionName(dayOf(t)))).toBe(false);
+  });
+
   it('a second replica enforcing at the same time does nothing twice', async () => {
     db = await createTestDb(user!);
     store = await PostgresStore.open(db.config, undefined, { now: () => NOW });

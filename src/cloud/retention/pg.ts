@@ -138,7 +138,6 @@ export class PgRetention implements RetentionStore {
     );
     for (const s of streams) byName.get(s.machine)?.streams.push(s.id);
     const machines = [...byName.values()];
-    const machineOfStream = new Map(streams.map((s) => [s.id, s.machine]));
     const maxCutoff = Math.max(...machines.map((m) => m.cutoff));
     const events: RetentionEvent[] = [];
     const shas = new Set<string>();
@@ -146,25 +145,7 @@ export class PgRetention implements RetentionStore {
     // 1. whole day partitions
     for (const p of await listPartitions(c)) {
       if (p.from === null || p.to === null || p.to > maxCutoff) continue;
-      const to = p.to;
-      const keep = streams
-        .filter((s) => {
-          const m = byName.get(s.machine);
-          return m === undefined || m.cutoff < to;
-        })
-        .map((s) => s.id);
-      const dropped = await this.dropIfPast(
-        c,
-        p.name,
-        p.from,
-        to,
-        keep,
-        byName,
-        machineOfStream,
-        now,
-        shas,
-      );
-      events.push(...dropped);
+      events.push(...(await this.dropIfPast(c, p.name, p.from, p.to, now, shas)));
     }
     await this.partitions.refresh();
 
@@ -206,15 +187,16 @@ export class PgRetention implements RetentionStore {
     return events;
   }
 
-  /** Drops partition `name` when no stream of `keep` has a row in it; accounts per machine. */
+  /**
+   * Drops partition `name` [from, to) when every stream with a row in it belongs to a machine whose
+   * policy has passed `to`; accounts per machine. Policies and streams are read again under the
+   * lock: a stream made (or a policy cleared) since the run began must keep its rows.
+   */
   private async dropIfPast(
     c: pg.PoolClient,
     name: string,
     from: number,
     to: number,
-    keep: number[],
-    byName: Map<string, Machine>,
-    machineOfStream: Map<number, string>,
     now: number,
     shas: Set<string>,
   ): Promise<RetentionEvent[]> {
@@ -222,16 +204,45 @@ export class PgRetention implements RetentionStore {
     await c.query('BEGIN');
     try {
       await c.query(`SELECT pg_advisory_xact_lock(${PG_DDL_LOCK})`);
+      // no ingest from here to the commit (reads go on)
       await c.query('LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE');
       const still = await c.query('SELECT 1 FROM pg_class WHERE oid = to_regclass($1)', [name]);
+      if (still.rowCount === 0) {
+        await c.query('COMMIT'); // dropped meanwhile (another replica)
+        return [];
+      }
+      const byName = new Map<string, Machine>();
+      for (const p of (
+        await c.query<{ machine: string; days: number }>(
+          'SELECT machine, days FROM retention_policies',
+        )
+      ).rows)
+        byName.set(p.machine, {
+          name: p.machine,
+          days: Number(p.days),
+          cutoff: cutoffOf(now, Number(p.days)),
+          streams: [],
+        });
+      const streams = (
+        await c.query<{ id: string; machine: string }>('SELECT id, machine FROM streams')
+      ).rows.map((s) => ({ id: Number(s.id), machine: s.machine }));
+      const machineOfStream = new Map(streams.map((s) => [s.id, s.machine]));
+      const keep = streams
+        .filter((s) => {
+          const m = byName.get(s.machine);
+          return m === undefined || m.cutoff < to;
+        })
+        .map((s) => s.id);
+      // a row of a stream not in `streams` cannot exist (a stream is committed before its rows),
+      // but if it did, it would keep the partition: never drop what cannot be accounted
       const kept =
-        keep.length > 0 &&
         (
-          await c.query(`SELECT 1 FROM ${ident} WHERE stream_id = ANY($1::bigint[]) LIMIT 1`, [
-            keep,
-          ])
+          await c.query(
+            `SELECT 1 FROM ${ident} WHERE stream_id = ANY($1::bigint[]) OR NOT (stream_id = ANY($2::bigint[])) LIMIT 1`,
+            [keep, streams.map((s) => s.id)],
+          )
         ).rowCount! > 0;
-      if (still.rowCount === 0 || kept) {
+      if (kept) {
         await c.query('COMMIT');
         return [];
       }
