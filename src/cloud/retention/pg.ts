@@ -13,7 +13,13 @@
  */
 import type pg from 'pg';
 import type { Logger } from '../../shared/logger.js';
-import { listPartitions, PG_DDL_LOCK, type PgPartitions } from '../store/pg-partitions.js';
+import { listPartitions, type PgPartitions } from '../store/pg-partitions.js';
+import {
+  deleteMachineImages,
+  deleteMachineRows,
+  dropPartitionIfPast,
+  type Machine,
+} from './pg-remove.js';
 import {
   cutoffOf,
   type RetentionEvent,
@@ -22,7 +28,6 @@ import {
 } from './contract.js';
 
 const ENFORCE_LOCK = 7261839;
-const BATCH = 20_000;
 
 export const PG_RETENTION_SCHEMA = `
 CREATE TABLE IF NOT EXISTS retention_policies (
@@ -45,16 +50,6 @@ CREATE TABLE IF NOT EXISTS retention_events (
 );
 CREATE INDEX IF NOT EXISTS retention_events_at ON retention_events (at_ms);
 `;
-
-const INSERT_EVENT = `INSERT INTO retention_events (at_ms, machine, days, cutoff_ms, how, partition, readings, gaps, images)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
-
-interface Machine {
-  name: string;
-  days: number;
-  cutoff: number;
-  streams: number[];
-}
 
 const eventRow = (x: Record<string, unknown>): RetentionEvent => ({
   at_ms: Number(x.at_ms),
@@ -145,7 +140,7 @@ export class PgRetention implements RetentionStore {
     // 1. whole day partitions
     for (const p of await listPartitions(c)) {
       if (p.from === null || p.to === null || p.to > maxCutoff) continue;
-      events.push(...(await this.dropIfPast(c, p.name, p.from, p.to, now, shas)));
+      events.push(...(await dropPartitionIfPast(c, this.logger, p.name, p.from, p.to, now, shas)));
     }
     await this.partitions.refresh();
 
@@ -154,29 +149,11 @@ export class PgRetention implements RetentionStore {
       if (m.streams.length === 0) continue;
       for (const p of await listPartitions(c)) {
         if (p.from !== null && p.from >= m.cutoff) continue;
-        const ev = await this.deleteRows(c, p.name, m, now);
+        const ev = await deleteMachineRows(c, p.name, m, now);
         if (ev !== null) events.push(ev);
       }
-      const im = await c.query<{ sha256: string }>(
-        'DELETE FROM images WHERE stream_id = ANY($1::bigint[]) AND time_received < $2 RETURNING sha256',
-        [m.streams, m.cutoff],
-      );
-      if (im.rows.length > 0) {
-        for (const r of im.rows) shas.add(r.sha256);
-        const ev: RetentionEvent = {
-          at_ms: now,
-          machine: m.name,
-          days: m.days,
-          cutoff_ms: m.cutoff,
-          how: 'delete_rows',
-          partition: null,
-          readings: 0,
-          gaps: 0,
-          images: im.rows.length,
-        };
-        await c.query(INSERT_EVENT, [now, m.name, m.days, m.cutoff, ev.how, null, 0, 0, ev.images]);
-        events.push(ev);
-      }
+      const ev = await deleteMachineImages(c, m, now, shas);
+      if (ev !== null) events.push(ev);
     }
     if (shas.size > 0)
       await c.query(
@@ -185,172 +162,5 @@ export class PgRetention implements RetentionStore {
         [[...shas]],
       );
     return events;
-  }
-
-  /**
-   * Drops partition `name` [from, to) when every stream with a row in it belongs to a machine whose
-   * policy has passed `to`; accounts per machine. Policies and streams are read again under the
-   * lock: a stream made (or a policy cleared) since the run began must keep its rows.
-   */
-  private async dropIfPast(
-    c: pg.PoolClient,
-    name: string,
-    from: number,
-    to: number,
-    now: number,
-    shas: Set<string>,
-  ): Promise<RetentionEvent[]> {
-    const ident = c.escapeIdentifier(name);
-    await c.query('BEGIN');
-    try {
-      await c.query(`SELECT pg_advisory_xact_lock(${PG_DDL_LOCK})`);
-      // no ingest from here to the commit (reads go on)
-      await c.query('LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE');
-      const still = await c.query('SELECT 1 FROM pg_class WHERE oid = to_regclass($1)', [name]);
-      if (still.rowCount === 0) {
-        await c.query('COMMIT'); // dropped meanwhile (another replica)
-        return [];
-      }
-      const byName = new Map<string, Machine>();
-      for (const p of (
-        await c.query<{ machine: string; days: number }>(
-          'SELECT machine, days FROM retention_policies',
-        )
-      ).rows)
-        byName.set(p.machine, {
-          name: p.machine,
-          days: Number(p.days),
-          cutoff: cutoffOf(now, Number(p.days)),
-          streams: [],
-        });
-      const streams = (
-        await c.query<{ id: string; machine: string }>('SELECT id, machine FROM streams')
-      ).rows.map((s) => ({ id: Number(s.id), machine: s.machine }));
-      const machineOfStream = new Map(streams.map((s) => [s.id, s.machine]));
-      const keep = streams
-        .filter((s) => {
-          const m = byName.get(s.machine);
-          return m === undefined || m.cutoff < to;
-        })
-        .map((s) => s.id);
-      // a row of a stream not in `streams` cannot exist (a stream is committed before its rows),
-      // but if it did, it would keep the partition: never drop what cannot be accounted
-      const kept =
-        (
-          await c.query(
-            `SELECT 1 FROM ${ident} WHERE stream_id = ANY($1::bigint[]) OR NOT (stream_id = ANY($2::bigint[])) LIMIT 1`,
-            [keep, streams.map((s) => s.id)],
-          )
-        ).rowCount! > 0;
-      if (kept) {
-        await c.query('COMMIT');
-        return [];
-      }
-      const counts = await c.query<{ stream_id: string; kind: string; n: string }>(
-        `SELECT stream_id, kind, count(*) AS n FROM ${ident} GROUP BY stream_id, kind`,
-      );
-      const im = await c.query<{ stream_id: string; sha256: string }>(
-        `DELETE FROM images WHERE time_received >= $1 AND time_received < $2
-         AND NOT (stream_id = ANY($3::bigint[])) RETURNING stream_id, sha256`,
-        [from, to, keep],
-      );
-      await c.query(`DROP TABLE ${ident}`);
-      const per = new Map<string, RetentionEvent>();
-      const ev = (stream: number): RetentionEvent | undefined => {
-        const machine = machineOfStream.get(stream);
-        const m = machine === undefined ? undefined : byName.get(machine);
-        if (m === undefined) return undefined;
-        let e = per.get(m.name);
-        if (e === undefined) {
-          e = {
-            at_ms: now,
-            machine: m.name,
-            days: m.days,
-            cutoff_ms: m.cutoff,
-            how: 'drop_partition',
-            partition: name,
-            readings: 0,
-            gaps: 0,
-            images: 0,
-          };
-          per.set(m.name, e);
-        }
-        return e;
-      };
-      for (const r of counts.rows) {
-        const e = ev(Number(r.stream_id));
-        if (e === undefined) continue;
-        if (r.kind === 'gap') e.gaps += Number(r.n);
-        else e.readings += Number(r.n);
-      }
-      for (const r of im.rows) {
-        const e = ev(Number(r.stream_id));
-        if (e !== undefined) e.images++;
-        shas.add(r.sha256);
-      }
-      for (const e of per.values())
-        await c.query(INSERT_EVENT, [
-          e.at_ms,
-          e.machine,
-          e.days,
-          e.cutoff_ms,
-          e.how,
-          e.partition,
-          e.readings,
-          e.gaps,
-          e.images,
-        ]);
-      await c.query('COMMIT');
-      this.logger.info(
-        { partition: name, machines: [...per.keys()] },
-        'retention: dropped a day partition (every machine in it is past its retention policy)',
-      );
-      return [...per.values()];
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
-  }
-
-  /** Deletes machine `m`'s rows before its cutoff from one partition, in bounded batches. */
-  private async deleteRows(
-    c: pg.PoolClient,
-    partition: string,
-    m: Machine,
-    now: number,
-  ): Promise<RetentionEvent | null> {
-    const ident = c.escapeIdentifier(partition);
-    const total: RetentionEvent = {
-      at_ms: now,
-      machine: m.name,
-      days: m.days,
-      cutoff_ms: m.cutoff,
-      how: 'delete_rows',
-      partition,
-      readings: 0,
-      gaps: 0,
-      images: 0,
-    };
-    for (;;) {
-      // the delete and its account commit together (one statement)
-      const r = await c.query<{ readings: string; gaps: string }>(
-        `WITH d AS (
-           DELETE FROM ${ident} WHERE ctid = ANY(ARRAY(
-             SELECT ctid FROM ${ident} WHERE stream_id = ANY($1::bigint[]) AND time_received < $2 LIMIT ${BATCH}))
-           RETURNING kind),
-         n AS (SELECT count(*) FILTER (WHERE kind = 'reading') AS readings,
-                      count(*) FILTER (WHERE kind = 'gap') AS gaps FROM d),
-         e AS (INSERT INTO retention_events (at_ms, machine, days, cutoff_ms, how, partition, readings, gaps, images)
-               SELECT $3, $4, $5, $2, 'delete_rows', $6, readings, gaps, 0 FROM n WHERE readings + gaps > 0)
-         SELECT readings, gaps FROM n`,
-        [m.streams, m.cutoff, now, m.name, m.days, partition],
-      );
-      const readings = Number(r.rows[0]?.readings ?? 0);
-      const gaps = Number(r.rows[0]?.gaps ?? 0);
-      total.readings += readings;
-      total.gaps += gaps;
-      if (readings + gaps < BATCH) break;
-    }
-    return total.readings + total.gaps > 0 ? total : null;
   }
 }
