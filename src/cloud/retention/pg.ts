@@ -146,6 +146,13 @@ export class PgRetention implements RetentionStore {
 
     // 2. rows, where machines in one partition differ (and the default / legacy partitions)
     for (const m of machines) {
+      // the policy as it is now: one cleared or lengthened during the run deletes nothing more
+      const now_ = (
+        await c.query<{ days: number }>('SELECT days FROM retention_policies WHERE machine = $1', [
+          m.name,
+        ])
+      ).rows[0];
+      if (now_ === undefined || Number(now_.days) !== m.days) continue;
       if (m.streams.length === 0) continue;
       for (const p of await listPartitions(c)) {
         if (p.from !== null && p.from >= m.cutoff) continue;
