@@ -1,13 +1,15 @@
 /**
- * Retention in `wharf cloud serve` (docs/fleet.md "Retention"): the API and the enforcement loop.
+ * Retention in `wharf cloud serve` (docs/fleet.md "Retention"): the routes that change it and the
+ * enforcement loop (reading it, GET /api/v1/retention, is in every server: routes/retention.ts).
  *
- *   GET /api/v1/retention                 policies and the newest removals          → any key
- *   PUT /api/v1/retention/:machine        {"retention_policy": {"days": N} | null}  → fleet admin key
+ *   PUT  /api/v1/retention/:machine   {"retention_policy": {"days": N} | null}   → fleet admin key
+ *   POST /api/v1/retention/enforce    run it now                                 → fleet admin key
  *
  * Enforcement runs a minute after start and then every `intervalMs` (default 1 h) on every
  * replica; on PostgreSQL one replica at a time does the work (advisory lock). Each removal is a
- * log line and counts in /metrics (`wharf_cloud_retention_removed_total`, no machine names: /metrics is public); the events stay in the
- * store, so `wharf cloud retention` shows what was removed, when and by which policy.
+ * log line and counts in /metrics (`wharf_cloud_retention_removed_total`; no machine names, as
+ * /metrics is public); the events stay in the store, so `wharf cloud machines retention` shows
+ * what was removed, when and by which policy.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WharfError, errorMessage } from '../../shared/errors.js';
@@ -97,12 +99,6 @@ export function retentionPlugin(fleet: FleetStore, opts: RetentionPluginOptions 
       if (timer !== null) clearTimeout(timer);
       timer = null;
       await running;
-    });
-
-    app.get('/api/v1/retention', async (req: FastifyRequest) => {
-      const q = req.query as { limit?: string };
-      const limit = Math.max(1, Math.min(1000, Number(q.limit ?? 100) || 100));
-      return { policies: await retention.policies(), events: await retention.events(limit) };
     });
 
     app.put('/api/v1/retention/:machine', async (req: FastifyRequest) => {
