@@ -13,6 +13,7 @@ import { cloudMetrics, type CloudMetrics } from './metrics.js';
 import type { CloudContext, CloudPlugin } from './context.js';
 import { exportRoutes } from './routes/export.js';
 import { imageRoutes } from './images/routes.js';
+import { retentionRoutes } from './routes/retention.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { readingRoutes } from './routes/readings.js';
@@ -131,6 +132,7 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
   await sqlRoutes(app, ctx);
   await exportRoutes(app, ctx);
   await imageRoutes(app, ctx);
+  await retentionRoutes(app, ctx);
   for (const plugin of opts.plugins ?? []) await plugin(app, ctx);
   return app;
 }

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { FleetStore } from '../../src/cloud/fleet/contract.js';
 import { PostgresFleetStore } from '../../src/cloud/fleet/postgres.js';
 import { fleetPlugin } from '../../src/cloud/fleet/routes.js';
+import { retentionPlugin } from '../../src/cloud/retention/plugin.js';
 import { SqliteFleetStore } from '../../src/cloud/fleet/sqlite.js';
 import { buildCloudServer } from '../../src/cloud/server.js';
 import type { CloudStore } from '../../src/cloud/store/contract.js';
@@ -57,7 +58,7 @@ export async function startFleetCloud(kind: 'sqlite' | { pgUser: string }): Prom
   const serve = async (stores: { store: CloudStore; fleet: FleetStore }, port = 0) => {
     const app = await buildCloudServer({
       store: stores.store,
-      plugins: [fleetPlugin(stores.fleet)],
+      plugins: [fleetPlugin(stores.fleet), retentionPlugin(stores.fleet, { intervalMs: 0 })],
     });
     await app.listen({ host: '127.0.0.1', port });
     const addr = app.server.address();

@@ -17,6 +17,7 @@ import { createTestDb } from '../cloud/pg-helper.js';
 import { cloudUi } from '../../src/cloud/ui/plugin.js';
 import { PostgresFleetStore } from '../../src/cloud/fleet/postgres.js';
 import { fleetPlugin } from '../../src/cloud/fleet/routes.js';
+import { retentionPlugin } from '../../src/cloud/retention/plugin.js';
 import { SqliteFleetStore } from '../../src/cloud/fleet/sqlite.js';
 import type { PoolConfig } from 'pg';
 import type { CaptureMeta, CaptureRecord } from '../../src/shared/record.js';
@@ -52,7 +53,10 @@ export async function startCloud(opts: { pgUser?: string } = {}): Promise<Cloud>
     opts.pgUser !== undefined && store instanceof PostgresStore
       ? await PostgresFleetStore.open(pgConfig!)
       : new SqliteFleetStore(join(dir, 'cloud.db'));
-  const app = await buildCloudServer({ store, plugins: [fleetPlugin(fleet), cloudUi()] });
+  const app = await buildCloudServer({
+    store,
+    plugins: [fleetPlugin(fleet), retentionPlugin(fleet, { intervalMs: 0 }), cloudUi()],
+  });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const keys = new Map<string, string>();
   const readKey = (await store.createKey(null, 'ui test (read-only)')).key;

@@ -20,6 +20,7 @@ import { cloudMetrics } from '../../cloud/metrics.js';
 import { Metrics } from '../../shared/metrics.js';
 import { openFleetStore } from '../../cloud/fleet/open.js';
 import { fleetPlugin } from '../../cloud/fleet/routes.js';
+import { retentionPlugin } from '../../cloud/retention/plugin.js';
 import { fleetCli } from './fleet.js';
 
 const USAGE = `usage: wharf cloud serve [--db FILE | --pg URL] [--host 127.0.0.1] [--port 8080] [--max-file-mb 16] [--sql-timeout-s 10] [--no-ui]
@@ -71,7 +72,7 @@ async function serve(
     cwd: ctx.cwd,
     logger,
   });
-  const plugins: CloudPlugin[] = [fleetPlugin(fleet)];
+  const plugins: CloudPlugin[] = [fleetPlugin(fleet), retentionPlugin(fleet)];
   if (v['no-ui'] !== true) {
     plugins.push(async (app) => {
       try {

@@ -12,6 +12,8 @@ import { parseJsonc } from '../../config/jsonc.js';
 import { FleetClient, type MachineState } from '../../cloud/fleet/client.js';
 import { openFleetStore } from '../../cloud/fleet/open.js';
 import { openCloudStore } from '../../cloud/open-store.js';
+import type { RetentionEvent, RetentionPolicy } from '../../cloud/retention/contract.js';
+import { describeEvent } from '../../cloud/retention/plugin.js';
 
 export const FLEET_USAGE = `usage: wharf cloud fragments create ID --file FILE [--name TEXT]   a new fragment (revision 1)
        wharf cloud fragments update ID --file FILE                 save a new revision
@@ -22,6 +24,8 @@ export const FLEET_USAGE = `usage: wharf cloud fragments create ID --file FILE [
        wharf cloud machines [list]                                 desired vs applied per machine
        wharf cloud machines set-config NAME --file FILE            the machine's config (fragments, fragment_mods, …)
        wharf cloud machines show NAME                              its config, desired and applied revisions
+       wharf cloud machines set-retention NAME --days N | --off    keep N days of the machine's data in the cloud
+       wharf cloud machines retention [--limit N]                  retention policies and what they removed
        wharf cloud admin-key create [--label TEXT] [--db FILE | --pg URL]   a key that may change fleet config
 cloud:   --url URL (default $WHARF_CLOUD_URL or http://127.0.0.1:8080) --key KEY (default $WHARF_API_KEY; an admin key)`;
 
@@ -36,6 +40,8 @@ const OPTIONS = {
   url: { type: 'string' },
   key: { type: 'string' },
   json: { type: 'boolean' },
+  days: { type: 'string' },
+  off: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -91,6 +97,28 @@ export function maskSecrets(x: unknown): unknown {
 }
 
 const iso = (ms: number | null | undefined) => (ms == null ? '-' : new Date(ms).toISOString());
+
+function retentionDays(v: V): number | null {
+  if (v.off === true && v.days === undefined) return null;
+  const days = Number(v.days);
+  if (v.off === true || v.days === undefined || !Number.isInteger(days) || days < 1)
+    throw new WharfError('USAGE', `give --days N (a whole number ≥ 1) or --off\n${FLEET_USAGE}`);
+  return days;
+}
+
+export function retentionText(policies: RetentionPolicy[], events: RetentionEvent[]): string {
+  const lines = [
+    policies.length === 0
+      ? 'no retention policies: every machine keeps its data for ever'
+      : 'retention policies:',
+    ...policies.map((p) => `  ${p.machine}  ${p.days} days  (set ${iso(p.updated_ms)})`),
+    events.length === 0
+      ? 'nothing removed by retention yet'
+      : 'removed by retention (newest first):',
+    ...events.map((e) => `  ${iso(e.at_ms)}  ${describeEvent(e)}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
 
 export function machinesTable(machines: MachineState[]): string {
   const rows = machines.map((m) => {
@@ -218,6 +246,24 @@ export async function fleetCli(args: string[], ctx: CliContext): Promise<number>
           throw new WharfError('USAGE', `give the machine name\n${FLEET_USAGE}`);
         const r = await c.machine(a1);
         out({ ...r, config: maskSecrets(r.config) });
+        return 0;
+      }
+      case 'set-retention': {
+        if (a1 === undefined)
+          throw new WharfError('USAGE', `give the machine name\n${FLEET_USAGE}`);
+        const days = retentionDays(v);
+        const r = await c.setRetention(a1, days);
+        ctx.stdout.write(
+          r.retention_policy === null
+            ? `machine ${r.machine}: no retention policy, its data is kept for ever\n`
+            : `machine ${r.machine}: retention_policy ${r.retention_policy.days} days (older data is removed within the hour)\n`,
+        );
+        return 0;
+      }
+      case 'retention': {
+        const r = await c.retention(v.limit === undefined ? 100 : Number(v.limit));
+        if (v.json === true) out(r);
+        else ctx.stdout.write(retentionText(r.policies, r.events));
         return 0;
       }
       case 'list':

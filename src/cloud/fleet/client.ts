@@ -1,5 +1,6 @@
 /** HTTP client of the fleet API, for the CLI (`wharf cloud fragments|machines`) and the gateway. */
 import { WharfError, errorMessage } from '../../shared/errors.js';
+import type { RetentionEvent, RetentionPolicy } from '../retention/contract.js';
 import type { FragmentInfo, MachineReport } from './contract.js';
 import type { DesiredConfig } from './desired.js';
 
@@ -78,6 +79,22 @@ export class FleetClient {
 
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     return (await (await this.call(method, path, body)).json()) as T;
+  }
+
+  /** Sets (days) or clears (null) a machine's retention_policy (docs/fleet.md "Retention"). */
+  setRetention(machine: string, days: number | null) {
+    return this.json<{ machine: string; retention_policy: { days: number } | null }>(
+      'PUT',
+      `api/v1/retention/${encodeURIComponent(machine)}`,
+      { retention_policy: days === null ? null : { days } },
+    );
+  }
+
+  retention(limit = 100) {
+    return this.json<{ policies: RetentionPolicy[]; events: RetentionEvent[] }>(
+      'GET',
+      `api/v1/retention?limit=${limit}`,
+    );
   }
 
   listFragments() {

@@ -11,6 +11,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeSync,
   existsSync,
 } from 'node:fs';
@@ -24,6 +25,8 @@ export interface BlobStore {
   /** Several at once (one directory fsync per directory): all durable when it returns. */
   putMany(blobs: readonly { sha256: string; bytes: Uint8Array }[]): void;
   get(sha256: string): Buffer | undefined;
+  /** Removes a blob no image names any more (retention); no error when it is gone already. */
+  remove(sha256: string): void;
 }
 
 export const sha256Of = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -90,6 +93,10 @@ export class FileBlobStore implements BlobStore {
       throw err;
     }
   }
+
+  remove(sha: string): void {
+    rmSync(this.pathOf(sha), { force: true });
+  }
 }
 
 export class MemoryBlobStore implements BlobStore {
@@ -102,5 +109,8 @@ export class MemoryBlobStore implements BlobStore {
   }
   get(sha: string): Buffer | undefined {
     return this.blobs.get(sha);
+  }
+  remove(sha: string): void {
+    this.blobs.delete(sha);
   }
 }

@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS image_blobs (
   bytes BYTEA NOT NULL
 );
 CREATE TABLE IF NOT EXISTS images (
-  id BIGINT PRIMARY KEY REFERENCES records(id), -- the image reading's record id
+  id BIGINT PRIMARY KEY, -- the image reading's record id (records is partitioned: no foreign key)
   stream_id BIGINT NOT NULL REFERENCES streams(id),
   time_requested DOUBLE PRECISION NOT NULL,
   time_received DOUBLE PRECISION NOT NULL,
@@ -32,12 +32,16 @@ CREATE TABLE IF NOT EXISTS images (
 );
 CREATE INDEX IF NOT EXISTS images_time ON images (time_received, id);
 CREATE INDEX IF NOT EXISTS images_stream_time ON images (stream_id, time_received, id);
+CREATE INDEX IF NOT EXISTS images_sha ON images (sha256); -- retention: is a blob still named?
 `;
 
-/** Inside the ingest transaction on `c`, after the file's records are inserted. */
+/**
+ * Inside the ingest transaction on `c`, after the file's records are inserted; `recordIds[i]` is
+ * the id of the file's record i.
+ */
 export async function addPgImages(
   c: pg.PoolClient,
-  fileSeq: string,
+  recordIds: readonly string[],
   streamId: string,
   images: readonly IngestImage[],
 ): Promise<void> {
@@ -48,13 +52,15 @@ export async function addPgImages(
     );
   await c.query(
     `INSERT INTO images (id, stream_id, time_requested, time_received, mime_type, size, sha256)
-     SELECT r.id, $2, t.tq, t.tr, t.m, t.s, t.h
-     FROM unnest($3::int[], $4::float8[], $5::float8[], $6::text[], $7::int[], $8::text[]) AS t(i, tq, tr, m, s, h)
-     JOIN records r ON r.file_seq = $1 AND r.record_index = t.i`,
+     SELECT t.id, $1, t.tq, t.tr, t.m, t.s, t.h
+     FROM unnest($2::bigint[], $3::float8[], $4::float8[], $5::text[], $6::int[], $7::text[]) AS t(id, tq, tr, m, s, h)`,
     [
-      fileSeq,
       streamId,
-      images.map((i) => i.index),
+      images.map((i) => {
+        const id = recordIds[i.index];
+        if (id === undefined) throw new Error(`image at record ${i.index} has no record id`);
+        return id;
+      }),
       images.map((i) => i.time_requested),
       images.map((i) => i.time_received),
       images.map((i) => i.mime_type),

@@ -11,6 +11,7 @@
  */
 import type { CaptureMeta, CaptureRecord, ViamRow } from '../../shared/record.js';
 import type { ImageQueries } from '../images/contract.js';
+import type { RetentionStore } from '../retention/contract.js';
 
 /** A stored row as the API returns it: the Viam row plus a stable numeric id. */
 export interface StoredRow extends ViamRow {
@@ -111,6 +112,8 @@ export interface CloudStore extends KeyStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Image metadata and bytes (src/cloud/images, docs/cameras.md). */
   readonly images: ImageQueries;
+  /** Retention policies per machine and what they removed (src/cloud/retention, docs/fleet.md). */
+  readonly retention: RetentionStore;
   ingest(file: IngestFile): Promise<IngestResult>;
   query(filter: ReadingFilter, opts: QueryOptions): Promise<QueryPage>;
   /** Rows matching the filter (for export progress). */
@@ -119,5 +122,7 @@ export interface CloudStore extends KeyStore {
   streamStats(from: number, to: number): Promise<StreamStats[]>;
   openSql(sql: string, opts: SqlOptions): Promise<SqlStream>;
   totals(): Promise<{ files: number; records: number }>;
+  /** Periodic upkeep (PostgreSQL: create the day partitions ahead). Optional. */
+  maintain?(): Promise<void>;
   close(): Promise<void>;
 }

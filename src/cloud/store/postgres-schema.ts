@@ -1,4 +1,9 @@
-/** PostgreSQL schema of the cloud store (created under an advisory lock, so replicas may race). */
+/**
+ * PostgreSQL schema of the cloud store (created under an advisory lock, so replicas may race).
+ * The `records` table is partitioned by time (pg-partitions.ts); it has no foreign keys (checking
+ * one costs a lookup per row at ingest) and no unique (file, record index): a file's rows are
+ * written once, in the transaction that claims its file id.
+ */
 export const PG_READER_ROLE = 'wharf_sql_reader';
 
 export const PG_SCHEMA = `
@@ -22,19 +27,6 @@ CREATE TABLE IF NOT EXISTS files (
   records INTEGER NOT NULL,
   received_ms DOUBLE PRECISION NOT NULL
 );
-CREATE TABLE IF NOT EXISTS records (
-  id BIGSERIAL PRIMARY KEY,
-  file_seq BIGINT NOT NULL REFERENCES files(seq),
-  record_index INTEGER NOT NULL,
-  stream_id BIGINT NOT NULL REFERENCES streams(id),
-  kind TEXT NOT NULL CHECK (kind IN ('reading', 'gap')),
-  time_requested DOUBLE PRECISION NOT NULL,
-  time_received DOUBLE PRECISION NOT NULL,
-  data JSON NOT NULL,
-  UNIQUE (file_seq, record_index)
-);
-CREATE INDEX IF NOT EXISTS records_time ON records (time_received, id);
-CREATE INDEX IF NOT EXISTS records_stream_time ON records (stream_id, time_received, id);
 CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY,
   hash TEXT NOT NULL,
@@ -43,6 +35,13 @@ CREATE TABLE IF NOT EXISTS api_keys (
   created_ms DOUBLE PRECISION NOT NULL,
   revoked_ms DOUBLE PRECISION
 );
+`;
+
+/**
+ * The view SQL reads; (re)made after `records` exists, so a migrated store's view points at the
+ * partitioned table.
+ */
+export const PG_VIEW_SQL = `
 CREATE OR REPLACE VIEW readings AS
   SELECT r.id, r.kind, s.part_id, s.machine, s.component_type, s.component_name, s.method_name,
          s.additional_parameters, s.tags, r.time_requested, r.time_received, r.data,

@@ -26,39 +26,65 @@ import {
   encodeCursor,
   keyInfo,
   matchingStreamIds,
-  recordData,
-  recordTimes,
   shapeRow,
-  streamKey,
   type KeyRow,
   type RawRow,
 } from './common.js';
-import { PG_READER_SQL, PG_SCHEMA } from './postgres-schema.js';
+import { PG_READER_SQL, PG_SCHEMA, PG_VIEW_SQL } from './postgres-schema.js';
+import { PgIngest, type PgIngestOptions } from './pg-ingest.js';
+import {
+  createOrMigrateRecords,
+  DEFAULT_WINDOW,
+  PgPartitions,
+  type PartitionWindow,
+} from './pg-partitions.js';
 import { openPgSql } from './postgres-sql.js';
-import { addPgImages, PG_IMAGES_SCHEMA, PgImages } from '../images/postgres-images.js';
-import { imagesOf } from '../images/images-of.js';
+import { PG_IMAGES_SCHEMA, PgImages } from '../images/postgres-images.js';
+import { PG_RETENTION_SCHEMA, PgRetention } from '../retention/pg.js';
 
-const CHUNK = 5000;
+export interface PostgresStoreOptions {
+  /** Which days get their own partition (default: 400 days back, 7 ahead). */
+  partitions?: Partial<PartitionWindow>;
+  /** Group commit lanes and sizes (pg-ingest.ts). */
+  ingest?: PgIngestOptions;
+  /** Clock for partition windows (tests). */
+  now?: () => number;
+}
 
 export class PostgresStore implements CloudStore {
   readonly kind = 'postgres' as const;
   private streamCache = new Map<number, StreamInfo>();
   private readerRole = false;
-  private readonly streamIds = new Map<string, string>();
   /** Image index and blobs (src/cloud/images). */
   readonly images: PgImages;
+
+  /** Day partitions of `records` (pg-partitions.ts). */
+  readonly partitions: PgPartitions;
+  /** Retention policies and their enforcement (src/cloud/retention). */
+  readonly retention: PgRetention;
+  private readonly ingester: PgIngest;
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly logger: Logger,
+    opts: PostgresStoreOptions,
   ) {
     this.images = new PgImages(pool, () => this.streams());
+    this.partitions = new PgPartitions(
+      pool,
+      logger,
+      { ...DEFAULT_WINDOW, ...opts.partitions },
+      opts.now,
+    );
+    this.retention = new PgRetention(pool, this.partitions, logger);
+    this.ingester = new PgIngest(pool, this.partitions, logger, opts.ingest);
   }
 
   /** Connects, creates the schema if needed. `config` is a connection string or pg config. */
   static async open(
     config: string | pg.PoolConfig,
     logger: Logger = nullLogger,
+    opts: PostgresStoreOptions = {},
   ): Promise<PostgresStore> {
     const base: pg.PoolConfig =
       typeof config === 'string' ? { connectionString: config } : { ...config };
@@ -70,7 +96,7 @@ export class PostgresStore implements CloudStore {
     pool.on('error', (err) =>
       logger.warn({ err: errorMessage(err) }, 'idle PostgreSQL connection failed'),
     );
-    const store = new PostgresStore(pool, logger);
+    const store = new PostgresStore(pool, logger, opts);
     try {
       await store.init();
     } catch (err) {
@@ -90,7 +116,10 @@ export class PostgresStore implements CloudStore {
       await c.query('BEGIN');
       await c.query('SELECT pg_advisory_xact_lock(7261836)');
       await c.query(PG_SCHEMA);
+      await createOrMigrateRecords(c, this.logger);
       await c.query(PG_IMAGES_SCHEMA);
+      await c.query(PG_VIEW_SQL);
+      await c.query(PG_RETENTION_SCHEMA);
       await c.query('COMMIT');
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
@@ -98,6 +127,8 @@ export class PostgresStore implements CloudStore {
     } finally {
       c.release();
     }
+    await this.partitions.refresh();
+    await this.partitions.createAhead();
     try {
       await this.pool.query(PG_READER_SQL);
       this.readerRole = true;
@@ -109,90 +140,9 @@ export class PostgresStore implements CloudStore {
     }
   }
 
-  async ingest(f: IngestFile): Promise<IngestResult> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const ins = await c.query<{ seq: string }>(
-        'INSERT INTO files (file_id, sha256, machine, bytes, records, received_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (file_id) DO NOTHING RETURNING seq',
-        [f.file_id, f.sha256, f.meta.machine, f.bytes, f.records.length, Date.now()],
-      );
-      const seq = ins.rows[0]?.seq;
-      if (seq === undefined) {
-        await c.query('ROLLBACK');
-        const ex = await c.query<{ sha256: string; records: number }>(
-          'SELECT sha256, records FROM files WHERE file_id = $1',
-          [f.file_id],
-        );
-        const e = ex.rows[0];
-        if (e === undefined)
-          throw new WharfError('CLOUD_STORE', `file ${f.file_id} vanished during ingest`);
-        if (e.sha256 !== f.sha256) {
-          throw new WharfError(
-            'CLOUD_BAD_REQUEST',
-            `file ${f.file_id} was already stored with different content (sha256 ${e.sha256.slice(0, 12)}…); a file id must never be reused`,
-          );
-        }
-        return { status: 'already_stored', records: e.records };
-      }
-      const m = f.meta;
-      const skey = streamKey(m);
-      let sid = this.streamIds.get(skey);
-      if (sid === undefined) {
-        // streams are never deleted, so a known key's id can be cached (saves two round trips)
-        await c.query(
-          'INSERT INTO streams (key, part_id, machine, component_type, component_name, method_name, tags, additional_parameters) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING',
-          [
-            skey,
-            m.part_id,
-            m.machine,
-            m.component_type,
-            m.component_name,
-            m.method_name,
-            JSON.stringify(m.tags),
-            JSON.stringify(m.additional_parameters),
-          ],
-        );
-        sid = (await c.query<{ id: string }>('SELECT id FROM streams WHERE key = $1', [skey]))
-          .rows[0]!.id;
-      }
-      for (let from = 0; from < f.records.length; from += CHUNK) {
-        const idx: number[] = [];
-        const kind: string[] = [];
-        const tq: number[] = [];
-        const tr: number[] = [];
-        const data: string[] = [];
-        for (let i = from; i < Math.min(from + CHUNK, f.records.length); i++) {
-          const rec = f.records[i]!;
-          const [a, b] = recordTimes(rec);
-          idx.push(i);
-          kind.push(rec.kind);
-          tq.push(a);
-          tr.push(b);
-          data.push(JSON.stringify(recordData(rec)));
-        }
-        await c.query(
-          `INSERT INTO records (file_seq, record_index, stream_id, kind, time_requested, time_received, data)
-           SELECT $1, t.i, $2, t.k, t.tq, t.tr, t.d::json FROM unnest($3::int[], $4::text[], $5::float8[], $6::float8[], $7::text[]) AS t(i, k, tq, tr, d)`,
-          [seq, sid, idx, kind, tq, tr, data],
-        );
-      }
-      const images = imagesOf(f.records);
-      if (images.length > 0) await addPgImages(c, seq, sid, images);
-      await c.query('COMMIT');
-      this.streamIds.set(skey, sid);
-      return { status: 'stored', records: f.records.length };
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      if (err instanceof WharfError) throw err;
-      throw new WharfError(
-        'CLOUD_STORE',
-        `storing file ${f.file_id} failed, nothing was stored: ${errorMessage(err)}`,
-        { cause: err },
-      );
-    } finally {
-      c.release();
-    }
+  /** One transaction per group of files arriving together (pg-ingest.ts). */
+  ingest(f: IngestFile): Promise<IngestResult> {
+    return this.ingester.ingest(f);
   }
 
   async streams(): Promise<StreamInfo[]> {
@@ -342,6 +292,11 @@ export class PostgresStore implements CloudStore {
     const row = (await this.pool.query<KeyRow>('SELECT * FROM api_keys WHERE id = $1', [id]))
       .rows[0];
     return row === undefined || row.revoked_ms !== null ? null : keyInfo(row);
+  }
+
+  async maintain(): Promise<void> {
+    await this.partitions.refresh();
+    await this.partitions.createAhead();
   }
 
   async close(): Promise<void> {

@@ -41,6 +41,7 @@ import { SqliteRollup, type RollupRow } from './sqlite-rollup.js';
 import { upgradeSqliteStore } from './sqlite-upgrade.js';
 import { SqliteImages } from '../images/sqlite-images.js';
 import { imagesOf } from '../images/images-of.js';
+import { SqliteRetention } from '../retention/sqlite.js';
 
 const INSERT_BATCH = 100;
 
@@ -53,6 +54,8 @@ export class SqliteStore implements CloudStore {
   private readonly commits: SqliteGroupCommit;
   /** Image index and blobs (src/cloud/images). */
   readonly images: SqliteImages;
+  /** Retention policies and their enforcement (src/cloud/retention). */
+  readonly retention: SqliteRetention;
 
   constructor(readonly path: string) {
     try {
@@ -203,6 +206,7 @@ export class SqliteStore implements CloudStore {
     );
     this.rollup = new SqliteRollup(db);
     this.images = new SqliteImages(db, path, () => this.streams());
+    this.retention = new SqliteRetention(db, this.images.blobs);
   }
 
   /** Per-minute rollup rows (whole minutes firstMinute..lastMinute) for series over wide ranges. */

@@ -267,6 +267,26 @@ export async function fleetMachines(signal?: AbortSignal): Promise<MachineRollou
   }
 }
 
+export interface RetentionView {
+  policies: { machine: string; days: number }[];
+  events: { at_ms: number; machine: string; readings: number; gaps: number; images: number }[];
+}
+
+/** Retention policies and the newest removals; null when the cloud has no retention API. */
+export async function retention(signal?: AbortSignal): Promise<RetentionView | null> {
+  try {
+    return await call<RetentionView>(
+      'GET',
+      '/api/v1/retention?limit=100',
+      undefined,
+      signal ? { signal } : {},
+    );
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  }
+}
+
 export async function sql(query: string, signal?: AbortSignal): Promise<SqlResult> {
   const res = await call<Record<string, unknown>>(
     'POST',

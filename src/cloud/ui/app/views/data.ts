@@ -1,5 +1,5 @@
 /** Data: newest-first table of readings and gaps, filter bar, cursor paging, export links. */
-import { ApiError, exportUrl, readings, type Row } from '../api.js';
+import { ApiError, exportUrl, readings, retention, type Row, type RetentionView } from '../api.js';
 import { announce, h, render } from '../dom.js';
 import { filterBar, learn } from '../filterbar.js';
 import { describeFilter, filterToApiParams } from '../filters.js';
@@ -67,6 +67,28 @@ export function rowElement(r: Row): HTMLTableRowElement {
     }
   });
   return tr;
+}
+
+/**
+ * A line per machine of the filter that has a retention_policy: its older data was removed by the
+ * cloud on purpose (and when), so an empty past is not read as data the gateway lost.
+ */
+export function retentionNote(r: RetentionView, machines: string[]): HTMLElement | null {
+  const mine = r.policies.filter((p) => machines.length === 0 || machines.includes(p.machine));
+  if (mine.length === 0) return null;
+  const lines = mine.map((p) => {
+    const ev = r.events.filter((e) => e.machine === p.machine);
+    const n = ev.reduce((a, e) => a + e.readings + e.gaps, 0);
+    const last = ev[0];
+    return `${p.machine} keeps ${p.days} days (retention_policy)${
+      last === undefined ? '' : `; ${n} older records removed, last at ${fmtTime(last.at_ms)}`
+    }`;
+  });
+  return h(
+    'p',
+    { class: 'muted', id: 'retention-note' },
+    `Retention: ${lines.join(' · ')}. Data older than that was removed by the cloud on purpose, not lost by the gateway.`,
+  );
 }
 
 export const dataView: View = (root, ctx) => {
@@ -188,6 +210,19 @@ export const dataView: View = (root, ctx) => {
       );
       results.setAttribute('aria-busy', 'false');
       document.body.dataset.dataMs = String(ms);
+      const machines = filter.machine
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean);
+      retention(ac.signal)
+        .then((r) => {
+          const note = r === null ? null : retentionNote(r, machines);
+          if (note !== null && !ac.signal.aborted) results.append(note);
+        })
+        .catch(() => undefined) // the note is extra: the rows are shown either way
+        .finally(() => {
+          results.dataset.retention = 'done';
+        });
       announce(`${page.rows.length} rows loaded`);
     })
     .catch((err: unknown) => {
