@@ -1,6 +1,7 @@
 /**
  * The firmware demo part: two emulated ESP32s with the real bundle added to a gateway plan (serial
- * over a pty, MQTT on the embedded broker); the gateway captures from both.
+ * over a pty, MQTT on the embedded broker), each with board-side sensors (a pulse counter fed by
+ * a steady emulated pulse source, an analog pin calibrated to bar); the gateway captures from both.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,7 +23,7 @@ const hasSocat = requireTool(
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!hasSocat)('firmware demo part', () => {
-  it('adds an emulated serial and MQTT ESP32 to the plan and the gateway captures from both', async () => {
+  it('adds an emulated serial and MQTT ESP32 with sensors to the plan and the gateway captures from both', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'wharf-demo-fw-'));
     const part = await firmwareDemoPart.start({ home: dir, env: {}, logger: nullLogger });
     const base = simPlan(dir);
@@ -38,19 +39,44 @@ describe.skipIf(!hasSocat)('firmware demo part', () => {
       expect(
         plan.entries
           .filter((e) => e.boardId.startsWith('esp32-'))
-          .map((e) => `${e.boardId} ${e.method} ${e.hz}`),
+          .map((e) => `${e.component_name} ${e.method} ${e.hz}`),
       ).toEqual([
-        'esp32-serial Analogs 10',
-        'esp32-serial Gpio 1',
-        'esp32-mqtt Analogs 10',
-        'esp32-mqtt Gpio 1',
+        'esp32-serial-board Analogs 10',
+        'esp32-serial-board Gpio 1',
+        'esp32-serial-parts-out Readings 1',
+        'esp32-serial-line-pressure Readings 10',
+        'esp32-mqtt-board Analogs 10',
+        'esp32-mqtt-board Gpio 1',
+        'esp32-mqtt-parts-out Readings 1',
+        'esp32-mqtt-line-pressure Readings 10',
+      ]);
+      // the sensors travel to the board in the cfg handshake, as a remote part's config would send them
+      expect(
+        plan.boards
+          .find((b) => b.id === 'esp32-mqtt')
+          ?.components.flatMap((c) => c.hardware.sensors ?? []),
+      ).toEqual([
+        {
+          name: 'esp32-mqtt-parts-out',
+          model: 'pulse_counter',
+          pin: '14',
+          edge: 'rising',
+          debounce_ms: 0,
+          pull: 'none',
+        },
+        expect.objectContaining({
+          name: 'esp32-mqtt-line-pressure',
+          model: 'analog_linear',
+          pin: '39',
+          unit: 'bar',
+        }),
       ]);
       // the app: default registry (serial, MQTT), embedded broker on an ephemeral port
       gw = await Gateway.start({ plan, logger: nullLogger, http: null });
       await part.afterGateway(gw);
       const until = Date.now() + 20_000;
       const esp = () => gw?.engine.status().filter((s) => s.board.startsWith('esp32-')) ?? [];
-      while (Date.now() < until && !(esp().length === 4 && esp().every((s) => s.online)))
+      while (Date.now() < until && !(esp().length === 8 && esp().every((s) => s.online)))
         await sleep(100);
       expect(esp().every((s) => s.online)).toBe(true);
       const analogs = gw.metrics.counter('wharf_readings_total', '');
@@ -61,19 +87,45 @@ describe.skipIf(!hasSocat)('firmware demo part', () => {
         30_000,
         'more than 15 Analogs readings from each emulated ESP32',
       );
+      await waitFor(
+        () =>
+          analogs.get({ board: 'esp32-serial', method: 'Readings' }) > 25 &&
+          analogs.get({ board: 'esp32-mqtt', method: 'Readings' }) > 25,
+        30_000,
+        'more than 25 sensor Readings from each emulated ESP32',
+      );
       await gw.stop();
       gw = undefined;
       const readings = new Map<string, number>();
+      const data = new Map<string, Record<string, { value: number; unit?: string }>[]>();
       for (const f of await listFinishedFiles(dir)) {
         const d = decodeCaptureFile(await readFile(f.path));
         const name = d.header.meta.component_name;
-        readings.set(
-          name,
-          (readings.get(name) ?? 0) + d.records.filter((r) => r.kind === 'reading').length,
-        );
+        const rs = d.records.filter((r) => r.kind === 'reading');
+        readings.set(name, (readings.get(name) ?? 0) + rs.length);
+        data.set(name, [
+          ...(data.get(name) ?? []),
+          ...rs.map((r) => r.data as Record<string, { value: number; unit?: string }>),
+        ]);
       }
       expect(readings.get('esp32-serial-board')).toBeGreaterThan(15);
       expect(readings.get('esp32-mqtt-board')).toBeGreaterThan(15);
+      for (const id of ['esp32-serial', 'esp32-mqtt']) {
+        // the pulse counter counted the emulated pulses, each in exactly one reading
+        const parts = data.get(`${id}-parts-out`) ?? [];
+        expect(parts.length, `${id}-parts-out readings`).toBeGreaterThan(1);
+        const total = parts[parts.length - 1]!.total!.value;
+        expect(total).toBeGreaterThan(0);
+        expect(parts.reduce((n, d) => n + d.count!.value, 0)).toBe(total);
+        // the analog sensor is calibrated on the board: D39's 2.0 ± 0.8 V, 0.6–3.0 V → 0–10 bar
+        const pressure = data.get(`${id}-line-pressure`) ?? [];
+        expect(pressure.length, `${id}-line-pressure readings`).toBeGreaterThan(15);
+        for (const d of pressure) {
+          expect(d.volts!.value).toBeGreaterThan(1.1);
+          expect(d.volts!.value).toBeLessThan(2.9);
+          expect(d.value!.value).toBeCloseTo(((d.volts!.value - 0.6) * 10) / 2.4, 4);
+        }
+      }
     } finally {
       await gw?.stop();
       await part.stop();

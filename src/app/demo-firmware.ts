@@ -2,7 +2,8 @@
  * A demo part (DemoPart in demo.ts) that adds two emulated ESP32s running the real firmware bundle
  * to `wharf demo`: `esp32-serial` on a socat pty pair (serial:// remote) and `esp32-mqtt` on the
  * gateway's embedded broker (mqtt:// remote with a generated secret). Each captures Analogs at
- * 10 Hz (streamed) and GPIO at 1 Hz. Without socat the serial board is left out with a warning;
+ * 10 Hz (streamed), GPIO at 1 Hz and the `Readings` of its board-side sensors (demo-sensors.ts: a
+ * pulse counter fed by a steady emulated pulse source, an analog pin calibrated to bar). Without socat the serial board is left out with a warning;
  * with an external broker the MQTT board is left out.
  *
  * The bundles are prebuilt by `npm run build` into dist/firmware/ (shipped in the package), so the
@@ -22,6 +23,7 @@ import { EmulatedBoard } from '../emulator/board.js';
 import { hasSocat, ptyPair, type PtyPair } from '../emulator/pty.js';
 import { PtySerial } from '../emulator/serial-binding.js';
 import { demoInputs } from '../emulator/signals.js';
+import { demoSensors, demoSensorsBanner, startPulseSource } from './demo-sensors.js';
 import {
   loadFirmwareBuild,
   PACKAGE_ROOT,
@@ -114,15 +116,20 @@ function remote(
     tags: ['demo', 'firmware'],
     supported: true,
   });
+  const sensors = demoSensors(id, ['demo', 'firmware']);
   return {
     spec: {
       id,
       address,
       transport,
       ...(secret ? { secret } : {}),
-      components: [{ name: component, type: 'board', hardware: HARDWARE }],
+      components: [{ name: component, type: 'board', hardware: HARDWARE }, ...sensors.components],
     },
-    entries: [entry('Analogs', ['A1', 'A2', 'A3'], 10), entry('Gpio', ['25', '27'], 1)],
+    entries: [
+      entry('Analogs', ['A1', 'A2', 'A3'], 10),
+      entry('Gpio', ['25', '27'], 1),
+      ...sensors.entries,
+    ],
   };
 }
 
@@ -141,7 +148,9 @@ async function startBoard(o: {
     ...demoInputs(),
     logger: o.logger,
   });
-  return board.start();
+  board.start();
+  startPulseSource(board);
+  return board;
 }
 
 export const firmwareDemoPart = {
@@ -176,6 +185,7 @@ export const firmwareDemoPart = {
       ctx.logger.warn(
         'socat not found: the demo runs without the emulated serial ESP32 (install socat)',
       );
+    banner.push(...demoSensorsBanner());
     let mqttPlanned = false;
     return {
       banner,

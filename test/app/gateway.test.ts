@@ -204,15 +204,18 @@ describe('wharf run / wharf demo (CLI)', () => {
     expect(ctx.err()).toMatch(/--config FILE is required/);
   });
 
-  it('wharf demo --duration runs sim boards, two emulated firmware ESP32s and the cloud, data under WHARF_HOME', async () => {
+  it('wharf demo --duration runs sim boards, two emulated firmware ESP32s with sensors and the cloud, data under WHARF_HOME', async () => {
     const home = path.join(tmp, 'home');
     const ctx = cli({ WHARF_HOME: home });
     const code = await main(['demo', '--duration', '1.5'], ctx);
     expect(code, ctx.err()).toBe(0);
     const out = ctx.out();
-    // 3 sim boards (6 entries) + 2 emulated ESP32s running the firmware bundle (serial + MQTT, 2 entries each)
-    expect(out).toMatch(/wharf: capturing 10 entries from 5 boards/);
+    // 3 sim boards (6 entries) + 2 emulated ESP32s running the firmware bundle (serial + MQTT,
+    // 4 entries each: Analogs, Gpio and the Readings of a pulse counter and a calibrated analog)
+    expect(out).toMatch(/wharf: capturing 14 entries from 5 boards/);
     expect(out).toMatch(/firmware: emulated ESP32 'esp32-serial'/);
+    expect(out).toMatch(/sensors: +<board>-parts-out: pulse_counter on D14, 5 pulses\/s/);
+    expect(out).toMatch(/<board>-line-pressure: analog_linear on D39, 0\.6–3\.0 V → 0–10 bar/);
     expect(out).toMatch(/cloud: +http:\/\/127\.0\.0\.1:\d+/);
     expect(out).toContain(`data:     ${path.join(home, 'capture')}`);
     expect(out).toContain(`wharf data stats ${path.join(home, 'capture')}`);
@@ -231,6 +234,42 @@ describe('wharf run / wharf demo (CLI)', () => {
         0,
       );
       expect(stoppedAt - newest).toBeLessThan(3000);
+      // the emulated ESP32s' board-side sensors went capture → sync → cloud as Readings: every
+      // sensor stream is there (readings, or gaps with their reason while a board was still
+      // connecting: the run is short), and what was read is right
+      const sensorRows = async (kind?: 'reading' | 'gap') =>
+        (
+          await store.query(
+            { component_type: ['sensor'], method: ['Readings'], ...(kind ? { kind } : {}) },
+            { limit: 10_000, order: 'asc' },
+          )
+        ).rows;
+      const names = new Set((await sensorRows()).map((r) => r.component_name));
+      expect([...names].sort()).toEqual([
+        'esp32-mqtt-line-pressure',
+        'esp32-mqtt-parts-out',
+        'esp32-serial-line-pressure',
+        'esp32-serial-parts-out',
+      ]);
+      const rows = await sensorRows('reading');
+      const value = (d: unknown, k: string) => (d as Record<string, { value: number }>)[k]!.value;
+      const pressure = rows.filter((r) => r.component_name.endsWith('-line-pressure'));
+      expect(pressure.length, 'line-pressure readings in the cloud').toBeGreaterThan(0);
+      for (const r of pressure) {
+        const volts = value(r.data, 'volts');
+        // D39 carries 2.0 ± 0.8 V; 0.6–3.0 V → 0–10 bar, applied on the board
+        expect(volts).toBeGreaterThan(1.1);
+        expect(volts).toBeLessThan(2.9);
+        expect(value(r.data, 'value')).toBeCloseTo(((volts - 0.6) * 10) / 2.4, 4);
+        expect((r.data as unknown as { value: { unit?: string } }).value.unit).toBe('bar');
+      }
+      for (const name of ['esp32-serial-parts-out', 'esp32-mqtt-parts-out']) {
+        const parts = rows.filter((r) => r.component_name === name);
+        if (parts.length === 0) continue;
+        // every counted pulse is in exactly one reading: the counts add up to the running total
+        const counts = parts.reduce((n, r) => n + value(r.data, 'count'), 0);
+        expect(counts, name).toBe(value(parts[parts.length - 1]!.data, 'total'));
+      }
     } finally {
       await store.close();
     }
