@@ -6,10 +6,13 @@
  *   await gw.applyPlan(newPlan);   // live reload
  *   await gw.stop();               // collectors stop, everything flushed, files finished
  *
- * Settings that cannot change live (capture_dir, flush interval, file size/age, http) are kept from
- * the running plan with a warning saying a restart applies them.
+ * A new `capture_dir` applies live (src/app/capture-dir-switch.ts): new data goes there at once,
+ * the old dir drains. Settings that cannot change live (flush interval, file size/age, http) are
+ * kept from the running plan with a warning saying a restart applies them.
  */
 import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { errorMessage } from '../shared/errors.js';
 import { BoardRegistry, type TransportContext } from '../boards/registry.js';
 import { loadTransports } from '../boards/transports.js';
 import { checkLinkBudget } from '../boards/link-budget.js';
@@ -20,14 +23,20 @@ import type { CaptureStore } from '../capture/capture-store.js';
 import { FileCaptureStore } from '../capture/file-store.js';
 import { closeStoreWithin } from '../capture/close-store.js';
 import { CaptureDirLock } from '../capture/dir-lock.js';
+import type { DrainingStatus } from './status.js';
 import { recoverCaptureDir, type RecoveryReport } from '../capture/recovery.js';
 import { DiskBudgetRunner } from '../capture/disk-budget-runner.js';
 import { CaptureEngine, type ApplySummary, type EngineOptions } from '../capture/engine.js';
-import { FlushLoop, resumeTimes } from '../capture/checkpoint.js';
+import { FlushLoop } from '../capture/flush-loop.js';
+import { resumeTimes } from '../capture/resume-times.js';
 import { realClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
-import { GatewayHttp } from './http.js';
+import type { GatewayHttp } from './http.js';
+import { listenGatewayHttp } from './gateway-http.js';
+import { CaptureDirs } from './capture-dirs.js';
+import { switchCaptureDir } from './capture-dir-switch.js';
+import { SwitchingStore } from '../capture/switching-store.js';
 import { registerStoreMetrics, reportRecovery } from './gateway-metrics.js';
 import { LatestReadings } from '../capture/latest.js';
 import { buildGatewayStatus, type GatewayStatusDoc } from './status.js';
@@ -53,15 +62,22 @@ export interface GatewayOptions {
   http?: { host: string; port: number } | null;
   /** Disk budget check interval (default: plan.dataManager.disk_budget_interval_ms). */
   diskBudgetIntervalMs?: number;
-  /** The capture_dir this config ran with before, when it changed (capture_dir_changed gaps). */
+  /**
+   * The capture_dir this config ran with before, when it changed (capture_dir_changed gaps; it is
+   * drained like a dir left by a live change).
+   */
   previousCaptureDir?: string | null;
+  /** Called after a live capture_dir change took effect (launch records it for the next start). */
+  onCaptureDirChanged?: (dir: string) => Promise<void>;
+  /** How often draining capture dirs are measured and dropped once empty (default 1000 ms). */
+  drainCheckMs?: number;
 }
 
-/** Settings that only apply at start. */
-function frozenSettings(p: CapturePlan): string {
+/** Settings that only apply at start (capture_dir too when the store was injected). */
+function frozenSettings(p: CapturePlan, withDir: boolean): string {
   const d = p.dataManager;
   return JSON.stringify([
-    d.capture_dir,
+    withDir ? d.capture_dir : null,
     d.flush_interval_ms,
     d.maximum_capture_file_size_bytes,
     d.maximum_capture_file_age_ms,
@@ -76,6 +92,10 @@ interface GatewayParts {
   store: CaptureStore;
   flushLoop: FlushLoop;
   stopBudget: () => void;
+  kickBudget: () => void;
+  dirs: CaptureDirs | undefined;
+  makeStore: ((dir: string) => CaptureStore) | undefined;
+  clock: Clock;
   http: GatewayHttp | undefined;
   httpUrl: string | undefined;
   recovery: RecoveryReport | undefined;
@@ -95,6 +115,12 @@ export class Gateway {
   private plan: CapturePlan;
   private readonly flushLoop: FlushLoop;
   private readonly stopBudget: () => void;
+  private readonly kickBudget: () => void;
+  /** The current and the draining capture dirs (undefined with an injected store). */
+  private readonly dirs: CaptureDirs | undefined;
+  private readonly makeStore: ((dir: string) => CaptureStore) | undefined;
+  private readonly clock: Clock;
+  private onDirChanged: (dir: string) => Promise<void> = async () => undefined;
   private readonly logger: Logger;
   private stopping: Promise<void> | undefined;
   private readonly stopHooks: Array<() => Promise<void>> = [];
@@ -105,6 +131,10 @@ export class Gateway {
     this.store = p.store;
     this.flushLoop = p.flushLoop;
     this.stopBudget = p.stopBudget;
+    this.kickBudget = p.kickBudget;
+    this.dirs = p.dirs;
+    this.makeStore = p.makeStore;
+    this.clock = p.clock;
     this.http = p.http;
     this.httpUrl = p.httpUrl;
     this.recovery = p.recovery;
@@ -125,9 +155,6 @@ export class Gateway {
   /** The plan's gateway sensors (src/capture/sensors). */
   sensors: SensorCapture | undefined;
 
-  /** The capture dir lock, released at the end of stop(). */
-  dirLock: CaptureDirLock | undefined;
-
   /** At a clean stop, one last sync pass of the files just finished, bounded by this time. */
   finalSyncMs = 1500;
   /** Latest reading, achieved rate and last gap per entry (for /status). */
@@ -147,9 +174,11 @@ export class Gateway {
     await fsp.mkdir(dir, { recursive: true });
     // one gateway per capture dir, before recovery touches any file (a crash releases it)
     const lock = o.store === undefined ? await CaptureDirLock.acquire(dir, logger) : undefined;
+    let dirs: CaptureDirs | undefined;
     try {
-      return await Gateway.startLocked(o, clock, metrics, lock);
+      return await Gateway.startLocked(o, clock, metrics, lock, (d) => (dirs = d));
     } catch (err) {
+      await dirs?.close().catch(() => undefined);
       await lock?.release().catch(() => undefined);
       throw err;
     }
@@ -160,31 +189,48 @@ export class Gateway {
     clock: Clock,
     metrics: Metrics,
     lock: CaptureDirLock | undefined,
+    opened: (dirs: CaptureDirs) => void,
   ): Promise<Gateway> {
     const { logger, plan } = o;
     const dir = plan.dataManager.capture_dir;
 
     let recovery: RecoveryReport | undefined;
+    let dirs: CaptureDirs | undefined;
+    let drainingRecovered: RecoveryReport['recovered'] = [];
     if (o.store === undefined) {
       recovery = await recoverCaptureDir(dir, logger);
       reportRecovery(recovery, logger, metrics);
+      // the dirs a capture_dir change left with data keep draining (locked, recovered)
+      const r = await CaptureDirs.open({
+        dir,
+        lock,
+        previousCaptureDir: o.previousCaptureDir,
+        logger: logger.child({ part: 'capture-dirs' }),
+        clock,
+        metrics,
+        ...(o.drainCheckMs === undefined ? {} : { checkMs: o.drainCheckMs }),
+      });
+      dirs = r.dirs;
+      opened(dirs);
+      drainingRecovered = r.recovered;
     }
     let budget: DiskBudgetRunner | undefined;
-    const store =
-      o.store ??
+    const makeStore = (at: string): CaptureStore =>
       new FileCaptureStore({
-        dir,
+        dir: at,
         settings: plan.dataManager,
         clock,
         logger: logger.child({ part: 'store' }),
         onFileFinished: () => budget?.kick(),
       });
+    const store = o.store ?? new SwitchingStore(makeStore(dir));
     // Where each entry's durable data ends: the checkpoint corrected by what recovery found.
     const { entries: resume, reasons } = await resumeTimes({
       dir,
       plan,
-      recovered: recovery?.recovered,
+      recovered: recovery === undefined ? undefined : [...recovery.recovered, ...drainingRecovered],
       previousCaptureDir: o.previousCaptureDir,
+      drainingDirs: dirs?.draining() ?? [],
       clock,
       logger,
     });
@@ -247,10 +293,15 @@ export class Gateway {
             logger: logger.child({ part: 'disk-budget' }),
             clock,
             intervalMs: o.diskBudgetIntervalMs ?? plan.dataManager.disk_budget_interval_ms,
+            dirs: () => ({
+              dir: dirs?.current ?? dir,
+              drainingDirs: dirs?.draining() ?? [],
+            }),
           })
         : undefined;
     budget?.start();
     const stopBudget = (): void => void budget?.stop();
+    const kickBudget = (): void => budget?.kick();
     registerStoreMetrics(metrics, store);
 
     const httpSettings = o.http === undefined ? plan.gateway.http : o.http;
@@ -259,18 +310,10 @@ export class Gateway {
     const startedAt = clock.now();
     let gw: Gateway | undefined;
     if (httpSettings !== null) {
-      http = new GatewayHttp()
-        .route('/metrics', async () => ({
-          type: metrics.contentType,
-          body: await metrics.render(),
-        }))
-        .route('/healthz', () => ({ type: 'text/plain', body: 'ok\n' }))
-        .route('/status', () => ({
-          type: 'application/json',
-          body: `${JSON.stringify(gw?.status() ?? {}, null, 2)}\n`,
-        }));
       try {
-        httpUrl = await http.listen(httpSettings.host, httpSettings.port);
+        ({ http, url: httpUrl } = await listenGatewayHttp(httpSettings, metrics, () =>
+          gw?.status(),
+        ));
       } catch (err) {
         stopBudget();
         await store.close();
@@ -283,6 +326,10 @@ export class Gateway {
       store,
       flushLoop,
       stopBudget,
+      kickBudget,
+      dirs,
+      makeStore: o.store === undefined ? makeStore : undefined,
+      clock,
       http,
       httpUrl,
       recovery,
@@ -291,7 +338,7 @@ export class Gateway {
       startedAt,
     });
     gw.broker = broker;
-    gw.dirLock = lock;
+    if (o.onCaptureDirChanged !== undefined) gw.onDirChanged = o.onCaptureDirChanged;
     gw.latest = latest;
     gw.ensureTransports = ensureTransports;
     gw.onStop(() => broker.close());
@@ -325,6 +372,12 @@ export class Gateway {
       metrics,
     });
     gw.sync.apply(plan);
+    if (dirs !== undefined) {
+      const sync = gw.sync;
+      for (const d of dirs.draining()) sync.drain(d);
+      dirs.onDrained = (d) => sync.undrain(d);
+      dirs.start();
+    }
     return gw;
   }
 
@@ -345,23 +398,49 @@ export class Gateway {
   async applyPlan(next: CapturePlan): Promise<ApplySummary> {
     for (const w of checkLinkBudget(next))
       this.logger.warn({ board: w.board }, `link budget: ${w.message}`);
+    const live = this.dirs !== undefined;
     let plan = next;
-    if (frozenSettings(next) !== frozenSettings(this.plan)) {
+    if (frozenSettings(next, !live) !== frozenSettings(this.plan, !live)) {
       this.logger.warn(
-        { capture_dir: this.plan.dataManager.capture_dir },
-        'capture_dir, flush_interval_ms, file size/age limits and wharf.http apply at the next start; keeping the running values',
+        live ? {} : { capture_dir: this.plan.dataManager.capture_dir },
+        live
+          ? 'flush_interval_ms, file size/age limits and wharf.http apply at the next start; keeping the running values'
+          : 'capture_dir, flush_interval_ms, file size/age limits and wharf.http apply at the next start; keeping the running values',
       );
       plan = {
         ...next,
         gateway: { ...next.gateway, http: this.plan.gateway.http },
         dataManager: {
           ...next.dataManager,
-          capture_dir: this.plan.dataManager.capture_dir,
+          capture_dir: live ? next.dataManager.capture_dir : this.plan.dataManager.capture_dir,
           flush_interval_ms: this.plan.dataManager.flush_interval_ms,
           maximum_capture_file_size_bytes: this.plan.dataManager.maximum_capture_file_size_bytes,
           maximum_capture_file_age_ms: this.plan.dataManager.maximum_capture_file_age_ms,
         },
       };
+    }
+    if (this.dirs !== undefined && this.makeStore !== undefined) {
+      const want = plan.dataManager.capture_dir;
+      if (path.resolve(want) !== this.dirs.current) {
+        // refused (CONFIG_INVALID, CAPTURE_LOCKED, CAPTURE_IO): nothing changed, the plan stays
+        const makeStore = this.makeStore;
+        await switchCaptureDir(
+          {
+            dirs: this.dirs,
+            store: this.store as SwitchingStore,
+            makeStore: (d) => makeStore(d),
+            flushLoop: this.flushLoop,
+            sync: this.sync,
+            kickBudget: this.kickBudget,
+            clock: this.clock,
+            logger: this.logger,
+          },
+          want,
+        );
+        await this.onDirChanged(want).catch((err: unknown) =>
+          this.logger.warn({ err: errorMessage(err) }, 'recording the new capture_dir failed'),
+        );
+      }
     }
     this.plan = plan;
     this.sync?.apply(plan);
@@ -386,8 +465,26 @@ export class Gateway {
       store: this.store.stats(),
       sync: this.sync?.status() ?? null,
       latest: this.latest,
+      draining: this.drainingStatus(),
       startedAt: this.startedAt,
       now: Date.now(),
+    });
+  }
+
+  /** The previous capture dirs still draining, with what they hold and their sync state. */
+  drainingStatus(): DrainingStatus[] {
+    return (this.dirs?.list() ?? []).map((d) => {
+      const st = this.sync?.drainStatus(d.dir) ?? null;
+      return {
+        dir: d.dir,
+        since: new Date(d.since_ms).toISOString(),
+        state: d.closing ? 'finishing files' : (st?.state ?? 'no sync target'),
+        files: d.contents === null ? null : d.contents.files + d.contents.in_progress_files,
+        bytes: d.contents?.bytes ?? null,
+        failed_files: d.contents?.failed_files ?? null,
+        last_sync: st?.last_sync_ms == null ? null : new Date(st.last_sync_ms).toISOString(),
+        last_error: st?.last_error?.message ?? null,
+      };
     });
   }
 
@@ -410,7 +507,7 @@ export class Gateway {
         }).finally(() => this.sync?.stop({ finalPassMs: this.finalSyncMs }));
       } finally {
         await this.http?.close();
-        await this.dirLock?.release();
+        await this.dirs?.close();
       }
     })();
     return this.stopping;
