@@ -163,7 +163,7 @@ export class CaptureDirs {
   /** Measure now and then every checkMs. */
   start(): void {
     this.stopped = false;
-    this.kick();
+    void this.kick();
   }
 
   /** Measure the draining dirs now (after the running check); drop the empty ones. */
