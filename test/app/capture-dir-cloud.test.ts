@@ -7,9 +7,11 @@
  *    draining the old dir (the list is in the new dir);
  *  - once sync is on, the old dir drains to empty and is no longer shown; in the cloud every
  *    reading is there once, the old dir's readings all arrived, and every hole has a gap record.
+ * And the same through an edited local config file (`wharf run --config FILE`, sync to a dir):
+ * the edit moves new data at once, the old dir drains, and the next start knows where it ran.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -284,4 +286,74 @@ describe('capture_dir moved by the cloud, with real processes', () => {
       ),
     ).toBe(true);
   }, 180_000);
+
+  it('an edited local config file moves capture_dir live; the old dir drains into the sync dir; the next start needs no capture_dir_changed', async () => {
+    const A = path.join(home, 'file-a');
+    const B = path.join(home, 'file-b');
+    const T = path.join(home, 'file-target');
+    await mkdir(T);
+    const file = path.join(home, 'gateway.json');
+    const fileConfig = (dir: string) => {
+      const cfg = config(dir, false) as ReturnType<typeof config> & { wharf: object };
+      return { ...cfg, wharf: { machine: 'gw-file', http: null, sync: { dir: T } } };
+    };
+    await writeFile(file, JSON.stringify(fileConfig(A)));
+    const start = () => {
+      const proc = spawn(process.execPath, [WHARF, 'run', '--config', file], {
+        cwd: ROOT,
+        env: { ...process.env, WHARF_HOME: home, WHARF_LOG_LEVEL: 'info' },
+      });
+      let out = '';
+      let err = '';
+      proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+      const g: Gw = { proc, out: () => out, err: () => err, exited };
+      gws.push(g);
+      return g;
+    };
+    const gw = start();
+    await waitFor(
+      async () => (await walkCaptureDir(T, [FINISHED_SUFFIX])).length >= 2,
+      20_000,
+      'files synced from file-a',
+    );
+    const switchAt = Date.now();
+    await writeFile(file, JSON.stringify(fileConfig(B)));
+    await waitFor(
+      async () => (await readingsInDir(B).catch(() => [])).some((t) => t >= switchAt),
+      5000,
+      'a reading after the edit in file-b',
+    );
+    await waitFor(
+      async () => (await walkCaptureDir(A, [FINISHED_SUFFIX, '.prog'])).length === 0,
+      20_000,
+      'file-a drained',
+    );
+    await waitFor(
+      () => gw.err().includes('previous capture dir drained'),
+      10_000,
+      'the drain logged',
+    );
+    gw.proc.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+    // the live change was recorded: the next start on file-b accounts no capture_dir switch
+    const history = JSON.parse(await readFile(path.join(home, 'capture-dirs.json'), 'utf8')) as {
+      configs: Record<string, { capture_dir: string }>;
+    };
+    expect(history.configs[file]?.capture_dir).toBe(B);
+    const gw2 = start();
+    await waitFor(() => gw2.out().includes('capturing'), 20_000, 'the second start');
+    gw2.proc.kill('SIGTERM');
+    expect(await gw2.exited).toBe(0);
+    expect(gw2.err()).not.toContain('capture_dir changed since the last run');
+    // every reading in the sync dir or still in file-b, once
+    const synced = [...(await readingsInDir(T)), ...(await readingsInDir(B))];
+    expect(new Set(synced).size).toBe(synced.length);
+    const around = synced.filter((t) => Math.abs(t - switchAt) < 1000).sort((a, b) => a - b);
+    expect(around.length).toBeGreaterThan(5);
+    expect(Math.max(...around.slice(1).map((t, i) => t - around[i]!))).toBeLessThanOrEqual(
+      1.5 * PERIOD,
+    );
+  }, 120_000);
 });
