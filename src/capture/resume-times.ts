@@ -9,7 +9,7 @@ import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { CaptureMeta } from '../shared/record.js';
 import { periodMs, type CapturePlan } from '../config/plan.js';
-import { metaFor } from './engine.js';
+import { metaFor } from './engine-plan.js';
 import type { PauseReason } from './paused.js';
 import { decodeCaptureFile, FINISHED_SUFFIX } from './file-format.js';
 import { IN_FLIGHT_DETAIL } from './collector-polled.js';
