@@ -24,7 +24,7 @@ import type { Clock, TimerHandle } from '../shared/clock.js';
 import { errorMessage, WharfError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
-import { reportRecovery } from './gateway-metrics.js';
+import { registerDrainingMetrics, reportRecovery } from './gateway-metrics.js';
 
 export interface DrainingState extends DrainingDir {
   /** Its store is still finishing the files that were open at the switch. */
@@ -49,7 +49,10 @@ export interface CaptureDirsOptions {
   logger: Logger;
   clock: Clock;
   metrics: Metrics;
-  /** How often draining dirs are measured (and dropped once empty); default 1000 ms. */
+  /**
+   * How often draining dirs are measured (and dropped once empty); default 1000 ms, and at least
+   * ten times what the last measurement took.
+   */
   checkMs?: number;
 }
 
@@ -60,41 +63,14 @@ export class CaptureDirs {
   private timer: TimerHandle | undefined;
   private checking: Promise<void> | null = null;
   private stopped = false;
+  private lastCheckMs = 0;
   /** Called when a draining dir is empty, before its lock is released (stop its sync). */
   onDrained: (dir: string) => Promise<void> = async () => undefined;
 
   private constructor(private readonly o: CaptureDirsOptions) {
     this.currentDir = path.resolve(o.dir);
     this.currentLock = o.lock;
-    const g = {
-      dirs: o.metrics.gauge(
-        'wharf_capture_dirs_draining',
-        'Previous capture dirs (after a capture_dir change) still holding data to sync.',
-        [],
-      ),
-      files: o.metrics.gauge(
-        'wharf_capture_draining_files',
-        'Capture files (finished and open) left in the draining capture dirs.',
-        [],
-      ),
-      bytes: o.metrics.gauge(
-        'wharf_capture_draining_bytes',
-        'Bytes of finished capture files left in the draining capture dirs.',
-        [],
-      ),
-    };
-    o.metrics.onCollect(() => {
-      const l = this.list();
-      g.dirs.set(undefined, l.length);
-      g.files.set(
-        undefined,
-        l.reduce((a, d) => a + (d.contents?.files ?? 0) + (d.contents?.in_progress_files ?? 0), 0),
-      );
-      g.bytes.set(
-        undefined,
-        l.reduce((a, d) => a + (d.contents?.bytes ?? 0), 0),
-      );
-    });
+    registerDrainingMetrics(o.metrics, () => this.list());
   }
 
   /**
@@ -179,7 +155,11 @@ export class CaptureDirs {
         ),
       );
       if (!this.stopped && this.held.size > 0)
-        this.timer = this.o.clock.setTimer(() => void this.kick(), this.o.checkMs ?? 1000);
+        this.timer = this.o.clock.setTimer(
+          () => void this.kick(),
+          // a dir with many files is walked less often: at most a tenth of the time goes to it
+          Math.max(this.o.checkMs ?? 1000, 10 * this.lastCheckMs),
+        );
     };
     const p = (this.checking ?? Promise.resolve()).then(run);
     this.checking = p.finally(() => {
@@ -189,6 +169,15 @@ export class CaptureDirs {
   }
 
   private async check(): Promise<void> {
+    const started = Date.now();
+    try {
+      await this.checkNow();
+    } finally {
+      this.lastCheckMs = Date.now() - started;
+    }
+  }
+
+  private async checkNow(): Promise<void> {
     let changed = false;
     for (const h of [...this.held.values()]) {
       if (h.closing) continue;
