@@ -13,7 +13,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../src/app/gateway.js';
-import { DRAINING_FILE } from '../../src/capture/draining.js';
+import { DRAINING_FILE, writeDraining } from '../../src/capture/draining.js';
+import { writeCheckpoint } from '../../src/capture/checkpoint.js';
+import { metaFor } from '../../src/capture/engine-plan.js';
+import { FileCaptureStore } from '../../src/capture/file-store.js';
+import { realClock } from '../../src/shared/clock.js';
 import { decodeCaptureFile, FINISHED_SUFFIX } from '../../src/capture/file-format.js';
 import { walkCaptureDir } from '../../src/capture/files.js';
 import type { CapturePlan } from '../../src/config/plan.js';
@@ -243,4 +247,72 @@ describe('capture_dir changes live', () => {
       await gw.stop();
     }
   }, 30_000);
+
+  it('a crash right at a switch: at the next start the old dir is recovered and drained, and the hole after its last record is a capture_stopped gap', async () => {
+    const A = path.join(tmp, 'crashA');
+    const B = path.join(tmp, 'crashB');
+    const T = path.join(tmp, 'target3');
+    await fsp.mkdir(T);
+    await fsp.mkdir(B);
+    // what a crash just after the switch leaves: in A an open .prog with the last readings and a
+    // checkpoint a little behind them; in B only the list naming A (written before the switch)
+    const p = planIn(B, T, false);
+    const meta = metaFor(p, e2);
+    const last = Date.now() - 5000;
+    const writer = new FileCaptureStore({
+      dir: A,
+      settings: p.dataManager,
+      clock: realClock,
+      logger: nullLogger,
+    });
+    for (let i = 8; i >= 0; i--)
+      writer.append(e2.key, meta, {
+        kind: 'reading',
+        time_requested: last - i * 250,
+        time_received: last - i * 250 + 3,
+        data: { '27': { high: i % 2 === 0 } },
+      });
+    await writer.flush(); // durable, still .prog (the writer is abandoned, as by SIGKILL)
+    expect((await walkCaptureDir(A, ['.prog'])).length).toBe(1);
+    await writeCheckpoint(A, new Map([[e2.key, last - 1000]]), last);
+    await writeDraining(B, [{ dir: A, since_ms: last }]);
+
+    const gw = await Gateway.start({ plan: p, logger: nullLogger, drainCheckMs: 50 });
+    try {
+      // A was recovered (its .prog finished, readable) and is drained into the target
+      expect(gw.recovery?.recovered ?? []).toEqual([]); // B itself had nothing to recover
+      await waitFor(
+        () => gw.status().draining.length === 0,
+        20_000,
+        'the old dir drained after the restart',
+      );
+      expect(await walkCaptureDir(A, [FINISHED_SUFFIX, '.prog'])).toEqual([]);
+      const synced = (await recordsIn(T)).filter((r) => r.meta === 'Gpio');
+      const got = synced.flatMap((r) => (r.rec.kind === 'reading' ? [r.rec.time_requested] : []));
+      for (let i = 0; i <= 8; i++) expect(got).toContain(last - i * 250);
+      // the downtime starts after A's last durable record (newer than B's missing checkpoint)
+      await waitFor(
+        async () =>
+          [...(await recordsIn(T)), ...(await recordsIn(B, ['.prog', FINISHED_SUFFIX]))].some(
+            (r) => r.rec.kind === 'gap' && r.rec.reason === 'capture_stopped',
+          ),
+        10_000,
+        'the capture_stopped gap',
+      );
+    } finally {
+      await gw.stop();
+      await writer.close().catch(() => undefined);
+    }
+    const all = [...(await recordsIn(T)), ...(await recordsIn(B))].filter((r) => r.meta === 'Gpio');
+    const stopped = all
+      .map((r) => r.rec)
+      .filter((r): r is GapRecord => r.kind === 'gap' && r.reason === 'capture_stopped');
+    expect(stopped).toHaveLength(1);
+    expect(stopped[0]!.start).toBe(last + 250);
+    checkStream(
+      all.map((r) => r.rec),
+      250,
+      'Gpio across the crash',
+    );
+  }, 60_000);
 });
