@@ -229,7 +229,13 @@ export class CaptureDirs {
           `capture_dir ${next} ${within(next, d) ? 'is inside' : 'holds'} ${d}, a capture dir this gateway ${d === prev ? 'writes' : 'still drains'}; choose a directory outside it`,
         );
     }
-    await fsp.mkdir(next, { recursive: true });
+    await fsp.mkdir(next, { recursive: true }).catch((err: unknown) => {
+      throw new WharfError(
+        'CAPTURE_IO',
+        `cannot create capture_dir ${next}: ${errorMessage(err)}; capture stays in ${prev}`,
+        { cause: err },
+      );
+    });
     const back = this.held.get(next);
     let lock: CaptureDirLock | undefined;
     if (back !== undefined) lock = back.lock;
