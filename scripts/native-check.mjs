@@ -4,9 +4,13 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
+// better-sqlite3 13 (`better-sqlite3-napi`) on Node >= 22, 12 on Node 20
+const sqliteDriver =
+  Number(process.versions.node.split('.')[0]) >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3';
 const checks = {
-  'better-sqlite3': () => {
-    const Database = require('better-sqlite3');
+  // the cloud's driver for this Node (src/cloud/store/sqlite-driver.ts)
+  [sqliteDriver]: () => {
+    const Database = require(sqliteDriver);
     const db = new Database(':memory:');
     const v = db.prepare('select sqlite_version() as v').get().v;
     db.close();

@@ -31,7 +31,7 @@ interface EspMqtt {
 
 declare var Serial1: EspSerial;
 declare var LoopbackA: EspSerial;
-declare var E: { reboot?: () => void };
+declare var E: { reboot?: () => void; getTemperature?: () => number };
 declare var ESP32: { setAtten(pin: PinRef, atten: number): void };
 /** Optional: only behind `typeof process !== 'undefined'`. */
 declare var process: { memory(): EspMemory };
@@ -40,6 +40,13 @@ declare function require(name: string): any;
 
 declare function analogRead(pin: PinRef): number;
 declare function digitalRead(pin: PinRef): number;
+declare function pinMode(pin: PinRef, mode: string): void;
+declare function setWatch(
+  fn: () => void,
+  pin: PinRef,
+  opts: { repeat: boolean; edge: string; debounce: number },
+): number;
+declare function clearWatch(id: number): void;
 declare function getTime(): number;
 declare function setTimeout(fn: () => void, ms: number): number;
 declare function clearTimeout(id: number): void;

@@ -51,11 +51,18 @@ function readPin(p: PinRef): number {
   return v === 0 || v === 1 ? v : v ? 1 : NaN;
 }
 
+/** A pin (m "A"/"G") or a board-side sensor (m "S", sensors.ts) a plan entry reads. */
+type Src = PinRef | Sensor;
+
 /**
- * `cfg`: `a` [[name, pin, att dB?], …], `p` [pin, …]. Accepts what the hardware can do; the
- * rest comes back in `x` as [[name, code], …].
+ * `cfg`: `a` [[name, pin, att dB?], …], `p` [pin, …], `s` [[name, model, …], …] (sensors.ts).
+ * Accepts what the hardware can do; the rest comes back in `x` as [[name, code, why?], …].
  */
-function configure(f: { a?: (string | number)[][]; p?: string[] }): object {
+function configure(f: {
+  a?: (string | number)[][];
+  p?: string[];
+  s?: (string | number)[][];
+}): object {
   var okA: (string | number)[][] = [];
   var okP: string[] = [];
   var bad: string[][] = [];
@@ -92,17 +99,30 @@ function configure(f: { a?: (string | number)[][]; p?: string[] }): object {
     pins[pn] = pr;
     okP.push(pn);
   }
-  var res: { a: (string | number)[][]; p: string[]; x?: string[][] } = { a: okA, p: okP };
+  var okS: string[] = [];
+  configureSensors(f.s || [], okS, bad);
+  var res: { a: (string | number)[][]; p: string[]; s?: string[]; x?: string[][] } = {
+    a: okA,
+    p: okP,
+  };
+  if (okS.length) res.s = okS;
   if (bad.length) res.x = bad;
   return res;
 }
 
-/** Resolves reader names (m "A") or pin names (m "G") to pins; returns the unknown name as a string. */
-function resolve(m: string, names: string[]): PinRef[] | string {
-  var out: PinRef[] = [];
+/**
+ * Resolves reader names (m "A"), pin names (m "G") or sensor names (m "S") to what they read;
+ * returns the unknown name as a string.
+ */
+function resolve(m: string, names: string[]): Src[] | string {
+  var out: Src[] = [];
   if (!names || !names.length) return '';
   for (var i = 0; i < names.length; i++) {
-    if (m === WIRE.analogs) {
+    if (m === WIRE.sensors) {
+      var s = sensors[names[i]];
+      if (!s) return names[i];
+      out.push(s);
+    } else if (m === WIRE.analogs) {
       var a = analogs[names[i]];
       if (!a) return names[i];
       out.push(a.p);
@@ -115,11 +135,17 @@ function resolve(m: string, names: string[]): PinRef[] | string {
   return out;
 }
 
-/** One sample of the resolved pins in order, or null when any read failed (NaN). */
-function sampleNow(m: string, ps: PinRef[]): number[] | null {
+/** One sample of the resolved pins (sensors: their values) in order, or null when any read failed. */
+function sampleNow(m: string, ps: Src[]): number[] | null {
   var v: number[] = [];
   for (var i = 0; i < ps.length; i++) {
-    var x = m === WIRE.analogs ? readAnalog(ps[i]) : readPin(ps[i]);
+    if (m === WIRE.sensors) {
+      var sv = readSensor(ps[i] as Sensor);
+      if (!sv) return null;
+      v = v.concat(sv);
+      continue;
+    }
+    var x = m === WIRE.analogs ? readAnalog(ps[i] as PinRef) : readPin(ps[i] as PinRef);
     if (x !== x) return null;
     v.push(x);
   }

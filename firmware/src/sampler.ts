@@ -17,7 +17,7 @@ interface Entry {
   k: string;
   m: string;
   r: string[];
-  ps: PinRef[];
+  ps: Src[];
   per: number;
   hz: number;
   next: number;
@@ -150,8 +150,12 @@ function startPlan(es: PlanEntry[], bms: number): { code: string; msg: string } 
   var t = Math.ceil(now()) + 5;
   for (var i = 0; i < es.length; i++) {
     var pe = es[i];
-    if (!pe || typeof pe.k !== 'string' || (pe.m !== WIRE.analogs && pe.m !== WIRE.gpio))
-      return { code: WIRE.badRequest, msg: 'entry ' + i + ' needs k, m "A"|"G", r, hz' };
+    if (
+      !pe ||
+      typeof pe.k !== 'string' ||
+      (pe.m !== WIRE.analogs && pe.m !== WIRE.gpio && pe.m !== WIRE.sensors)
+    )
+      return { code: WIRE.badRequest, msg: 'entry ' + i + ' needs k, m "A"|"G"|"S", r, hz' };
     if (!(pe.hz > 0) || pe.hz > WHARF_CFG.hz)
       return {
         code: WIRE.rate,
@@ -160,11 +164,15 @@ function startPlan(es: PlanEntry[], bms: number): { code: string; msg: string } 
     var ps = resolve(pe.m, pe.r);
     if (typeof ps === 'string')
       return {
-        code: pe.m === WIRE.analogs ? WIRE.unknownReader : WIRE.unknownPin,
+        code: pe.m === WIRE.gpio ? WIRE.unknownPin : WIRE.unknownReader,
         msg: 'entry ' + pe.k + ': unknown ' + (ps || 'empty reader list'),
       };
     var per = 1000 / pe.hz;
-    var max = Math.floor(900 / (ps.length * 5 + 3));
+    // ~5 characters per pin value, ~12 per sensor value (decimals)
+    var w = 0;
+    for (var q = 0; q < ps.length; q++)
+      w += pe.m === WIRE.sensors ? 12 * sensorWidth(ps[q] as Sensor) : 5;
+    var max = Math.floor(900 / (w + 3));
     next.push({
       k: pe.k,
       m: pe.m,

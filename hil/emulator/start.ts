@@ -9,7 +9,7 @@ import type { FirmwareSettings } from '../../firmware/tools/build.js';
 import { EmulatedBoard } from '../../src/emulator/board.js';
 import { bundleFor } from './bundle.js';
 import { PtySerial } from '../../src/emulator/serial-binding.js';
-import { demoInputs, type Signal } from '../../src/emulator/signals.js';
+import { constant, demoInputs, type Signal } from '../../src/emulator/signals.js';
 
 export { demoInputs };
 
@@ -24,6 +24,10 @@ export interface StartOptions {
   /** run this bundle file instead of building one */
   bundleFile?: string;
   inputs?: { analog: Record<string, Signal>; gpio: Record<string, Signal> };
+  /** The chip temperature E.getTemperature reports (°C); absent: the interpreter has none. */
+  temperatureC?: number;
+  /** Steady pulse trains for pulse_counter sensors: pin ("D14") at `hz` pulses per second. */
+  pulses?: { pin: string; hz: number }[];
   logger?: Logger;
 }
 
@@ -49,6 +53,12 @@ export async function startEmulatedBoard(o: StartOptions): Promise<EmulatedBoard
     serial,
     ...(o.inputs ?? demoInputs()),
     ...(o.logger ? { logger: o.logger } : {}),
+    ...(o.temperatureC === undefined ? {} : { temperatureC: constant(o.temperatureC) }),
   });
-  return board.start();
+  board.start();
+  for (const p of o.pulses ?? []) {
+    const half = 500 / p.hz;
+    void board.pulses(p.pin, Number.MAX_SAFE_INTEGER, { highMs: half, lowMs: half });
+  }
+  return board;
 }

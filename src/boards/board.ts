@@ -13,7 +13,7 @@ import type { EventEmitter } from 'node:events';
 import type { GapReason, ReadingData } from '../shared/record.js';
 import type { BoardHardwareConfig, BoardSpec, CaptureMethod } from '../config/plan.js';
 
-export type { BoardHardwareConfig, CaptureMethod } from '../config/plan.js';
+export type { BoardHardwareConfig, BoardSensor, CaptureMethod } from '../config/plan.js';
 
 export interface BoardCapabilities {
   /** Analog reader names the board can sample (after the board config was applied). */
@@ -24,6 +24,8 @@ export interface BoardCapabilities {
   maxHz: number;
   /** Whether the board can sample on its own timer and stream batches. */
   streamed: boolean;
+  /** Board-side sensors the board accepted (agent boards; absent: the transport has none). */
+  sensors?: string[];
 }
 
 export interface BoardIdentity {
@@ -42,6 +44,11 @@ export interface SamplingEntry {
   hz: number;
   /** 'streamed': the board samples on its own timer; 'polled': the gateway calls read(). */
   mode: 'streamed' | 'polled';
+  /**
+   * `Readings`: the named values each sample carries, in order (set by the transport from the
+   * board's sensor config; src/boards/protocol/sensor-values.ts).
+   */
+  layout?: { name: string; unit?: string }[];
 }
 
 /** One streamed sample, already mapped to gateway time. */

@@ -8,6 +8,7 @@
  *    every `bms` ms ≈ 60 bytes + per sample (readers × 5 + 3) bytes ("4095," per value, "[…],").
  *  - polled: per read a request down (~45 bytes) and `{"t":"val","id":12,"clk":123456.789,"v":[…]}` up
  *    ≈ 40 + readers × 5 bytes.
+ *  - board-side sensors (`Readings`): up to 2 values of ≈ 12 characters per sensor instead of 5.
  *  - Firmata: the board reports every enabled analog pin every sampling interval (3 bytes each) and
  *    a digital port (3 bytes) per change; the sampling interval bounds the rate (StandardFirmata
  *    default 19 ms, wharf sets 10 ms → at most 100 Hz).
@@ -86,11 +87,13 @@ function serialBaud(address: string, fallback: number): number {
 }
 
 /** Bytes/s board → gateway for one entry over the JSON protocol. */
-export function protocolEntryBytes(e: Pick<PlanEntry, 'hz' | 'readers'>): {
+export function protocolEntryBytes(
+  e: Pick<PlanEntry, 'hz' | 'readers'> & { method?: PlanEntry['method'] },
+): {
   bytesPerS: number;
   mode: 'streamed' | 'polled';
 } {
-  const readers = Math.max(1, e.readers.length);
+  const readers = Math.max(1, e.readers.length) * (e.method === 'Readings' ? 5 : 1);
   if (e.hz > STREAM_ABOVE_HZ) {
     const batchesPerS = Math.min(1000 / BATCH_MS, e.hz) + e.hz / 50; // a batch also closes at 50 samples
     return { bytesPerS: batchesPerS * 60 + e.hz * (readers * 5 + 3), mode: 'streamed' };

@@ -5,7 +5,7 @@
  * (src/boards/board.ts).
  */
 import type { Board, BoardFactory, BoardHardwareConfig, BoardSource } from './board.js';
-import type { BoardSpec } from '../config/plan.js';
+import type { BoardSensor, BoardSpec } from '../config/plan.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { WharfError } from '../shared/errors.js';
@@ -73,9 +73,15 @@ export class BoardRegistry implements BoardSource {
 export function mergeHardware(spec: BoardSpec): BoardHardwareConfig {
   const analogs = new Map<string, string>();
   const pins = new Set<string>();
+  const sensors: BoardSensor[] = [];
   for (const c of spec.components) {
     for (const a of c.hardware.analogs) analogs.set(a.name, a.pin);
     for (const p of c.hardware.pins) pins.add(p);
+    for (const s of c.hardware.sensors ?? []) sensors.push(s);
   }
-  return { analogs: [...analogs].map(([name, pin]) => ({ name, pin })), pins: [...pins] };
+  return {
+    analogs: [...analogs].map(([name, pin]) => ({ name, pin })),
+    pins: [...pins],
+    ...(sensors.length > 0 ? { sensors } : {}),
+  };
 }

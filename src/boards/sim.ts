@@ -8,10 +8,11 @@
  *   clock) and delivered as `batch` events every `bms` ms (at most 50 samples per batch), with
  *   per-entry sequence numbers that restart at 0 on every configure(). A lost batch (`fail`) is a
  *   skipped sequence number. Unchanged entries keep sampling across configure() without a hole.
- *   The streaming itself lives in sim-streams.ts.
+ *   The streaming itself lives in sim-streams.ts, polled reads in sim-reads.ts.
  * - The link can drop (`disconnect` mean interval, `down` duration, or `sim.dropLink()`): status
  *   'offline', pending reads reject with BOARD_DISCONNECTED, streams stop; the board does not
- *   reconnect by itself — the gateway calls connect() again, which fails while the link is down.
+ *   reconnect by itself — the gateway calls connect() again, which fails while the link is down
+ *   (sim-link.ts).
  * All randomness comes from `seed`, all time from the injected clock.
  */
 import { EventEmitter } from 'node:events';
@@ -26,19 +27,17 @@ import type {
   ReadOptions,
   SamplingEntry,
 } from './board.js';
-import type { Clock, TimerHandle } from '../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { ReadingData } from '../shared/record.js';
 import { WharfError, errorMessage } from '../shared/errors.js';
 import { nullLogger, type Logger } from '../shared/logger.js';
 import { parseSimAddress, prng, type SimOptions } from './sim-options.js';
 import { SimHardware } from './sim-hardware.js';
+import { SimLink } from './sim-link.js';
+import { SimReads } from './sim-reads.js';
 import { SimStreams } from './sim-streams.js';
 
 export const SIM_FIRMWARE = 'sim-0.1.0';
-interface PendingRead {
-  reject: (err: Error) => void;
-  timer: TimerHandle;
-}
 
 export interface SimControl {
   readonly options: SimOptions;
@@ -55,13 +54,11 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
   readonly id: string;
   readonly sim: SimControl;
   private stateValue: BoardState = 'offline';
-  private linkUp = true;
   private readonly rng: () => number;
   private readonly hw: SimHardware;
   private readonly streams: SimStreams;
-  private readonly pending = new Set<PendingRead>();
-  private dropTimer: TimerHandle | undefined;
-  private restoreTimer: TimerHandle | undefined;
+  private readonly link: SimLink;
+  private readonly reads: SimReads;
   private latencyMs: number;
   private failRate: number;
   private readonly counts = { reads: 0, failedReads: 0, batches: 0, lostBatches: 0 };
@@ -84,9 +81,7 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
       options: opts,
       hardware: this.hw,
       dropLink: (reason = 'simulated link drop') => self.drop(reason),
-      restoreLink: () => {
-        self.linkUp = true;
-      },
+      restoreLink: () => self.link.restore(),
       setLatency: (ms) => {
         self.latencyMs = ms;
       },
@@ -97,6 +92,16 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
         return { ...self.counts };
       },
     };
+    this.link = new SimLink(clock, this.rng, opts, (reason) => self.drop(reason));
+    this.reads = new SimReads(
+      this.id,
+      clock,
+      this.hw,
+      this.rng,
+      () => self.latencyMs,
+      () => self.failRate,
+      this.counts,
+    );
     this.streams = new SimStreams({
       id: this.id,
       clock,
@@ -141,7 +146,7 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
     if (this.stateValue === 'closed')
       throw new WharfError('BOARD_DISCONNECTED', `sim board ${this.id} is closed`);
     if (this.stateValue === 'online') return this.identity();
-    if (!this.linkUp)
+    if (!this.link.up)
       throw new WharfError(
         'BOARD_DISCONNECTED',
         `sim board ${this.id}: link is down (simulated), try again later`,
@@ -151,7 +156,7 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
     if (this.stateValue !== 'connecting')
       throw new WharfError('BOARD_DISCONNECTED', `sim board ${this.id}: link lost during connect`);
     this.setState('online');
-    this.scheduleDrop();
+    this.link.scheduleDrop();
     return this.identity();
   }
 
@@ -184,45 +189,7 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
       this.counts.failedReads++;
       return Promise.reject(err);
     }
-    const fail = this.failRate > 0 && this.rng() < this.failRate;
-    const latency = this.latencyMs;
-    return new Promise<ReadingData>((resolve, reject) => {
-      const finish = (fn: () => void) => {
-        this.clock.clearTimer(p.timer);
-        this.pending.delete(p);
-        fn();
-      };
-      const p: PendingRead = {
-        reject: (err) => finish(() => reject(err)),
-        timer: this.clock.setTimer(
-          () => {
-            // Answer (or time out) after the simulated latency.
-            this.pending.delete(p);
-            if (latency >= opts.timeoutMs) {
-              this.counts.failedReads++;
-              reject(
-                new WharfError(
-                  'BOARD_TIMEOUT',
-                  `sim board ${this.id}: no answer to read ${method} ${readers.join(',')} within ${opts.timeoutMs} ms`,
-                ),
-              );
-            } else if (fail) {
-              this.counts.failedReads++;
-              reject(
-                new WharfError(
-                  'BOARD_PROTOCOL',
-                  `sim board ${this.id}: read ${method} ${readers.join(',')} failed (simulated, fail=${this.failRate})`,
-                ),
-              );
-            } else {
-              resolve(this.hw.sample(method, readers, this.clock.now()));
-            }
-          },
-          Math.min(latency, opts.timeoutMs),
-        ),
-      };
-      this.pending.add(p);
-    });
+    return this.reads.answer(method, readers, opts.timeoutMs);
   }
 
   async close(): Promise<void> {
@@ -242,35 +209,17 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
   }
 
   private drop(reason: string): void {
-    this.linkUp = false;
+    this.link.cut();
     if (this.stateValue === 'online' || this.stateValue === 'connecting')
       this.goDown('offline', reason);
   }
 
   private goDown(state: 'offline' | 'closed', reason: string): void {
     this.streams.stopAll();
-    for (const t of [this.dropTimer, this.restoreTimer])
-      if (t !== undefined) this.clock.clearTimer(t);
-    this.dropTimer = undefined;
-    if (state === 'closed') this.restoreTimer = undefined;
-    else if (this.opts.disconnectEveryMs > 0) {
-      this.restoreTimer = this.clock.setTimer(() => {
-        this.restoreTimer = undefined;
-        this.linkUp = true;
-      }, this.opts.downMs);
-    }
+    this.link.wentDown(state === 'closed');
     const err = new WharfError('BOARD_DISCONNECTED', `sim board ${this.id}: ${reason}`);
-    for (const p of [...this.pending]) p.reject(err);
+    this.reads.rejectAll(err);
     this.setState(state, reason);
-  }
-
-  private scheduleDrop(): void {
-    if (this.opts.disconnectEveryMs <= 0 || this.dropTimer !== undefined) return;
-    const delay = this.opts.disconnectEveryMs * (0.5 + this.rng());
-    this.dropTimer = this.clock.setTimer(() => {
-      this.dropTimer = undefined;
-      this.drop('simulated disconnect');
-    }, delay);
   }
 
   private setState(state: BoardState, reason?: string): void {

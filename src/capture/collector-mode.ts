@@ -29,6 +29,7 @@ export interface CollectorDeps {
 export function boardMethod(method: string): CaptureMethod | undefined {
   if (method === 'Analogs') return 'Analogs';
   if (method === 'Gpio' || method === 'Gpios') return 'Gpio';
+  if (method === 'Readings') return 'Readings'; // board-side sensors (a gateway sensor never gets here)
   return undefined;
 }
 

@@ -113,7 +113,14 @@ export class EntryCollector {
 
   /** The board is online: pick the mode; polled collection starts now. Returns the entry for configure(). */
   online(board: Board, caps: BoardCapabilities): SamplingEntry {
-    const mode = chooseMode(this.entry.hz, caps, this.deps.options.streamAboveHz);
+    // a board-side sensor the board refused is polled: each read fails with the board's reason (a
+    // read_error gap per tick) while the board's other entries keep streaming
+    const refused =
+      this.method === 'Readings' &&
+      !this.entry.readers.every((r) => caps.sensors?.includes(r) === true);
+    const mode = refused
+      ? 'polled'
+      : chooseMode(this.entry.hz, caps, this.deps.options.streamAboveHz);
     if (this.streamOutage !== undefined && mode === 'streamed' && this.streamed !== undefined) {
       // Back after an outage: the backlog (and the board's own loss reports) follow the last sample.
       this.streamOutage = undefined;

@@ -15,6 +15,7 @@ import { dedup } from './settings.js';
 import { UNSUPPORTED } from './address.js';
 import { CAMERA_TRANSPORT, cameraMimeType, isCameraMethod } from './cameras.js';
 import { SENSOR_TRANSPORT } from './sensors.js';
+import { AGENT_TRANSPORTS } from './board-sensors.js';
 
 export const SUPPORTED_METHODS = ['Analogs', 'Gpio'] as const;
 const ALIASES: Record<string, string> = { Gpios: 'Gpio' };
@@ -197,13 +198,30 @@ export function buildEntry(
   const hz = m.capture_frequency_hz ?? 0;
   const method = ALIASES[m.method] ?? m.method;
   const params = m.additional_params ?? {};
+  const boardSensor = target.hardware?.sensors?.find((x) => x.name === target.name);
+  if (target.type === 'sensor' && method === 'Readings' && boardSensor !== undefined) {
+    // A remote part's sensor, read by the board agent (src/config/board-sensors.ts)
+    return claimEntry(ctx, path, resource, {
+      key: entryKey(target.boardId, target.type, target.name, method, [target.name]),
+      boardId: target.boardId,
+      component_type: target.type,
+      component_name: target.name,
+      resource,
+      method,
+      readers: [target.name],
+      hz,
+      additional_params: { ...params },
+      tags: dedup([...ctx.serviceTags, ...(m.tags ?? [])]),
+      supported: AGENT_TRANSPORTS.includes(target.transport),
+    });
+  }
   if (target.type === 'sensor' && method === 'Readings') {
-    // Sensors wharf reads itself (src/capture/sensors); board-side sensors are not built yet.
+    // Sensors wharf reads itself (src/capture/sensors).
     if (target.transport !== SENSOR_TRANSPORT)
       issues.warn(
         joinPath(path, 'method'),
-        `method "Readings" of ${resource} is not captured: wharf reads sensors of model "gateway" (its own health); board-side sensors are not supported yet; it is listed but not captured`,
-        'add {"name": "gateway-health", "type": "sensor", "model": "gateway"} to this machine\'s components (docs/sensors.md)',
+        `method "Readings" of ${resource} is not captured: wharf reads sensors of model "gateway" (its own health) and a remote board's sensors declared in its part config (pulse_counter, analog_linear, chip_temperature); it is listed but not captured`,
+        'add {"name": "gateway-health", "type": "sensor", "model": "gateway"} to this machine\'s components, or declare the sensor in the remote\'s components (docs/sensors.md)',
       );
     return claimEntry(ctx, path, resource, {
       key: entryKey(target.boardId, target.type, target.name, method, []),

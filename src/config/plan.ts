@@ -3,14 +3,44 @@
  * It is plain data (JSON-serialisable) so it can be printed by `wharf config explain` and diffed
  * on live reload.
  */
-/** The capture methods a board transport can serve. */
-export type CaptureMethod = 'Analogs' | 'Gpio';
+/** The capture methods a board transport can serve (`Readings`: board-side sensors, agent boards only). */
+export type CaptureMethod = 'Analogs' | 'Gpio' | 'Readings';
 
-/** Analog reader name → pin, GPIO pins: the remote part's board config, sent at handshake. */
+/**
+ * Analog reader name → pin, GPIO pins, board-side sensors: the remote part's board config, sent at
+ * handshake.
+ */
 export interface BoardHardwareConfig {
   analogs: { name: string; pin: string }[];
   pins: string[];
+  /** Sensors the board agent reads itself (absent = none; src/config/board-sensors.ts). */
+  sensors?: BoardSensor[];
 }
+
+/**
+ * A sensor the board agent reads itself, from a remote part's `type: sensor` component
+ * (docs/sensors.md): a pulse counter on a GPIO pin, an analog pin with a linear calibration
+ * (value = scale · volts at the pin + offset), the chip's own temperature.
+ */
+export type BoardSensor =
+  | {
+      name: string;
+      model: 'pulse_counter';
+      pin: string;
+      edge: 'rising' | 'falling' | 'both';
+      debounce_ms: number;
+      pull: 'up' | 'down' | 'none';
+    }
+  | {
+      name: string;
+      model: 'analog_linear';
+      pin: string;
+      scale: number;
+      offset: number;
+      unit?: string;
+      attenuation_db: number;
+    }
+  | { name: string; model: 'chip_temperature' };
 
 export interface DataManagerSettings {
   /** Absolute path, `~` expanded; default `$WHARF_HOME/capture` or `~/.wharf/capture`. */

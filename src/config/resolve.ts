@@ -33,6 +33,7 @@ import { buildEntry, isOff, offMethod, type EntryContext, type MethodTarget } fr
 import { closest, formatResourceName, parseResourceName } from './names.js';
 import { CAMERA_TRANSPORT, cameraOf, readCamera, type CameraSpec } from './cameras.js';
 import { SENSOR_TRANSPORT, readSensor, type SensorSpec } from './sensors.js';
+import { AGENT_TRANSPORTS, readBoardSensor } from './board-sensors.js';
 
 export interface ResolveOptions {
   /** Path of the config file (relative paths in it are resolved against its directory). */
@@ -235,6 +236,25 @@ export function resolveDocument(
       if (c.type !== 'camera' || c.namespace !== 'rdk') continue;
       const cam = readCamera(c.name, c.config.model, c.config.attributes ?? {}, c.path, c.issues);
       if (cam !== undefined) cameras.push({ ...cam, id: `${r.name}:${c.name}`, boardId: r.name });
+    }
+    // a remote part's sensors: the board agent reads them (sent in the cfg handshake)
+    for (const c of components ?? []) {
+      if (c.type !== 'sensor' || c.namespace !== 'rdk' || c.kind !== 'component') continue;
+      const s = readBoardSensor(
+        c.name,
+        c.config.model,
+        c.config.attributes ?? {},
+        c.path,
+        c.issues,
+      );
+      if (s === undefined) continue;
+      c.hardware = { analogs: [], pins: [], sensors: [s] };
+      if (!AGENT_TRANSPORTS.includes(addr.transport))
+        c.issues.warn(
+          c.path,
+          `sensor "${c.name}" is read by the wharf board agent, but remote "${r.name}" is reached over ${addr.transport}: its Readings are listed but not captured`,
+          'flash the wharf firmware (wharf firmware build) and reach the board over serial:// or mqtt://',
+        );
     }
     const spec: BoardSpec = {
       id: r.name,

@@ -2,8 +2,9 @@
  * Sensor components (`type: sensor`) wharf reads itself, captured with `Readings` (docs/sensors.md):
  *  - model `gateway`: the gateway's own health (CPU temperature where the machine exposes it, load,
  *    disk free on the capture dir, memory).
- * Board-side sensors (pulse counters, calibrated analog pins in the board agent) are not built yet:
- * a `Readings` method of any other sensor is listed but not captured, with a warning.
+ * Board-side sensors (pulse counters, calibrated analog pins, the chip temperature, read by the board
+ * agent) are a remote part's components: src/config/board-sensors.ts. A `Readings` method of any
+ * other sensor is listed but not captured, with a warning.
  */
 import type { IssueList } from './issues.js';
 import { joinPath } from './path.js';

@@ -14,6 +14,7 @@ import { createSandbox, EmulatedSerial } from './sandbox.js';
 import type { SerialBinding } from './serial-binding.js';
 import type { Signal } from './signals.js';
 import { BoardTimers } from './timers.js';
+import { PinWatches, type PulseOptions } from './watches.js';
 
 export interface EmulatedBoardOptions {
   /** The built bundle (firmware/build/wharf-agent.*.js). */
@@ -28,6 +29,8 @@ export interface EmulatedBoardOptions {
   analog?: Record<string, Signal>;
   /** GPIO inputs 0/1 by pin name ("D27"). */
   gpio?: Record<string, Signal>;
+  /** The chip's temperature in °C; absent: the interpreter has no E.getTemperature. */
+  temperatureC?: Signal;
   /** Espruino variables; `free` defaults to what an ESP32 has left after this bundle. */
   memory?: { total?: number; free?: number };
   /** Print Espruino's boot banner on Serial1 before the code runs (REPL noise), default true. */
@@ -67,12 +70,14 @@ export class EmulatedBoard {
   private readonly mqttClients = new Set<EspruinoMqtt>();
   private stopped = false;
   private readonly memory: { total: number; free: number };
+  private readonly watches: PinWatches;
 
   constructor(private readonly opts: EmulatedBoardOptions) {
     this.files.set('.bootcde', opts.code);
     this.clock = opts.clock ?? realClock;
     this.logger = opts.logger ?? nullLogger;
     this.timers = new BoardTimers(this.clock, (err) => this.uncaught(err), opts.driftPpm ?? 0);
+    this.watches = new PinWatches(this.clock, () => this.timers);
     const total = opts.memory?.total ?? 16383;
     this.memory = {
       total,
@@ -122,8 +127,19 @@ export class EmulatedBoard {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.watches.stopTrains();
     this.halt();
     await this.opts.serial?.close();
+  }
+
+  /** Drives a GPIO input from outside (setWatch sees the edge; digitalRead the level). */
+  drive(pin: string, level: number): void {
+    this.watches.drive(pin, level);
+  }
+
+  /** `n` pulses on a GPIO input (a flow meter, a parts sensor), optionally with contact bounce. */
+  pulses(pin: string, n: number, o?: PulseOptions): Promise<void> {
+    return this.watches.pulses(pin, n, o);
   }
 
   /** Free Espruino variables process.memory() reports from now on (the backlog sizes from it). */
@@ -149,6 +165,7 @@ export class EmulatedBoard {
 
   private halt(): void {
     this.timers.reset();
+    this.watches.reset();
     for (const m of this.mqttClients) m.drop();
     this.mqttClients.clear();
   }
@@ -182,6 +199,8 @@ export class EmulatedBoard {
       analog: this.opts.analog ?? {},
       gpio: this.opts.gpio ?? {},
       memory: this.memory,
+      watches: this.watches,
+      ...(this.opts.temperatureC === undefined ? {} : { temperature: this.opts.temperatureC }),
       serial1: this.serial1,
       loopbackA: this.loopbackA,
       console: (text) => this.console(text),

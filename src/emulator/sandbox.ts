@@ -7,6 +7,7 @@ import vm from 'node:vm';
 import { crc32 } from 'node:zlib';
 import { ATTEN_VOLTS, adcFraction, type Signal } from './signals.js';
 import type { BoardTimers } from './timers.js';
+import type { PinWatches } from './watches.js';
 
 /** What the sandbox calls back into (the EmulatedBoard). */
 export interface SandboxHost {
@@ -20,6 +21,10 @@ export interface SandboxHost {
   reboot(): void;
   requireModule(name: string): unknown;
   onAnalogRead(pin: string, boardMs: number): void;
+  /** GPIO levels driven from outside and setWatch (watches.ts). */
+  watches: PinWatches;
+  /** The chip's temperature in °C over board time; absent: no E.getTemperature (as on a host without one). */
+  temperature?: Signal;
 }
 
 /** ESP32 pins D0–D39 (Espruino ESP32 names); ADC1 only on D32–D39. */
@@ -114,6 +119,12 @@ const NOT_ON_ESPRUINO = [
 export function createSandbox(host: SandboxHost): vm.Context {
   const atten = new Map<string, number>();
   const t = host.timers;
+  const level = (p: string): number => {
+    const driven = host.watches.level(p);
+    if (driven !== undefined) return driven;
+    const sig = host.gpio[p];
+    return sig && sig(t.boardMs()) ? 1 : 0;
+  };
   const api = {
     getTime: () => t.boardMs() / 1000,
     setTimeout: (fn: () => void, ms: number) => t.setTimeout(fn, ms),
@@ -128,17 +139,14 @@ export function createSandbox(host: SandboxHost): vm.Context {
       const sig = host.analog[p];
       return adcFraction(sig ? sig(ms) : 0, ATTEN_VOLTS[atten.get(p) ?? 3] ?? 3.3);
     },
-    digitalRead: (pin: unknown) => {
-      const p = pinName(pin);
-      const sig = host.gpio[p];
-      return sig && sig(t.boardMs()) ? 1 : 0;
-    },
+    digitalRead: (pin: unknown) => level(pinName(pin)),
     digitalWrite: (pin: unknown) => void pinName(pin),
     pinMode: (pin: unknown) => void pinName(pin),
-    setWatch: () => {
-      throw new Error('setWatch is not emulated');
+    setWatch: (fn: () => void, pin: unknown, opts?: Record<string, unknown>) => {
+      const p = pinName(pin);
+      return host.watches.add(fn, p, opts ?? {}, level(p));
     },
-    clearWatch: () => undefined,
+    clearWatch: (id: unknown) => host.watches.clear(id),
     getSerial: () => '30aea4000000-emu',
     Serial1: host.serial1,
     LoopbackA: host.loopbackA,
@@ -153,6 +161,9 @@ export function createSandbox(host: SandboxHost): vm.Context {
       CRC32: (s: unknown) => crc32(Buffer.from(String(s), 'latin1')),
       reboot: () => host.reboot(),
       getSizeOf: () => 1,
+      ...(host.temperature === undefined
+        ? {}
+        : { getTemperature: () => (host.temperature as Signal)(t.boardMs()) }),
     },
     process: {
       memory: () => ({

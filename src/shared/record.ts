@@ -33,6 +33,8 @@ export interface ImageInfo {
 /** One named value of a sensor's `Readings` (docs/sensors.md). */
 export interface SensorValue {
   value: number;
+  /** The value's unit where the sensor has one (board-side sensors: `unit`, "V", "C"). */
+  unit?: string;
 }
 
 /**

@@ -222,7 +222,7 @@ export function boardContractSuite(name: string, makeHarness: () => Promise<Boar
       ]);
       await until(
         () => batches.some((b) => b.key === 'contract/gpio' && b.samples.length > 0),
-        3000,
+        10_000,
         'a gpio batch',
       );
       const s = batches.find((b) => b.key === 'contract/gpio')!.samples[0]!;

@@ -5,7 +5,7 @@
  * ingested twice must not count twice, a failed file must leave no rollup behind, and a schema-3
  * store file gets its readings rolled up when it is opened.
  */
-import Database from 'better-sqlite3';
+import { openSqlite } from '../../src/cloud/store/sqlite-driver.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +38,7 @@ function canonical(r: SeriesResult): unknown {
 }
 
 function rollupCount(path: string): number {
-  const db = new Database(path, { readonly: true });
+  const db = openSqlite(path, { readonly: true });
   try {
     return (
       db.prepare("SELECT coalesce(sum(n), 0) AS n FROM rollup_1m WHERE key = ''").get() as {
@@ -251,7 +251,7 @@ describe('SQLite store upgrade from schema 3', () => {
         ]),
       );
       await first.close();
-      const db = new Database(path); // what a schema-3 file looks like
+      const db = openSqlite(path); // what a schema-3 file looks like
       db.exec(
         'DROP TABLE rollup_1m; DROP INDEX records_gap_stream_time; DROP INDEX records_gap_time; PRAGMA user_version = 3;',
       );
@@ -259,7 +259,7 @@ describe('SQLite store upgrade from schema 3', () => {
       const store = new SqliteStore(path);
       try {
         expect(rollupCount(path)).toBe(72_000);
-        const check = new Database(path, { readonly: true });
+        const check = openSqlite(path, { readonly: true });
         expect(check.pragma('user_version', { simple: true })).toBe(4);
         check.close();
         const res = await expectExact(store, { from: T0, to: T0 + 7_200_000 }, 60);

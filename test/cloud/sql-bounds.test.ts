@@ -265,7 +265,9 @@ describe.each(kinds)('SQL bounds on %s', (kind) => {
       `sql-bounds ${kind} first export in a fresh server: server RSS +${w.serverMb.toFixed(1)} MB\n`,
     );
     expect(w.value.tail).toMatch(/# error: CLOUD_SQL_(LIMIT|REFUSED)/);
-    expect(w.serverMb).toBeLessThan(50);
+    // this one also pays for loading the export code once (26 MB on Node 24 on a quiet machine,
+    // 60 MB once under a full suite with load 17): bounded, but not by the per-statement 50 MB
+    expect(w.serverMb).toBeLessThan(100);
   }, 120_000);
 
   afterAll(async () => {

@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../../src/cloud/store/sqlite-driver.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredRow } from '../../src/cloud/store/contract.js';
 import { SqliteStore } from '../../src/cloud/store/sqlite.js';
@@ -131,7 +132,7 @@ describe('SQLite store upgrade from schema 2', () => {
     await first.ingest(ingestFile(meta(), readings(3)));
     await first.close();
     // turn it into a schema-2 store: whole JSON in data, no consts column, the old view
-    const db = new Database(file);
+    const db = openSqlite(file);
     db.exec(`
       UPDATE records SET data = json_patch(data, (SELECT json(json) FROM data_consts WHERE id = records.consts)) WHERE consts IS NOT NULL;
       DROP VIEW readings; ALTER TABLE records DROP COLUMN consts; DROP TABLE data_consts;

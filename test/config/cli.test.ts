@@ -26,6 +26,7 @@ describe('wharf config check', () => {
     ['examples/esp32-serial.jsonc', {}],
     ['examples/esp32-mqtt.jsonc', { WHARF_API_KEY: 'k' }],
     ['examples/esp32-board-part.json', {}],
+    ['examples/esp32-sensors.jsonc', {}],
   ])('%s passes', async (file, env) => {
     const r = await wharf(['config', 'check', file], { HOME: '/home/tester', ...env });
     expect(r.err).toBe('');

@@ -9,23 +9,40 @@ import {
   type HiFrame,
   type OkFrame,
 } from './messages.js';
+import { sensorCfg } from './sensor-values.js';
 
-export type Ask = (req: GatewayRequest) => Promise<BoardFrame>;
+export type Ask = (req: GatewayRequest, signal?: AbortSignal) => Promise<BoardFrame>;
 
-/** `hello` until answered (a booting board may miss the first); refuses another protocol version. */
+/** Subscribes to the board announcing itself (an unsolicited `hi`); returns the unsubscribe. */
+export type Announcements = (fn: () => void) => () => void;
+
+/**
+ * `hello` until answered (a booting board may miss the first); refuses another protocol version.
+ * A board that announces itself (unsolicited `hi`, sent when its side of the link comes up) while a
+ * `hello` waits has just become able to hear us: that `hello` was likely sent into the void, so the
+ * wait is given up and the next attempt is sent at once instead of after `requestTimeoutMs`. (The
+ * last attempt is not cut short; an answer to a given-up `hello` is a late answer.)
+ */
 export async function askHello(
   ask: Ask,
   attempts: number,
   who: string,
   lt: { lt?: number },
+  announced?: Announcements,
 ): Promise<HiFrame> {
   let hi: HiFrame | undefined;
   for (let i = 0; i < attempts && hi === undefined; i++) {
+    const last = i === attempts - 1;
+    const giveUp = new AbortController();
+    const off = last ? undefined : announced?.(() => giveUp.abort(new Error('board announced')));
     try {
-      const f = await ask({ t: WIRE.hello, v: PROTOCOL_VERSION, ...lt });
+      const f = await ask({ t: WIRE.hello, v: PROTOCOL_VERSION, ...lt }, giveUp.signal);
       if (f.t === WIRE.hi) hi = f;
     } catch (err) {
-      if (!isWharfError(err, 'BOARD_TIMEOUT') || i === attempts - 1) throw err;
+      if (giveUp.signal.aborted) continue; // the board just came up: ask again now
+      if (!isWharfError(err, 'BOARD_TIMEOUT') || last) throw err;
+    } finally {
+      off?.();
     }
   }
   if (hi === undefined) throw new WharfError('BOARD_PROTOCOL', `${who} did not identify itself`);
@@ -41,7 +58,9 @@ export async function askHello(
 export interface CfgResult {
   ranges: Map<string, [number, number, number]>;
   pins: Set<string>;
-  /** Readers/pins the board refused (`x`, firmware extension). */
+  /** Board-side sensors the board accepted (`s`, firmware extension). */
+  sensors: Set<string>;
+  /** Readers/pins/sensors the board refused (`x`, firmware extension): [name, code, why?]. */
   refused: unknown[];
 }
 
@@ -55,11 +74,13 @@ export async function askCfg(
     t: 'cfg',
     a: hw.analogs.map((a) => [a.name, a.pin]),
     p: [...hw.pins],
+    ...(hw.sensors?.length ? { s: hw.sensors.map(sensorCfg) } : {}),
     ...lt,
   })) as OkFrame;
   return {
     ranges: new Map((ok.a ?? []).map((x) => [x[0], [x[1], x[2], x[3]]])),
     pins: new Set(ok.p ?? []),
+    sensors: new Set(ok.s ?? []),
     refused: Array.isArray(ok.x) ? ok.x : [],
   };
 }

@@ -30,7 +30,8 @@ export interface HiFrame {
 /** One entry of a `plan` frame (and of `hi.pl`). */
 export interface PlanEntryFrame {
   k: string;
-  m: 'A' | 'G';
+  /** `S`: board-side sensors (extension; each reader a sensor name of `cfg.s`) */
+  m: 'A' | 'G' | 'S';
   r: string[];
   hz: number;
 }
@@ -39,6 +40,8 @@ export interface OkFrame {
   id: number;
   a?: [string, number, number, number][];
   p?: string[];
+  /** cfg: the board-side sensors the board accepted (extension) */
+  s?: string[];
   [extra: string]: unknown;
 }
 export interface ErrFrame {
@@ -89,9 +92,9 @@ export type BoardFrame =
 /** Frames the gateway sends (without `id`; the waitress assigns it). */
 export type GatewayRequest =
   | { t: 'hello'; v: number; lt?: number }
-  | { t: 'cfg'; a: [string, string][]; p: string[]; lt?: number }
+  | { t: 'cfg'; a: [string, string][]; p: string[]; s?: (string | number)[][]; lt?: number }
   | { t: 'plan'; e: PlanEntryFrame[]; bms: number; lt?: number }
-  | { t: 'read'; m: 'A' | 'G'; r: string[] }
+  | { t: 'read'; m: 'A' | 'G' | 'S'; r: string[] }
   | { t: 'ping'; g: number };
 
 export type DecodeResult = { ok: true; frame: BoardFrame } | { ok: false; reason: string };
@@ -106,7 +109,7 @@ function isPlanEntry(x: unknown): x is PlanEntryFrame {
   const e = x as Record<string, unknown>;
   return (
     isStr(e.k) &&
-    (e.m === WIRE.analogs || e.m === WIRE.gpio) &&
+    (e.m === WIRE.analogs || e.m === WIRE.gpio || e.m === WIRE.sensors) &&
     Array.isArray(e.r) &&
     e.r.every(isStr) &&
     isNum(e.hz) &&
@@ -175,6 +178,8 @@ export function decodeBoardFrame(text: string): DecodeResult {
       }
       if (f.p !== undefined && !(Array.isArray(f.p) && f.p.every(isStr)))
         return bad('ok: p must be a list of pin names');
+      if (f.s !== undefined && !(Array.isArray(f.s) && f.s.every(isStr)))
+        return bad('ok: s must be a list of sensor names');
       return { ok: true, frame: f as OkFrame };
     }
     case WIRE.err:

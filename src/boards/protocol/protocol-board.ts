@@ -11,12 +11,14 @@
  * plan re-sent. A reconnect to the same, not restarted board is a rejoin: the clock mapping and the
  * running plan are kept, so the backlog the board drains during the handshake is delivered.
  *
- * Parts: protocol-link.ts (open, offline, reconnect, frame routing), handshake.ts (hello, cfg),
- * clock-sync.ts (pings), request-channel.ts (request/answer), stream-intake.ts (batches, gaps).
+ * Parts: protocol-link.ts (open, offline, reconnect), frame-router.ts (which frame goes where),
+ * protocol-options.ts (tunables), handshake.ts (hello, cfg), clock-sync.ts (pings),
+ * request-channel.ts (request/answer), stream-intake.ts (batches, gaps).
  */
 import type {
   Board,
   BoardHardwareConfig,
+  BoardSensor,
   BoardIdentity,
   CaptureMethod,
   ReadOptions,
@@ -30,6 +32,7 @@ import { askCfg, askHello } from './handshake.js';
 import type { Connector } from './link.js';
 import { ProtocolLink, type ProtocolBoardOptions } from './protocol-link.js';
 import { toReadingData } from './values.js';
+import { layoutOf, sensorData, wireMethod, type SensorField } from './sensor-values.js';
 import { WIRE } from './wire.js';
 
 export type { ProtocolBoardOptions } from './protocol-link.js';
@@ -37,6 +40,9 @@ export type { ProtocolBoardOptions } from './protocol-link.js';
 export class ProtocolBoard extends ProtocolLink implements Board {
   /** Boot id the board reported in its last `hi` (firmware extension). */
   private bootId: string | undefined;
+  /** Board-side sensors the board accepted in `cfg` (by name), and why it refused the others. */
+  private sensors = new Map<string, BoardSensor>();
+  private refusedSensors = new Map<string, string>();
   constructor(
     id: string,
     hardware: BoardHardwareConfig,
@@ -50,8 +56,13 @@ export class ProtocolBoard extends ProtocolLink implements Board {
 
   async configure(entries: SamplingEntry[]): Promise<void> {
     const ident = this.requireOnline();
-    const streamed = entries.filter((e) => e.mode === 'streamed');
-    for (const e of entries) this.checkReaders(e.method, e.readers);
+    // a sensor's Readings carry its named values; a polled one the board refused fails per read
+    // (a read_error gap saying why), a streamed one refuses the plan like an unknown reader
+    const streamed = entries
+      .filter((e) => e.mode === 'streamed')
+      .map((e) => (e.method === 'Readings' ? { ...e, layout: this.layout(e.readers) } : e));
+    for (const e of entries)
+      if (e.method !== 'Readings' || e.mode === 'streamed') this.checkReaders(e.method, e.readers);
     for (const e of streamed) {
       if (!ident.capabilities.streamed)
         throw new WharfError(
@@ -75,10 +86,7 @@ export class ProtocolBoard extends ProtocolLink implements Board {
   async read(method: CaptureMethod, readers: string[], opts: ReadOptions): Promise<ReadingData> {
     this.requireOnline();
     this.checkReaders(method, readers);
-    const f = await this.request(
-      { t: 'read', m: method === 'Analogs' ? WIRE.analogs : WIRE.gpio, r: readers },
-      opts.timeoutMs,
-    );
+    const f = await this.request({ t: 'read', m: wireMethod(method), r: readers }, opts.timeoutMs);
     if (f.t !== WIRE.val)
       throw new WharfError(
         'BOARD_PROTOCOL',
@@ -86,6 +94,15 @@ export class ProtocolBoard extends ProtocolLink implements Board {
       );
     this.noteClk(f.clk);
     if (this.clockMap.synced) opts.sampled?.(this.clockMap.toGateway(f.clk));
+    if (method === 'Readings') {
+      const data = sensorData(this.layout(readers), f.v);
+      if (data === undefined)
+        throw new WharfError(
+          'BOARD_PROTOCOL',
+          `board ${this.id}: read of sensors ${readers.join(', ')} answered ${f.v.length} values`,
+        );
+      return data;
+    }
     if (f.v.length !== readers.length)
       throw new WharfError(
         'BOARD_PROTOCOL',
@@ -100,10 +117,11 @@ export class ProtocolBoard extends ProtocolLink implements Board {
     const who = `board ${this.id} (${this.connector.where})`;
     this.intake.awaitHi();
     const hi = await askHello(
-      (r) => this.request(r, this.o.requestTimeoutMs),
+      (r, signal) => this.request(r, this.o.requestTimeoutMs, signal),
       this.o.helloAttempts,
       who,
       this.lt(),
+      (fn) => this.router.onAnnounce(fn),
     );
     if (hi.bid !== this.id)
       this.logger.warn(
@@ -143,6 +161,7 @@ export class ProtocolBoard extends ProtocolLink implements Board {
       pins: [...this.pins],
       maxHz: hi.caps.hz,
       streamed: hi.caps.st === 1,
+      sensors: [...this.sensors.keys()],
     };
     return { boardId: this.id, firmware: hi.fw, protocol: hi.v, capabilities: caps };
   }
@@ -160,6 +179,19 @@ export class ProtocolBoard extends ProtocolLink implements Board {
       );
     this.ranges = r.ranges;
     this.pins = r.pins;
+    this.sensors = new Map(
+      (this.hardware.sensors ?? []).filter((s) => r.sensors.has(s.name)).map((s) => [s.name, s]),
+    );
+    this.refusedSensors = new Map();
+    for (const x of r.refused)
+      if (Array.isArray(x) && typeof x[0] === 'string')
+        this.refusedSensors.set(x[0], x.slice(1).map(String).join(': '));
+  }
+
+  /** The named values of a sample of these (checked) sensors. */
+  private layout(readers: string[]): SensorField[] {
+    const l = layoutOf(readers, this.sensors);
+    return typeof l === 'string' ? [] : l;
   }
 
   /** A new plan generation (new keys, the board numbers batches from 0). */
@@ -220,6 +252,19 @@ export class ProtocolBoard extends ProtocolLink implements Board {
   }
 
   private checkReaders(method: CaptureMethod, readers: string[]): void {
+    if (method === 'Readings') {
+      for (const r of readers) {
+        if (this.sensors.has(r)) continue;
+        const why = this.refusedSensors.get(r);
+        throw new WharfError(
+          'BOARD_UNSUPPORTED',
+          why !== undefined
+            ? `board ${this.id} cannot read sensor '${r}': ${why}`
+            : `board ${this.id}: sensor '${r}' is not in its board config (known: ${[...this.sensors.keys()].join(', ') || 'none'})`,
+        );
+      }
+      return;
+    }
     const known = method === 'Analogs' ? this.ranges : this.pins;
     for (const r of readers) {
       if (!known.has(r)) {

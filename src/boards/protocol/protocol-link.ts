@@ -1,8 +1,8 @@
 /**
  * The link half of a protocol board: opening the frame link through the Connector, the handshake
  * run (the subclass says what it is), going offline when the link drops and reconnecting by itself
- * while the connector says the link is available again (poll every ≤ 1 s), routing received frames
- * (answers to the request channel, batches and gap frames to the stream intake), status events.
+ * while the connector says the link is available again (poll every ≤ 1 s), status events. Received
+ * frames go through the FrameRouter (frame-router.ts); the options are in protocol-options.ts.
  */
 import { EventEmitter } from 'node:events';
 import type { BoardEvents, BoardHardwareConfig, BoardIdentity, BoardState } from '../board.js';
@@ -11,36 +11,16 @@ import { WharfError, errorMessage } from '../../shared/errors.js';
 import { nullLogger, type Logger } from '../../shared/logger.js';
 import { ClockMap } from './clock-map.js';
 import { ClockSync } from './clock-sync.js';
-import { LinkWatcher, RateLimitedLog, type Connector, type FrameLink } from './link.js';
-import {
-  WIRE,
-  decodeBoardFrame,
-  encodeFrame,
-  type BoardFrame,
-  type GatewayRequest,
-} from './messages.js';
+import { BadFrameLog, FrameRouter } from './frame-router.js';
+import { LinkWatcher, type Connector, type FrameLink } from './link.js';
+import { WIRE, encodeFrame, type BoardFrame, type GatewayRequest } from './messages.js';
+import { withDefaults, type ProtocolBoardOptions } from './protocol-options.js';
 import { RequestChannel } from './request-channel.js';
 import { StreamIntake } from './stream-intake.js';
 import { LinkStats } from './values.js';
 
-export interface ProtocolBoardOptions {
-  requestTimeoutMs?: number;
-  helloAttempts?: number;
-  syncPings?: number;
-  pingIntervalMs?: number;
-  maxMissedPings?: number;
-  batchMs?: number;
-  /** Poll interval while waiting for the link to come back; ≤ 1000 keeps resume within 2 s. */
-  reconnectPollMs?: number;
-  /** Reconnect by itself when the link is available again (default true). */
-  autoReconnect?: boolean;
-  /**
-   * `lt` sent with hello/cfg/plan (firmware extension): the board counts the link as down after this
-   * long without a frame from us and keeps its batches in its backlog until we are back. Must be
-   * ≥ 3 × pingIntervalMs. 0 = not sent. Default 8000.
-   */
-  linkTimeoutMs?: number;
-}
+export type { ProtocolBoardOptions } from './protocol-options.js';
+
 export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
   readonly id: string;
   readonly stats = new LinkStats();
@@ -56,8 +36,9 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
   protected readonly sync: ClockSync;
   protected readonly channel: RequestChannel;
   private readonly watcher: LinkWatcher;
+  protected readonly router: FrameRouter;
+  private readonly badLog: BadFrameLog;
   protected rebooting = false;
-  private readonly badLog = new RateLimitedLog(10_000);
   protected readonly o: Required<ProtocolBoardOptions>;
 
   constructor(
@@ -70,17 +51,7 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
   ) {
     super();
     this.id = id;
-    this.o = {
-      requestTimeoutMs: opts.requestTimeoutMs ?? 2000,
-      helloAttempts: opts.helloAttempts ?? 3,
-      syncPings: opts.syncPings ?? 6,
-      pingIntervalMs: opts.pingIntervalMs ?? 2000,
-      maxMissedPings: opts.maxMissedPings ?? 3,
-      batchMs: opts.batchMs ?? 100,
-      reconnectPollMs: opts.reconnectPollMs ?? 250,
-      autoReconnect: opts.autoReconnect ?? true,
-      linkTimeoutMs: opts.linkTimeoutMs ?? 8000,
-    };
+    this.o = withDefaults(opts);
     this.channel = new RequestChannel(clock, id, connector.where, this.stats, () => this.link);
     const online = () => this.stateValue === 'online';
     this.sync = new ClockSync(
@@ -116,6 +87,15 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
         stepped: (why) => this.reboot(why),
       },
     );
+    this.badLog = new BadFrameLog(id, connector.where, this.stats, clock, logger);
+    this.router = new FrameRouter({
+      stats: this.stats,
+      intake: this.intake,
+      channel: this.channel,
+      state: () => this.stateValue,
+      reboot: (why) => this.reboot(why),
+      bad: (reason, text) => this.onBad(reason, text),
+    });
     this.watcher = new LinkWatcher(
       clock,
       this.o.reconnectPollMs,
@@ -166,7 +146,13 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
     return this.identityValue;
   }
 
-  /** hello → … → the board's identity (the link is open, state `connecting`). */
+  /**
+   * hello → cfg → pings → the board's identity (the link is open, state `connecting`). A board that
+   * answers with a clock continuing the one seen before is the same run of the board (a rejoin):
+   * the clock mapping stays, so the backlog it drains right away is mapped and delivered, and its
+   * plan is kept. A clock that stepped back: it restarted while the link was down (its backlog is
+   * gone) — `board_reboot` gaps, a fresh mapping, a new plan.
+   */
   protected abstract handshake(): Promise<BoardIdentity>;
 
   /** The board restarted under a running link. */
@@ -182,7 +168,7 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
     try {
       link = await this.connector.open({
         frame: (text) => {
-          if (epoch === this.linkEpoch) this.onFrame(text);
+          if (epoch === this.linkEpoch) this.router.route(text);
         },
         junk: (reason, bytes) => {
           if (epoch === this.linkEpoch) this.onBad(`${reason} (${bytes} bytes)`);
@@ -231,12 +217,7 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
     this.startWatch();
   }
 
-  /**
-   * hello → cfg → pings. A board that answers with a clock continuing the one seen before is the
-   * same run of the board (a rejoin): the clock mapping stays, so the backlog it drains right away
-   * is mapped and delivered, and its plan is kept. A clock that stepped back: it restarted while
-   * the link was down (its backlog is gone) — `board_reboot` gaps, a fresh mapping, a new plan.
-   */
+  /** The link dropped: pending requests fail, state offline, watch for the link to come back. */
   protected linkDown(reason: string): void {
     if (this.stateValue === 'closed' || this.stateValue === 'offline') return;
     const link = this.link;
@@ -266,55 +247,17 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
     this.stopWatch();
   }
 
-  // --- frames ---------------------------------------------------------------------------------
-
-  private onFrame(text: string): void {
-    this.stats.frames++;
-    const d = decodeBoardFrame(text);
-    if (!d.ok) return this.onBad(d.reason, text);
-    const f = d.frame;
-    switch (f.t) {
-      case 'b':
-        return this.intake.batch(f);
-      case 'gap':
-        return this.intake.gap(f);
-      case 'hi':
-        if (f.id !== undefined && this.channel.answer(f.id, f)) return;
-        if (this.stateValue === 'online')
-          this.reboot(`board announced itself again (unsolicited hi, clk ${f.clk})`);
-        return;
-      case 'ok':
-      case 'err':
-      case 'val':
-      case 'pong':
-        if (!this.channel.answer(f.id, f)) this.stats.lateAnswers++;
-        return;
-      default:
-        this.stats.unknownFrames++;
-    }
-  }
-
   protected onBad(reason: string, text?: string): void {
-    this.stats.badFrames++;
-    const s = this.badLog.take(this.clock.now());
-    if (s < 0) return;
-    const sample = text === undefined ? undefined : JSON.stringify(text.slice(0, 60));
-    this.logger.warn(
-      {
-        board: this.id,
-        where: this.connector.where,
-        reason,
-        sample,
-        suppressedSinceLast: s,
-        badFrames: this.stats.badFrames,
-      },
-      'bad frame from board skipped',
-    );
+    this.badLog.note(reason, text);
   }
 
-  /** Reboot: account the lost span per streamed entry, reset the clock, re-send cfg and plan. */
-  protected request(req: GatewayRequest, timeoutMs: number): Promise<BoardFrame> {
-    return this.channel.request(req, timeoutMs);
+  /** One request over the current link; `signal` gives up the wait (RequestChannel). */
+  protected request(
+    req: GatewayRequest,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<BoardFrame> {
+    return this.channel.request(req, timeoutMs, signal);
   }
 
   protected setState(state: BoardState, reason?: string): void {

@@ -23,7 +23,8 @@ export class RequestChannel {
     this.waitress = new Waitress(clock);
   }
 
-  async request(req: GatewayRequest, timeoutMs: number): Promise<BoardFrame> {
+  /** `signal`: give up waiting (see Waitress.request). */
+  async request(req: GatewayRequest, timeoutMs: number, signal?: AbortSignal): Promise<BoardFrame> {
     const write = (frame: Record<string, unknown>) => {
       const link = this.link();
       if (link === undefined)
@@ -40,6 +41,7 @@ export class RequestChannel {
         timeoutMs,
         write,
         `board ${this.boardId} (${this.where})`,
+        signal,
       );
     } catch (err) {
       if (isWharfError(err, 'BOARD_TIMEOUT')) this.stats.timeouts++;

@@ -10,6 +10,7 @@ import type { ClockMap } from './clock-map.js';
 import { randomInt } from 'node:crypto';
 import type { BatchFrame, GapFrame, GatewayRequest, PlanEntryFrame } from './messages.js';
 import { toReadingData } from './values.js';
+import { sensorData, wireMethod } from './sensor-values.js';
 import { WIRE } from './wire.js';
 
 export type BatchResult =
@@ -30,7 +31,7 @@ function newEpoch(): string {
 /** A plan entry as the board names it: method letter, readers, rate. */
 function sameEntry(b: PlanEntryFrame, e: SamplingEntry): boolean {
   return (
-    b.m === (e.method === 'Analogs' ? WIRE.analogs : WIRE.gpio) &&
+    b.m === wireMethod(e.method) &&
     b.hz === e.hz &&
     b.r.length === e.readers.length &&
     b.r.every((r, i) => r === e.readers[i])
@@ -133,7 +134,7 @@ export class StreamDecoder {
       t: 'plan',
       e: [...this.byShort].map(([k, x]) => ({
         k,
-        m: x.method === 'Analogs' ? WIRE.analogs : WIRE.gpio,
+        m: wireMethod(x.method),
         r: x.readers,
         hz: x.hz,
       })),
@@ -150,7 +151,8 @@ export class StreamDecoder {
     // Per entry, not against the newest clock seen: a backlog is older than the board's `hi`/`pong`.
     const lastT0 = this.lastT0.get(f.k);
     if (lastT0 !== undefined && f.t0 < lastT0 - STEP_BACK_MS) return { ok: false, stepped: true };
-    const width = entry.readers.length;
+    const layout = entry.layout;
+    const width = layout?.length ?? entry.readers.length;
     const ranges = this.ranges();
     const samples: StreamedSample[] = new Array(f.v.length);
     for (let i = 0; i < f.v.length; i++) {
@@ -164,7 +166,10 @@ export class StreamDecoder {
       samples[i] = {
         timeRequested: this.clockMap.toGateway(f.t0 + i * f.dt),
         timeReceived: received,
-        data: toReadingData(entry.method, entry.readers, row, ranges),
+        data:
+          layout === undefined
+            ? toReadingData(entry.method, entry.readers, row, ranges)
+            : sensorData(layout, row)!,
       };
     }
     this.clockMap.see(f.t0 + f.dt * Math.max(0, f.v.length - 1));

@@ -25,21 +25,37 @@ export class Waitress {
 
   /**
    * Send `req` with a fresh id through `write` and wait for the frame with the same id.
-   * Rejects BOARD_TIMEOUT after `timeoutMs`; rejects with what `write` throws.
+   * Rejects BOARD_TIMEOUT after `timeoutMs`; rejects with what `write` throws; rejects with the
+   * signal's reason when `signal` aborts first (the wait is given up: an answer after that is late).
    */
   request(
     req: GatewayRequest,
     timeoutMs: number,
     write: (frame: Record<string, unknown>) => void,
     what: string,
+    signal?: AbortSignal,
   ): Promise<BoardFrame> {
+    if (signal?.aborted === true) return Promise.reject(abortReason(signal));
     const id = this.nextId;
     this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1;
     return new Promise<BoardFrame>((resolve, reject) => {
+      const onAbort = () => {
+        if (this.waiting.get(id) !== w) return;
+        this.waiting.delete(id);
+        this.clock.clearTimer(w.timer);
+        reject(abortReason(signal!));
+      };
       const w: Waiter = {
-        resolve,
-        reject,
+        resolve: (f) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(f);
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
         timer: this.clock.setTimer(() => {
+          signal?.removeEventListener('abort', onAbort);
           this.waiting.delete(id);
           reject(
             new WharfError(
@@ -50,12 +66,13 @@ export class Waitress {
         }, timeoutMs),
       };
       this.waiting.set(id, w);
+      signal?.addEventListener('abort', onAbort, { once: true });
       try {
         write({ ...req, id });
       } catch (err) {
         this.clock.clearTimer(w.timer);
         this.waiting.delete(id);
-        reject(err instanceof Error ? err : new Error(String(err)));
+        w.reject(err instanceof Error ? err : new Error(String(err)));
       }
     });
   }
@@ -79,4 +96,9 @@ export class Waitress {
       w.reject(err);
     }
   }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r : new Error(String(r));
 }

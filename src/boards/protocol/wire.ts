@@ -37,6 +37,12 @@ export const WIRE = {
   /** plan entry methods (`m`) */
   analogs: 'A',
   gpio: 'G',
+  /** board-side sensors (`cfg.s`, extension): each reader is a sensor name */
+  sensors: 'S',
+  /** sensor models in `cfg.s` (extension): pulse counter, linear analog, chip temperature */
+  pulse: 'pulse',
+  linear: 'lin',
+  temp: 'temp',
   /** gap reasons the board reports (`why`) */
   backlogOverflow: 'backlog_overflow',
   readError: 'read_error',
@@ -47,6 +53,8 @@ export const WIRE = {
   unknownPin: 'unknown_pin',
   rate: 'rate',
   busy: 'busy',
+  /** cfg: the board (its interpreter) cannot do this, e.g. no E.getTemperature (extension) */
+  unsupported: 'unsupported',
 } as const;
 
 export type Wire = typeof WIRE;

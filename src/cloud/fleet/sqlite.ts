@@ -3,7 +3,8 @@
  * FULL), tables prefixed `fleet_` (the read-only SQL route cannot read them: machine configs hold
  * board secrets).
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../store/sqlite-driver.js';
 import { WharfError } from '../../shared/errors.js';
 import type {
   FleetStore,
@@ -60,7 +61,7 @@ export class SqliteFleetStore implements FleetStore {
   private readonly db: Database.Database;
 
   constructor(readonly path: string) {
-    this.db = new Database(path);
+    this.db = openSqlite(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');

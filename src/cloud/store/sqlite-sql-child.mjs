@@ -1,7 +1,15 @@
 // Runs one read-only SQL statement against a SQLite store and streams the rows as JSON lines on
 // stdout. A separate process so the parent can enforce the statement timeout with SIGKILL
 // (better-sqlite3 cannot interrupt a running statement). Input: one JSON line on stdin.
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+
+// the same driver choice as sqlite-driver.ts: better-sqlite3 13 (`better-sqlite3-napi`) on Node ≥ 22,
+// 12 on Node 20
+const Database = createRequire(import.meta.url)(
+  Number(process.versions.node.split('.')[0]) >= 22 && ['x64', 'arm64'].includes(process.arch)
+    ? 'better-sqlite3-napi'
+    : 'better-sqlite3',
+);
 
 let input = '';
 process.stdin.setEncoding('utf8');

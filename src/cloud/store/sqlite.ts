@@ -3,7 +3,8 @@
  * acknowledged ingest survives a power cut. Read-only SQL runs in a child process on a read-only
  * connection (see sqlite-sql.ts), so a runaway statement can be killed without blocking ingest.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from './sqlite-driver.js';
 import { WharfError, errorMessage } from '../../shared/errors.js';
 import type { CaptureMeta } from '../../shared/record.js';
 import { hashMatches, newKey, parseKey } from '../keys.js';
@@ -55,7 +56,7 @@ export class SqliteStore implements CloudStore {
 
   constructor(readonly path: string) {
     try {
-      this.db = new Database(path);
+      this.db = openSqlite(path);
     } catch (err) {
       throw new WharfError(
         'CLOUD_STORE',

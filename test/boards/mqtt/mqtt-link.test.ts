@@ -8,7 +8,7 @@ import { realClock } from '../../../src/shared/clock.js';
 import { nullLogger } from '../../../src/shared/logger.js';
 import { attachMqttPeer, type MqttPeer } from '../helpers/mqtt-peer.js';
 import { TestPeer } from '../helpers/test-peer.js';
-import { sleep, until } from '../helpers/wait.js';
+import { until } from '../helpers/wait.js';
 
 const hardware = { analogs: [{ name: 'A1', pin: '34' }], pins: ['27'] };
 
@@ -78,13 +78,11 @@ describe('mqtt link (embedded broker)', () => {
     await board.configure([
       { key: 'k', method: 'Analogs', readers: ['A1'], hz: 20, mode: 'streamed' },
     ]);
-    const end = Date.now() + 3000;
-    while (batches.length < 2 && Date.now() < end) await sleep(20);
+    await until(() => batches.length >= 2, 10_000, 'two batches');
     peer.reboot(10);
-    const end2 = Date.now() + 3000;
-    while (!gaps.some((g) => g.reason === 'board_reboot') && Date.now() < end2) await sleep(20);
+    await until(() => gaps.some((g) => g.reason === 'board_reboot'), 10_000, 'a board_reboot gap');
     const cut = batches.length;
-    while (batches.length < cut + 2 && Date.now() < end2 + 2000) await sleep(20);
+    await until(() => batches.length >= cut + 2, 10_000, 'two batches after the reboot');
     expect(gaps.filter((g) => g.reason === 'board_reboot').map((g) => g.key)).toEqual(['k']);
     expect(batches[cut]!.seq).toBe(0);
     expect(board.stats.reboots).toBe(1);

@@ -113,7 +113,7 @@ describe('PolledCollector records both times', () => {
     });
     c.start(1_000_000);
     clock.advance(0);
-    await until(() => recs.length > 0, 2000, 'a reading');
+    await until(() => recs.length > 0, 10_000, 'a reading');
     await c.stop();
     const r = recs[0] as ReadingRecord;
     expect(r.time_requested).toBe(1_000_000);

@@ -53,4 +53,55 @@ describe('waitress', () => {
     await expect(p).rejects.toMatchObject({ code: 'BOARD_DISCONNECTED' });
     expect(w.pending).toBe(0);
   });
+
+  it('an aborted wait rejects with the reason at once, its timer is gone, a later answer is unmatched', async () => {
+    const clock = new FakeClock();
+    const w = new Waitress(clock);
+    const ids: number[] = [];
+    const stop = new AbortController();
+    const p = w.request(
+      { t: 'hello', v: 1 },
+      1000,
+      (f) => void ids.push(f.id as number),
+      'b1',
+      stop.signal,
+    );
+    stop.abort(new Error('board announced'));
+    await expect(p).rejects.toThrow('board announced');
+    expect(w.pending).toBe(0);
+    clock.advance(2000); // the timeout must not fire into a settled request
+    expect(
+      w.answer(ids[0]!, {
+        t: 'hi',
+        id: ids[0]!,
+        v: 1,
+        bid: 'b1',
+        fw: 'x',
+        clk: 1,
+        caps: { hz: 1, st: 1 },
+      }),
+    ).toBe(false);
+    // already aborted: nothing is written
+    const q = w.request(
+      { t: 'hello', v: 1 },
+      1000,
+      (f) => void ids.push(f.id as number),
+      'b1',
+      stop.signal,
+    );
+    await expect(q).rejects.toThrow('board announced');
+    expect(ids).toHaveLength(1);
+    // an answered request is not disturbed by a later abort
+    const later = new AbortController();
+    const r = w.request(
+      { t: 'ping', g: 2 },
+      1000,
+      (f) => void ids.push(f.id as number),
+      'b1',
+      later.signal,
+    );
+    expect(w.answer(ids[1]!, { t: 'pong', id: ids[1]!, g: 2, clk: 9 })).toBe(true);
+    later.abort(new Error('too late'));
+    await expect(r).resolves.toMatchObject({ t: 'pong', g: 2 });
+  });
 });

@@ -95,9 +95,9 @@ describe.skipIf(!requireTool('socat', 'serial tests run over pty pairs'))(
       await board.configure([
         { key: 'k', method: 'Analogs', readers: ['A1', 'A2'], hz: 50, mode: 'streamed' },
       ]);
-      await until(() => batches.length >= 2, 3000, 'two batches');
+      await until(() => batches.length >= 2, 10_000, 'two batches');
       peer.dropNext = 1;
-      await until(() => batches.length >= 5, 3000, 'five batches');
+      await until(() => batches.length >= 5, 10_000, 'five batches');
       const seqs = batches.map((b) => b.seq);
       const skipped = seqs.slice(1).filter((s, i) => s !== seqs[i]! + 1);
       expect(skipped).toHaveLength(1);
@@ -109,13 +109,17 @@ describe.skipIf(!requireTool('socat', 'serial tests run over pty pairs'))(
       await board.configure([
         { key: 'k', method: 'Analogs', readers: ['A1'], hz: 50, mode: 'streamed' },
       ]);
-      await until(() => batches.length >= 3, 3000, 'batches');
+      await until(() => batches.length >= 3, 10_000, 'batches');
       peer.reboot(200);
-      await until(() => gaps.some((g) => g.reason === 'board_reboot'), 2000, 'a board_reboot gap');
+      await until(
+        () => gaps.some((g) => g.reason === 'board_reboot'),
+        10_000,
+        'a board_reboot gap',
+      );
       const g = gaps.find((x) => x.reason === 'board_reboot')!;
       expect(g.key).toBe('k');
       const cut = batches.length;
-      await until(() => batches.length >= cut + 3, 3000, 'batches after the reboot');
+      await until(() => batches.length >= cut + 3, 10_000, 'batches after the reboot');
       const after = batches.slice(cut);
       expect(after[0]!.seq).toBe(0);
       const now = Date.now();
@@ -177,7 +181,7 @@ describe.skipIf(!requireTool('socat', 'serial tests run over pty pairs'))(
           t1: clk - 1000,
         }),
       );
-      await until(() => gaps.length >= 2, 2000, 'two gaps');
+      await until(() => gaps.length >= 2, 10_000, 'two gaps');
       await sleep(200);
       expect(gaps.map((g) => [g.key, g.reason, g.count])).toEqual([
         ['k', 'missed_ticks', 3],
@@ -188,15 +192,17 @@ describe.skipIf(!requireTool('socat', 'serial tests run over pty pairs'))(
     });
 
     it('pulling the pty mid-stream goes offline; replugging resumes within 2 s without a connect() call', async () => {
-      await setup({ bid: 'b1' });
+      // The board's side attaches after the port is back and announces itself, as the firmware does
+      // when its serial link starts: a hello lost before that is asked again at once.
+      await setup({ bid: 'b1', helloOnBoot: true });
       await board.connect();
       await board.configure([
         { key: 'k', method: 'Analogs', readers: ['A1'], hz: 50, mode: 'streamed' },
       ]);
-      await until(() => batches.length >= 2, 3000, 'batches');
+      await until(() => batches.length >= 2, 10_000, 'batches');
       await side.close();
       await pty.kill();
-      await until(() => statuses.some((s) => s.state === 'offline'), 3000, 'offline');
+      await until(() => statuses.some((s) => s.state === 'offline'), 10_000, 'offline');
       await expect(board.read('Analogs', ['A1'], { timeoutMs: 500 })).rejects.toMatchObject({
         code: 'BOARD_DISCONNECTED',
       });
