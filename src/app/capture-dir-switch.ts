@@ -51,7 +51,7 @@ export async function switchCaptureDir(
       (err: unknown) =>
         p.logger.error(
           { dir: previous, err: errorMessage(err) },
-          'previous capture dir: finishing its open files failed; recovery finishes what is on disk at the next start',
+          'previous capture dir: finishing its open files failed; its records stay in memory and are written at a later flush (until then the restart checkpoint holds, so a stop before that is a capture_stopped gap at the next start)',
         ),
     )
     .finally(() => {
