@@ -99,7 +99,12 @@ function config(dir: string, syncDisabled: boolean) {
 async function readingsInDir(dir: string): Promise<number[]> {
   const out: number[] = [];
   for (const f of await walkCaptureDir(dir, [FINISHED_SUFFIX])) {
-    const d = decodeCaptureFile(await readFile(f.path));
+    const bytes = await readFile(f.path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null; // synced (and removed) meanwhile
+      throw err;
+    });
+    if (bytes === null) continue;
+    const d = decodeCaptureFile(bytes);
     expect(d.torn, f.path).toBeNull();
     for (const r of d.records) if (r.kind === 'reading') out.push(r.time_requested);
   }
