@@ -27,7 +27,7 @@ import { BoardRegistry } from '../src/boards/registry.js';
 import { simFactory } from '../src/boards/sim.js';
 import { CaptureEngine } from '../src/capture/engine.js';
 import { FileCaptureStore } from '../src/capture/file-store.js';
-import { FlushLoop } from '../src/capture/checkpoint.js';
+import { FlushLoop } from '../src/capture/flush-loop.js';
 import type { BoardSpec, CapturePlan, PlanEntry } from '../src/config/plan.js';
 import { DATA_MANAGER_DEFAULTS } from '../src/config/settings.js';
 import { realClock } from '../src/shared/clock.js';

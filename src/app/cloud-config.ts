@@ -22,6 +22,7 @@ import { defaultCacheFile, type CloudSource } from './cloud-cache.js';
 import { applied, bootConfig, CloudConfigFollower, type Boot } from './cloud-follow.js';
 import { Gateway, type GatewayOptions } from './gateway.js';
 import { banner } from './launch.js';
+import { noteCaptureDir, previousCaptureDir, wharfStateDir } from '../capture/dir-history.js';
 import { serveUntilStopped } from './serve.js';
 
 export * from './cloud-cache.js';
@@ -58,7 +59,19 @@ export async function launchFromCloud(o: CloudLaunchOptions): Promise<number> {
     return 1;
   }
   for (const i of boot.issues) o.stderr.write(`${formatIssue(i, `cloud:${o.machine}`)}\n`);
-  const gw = await Gateway.start({ ...(o.gateway ?? {}), plan: boot.plan, logger: o.logger });
+  // where this machine's gateway captured last (history keyed by cloud and machine): a capture_dir
+  // changed while it was down is drained and accounted like one changed live
+  const stateDir = wharfStateDir(o.env);
+  const historyKey = `cloud:${new URL(o.url).origin}#${o.machine}`;
+  const dir = boot.plan.dataManager.capture_dir;
+  const gw = await Gateway.start({
+    ...(o.gateway ?? {}),
+    plan: boot.plan,
+    logger: o.logger,
+    previousCaptureDir: await previousCaptureDir(stateDir, historyKey, dir),
+    onCaptureDirChanged: (d) => noteCaptureDir(stateDir, historyKey, d, o.logger),
+  });
+  await noteCaptureDir(stateDir, historyKey, dir, o.logger);
   if (boot.fromCache) boot.reports.push(applied(boot.config, gw.currentPlan));
   const follower = new CloudConfigFollower({
     src,

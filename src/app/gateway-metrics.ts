@@ -81,3 +81,39 @@ export function registerStoreMetrics(metrics: Metrics, store: CaptureStore): voi
     g.flushMs.set(undefined, s.lastFlushMs ?? 0);
   });
 }
+
+/** The capture dirs still draining after a capture_dir change (src/app/capture-dirs.ts). */
+export function registerDrainingMetrics(
+  metrics: Metrics,
+  list: () => { contents: { files: number; bytes: number; in_progress_files: number } | null }[],
+): void {
+  const g = {
+    dirs: metrics.gauge(
+      'wharf_capture_dirs_draining',
+      'Previous capture dirs (after a capture_dir change) still holding data to sync.',
+      [],
+    ),
+    files: metrics.gauge(
+      'wharf_capture_draining_files',
+      'Capture files (finished and open) left in the draining capture dirs.',
+      [],
+    ),
+    bytes: metrics.gauge(
+      'wharf_capture_draining_bytes',
+      'Bytes of finished capture files left in the draining capture dirs.',
+      [],
+    ),
+  };
+  metrics.onCollect(() => {
+    const l = list();
+    g.dirs.set(undefined, l.length);
+    g.files.set(
+      undefined,
+      l.reduce((a, d) => a + (d.contents?.files ?? 0) + (d.contents?.in_progress_files ?? 0), 0),
+    );
+    g.bytes.set(
+      undefined,
+      l.reduce((a, d) => a + (d.contents?.bytes ?? 0), 0),
+    );
+  });
+}

@@ -88,6 +88,8 @@ export async function launch(o: LaunchOptions): Promise<number> {
     plan,
     logger: o.logger,
     previousCaptureDir: await previousCaptureDir(stateDir, file, dir),
+    // a live capture_dir change is recorded too, so the next start knows where it ran last
+    onCaptureDirChanged: (d) => noteCaptureDir(stateDir, file, d, o.logger),
   });
   await noteCaptureDir(stateDir, file, dir, o.logger);
   try {

@@ -6,7 +6,7 @@
  */
 import type { CapturePlan, PlanEntry } from '../config/index.js';
 import type { CaptureStore } from '../capture/capture-store.js';
-import { metaFor } from '../capture/engine.js';
+import { metaFor } from '../capture/engine-plan.js';
 
 export interface RateChange {
   entry: PlanEntry;

@@ -28,10 +28,29 @@ export interface EntryStatus {
   last_error: { reason: string; detail?: string; at: string; count: number } | null;
 }
 
+/** A previous capture dir (left by a live capture_dir change) still holding data to sync. */
+export interface DrainingStatus {
+  dir: string;
+  /** When new data stopped going there. */
+  since: string;
+  /** 'finishing files' (the switch is closing its open files), the sync state, or 'no sync target'. */
+  state: string;
+  /** Capture files left (finished and open) and the finished ones' bytes; null before the first look. */
+  files: number | null;
+  bytes: number | null;
+  /** Files set aside in its failed/ (never synced; they stay when the dir is otherwise drained). */
+  failed_files: number | null;
+  last_sync: string | null;
+  last_error: string | null;
+}
+
 export interface GatewayStatusDoc {
   machine: string;
   part_id: string;
+  /** Where new data goes. */
   capture_dir: string;
+  /** Previous capture dirs still syncing their data (empty once they are drained). */
+  draining: DrainingStatus[];
   capture_disabled: boolean;
   started_at: string;
   now: string;
@@ -58,6 +77,7 @@ export interface StatusSources {
   store: CaptureStoreStats;
   sync: SyncStatus | null;
   latest: LatestReadings | undefined;
+  draining?: DrainingStatus[];
   startedAt: number;
   now: number;
 }
@@ -109,6 +129,7 @@ export function buildGatewayStatus(s: StatusSources): GatewayStatusDoc {
     machine: s.plan.machine,
     part_id: s.plan.part_id,
     capture_dir: s.plan.dataManager.capture_dir,
+    draining: s.draining ?? [],
     capture_disabled: s.plan.dataManager.capture_disabled,
     started_at: iso(s.startedAt),
     now: iso(s.now),
@@ -180,6 +201,18 @@ export function formatLatest(d: GatewayStatusDoc): string {
   );
   return (
     `latest capture (gateway ${d.machine}, up since ${d.started_at}; ${d.backlog.pending_records} record(s) not yet on disk${d.last_error === null ? '' : `; last error (${d.last_error.where}): ${d.last_error.message}`})\n` +
-    `${lines.join('\n')}\n`
+    `${lines.join('\n')}\n` +
+    formatCaptureDirs(d)
   );
+}
+
+/** Where new data goes and, after a capture_dir change, the previous dirs still draining. */
+export function formatCaptureDirs(d: GatewayStatusDoc): string {
+  const draining = d.draining ?? []; // a gateway from before the field
+  if (draining.length === 0) return '';
+  const rows = draining.map(
+    (x) =>
+      `  draining:    ${x.dir} (since ${x.since}): ${x.files === null ? 'not measured yet' : `${x.files} file(s), ${x.bytes ?? 0} bytes left`}; ${x.state}${x.last_error === null ? '' : `; last error: ${x.last_error}`}${x.failed_files ? `; ${x.failed_files} file(s) in failed/ stay` : ''}`,
+  );
+  return `capture dirs\n  capture_dir: ${d.capture_dir} (new data)\n${rows.join('\n')}\n`;
 }

@@ -15,7 +15,14 @@ export class DiskBudgetRunner {
   private again = false;
   readonly intervalMs: number;
 
-  constructor(private readonly opts: DiskBudgetOptions & { clock: Clock; intervalMs?: number }) {
+  constructor(
+    private readonly opts: DiskBudgetOptions & {
+      clock: Clock;
+      intervalMs?: number;
+      /** The dirs to check now (live capture_dir change: the current one and those draining). */
+      dirs?: () => Pick<DiskBudgetOptions, 'dir' | 'drainingDirs'>;
+    },
+  ) {
     this.intervalMs = Math.max(1, opts.intervalMs ?? 30_000);
   }
 
@@ -33,12 +40,13 @@ export class DiskBudgetRunner {
     }
     if (this.timer !== undefined) this.opts.clock.clearTimer(this.timer);
     this.timer = undefined;
-    this.running = enforceDiskBudget(this.opts)
+    const dirs: Partial<Pick<DiskBudgetOptions, 'dir' | 'drainingDirs'>> = this.opts.dirs?.() ?? {};
+    this.running = enforceDiskBudget({ ...this.opts, ...dirs })
       .then(
         () => undefined,
         (err: unknown) =>
           this.opts.logger.error(
-            { dir: this.opts.dir, err: errorMessage(err) },
+            { dir: dirs.dir ?? this.opts.dir, err: errorMessage(err) },
             'disk budget check failed',
           ),
       )

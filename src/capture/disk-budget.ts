@@ -18,7 +18,9 @@
  * component, and the gap records the deleted file itself held are appended again with it (carried
  * into the newest file), so no later deletion can erase an earlier account. A file holding no
  * readings (only gap records) is never deleted: deleting it would free nothing once its gaps are
- * carried. The store is flushed before the files are unlinked, so the account is on disk first.
+ * carried. After a live capture_dir change the old dirs still draining (`drainingDirs`) count as
+ * part of the capture dir: the quota covers them all, the disk-full rule the ones on the current
+ * dir's filesystem; their files are older, so they go first (gap records into the current dir). The store is flushed before the files are unlinked, so the account is on disk first.
  * (If that flush fails, e.g. on a full disk, the files are still deleted to make room and the gaps
  * stay queued in the store until the next flush succeeds.)
  */
@@ -26,11 +28,23 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { CaptureMeta, GapRecord } from '../shared/record.js';
 import type { DataManagerSettings } from '../config/plan.js';
 import { captureKeyFor, type CaptureStore } from './capture-store.js';
-import { decodeCaptureFile } from './file-format.js';
-import { fsyncDir, listFinishedFiles, walkCaptureDir, type CaptureFileEntry } from './files.js';
+import {
+  fsyncDir,
+  listFinishedFiles,
+  oldestFirst,
+  walkCaptureDir,
+  type CaptureFileEntry,
+} from './files.js';
+import {
+  coalesceDeletions,
+  describe,
+  type DeletedFile,
+  type Described,
+} from './disk-budget-account.js';
+
+export type { DeletedFile } from './disk-budget-account.js';
 
 export interface DiskUsage {
   totalBytes: number;
@@ -53,21 +67,16 @@ export type BudgetSettings = Pick<
 
 export interface DiskBudgetOptions {
   dir: string;
+  /**
+   * Capture dirs left by a live capture_dir change, still draining: their files count against the
+   * budget with the current dir's, and being older they are the first deleted.
+   */
+  drainingDirs?: readonly string[];
   settings: BudgetSettings;
   store: CaptureStore;
   logger: Logger;
   /** Injected so tests can drive it; default statfs. */
   diskUsage?: (dir: string) => Promise<DiskUsage>;
-}
-
-export interface DeletedFile {
-  path: string;
-  bytes: number;
-  readings: number;
-  gap: GapRecord;
-  /** Gap records the file held, appended again (carried) so their account survives. */
-  carried: GapRecord[];
-  rule: 'quota' | 'disk_full';
 }
 
 export interface DiskBudgetReport {
@@ -76,140 +85,36 @@ export interface DiskBudgetReport {
   deleted: DeletedFile[];
 }
 
-/** Component identity from the path when a file's header is unreadable. */
-function metaFromPath(dir: string, file: string): CaptureMeta {
-  const parts = path.relative(dir, path.dirname(file)).split(path.sep);
-  return {
-    part_id: '',
-    machine: '',
-    component_type: parts[0] ?? 'unknown',
-    component_name: parts[1] ?? 'unknown',
-    method_name: parts[2] ?? 'unknown',
-    additional_parameters: {},
-    tags: [],
-  };
-}
-
-type Described = DeletedFile & { meta: CaptureMeta };
-
-/** Decode a file and describe its deletion; null when it holds no readings (never deleted). */
-async function describe(
-  dir: string,
-  f: CaptureFileEntry,
-  rule: DeletedFile['rule'],
-  why: string,
-): Promise<Described | null> {
-  let meta: CaptureMeta;
-  let readings = 0;
-  const carried: GapRecord[] = [];
-  let start = Infinity;
-  let end = -Infinity;
-  let note = '';
-  try {
-    const d = decodeCaptureFile(await fsp.readFile(f.path));
-    meta = d.header.meta;
-    for (const r of d.records) {
-      if (r.kind === 'gap') {
-        carried.push(r);
-        continue;
-      }
-      readings++;
-      for (const t of [r.time_requested, r.time_received]) {
-        if (!Number.isFinite(t)) continue;
-        start = Math.min(start, t);
-        end = Math.max(end, t);
-      }
-    }
-    if (readings === 0) return null;
-    if (!Number.isFinite(start)) start = end = d.header.created_ms;
-    if (d.torn !== null)
-      note = `; file was damaged after ${d.records.length} records (${d.torn.reason}), readings after that unknown`;
-  } catch (err) {
-    meta = metaFromPath(dir, f.path);
-    start = end = f.mtimeMs;
-    note = `; header unreadable (${errorMessage(err)}), reading count unknown`;
-  }
-  const gap: GapRecord = {
-    kind: 'gap',
-    reason: 'disk_quota',
-    start,
-    end,
-    count: readings,
-    detail: `deleted ${path.relative(dir, f.path)} (${f.size} bytes, ${readings} readings, ${carried.length} gap records carried over) ${why}${note}`,
-  };
-  return { path: f.path, bytes: f.size, readings, gap, carried, rule, meta };
-}
-
-/** Typical time between two readings of a gap or file span (Infinity when unknown). */
-function spacing(start: number, end: number, count: number): number {
-  return count > 1 && end > start ? (end - start) / (count - 1) : Infinity;
-}
-
-/**
- * The disk_quota gaps to write for a deleted file: its own and the ones it carries (earlier
- * deletions), with the spans that chain without a hole merged (each starts within two reading
- * intervals of the previous end; counts summed). A run of consecutive deleted files of a stream
- * then stays one record however long it runs, while a span in between that was not deleted (e.g.
- * files synced meanwhile) keeps gaps apart. The file's own gap is left as it is (the report).
- */
-export function coalesceDeletions(gaps: readonly GapRecord[]): GapRecord[] {
-  const sorted = [...gaps].sort((x, y) => x.start - y.start || x.end - y.end);
-  const out: GapRecord[] = [];
-  let cur: GapRecord | undefined;
-  let merged = 0;
-  const close = () => {
-    if (cur === undefined) return;
-    if (merged > 0)
-      cur.detail = `${merged + 1} consecutive deleted spans, ${cur.count} readings in all; the latest: ${(cur.detail ?? '').replace(/^\d+ consecutive deleted spans, \d+ readings in all; the latest: /, '')}`;
-    out.push(cur);
-  };
-  for (const g of sorted) {
-    if (cur !== undefined) {
-      const near =
-        2 * Math.min(spacing(cur.start, cur.end, cur.count), spacing(g.start, g.end, g.count)) + 1;
-      if (g.start - cur.end <= near) {
-        cur.end = Math.max(cur.end, g.end);
-        cur.count += g.count;
-        cur.detail = g.detail ?? cur.detail;
-        merged++;
-        continue;
-      }
-    }
-    close();
-    cur = { ...g };
-    merged = 0;
-  }
-  close();
-  if (out.length <= MAX_CARRIED_SPANS) return out;
-  // Bounded: a long run of deletions in interleaved files would otherwise grow the account with
-  // every deletion. The oldest spans fold into one summary (count exact, span approximate).
-  const fold = out.slice(0, out.length - MAX_CARRIED_SPANS + 1);
-  const n = fold.reduce((a, g) => a + g.count, 0);
-  const summary: GapRecord = {
-    kind: 'gap',
-    reason: 'disk_quota',
-    start: Math.min(...fold.map((g) => g.start)),
-    end: Math.max(...fold.map((g) => g.end)),
-    count: n,
-    detail: `${fold.length} spans of deleted capture files between these times, ${n} readings in all (files kept or synced in between may hold readings of this period)`,
-  };
-  return [summary, ...out.slice(out.length - MAX_CARRIED_SPANS + 1)];
-}
-
-/** At most this many disk_quota spans are carried per deleted file (the rest fold into one). */
-const MAX_CARRIED_SPANS = 8;
-
 /** One check; returns what was deleted. */
 export async function enforceDiskBudget(opts: DiskBudgetOptions): Promise<DiskBudgetReport> {
   const { dir, settings, store, logger } = opts;
-  const all = await walkCaptureDir(dir, [], true);
-  let dirBytes = all.reduce((a, f) => a + f.size, 0);
-  const finished = await listFinishedFiles(dir);
+  const scanned = [dir, ...(opts.drainingDirs ?? []).filter((d) => d !== dir)];
+  // the disk-full rule weighs the capture data on the current dir's filesystem only
+  const devOf = async (d: string) => (await fsp.stat(d).catch(() => null))?.dev ?? null;
+  const ownDev = await devOf(dir);
+  const onOwnFs = new Set<string>();
+  let dirBytes = 0;
+  let fsBytes = 0;
+  const baseOf = new Map<string, string>();
+  const finishedAll: CaptureFileEntry[] = [];
+  for (const d of scanned) {
+    const bytes = (await walkCaptureDir(d, [], true)).reduce((a, f) => a + f.size, 0);
+    dirBytes += bytes;
+    if (d === dir || (ownDev !== null && (await devOf(d)) === ownDev)) {
+      onOwnFs.add(d);
+      fsBytes += bytes;
+    }
+    for (const f of await listFinishedFiles(d)) {
+      baseOf.set(f.path, d);
+      finishedAll.push(f);
+    }
+  }
+  const finished = oldestFirst(finishedAll);
   const chosen: Described[] = [];
   const seen = new Set<string>();
   const pick = async (f: CaptureFileEntry, rule: DeletedFile['rule'], why: string) => {
     seen.add(f.path);
-    const d = await describe(dir, f, rule, why).catch((err: unknown) => {
+    const d = await describe(baseOf.get(f.path) ?? dir, f, rule, why).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // synced meanwhile
       throw err;
     });
@@ -226,7 +131,10 @@ export async function enforceDiskBudget(opts: DiskBudgetOptions): Promise<DiskBu
         'quota',
         `because the capture dir exceeded capture_dir_max_bytes=${quota}`,
       );
-      if (d !== null) dirBytes -= f.size;
+      if (d !== null) {
+        dirBytes -= f.size;
+        if (onOwnFs.has(baseOf.get(f.path) ?? dir)) fsBytes -= f.size;
+      }
     }
     if (dirBytes > quota) {
       logger.warn(
@@ -247,14 +155,16 @@ export async function enforceDiskBudget(opts: DiskBudgetOptions): Promise<DiskBu
   }
   if (usage !== null && usage.totalBytes > 0 && usage.usedBytes > 0) {
     const diskFrac = usage.usedBytes / usage.totalBytes;
-    const dirFrac = dirBytes / usage.usedBytes;
+    const dirFrac = fsBytes / usage.usedBytes;
     if (
       diskFrac >= settings.disk_usage_deletion_threshold &&
       dirFrac >= settings.capture_dir_deletion_threshold
     ) {
       const n = Math.max(1, Math.floor(settings.delete_every_nth_when_disk_full));
       const why = `because the disk is ${(diskFrac * 100).toFixed(1)}% used (threshold ${settings.disk_usage_deletion_threshold * 100}%) and capture data is ${(dirFrac * 100).toFixed(1)}% of it (delete every ${n}th file)`;
-      const rest = finished.filter((f) => !seen.has(f.path));
+      const rest = finished.filter(
+        (f) => !seen.has(f.path) && onOwnFs.has(baseOf.get(f.path) ?? dir),
+      );
       // every nth file with readings (a file of gap records only frees nothing)
       for (let i = 0; i < rest.length; i += n) {
         for (let j = i; j < Math.min(rest.length, i + n); j++) {

@@ -14,27 +14,21 @@
  * record into one `capture_stopped` gap.
  */
 import type { BoardSource } from '../boards/board.js';
-import {
-  cameraOf,
-  periodMs,
-  type BoardSpec,
-  type CapturePlan,
-  type PlanEntry,
-} from '../config/plan.js';
+import { periodMs, type BoardSpec, type CapturePlan } from '../config/plan.js';
 import type { Clock } from '../shared/clock.js';
-import type { CaptureMeta } from '../shared/record.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
 import { BoardSession, type BackoffOptions } from './board-session.js';
 import { CaptureMetrics } from './capture-metrics.js';
-import { boardMethod, EntryCollector, type CollectorOptions } from './collector.js';
+import { EntryCollector, type CollectorOptions } from './collector.js';
+import { boardFingerprint, desiredEntries, metaFor } from './engine-plan.js';
 import { EntryOutput, type RecordSink } from './entry-output.js';
 import {
   lastTick,
-  PAUSE_DETAIL,
   pauseReasonOf,
   renamePauses,
+  resumeAfterPause,
   type PauseReason,
   type PausedEntry,
 } from './paused.js';
@@ -67,28 +61,6 @@ export interface ApplySummary {
   changed: string[];
   unchanged: string[];
   skipped: { key: string; why: string }[];
-}
-
-interface Desired {
-  entry: PlanEntry;
-  meta: CaptureMeta;
-  fingerprint: string;
-}
-
-export function metaFor(plan: CapturePlan, e: PlanEntry): CaptureMeta {
-  return {
-    part_id: plan.part_id,
-    machine: plan.machine,
-    component_type: e.component_type,
-    component_name: e.component_name,
-    method_name: e.method,
-    additional_parameters: e.additional_params,
-    tags: e.tags,
-  };
-}
-
-function boardFingerprint(b: BoardSpec): string {
-  return JSON.stringify([b.address, b.transport, b.secret ?? null, b.components]);
 }
 
 export class CaptureEngine {
@@ -192,37 +164,6 @@ export class CaptureEngine {
     this.paused.set(key, { last, reason: pauseReasonOf(plan) });
   }
 
-  private desired(plan: CapturePlan, skipped: ApplySummary['skipped']): Map<string, Desired> {
-    const out = new Map<string, Desired>();
-    if (plan.dataManager.capture_disabled) return out;
-    const boards = new Set(plan.boards.map((b) => b.id));
-    for (const e of plan.entries) {
-      if (cameraOf(plan.cameras, e) !== undefined) {
-        skipped.push({ key: e.key, why: 'a camera: captured by the camera capture' });
-        continue;
-      }
-      if (e.component_type === 'sensor' && plan.sensors?.some((c) => c.id === e.boardId)) {
-        skipped.push({ key: e.key, why: 'a gateway sensor: captured by the sensor capture' });
-        continue;
-      }
-      if (!e.supported || boardMethod(e.method) === undefined) {
-        skipped.push({ key: e.key, why: `method ${e.method} is not supported by any transport` });
-        continue;
-      }
-      if (!boards.has(e.boardId)) {
-        skipped.push({ key: e.key, why: `board ${e.boardId} is not in the plan` });
-        continue;
-      }
-      if (!(e.hz > 0)) {
-        skipped.push({ key: e.key, why: `capture frequency ${e.hz} Hz` });
-        continue;
-      }
-      const meta = metaFor(plan, e);
-      out.set(e.key, { entry: e, meta, fingerprint: JSON.stringify([e, meta]) });
-    }
-    return out;
-  }
-
   private async applyNow(plan: CapturePlan): Promise<ApplySummary> {
     const summary: ApplySummary = {
       added: [],
@@ -234,7 +175,7 @@ export class CaptureEngine {
     if (this.stopped) return summary;
     const { logger, clock } = this.deps;
     this.options.holdMs = this.deps.options?.holdMs ?? plan.dataManager.flush_interval_ms;
-    const want = this.desired(plan, summary.skipped);
+    const want = desiredEntries(plan, summary.skipped);
     const wantBoards = new Map<string, BoardSpec>();
     for (const d of want.values()) {
       const b = plan.boards.find((x) => x.id === d.entry.boardId);
@@ -303,27 +244,15 @@ export class CaptureEngine {
         this.options.holdMs,
         periodMs(d.entry.hz),
       );
-      let after = lastOf.get(key);
       const paused = this.paused.get(key);
       this.paused.delete(key);
-      let resumeAt: number | undefined;
-      if (paused !== undefined && after === undefined) {
-        if (paused.reason === 'capture_stopped') {
-          // After a restart the collector accounts the time since the last durable record
-          // (capture_stopped, or what a streaming board delivers from its backlog).
-          resumeAt = paused.last;
-        } else {
-          // Every tick after the last accounted instant up to now: one gap with the reason it
-          // stopped (capture or the method was disabled, a new capture_dir).
-          const period = periodMs(d.entry.hz);
-          const count = Math.max(0, Math.floor((clock.now() - paused.last) / period + 1e-9));
-          after = paused.last + count * period;
-          if (count > 0) {
-            out.gap(paused.reason, paused.last + period, after, count, PAUSE_DETAIL[paused.reason]);
-            out.flushGap();
-          }
-        }
-      }
+      const { after, resumeAt } = resumeAfterPause(
+        out,
+        paused,
+        lastOf.get(key),
+        periodMs(d.entry.hz),
+        clock.now(),
+      );
       const collector = new EntryCollector(
         d.entry,
         out,

@@ -7,7 +7,7 @@ import { periodMs } from '../config/plan.js';
 import type { CapturePlan, PlanEntry } from '../config/plan.js';
 import type { CaptureMeta, GapReason } from '../shared/record.js';
 import type { EntryCollector } from './collector.js';
-import type { RecordSink } from './entry-output.js';
+import type { EntryOutput, RecordSink } from './entry-output.js';
 
 /** Why an entry is not capturing, for the gap written when it captures again. */
 export type PauseReason = Extract<
@@ -78,4 +78,31 @@ export function renamePauses(
     }
     p.reason = next;
   }
+}
+
+/**
+ * Where a (re)started entry's grid continues. An entry restarted live continues after its old
+ * collector's last tick (`lastOfOld`). After a restart (`capture_stopped`) the collector accounts
+ * the time since the last durable record itself (`resumeAt`: a `capture_stopped` gap, or what a
+ * streaming board delivers from its backlog). After any other pause every tick since the last
+ * accounted instant up to now is one gap with the reason it stopped (capture or the method was
+ * disabled, a new capture_dir at a restart), and the grid continues after it (`after`).
+ */
+export function resumeAfterPause(
+  out: EntryOutput,
+  paused: PausedEntry | undefined,
+  lastOfOld: number | undefined,
+  period: number,
+  now: number,
+): { after: number | undefined; resumeAt: number | undefined } {
+  if (paused === undefined || lastOfOld !== undefined)
+    return { after: lastOfOld, resumeAt: undefined };
+  if (paused.reason === 'capture_stopped') return { after: undefined, resumeAt: paused.last };
+  const count = Math.max(0, Math.floor((now - paused.last) / period + 1e-9));
+  const after = paused.last + count * period;
+  if (count > 0) {
+    out.gap(paused.reason, paused.last + period, after, count, PAUSE_DETAIL[paused.reason]);
+    out.flushGap();
+  }
+  return { after, resumeAt: undefined };
 }

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../src/app/gateway.js';
-import { mergeRecovered, CHECKPOINT_FILE } from '../../src/capture/checkpoint.js';
+import { CHECKPOINT_FILE } from '../../src/capture/checkpoint.js';
+import { mergeRecovered } from '../../src/capture/resume-times.js';
 import { decodeCaptureFile, FINISHED_SUFFIX } from '../../src/capture/file-format.js';
 import { walkCaptureDir } from '../../src/capture/files.js';
 import { nullLogger } from '../../src/shared/logger.js';
@@ -72,14 +73,16 @@ describe('Gateway (composition root)', () => {
     expect(status.entries).toEqual([expect.objectContaining({ key: e1.key, mode: 'streamed' })]);
     expect((await fetch(`${gw.httpUrl}/nope`)).status).toBe(404);
 
-    // Live: add a polled entry; a new capture_dir is refused until restart.
+    // Live: add a polled entry; a new flush interval waits for a restart (a new capture_dir
+    // applies live: test/app/capture-dir-live.test.ts).
     const e2 = entry('b1', 'Gpio', ['27'], 2);
     const s = await gw.applyPlan({
       ...p1,
       entries: [e1, e2],
-      dataManager: { ...p1.dataManager, capture_dir: path.join(tmp, 'elsewhere') },
+      dataManager: { ...p1.dataManager, flush_interval_ms: 5000 },
     });
     expect(s).toMatchObject({ added: [e2.key], unchanged: [e1.key] });
+    expect(gw.currentPlan.dataManager.flush_interval_ms).toBe(100);
     expect(gw.captureDir).toBe(dir);
     // Both entries have a durable record on the checkpoint and e1 has more than 10 readings.
     const analogReadings = gw.metrics.counter('wharf_readings_total', '');

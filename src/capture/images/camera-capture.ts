@@ -15,7 +15,7 @@ import {
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CaptureMetrics } from '../capture-metrics.js';
-import { metaFor } from '../engine.js';
+import { metaFor } from '../engine-plan.js';
 import { EntryOutput, type RecordSink } from '../entry-output.js';
 import { FfmpegCamera } from './ffmpeg-camera.js';
 import { SnapshotCamera } from './snapshot-camera.js';

@@ -10,7 +10,7 @@ import type { Clock } from '../../shared/clock.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CaptureMetrics } from '../capture-metrics.js';
-import { metaFor } from '../engine.js';
+import { metaFor } from '../engine-plan.js';
 import { EntryOutput, type RecordSink } from '../entry-output.js';
 import { TickScheduler } from '../scheduler.js';
 import { readHealth, type HealthSources } from './gateway-health.js';

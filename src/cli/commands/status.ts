@@ -47,8 +47,10 @@ async function fetchLatest(url: string): Promise<GatewayStatusDoc | string> {
 const USAGE = `usage: wharf status [--config FILE] [--dir CAPTURE_DIR] [--gateway URL] [--json]
   Shows the latest capture of the running gateway (its /status at --gateway, else the config's
   wharf.http, else http://127.0.0.1:8787): per board and method the latest reading and its value,
-  configured and achieved Hz, last error. Then the sync backlog (files, bytes, age of the oldest
-  reading), the last sync and the last error of the gateway using that capture directory, and warns
+  configured and achieved Hz, last error; after a capture_dir change, the previous capture dirs
+  still draining (files and bytes left, sync state) until each is empty. Then the sync backlog
+  (files, bytes, age of the oldest reading), the last sync and the last error of the gateway using
+  that capture directory, and warns
   when the backlog is older than 10 × the sync interval. Exit code 0, or 3 when there is a warning.`;
 
 function alive(pid: number): boolean {
@@ -99,6 +101,9 @@ export const command: CliCommand = {
     const mine =
       typeof latest !== 'string' &&
       path.resolve(latest.capture_dir) === path.resolve(setup.captureDir);
+    const draining =
+      typeof latest !== 'string' &&
+      (latest.draining ?? []).some((d) => path.resolve(d.dir) === path.resolve(setup.captureDir));
     if (values.json === true) {
       ctx.stdout.write(
         `${JSON.stringify({ ...report, latest: typeof latest === 'string' ? null : latest }, null, 2)}\n`,
@@ -107,7 +112,7 @@ export const command: CliCommand = {
       ctx.stdout.write(
         typeof latest === 'string'
           ? `latest capture: ${latest}\n\n`
-          : `${formatLatest(latest)}${mine ? '' : `(that gateway captures into ${latest.capture_dir}, not ${setup.captureDir})\n`}\n`,
+          : `${formatLatest(latest)}${mine ? '' : draining ? `(that gateway captures into ${latest.capture_dir}; ${setup.captureDir} is a previous capture dir it drains)\n` : `(that gateway captures into ${latest.capture_dir}, not ${setup.captureDir})\n`}\n`,
       );
       ctx.stdout.write(formatReport(report));
     }

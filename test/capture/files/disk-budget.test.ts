@@ -25,9 +25,9 @@ const noLimits: BudgetSettings = {
 const roomyDisk = async () => ({ totalBytes: 1e12, usedBytes: 1e9 });
 
 /** `n` finished files of 10 readings each (file i holds readings 10i..10i+9), plus one open .prog. */
-async function fillDir(n: number) {
+async function fillDir(n: number, t0 = T0) {
   const dir = await tempDir();
-  const clock = new FakeClock(T0);
+  const clock = new FakeClock(t0);
   const writer = new FileCaptureStore({
     dir,
     clock,
@@ -75,6 +75,42 @@ describe('disk budget', () => {
     expect(gaps[1]!.start).toBe(T0 + 100);
     expect(store.files()[0]!.header.meta).toEqual(fixedMeta);
     await writer.close();
+  });
+
+  it('after a live capture_dir change the draining dir counts against the quota and its older files go first, the gaps into the current store', async () => {
+    const old = await fillDir(3, T0);
+    const cur = await fillDir(3, T0 + 3_600_000);
+    const store = new MemoryCaptureStore();
+    const quota = old.total + cur.total - old.files[0]!.size - old.files[1]!.size;
+    // the current dir alone is within the quota: only the draining one's bytes push it over
+    expect(cur.total).toBeLessThanOrEqual(quota);
+    const alone = await enforceDiskBudget({
+      dir: cur.dir,
+      store,
+      logger: nullLogger,
+      settings: { ...noLimits, capture_dir_max_bytes: quota },
+      diskUsage: roomyDisk,
+    });
+    expect(alone.deleted).toEqual([]);
+    const report = await enforceDiskBudget({
+      dir: cur.dir,
+      drainingDirs: [old.dir],
+      store,
+      logger: nullLogger,
+      settings: { ...noLimits, capture_dir_max_bytes: quota },
+      diskUsage: roomyDisk,
+    });
+    expect(report.captureDirBytes).toBeLessThanOrEqual(quota);
+    expect(report.deleted.map((d) => d.path)).toEqual([old.files[0]!.path, old.files[1]!.path]);
+    expect((await listFinishedFiles(old.dir)).map((f) => f.path)).toEqual([old.files[2]!.path]);
+    expect((await listFinishedFiles(cur.dir)).map((f) => f.path)).toEqual(
+      cur.files.map((f) => f.path),
+    );
+    const gaps = store.durableRecords('board/my-esp32/Analogs') as GapRecord[];
+    expect(gaps.map((g) => g.reason)).toEqual(['disk_quota', 'disk_quota']);
+    expect(gaps[0]!.detail).toContain(path.relative(old.dir, old.files[0]!.path));
+    await old.writer.close();
+    await cur.writer.close();
   });
 
   it('never deletes a .prog or anything in failed/, even with a quota of 0', async () => {
