@@ -28,6 +28,7 @@ import { realClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
 import { GatewayHttp } from './http.js';
+import { CAMERA_FRAME_PATH, cameraFrameRoute } from './camera-serve.js';
 import { registerStoreMetrics, reportRecovery } from './gateway-metrics.js';
 import { LatestReadings } from '../capture/latest.js';
 import { buildGatewayStatus, type GatewayStatusDoc } from './status.js';
@@ -268,7 +269,15 @@ export class Gateway {
         .route('/status', () => ({
           type: 'application/json',
           body: `${JSON.stringify(gw?.status() ?? {}, null, 2)}\n`,
-        }));
+        }))
+        .route(
+          CAMERA_FRAME_PATH,
+          cameraFrameRoute({
+            plan: () => gw?.plan ?? plan,
+            cameras: () => gw?.cameras,
+            clock,
+          }),
+        );
       try {
         httpUrl = await http.listen(httpSettings.host, httpSettings.port);
       } catch (err) {

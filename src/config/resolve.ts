@@ -31,7 +31,14 @@ import {
 } from './address.js';
 import { buildEntry, isOff, offMethod, type EntryContext, type MethodTarget } from './methods.js';
 import { closest, formatResourceName, parseResourceName } from './names.js';
-import { CAMERA_TRANSPORT, cameraOf, readCamera, type CameraSpec } from './cameras.js';
+import {
+  CAMERA_TRANSPORT,
+  addressCamera,
+  cameraAddressOf,
+  cameraOf,
+  readCamera,
+  type CameraSpec,
+} from './cameras.js';
 import { SENSOR_TRANSPORT, readSensor, type SensorSpec } from './sensors.js';
 
 export interface ResolveOptions {
@@ -50,6 +57,8 @@ interface RemoteInfo {
   /** Known components, or undefined when the config says nothing about the remote's hardware. */
   components: KnownComponent[] | undefined;
   spec: BoardSpec;
+  /** The remote's address is itself a camera source (an IP camera URL, another wharf gateway). */
+  camAt?: ReturnType<typeof cameraAddressOf>;
 }
 
 function isDataManager(s: { type?: string | undefined; api?: string | undefined }): boolean {
@@ -206,20 +215,26 @@ export function resolveDocument(
       return;
     }
     remoteNames.set(r.name, p);
+    // An address that is a camera source (rtsp://, http://, wharf://) is no board: its cameras
+    // are reached over the network (addressCameraTarget).
+    const camAt = cameraAddressOf(r.address, onlyCameraMethods(r));
     // A foreign address (a Viam cloud host) is a board that dials in over MQTT as the remote's name.
-    const dialIn = isForeignAddress(r.address);
-    const addr = dialIn
-      ? {
-          transport: 'mqtt',
-          problems: [
-            {
-              severity: 'warning' as const,
-              message: dialInNote(r.name, r.address),
-              hint: `the board runs wharf's MQTT firmware: wharf firmware build --transport mqtt --board-id ${r.name} --mqtt-host <this gateway> (with the remote's secret)`,
-            },
-          ],
-        }
-      : parseBoardAddress(r.address);
+    const dialIn = camAt === undefined && isForeignAddress(r.address);
+    const addr =
+      camAt !== undefined
+        ? { transport: UNSUPPORTED, problems: [] }
+        : dialIn
+          ? {
+              transport: 'mqtt',
+              problems: [
+                {
+                  severity: 'warning' as const,
+                  message: dialInNote(r.name, r.address),
+                  hint: `the board runs wharf's MQTT firmware: wharf firmware build --transport mqtt --board-id ${r.name} --mqtt-host <this gateway> (with the remote's secret)`,
+                },
+              ],
+            }
+          : parseBoardAddress(r.address);
     for (const pr of addr.problems)
       issues.add(pr.severity, joinPath(p, 'address'), pr.message, pr.hint);
     if (addr.transport === 'mqtt' && (r.secret === undefined || r.secret === '')) {
@@ -246,8 +261,14 @@ export function resolveDocument(
       ),
     };
     if (r.secret !== undefined) spec.secret = r.secret;
-    if (claimBoardId(r.name, p)) boards.push(spec);
-    remotes.push({ index: i, cfg: r, path: p, components, spec });
+    if (camAt?.via === 'wharf' && (r.secret === undefined || r.secret === ''))
+      issues.error(
+        joinPath(p, 'secret'),
+        `remote "${r.name}" is a wharf gateway serving its cameras; it needs the "secret" that gateway's wharf.serve_cameras has`,
+        'add "secret": "…" (the same as on the serving gateway)',
+      );
+    if (claimBoardId(r.name, p) && camAt === undefined) boards.push(spec);
+    remotes.push({ index: i, cfg: r, path: p, components, spec, ...(camAt ? { camAt } : {}) });
   });
 
   const index = indexComponents(remotes);
@@ -263,7 +284,9 @@ export function resolveDocument(
           off.push(offMethod(m, rem.cfg.name, m.name ?? '?', p));
           return;
         }
-        const t = resolveRemoteTarget(m.name, p, rem, remotes, index, issues);
+        const t =
+          addressCameraTarget(m.name, rem) ??
+          resolveRemoteTarget(m.name, p, rem, remotes, index, issues);
         if (t !== undefined) push(buildEntry(m, p, cameraTarget(t), ectx));
       },
     );
@@ -284,6 +307,35 @@ export function resolveDocument(
         (m, p) => push(buildEntry(m, p, cameraTarget(t), { ...ectx, issues: c.issues })),
       );
     }
+  }
+
+  /**
+   * A camera named under a remote whose address is a camera source (the seed's
+   * `rdk:component:camera/cam` of `pi-test-main`, address and secret changed): reached at that
+   * address, unless the remote's components declare the camera with its own video_path.
+   */
+  function addressCameraTarget(
+    name: string | undefined,
+    rem: RemoteInfo,
+  ): MethodTarget | undefined {
+    if (rem.camAt === undefined || name === undefined) return undefined;
+    const rn = parseResourceName(name);
+    if (rn === undefined || rn.kind !== 'component' || rn.type !== 'camera') return undefined;
+    if (rn.remote !== undefined && rn.remote !== rem.cfg.name) return undefined;
+    const r = rem.cfg.name;
+    if (
+      cameraOf(cameras, { boardId: r, component_type: 'camera', component_name: rn.name }) ===
+      undefined
+    )
+      cameras.push(addressCamera(r, rn.name, rem.camAt, rem.cfg.secret));
+    return {
+      boardId: r,
+      type: 'camera',
+      namespace: rn.namespace,
+      kind: 'component',
+      name: rn.name,
+      transport: CAMERA_TRANSPORT,
+    };
   }
 
   /** A target that is a camera wharf opens is reached through the camera, not the board link. */
@@ -313,6 +365,20 @@ export function resolveDocument(
     ...(cameras.length > 0 ? { cameras } : {}),
     ...(sensors.length > 0 ? { sensors } : {}),
   };
+}
+
+/** True when the remote has capture methods and each names a camera (and no board is declared). */
+function onlyCameraMethods(r: RemoteConfig): boolean {
+  const comps = (r.components ?? []) as { type?: unknown }[];
+  if (comps.some((c) => c?.type !== 'camera')) return false;
+  const names = (r.service_configs ?? []).flatMap((sc) => {
+    const ms = (sc as { attributes?: { capture_methods?: unknown } })?.attributes?.capture_methods;
+    return Array.isArray(ms) ? ms.map((m) => (m as { name?: unknown })?.name) : [];
+  });
+  return (
+    names.length > 0 &&
+    names.every((n) => typeof n === 'string' && parseResourceName(n)?.type === 'camera')
+  );
 }
 
 /** Walks data_manager service_configs and validates each capture method. */

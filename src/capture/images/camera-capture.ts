@@ -20,7 +20,7 @@ import { EntryOutput, type RecordSink } from '../entry-output.js';
 import { FfmpegCamera } from './ffmpeg-camera.js';
 import { SnapshotCamera } from './snapshot-camera.js';
 import type { ImageFormat } from './frame-splitter.js';
-import { ImageCollector } from './image-collector.js';
+import { ImageCollector, type ImageSource } from './image-collector.js';
 import type { PausedEntry } from '../paused.js';
 import { resumeGap } from '../resume-gap.js';
 
@@ -40,12 +40,31 @@ export interface CameraCaptureDeps {
   backoff?: { initialMs: number; maxMs: number };
   /** Entry key → last durable instant and why it stopped (checkpoint), consumed at first start. */
   resume?: Map<string, PausedEntry>;
+  /** A camera process started only to serve other gateways stops after this long unused (30 s). */
+  serveIdleMs?: number;
 }
+
+type CameraProcess = FfmpegCamera | SnapshotCamera;
 
 interface Running {
   fingerprint: string;
-  processes: (FfmpegCamera | SnapshotCamera)[];
+  processes: CameraProcess[];
+  byFormat: Map<ImageFormat, CameraProcess>;
   collectors: ImageCollector[];
+}
+
+/** A camera process started for another gateway (not for capture), stopped when unused. */
+interface OnDemand {
+  id: string;
+  cam: CameraProcess;
+  usedAt: number;
+}
+
+/** What another gateway is served: the latest frame of a process, with an id unique per process. */
+export interface ServedSource {
+  source: ImageSource;
+  /** Unique over this gateway's run: the process and its frame number. */
+  frameId(seq: number): string;
 }
 
 /** Frames/s ffmpeg writes: the configured frame_rate, else 2 × the fastest entry (2 … 30). */
@@ -64,6 +83,10 @@ export class CameraCapture {
   private stopped = false;
   private flushTimer: TimerHandle | undefined;
   private flushMs = 1000;
+  private readonly onDemand = new Map<string, OnDemand>();
+  private idleTimer: TimerHandle | undefined;
+  private readonly serials = new WeakMap<object, number>();
+  private nextSerial = 1;
 
   constructor(private readonly deps: CameraCaptureDeps) {}
 
@@ -86,9 +109,66 @@ export class CameraCapture {
 
   /** The running ffmpeg processes (camera id, format, pid, problem) for /status and tests. */
   status(): CameraStatus[] {
-    return [...this.running.values()].flatMap((r) =>
-      r.processes.map((p) => ({ camera: p.spec.id, pid: p.pid, problem: p.problem })),
+    return [
+      ...[...this.running.values()].flatMap((r) => r.processes),
+      ...[...this.onDemand.values()].map((d) => d.cam),
+    ].map((p) => ({ camera: p.spec.id, pid: p.pid, problem: p.problem }));
+  }
+
+  /**
+   * The latest frames of a local camera for another gateway (GET /camera/frame): the process its
+   * capture runs, else one started on demand (at `fps`, 2 … 30) and stopped after `serveIdleMs`
+   * without a request. Undefined once stopped.
+   */
+  serve(spec: CameraSpec, format: ImageFormat, fps: number): ServedSource | undefined {
+    if (this.stopped) return undefined;
+    let cam = this.running.get(spec.id)?.byFormat.get(format);
+    if (cam === undefined) {
+      const key = `${spec.id}|${format}`;
+      let d = this.onDemand.get(key);
+      if (d === undefined) {
+        const frameRate = spec.frame_rate ?? Math.min(30, Math.max(2, Math.ceil(fps)));
+        d = { id: spec.id, cam: this.makeProcess(spec, format, frameRate), usedAt: 0 };
+        this.onDemand.set(key, d);
+        d.cam.start();
+        this.armIdle();
+      }
+      d.usedAt = this.deps.clock.now();
+      cam = d.cam;
+    }
+    const c = cam;
+    let serial = this.serials.get(c);
+    if (serial === undefined) this.serials.set(c, (serial = this.nextSerial++));
+    return { source: c, frameId: (seq) => `${serial}-${c.starts}-${seq}` };
+  }
+
+  private armIdle(): void {
+    if (this.idleTimer !== undefined || this.stopped) return;
+    const idle = this.deps.serveIdleMs ?? 30_000;
+    this.idleTimer = this.deps.clock.setTimer(
+      () => {
+        this.idleTimer = undefined;
+        const now = this.deps.clock.now();
+        for (const [k, d] of [...this.onDemand])
+          if (now - d.usedAt >= idle) {
+            this.onDemand.delete(k);
+            void d.cam.stop();
+          }
+        if (this.onDemand.size > 0) this.armIdle();
+      },
+      Math.max(50, idle / 4),
     );
+  }
+
+  /** On-demand processes of a camera stop before its capture starts one (one device, one user). */
+  private async stopOnDemand(id?: string): Promise<void> {
+    const stopping: Promise<void>[] = [];
+    for (const [k, d] of [...this.onDemand])
+      if (id === undefined || d.id === id) {
+        this.onDemand.delete(k);
+        stopping.push(d.cam.stop());
+      }
+    await Promise.all(stopping);
   }
 
   outputs(): EntryOutput[] {
@@ -104,7 +184,10 @@ export class CameraCapture {
     this.stopped = true;
     if (this.flushTimer !== undefined) this.deps.clock.clearTimer(this.flushTimer);
     this.flushTimer = undefined;
+    if (this.idleTimer !== undefined) this.deps.clock.clearTimer(this.idleTimer);
+    this.idleTimer = undefined;
     const run = async () => {
+      await this.stopOnDemand();
       await Promise.all([...this.running.keys()].map((id) => this.stopCamera(id)));
     };
     const p = this.queue.then(run, run);
@@ -132,6 +215,7 @@ export class CameraCapture {
     this.flushMs = plan.dataManager.flush_interval_ms;
     for (const [id, w] of want) {
       if (this.running.has(id)) continue;
+      await this.stopOnDemand(id);
       this.startCamera(plan, w.spec, w.entries, fp(w));
     }
     if (this.running.size > 0) this.armFlush();
@@ -143,30 +227,15 @@ export class CameraCapture {
     entries: PlanEntry[],
     fingerprint: string,
   ): void {
-    const { clock, logger, sink, metrics } = this.deps;
+    const { clock, sink, metrics } = this.deps;
     const frameRate = cameraFrameRate(spec, entries);
-    const processes = new Map<ImageFormat, FfmpegCamera | SnapshotCamera>();
+    const processes = new Map<ImageFormat, CameraProcess>();
     const collectors: ImageCollector[] = [];
     for (const e of entries) {
       const format = formatOf(e);
       let cam = processes.get(format);
-      if (cam === undefined && spec.snapshot === true) {
-        cam = new SnapshotCamera(spec, {
-          frameRate,
-          format,
-          clock,
-          logger: logger.child({ camera: spec.id }),
-        });
-        processes.set(format, cam);
-      } else if (cam === undefined) {
-        cam = new FfmpegCamera(spec, {
-          frameRate,
-          format,
-          clock,
-          logger: logger.child({ camera: spec.id }),
-          ...(this.deps.ffmpegPath !== undefined ? { ffmpegPath: this.deps.ffmpegPath } : {}),
-          ...(this.deps.backoff !== undefined ? { backoff: this.deps.backoff } : {}),
-        });
+      if (cam === undefined) {
+        cam = this.makeProcess(spec, format, frameRate);
         processes.set(format, cam);
       }
       const out = new EntryOutput(
@@ -186,7 +255,31 @@ export class CameraCapture {
       this.deps.resume?.delete(c.entry.key);
       c.start(resumeGap(c.out, paused, c.period, clock.now()));
     }
-    this.running.set(spec.id, { fingerprint, processes: [...processes.values()], collectors });
+    this.running.set(spec.id, {
+      fingerprint,
+      processes: [...processes.values()],
+      byFormat: processes,
+      collectors,
+    });
+  }
+
+  private makeProcess(spec: CameraSpec, format: ImageFormat, frameRate: number): CameraProcess {
+    const { clock, logger } = this.deps;
+    if (spec.snapshot === true)
+      return new SnapshotCamera(spec, {
+        frameRate,
+        format,
+        clock,
+        logger: logger.child({ camera: spec.id }),
+      });
+    return new FfmpegCamera(spec, {
+      frameRate,
+      format,
+      clock,
+      logger: logger.child({ camera: spec.id }),
+      ...(this.deps.ffmpegPath !== undefined ? { ffmpegPath: this.deps.ffmpegPath } : {}),
+      ...(this.deps.backoff !== undefined ? { backoff: this.deps.backoff } : {}),
+    });
   }
 
   private async stopCamera(id: string): Promise<void> {
