@@ -11,11 +11,11 @@ import { describeFilter, filterToApiParams, type Filter } from '../filters.js';
 import { fmtTime } from '../format.js';
 import type { View } from '../router.js';
 import { showImageDetail } from './image-detail.js';
+import { CursorPager } from '../pager.js';
 
 export const IMAGE_PAGE = 48;
 
-let pageStack: string[] = [];
-let stackKey = '';
+const pager = new CursorPager('img-page');
 
 /** Moves focus in the grid by arrow keys, using the real column count of the layout. */
 function gridKeys(grid: HTMLElement, ev: KeyboardEvent, open: (i: number) => void): void {
@@ -85,14 +85,8 @@ function exportHint(filter: Filter, mime: string): HTMLElement {
 
 export const imagesView: View = (root, ctx) => {
   const { filter, params } = ctx.route;
-  const cursor = params.get('cursor') ?? '';
+  const cursor = pager.enter(params);
   const mime = params.get('mime') ?? '';
-  const keyParams = new URLSearchParams(params);
-  keyParams.delete('cursor');
-  if (keyParams.toString() !== stackKey || cursor === '') {
-    pageStack = [];
-    stackKey = keyParams.toString();
-  }
   const extra = (more: Record<string, string> = {}) => ({ ...(mime ? { mime } : {}), ...more });
   const ac = new AbortController();
   const results = h(
@@ -174,54 +168,9 @@ export const imagesView: View = (root, ctx) => {
         );
       });
       grid.addEventListener('keydown', (ev) => gridKeys(grid, ev, open));
-      const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
-      if (cursor) {
-        pager.append(
-          h(
-            'button',
-            {
-              type: 'button',
-              id: 'img-page-first',
-              onclick: () => ctx.navigate('images', filter, extra()),
-            },
-            '⇤ Newest',
-          ),
-        );
-        if (pageStack.length > 0) {
-          const prev = pageStack[pageStack.length - 1]!;
-          pager.append(
-            h(
-              'button',
-              {
-                type: 'button',
-                id: 'img-page-newer',
-                onclick: () => {
-                  pageStack.pop();
-                  ctx.navigate('images', filter, extra(prev ? { cursor: prev } : {}));
-                },
-              },
-              '← Newer',
-            ),
-          );
-        }
-      }
-      if (page.next_cursor) {
-        const next = page.next_cursor;
-        pager.append(
-          h(
-            'button',
-            {
-              type: 'button',
-              id: 'img-page-older',
-              onclick: () => {
-                pageStack.push(cursor);
-                ctx.navigate('images', filter, extra({ cursor: next }));
-              },
-            },
-            'Older →',
-          ),
-        );
-      }
+      const nav = pager.nav(cursor, page.next_cursor, (c) =>
+        ctx.navigate('images', filter, extra(c ? { cursor: c } : {})),
+      );
       render(
         results,
         list.length === 0
@@ -236,7 +185,7 @@ export const imagesView: View = (root, ctx) => {
           { class: 'muted', id: 'image-page-info' },
           `${list.length} images · ${ms} ms${page.next_cursor ? ' · more on the next page' : ''}`,
         ),
-        pager,
+        nav,
       );
       results.setAttribute('aria-busy', 'false');
       document.body.dataset.imagesMs = String(ms);
