@@ -228,9 +228,11 @@ export class Gateway {
       options: o.engineOptions ?? {},
     });
     let sideOutputs: () => EntryOutput[] = () => [];
+    let sidePaused: () => Iterable<[string, PausedEntry]> = () => [];
     const flushLoop = new FlushLoop({
       engine,
       extraOutputs: () => sideOutputs(),
+      extraPaused: () => sidePaused(),
       store,
       dir,
       clock,
@@ -311,6 +313,7 @@ export class Gateway {
       logger: logger.child({ part: 'cameras' }),
       metrics: engine.metrics,
       resume: sideResume,
+      pausedElsewhere: (key) => engine.takePaused(key),
     });
     gw.cameras = cameras;
     gw.onStop(() => cameras.stop());
@@ -321,9 +324,11 @@ export class Gateway {
       logger: logger.child({ part: 'sensors' }),
       metrics: engine.metrics,
       resume: sideResume,
+      pausedElsewhere: (key) => engine.takePaused(key),
     });
     gw.sensors = sensors;
     sideOutputs = () => [...cameras.outputs(), ...sensors.outputs()];
+    sidePaused = () => new Map([...cameras.pausedEntries(), ...sensors.pausedEntries()]);
     gw.onStop(() => sensors.stop());
     await sensors.apply(plan);
     flushLoop.start();

@@ -17,7 +17,7 @@ import type { Metrics } from '../shared/metrics.js';
 import type { CaptureMeta } from '../shared/record.js';
 import { periodMs, type CapturePlan } from '../config/plan.js';
 import type { EntryOutput } from './entry-output.js';
-import { metaFor, type CaptureEngine, type PauseReason } from './engine.js';
+import { metaFor, type CaptureEngine, type PauseReason, type PausedEntry } from './engine.js';
 import { decodeCaptureFile } from './file-format.js';
 import { IN_FLIGHT_DETAIL } from './collector-polled.js';
 import { relativeDirFor } from './capture-store.js';
@@ -296,6 +296,8 @@ export class FlushLoop {
       engine: CaptureEngine;
       /** Outputs of collectors outside the engine (cameras, gateway sensors): flushed and checkpointed too. */
       extraOutputs?: () => EntryOutput[];
+      /** Paused entries of those collectors (removed, disabled): checkpointed with their reason. */
+      extraPaused?: () => Iterable<[string, PausedEntry]>;
       store: Flushable;
       dir: string;
       clock: Clock;
@@ -343,7 +345,7 @@ export class FlushLoop {
     const snapshot = new Map<string, number>();
     const reasons = new Map<string, PauseReason>();
     // entries not capturing keep their mark (and why), so their hole is accounted when they resume
-    for (const [key, p] of engine.pausedEntries()) {
+    for (const [key, p] of [...engine.pausedEntries(), ...(this.o.extraPaused?.() ?? [])]) {
       snapshot.set(key, p.last);
       reasons.set(key, p.reason);
     }

@@ -23,6 +23,7 @@ import type { ImageFormat } from './frame-splitter.js';
 import { ImageCollector, type ImageSource } from './image-collector.js';
 import type { PausedEntry } from '../paused.js';
 import { resumeGap } from '../resume-gap.js';
+import { SidePauses, lastAccounted } from '../side-pauses.js';
 
 /** One camera process as `/status` shows it. */
 export interface CameraStatus {
@@ -42,6 +43,8 @@ export interface CameraCaptureDeps {
   resume?: Map<string, PausedEntry>;
   /** A camera process started only to serve other gateways stops after this long unused (30 s). */
   serveIdleMs?: number;
+  /** Paused entries the engine holds from the checkpoint (SidePauses), handed over on demand. */
+  pausedElsewhere?: (key: string) => PausedEntry | undefined;
 }
 
 type CameraProcess = FfmpegCamera | SnapshotCamera;
@@ -88,7 +91,16 @@ export class CameraCapture {
   private readonly serials = new WeakMap<object, number>();
   private nextSerial = 1;
 
-  constructor(private readonly deps: CameraCaptureDeps) {}
+  private readonly pauses: SidePauses;
+
+  constructor(private readonly deps: CameraCaptureDeps) {
+    this.pauses = new SidePauses(deps.resume, deps.pausedElsewhere);
+  }
+
+  /** Entries not capturing now (removed, disabled), for the checkpoint. */
+  pausedEntries(): ReadonlyMap<string, PausedEntry> {
+    return this.pauses.map;
+  }
 
   /** Pending (merged) gaps go to the sink every flush interval, so they are durable like records. */
   private armFlush(): void {
@@ -208,15 +220,32 @@ export class CameraCapture {
     }
     const fp = (w: { spec: CameraSpec; entries: PlanEntry[] }) =>
       JSON.stringify([w.spec, w.entries.map((e) => [e, metaFor(plan, e)])]);
+    const wantKeys = new Set([...want.values()].flatMap((w) => w.entries.map((e) => e.key)));
+    // an entry that goes on (its camera restarted) continues its tick grid after its last tick;
+    // one that is no longer wanted is paused with the reason (method_disabled, capture_disabled)
+    const goesOn = new Map<string, number>();
     for (const [id, r] of [...this.running]) {
       const w = want.get(id);
-      if (w === undefined || fp(w) !== r.fingerprint) await this.stopCamera(id);
+      if (w !== undefined && fp(w) === r.fingerprint) continue;
+      await this.stopCamera(id);
+      for (const c of r.collectors) {
+        const last = lastAccounted(c.out);
+        if (!wantKeys.has(c.entry.key)) this.pauses.pause(c.entry.key, c.out, plan);
+        else if (last !== undefined) goesOn.set(c.entry.key, last);
+      }
     }
+    this.pauses.rename(
+      plan,
+      wantKeys,
+      (e) => cameraOf(plan.cameras, e) !== undefined,
+      this.deps.clock.now(),
+      this.deps.sink,
+    );
     this.flushMs = plan.dataManager.flush_interval_ms;
     for (const [id, w] of want) {
       if (this.running.has(id)) continue;
       await this.stopOnDemand(id);
-      this.startCamera(plan, w.spec, w.entries, fp(w));
+      this.startCamera(plan, w.spec, w.entries, fp(w), goesOn);
     }
     if (this.running.size > 0) this.armFlush();
   }
@@ -226,6 +255,7 @@ export class CameraCapture {
     spec: CameraSpec,
     entries: PlanEntry[],
     fingerprint: string,
+    goesOn: ReadonlyMap<string, number>,
   ): void {
     const { clock, sink, metrics } = this.deps;
     const frameRate = cameraFrameRate(spec, entries);
@@ -251,9 +281,9 @@ export class CameraCapture {
     }
     for (const p of processes.values()) p.start();
     for (const c of collectors) {
-      const paused = this.deps.resume?.get(c.entry.key);
-      this.deps.resume?.delete(c.entry.key);
-      c.start(resumeGap(c.out, paused, c.period, clock.now()));
+      const paused = this.pauses.take(c.entry.key);
+      const after = goesOn.get(c.entry.key);
+      c.start(after ?? resumeGap(c.out, paused, c.period, clock.now()));
     }
     this.running.set(spec.id, {
       fingerprint,

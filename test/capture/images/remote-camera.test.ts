@@ -57,7 +57,13 @@ function seedPlan(address: string, secret: string, home: string): CapturePlan {
 async function records(dir: string): Promise<{ meta: CaptureMeta; rec: CaptureRecord }[]> {
   const out: { meta: CaptureMeta; rec: CaptureRecord }[] = [];
   for (const f of await walkCaptureDir(dir, [FINISHED_SUFFIX, IN_PROGRESS_SUFFIX])) {
-    const d = decodeCaptureFile(await fsp.readFile(f.path));
+    // a file being written may be renamed (finished) between the walk and the read
+    const bytes = await fsp.readFile(f.path).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (bytes === undefined) continue;
+    const d = decodeCaptureFile(bytes);
     for (const rec of d.records) out.push({ meta: d.header.meta, rec });
   }
   return out.sort((a, b) => start(a.rec) - start(b.rec));
