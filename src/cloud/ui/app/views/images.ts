@@ -4,7 +4,15 @@
  * fast as page 1), keyboard navigation (arrows move, Home/End, Enter opens) and a detail dialog
  * with the full image, its metadata and the readings of the same machine around it.
  */
-import { ApiError, images, type ImageMeta, thumbUrl } from '../api.js';
+import {
+  ApiError,
+  IMAGE_DOWNLOAD_MAX,
+  imageCount,
+  imageExportUrl,
+  images,
+  type ImageMeta,
+  thumbUrl,
+} from '../api.js';
 import { announce, h, render } from '../dom.js';
 import { filterBar } from '../filterbar.js';
 import { describeFilter, filterToApiParams, type Filter } from '../filters.js';
@@ -83,6 +91,37 @@ function exportHint(filter: Filter, mime: string): HTMLElement {
   );
 }
 
+/**
+ * The download button: this filter's images and images.jsonl as one tar, streamed by the cloud
+ * (file names start with time_requested, so name order is time order). The count is asked first:
+ * above the download limit the button is off and says why (the CLI above exports any number).
+ */
+function downloadButton(params: URLSearchParams, signal: AbortSignal): HTMLElement {
+  const a = h(
+    'a',
+    { id: 'export-images-download', class: 'export', href: imageExportUrl(params), download: '' },
+    'Download images + metadata (.tar)',
+  );
+  const note = h('span', { class: 'muted', id: 'export-images-note', 'aria-live': 'polite' });
+  imageCount(params, signal).then(
+    (n) => {
+      if (n > IMAGE_DOWNLOAD_MAX) {
+        a.removeAttribute('href');
+        a.setAttribute('aria-disabled', 'true');
+        note.textContent = `${n} images match: more than ${IMAGE_DOWNLOAD_MAX} for one download; narrow the filter or use the export command`;
+      } else if (n === 0) {
+        a.removeAttribute('href');
+        a.setAttribute('aria-disabled', 'true');
+        note.textContent = 'no image to download';
+      } else {
+        a.textContent = `Download ${n} image${n === 1 ? '' : 's'} + metadata (.tar)`;
+      }
+    },
+    () => undefined,
+  );
+  return h('p', { class: 'exports', id: 'export-images-bar' }, a, ' ', note);
+}
+
 export const imagesView: View = (root, ctx) => {
   const { filter, params } = ctx.route;
   const cursor = pager.enter(params);
@@ -102,6 +141,9 @@ export const imagesView: View = (root, ctx) => {
     h('option', { value: 'image/png' }, 'PNG'),
   );
   mimeSel.value = mime;
+  const exportParams = filterToApiParams(filter);
+  exportParams.delete('kind');
+  if (mime) exportParams.set('mime_type', mime);
   mimeSel.addEventListener('change', () =>
     ctx.navigate('images', filter, mimeSel.value ? { mime: mimeSel.value } : {}),
   );
@@ -117,6 +159,7 @@ export const imagesView: View = (root, ctx) => {
       h('label', { for: 'f-mime' }, 'Image type '),
       mimeSel,
     ),
+    downloadButton(exportParams, ac.signal),
     exportHint(filter, mime),
     results,
   );
