@@ -163,7 +163,7 @@ describe.skipIf(!hasFfmpeg)('camera and sensor pauses in a live config change', 
       ).toEqual(['method_disabled', 'capture_disabled']);
       for (const g of paused) {
         expect(g.count, `${c} ${g.reason}`).toBeGreaterThanOrEqual(4);
-        expect(g.count).toBeLessThanOrEqual(15);
+        expect(g.count).toBeLessThanOrEqual(50); // 1 s off, plus a loaded machine's apply time
         expect(g.end - g.start).toBeCloseTo((g.count - 1) * PERIOD, 3);
       }
       expectNoHole(rs);
