@@ -19,6 +19,7 @@ import { metaFor } from '../engine.js';
 import { EntryOutput, type RecordSink } from '../entry-output.js';
 import { FfmpegCamera } from './ffmpeg-camera.js';
 import { SnapshotCamera } from './snapshot-camera.js';
+import { OnDemandCameras, type CameraProcess } from './on-demand.js';
 import type { ImageFormat } from './frame-splitter.js';
 import { ImageCollector, type ImageSource } from './image-collector.js';
 import type { PausedEntry } from '../paused.js';
@@ -47,20 +48,11 @@ export interface CameraCaptureDeps {
   pausedElsewhere?: (key: string) => PausedEntry | undefined;
 }
 
-type CameraProcess = FfmpegCamera | SnapshotCamera;
-
 interface Running {
   fingerprint: string;
   processes: CameraProcess[];
   byFormat: Map<ImageFormat, CameraProcess>;
   collectors: ImageCollector[];
-}
-
-/** A camera process started for another gateway (not for capture), stopped when unused. */
-interface OnDemand {
-  id: string;
-  cam: CameraProcess;
-  usedAt: number;
 }
 
 /** What another gateway is served: the latest frame of a process, with an id unique per process. */
@@ -86,8 +78,7 @@ export class CameraCapture {
   private stopped = false;
   private flushTimer: TimerHandle | undefined;
   private flushMs = 1000;
-  private readonly onDemand = new Map<string, OnDemand>();
-  private idleTimer: TimerHandle | undefined;
+  private readonly onDemand: OnDemandCameras;
   private readonly serials = new WeakMap<object, number>();
   private nextSerial = 1;
 
@@ -95,6 +86,9 @@ export class CameraCapture {
 
   constructor(private readonly deps: CameraCaptureDeps) {
     this.pauses = new SidePauses(deps.resume, deps.pausedElsewhere);
+    this.onDemand = new OnDemandCameras(deps.clock, deps.serveIdleMs ?? 30_000, (sp, f, r) =>
+      this.makeProcess(sp, f, r),
+    );
   }
 
   /** Entries not capturing now (removed, disabled), for the checkpoint. */
@@ -123,7 +117,7 @@ export class CameraCapture {
   status(): CameraStatus[] {
     return [
       ...[...this.running.values()].flatMap((r) => r.processes),
-      ...[...this.onDemand.values()].map((d) => d.cam),
+      ...this.onDemand.processes(),
     ].map((p) => ({ camera: p.spec.id, pid: p.pid, problem: p.problem }));
   }
 
@@ -134,53 +128,13 @@ export class CameraCapture {
    */
   serve(spec: CameraSpec, format: ImageFormat, fps: number): ServedSource | undefined {
     if (this.stopped) return undefined;
-    let cam = this.running.get(spec.id)?.byFormat.get(format);
-    if (cam === undefined) {
-      const key = `${spec.id}|${format}`;
-      let d = this.onDemand.get(key);
-      if (d === undefined) {
-        const frameRate = spec.frame_rate ?? Math.min(30, Math.max(2, Math.ceil(fps)));
-        d = { id: spec.id, cam: this.makeProcess(spec, format, frameRate), usedAt: 0 };
-        this.onDemand.set(key, d);
-        d.cam.start();
-        this.armIdle();
-      }
-      d.usedAt = this.deps.clock.now();
-      cam = d.cam;
-    }
-    const c = cam;
+    const cam =
+      this.running.get(spec.id)?.byFormat.get(format) ?? this.onDemand.get(spec, format, fps);
+    if (cam === undefined) return undefined;
+    const c: CameraProcess = cam;
     let serial = this.serials.get(c);
     if (serial === undefined) this.serials.set(c, (serial = this.nextSerial++));
     return { source: c, frameId: (seq) => `${serial}-${c.starts}-${seq}` };
-  }
-
-  private armIdle(): void {
-    if (this.idleTimer !== undefined || this.stopped) return;
-    const idle = this.deps.serveIdleMs ?? 30_000;
-    this.idleTimer = this.deps.clock.setTimer(
-      () => {
-        this.idleTimer = undefined;
-        const now = this.deps.clock.now();
-        for (const [k, d] of [...this.onDemand])
-          if (now - d.usedAt >= idle) {
-            this.onDemand.delete(k);
-            void d.cam.stop();
-          }
-        if (this.onDemand.size > 0) this.armIdle();
-      },
-      Math.max(50, idle / 4),
-    );
-  }
-
-  /** On-demand processes of a camera stop before its capture starts one (one device, one user). */
-  private async stopOnDemand(id?: string): Promise<void> {
-    const stopping: Promise<void>[] = [];
-    for (const [k, d] of [...this.onDemand])
-      if (id === undefined || d.id === id) {
-        this.onDemand.delete(k);
-        stopping.push(d.cam.stop());
-      }
-    await Promise.all(stopping);
   }
 
   outputs(): EntryOutput[] {
@@ -196,10 +150,8 @@ export class CameraCapture {
     this.stopped = true;
     if (this.flushTimer !== undefined) this.deps.clock.clearTimer(this.flushTimer);
     this.flushTimer = undefined;
-    if (this.idleTimer !== undefined) this.deps.clock.clearTimer(this.idleTimer);
-    this.idleTimer = undefined;
     const run = async () => {
-      await this.stopOnDemand();
+      await this.onDemand.close();
       await Promise.all([...this.running.keys()].map((id) => this.stopCamera(id)));
     };
     const p = this.queue.then(run, run);
@@ -244,7 +196,7 @@ export class CameraCapture {
     this.flushMs = plan.dataManager.flush_interval_ms;
     for (const [id, w] of want) {
       if (this.running.has(id)) continue;
-      await this.stopOnDemand(id);
+      await this.onDemand.stop(id);
       this.startCamera(plan, w.spec, w.entries, fp(w), goesOn);
     }
     if (this.running.size > 0) this.armFlush();

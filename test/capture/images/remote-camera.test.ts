@@ -32,6 +32,11 @@ import type {
 } from '../../../src/shared/record.js';
 import { requireTool } from '../../helpers/system-tool.js';
 import { waitFor } from '../../helpers/wait.js';
+import { CameraCapture } from '../../../src/capture/images/camera-capture.js';
+import { CaptureMetrics } from '../../../src/capture/capture-metrics.js';
+import { MemoryCaptureStore } from '../../../src/capture/memory-store.js';
+import { FakeClock } from '../../../src/shared/clock.js';
+import { Metrics } from '../../../src/shared/metrics.js';
 import { load, planOf, SEEDS } from '../../config/helpers.js';
 
 const hasFfmpeg = requireTool('ffmpeg', 'remote cameras read real ffmpeg sources');
@@ -315,3 +320,32 @@ function testJpegs(): Promise<Buffer[]> {
     });
   });
 }
+
+describe.skipIf(!hasFfmpeg)('serving a camera on demand', () => {
+  it('a camera served only to other gateways runs one ffmpeg while asked for, and stops it after serveIdleMs without a request', async () => {
+    const clock = new FakeClock(Date.now());
+    const cc = new CameraCapture({
+      sink: new MemoryCaptureStore(),
+      clock,
+      logger: nullLogger,
+      metrics: new CaptureMetrics(new Metrics()),
+      serveIdleMs: 30_000,
+    });
+    const spec = farPlan(path.join(tmp, 'idle'), true).cameras![0]!;
+    try {
+      const a = cc.serve(spec, 'jpeg', 2)!;
+      const b = cc.serve(spec, 'jpeg', 2)!;
+      expect(b.source).toBe(a.source); // one process for every request
+      await waitFor(() => cc.status()[0]?.pid !== undefined, 20_000, 'ffmpeg started');
+      expect(cc.status()).toHaveLength(1);
+      clock.advance(20_000);
+      cc.serve(spec, 'jpeg', 2); // asked again: the idle time starts over
+      clock.advance(20_000);
+      expect(cc.status()).toHaveLength(1);
+      clock.advance(20_000);
+      expect(cc.status()).toEqual([]);
+    } finally {
+      await cc.stop();
+    }
+  });
+});
