@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tarHeader } from '../../src/cloud/images/export-tar.js';
+import { EXPORT_MAX_IMAGES, tarHeader } from '../../src/cloud/images/export-tar.js';
+import { IMAGE_DOWNLOAD_MAX } from '../../src/cloud/ui/app/api.js';
 import { requireTool } from '../helpers/system-tool.js';
 
 const hasTar = requireTool('tar', 'the image download is checked by the system tar');
@@ -38,5 +39,9 @@ describe.skipIf(!hasTar)('image tar', () => {
     expect(t.stdout).toMatch(/2026-12-07/);
     expect(spawnSync('tar', ['-xf', f, '-C', tmp]).status).toBe(0);
     for (const [n, b] of files) expect(readFileSync(path.join(tmp, n)).equals(b)).toBe(true);
+  });
+
+  it("the UI's download limit is the route's (the button is off exactly when the route would refuse)", () => {
+    expect(IMAGE_DOWNLOAD_MAX).toBe(EXPORT_MAX_IMAGES);
   });
 });
