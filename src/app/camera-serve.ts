@@ -1,5 +1,5 @@
 /**
- * `GET /camera/frame?name=CAM&mime_type=image/jpeg&fps=2&max_age_ms=1000` on the gateway's HTTP
+ * `GET /camera/frame?name=CAM&mime_type=image/jpeg&fps=2&max_age_ms=1000&after=ID&wait_ms=500` on the gateway's HTTP
  * listener: the latest fresh frame of a local camera, for another wharf gateway that names this
  * one as a remote (`"address": "wharf://host:port"`, docs/cameras.md).
  *
@@ -8,7 +8,9 @@
  * looked at (the key compared in constant time, never logged). A frame older than `max_age_ms`
  * is never served: 503 says why there is none (the camera's own problem, or "no new image"),
  * and the asking gateway records a gap with those words. The answer carries
- * `x-wharf-frame-id` (a frame fetched twice is one frame) and `x-wharf-frame-age-ms`.
+ * `x-wharf-frame-id` (a frame fetched twice is one frame) and `x-wharf-frame-age-ms`. A long poll:
+ * with `after` (the asker's last frame id) and `wait_ms` (at most 5 s) the answer waits for a
+ * newer fresh frame, so the asker gets each frame as soon as it is made and no frame twice.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CapturePlan } from '../config/plan.js';
@@ -44,7 +46,7 @@ export function cameraFrameRoute(o: {
   cameras: () => CameraCapture | undefined;
   clock: Clock;
 }): RouteHandler {
-  return (req) => {
+  return async (req) => {
     const plan = o.plan();
     const serve = plan.gateway.serve_cameras;
     if (serve === undefined) return text(404, 'not found (this gateway serves no cameras)');
@@ -65,16 +67,30 @@ export function cameraFrameRoute(o: {
     const served = o.cameras()?.serve(spec, mime === 'image/png' ? 'png' : 'jpeg', fps);
     if (served === undefined) return text(503, 'the gateway is stopping');
     const src = served.source;
-    const f = src.latest;
-    const age = f === undefined ? Infinity : o.clock.now() - f.at;
-    if (f === undefined || age > maxAge)
+    // long poll: wait (bounded) for a fresh frame other than the one the asker has (`after`)
+    const after = q.get('after') ?? '';
+    const deadline = o.clock.now() + num(q.get('wait_ms'), 0, 0, 5000);
+    const fresh = () => {
+      const f = src.latest;
+      if (f === undefined || o.clock.now() - f.at > maxAge) return undefined;
+      return served.frameId(f.seq) === after ? undefined : f;
+    };
+    let f = fresh();
+    while (f === undefined && o.clock.now() < deadline) {
+      await new Promise<void>((r) => o.clock.setTimer(r, 10));
+      f = fresh();
+    }
+    if (f === undefined) {
+      const last = src.latest;
       return text(
         503,
         src.problem ??
-          (f === undefined
+          (last === undefined
             ? `camera ${name}: no image received yet`
-            : `camera ${name}: no new image within ${Math.round(maxAge)} ms`),
+            : `camera ${name}: no new image within ${Math.round(Math.max(maxAge, deadline - o.clock.now()))} ms`),
       );
+    }
+    const age = o.clock.now() - f.at;
     return {
       type: mime,
       body: f.bytes,

@@ -78,9 +78,11 @@ export class SnapshotCamera {
     const began = this.o.clock.now();
     const ac = new AbortController();
     this.abort = ac;
-    const t = setTimeout(() => ac.abort(), Math.max(1000, interval));
-    const want = this.o.format === 'jpeg' ? 'image/jpeg' : 'image/png';
     const remote = this.spec.remote?.via === 'wharf' ? this.spec.remote : undefined;
+    const limit = Math.max(1000, interval) + (remote === undefined ? 0 : this.waitMs(interval));
+    const t = setTimeout(() => ac.abort(), limit);
+    let atOnce = false;
+    const want = this.o.format === 'jpeg' ? 'image/jpeg' : 'image/png';
     try {
       const res = await fetch(
         remote === undefined ? this.spec.input : this.frameUrl(remote.camera, want, interval),
@@ -101,8 +103,11 @@ export class SnapshotCamera {
         this.fail(
           `the snapshot is ${type ?? 'untyped'}, not a whole ${want} (wharf does not transcode snapshots: ask for the URL's type)`,
         );
-      else if (remote !== undefined) this.remoteFrame(body, res.headers);
-      else {
+      else if (remote !== undefined) {
+        // a frame taken: ask again at once (the gateway holds the request until its next frame);
+        // anything else waits out the frame interval, so a refusal is never a hot loop
+        atOnce = this.remoteFrame(body, res.headers);
+      } else {
         this.latest = { bytes: body, at: this.o.clock.now(), seq: ++this.seq };
         this.problem = undefined;
       }
@@ -118,7 +123,12 @@ export class SnapshotCamera {
     } finally {
       clearTimeout(t);
     }
-    this.schedule(Math.max(0, began + interval - this.o.clock.now()));
+    this.schedule(atOnce ? 0 : Math.max(0, began + interval - this.o.clock.now()));
+  }
+
+  /** How long the remote gateway may hold a request for a new frame (long poll). */
+  private waitMs(intervalMs: number): number {
+    return Math.round(Math.min(5000, Math.max(500, 4 * intervalMs)));
   }
 
   private frameUrl(camera: string, mime: string, intervalMs: number): string {
@@ -127,22 +137,25 @@ export class SnapshotCamera {
       mime_type: mime,
       fps: String(this.o.frameRate),
       max_age_ms: String(Math.max(100, Math.round(2 * intervalMs))),
+      wait_ms: String(this.waitMs(intervalMs)),
     });
+    if (this.remoteId !== undefined) q.set('after', this.remoteId);
     return `${this.spec.input}/camera/frame?${q.toString()}`;
   }
 
   /** A frame from another gateway: taken `age` ms before it arrived; the same id is not new. */
-  private remoteFrame(body: Buffer, h: Headers): void {
+  private remoteFrame(body: Buffer, h: Headers): boolean {
     const id = h.get('x-wharf-frame-id') ?? undefined;
     const age = Number(h.get('x-wharf-frame-age-ms'));
     if (id === undefined || !Number.isFinite(age) || age < 0) {
       this.fail('the remote gateway answered without x-wharf-frame-id/x-wharf-frame-age-ms');
-      return;
+      return false;
     }
     this.problem = undefined;
-    if (id === this.remoteId) return;
+    if (id === this.remoteId) return false; // the same frame again: not new, and no hurry
     this.remoteId = id;
     this.latest = { bytes: body, at: this.o.clock.now() - age, seq: ++this.seq };
+    return true;
   }
 
   private fail(why: string): void {

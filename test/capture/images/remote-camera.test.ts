@@ -132,6 +132,12 @@ describe.skipIf(!hasFfmpeg)('remote cameras', () => {
       expect(Number(ok!.headers.get('x-wharf-frame-age-ms'))).toBeLessThan(2000);
       expect(ok!.headers.get('x-wharf-frame-id')).toMatch(/^\d+-\d+-\d+$/);
       expect(isJpeg(new Uint8Array(await ok!.arrayBuffer()))).toBe(true);
+      // a long poll after that frame answers with the next one, never the same
+      const id = ok!.headers.get('x-wharf-frame-id')!;
+      const next = await frame(`name=cam&fps=5&after=${id}&wait_ms=3000`, SECRET);
+      expect(next.status).toBe(200);
+      expect(next.headers.get('x-wharf-frame-id')).not.toBe(id);
+      await next.arrayBuffer();
 
       // the seed, address and secret changed
       const address = url.replace(/^http:/, 'wharf:');
