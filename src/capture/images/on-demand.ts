@@ -15,6 +15,7 @@ interface OnDemand {
   id: string;
   cam: CameraProcess;
   usedAt: number;
+  frameRate: number;
 }
 
 export class OnDemandCameras {
@@ -34,9 +35,15 @@ export class OnDemandCameras {
     if (this.closed) return undefined;
     const key = `${spec.id}|${format}`;
     let d = this.running.get(key);
+    const frameRate = spec.frame_rate ?? Math.min(30, Math.max(2, Math.ceil(fps)));
+    if (d !== undefined && frameRate > d.frameRate) {
+      // a faster asker: the process restarts at its rate (a slower one takes what there is)
+      this.running.delete(key);
+      this.track(d.cam.stop());
+      d = undefined;
+    }
     if (d === undefined) {
-      const frameRate = spec.frame_rate ?? Math.min(30, Math.max(2, Math.ceil(fps)));
-      d = { id: spec.id, cam: this.make(spec, format, frameRate), usedAt: 0 };
+      d = { id: spec.id, cam: this.make(spec, format, frameRate), usedAt: 0, frameRate };
       this.running.set(key, d);
       d.cam.start();
       this.arm();

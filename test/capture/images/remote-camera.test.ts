@@ -328,7 +328,7 @@ function testJpegs(): Promise<Buffer[]> {
 }
 
 describe.skipIf(!hasFfmpeg)('serving a camera on demand', () => {
-  it('a camera served only to other gateways runs one ffmpeg while asked for, and stops it after serveIdleMs without a request', async () => {
+  it('a camera served only to other gateways runs one ffmpeg while asked for (restarted for a faster asker), and stops it after serveIdleMs without a request', async () => {
     const clock = new FakeClock(Date.now());
     const cc = new CameraCapture({
       sink: new MemoryCaptureStore(),
@@ -350,6 +350,12 @@ describe.skipIf(!hasFfmpeg)('serving a camera on demand', () => {
       expect(cc.status()).toHaveLength(1);
       clock.advance(20_000);
       expect(cc.status()).toEqual([]);
+      // a faster asker restarts the process at its rate; a slower one shares it
+      const slow = cc.serve(spec, 'jpeg', 2)!;
+      const fast = cc.serve(spec, 'jpeg', 10)!;
+      expect(fast.source).not.toBe(slow.source);
+      expect(cc.serve(spec, 'jpeg', 4)!.source).toBe(fast.source);
+      await waitFor(() => cc.status().length === 1, 20_000, 'the slow process stopped');
     } finally {
       await cc.stop();
     }
