@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +32,7 @@ import type {
 } from '../../../src/shared/record.js';
 import { requireTool } from '../../helpers/system-tool.js';
 import { waitFor } from '../../helpers/wait.js';
+import { runCli } from '../../helpers/cli.js';
 import { CameraCapture } from '../../../src/capture/images/camera-capture.js';
 import { CaptureMetrics } from '../../../src/capture/capture-metrics.js';
 import { MemoryCaptureStore } from '../../../src/capture/memory-store.js';
@@ -261,6 +262,15 @@ describe.skipIf(!hasFfmpeg)('remote cameras', () => {
     const t = explainPlan(withUser);
     expect(t).toContain('camera pi-test-main:cam: rtsp://***@10.0.0.5/stream1 read by ffmpeg');
     expect(t).not.toContain('cam-pass-1');
+    // `wharf config explain`: the link column gives the bytes/s the camera needs on the network
+    const seedFile = path.join(tmp, 'seed-rtsp.json');
+    writeFileSync(seedFile, seedWith('rtsp://admin@10.0.0.5/stream1', 'cam-pass-1'));
+    const cli = await runCli(['config', 'explain', seedFile], { HOME: tmp }, tmp);
+    expect(cli.code, cli.err).toBe(0);
+    expect(cli.out).toMatch(
+      /pi-test-main\s+camera\s+rdk:component:camera\/cam\s+ReadImage.*45 KiB\/s net/,
+    );
+    expect(cli.out + cli.err).not.toContain('cam-pass-1');
 
     const jpegs = await testJpegs();
     const streams = new Set<http.ServerResponse>();
