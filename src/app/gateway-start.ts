@@ -29,6 +29,7 @@ import type { Metrics } from '../shared/metrics.js';
 import { GatewaySync } from '../sync/gateway-sync.js';
 import { CaptureDirs } from './capture-dirs.js';
 import { listenGatewayHttp } from './gateway-http.js';
+import { CAMERA_FRAME_PATH, cameraFrameRoute } from './camera-serve.js';
 import { registerStoreMetrics, reportRecovery } from './gateway-metrics.js';
 import type { GatewayHttp } from './http.js';
 
@@ -89,7 +90,8 @@ export interface GatewayParts {
 
 /**
  * Builds and starts every part. `opened` learns the capture dirs as soon as they are held (so a
- * failed start releases their locks); `status` is what the listener's /status serves.
+ * failed start releases their locks); `live.status` is what the listener's /status serves and
+ * `live.plan` the running plan (the camera frame route reads it).
  */
 export async function startGatewayParts(
   o: GatewayOptions,
@@ -97,7 +99,7 @@ export async function startGatewayParts(
   metrics: Metrics,
   lock: CaptureDirLock | undefined,
   opened: (dirs: CaptureDirs) => void,
-  status: () => unknown,
+  live: { status: () => unknown; plan: () => CapturePlan | undefined },
 ): Promise<GatewayParts> {
   const { logger, plan } = o;
   const dir = plan.dataManager.capture_dir;
@@ -181,9 +183,11 @@ export async function startGatewayParts(
     options: o.engineOptions ?? {},
   });
   let sideOutputs: () => EntryOutput[] = () => [];
+  let sidePaused: () => Iterable<[string, PausedEntry]> = () => [];
   const flushLoop = new FlushLoop({
     engine,
     extraOutputs: () => sideOutputs(),
+    extraPaused: () => sidePaused(),
     store,
     dir,
     clock,
@@ -214,11 +218,17 @@ export async function startGatewayParts(
 
   const httpSettings = o.http === undefined ? plan.gateway.http : o.http;
   let http: GatewayHttp | undefined;
+  let camerasRef: CameraCapture | undefined;
   let httpUrl: string | undefined;
   const startedAt = clock.now();
   if (httpSettings !== null) {
     try {
-      ({ http, url: httpUrl } = await listenGatewayHttp(httpSettings, metrics, status));
+      ({ http, url: httpUrl } = await listenGatewayHttp(httpSettings, metrics, live.status, (h) =>
+        h.route(
+          CAMERA_FRAME_PATH,
+          cameraFrameRoute({ plan: () => live.plan() ?? plan, cameras: () => camerasRef, clock }),
+        ),
+      ));
     } catch (err) {
       stopBudget();
       await store.close();
@@ -234,7 +244,9 @@ export async function startGatewayParts(
     logger: logger.child({ part: 'cameras' }),
     metrics: engine.metrics,
     resume: sideResume,
+    pausedElsewhere: (key) => engine.takePaused(key),
   });
+  camerasRef = cameras;
   stopHooks.push(() => cameras.stop());
   await cameras.apply(plan);
   const sensors = new SensorCapture({
@@ -243,8 +255,10 @@ export async function startGatewayParts(
     logger: logger.child({ part: 'sensors' }),
     metrics: engine.metrics,
     resume: sideResume,
+    pausedElsewhere: (key) => engine.takePaused(key),
   });
   sideOutputs = () => [...cameras.outputs(), ...sensors.outputs()];
+  sidePaused = () => new Map([...cameras.pausedEntries(), ...sensors.pausedEntries()]);
   stopHooks.push(() => sensors.stop());
   await sensors.apply(plan);
   flushLoop.start();

@@ -119,7 +119,7 @@ export class Gateway {
         metrics,
         lock,
         (d) => (dirs = d),
-        () => gw?.status(),
+        { status: () => gw?.status(), plan: () => gw?.plan },
       );
       gw = new Gateway(parts, o.onCaptureDirChanged);
       return gw;

@@ -2,13 +2,24 @@
  * The gateway's small HTTP listener (`plan.gateway.http`, default 127.0.0.1:8787): `/metrics`
  * (Prometheus text), `/status` (JSON) and `/healthz`. Other parts add routes with `route()`.
  */
-import http from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WharfError } from '../shared/errors.js';
 
-export type RouteHandler = () =>
-  | { status?: number; type: string; body: string }
-  | Promise<{ status?: number; type: string; body: string }>;
+/** What a route sees of a GET request: its URL (with the query) and headers; never a body. */
+export interface RouteRequest {
+  url: URL;
+  headers: IncomingHttpHeaders;
+}
+
+export interface RouteAnswer {
+  status?: number;
+  type: string;
+  body: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export type RouteHandler = (req: RouteRequest) => RouteAnswer | Promise<RouteAnswer>;
 
 export class GatewayHttp {
   private readonly routes = new Map<string, RouteHandler>();
@@ -32,11 +43,11 @@ export class GatewayHttp {
         return;
       }
       Promise.resolve()
-        .then(handler)
+        .then(() => handler({ url, headers: req.headers }))
         .then(
           (r) =>
             res
-              .writeHead(r.status ?? 200, { 'content-type': r.type })
+              .writeHead(r.status ?? 200, { ...r.headers, 'content-type': r.type })
               .end(req.method === 'HEAD' ? undefined : r.body),
           (err: unknown) =>
             res

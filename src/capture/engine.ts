@@ -126,6 +126,16 @@ export class CaptureEngine {
     return this.paused;
   }
 
+  /**
+   * Hands a paused entry over to the capture that runs it (cameras, gateway sensors: an entry the
+   * checkpoint had but the plan at start did not, e.g. a camera method disabled then).
+   */
+  takePaused(key: string): PausedEntry | undefined {
+    const p = this.paused.get(key);
+    this.paused.delete(key);
+    return p;
+  }
+
   /** Per-entry status for `/status` and the CLI. */
   status(): { key: string; board: string; mode: string; hz: number; online: boolean }[] {
     if (this.stopped) return [];

@@ -8,7 +8,7 @@ import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { EntryOutput } from './entry-output.js';
-import type { CaptureEngine } from './engine.js';
+import type { CaptureEngine, PausedEntry } from './engine.js';
 import type { PauseReason } from './paused.js';
 import { writeCheckpoint } from './checkpoint.js';
 
@@ -30,6 +30,8 @@ export class FlushLoop {
       engine: CaptureEngine;
       /** Outputs of collectors outside the engine (cameras, gateway sensors): flushed and checkpointed too. */
       extraOutputs?: () => EntryOutput[];
+      /** Paused entries of those collectors (removed, disabled): checkpointed with their reason. */
+      extraPaused?: () => Iterable<[string, PausedEntry]>;
       store: Flushable;
       dir: string;
       clock: Clock;
@@ -84,7 +86,7 @@ export class FlushLoop {
     const snapshot = new Map<string, number>();
     const reasons = new Map<string, PauseReason>();
     // entries not capturing keep their mark (and why), so their hole is accounted when they resume
-    for (const [key, p] of engine.pausedEntries()) {
+    for (const [key, p] of [...engine.pausedEntries(), ...(this.o.extraPaused?.() ?? [])]) {
       snapshot.set(key, p.last);
       reasons.set(key, p.reason);
     }

@@ -14,6 +14,7 @@ import type { IssueList } from './issues.js';
 import type { CaptureMethodConfig } from './schema.js';
 import { joinPath } from './path.js';
 import type { CameraSpec } from './plan.js';
+import { hideUserinfo } from '../shared/secrets.js';
 
 export { cameraOf, type CameraSpec } from './plan.js';
 
@@ -141,4 +142,76 @@ export function estimatedImageBytes(spec: CameraSpec | undefined, mime: string):
   const pixels = (spec?.width_px ?? 640) * (spec?.height_px ?? 480);
   // JPEG at ffmpeg's -q:v 5 ≈ 0.15 byte/pixel on a busy scene; PNG ≈ 1.5 byte/pixel.
   return Math.round(pixels * (mime === 'image/png' ? 1.5 : 0.15));
+}
+
+/** Schemes of a remote `address` that is an IP camera URL (read by ffmpeg). */
+const CAMERA_URL_SCHEMES = ['rtsp', 'rtsps'];
+/** Schemes that are an IP camera URL only on a remote whose capture methods are all cameras. */
+const HTTP_SCHEMES = ['http', 'https'];
+/** Schemes of a remote `address` that is another wharf gateway serving its cameras. */
+const WHARF_SCHEMES: Record<string, string> = { wharf: 'http', wharfs: 'https' };
+
+/**
+ * A remote whose `address` is itself a camera source: an IP camera URL (`rtsp://…`; `http(s)://…`
+ * when `camerasOnly`: every capture method of the remote names a camera, so an https Viam cloud
+ * address of a board stays a dial-in board), or another wharf gateway (`wharf://host:port`,
+ * `wharfs://…` over TLS). Undefined otherwise.
+ */
+export function cameraAddressOf(
+  address: string,
+  camerasOnly: boolean,
+): { via: 'url'; url: string } | { via: 'wharf'; base: string } | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(address)?.[1]?.toLowerCase();
+  if (scheme === undefined) return undefined;
+  if (CAMERA_URL_SCHEMES.includes(scheme) || (camerasOnly && HTTP_SCHEMES.includes(scheme)))
+    return { via: 'url', url: address };
+  const http = WHARF_SCHEMES[scheme];
+  if (http === undefined) return undefined;
+  return { via: 'wharf', base: `${http}${address.slice(scheme.length)}`.replace(/\/+$/, '') };
+}
+
+/**
+ * The camera `name` of a remote whose address is a camera source (`cameraAddressOf`): the seed's
+ * `rdk:component:camera/cam` of `pi-test-main` with only its address and secret set. An IP camera
+ * URL with a user name but no password takes the remote's secret as the password.
+ */
+export function addressCamera(
+  remote: string,
+  name: string,
+  at: NonNullable<ReturnType<typeof cameraAddressOf>>,
+  secret: string | undefined,
+): CameraSpec {
+  const base = { id: `${remote}:${name}`, boardId: remote, name, input_args: [] };
+  if (at.via === 'wharf')
+    return {
+      ...base,
+      model: 'ffmpeg',
+      input: at.base,
+      snapshot: true,
+      remote: { via: 'wharf', camera: name, secret: secret ?? '' },
+    };
+  let input = at.url;
+  if (secret !== undefined && secret !== '') {
+    try {
+      const u = new URL(at.url);
+      if (u.username !== '' && u.password === '') {
+        u.password = secret;
+        input = u.toString();
+      }
+    } catch {
+      /* ffmpeg says what is wrong with the URL */
+    }
+  }
+  return { ...base, model: 'ffmpeg', input, remote: { via: 'url' } };
+}
+
+/** One line for `config explain`: how a camera is reached (credentials never printed). */
+export function cameraReach(spec: CameraSpec): string {
+  const where = hideUserinfo(spec.input);
+  if (spec.remote?.via === 'wharf')
+    return `from the wharf gateway ${where} (its camera "${spec.remote.camera}", GET /camera/frame with the remote's secret)`;
+  if (spec.snapshot === true) return `HTTP snapshots of ${where}, fetched by wharf`;
+  if (spec.format === 'v4l2') return `video device ${where} (ffmpeg)`;
+  if (spec.format === 'lavfi') return `ffmpeg test source ${where}`;
+  return `${where} read by ffmpeg${spec.remote?.via === 'url' ? " (the remote's address)" : ''}`;
 }

@@ -8,7 +8,7 @@
  */
 import type { CapturePlan, PlanEntry, BoardSpec, OffMethod } from './plan.js';
 import { dialInNote, hideUserinfo } from './address.js';
-import { CAMERA_TRANSPORT, cameraOf, estimatedImageBytes } from './cameras.js';
+import { CAMERA_TRANSPORT, cameraOf, cameraReach, estimatedImageBytes } from './cameras.js';
 import { SENSOR_TRANSPORT } from './sensors.js';
 
 /**
@@ -182,9 +182,37 @@ export function explainJson(plan: CapturePlan, opts: { columns?: readonly Explai
       components: b.components,
     })),
     entries: rows,
+    cameras: cameraLines(plan, rows).map(({ id, reached, bytes_per_s }) => ({
+      id,
+      reached,
+      bytes_per_s,
+    })),
     total_bytes_per_s: rows.filter((r) => r.scheduled).reduce((s, r) => s + r.bytes_per_s, 0),
     warnings: plan.warnings,
   };
+}
+
+/** How each camera with scheduled entries is reached, and the bytes/s its images need. */
+function cameraLines(
+  plan: CapturePlan,
+  rows: readonly ExplainRow[],
+): { id: string; reached: string; bytes_per_s: number; text: string }[] {
+  return (plan.cameras ?? []).flatMap((cam) => {
+    const mine = plan.entries.filter((e) => cameraOf([cam], e) !== undefined).map((e) => e.key);
+    const scheduled = rows.filter((r) => r.scheduled && mine.includes(r.key));
+    if (scheduled.length === 0) return [];
+    const bytes = scheduled.reduce((s, r) => s + r.bytes_per_s, 0);
+    const reached = cameraReach(cam);
+    const net = cam.remote !== undefined ? ' over the network' : '';
+    return [
+      {
+        id: cam.id,
+        reached,
+        bytes_per_s: bytes,
+        text: `camera ${cam.id}: ${reached}; ≈ ${formatBytesPerSecond(bytes)}${net}`,
+      },
+    ];
+  });
 }
 
 function syncText(plan: CapturePlan): string {
@@ -232,6 +260,12 @@ export function explainPlan(
   const dialIns = plan.boards.filter((b) => b.dial_in !== undefined);
   if (dialIns.length > 0) lines.push('');
   for (const b of dialIns) lines.push(dialInNote(b.id, b.dial_in ?? ''));
+  const cams = cameraLines(
+    plan,
+    ctxs.map((c) => c.row),
+  );
+  if (cams.length > 0) lines.push('');
+  for (const c of cams) lines.push(c.text);
   const scheduled = ctxs.filter((c) => c.row.scheduled);
   const total = scheduled.reduce((s, c) => s + c.row.bytes_per_s, 0);
   const readings = scheduled.reduce((s, c) => s + c.row.readings_per_s, 0);

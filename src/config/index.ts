@@ -23,6 +23,7 @@ export {
   explainRows,
   explainJson,
   expectedBytesPerSecond,
+  formatBytesPerSecond,
   DEFAULT_COLUMNS,
   ESTIMATED_BYTES_PER_READING_RECORD,
   type ExplainColumn,
@@ -30,6 +31,7 @@ export {
   type ExplainRow,
 } from './explain.js';
 export { formatIssue, sortIssues } from './issues.js';
+export { cameraOf } from './plan.js';
 export { entryKey, SUPPORTED_METHODS } from './methods.js';
 export {
   DATA_MANAGER_DEFAULTS,

@@ -148,6 +148,12 @@ export interface GatewaySettings {
   broker: BrokerSettings; // default embedded on 127.0.0.1:1883
   sync: SyncTargetSettings | null; // default null (no target: files stay on disk)
   http: { host: string; port: number } | null; // status + /metrics listener, default 127.0.0.1:8787
+  /**
+   * Other wharf gateways may fetch this gateway's local cameras' latest frames from its HTTP
+   * listener (`GET /camera/frame`), authenticated with this secret (their remote's `secret`).
+   * Absent: the route answers 404 (deny by default). Applies live.
+   */
+  serve_cameras?: { secret: string };
 }
 
 export interface CapturePlan {
@@ -177,6 +183,12 @@ export interface CameraSpec {
   /** Component name (PlanEntry.component_name of its entries). */
   name: string;
   model: 'webcam' | 'ffmpeg';
+  /**
+   * How a remote part's camera is reached when the remote's `address` is the camera itself:
+   * 'url' (an IP camera URL read by ffmpeg, `input`), or 'wharf' (another wharf gateway serving
+   * its camera `camera` at `input`, its HTTP listener, authenticated with `secret`).
+   */
+  remote?: { via: 'url' } | { via: 'wharf'; camera: string; secret: string };
   /** What ffmpeg opens: a device path, a file, a URL, or a lavfi graph. */
   input: string;
   /** ffmpeg input format when it is not guessed: 'v4l2' (webcam), 'lavfi' (test pattern). */

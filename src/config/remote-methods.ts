@@ -6,7 +6,8 @@ import type { MethodTarget } from './methods.js';
 import type { RemoteInfo, ResolveState } from './resolve-state.js';
 import { joinPath } from './path.js';
 import { buildEntry, isOff, offMethod } from './methods.js';
-import { CAMERA_TRANSPORT, cameraOf } from './cameras.js';
+import { CAMERA_TRANSPORT, addressCamera, cameraOf } from './cameras.js';
+import { parseResourceName } from './names.js';
 import { collectMethods } from './service-configs.js';
 import { indexComponents, resolveRemoteTarget } from './remote-target.js';
 
@@ -24,7 +25,9 @@ export function resolveRemoteMethods(remotes: readonly RemoteInfo[], st: Resolve
           off.push(offMethod(m, rem.cfg.name, m.name ?? '?', p));
           return;
         }
-        const t = resolveRemoteTarget(m.name, p, rem, remotes, index, issues);
+        const t =
+          addressCameraTarget(m.name, rem) ??
+          resolveRemoteTarget(m.name, p, rem, remotes, index, issues);
         if (t !== undefined) push(buildEntry(m, p, cameraTarget(t), ectx));
       },
     );
@@ -45,6 +48,35 @@ export function resolveRemoteMethods(remotes: readonly RemoteInfo[], st: Resolve
         (m, p) => push(buildEntry(m, p, cameraTarget(t), { ...ectx, issues: c.issues })),
       );
     }
+  }
+
+  /**
+   * A camera named under a remote whose address is a camera source (the seed's
+   * `rdk:component:camera/cam` of `pi-test-main`, address and secret changed): reached at that
+   * address, unless the remote's components declare the camera with its own video_path.
+   */
+  function addressCameraTarget(
+    name: string | undefined,
+    rem: RemoteInfo,
+  ): MethodTarget | undefined {
+    if (rem.camAt === undefined || name === undefined) return undefined;
+    const rn = parseResourceName(name);
+    if (rn === undefined || rn.kind !== 'component' || rn.type !== 'camera') return undefined;
+    if (rn.remote !== undefined && rn.remote !== rem.cfg.name) return undefined;
+    const r = rem.cfg.name;
+    if (
+      cameraOf(cameras, { boardId: r, component_type: 'camera', component_name: rn.name }) ===
+      undefined
+    )
+      cameras.push(addressCamera(r, rn.name, rem.camAt, rem.cfg.secret));
+    return {
+      boardId: r,
+      type: 'camera',
+      namespace: rn.namespace,
+      kind: 'component',
+      name: rn.name,
+      transport: CAMERA_TRANSPORT,
+    };
   }
 
   /** A target that is a camera wharf opens is reached through the camera, not the board link. */

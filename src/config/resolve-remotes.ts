@@ -6,8 +6,16 @@ import type { BoardSpec } from './plan.js';
 import type { RemoteInfo, ResolveState } from './resolve-state.js';
 import { joinPath } from './path.js';
 import { checkLenient, remoteSchema } from './schema.js';
-import { dialInAddress, dialInNote, isForeignAddress, parseBoardAddress } from './address.js';
-import { readCamera } from './cameras.js';
+import {
+  UNSUPPORTED,
+  dialInAddress,
+  dialInNote,
+  isForeignAddress,
+  parseBoardAddress,
+} from './address.js';
+import { cameraAddressOf, readCamera } from './cameras.js';
+import { parseResourceName } from './names.js';
+import type { RemoteConfig } from './schema.js';
 import { AGENT_TRANSPORTS, readBoardSensor } from './board-sensors.js';
 import { remoteComponents } from './remote-parts.js';
 
@@ -29,20 +37,26 @@ export function resolveRemotes(list: readonly unknown[], st: ResolveState): Remo
       return;
     }
     remoteNames.set(r.name, p);
+    // An address that is a camera source (rtsp://, http://, wharf://) is no board: its cameras
+    // are reached over the network (addressCameraTarget in remote-methods.ts).
+    const camAt = cameraAddressOf(r.address, onlyCameraMethods(r));
     // A foreign address (a Viam cloud host) is a board that dials in over MQTT as the remote's name.
-    const dialIn = isForeignAddress(r.address);
-    const addr = dialIn
-      ? {
-          transport: 'mqtt',
-          problems: [
-            {
-              severity: 'warning' as const,
-              message: dialInNote(r.name, r.address),
-              hint: `the board runs wharf's MQTT firmware: wharf firmware build --transport mqtt --board-id ${r.name} --mqtt-host <this gateway> (with the remote's secret)`,
-            },
-          ],
-        }
-      : parseBoardAddress(r.address);
+    const dialIn = camAt === undefined && isForeignAddress(r.address);
+    const addr =
+      camAt !== undefined
+        ? { transport: UNSUPPORTED, problems: [] }
+        : dialIn
+          ? {
+              transport: 'mqtt',
+              problems: [
+                {
+                  severity: 'warning' as const,
+                  message: dialInNote(r.name, r.address),
+                  hint: `the board runs wharf's MQTT firmware: wharf firmware build --transport mqtt --board-id ${r.name} --mqtt-host <this gateway> (with the remote's secret)`,
+                },
+              ],
+            }
+          : parseBoardAddress(r.address);
     for (const pr of addr.problems)
       issues.add(pr.severity, joinPath(p, 'address'), pr.message, pr.hint);
     if (addr.transport === 'mqtt' && (r.secret === undefined || r.secret === '')) {
@@ -88,9 +102,29 @@ export function resolveRemotes(list: readonly unknown[], st: ResolveState): Remo
       ),
     };
     if (r.secret !== undefined) spec.secret = r.secret;
-    if (st.claimBoardId(r.name, p)) st.boards.push(spec);
-    remotes.push({ index: i, cfg: r, path: p, components, spec });
+    if (camAt?.via === 'wharf' && (r.secret === undefined || r.secret === ''))
+      issues.error(
+        joinPath(p, 'secret'),
+        `remote "${r.name}" is a wharf gateway serving its cameras; it needs the "secret" that gateway's wharf.serve_cameras has`,
+        'add "secret": "…" (the same as on the serving gateway)',
+      );
+    if (st.claimBoardId(r.name, p) && camAt === undefined) st.boards.push(spec);
+    remotes.push({ index: i, cfg: r, path: p, components, spec, ...(camAt ? { camAt } : {}) });
   });
 
   return remotes;
+}
+
+/** True when the remote has capture methods and each names a camera (and no board is declared). */
+function onlyCameraMethods(r: RemoteConfig): boolean {
+  const comps = (r.components ?? []) as { type?: unknown }[];
+  if (comps.some((c) => c?.type !== 'camera')) return false;
+  const names = (r.service_configs ?? []).flatMap((sc) => {
+    const ms = (sc as { attributes?: { capture_methods?: unknown } })?.attributes?.capture_methods;
+    return Array.isArray(ms) ? ms.map((m) => (m as { name?: unknown })?.name) : [];
+  });
+  return (
+    names.length > 0 &&
+    names.every((n) => typeof n === 'string' && parseResourceName(n)?.type === 'camera')
+  );
 }

@@ -2,6 +2,7 @@
  * What the steps of resolveDocument share: the options, the plan being built (boards, entries,
  * off methods, cameras, sensors) and the board-id registry that keeps board ids unique.
  */
+import type { cameraAddressOf } from './cameras.js';
 import type { BoardSpec, CameraSpec, OffMethod, PlanEntry, SensorSpec } from './plan.js';
 import type { IssueList } from './issues.js';
 import type { RemoteConfig } from './schema.js';
@@ -25,6 +26,8 @@ export interface RemoteInfo {
   /** Known components, or undefined when the config says nothing about the remote's hardware. */
   components: KnownComponent[] | undefined;
   spec: BoardSpec;
+  /** The remote's address is itself a camera source (an IP camera URL, another wharf gateway). */
+  camAt?: ReturnType<typeof cameraAddressOf>;
 }
 
 /** The plan under construction, filled in by the resolve steps in order. */

@@ -115,6 +115,8 @@ export const wharfSchema = z.looseObject({
       z.literal(false),
     ])
     .optional(),
+  /** Serve this gateway's local cameras to other wharf gateways (docs/cameras.md). */
+  serve_cameras: z.looseObject({ secret: z.string() }).nullish(),
 });
 export type WharfSection = z.infer<typeof wharfSchema>;
 

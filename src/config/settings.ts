@@ -182,6 +182,25 @@ export function resolveGateway(
   if (w?.http === null || w?.http === false) out.http = null;
   else if (w?.http !== undefined)
     out.http = { host: w.http.host ?? DEFAULT_HTTP.host, port: w.http.port ?? DEFAULT_HTTP.port };
+  const sc = w?.serve_cameras;
+  if (sc !== undefined && sc !== null) {
+    const secret = nonEmpty(ctx.env.WHARF_CAMERA_SECRET) ?? nonEmpty(sc.secret);
+    if (secret === undefined)
+      issues.error(
+        'wharf.serve_cameras.secret',
+        'serving cameras to other gateways needs a secret',
+        'set "secret" here (or WHARF_CAMERA_SECRET) and the same secret on the remote that names this gateway',
+      );
+    else {
+      out.serve_cameras = { secret };
+      if (out.http === null)
+        issues.warn(
+          'wharf.serve_cameras',
+          'serve_cameras needs the HTTP listener, which is off ("http": null): no camera is served',
+          'set "wharf": {"http": {"host": "0.0.0.0", "port": 8787}}',
+        );
+    }
+  }
   return out;
 }
 

@@ -24,6 +24,8 @@ import { startCloud, type TestCloud } from './cloud-helper.js';
 import { runCli } from '../helpers/cli.js';
 import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { pgUser } from './pg-helper.js';
+import { spawnSync } from 'node:child_process';
+import { imageTar } from '../../src/cloud/images/export-tar.js';
 
 const hasFfmpeg = requireTool('ffmpeg', 'camera capture reads real ffmpeg sources');
 const user = hasFfmpeg ? await pgUser() : null;
@@ -285,6 +287,80 @@ for (const [name, kind] of stores) {
         true,
       );
       expect(readdirSync(out).filter((f) => f.endsWith('.part'))).toEqual([]);
+    });
+
+    it("GET /api/v1/images/export.tar streams the filter's images (names in time order) and images.jsonl; 401 without a key; bounded in images and time; pulled with back-pressure", async () => {
+      // no key: refused before anything is read
+      expect((await fetch(`${cloud.url}/api/v1/images/export.tar`)).status).toBe(401);
+      const res = await get('/api/v1/images/export.tar?component_name=cell');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/x-tar');
+      expect(res.headers.get('content-disposition')).toMatch(
+        /^attachment; filename="wharf-images-.*\.tar"$/,
+      );
+      const cell = captured.images
+        .filter((c) => c.meta.component_name === 'cell')
+        .sort((a, b) => a.rec.time_requested - b.rec.time_requested);
+      expect(res.headers.get('x-wharf-image-count')).toBe(String(cell.length));
+      const out = join(dir, 'tar');
+      await fsp.mkdir(out, { recursive: true });
+      const tarFile = join(out, 'images.tar');
+      writeFileSync(tarFile, Buffer.from(await res.arrayBuffer()));
+      // the system's tar reads it
+      const listed = spawnSync('tar', ['-tf', tarFile], { encoding: 'utf8' });
+      expect(listed.status, listed.stderr).toBe(0);
+      const names = listed.stdout.trim().split('\n');
+      expect(names.at(-1)).toBe('images/images.jsonl');
+      const imgs = names.slice(0, -1);
+      expect(imgs).toHaveLength(cell.length);
+      expect([...imgs].sort()).toEqual(imgs); // name order is time order
+      expect(spawnSync('tar', ['-xf', tarFile, '-C', out]).status).toBe(0);
+      imgs.forEach((f, i) => {
+        expect(
+          f.startsWith(
+            `images/${new Date(cell[i]!.rec.time_requested).toISOString().replace(/:/g, '-')}`,
+          ),
+        ).toBe(true);
+        expect(readFileSync(join(out, f)).equals(Buffer.from(cell[i]!.rec.binary!))).toBe(true);
+      });
+      const lines = readFileSync(join(out, 'images/images.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as ImageMeta & { file: string });
+      expect(lines.map((l) => `images/${l.file}`)).toEqual(imgs);
+      expect(lines[0]).toMatchObject({
+        component_name: 'cell',
+        sha256: sha256Hex(cell[0]!.rec.binary!),
+      });
+
+      // bounded: more images than a download holds is refused before any byte
+      await expect(imageTar(cloud.store.images, {}, { max: 2 })).rejects.toThrow(
+        /images match; a download holds at most 2: narrow the filter/,
+      );
+      // back-pressure: a reader that takes one chunk makes the store read one image, not all
+      let reads = 0;
+      const counting = {
+        listImages: cloud.store.images.listImages.bind(cloud.store.images),
+        countImages: cloud.store.images.countImages.bind(cloud.store.images),
+        image: async (id: number) => {
+          reads++;
+          return cloud.store.images.image(id);
+        },
+      };
+      const { stream } = await imageTar(counting, { component_name: ['cell'] });
+      const it = stream[Symbol.asyncIterator]();
+      await it.next();
+      await new Promise((r) => setImmediate(r));
+      expect(reads).toBeLessThanOrEqual(2);
+      await it.return?.();
+      // bounded in time: past the limit the stream fails (a failed download, never a short archive)
+      let t = 0;
+      const slow = await imageTar(cloud.store.images, {}, { timeLimitMs: 5, now: () => (t += 10) });
+      await expect(
+        (async () => {
+          for await (const _ of slow.stream) void _;
+        })(),
+      ).rejects.toThrow(/took longer than/);
     });
 
     it('re-uploading a file stores nothing twice; a bad image refuses the whole file; no key, no image', async () => {

@@ -5,6 +5,7 @@
  * and the machine's readings around it.
  */
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameSplitter } from '../../src/capture/images/frame-splitter.js';
 import type { CaptureRecord } from '../../src/shared/record.js';
@@ -244,6 +245,50 @@ describe.skipIf(!ok)('Images view in Chromium', () => {
       )
       .toBe(320);
     await page.keyboard.press('Escape');
+    expect(b.errors).toEqual([]);
+  });
+
+  it('the download button streams exactly the filtered images and images.jsonl as a tar, names in time order; nothing to download is said, not offered', async () => {
+    const { page } = b;
+    await page.goto(`${cloud.url}/#/images?machine=press-2&range=all`);
+    await expect.poll(async () => (await labels()).length).toBe(6);
+    const button = page.locator('#export-images-download');
+    await expect.poll(() => button.textContent()).toBe('Download 6 images + metadata (.tar)');
+    expect(await button.getAttribute('href')).toMatch(
+      /^\/api\/v1\/images\/export\.tar\?machine=press-2/,
+    );
+    const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+    expect(download.suggestedFilename()).toMatch(/^wharf-images-.*\.tar$/);
+    const file = join(b.downloads, 'press-2.tar');
+    await download.saveAs(file);
+    const listed = spawnSync('tar', ['-tf', file], { encoding: 'utf8' });
+    expect(listed.status, listed.stderr).toBe(0);
+    const names = listed.stdout.trim().split('\n');
+    expect(names.at(-1)).toBe('images/images.jsonl');
+    const imgs = names.slice(0, -1);
+    expect(imgs).toHaveLength(6);
+    expect([...imgs].sort()).toEqual(imgs);
+    const expected = [...dockTimes]
+      .sort((x, y) => x - y)
+      .map((t) => `images/${new Date(t - 5).toISOString().replace(/:/g, '-')}_press-2_dock_`);
+    imgs.forEach((n, i) => expect(n.startsWith(expected[i]!)).toBe(true));
+    const jsonl = spawnSync('tar', ['-xOf', file, 'images/images.jsonl'], { encoding: 'utf8' });
+    const ids = jsonl.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { id: number }).id);
+    const gridIds = await page
+      .locator('#image-grid button.thumb')
+      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-id'))));
+    expect(ids).toEqual([...gridIds].reverse());
+    // a filter without images: the button says so and downloads nothing
+    await page.goto(`${cloud.url}/#/images?machine=nobody`);
+    await page.locator('#no-images').waitFor();
+    await expect
+      .poll(() => page.locator('#export-images-note').textContent())
+      .toBe('no image to download');
+    expect(await button.getAttribute('href')).toBeNull();
+    expect(await button.getAttribute('aria-disabled')).toBe('true');
     expect(b.errors).toEqual([]);
   });
 });

@@ -19,10 +19,12 @@ import { metaFor } from '../engine-plan.js';
 import { EntryOutput, type RecordSink } from '../entry-output.js';
 import { FfmpegCamera } from './ffmpeg-camera.js';
 import { SnapshotCamera } from './snapshot-camera.js';
+import { OnDemandCameras, type CameraProcess } from './on-demand.js';
 import type { ImageFormat } from './frame-splitter.js';
-import { ImageCollector } from './image-collector.js';
+import { ImageCollector, type ImageSource } from './image-collector.js';
 import type { PausedEntry } from '../paused.js';
 import { resumeGap } from '../resume-gap.js';
+import { SidePauses, lastAccounted } from '../side-pauses.js';
 
 /** One camera process as `/status` shows it. */
 export interface CameraStatus {
@@ -40,12 +42,24 @@ export interface CameraCaptureDeps {
   backoff?: { initialMs: number; maxMs: number };
   /** Entry key → last durable instant and why it stopped (checkpoint), consumed at first start. */
   resume?: Map<string, PausedEntry>;
+  /** A camera process started only to serve other gateways stops after this long unused (30 s). */
+  serveIdleMs?: number;
+  /** Paused entries the engine holds from the checkpoint (SidePauses), handed over on demand. */
+  pausedElsewhere?: (key: string) => PausedEntry | undefined;
 }
 
 interface Running {
   fingerprint: string;
-  processes: (FfmpegCamera | SnapshotCamera)[];
+  processes: CameraProcess[];
+  byFormat: Map<ImageFormat, CameraProcess>;
   collectors: ImageCollector[];
+}
+
+/** What another gateway is served: the latest frame of a process, with an id unique per process. */
+export interface ServedSource {
+  source: ImageSource;
+  /** Unique over this gateway's run: the process and its frame number. */
+  frameId(seq: number): string;
 }
 
 /** Frames/s ffmpeg writes: the configured frame_rate, else 2 × the fastest entry (2 … 30). */
@@ -64,8 +78,23 @@ export class CameraCapture {
   private stopped = false;
   private flushTimer: TimerHandle | undefined;
   private flushMs = 1000;
+  private readonly onDemand: OnDemandCameras;
+  private readonly serials = new WeakMap<object, number>();
+  private nextSerial = 1;
 
-  constructor(private readonly deps: CameraCaptureDeps) {}
+  private readonly pauses: SidePauses;
+
+  constructor(private readonly deps: CameraCaptureDeps) {
+    this.pauses = new SidePauses(deps.resume, deps.pausedElsewhere);
+    this.onDemand = new OnDemandCameras(deps.clock, deps.serveIdleMs ?? 30_000, (sp, f, r) =>
+      this.makeProcess(sp, f, r),
+    );
+  }
+
+  /** Entries not capturing now (removed, disabled), for the checkpoint. */
+  pausedEntries(): ReadonlyMap<string, PausedEntry> {
+    return this.pauses.map;
+  }
 
   /** Pending (merged) gaps go to the sink every flush interval, so they are durable like records. */
   private armFlush(): void {
@@ -86,9 +115,26 @@ export class CameraCapture {
 
   /** The running ffmpeg processes (camera id, format, pid, problem) for /status and tests. */
   status(): CameraStatus[] {
-    return [...this.running.values()].flatMap((r) =>
-      r.processes.map((p) => ({ camera: p.spec.id, pid: p.pid, problem: p.problem })),
-    );
+    return [
+      ...[...this.running.values()].flatMap((r) => r.processes),
+      ...this.onDemand.processes(),
+    ].map((p) => ({ camera: p.spec.id, pid: p.pid, problem: p.problem }));
+  }
+
+  /**
+   * The latest frames of a local camera for another gateway (GET /camera/frame): the process its
+   * capture runs, else one started on demand (at `fps`, 2 … 30) and stopped after `serveIdleMs`
+   * without a request. Undefined once stopped.
+   */
+  serve(spec: CameraSpec, format: ImageFormat, fps: number): ServedSource | undefined {
+    if (this.stopped) return undefined;
+    const cam =
+      this.running.get(spec.id)?.byFormat.get(format) ?? this.onDemand.get(spec, format, fps);
+    if (cam === undefined) return undefined;
+    const c: CameraProcess = cam;
+    let serial = this.serials.get(c);
+    if (serial === undefined) this.serials.set(c, (serial = this.nextSerial++));
+    return { source: c, frameId: (seq) => `${serial}-${c.starts}-${seq}` };
   }
 
   outputs(): EntryOutput[] {
@@ -105,6 +151,7 @@ export class CameraCapture {
     if (this.flushTimer !== undefined) this.deps.clock.clearTimer(this.flushTimer);
     this.flushTimer = undefined;
     const run = async () => {
+      await this.onDemand.close();
       await Promise.all([...this.running.keys()].map((id) => this.stopCamera(id)));
     };
     const p = this.queue.then(run, run);
@@ -125,14 +172,32 @@ export class CameraCapture {
     }
     const fp = (w: { spec: CameraSpec; entries: PlanEntry[] }) =>
       JSON.stringify([w.spec, w.entries.map((e) => [e, metaFor(plan, e)])]);
+    const wantKeys = new Set([...want.values()].flatMap((w) => w.entries.map((e) => e.key)));
+    // an entry that goes on (its camera restarted) continues its tick grid after its last tick;
+    // one that is no longer wanted is paused with the reason (method_disabled, capture_disabled)
+    const goesOn = new Map<string, number>();
     for (const [id, r] of [...this.running]) {
       const w = want.get(id);
-      if (w === undefined || fp(w) !== r.fingerprint) await this.stopCamera(id);
+      if (w !== undefined && fp(w) === r.fingerprint) continue;
+      await this.stopCamera(id);
+      for (const c of r.collectors) {
+        const last = lastAccounted(c.out);
+        if (!wantKeys.has(c.entry.key)) this.pauses.pause(c.entry.key, c.out, plan);
+        else if (last !== undefined) goesOn.set(c.entry.key, last);
+      }
     }
+    this.pauses.rename(
+      plan,
+      wantKeys,
+      (e) => cameraOf(plan.cameras, e) !== undefined,
+      this.deps.clock.now(),
+      this.deps.sink,
+    );
     this.flushMs = plan.dataManager.flush_interval_ms;
     for (const [id, w] of want) {
       if (this.running.has(id)) continue;
-      this.startCamera(plan, w.spec, w.entries, fp(w));
+      await this.onDemand.stop(id);
+      this.startCamera(plan, w.spec, w.entries, fp(w), goesOn);
     }
     if (this.running.size > 0) this.armFlush();
   }
@@ -142,31 +207,17 @@ export class CameraCapture {
     spec: CameraSpec,
     entries: PlanEntry[],
     fingerprint: string,
+    goesOn: ReadonlyMap<string, number>,
   ): void {
-    const { clock, logger, sink, metrics } = this.deps;
+    const { clock, sink, metrics } = this.deps;
     const frameRate = cameraFrameRate(spec, entries);
-    const processes = new Map<ImageFormat, FfmpegCamera | SnapshotCamera>();
+    const processes = new Map<ImageFormat, CameraProcess>();
     const collectors: ImageCollector[] = [];
     for (const e of entries) {
       const format = formatOf(e);
       let cam = processes.get(format);
-      if (cam === undefined && spec.snapshot === true) {
-        cam = new SnapshotCamera(spec, {
-          frameRate,
-          format,
-          clock,
-          logger: logger.child({ camera: spec.id }),
-        });
-        processes.set(format, cam);
-      } else if (cam === undefined) {
-        cam = new FfmpegCamera(spec, {
-          frameRate,
-          format,
-          clock,
-          logger: logger.child({ camera: spec.id }),
-          ...(this.deps.ffmpegPath !== undefined ? { ffmpegPath: this.deps.ffmpegPath } : {}),
-          ...(this.deps.backoff !== undefined ? { backoff: this.deps.backoff } : {}),
-        });
+      if (cam === undefined) {
+        cam = this.makeProcess(spec, format, frameRate);
         processes.set(format, cam);
       }
       const out = new EntryOutput(
@@ -182,11 +233,35 @@ export class CameraCapture {
     }
     for (const p of processes.values()) p.start();
     for (const c of collectors) {
-      const paused = this.deps.resume?.get(c.entry.key);
-      this.deps.resume?.delete(c.entry.key);
-      c.start(resumeGap(c.out, paused, c.period, clock.now()));
+      const paused = this.pauses.take(c.entry.key);
+      const after = goesOn.get(c.entry.key);
+      c.start(after ?? resumeGap(c.out, paused, c.period, clock.now()));
     }
-    this.running.set(spec.id, { fingerprint, processes: [...processes.values()], collectors });
+    this.running.set(spec.id, {
+      fingerprint,
+      processes: [...processes.values()],
+      byFormat: processes,
+      collectors,
+    });
+  }
+
+  private makeProcess(spec: CameraSpec, format: ImageFormat, frameRate: number): CameraProcess {
+    const { clock, logger } = this.deps;
+    if (spec.snapshot === true)
+      return new SnapshotCamera(spec, {
+        frameRate,
+        format,
+        clock,
+        logger: logger.child({ camera: spec.id }),
+      });
+    return new FfmpegCamera(spec, {
+      frameRate,
+      format,
+      clock,
+      logger: logger.child({ camera: spec.id }),
+      ...(this.deps.ffmpegPath !== undefined ? { ffmpegPath: this.deps.ffmpegPath } : {}),
+      ...(this.deps.backoff !== undefined ? { backoff: this.deps.backoff } : {}),
+    });
   }
 
   private async stopCamera(id: string): Promise<void> {

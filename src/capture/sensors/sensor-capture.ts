@@ -16,6 +16,7 @@ import { TickScheduler } from '../scheduler.js';
 import { readHealth, type HealthSources } from './gateway-health.js';
 import type { PausedEntry } from '../paused.js';
 import { resumeGap } from '../resume-gap.js';
+import { SidePauses, lastAccounted } from '../side-pauses.js';
 
 export interface SensorCaptureDeps {
   sink: RecordSink;
@@ -26,6 +27,8 @@ export interface SensorCaptureDeps {
   sources?: Omit<HealthSources, 'captureDir'>;
   /** Entry key → last durable instant and why it stopped (checkpoint), consumed at first start. */
   resume?: Map<string, PausedEntry>;
+  /** Paused entries the engine holds from the checkpoint (SidePauses), handed over on demand. */
+  pausedElsewhere?: (key: string) => PausedEntry | undefined;
 }
 
 class SensorCollector {
@@ -91,8 +94,16 @@ class SensorCollector {
 export class SensorCapture {
   private running = new Map<string, { fingerprint: string; collector: SensorCollector }>();
   private stopped = false;
+  private readonly pauses: SidePauses;
 
-  constructor(private readonly deps: SensorCaptureDeps) {}
+  constructor(private readonly deps: SensorCaptureDeps) {
+    this.pauses = new SidePauses(deps.resume, deps.pausedElsewhere);
+  }
+
+  /** Entries not capturing now (removed, disabled), for the checkpoint. */
+  pausedEntries(): ReadonlyMap<string, PausedEntry> {
+    return this.pauses.map;
+  }
 
   outputs(): EntryOutput[] {
     return [...this.running.values()].map((r) => r.collector.out);
@@ -109,14 +120,26 @@ export class SensorCapture {
     }
     const fp = (w: { spec: SensorSpec; entry: PlanEntry }) =>
       JSON.stringify([w.spec, w.entry, metaFor(plan, w.entry), plan.dataManager.capture_dir]);
+    // a changed entry continues its tick grid; a removed or disabled one is paused with the reason
+    const goesOn = new Map<string, number>();
     for (const [key, r] of [...this.running]) {
       const w = want.get(key);
       if (w === undefined || fp(w) !== r.fingerprint) {
         this.running.delete(key);
         await r.collector.stop();
+        const last = lastAccounted(r.collector.out);
+        if (w === undefined) this.pauses.pause(key, r.collector.out, plan);
+        else if (last !== undefined) goesOn.set(key, last);
       }
     }
     const { sink, clock, metrics } = this.deps;
+    this.pauses.rename(
+      plan,
+      new Set(want.keys()),
+      (e) => e.component_type === 'sensor' && (plan.sensors ?? []).some((c) => c.id === e.boardId),
+      clock.now(),
+      sink,
+    );
     for (const [key, w] of want) {
       if (this.running.has(key)) continue;
       const e = w.entry;
@@ -135,9 +158,8 @@ export class SensorCapture {
       };
       const c = new SensorCollector(out, e.hz, () => readHealth(sources), clock);
       this.running.set(key, { fingerprint: fp(w), collector: c });
-      const paused = this.deps.resume?.get(key);
-      this.deps.resume?.delete(key);
-      c.start(resumeGap(out, paused, periodMs(e.hz), clock.now()));
+      const paused = this.pauses.take(key);
+      c.start(goesOn.get(key) ?? resumeGap(out, paused, periodMs(e.hz), clock.now()));
     }
   }
 

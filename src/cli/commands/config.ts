@@ -5,6 +5,8 @@ import { parse } from '../args.js';
 import { WharfError } from '../../shared/errors.js';
 import {
   DEFAULT_COLUMNS,
+  cameraOf,
+  formatBytesPerSecond,
   explainJson,
   explainPlan,
   formatIssue,
@@ -34,13 +36,18 @@ function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
 }
 
-/** The boards layer's column: how full the entry's board link is (link budget). */
+/**
+ * The boards layer's column: how full the entry's board link is (link budget); for a camera reached
+ * over the network (a remote's IP camera or wharf gateway), the bytes/s its images need there.
+ */
 function linkColumn(budget: LinkBudget[]): ExplainColumn {
   const by = new Map(budget.map((b) => [b.board, b]));
   return {
     header: 'link',
     align: 'right',
-    value: ({ row }) => {
+    value: ({ row, entry, plan }) => {
+      if (row.scheduled && cameraOf(plan.cameras, entry)?.remote !== undefined)
+        return `${formatBytesPerSecond(row.bytes_per_s)} net`;
       const b = by.get(row.board);
       if (b === undefined || !Number.isFinite(b.capacity)) return '-';
       return `${Math.round(b.ratio * 100)}%${b.level === 'over' ? ' OVER' : b.level === 'warn' ? ' !' : ''}`;

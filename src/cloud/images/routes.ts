@@ -3,6 +3,7 @@
  *   GET /api/v1/images?machine=&part_id=&component_type=&component_name=&method=&tags=&mime_type=
  *       &from=&to=&limit=(1-1000, default 60)&order=(desc|asc)&cursor=  → {images, next_cursor}
  *   GET /api/v1/images/count?…    → {count} of the images matching the same filters
+ *   GET /api/v1/images/export.tar?… → the images and images.jsonl as a tar stream (export-tar.ts)
  *   GET /api/v1/images/:id        → the image bytes, with its mime type
  *   GET /api/v1/images/:id/meta   → its metadata
  *   GET /api/v1/images/:id/thumb  → a 240 px wide JPEG thumbnail (thumbs.ts)
@@ -20,6 +21,7 @@ export interface ImageRouteContext {
 }
 import { MAX_IMAGE_PAGE } from './query-shape.js';
 import { Thumbnails } from './thumbs.js';
+import { imageTar } from './export-tar.js';
 
 type Q = Record<string, unknown>;
 
@@ -76,6 +78,23 @@ export async function imageRoutes(app: FastifyInstance, ctx: ImageRouteContext):
   app.get('/api/v1/images/count', async (req) => ({
     count: await ctx.store.images.countImages(parseImageFilter(req.query as Q)),
   }));
+
+  app.get('/api/v1/images/export.tar', async (req, reply) => {
+    const { count, stream } = await imageTar(ctx.store.images, parseImageFilter(req.query as Q));
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    stream.on('error', (err) =>
+      ctx.logger.warn(
+        { err: String(err) },
+        'image download cut (the client sees a failed download)',
+      ),
+    );
+    return reply
+      .header('content-type', 'application/x-tar')
+      .header('content-disposition', `attachment; filename="wharf-images-${stamp}.tar"`)
+      .header('x-wharf-image-count', String(count))
+      .header('cache-control', 'no-store')
+      .send(stream);
+  });
 
   app.get('/api/v1/images/:id/meta', async (req, reply) => {
     const id = imageId((req.params as { id: string }).id);

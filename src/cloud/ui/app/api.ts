@@ -333,5 +333,23 @@ export async function images(
   return { images: res.images ?? [], next_cursor: res.next_cursor ?? null };
 }
 
+/** Images matching a filter (the same parameters as `images`). */
+export async function imageCount(params: URLSearchParams, signal?: AbortSignal): Promise<number> {
+  const res = await call<{ count?: number }>(
+    'GET',
+    `/api/v1/images/count?${params}`,
+    undefined,
+    signal ? { signal } : {},
+  );
+  return res.count ?? 0;
+}
+
+/** At most this many images in one download (the server's EXPORT_MAX_IMAGES, export-tar.ts). */
+export const IMAGE_DOWNLOAD_MAX = 10_000;
+
+/** The tar of a filter's images and their images.jsonl (GET /api/v1/images/export.tar). */
+export const imageExportUrl = (params: URLSearchParams): string =>
+  `/api/v1/images/export.tar?${params}`;
+
 export const imageUrl = (id: number): string => `/api/v1/images/${encodeURIComponent(id)}`;
 export const thumbUrl = (id: number): string => `${imageUrl(id)}/thumb`;

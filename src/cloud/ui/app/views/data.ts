@@ -6,12 +6,11 @@ import { describeFilter, filterToApiParams } from '../filters.js';
 import { fmtTime, summarise } from '../format.js';
 import type { View } from '../router.js';
 import { showDetail } from './detail.js';
+import { CursorPager } from '../pager.js';
 
 export const PAGE_SIZE = 50;
 
-/** Cursors of the pages before the current one, so "Newer" can step back (reset by a new filter). */
-let pageStack: string[] = [];
-let stackFilter = '';
+const pager = new CursorPager('page');
 
 export function rowsTable(rows: Row[], caption: string, id = 'rows'): HTMLTableElement {
   const table = h(
@@ -93,14 +92,7 @@ export function retentionNote(r: RetentionView, machines: string[]): HTMLElement
 
 export const dataView: View = (root, ctx) => {
   const { filter, params } = ctx.route;
-  const cursor = params.get('cursor') ?? '';
-  const withoutCursor = new URLSearchParams(params);
-  withoutCursor.delete('cursor');
-  const key = withoutCursor.toString();
-  if (key !== stackFilter || cursor === '') {
-    pageStack = [];
-    stackFilter = key;
-  }
+  const cursor = pager.enter(params);
   const ac = new AbortController();
   const results = h(
     'section',
@@ -148,50 +140,9 @@ export const dataView: View = (root, ctx) => {
     .then((page) => {
       learn(page.rows);
       const ms = Math.round(performance.now() - started);
-      const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
-      if (cursor) {
-        pager.append(
-          h(
-            'button',
-            { type: 'button', id: 'page-first', onclick: () => ctx.navigate('data', filter) },
-            '⇤ Newest',
-          ),
-        );
-        const prev = pageStack[pageStack.length - 1];
-        if (pageStack.length > 0) {
-          pager.append(
-            h(
-              'button',
-              {
-                type: 'button',
-                id: 'page-newer',
-                onclick: () => {
-                  pageStack.pop();
-                  ctx.navigate('data', filter, prev ? { cursor: prev } : {});
-                },
-              },
-              '← Newer',
-            ),
-          );
-        }
-      }
-      if (page.next_cursor) {
-        const next = page.next_cursor;
-        pager.append(
-          h(
-            'button',
-            {
-              type: 'button',
-              id: 'page-older',
-              onclick: () => {
-                pageStack.push(cursor);
-                ctx.navigate('data', filter, { cursor: next });
-              },
-            },
-            'Older →',
-          ),
-        );
-      }
+      const nav = pager.nav(cursor, page.next_cursor, (c) =>
+        ctx.navigate('data', filter, c ? { cursor: c } : {}),
+      );
       render(
         results,
         page.rows.length === 0
@@ -206,7 +157,7 @@ export const dataView: View = (root, ctx) => {
           { class: 'muted', id: 'page-info' },
           `${page.rows.length} rows · ${ms} ms${page.next_cursor ? ' · more below' : ''}`,
         ),
-        pager,
+        nav,
       );
       results.setAttribute('aria-busy', 'false');
       document.body.dataset.dataMs = String(ms);

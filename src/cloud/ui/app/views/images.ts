@@ -4,18 +4,26 @@
  * fast as page 1), keyboard navigation (arrows move, Home/End, Enter opens) and a detail dialog
  * with the full image, its metadata and the readings of the same machine around it.
  */
-import { ApiError, images, type ImageMeta, thumbUrl } from '../api.js';
+import {
+  ApiError,
+  IMAGE_DOWNLOAD_MAX,
+  imageCount,
+  imageExportUrl,
+  images,
+  type ImageMeta,
+  thumbUrl,
+} from '../api.js';
 import { announce, h, render } from '../dom.js';
 import { filterBar } from '../filterbar.js';
 import { describeFilter, filterToApiParams, type Filter } from '../filters.js';
 import { fmtTime } from '../format.js';
 import type { View } from '../router.js';
 import { showImageDetail } from './image-detail.js';
+import { CursorPager } from '../pager.js';
 
 export const IMAGE_PAGE = 48;
 
-let pageStack: string[] = [];
-let stackKey = '';
+const pager = new CursorPager('img-page');
 
 /** Moves focus in the grid by arrow keys, using the real column count of the layout. */
 function gridKeys(grid: HTMLElement, ev: KeyboardEvent, open: (i: number) => void): void {
@@ -83,16 +91,41 @@ function exportHint(filter: Filter, mime: string): HTMLElement {
   );
 }
 
+/**
+ * The download button: this filter's images and images.jsonl as one tar, streamed by the cloud
+ * (file names start with time_requested, so name order is time order). The count is asked first:
+ * above the download limit the button is off and says why (the CLI above exports any number).
+ */
+function downloadButton(params: URLSearchParams, signal: AbortSignal): HTMLElement {
+  const a = h(
+    'a',
+    { id: 'export-images-download', class: 'export', href: imageExportUrl(params), download: '' },
+    'Download images + metadata (.tar)',
+  );
+  const note = h('span', { class: 'muted', id: 'export-images-note', 'aria-live': 'polite' });
+  imageCount(params, signal).then(
+    (n) => {
+      if (n > IMAGE_DOWNLOAD_MAX) {
+        a.removeAttribute('href');
+        a.setAttribute('aria-disabled', 'true');
+        note.textContent = `${n} images match: more than ${IMAGE_DOWNLOAD_MAX} for one download; narrow the filter or use the export command`;
+      } else if (n === 0) {
+        a.removeAttribute('href');
+        a.setAttribute('aria-disabled', 'true');
+        note.textContent = 'no image to download';
+      } else {
+        a.textContent = `Download ${n} image${n === 1 ? '' : 's'} + metadata (.tar)`;
+      }
+    },
+    () => undefined,
+  );
+  return h('p', { class: 'exports', id: 'export-images-bar' }, a, ' ', note);
+}
+
 export const imagesView: View = (root, ctx) => {
   const { filter, params } = ctx.route;
-  const cursor = params.get('cursor') ?? '';
+  const cursor = pager.enter(params);
   const mime = params.get('mime') ?? '';
-  const keyParams = new URLSearchParams(params);
-  keyParams.delete('cursor');
-  if (keyParams.toString() !== stackKey || cursor === '') {
-    pageStack = [];
-    stackKey = keyParams.toString();
-  }
   const extra = (more: Record<string, string> = {}) => ({ ...(mime ? { mime } : {}), ...more });
   const ac = new AbortController();
   const results = h(
@@ -108,6 +141,9 @@ export const imagesView: View = (root, ctx) => {
     h('option', { value: 'image/png' }, 'PNG'),
   );
   mimeSel.value = mime;
+  const exportParams = filterToApiParams(filter);
+  exportParams.delete('kind');
+  if (mime) exportParams.set('mime_type', mime);
   mimeSel.addEventListener('change', () =>
     ctx.navigate('images', filter, mimeSel.value ? { mime: mimeSel.value } : {}),
   );
@@ -123,6 +159,7 @@ export const imagesView: View = (root, ctx) => {
       h('label', { for: 'f-mime' }, 'Image type '),
       mimeSel,
     ),
+    downloadButton(exportParams, ac.signal),
     exportHint(filter, mime),
     results,
   );
@@ -174,54 +211,9 @@ export const imagesView: View = (root, ctx) => {
         );
       });
       grid.addEventListener('keydown', (ev) => gridKeys(grid, ev, open));
-      const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
-      if (cursor) {
-        pager.append(
-          h(
-            'button',
-            {
-              type: 'button',
-              id: 'img-page-first',
-              onclick: () => ctx.navigate('images', filter, extra()),
-            },
-            '⇤ Newest',
-          ),
-        );
-        if (pageStack.length > 0) {
-          const prev = pageStack[pageStack.length - 1]!;
-          pager.append(
-            h(
-              'button',
-              {
-                type: 'button',
-                id: 'img-page-newer',
-                onclick: () => {
-                  pageStack.pop();
-                  ctx.navigate('images', filter, extra(prev ? { cursor: prev } : {}));
-                },
-              },
-              '← Newer',
-            ),
-          );
-        }
-      }
-      if (page.next_cursor) {
-        const next = page.next_cursor;
-        pager.append(
-          h(
-            'button',
-            {
-              type: 'button',
-              id: 'img-page-older',
-              onclick: () => {
-                pageStack.push(cursor);
-                ctx.navigate('images', filter, extra({ cursor: next }));
-              },
-            },
-            'Older →',
-          ),
-        );
-      }
+      const nav = pager.nav(cursor, page.next_cursor, (c) =>
+        ctx.navigate('images', filter, extra(c ? { cursor: c } : {})),
+      );
       render(
         results,
         list.length === 0
@@ -236,7 +228,7 @@ export const imagesView: View = (root, ctx) => {
           { class: 'muted', id: 'image-page-info' },
           `${list.length} images · ${ms} ms${page.next_cursor ? ' · more on the next page' : ''}`,
         ),
-        pager,
+        nav,
       );
       results.setAttribute('aria-busy', 'false');
       document.body.dataset.imagesMs = String(ms);
