@@ -13,7 +13,8 @@
  *
  *   npm run bench:peers -- [--rates 10000,50000,100000,200000] [--boards 50] [--readers 10]
  *                          [--spm 1 (0: the firmware's own batching)] [--rounds 2] [--secs 8]
- *                          [--procs 1] [--raw] [--only wharf|peer]
+ *                          [--procs 1] [--raw] [--only wharf|peer] [--cpu-prof DIR]
+ *                          [--before DIR (B = that wharf build instead of the peer)]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +38,13 @@ const SECS = Number(arg('secs', '8'));
 const PROCS = Number(arg('procs', '1'));
 const RAW = argv.includes('--raw');
 const ONLY = arg('only', '');
+/**
+ * A paired before/after run instead of the peer: B is the wharf build in this directory (a copy of
+ * an earlier checkout's bin/, dist/, package.json and node_modules), A this tree's.
+ */
+const BEFORE = arg('before', '');
+/** Writes the gateway's V8 CPU profiles (node --cpu-prof) into this directory. */
+const PROF = arg('cpu-prof', '');
 const SETTLE_MS = 3000;
 
 /** utime + stime of a process, in seconds (/proc/PID/stat fields 14 and 15). */
@@ -68,7 +76,7 @@ interface Receiver {
   stop(): Promise<number>;
 }
 
-async function wharf(dir: string, hz: number): Promise<Receiver> {
+async function wharf(dir: string, hz: number, bin?: string): Promise<Receiver> {
   const port = await freePort();
   const config = path.join(dir, 'gateway.json');
   writeFileSync(
@@ -90,7 +98,11 @@ async function wharf(dir: string, hz: number): Promise<Receiver> {
       remotes: mqttRemotes(N, R, hz),
     }),
   );
-  const gw = await startGateway(config);
+  const gw = await startGateway(
+    config,
+    PROF === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', path.resolve(PROF)],
+    bin,
+  );
   return {
     url: `mqtt://127.0.0.1:${port}`,
     pids: [gw.proc.pid!],
@@ -181,7 +193,12 @@ interface Run {
 async function run(kind: 'wharf' | 'peer', rate: number): Promise<Run> {
   const hz = rate / (N * R);
   const dir = mkdtempSync(path.join(tmpdir(), `wharf-bench-peers-${kind}-`));
-  const rx = kind === 'wharf' ? await wharf(dir, hz) : await peer(dir);
+  const rx =
+    kind === 'wharf'
+      ? await wharf(dir, hz)
+      : BEFORE !== ''
+        ? await wharf(dir, hz, path.resolve(BEFORE, 'bin/wharf.mjs'))
+        : await peer(dir);
   try {
     const load = await startLoad({
       url: rx.url,
@@ -189,7 +206,7 @@ async function run(kind: 'wharf' | 'peer', rate: number): Promise<Run> {
       procs: PROCS,
       raw: RAW,
       ...(SPM > 0 ? { samplesPerMessage: SPM } : {}),
-      ...(kind === 'peer' ? { self: { readers: R, hz } } : {}),
+      ...(kind === 'peer' && BEFORE === '' ? { self: { readers: R, hz } } : {}),
     });
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const cpu = (): number => rx.pids.reduce((s, p) => s + cpuSeconds(p), 0);
@@ -267,7 +284,7 @@ async function main(): Promise<void> {
     for (const k of kinds) {
       const rs = res[k]!;
       rows.push(
-        `| ${rate} | ${k === 'wharf' ? 'wharf (dist/, embedded broker)' : 'mosquitto + mosquitto_sub'} | ${fmt(
+        `| ${rate} | ${k === 'wharf' ? 'wharf (dist/, embedded broker)' : BEFORE !== '' ? `wharf before (${BEFORE})` : 'mosquitto + mosquitto_sub'} | ${fmt(
           rs.map((r) => r.cpuPerM),
           2,
         )} | ${fmt(
