@@ -5,7 +5,7 @@
  *      (fsync every second);
  *   B. the C floor: Debian's mosquitto (password file + ACL, as docs/boards.md sets it up) and
  *      `mosquitto_sub` writing every message to a file,
- * alternately (A B A B …) per rate. Per run, from /proc of the receiving side only (gateway
+ * alternately (A B, B A, A B …) per rate. Per run, from /proc of the receiving side only (gateway
  * process; mosquitto + mosquitto_sub): CPU-seconds per million readings over the measured window
  * (settle → the receiver's last reading), peak RSS (VmHWM, summed for B), loss (readings the load
  * generator sent − readings received) and lag (seconds from the load's stop until the receiver's
@@ -266,12 +266,13 @@ async function main(): Promise<void> {
   const kinds = (['wharf', 'peer'] as const).filter((k) => ONLY === '' || ONLY === k);
   for (const rate of RATES) {
     const res: Record<string, Run[]> = { wharf: [], peer: [] };
+    // A B, B A, A B, …: neither side always runs first (after the other's teardown).
     for (let i = 0; i < ROUNDS; i++)
-      for (const k of kinds) {
+      for (const k of i % 2 === 0 ? kinds : [...kinds].reverse()) {
         const r = await run(k, rate);
         res[k]!.push(r);
         process.stderr.write(
-          `${rate} ${k} round ${i + 1}: ${r.cpuPerM.toFixed(2)} CPU-s/M, ${r.rssMb.toFixed(0)} MB, ` +
+          `${rate} ${k === 'peer' && BEFORE !== '' ? 'before' : k} round ${i + 1}: ${r.cpuPerM.toFixed(2)} CPU-s/M, ${r.rssMb.toFixed(0)} MB, ` +
             `${r.offered - r.received} of ${r.offered} lost, lag ${r.lagS.toFixed(1)} s, ${r.rate.toFixed(0)} r/s, load ${loadavg()[0]!.toFixed(2)}\n`,
         );
       }
