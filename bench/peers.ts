@@ -8,7 +8,8 @@
  * alternately (A B, B A, A B …) per rate. Per run, from /proc of the receiving side only (gateway
  * process; mosquitto + mosquitto_sub): CPU-seconds per million readings over the measured window
  * (settle → the receiver's last reading), peak RSS (VmHWM, summed for B), loss (readings the load
- * generator sent − readings received) and lag (seconds from the load's stop until the receiver's
+ * generator sent − readings received: decoded from wharf's capture files after it stopped, counted
+ * in mosquitto_sub's file) and lag (seconds from the load's stop until the receiver's
  * count stopped growing: how far behind it was). The load generator is its own process(es).
  *
  *   npm run bench:peers -- [--rates 10000,50000,100000,200000] [--boards 50] [--readers 10]
@@ -17,9 +18,23 @@
  *                          [--before DIR (B = that wharf build instead of the peer)]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import {
+  decodeCaptureFile,
+  FINISHED_SUFFIX,
+  IN_PROGRESS_SUFFIX,
+} from '../src/capture/file-format.js';
+import { walkCaptureDir } from '../src/capture/files.js';
 import { freePort, GATEWAY_USER, Mosquitto } from '../test/boards/helpers/mosquitto.js';
 import { PREFIX, SECRET, mqttRemotes, startLoad } from './boards/mqtt-fleet.js';
 import { ensureBuilt, median, startGateway } from './gateway-proc.js';
@@ -108,11 +123,24 @@ async function wharf(dir: string, hz: number, bin?: string): Promise<Receiver> {
     pids: [gw.proc.pid!],
     readings: () => gw.readings(),
     stop: async () => {
-      const n = await gw.readings();
       await gw.stop();
-      return n;
+      return readingsOnDisk(path.join(dir, 'capture'));
     },
   };
+}
+
+/**
+ * Readings in the capture files a stopped gateway left (finished and in-progress, every frame
+ * checksummed and decoded as a reader of the files would): what wharf really captured.
+ */
+async function readingsOnDisk(dir: string): Promise<number> {
+  let n = 0;
+  for (const f of await walkCaptureDir(dir, [FINISHED_SUFFIX, IN_PROGRESS_SUFFIX])) {
+    const d = decodeCaptureFile(readFileSync(f.path));
+    if (d.torn !== null) throw new Error(`${f.path}: torn at ${d.torn.offset} (${d.torn.reason})`);
+    for (const r of d.records) if (r.kind === 'reading') n += Object.keys(r.data).length;
+  }
+  return n;
 }
 
 /** Counts what mosquitto_sub wrote: a line per message `{…,"v":[[…],[…]]}`, so samples = '[' − lines. */
@@ -246,6 +274,8 @@ async function run(kind: 'wharf' | 'peer', rate: number): Promise<Run> {
   }
 }
 
+/** The drain is polled every 100 ms: a receiver that had everything at the first poll shows "< 0.1". */
+const lag = (s: number): string => (s < 0.05 ? '< 0.1' : s.toFixed(1));
 const fmt = (xs: number[], d: number): string =>
   `${median(xs).toFixed(d)} (${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)})`;
 
@@ -260,7 +290,7 @@ async function main(): Promise<void> {
       .join(' ')}`;
   process.stderr.write(head + '\n');
   const rows = [
-    '| offered readings/s | receiver | CPU-s per M readings, median (min–max) | peak RSS MB | lost readings (of offered) | lag s, max | wharf/peer CPU |',
+    '| offered readings/s | receiver | CPU-s per M readings, median (min–max) | peak RSS MB | lost readings (of offered) per run | lag s, max | wharf/peer CPU |',
     '|---|---|---|---|---|---|---|',
   ];
   const kinds = (['wharf', 'peer'] as const).filter((k) => ONLY === '' || ONLY === k);
@@ -273,7 +303,7 @@ async function main(): Promise<void> {
         res[k]!.push(r);
         process.stderr.write(
           `${rate} ${k === 'peer' && BEFORE !== '' ? 'before' : k} round ${i + 1}: ${r.cpuPerM.toFixed(2)} CPU-s/M, ${r.rssMb.toFixed(0)} MB, ` +
-            `${r.offered - r.received} of ${r.offered} lost, lag ${r.lagS.toFixed(1)} s, ${r.rate.toFixed(0)} r/s, load ${loadavg()[0]!.toFixed(2)}\n`,
+            `${r.offered - r.received} of ${r.offered} lost, lag ${lag(r.lagS)} s, ${r.rate.toFixed(0)} r/s, load ${loadavg()[0]!.toFixed(2)}\n`,
         );
       }
     const ratio =
@@ -291,7 +321,7 @@ async function main(): Promise<void> {
         )} | ${fmt(
           rs.map((r) => r.rssMb),
           0,
-        )} | ${rs.map((r) => `${r.offered - r.received} (${r.offered})`).join(', ')} | ${Math.max(...rs.map((r) => r.lagS)).toFixed(1)} | ${k === 'wharf' ? ratio : ''} |`,
+        )} | ${rs.map((r) => `${r.offered - r.received} (${r.offered})`).join(', ')} | ${lag(Math.max(...rs.map((r) => r.lagS)))} | ${k === 'wharf' ? ratio : ''} |`,
       );
     }
   }
