@@ -184,22 +184,27 @@ export class ByteSink {
  * new instance per file; never drop a frame it produced (later frames may reference it).
  */
 export class RecordEncoder {
+  /** cbor-x keeps its record structures (and their key transitions) on the array it is given. */
+  private readonly structures: object[] & RecordStructures = [];
   private readonly enc = new Encoder({
     useRecords: true,
     sequential: true,
-    structures: [],
+    structures: this.structures,
     tagUint8Array: false,
   });
 
   /** Analogs readings skip cbor-x's structure lookup (same bytes, see reading-encoder.ts). */
-  private readonly fast = new ReadingFastEncoder(
-    () => (this.enc as unknown as { structures?: RecordStructures }).structures,
-  );
+  private readonly fast = new ReadingFastEncoder(() => this.structures);
+  /** Records written by the fast path (the rest by cbor-x). */
+  fastRecords = 0;
 
   /** The CBOR payload (a view into a reused buffer, valid until the next call). */
   payload(rec: CaptureRecord): Uint8Array {
     const f = this.fast.encode(rec);
-    if (f !== undefined) return f;
+    if (f !== undefined) {
+      this.fastRecords++;
+      return f;
+    }
     this.fast.invalidate();
     return (this.enc.encode as (v: unknown, mode: number) => Uint8Array)(rec, RESET_BUFFER_MODE);
   }

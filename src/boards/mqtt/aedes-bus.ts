@@ -63,9 +63,8 @@ export class AedesBus implements BoardBus {
       () => undefined,
     );
     // aedes's own handlers call publish(packet, client, done); its typings only show (packet, done).
-    type Publish = (packet: AedesPublishPacket, client: unknown, done?: unknown) => void;
-    const publish = (aedes.publish as unknown as Publish).bind(aedes);
-    (aedes as unknown as { publish: Publish }).publish = (packet, client, done) => {
+    const publish = aedes.publish;
+    aedes.publish = (packet: AedesPublishPacket, client: unknown, done?: unknown): void => {
       if (
         client !== null &&
         typeof client === 'object' &&
@@ -76,11 +75,11 @@ export class AedesBus implements BoardBus {
         const id = boardOf(client as Client);
         if (id !== undefined && packet.topic === this.upOf(id)) {
           this.route(id, packet.payload);
-          if (typeof done === 'function') (done as () => void)();
+          if (typeof done === 'function') Reflect.apply(done, undefined, []);
           return;
         }
       }
-      publish(packet, client, done);
+      Reflect.apply(publish, aedes, [packet, client, done]);
     };
     aedes.on('client', (client: Client) => {
       const id = this.boardOf(client);

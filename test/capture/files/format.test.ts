@@ -168,6 +168,8 @@ describe('capture file format', () => {
       expect(mine.toString('hex'), `record ${i}`).toBe(theirs.toString('hex'));
     }
     expect(fastShaped).toBeGreaterThan(2900);
+    // every reading but the first after each change of reader set took the fast path
+    expect(enc.fastRecords).toBeGreaterThan(2800);
   });
 
   it('repeated readings of any shape, mixed with gaps, round-trip (property)', () => {
