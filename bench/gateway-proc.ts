@@ -103,8 +103,13 @@ export interface GatewayProc {
   stop(): Promise<number | null>;
 }
 
-export async function startGateway(config: string, nodeArgs: string[] = []): Promise<GatewayProc> {
-  const proc = spawn(process.execPath, [...nodeArgs, BIN, 'run', '--config', config], {
+/** `bin`: another build's bin/wharf.mjs (a paired before/after run), default this tree's. */
+export async function startGateway(
+  config: string,
+  nodeArgs: string[] = [],
+  bin = BIN,
+): Promise<GatewayProc> {
+  const proc = spawn(process.execPath, [...nodeArgs, bin, 'run', '--config', config], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WHARF_LOG_LEVEL: 'warn' },

@@ -4,58 +4,29 @@
  * files (fsync'd every flush). Per step: readings/s offered and captured, loss (gap readings and
  * offered − captured), gateway CPU-seconds per million readings, peak RSS of the gateway process.
  *
- *   node --import tsx bench/mqtt.ts [secondsPerStep=8] [boards=50] [readers=10]
+ *   node --import tsx bench/mqtt.ts [secondsPerStep=8] [boards=50] [readers=10] [samplesPerMessage]
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Gateway } from '../src/app/gateway.js';
 import { parseConfig } from '../src/config/index.js';
 import { nullLogger } from '../src/shared/logger.js';
+import { metricSum, mqttRemotes, startLoad, windowedGapReasons } from './boards/mqtt-fleet.js';
 
 const secs = Number(process.argv[2] ?? 8);
 const N = Number(process.argv[3] ?? 50);
 const R = Number(process.argv[4] ?? 10);
+/** Samples per batch message (readings per message = R × this); default the firmware's batching. */
+const SPM = process.argv[5] === undefined ? undefined : Number(process.argv[5]);
 const STEPS = [20, 100, 200, 400];
-const SECRET = 'bench-secret';
 
 function plan(dir: string, hz: number) {
-  const readers = Array.from({ length: R }, (_, i) => `A${i}`);
-  const remotes = Array.from({ length: N }, (_, i) => ({
-    name: `mb${i}`,
-    address: `mqtt://mb${i}`,
-    secret: SECRET,
-    components: [
-      {
-        name: `esp${i}`,
-        type: 'board',
-        model: 'esp32',
-        namespace: 'rdk',
-        attributes: { pins: [], analogs: readers.map((r, j) => ({ name: r, pin: String(j) })) },
-      },
-    ],
-    service_configs: [
-      {
-        type: 'data_manager',
-        attributes: {
-          capture_methods: [
-            {
-              name: `rdk:component:board/esp${i}`,
-              method: 'Analogs',
-              capture_frequency_hz: hz,
-              additional_params: Object.fromEntries(readers.map((r) => [r, ''])),
-            },
-          ],
-        },
-      },
-    ],
-  }));
   const text = JSON.stringify({
     wharf: { machine: 'bench', part_id: 'bench', http: null },
     services: [{ name: 'dm', type: 'data_manager', attributes: { capture_dir: dir } }],
     components: [],
-    remotes,
+    remotes: mqttRemotes(N, R, hz),
   });
   const r = parseConfig(text, {
     sourcePath: join(dir, 'm.json'),
@@ -73,28 +44,15 @@ function plan(dir: string, hz: number) {
   };
 }
 
-function metricSum(text: string, name: string): number {
-  let s = 0;
-  for (const line of text.split('\n'))
-    if (line.startsWith(name + '{') || line.startsWith(name + ' '))
-      s += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return s;
-}
-
 async function step(hz: number): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'wharf-bench-mqtt-'));
   const gw = await Gateway.start({ plan: plan(dir, hz), logger: nullLogger, http: null });
   const url = gw.broker!.embedded()!.url;
-  const load = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'bench/boards/mqtt-load.ts', url, String(N), 'mb', SECRET],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  load.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const t0 = Date.now();
-  while (!out.includes('ready') && Date.now() - t0 < 30_000)
-    await new Promise((r) => setTimeout(r, 50));
+  const load = await startLoad({
+    url,
+    boards: N,
+    ...(SPM === undefined ? {} : { samplesPerMessage: SPM }),
+  });
   await new Promise((r) => setTimeout(r, 3000)); // boards handshake, plans pushed, streams steady
   const m0 = await gw.metrics.render();
   const c0 = process.cpuUsage();
@@ -106,31 +64,24 @@ async function step(hz: number): Promise<string> {
   const elapsed = (performance.now() - w0) / 1000;
   const m1 = await gw.metrics.render();
   clearInterval(rssTimer);
-  load.kill('SIGTERM');
-  await new Promise((r) => load.once('exit', r));
+  await load.stop();
   const records = metricSum(m1, 'wharf_readings_total') - metricSum(m0, 'wharf_readings_total');
   const gapReadings =
     metricSum(m1, 'wharf_gap_readings_total') - metricSum(m0, 'wharf_gap_readings_total');
   const online = metricSum(m1, 'wharf_board_online');
-  const reasons = m1
-    .split('\n')
-    .filter(
-      (l) =>
-        l.startsWith('wharf_gap_readings_total{') && Number(l.slice(l.lastIndexOf(' ') + 1)) > 0,
-    )
-    .map((l) => `${/reason="([^"]+)"/.exec(l)?.[1] ?? '?'}`);
+  const reasons = windowedGapReasons(m0, m1);
   await gw.stop();
   rmSync(dir, { recursive: true, force: true });
   const readings = (records * R) / elapsed;
   const offered = N * R * hz;
   const cpu = (c1.user + c1.system) / 1e6;
   const cpuPerM = cpu / ((records * R) / 1e6);
-  return `| ${N} × ${R} × ${hz} Hz | ${offered} | ${readings.toFixed(0)} | ${online}/${N} | ${gapReadings}${reasons.length > 0 ? ` (${[...new Set(reasons)].join(', ')})` : ''} | ${((cpu / elapsed) * 100).toFixed(0)}% | ${cpuPerM.toFixed(2)} | ${(rss / 1e6).toFixed(0)} MB |`;
+  return `| ${N} × ${R} × ${hz} Hz | ${offered} | ${readings.toFixed(0)} | ${online}/${N} | ${gapReadings}${reasons === '' ? '' : ` (${reasons})`} | ${((cpu / elapsed) * 100).toFixed(0)}% | ${cpuPerM.toFixed(2)} | ${(rss / 1e6).toFixed(0)} MB |`;
 }
 
 async function main(): Promise<void> {
   const rows = [
-    '| boards × readers × Hz | offered readings/s | captured readings/s | boards online | gap readings | gateway CPU | CPU-s per M readings | peak RSS |',
+    '| boards × readers × Hz | offered readings/s | captured readings/s | boards online | gap readings in the window (by reason) | gateway CPU | CPU-s per M readings | peak RSS |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const hz of STEPS) {

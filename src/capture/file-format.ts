@@ -24,6 +24,7 @@ import { Decoder, Encoder } from 'cbor-x';
 const RESET_BUFFER_MODE = 1024;
 import { WharfError } from '../shared/errors.js';
 import type { CaptureMeta, CaptureRecord } from '../shared/record.js';
+import { ReadingFastEncoder, type RecordStructures } from './reading-encoder.js';
 
 export const CAPTURE_MAGIC = 'WHARFCAP';
 export const FORMAT_VERSION = 1;
@@ -183,15 +184,28 @@ export class ByteSink {
  * new instance per file; never drop a frame it produced (later frames may reference it).
  */
 export class RecordEncoder {
+  /** cbor-x keeps its record structures (and their key transitions) on the array it is given. */
+  private readonly structures: object[] & RecordStructures = [];
   private readonly enc = new Encoder({
     useRecords: true,
     sequential: true,
-    structures: [],
+    structures: this.structures,
     tagUint8Array: false,
   });
 
-  /** The CBOR payload (a view into the encoder's reused buffer, valid until the next call). */
+  /** Analogs readings skip cbor-x's structure lookup (same bytes, see reading-encoder.ts). */
+  private readonly fast = new ReadingFastEncoder(() => this.structures);
+  /** Records written by the fast path (the rest by cbor-x). */
+  fastRecords = 0;
+
+  /** The CBOR payload (a view into a reused buffer, valid until the next call). */
   payload(rec: CaptureRecord): Uint8Array {
+    const f = this.fast.encode(rec);
+    if (f !== undefined) {
+      this.fastRecords++;
+      return f;
+    }
+    this.fast.invalidate();
     return (this.enc.encode as (v: unknown, mode: number) => Uint8Array)(rec, RESET_BUFFER_MODE);
   }
 

@@ -38,25 +38,49 @@ export class AedesBus implements BoardBus {
     hold_overflow: 0,
   };
 
+  /** Each board's up topic (the in-process route compares a publish's topic with it). */
+  private readonly ups = new Map<string, string>();
+
+  /**
+   * `upWatched`: whether any other subscriber (a monitor) may want the boards' up frames now. While
+   * none does, a board's QoS 0 up frame is routed to its link straight from the broker's publish,
+   * skipping aedes's packet copy, topic matching and fan-out; otherwise it takes the full path.
+   */
   constructor(
     private readonly aedes: Aedes,
     readonly where: string,
     private readonly boardOf: (client: Client) => string | undefined,
+    upWatched: () => boolean = () => true,
   ) {
     aedes.subscribe(
       upTopic('+'),
       (packet: AedesPublishPacket, cb: () => void) => {
         const t = parseTopic(packet.topic);
-        const text =
-          typeof packet.payload === 'string' ? packet.payload : packet.payload.toString('utf8');
-        const h = t === undefined ? undefined : this.handlers.get(t.id);
-        if (h !== undefined) h.frame(text);
-        else if (t !== undefined && this.held.has(t.id)) this.hold(t.id, text);
-        else this.unrouted.unknown_board++;
+        if (t === undefined) this.unrouted.unknown_board++;
+        else this.route(t.id, packet.payload);
         cb();
       },
       () => undefined,
     );
+    // aedes's own handlers call publish(packet, client, done); its typings only show (packet, done).
+    const publish = aedes.publish;
+    aedes.publish = (packet: AedesPublishPacket, client: unknown, done?: unknown): void => {
+      if (
+        client !== null &&
+        typeof client === 'object' &&
+        packet.qos === 0 &&
+        packet.retain !== true &&
+        !upWatched()
+      ) {
+        const id = boardOf(client as Client);
+        if (id !== undefined && packet.topic === this.upOf(id)) {
+          this.route(id, packet.payload);
+          if (typeof done === 'function') Reflect.apply(done, undefined, []);
+          return;
+        }
+      }
+      Reflect.apply(publish, aedes, [packet, client, done]);
+    };
     aedes.on('client', (client: Client) => {
       const id = this.boardOf(client);
       if (id !== undefined && !this.held.has(id))
@@ -76,6 +100,24 @@ export class AedesBus implements BoardBus {
       this.retainStatus(id, WIRE.offline);
       this.handlers.get(id)?.offline(`board ${id} disconnected from the broker`);
     });
+  }
+
+  private upOf(id: string): string {
+    let t = this.ups.get(id);
+    if (t === undefined) {
+      t = upTopic(id);
+      if (this.ups.size < 100_000) this.ups.set(id, t);
+    }
+    return t;
+  }
+
+  /** A board's up frame, to its link (or held until one attaches). */
+  private route(id: string, payload: Buffer | string): void {
+    const text = typeof payload === 'string' ? payload : payload.toString('utf8');
+    const h = this.handlers.get(id);
+    if (h !== undefined) h.frame(text);
+    else if (this.held.has(id)) this.hold(id, text);
+    else this.unrouted.unknown_board++;
   }
 
   isOnline(boardId: string): boolean {

@@ -234,7 +234,16 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   const addr = server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : o.port;
   const where = `embedded broker ${o.host}:${port}`;
-  const bus = new AedesBus(aedes, where, (c) => clientBoard.get(c));
+  // Monitors connected now: while one is, boards' up frames take aedes's full publish path.
+  const liveMonitors = new Set<Client>();
+  aedes.on('client', (c) => void (monitors.has(c) && liveMonitors.add(c)));
+  aedes.on('clientDisconnect', (c) => void liveMonitors.delete(c));
+  const bus = new AedesBus(
+    aedes,
+    where,
+    (c) => clientBoard.get(c),
+    () => liveMonitors.size > 0,
+  );
   log.info({ host: o.host, port, tls, boards: secrets.size }, 'embedded MQTT broker listening');
 
   return {

@@ -102,6 +102,11 @@ export class Mosquitto {
     }
   }
 
+  /** The broker's process id while it runs (benchmarks read its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   async kill(): Promise<void> {
     const p = this.proc;
     this.proc = undefined;

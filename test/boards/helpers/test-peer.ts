@@ -17,6 +17,19 @@ export interface PeerOptions {
   helloOnBoot?: boolean;
   /** Answer with protocol version (default 1). */
   version?: number;
+  /**
+   * Samples per batch message (benchmarks: a settable message size). The board then sends a batch
+   * every `batchSamples` sample periods (or every `bms`, whichever is sooner), never more samples per
+   * batch. Default: the firmware's rule (every `bms`, at most 50 samples and ~900 bytes).
+   */
+  batchSamples?: number;
+}
+
+export interface PeerPlanEntry {
+  k: string;
+  m: 'A' | 'G';
+  r: string[];
+  hz: number;
 }
 
 interface PeerStream {
@@ -35,7 +48,6 @@ export class TestPeer {
   private configured = new Map<string, string>();
   private pins = new Set<string>();
   private streams: PeerStream[] = [];
-  private bms = 100;
   private timer: NodeJS.Timeout | undefined;
   private bootAt = performance.now();
   private write: ((line: string) => void) | undefined;
@@ -128,22 +140,24 @@ export class TestPeer {
       case 'plan': {
         if (this.o.streamed === false && (f.e as unknown[]).length > 0)
           return this.send({ t: 'err', id, code: 'bad_request', msg: 'no streaming' });
-        this.stopTimer();
-        this.bms = (f.bms as number | undefined) ?? 100;
-        const now = this.clk();
-        this.streams = (f.e as { k: string; m: 'A' | 'G'; r: string[]; hz: number }[]).map((e) => ({
-          ...e,
-          anchor: now,
-          next: 0,
-          seq: 0,
-        }));
         this.send({ t: 'ok', id });
-        if (this.streams.length > 0) this.timer = setInterval(() => this.tick(), this.bms);
+        this.stream(f.e as PeerPlanEntry[], (f.bms as number | undefined) ?? 100);
         return;
       }
       default:
         return;
     }
+  }
+
+  /** Starts streaming `entries` (what a `plan` does, without the exchange). */
+  stream(entries: PeerPlanEntry[], bms: number): void {
+    this.stopTimer();
+    const now = this.clk();
+    this.streams = entries.map((e) => ({ ...e, anchor: now, next: 0, seq: 0 }));
+    const per = this.o.batchSamples;
+    const every =
+      per === undefined ? bms : Math.min(bms, ...entries.map((e) => (per * 1000) / e.hz));
+    if (this.streams.length > 0) this.timer = setInterval(() => this.tick(), Math.max(1, every));
   }
 
   private value(m: 'A' | 'G', n: string): number {
@@ -166,9 +180,11 @@ export class TestPeer {
     for (const s of this.streams) {
       const period = 1000 / s.hz;
       const last = Math.floor((now - s.anchor) / period);
-      while (s.next <= last) {
+      // With batchSamples, only whole batches: every message carries exactly that many samples.
+      while (s.next + (this.o.batchSamples ?? 1) - 1 <= last) {
         // Like the firmware: at most 50 samples, and the line stays under ~900 bytes (limit 1024).
-        const cap = Math.max(1, Math.min(50, Math.floor(900 / (s.r.length * 5 + 3))));
+        const cap =
+          this.o.batchSamples ?? Math.max(1, Math.min(50, Math.floor(900 / (s.r.length * 5 + 3))));
         const n = Math.min(cap, last - s.next + 1);
         const v: number[][] = [];
         for (let i = 0; i < n; i++) v.push(s.r.map((name) => this.value(s.m, name)));

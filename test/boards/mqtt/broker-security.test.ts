@@ -205,6 +205,42 @@ describe('embedded broker security', () => {
     await mon2.endAsync();
   });
 
+  it('board frames reach the gateway with and without a monitor on wharf/+/up, and the monitor sees them', async () => {
+    const peer = new TestPeer({ bid: 'esp-a' });
+    const side = await attachMqttPeer(broker.url, 'esp-a', 'secret-a-123', peer);
+    const got: string[] = [];
+    const detach = broker.bus.attach('esp-a', { frame: (t) => got.push(t), offline: () => {} });
+    const seen: string[] = [];
+    try {
+      peer.sendRaw('{"t":"x","n":1}'); // no monitor: the broker routes the frame in-process
+      await until(() => got.includes('{"t":"x","n":1}'), 2000, 'frame 1 at the gateway');
+      const mon = await mqtt.connectAsync(broker.url, {
+        clientId: 'ops-up',
+        username: 'ops',
+        password: 'ops-pass',
+        reconnectPeriod: 0,
+      });
+      mon.on('message', (_t, p) => seen.push(p.toString()));
+      await mon.subscribeAsync('wharf/+/up');
+      peer.sendRaw('{"t":"x","n":2}'); // a monitor listens: the full publish path, both get it
+      await until(() => got.includes('{"t":"x","n":2}'), 2000, 'frame 2 at the gateway');
+      await until(() => seen.includes('{"t":"x","n":2}'), 2000, 'frame 2 at the monitor');
+      await mon.endAsync();
+      await until(() => broker.aedes.connectedClients === 1, 2000, 'monitor gone');
+      peer.sendRaw('{"t":"x","n":3}');
+      await until(() => got.includes('{"t":"x","n":3}'), 2000, 'frame 3 at the gateway');
+      expect(got.filter((t) => t.startsWith('{"t":"x"'))).toEqual([
+        '{"t":"x","n":1}',
+        '{"t":"x","n":2}',
+        '{"t":"x","n":3}',
+      ]);
+      expect(seen).toEqual(['{"t":"x","n":2}']);
+    } finally {
+      detach();
+      await side.close();
+    }
+  });
+
   it('a changed or removed secret (live reload) disconnects the board; the old secret no longer works', async () => {
     const peer = new TestPeer({ bid: 'esp-a' });
     const side = await attachMqttPeer(broker.url, 'esp-a', 'secret-a-123', peer);

@@ -1,0 +1,334 @@
+/**
+ * Peer benchmark (not a test, issue 16 item 5): the same MQTT load — N boards × R analog readers,
+ * S samples per message (R × S readings per message), QoS 0 — offered to
+ *   A. wharf: `wharf run` on the compiled build (dist/), its embedded broker, capture files
+ *      (fsync every second);
+ *   B. the C floor: Debian's mosquitto (password file + ACL, as docs/boards.md sets it up) and
+ *      `mosquitto_sub` writing every message to a file,
+ * alternately (A B, B A, A B …) per rate. Per run, from /proc of the receiving side only (gateway
+ * process; mosquitto + mosquitto_sub): CPU-seconds per million readings over the measured window
+ * (settle → the receiver's last reading), peak RSS (VmHWM, summed for B), loss (readings the load
+ * generator sent − readings received: decoded from wharf's capture files after it stopped, counted
+ * in mosquitto_sub's file) and lag (seconds from the load's stop until the receiver's
+ * count stopped growing: how far behind it was). The load generator is its own process(es).
+ *
+ *   npm run bench:peers -- [--rates 10000,50000,100000,200000] [--boards 50] [--readers 10]
+ *                          [--spm 1 (0: the firmware's own batching)] [--rounds 2] [--secs 8]
+ *                          [--procs 1] [--raw] [--only wharf|peer] [--cpu-prof DIR]
+ *                          [--before DIR (B = that wharf build instead of the peer)]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  decodeCaptureFile,
+  FINISHED_SUFFIX,
+  IN_PROGRESS_SUFFIX,
+} from '../src/capture/file-format.js';
+import { walkCaptureDir } from '../src/capture/files.js';
+import { freePort, GATEWAY_USER, Mosquitto } from '../test/boards/helpers/mosquitto.js';
+import { PREFIX, SECRET, mqttRemotes, startLoad } from './boards/mqtt-fleet.js';
+import { ensureBuilt, median, startGateway } from './gateway-proc.js';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, dflt: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i < 0 ? dflt : argv[i + 1]!;
+};
+const RATES = arg('rates', '10000,50000,100000,200000').split(',').map(Number);
+const N = Number(arg('boards', '50'));
+const R = Number(arg('readers', '10'));
+const SPM = Number(arg('spm', '1'));
+const ROUNDS = Number(arg('rounds', '2'));
+const SECS = Number(arg('secs', '8'));
+const PROCS = Number(arg('procs', '1'));
+const RAW = argv.includes('--raw');
+const ONLY = arg('only', '');
+/**
+ * A paired before/after run instead of the peer: B is the wharf build in this directory (a copy of
+ * an earlier checkout's bin/, dist/, package.json and node_modules), A this tree's.
+ */
+const BEFORE = arg('before', '');
+/** Writes the gateway's V8 CPU profiles (node --cpu-prof) into this directory. */
+const PROF = arg('cpu-prof', '');
+const SETTLE_MS = 3000;
+
+/** utime + stime of a process, in seconds (/proc/PID/stat fields 14 and 15). */
+function cpuSeconds(pid: number): number {
+  const stat = readProc('/proc/' + pid + '/stat');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+/** Peak resident set (VmHWM) of a process, in MB. */
+function peakMb(pid: number): number {
+  return Number(/^VmHWM:\s+(\d+)/m.exec(readProc('/proc/' + pid + '/status'))?.[1] ?? NaN) / 1024;
+}
+function readProc(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(4096);
+    return b.toString('utf8', 0, readSync(fd, b, 0, b.length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface Receiver {
+  url: string;
+  pids: number[];
+  /** Readings received so far. */
+  readings(): Promise<number>;
+  /** Stops the receiver; resolves with the readings it holds in the end. */
+  stop(): Promise<number>;
+}
+
+async function wharf(dir: string, hz: number, bin?: string): Promise<Receiver> {
+  const port = await freePort();
+  const config = path.join(dir, 'gateway.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      wharf: {
+        machine: 'bench',
+        part_id: 'bench',
+        http: { host: '127.0.0.1', port: 0 },
+        broker: { host: '127.0.0.1', port },
+      },
+      services: [
+        {
+          name: 'data_manager',
+          type: 'data_manager',
+          attributes: { capture_dir: path.join(dir, 'capture'), flush_interval_ms: 1000 },
+        },
+      ],
+      remotes: mqttRemotes(N, R, hz),
+    }),
+  );
+  const gw = await startGateway(
+    config,
+    PROF === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', path.resolve(PROF)],
+    bin,
+  );
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    pids: [gw.proc.pid!],
+    readings: () => gw.readings(),
+    stop: async () => {
+      await gw.stop();
+      return readingsOnDisk(path.join(dir, 'capture'));
+    },
+  };
+}
+
+/**
+ * Readings in the capture files a stopped gateway left (finished and in-progress, every frame
+ * checksummed and decoded as a reader of the files would): what wharf really captured.
+ */
+async function readingsOnDisk(dir: string): Promise<number> {
+  let n = 0;
+  for (const f of await walkCaptureDir(dir, [FINISHED_SUFFIX, IN_PROGRESS_SUFFIX])) {
+    const d = decodeCaptureFile(readFileSync(f.path));
+    if (d.torn !== null) throw new Error(`${f.path}: torn at ${d.torn.offset} (${d.torn.reason})`);
+    for (const r of d.records) if (r.kind === 'reading') n += Object.keys(r.data).length;
+  }
+  return n;
+}
+
+/** Counts what mosquitto_sub wrote: a line per message `{…,"v":[[…],[…]]}`, so samples = '[' − lines. */
+class FileCounter {
+  private fd: number;
+  private buf = Buffer.alloc(1 << 20);
+  private pos = 0;
+  samples = 0;
+  constructor(file: string) {
+    this.fd = openSync(file, 'r');
+  }
+  poll(): number {
+    for (;;) {
+      const n = readSync(this.fd, this.buf, 0, this.buf.length, this.pos);
+      if (n === 0) return this.samples;
+      this.pos += n;
+      for (let i = 0; i < n; i++) {
+        const c = this.buf[i];
+        if (c === 0x5b) this.samples++;
+        else if (c === 0x0a) this.samples--;
+      }
+    }
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+async function peer(dir: string): Promise<Receiver> {
+  const boards = Array.from({ length: N }, (_, i) => ({ id: `${PREFIX}${i}`, secret: SECRET }));
+  const mosq = new Mosquitto(boards);
+  await mosq.start();
+  const file = path.join(dir, 'sub.out');
+  const out = openSync(file, 'w');
+  const sub: ChildProcess = spawn(
+    'mosquitto_sub',
+    [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(mosq.port),
+      '-u',
+      GATEWAY_USER.username,
+      '-P',
+      GATEWAY_USER.password,
+      '-t',
+      'wharf/+/up',
+    ],
+    { stdio: ['ignore', out, 'inherit'] },
+  );
+  closeSync(out);
+  const counter = new FileCounter(file);
+  return {
+    url: `mqtt://127.0.0.1:${mosq.port}`,
+    pids: [mosq.pid!, sub.pid!],
+    readings: () => Promise.resolve(counter.poll() * R),
+    stop: async () => {
+      const exited = new Promise((r) => sub.once('exit', r));
+      sub.kill('SIGTERM');
+      await exited;
+      const n = counter.poll() * R;
+      counter.close();
+      await mosq.cleanup();
+      return n;
+    },
+  };
+}
+
+interface Run {
+  cpuPerM: number;
+  rssMb: number;
+  offered: number;
+  received: number;
+  lagS: number;
+  rate: number;
+}
+
+async function run(kind: 'wharf' | 'peer', rate: number): Promise<Run> {
+  const hz = rate / (N * R);
+  const dir = mkdtempSync(path.join(tmpdir(), `wharf-bench-peers-${kind}-`));
+  const rx =
+    kind === 'wharf'
+      ? await wharf(dir, hz)
+      : BEFORE !== ''
+        ? await wharf(dir, hz, path.resolve(BEFORE, 'bin/wharf.mjs'))
+        : await peer(dir);
+  try {
+    const load = await startLoad({
+      url: rx.url,
+      boards: N,
+      procs: PROCS,
+      raw: RAW,
+      ...(SPM > 0 ? { samplesPerMessage: SPM } : {}),
+      ...(kind === 'peer' && BEFORE === '' ? { self: { readers: R, hz } } : {}),
+    });
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const cpu = (): number => rx.pids.reduce((s, p) => s + cpuSeconds(p), 0);
+    const cpu0 = cpu();
+    const got0 = await rx.readings();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, SECS * 1000));
+    const sent = (await load.stop()) * R;
+    const stopped = performance.now();
+    // Drain: poll until the count has not grown for 1.5 s (bounded at 30 s).
+    let got = await rx.readings();
+    let lastGrowth = stopped;
+    let cpuAtLast = cpu();
+    while (performance.now() - lastGrowth < 1500 && performance.now() - stopped < 30_000) {
+      await new Promise((r) => setTimeout(r, 100));
+      const g = await rx.readings();
+      if (g > got) {
+        got = g;
+        lastGrowth = performance.now();
+        cpuAtLast = cpu();
+      }
+      if (got >= sent) break;
+    }
+    const rss = rx.pids.reduce((s, p) => s + peakMb(p), 0);
+    const elapsed = (lastGrowth - t0) / 1000;
+    const received = await rx.stop();
+    return {
+      cpuPerM: (cpuAtLast - cpu0) / ((received - got0) / 1e6),
+      rssMb: rss,
+      offered: sent,
+      received,
+      lagS: (lastGrowth - stopped) / 1000,
+      rate: (got - got0) / elapsed,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The drain is polled every 100 ms: a receiver that had everything at the first poll shows "< 0.1". */
+const lag = (s: number): string => (s < 0.05 ? '< 0.1' : s.toFixed(1));
+const fmt = (xs: number[], d: number): string =>
+  `${median(xs).toFixed(d)} (${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)})`;
+
+async function main(): Promise<void> {
+  ensureBuilt();
+  const perMsg = SPM > 0 ? `${SPM * R} readings per message` : 'the firmware’s own batching';
+  const head =
+    `peers bench: ${N} boards × ${R} readers, ${perMsg}, QoS 0, ${SECS} s per run after a ${SETTLE_MS / 1000} s settle, ` +
+    `${ROUNDS} rounds alternating, load in ${PROCS} process(es)${RAW ? ' (raw publishes)' : ''}; ` +
+    `load average at start ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`;
+  process.stderr.write(head + '\n');
+  const rows = [
+    '| offered readings/s | receiver | CPU-s per M readings, median (min–max) | peak RSS MB | lost readings (of offered) per run | lag s, max | wharf/peer CPU |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  const kinds = (['wharf', 'peer'] as const).filter((k) => ONLY === '' || ONLY === k);
+  for (const rate of RATES) {
+    const res: Record<string, Run[]> = { wharf: [], peer: [] };
+    // A B, B A, A B, …: neither side always runs first (after the other's teardown).
+    for (let i = 0; i < ROUNDS; i++)
+      for (const k of i % 2 === 0 ? kinds : [...kinds].reverse()) {
+        const r = await run(k, rate);
+        res[k]!.push(r);
+        process.stderr.write(
+          `${rate} ${k === 'peer' && BEFORE !== '' ? 'before' : k} round ${i + 1}: ${r.cpuPerM.toFixed(2)} CPU-s/M, ${r.rssMb.toFixed(0)} MB, ` +
+            `${r.offered - r.received} of ${r.offered} lost, lag ${lag(r.lagS)} s, ${r.rate.toFixed(0)} r/s, load ${loadavg()[0]!.toFixed(2)}\n`,
+        );
+      }
+    const ratio =
+      res.wharf!.length > 0 && res.peer!.length > 0
+        ? (
+            median(res.wharf!.map((r) => r.cpuPerM)) / median(res.peer!.map((r) => r.cpuPerM))
+          ).toFixed(2)
+        : '–';
+    for (const k of kinds) {
+      const rs = res[k]!;
+      rows.push(
+        `| ${rate} | ${k === 'wharf' ? 'wharf (dist/, embedded broker)' : BEFORE !== '' ? `wharf before (${BEFORE})` : 'mosquitto + mosquitto_sub'} | ${fmt(
+          rs.map((r) => r.cpuPerM),
+          2,
+        )} | ${fmt(
+          rs.map((r) => r.rssMb),
+          0,
+        )} | ${rs.map((r) => `${r.offered - r.received} (${r.offered})`).join(', ')} | ${lag(Math.max(...rs.map((r) => r.lagS)))} | ${k === 'wharf' ? ratio : ''} |`,
+      );
+    }
+  }
+  process.stdout.write(`${head}, at end ${loadavg()[0]!.toFixed(2)}\n${rows.join('\n')}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${String(err)}\n`);
+  process.exit(1);
+});
