@@ -103,11 +103,15 @@ export interface GatewayProc {
   stop(): Promise<number | null>;
 }
 
-export async function startGateway(config: string, nodeArgs: string[] = []): Promise<GatewayProc> {
+export async function startGateway(
+  config: string,
+  nodeArgs: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<GatewayProc> {
   const proc = spawn(process.execPath, [...nodeArgs, BIN, 'run', '--config', config], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WHARF_LOG_LEVEL: 'warn' },
+    env: { ...process.env, WHARF_LOG_LEVEL: 'warn', ...env },
   });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
