@@ -107,12 +107,13 @@ export interface GatewayProc {
 export async function startGateway(
   config: string,
   nodeArgs: string[] = [],
+  env: NodeJS.ProcessEnv = {},
   bin = BIN,
 ): Promise<GatewayProc> {
   const proc = spawn(process.execPath, [...nodeArgs, bin, 'run', '--config', config], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WHARF_LOG_LEVEL: 'warn' },
+    env: { ...process.env, WHARF_LOG_LEVEL: 'warn', ...env },
   });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -116,6 +116,7 @@ async function wharf(dir: string, hz: number, bin?: string): Promise<Receiver> {
   const gw = await startGateway(
     config,
     PROF === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', path.resolve(PROF)],
+    {},
     bin,
   );
   return {

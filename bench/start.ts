@@ -51,6 +51,7 @@ async function rssRun(
   readers: number,
   hz: number,
   flags: string[],
+  env: NodeJS.ProcessEnv,
 ): Promise<{
   label: string;
   lastMb: number;
@@ -61,7 +62,7 @@ async function rssRun(
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-bench-start-'));
   try {
     const config = await writeSimConfig({ dir, boards, readers, hz });
-    const gw = await startGateway(config, flags);
+    const gw = await startGateway(config, flags, env);
     let peak = 0;
     let last = 0;
     const r0 = await gw.readings();
@@ -101,17 +102,42 @@ const lines = values['skip-times']
       `wharf config check examples/sim-gateway.jsonc: median ${fmt(check.medianMs)} ms of ${runs} (${check.all.map(fmt).join(', ')}) — target ≤ 400 ms: ${check.medianMs <= 400 ? 'met' : 'NOT met'}`,
     ];
 process.stdout.write(`${lines.join('\n')}\n`);
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 if (!values['skip-rss']) {
-  // as `wharf run` starts by default, and as the systemd unit runs it (UNIT_NODE_ARGS)
-  const flagSets = nodeArgs.length > 0 ? [nodeArgs] : [[], UNIT_NODE_ARGS];
+  process.stdout.write(`gateway RSS on Node ${process.version}, load average ${load()}\n`);
+  // node's defaults (WHARF_NODE_FLAGS=0: the launcher adds nothing), and the gateway flags
+  // (UNIT_NODE_ARGS) as the systemd unit runs it — which is also how plain `wharf run` runs on a
+  // node with process.execve (≥ 22.15): bin/wharf.mjs re-execs itself with them
+  const hasExecve = typeof (process as { execve?: unknown }).execve === 'function';
+  const flagSets: { flags: string[]; env: NodeJS.ProcessEnv; label: string }[] =
+    nodeArgs.length > 0
+      ? [{ flags: nodeArgs, env: { WHARF_NODE_FLAGS: '0' }, label: nodeArgs.join(' ') }]
+      : [
+          { flags: [], env: { WHARF_NODE_FLAGS: '0' }, label: "node's defaults" },
+          hasExecve
+            ? {
+                flags: [],
+                env: {},
+                label: `plain \`wharf run\` (the launcher adds ${UNIT_NODE_ARGS.join(' ')})`,
+              }
+            : {
+                flags: UNIT_NODE_ARGS,
+                env: {},
+                label: `${UNIT_NODE_ARGS.join(' ')} (as the unit runs it)`,
+              },
+        ];
   for (const [label, b, r, hz, target] of [
     ['one board (3 readers × 10 Hz)', 1, 3, 10, 60],
     ['50 boards × 10 readers × 200 Hz', 50, 10, 200, 100],
   ] as const) {
-    for (const flags of flagSets) {
-      const x = await rssRun(label, b, r, hz, flags);
+    for (const { flags, env, label: how } of flagSets) {
+      const x = await rssRun(label, b, r, hz, flags, env);
       process.stdout.write(
-        `gateway RSS, ${x.label}, node ${flags.join(' ') || '(no flags)'}, after ${seconds} s: ${fmt(x.lastMb)} MB (peak ${fmt(x.peakMb)} MB; private ${fmt(x.privateMb)} MB, the rest is the node executable's shared pages), ${fmt(x.readingsPerS)} readings/s captured — target ≤ ${target} MB: ${x.peakMb <= target ? 'met' : 'NOT met'}\n`,
+        `gateway RSS, ${x.label}, ${how}, after ${seconds} s: ${fmt(x.lastMb)} MB (peak ${fmt(x.peakMb)} MB; private ${fmt(x.privateMb)} MB, the rest is the node executable's shared pages), ${fmt(x.readingsPerS)} readings/s captured — target ≤ ${target} MB: ${x.peakMb <= target ? 'met' : 'NOT met'} (load average ${load()})\n`,
       );
     }
   }

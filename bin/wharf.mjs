@@ -8,6 +8,30 @@ import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+// `wharf run`, a gateway left running for months, runs node with the V8 flags the systemd unit
+// gives it (keep equal to UNIT_NODE_ARGS in src/app/service-unit.ts; the reason is there). Where
+// node has process.execve (≥ 22.15, 24) the launcher replaces itself by `node FLAGS wharf.mjs run …`
+// (same pid, stdio and environment; one more node start, ~30 ms) unless the flag is given already
+// (node's command line or NODE_OPTIONS) or WHARF_NODE_FLAGS=0. Node 20 has no execve: there only
+// the unit (or the user's own flag) sets it. docs/pi.md, docs/benchmarks.md.
+const GATEWAY_NODE_ARGS = ['--max-semi-space-size=1'];
+const args = process.argv.slice(2);
+if (
+  args[0] === 'run' &&
+  typeof process.execve === 'function' &&
+  process.env.WHARF_NODE_FLAGS !== '0' &&
+  ![...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) =>
+    a.startsWith('--max-semi-space-size'),
+  )
+) {
+  const self = fileURLToPath(import.meta.url);
+  process.execve(
+    process.execPath,
+    [process.execPath, ...process.execArgv, ...GATEWAY_NODE_ARGS, self, ...args],
+    process.env,
+  );
+}
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const built = join(root, 'dist', 'build-info.json');
 
@@ -44,4 +68,4 @@ if (useDist()) {
   register();
   ({ main } = await import(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href));
 }
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(args);

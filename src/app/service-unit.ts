@@ -30,6 +30,8 @@ export interface UnitSettings {
  * V8 flags the service runs node with: young-generation semi-spaces of 1 MB instead of V8's
  * default (16 MB on Node 20, larger on 22/24). Measured by `npm run bench:start`: at 100k
  * readings/s the gateway's RSS drops by ~25 MB for a few % more CPU in the scavenger.
+ * bin/wharf.mjs gives plain `wharf run` the same flags (GATEWAY_NODE_ARGS there: keep them equal;
+ * test/app/launcher-flags.test.ts checks the running gateway's command line against this list).
  */
 export const UNIT_NODE_ARGS = ['--max-semi-space-size=1'];
 

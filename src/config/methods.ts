@@ -17,6 +17,7 @@ import { isOff, offMethod } from './off-methods.js';
 import { checkBoardMethod } from './board-methods.js';
 
 export {
+  compareAlnum,
   compareNames,
   entryKey,
   nearName,

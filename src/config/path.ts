@@ -9,7 +9,7 @@ export function joinPath(parent: string, key: string | number): string {
   return `${parent}[${JSON.stringify(key)}]`;
 }
 
-/** Joins a list of keys/indices (e.g. a zod issue path) onto a base path. */
+/** Joins a list of keys/indices (e.g. a schema issue path) onto a base path. */
 export function pathOf(base: string, keys: readonly PropertyKey[]): string {
   let p = base;
   for (const k of keys) p = joinPath(p, typeof k === 'number' ? k : String(k));

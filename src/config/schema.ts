@@ -1,9 +1,9 @@
 /**
- * zod schemas for Viam machine JSON as wharf reads it. Objects are loose: unknown keys are kept and
+ * Schemas for Viam machine JSON as wharf reads it (written with validate.ts, zod 4's API subset). Objects are loose: unknown keys are kept and
  * ignored (Viam configs carry many keys wharf has no use for). Each piece is validated on its own
  * (`check`) so one bad component does not hide the problems of the others.
  */
-import { z } from 'zod';
+import { z, type Infer, type Schema } from './validate.js';
 import type { IssueList } from './issues.js';
 import { pathOf } from './path.js';
 import { isSecretPath } from '../shared/secrets.js';
@@ -41,7 +41,7 @@ export const dataManagerAttributesSchema = z.looseObject({
   maximum_capture_file_age_ms: z.number().positive().optional(),
   disk_budget_interval_ms: z.number().positive().optional(),
 });
-export type DataManagerAttributes = z.infer<typeof dataManagerAttributesSchema>;
+export type DataManagerAttributes = Infer<typeof dataManagerAttributesSchema>;
 
 export const componentSchema = z.looseObject({
   name: z.string().min(1),
@@ -52,7 +52,7 @@ export const componentSchema = z.looseObject({
   attributes: z.record(z.string(), z.unknown()).nullish(),
   service_configs: z.array(z.unknown()).nullish(),
 });
-export type ComponentConfig = z.infer<typeof componentSchema>;
+export type ComponentConfig = Infer<typeof componentSchema>;
 
 export const boardAttributesSchema = z.looseObject({
   /** wharf: how to reach a local board component (a transport URL). */
@@ -69,7 +69,7 @@ export const remoteSchema = z.looseObject({
   part_config: z.string().min(1).optional(),
   service_configs: z.array(z.unknown()).nullish(),
 });
-export type RemoteConfig = z.infer<typeof remoteSchema>;
+export type RemoteConfig = Infer<typeof remoteSchema>;
 
 export const serviceConfigSchema = z.looseObject({
   type: z.string(),
@@ -84,7 +84,7 @@ export const captureMethodSchema = z.looseObject({
   tags: z.array(z.string()).nullish(),
   name: z.string().min(1).optional(),
 });
-export type CaptureMethodConfig = z.infer<typeof captureMethodSchema>;
+export type CaptureMethodConfig = Infer<typeof captureMethodSchema>;
 
 export const partFileSchema = z.looseObject({ components: z.array(z.unknown()).nullish() });
 
@@ -118,7 +118,7 @@ export const wharfSchema = z.looseObject({
   /** Serve this gateway's local cameras to other wharf gateways (docs/cameras.md). */
   serve_cameras: z.looseObject({ secret: z.string() }).nullish(),
 });
-export type WharfSection = z.infer<typeof wharfSchema>;
+export type WharfSection = Infer<typeof wharfSchema>;
 
 /** What a field is for, shown as the hint of a type/range error on that field. */
 const FIELD_HINTS: Record<string, string> = {
@@ -196,15 +196,15 @@ function article(t: string): string {
 }
 
 /**
- * Validates `value` against `schema`; on failure records every zod issue under `path` and returns
+ * Validates `value` against `schema`; on failure records every issue under `path` and returns
  * undefined. The messages are wharf's own: what was found, what was expected.
  */
-export function check<S extends z.ZodType>(
+export function check<S extends Schema<unknown>>(
   schema: S,
   value: unknown,
   path: string,
   issues: IssueList,
-): z.infer<S> | undefined {
+): Infer<S> | undefined {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   for (const zi of r.error.issues) {
@@ -258,12 +258,12 @@ export function check<S extends z.ZodType>(
  * and goes on with the object without them, so the problems nested in its other fields are found in
  * the same pass. (The plan is not produced anyway: an error was recorded.)
  */
-export function checkLenient<S extends z.ZodType>(
+export function checkLenient<S extends Schema<unknown>>(
   schema: S,
   value: unknown,
   path: string,
   issues: IssueList,
-): z.infer<S> | undefined {
+): Infer<S> | undefined {
   const strict = check(schema, value, path, issues);
   if (strict !== undefined || value === null || typeof value !== 'object' || Array.isArray(value))
     return strict;
