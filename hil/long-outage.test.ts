@@ -111,7 +111,7 @@ async function run(pullMs: number): Promise<Run> {
     )
       await sleep(100);
     expect(gw.engine.status().every((e) => e.online)).toBe(true);
-    await sleep(1500);
+    await sleep(1500); // deliberate: a stretch of ordinary capture before the pull
     const pulledAt = Date.now();
     board.pullLink();
     // bounded: wait for the gateway to declare the link down, then keep the cable out for pullMs in all
@@ -127,7 +127,17 @@ async function run(pullMs: number): Promise<Run> {
     const back = Date.now() + 20_000;
     while (Date.now() < back && !gw.engine.status().every((e) => e.online)) await sleep(100);
     statuses.push(gw.engine.status().every((e) => e.online) ? 'online' : 'offline');
-    await sleep(5000);
+    // the backlog drains oldest first: once a reading sampled after the restore is in the finished
+    // files (age 500 ms), everything sampled during the pull was delivered before it
+    const drained = Date.now() + 60_000;
+    while (
+      !(await capturedRows(dir)).some(
+        (x) => x.kind === 'reading' && x.time_requested > restoredAt + 1000,
+      )
+    ) {
+      if (Date.now() > drained) throw new Error('the backlog never drained into the files');
+      await sleep(200);
+    }
     await gw.stop();
     expect(board.errors.map(String)).toEqual([]);
     const rows = await capturedRows(dir);

@@ -195,7 +195,7 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
     }
     await Promise.all(
       RIGS.map(async (rig) => {
-        await sleep(rig.pulledAt! + rig.pullMs - Date.now());
+        await sleep(rig.pulledAt! + rig.pullMs - Date.now()); // deliberate: the pull length
         rig.board!.restoreLink();
         rig.restoredAt = Date.now();
       }),
@@ -209,10 +209,10 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
     const phase1 = { from: pullAt - 1000, to: Date.now() };
 
     // Phase 2: kill the gateway for 10 s while the boards keep sampling, then start it again.
-    await sleep(1000);
+    await sleep(1000); // deliberate: a second of ordinary capture between the phases
     const killedAt = Date.now();
     await gw.kill('SIGKILL');
-    await sleep(KILL_MS);
+    await sleep(KILL_MS); // deliberate: the outage
     gw = startGatewayProcess(cfgFile, logFile);
     const restartedAt = Date.now();
     await until(
@@ -220,7 +220,7 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
       40_000,
       'every board drained its backlog into the restarted gateway',
     );
-    await sleep(1500);
+    await sleep(1500); // deliberate: live capture after the drain, before the window closes
     const phase2 = { from: killedAt - 1000, to: Date.now(), killedAt, restartedAt };
     const metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`).then((x) => x.text());
     const stopAt = Date.now();
