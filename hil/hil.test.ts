@@ -333,7 +333,7 @@ describe.each(specs)('HIL: $name', (spec) => {
     await configure();
     const from = t.driver.frames.length;
     await t.driver.request({ t: 'plan', e: [{ k: 'z', m: 'A', r: ['A1'], hz: 20 }] });
-    const b = await t.driver.waitFor((f) => f.t === 'b' && f.k === 'z', 3000, from);
+    const b = await t.driver.waitFor((f) => f.t === 'b' && f.k === 'z', 10_000, from);
     expect(b.s).toBe(0);
     await t.driver.request({ t: 'plan', e: [] });
   }, 30_000);
@@ -378,9 +378,9 @@ describe.each(specs)('HIL: $name', (spec) => {
       await configure();
       const from = t.driver.frames.length;
       await t.driver.request({ t: 'plan', e: [{ k: 'r', m: 'A', r: ['A1'], hz: 50 }], bms: 100 });
-      await t.driver.waitFor((f) => f.t === 'b' && f.k === 'r', 3000, from);
+      await t.driver.waitFor((f) => f.t === 'b' && f.k === 'r', 10_000, from);
       em.pullLink();
-      await until(() => !em.mqttConnected(), 3000, 'the board to see the link drop');
+      await until(() => !em.mqttConnected(), 10_000, 'the board to see the link drop');
       await sleep(1000); // deliberate: the outage
       const restoredAt = t.driver.frames.length;
       em.restoreLink();
