@@ -7,6 +7,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lateProbe } from './host-load.js';
 import { requireTool } from '../test/helpers/system-tool.js';
 import { buildFirmware } from '../firmware/tools/build.js';
 import type { Frame } from './driver/links.js';
@@ -17,27 +18,6 @@ type Batch = Frame & { k: string; s: number; t0: number; dt: number; v: number[]
 
 const hasSocat = requireTool('socat', 'the HIL suite wires emulated boards to real pty pairs');
 const specs = hilTargets().filter((s) => s.hardware || s.transport !== 'serial' || hasSocat);
-/**
- * How often this host's event loop itself runs a timer a whole period late (what the emulated
- * board reports as missed ticks), measured alongside in the same process.
- */
-function lateProbe(periodMs: number): () => { ticks: number; lateFraction: number } {
-  const start = performance.now();
-  let i = 0;
-  let late = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    i++;
-    if (performance.now() - (start + i * periodMs) >= periodMs) late++;
-    timer = setTimeout(tick, Math.max(0, start + (i + 1) * periodMs - performance.now()));
-  };
-  timer = setTimeout(tick, periodMs);
-  return () => {
-    clearTimeout(timer);
-    return { ticks: i, lateFraction: i ? late / i : 0 };
-  };
-}
-
 /** Waits (bounded) until `ok()`; fails naming `what` otherwise. */
 async function until(ok: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
