@@ -286,7 +286,6 @@ describe('board-side sensors captured by the gateway and synced to the cloud', (
       // the gateway is down: the board keeps counting and sampling into its backlog
       await board.pulses('D14', 30, { highMs: 5, lowMs: 5 });
       await sleep(500); // deliberate: the gateway stays down a while longer
-
       down.to = Date.now();
       gw = await Gateway.start({ plan, logger: nullLogger, http: null });
       await waitTotal(50, 'the 30 pulses counted while the gateway was down');
