@@ -14,6 +14,7 @@ import type { CapturePlan } from '../src/config/plan.js';
 import { nullLogger } from '../src/shared/logger.js';
 import { type AnalogValue, type ViamRow } from '../src/shared/record.js';
 import { capturedRows } from '../test/helpers/captured.js';
+import { lateProbe } from './host-load.js';
 import { requireTool } from '../test/helpers/system-tool.js';
 import { ptyPair } from '../src/emulator/pty.js';
 import { EmulatedBoard } from '../src/emulator/board.js';
@@ -42,6 +43,8 @@ interface Run {
   statuses: string[];
   pulledAt: number;
   restoredAt: number;
+  /** share of timers the host itself ran a period late during the pull (host-load.ts) */
+  hostLate: number;
 }
 
 async function run(pullMs: number): Promise<Run> {
@@ -111,8 +114,9 @@ async function run(pullMs: number): Promise<Run> {
     )
       await sleep(100);
     expect(gw.engine.status().every((e) => e.online)).toBe(true);
-    await sleep(1500);
+    await sleep(1500); // deliberate: a stretch of ordinary capture before the pull
     const pulledAt = Date.now();
+    const probe = lateProbe(PERIOD);
     board.pullLink();
     // bounded: wait for the gateway to declare the link down, then keep the cable out for pullMs in all
     const end = pulledAt + pullMs;
@@ -124,10 +128,21 @@ async function run(pullMs: number): Promise<Run> {
     }
     board.restoreLink();
     const restoredAt = Date.now();
+    const hostLate = probe().lateFraction;
     const back = Date.now() + 20_000;
     while (Date.now() < back && !gw.engine.status().every((e) => e.online)) await sleep(100);
     statuses.push(gw.engine.status().every((e) => e.online) ? 'online' : 'offline');
-    await sleep(5000);
+    // the backlog drains oldest first: once a reading sampled after the restore is in the finished
+    // files (age 500 ms), everything sampled during the pull was delivered before it
+    const drained = Date.now() + 60_000;
+    while (
+      !(await capturedRows(dir)).some(
+        (x) => x.kind === 'reading' && x.time_requested > restoredAt + 1000,
+      )
+    ) {
+      if (Date.now() > drained) throw new Error('the backlog never drained into the files');
+      await sleep(200);
+    }
     await gw.stop();
     expect(board.errors.map(String)).toEqual([]);
     const rows = await capturedRows(dir);
@@ -138,7 +153,7 @@ async function run(pullMs: number): Promise<Run> {
         const d = g.data as { reason: string; end: number; count: number };
         return { reason: d.reason, start: g.time_requested, end: d.end, count: d.count };
       });
-    return { readings, gaps, statuses, pulledAt, restoredAt };
+    return { readings, gaps, statuses, pulledAt, restoredAt, hostLate };
   } finally {
     await board?.stop();
     await pty.close();
@@ -200,7 +215,12 @@ describe.skipIf(!hasSocat)(
         ),
         gapList(),
       ).toEqual([]);
-      expect(during.length, gapList()).toBeGreaterThan(expected * 0.9);
+      // at least 90 % are readings; fewer only where the host itself ran that share of timers a
+      // period late (the emulated board, in this process, misses what the host misses)
+      expect(
+        during.length,
+        `host ran ${(100 * r.hostLate).toFixed(1)} % of ${PERIOD} ms timers a period late; ${gapList()}`,
+      ).toBeGreaterThan(expected * (1 - Math.max(0.1, 2 * r.hostLate + 0.03)));
       for (const x of during) expect((x.data as Record<string, AnalogValue>).A1?.value).toBe(2048);
       // board-clock times: consecutive samples 20 ms apart (a whole number of periods across a reported gap)
       for (let i = 1; i < r.readings.length; i++) {

@@ -2,6 +2,13 @@
  * Accounting of one board's capture against what the board sent (hil/reconnect.test.ts): every
  * sample the board sent is captured exactly once, nothing is invented, and the only gaps are what
  * the board evicted from its backlog (with its count) and what nobody sampled.
+ *
+ * What identifies a sample is the board's own numbering (its grid instant, batch and index), not
+ * the time the gateway mapped it to: the gateway's clock map can be off by more than half a period
+ * for a while (a first estimate on a loaded host), and a window of ±period/2 around the mapped time
+ * then names the neighbouring sample. A captured reading carries no sequence number, but it carries
+ * the receive time of the frame it came in: readings are matched frame by frame onto the board's
+ * batches (matchReadings).
  */
 import type { SentSample } from './bench/uplink-tally.js';
 
@@ -25,19 +32,12 @@ export interface Accounting {
   lost: number;
   /** sent samples not captured that a backlog_overflow gap covers (serial: sent into a dead cable, then evicted) */
   lostEvicted: number;
+  /** largest distance between a reading's mapped time and its sample's host time (ms) */
+  mapErrorMs: number;
   /** gap instants by reason in the window */
   gaps: Record<string, number>;
   /** for a failure message: the first few readings that matched an already matched sample */
   examples: string[];
-}
-
-/** Index of the first element of sorted `xs` that is ≥ x. */
-/** Index of the sample nearest to `x` in sorted `xs` (-1 when empty). */
-function nearest(xs: number[], x: number): number {
-  const i = lowerBound(xs, x);
-  if (i >= xs.length) return xs.length - 1;
-  if (i > 0 && x - xs[i - 1]! < xs[i]! - x) return i - 1;
-  return i;
 }
 
 function lowerBound(xs: number[], x: number): number {
@@ -51,30 +51,124 @@ function lowerBound(xs: number[], x: number): number {
   return lo;
 }
 
+/** How far from a reading's mapped time the sample that it is may lie: the clock map's error. */
+const MAX_MAP_ERROR_PERIODS = 2;
+/** Spacing of the readings of one frame against the board's spacing of its samples (ms). */
+const FRAME_SLACK_MS = 3;
+
+/** A captured reading: its mapped time and the time the gateway received its frame. */
+export interface Reading {
+  t: number;
+  rx: number;
+}
+
+/** The samples the board sent, each once, in its order (by host time), with batch boundaries. */
+function boardOrder(sent: SentSample[]): SentSample[] {
+  const byAt = new Map<number, SentSample>();
+  for (const x of sent) if (!byAt.has(x.at)) byAt.set(x.at, x);
+  return [...byAt.values()].sort((a, b) => a.at - b.at);
+}
+
+/**
+ * Which sample (index into `order`, the board's samples in order) each reading of `sorted` (byFrame)
+ * is, -1 for none. The readings of one frame (same receive time) are consecutive
+ * samples of the batch it carried, mapped with one clock estimate: the frame is placed on the
+ * consecutive samples whose spacing it has, ending and starting on the board's batch boundaries
+ * where it can (a frame is a whole batch unless the gateway kept only its tail), nearest in time
+ * among those — a shift by one sample breaks the boundaries, so a clock map off by up to half a
+ * batch still names the right samples. A frame that fits nowhere is matched reading by reading,
+ * within half a period.
+ */
+export function matchReadings(order: SentSample[], sorted: Reading[], periodMs: number): number[] {
+  const out = new Array<number>(sorted.length).fill(-1);
+  const at = order.map((x) => x.at);
+  const maxErr = MAX_MAP_ERROR_PERIODS * periodMs;
+  let from = 0;
+  while (from < sorted.length) {
+    let to = from + 1;
+    while (to < sorted.length && sorted[to]!.rx === sorted[from]!.rx) to++;
+    const L = to - from;
+    const t0 = sorted[from]!.t;
+    let best: { p: number; score: number; err: number } | undefined;
+    for (let p = lowerBound(at, t0 - maxErr); p < at.length && at[p]! <= t0 + maxErr; p++) {
+      if (p + L > at.length) break;
+      let fits = true;
+      for (let j = 1; j < L && fits; j++)
+        fits = Math.abs(sorted[from + j]!.t - t0 - (at[p + j]! - at[p]!)) <= FRAME_SLACK_MS;
+      if (!fits) continue;
+      // a frame ends on a batch boundary (the gateway drops at most a head it already has), and
+      // mostly starts on one
+      const last = order[p + L - 1]!;
+      const score = (last.index === last.size - 1 ? 2 : 0) + (order[p]!.index === 0 ? 1 : 0);
+      const err = Math.abs(at[p]! - t0);
+      if (best === undefined || score > best.score || (score === best.score && err < best.err))
+        best = { p, score, err };
+    }
+    if (best !== undefined) for (let j = 0; j < L; j++) out[from + j] = best.p + j;
+    else
+      for (let j = from; j < to; j++) {
+        const i = nearest(at, sorted[j]!.t);
+        if (i >= 0 && Math.abs(at[i]! - sorted[j]!.t) <= periodMs / 2) out[j] = i;
+      }
+    from = to;
+  }
+  return out;
+}
+
+/** Index of the sample nearest to `x` in sorted `xs` (-1 when empty). */
+function nearest(xs: number[], x: number): number {
+  const i = lowerBound(xs, x);
+  if (i >= xs.length) return xs.length - 1;
+  if (i > 0 && x - xs[i - 1]! < xs[i]! - x) return i - 1;
+  return i;
+}
+
+/** Frame by frame (in the order received), each frame's readings in order. */
+const byFrame = (readings: Reading[]) => [...readings].sort((a, b) => a.rx - b.rx || a.t - b.t);
+
+/**
+ * The host time of the sample each reading is (matchReadings), frame by frame; a reading that is
+ * no sent sample keeps its mapped time.
+ */
+export function sampleTimes(readings: Reading[], sent: SentSample[], periodMs: number): number[] {
+  const order = boardOrder(sent);
+  const sorted = byFrame(readings);
+  const match = matchReadings(order, sorted, periodMs);
+  return sorted.map((r, j) => (match[j]! >= 0 ? order[match[j]!]!.at : r.t));
+}
+
 export function account(
   window: { from: number; to: number },
-  readings: number[],
+  readings: Reading[],
   gaps: GapRow[],
   sent: SentSample[],
   periodMs: number,
 ): Accounting {
   const tol = periodMs / 2;
   const inW = (t: number) => t >= window.from && t <= window.to;
-  // A reading in the window is matched against every sent sample: one near an edge may map a few
-  // ms across it (clock mapping), and is then neither invented nor lost. Only samples sent inside
-  // the window are owed a reading.
-  const all = sent.map((x) => x.at).sort((a, b) => a - b);
-  const r = readings.filter(inW).sort((a, b) => a - b);
+  // Every reading is matched (a run needs its neighbours to be placed); a reading in the window
+  // counts, against every sent sample: one near an edge may be mapped a few ms across it, and is
+  // then neither invented nor lost. Only samples sent inside the window are owed a reading.
+  const order = boardOrder(sent);
+  const all = order.map((x) => x.at);
+  const sorted = byFrame(readings);
+  const match = matchReadings(order, sorted, periodMs);
   const hits = new Array<number>(all.length).fill(0);
   const firstHit = new Array<number>(all.length).fill(NaN);
   const examples: string[] = [];
   let invented = 0;
-  for (const t of r) {
-    const i = nearest(all, t);
-    if (i >= 0 && Math.abs(all[i]! - t) <= tol) {
+  let captured = 0;
+  let mapError = 0;
+  for (let j = 0; j < sorted.length; j++) {
+    const t = sorted[j]!.t;
+    if (!inW(t)) continue;
+    captured++;
+    const i = match[j]!;
+    if (i >= 0) {
+      mapError = Math.max(mapError, Math.abs(all[i]! - t));
       if (hits[i]! > 0 && examples.length < 5)
         examples.push(
-          `sample ${all[i]!.toFixed(1)} captured at ${firstHit[i]!.toFixed(1)} and ${t.toFixed(1)}`,
+          `sample ${all[i]!.toFixed(1)} (${order[i]!.batch}[${order[i]!.index}]) captured at ${firstHit[i]!.toFixed(1)} and ${t.toFixed(1)}`,
         );
       else if (hits[i] === 0) firstHit[i] = t;
       hits[i]!++;
@@ -85,6 +179,8 @@ export function account(
   }
   const owed = all.flatMap((t, i) => (inW(t) ? [i] : []));
   const overflow = gaps.filter((g) => g.reason === 'backlog_overflow');
+  // gap bounds are mapped times too: compare with the clock map's error seen on the readings
+  const slack = tol + mapError;
   let lost = 0;
   let lostEvicted = 0;
   let duplicates = 0;
@@ -92,8 +188,11 @@ export function account(
   for (const i of owed) {
     if (hits[i]! > 0) continue;
     const t = all[i]!;
-    if (overflow.some((g) => t >= g.start - tol && t <= g.end + tol)) lostEvicted++;
-    else lost++;
+    if (overflow.some((g) => t >= g.start - slack && t <= g.end + slack)) lostEvicted++;
+    else {
+      lost++;
+      if (examples.length < 5) examples.push(`sample ${t.toFixed(1)} not captured`);
+    }
   }
   const byReason: Record<string, number> = {};
   for (const g of gaps) {
@@ -102,11 +201,12 @@ export function account(
   }
   return {
     sent: owed.length,
-    captured: r.length,
+    captured,
     invented,
     duplicates,
     lost,
     lostEvicted,
+    mapErrorMs: mapError,
     gaps: byReason,
     examples,
   };
@@ -145,7 +245,8 @@ export function overlaps(readings: number[], gaps: GapRow[]): string[] {
 /**
  * What the board's own overflow reports should become as gap records: its count, less the instants
  * in its span that already have a record (a reading, or another gap) — delivered before the outage
- * and evicted from the board's re-send queue afterwards.
+ * and evicted from the board's re-send queue afterwards. `readings`: the host times of the samples
+ * the readings are (sampleTimes), so that the clock map's error does not move one across an edge.
  */
 export function expectedOverflow(
   reports: { n: number; from: number; to: number }[],

@@ -34,6 +34,7 @@ import {
   expectedOverflow,
   holesCovered,
   overlaps,
+  sampleTimes,
   type Accounting,
   type GapRow,
 } from './reconnect-check.js';
@@ -194,7 +195,7 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
     }
     await Promise.all(
       RIGS.map(async (rig) => {
-        await sleep(rig.pulledAt! + rig.pullMs - Date.now());
+        await sleep(rig.pulledAt! + rig.pullMs - Date.now()); // deliberate: the pull length
         rig.board!.restoreLink();
         rig.restoredAt = Date.now();
       }),
@@ -208,10 +209,10 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
     const phase1 = { from: pullAt - 1000, to: Date.now() };
 
     // Phase 2: kill the gateway for 10 s while the boards keep sampling, then start it again.
-    await sleep(1000);
+    await sleep(1000); // deliberate: a second of ordinary capture between the phases
     const killedAt = Date.now();
     await gw.kill('SIGKILL');
-    await sleep(KILL_MS);
+    await sleep(KILL_MS); // deliberate: the outage
     gw = startGatewayProcess(cfgFile, logFile);
     const restartedAt = Date.now();
     await until(
@@ -219,7 +220,7 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
       40_000,
       'every board drained its backlog into the restarted gateway',
     );
-    await sleep(1500);
+    await sleep(1500); // deliberate: live capture after the drain, before the window closes
     const phase2 = { from: killedAt - 1000, to: Date.now(), killedAt, restartedAt };
     const metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`).then((x) => x.text());
     const stopAt = Date.now();
@@ -238,39 +239,42 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
 
   const of = (rig: Rig) => {
     const mine = r.rows.filter((x) => x.component_name === `${rig.id}-board`);
-    const readings = mine.filter((x) => x.kind === 'reading').map((x) => x.time_requested);
+    const frames = mine
+      .filter((x) => x.kind === 'reading')
+      .map((x) => ({ t: x.time_requested, rx: x.time_received }));
+    const readings = frames.map((x) => x.t);
     const gaps: GapRow[] = mine
       .filter((x) => x.kind === 'gap')
       .map((g) => {
         const d = g.data as { reason: string; end: number; count: number };
         return { reason: d.reason, start: g.time_requested, end: d.end, count: d.count };
       });
-    return { readings, gaps, sent: rig.tally!.samples() };
+    return { frames, readings, gaps, sent: rig.tally!.samples() };
   };
   const line = (rig: Rig, phase: string, a: Accounting) =>
-    `[reconnect] ${rig.id} ${phase}: board sent ${a.sent}, captured ${a.captured} (invented ${a.invented}, duplicates ${a.duplicates}, lost ${a.lost}, evicted after sending ${a.lostEvicted}); gaps ${JSON.stringify(a.gaps)}\n`;
+    `[reconnect] ${rig.id} ${phase}: board sent ${a.sent}, captured ${a.captured} (invented ${a.invented}, duplicates ${a.duplicates}, lost ${a.lost}, evicted after sending ${a.lostEvicted}; clock map error up to ${a.mapErrorMs.toFixed(1)} ms); gaps ${JSON.stringify(a.gaps)}\n`;
 
   for (const rig of RIGS) {
     it(`${rig.id} (${rig.transport}, ${rig.pullMs / 1000} s pull, then a ${KILL_MS / 1000} s gateway kill): every sample it sent captured exactly once, only its own evictions as gaps`, () => {
-      const { readings, gaps, sent } = of(rig);
+      const { frames, readings, gaps, sent } = of(rig);
       const first = Math.min(...readings);
       // the whole run: from the first second of capture to just before the final stop
       const whole = { from: first + 1000, to: r.stopAt - 1000 };
       const p1 = account(
         { from: Math.max(r.phase1.from, whole.from), to: r.phase1.to },
-        readings,
+        frames,
         gaps,
         sent,
         PERIOD,
       );
       const p2 = account(
         { from: r.phase2.from, to: Math.min(r.phase2.to, r.stopAt - 1000) },
-        readings,
+        frames,
         gaps,
         sent,
         PERIOD,
       );
-      const all = account(whole, readings, gaps, sent, PERIOD);
+      const all = account(whole, frames, gaps, sent, PERIOD);
       process.stdout.write(line(rig, `pull ${rig.pullMs} ms`, p1));
       process.stdout.write(line(rig, `gateway killed ${KILL_MS} ms`, p2));
       const gapText = `${all.examples.join('; ')} gaps: ${JSON.stringify(gaps.filter((g) => g.end >= whole.from))}`;
@@ -287,7 +291,7 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
       const reports = rig.tally!.evicted().filter((e) => e.to >= whole.from && e.from <= whole.to);
       const reported = reports.reduce((n, e) => n + e.n, 0);
       expect(all.gaps.backlog_overflow ?? 0, gapText).toBe(
-        expectedOverflow(reports, readings, gaps, PERIOD),
+        expectedOverflow(reports, sampleTimes(frames, sent, PERIOD), gaps, PERIOD),
       );
       if (rig.freeVars !== undefined) expect(reported).toBeGreaterThan(0);
       else expect(reported).toBe(0);

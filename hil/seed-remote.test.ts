@@ -17,6 +17,7 @@ import type { CapturePlan } from '../src/config/plan.js';
 import { nullLogger } from '../src/shared/logger.js';
 import type { AnalogValue, GpioValue } from '../src/shared/record.js';
 import { capturedRows } from '../test/helpers/captured.js';
+import { waitFor } from '../test/helpers/wait.js';
 import { EmulatedBoard } from '../src/emulator/board.js';
 import { bundleFor } from './emulator/bundle.js';
 import { EMULATED_INPUTS } from './targets.js';
@@ -115,7 +116,16 @@ describe('seed remote-board config, unchanged', () => {
       'esp-home/board/my-esp32/Analogs/A2 online',
       'esp-home/board/my-esp32/Gpio/27 online',
     ]);
-    await sleep(2500);
+    // capture until the readings asserted below were taken (counted as the gateway stores them;
+    // the stop flushes them to the files), not for a guessed time
+    const readingsTotal = gw.metrics.counter('wharf_readings_total', '');
+    await waitFor(
+      () =>
+        readingsTotal.get({ board: 'esp-home', method: 'Analogs' }) >= 25 &&
+        readingsTotal.get({ board: 'esp-home', method: 'Gpio' }) >= 1,
+      30_000,
+      'A1, A2 and pin 27 captured',
+    );
     await gw.stop();
     stopped = true;
     const rows = await capturedRows(plan.dataManager.capture_dir);

@@ -8,6 +8,10 @@ export interface SentSample {
   at: number;
   /** host ms when the frame carrying it was first written */
   sentAt: number;
+  /** the board's numbering: batch `k#s` and the sample's index in it, of `size` samples */
+  batch: string;
+  index: number;
+  size: number;
 }
 
 export class UplinkTally {
@@ -77,9 +81,13 @@ export class UplinkTally {
     if (f.t === 'b' && typeof f.k === 'string' && typeof f.s === 'number' && Array.isArray(f.v)) {
       const id = `${f.k}#${f.s}`;
       if (this.batches.has(id)) return;
+      const size = f.v.length;
       const list: SentSample[] = f.v.map((_, i) => ({
         at: this.toHostMs((f.t0 as number) + i * (f.dt as number)),
         sentAt: now,
+        batch: id,
+        index: i,
+        size,
       }));
       this.batches.set(id, list);
       this.latest.push(...list);

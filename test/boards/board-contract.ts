@@ -208,7 +208,7 @@ export function boardContractSuite(name: string, makeHarness: () => Promise<Boar
       // batches already on their way may still land: wait for 300 ms of quiet, then none may come
       await quiet(() => batches.length, 300, 10_000, 'the stream to stop');
       batches.length = 0;
-      await sleep(400);
+      await sleep(400); // deliberate: a window in which the stopped stream must deliver nothing
       expect(batches.filter((b) => b.key === key)).toEqual([]);
     });
 
@@ -282,7 +282,7 @@ export function boardContractSuite(name: string, makeHarness: () => Promise<Boar
         'BOARD_DISCONNECTED',
       ]);
       batches.length = 0;
-      await sleep(300);
+      await sleep(300); // deliberate: a window in which a closed board must deliver nothing
       expect(batches).toEqual([]);
       expectCode(await rejection(h.board.connect()), ['BOARD_DISCONNECTED']);
     });

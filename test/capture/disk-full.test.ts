@@ -133,7 +133,7 @@ describe.skipIf(!ok)('a full disk (real tmpfs, real child gateway)', () => {
     await until('the gateway reporting the failed write', () =>
       /capture write failed/.test(gw.output()),
     );
-    await sleep(1500);
+    await sleep(1500); // deliberate: a window in which the gateway must not exit
     expect(gw.proc.exitCode, gw.output()).toBeNull(); // still running
 
     // space returns: capture files finish again

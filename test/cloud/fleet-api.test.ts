@@ -188,6 +188,8 @@ describe.each(kinds)('fleet API on %s', (_name, kind) => {
       `${url}/api/v1/fleet/machines/lp1/config?etag=${first.etag}&wait_ms=20000`,
       k,
     );
+    // deliberate: give the long poll time to park; if it has not yet (a loaded machine), it sees
+    // the new etag at once, and the rollout bound below holds all the same
     await new Promise((r) => setTimeout(r, 300));
     const changedAt = Date.now();
     await call(`${url}/api/v1/fleet/fragments/lp`, a, 'PUT', { config: { remotes: [remote(3)] } });
@@ -216,7 +218,7 @@ describe.each(kinds)('fleet API on %s', (_name, kind) => {
         `${url}/api/v1/fleet/machines/r1/config?etag=${first.etag}&wait_ms=20000`,
         k,
       );
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 300)); // deliberate: as above, let the poll park
       const changedAt = Date.now();
       await call(`${b.url}/api/v1/fleet/fragments/rep`, a, 'PUT', {
         config: { remotes: [remote(7)] },

@@ -8,6 +8,8 @@ import { SyncWorker } from '../../src/sync/worker.js';
 import { meta, readings } from '../cloud/fixtures.js';
 import { writeCaptureFile } from './capture-dir.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
+import { readStatus } from '../../src/sync/status-file.js';
 
 const run = (args: string[]): Promise<CliResult> => runCli(args, { HOME: tmpdir() }, process.cwd());
 
@@ -43,7 +45,12 @@ describe('wharf status', () => {
     writeCaptureFile(dir, meta(), readings(5, Date.now() - 1000), Date.now() - 1000);
     await w.syncNow();
     writeCaptureFile(dir, meta(), readings(5, Date.now()), Date.now());
-    await new Promise((r) => setTimeout(r, 50));
+    // the worker persists its status in the background after a pass: wait until it is on disk
+    await waitFor(
+      async () => (await readStatus(dir))?.uploaded_files === 2,
+      10_000,
+      'the status of the second pass persisted',
+    );
     const r = await run(['status', '--dir', dir]);
     await w.stop();
     expect(r.code).toBe(0);

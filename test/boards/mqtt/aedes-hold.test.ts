@@ -43,7 +43,7 @@ describe('embedded broker bus: attach on session start, hold before attach', () 
     broker.bus.onOnline((id) => online.push(id));
     const c = await board('b1', 'pw-b1');
     await c.subscribeAsync('wharf/b1/down');
-    await waitFor(() => online.length > 0, 2000, 'onOnline');
+    await waitFor(() => online.length > 0, 10_000, 'onOnline');
     expect(online).toEqual(['b1']);
     // QoS 1: the PUBACK comes after the broker handed the frame to its subscribers (the bus)
     for (let i = 0; i < 5; i++)
@@ -54,7 +54,7 @@ describe('embedded broker bus: attach on session start, hold before attach', () 
     const detach = broker.bus.attach('b1', { frame: (t) => got.push(t), offline: () => undefined });
     expect(got).toEqual([0, 1, 2, 3, 4].map((i) => `{"t":"x","i":${i}}`));
     await c.publishAsync('wharf/b1/up', '{"t":"x","i":5}');
-    await waitFor(() => got.length === 6, 2000, 'live frame after attach');
+    await waitFor(() => got.length === 6, 10_000, 'live frame after attach');
     // a link that lets go while the board stays connected: frames wait for the next attach
     detach();
     await c.publishAsync('wharf/b1/up', '{"t":"x","i":6}', { qos: 1 });
@@ -77,6 +77,6 @@ describe('embedded broker bus: attach on session start, hold before attach', () 
       } as never,
       () => undefined,
     );
-    await waitFor(() => broker.bus.unrouted.unknown_board === 1, 2000, 'unknown_board count');
+    await waitFor(() => broker.bus.unrouted.unknown_board === 1, 10_000, 'unknown_board count');
   });
 });

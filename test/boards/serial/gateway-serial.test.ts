@@ -98,7 +98,7 @@ describe.skipIf(!requireTool('socat', 'serial tests run over pty pairs'))(
         await side.close();
         await pty.kill();
         const unplugged = Date.now();
-        await sleep(1500);
+        await sleep(1500); // deliberate: the outage (cable out for 1.5 s)
         const before = readings().length;
         await pty.start();
         side = await attachSerialPeer(pty.b, peer);

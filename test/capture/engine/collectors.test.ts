@@ -253,7 +253,7 @@ describe('collectors (sim boards, real clock)', () => {
     await engine.apply(
       plan([board('slow', 'stream=0&latency=300'), board('fast', 'stream=0')], [slow, fast]),
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 1500)); // deliberate: a 1.5 s observation window
     await engine.stop();
     const rf = sink.readings(fast.key);
     // ~75 ticks in 1.5 s; on a loaded machine some are missed (and accounted), none delayed by the slow board.

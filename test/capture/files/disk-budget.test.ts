@@ -225,7 +225,7 @@ describe('disk budget', () => {
     expect(await listFinishedFiles(dir)).toHaveLength(2);
     settings.capture_dir_max_bytes = 0;
     clock.advance(29_999);
-    await new Promise((r) => setTimeout(r, 30));
+    await new Promise((r) => setTimeout(r, 30)); // deliberate: a window in which nothing may be deleted
     await runner.idle();
     expect(await listFinishedFiles(dir)).toHaveLength(2);
     clock.advance(1); // the interval

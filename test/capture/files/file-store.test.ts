@@ -219,7 +219,7 @@ describe('FileCaptureStore on disk', () => {
     store.append('k', fixedMeta, analogReading(0));
     for (let i = 0; i < 9; i++) {
       clock.advance(100);
-      await new Promise((r) => setTimeout(r, 15));
+      await new Promise((r) => setTimeout(r, 15)); // deliberate: let a (wrong) rotation show
     }
     expect(await listFinishedFiles(dir)).toHaveLength(0);
     for (let i = 0; i < 100 && (await listFinishedFiles(dir)).length === 0; i++) {

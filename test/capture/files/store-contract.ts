@@ -98,7 +98,7 @@ export function captureStoreContract(name: string, make: HarnessFactory): void {
       const { store, clock, durable } = await setup(250);
       store.append('k1', fixedMeta, analogReading(0));
       clock.advance(249);
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 20)); // deliberate: a window in which no flush may happen
       expect(store.stats().durable).toBe(0);
       clock.advance(1);
       await until(() => store.stats().durable === 1, 'the timer flush');

@@ -488,7 +488,7 @@ describe.skipIf(!hasFfmpeg)('camera capture (real ffmpeg)', () => {
     const lastBefore = Math.max(
       ...before.map((r) => (r.rec.kind === 'gap' ? r.rec.end : r.rec.time_requested)),
     );
-    await new Promise((r) => setTimeout(r, 700));
+    await new Promise((r) => setTimeout(r, 700)); // deliberate: the gateway is down for 700 ms
     await runUntil(images(before).length + 3);
     const gaps = (await records(dir))
       .map((r) => r.rec)

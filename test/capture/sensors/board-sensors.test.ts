@@ -140,8 +140,23 @@ describe('board-side sensors captured by the gateway and synced to the cloud', (
           expect(
             Object.fromEntries(gw.engine.status().map((e) => [e.key.split('/')[2], e.mode])),
           ).toEqual({ parts: 'streamed', pressure: 'polled', chip: 'polled' });
-          // a few more ticks of the chip's read_error gaps
-          await sleep(1200);
+          // the chip's read_error gaps and a pressure reading on disk (files flush in the background)
+          const onDisk = async () => {
+            const rs = await rows(dir);
+            return (
+              rs.some(
+                (r) =>
+                  r.component_name === 'chip' &&
+                  r.kind === 'gap' &&
+                  (r.data as { reason: string }).reason === 'read_error',
+              ) && rs.some((r) => r.component_name === 'pressure' && r.kind === 'reading')
+            );
+          };
+          while (!(await onDisk())) {
+            if (Date.now() > end + 30_000)
+              throw new Error('no chip gap or pressure reading on disk');
+            await sleep(100);
+          }
         } finally {
           await board?.stop();
           await gw.stop();
@@ -270,7 +285,7 @@ describe('board-side sensors captured by the gateway and synced to the cloud', (
       down.from = Date.now();
       // the gateway is down: the board keeps counting and sampling into its backlog
       await board.pulses('D14', 30, { highMs: 5, lowMs: 5 });
-      await sleep(500);
+      await sleep(500); // deliberate: the gateway stays down a while longer
       down.to = Date.now();
       gw = await Gateway.start({ plan, logger: nullLogger, http: null });
       await waitTotal(50, 'the 30 pulses counted while the gateway was down');

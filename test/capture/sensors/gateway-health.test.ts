@@ -114,7 +114,7 @@ describe('gateway health sensor', () => {
     await runUntil(3);
     const before = await readings(dir);
     const lastBefore = before.at(-1)!.time_requested;
-    await new Promise((r) => setTimeout(r, 700));
+    await new Promise((r) => setTimeout(r, 700)); // deliberate: the gateway is down for 700 ms
     await runUntil(before.length + 3);
     const recs = await all();
     const gaps = recs.filter((r) => r.kind === 'gap' && r.reason === 'capture_stopped');
