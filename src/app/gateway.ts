@@ -113,14 +113,10 @@ export class Gateway {
     let dirs: CaptureDirs | undefined;
     let gw: Gateway | undefined;
     try {
-      const parts = await startGatewayParts(
-        o,
-        clock,
-        metrics,
-        lock,
-        (d) => (dirs = d),
-        { status: () => gw?.status(), plan: () => gw?.plan },
-      );
+      const parts = await startGatewayParts(o, clock, metrics, lock, (d) => (dirs = d), {
+        status: () => gw?.status(),
+        plan: () => gw?.plan,
+      });
       gw = new Gateway(parts, o.onCaptureDirChanged);
       return gw;
     } catch (err) {
