@@ -235,8 +235,18 @@ describe('capture_dir changes live', () => {
       .filter((t) => Math.abs(t - switchAt) < 500 && t < restartAt - 500)
       .sort((a, b) => a - b);
     expect(around.length).toBeGreaterThan(5);
-    const steps = around.slice(1).map((t, i) => t - around[i]!);
-    expect(Math.max(...steps)).toBeLessThanOrEqual(75);
+    // a tick without a reading there is only one the scheduler missed on a busy machine
+    for (let i = 1; i < around.length; i++) {
+      const [a, b] = [around[i - 1]!, around[i]!];
+      if (b - a <= 75) continue;
+      const why = analog
+        .filter((r): r is GapRecord => r.kind === 'gap' && r.end > a && r.start < b)
+        .map((g) => g.reason);
+      expect(
+        why.length > 0 && why.every((r) => r === 'missed_ticks'),
+        `a hole at the switch ${a}..${b}: ${why.join()}`,
+      ).toBe(true);
+    }
   }, 90_000);
 
   it('refuses a dir inside the current one or one another gateway holds; the running plan stays', async () => {
