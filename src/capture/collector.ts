@@ -20,7 +20,6 @@ import type {
   StreamBatch,
 } from '../boards/board.js';
 import type { PlanEntry } from '../config/plan.js';
-import type { TimerHandle } from '../shared/clock.js';
 import type { EntryOutput } from './entry-output.js';
 import {
   boardMethod,
@@ -28,6 +27,7 @@ import {
   type CollectorDeps,
   type CollectorMode,
 } from './collector-mode.js';
+import { OfflineSpan, writeCaptureStopped } from './collector-offline.js';
 import { PolledCollector } from './collector-polled.js';
 import { StreamedCollector } from './collector-streamed.js';
 
@@ -38,10 +38,8 @@ export class EntryCollector {
   private modeValue: CollectorMode = 'waiting';
   private polled: PolledCollector | undefined;
   private streamed: StreamedCollector | undefined;
-  /** Start of the span not yet accounted while the board is not online. */
-  private offlineFrom: number | undefined;
-  private offlineDetail = 'board not connected yet';
-  private offlineTimer: TimerHandle | undefined;
+  /** The time without the board, accounted as board_offline gaps (collector-offline.ts). */
+  private readonly offlineSpan: OfflineSpan;
   /** A streamed entry's outage, not accounted yet (the board may deliver its backlog): its reason. */
   private streamOutage: string | undefined;
   /** The gateway restart whose capture_stopped gap waits for the board (see the constructor). */
@@ -70,6 +68,14 @@ export class EntryCollector {
     if (m === undefined)
       throw new Error(`entry ${entry.key}: method ${entry.method} has no board read`);
     this.method = m;
+    this.offlineSpan = new OfflineSpan({
+      out,
+      clock: deps.clock,
+      period: () => this.period,
+      holdMs: () => deps.options.holdMs,
+      stopped: () => this.stopped,
+      accountedUntil: (t) => this.streamed?.accountedUntil(t),
+    });
     if (resumeAt !== undefined && entry.hz > deps.options.streamAboveHz) {
       this.restart = { from: resumeAt, at: deps.clock.now() };
       this.streamed = new StreamedCollector(entry.hz, out, deps.metrics);
@@ -79,28 +85,15 @@ export class EntryCollector {
       return;
     }
     if (resumeAt !== undefined) after = this.writeCaptureStopped(resumeAt, deps.clock.now());
-    this.beginOffline(
+    this.offlineSpan.begin(
       after === undefined ? deps.clock.now() : after + this.period,
-      this.offlineDetail,
+      this.offlineSpan.detail,
     );
   }
 
   /** Every tick after `from` up to `until`: one capture_stopped gap. Returns the last tick covered. */
   private writeCaptureStopped(from: number, until: number): number {
-    const period = this.period;
-    const count = Math.max(0, Math.floor((until - from) / period + 1e-9));
-    const last = from + count * period;
-    if (count > 0) {
-      this.out.gap(
-        'capture_stopped',
-        from + period,
-        last,
-        count,
-        'gateway was not running (stopped or crashed)',
-      );
-      this.out.flushGap();
-    }
-    return last;
+    return writeCaptureStopped(this.out, this.period, from, until);
   }
 
   get mode(): CollectorMode {
@@ -130,7 +123,7 @@ export class EntryCollector {
     }
     this.settleStreamOutage();
     // The first instant not yet accounted: the grid continues from there (at most a period ago).
-    const next = this.endOffline();
+    const next = this.offlineSpan.end();
     this.modeValue = mode;
     if (mode === 'streamed') {
       if (this.streamed === undefined) {
@@ -140,19 +133,7 @@ export class EntryCollector {
       this.streamed.resetSequence();
       this.streamed.startSampling();
     } else {
-      this.polled = new PolledCollector(
-        board,
-        this.method,
-        this.entry.readers,
-        this.entry.hz,
-        this.out,
-        {
-          clock: this.deps.clock,
-          logger: this.deps.logger,
-          metrics: this.deps.metrics,
-          readTimeoutMs: this.deps.options.readTimeoutMs,
-        },
-      );
+      this.polled = this.newPolled(board);
       this.polled.start(next);
     }
     return {
@@ -174,21 +155,18 @@ export class EntryCollector {
     let anchor: number | undefined;
     if (r !== undefined && this.streamed?.lastT === r.from)
       anchor = this.writeCaptureStopped(r.from, this.deps.clock.now()) + this.period;
-    this.polled = new PolledCollector(
-      board,
-      this.method,
-      this.entry.readers,
-      this.entry.hz,
-      this.out,
-      {
-        clock: this.deps.clock,
-        logger: this.deps.logger,
-        metrics: this.deps.metrics,
-        readTimeoutMs: this.deps.options.readTimeoutMs,
-      },
-    );
+    this.polled = this.newPolled(board);
     this.polled.start(anchor);
     return this.samplingEntry();
+  }
+
+  private newPolled(board: Board): PolledCollector {
+    return new PolledCollector(board, this.method, this.entry.readers, this.entry.hz, this.out, {
+      clock: this.deps.clock,
+      logger: this.deps.logger,
+      metrics: this.deps.metrics,
+      readTimeoutMs: this.deps.options.readTimeoutMs,
+    });
   }
 
   samplingEntry(): SamplingEntry {
@@ -224,7 +202,7 @@ export class EntryCollector {
       wasStreamed && this.streamed?.lastT !== undefined
         ? Math.min(at, this.streamed.lastT + this.period)
         : at;
-    this.beginOffline(from, reason);
+    this.offlineSpan.begin(from, reason);
     await p?.stop();
   }
 
@@ -240,15 +218,7 @@ export class EntryCollector {
 
   /** Write the pending offline span up to now (periodic, so a long outage is on disk as it happens). */
   accountOffline(): void {
-    if (this.offlineFrom === undefined) return;
-    const now = this.deps.clock.now();
-    const n = Math.floor((now - this.offlineFrom) / this.period + 1e-9);
-    if (n <= 0) return;
-    const end = this.offlineFrom + n * this.period;
-    this.out.gap('board_offline', this.offlineFrom, end - this.period, n, this.offlineDetail);
-    this.out.flushGap();
-    this.offlineFrom = end;
-    this.streamed?.accountedUntil(end - this.period);
+    this.offlineSpan.account();
   }
 
   /** Stop for good: flush pending gaps, wait for an in-flight read to be recorded. */
@@ -256,7 +226,7 @@ export class EntryCollector {
     if (this.stopped) return;
     this.stopped = true;
     this.settleStreamOutage();
-    if (this.offlineFrom !== undefined) this.endOffline();
+    if (this.offlineSpan.pending) this.offlineSpan.end();
     const p = this.polled;
     this.polled = undefined;
     this.streamed = undefined;
@@ -276,35 +246,10 @@ export class EntryCollector {
       // nothing came from the board: the restart's gap as before, then offline since the start
       const last = this.writeCaptureStopped(r.from, r.at);
       this.streamed = undefined;
-      this.beginOffline(last + this.period, this.offlineDetail);
+      this.offlineSpan.begin(last + this.period, this.offlineSpan.detail);
       return;
     }
     const last = this.streamed?.lastT;
-    if (last !== undefined) this.beginOffline(last + this.period, reason);
-  }
-
-  private beginOffline(from: number, detail: string): void {
-    this.offlineFrom = from;
-    this.offlineDetail = detail;
-    if (this.offlineTimer === undefined) this.armOfflineTimer();
-  }
-
-  private armOfflineTimer(): void {
-    this.offlineTimer = this.deps.clock.setTimer(() => {
-      this.offlineTimer = undefined;
-      if (this.offlineFrom === undefined || this.stopped) return;
-      this.accountOffline();
-      this.armOfflineTimer();
-    }, this.deps.options.holdMs);
-  }
-
-  /** Account whole ticks up to now; returns the first instant not accounted (≤ now + a period). */
-  private endOffline(): number {
-    if (this.offlineTimer !== undefined) this.deps.clock.clearTimer(this.offlineTimer);
-    this.offlineTimer = undefined;
-    this.accountOffline();
-    const next = this.offlineFrom ?? this.deps.clock.now();
-    this.offlineFrom = undefined;
-    return next;
+    if (last !== undefined) this.offlineSpan.begin(last + this.period, reason);
   }
 }

@@ -11,27 +11,19 @@
  * Unsupported entries (no board read for the method) are never scheduled.
  *
  * After a restart, `resume` (from the checkpoint) turns the time since each entry's last durable
- * record into one `capture_stopped` gap.
+ * record into one `capture_stopped` gap. The diff itself is engine-apply.ts.
  */
 import type { BoardSource } from '../boards/board.js';
-import { periodMs, type BoardSpec, type CapturePlan } from '../config/plan.js';
+import type { CapturePlan } from '../config/plan.js';
 import type { Clock } from '../shared/clock.js';
-import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { Metrics } from '../shared/metrics.js';
-import { BoardSession, type BackoffOptions } from './board-session.js';
+import type { BackoffOptions, BoardSession } from './board-session.js';
 import { CaptureMetrics } from './capture-metrics.js';
-import { EntryCollector, type CollectorOptions } from './collector.js';
-import { boardFingerprint, desiredEntries, metaFor } from './engine-plan.js';
-import { EntryOutput, type RecordSink } from './entry-output.js';
-import {
-  lastTick,
-  pauseReasonOf,
-  renamePauses,
-  resumeAfterPause,
-  type PauseReason,
-  type PausedEntry,
-} from './paused.js';
+import type { CollectorOptions, EntryCollector } from './collector.js';
+import { applyPlan, emptySummary, type ApplySummary } from './engine-apply.js';
+import type { EntryOutput, RecordSink } from './entry-output.js';
+import type { PauseReason, PausedEntry } from './paused.js';
 
 export type { PauseReason, PausedEntry } from './paused.js';
 
@@ -55,13 +47,7 @@ export interface EngineDeps {
   resumeReasons?: Map<string, PauseReason>;
 }
 
-export interface ApplySummary {
-  added: string[];
-  removed: string[];
-  changed: string[];
-  unchanged: string[];
-  skipped: { key: string; why: string }[];
-}
+export type { ApplySummary } from './engine-apply.js';
 
 export class CaptureEngine {
   readonly metrics: CaptureMetrics;
@@ -170,154 +156,22 @@ export class CaptureEngine {
     await p;
   }
 
-  private pause(key: string, last: number, plan: CapturePlan): void {
-    this.paused.set(key, { last, reason: pauseReasonOf(plan) });
-  }
-
-  private async applyNow(plan: CapturePlan): Promise<ApplySummary> {
-    const summary: ApplySummary = {
-      added: [],
-      removed: [],
-      changed: [],
-      unchanged: [],
-      skipped: [],
-    };
-    if (this.stopped) return summary;
-    const { logger, clock } = this.deps;
-    this.options.holdMs = this.deps.options?.holdMs ?? plan.dataManager.flush_interval_ms;
-    const want = desiredEntries(plan, summary.skipped);
-    const wantBoards = new Map<string, BoardSpec>();
-    for (const d of want.values()) {
-      const b = plan.boards.find((x) => x.id === d.entry.boardId);
-      if (b !== undefined) wantBoards.set(b.id, b);
-    }
-
-    // 1. Boards that went away or changed: stop their collectors and close the link.
-    const lastOf = new Map<string, number>();
-    const closing: Promise<void>[] = [];
-    for (const [id, s] of this.sessions) {
-      const b = wantBoards.get(id);
-      if (b === undefined || boardFingerprint(b) !== s.fingerprint) {
-        this.sessions.delete(id);
-        for (const [key, r] of this.running) {
-          if (r.boardId !== id) continue;
-          this.running.delete(key);
-          const d = want.get(key);
-          const last = lastTick(r.collector);
-          if (d === undefined) {
-            summary.removed.push(key);
-            if (last !== undefined) this.pause(key, last, plan);
-          } else {
-            summary.changed.push(key);
-            if (last !== undefined) lastOf.set(key, last);
-          }
-        }
-        closing.push(s.session.close());
-      }
-    }
-    await Promise.all(closing);
-
-    // 2. Entries per board: keep the unchanged ones, restart the changed ones.
-    const perBoard = new Map<string, { add: EntryCollector[]; remove: string[] }>();
-    const slot = (id: string) => {
-      let s = perBoard.get(id);
-      if (s === undefined) perBoard.set(id, (s = { add: [], remove: [] }));
-      return s;
-    };
-    for (const [key, r] of this.running) {
-      const d = want.get(key);
-      if (d !== undefined && d.fingerprint === r.fingerprint) {
-        summary.unchanged.push(key);
-        continue;
-      }
-      this.running.delete(key);
-      // The new grid continues after the old collector's last tick (a read in flight still lands).
-      const last = lastTick(r.collector);
-      if (last !== undefined) {
-        if (d === undefined) this.pause(key, last, plan);
-        else lastOf.set(key, last);
-      }
-      slot(r.boardId).remove.push(key);
-      (d === undefined ? summary.removed : summary.changed).push(key);
-    }
-    // entries paused and still not wanted: the cause may have changed (paused.ts)
-    renamePauses(this.paused, want, plan, clock.now(), this.deps.sink, metaFor);
-    for (const [key, d] of want) {
-      if (this.running.has(key)) continue;
-      if (!summary.changed.includes(key)) summary.added.push(key);
-      const out = new EntryOutput(
-        key,
-        d.entry.boardId,
-        d.meta,
-        this.deps.sink,
-        this.metrics,
-        this.options.holdMs,
-        periodMs(d.entry.hz),
-      );
-      const paused = this.paused.get(key);
-      this.paused.delete(key);
-      const { after, resumeAt } = resumeAfterPause(
-        out,
-        paused,
-        lastOf.get(key),
-        periodMs(d.entry.hz),
-        clock.now(),
-      );
-      const collector = new EntryCollector(
-        d.entry,
-        out,
-        {
-          clock,
-          logger: logger.child({ entry: key }),
-          metrics: this.metrics,
-          options: this.options,
-        },
-        after,
-        resumeAt,
-      );
-      this.running.set(key, { fingerprint: d.fingerprint, collector, boardId: d.entry.boardId });
-      slot(d.entry.boardId).add.push(collector);
-    }
-
-    // 3. New boards start connecting; every board gets its new entry set.
-    for (const [id, spec] of wantBoards) {
-      if (!this.sessions.has(id)) {
-        const session = new BoardSession(spec, {
-          registry: this.deps.registry,
-          clock,
-          logger: logger.child({ board: id }),
-          metrics: this.metrics,
-          options: this.options,
-          backoff: this.backoff,
-        });
-        this.sessions.set(id, { session, fingerprint: boardFingerprint(spec) });
-        session.start();
-      }
-    }
-    await Promise.all(
-      [...perBoard].map(async ([id, s]) => {
-        const session = this.sessions.get(id)?.session;
-        if (session === undefined) {
-          await Promise.all(s.add.map((c) => c.stop()));
-          return;
-        }
-        await session
-          .setEntries(s.add, s.remove)
-          .catch((err: unknown) =>
-            logger.error({ board: id, err: errorMessage(err) }, 'applying entries failed'),
-          );
-      }),
-    );
-    logger.info(
+  private applyNow(plan: CapturePlan): Promise<ApplySummary> {
+    if (this.stopped) return Promise.resolve(emptySummary());
+    const { registry, sink, clock, logger } = this.deps;
+    return applyPlan(
+      { sessions: this.sessions, running: this.running, paused: this.paused },
       {
-        added: summary.added.length,
-        changed: summary.changed.length,
-        removed: summary.removed.length,
-        unchanged: summary.unchanged.length,
-        skipped: summary.skipped.length,
+        registry,
+        sink,
+        clock,
+        logger,
+        metrics: this.metrics,
+        options: this.options,
+        backoff: this.backoff,
+        holdMs: this.deps.options?.holdMs,
       },
-      'capture plan applied',
+      plan,
     );
-    return summary;
   }
 }

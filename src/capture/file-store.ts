@@ -14,7 +14,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Clock, TimerHandle } from '../shared/clock.js';
-import { errorMessage, WharfError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { CaptureMeta, CaptureRecord } from '../shared/record.js';
 import type { DataManagerSettings } from '../config/plan.js';
@@ -27,8 +26,10 @@ import {
   type CaptureStore,
   type CaptureStoreStats,
 } from './capture-store.js';
-import { ByteSink } from './file-format.js';
+import { SinkPool } from './file-store-buffers.js';
 import { overflowGap, refuse, type Refused } from './file-store-backlog.js';
+import { DurableDirs } from './file-store-dirs.js';
+import { WriteErrors, type IoFailure } from './file-store-errors.js';
 import { Segment } from './file-store-segment.js';
 import { realCaptureIo, type CaptureIo } from './files.js';
 
@@ -62,16 +63,12 @@ interface KeyState {
   kickQueued: boolean;
 }
 
-interface IoFailure {
-  path: string;
-  err: unknown;
-}
-
 export class FileCaptureStore implements CaptureStore {
   private readonly keys = new Map<string, KeyState>();
   private readonly s: CaptureStoreStats = emptyStats();
-  private readonly knownDirs = new Set<string>();
-  private readonly sinkPool: ByteSink[] = [];
+  private readonly dirs: DurableDirs;
+  private readonly errors: WriteErrors;
+  private readonly sinks = new SinkPool(() => this.opts.settings.maximum_capture_file_size_bytes);
   private readonly maxPending: number;
   private readonly io: CaptureIo;
   private pendingBytes = 0;
@@ -80,13 +77,12 @@ export class FileCaptureStore implements CaptureStore {
   private timer: TimerHandle | undefined;
   private running: Promise<void> = Promise.resolve();
   private queued: Promise<void> | null = null;
-  private loggedError: string | null = null;
-  /** Last I/O error message, kept after recovery (for the backlog_overflow gap's detail). */
-  private lastIoError: string | null = null;
 
   constructor(private readonly opts: FileCaptureStoreOptions) {
     this.maxPending = opts.maxPendingBytes ?? 64 * 1024 * 1024;
     this.io = opts.io ?? realCaptureIo;
+    this.dirs = new DurableDirs(this.io);
+    this.errors = new WriteErrors(opts.dir, opts.logger, this.s);
     this.arm(opts.settings.flush_interval_ms);
   }
 
@@ -126,7 +122,7 @@ export class FileCaptureStore implements CaptureStore {
       return;
     }
     if (st.refused !== null) {
-      const gap = overflowGap(st.refused, this.maxPending, this.lastIoError);
+      const gap = overflowGap(st.refused, this.maxPending, this.errors.last);
       st.refused = null;
       this.add(st, gap);
     }
@@ -145,7 +141,7 @@ export class FileCaptureStore implements CaptureStore {
         st.meta,
         randomUUID(),
         now,
-        this.sinkPool.pop() ?? new ByteSink(4096),
+        this.sinks.take(),
       );
       this.pendingBytes += seg.pending.length;
       st.segments.push(seg);
@@ -193,34 +189,10 @@ export class FileCaptureStore implements CaptureStore {
     this.s.lastFlushMs = this.opts.clock.now() - started;
     if (errors.length === 0) {
       this.s.lastFlushAt = this.opts.clock.now();
-      if (this.s.lastError !== null)
-        this.opts.logger.info({ dir: this.opts.dir }, 'capture writes recovered');
-      this.s.lastError = null;
-      this.loggedError = null;
+      this.errors.recovered();
       return;
     }
-    const msg = this.noteErrors(errors);
-    throw new WharfError(
-      'CAPTURE_IO',
-      `capture flush failed for ${errors.length} file(s): ${msg}. Check free space and permissions of ${this.opts.dir}; the records stay in memory and are retried at the next flush`,
-      { cause: errors[0]!.err, details: { files: errors.map((e) => e.path) } },
-    );
-  }
-
-  private noteErrors(errors: IoFailure[]): string {
-    this.s.writeErrors += errors.length;
-    const first = errors[0]!;
-    const msg = `${errorMessage(first.err)} (${first.path})`;
-    this.s.lastError = msg;
-    this.lastIoError = msg;
-    if (this.loggedError !== msg) {
-      this.loggedError = msg;
-      this.opts.logger.error(
-        { dir: this.opts.dir, files: errors.length, err: msg },
-        'capture write failed; records stay in memory and are retried',
-      );
-    }
-    return msg;
+    throw this.errors.flushFailed(errors);
   }
 
   /**
@@ -256,7 +228,7 @@ export class FileCaptureStore implements CaptureStore {
       return st.segments[st.segments.length - 1];
     };
     void this.onKey(st, upToNow, true).then((e) => {
-      if (e !== null) this.noteErrors([e]);
+      if (e !== null) this.errors.note([e]);
     });
   }
 
@@ -273,7 +245,7 @@ export class FileCaptureStore implements CaptureStore {
     while (st.segments.length > 0 && !stopAt.finished) {
       const seg = st.segments[0]!;
       try {
-        const bytes = await seg.write((d) => this.ensureDir(d));
+        const bytes = await seg.write((d) => this.dirs.ensure(d));
         this.pendingBytes -= bytes;
         this.s.bytesWritten += bytes;
         if (!seg.sealed) {
@@ -287,45 +259,17 @@ export class FileCaptureStore implements CaptureStore {
         const finished = await seg.finish(); // its fsync covers the last write
         this.s.durable += finished;
         st.segments.shift();
-        this.recycle(seg.pending);
+        this.sinks.recycle(seg.pending);
         this.s.filesOpen--;
         this.s.filesFinished++;
         this.opts.onFileFinished?.(seg.finalPath);
         if (seg === stopAt) return null;
       } catch (err) {
-        this.knownDirs.delete(seg.dir); // re-create it next time if someone removed it
+        this.dirs.forget(seg.dir); // re-create it next time if someone removed it
         return { path: seg.progPath, err };
       }
     }
     return null;
-  }
-
-  /** Keep a few buffers of finished files for new ones: a fast stream then allocates nothing. */
-  private recycle(sink: ByteSink): void {
-    if (
-      this.sinkPool.length < 32 &&
-      sink.buf.length <= 2 * this.opts.settings.maximum_capture_file_size_bytes + 65536
-    ) {
-      sink.reset();
-      this.sinkPool.push(sink);
-    }
-  }
-
-  /** mkdir -p, then fsync the parents of every directory level so new entries are durable. */
-  private async ensureDir(dir: string): Promise<void> {
-    if (this.knownDirs.has(dir)) return;
-    const first = await this.io.mkdir(dir);
-    if (first !== undefined) {
-      let d = dir;
-      const chain: string[] = [];
-      while (d.length >= first.length) {
-        chain.push(path.dirname(d));
-        if (d === first) break;
-        d = path.dirname(d);
-      }
-      for (const p of chain) await this.io.fsyncDir(p);
-    }
-    this.knownDirs.add(dir);
   }
 
   async rotateAll(): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * The cloud API's answer shapes (docs/cloud.md), one module for both sides: the server builds them
- * (series.ts, routes/) and the web UI (ui/app/api.ts) reads them. Types only, so the UI bundle
- * takes nothing else from the server.
+ * (series.ts, routes/) and the web UI (ui/app/api.ts and its api-*.ts) reads them. Types only, so
+ * the UI bundle takes nothing else from the server.
  */
 
 /** One downsampled line of GET /api/v1/series: a reader (analog) or pin (GPIO) of one component. */

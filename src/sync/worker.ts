@@ -5,16 +5,16 @@
  * target stays unreachable; a file the target rejects moves to `failed/` with the reason.
  * Up to `concurrency` uploads run at once (at least one, even on one CPU).
  */
-import { promises as fsp } from 'node:fs';
 import { listFinishedFiles, type CaptureFileEntry } from '../capture/files.js';
-import { reject, rejectContent, salvage, type SetAsideContext } from './set-aside.js';
+import type { SetAsideContext } from './set-aside.js';
+import { prepareForUpload, sendFile } from './ship-file.js';
 import { realClock, type Clock, type TimerHandle } from '../shared/clock.js';
-import { WharfError, errorMessage, isWharfError } from '../shared/errors.js';
+import { WharfError, errorMessage } from '../shared/errors.js';
 import { nullLogger, type Logger } from '../shared/logger.js';
 import { backoffDelay, DEFAULT_BACKOFF, isOffline, type BackoffOptions } from './backoff.js';
 import { writeStatus, type SyncStatus } from './status-file.js';
 import type { SyncTarget } from './target.js';
-import { prepareFile, type Prepared } from './prepare.js';
+import type { Prepared } from './prepare.js';
 import type { PassResult, SyncWorkerOptions } from './worker-options.js';
 import { syncMetrics, type SyncMetrics } from './metrics.js';
 
@@ -199,11 +199,12 @@ export class SyncWorker {
     const lane = async (): Promise<void> => {
       let ahead: Promise<Prepared | null> | null = null;
       while (ahead !== null || more()) {
-        const prep: Prepared | null = await (ahead ?? this.prepare(files[next++]!, res, files));
-        ahead = more() ? this.prepare(files[next++]!, res, files) : null;
+        const prep: Prepared | null = await (ahead ??
+          prepareForUpload(this.aside, files[next++]!, res, files));
+        ahead = more() ? prepareForUpload(this.aside, files[next++]!, res, files) : null;
         if (prep === null) done++;
         else if (res.error === null && !this.stopping) {
-          if (await this.send(prep, target, res, files)) done++;
+          if (await sendFile(this.aside, prep, target, this.abort.signal, res, files)) done++;
         }
         if (res.error !== null || this.stopping) {
           await ahead;
@@ -235,82 +236,6 @@ export class SyncWorker {
       // keep the previous figure; the next pass lists again
     }
     return res;
-  }
-
-  /**
-   * Reads, verifies and hashes a file; null when there is nothing to upload (gone, moved to
-   * failed/, or unreadable). A damaged file's intact front is salvaged into a new file that joins
-   * `files` (this pass ships it).
-   */
-  private async prepare(
-    f: CaptureFileEntry,
-    res: PassResult,
-    files: CaptureFileEntry[],
-  ): Promise<Prepared | null> {
-    const o = await prepareFile(f);
-    if ('ok' in o) return o.ok;
-    if ('error' in o && res.error === null) {
-      res.error = o.error;
-      this.noteError(res.error);
-    }
-    if ('damaged' in o) {
-      if (o.torn && (await salvage(this.aside, f, res, files))) return null;
-      await reject(this.aside, f, o.damaged, res);
-    }
-    return null;
-  }
-
-  /**
-   * Uploads a prepared file and deletes it once the target acknowledged it. Returns true when the
-   * file is dealt with (uploaded, or rejected and set aside), false when it stays for a retry.
-   */
-  private async send(
-    p: Prepared,
-    target: SyncTarget,
-    res: PassResult,
-    files: CaptureFileEntry[],
-  ): Promise<boolean> {
-    const { f, bytes, fileId, machine, records, sha256 } = p;
-    try {
-      const ack = await target.upload(
-        { fileId, sha256, bytes, machine, records },
-        this.abort.signal,
-      );
-      // the target has it durably: only now may the local copy go. No directory fsync after the
-      // unlink: should a power cut bring the file back, it is uploaded again and answered
-      // already_stored, then deleted (the ingest is idempotent), so the fsync would buy nothing.
-      await fsp.unlink(f.path).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
-      if (ack.status === 'stored') res.uploaded++;
-      else res.alreadyStored++;
-      res.records += ack.records;
-      res.bytes += bytes.length;
-      this.st.uploaded_files++;
-      this.st.uploaded_records += ack.status === 'stored' ? ack.records : 0;
-      this.st.uploaded_bytes += bytes.length;
-      this.m?.files.inc({ result: ack.status });
-      if (ack.status === 'stored') this.m?.records.inc(undefined, ack.records);
-      this.m?.bytes.inc(undefined, bytes.length);
-      this.logger.debug({ file_id: fileId, status: ack.status, records: ack.records }, 'synced');
-      return true;
-    } catch (err) {
-      if (isWharfError(err, 'SYNC_REJECTED')) {
-        // the content is bad for the target: a damaged tail is salvaged, anything else is set
-        // aside with a sync_rejected gap; either way the rest of the backlog keeps moving
-        if (!(await salvage(this.aside, f, res, files)))
-          await rejectContent(this.aside, f, err, res, files);
-        return true;
-      }
-      const e = isWharfError(err)
-        ? err
-        : new WharfError('SYNC_UNREACHABLE', errorMessage(err), { cause: err });
-      if (res.error === null) {
-        res.error = e;
-        this.noteError(e);
-      }
-      return false;
-    }
   }
 
   private noteError(e: WharfError): void {

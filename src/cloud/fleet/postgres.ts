@@ -2,9 +2,10 @@
  * The fleet store on PostgreSQL: tables prefixed `fleet_` in the cloud's database (the SQL route's
  * reader role is granted only the readings view, so it cannot read them). Every replica of
  * `wharf cloud serve` shares them; `seq()` lets each replica's waiters see writes made by others.
+ * The tables, pool and transactions are postgres-pool.ts; row mapping postgres-rows.ts.
  */
-import pg from 'pg';
-import { WharfError, errorMessage } from '../../shared/errors.js';
+import type pg from 'pg';
+import { WharfError } from '../../shared/errors.js';
 import { nullLogger, type Logger } from '../../shared/logger.js';
 import type {
   FleetStore,
@@ -14,28 +15,8 @@ import type {
   MachineReport,
 } from './contract.js';
 import { notFound } from './sqlite.js';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS fleet_fragments (
-  id TEXT PRIMARY KEY, name TEXT NOT NULL, created_ms DOUBLE PRECISION NOT NULL,
-  head INTEGER NOT NULL, updated_ms DOUBLE PRECISION NOT NULL);
-CREATE TABLE IF NOT EXISTS fleet_fragment_revisions (
-  fragment_id TEXT NOT NULL REFERENCES fleet_fragments(id), revision INTEGER NOT NULL,
-  config JSONB NOT NULL, created_ms DOUBLE PRECISION NOT NULL, author TEXT,
-  PRIMARY KEY (fragment_id, revision));
-CREATE TABLE IF NOT EXISTS fleet_fragment_tags (
-  fragment_id TEXT NOT NULL REFERENCES fleet_fragments(id), tag TEXT NOT NULL,
-  revision INTEGER NOT NULL, updated_ms DOUBLE PRECISION NOT NULL, PRIMARY KEY (fragment_id, tag));
-CREATE TABLE IF NOT EXISTS fleet_machine_configs (
-  machine TEXT NOT NULL, revision INTEGER NOT NULL, config JSONB NOT NULL,
-  updated_ms DOUBLE PRECISION NOT NULL, author TEXT, PRIMARY KEY (machine, revision));
-CREATE TABLE IF NOT EXISTS fleet_reports (machine TEXT PRIMARY KEY, report JSONB NOT NULL);
-CREATE TABLE IF NOT EXISTS fleet_admins (key_id TEXT PRIMARY KEY, created_ms DOUBLE PRECISION NOT NULL);
-CREATE TABLE IF NOT EXISTS fleet_seq (one INTEGER PRIMARY KEY CHECK (one = 1), seq BIGINT NOT NULL);
-INSERT INTO fleet_seq VALUES (1, 0) ON CONFLICT DO NOTHING;
-`;
-
-type Client = pg.PoolClient;
+import { bumpSeq, fleetTx, openFleetPool, type Client } from './postgres-pool.js';
+import { mach, rev } from './postgres-rows.js';
 
 export class PostgresFleetStore implements FleetStore {
   readonly kind = 'postgres' as const;
@@ -46,50 +27,11 @@ export class PostgresFleetStore implements FleetStore {
     config: string | pg.PoolConfig,
     logger: Logger = nullLogger,
   ): Promise<PostgresFleetStore> {
-    const base: pg.PoolConfig =
-      typeof config === 'string' ? { connectionString: config } : { ...config };
-    const pool = new pg.Pool({
-      max: 4,
-      ...base,
-      options: `${base.options ?? ''} -c synchronous_commit=on`.trim(),
-    });
-    pool.on('error', (err) =>
-      logger.warn({ err: errorMessage(err) }, 'idle PostgreSQL connection failed (fleet)'),
-    );
-    const s = new PostgresFleetStore(pool);
-    try {
-      await s.tx(async (c) => {
-        await c.query('SELECT pg_advisory_xact_lock(7261837)');
-        await c.query(SCHEMA);
-      });
-    } catch (err) {
-      await pool.end();
-      throw new WharfError(
-        'CLOUD_STORE',
-        `cannot open the PostgreSQL fleet tables: ${errorMessage(err)}`,
-        { cause: err },
-      );
-    }
-    return s;
+    return new PostgresFleetStore(await openFleetPool(config, logger));
   }
 
-  private async tx<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
-  }
-
-  private static bump(c: Client): Promise<unknown> {
-    return c.query('UPDATE fleet_seq SET seq = seq + 1 WHERE one = 1');
+  private tx<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+    return fleetTx(this.pool, fn);
   }
 
   private async info(r: Omit<FragmentInfo, 'tags'>): Promise<FragmentInfo> {
@@ -127,7 +69,7 @@ export class PostgresFleetStore implements FleetStore {
         now,
         author,
       ]);
-      await PostgresFleetStore.bump(c);
+      await bumpSeq(c);
     });
     return (await this.fragment(id))!;
   }
@@ -153,7 +95,7 @@ export class PostgresFleetStore implements FleetStore {
         now,
         author,
       ]);
-      await PostgresFleetStore.bump(c);
+      await bumpSeq(c);
       return rev;
     });
   }
@@ -170,7 +112,7 @@ export class PostgresFleetStore implements FleetStore {
          ON CONFLICT (fragment_id, tag) DO UPDATE SET revision = excluded.revision, updated_ms = excluded.updated_ms`,
         [id, tag, revision, Date.now()],
       );
-      await PostgresFleetStore.bump(c);
+      await bumpSeq(c);
     });
   }
 
@@ -220,7 +162,7 @@ export class PostgresFleetStore implements FleetStore {
         Date.now(),
         author,
       ]);
-      await PostgresFleetStore.bump(c);
+      await bumpSeq(c);
       return next;
     });
   }
@@ -277,40 +219,4 @@ export class PostgresFleetStore implements FleetStore {
   async close(): Promise<void> {
     await this.pool.end();
   }
-}
-
-interface PgRev {
-  fragment_id: string;
-  revision: number;
-  config: Record<string, unknown>;
-  created_ms: number;
-  author: string | null;
-}
-
-function rev(r: PgRev): FragmentRevision {
-  return {
-    fragment_id: r.fragment_id,
-    revision: Number(r.revision),
-    config: r.config,
-    created_ms: Number(r.created_ms),
-    author: r.author,
-  };
-}
-
-interface PgMach {
-  machine: string;
-  revision: number;
-  config: Record<string, unknown>;
-  updated_ms: number;
-  author: string | null;
-}
-
-function mach(r: PgMach): MachineConfigRow {
-  return {
-    machine: r.machine,
-    revision: Number(r.revision),
-    config: r.config,
-    updated_ms: Number(r.updated_ms),
-    author: r.author,
-  };
 }
