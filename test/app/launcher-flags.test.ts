@@ -38,7 +38,9 @@ async function gatewayCmdline(nodeArgs: string[], env: NodeJS.ProcessEnv = {}): 
   let out = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const exited = new Promise<number | string | null>((r) =>
+    proc.once('exit', (code, signal) => r(code ?? signal)),
+  );
   try {
     const until = Date.now() + 30_000;
     while (!out.includes('wharf: capturing')) {
@@ -49,7 +51,7 @@ async function gatewayCmdline(nodeArgs: string[], env: NodeJS.ProcessEnv = {}): 
     // the pid spawn gave: still the gateway (execve keeps it), now with the flags on its command line
     const cmdline = (await readFile(`/proc/${proc.pid}/cmdline`, 'utf8')).split('\0');
     proc.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await exited, `the gateway's exit after SIGTERM; its output:\n${out}`).toBe(0);
     return cmdline;
   } finally {
     if (proc.exitCode === null) proc.kill('SIGKILL');
