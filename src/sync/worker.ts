@@ -154,7 +154,9 @@ export class SyncWorker {
       this.running = null;
       const f = this.st.consecutive_failures;
       this.schedule(f > 0 ? backoffDelay(f, this.backoff, this.random) : this.intervalMs);
-      void this.persist();
+      // the pass is done once its status is on disk: `wharf status` right after `wharf sync now`
+      // shows it, and nothing writes into the capture dir after the pass has answered
+      return this.persist();
     });
     this.running = p;
     return p;
