@@ -15,9 +15,20 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 // (node's command line or NODE_OPTIONS) or WHARF_NODE_FLAGS=0. Node 20 has no execve: there only
 // the unit (or the user's own flag) sets it. docs/pi.md, docs/benchmarks.md.
 const GATEWAY_NODE_ARGS = ['--max-semi-space-size=1'];
+// `wharf cloud serve`: Node 24's V8 grows the young generation further than Node 20's before it
+// collects, and a runaway export's garbage then shows as +54–67 MB of server RSS instead of < 50
+// (test/cloud/sql-bounds.test.ts on Node 24, CI; Node 20 stays under). A 16 MB cap per semi-space
+// keeps the young generation near the size those bounds and the ingest figures were measured with.
+const CLOUD_NODE_ARGS = ['--max-semi-space-size=16'];
 const args = process.argv.slice(2);
+const nodeArgs =
+  args[0] === 'run'
+    ? GATEWAY_NODE_ARGS
+    : args[0] === 'cloud' && args[1] === 'serve'
+      ? CLOUD_NODE_ARGS
+      : undefined;
 if (
-  args[0] === 'run' &&
+  nodeArgs !== undefined &&
   typeof process.execve === 'function' &&
   process.env.WHARF_NODE_FLAGS !== '0' &&
   ![...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) =>
@@ -27,7 +38,7 @@ if (
   const self = fileURLToPath(import.meta.url);
   process.execve(
     process.execPath,
-    [process.execPath, ...process.execArgv, ...GATEWAY_NODE_ARGS, self, ...args],
+    [process.execPath, ...process.execArgv, ...nodeArgs, self, ...args],
     process.env,
   );
 }
