@@ -97,7 +97,15 @@ function uiSuite(user: string | undefined): void {
     await page.locator('#page-older').click();
     await expect.poll(() => page.url()).toContain('cursor=');
     await page.locator('#page-info').waitFor();
-    const second = await page.locator('#rows tbody tr td.time').allTextContents();
+    // the older page has replaced the rows (they are re-rendered after the URL changes)
+    const rowTimes = () => page.locator('#rows tbody tr td.time').allTextContents();
+    await expect
+      .poll(async () => {
+        const t = await rowTimes();
+        return t.length === 50 && t[0] !== first[0];
+      })
+      .toBe(true);
+    const second = await rowTimes();
     expect(second.length).toBe(50);
     expect(second[0]! < first[first.length - 1]!).toBe(true);
     await page.locator('#page-newer').click();
