@@ -4,9 +4,12 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-// better-sqlite3 13 (`better-sqlite3-napi`) on Node >= 22, 12 on Node 20
+// the rule of src/cloud/store/sqlite-driver.ts: better-sqlite3 13 (`better-sqlite3-napi`) on
+// Node >= 22 where it has a binary (x64, arm64), else 12
 const sqliteDriver =
-  Number(process.versions.node.split('.')[0]) >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3';
+  Number(process.versions.node.split('.')[0]) >= 22 && ['x64', 'arm64'].includes(process.arch)
+    ? 'better-sqlite3-napi'
+    : 'better-sqlite3';
 const checks = {
   // the cloud's driver for this Node (src/cloud/store/sqlite-driver.ts)
   [sqliteDriver]: () => {

@@ -40,7 +40,7 @@ done
 # every native module of the runtime was built (install scripts ran) and loads
 (cd "$pkg" && node -e "
   require('unix-dgram').createSocket('unix_dgram').close();
-  const sqlite = +process.versions.node.split('.')[0] >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3';
+  const sqlite = +process.versions.node.split('.')[0] >= 22 && ['x64', 'arm64'].includes(process.arch) ? 'better-sqlite3-napi' : 'better-sqlite3';
   new (require(sqlite))(':memory:').close();
   require('serialport');
 ") || fail "a native module of the installed package does not load"
@@ -62,7 +62,7 @@ grep -q "stopped (duration elapsed)" "$tmp/demo.out" || fail "demo did not stop 
 # a clean stop syncs once more, so most data is in the demo cloud now: look there and on disk
 wharf data stats "$WHARF_HOME/capture" >"$tmp/stats.out"
 (cd "$pkg" && node -e "
-  const sqlite = +process.versions.node.split('.')[0] >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3';
+  const sqlite = +process.versions.node.split('.')[0] >= 22 && ['x64', 'arm64'].includes(process.arch) ? 'better-sqlite3-napi' : 'better-sqlite3';
   const db = new (require(sqlite))(process.argv[1], { readonly: true });
   for (const r of db.prepare('select distinct component_name as c from readings').all()) console.log(r.c);
 " "$WHARF_HOME/cloud.db") >>"$tmp/stats.out" || fail "the demo cloud's database cannot be read"
