@@ -97,11 +97,15 @@ describe.skipIf(!hasSocat)('firmware demo part', () => {
       await gw.stop();
       gw = undefined;
       const readings = new Map<string, number>();
+      const gaps: string[] = [];
       const data = new Map<string, Record<string, { value: number; unit?: string }>[]>();
       for (const f of await listFinishedFiles(dir)) {
         const d = decodeCaptureFile(await readFile(f.path));
         const name = d.header.meta.component_name;
         const rs = d.records.filter((r) => r.kind === 'reading');
+        for (const g of d.records)
+          if (g.kind === 'gap')
+            gaps.push(`${name} ${g.reason} ${g.count} ${g.end - g.start}ms ${g.detail ?? ''}`);
         readings.set(name, (readings.get(name) ?? 0) + rs.length);
         data.set(name, [
           ...(data.get(name) ?? []),
@@ -119,7 +123,10 @@ describe.skipIf(!hasSocat)('firmware demo part', () => {
         expect(parts.reduce((n, d) => n + d.count!.value, 0)).toBe(total);
         // the analog sensor is calibrated on the board: D39's 2.0 ± 0.8 V, 0.6–3.0 V → 0–10 bar
         const pressure = data.get(`${id}-line-pressure`) ?? [];
-        expect(pressure.length, `${id}-line-pressure readings`).toBeGreaterThan(15);
+        expect(
+          pressure.length,
+          `${id}-line-pressure readings (gaps: ${gaps.filter((g) => g.startsWith(id)).join('; ')})`,
+        ).toBeGreaterThan(15);
         for (const d of pressure) {
           expect(d.volts!.value).toBeGreaterThan(1.1);
           expect(d.volts!.value).toBeLessThan(2.9);

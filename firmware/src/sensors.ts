@@ -78,7 +78,9 @@ function makeSensor(d: (string | number)[], old: Sensor | undefined): Sensor | s
     } catch (e) {
       /* no ADC: the probe below says so */
     }
-    if (readAnalog(s.p) !== readAnalog(s.p)) return [WIRE.unknownPin, 'no ADC on this pin'];
+    // one read, checked for NaN (two reads of a live, noisy pin differ: that is not a missing ADC)
+    var probe = readAnalog(s.p);
+    if (probe !== probe) return [WIRE.unknownPin, 'no ADC on this pin'];
     s.k = Number(d[3]);
     s.o = Number(d[4]);
     s.fs = att[1];

@@ -61,6 +61,23 @@ describe('board-side sensors in the firmware (compiled bundle, emulator, virtual
     });
   });
 
+  it('accepts an analog sensor on a noisy pin: no two reads alike is a live ADC, not a missing one', async () => {
+    // a real ESP32 ADC never reads the same twice in a row; the emulator's pin does so here
+    let reads = 0;
+    vb = await virtualBoard({ analog: { D34: () => (reads++ % 2 === 0 ? 1.8 : 1.9) } });
+    const ok = vb.ask({
+      t: 'cfg',
+      a: [],
+      p: [],
+      s: [['pressure', 'lin', '34', scale, offset, 11]],
+    });
+    expect(ok).toMatchObject({ t: 'ok', s: ['pressure'] });
+    expect(ok.x).toBeUndefined();
+    expect(reads).toBeGreaterThan(0);
+    const v = vb.ask({ t: 'read', m: 'S', r: ['pressure'] }).v as number[];
+    expect([bar(1.8), bar(1.9)].some((b) => Math.abs(v[0]! - b) < 1e-5)).toBe(true);
+  });
+
   it('without E.getTemperature the chip temperature is refused in cfg, never a made-up value', async () => {
     vb = await virtualBoard({});
     const ok = vb.ask({ t: 'cfg', a: [], p: [], s: [['chip', 'temp']] });
