@@ -33,7 +33,7 @@ interface Gw {
   proc: ChildProcess;
   out: () => string;
   err: () => string;
-  exited: Promise<number | null>;
+  exited: Promise<number | string | null>;
 }
 
 function startGateway(key: string, home: string, url: string): Gw {
@@ -45,7 +45,7 @@ function startGateway(key: string, home: string, url: string): Gw {
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+  const exited = new Promise<number | string | null>((r) => proc.once('exit', (c, s) => r(c ?? s)));
   return { proc, out: () => out, err: () => err, exited };
 }
 
@@ -201,11 +201,12 @@ describe('capture_dir moved by the cloud, with real processes', () => {
     const switchAt = Date.now();
     await setConfig(config(B, true));
     await applied(2);
-    // new data in B at once: a finished file there with a reading after the switch
+    // new data in B at once: finished files there with readings from the switch on, over a second
+    // (the switch is checked for holes below, up to the crash)
     await waitFor(
-      async () => (await readingsInDir(B)).some((t) => t >= switchAt),
+      async () => (await readingsInDir(B)).some((t) => t >= switchAt + 1000),
       5000,
-      'a reading after the switch in capture-b',
+      'a second of readings after the switch in capture-b',
     );
     // A's open file was finished (readable, no .prog), and A gets nothing new
     await waitFor(
@@ -290,23 +291,17 @@ describe('capture_dir moved by the cloud, with real processes', () => {
         expect(covered, `tick ${t} between readings ${a} and ${b} has no gap record`).toBe(true);
       }
     }
-    // the switch itself: new data at once. Known defect (issue 14, open): on this cloud-driven
-    // switch a streamed board's readings can show a hole of a few ticks right when the gateway
-    // applies the new config, recorded as a capture_stopped gap (every tick of it is covered, checked
-    // above). Bounded here so it cannot grow unnoticed, and printed.
+    // the switch itself leaves no hole: every tick from the last reading before it up to the crash
+    // has its reading (the crash's own hole, a suffix of what was not durable yet, is checked next)
     const before = times.filter((t) => t < switchAt).at(-1) ?? switchAt;
-    const around = times.filter((t) => t >= before && t < switchAt + 2000);
-    expect(around.length).toBeGreaterThan(5);
+    const around = times.filter((t) => t >= before && t < killAt);
+    expect(around.at(-1)! - before, 'readings across the switch').toBeGreaterThan(800);
     for (let i = 1; i < around.length; i++) {
       const [a, b] = [around[i - 1]!, around[i]!];
-      if (b - a <= 1.5 * PERIOD) continue;
-      const why = gaps
-        .filter((g) => g.time_received > a && g.time_requested < b)
-        .map((g) => (g.data as { reason?: string }).reason);
-      process.stderr.write(
-        `capture-dir-cloud: a hole at the switch, ${(a - switchAt).toFixed(0)}..${(b - switchAt).toFixed(0)} ms from it: ${why.join()}\n`,
-      );
-      expect(b - a, `a hole at the switch: ${why.join()}`).toBeLessThan(1500);
+      expect(
+        b - a,
+        `a hole at the switch, ${a - switchAt}..${b - switchAt} ms from it`,
+      ).toBeLessThanOrEqual(1.5 * PERIOD);
     }
     // the crash made a hole (no process captured between the kill and the restarted gateway's
     // first tick): each such hole is covered by gaps (checked tick by tick above), at least one with
@@ -349,7 +344,9 @@ describe('capture_dir moved by the cloud, with real processes', () => {
       let err = '';
       proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+      const exited = new Promise<number | string | null>((r) =>
+        proc.once('exit', (code, sig) => r(code ?? sig)),
+      );
       const g: Gw = { proc, out: () => out, err: () => err, exited };
       gws.push(g);
       return g;
@@ -378,7 +375,7 @@ describe('capture_dir moved by the cloud, with real processes', () => {
       'the drain logged',
     );
     gw.proc.kill('SIGTERM');
-    expect(await gw.exited).toBe(0);
+    expect(await gw.exited, gw.err().slice(-3000)).toBe(0);
     // the live change was recorded: the next start on file-b accounts no capture_dir switch
     const history = JSON.parse(await readFile(path.join(home, 'capture-dirs.json'), 'utf8')) as {
       configs: Record<string, { capture_dir: string }>;
@@ -387,7 +384,7 @@ describe('capture_dir moved by the cloud, with real processes', () => {
     const gw2 = start();
     await waitFor(() => gw2.out().includes('capturing'), 20_000, 'the second start');
     gw2.proc.kill('SIGTERM');
-    expect(await gw2.exited).toBe(0);
+    expect(await gw2.exited, gw2.err().slice(-3000)).toBe(0);
     expect(gw2.err()).not.toContain('capture_dir changed since the last run');
     // every reading in the sync dir or still in file-b, once
     const synced = [...(await readingsInDir(T)), ...(await readingsInDir(B))];
