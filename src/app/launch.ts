@@ -16,7 +16,7 @@ import type { Logger } from '../shared/logger.js';
 import { noteCaptureDir, previousCaptureDir, wharfStateDir } from '../capture/dir-history.js';
 import { Gateway, type GatewayOptions } from './gateway.js';
 import { systemdNotifier, type Notifier } from './sd-notify.js';
-import { serveUntilStopped } from './serve.js';
+import { serveUntilStopped, StopSignals } from './serve.js';
 import { markRateChanges } from './rate-marks.js';
 import { realClock } from '../shared/clock.js';
 import { startProgressWatchdog } from './watchdog.js';
@@ -66,8 +66,17 @@ export function banner(gw: Gateway, configPath: string, extra: string[] = []): s
   return `${lines.join('\n')}\n`;
 }
 
-/** Returns the exit code. */
+/** Returns the exit code. SIGINT/SIGTERM stop it cleanly from the first instant (serve.ts). */
 export async function launch(o: LaunchOptions): Promise<number> {
+  const signals = new StopSignals(o.logger);
+  try {
+    return await launchWith(o, signals);
+  } finally {
+    signals.dispose();
+  }
+}
+
+async function launchWith(o: LaunchOptions, signals: StopSignals): Promise<number> {
   const file = path.resolve(o.configPath);
   const shown = o.displayPath ?? o.configPath;
   const loaded = await loadConfigFile(file, { env: o.env });
@@ -148,6 +157,7 @@ export async function launch(o: LaunchOptions): Promise<number> {
         });
   try {
     const why = await serveUntilStopped(gw, {
+      signals,
       logger: o.logger,
       onStopping: (reason) => {
         watchdog?.stop();

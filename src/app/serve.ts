@@ -2,6 +2,12 @@
  * Run a started gateway until SIGINT/SIGTERM (or a duration), then stop it cleanly: collectors
  * stop, every record is flushed, files are finished.
  *
+ * The handlers are installed when the command begins (`StopSignals`, before the config is loaded
+ * and the gateway started), not when it starts serving: a SIGTERM that arrives while the gateway
+ * starts, or right after its banner was printed, is a clean stop once it is up, never node's
+ * default (killed by the signal, files left for recovery). They stay installed until the command
+ * returns.
+ *
  * While stopping, a repeated SIGTERM is logged and ignored: coreutils `timeout`, process-group
  * kills and service managers deliver it twice, and the clean stop must still finish the files
  * (systemd's TimeoutStopSec bounds it with SIGKILL). A second Ctrl-C (SIGINT at least
@@ -14,7 +20,62 @@ import type { Gateway } from './gateway.js';
 /** A SIGINT this long after the first signal is a person pressing Ctrl-C again. */
 export const FORCE_AFTER_MS = 1000;
 
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/** SIGINT/SIGTERM handling for one command run: install first, dispose last. */
+export class StopSignals {
+  /** When stopping began (a signal, or the duration), else undefined. */
+  private stoppingAt: number | undefined;
+  private resolveWhy!: (why: string) => void;
+  /** Why the gateway stops: the first signal's name, or 'duration elapsed'. */
+  readonly why: Promise<string> = new Promise((r) => (this.resolveWhy = r));
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onSignal = (sig: NodeJS.Signals): void => this.signal(sig);
+
+  constructor(private readonly logger: Logger) {
+    for (const s of SIGNALS) process.on(s, this.onSignal);
+  }
+
+  /** A signal already arrived (e.g. while the gateway was starting). */
+  get stopping(): boolean {
+    return this.stoppingAt !== undefined;
+  }
+
+  /** Stop after `ms` from now (tests, CI, `--duration`), unless a signal comes first. */
+  stopAfter(ms: number): void {
+    if (this.stopping) return;
+    this.timer = setTimeout(() => this.begin('duration elapsed'), ms);
+  }
+
+  private begin(why: string): void {
+    if (this.stoppingAt !== undefined) return;
+    this.stoppingAt = Date.now();
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.resolveWhy(why);
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    if (this.stoppingAt === undefined) {
+      this.begin(sig);
+      return;
+    }
+    if (sig === 'SIGINT' && Date.now() - this.stoppingAt >= FORCE_AFTER_MS) {
+      this.logger.error(
+        'second Ctrl-C while stopping: exiting now (recovery will finish the files at the next start)',
+      );
+      process.exit(130);
+    }
+    this.logger.warn({ signal: sig }, 'already stopping: finishing the capture files first');
+  }
+
+  dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    for (const s of SIGNALS) process.off(s, this.onSignal);
+  }
+}
+
 export interface ServeOptions {
+  signals: StopSignals;
   /** Stop after this many ms (tests, CI, `--duration`). */
   durationMs?: number;
   logger: Logger;
@@ -23,45 +84,10 @@ export interface ServeOptions {
 }
 
 export async function serveUntilStopped(gw: Gateway, o: ServeOptions): Promise<string> {
-  const why = await new Promise<string>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    const onSignal = (sig: NodeJS.Signals) => {
-      cleanup();
-      resolve(sig);
-    };
-    const cleanup = () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      if (timer !== undefined) clearTimeout(timer);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    if (o.durationMs !== undefined) {
-      timer = setTimeout(() => {
-        cleanup();
-        resolve('duration elapsed');
-      }, o.durationMs);
-    }
-  });
-  const stoppingAt = Date.now();
+  if (o.durationMs !== undefined) o.signals.stopAfter(o.durationMs);
+  const why = await o.signals.why;
   o.onStopping?.(why);
   o.logger.info({ why }, 'stopping: flushing capture files');
-  const again = (sig: NodeJS.Signals) => {
-    if (sig === 'SIGINT' && Date.now() - stoppingAt >= FORCE_AFTER_MS) {
-      o.logger.error(
-        'second Ctrl-C while stopping: exiting now (recovery will finish the files at the next start)',
-      );
-      process.exit(130);
-    }
-    o.logger.warn({ signal: sig }, 'already stopping: finishing the capture files first');
-  };
-  process.on('SIGINT', again);
-  process.on('SIGTERM', again);
-  try {
-    await gw.stop();
-  } finally {
-    process.off('SIGINT', again);
-    process.off('SIGTERM', again);
-  }
+  await gw.stop();
   return why;
 }

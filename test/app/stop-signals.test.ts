@@ -1,0 +1,68 @@
+/**
+ * A SIGTERM is a clean stop from the moment `wharf run` begins, not only once it serves: systemd,
+ * `timeout` and test harnesses send it while the gateway is still starting, or right after the
+ * banner. The process (a real child) exits 0, says it stopped, and leaves every file finished.
+ * Before the handlers were installed at the start, a SIGTERM in that window was node's default:
+ * killed by the signal, open files left to recovery.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FINISHED_SUFFIX } from '../../src/capture/file-format.js';
+import { walkCaptureDir } from '../../src/capture/files.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const WHARF = path.join(ROOT, 'bin/wharf.mjs');
+const homes: string[] = [];
+afterAll(async () => {
+  for (const h of homes) await rm(h, { recursive: true, force: true });
+});
+
+/** Starts `wharf run` and sends SIGTERM the moment `when` first matches its output. */
+async function termWhen(when: { stream: 'stdout' | 'stderr'; text: string }) {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'wharf-stop-'));
+  homes.push(home);
+  // the example as a new user runs it, on an ephemeral port (tests run side by side)
+  const example = await readFile(path.join(ROOT, 'examples/sim-gateway.jsonc'), 'utf8');
+  const config = path.join(home, 'gateway.jsonc');
+  await writeFile(config, example.replace('"port": 8787', '"port": 0'));
+  const proc = spawn(process.execPath, [WHARF, 'run', '--config', config], {
+    cwd: ROOT,
+    env: { ...process.env, WHARF_HOME: home, WHARF_LOG_LEVEL: 'info' },
+  });
+  const out = { stdout: '', stderr: '' };
+  let sentAfter: string | undefined;
+  for (const s of ['stdout', 'stderr'] as const)
+    proc[s].on('data', (d: Buffer) => {
+      out[s] += d.toString();
+      if (sentAfter === undefined && s === when.stream && out[s].includes(when.text)) {
+        sentAfter = out[s];
+        proc.kill('SIGTERM');
+      }
+    });
+  const exit = await new Promise<number | string | null>((r) =>
+    proc.once('exit', (code, sig) => r(code ?? sig)),
+  );
+  return { exit, out, sentAfter, dir: path.join(home, 'capture') };
+}
+
+describe('SIGTERM while wharf run starts', () => {
+  for (const when of [
+    // during Gateway.start: the first board is online, the banner not printed yet
+    { stream: 'stderr', text: '"board online"' },
+    // the banner's first line: the window in which the stop handlers used to be missing
+    { stream: 'stdout', text: 'wharf: capturing' },
+  ] as const)
+    it(`exits 0 with every file finished when SIGTERM comes at ${when.text}`, async () => {
+      const r = await termWhen(when);
+      const all = `stdout:\n${r.out.stdout}\nstderr:\n${r.out.stderr.slice(-3000)}`;
+      expect(r.sentAfter, all).toBeDefined();
+      expect(r.exit, all).toBe(0);
+      expect(r.out.stdout, all).toContain('wharf: stopped (SIGTERM)');
+      expect(await walkCaptureDir(r.dir, ['.prog'])).toEqual([]);
+      expect((await walkCaptureDir(r.dir, [FINISHED_SUFFIX])).length).toBeGreaterThan(0);
+    }, 60_000);
+});
