@@ -32,7 +32,11 @@ export class StopSignals {
   private timer: NodeJS.Timeout | undefined;
   private readonly onSignal = (sig: NodeJS.Signals): void => this.signal(sig);
 
-  constructor(private readonly logger: Logger) {
+  /** `finishing`: what a clean stop finishes, for the log ('the capture files'). */
+  constructor(
+    private readonly logger: Logger,
+    private readonly finishing = 'the capture files',
+  ) {
     for (const s of SIGNALS) process.on(s, this.onSignal);
   }
 
@@ -61,11 +65,11 @@ export class StopSignals {
     }
     if (sig === 'SIGINT' && Date.now() - this.stoppingAt >= FORCE_AFTER_MS) {
       this.logger.error(
-        'second Ctrl-C while stopping: exiting now (recovery will finish the files at the next start)',
+        `second Ctrl-C while stopping: exiting now without finishing ${this.finishing} (${this.finishing === 'the capture files' ? 'recovery finishes them at the next start' : 'the next start recovers'})`,
       );
       process.exit(130);
     }
-    this.logger.warn({ signal: sig }, 'already stopping: finishing the capture files first');
+    this.logger.warn({ signal: sig }, `already stopping: finishing ${this.finishing} first`);
   }
 
   dispose(): void {

@@ -21,15 +21,16 @@ afterAll(async () => {
   for (const h of homes) await rm(h, { recursive: true, force: true });
 });
 
-/** Starts `wharf run` and sends SIGTERM the moment `when` first matches its output. */
-async function termWhen(when: { stream: 'stdout' | 'stderr'; text: string }) {
+/** Starts `wharf run` (or `args`) and sends SIGTERM the moment `when` first matches its output. */
+async function termWhen(when: { stream: 'stdout' | 'stderr'; text: string }, args?: string[]) {
   const home = await mkdtemp(path.join(os.tmpdir(), 'wharf-stop-'));
   homes.push(home);
   // the example as a new user runs it, on an ephemeral port (tests run side by side)
   const example = await readFile(path.join(ROOT, 'examples/sim-gateway.jsonc'), 'utf8');
   const config = path.join(home, 'gateway.jsonc');
   await writeFile(config, example.replace('"port": 8787', '"port": 0'));
-  const proc = spawn(process.execPath, [WHARF, 'run', '--config', config], {
+  const argv = args ?? ['run', '--config', config];
+  const proc = spawn(process.execPath, [WHARF, ...argv.map((a) => a.replace('$HOME', home))], {
     cwd: ROOT,
     env: { ...process.env, WHARF_HOME: home, WHARF_LOG_LEVEL: 'info' },
   });
@@ -65,4 +66,21 @@ describe('SIGTERM while wharf run starts', () => {
       expect(await walkCaptureDir(r.dir, ['.prog'])).toEqual([]);
       expect((await walkCaptureDir(r.dir, [FINISHED_SUFFIX])).length).toBeGreaterThan(0);
     }, 60_000);
+});
+
+describe('SIGTERM while wharf cloud serve starts', () => {
+  it('exits 0 (stores closed, not killed by the signal) when SIGTERM comes right after its banner', async () => {
+    const r = await termWhen({ stream: 'stdout', text: 'no API keys yet' }, [
+      'cloud',
+      'serve',
+      '--db',
+      '$HOME/cloud.db',
+      '--port',
+      '0',
+      '--no-ui',
+    ]);
+    const all = `stdout:\n${r.out.stdout}\nstderr:\n${r.out.stderr.slice(-3000)}`;
+    expect(r.sentAfter, all).toBeDefined();
+    expect(r.exit, all).toBe(0);
+  }, 60_000);
 });
