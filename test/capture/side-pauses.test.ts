@@ -6,21 +6,15 @@
  * checkpoint keeps it), so enabling the method after a restart still writes its gap.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../src/app/gateway.js';
-import {
-  decodeCaptureFile,
-  FINISHED_SUFFIX,
-  IN_PROGRESS_SUFFIX,
-} from '../../src/capture/file-format.js';
-import { walkCaptureDir } from '../../src/capture/files.js';
 import type { CapturePlan } from '../../src/config/index.js';
 import { nullLogger } from '../../src/shared/logger.js';
-import type { CaptureMeta, CaptureRecord, GapRecord } from '../../src/shared/record.js';
+import type { CaptureRecord, GapRecord } from '../../src/shared/record.js';
 import { requireTool } from '../helpers/system-tool.js';
+import { liveRecords } from '../helpers/captured.js';
 import { waitFor } from '../helpers/wait.js';
 import { load, planOf } from '../config/helpers.js';
 
@@ -80,20 +74,7 @@ function config(
   );
 }
 
-async function records(dir: string): Promise<{ meta: CaptureMeta; rec: CaptureRecord }[]> {
-  const out: { meta: CaptureMeta; rec: CaptureRecord }[] = [];
-  for (const f of await walkCaptureDir(dir, [FINISHED_SUFFIX, IN_PROGRESS_SUFFIX])) {
-    // a file being written may be renamed (finished) between the walk and the read
-    const bytes = await fsp.readFile(f.path).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return undefined;
-      throw e;
-    });
-    if (bytes === undefined) continue;
-    const d = decodeCaptureFile(bytes);
-    for (const rec of d.records) out.push({ meta: d.header.meta, rec });
-  }
-  return out;
-}
+const records = liveRecords;
 const startOf = (r: CaptureRecord) => (r.kind === 'gap' ? r.start : r.time_requested);
 const endOf = (r: CaptureRecord) => (r.kind === 'gap' ? r.end : r.time_requested);
 

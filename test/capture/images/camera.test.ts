@@ -545,7 +545,9 @@ describe.skipIf(!hasFfmpeg)('camera capture (real ffmpeg)', () => {
     try {
       prog = await until('an in-progress file with 3 images', async () => {
         for (const f of await walkCaptureDir(dir, ['.prog'])) {
-          const d = decodeCaptureFile(await fsp.readFile(f.path));
+          const bytes = await fsp.readFile(f.path).catch(() => undefined); // finished meanwhile
+          if (bytes === undefined || bytes.length < 64) continue; // no complete header yet
+          const d = decodeCaptureFile(bytes);
           if (images(d.records.map((rec) => ({ rec }))).length >= 3) return f.path;
         }
         return undefined;

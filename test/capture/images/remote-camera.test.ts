@@ -10,17 +10,10 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../../src/app/gateway.js';
-import {
-  decodeCaptureFile,
-  FINISHED_SUFFIX,
-  IN_PROGRESS_SUFFIX,
-} from '../../../src/capture/file-format.js';
-import { walkCaptureDir } from '../../../src/capture/files.js';
 import { FrameSplitter } from '../../../src/capture/images/frame-splitter.js';
 import { explainJson, explainPlan, type CapturePlan } from '../../../src/config/index.js';
 import { memoryLogger, nullLogger } from '../../../src/shared/logger.js';
@@ -31,6 +24,7 @@ import type {
   ReadingRecord,
 } from '../../../src/shared/record.js';
 import { requireTool } from '../../helpers/system-tool.js';
+import { liveRecords } from '../../helpers/captured.js';
 import { waitFor } from '../../helpers/wait.js';
 import { runCli } from '../../helpers/cli.js';
 import { CameraCapture } from '../../../src/capture/images/camera-capture.js';
@@ -61,18 +55,7 @@ function seedPlan(address: string, secret: string, home: string): CapturePlan {
 
 /** Every record on disk, in finished files and (flushed every second) the files being written. */
 async function records(dir: string): Promise<{ meta: CaptureMeta; rec: CaptureRecord }[]> {
-  const out: { meta: CaptureMeta; rec: CaptureRecord }[] = [];
-  for (const f of await walkCaptureDir(dir, [FINISHED_SUFFIX, IN_PROGRESS_SUFFIX])) {
-    // a file being written may be renamed (finished) between the walk and the read
-    const bytes = await fsp.readFile(f.path).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return undefined;
-      throw e;
-    });
-    if (bytes === undefined) continue;
-    const d = decodeCaptureFile(bytes);
-    for (const rec of d.records) out.push({ meta: d.header.meta, rec });
-  }
-  return out.sort((a, b) => start(a.rec) - start(b.rec));
+  return (await liveRecords(dir)).sort((a, b) => start(a.rec) - start(b.rec));
 }
 const start = (r: CaptureRecord) => (r.kind === 'gap' ? r.start : r.time_requested);
 const images = (rs: { rec: CaptureRecord }[]) =>
