@@ -23,7 +23,7 @@ import { applied, bootConfig, CloudConfigFollower, type Boot } from './cloud-fol
 import { Gateway, type GatewayOptions } from './gateway.js';
 import { banner } from './launch.js';
 import { noteCaptureDir, previousCaptureDir, wharfStateDir } from '../capture/dir-history.js';
-import { serveUntilStopped, StopSignals } from './serve.js';
+import { serveUntilStopped, withStopSignals, type StopSignals } from './serve.js';
 
 export * from './cloud-cache.js';
 export * from './cloud-follow.js';
@@ -43,12 +43,7 @@ export interface CloudLaunchOptions {
 
 /** `wharf run --cloud URL --machine NAME`. Returns the exit code. */
 export async function launchFromCloud(o: CloudLaunchOptions): Promise<number> {
-  const signals = new StopSignals(o.logger);
-  try {
-    return await launchWith(o, signals);
-  } finally {
-    signals.dispose();
-  }
+  return withStopSignals(o.logger, (signals) => launchWith(o, signals));
 }
 
 async function launchWith(o: CloudLaunchOptions, signals: StopSignals): Promise<number> {

@@ -16,7 +16,7 @@ import type { Logger } from '../shared/logger.js';
 import { noteCaptureDir, previousCaptureDir, wharfStateDir } from '../capture/dir-history.js';
 import { Gateway, type GatewayOptions } from './gateway.js';
 import { systemdNotifier, type Notifier } from './sd-notify.js';
-import { serveUntilStopped, StopSignals } from './serve.js';
+import { serveUntilStopped, withStopSignals, type StopSignals } from './serve.js';
 import { markRateChanges } from './rate-marks.js';
 import { realClock } from '../shared/clock.js';
 import { startProgressWatchdog } from './watchdog.js';
@@ -68,12 +68,7 @@ export function banner(gw: Gateway, configPath: string, extra: string[] = []): s
 
 /** Returns the exit code. SIGINT/SIGTERM stop it cleanly from the first instant (serve.ts). */
 export async function launch(o: LaunchOptions): Promise<number> {
-  const signals = new StopSignals(o.logger);
-  try {
-    return await launchWith(o, signals);
-  } finally {
-    signals.dispose();
-  }
+  return withStopSignals(o.logger, (signals) => launchWith(o, signals));
 }
 
 async function launchWith(o: LaunchOptions, signals: StopSignals): Promise<number> {

@@ -78,6 +78,20 @@ export class StopSignals {
   }
 }
 
+/** Runs `run` with stop handlers installed for its whole duration (removed when it settles). */
+export async function withStopSignals<T>(
+  logger: Logger,
+  run: (signals: StopSignals) => Promise<T>,
+  finishing?: string,
+): Promise<T> {
+  const signals = new StopSignals(logger, finishing);
+  try {
+    return await run(signals);
+  } finally {
+    signals.dispose();
+  }
+}
+
 export interface ServeOptions {
   signals: StopSignals;
   /** Stop after this many ms (tests, CI, `--duration`). */

@@ -4,7 +4,8 @@ import { parse } from '../args.js';
 import type { CliCommand, CliContext } from '../context.js';
 import { WharfError } from '../../shared/errors.js';
 import { appLogger } from '../../app/logger.js';
-import { StopSignals } from '../../app/serve.js';
+import type { Logger } from '../../shared/logger.js';
+import { withStopSignals, type StopSignals } from '../../app/serve.js';
 import {
   CLIENT_OPTIONS,
   clientFromOptions,
@@ -59,7 +60,6 @@ async function serve(
   ctx: CliContext,
 ): Promise<number> {
   const port = Number(v.port ?? ctx.env.WHARF_CLOUD_PORT ?? 8080);
-  const host = (v.host as string | undefined) ?? '127.0.0.1';
   const maxMb = Number(v['max-file-mb'] ?? 16);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new WharfError('USAGE', `--port must be 0-65535 (got ${String(v.port)})`);
@@ -70,50 +70,63 @@ async function serve(
       `--sql-timeout-s must be 0.1-3600 seconds (got ${String(v['sql-timeout-s'])})`,
     );
   const logger = appLogger();
+  const listen = {
+    host: (v.host as string | undefined) ?? '127.0.0.1',
+    port,
+    maxFileBytes: Math.round(maxMb * 1024 * 1024),
+    sqlTimeoutMs: Math.round(sqlTimeoutS * 1000),
+  };
   // SIGINT/SIGTERM from the start close the server and the stores cleanly once they are open
   // (src/app/serve.ts), never node's default
-  const signals = new StopSignals(logger, 'open requests and the store');
-  try {
-    const stores = { db: v.db as string | undefined, pg: v.pg as string | undefined };
-    const store = await openCloudStore({ ...stores, env: ctx.env, cwd: ctx.cwd, logger });
-    const fleet = await openFleetStore({ ...stores, env: ctx.env, cwd: ctx.cwd, logger });
-    const plugins: CloudPlugin[] = [fleetPlugin(fleet), retentionPlugin(fleet)];
-    if (v['no-ui'] !== true) {
-      plugins.push(async (app) => {
-        try {
-          const { cloudUi } = await import('../../cloud/ui/plugin.js');
-          await cloudUi()(app, { logger });
-        } catch (err) {
-          logger.warn({ err: String(err) }, 'web UI not available; the API runs without it');
-        }
-      });
-    }
-    const app = await buildCloudServer({
-      store,
-      logger,
-      plugins,
-      metrics: cloudMetrics(new Metrics({ processMetrics: true })),
-      maxFileBytes: Math.round(maxMb * 1024 * 1024),
-      sqlTimeoutMs: Math.round(sqlTimeoutS * 1000),
-      sessionSecret: ctx.env.WHARF_SESSION_SECRET,
-    });
-    await app.listen({ host, port });
-    const addr = app.server.address();
-    const shown =
-      typeof addr === 'object' && addr !== null ? `http://${host}:${addr.port}` : String(addr);
-    ctx.stdout.write(`wharf cloud: serving ${store.kind} store at ${shown} (Ctrl-C stops)\n`);
-    if ((await store.listKeys()).length === 0)
-      ctx.stdout.write(
-        `no API keys yet: create one with 'wharf cloud keys create --machine NAME'\n`,
-      );
-    await signals.why;
-    await app.close();
-    await fleet.close();
-    await store.close();
-  } finally {
-    signals.dispose();
-  }
+  await withStopSignals(
+    logger,
+    (signals) => serveUntilSignal(v, ctx, logger, listen, signals),
+    'open requests and the store',
+  );
   return 0;
+}
+
+async function serveUntilSignal(
+  v: Record<string, string | boolean | undefined>,
+  ctx: CliContext,
+  logger: Logger,
+  o: { host: string; port: number; maxFileBytes: number; sqlTimeoutMs: number },
+  signals: StopSignals,
+): Promise<void> {
+  const stores = { db: v.db as string | undefined, pg: v.pg as string | undefined };
+  const store = await openCloudStore({ ...stores, env: ctx.env, cwd: ctx.cwd, logger });
+  const fleet = await openFleetStore({ ...stores, env: ctx.env, cwd: ctx.cwd, logger });
+  const plugins: CloudPlugin[] = [fleetPlugin(fleet), retentionPlugin(fleet)];
+  if (v['no-ui'] !== true) {
+    plugins.push(async (app) => {
+      try {
+        const { cloudUi } = await import('../../cloud/ui/plugin.js');
+        await cloudUi()(app, { logger });
+      } catch (err) {
+        logger.warn({ err: String(err) }, 'web UI not available; the API runs without it');
+      }
+    });
+  }
+  const app = await buildCloudServer({
+    store,
+    logger,
+    plugins,
+    metrics: cloudMetrics(new Metrics({ processMetrics: true })),
+    maxFileBytes: o.maxFileBytes,
+    sqlTimeoutMs: o.sqlTimeoutMs,
+    sessionSecret: ctx.env.WHARF_SESSION_SECRET,
+  });
+  await app.listen({ host: o.host, port: o.port });
+  const addr = app.server.address();
+  const shown =
+    typeof addr === 'object' && addr !== null ? `http://${o.host}:${addr.port}` : String(addr);
+  ctx.stdout.write(`wharf cloud: serving ${store.kind} store at ${shown} (Ctrl-C stops)\n`);
+  if ((await store.listKeys()).length === 0)
+    ctx.stdout.write(`no API keys yet: create one with 'wharf cloud keys create --machine NAME'\n`);
+  await signals.why;
+  await app.close();
+  await fleet.close();
+  await store.close();
 }
 
 async function keys(
