@@ -53,6 +53,18 @@ const SECS = Number(arg('secs', '8'));
 const PROCS = Number(arg('procs', '1'));
 const RAW = argv.includes('--raw');
 const ONLY = arg('only', '');
+// At ≤ 2 Hz per board the gateway polls its boards (src/capture/engine.ts, streamAboveHz) instead of
+// taking what they stream: that is not the load the peer gets, and the load generator would count
+// nothing as offered. Refuse such rates rather than print a meaningless comparison.
+for (const rate of RATES) {
+  const hz = rate / (N * R);
+  if (!(hz > 2)) {
+    process.stderr.write(
+      `bench:peers: --rates ${rate} is ${hz} Hz per board; the gateway polls boards at ≤ 2 Hz, so it would not receive the streamed load the peer gets. Give more than ${2 * N * R} readings/s (or fewer --boards/--readers).\n`,
+    );
+    process.exit(2);
+  }
+}
 /**
  * A paired before/after run instead of the peer: B is the wharf build in this directory (a copy of
  * an earlier checkout's bin/, dist/, package.json and node_modules), A this tree's.
