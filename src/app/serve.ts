@@ -32,10 +32,17 @@ export class StopSignals {
   private timer: NodeJS.Timeout | undefined;
   private readonly onSignal = (sig: NodeJS.Signals): void => this.signal(sig);
 
-  /** `finishing`: what a clean stop finishes, for the log ('the capture files'). */
+  /**
+   * `finishing`: what a clean stop finishes, for the log ('the capture files'). `exit` and `now`
+   * are process.exit and Date.now unless a test injects them.
+   */
   constructor(
     private readonly logger: Logger,
     private readonly finishing = 'the capture files',
+    private readonly sys: { exit: (code: number) => void; now: () => number } = {
+      exit: (code) => process.exit(code),
+      now: Date.now,
+    },
   ) {
     for (const s of SIGNALS) process.on(s, this.onSignal);
   }
@@ -53,7 +60,7 @@ export class StopSignals {
 
   private begin(why: string): void {
     if (this.stoppingAt !== undefined) return;
-    this.stoppingAt = Date.now();
+    this.stoppingAt = this.sys.now();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.resolveWhy(why);
   }
@@ -63,11 +70,12 @@ export class StopSignals {
       this.begin(sig);
       return;
     }
-    if (sig === 'SIGINT' && Date.now() - this.stoppingAt >= FORCE_AFTER_MS) {
+    if (sig === 'SIGINT' && this.sys.now() - this.stoppingAt >= FORCE_AFTER_MS) {
       this.logger.error(
         `second Ctrl-C while stopping: exiting now without finishing ${this.finishing} (${this.finishing === 'the capture files' ? 'recovery finishes them at the next start' : 'the next start recovers'})`,
       );
-      process.exit(130);
+      this.sys.exit(130);
+      return;
     }
     this.logger.warn({ signal: sig }, `already stopping: finishing ${this.finishing} first`);
   }

@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FINISHED_SUFFIX } from '../../src/capture/file-format.js';
 import { walkCaptureDir } from '../../src/capture/files.js';
+import { StopSignals } from '../../src/app/serve.js';
+import { memoryLogger } from '../../src/shared/logger.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WHARF = path.join(ROOT, 'bin/wharf.mjs');
@@ -83,4 +85,51 @@ describe('SIGTERM while wharf cloud serve starts', () => {
     expect(r.sentAfter, all).toBeDefined();
     expect(r.exit, all).toBe(0);
   }, 60_000);
+});
+
+describe('StopSignals: what a second signal does while stopping', () => {
+  /** The handler StopSignals installed for `sig` (called directly: no real signal reaches vitest). */
+  const handlerOf = (sig: 'SIGINT' | 'SIGTERM') =>
+    process.listeners(sig).at(-1) as (s: NodeJS.Signals) => void;
+
+  it('the first signal stops; a repeated SIGTERM is ignored; a Ctrl-C a second later exits 130', async () => {
+    let now = 1_000_000;
+    const exits: number[] = [];
+    const log = memoryLogger();
+    const before = process.listeners('SIGTERM').length;
+    const s = new StopSignals(log, 'the capture files', {
+      exit: (code) => exits.push(code),
+      now: () => now,
+    });
+    try {
+      expect(process.listeners('SIGTERM').length).toBe(before + 1);
+      expect(s.stopping).toBe(false);
+      handlerOf('SIGTERM')('SIGTERM');
+      expect(await s.why).toBe('SIGTERM');
+      // a duplicate SIGTERM (timeout, process-group kill) and a quick second SIGINT: logged only
+      now += 10;
+      handlerOf('SIGTERM')('SIGTERM');
+      handlerOf('SIGINT')('SIGINT');
+      expect(exits).toEqual([]);
+      expect(log.lines.filter((l) => l.msg.startsWith('already stopping')).length).toBe(2);
+      // a person pressing Ctrl-C again a second later: exit now
+      now += 1000;
+      handlerOf('SIGINT')('SIGINT');
+      expect(exits).toEqual([130]);
+      expect(log.lines.at(-1)?.msg).toMatch(/^second Ctrl-C while stopping: exiting now/);
+    } finally {
+      s.dispose();
+    }
+    expect(process.listeners('SIGTERM').length).toBe(before);
+  });
+
+  it('a duration stops with its own reason unless a signal came first', async () => {
+    const s = new StopSignals(memoryLogger());
+    try {
+      s.stopAfter(20);
+      expect(await s.why).toBe('duration elapsed');
+    } finally {
+      s.dispose();
+    }
+  });
 });
