@@ -57,11 +57,14 @@ async function launchWith(o: CloudLaunchOptions, signals: StopSignals): Promise<
   const client = new FleetClient(o.url, o.key);
   let boot: Boot;
   try {
-    boot = await bootConfig(src, client, o.logger);
+    boot = await bootConfig(src, client, o.logger, signals.abortSignal);
   } catch (err) {
+    if (signals.stopping) return stoppedBeforeStart(o.stdout, await signals.why);
     o.stderr.write(`wharf: ${errorMessage(err)}\n`);
     return 1;
   }
+  // stopped while asking the cloud (it may not answer for seconds): nothing was started
+  if (signals.stopping) return stoppedBeforeStart(o.stdout, await signals.why);
   for (const i of boot.issues) o.stderr.write(`${formatIssue(i, `cloud:${o.machine}`)}\n`);
   // where this machine's gateway captured last (history keyed by cloud and machine): a capture_dir
   // changed while it was down is drained and accounted like one changed live
@@ -105,5 +108,10 @@ async function launchWith(o: CloudLaunchOptions, signals: StopSignals): Promise<
     await follower.stop();
     await gw.stop();
   }
+  return 0;
+}
+
+function stoppedBeforeStart(out: Writable, why: string): number {
+  out.write(`wharf: stopped (${why}) before the gateway started; nothing was captured\n`);
   return 0;
 }

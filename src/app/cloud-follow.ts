@@ -73,11 +73,12 @@ export async function bootConfig(
   src: CloudSource,
   client: FleetClient,
   logger: Logger,
+  signal?: AbortSignal,
 ): Promise<Boot> {
   const reports: ReportBody[] = [];
   let why = '';
   try {
-    const d = await client.desired(src.machine, '', 0);
+    const d = await client.desired(src.machine, '', 0, signal);
     if (d === 'unchanged') throw new Error('unexpected 204');
     if (d.config === null) {
       why = `the cloud cannot resolve the config of ${src.machine}: ${d.problems.map((p) => p.message).join('; ')}`;

@@ -31,6 +31,9 @@ export class StopSignals {
   readonly why: Promise<string> = new Promise((r) => (this.resolveWhy = r));
   private timer: NodeJS.Timeout | undefined;
   private readonly onSignal = (sig: NodeJS.Signals): void => this.signal(sig);
+  private readonly aborter = new AbortController();
+  /** Aborted once stopping begins: for work before the gateway runs (the cloud boot request). */
+  readonly abortSignal: AbortSignal = this.aborter.signal;
 
   /**
    * `finishing`: what a clean stop finishes, for the log ('the capture files'). `exit` and `now`
@@ -63,6 +66,7 @@ export class StopSignals {
     this.stoppingAt = this.sys.now();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.resolveWhy(why);
+    this.aborter.abort(new Error(`stopping (${why})`));
   }
 
   private signal(sig: NodeJS.Signals): void {

@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,4 +133,45 @@ describe('StopSignals: what a second signal does while stopping', () => {
       s.dispose();
     }
   });
+});
+
+describe('SIGTERM while wharf run --cloud waits for the cloud', () => {
+  it('stops at once, exit 0, when the cloud has not answered the boot request yet', async () => {
+    // a "cloud" that accepts the connection and never answers (a hung server, a half-open link)
+    const sockets: net.Socket[] = [];
+    let connected!: () => void;
+    const arrived = new Promise<void>((r) => (connected = r));
+    const silent = net.createServer((sock) => {
+      sockets.push(sock);
+      connected();
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    const home = await mkdtemp(path.join(os.tmpdir(), 'wharf-stop-cloud-'));
+    homes.push(home);
+    try {
+      const proc = spawn(
+        process.execPath,
+        [WHARF, 'run', '--cloud', `http://127.0.0.1:${port}`, '--machine', 'm1'],
+        { cwd: ROOT, env: { ...process.env, WHARF_HOME: home, WHARF_API_KEY: 'wharf_x_y' } },
+      );
+      let out = '';
+      let err = '';
+      proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const exit = new Promise<number | string | null>((r) =>
+        proc.once('exit', (code, sig) => r(code ?? sig)),
+      );
+      await arrived; // the boot request is in flight and will not be answered
+      const sentAt = Date.now();
+      proc.kill('SIGTERM');
+      expect(await exit, `stdout:\n${out}\nstderr:\n${err}`).toBe(0);
+      // the boot request's own timeout is 10 s: the stop did not wait for it
+      expect(Date.now() - sentAt).toBeLessThan(5000);
+      expect(out).toContain('wharf: stopped (SIGTERM) before the gateway started');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  }, 60_000);
 });
