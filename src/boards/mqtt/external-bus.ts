@@ -4,6 +4,8 @@
  * online when its retained status says `online` or it published a frame since; `offline` (its last
  * will) or losing the broker takes it offline. mqtt.js reconnects by itself and re-subscribes.
  * QoS 0 frames are never queued while disconnected (publish throws BOARD_DISCONNECTED instead).
+ * A board's `online` (sent at every connect, after it subscribed) tells the transport at once
+ * (`onOnline`), so a reconnecting board is greeted without waiting for a poll.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { WharfError, errorMessage } from '../../shared/errors.js';
@@ -26,6 +28,7 @@ export class ExternalBus implements BoardBus {
   private readonly client: MqttClient;
   private readonly online = new Set<string>();
   private readonly handlers = new Map<string, BusHandlers>();
+  private readonly onlineListeners = new Set<(boardId: string) => void>();
 
   private constructor(client: MqttClient, url: string) {
     this.client = client;
@@ -101,6 +104,12 @@ export class ExternalBus implements BoardBus {
     };
   }
 
+  /** Called when a board says `online` (it does at every connect, after subscribing). */
+  onOnline(fn: (boardId: string) => void): () => void {
+    this.onlineListeners.add(fn);
+    return () => void this.onlineListeners.delete(fn);
+  }
+
   publish(boardId: string, text: string): void {
     if (!this.client.connected)
       throw new WharfError('BOARD_DISCONNECTED', `gateway is not connected to the ${this.where}`);
@@ -116,14 +125,21 @@ export class ExternalBus implements BoardBus {
     if (t === undefined) return;
     if (t.leaf === 'status') {
       const s = payload.toString('utf8');
-      if (s === 'online') this.online.add(t.id);
+      if (s === 'online') this.markOnline(t.id, true);
       else if (s === 'offline' && this.online.delete(t.id))
         this.handlers.get(t.id)?.offline(`board ${t.id} went offline (status topic)`);
       return;
     }
     if (t.leaf !== 'up') return;
-    this.online.add(t.id);
+    this.markOnline(t.id, false);
     this.handlers.get(t.id)?.frame(payload.toString('utf8'));
+  }
+
+  /** `announced`: the board's own `online` (a new session), else a frame from a board not marked. */
+  private markOnline(id: string, announced: boolean): void {
+    const fresh = !this.online.has(id);
+    this.online.add(id);
+    if (announced || fresh) for (const fn of this.onlineListeners) fn(id);
   }
 
   private allOffline(reason: string): void {

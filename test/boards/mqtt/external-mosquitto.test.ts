@@ -101,6 +101,46 @@ describe.skipIf(!requireTool('mosquitto', 'external-broker interop runs a real M
       }
     });
 
+    it("a board's `online` on connect tells the transport at once (no waiting for a poll)", async () => {
+      const url = `mqtt://127.0.0.1:${mosq.port}`;
+      const mqtt = (await import('mqtt')).default;
+      const seen: string[] = [];
+      const off = bus.onOnline((id) => seen.push(id));
+      try {
+        const board = await mqtt.connectAsync(url, {
+          clientId: 'ext-2',
+          username: 'ext-2',
+          password: 'ext-secret-2',
+          reconnectPeriod: 0,
+        });
+        // what the firmware does at every connect: subscribe to its down topic, then say online
+        await board.subscribeAsync('wharf/ext-2/down');
+        await board.publishAsync('wharf/ext-2/status', 'online');
+        await until(() => seen.includes('ext-2'), 10_000, 'the bus to announce ext-2');
+        expect(bus.isOnline('ext-2')).toBe(true);
+        // and the gateway's greeting reaches it at once: the board subscribed before saying online
+        const got: string[] = [];
+        board.on('message', (_t, p) => got.push(p.toString()));
+        bus.publish('ext-2', '{"t":"hello-probe"}');
+        await until(() => got.length > 0, 10_000, 'the board to hear the gateway');
+        expect(got).toEqual(['{"t":"hello-probe"}']);
+        await board.endAsync();
+      } finally {
+        off();
+      }
+      // unsubscribed listeners hear nothing more
+      const before = seen.length;
+      const again = await mqtt.connectAsync(url, {
+        clientId: 'ext-2',
+        username: 'ext-2',
+        password: 'ext-secret-2',
+        reconnectPeriod: 0,
+      });
+      await again.publishAsync('wharf/ext-2/status', 'online');
+      await again.endAsync();
+      expect(seen.length).toBe(before);
+    });
+
     it("Mosquitto's ACL (as documented) keeps board ext-2 out of ext-1's topics", async () => {
       const url = `mqtt://127.0.0.1:${mosq.port}`;
       const mqtt = (await import('mqtt')).default;
