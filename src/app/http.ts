@@ -2,9 +2,18 @@
  * The gateway's small HTTP listener (`plan.gateway.http`, default 127.0.0.1:8787): `/metrics`
  * (Prometheus text), `/status` (JSON) and `/healthz`. Other parts add routes with `route()`.
  */
-import http, { type IncomingHttpHeaders } from 'node:http';
+import type * as Http from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { WharfError } from '../shared/errors.js';
+
+/**
+ * `require`, not `import`: on Node 22/24 an ESM import of `node:http` builds its namespace from every
+ * export, and reading the lazy ones loads http2, tls and undici: +14 MB of RSS for a gateway
+ * that needs none of them (measured: `import 'node:http'` alone 59 MB, `require` 45 MB, Node 24.21).
+ */
+const http = createRequire(import.meta.url)('node:http') as typeof Http;
 
 /** What a route sees of a GET request: its URL (with the query) and headers; never a body. */
 export interface RouteRequest {
@@ -23,7 +32,7 @@ export type RouteHandler = (req: RouteRequest) => RouteAnswer | Promise<RouteAns
 
 export class GatewayHttp {
   private readonly routes = new Map<string, RouteHandler>();
-  private server: http.Server | undefined;
+  private server: Http.Server | undefined;
 
   route(path: string, handler: RouteHandler): this {
     this.routes.set(path, handler);
