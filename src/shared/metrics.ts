@@ -22,7 +22,9 @@ const client = {
   Registry: need('prom-client/lib/registry') as typeof Prom.Registry,
   Counter: need('prom-client/lib/counter') as typeof Prom.Counter,
   Gauge: need('prom-client/lib/gauge') as typeof Prom.Gauge,
-  collectDefaultMetrics: need('prom-client/lib/defaultMetrics') as typeof Prom.collectDefaultMetrics,
+  collectDefaultMetrics: need(
+    'prom-client/lib/defaultMetrics',
+  ) as typeof Prom.collectDefaultMetrics,
 };
 
 export type Labels = Record<string, string>;
@@ -138,12 +140,7 @@ function collectGauge(m: Prom.Gauge, children: Map<string, Child>): void {
 }
 
 export class Counter extends Family {
-  constructor(
-    registry: Prom.Registry,
-    name: string,
-    help: string,
-    labelNames?: readonly string[],
-  ) {
+  constructor(registry: Prom.Registry, name: string, help: string, labelNames?: readonly string[]) {
     super(registry, name, help, 'counter', labelNames);
   }
   labels(labels?: Labels): CounterChild {
@@ -155,12 +152,7 @@ export class Counter extends Family {
 }
 
 export class Gauge extends Family {
-  constructor(
-    registry: Prom.Registry,
-    name: string,
-    help: string,
-    labelNames?: readonly string[],
-  ) {
+  constructor(registry: Prom.Registry, name: string, help: string, labelNames?: readonly string[]) {
     super(registry, name, help, 'gauge', labelNames);
   }
   labels(labels?: Labels): GaugeChild {
