@@ -58,7 +58,8 @@ interface Running {
 /** What another gateway is served: the latest frame of a process, with an id unique per process. */
 export interface ServedSource {
   source: ImageSource;
-  /** Unique over this gateway's run: the process and its frame number. */
+  /** Unique over this gateway's run: the camera process object and its frame number (which counts
+   * over every restart of its ffmpeg, so a frame kept across a restart keeps its id). */
   frameId(seq: number): string;
 }
 
@@ -134,7 +135,7 @@ export class CameraCapture {
     const c: CameraProcess = cam;
     let serial = this.serials.get(c);
     if (serial === undefined) this.serials.set(c, (serial = this.nextSerial++));
-    return { source: c, frameId: (seq) => `${serial}-${c.starts}-${seq}` };
+    return { source: c, frameId: (seq) => `${serial}-${seq}` };
   }
 
   outputs(): EntryOutput[] {

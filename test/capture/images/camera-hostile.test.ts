@@ -1,0 +1,319 @@
+/**
+ * Camera sources that misbehave, on real ffmpeg reading a real HTTP MJPEG server:
+ *  - a stream that goes silent without closing (a camera powered off behind a switch): ffmpeg
+ *    itself waits forever, so wharf restarts it and captures again once the camera is back;
+ *  - a source that dies between two ticks and does not come back at once: the image already
+ *    recorded is never recorded a second time when its ffmpeg is restarted.
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cameraFrameRoute } from '../../../src/app/camera-serve.js';
+import { Gateway } from '../../../src/app/gateway.js';
+import { CameraCapture } from '../../../src/capture/images/camera-capture.js';
+import { MemoryCaptureStore } from '../../../src/capture/memory-store.js';
+import { CaptureMetrics } from '../../../src/capture/capture-metrics.js';
+import { EntryOutput } from '../../../src/capture/entry-output.js';
+import { decodeCaptureFile, FINISHED_SUFFIX } from '../../../src/capture/file-format.js';
+import { walkCaptureDir } from '../../../src/capture/files.js';
+import { FfmpegCamera } from '../../../src/capture/images/ffmpeg-camera.js';
+import { FrameSplitter } from '../../../src/capture/images/frame-splitter.js';
+import { ImageCollector } from '../../../src/capture/images/image-collector.js';
+import type { CameraSpec } from '../../../src/config/plan.js';
+import { FakeClock } from '../../../src/shared/clock.js';
+import { nullLogger } from '../../../src/shared/logger.js';
+import { Metrics } from '../../../src/shared/metrics.js';
+import type { CaptureMeta, CaptureRecord, ReadingRecord } from '../../../src/shared/record.js';
+import { requireTool } from '../../helpers/system-tool.js';
+import { load, planOf } from '../../config/helpers.js';
+
+const hasFfmpeg = requireTool('ffmpeg', 'camera capture reads real ffmpeg sources');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'wharf-camh-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function records(dir: string): Promise<{ meta: CaptureMeta; rec: CaptureRecord }[]> {
+  const out: { meta: CaptureMeta; rec: CaptureRecord }[] = [];
+  for (const f of await walkCaptureDir(dir, [FINISHED_SUFFIX])) {
+    const d = decodeCaptureFile(await fsp.readFile(f.path));
+    expect(d.torn).toBeNull();
+    for (const rec of d.records) out.push({ meta: d.header.meta, rec });
+  }
+  return out.sort((a, b) => start(a.rec) - start(b.rec));
+}
+const start = (r: CaptureRecord) => (r.kind === 'gap' ? r.start : r.time_requested);
+
+/** JPEGs of a test pattern, made by ffmpeg, each different. */
+let jpegs: Buffer[] = [];
+beforeAll(async () => {
+  if (!hasFfmpeg) return;
+  jpegs = await new Promise<Buffer[]>((resolve, reject) => {
+    const p = spawn('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=5'],
+      ...['-frames:v', '10', '-c:v', 'mjpeg', '-f', 'image2pipe', 'pipe:1'],
+    ]);
+    const parts: Buffer[] = [];
+    p.stdout.on('data', (c: Buffer) => parts.push(c));
+    p.on('error', reject);
+    p.on('close', () => {
+      const out: Buffer[] = [];
+      new FrameSplitter('jpeg', (b) => out.push(b), reject).push(Buffer.concat(parts));
+      resolve(out);
+    });
+  });
+});
+
+/**
+ * An MJPEG server; `behave(n)` says what connection n (1, 2, …) gets: `frames` images 100 ms
+ * apart, then silence with the connection held open ('hang') or closed ('close').
+ */
+async function mjpegServer(
+  behave: (n: number) => { frames: number; then: 'hang' | 'close' },
+): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+  let n = 0;
+  const open = new Set<http.ServerResponse>();
+  const server = http.createServer((_req, res) => {
+    const b = behave(++n);
+    res.writeHead(200, { 'content-type': 'multipart/x-mixed-replace; boundary=wharfcam' });
+    open.add(res);
+    let k = 0;
+    const t = setInterval(() => {
+      if (k >= b.frames) {
+        clearInterval(t);
+        if (b.then === 'close') res.end();
+        return;
+      }
+      const j = jpegs[k++ % jpegs.length]!;
+      res.write(`--wharfcam\r\nContent-Type: image/jpeg\r\nContent-Length: ${j.length}\r\n\r\n`);
+      res.write(j);
+      res.write('\r\n');
+    }, 100);
+    res.on('close', () => (clearInterval(t), open.delete(res)));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/mjpeg`,
+    connections: () => n,
+    close: async () => {
+      for (const r of open) r.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe.skipIf(!hasFfmpeg)('hostile camera sources', () => {
+  it('a stream that goes silent without closing: ffmpeg is restarted (read_error gap saying why) and capture resumes', async () => {
+    // connection 1: 15 images, then silence with the socket held open; later ones stream on
+    const src = await mjpegServer((n) =>
+      n === 1 ? { frames: 15, then: 'hang' } : { frames: 10_000, then: 'close' },
+    );
+    const dir = path.join(tmp, 'silent');
+    const plan = planOf(
+      load({
+        services: [
+          {
+            name: 'data_manager',
+            type: 'data_manager',
+            attributes: {
+              capture_dir: dir,
+              flush_interval_ms: 100,
+              maximum_capture_file_age_ms: 300,
+            },
+          },
+        ],
+        components: [
+          {
+            name: 'cell',
+            type: 'camera',
+            model: 'ffmpeg',
+            attributes: { video_path: src.url },
+            service_configs: [
+              {
+                type: 'data_manager',
+                attributes: { capture_methods: [{ method: 'ReadImage', capture_frequency_hz: 2 }] },
+              },
+            ],
+          },
+        ],
+        wharf: { machine: 'cam-gw', http: null },
+      }),
+    );
+    const gw = await Gateway.start({ plan, logger: nullLogger });
+    try {
+      const rs = await until(
+        'images again after the silence',
+        async () => {
+          const all = await records(dir);
+          const restarted = all.findIndex(
+            (r) =>
+              r.rec.kind === 'gap' &&
+              r.rec.reason === 'read_error' &&
+              /wrote no image for \d+ s .*restarted/.test(r.rec.detail ?? ''),
+          );
+          if (restarted < 0) return undefined;
+          return all.slice(restarted).some((r) => r.rec.kind === 'reading') ? all : undefined;
+        },
+        45_000,
+      );
+      expect(src.connections()).toBeGreaterThanOrEqual(2);
+      // during the silence: timeout gaps (frames stopped), never an image twice
+      expect(rs.some((r) => r.rec.kind === 'gap' && r.rec.reason === 'timeout')).toBe(true);
+      const imgs = rs
+        .map((r) => r.rec)
+        .filter((r): r is ReadingRecord => r.kind === 'reading' && !!r.binary);
+      for (let i = 1; i < imgs.length; i++)
+        expect(imgs[i]!.time_requested).toBeGreaterThan(imgs[i - 1]!.time_requested);
+    } finally {
+      await gw.stop();
+      await src.close();
+    }
+  }, 60_000);
+
+  it('a source that dies between two ticks: its last image, already recorded, is not recorded again after ffmpeg restarts', async () => {
+    // connection 1: a few images then the stream ends (ffmpeg exits); later ones never send
+    const src = await mjpegServer((n) =>
+      n === 1 ? { frames: 12, then: 'close' } : { frames: 0, then: 'hang' },
+    );
+    const clock = new FakeClock(Date.UTC(2026, 0, 1, 8));
+    const spec: CameraSpec = {
+      id: 'cell',
+      boardId: 'cell',
+      name: 'cell',
+      model: 'ffmpeg',
+      input: src.url,
+      input_args: [],
+    };
+    const cam = new FfmpegCamera(spec, {
+      frameRate: 2,
+      format: 'jpeg',
+      clock,
+      logger: nullLogger,
+      backoff: { initialMs: 1000, maxMs: 1000 },
+    });
+    const recs: CaptureRecord[] = [];
+    const meta = {} as CaptureMeta;
+    const out = new EntryOutput(
+      'cell/ReadImage',
+      'cell',
+      meta,
+      { append: (_k, _m, r) => recs.push(r) },
+      new CaptureMetrics(new Metrics()),
+      0,
+      4000,
+    );
+    const entry = {
+      key: 'cell/ReadImage',
+      hz: 0.25,
+      additional_params: { mime_type: 'image/jpeg' },
+    } as unknown as ConstructorParameters<typeof ImageCollector>[0];
+    const col = new ImageCollector(entry, out, cam, clock);
+    const t0 = clock.now() + 4000;
+    col.start(t0 - 4000); // the grid: t0, t0 + 4 s, …
+    try {
+      // tick t0 comes 30 ms late (a busy event loop); the images arrive in those 30 ms
+      clock.stall(4000 + 30);
+      cam.start();
+      await until('images and the end of the stream', async () =>
+        cam.latest !== undefined && cam.pid === undefined ? true : undefined,
+      );
+      clock.advance(0); // tick t0 runs late and records the latest image
+      expect(recs.filter((r) => r.kind === 'reading')).toHaveLength(1);
+      clock.advance(1000); // the restart: a new ffmpeg connects and gets nothing
+      await until('the second connection', async () => (src.connections() >= 2 ? true : undefined));
+      expect(cam.starts).toBe(2);
+      clock.advance(4000 - 1030); // tick t0 + 4 s: the image is 3970 ms old, younger than a period
+      out.flushGap();
+      const readings = recs.filter((r) => r.kind === 'reading');
+      expect(readings).toHaveLength(1); // never the same image twice
+      const gaps = recs.filter((r) => r.kind === 'gap');
+      expect(gaps).toMatchObject([
+        { reason: 'read_error', start: t0 + 4000, end: t0 + 4000, count: 1 },
+      ]);
+      expect(gaps[0]!.kind === 'gap' && gaps[0]!.detail).toMatch(/ffmpeg exited/);
+    } finally {
+      col.stop();
+      await cam.stop();
+      await src.close();
+    }
+  }, 30_000);
+
+  it('a gateway serving its camera: a frame kept across an ffmpeg restart keeps its frame id, so the asker never gets it twice', async () => {
+    const SECRET = 'serve-secret-9c1d';
+    const plan = planOf(
+      load({
+        services: [
+          { name: 'data_manager', type: 'data_manager', attributes: { capture_dir: tmp } },
+        ],
+        components: [
+          {
+            name: 'cam',
+            type: 'camera',
+            model: 'ffmpeg',
+            attributes: { video_path: 'lavfi:testsrc=size=160x120:rate=10' },
+          },
+        ],
+        wharf: {
+          machine: 'far',
+          http: { host: '127.0.0.1', port: 0 },
+          serve_cameras: { secret: SECRET },
+        },
+      }),
+    );
+    const clock = new FakeClock(Date.now());
+    const cc = new CameraCapture({
+      sink: new MemoryCaptureStore(),
+      clock,
+      logger: nullLogger,
+      metrics: new CaptureMetrics(new Metrics()),
+      backoff: { initialMs: 1000, maxMs: 1000 },
+    });
+    const route = cameraFrameRoute({ plan: () => plan, cameras: () => cc, clock });
+    const ask = (after?: string) =>
+      route({
+        url: new URL(
+          `http://far/camera/frame?name=cam&max_age_ms=60000${after ? `&after=${after}` : ''}`,
+        ),
+        headers: { authorization: `Bearer ${SECRET}` },
+      });
+    try {
+      const first = await until('a frame served', async () => {
+        const a = await ask();
+        return a.status === undefined ? a : undefined;
+      });
+      const id = first.headers!['x-wharf-frame-id']!;
+      const pid = cc.status()[0]!.pid!;
+      process.kill(pid, 'SIGKILL'); // the camera's ffmpeg dies …
+      await until('ffmpeg gone', async () =>
+        cc.status()[0]?.pid === undefined ? true : undefined,
+      );
+      // … the asker has the last frame it made; a newer one is needed for a 200
+      const latestBefore = await ask(id);
+      expect(latestBefore.status).toBe(503);
+      clock.advance(1000); // restarted; its first frame is not there yet
+      expect(cc.status()[0]!.pid).not.toBe(pid);
+      const again = await ask(id);
+      expect(again.status).toBe(503); // not the same frame under a new id
+      // and frames of the new process do come through
+      const next = await until('a frame of the new ffmpeg', async () => {
+        const a = await ask(id);
+        return a.status === undefined ? a : undefined;
+      });
+      expect(next.headers!['x-wharf-frame-id']).not.toBe(id);
+    } finally {
+      await cc.stop();
+    }
+  }, 30_000);
+});
