@@ -119,7 +119,13 @@ export class FfmpegCamera {
         this.problem = undefined;
         this.retryMs = o.backoff?.initialMs ?? 1000;
       },
-      (why) => o.logger.warn({ camera: spec.id }, why),
+      (why) => {
+        // output that is not a usable image (too large, not an image): the ticks' gaps say so
+        // until a good image comes; ffmpeg does write, so it is not restarted as a silent one
+        this.problem = `camera ${spec.id}: ${why}`;
+        this.lastOutputAt = o.clock.now();
+        o.logger.warn({ camera: spec.id }, why);
+      },
     );
     child.stdout!.on('data', (c: Buffer) => splitter.push(c));
     child.stderr!.on('data', (c: Buffer) => {

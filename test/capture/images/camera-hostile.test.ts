@@ -316,4 +316,109 @@ describe.skipIf(!hasFfmpeg)('hostile camera sources', () => {
       await cc.stop();
     }
   }, 30_000);
+
+  it('images larger than a record can hold: every tick is a read_error gap saying so (not "camera starting" or a silent source), and ffmpeg is not restarted in a loop', async () => {
+    const dir = path.join(tmp, 'huge');
+    // random noise, 3000×2400 PNG: about 17 MB an image, over the 16 MiB a record holds
+    const noise =
+      "lavfi:nullsrc=s=3000x2400:r=1,geq=lum='random(1)*255':cb='random(2)*255':cr='random(3)*255'";
+    const plan = planOf(
+      load({
+        services: [
+          {
+            name: 'data_manager',
+            type: 'data_manager',
+            attributes: {
+              capture_dir: dir,
+              flush_interval_ms: 100,
+              maximum_capture_file_age_ms: 300,
+            },
+          },
+        ],
+        components: [
+          {
+            name: 'huge',
+            type: 'camera',
+            model: 'ffmpeg',
+            attributes: { video_path: noise, frame_rate: 1 },
+            service_configs: [
+              {
+                type: 'data_manager',
+                attributes: {
+                  capture_methods: [
+                    {
+                      method: 'ReadImage',
+                      capture_frequency_hz: 0.5,
+                      additional_params: { mime_type: 'image/png' },
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+        wharf: { machine: 'cam-gw', http: null },
+      }),
+    );
+    const gw = await Gateway.start({ plan, logger: nullLogger });
+    try {
+      const pid = await until('ffmpeg running', async () => gw.cameras!.status()[0]?.pid);
+      const gaps = await until(
+        'gaps naming the size',
+        async () => {
+          const g = (await records(dir))
+            .map((r) => r.rec)
+            .filter((r) => r.kind === 'gap' && /larger than/.test(r.detail ?? ''));
+          return g.length >= 2 ? g : undefined;
+        },
+        40_000,
+      );
+      for (const g of gaps)
+        expect(g).toMatchObject({
+          reason: 'read_error',
+          detail: expect.stringMatching(
+            /camera huge: an image is larger than \d+ bytes \(the most one record holds\); dropped/,
+          ),
+        });
+      const rs = await records(dir);
+      expect(rs.filter((r) => r.rec.kind === 'reading')).toEqual([]);
+      expect(gw.cameras!.status()[0]!.pid).toBe(pid); // the same ffmpeg: restarting cannot help
+    } finally {
+      await gw.stop();
+    }
+  }, 60_000);
+
+  it('the splitter drops an oversized image with one error (not one per chunk of its tail) and hands out the next image whole', () => {
+    const chunk = (type: string, data: Buffer) => {
+      const h = Buffer.alloc(8);
+      h.writeUInt32BE(data.length, 0);
+      h.write(type, 4, 'latin1');
+      return Buffer.concat([h, data, Buffer.alloc(4)]);
+    };
+    const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const png = (idats: number) =>
+      Buffer.concat([
+        sig,
+        chunk('IHDR', Buffer.alloc(13)),
+        ...Array.from({ length: idats }, (_, i) => chunk('IDAT', Buffer.alloc(65_536, i))),
+        chunk('IEND', Buffer.alloc(0)),
+      ]);
+    const big = png(300); // ≈ 19.7 MB
+    const small = png(2);
+    const stream = Buffer.concat([big, small, big, small]);
+    const got: Buffer[] = [];
+    const errors: string[] = [];
+    const sp = new FrameSplitter(
+      'png',
+      (b) => got.push(b),
+      (e) => errors.push(e),
+    );
+    for (let i = 0; i < stream.length; i += 65_536) sp.push(stream.subarray(i, i + 65_536));
+    expect(errors).toHaveLength(2);
+    for (const e of errors)
+      expect(e).toMatch(/larger than \d+ bytes \(the most one record holds\)/);
+    expect(got).toHaveLength(2);
+    for (const g of got) expect(g.equals(small)).toBe(true);
+    expect(sp.pending).toBe(0);
+  });
 });
