@@ -14,6 +14,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cameraFrameRoute } from '../../../src/app/camera-serve.js';
 import { Gateway } from '../../../src/app/gateway.js';
+import { banner } from '../../../src/app/launch.js';
 import { CameraCapture } from '../../../src/capture/images/camera-capture.js';
 import { MemoryCaptureStore } from '../../../src/capture/memory-store.js';
 import { CaptureMetrics } from '../../../src/capture/capture-metrics.js';
@@ -420,5 +421,57 @@ describe.skipIf(!hasFfmpeg)('hostile camera sources', () => {
     expect(got).toHaveLength(2);
     for (const g of got) expect(g.equals(small)).toBe(true);
     expect(sp.pending).toBe(0);
+  });
+
+  it('the start banner counts camera and gateway sensor entries (a camera-only config said "capturing 0 entries")', async () => {
+    const plan = planOf(
+      load({
+        services: [
+          {
+            name: 'data_manager',
+            type: 'data_manager',
+            attributes: { capture_dir: path.join(tmp, 'banner') },
+          },
+        ],
+        components: [
+          {
+            name: 'cam',
+            type: 'camera',
+            model: 'ffmpeg',
+            attributes: { video_path: 'lavfi:testsrc=size=160x120:rate=5' },
+            service_configs: [
+              {
+                type: 'data_manager',
+                attributes: {
+                  capture_methods: [{ method: 'ReadImage', capture_frequency_hz: 0.5 }],
+                },
+              },
+            ],
+          },
+          {
+            name: 'gateway-health',
+            type: 'sensor',
+            model: 'gateway',
+            service_configs: [
+              {
+                type: 'data_manager',
+                attributes: {
+                  capture_methods: [{ method: 'Readings', capture_frequency_hz: 0.1 }],
+                },
+              },
+            ],
+          },
+        ],
+        wharf: { machine: 'cam-gw', http: null },
+      }),
+    );
+    const gw = await Gateway.start({ plan, logger: nullLogger });
+    try {
+      expect(banner(gw, 'cam.json').split('\n')[0]).toBe(
+        'wharf: capturing 2 entries from 0 boards and 1 camera (machine cam-gw)',
+      );
+    } finally {
+      await gw.stop();
+    }
   });
 });
