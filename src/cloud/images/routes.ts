@@ -113,6 +113,13 @@ export async function imageRoutes(app: FastifyInstance, ctx: ImageRouteContext):
       return im?.bytes ?? null;
     });
     if (t === 'missing') return notFound(reply, id);
+    if (t !== null && !Buffer.isBuffer(t))
+      return reply.code(422).send({
+        error: {
+          code: 'IMAGE_UNREADABLE',
+          message: `image ${id} cannot be decoded (${t.unreadable}); its bytes are served as stored by GET /api/v1/images/${id}`,
+        },
+      });
     if (t === null) {
       original ??= await ctx.store.images
         .image(id)
