@@ -474,4 +474,71 @@ describe.skipIf(!hasFfmpeg)('hostile camera sources', () => {
       await gw.stop();
     }
   });
+
+  it('a snapshot URL answering a JPEG cut short (its start and end markers in place) is a gap, never recorded: the cloud would refuse the whole file', async () => {
+    const whole = jpegs[0]!;
+    // the first 100 bytes (inside its headers) and the end marker
+    const cut = Buffer.concat([whole.subarray(0, 100), Buffer.from([0xff, 0xd9])]);
+    let n = 0;
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      res.end(n++ < 6 ? cut : whole); // the first 3 s cut short, then whole
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/snap.jpg`;
+    const dir = path.join(tmp, 'snapcut');
+    const plan = planOf(
+      load({
+        services: [
+          {
+            name: 'data_manager',
+            type: 'data_manager',
+            attributes: {
+              capture_dir: dir,
+              flush_interval_ms: 100,
+              maximum_capture_file_age_ms: 300,
+            },
+          },
+        ],
+        components: [
+          {
+            name: 'snap',
+            type: 'camera',
+            model: 'ffmpeg',
+            attributes: { video_path: url, snapshot: true, frame_rate: 2 },
+            service_configs: [
+              {
+                type: 'data_manager',
+                attributes: { capture_methods: [{ method: 'ReadImage', capture_frequency_hz: 1 }] },
+              },
+            ],
+          },
+        ],
+        wharf: { machine: 'cam-gw', http: null },
+      }),
+    );
+    const gw = await Gateway.start({ plan, logger: nullLogger });
+    try {
+      const rs = await until(
+        'a gap for the cut image and whole images',
+        async () => {
+          const all = await records(dir);
+          const gap = all.some(
+            (r) =>
+              r.rec.kind === 'gap' &&
+              /the snapshot is not a whole image\/jpeg: segment at byte \d+ runs past the end/.test(
+                r.rec.detail ?? '',
+              ),
+          );
+          return gap && all.filter((r) => r.rec.kind === 'reading').length >= 2 ? all : undefined;
+        },
+        20_000,
+      );
+      for (const r of rs)
+        if (r.rec.kind === 'reading') expect(Buffer.from(r.rec.binary!).equals(whole)).toBe(true);
+    } finally {
+      await gw.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
 });
