@@ -4,7 +4,9 @@
  *  - an image cut short (a JPEG without its end, a PNG without IEND) is refused at ingest with the
  *    whole file (422), like an image of the wrong type: the cloud never stores half an image;
  *  - an image whose structure is whole but whose content cannot be decoded is stored as it came;
- *    its thumbnail is a 422 saying so (it was a 500 INTERNAL at every request of the grid).
+ *    its thumbnail is a 422 saying so (it was a 500 INTERNAL at every request of the grid);
+ *  - a machine key (stored on its gateway) sees only its own machine's images (it read every
+ *    machine's images, bytes and tar download included).
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,9 +34,9 @@ function ffmpegImage(codec: 'mjpeg' | 'png'): Buffer {
   return r.stdout;
 }
 
-const meta = (component_name: string): CaptureMeta => ({
-  part_id: 'cam-part',
-  machine: 'cam-gw',
+const meta = (component_name: string, machine = 'cam-gw'): CaptureMeta => ({
+  part_id: `${machine}-part`,
+  machine,
   component_type: 'camera',
   component_name,
   method_name: 'ReadImage',
@@ -61,16 +63,16 @@ for (const [name, kind] of stores) {
     let key: string;
     let readKey: string;
     let n = 0;
-    const upload = async (component: string, recs: CaptureRecord[]) => {
+    const upload = async (component: string, recs: CaptureRecord[], as = key, machine?: string) => {
       const id = `damaged-${++n}`;
       const file = encodeCaptureFile(
-        { version: 1, file_id: id, created_ms: Date.now(), meta: meta(component) },
+        { version: 1, file_id: id, created_ms: Date.now(), meta: meta(component, machine) },
         recs,
       );
       return fetch(`${cloud.url}/api/v1/files`, {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${key}`,
+          authorization: `Bearer ${as}`,
           'content-type': 'application/octet-stream',
           'x-wharf-file-id': id,
           'x-wharf-sha256': sha256Hex(file),
@@ -78,8 +80,8 @@ for (const [name, kind] of stores) {
         body: Buffer.from(file),
       });
     };
-    const get = (p: string) =>
-      fetch(`${cloud.url}${p}`, { headers: { authorization: `Bearer ${readKey}` } });
+    const get = (p: string, k = readKey) =>
+      fetch(`${cloud.url}${p}`, { headers: { authorization: `Bearer ${k}` } });
 
     beforeAll(async () => {
       cloud = await startCloud(kind!);
@@ -149,6 +151,51 @@ for (const [name, kind] of stores) {
       const th = await get(`/api/v1/images/${good.images[0]!.id}/thumb`);
       expect(th.status).toBe(200);
       expect(th.headers.get('content-type')).toBe('image/jpeg');
+    });
+
+    it("a machine key sees only its own machine's images: lists, counts, bytes, thumbnails, metadata and the tar download", async () => {
+      const otherKey = (await cloud.store.createKey('other-gw')).key;
+      const jpeg = ffmpegImage('mjpeg');
+      const own = await upload('my-cam', [image(Date.now(), jpeg, 'image/jpeg')]);
+      expect(own.status).toBe(201);
+      const up = await upload(
+        'their-cam',
+        [image(Date.now(), jpeg, 'image/jpeg')],
+        otherKey,
+        'other-gw',
+      );
+      expect(up.status).toBe(201);
+      const all = (await (await get('/api/v1/images?limit=1000')).json()) as {
+        images: ImageMeta[];
+      };
+      const mine = all.images.filter((i) => i.machine === 'cam-gw');
+      const theirs = all.images.filter((i) => i.machine === 'other-gw');
+      expect(mine.length).toBeGreaterThan(0);
+      expect(theirs).toHaveLength(1);
+      // cam-gw's key: its own images only
+      const listed = (await (await get('/api/v1/images?limit=1000', key)).json()) as {
+        images: ImageMeta[];
+      };
+      expect(listed.images.map((i) => i.id).sort()).toEqual(mine.map((i) => i.id).sort());
+      expect(await (await get('/api/v1/images/count', key)).json()).toEqual({ count: mine.length });
+      const refused = await get('/api/v1/images?machine=other-gw', key);
+      expect(refused.status).toBe(403);
+      expect(JSON.stringify(await refused.json())).toMatch(
+        /belongs to machine 'cam-gw' and cannot read images of machine 'other-gw'/,
+      );
+      expect((await get('/api/v1/images/export.tar?machine=other-gw', key)).status).toBe(403);
+      for (const p of ['', '/meta', '/thumb'])
+        expect((await get(`/api/v1/images/${theirs[0]!.id}${p}`, key)).status, p).toBe(404);
+      expect((await get(`/api/v1/images/${mine[mine.length - 1]!.id}`, key)).status).toBe(200);
+      const tar = await get('/api/v1/images/export.tar', key);
+      expect(tar.status).toBe(200);
+      expect(tar.headers.get('x-wharf-image-count')).toBe(String(mine.length));
+      const body = Buffer.from(await tar.arrayBuffer()).toString('latin1');
+      expect(body).not.toContain('their-cam');
+      // the read-only key still sees every machine
+      expect(await (await get('/api/v1/images/count')).json()).toEqual({
+        count: all.images.length,
+      });
     });
   });
 }
