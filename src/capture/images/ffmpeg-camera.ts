@@ -50,7 +50,11 @@ export function ffmpegArgs(spec: CameraSpec, format: ImageFormat, frameRate: num
   const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(spec.input);
   if (spec.format === 'v4l2') a.push('-f', 'v4l2');
   else if (spec.format === 'lavfi') a.push('-re', '-f', 'lavfi');
-  else if (!isUrl) a.push('-re', '-stream_loop', '-1'); // a file: played at its own rate, looped
+  else if (!isUrl)
+    a.push('-re', '-stream_loop', '-1'); // a file: played at its own rate, looped
+  // an HTTP MJPEG stream's frames carry no timestamps: ffmpeg would take them for 25 fps and the
+  // fps filter would pass 1 in 12 of a 2 fps camera; time them by their arrival instead
+  else if (/^https?:/i.test(spec.input)) a.push('-use_wallclock_as_timestamps', '1');
   a.push(...spec.input_args, '-i', spec.input, '-an');
   const vf = [`fps=${frameRate}`];
   if (spec.width_px !== undefined || spec.height_px !== undefined)

@@ -541,4 +541,73 @@ describe.skipIf(!hasFfmpeg)('hostile camera sources', () => {
       await new Promise<void>((r) => server.close(() => r()));
     }
   });
+
+  it('an HTTP MJPEG camera sending 2 images/s, captured at 1 Hz, gives an image at nearly every tick (its frames carry no timestamps: ffmpeg took them for 25 fps and passed 1 in 12)', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'multipart/x-mixed-replace; boundary=wharfcam' });
+      let k = 0;
+      const t = setInterval(() => {
+        const j = jpegs[k++ % jpegs.length]!;
+        res.write(`--wharfcam\r\nContent-Type: image/jpeg\r\nContent-Length: ${j.length}\r\n\r\n`);
+        res.write(j);
+        res.write('\r\n');
+      }, 500);
+      res.on('close', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/mjpeg`;
+    const dir = path.join(tmp, 'slowmjpeg');
+    const plan = planOf(
+      load({
+        services: [
+          {
+            name: 'data_manager',
+            type: 'data_manager',
+            attributes: {
+              capture_dir: dir,
+              flush_interval_ms: 100,
+              maximum_capture_file_age_ms: 300,
+            },
+          },
+        ],
+        components: [
+          {
+            name: 'ipcam',
+            type: 'camera',
+            model: 'ffmpeg',
+            attributes: { video_path: url },
+            service_configs: [
+              {
+                type: 'data_manager',
+                attributes: { capture_methods: [{ method: 'ReadImage', capture_frequency_hz: 1 }] },
+              },
+            ],
+          },
+        ],
+        wharf: { machine: 'cam-gw', http: null },
+      }),
+    );
+    const gw = await Gateway.start({ plan, logger: nullLogger });
+    try {
+      // from the first image on, 10 ticks: at most 2 without an image (a loaded machine's jitter)
+      const rs = await until(
+        '10 ticks after the first image',
+        async () => {
+          const all = (await records(dir)).map((r) => r.rec);
+          const first = all.findIndex((r) => r.kind === 'reading');
+          if (first < 0) return undefined;
+          const after = all.slice(first);
+          const ticks = after.reduce((n, r) => n + (r.kind === 'gap' ? r.count : 1), 0);
+          return ticks >= 10 ? after : undefined;
+        },
+        40_000,
+      );
+      const ticks = rs.slice(0, 10);
+      const missing = ticks.reduce((n, r) => n + (r.kind === 'gap' ? r.count : 0), 0);
+      expect(missing, JSON.stringify(ticks.filter((r) => r.kind === 'gap'))).toBeLessThanOrEqual(2);
+    } finally {
+      await gw.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }, 60_000);
 });
