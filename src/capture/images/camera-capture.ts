@@ -17,7 +17,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { CaptureMetrics } from '../capture-metrics.js';
 import { metaFor } from '../engine-plan.js';
 import { EntryOutput, type RecordSink } from '../entry-output.js';
-import { FfmpegCamera } from './ffmpeg-camera.js';
+import { FfmpegCamera, stallMsFor } from './ffmpeg-camera.js';
 import { SnapshotCamera } from './snapshot-camera.js';
 import { OnDemandCameras, type CameraProcess } from './on-demand.js';
 import type { ImageFormat } from './frame-splitter.js';
@@ -212,13 +212,18 @@ export class CameraCapture {
   ): void {
     const { clock, sink, metrics } = this.deps;
     const frameRate = cameraFrameRate(spec, entries);
+    // a camera captured slowly may be a slow source: no image for 3 of its longest periods is a stall
+    const stallMs = Math.max(
+      stallMsFor(frameRate),
+      3 * Math.max(...entries.map((e) => periodMs(e.hz))),
+    );
     const processes = new Map<ImageFormat, CameraProcess>();
     const collectors: ImageCollector[] = [];
     for (const e of entries) {
       const format = formatOf(e);
       let cam = processes.get(format);
       if (cam === undefined) {
-        cam = this.makeProcess(spec, format, frameRate);
+        cam = this.makeProcess(spec, format, frameRate, stallMs);
         processes.set(format, cam);
       }
       const out = new EntryOutput(
@@ -246,7 +251,12 @@ export class CameraCapture {
     });
   }
 
-  private makeProcess(spec: CameraSpec, format: ImageFormat, frameRate: number): CameraProcess {
+  private makeProcess(
+    spec: CameraSpec,
+    format: ImageFormat,
+    frameRate: number,
+    stallMs?: number,
+  ): CameraProcess {
     const { clock, logger } = this.deps;
     if (spec.snapshot === true)
       return new SnapshotCamera(spec, {
@@ -262,6 +272,7 @@ export class CameraCapture {
       logger: logger.child({ camera: spec.id }),
       ...(this.deps.ffmpegPath !== undefined ? { ffmpegPath: this.deps.ffmpegPath } : {}),
       ...(this.deps.backoff !== undefined ? { backoff: this.deps.backoff } : {}),
+      ...(stallMs !== undefined ? { stallMs } : {}),
     });
   }
 

@@ -610,4 +610,72 @@ describe.skipIf(!hasFfmpeg)('hostile camera sources', () => {
       await new Promise<void>((r) => server.close(() => r()));
     }
   }, 60_000);
+
+  it('a very slow camera (an image every 12 s) captured every 20 s is not taken for a silent one: no restart, its images are captured', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'multipart/x-mixed-replace; boundary=wharfcam' });
+      let k = 0;
+      const send = () => {
+        const j = jpegs[k++ % jpegs.length]!;
+        res.write(`--wharfcam\r\nContent-Type: image/jpeg\r\nContent-Length: ${j.length}\r\n\r\n`);
+        res.write(j);
+        res.write('\r\n');
+      };
+      send();
+      const t = setInterval(send, 12_000);
+      res.on('close', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/mjpeg`;
+    const dir = path.join(tmp, 'veryslow');
+    const plan = planOf(
+      load({
+        services: [
+          {
+            name: 'data_manager',
+            type: 'data_manager',
+            attributes: {
+              capture_dir: dir,
+              flush_interval_ms: 100,
+              maximum_capture_file_age_ms: 300,
+            },
+          },
+        ],
+        components: [
+          {
+            name: 'timelapse',
+            type: 'camera',
+            model: 'ffmpeg',
+            attributes: { video_path: url },
+            service_configs: [
+              {
+                type: 'data_manager',
+                attributes: {
+                  capture_methods: [{ method: 'ReadImage', capture_frequency_hz: 0.05 }],
+                },
+              },
+            ],
+          },
+        ],
+        wharf: { machine: 'cam-gw', http: null },
+      }),
+    );
+    const gw = await Gateway.start({ plan, logger: nullLogger });
+    try {
+      const pid = await until('ffmpeg running', async () => gw.cameras.status()[0]?.pid);
+      await until(
+        'an image',
+        async () => ((await records(dir)).some((r) => r.rec.kind === 'reading') ? true : undefined),
+        60_000,
+      );
+      expect(gw.cameras.status()[0]!.pid).toBe(pid); // never restarted
+      const rs = await records(dir);
+      expect(
+        rs.filter((r) => /restarted/.test(r.rec.kind === 'gap' ? (r.rec.detail ?? '') : '')),
+      ).toEqual([]);
+    } finally {
+      await gw.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }, 90_000);
 });
