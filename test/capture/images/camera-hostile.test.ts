@@ -678,4 +678,37 @@ describe.skipIf(!hasFfmpeg)('hostile camera sources', () => {
       await new Promise<void>((r) => server.close(() => r()));
     }
   }, 90_000);
+
+  it("config check warns when a camera method is captured faster than the camera's frame_rate (most ticks could only be gaps)", () => {
+    const cfg = (frame_rate: number) =>
+      load({
+        services: [
+          { name: 'data_manager', type: 'data_manager', attributes: { capture_dir: tmp } },
+        ],
+        components: [
+          {
+            name: 'c',
+            type: 'camera',
+            model: 'ffmpeg',
+            attributes: { video_path: 'lavfi:testsrc', frame_rate },
+            service_configs: [
+              {
+                type: 'data_manager',
+                attributes: { capture_methods: [{ method: 'ReadImage', capture_frequency_hz: 5 }] },
+              },
+            ],
+          },
+        ],
+      });
+    const slow = cfg(1);
+    expect(slow.ok).toBe(true);
+    expect(slow.issues).toMatchObject([
+      {
+        severity: 'warning',
+        path: 'components[0].service_configs[0].attributes.capture_methods[0].capture_frequency_hz',
+        message: expect.stringMatching(/captured at 5 Hz but the camera's frame_rate is 1/),
+      },
+    ]);
+    expect(cfg(5).issues).toEqual([]);
+  });
 });
