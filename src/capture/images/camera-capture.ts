@@ -5,6 +5,7 @@
  * recovery, disk budget). `apply(plan)` is live: a camera whose spec or entries changed is
  * restarted, the others keep running untouched.
  */
+import { randomBytes } from 'node:crypto';
 import {
   cameraOf,
   type CameraSpec,
@@ -58,8 +59,9 @@ interface Running {
 /** What another gateway is served: the latest frame of a process, with an id unique per process. */
 export interface ServedSource {
   source: ImageSource;
-  /** Unique over this gateway's run: the camera process object and its frame number (which counts
-   * over every restart of its ffmpeg, so a frame kept across a restart keeps its id). */
+  /** Unique: this gateway run, the camera process object and its frame number (which counts over
+   * every restart of its ffmpeg, so a frame kept across a restart keeps its id; a frame of the
+   * next gateway run never has the id of one an asker got from this run). */
   frameId(seq: number): string;
 }
 
@@ -81,6 +83,8 @@ export class CameraCapture {
   private flushMs = 1000;
   private readonly onDemand: OnDemandCameras;
   private readonly serials = new WeakMap<object, number>();
+  /** Tells this run's frame ids from a previous run's (an asker keeps its last id across our restart). */
+  private readonly runId = randomBytes(4).toString('hex');
   private nextSerial = 1;
 
   private readonly pauses: SidePauses;
@@ -135,7 +139,7 @@ export class CameraCapture {
     const c: CameraProcess = cam;
     let serial = this.serials.get(c);
     if (serial === undefined) this.serials.set(c, (serial = this.nextSerial++));
-    return { source: c, frameId: (seq) => `${serial}-${seq}` };
+    return { source: c, frameId: (seq) => `${this.runId}-${serial}-${seq}` };
   }
 
   outputs(): EntryOutput[] {

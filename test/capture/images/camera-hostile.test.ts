@@ -313,6 +313,21 @@ describe.skipIf(!hasFfmpeg)('hostile camera sources', () => {
         return a.status === undefined ? a : undefined;
       });
       expect(next.headers!['x-wharf-frame-id']).not.toBe(id);
+      // the next gateway run (a new CameraCapture) never reuses an id an asker may hold
+      const nextRun = new CameraCapture({
+        sink: new MemoryCaptureStore(),
+        clock,
+        logger: nullLogger,
+        metrics: new CaptureMetrics(new Metrics()),
+      });
+      try {
+        const spec = plan.cameras![0]!;
+        const a = cc.serve(spec, 'jpeg', 2)!;
+        const b = nextRun.serve(spec, 'jpeg', 2)!;
+        expect(b.frameId(1)).not.toBe(a.frameId(1));
+      } finally {
+        await nextRun.stop();
+      }
     } finally {
       await cc.stop();
     }
