@@ -47,13 +47,24 @@ function printIssues(issues: readonly ConfigIssue[], file: string, out: Writable
   for (const i of issues) out.write(`${formatIssue(i, file)}\n`);
 }
 
+/** Entries capturing now: board entries, camera entries, gateway sensor entries. */
+function capturing(gw: Gateway): { entries: number; boards: number; cameras: number } {
+  const board = gw.engine.status();
+  const cams = gw.cameras.outputs();
+  return {
+    entries: board.length + cams.length + gw.sensors.outputs().length,
+    boards: new Set(board.map((e) => e.board)).size,
+    cameras: new Set(cams.map((o) => o.boardId)).size,
+  };
+}
+
 export function banner(gw: Gateway, configPath: string, extra: string[] = []): string {
   const plan = gw.currentPlan;
-  const entries = gw.engine.status();
-  const boards = new Set(entries.map((e) => e.board));
+  const c = capturing(gw);
   const dir = gw.captureDir;
+  const cams = c.cameras === 0 ? '' : ` and ${c.cameras} ${c.cameras === 1 ? 'camera' : 'cameras'}`;
   const lines = [
-    `wharf: capturing ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'} from ${boards.size} ${boards.size === 1 ? 'board' : 'boards'} (machine ${plan.machine})${plan.dataManager.capture_disabled ? ' — capture_disabled is set: nothing is captured' : ''}`,
+    `wharf: capturing ${c.entries} ${c.entries === 1 ? 'entry' : 'entries'} from ${c.boards} ${c.boards === 1 ? 'board' : 'boards'}${cams} (machine ${plan.machine})${plan.dataManager.capture_disabled ? ' — capture_disabled is set: nothing is captured' : ''}`,
     `  data:     ${dir}`,
     `            inspect: wharf data stats ${dir}   (or: wharf data ls|cat ${dir})`,
     gw.httpUrl === undefined
@@ -137,7 +148,7 @@ async function launchWith(o: LaunchOptions, signals: StopSignals): Promise<numbe
         });
   o.stdout.write(banner(gw, shown, o.bannerLines));
   const notifier = o.notifier ?? systemdNotifier(o.env, o.logger);
-  const entries = gw.engine.status().length;
+  const entries = capturing(gw).entries;
   notifier.ready(
     `capturing ${entries} ${entries === 1 ? 'entry' : 'entries'} into ${gw.captureDir}`,
   );

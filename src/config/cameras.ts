@@ -13,10 +13,10 @@
 import type { IssueList } from './issues.js';
 import type { CaptureMethodConfig } from './schema.js';
 import { joinPath } from './path.js';
-import type { CameraSpec } from './plan.js';
+import { cameraOf, type CameraSpec, type PlanEntry } from './plan.js';
 import { hideUserinfo } from '../shared/secrets.js';
 
-export { cameraOf, type CameraSpec } from './plan.js';
+export { cameraOf, type CameraSpec };
 
 export const CAMERA_METHODS = ['ReadImage', 'GetImages'] as const;
 export const CAMERA_MIME_TYPES = ['image/jpeg', 'image/png'] as const;
@@ -214,4 +214,25 @@ export function cameraReach(spec: CameraSpec): string {
   if (spec.format === 'v4l2') return `video device ${where} (ffmpeg)`;
   if (spec.format === 'lavfi') return `ffmpeg test source ${where}`;
   return `${where} read by ffmpeg${spec.remote?.via === 'url' ? " (the remote's address)" : ''}`;
+}
+
+/**
+ * Warns about a camera method captured faster than its camera's `frame_rate`: most of its ticks
+ * could only be gaps (no new image within one period). `used`: entry key → the method's JSON path.
+ */
+export function checkCameraRates(
+  cameras: readonly CameraSpec[],
+  entries: readonly PlanEntry[],
+  used: ReadonlyMap<string, string>,
+  issues: IssueList,
+): void {
+  for (const e of entries) {
+    const cam = cameraOf(cameras, e);
+    if (cam?.frame_rate === undefined || e.hz <= cam.frame_rate) continue;
+    issues.warn(
+      joinPath(used.get(e.key) ?? 'components', 'capture_frequency_hz'),
+      `${e.method} of camera "${cam.name}" is captured at ${e.hz} Hz but the camera's frame_rate is ${cam.frame_rate}: at most ${cam.frame_rate} of every ${e.hz} ticks can get a new image, the others are gaps`,
+      `raise "frame_rate" to at least ${e.hz}, or leave it out (wharf then uses twice the fastest capture rate)`,
+    );
+  }
 }

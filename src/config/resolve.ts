@@ -10,6 +10,7 @@
  *   5. the remotes' capture methods, resolved to a component on some remote (remote-methods.ts,
  *      remote-target.ts)
  */
+import { checkCameraRates } from './cameras.js';
 import * as path from 'node:path';
 import type { CapturePlan } from './plan.js';
 import type { IssueList } from './issues.js';
@@ -47,6 +48,7 @@ export function resolveDocument(
   resolveLocalComponents(readComponents(top.components ?? [], 'components', issues), st);
   const remotes = resolveRemotes(top.remotes ?? [], st);
   resolveRemoteMethods(remotes, st);
+  checkCameraRates(st.cameras, st.entries, st.ectx.used, issues);
 
   if (issues.hasErrors) return undefined;
   const { boards, entries, off, cameras, sensors } = st;

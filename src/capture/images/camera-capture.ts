@@ -5,6 +5,7 @@
  * recovery, disk budget). `apply(plan)` is live: a camera whose spec or entries changed is
  * restarted, the others keep running untouched.
  */
+import { randomBytes } from 'node:crypto';
 import {
   cameraOf,
   type CameraSpec,
@@ -17,7 +18,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { CaptureMetrics } from '../capture-metrics.js';
 import { metaFor } from '../engine-plan.js';
 import { EntryOutput, type RecordSink } from '../entry-output.js';
-import { FfmpegCamera } from './ffmpeg-camera.js';
+import { FfmpegCamera, stallMsFor } from './ffmpeg-camera.js';
 import { SnapshotCamera } from './snapshot-camera.js';
 import { OnDemandCameras, type CameraProcess } from './on-demand.js';
 import type { ImageFormat } from './frame-splitter.js';
@@ -58,7 +59,9 @@ interface Running {
 /** What another gateway is served: the latest frame of a process, with an id unique per process. */
 export interface ServedSource {
   source: ImageSource;
-  /** Unique over this gateway's run: the process and its frame number. */
+  /** Unique: this gateway run, the camera process object and its frame number (which counts over
+   * every restart of its ffmpeg, so a frame kept across a restart keeps its id; a frame of the
+   * next gateway run never has the id of one an asker got from this run). */
   frameId(seq: number): string;
 }
 
@@ -80,6 +83,8 @@ export class CameraCapture {
   private flushMs = 1000;
   private readonly onDemand: OnDemandCameras;
   private readonly serials = new WeakMap<object, number>();
+  /** Tells this run's frame ids from a previous run's (an asker keeps its last id across our restart). */
+  private readonly runId = randomBytes(4).toString('hex');
   private nextSerial = 1;
 
   private readonly pauses: SidePauses;
@@ -134,7 +139,7 @@ export class CameraCapture {
     const c: CameraProcess = cam;
     let serial = this.serials.get(c);
     if (serial === undefined) this.serials.set(c, (serial = this.nextSerial++));
-    return { source: c, frameId: (seq) => `${serial}-${c.starts}-${seq}` };
+    return { source: c, frameId: (seq) => `${this.runId}-${serial}-${seq}` };
   }
 
   outputs(): EntryOutput[] {
@@ -211,13 +216,18 @@ export class CameraCapture {
   ): void {
     const { clock, sink, metrics } = this.deps;
     const frameRate = cameraFrameRate(spec, entries);
+    // a camera captured slowly may be a slow source: no image for 3 of its longest periods is a stall
+    const stallMs = Math.max(
+      stallMsFor(frameRate),
+      3 * Math.max(...entries.map((e) => periodMs(e.hz))),
+    );
     const processes = new Map<ImageFormat, CameraProcess>();
     const collectors: ImageCollector[] = [];
     for (const e of entries) {
       const format = formatOf(e);
       let cam = processes.get(format);
       if (cam === undefined) {
-        cam = this.makeProcess(spec, format, frameRate);
+        cam = this.makeProcess(spec, format, frameRate, stallMs);
         processes.set(format, cam);
       }
       const out = new EntryOutput(
@@ -245,7 +255,12 @@ export class CameraCapture {
     });
   }
 
-  private makeProcess(spec: CameraSpec, format: ImageFormat, frameRate: number): CameraProcess {
+  private makeProcess(
+    spec: CameraSpec,
+    format: ImageFormat,
+    frameRate: number,
+    stallMs?: number,
+  ): CameraProcess {
     const { clock, logger } = this.deps;
     if (spec.snapshot === true)
       return new SnapshotCamera(spec, {
@@ -261,6 +276,7 @@ export class CameraCapture {
       logger: logger.child({ camera: spec.id }),
       ...(this.deps.ffmpegPath !== undefined ? { ffmpegPath: this.deps.ffmpegPath } : {}),
       ...(this.deps.backoff !== undefined ? { backoff: this.deps.backoff } : {}),
+      ...(stallMs !== undefined ? { stallMs } : {}),
     });
   }
 

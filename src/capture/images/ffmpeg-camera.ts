@@ -4,6 +4,9 @@
  * arrived. Collectors take it at their ticks (image-collector.ts); nothing here decides what is
  * recorded. When ffmpeg cannot be started or exits (no device, unreachable URL, end of a stream),
  * `problem` says why in words and the process is started again with backoff (1 s doubling to 30 s).
+ * A process that writes no whole image for `stallMs` (a stream gone silent without closing, a
+ * camera that accepts the connection and never sends: ffmpeg itself waits forever) is killed and
+ * started again the same way, so a camera that comes back is captured again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,6 +32,14 @@ export interface FfmpegCameraOptions {
   clock: Clock;
   logger: Logger;
   backoff?: { initialMs: number; maxMs: number };
+  /** A process without a whole image for this long is restarted (default: stallMsFor(frameRate)). */
+  stallMs?: number;
+}
+
+/** How long a camera process may go without a whole image before it is restarted: 3 frame
+ * intervals, at least 10 s (an RTSP camera may take seconds to answer). */
+export function stallMsFor(frameRate: number): number {
+  return Math.max(10_000, Math.ceil(3000 / frameRate));
 }
 
 const STDERR_KEEP = 4096;
@@ -39,7 +50,11 @@ export function ffmpegArgs(spec: CameraSpec, format: ImageFormat, frameRate: num
   const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(spec.input);
   if (spec.format === 'v4l2') a.push('-f', 'v4l2');
   else if (spec.format === 'lavfi') a.push('-re', '-f', 'lavfi');
-  else if (!isUrl) a.push('-re', '-stream_loop', '-1'); // a file: played at its own rate, looped
+  else if (!isUrl)
+    a.push('-re', '-stream_loop', '-1'); // a file: played at its own rate, looped
+  // an HTTP MJPEG stream's frames carry no timestamps: ffmpeg would take them for 25 fps and the
+  // fps filter would pass 1 in 12 of a 2 fps camera; time them by their arrival instead
+  else if (/^https?:/i.test(spec.input)) a.push('-use_wallclock_as_timestamps', '1');
   a.push(...spec.input_args, '-i', spec.input, '-an');
   const vf = [`fps=${frameRate}`];
   if (spec.width_px !== undefined || spec.height_px !== undefined)
@@ -64,6 +79,11 @@ export class FfmpegCamera {
   private retryTimer: TimerHandle | undefined;
   private stopped = false;
   private exited: Promise<void> = Promise.resolve();
+  /** Gateway time of the running process's start or its latest whole image. */
+  private lastOutputAt = 0;
+  private watchdog: TimerHandle | undefined;
+  /** Why the watchdog killed the running process (its exit is reported with this). */
+  private killedBecause: string | undefined;
 
   constructor(
     readonly spec: CameraSpec,
@@ -92,14 +112,24 @@ export class FfmpegCamera {
     this.starts++;
     this.child = child;
     this.stderr = '';
+    this.killedBecause = undefined;
+    this.lastOutputAt = o.clock.now();
+    this.armWatchdog(child);
     const splitter = new FrameSplitter(
       o.format,
       (bytes) => {
         this.latest = { bytes, at: o.clock.now(), seq: ++this.seq };
+        this.lastOutputAt = this.latest.at;
         this.problem = undefined;
         this.retryMs = o.backoff?.initialMs ?? 1000;
       },
-      (why) => o.logger.warn({ camera: spec.id }, why),
+      (why) => {
+        // output that is not a usable image (too large, not an image): the ticks' gaps say so
+        // until a good image comes; ffmpeg does write, so it is not restarted as a silent one
+        this.problem = `camera ${spec.id}: ${why}`;
+        this.lastOutputAt = o.clock.now();
+        o.logger.warn({ camera: spec.id }, why);
+      },
     );
     child.stdout!.on('data', (c: Buffer) => splitter.push(c));
     child.stderr!.on('data', (c: Buffer) => {
@@ -111,7 +141,8 @@ export class FfmpegCamera {
         if (done) return;
         done = true;
         if (this.child === child) this.child = undefined;
-        if (!this.stopped) this.fail(why);
+        this.disarmWatchdog();
+        if (!this.stopped) this.fail(this.killedBecause ?? why);
         resolve();
       };
       child.on('error', (err: NodeJS.ErrnoException) =>
@@ -142,8 +173,36 @@ export class FfmpegCamera {
     return this.child?.pid;
   }
 
+  private get stallMs(): number {
+    return this.o.stallMs ?? stallMsFor(this.o.frameRate);
+  }
+
+  /** Checks a few times per stall window that the process still writes images; kills it if not. */
+  private armWatchdog(child: ChildProcess): void {
+    this.disarmWatchdog();
+    const every = Math.max(100, Math.floor(this.stallMs / 4));
+    const check = () => {
+      this.watchdog = undefined;
+      if (this.stopped || this.child !== child) return;
+      const silent = this.o.clock.now() - this.lastOutputAt;
+      if (silent >= this.stallMs) {
+        this.killedBecause = `camera ${this.spec.id}: ffmpeg wrote no image for ${Math.round(silent / 1000)} s (the source sends nothing: a stream gone silent, a camera that does not answer); ffmpeg restarted`;
+        child.kill('SIGKILL');
+        return;
+      }
+      this.watchdog = this.o.clock.setTimer(check, every);
+    };
+    this.watchdog = this.o.clock.setTimer(check, every);
+  }
+
+  private disarmWatchdog(): void {
+    if (this.watchdog !== undefined) this.o.clock.clearTimer(this.watchdog);
+    this.watchdog = undefined;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    this.disarmWatchdog();
     if (this.retryTimer !== undefined) this.o.clock.clearTimer(this.retryTimer);
     this.retryTimer = undefined;
     const child = this.child;

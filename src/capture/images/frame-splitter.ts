@@ -55,8 +55,13 @@ export class FrameSplitter {
     private readonly onError: (why: string) => void,
   ) {}
 
+  /** After an oversized image was dropped: its remaining bytes are skipped up to the next start
+   * marker silently (the drop was reported once, not once per chunk of its tail). */
+  private skippingOversize = false;
+
   push(chunk: Buffer): void {
     this.append(chunk);
+    if (this.skippingOversize && !this.skipOversizeTail()) return;
     for (;;) {
       const end = this.format === 'jpeg' ? this.jpegEnd() : this.pngEnd();
       if (end === 'resync') {
@@ -65,9 +70,12 @@ export class FrameSplitter {
       }
       if (end === undefined) {
         if (this.buf.length > MAX_IMAGE_BYTES) {
-          this.onError(`an image is larger than ${MAX_IMAGE_BYTES} bytes; dropped`);
+          this.onError(
+            `an image is larger than ${MAX_IMAGE_BYTES} bytes (the most one record holds); dropped: set width_px/height_px smaller, or capture image/jpeg`,
+          );
           this.buf = this.buf.subarray(1);
-          this.resync();
+          this.skippingOversize = true;
+          if (!this.skipOversizeTail()) return;
           continue;
         }
         return;
@@ -83,10 +91,28 @@ export class FrameSplitter {
     return this.buf.length;
   }
 
+  /** Skips the tail of a dropped oversized image; true once the next image starts in the buffer. */
+  private skipOversizeTail(): boolean {
+    const marker = this.startMarker();
+    const at = this.buf.indexOf(marker);
+    if (at >= 0) {
+      this.buf = this.buf.subarray(at);
+      this.skippingOversize = false;
+      return true;
+    }
+    // keep what could be the beginning of a marker cut by the chunk boundary
+    const keep = Math.min(this.buf.length, marker.length - 1);
+    this.buf = keep === 0 ? Buffer.alloc(0) : this.buf.subarray(this.buf.length - keep);
+    return false;
+  }
+
+  private startMarker(): Buffer {
+    return this.format === 'jpeg' ? Buffer.from([0xff, 0xd8, 0xff]) : PNG_SIG;
+  }
+
   /** Drop bytes up to the next start marker. */
   private resync(): void {
-    const marker = this.format === 'jpeg' ? Buffer.from([0xff, 0xd8, 0xff]) : PNG_SIG;
-    const at = this.buf.indexOf(marker, 1);
+    const at = this.buf.indexOf(this.startMarker(), 1);
     const dropped = at < 0 ? this.buf.length : at;
     this.onError(`${dropped} bytes of ffmpeg output are not a ${this.format} image; skipped`);
     this.buf = at < 0 ? Buffer.alloc(0) : this.buf.subarray(at);

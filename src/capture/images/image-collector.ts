@@ -19,14 +19,14 @@ export interface ImageSource {
   readonly spec: { id: string };
   readonly latest: Frame | undefined;
   readonly problem: string | undefined;
-  /** Frame numbers restart when this changes (a new process). */
+  /** Processes started so far. Frame numbers (`seq`) never restart: they count over every process
+   * of the source, so a frame recorded before a restart is never taken for a new one after it. */
   readonly starts: number;
 }
 
 export class ImageCollector {
   private readonly scheduler: TickScheduler;
   private lastSeq = 0;
-  private lastProcessStarts = -1;
   private lastDetail: string | undefined;
   readonly period: number;
   private readonly mime: string;
@@ -68,11 +68,6 @@ export class ImageCollector {
     const cam = this.camera;
     const now = this.clock.now();
     const f = cam.latest;
-    // A new process numbers its frames from 1 again.
-    if (cam.starts !== this.lastProcessStarts) {
-      this.lastProcessStarts = cam.starts;
-      this.lastSeq = 0;
-    }
     if (f !== undefined && f.seq > this.lastSeq && now - f.at <= this.period) {
       this.lastSeq = f.seq;
       this.out.reading({

@@ -15,6 +15,7 @@ import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Frame } from './ffmpeg-camera.js';
 import { MAX_IMAGE_BYTES, type ImageFormat } from './frame-splitter.js';
+import { imageStructureProblem } from '../../shared/image-structure.js';
 
 export interface SnapshotCameraOptions {
   frameRate: number;
@@ -22,15 +23,6 @@ export interface SnapshotCameraOptions {
   clock: Clock;
   logger: Logger;
 }
-
-const looksLike = (b: Buffer, f: ImageFormat): boolean =>
-  f === 'jpeg'
-    ? b.length > 4 &&
-      b[0] === 0xff &&
-      b[1] === 0xd8 &&
-      b[b.length - 2] === 0xff &&
-      b[b.length - 1] === 0xd9
-    : b.length > 8 && b.subarray(1, 4).toString('latin1') === 'PNG';
 
 export class SnapshotCamera {
   latest: Frame | undefined;
@@ -82,6 +74,7 @@ export class SnapshotCamera {
     const limit = Math.max(1000, interval) + (remote === undefined ? 0 : this.waitMs(interval));
     const t = setTimeout(() => ac.abort(), limit);
     let atOnce = false;
+    let broken: string | null;
     const want = this.o.format === 'jpeg' ? 'image/jpeg' : 'image/png';
     try {
       const res = await fetch(
@@ -99,10 +92,12 @@ export class SnapshotCamera {
       else if (!res.ok) this.fail(`HTTP ${res.status} from the snapshot URL`);
       else if (body.length > MAX_IMAGE_BYTES)
         this.fail(`the snapshot is larger than ${MAX_IMAGE_BYTES} bytes`);
-      else if ((type !== undefined && type !== want) || !looksLike(body, this.o.format))
+      else if (type !== undefined && type !== want)
         this.fail(
-          `the snapshot is ${type ?? 'untyped'}, not a whole ${want} (wharf does not transcode snapshots: ask for the URL's type)`,
+          `the snapshot is ${type}, not a whole ${want} (wharf does not transcode snapshots: ask for the URL's type)`,
         );
+      else if ((broken = imageStructureProblem(body, this.o.format)) !== null)
+        this.fail(`the snapshot is not a whole ${want}: ${broken}`);
       else if (remote !== undefined) {
         // a frame taken: ask again at once (the gateway holds the request until its next frame);
         // anything else waits out the frame interval, so a refusal is never a hot loop

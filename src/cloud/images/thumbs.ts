@@ -3,7 +3,9 @@
  * in its registry packages; docs/dependencies.md): 240 px wide JPEG, made on first request and
  * kept in a bounded in-memory LRU (an image's bytes never change, so neither does its thumbnail).
  * At most 2 are made at once. sharp is imported lazily; if it cannot load on this platform the
- * route answers the full image (the browser scales it) and says so once in the log.
+ * route answers the full image (the browser scales it) and says so once in the log. An image sharp
+ * cannot decode (bytes that start like a JPEG/PNG but are damaged inside) is `{unreadable: why}`,
+ * remembered like a thumbnail, so the grid asking again costs nothing and logs nothing.
  */
 import type { Logger } from '../../shared/logger.js';
 
@@ -23,8 +25,11 @@ type SharpFn = (
   };
 };
 
+/** A thumbnail, or why the image could not be decoded. */
+type Made = Buffer | { unreadable: string };
+
 export class Thumbnails {
-  private readonly cache = new Map<number, Buffer>();
+  private readonly cache = new Map<number, Made>();
   private resize: Promise<Resize | null> | undefined;
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -54,8 +59,9 @@ export class Thumbnails {
     return this.resize;
   }
 
-  /** The thumbnail (image/jpeg), or null when sharp is unavailable (serve the original). */
-  async thumb(id: number, bytes: () => Promise<Buffer | null>): Promise<Buffer | null | 'missing'> {
+  /** The thumbnail (image/jpeg), null when sharp is unavailable (serve the original), or why the
+   * image cannot be decoded. */
+  async thumb(id: number, bytes: () => Promise<Buffer | null>): Promise<Made | null | 'missing'> {
     const hit = this.cache.get(id);
     if (hit !== undefined) {
       this.cache.delete(id);
@@ -69,7 +75,11 @@ export class Thumbnails {
     if (this.active >= MAX_PARALLEL) await new Promise<void>((r) => this.waiting.push(r));
     this.active++;
     try {
-      const t = await resize(src);
+      const t: Made = await resize(src).catch((err: unknown) => ({
+        unreadable: (err instanceof Error ? err.message : String(err))
+          .split('\n')[0]!
+          .slice(0, 200),
+      }));
       this.cache.set(id, t);
       if (this.cache.size > MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
       return t;

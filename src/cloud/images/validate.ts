@@ -1,8 +1,12 @@
 /**
  * Checks of an image reading at ingest: the bytes travel in `binary`, the metadata in
  * `data: {image: {size, mime_type}}`; both must agree, the type must be one the cloud serves, and
- * the bytes must start like that type (so the cloud never serves, say, HTML labelled image/jpeg).
+ * the bytes must be a whole image of that type (so the cloud never serves, say, HTML labelled
+ * image/jpeg, nor half an image): a JPEG's marker segments are walked to its scan and it ends with
+ * EOI; a PNG's chunks are walked from IHDR to an IEND that ends the bytes. Structure only: no pixel
+ * is decoded (cheap at any rate).
  */
+import { imageStructureProblem } from '../../shared/image-structure.js';
 import { IMAGE_MIME_TYPES } from './contract.js';
 
 const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -32,5 +36,6 @@ export function imageProblem(r: Record<string, unknown>): string | null {
   const png = b.length > 8 && PNG.every((x, i) => b[i] === x);
   if (im.mime_type === 'image/jpeg' ? !jpeg : !png)
     return `the image bytes are not ${String(im.mime_type)}`;
-  return null;
+  const broken = imageStructureProblem(b, im.mime_type === 'image/jpeg' ? 'jpeg' : 'png');
+  return broken === null ? null : `the image bytes are not a whole ${im.mime_type}: ${broken}`;
 }

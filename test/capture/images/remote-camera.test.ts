@@ -114,7 +114,7 @@ describe.skipIf(!hasFfmpeg)('remote cameras', () => {
       );
       expect(ok!.headers.get('content-type')).toBe('image/jpeg');
       expect(Number(ok!.headers.get('x-wharf-frame-age-ms'))).toBeLessThan(2000);
-      expect(ok!.headers.get('x-wharf-frame-id')).toMatch(/^\d+-\d+-\d+$/);
+      expect(ok!.headers.get('x-wharf-frame-id')).toMatch(/^[0-9a-f]{8}-\d+-\d+$/);
       expect(isJpeg(new Uint8Array(await ok!.arrayBuffer()))).toBe(true);
       // a long poll after that frame answers with the next one, never the same
       const id = ok!.headers.get('x-wharf-frame-id')!;
