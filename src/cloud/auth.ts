@@ -23,10 +23,17 @@ declare module 'fastify' {
     public?: boolean;
     /** An upload: needs a machine key, checked with the content type before the body is read. */
     upload?: { contentType: string };
+    /**
+     * A machine key may use this route (the route checks which machine itself). Machine keys live
+     * on gateways: on every other route they are refused (403), so a key taken from a Pi reads
+     * no data, images or SQL, of its own machine or any other.
+     */
+    machineKey?: true;
   }
 }
 
-export type RouteAccess = 'public' | 'key' | 'upload';
+/** `key`: any read-only or admin key; `machine`: also a machine key; `upload`: a machine key only. */
+export type RouteAccess = 'public' | 'key' | 'machine' | 'upload';
 
 export interface RouteEntry {
   method: string;
@@ -134,6 +141,15 @@ export function routeAuth(
   routes: RouteEntry[],
 ): (route: RouteOptions) => void {
   const needKey: onRequestHookHandler = async (req) => {
+    const key = await authenticate(req, keys, signer);
+    req.wharfKey = key;
+    if (key.machine !== null)
+      throw new WharfError(
+        'CLOUD_FORBIDDEN',
+        `key ${key.id} is machine '${key.machine}''s key: it uploads that machine's data and reads its config, nothing else; to read data use a read-only key ('wharf cloud keys create --read-only')`,
+      );
+  };
+  const needAnyKey: onRequestHookHandler = async (req) => {
     req.wharfKey = await authenticate(req, keys, signer);
   };
   const needUploadKey = (contentType: string): onRequestHookHandler =>
@@ -161,11 +177,22 @@ export function routeAuth(
   return (route) => {
     const cfg = route.config;
     const access: RouteAccess =
-      cfg?.public === true ? 'public' : cfg?.upload !== undefined ? 'upload' : 'key';
+      cfg?.public === true
+        ? 'public'
+        : cfg?.upload !== undefined
+          ? 'upload'
+          : cfg?.machineKey === true
+            ? 'machine'
+            : 'key';
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const m of methods) routes.push({ method: m, url: route.url, access });
     if (access === 'public') return;
-    const guard = access === 'upload' ? needUploadKey(cfg!.upload!.contentType) : needKey;
+    const guard =
+      access === 'upload'
+        ? needUploadKey(cfg!.upload!.contentType)
+        : access === 'machine'
+          ? needAnyKey
+          : needKey;
     const own = route.onRequest;
     route.onRequest = [guard, ...(own === undefined ? [] : Array.isArray(own) ? own : [own])];
   };

@@ -146,8 +146,9 @@ describe('wharf query: relative times, errors, keys', () => {
       expect(ro.err).not.toMatch(/put it in wharf\.sync\.api_key/);
       const mk = await run(['cloud', 'keys', 'create', '--machine', 'line-3', '--db', db]);
       expect(mk.err).toMatch(
-        /for machine 'line-3' created.*uploads that machine's data: put it in the gateway's wharf\.sync\.api_key/,
+        /for machine 'line-3' created.*uploads that machine's data and reads nothing: put it in the gateway's wharf\.sync\.api_key/,
       );
+      expect(mk.err).toMatch(/to query, export or log in to the web UI, create a --read-only key/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

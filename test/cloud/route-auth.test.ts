@@ -261,6 +261,77 @@ describe('every route is guarded, whatever the spelling of its path', () => {
     expect((await cloud.store.totals()).files).toBe(1);
   }, 240_000);
 
+  it("a machine key (the one on a gateway) gets 403 on every route it is not declared for, its own machine's data included, and cannot log in", async () => {
+    const machineRoutes = cloud.app.wharfRoutes
+      .filter((r) => r.access === 'machine' && r.method !== 'HEAD')
+      .map((r) => `${r.method} ${r.url}`);
+    expect(machineRoutes).toEqual(['GET /api/v1/session']); // + the fleet config/report routes when the fleet plugin is on
+    const routes = cloud.app.wharfRoutes.filter((r) => r.access === 'key');
+    expect(routes.length).toBeGreaterThanOrEqual(10);
+    // its own machine (machine-a), asked by name, and no machine at all
+    const queries = [
+      '',
+      '?machine=machine-a&limit=5&format=csv',
+      '?sql=SELECT%20*%20FROM%20readings',
+    ];
+    for (const route of routes)
+      for (const q of queries) {
+        const p = route.url.replace(/:(\w+)/g, '1') + q;
+        const body =
+          route.method === 'POST' || route.method === 'PUT'
+            ? Buffer.from(JSON.stringify({ sql: 'SELECT component_name FROM readings', days: 1 }))
+            : undefined;
+        const a = await request(
+          route.method,
+          p,
+          { authorization: `Bearer ${keyA}`, 'content-type': 'application/json' },
+          body,
+        );
+        expect(a.status, `${route.method} ${p} → ${a.status} ${a.body.slice(0, 200)}`).toBe(403);
+        if (route.method !== 'HEAD') {
+          expect(JSON.parse(a.body).error.code).toBe('CLOUD_FORBIDDEN');
+          expect(a.body).toContain('read-only key');
+        }
+        expect(a.body).not.toContain(MARK);
+      }
+    // who-am-I answers it; logging in to the UI with it is refused, and no cookie is set
+    const me = await request('GET', '/api/v1/session', { authorization: `Bearer ${keyA}` });
+    expect(me.status).toBe(200);
+    expect(JSON.parse(me.body).machine).toBe('machine-a');
+    const login = await new Promise<{ status: number; cookie: unknown; body: string }>(
+      (res, rej) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port: cloud.port,
+            method: 'POST',
+            path: '/api/v1/session',
+            headers: { 'content-type': 'application/json' },
+            agent: false,
+          },
+          (r) => {
+            let b = '';
+            r.on('data', (c: Buffer) => (b += c.toString()));
+            r.on('end', () =>
+              res({ status: r.statusCode ?? 0, cookie: r.headers['set-cookie'], body: b }),
+            );
+          },
+        );
+        req.on('error', rej);
+        req.end(JSON.stringify({ api_key: keyA }));
+      },
+    );
+    expect(login.status).toBe(403);
+    expect(login.cookie).toBeUndefined();
+    expect(login.body).toMatch(/log in with a read-only key/);
+    // positive control: the same routes answer the read-only key
+    const ok = await request('GET', '/api/v1/readings?machine=machine-a&limit=5', {
+      authorization: `Bearer ${readKey}`,
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain(MARK);
+  });
+
   it('refuses request targets that are not a path at the HTTP layer (400), before any route', async () => {
     for (const p of [';/api/v1/readings', '\\api/v1/readings', 'api/v1/readings']) {
       const a = await request('GET', p, {});

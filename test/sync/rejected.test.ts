@@ -33,9 +33,11 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** What the cloud holds, read with a read-only key (the machine key uploads, and reads nothing). */
 async function rows(): Promise<StoredRow[]> {
+  const reader = (await cloud.store.createKey(null, 'reader')).key;
   const res = await fetch(`${cloud.url}/api/v1/readings?order=asc&limit=1000`, {
-    headers: { authorization: `Bearer ${key}` },
+    headers: { authorization: `Bearer ${reader}` },
   });
   expect(res.status).toBe(200);
   return ((await res.json()) as { rows: StoredRow[] }).rows;

@@ -158,7 +158,7 @@ async function keys(
       ctx.stderr.write(
         info.machine === null
           ? `read-only key ${info.id} created; it is shown only this once. It can query, run SQL and export (wharf query --key KEY, or WHARF_API_KEY for the CLI; the web UI login); it cannot upload: a gateway's wharf.sync.api_key needs a machine key (wharf cloud keys create --machine NAME)\n`
-          : `key ${info.id} for machine '${info.machine}' created; it is shown only this once. It uploads that machine's data: put it in the gateway's wharf.sync.api_key (or WHARF_API_KEY on the gateway); for reading only, create a --read-only key\n`,
+          : `key ${info.id} for machine '${info.machine}' created; it is shown only this once. It uploads that machine's data and reads nothing: put it in the gateway's wharf.sync.api_key (or WHARF_API_KEY on the gateway); to query, export or log in to the web UI, create a --read-only key\n`,
       );
       return 0;
     }

@@ -58,6 +58,9 @@ function desiredSummary(d: DesiredConfig) {
   };
 }
 
+/** The two routes a gateway calls with its machine key (each checks the machine itself). */
+const MACHINE_KEY = { config: { machineKey: true as const } };
+
 export function fleetPlugin(fleet: FleetStore, hub = new ChangeHub()): CloudPlugin {
   return async (app: FastifyInstance, ctx: CloudContext) => {
     const aborts = new Set<AbortController>();
@@ -221,7 +224,7 @@ export function fleetPlugin(fleet: FleetStore, hub = new ChangeHub()): CloudPlug
       hub.notify();
       return { machine, revision, fragments: check.fragments };
     });
-    app.get('/api/v1/fleet/machines/:machine/config', async (req, reply) => {
+    app.get('/api/v1/fleet/machines/:machine/config', MACHINE_KEY, async (req, reply) => {
       const machine = param(req, 'machine', MACHINE, 'machine');
       await requireMachine(req, machine);
       const q = req.query as { etag?: string; wait_ms?: string };
@@ -256,7 +259,7 @@ export function fleetPlugin(fleet: FleetStore, hub = new ChangeHub()): CloudPlug
         req.raw.socket.off('close', onClose);
       }
     });
-    app.post('/api/v1/fleet/machines/:machine/report', async (req) => {
+    app.post('/api/v1/fleet/machines/:machine/report', MACHINE_KEY, async (req) => {
       const machine = param(req, 'machine', MACHINE, 'machine');
       const k = key(req);
       if (k.machine !== machine)

@@ -7,12 +7,8 @@
  *   GET /api/v1/images/:id        → the image bytes, with its mime type
  *   GET /api/v1/images/:id/meta   → its metadata
  *   GET /api/v1/images/:id/thumb  → a 240 px wide JPEG thumbnail (thumbs.ts)
- * A machine key (the one a gateway uploads with, stored on that gateway) sees only its own
- * machine's images: its lists, counts and downloads are narrowed to that machine, asking for
- * another machine is 403, and an image id of another machine is 404 (as if absent). Read-only
- * keys see every machine's images.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { WharfError } from '../../shared/errors.js';
 import { parseFilter } from '../filters.js';
 import type { Logger } from '../../shared/logger.js';
@@ -63,24 +59,6 @@ export function parseImagePage(q: Q): {
   };
 }
 
-/** The filter narrowed to what the request's key may see (a machine key: its own machine). */
-function keyScoped(req: FastifyRequest, f: ImageFilter): ImageFilter {
-  const own = req.wharfKey?.machine ?? null;
-  if (own === null) return f;
-  const asked = f.machine ?? [];
-  const other = asked.find((m) => m !== own);
-  if (other !== undefined && !asked.includes(own))
-    throw new WharfError(
-      'CLOUD_FORBIDDEN',
-      `key ${req.wharfKey!.id} belongs to machine '${own}' and cannot read images of machine '${other.slice(0, 100)}' (use a read-only key: wharf cloud keys create --read-only)`,
-    );
-  return { ...f, machine: [own] };
-}
-
-/** Whether the request's key may see an image of this machine. */
-const mayRead = (req: FastifyRequest, machine: string): boolean =>
-  (req.wharfKey?.machine ?? null) === null || req.wharfKey!.machine === machine;
-
 function imageId(v: unknown): number {
   const s = String(v);
   if (!/^\d{1,15}$/.test(s))
@@ -94,18 +72,15 @@ const notFound = (reply: FastifyReply, id: number) =>
 export async function imageRoutes(app: FastifyInstance, ctx: ImageRouteContext): Promise<void> {
   app.get('/api/v1/images', async (req) => {
     const q = req.query as Q;
-    return ctx.store.images.listImages(keyScoped(req, parseImageFilter(q)), parseImagePage(q));
+    return ctx.store.images.listImages(parseImageFilter(q), parseImagePage(q));
   });
 
   app.get('/api/v1/images/count', async (req) => ({
-    count: await ctx.store.images.countImages(keyScoped(req, parseImageFilter(req.query as Q))),
+    count: await ctx.store.images.countImages(parseImageFilter(req.query as Q)),
   }));
 
   app.get('/api/v1/images/export.tar', async (req, reply) => {
-    const { count, stream } = await imageTar(
-      ctx.store.images,
-      keyScoped(req, parseImageFilter(req.query as Q)),
-    );
+    const { count, stream } = await imageTar(ctx.store.images, parseImageFilter(req.query as Q));
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     stream.on('error', (err) =>
       ctx.logger.warn(
@@ -124,7 +99,7 @@ export async function imageRoutes(app: FastifyInstance, ctx: ImageRouteContext):
   app.get('/api/v1/images/:id/meta', async (req, reply) => {
     const id = imageId((req.params as { id: string }).id);
     const im = await ctx.store.images.image(id);
-    if (im === null || !mayRead(req, im.meta.machine)) return notFound(reply, id);
+    if (im === null) return notFound(reply, id);
     return im.meta;
   });
 
@@ -132,14 +107,8 @@ export async function imageRoutes(app: FastifyInstance, ctx: ImageRouteContext):
   app.get('/api/v1/images/:id/thumb', async (req, reply) => {
     const id = imageId((req.params as { id: string }).id);
     let original: { mime: string; bytes: Buffer } | undefined;
-    // a machine key: the image's machine is checked first (a cached thumbnail is no way around it)
-    let loaded: Awaited<ReturnType<typeof ctx.store.images.image>> | undefined;
-    if ((req.wharfKey?.machine ?? null) !== null) {
-      loaded = await ctx.store.images.image(id);
-      if (loaded === null || !mayRead(req, loaded.meta.machine)) return notFound(reply, id);
-    }
     const t = await thumbs.thumb(id, async () => {
-      const im = loaded ?? (await ctx.store.images.image(id));
+      const im = await ctx.store.images.image(id);
       if (im !== null) original = { mime: im.meta.mime_type, bytes: im.bytes };
       return im?.bytes ?? null;
     });
@@ -167,7 +136,7 @@ export async function imageRoutes(app: FastifyInstance, ctx: ImageRouteContext):
   app.get('/api/v1/images/:id', async (req, reply) => {
     const id = imageId((req.params as { id: string }).id);
     const im = await ctx.store.images.image(id);
-    if (im === null || !mayRead(req, im.meta.machine)) return notFound(reply, id);
+    if (im === null) return notFound(reply, id);
     const ext = im.meta.mime_type === 'image/png' ? 'png' : 'jpg';
     return reply
       .header('content-type', im.meta.mime_type)

@@ -13,6 +13,11 @@ export async function sessionRoutes(app: FastifyInstance, ctx: CloudContext): Pr
     const info = await ctx.keys.verifyKey(key);
     if (info === null)
       throw new WharfError('CLOUD_AUTH', 'the API key is not valid (unknown, revoked or mistyped)');
+    if (info.machine !== null)
+      throw new WharfError(
+        'CLOUD_FORBIDDEN',
+        `key ${info.id} is machine '${info.machine}''s key (it belongs in that gateway's wharf.sync.api_key): log in with a read-only key ('wharf cloud keys create --read-only')`,
+      );
     const token = ctx.signer.sign(info.id, Date.now());
     void reply.header(
       'set-cookie',
@@ -20,7 +25,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: CloudContext): Pr
     );
     return { machine: info.machine, key_id: info.id, label: info.label };
   });
-  app.get('/api/v1/session', async (req) => {
+  app.get('/api/v1/session', { config: { machineKey: true } }, async (req) => {
     const k = req.wharfKey!;
     return { machine: k.machine, key_id: k.id, label: k.label };
   });

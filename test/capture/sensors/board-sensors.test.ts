@@ -204,7 +204,8 @@ describe('board-side sensors captured by the gateway and synced to the cloud', (
           });
           expect((await w.syncNow()).error).toBeNull();
           await w.stop();
-          const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+          const reader = (await cloud.store.createKey(null, 'reader')).key;
+          const auth = { authorization: `Bearer ${reader}`, 'content-type': 'application/json' };
           const sql = await fetch(`${cloud.url}/api/v1/sql`, {
             method: 'POST',
             headers: auth,
@@ -222,7 +223,7 @@ describe('board-side sensors captured by the gateway and synced to the cloud', (
           });
           expect(counts.reduce((a, b) => a + b, 0)).toBe(40);
           const series = await fetch(`${cloud.url}/api/v1/series?component_name=pressure`, {
-            headers: { authorization: `Bearer ${key}` },
+            headers: { authorization: `Bearer ${reader}` },
           });
           const s = (await series.json()) as { series: { key: string; v: (number | null)[] }[] };
           const value = s.series.find((l) => l.key === 'value');

@@ -189,8 +189,9 @@ describe('gateway health sensor', () => {
           });
           expect((await w.syncNow()).error).toBeNull();
           await w.stop();
+          const reader = (await cloud.store.createKey(null, 'reader')).key;
           const res = await fetch(`${cloud.url}/api/v1/series?component_name=health`, {
-            headers: { authorization: `Bearer ${key}` },
+            headers: { authorization: `Bearer ${reader}` },
           });
           const s = (await res.json()) as { series: { key: string; v: (number | null)[] }[] };
           const keys = s.series.map((l) => l.key);
