@@ -12,6 +12,7 @@ import { defaultCodec, type CaptureCodec, type CaptureDecoder } from './ingest-c
 import { cloudMetrics, type CloudMetrics } from './metrics.js';
 import type { CloudContext, CloudPlugin } from './context.js';
 import { exportRoutes } from './routes/export.js';
+import { SQL_DEFAULT_CONCURRENCY, SqlSlots } from './routes/sql-stream.js';
 import { imageRoutes } from './images/routes.js';
 import { retentionRoutes } from './routes/retention.js';
 import { healthRoutes } from './routes/health.js';
@@ -33,6 +34,8 @@ export interface CloudServerOptions {
   maxFileBytes?: number;
   /** SQL statement timeout (default 10 s). */
   sqlTimeoutMs?: number;
+  /** SQL statements (POST /api/v1/sql, SQL exports) running at once; more answer 429 (default 4). */
+  maxSqlStatements?: number;
   /** Secret that signs session cookies; random per process when absent (sessions end on restart). */
   sessionSecret?: string;
   /** Mark cookies `Secure` (set when serving HTTPS). */
@@ -50,6 +53,7 @@ const STATUS: Partial<Record<string, number>> = {
   CLOUD_BAD_REQUEST: 400,
   CLOUD_SQL_REFUSED: 400,
   CLOUD_SQL_LIMIT: 400,
+  CLOUD_SQL_BUSY: 429,
   CLOUD_INGEST_REJECTED: 422,
   CLOUD_UNSUPPORTED_MEDIA: 415,
   USAGE: 400,
@@ -77,6 +81,7 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
     decoder: () => (decoder ??= defaultCodec()),
     maxFileBytes: opts.maxFileBytes ?? 16 * 1024 * 1024,
     sqlTimeoutMs: opts.sqlTimeoutMs ?? 10_000,
+    sqlSlots: new SqlSlots(opts.maxSqlStatements ?? SQL_DEFAULT_CONCURRENCY),
     secureCookies: opts.secureCookies ?? false,
   };
   const app = Fastify({
