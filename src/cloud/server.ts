@@ -46,6 +46,9 @@ export interface CloudServerOptions {
 
 export type { CloudContext, CloudPlugin } from './context.js';
 
+/** Largest request body outside uploads (JSON: SQL, login, fleet config). */
+const JSON_BODY_LIMIT = 1024 * 1024;
+
 const STATUS: Partial<Record<string, number>> = {
   CLOUD_AUTH: 401,
   CLOUD_FORBIDDEN: 403,
@@ -86,7 +89,7 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
   };
   const app = Fastify({
     logger: false,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: JSON_BODY_LIMIT,
     forceCloseConnections: true,
     // a path that cannot be decoded (broken %-escape) never reaches a route: 400, our error shape
     frameworkErrors: (err, _req, reply) => {
@@ -119,7 +122,10 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
     const code = isWharfError(err) ? err.code : (err.code ?? 'INTERNAL');
     let message = errorMessage(err);
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      message = `the body is larger than the limit of ${ctx.maxFileBytes} bytes: split the capture file (maximum_capture_file_size_bytes) or raise the cloud's limit`;
+      message =
+        req.routeOptions.config?.upload !== undefined
+          ? `the body is larger than the limit of ${ctx.maxFileBytes} bytes: split the capture file (maximum_capture_file_size_bytes) or raise the cloud's limit (--max-file-mb)`
+          : `the body is larger than this route's limit of ${req.routeOptions.bodyLimit ?? JSON_BODY_LIMIT} bytes`;
     const details = isWharfError(err) && status < 500 ? err.details : undefined;
     void reply
       .code(status)
