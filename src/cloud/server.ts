@@ -38,6 +38,12 @@ export interface CloudServerOptions {
   maxSqlStatements?: number;
   /** Secret that signs session cookies; random per process when absent (sessions end on restart). */
   sessionSecret?: string;
+  /**
+   * Longest time to receive a whole request, headers and body (default 300 s, node's own default,
+   * which fastify turns off): a client that sends part of a body and then nothing would otherwise
+   * hold its connection for ever, keyless on the public login route or after a 401.
+   */
+  requestTimeoutMs?: number;
   /** Mark cookies `Secure` (set when serving HTTPS). */
   secureCookies?: boolean;
   /** Extra route groups, e.g. the web UI: `plugins: [(app) => uiPlugin(app)]`. */
@@ -87,9 +93,18 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
     sqlSlots: new SqlSlots(opts.maxSqlStatements ?? SQL_DEFAULT_CONCURRENCY),
     secureCookies: opts.secureCookies ?? false,
   };
+  const requestTimeoutMs = opts.requestTimeoutMs ?? 300_000;
   const app = Fastify({
     logger: false,
     bodyLimit: JSON_BODY_LIMIT,
+    requestTimeout: requestTimeoutMs,
+    // node looks for requests past their timeout this often (its default, 30 s, is too coarse
+    // for short timeouts), and node swaps the two timeouts when headers may take longer than the
+    // whole request
+    http: {
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeoutMs / 4)),
+      headersTimeout: Math.min(60_000, requestTimeoutMs),
+    },
     forceCloseConnections: true,
     // a path that cannot be decoded (broken %-escape) never reaches a route: 400, our error shape
     frameworkErrors: (err, _req, reply) => {
