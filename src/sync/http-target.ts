@@ -1,5 +1,6 @@
 /** Sync target: the wharf cloud's `POST /api/v1/files` with an API key (HTTP or HTTPS). */
 import { WharfError, errorMessage } from '../shared/errors.js';
+import { hideUserinfo } from '../shared/secrets.js';
 import type { SyncTarget, UploadItem, UploadResult } from './target.js';
 
 export interface HttpTargetOptions {
@@ -22,7 +23,7 @@ export class HttpSyncTarget implements SyncTarget {
     } catch {
       throw new WharfError(
         'USAGE',
-        `sync url '${opts.url}' is not a URL; use e.g. http://cloud.local:8080`,
+        `sync url '${hideUserinfo(opts.url)}' is not a URL; use e.g. http://cloud.local:8080`,
       );
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:')

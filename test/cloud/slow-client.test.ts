@@ -58,17 +58,13 @@ describe('a stalled request body ends at the request timeout', () => {
       'POST /api/v1/files HTTP/1.1\r\nHost: x\r\ncontent-type: application/octet-stream\r\nx-wharf-file-id: f1\r\nx-wharf-sha256: 00\r\ncontent-length: 100000\r\nauthorization: Bearer KEY',
       'WHARF',
     ],
-  ] as const)(
-    '%s',
-    async ([, head, part]) => {
-      const r = await stall(head.replace('KEY', keyA), part, TIMEOUT_MS + 20_000);
-      expect(r.closedAfterMs, `still open; got ${JSON.stringify(r.answer.slice(0, 200))}`).not.toBe(
-        null,
-      );
-      expect(r.closedAfterMs!).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
-      // a keyless request got its 401 first; every other one gets the 408
-      expect(r.answer).toMatch(/^HTTP\/1\.1 (401|408) /);
-    },
-    60_000,
-  );
+  ] as const)('%s', { timeout: 60_000 }, async ([, head, part]) => {
+    const r = await stall(head.replace('KEY', keyA), part, TIMEOUT_MS + 20_000);
+    expect(r.closedAfterMs, `still open; got ${JSON.stringify(r.answer.slice(0, 200))}`).not.toBe(
+      null,
+    );
+    expect(r.closedAfterMs!).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+    // a keyless request got its 401 first; every other one gets the 408
+    expect(r.answer).toMatch(/^HTTP\/1\.1 (401|408) /);
+  });
 });
