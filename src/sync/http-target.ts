@@ -65,7 +65,12 @@ export class HttpSyncTarget implements SyncTarget {
     } catch {
       body = null;
     }
-    const err = (body as { error?: { message?: unknown; code?: unknown } } | null)?.error;
+    const err = (
+      body as {
+        error?: { message?: unknown; code?: unknown; details?: { reason?: unknown } };
+      } | null
+    )?.error;
+    const why = err?.details?.reason;
     const reason =
       (typeof err?.message === 'string' ? err.message : text.slice(0, 300)) +
       (typeof err?.code === 'string' ? ` [${err.code}]` : '');
@@ -82,6 +87,22 @@ export class HttpSyncTarget implements SyncTarget {
         );
       }
       return { status: b.status, records: b.records };
+    }
+    if (res.status === 403 && why === 'other_machine') {
+      // this file's machine is not the key's (the machine was renamed, or the file was copied in):
+      // the key is fine for the other files, so the worker keeps this one and goes on
+      throw new WharfError(
+        'SYNC_AUTH',
+        `${this.description} refused file ${item.fileId} (403): ${reason}; it stays in the capture directory and is retried (upload it with that machine's key: wharf sync now --key KEY)`,
+        { details: { per_file: true } },
+      );
+    }
+    if (res.status === 400 && why === 'checksum_mismatch') {
+      // the bytes were damaged on the way: the file itself is fine, send it again
+      throw new WharfError(
+        'SYNC_UNREACHABLE',
+        `${this.description} received file ${item.fileId} damaged (checksum mismatch): ${reason}`,
+      );
     }
     if (res.status === 401 || res.status === 403) {
       throw new WharfError(
