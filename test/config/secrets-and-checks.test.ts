@@ -110,6 +110,29 @@ describe('secrets are never printed', () => {
   });
 });
 
+describe('a password in a --url the CLI is given is never printed', () => {
+  it.for([
+    ['query'],
+    ['cloud', 'export', '--format', 'csv', '--out', 'x.csv'],
+    ['cloud', 'machines'],
+  ])('wharf %s …', async (cmd) => {
+    const r = await runCli(
+      [
+        ...cmd,
+        '--url',
+        'http://alice:Pa55w0rdV4lue@127.0.0.1:1/?token=t0kenV4lue',
+        '--key',
+        `wharf_000000000000_${'a'.repeat(30)}`,
+      ],
+      ENV,
+      tmp,
+    );
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('http://***@127.0.0.1:1');
+    expect(r.out + r.err).not.toMatch(/Pa55w0rdV4lue|t0kenV4lue|alice/);
+  });
+});
+
 describe('capture methods', () => {
   it('an unknown method is an error with a did-you-mean; exit 1', async () => {
     const r = await check(withRemote([{ ...A1, method: 'Analog' }]));
