@@ -18,6 +18,10 @@ export interface CloudContext {
   sqlTimeoutMs: number;
   /** User SQL statements running at once (routes/sql-stream.ts). */
   sqlSlots: SqlSlots;
+  /** Filtered exports running at once (routes/export.ts). */
+  exportSlots: SqlSlots;
+  /** A download whose client takes nothing for this long is cut (routes/export.ts). */
+  exportIdleMs: number;
   secureCookies: boolean;
 }
 

@@ -11,7 +11,7 @@ import { routeAuth, SessionSigner, type RouteEntry } from './auth.js';
 import { defaultCodec, type CaptureCodec, type CaptureDecoder } from './ingest-check.js';
 import { cloudMetrics, type CloudMetrics } from './metrics.js';
 import type { CloudContext, CloudPlugin } from './context.js';
-import { exportRoutes } from './routes/export.js';
+import { EXPORT_IDLE_MS, exportRoutes } from './routes/export.js';
 import { SQL_DEFAULT_CONCURRENCY, SqlSlots } from './routes/sql-stream.js';
 import { imageRoutes } from './images/routes.js';
 import { retentionRoutes } from './routes/retention.js';
@@ -36,6 +36,10 @@ export interface CloudServerOptions {
   sqlTimeoutMs?: number;
   /** SQL statements (POST /api/v1/sql, SQL exports) running at once; more answer 429 (default 4). */
   maxSqlStatements?: number;
+  /** Filtered exports (no row limit) running at once; more answer 429 (default 8). */
+  maxExports?: number;
+  /** A download whose client takes nothing for this long is cut (default 60 s, ≥ the SQL timeout). */
+  exportIdleMs?: number;
   /** Secret that signs session cookies; random per process when absent (sessions end on restart). */
   sessionSecret?: string;
   /**
@@ -91,6 +95,8 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
     maxFileBytes: opts.maxFileBytes ?? 16 * 1024 * 1024,
     sqlTimeoutMs: opts.sqlTimeoutMs ?? 10_000,
     sqlSlots: new SqlSlots(opts.maxSqlStatements ?? SQL_DEFAULT_CONCURRENCY),
+    exportSlots: new SqlSlots(opts.maxExports ?? 8, 'filtered exports'),
+    exportIdleMs: opts.exportIdleMs ?? EXPORT_IDLE_MS,
     secureCookies: opts.secureCookies ?? false,
   };
   const requestTimeoutMs = opts.requestTimeoutMs ?? 300_000;

@@ -23,7 +23,10 @@ export const SQL_DEFAULT_CONCURRENCY = 4;
  */
 export class SqlSlots {
   private used = 0;
-  constructor(readonly max: number) {
+  constructor(
+    readonly max: number,
+    private readonly what = 'SQL statements',
+  ) {
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`SQL slots must be ≥ 1 (${max})`);
   }
   /** Takes a slot (throws CLOUD_SQL_BUSY when none is free); the returned release is idempotent. */
@@ -31,7 +34,7 @@ export class SqlSlots {
     if (this.used >= this.max)
       throw new WharfError(
         'CLOUD_SQL_BUSY',
-        `${this.max} SQL statements are running already (the most at once): try again when one has finished`,
+        `${this.max} ${this.what} are running already (the most at once): try again when one has finished`,
       );
     this.used++;
     let done = false;
