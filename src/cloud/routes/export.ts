@@ -77,7 +77,8 @@ export const EXPORT_IDLE_MS = 60_000;
 
 function cutWhenStalled(reply: FastifyReply, ms: number): void {
   const socket = reply.raw.socket;
-  if (socket === null) return;
+  // (a request injected in-process, fastify's inject, has no real socket)
+  if (socket === null || typeof socket.setTimeout !== 'function') return;
   socket.setTimeout(ms);
   socket.once('timeout', () => socket.destroy());
 }
