@@ -56,6 +56,9 @@ const OPTIONS = {
   ...Object.fromEntries(Object.entries(FILTER_OPTIONS).filter(([k]) => k !== 'machine')),
 } as const;
 
+/** Shortest WHARF_SESSION_SECRET accepted (`openssl rand -hex 32` gives 64). */
+export const MIN_SESSION_SECRET = 32;
+
 async function serve(
   v: Record<string, string | boolean | undefined>,
   ctx: CliContext,
@@ -75,6 +78,15 @@ async function serve(
     throw new WharfError(
       'USAGE',
       `--sql-concurrency must be a whole number 1-64 (got ${String(v['sql-concurrency'])})`,
+    );
+  // the secret signs login cookies: a guessable one lets anyone holding any key (who can log in
+  // and so get a signed cookie to test guesses against offline) sign a session for another key
+  // id, e.g. a fleet admin's (ids are shown in retention and fleet answers)
+  const secret = ctx.env.WHARF_SESSION_SECRET;
+  if (secret !== undefined && secret.length < MIN_SESSION_SECRET)
+    throw new WharfError(
+      'USAGE',
+      `WHARF_SESSION_SECRET is too short (${secret.length} characters; at least ${MIN_SESSION_SECRET}): it signs login sessions, so it must not be guessable; make one with 'openssl rand -hex 32'`,
     );
   const logger = appLogger();
   const listen = {
