@@ -3,6 +3,7 @@
  * `command: CliCommand`, parses its own arguments and calls the modules.
  */
 import { errorMessage, isWharfError } from '../shared/errors.js';
+import { hideUserinfoIn } from '../shared/secrets.js';
 import { processContext, type CliCommand, type CliContext } from './context.js';
 
 interface Entry {
@@ -71,7 +72,8 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
     return await mod.command.run(rest, ctx);
   } catch (err) {
     const code = isWharfError(err) ? ` [${err.code}]` : '';
-    ctx.stderr.write(`wharf ${name}: ${errorMessage(err)}${code}\n`);
+    // a message may quote a URL the user gave, with its password (and fetch quotes it whole)
+    ctx.stderr.write(`wharf ${name}: ${hideUserinfoIn(errorMessage(err))}${code}\n`);
     return 1;
   }
 }

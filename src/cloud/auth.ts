@@ -166,6 +166,7 @@ export function routeAuth(
         throw new WharfError(
           'CLOUD_FORBIDDEN',
           `key ${key.id} belongs to machine '${key.machine}' and cannot upload data of machine '${machine.slice(0, 100)}'`,
+          { details: { reason: 'other_machine' } },
         );
       const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== contentType)

@@ -2,6 +2,7 @@
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { WharfError, errorMessage } from '../shared/errors.js';
+import { hideUserinfo } from '../shared/secrets.js';
 import { filterToQuery } from './filters.js';
 import { fmtBytes, type Progress } from './progress.js';
 import type { QueryPage, ReadingFilter } from './store/contract.js';
@@ -36,7 +37,7 @@ export class CloudClient {
       // A query or export, not a sync: its own code, the URL, and what to do.
       throw new WharfError(
         'CLOUD_UNREACHABLE',
-        `cannot reach the cloud at ${this.baseUrl} (${(err as { cause?: { code?: string; message?: string } }).cause?.code ?? (err as { cause?: { message?: string } }).cause?.message ?? errorMessage(err)}): start it with 'wharf cloud serve', or point --url (or WHARF_CLOUD_URL) at the running cloud`,
+        `cannot reach the cloud at ${hideUserinfo(this.baseUrl)} (${(err as { cause?: { code?: string; message?: string } }).cause?.code ?? (err as { cause?: { message?: string } }).cause?.message ?? errorMessage(err)}): start it with 'wharf cloud serve', or point --url (or WHARF_CLOUD_URL) at the running cloud`,
         { cause: err },
       );
     }

@@ -5,6 +5,7 @@ import type { SessionSigner } from './auth.js';
 import type { CaptureCodec } from './ingest-check.js';
 import type { CloudMetrics } from './metrics.js';
 import type { CloudStore, KeyStore } from './store/contract.js';
+import type { SqlSlots } from './routes/sql-stream.js';
 
 export interface CloudContext {
   store: CloudStore;
@@ -15,6 +16,12 @@ export interface CloudContext {
   decoder: () => Promise<CaptureCodec>;
   maxFileBytes: number;
   sqlTimeoutMs: number;
+  /** User SQL statements running at once (routes/sql-stream.ts). */
+  sqlSlots: SqlSlots;
+  /** Filtered exports running at once (routes/export.ts). */
+  exportSlots: SqlSlots;
+  /** A download whose client takes nothing for this long is cut (routes/export.ts). */
+  exportIdleMs: number;
   secureCookies: boolean;
 }
 

@@ -54,9 +54,12 @@ function checkMachine(key: KeyInfo, machine: string): void {
       `key ${key.id} is read-only: create a key for the machine with 'wharf cloud keys create --machine NAME'`,
     );
   if (machine !== key.machine) {
+    // about this file, not the key (which may upload its own machine's files): a client goes on
+    // with its other files
     throw new WharfError(
       'CLOUD_FORBIDDEN',
       `key ${key.id} belongs to machine '${key.machine}' and cannot upload data of machine '${String(machine).slice(0, 100)}'`,
+      { details: { reason: 'other_machine' } },
     );
   }
 }
@@ -75,8 +78,10 @@ export function checkUpload(
   if (body.length === 0) throw bad('the body is empty: send the capture file bytes');
   const actual = sha256Hex(body);
   if (actual !== h.sha256.toLowerCase()) {
-    throw bad(
+    throw new WharfError(
+      'CLOUD_BAD_REQUEST',
       `checksum mismatch: x-wharf-sha256 says ${h.sha256.slice(0, 12)}…, the ${body.length} bytes received hash to ${actual.slice(0, 12)}…; the upload was damaged, retry it`,
+      { details: { reason: 'checksum_mismatch' } },
     );
   }
   if (codec.decodeHeader !== undefined) {

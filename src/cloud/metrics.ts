@@ -36,7 +36,7 @@ export function cloudMetrics(registry = new Metrics()): CloudMetrics {
     ),
     sqlStatements: registry.counter(
       'wharf_cloud_sql_statements_total',
-      'SQL statements, by outcome (ok, refused, error)',
+      'SQL statements, by outcome (ok, refused, error, busy)',
       ['outcome'],
     ),
     exports: registry.counter('wharf_cloud_exports_total', 'Exports started, by format', [

@@ -11,7 +11,8 @@ import { routeAuth, SessionSigner, type RouteEntry } from './auth.js';
 import { defaultCodec, type CaptureCodec, type CaptureDecoder } from './ingest-check.js';
 import { cloudMetrics, type CloudMetrics } from './metrics.js';
 import type { CloudContext, CloudPlugin } from './context.js';
-import { exportRoutes } from './routes/export.js';
+import { EXPORT_IDLE_MS, exportRoutes } from './routes/export.js';
+import { SQL_DEFAULT_CONCURRENCY, SqlSlots } from './routes/sql-stream.js';
 import { imageRoutes } from './images/routes.js';
 import { retentionRoutes } from './routes/retention.js';
 import { healthRoutes } from './routes/health.js';
@@ -33,8 +34,20 @@ export interface CloudServerOptions {
   maxFileBytes?: number;
   /** SQL statement timeout (default 10 s). */
   sqlTimeoutMs?: number;
+  /** SQL statements (POST /api/v1/sql, SQL exports) running at once; more answer 429 (default 4). */
+  maxSqlStatements?: number;
+  /** Filtered exports (no row limit) running at once; more answer 429 (default 8). */
+  maxExports?: number;
+  /** A download whose client takes nothing for this long is cut (default 60 s, ≥ the SQL timeout). */
+  exportIdleMs?: number;
   /** Secret that signs session cookies; random per process when absent (sessions end on restart). */
   sessionSecret?: string;
+  /**
+   * Longest time to receive a whole request, headers and body (default 300 s, node's own default,
+   * which fastify turns off): a client that sends part of a body and then nothing would otherwise
+   * hold its connection for ever, keyless on the public login route or after a 401.
+   */
+  requestTimeoutMs?: number;
   /** Mark cookies `Secure` (set when serving HTTPS). */
   secureCookies?: boolean;
   /** Extra route groups, e.g. the web UI: `plugins: [(app) => uiPlugin(app)]`. */
@@ -43,6 +56,9 @@ export interface CloudServerOptions {
 
 export type { CloudContext, CloudPlugin } from './context.js';
 
+/** Largest request body outside uploads (JSON: SQL, login, fleet config). */
+const JSON_BODY_LIMIT = 1024 * 1024;
+
 const STATUS: Partial<Record<string, number>> = {
   CLOUD_AUTH: 401,
   CLOUD_FORBIDDEN: 403,
@@ -50,6 +66,7 @@ const STATUS: Partial<Record<string, number>> = {
   CLOUD_BAD_REQUEST: 400,
   CLOUD_SQL_REFUSED: 400,
   CLOUD_SQL_LIMIT: 400,
+  CLOUD_SQL_BUSY: 429,
   CLOUD_INGEST_REJECTED: 422,
   CLOUD_UNSUPPORTED_MEDIA: 415,
   USAGE: 400,
@@ -77,11 +94,23 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
     decoder: () => (decoder ??= defaultCodec()),
     maxFileBytes: opts.maxFileBytes ?? 16 * 1024 * 1024,
     sqlTimeoutMs: opts.sqlTimeoutMs ?? 10_000,
+    sqlSlots: new SqlSlots(opts.maxSqlStatements ?? SQL_DEFAULT_CONCURRENCY),
+    exportSlots: new SqlSlots(opts.maxExports ?? 8, 'filtered exports'),
+    exportIdleMs: opts.exportIdleMs ?? EXPORT_IDLE_MS,
     secureCookies: opts.secureCookies ?? false,
   };
+  const requestTimeoutMs = opts.requestTimeoutMs ?? 300_000;
   const app = Fastify({
     logger: false,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: JSON_BODY_LIMIT,
+    requestTimeout: requestTimeoutMs,
+    // node looks for requests past their timeout this often (its default, 30 s, is too coarse
+    // for short timeouts), and node swaps the two timeouts when headers may take longer than the
+    // whole request
+    http: {
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeoutMs / 4)),
+      headersTimeout: Math.min(60_000, requestTimeoutMs),
+    },
     forceCloseConnections: true,
     // a path that cannot be decoded (broken %-escape) never reaches a route: 400, our error shape
     frameworkErrors: (err, _req, reply) => {
@@ -114,7 +143,10 @@ export async function buildCloudServer(opts: CloudServerOptions): Promise<Fastif
     const code = isWharfError(err) ? err.code : (err.code ?? 'INTERNAL');
     let message = errorMessage(err);
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      message = `the body is larger than the limit of ${ctx.maxFileBytes} bytes: split the capture file (maximum_capture_file_size_bytes) or raise the cloud's limit`;
+      message =
+        req.routeOptions.config?.upload !== undefined
+          ? `the body is larger than the limit of ${ctx.maxFileBytes} bytes: split the capture file (maximum_capture_file_size_bytes) or raise the cloud's limit (--max-file-mb)`
+          : `the body is larger than this route's limit of ${req.routeOptions.bodyLimit ?? JSON_BODY_LIMIT} bytes`;
     const details = isWharfError(err) && status < 500 ? err.details : undefined;
     void reply
       .code(status)

@@ -33,6 +33,7 @@ export type WharfErrorCode =
   | 'CLOUD_INGEST_REJECTED'
   | 'CLOUD_UNSUPPORTED_MEDIA'
   | 'CLOUD_SQL_LIMIT'
+  | 'CLOUD_SQL_BUSY'
   | 'CLOUD_UNREACHABLE'
   // firmware
   | 'FIRMWARE_BUILD'

@@ -64,9 +64,14 @@ export function isSecretPath(path: string): boolean {
 
 /**
  * `scheme://user:pass@host/…` → `scheme://***@host/…`. Conservative: everything between `://` and
- * the last `@` before the path is hidden (a password may itself hold `@` or `:`).
+ * the last `@` before the path is hidden (a password may itself hold `@` or `:`). Query parameters
+ * with a secret's name (`?token=…`, `&api_key=…`) keep their name and lose their value.
  */
 export function hideUserinfo(address: string): string {
+  return hideSecretParams(hideUserinfoOnly(address));
+}
+
+function hideUserinfoOnly(address: string): string {
   const m = /^([a-z][a-z0-9+.-]*:\/\/)/i.exec(address);
   if (m === null) {
     // Not a URL with an authority; still hide a `user:pass@` prefix if there is one.
@@ -77,6 +82,22 @@ export function hideUserinfo(address: string): string {
   if (at === -1) return address;
   // The authority ends at the first / ? # after the last @ (a password may hold / ? # unencoded).
   return `${m[1]}***@${rest.slice(at + 1)}`;
+}
+
+/** `?a=1&token=x;password=y` → `?a=1&token=***;password=***` (names as isSecretKey decides). */
+export function hideSecretParams(text: string): string {
+  return text.replace(
+    /([?&;])([A-Za-z0-9_.%-]{1,100})=([^&;#\s"'`]*)/g,
+    (all, sep: string, name: string) => {
+      let key = name;
+      try {
+        key = decodeURIComponent(name);
+      } catch {
+        // a broken escape: judge the name as written
+      }
+      return isSecretKey(key) ? `${sep}${name}=***` : all;
+    },
+  );
 }
 
 /**
@@ -99,7 +120,7 @@ export function hideUserinfoIn(text: string): string {
     }
     at = end - 3 > at ? end - 3 : at;
   }
-  return out + text.slice(from);
+  return hideSecretParams(out + text.slice(from));
 }
 
 const STOP = new Set([' ', '\t', '\n', '\r', '"', "'", '`']);

@@ -1,5 +1,6 @@
 /** Sync target: the wharf cloud's `POST /api/v1/files` with an API key (HTTP or HTTPS). */
 import { WharfError, errorMessage } from '../shared/errors.js';
+import { hideUserinfo } from '../shared/secrets.js';
 import type { SyncTarget, UploadItem, UploadResult } from './target.js';
 
 export interface HttpTargetOptions {
@@ -22,7 +23,7 @@ export class HttpSyncTarget implements SyncTarget {
     } catch {
       throw new WharfError(
         'USAGE',
-        `sync url '${opts.url}' is not a URL; use e.g. http://cloud.local:8080`,
+        `sync url '${hideUserinfo(opts.url)}' is not a URL; use e.g. http://cloud.local:8080`,
       );
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:')
@@ -64,7 +65,12 @@ export class HttpSyncTarget implements SyncTarget {
     } catch {
       body = null;
     }
-    const err = (body as { error?: { message?: unknown; code?: unknown } } | null)?.error;
+    const err = (
+      body as {
+        error?: { message?: unknown; code?: unknown; details?: { reason?: unknown } };
+      } | null
+    )?.error;
+    const why = err?.details?.reason;
     const reason =
       (typeof err?.message === 'string' ? err.message : text.slice(0, 300)) +
       (typeof err?.code === 'string' ? ` [${err.code}]` : '');
@@ -81,6 +87,22 @@ export class HttpSyncTarget implements SyncTarget {
         );
       }
       return { status: b.status, records: b.records };
+    }
+    if (res.status === 403 && why === 'other_machine') {
+      // this file's machine is not the key's (the machine was renamed, or the file was copied in):
+      // the key is fine for the other files, so the worker keeps this one and goes on
+      throw new WharfError(
+        'SYNC_AUTH',
+        `${this.description} refused file ${item.fileId} (403): ${reason}; it stays in the capture directory and is retried (upload it with that machine's key: wharf sync now --key KEY)`,
+        { details: { per_file: true } },
+      );
+    }
+    if (res.status === 400 && why === 'checksum_mismatch') {
+      // the bytes were damaged on the way: the file itself is fine, send it again
+      throw new WharfError(
+        'SYNC_UNREACHABLE',
+        `${this.description} received file ${item.fileId} damaged (checksum mismatch): ${reason}`,
+      );
     }
     if (res.status === 401 || res.status === 403) {
       throw new WharfError(

@@ -78,6 +78,14 @@ export async function sendFile(
     const e = isWharfError(err)
       ? err
       : new WharfError('SYNC_UNREACHABLE', errorMessage(err), { cause: err });
+    if (isWharfError(err, 'SYNC_AUTH') && err.details?.per_file === true) {
+      // refused for this file only: it stays, the rest of the backlog keeps moving
+      if (res.refused === undefined) {
+        res.refused = e;
+        c.noteError(e);
+      }
+      return false;
+    }
     if (res.error === null) {
       res.error = e;
       c.noteError(e);

@@ -32,4 +32,9 @@ export interface PassResult {
   /** Files still waiting after the pass. */
   remaining: number;
   error: WharfError | null;
+  /**
+   * A file the target refused for this key while the key works for the others (a file of another
+   * machine): it stays and the pass went on; set when `error` is not.
+   */
+  refused?: WharfError;
 }

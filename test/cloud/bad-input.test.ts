@@ -279,6 +279,15 @@ describe('bad request bodies and parameters get 4xx with a reason, never 500', (
     expect(r.error?.message).toBeTruthy();
   });
 
+  it("a JSON body over the 1 MiB limit is 413 naming that limit, not the upload's", async () => {
+    const big = JSON.stringify({ sql: `SELECT 1 -- ${'x'.repeat(2 * 1024 * 1024)}` });
+    const r = await send('POST', '/api/v1/sql', json, big);
+    expect(r.status).toBe(413);
+    expect(r.error?.code).toBe('FST_ERR_CTP_BODY_TOO_LARGE');
+    expect(r.error?.message).toContain(String(1024 * 1024));
+    expect(r.error?.message).not.toContain('capture file');
+  });
+
   it('POST /api/v1/files without a content type: 415; with octet-stream but without its headers: 400', async () => {
     const f = captureFile(meta(), readings(2));
     const none = await fetch(`${cloud.url}/api/v1/files`, {

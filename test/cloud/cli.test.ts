@@ -233,3 +233,24 @@ describe('wharf cloud export of a runaway SQL statement', () => {
     },
   );
 });
+
+describe('wharf cloud serve and its session secret', () => {
+  it('refuses a guessable WHARF_SESSION_SECRET (it signs every login cookie) without printing it', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'wharf-secret-'));
+    try {
+      const r = await runCli(
+        ['cloud', 'serve', '--port', '0', '--no-ui'],
+        { WHARF_HOME: home, WHARF_SESSION_SECRET: 'hunter2hunter2' },
+        home,
+      );
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/WHARF_SESSION_SECRET is too short \(14 characters; at least 32\)/);
+      expect(r.err).toContain('openssl rand -hex 32');
+      expect(r.out + r.err).not.toContain('hunter2');
+      // nothing was opened or served
+      expect(r.out).not.toMatch(/serving/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});

@@ -93,6 +93,44 @@ describe('secrets are never printed', () => {
     expect(s.err).toContain('"gopher://***@cloud" is not an http(s) URL');
     expect(s.all).not.toContain('s3cr3t');
   });
+
+  it('a URL query parameter named like a secret is printed without its value (explain, text and JSON)', async () => {
+    const cfg = {
+      ...withRemote([A1], {
+        address: 'sim://esp-home?wave=sine&token=t0kenV4lue&Password=pw0rdV4lue',
+      }),
+      wharf: { sync: { url: 'http://127.0.0.1:9/in?api_key=k3yV4lue&x=1', api_key: 'k' } },
+    };
+    const text = await check(cfg, 'explain');
+    expect(text.code, text.all).toBe(0);
+    expect(text.out).toContain('sync to http://127.0.0.1:9/in?api_key=***&x=1');
+    const json = await check(cfg, 'explain', ['--json']);
+    expect(json.out).toContain('sim://esp-home?wave=sine&token=***&Password=***');
+    for (const r of [text, json]) expect(r.all).not.toMatch(/t0kenV4lue|pw0rdV4lue|k3yV4lue/);
+  });
+});
+
+describe('a password in a --url the CLI is given is never printed', () => {
+  it.for([
+    ['query'],
+    ['cloud', 'export', '--format', 'csv', '--out', 'x.csv'],
+    ['cloud', 'machines'],
+  ])('wharf %s …', async (cmd) => {
+    const r = await runCli(
+      [
+        ...cmd,
+        '--url',
+        'http://alice:Pa55w0rdV4lue@127.0.0.1:1/?token=t0kenV4lue',
+        '--key',
+        `wharf_000000000000_${'a'.repeat(30)}`,
+      ],
+      ENV,
+      tmp,
+    );
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('http://***@127.0.0.1:1');
+    expect(r.out + r.err).not.toMatch(/Pa55w0rdV4lue|t0kenV4lue|alice/);
+  });
 });
 
 describe('capture methods', () => {

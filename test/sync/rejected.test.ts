@@ -284,3 +284,58 @@ describe('the HTTP target maps the cloud answers', () => {
     }
   });
 });
+
+describe('a refusal that is not about the content (hostile re-check of issue 11)', () => {
+  it('a file of another machine (the machine was renamed) stays where it is, and the newer files sync past it', async () => {
+    const renamed = writeCaptureFile(dir, meta({ machine: 'old-name' }), readings(3, T0), T0);
+    const good = writeCaptureFile(dir, meta(), readings(4, T0 + 60_000), T0 + 60_000);
+    const log = memoryLogger();
+    const r = await worker(log).syncNow();
+    expect(r).toMatchObject({ error: null, uploaded: 1, failed: 0, remaining: 1 });
+    expect(r.refused?.code).toBe('SYNC_AUTH');
+    expect(r.refused?.message).toContain("'old-name'");
+    // kept as it is for that machine's key: not set aside, no gap claims its readings are lost
+    expect(existsSync(renamed.path)).toBe(true);
+    expect(existsSync(good.path)).toBe(false);
+    expect(existsSync(join(dir, 'failed'))).toBe(false);
+    const all = await rows();
+    expect(all.filter((x) => x.kind === 'reading')).toHaveLength(4);
+    expect(all.filter((x) => x.kind === 'gap')).toHaveLength(0);
+    expect(log.lines.some((l) => l.level === 'warn' && /old-name/.test(String(l.obj.err)))).toBe(
+      true,
+    );
+  });
+
+  it('a file damaged on the way (checksum mismatch) is sent again, not set aside with a gap', async () => {
+    const f = writeCaptureFile(dir, meta(), readings(5, T0), T0);
+    let damaged = 0;
+    // the network: the first upload's bytes arrive with one byte flipped
+    const flaky: typeof fetch = (url, init) => {
+      if (damaged === 0 && init?.body instanceof Uint8Array) {
+        damaged++;
+        const copy = Uint8Array.from(init.body);
+        copy[copy.length - 3]! ^= 0xff;
+        return fetch(url, { ...init, body: copy });
+      }
+      return fetch(url, init);
+    };
+    const w = (): SyncWorker =>
+      new SyncWorker({
+        captureDir: dir,
+        target: new HttpSyncTarget({ url: cloud.url, apiKey: key, fetch: flaky }),
+        intervalMs: 60_000,
+        persistStatus: false,
+      });
+    const first = await w().syncNow();
+    expect(damaged).toBe(1);
+    expect(first.error?.code).toBe('SYNC_UNREACHABLE');
+    expect(first).toMatchObject({ failed: 0, remaining: 1 });
+    expect(existsSync(f.path)).toBe(true);
+    expect(existsSync(join(dir, 'failed'))).toBe(false);
+    const second = await w().syncNow();
+    expect(second).toMatchObject({ error: null, uploaded: 1, failed: 0, remaining: 0 });
+    const all = await rows();
+    expect(all.filter((x) => x.kind === 'reading')).toHaveLength(5);
+    expect(all.filter((x) => x.kind === 'gap')).toHaveLength(0);
+  });
+});

@@ -25,7 +25,7 @@ import { fleetPlugin } from '../../cloud/fleet/routes.js';
 import { retentionPlugin } from '../../cloud/retention/plugin.js';
 import { fleetCli } from './fleet.js';
 
-const USAGE = `usage: wharf cloud serve [--db FILE | --pg URL] [--host 127.0.0.1] [--port 8080] [--max-file-mb 16] [--sql-timeout-s 10] [--no-ui]
+const USAGE = `usage: wharf cloud serve [--db FILE | --pg URL] [--host 127.0.0.1] [--port 8080] [--max-file-mb 16] [--sql-timeout-s 10] [--sql-concurrency 4] [--no-ui]
        wharf cloud keys create --machine NAME [--label TEXT] | --read-only [--label TEXT]   [--db FILE | --pg URL]
        wharf cloud keys list | revoke KEY_ID                                                  [--db FILE | --pg URL]
        wharf cloud export --format csv|jsonl|parquet --out FILE [filters | --sql QUERY]
@@ -41,6 +41,7 @@ const OPTIONS = {
   port: { type: 'string' },
   'max-file-mb': { type: 'string' },
   'sql-timeout-s': { type: 'string' },
+  'sql-concurrency': { type: 'string' },
   'no-ui': { type: 'boolean' },
   machine: { type: 'string' },
   label: { type: 'string' },
@@ -54,6 +55,9 @@ const OPTIONS = {
   ...CLIENT_OPTIONS,
   ...Object.fromEntries(Object.entries(FILTER_OPTIONS).filter(([k]) => k !== 'machine')),
 } as const;
+
+/** Shortest WHARF_SESSION_SECRET accepted (`openssl rand -hex 32` gives 64). */
+export const MIN_SESSION_SECRET = 32;
 
 async function serve(
   v: Record<string, string | boolean | undefined>,
@@ -69,12 +73,28 @@ async function serve(
       'USAGE',
       `--sql-timeout-s must be 0.1-3600 seconds (got ${String(v['sql-timeout-s'])})`,
     );
+  const sqlConcurrency = Number(v['sql-concurrency'] ?? 4);
+  if (!Number.isInteger(sqlConcurrency) || sqlConcurrency < 1 || sqlConcurrency > 64)
+    throw new WharfError(
+      'USAGE',
+      `--sql-concurrency must be a whole number 1-64 (got ${String(v['sql-concurrency'])})`,
+    );
+  // the secret signs login cookies: a guessable one lets anyone holding any key (who can log in
+  // and so get a signed cookie to test guesses against offline) sign a session for another key
+  // id, e.g. a fleet admin's (ids are shown in retention and fleet answers)
+  const secret = ctx.env.WHARF_SESSION_SECRET;
+  if (secret !== undefined && secret.length < MIN_SESSION_SECRET)
+    throw new WharfError(
+      'USAGE',
+      `WHARF_SESSION_SECRET is too short (${secret.length} characters; at least ${MIN_SESSION_SECRET}): it signs login sessions, so it must not be guessable; make one with 'openssl rand -hex 32'`,
+    );
   const logger = appLogger();
   const listen = {
     host: (v.host as string | undefined) ?? '127.0.0.1',
     port,
     maxFileBytes: Math.round(maxMb * 1024 * 1024),
     sqlTimeoutMs: Math.round(sqlTimeoutS * 1000),
+    maxSqlStatements: sqlConcurrency,
   };
   // SIGINT/SIGTERM from the start close the server and the stores cleanly once they are open
   // (src/app/serve.ts), never node's default
@@ -90,7 +110,13 @@ async function serveUntilSignal(
   v: Record<string, string | boolean | undefined>,
   ctx: CliContext,
   logger: Logger,
-  o: { host: string; port: number; maxFileBytes: number; sqlTimeoutMs: number },
+  o: {
+    host: string;
+    port: number;
+    maxFileBytes: number;
+    sqlTimeoutMs: number;
+    maxSqlStatements: number;
+  },
   signals: StopSignals,
 ): Promise<void> {
   const stores = { db: v.db as string | undefined, pg: v.pg as string | undefined };
@@ -114,6 +140,7 @@ async function serveUntilSignal(
     metrics: cloudMetrics(new Metrics({ processMetrics: true })),
     maxFileBytes: o.maxFileBytes,
     sqlTimeoutMs: o.sqlTimeoutMs,
+    maxSqlStatements: o.maxSqlStatements,
     sessionSecret: ctx.env.WHARF_SESSION_SECRET,
   });
   await app.listen({ host: o.host, port: o.port });

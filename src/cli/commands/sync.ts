@@ -57,6 +57,10 @@ export const command: CliCommand = {
       );
       return 1;
     }
+    if (r.refused !== undefined) {
+      ctx.stderr.write(`a file was refused: ${r.refused.message} [${r.refused.code}]\n`);
+      return 1;
+    }
     return 0;
   },
 };

@@ -1,5 +1,6 @@
 /** HTTP client of the fleet API, for the CLI (`wharf cloud fragments|machines`) and the gateway. */
 import { WharfError, errorMessage } from '../../shared/errors.js';
+import { hideUserinfo } from '../../shared/secrets.js';
 import type { RetentionEvent, RetentionPolicy } from '../retention/contract.js';
 import type { FragmentInfo, MachineReport } from './contract.js';
 import type { DesiredConfig } from './desired.js';
@@ -42,7 +43,7 @@ export class FleetClient {
     } catch (err) {
       throw new WharfError(
         'SYNC_UNREACHABLE',
-        `cannot reach the cloud at ${this.baseUrl}: ${(err as { cause?: { code?: string } }).cause?.code ?? errorMessage(err)}`,
+        `cannot reach the cloud at ${hideUserinfo(this.baseUrl)}: ${(err as { cause?: { code?: string } }).cause?.code ?? errorMessage(err)}`,
       );
     }
     if (!res.ok) {

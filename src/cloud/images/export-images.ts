@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile, open } from 'node:fs/promises';
 import path from 'node:path';
 import { WharfError, errorMessage } from '../../shared/errors.js';
+import { hideUserinfo } from '../../shared/secrets.js';
 import type { Progress } from '../progress.js';
 import type { ImageFilter, ImageMeta } from './contract.js';
 
@@ -66,7 +67,7 @@ export async function exportImages(o: ImageExportOptions): Promise<ImageExportRe
     } catch (err) {
       throw new WharfError(
         'SYNC_UNREACHABLE',
-        `cannot reach the cloud at ${o.baseUrl}: ${errorMessage(err)}; run the same command again to resume`,
+        `cannot reach the cloud at ${hideUserinfo(o.baseUrl)}: ${errorMessage(err)}; run the same command again to resume`,
       );
     }
     if (!res.ok) {

@@ -68,7 +68,23 @@ async function cutDownload(
   out.destroy();
 }
 
+/**
+ * A download whose client takes nothing for this long is cut (never shorter than the SQL timeout,
+ * so a slow statement between two batches is not taken for a stalled client): without it a client
+ * that stops reading holds its export, a page of rows and its buffers, for ever.
+ */
+export const EXPORT_IDLE_MS = 60_000;
+
+function cutWhenStalled(reply: FastifyReply, ms: number): void {
+  const socket = reply.raw.socket;
+  // (a request injected in-process, fastify's inject, has no real socket)
+  if (socket === null || typeof socket.setTimeout !== 'function') return;
+  socket.setTimeout(ms);
+  socket.once('timeout', () => socket.destroy());
+}
+
 export async function exportRoutes(app: FastifyInstance, ctx: CloudContext): Promise<void> {
+  const idleMs = Math.max(ctx.exportIdleMs, ctx.sqlTimeoutMs);
   app.get('/api/v1/export', async (req, reply) => {
     const q = req.query as Record<string, unknown>;
     const format = parseFormat(q.format ?? 'csv');
@@ -117,10 +133,19 @@ export async function exportRoutes(app: FastifyInstance, ctx: CloudContext): Pro
           await fail(sink, err);
         }
       })();
+      cutWhenStalled(reply, idleMs);
       return reply.send(out);
     }
-    reply.header('x-wharf-rows', String(await ctx.store.count(filter!)));
-    const sink = await openSink(format, out, READING_COLUMNS);
+    // a filtered export has no row limit: how many run at once is bounded instead
+    const release = ctx.exportSlots.take();
+    let sink: RowSink;
+    try {
+      reply.header('x-wharf-rows', String(await ctx.store.count(filter!)));
+      sink = await openSink(format, out, READING_COLUMNS);
+    } catch (err) {
+      release();
+      throw err;
+    }
     void (async () => {
       try {
         let cursor: string | null = null;
@@ -133,8 +158,11 @@ export async function exportRoutes(app: FastifyInstance, ctx: CloudContext): Pro
         await sink.end();
       } catch (err) {
         await fail(sink, err);
+      } finally {
+        release();
       }
     })();
+    cutWhenStalled(reply, idleMs);
     return reply.send(out);
   });
 }

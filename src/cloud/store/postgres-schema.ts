@@ -58,3 +58,20 @@ END $$;
 GRANT USAGE ON SCHEMA public TO ${PG_READER_ROLE};
 GRANT SELECT ON readings TO ${PG_READER_ROLE};
 `;
+
+/**
+ * What keeps a statement inside the reader role. `SET LOCAL ROLE` is undone from inside a SELECT
+ * by `set_config('role', 'none', true)` (or `'session_authorization'`): the permission to set a
+ * role is checked against the *session* user, the one wharf logged in as, so the statement would
+ * then run with all of its rights (superuser: every table, pg_read_file, ...), also from dynamic
+ * SQL such as `query_to_xml('…')`. set_config is the only function that changes a setting, so in
+ * this database only its owner, superusers and the user wharf connects as may call it (the grant
+ * is per database; it needs a superuser, `PG_READER_CONTAINED` checks that it holds).
+ */
+export const PG_READER_CONTAIN_SQL = `
+REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) TO CURRENT_USER;
+`;
+
+/** True when the reader role cannot call set_config (so it cannot leave the role). */
+export const PG_READER_CONTAINED = `SELECT NOT has_function_privilege('${PG_READER_ROLE}', 'pg_catalog.set_config(text, text, boolean)', 'EXECUTE') AS contained`;

@@ -50,10 +50,13 @@ export async function openPgSql(
     try {
       if (cursor !== null) await cursor.close();
       await client.query('ROLLBACK');
-      client.release();
-    } catch (err) {
-      client.release(err instanceof Error ? err : true);
+    } catch {
+      // the connection is dropped below anyway
     }
+    // never back into the pool: what a statement leaves in its session outlives the ROLLBACK
+    // (a session advisory lock such as pg_advisory_lock(7261836) would hold up the schema and
+    // partition locks of ingest for as long as the pool kept the connection)
+    client.release(true);
   };
   const batchSize = opts.batchSize ?? 500;
   let first: { rows: unknown[][]; fields: string[] };

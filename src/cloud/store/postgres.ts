@@ -23,7 +23,14 @@ import type {
 } from './contract.js';
 import { PgReads } from './pg-read.js';
 import { PgKeys } from './pg-keys.js';
-import { PG_READER_SQL, PG_SCHEMA, PG_VIEW_SQL } from './postgres-schema.js';
+import {
+  PG_READER_CONTAIN_SQL,
+  PG_READER_CONTAINED,
+  PG_READER_ROLE,
+  PG_READER_SQL,
+  PG_SCHEMA,
+  PG_VIEW_SQL,
+} from './postgres-schema.js';
 import { PgIngest, type PgIngestOptions } from './pg-ingest.js';
 import {
   createOrMigrateRecords,
@@ -133,7 +140,20 @@ export class PostgresStore implements CloudStore {
         { err: errorMessage(err) },
         'cannot create the SQL reader role; read-only SQL relies on READ ONLY transactions only',
       );
+      return;
     }
+    // without this, a statement leaves the role with set_config('role', …) (postgres-schema.ts)
+    try {
+      await this.pool.query(PG_READER_CONTAIN_SQL);
+    } catch {
+      // not a superuser: the check below says so
+    }
+    const r = await this.pool.query<{ contained: boolean }>(PG_READER_CONTAINED);
+    if (r.rows[0]?.contained !== true)
+      this.logger.warn(
+        {},
+        `cannot take set_config from the SQL reader role (needs a superuser, once per database: REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC); until then a SQL statement can leave the ${PG_READER_ROLE} role and read what the connecting user can`,
+      );
   }
 
   /** One transaction per group of files arriving together (pg-ingest.ts). */
