@@ -5,7 +5,7 @@ import type { SessionSigner } from './auth.js';
 import type { CaptureCodec } from './ingest-check.js';
 import type { CloudMetrics } from './metrics.js';
 import type { CloudStore, KeyStore } from './store/contract.js';
-import type { SqlSlots } from './routes/sql-stream.js';
+import type { SqlSlots } from './sql-slots.js';
 
 export interface CloudContext {
   store: CloudStore;

@@ -12,7 +12,7 @@ import { defaultCodec, type CaptureCodec, type CaptureDecoder } from './ingest-c
 import { cloudMetrics, type CloudMetrics } from './metrics.js';
 import type { CloudContext, CloudPlugin } from './context.js';
 import { EXPORT_IDLE_MS, exportRoutes } from './routes/export.js';
-import { SQL_DEFAULT_CONCURRENCY, SqlSlots } from './routes/sql-stream.js';
+import { SQL_DEFAULT_CONCURRENCY, SqlSlots } from './sql-slots.js';
 import { imageRoutes } from './images/routes.js';
 import { retentionRoutes } from './routes/retention.js';
 import { healthRoutes } from './routes/health.js';
