@@ -45,6 +45,9 @@ interface BacklogItem {
   p?: { id: number; g: unknown };
   /** a reply (`val`) waiting behind the backlog: not data, never evicted into a gap */
   r?: boolean;
+  /** a `backlog_overflow` gap frame: the sequence numbers it reports evicted */
+  s0?: number;
+  s1?: number;
 }
 
 interface Loss {
@@ -86,16 +89,19 @@ function blSize(): number {
 /** An evicted item's samples become part of the overflow gap (a gap frame's too: never lost silently). */
 function blLose(it: BacklogItem): void {
   if (it.p || it.r) return;
+  // an evicted overflow report keeps the sequence numbers it covers
+  var a = it.s0 !== undefined ? it.s0 : it.s;
+  var b = it.s1 !== undefined ? it.s1 : it.s;
   var l = blLost[it.k];
   if (!l) {
-    blLost[it.k] = { n: it.n, t0: it.t0, t1: it.t1, s0: it.s, s1: it.s };
+    blLost[it.k] = { n: it.n, t0: it.t0, t1: it.t1, s0: a, s1: b };
     blLostKeys.push(it.k);
   } else {
     l.n += it.n;
     l.t1 = it.t1;
-    if (it.s >= 0) {
-      if (l.s0 < 0) l.s0 = it.s;
-      l.s1 = it.s;
+    if (a >= 0) {
+      if (l.s0 < 0) l.s0 = a;
+      l.s1 = b;
     }
   }
 }
@@ -163,7 +169,8 @@ function blRequeue(): void {
 /**
  * `rs` from the gateway: it missed batches of entry `k` from sequence `s` on (a cable pulled for
  * less than the link timeout swallows frames without the board noticing). Everything of that entry
- * still in the re-send queue from there on goes out again; the gateway drops what it has.
+ * still in the re-send queue from there on goes out again, and its gap frames (a swallowed
+ * `backlog_overflow` report explains the hole); the gateway drops what it has.
  */
 function resend(k: string, s: number): void {
   var on = false;
@@ -171,11 +178,14 @@ function resend(k: string, s: number): void {
     var it = recent[i];
     if (it.k !== k) continue;
     if (!on && it.s >= s) on = true;
-    if (on && linkUp) linkWrite(it.l);
+    if ((on || it.s < 0) && linkUp) linkWrite(it.l);
   }
 }
 
-/** Sends `gap` frames for everything the ring evicted. */
+/**
+ * Sends `gap` frames for everything the ring evicted. They go through the re-send queue like any
+ * data frame: a link that drops again right away (a second pull) must not swallow the report.
+ */
 function blSendLost(): void {
   for (var i = 0; i < blLostKeys.length; i++) {
     var k = blLostKeys[i];
@@ -192,7 +202,21 @@ function blSendLost(): void {
       g.s0 = l.s0;
       g.s1 = l.s1;
     }
-    linkWrite(JSON.stringify(g));
+    var line = JSON.stringify(g);
+    var it: BacklogItem = {
+      l: line,
+      k: k,
+      n: l.n,
+      t0: l.t0,
+      t1: l.t1,
+      s: -1,
+      c: blCost(line.length),
+    };
+    if (l.s0 >= 0) {
+      it.s0 = l.s0;
+      it.s1 = l.s1;
+    }
+    sendItem(it);
   }
   blLost = {};
   blLostKeys = [];
