@@ -8,7 +8,7 @@
  * gateway must end up with every batch the board sent exactly once and the board's own
  * `backlog_overflow` report with its count — never a hole it cannot explain.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BoardGap, StreamBatch } from '../../../src/boards/board.js';
 import { ProtocolBoard } from '../../../src/boards/protocol/protocol-board.js';
 import { SerialConnector } from '../../../src/boards/serial/serial-link.js';
@@ -150,8 +150,6 @@ function check(r: Awaited<ReturnType<typeof run>>): void {
 describe.skipIf(!requireTool('socat', 'the re-pull test wires an emulated ESP32 over a pty pair'))(
   'a second pull swallows the backlog_overflow report',
   () => {
-    afterEach(() => undefined);
-
     it('longer than the board link timeout: the report is re-queued and delivered', async () => {
       check(await run(1800));
     }, 60_000);
