@@ -290,3 +290,14 @@ function heard(): void {
   lastRx = now();
   setLink(true);
 }
+
+/**
+ * With `lt` set the gateway promises a frame at least every lt/3 ms: a longer silence means it is
+ * gone, whatever the transport says. Serial has no connection state at all; on MQTT the session to
+ * an external broker outlives a gateway that died, and what the board publishes then reaches nobody.
+ */
+function watchLink(): void {
+  setInterval(function () {
+    if (linkTimeout > 0 && linkUp && now() - lastRx > linkTimeout / 3) setLink(false);
+  }, 100);
+}
