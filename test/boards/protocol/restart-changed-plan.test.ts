@@ -38,18 +38,62 @@ interface Sent {
   analog: boolean;
 }
 
-function gateway(path: string): { board: ProtocolBoard; batches: StreamBatch[] } {
+function gateway(path: string, batchMs = 100): { board: ProtocolBoard; batches: StreamBatch[] } {
   const board = new ProtocolBoard(
     'restart-plan',
     hardware,
     new SerialConnector({ path, baud: 115200 }),
     realClock,
     nullLogger,
-    { linkTimeoutMs: 3000, pingIntervalMs: 900, reconnectPollMs: 100 },
+    { linkTimeoutMs: 3000, pingIntervalMs: 900, reconnectPollMs: 100, batchMs },
   );
   const batches: StreamBatch[] = [];
   board.on('batch', (b) => batches.push(b));
   return { board, batches };
+}
+
+async function board(
+  cleanups: Array<() => Promise<void>>,
+): Promise<{ pty: PtyPair; sent: Sent[] }> {
+  const pty = new PtyPair();
+  await pty.start();
+  cleanups.push(() => pty.cleanup());
+  const code = await bundleFor({ transport: 'serial', boardId: 'restart-plan' });
+  const serial = await PtySerial.open(pty.b);
+  const sent: Sent[] = [];
+  let tail = '';
+  const emulator: EmulatedBoard = new EmulatedBoard({
+    code,
+    serial,
+    analog: { D34: constant(1.65) },
+    gpio: { D27: constant(1) },
+    onUplink: (text) => {
+      tail += text;
+      let i = tail.indexOf('\n');
+      while (i >= 0) {
+        const line = tail.slice(0, i);
+        tail = tail.slice(i + 1);
+        i = tail.indexOf('\n');
+        try {
+          const f = JSON.parse(line) as { t?: string; k: string; s: number; t0: number };
+          const v = (f as unknown as { v: number[][] }).v;
+          if (f.t === 'b' && !sent.some((x) => x.k === f.k && x.s === f.s))
+            sent.push({
+              k: f.k,
+              s: f.s,
+              at: emulator.boardToWall(f.t0),
+              analog: v[0]![0]! > 1,
+            });
+        } catch {
+          /* not a frame (REPL banner) */
+        }
+      }
+    },
+  });
+  emulator.start();
+  cleanups.push(() => emulator.stop());
+
+  return { pty, sent };
 }
 
 describe.skipIf(!requireTool('socat', 'the restart test wires an emulated ESP32 over a pty pair'))(
@@ -58,44 +102,7 @@ describe.skipIf(!requireTool('socat', 'the restart test wires an emulated ESP32 
     it('the unchanged entry keeps its backlog: every A1 batch the board sent is delivered', async () => {
       const cleanups: Array<() => Promise<void>> = [];
       try {
-        const pty = new PtyPair();
-        await pty.start();
-        cleanups.push(() => pty.cleanup());
-        const code = await bundleFor({ transport: 'serial', boardId: 'restart-plan' });
-        const serial = await PtySerial.open(pty.b);
-        const sent: Sent[] = [];
-        let tail = '';
-        const emulator: EmulatedBoard = new EmulatedBoard({
-          code,
-          serial,
-          analog: { D34: constant(1.65) },
-          gpio: { D27: constant(1) },
-          onUplink: (text) => {
-            tail += text;
-            let i = tail.indexOf('\n');
-            while (i >= 0) {
-              const line = tail.slice(0, i);
-              tail = tail.slice(i + 1);
-              i = tail.indexOf('\n');
-              try {
-                const f = JSON.parse(line) as { t?: string; k: string; s: number; t0: number };
-                const v = (f as unknown as { v: number[][] }).v;
-                if (f.t === 'b' && !sent.some((x) => x.k === f.k && x.s === f.s))
-                  sent.push({
-                    k: f.k,
-                    s: f.s,
-                    at: emulator.boardToWall(f.t0),
-                    analog: v[0]![0]! > 1,
-                  });
-              } catch {
-                /* not a frame (REPL banner) */
-              }
-            }
-          },
-        });
-        emulator.start();
-        cleanups.push(() => emulator.stop());
-
+        const { pty, sent } = await board(cleanups);
         const gw1 = gateway(pty.a);
         cleanups.push(() => gw1.board.close());
         await gw1.board.connect();
@@ -138,5 +145,35 @@ describe.skipIf(!requireTool('socat', 'the restart test wires an emulated ESP32 
         for (const c of cleanups.reverse()) await c().catch(() => undefined);
       }
     }, 90_000);
+
+    it('a live plan change: the batch the board closes when the new plan arrives is delivered', async () => {
+      const cleanups: Array<() => Promise<void>> = [];
+      try {
+        const { pty, sent } = await board(cleanups);
+        // 1 s batches: the board almost always holds an open batch when the plan changes
+        const gw = gateway(pty.a, 1000);
+        cleanups.push(() => gw.board.close());
+        await gw.board.connect();
+        await gw.board.configure([A]);
+        await until(() => gw.batches.length >= 3, 20_000, '3 A1 batches');
+        const oldKey = sent.find((x) => x.analog)!.k;
+        await sleep(500); // deliberate: the plan changes in the middle of a batch
+        await gw.board.configure([A, G(10)]);
+        const newKeyAt = () => sent.find((x) => x.analog && x.k !== oldKey)?.at;
+        await until(() => newKeyAt() !== undefined, 10_000, 'the new plan running');
+        const old = sent.filter((x) => x.k === oldKey);
+        const delivered = (x: Sent) =>
+          gw.batches.some(
+            (b) =>
+              b.key === 'a' && b.seq === x.s && Math.abs(b.samples[0]!.timeRequested - x.at) < 25,
+          );
+        await until(() => old.every(delivered), 5000, 'every A1 batch of the old plan').catch(
+          () => undefined,
+        );
+        expect(old.filter((x) => !delivered(x)).map((x) => x.s)).toEqual([]);
+      } finally {
+        for (const c of cleanups.reverse()) await c().catch(() => undefined);
+      }
+    }, 60_000);
   },
 );
