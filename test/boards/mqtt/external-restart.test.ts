@@ -101,6 +101,8 @@ describe.skipIf(!requireTool('mosquitto', 'the external-broker restart runs a re
       await gw1.board.configure([A]);
       await until(() => gw1.batches.length >= 10, 20_000, '10 batches');
       await gw1.board.close();
+      // until its link timeout the board still sends live: frames no link takes are counted
+      await until(() => gw1.bus.unrouted.not_attached > 0, 5000, 'a frame counted not_attached');
       await gw1.bus.close(); // the gateway is gone; the broker and the board's session stay
       const goneAt = Date.now();
       await sleep(4000); // deliberate: the outage
