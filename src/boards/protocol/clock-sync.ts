@@ -37,15 +37,24 @@ export class ClockSync {
   ) {}
 
   /**
-   * `n` exchanges in a row. `free`: no samples flow yet, so the estimate may step. `tolerant`: the
-   * mapping is already good (a rejoin), so an exchange stuck behind the board's backlog is skipped.
+   * `n` exchanges. `free`: no samples flow yet, so the estimate may step. `tolerant`: the board is
+   * draining a backlog and its pongs wait behind it (a rejoin, or a board that kept running while
+   * the gateway restarted), so an exchange that times out is skipped and another one is sent —
+   * until `n` were answered or `n` timed out; it fails only when no exchange ever mapped the clock.
    */
   async sync(n: number, free: boolean, tolerant = false): Promise<void> {
-    for (let i = 0; i < n; i++) {
+    let answered = 0;
+    let timedOut = 0;
+    while (answered < n) {
       try {
         await this.ping(free);
+        answered++;
       } catch (err) {
         if (!tolerant || !isWharfError(err, 'BOARD_TIMEOUT')) throw err;
+        if (++timedOut >= n) {
+          if (this.clockMap.synced) return;
+          throw err;
+        }
       }
     }
   }

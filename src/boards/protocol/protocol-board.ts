@@ -154,7 +154,10 @@ export class ProtocolBoard extends ProtocolLink implements Board {
     );
     await this.sendCfg();
     // A rejoin keeps its mapping; one exchange refreshes it (a pong may wait behind the backlog).
-    await this.sync.sync(rejoin ? 1 : this.o.syncPings, !rejoin, rejoin);
+    // A board that kept running while the gateway restarted (it reports a plan) drains its backlog
+    // now: a pong stuck behind it is skipped and another ping sent, instead of failing the handshake.
+    const draining = rejoin || (!known && hi.pl !== undefined && hi.pl.length > 0);
+    await this.sync.sync(rejoin ? 1 : this.o.syncPings, !rejoin, draining);
     this.intake.synced();
     const caps = {
       analogs: [...this.ranges.keys()],
