@@ -146,9 +146,10 @@ export class ProtocolBoard extends ProtocolLink implements Board {
     // A board this gateway process never saw that runs a plan: it kept sampling while the gateway
     // was restarting. Its plan (and the backlog keyed by it) may be taken over in configure().
     this.intake.setResendable(hi.caps.rs === 1);
+    // (also on a rejoin, when the link dropped before configure() decided on the plan offered)
     this.intake.reconnected(
       rejoin,
-      !known && hi.pl !== undefined
+      (!known || (rejoin && this.intake.offering)) && hi.pl !== undefined
         ? { pl: hi.pl, ...(hi.bms === undefined ? {} : { bms: hi.bms }) }
         : undefined,
     );

@@ -133,6 +133,14 @@ export class StreamIntake {
     this.awaitingHi = true;
   }
 
+  /**
+   * A plan offered in `hi` waits for configure() to decide. A link that dropped between the
+   * handshake and configure() leaves it undecided: the next handshake offers it again.
+   */
+  get offering(): boolean {
+    return this.offered !== undefined;
+  }
+
   /** Whether the board answers `rs` (its `hi` reports `caps.rs = 1`). */
   setResendable(yes: boolean): void {
     this.resendable = yes;
