@@ -233,8 +233,10 @@ export class StreamDecoder {
   gap(f: GapFrame): BoardGap | 'repeat' | undefined {
     const entry = f.k === undefined ? undefined : this.entryOf(f.k);
     if (f.k !== undefined && entry === undefined) return undefined;
-    // A board with a link timeout re-sends recent gap frames after an outage: count each once.
-    const id = `${f.k ?? ''}|${f.why}|${f.t0}`;
+    // A board with a link timeout re-sends recent gap frames after an outage: count each once. A
+    // report that grew (an overflow report evicted again merges into a longer one from the same
+    // start) is new: the collector leaves out the instants already on record.
+    const id = `${f.k ?? ''}|${f.why}|${f.t0}|${f.t1}|${f.n}`;
     if (this.seenGaps.has(id)) return 'repeat';
     this.seenGaps.add(id);
     if (this.seenGaps.size > 256) this.seenGaps.delete(this.seenGaps.values().next().value!);

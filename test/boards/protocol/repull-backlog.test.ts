@@ -34,7 +34,12 @@ interface Overflow {
   s1: number;
 }
 
-async function run(secondPullMs: number) {
+/**
+ * `swallow`: the second pull swallows the overflow report itself, and the second outage does not
+ * overflow. Otherwise the report gets through, and the second outage (little memory still) evicts
+ * it together with more batches: the board then reports one merged loss from the same start.
+ */
+async function run(secondPullMs: number, swallow = true) {
   const cleanups: Array<() => Promise<void>> = [];
   try {
     const pty = new PtyPair();
@@ -70,8 +75,17 @@ async function run(secondPullMs: number) {
           if (f.t === 'b') sent.add(f.s as number);
           if (f.t === 'gap' && f.why === 'backlog_overflow') {
             const o = f as unknown as Overflow;
-            if (!overflows.some((x) => x.k === o.k && x.t0 === o.t0)) overflows.push(o);
-            if (armed) {
+            if (!overflows.some((x) => x.k === o.k && x.t0 === o.t0 && x.n === o.n))
+              overflows.push(o);
+            if (armed && !swallow) {
+              // right after the report went out
+              armed = false;
+              swallowed = o;
+              setImmediate(() => {
+                emulator!.pullLink();
+                pulledAgainAt = Date.now();
+              });
+            } else if (armed) {
               // the second pull, exactly as this frame goes out: it never reaches the gateway
               armed = false;
               swallowed = o;
@@ -125,7 +139,7 @@ async function run(secondPullMs: number) {
       'every batch the board sent and did not evict',
     );
     const seqs = batches.filter((b) => b.key === 'a').map((b) => b.seq);
-    return { seqs, sent, overflows, swallowed: swallowed!, gaps, upTo, evicted };
+    return { seqs, sent, overflows, swallowed: swallowed!, gaps, upTo, evicted, swallow };
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   }
@@ -144,6 +158,13 @@ function check(r: Awaited<ReturnType<typeof run>>): void {
     reported.map((g) => g.count),
     `board reported ${o.n} samples evicted (batches ${o.s0}..${o.s1})`,
   ).toContain(o.n);
+  // every loss report the board made reached the gateway with the board's count
+  for (const x of r.overflows)
+    expect(
+      reported.map((g) => g.count),
+      `report of ${x.n} (batches ${x.s0}..${x.s1})`,
+    ).toContain(x.n);
+  if (!r.swallow) expect(r.overflows.length).toBeGreaterThan(1);
   for (const g of r.gaps) expect(g.end).toBeGreaterThanOrEqual(g.start);
 }
 
@@ -156,6 +177,10 @@ describe.skipIf(!requireTool('socat', 'the re-pull test wires an emulated ESP32 
 
     it('shorter than the link timeout: the re-send (rs) brings the report and the batches back', async () => {
       check(await run(400));
+    }, 60_000);
+
+    it('the report gets through, then a second overflowing outage evicts it again with more: the merged report counts too', async () => {
+      check(await run(3000, false));
     }, 60_000);
   },
 );
