@@ -69,7 +69,7 @@ var blDrain = 0;
 /**
  * Frames (batches and gaps) written in the last lt/3 + 1.5 s. When the link then goes down they may
  * never have arrived (or not been stored), so they go back to the front of the backlog; the gateway
- * drops the batches it already has and counts a repeated gap (same k, why, t0) once.
+ * drops the batches it already has and counts a repeated gap (same k, why, t0, t1, n) once.
  */
 var recent: BacklogItem[] = [];
 
