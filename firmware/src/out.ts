@@ -17,6 +17,12 @@ function r3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
+/**
+ * Random per boot: a gateway that sees the same `bt` again (in `hi`, and in every `pong`) knows the
+ * board kept running; another one means it restarted, whatever its clock says.
+ */
+var bootId = Math.floor(Math.random() * 2147483647).toString(36);
+
 /** Writes one frame (a JSON line without newline) to the link; set by the link at start. */
 var linkWrite: (line: string) => void = function () {};
 var linkUp = false;
@@ -137,7 +143,7 @@ function blPush(it: BacklogItem): void {
 
 function sendItem(it: BacklogItem): void {
   if (it.p) {
-    linkWrite(JSON.stringify({ t: WIRE.pong, id: it.p.id, g: it.p.g, clk: it.t0 }));
+    linkWrite(JSON.stringify({ t: WIRE.pong, id: it.p.id, g: it.p.g, clk: it.t0, bt: bootId }));
     return;
   }
   linkWrite(it.l);
@@ -253,7 +259,7 @@ function emitData(line: string, k: string, n: number, t0: number, t1: number, s:
 function pong(id: number, g: unknown): void {
   if (blCount > 0)
     blPush({ l: '', k: '', n: 0, t0: r3(now()), t1: 0, s: -2, c: 6, p: { id: id, g: g } });
-  else reply({ t: WIRE.pong, id: id, g: g, clk: r3(now()) });
+  else reply({ t: WIRE.pong, id: id, g: g, clk: r3(now()), bt: bootId });
 }
 
 function replyInOrder(o: object): void {

@@ -14,6 +14,8 @@ export interface ClockSyncHost {
   online(): boolean;
   /** The board clock stepped back: the board restarted. */
   stepped(why: string): void;
+  /** Whether a pong's boot id (absent: not reported) is the board's current run. */
+  sameBoot(bt: string | undefined): boolean;
   /** Too many pings unanswered: the link is dead. */
   dead(reason: string): void;
 }
@@ -96,6 +98,11 @@ export class ClockSync {
     if (f.t !== 'pong') return;
     if (this.clockMap.isStep(f.clk)) {
       this.host.stepped(`board clock stepped back to ${f.clk} ms`);
+      return;
+    }
+    // a board that restarted a short while after it started shows no clock step: its boot id does
+    if (!this.host.sameBoot(f.bt)) {
+      this.host.stepped(`board reports another boot id (${f.bt}; clk ${f.clk} ms)`);
       return;
     }
     this.clockMap.add({ clk: f.clk, sendMs: send, recvMs: recv }, free);

@@ -240,6 +240,16 @@ export class ProtocolBoard extends ProtocolLink implements Board {
     })();
   }
 
+  /**
+   * Whether `bt` is the board's current run (absent, or no boot id known yet: yes). A new one is
+   * taken as the current run at once, so the restart it shows is handled once.
+   */
+  protected sameBoot(bt: string | undefined): boolean {
+    if (bt === undefined || this.bootId === undefined || bt === this.bootId) return true;
+    this.bootId = bt;
+    return false;
+  }
+
   private noteClk(clk: number): void {
     if (this.clockMap.isStep(clk)) this.reboot(`board clock stepped back to ${clk} ms`);
     else this.clockMap.see(clk);
