@@ -7,8 +7,6 @@
 var badFrames = 0;
 /** Set by the serial link: hands the port back to the console. */
 var onRepl: () => void = function () {};
-/** Random per boot: a gateway that sees the same `bt` again knows the board kept running. */
-var bootId = Math.floor(Math.random() * 2147483647).toString(36);
 
 /**
  * `hi`: identity, clock, boot id and the plan it runs (`pl`, `bms`), so a gateway that restarted

@@ -6,7 +6,9 @@
  *
  * CONNACK is not "the gateway hears us": the data link (backlog drain, replies) comes up only when
  * a frame from the gateway arrives on this connection (its `hello`), so nothing of the backlog is
- * published before the gateway has the board attached and identified.
+ * published before the gateway has the board attached and identified. A connected session is not
+ * either: on an external broker it outlives a gateway that died, so with `lt` set the link also goes
+ * down after lt/3 ms without a gateway frame (watchLink), as on serial.
  */
 function startMqtt(): void {
   var C = WHARF_CFG;
@@ -55,6 +57,7 @@ function startMqtt(): void {
   setInterval(function () {
     if (!conn && now() - tried > 5000) dial();
   }, 1000);
+  watchLink();
   if (C.ws) {
     tried = now();
     require('Wifi').connect(C.ws, { password: C.wp }, function (err: unknown) {

@@ -37,9 +37,7 @@ function startSerial(): void {
       badFrames++;
     }
   });
-  setInterval(function () {
-    if (linkTimeout > 0 && linkUp && now() - lastRx > linkTimeout / 3) setLink(false);
-  }, 100);
+  watchLink();
   setLink(true);
   // end whatever the REPL left on the line (boot banner, prompt) so the first frame parses
   sp.write('\n');

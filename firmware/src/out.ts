@@ -17,6 +17,12 @@ function r3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
+/**
+ * Random per boot: a gateway that sees the same `bt` again (in `hi`, and in every `pong`) knows the
+ * board kept running; another one means it restarted, whatever its clock says.
+ */
+var bootId = Math.floor(Math.random() * 2147483647).toString(36);
+
 /** Writes one frame (a JSON line without newline) to the link; set by the link at start. */
 var linkWrite: (line: string) => void = function () {};
 var linkUp = false;
@@ -45,6 +51,9 @@ interface BacklogItem {
   p?: { id: number; g: unknown };
   /** a reply (`val`) waiting behind the backlog: not data, never evicted into a gap */
   r?: boolean;
+  /** a `backlog_overflow` gap frame: the sequence numbers it reports evicted */
+  s0?: number;
+  s1?: number;
 }
 
 interface Loss {
@@ -66,7 +75,7 @@ var blDrain = 0;
 /**
  * Frames (batches and gaps) written in the last lt/3 + 1.5 s. When the link then goes down they may
  * never have arrived (or not been stored), so they go back to the front of the backlog; the gateway
- * drops the batches it already has and counts a repeated gap (same k, why, t0) once.
+ * drops the batches it already has and counts a repeated gap (same k, why, t0, t1, n) once.
  */
 var recent: BacklogItem[] = [];
 
@@ -86,16 +95,19 @@ function blSize(): number {
 /** An evicted item's samples become part of the overflow gap (a gap frame's too: never lost silently). */
 function blLose(it: BacklogItem): void {
   if (it.p || it.r) return;
+  // an evicted overflow report keeps the sequence numbers it covers
+  var a = it.s0 !== undefined ? it.s0 : it.s;
+  var b = it.s1 !== undefined ? it.s1 : it.s;
   var l = blLost[it.k];
   if (!l) {
-    blLost[it.k] = { n: it.n, t0: it.t0, t1: it.t1, s0: it.s, s1: it.s };
+    blLost[it.k] = { n: it.n, t0: it.t0, t1: it.t1, s0: a, s1: b };
     blLostKeys.push(it.k);
   } else {
     l.n += it.n;
     l.t1 = it.t1;
-    if (it.s >= 0) {
-      if (l.s0 < 0) l.s0 = it.s;
-      l.s1 = it.s;
+    if (a >= 0) {
+      if (l.s0 < 0) l.s0 = a;
+      l.s1 = b;
     }
   }
 }
@@ -131,7 +143,7 @@ function blPush(it: BacklogItem): void {
 
 function sendItem(it: BacklogItem): void {
   if (it.p) {
-    linkWrite(JSON.stringify({ t: WIRE.pong, id: it.p.id, g: it.p.g, clk: it.t0 }));
+    linkWrite(JSON.stringify({ t: WIRE.pong, id: it.p.id, g: it.p.g, clk: it.t0, bt: bootId }));
     return;
   }
   linkWrite(it.l);
@@ -163,7 +175,8 @@ function blRequeue(): void {
 /**
  * `rs` from the gateway: it missed batches of entry `k` from sequence `s` on (a cable pulled for
  * less than the link timeout swallows frames without the board noticing). Everything of that entry
- * still in the re-send queue from there on goes out again; the gateway drops what it has.
+ * still in the re-send queue from there on goes out again, and its gap frames (a swallowed
+ * `backlog_overflow` report explains the hole); the gateway drops what it has.
  */
 function resend(k: string, s: number): void {
   var on = false;
@@ -171,11 +184,14 @@ function resend(k: string, s: number): void {
     var it = recent[i];
     if (it.k !== k) continue;
     if (!on && it.s >= s) on = true;
-    if (on && linkUp) linkWrite(it.l);
+    if ((on || it.s < 0) && linkUp) linkWrite(it.l);
   }
 }
 
-/** Sends `gap` frames for everything the ring evicted. */
+/**
+ * Sends `gap` frames for everything the ring evicted. They go through the re-send queue like any
+ * data frame: a link that drops again right away (a second pull) must not swallow the report.
+ */
 function blSendLost(): void {
   for (var i = 0; i < blLostKeys.length; i++) {
     var k = blLostKeys[i];
@@ -192,7 +208,21 @@ function blSendLost(): void {
       g.s0 = l.s0;
       g.s1 = l.s1;
     }
-    linkWrite(JSON.stringify(g));
+    var line = JSON.stringify(g);
+    var it: BacklogItem = {
+      l: line,
+      k: k,
+      n: l.n,
+      t0: l.t0,
+      t1: l.t1,
+      s: -1,
+      c: blCost(line.length),
+    };
+    if (l.s0 >= 0) {
+      it.s0 = l.s0;
+      it.s1 = l.s1;
+    }
+    sendItem(it);
   }
   blLost = {};
   blLostKeys = [];
@@ -229,7 +259,7 @@ function emitData(line: string, k: string, n: number, t0: number, t1: number, s:
 function pong(id: number, g: unknown): void {
   if (blCount > 0)
     blPush({ l: '', k: '', n: 0, t0: r3(now()), t1: 0, s: -2, c: 6, p: { id: id, g: g } });
-  else reply({ t: WIRE.pong, id: id, g: g, clk: r3(now()) });
+  else reply({ t: WIRE.pong, id: id, g: g, clk: r3(now()), bt: bootId });
 }
 
 function replyInOrder(o: object): void {
@@ -265,4 +295,15 @@ function setLink(up: boolean): void {
 function heard(): void {
   lastRx = now();
   setLink(true);
+}
+
+/**
+ * With `lt` set the gateway promises a frame at least every lt/3 ms: a longer silence means it is
+ * gone, whatever the transport says. Serial has no connection state at all; on MQTT the session to
+ * an external broker outlives a gateway that died, and what the board publishes then reaches nobody.
+ */
+function watchLink(): void {
+  setInterval(function () {
+    if (linkTimeout > 0 && linkUp && now() - lastRx > linkTimeout / 3) setLink(false);
+  }, 100);
 }

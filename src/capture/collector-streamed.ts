@@ -164,7 +164,7 @@ export class StreamedCollector {
         : reason === 'board_offline'
           ? 'board link was down'
           : reason === 'capture_stopped'
-            ? 'gateway was not running (stopped or crashed) and the board did not keep these'
+            ? 'gateway was not running (stopped or crashed) and the board did not deliver these (it did not keep them, or kept them under a plan the changed config no longer has)'
             : reason === 'board_starting'
               ? 'board connected and configured, not sampling yet (handshake to first sample)'
               : 'board did not sample';

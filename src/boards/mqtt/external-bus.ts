@@ -10,7 +10,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { WharfError, errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { BoardBus, BusHandlers } from './bus.js';
+import type { BoardBus, BusHandlers, UnroutedReason } from './bus.js';
 import { downTopic, parseTopic, statusTopic, upTopic } from './topics.js';
 
 export interface ExternalBusOptions {
@@ -29,6 +29,17 @@ export class ExternalBus implements BoardBus {
   private readonly online = new Set<string>();
   private readonly handlers = new Map<string, BusHandlers>();
   private readonly onlineListeners = new Set<(boardId: string) => void>();
+  /** Boards a link was ever attached for (their frames without a link are `not_attached`). */
+  private readonly known = new Set<string>();
+  /**
+   * Up frames that reached no link, by reason. Nothing is held here: a board whose link the gateway
+   * dropped sends on until its link timeout, then re-sends what it wrote in the last lt/3 + 1.5 s.
+   */
+  readonly unrouted: Record<UnroutedReason, number> = {
+    unknown_board: 0,
+    not_attached: 0,
+    hold_overflow: 0,
+  };
 
   private constructor(client: MqttClient, url: string) {
     this.client = client;
@@ -99,6 +110,7 @@ export class ExternalBus implements BoardBus {
 
   attach(boardId: string, h: BusHandlers): () => void {
     this.handlers.set(boardId, h);
+    this.known.add(boardId);
     return () => {
       if (this.handlers.get(boardId) === h) this.handlers.delete(boardId);
     };
@@ -132,7 +144,9 @@ export class ExternalBus implements BoardBus {
     }
     if (t.leaf !== 'up') return;
     this.markOnline(t.id, false);
-    this.handlers.get(t.id)?.frame(payload.toString('utf8'));
+    const h = this.handlers.get(t.id);
+    if (h !== undefined) h.frame(payload.toString('utf8'));
+    else this.unrouted[this.known.has(t.id) ? 'not_attached' : 'unknown_board']++;
   }
 
   /** `announced`: the board's own `online` (a new session), else a frame from a board not marked. */

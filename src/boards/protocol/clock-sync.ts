@@ -14,6 +14,8 @@ export interface ClockSyncHost {
   online(): boolean;
   /** The board clock stepped back: the board restarted. */
   stepped(why: string): void;
+  /** Whether a pong's boot id (absent: not reported) is the board's current run. */
+  sameBoot(bt: string | undefined): boolean;
   /** Too many pings unanswered: the link is dead. */
   dead(reason: string): void;
 }
@@ -37,15 +39,24 @@ export class ClockSync {
   ) {}
 
   /**
-   * `n` exchanges in a row. `free`: no samples flow yet, so the estimate may step. `tolerant`: the
-   * mapping is already good (a rejoin), so an exchange stuck behind the board's backlog is skipped.
+   * `n` exchanges. `free`: no samples flow yet, so the estimate may step. `tolerant`: the board is
+   * draining a backlog and its pongs wait behind it (a rejoin, or a board that kept running while
+   * the gateway restarted), so an exchange that times out is skipped and another one is sent —
+   * until `n` were answered or `n` timed out; it fails only when no exchange ever mapped the clock.
    */
   async sync(n: number, free: boolean, tolerant = false): Promise<void> {
-    for (let i = 0; i < n; i++) {
+    let answered = 0;
+    let timedOut = 0;
+    while (answered < n) {
       try {
         await this.ping(free);
+        answered++;
       } catch (err) {
         if (!tolerant || !isWharfError(err, 'BOARD_TIMEOUT')) throw err;
+        if (++timedOut >= n) {
+          if (this.clockMap.synced) return;
+          throw err;
+        }
       }
     }
   }
@@ -87,6 +98,11 @@ export class ClockSync {
     if (f.t !== 'pong') return;
     if (this.clockMap.isStep(f.clk)) {
       this.host.stepped(`board clock stepped back to ${f.clk} ms`);
+      return;
+    }
+    // a board that restarted a short while after it started shows no clock step: its boot id does
+    if (!this.host.sameBoot(f.bt)) {
+      this.host.stepped(`board reports another boot id (${f.bt}; clk ${f.clk} ms)`);
       return;
     }
     this.clockMap.add({ clk: f.clk, sendMs: send, recvMs: recv }, free);

@@ -61,6 +61,8 @@ export interface PongFrame {
   id: number;
   g: number;
   clk: number;
+  /** boot id (firmware extension): a different one than in `hi` means the board restarted */
+  bt?: string;
 }
 export interface BatchFrame {
   t: 'b';
@@ -195,7 +197,10 @@ export function decodeBoardFrame(text: string): DecodeResult {
     case WIRE.pong:
       if (!isInt(f.id) || !isNum(f.g) || !isNum(f.clk))
         return bad('pong: id/g/clk missing or of the wrong type');
-      return { ok: true, frame: { t: 'pong', id: f.id, g: f.g, clk: f.clk } };
+      return {
+        ok: true,
+        frame: { t: 'pong', id: f.id, g: f.g, clk: f.clk, ...(isStr(f.bt) ? { bt: f.bt } : {}) },
+      };
     case WIRE.batch:
       if (!isStr(f.k) || !isInt(f.s) || !isNum(f.t0) || !isNum(f.dt) || !(f.dt > 0))
         return bad('b: k/s/t0/dt missing or of the wrong type');

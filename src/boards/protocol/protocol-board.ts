@@ -146,15 +146,19 @@ export class ProtocolBoard extends ProtocolLink implements Board {
     // A board this gateway process never saw that runs a plan: it kept sampling while the gateway
     // was restarting. Its plan (and the backlog keyed by it) may be taken over in configure().
     this.intake.setResendable(hi.caps.rs === 1);
+    // (also on a rejoin, when the link dropped before configure() decided on the plan offered)
     this.intake.reconnected(
       rejoin,
-      !known && hi.pl !== undefined
+      (!known || (rejoin && this.intake.offering)) && hi.pl !== undefined
         ? { pl: hi.pl, ...(hi.bms === undefined ? {} : { bms: hi.bms }) }
         : undefined,
     );
     await this.sendCfg();
     // A rejoin keeps its mapping; one exchange refreshes it (a pong may wait behind the backlog).
-    await this.sync.sync(rejoin ? 1 : this.o.syncPings, !rejoin, rejoin);
+    // A board that kept running while the gateway restarted (it reports a plan) drains its backlog
+    // now: a pong stuck behind it is skipped and another ping sent, instead of failing the handshake.
+    const draining = rejoin || (!known && hi.pl !== undefined && hi.pl.length > 0);
+    await this.sync.sync(rejoin ? 1 : this.o.syncPings, !rejoin, draining);
     this.intake.synced();
     const caps = {
       analogs: [...this.ranges.keys()],
@@ -234,6 +238,16 @@ export class ProtocolBoard extends ProtocolLink implements Board {
         this.rebooting = false;
       }
     })();
+  }
+
+  /**
+   * Whether `bt` is the board's current run (absent, or no boot id known yet: yes). A new one is
+   * taken as the current run at once, so the restart it shows is handled once.
+   */
+  protected sameBoot(bt: string | undefined): boolean {
+    if (bt === undefined || this.bootId === undefined || bt === this.bootId) return true;
+    this.bootId = bt;
+    return false;
   }
 
   private noteClk(clk: number): void {

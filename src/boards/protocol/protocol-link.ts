@@ -62,6 +62,7 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
         request: (r, t) => this.request(r, t),
         online,
         stepped: (why) => this.reboot(why),
+        sameBoot: (bt) => this.sameBoot(bt),
         dead: (reason) => this.linkDown(reason),
       },
       this.o,
@@ -157,6 +158,9 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
 
   /** The board restarted under a running link. */
   protected abstract reboot(why: string): void;
+
+  /** Whether boot id `bt` (absent: not reported) is the run of the board this link knows. */
+  protected abstract sameBoot(bt: string | undefined): boolean;
 
   // --- connection -----------------------------------------------------------------------------
 

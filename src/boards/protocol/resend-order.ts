@@ -3,7 +3,8 @@
  * than the link timeout swallows frames the board believes delivered. When a batch arrives after a
  * skipped number, it and every later frame of that entry are held in arrival order, the board is
  * asked once to re-send from the missing number, and the held frames are delivered as soon as the
- * hole is filled — or after RESEND_WAIT_MS as they are (the hole then stays a sequence gap).
+ * hole is filled — or after RESEND_WAIT_MS as they are (the hole then stays a sequence gap), in
+ * board-time order (re-sent frames arrive after the batch that showed the hole).
  * Numbers the board reported evicted (`backlog_overflow` `s0..s1`) are not waited for.
  */
 import type { Clock, TimerHandle } from '../../shared/clock.js';
@@ -95,7 +96,10 @@ export class ResendOrder {
     this.clock.clearTimer(q.timer);
     this.releasing = true;
     try {
-      for (const f of q.frames) this.host.deliver(f);
+      // In board-time order, not arrival order: the re-sent frames arrive after the batch that
+      // showed the hole, and a batch delivered before them would make them look like repeats.
+      const frames = [...q.frames].sort((a, b) => a.t0 - b.t0);
+      for (const f of frames) this.host.deliver(f);
     } finally {
       this.releasing = false;
     }

@@ -63,6 +63,12 @@ export class StreamDecoder {
   readonly epoch = newEpoch();
   private gen = 0;
   private byShort = new Map<string, SamplingEntry>();
+  /**
+   * Keys of the plan before the running one whose entries the running plan keeps unchanged. The
+   * board still sends frames of them after a new plan: the batch it closes when the plan arrives,
+   * and the backlog it kept while the link was down (or the gateway away).
+   */
+  private previous = new Map<string, SamplingEntry>();
   private lastT = new Map<string, number>();
   /** Highest sequence number delivered per short key (keys are unique per plan generation). */
   private lastSeq = new Map<string, number>();
@@ -79,15 +85,58 @@ export class StreamDecoder {
     return this.byShort.size;
   }
 
-  /** Start a new plan generation with these streamed entries. */
+  /**
+   * Start a new plan generation with these streamed entries. Frames of the previous plan's keys
+   * (or of the keys `carry` names) are still taken for entries this plan keeps unchanged.
+   */
   setPlan(streamed: SamplingEntry[]): void {
+    const before = this.byShort.size > 0 ? this.byShort : this.previous;
     this.gen++;
     this.byShort = new Map(
       streamed.map((e, i) => [`${this.epoch}.${this.gen}.${i}`, { ...e, readers: [...e.readers] }]),
     );
-    this.lastT = new Map();
-    this.lastSeq = new Map();
-    this.lastT0 = new Map();
+    this.carry(before, streamed);
+  }
+
+  /**
+   * Keep taking frames of these earlier keys (a plan the board ran before this one) for the entries
+   * of `streamed` they match exactly (method, readers, rate, entry key); the others become stale.
+   */
+  private carry(before: Map<string, SamplingEntry>, streamed: SamplingEntry[]): void {
+    const kept = new Map<string, SamplingEntry>();
+    for (const [k, e] of before) {
+      const now = streamed.find((x) => samePlan([x], [e]));
+      if (now !== undefined) kept.set(k, { ...now, readers: [...now.readers] });
+    }
+    this.previous = kept;
+    const keep = <T>(m: Map<string, T>) => new Map([...m].filter(([k]) => kept.has(k)));
+    this.lastSeq = keep(this.lastSeq);
+    this.lastT0 = keep(this.lastT0);
+    const entryKeys = new Set([...kept.values()].map((e) => e.key));
+    this.lastT = new Map([...this.lastT].filter(([key]) => entryKeys.has(key)));
+  }
+
+  /**
+   * After a gateway restart, when the plan the board reports (`hi.pl`) cannot be taken over as a
+   * whole: its entries that match one of `streamed` exactly are carried into the next setPlan(),
+   * so the backlog the board kept for them is still delivered. Returns the keys carried.
+   */
+  carryOffered(board: PlanEntryFrame[], streamed: SamplingEntry[]): Set<string> {
+    const before = new Map<string, SamplingEntry>();
+    const used = new Set<number>();
+    for (const b of board) {
+      const i = streamed.findIndex((e, j) => !used.has(j) && sameEntry(b, e));
+      if (i < 0 || before.has(b.k)) continue;
+      used.add(i);
+      before.set(b.k, streamed[i]!);
+    }
+    this.byShort = new Map();
+    this.carry(before, streamed);
+    return new Set(before.keys());
+  }
+
+  private entryOf(k: string): SamplingEntry | undefined {
+    return this.byShort.get(k) ?? this.previous.get(k);
   }
 
   /**
@@ -107,6 +156,7 @@ export class StreamDecoder {
       next.set(b.k, { ...e, readers: [...e.readers] });
     }
     this.byShort = next;
+    this.previous = new Map();
     this.lastT = new Map();
     this.lastSeq = new Map();
     this.lastT0 = new Map();
@@ -119,9 +169,9 @@ export class StreamDecoder {
     return last === undefined ? undefined : last + 1;
   }
 
-  /** Whether `k` is a key of the running plan. */
+  /** Whether frames of `k` are taken (a key of the running plan, or one it carried over). */
   has(k: string): boolean {
-    return this.byShort.has(k);
+    return this.entryOf(k) !== undefined;
   }
 
   /** The streamed entries of the running plan. */
@@ -143,7 +193,7 @@ export class StreamDecoder {
   }
 
   batch(f: BatchFrame, received: number): BatchResult {
-    const entry = this.byShort.get(f.k);
+    const entry = this.entryOf(f.k);
     if (entry === undefined || !this.clockMap.synced) return { ok: false, stale: true };
     // A board re-sends the batches of its last `lt` ms after a link timeout: each sequence number once.
     const last = this.lastSeq.get(f.k);
@@ -181,10 +231,12 @@ export class StreamDecoder {
 
   /** A board `gap` frame as a BoardGap; undefined for a stale key or a repeat. */
   gap(f: GapFrame): BoardGap | 'repeat' | undefined {
-    const entry = f.k === undefined ? undefined : this.byShort.get(f.k);
+    const entry = f.k === undefined ? undefined : this.entryOf(f.k);
     if (f.k !== undefined && entry === undefined) return undefined;
-    // A board with a link timeout re-sends recent gap frames after an outage: count each once.
-    const id = `${f.k ?? ''}|${f.why}|${f.t0}`;
+    // A board with a link timeout re-sends recent gap frames after an outage: count each once. A
+    // report that grew (an overflow report evicted again merges into a longer one from the same
+    // start) is new: the collector leaves out the instants already on record.
+    const id = `${f.k ?? ''}|${f.why}|${f.t0}|${f.t1}|${f.n}`;
     if (this.seenGaps.has(id)) return 'repeat';
     this.seenGaps.add(id);
     if (this.seenGaps.size > 256) this.seenGaps.delete(this.seenGaps.values().next().value!);
@@ -203,7 +255,8 @@ export class StreamDecoder {
 
   /** Gaps for a reboot noticed at `now`: per streamed entry from its last sample, or one board-wide. */
   rebootGaps(now: number, why: string): BoardGap[] {
-    // the rebooted board numbers the re-sent plan's batches from 0 again
+    // the rebooted board numbers the re-sent plan's batches from 0 again; its backlog is gone
+    this.previous = new Map();
     this.lastSeq = new Map();
     this.lastT0 = new Map();
     const entries = [...this.byShort.values()];

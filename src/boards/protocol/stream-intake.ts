@@ -133,6 +133,14 @@ export class StreamIntake {
     this.awaitingHi = true;
   }
 
+  /**
+   * A plan offered in `hi` waits for configure() to decide. A link that dropped between the
+   * handshake and configure() leaves it undecided: the next handshake offers it again.
+   */
+  get offering(): boolean {
+    return this.offered !== undefined;
+  }
+
   /** Whether the board answers `rs` (its `hi` reports `caps.rs = 1`). */
   setResendable(yes: boolean): void {
     this.resendable = yes;
@@ -169,11 +177,21 @@ export class StreamIntake {
         { board: this.boardId, entries: o.pl.length, backlog: held.length },
         'board kept sampling while the gateway was away: its running plan is taken over and its backlog delivered',
       );
-      for (const f of held) {
+    } else {
+      // Not the same plan: the entries of it this config keeps unchanged still get their backlog
+      // (under the old keys); the caller sends a new plan.
+      const carried = this.decoder.carryOffered(o.pl, streamed);
+      this.logger.info(
+        { board: this.boardId, entries: o.pl.length, carried: carried.size },
+        'board kept sampling while the gateway was away, with another plan: a new plan is sent; the backlog of the entries it keeps unchanged is delivered',
+      );
+    }
+    for (const f of held) {
+      if (this.decoder.has(f.k!)) {
         if (f.t === 'b') this.batch(f);
         else this.gap(f);
-      }
-    } else this.stats.staleBatches += held.filter((f) => f.t === 'b').length;
+      } else if (f.t === 'b') this.stats.staleBatches++;
+    }
     return adopted;
   }
 

@@ -89,4 +89,40 @@ describe('plan keys across gateway restarts', () => {
       stale: true,
     });
   });
+
+  it('after a new plan, frames of the previous keys are still taken for the entries it keeps unchanged (the batch the board closes on the plan, a backlog); never for a changed one', () => {
+    const d = decoder();
+    const oldKey = key;
+    const changed = { ...entry, key: 'p/G', method: 'Gpio' as const, readers: ['27'], hz: 10 };
+    d.setPlan([entry, changed]);
+    const [k1, k2] = d.planFrame(100).e.map((x) => x.k);
+    expect(d.batch(b(40, 40_000), 0)).toMatchObject({ ok: true, batch: { key: 'p/A', seq: 40 } });
+    expect(d.batch(b(40, 40_000), 0), 'still each sequence number once').toEqual({
+      ok: false,
+      repeat: true,
+    });
+    // the old-key batches and the new plan's batches of the same entry are told apart by key
+    expect(d.batch({ ...b(0, 40_100), k: k1! }, 0)).toMatchObject({ ok: true, batch: { seq: 0 } });
+    expect(d.has(k2!)).toBe(true);
+    // a plan that changes the entry (rate): the old keys are stale
+    d.setPlan([{ ...entry, hz: 25 }]);
+    expect(d.has(oldKey)).toBe(false);
+    expect(d.batch({ ...b(1, 40_140), k: k1! }, 0)).toEqual({ ok: false, stale: true });
+  });
+
+  it('carries the entries of an offered plan that match exactly into the next plan (gateway restart, config changed)', () => {
+    const d = new StreamDecoder(new ClockMap(), () => new Map());
+    const g = { ...entry, key: 'p/G', method: 'Gpio' as const, readers: ['27'], hz: 5 };
+    const carried = d.carryOffered(
+      [
+        { k: 'old.3.0', m: 'A', r: ['A1'], hz: 50 },
+        { k: 'old.3.1', m: 'G', r: ['27'], hz: 10 },
+      ],
+      [entry, g],
+    );
+    expect([...carried]).toEqual(['old.3.0']);
+    d.setPlan([entry, g]);
+    expect(d.has('old.3.0')).toBe(true);
+    expect(d.has('old.3.1')).toBe(false);
+  });
 });

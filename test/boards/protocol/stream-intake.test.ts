@@ -72,6 +72,29 @@ describe('StreamIntake re-send of a skipped sequence number', () => {
     expect(r.stats.repeatedBatches).toBe(1);
   });
 
+  it('a hole the re-send cannot fill (the board evicted part of it): after the wait, everything held is delivered in board-time order, the re-sent batches too', () => {
+    const r = rig();
+    r.intake.batch(r.b(0));
+    r.intake.batch(r.b(6)); // 1..5 missing; the board evicted 1..2 and its report was swallowed
+    expect(r.resends).toEqual([[r.k, 1]]);
+    // the board re-sends its overflow report and what it still has (3..6), after batch 6
+    r.intake.gap({
+      t: 'gap',
+      k: r.k,
+      why: 'backlog_overflow',
+      n: 4,
+      t0: 50_040,
+      t1: 50_100,
+      s0: 1,
+      s1: 2,
+    });
+    for (const s of [3, 4, 5, 6]) r.intake.batch(r.b(s));
+    expect(r.got).toEqual([0]);
+    r.clock.advance(RESEND_WAIT_MS + 1);
+    expect(r.got).toEqual([0, 3, 4, 5, 6]);
+    expect(r.gaps.map((g) => [g.reason, g.count])).toEqual([['backlog_overflow', 4]]);
+  });
+
   it('holds nothing for a board that does not re-send (no caps.rs): the hole is a sequence gap at once', () => {
     const r = rig();
     r.intake.setResendable(false);

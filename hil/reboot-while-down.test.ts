@@ -1,0 +1,225 @@
+/**
+ * A board that REBOOTS while the gateway is down (issue 17, hostile re-check), end to end: `wharf
+ * run` as a real child process with its embedded broker, one emulated ESP32 over MQTT and one over a
+ * pty serial line, compiled bundles, A1 at 20 Hz. The gateway is SIGKILLed; 2 s later both boards
+ * power-cycle (new boot id, clock back to 0, backlog and plan gone); 4 s later the gateway starts
+ * again on the same capture directory. The boards' old plan keys must not be confused with anything:
+ * nothing is invented or doubled, and the hole (what the boards sampled and lost in the reboot, and
+ * the time they were starting) is covered by gap records with a true reason and forward spans.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ViamRow } from '../src/shared/record.js';
+import { capturedRows } from '../test/helpers/captured.js';
+import { requireTool } from '../test/helpers/system-tool.js';
+import {
+  freePort,
+  startGatewayProcess,
+  waitListening,
+  type GatewayProcess,
+} from './bench/gateway-process.js';
+import { ptyPair, type PtyPair } from '../src/emulator/pty.js';
+import { UplinkTally } from './bench/uplink-tally.js';
+import { EmulatedBoard } from '../src/emulator/board.js';
+import { bundleFor } from './emulator/bundle.js';
+import { PtySerial } from '../src/emulator/serial-binding.js';
+import { account, holesCovered, overlaps, type GapRow } from './reconnect-check.js';
+import { EMULATED_INPUTS } from './targets.js';
+
+const hasSocat = requireTool('socat', 'the reboot test wires an emulated ESP32 over a pty pair');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const HZ = 20;
+const PERIOD = 1000 / HZ;
+
+interface Rig {
+  id: string;
+  transport: 'mqtt' | 'serial';
+  board?: EmulatedBoard;
+  tally?: UplinkTally;
+  pty?: PtyPair;
+}
+
+const RIGS: Rig[] = [
+  { id: 'rb-mq', transport: 'mqtt' },
+  { id: 'rb-ser', transport: 'serial' },
+];
+
+async function until(ok: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function config(dir: string, brokerPort: number, httpPort: number, secret: string) {
+  const remote = (r: Rig) => ({
+    name: r.id,
+    address: r.transport === 'mqtt' ? `mqtt://${r.id}` : `serial://${r.pty!.b}?baud=115200`,
+    ...(r.transport === 'mqtt' ? { secret } : {}),
+    components: [
+      {
+        name: `${r.id}-board`,
+        type: 'board',
+        attributes: { analogs: [{ name: 'A1', pin: '34' }] },
+      },
+    ],
+    service_configs: [
+      {
+        type: 'data_manager',
+        attributes: {
+          capture_methods: [
+            {
+              name: `rdk:component:board/${r.id}-board`,
+              method: 'Analogs',
+              capture_frequency_hz: HZ,
+              additional_params: { A1: '' },
+            },
+          ],
+        },
+      },
+    ],
+  });
+  return {
+    wharf: {
+      machine: 'hil-gw',
+      part_id: 'hil-main',
+      broker: { host: '127.0.0.1', port: brokerPort },
+      http: { host: '127.0.0.1', port: httpPort },
+      sync: null,
+    },
+    services: [
+      {
+        name: 'data_manager',
+        type: 'data_manager',
+        attributes: { capture_dir: dir, flush_interval_ms: 200, maximum_capture_file_age_ms: 1000 },
+      },
+    ],
+    components: [],
+    remotes: RIGS.map(remote),
+  };
+}
+
+describe.skipIf(!hasSocat)('a gateway killed while boards drain their backlog into it', () => {
+  let dir: string;
+  let gw: GatewayProcess | undefined;
+  let rows: ViamRow[] = [];
+  let window = { from: 0, to: 0 };
+  let killedAt = 0;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'wharf-reboot-'));
+    for (const rig of RIGS) if (rig.transport === 'serial') rig.pty = await ptyPair();
+    const brokerPort = await freePort();
+    const httpPort = await freePort();
+    const secret = `s-${Math.random().toString(36).slice(2)}`;
+    const cfgFile = path.join(dir, 'gateway.json');
+    const logFile = path.join(dir, 'gateway.log');
+    const capture = path.join(dir, 'capture');
+    await writeFile(cfgFile, JSON.stringify(config(capture, brokerPort, httpPort, secret)));
+    gw = startGatewayProcess(cfgFile, logFile);
+    await waitListening(brokerPort, 30_000);
+    for (const rig of RIGS) {
+      const code = await bundleFor(
+        rig.transport === 'mqtt'
+          ? {
+              transport: 'mqtt',
+              boardId: rig.id,
+              mqttHost: '127.0.0.1',
+              mqttPort: brokerPort,
+              secret,
+            }
+          : { transport: 'serial', boardId: rig.id },
+      );
+      let board: EmulatedBoard | undefined;
+      const tally = new UplinkTally((ms) => board!.boardToWall(ms));
+      board = new EmulatedBoard({
+        code,
+        ...(rig.transport === 'serial' ? { serial: await PtySerial.open(rig.pty!.a) } : {}),
+        ...EMULATED_INPUTS,
+        onUplink: (text) => tally.feed(text, rig.transport === 'mqtt'),
+      });
+      rig.board = board.start();
+      rig.tally = tally;
+    }
+    const t0 = Date.now();
+    await until(
+      () => RIGS.every((x) => x.tally!.liveSince(t0 + 1500, 400)),
+      40_000,
+      'every board streaming',
+    );
+    await sleep(1000); // deliberate: a second of ordinary capture before the kill
+    const from = Date.now() - 1000;
+    killedAt = Date.now();
+    await gw.kill('SIGKILL');
+    await sleep(2000); // deliberate: the boards keep sampling into their backlog
+    for (const rig of RIGS) rig.board!.reboot();
+    await sleep(4000); // deliberate: the rest of the outage
+    gw = startGatewayProcess(cfgFile, logFile);
+    const restartedAt = Date.now();
+    await until(
+      () => RIGS.every((x) => x.tally!.liveSince(restartedAt + 500, 400)),
+      40_000,
+      'every board drained its backlog into the third gateway process',
+    );
+    await sleep(1500); // deliberate: live capture after the drain
+    window = { from, to: Date.now() - 500 };
+    await gw.kill('SIGTERM');
+    rows = await capturedRows(capture);
+  }, 150_000);
+
+  afterAll(async () => {
+    await gw?.kill('SIGKILL');
+    for (const rig of RIGS) await rig.board?.stop();
+    for (const rig of RIGS) await rig.pty?.close();
+    if (dir !== undefined && process.env.WHARF_KEEP_DIR !== '1')
+      await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const rig of RIGS) {
+    it(`${rig.id} (${rig.transport}): nothing invented or doubled, every hole a forward gap with a true reason`, () => {
+      const mine = rows.filter((x) => x.component_name === `${rig.id}-board`);
+      const frames = mine
+        .filter((x) => x.kind === 'reading')
+        .map((x) => ({ t: x.time_requested, rx: x.time_received }));
+      const gaps: GapRow[] = mine
+        .filter((x) => x.kind === 'gap')
+        .map((g) => {
+          const d = g.data as { reason: string; end: number; count: number };
+          return { reason: d.reason, start: g.time_requested, end: d.end, count: d.count };
+        });
+      const a = account(window, frames, gaps, rig.tally!.samples(), PERIOD);
+      const inGaps = gaps.filter((g) => g.end >= window.from && g.start <= window.to);
+      const text = `${a.examples.join('; ')} killed at ${killedAt} gaps: ${JSON.stringify(inGaps)}`;
+      process.stdout.write(
+        `[reboot] ${rig.id}: board sent ${a.sent}, captured ${a.captured} (invented ${a.invented}, duplicates ${a.duplicates}, not captured ${a.lost}); gaps ${JSON.stringify(a.gaps)}\n`,
+      );
+      expect(a.invented, text).toBe(0);
+      expect(a.duplicates, text).toBe(0);
+      // what was not captured is what the board lost in its reboot (or wrote into a dead cable
+      // before it): inside the outage, under a gap
+      const samples = rig.tally!.samples().filter((s) => s.at >= window.from && s.at <= window.to);
+      const readings = frames.map((x) => x.t);
+      for (const s of samples) {
+        if (readings.some((t) => Math.abs(t - s.at) < PERIOD / 2)) continue;
+        expect(s.at, text).toBeGreaterThan(killedAt - 1500);
+        expect(
+          inGaps.some((g) => s.at >= g.start - PERIOD && s.at <= g.end + PERIOD),
+          `sample ${s.at} not captured and in no gap; ${text}`,
+        ).toBe(true);
+      }
+      for (const reason of Object.keys(a.gaps))
+        expect(
+          ['missed_ticks', 'capture_stopped', 'board_reboot', 'board_starting'],
+          text,
+        ).toContain(reason);
+      expect(a.gaps.capture_stopped ?? 0, text).toBeGreaterThan(0);
+      expect(overlaps(readings, gaps)).toEqual([]);
+      const inWindow = readings.filter((t) => t >= window.from && t <= window.to);
+      expect(holesCovered(inWindow, gaps, PERIOD)).toEqual([]);
+      for (const g of gaps) expect(g.end).toBeGreaterThanOrEqual(g.start);
+    });
+  }
+});

@@ -1,0 +1,234 @@
+/**
+ * The gateway is SIGKILLed again while boards drain their backlog into it (issue 17, hostile
+ * re-check), end to end: `wharf run` as a real child process with its embedded broker, one emulated
+ * ESP32 over MQTT and one over a pty serial line, compiled bundles, A1 at 20 Hz. The gateway is killed
+ * for 6 s; it is started again, and the moment the first board writes a frame of its backlog (a batch
+ * whose samples are seconds old) it is SIGKILLed once more — mid-drain for that board, mid-handshake
+ * or mid-drain for the other — and started again 3 s later on the same capture directory.
+ *
+ * For each board: every sample it sent is captured exactly once and the only gaps are missed_ticks;
+ * every gap runs forward in time.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ViamRow } from '../src/shared/record.js';
+import { capturedRows } from '../test/helpers/captured.js';
+import { requireTool } from '../test/helpers/system-tool.js';
+import {
+  freePort,
+  startGatewayProcess,
+  waitListening,
+  type GatewayProcess,
+} from './bench/gateway-process.js';
+import { ptyPair, type PtyPair } from '../src/emulator/pty.js';
+import { UplinkTally } from './bench/uplink-tally.js';
+import { EmulatedBoard } from '../src/emulator/board.js';
+import { bundleFor } from './emulator/bundle.js';
+import { PtySerial } from '../src/emulator/serial-binding.js';
+import { account, holesCovered, overlaps, type GapRow } from './reconnect-check.js';
+import { EMULATED_INPUTS } from './targets.js';
+
+const hasSocat = requireTool('socat', 'the restart test wires an emulated ESP32 over a pty pair');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const HZ = 20;
+const PERIOD = 1000 / HZ;
+
+interface Rig {
+  id: string;
+  transport: 'mqtt' | 'serial';
+  board?: EmulatedBoard;
+  tally?: UplinkTally;
+  pty?: PtyPair;
+}
+
+const RIGS: Rig[] = [
+  { id: 'md-mq', transport: 'mqtt' },
+  { id: 'md-ser', transport: 'serial' },
+];
+
+async function until(ok: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function config(dir: string, brokerPort: number, httpPort: number, secret: string) {
+  const remote = (r: Rig) => ({
+    name: r.id,
+    address: r.transport === 'mqtt' ? `mqtt://${r.id}` : `serial://${r.pty!.b}?baud=115200`,
+    ...(r.transport === 'mqtt' ? { secret } : {}),
+    components: [
+      {
+        name: `${r.id}-board`,
+        type: 'board',
+        attributes: { analogs: [{ name: 'A1', pin: '34' }] },
+      },
+    ],
+    service_configs: [
+      {
+        type: 'data_manager',
+        attributes: {
+          capture_methods: [
+            {
+              name: `rdk:component:board/${r.id}-board`,
+              method: 'Analogs',
+              capture_frequency_hz: HZ,
+              additional_params: { A1: '' },
+            },
+          ],
+        },
+      },
+    ],
+  });
+  return {
+    wharf: {
+      machine: 'hil-gw',
+      part_id: 'hil-main',
+      broker: { host: '127.0.0.1', port: brokerPort },
+      http: { host: '127.0.0.1', port: httpPort },
+      sync: null,
+    },
+    services: [
+      {
+        name: 'data_manager',
+        type: 'data_manager',
+        attributes: { capture_dir: dir, flush_interval_ms: 200, maximum_capture_file_age_ms: 1000 },
+      },
+    ],
+    components: [],
+    remotes: RIGS.map(remote),
+  };
+}
+
+describe.skipIf(!hasSocat)('a gateway killed while boards drain their backlog into it', () => {
+  let dir: string;
+  let gw: GatewayProcess | undefined;
+  let rows: ViamRow[] = [];
+  let window = { from: 0, to: 0 };
+  /** set while the restarted gateway waits for the first backlog frame: kills it */
+  let killOnDrain: (() => void) | undefined;
+  let drainKill: { at: number; by: string } | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'wharf-middrain-'));
+    for (const rig of RIGS) if (rig.transport === 'serial') rig.pty = await ptyPair();
+    const brokerPort = await freePort();
+    const httpPort = await freePort();
+    const secret = `s-${Math.random().toString(36).slice(2)}`;
+    const cfgFile = path.join(dir, 'gateway.json');
+    const logFile = path.join(dir, 'gateway.log');
+    const capture = path.join(dir, 'capture');
+    await writeFile(cfgFile, JSON.stringify(config(capture, brokerPort, httpPort, secret)));
+    gw = startGatewayProcess(cfgFile, logFile);
+    await waitListening(brokerPort, 30_000);
+    for (const rig of RIGS) {
+      const code = await bundleFor(
+        rig.transport === 'mqtt'
+          ? {
+              transport: 'mqtt',
+              boardId: rig.id,
+              mqttHost: '127.0.0.1',
+              mqttPort: brokerPort,
+              secret,
+            }
+          : { transport: 'serial', boardId: rig.id },
+      );
+      let board: EmulatedBoard | undefined;
+      const tally = new UplinkTally((ms) => board!.boardToWall(ms));
+      board = new EmulatedBoard({
+        code,
+        ...(rig.transport === 'serial' ? { serial: await PtySerial.open(rig.pty!.a) } : {}),
+        ...EMULATED_INPUTS,
+        onUplink: (text) => {
+          tally.feed(text, rig.transport === 'mqtt');
+          if (killOnDrain === undefined) return;
+          const m = /"t":"b".*"t0":([0-9.]+)/.exec(text);
+          if (m !== null && board!.boardToWall(Number(m[1])) < Date.now() - 3000) {
+            const k = killOnDrain;
+            killOnDrain = undefined;
+            drainKill = { at: Date.now(), by: rig.id };
+            k();
+          }
+        },
+      });
+      rig.board = board.start();
+      rig.tally = tally;
+    }
+    const t0 = Date.now();
+    await until(
+      () => RIGS.every((x) => x.tally!.liveSince(t0 + 1500, 400)),
+      40_000,
+      'every board streaming',
+    );
+    await sleep(1000); // deliberate: a second of ordinary capture before the kill
+    const from = Date.now() - 1000;
+    await gw.kill('SIGKILL');
+    await sleep(6000); // deliberate: the first outage
+    const second = startGatewayProcess(cfgFile, logFile);
+    gw = second;
+    const killed = new Promise<void>((resolve) => {
+      killOnDrain = () => void second.kill('SIGKILL').then(resolve);
+    });
+    await Promise.race([
+      killed,
+      sleep(30_000).then(() => {
+        throw new Error('no board started draining its backlog within 30 s');
+      }),
+    ]);
+    await sleep(3000); // deliberate: the second outage
+    gw = startGatewayProcess(cfgFile, logFile);
+    const restartedAt = Date.now();
+    await until(
+      () => RIGS.every((x) => x.tally!.liveSince(restartedAt + 500, 400)),
+      40_000,
+      'every board drained its backlog into the third gateway process',
+    );
+    await sleep(1500); // deliberate: live capture after the drain
+    window = { from, to: Date.now() - 500 };
+    await gw.kill('SIGTERM');
+    rows = await capturedRows(capture);
+  }, 150_000);
+
+  afterAll(async () => {
+    killOnDrain = undefined;
+    await gw?.kill('SIGKILL');
+    for (const rig of RIGS) await rig.board?.stop();
+    for (const rig of RIGS) await rig.pty?.close();
+    if (dir !== undefined && process.env.WHARF_KEEP_DIR !== '1')
+      await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const rig of RIGS) {
+    it(`${rig.id} (${rig.transport}): every sample it sent captured exactly once, only missed_ticks as gaps`, () => {
+      const mine = rows.filter((x) => x.component_name === `${rig.id}-board`);
+      const frames = mine
+        .filter((x) => x.kind === 'reading')
+        .map((x) => ({ t: x.time_requested, rx: x.time_received }));
+      const gaps: GapRow[] = mine
+        .filter((x) => x.kind === 'gap')
+        .map((g) => {
+          const d = g.data as { reason: string; end: number; count: number };
+          return { reason: d.reason, start: g.time_requested, end: d.end, count: d.count };
+        });
+      const a = account(window, frames, gaps, rig.tally!.samples(), PERIOD);
+      const text = `${a.examples.join('; ')} kill during drain ${JSON.stringify(drainKill)} gaps: ${JSON.stringify(gaps.filter((g) => g.end >= window.from))}`;
+      process.stdout.write(
+        `[mid-drain] ${rig.id}: board sent ${a.sent}, captured ${a.captured} (invented ${a.invented}, duplicates ${a.duplicates}, lost ${a.lost}); gaps ${JSON.stringify(a.gaps)}; drain kill ${JSON.stringify(drainKill)}\n`,
+      );
+      expect(a.sent).toBeGreaterThan(9 * HZ);
+      expect(a.invented, text).toBe(0);
+      expect(a.duplicates, text).toBe(0);
+      expect(a.lost, text).toBe(0);
+      for (const reason of Object.keys(a.gaps)) expect(['missed_ticks'], text).toContain(reason);
+      const readings = frames.map((x) => x.t);
+      expect(overlaps(readings, gaps)).toEqual([]);
+      const inWindow = readings.filter((t) => t >= window.from && t <= window.to);
+      expect(holesCovered(inWindow, gaps, PERIOD)).toEqual([]);
+      for (const g of gaps) expect(g.end).toBeGreaterThanOrEqual(g.start);
+    });
+  }
+});
