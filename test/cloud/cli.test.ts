@@ -1,7 +1,9 @@
 /** `wharf cloud keys`, `wharf query` and `wharf cloud export` as a user runs them (in-process CLI). */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, type TestCloud } from './cloud-helper.js';
@@ -249,6 +251,65 @@ describe('wharf cloud serve and its session secret', () => {
       expect(r.out + r.err).not.toContain('hunter2');
       // nothing was opened or served
       expect(r.out).not.toMatch(/serving/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('--secure-cookies marks the login cookie Secure (a cloud behind HTTPS); without it the cookie works over plain HTTP', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'wharf-cookie-'));
+    const bin = resolve(fileURLToPath(import.meta.url), '../../../bin/wharf.mjs');
+    try {
+      const db = join(home, 'cloud.db');
+      const created = await runCli(
+        ['cloud', 'keys', 'create', '--read-only', '--db', db],
+        {},
+        home,
+      );
+      expect(created.code).toBe(0);
+      const key = created.out.trim();
+      for (const secure of [true, false]) {
+        const proc = spawn(
+          process.execPath,
+          [
+            bin,
+            'cloud',
+            'serve',
+            '--port',
+            '0',
+            '--no-ui',
+            '--db',
+            db,
+            ...(secure ? ['--secure-cookies'] : []),
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WHARF_HOME: home } },
+        );
+        let out = '';
+        proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+        try {
+          const until = Date.now() + 30_000;
+          let url: string | undefined;
+          while ((url = /serving \w+ store at (http:\/\/\S+)/.exec(out)?.[1]) === undefined) {
+            if (Date.now() > until || proc.exitCode !== null) throw new Error(`no cloud:\n${out}`);
+            await new Promise((r) => setTimeout(r, 25));
+          }
+          const res = await fetch(`${url}/api/v1/session`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ api_key: key }),
+          });
+          expect(res.status).toBe(200);
+          const cookie = res.headers.get('set-cookie') ?? '';
+          expect(cookie).toMatch(/^wharf_session=.+; HttpOnly; SameSite=Strict/);
+          expect(/; Secure(;|$)/.test(cookie), `secure=${secure}: ${cookie}`).toBe(secure);
+          proc.kill('SIGTERM');
+          expect(await exited).toBe(0);
+        } finally {
+          if (proc.exitCode === null) proc.kill('SIGKILL');
+        }
+      }
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

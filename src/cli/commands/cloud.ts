@@ -25,7 +25,7 @@ import { fleetPlugin } from '../../cloud/fleet/routes.js';
 import { retentionPlugin } from '../../cloud/retention/plugin.js';
 import { fleetCli } from './fleet.js';
 
-const USAGE = `usage: wharf cloud serve [--db FILE | --pg URL] [--host 127.0.0.1] [--port 8080] [--max-file-mb 16] [--sql-timeout-s 10] [--sql-concurrency 4] [--no-ui]
+const USAGE = `usage: wharf cloud serve [--db FILE | --pg URL] [--host 127.0.0.1] [--port 8080] [--max-file-mb 16] [--sql-timeout-s 10] [--sql-concurrency 4] [--secure-cookies] [--no-ui]
        wharf cloud keys create --machine NAME [--label TEXT] | --read-only [--label TEXT]   [--db FILE | --pg URL]
        wharf cloud keys list | revoke KEY_ID                                                  [--db FILE | --pg URL]
        wharf cloud export --format csv|jsonl|parquet --out FILE [filters | --sql QUERY]
@@ -43,6 +43,7 @@ const OPTIONS = {
   'sql-timeout-s': { type: 'string' },
   'sql-concurrency': { type: 'string' },
   'no-ui': { type: 'boolean' },
+  'secure-cookies': { type: 'boolean' },
   machine: { type: 'string' },
   label: { type: 'string' },
   'read-only': { type: 'boolean' },
@@ -95,6 +96,7 @@ async function serve(
     maxFileBytes: Math.round(maxMb * 1024 * 1024),
     sqlTimeoutMs: Math.round(sqlTimeoutS * 1000),
     maxSqlStatements: sqlConcurrency,
+    secureCookies: v['secure-cookies'] === true,
   };
   // SIGINT/SIGTERM from the start close the server and the stores cleanly once they are open
   // (src/app/serve.ts), never node's default
@@ -116,6 +118,7 @@ async function serveUntilSignal(
     maxFileBytes: number;
     sqlTimeoutMs: number;
     maxSqlStatements: number;
+    secureCookies: boolean;
   },
   signals: StopSignals,
 ): Promise<void> {
@@ -142,6 +145,7 @@ async function serveUntilSignal(
     sqlTimeoutMs: o.sqlTimeoutMs,
     maxSqlStatements: o.maxSqlStatements,
     sessionSecret: ctx.env.WHARF_SESSION_SECRET,
+    secureCookies: o.secureCookies,
   });
   await app.listen({ host: o.host, port: o.port });
   const addr = app.server.address();

@@ -164,7 +164,6 @@ function check(r: Awaited<ReturnType<typeof run>>): void {
       reported.map((g) => g.count),
       `report of ${x.n} (batches ${x.s0}..${x.s1})`,
     ).toContain(x.n);
-  if (!r.swallow) expect(r.overflows.length).toBeGreaterThan(1);
   for (const g of r.gaps) expect(g.end).toBeGreaterThanOrEqual(g.start);
 }
 
@@ -180,7 +179,16 @@ describe.skipIf(!requireTool('socat', 'the re-pull test wires an emulated ESP32 
     }, 60_000);
 
     it('the report gets through, then a second overflowing outage evicts it again with more: the merged report counts too', async () => {
-      check(await run(3000, false));
-    }, 60_000);
+      // the second outage must overflow too; how many batches a 3 s outage makes depends on how
+      // fast the emulated board runs on this machine, so a run where it did not is run again with
+      // a longer outage (every run is checked in full either way)
+      for (let attempt = 1; ; attempt++) {
+        const r = await run(3000 * attempt, false);
+        check(r);
+        if (r.overflows.length > 1) break;
+        if (attempt === 3)
+          throw new Error('the second outage never overflowed the backlog (3, 6 and 9 s tried)');
+      }
+    }, 150_000);
   },
 );
