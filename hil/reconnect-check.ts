@@ -161,9 +161,18 @@ export function account(
   let mapError = 0;
   for (let j = 0; j < sorted.length; j++) {
     const t = sorted[j]!.t;
-    if (!inW(t)) continue;
-    captured++;
     const i = match[j]!;
+    if (!inW(t)) {
+      // outside the window: not counted as captured here, but it does deliver the sample it
+      // matches (a sample sent just inside the edge whose reading is mapped just outside is not
+      // lost; the phase tables printed "lost 1" for that)
+      if (i >= 0) {
+        if (hits[i] === 0) firstHit[i] = t;
+        hits[i]!++;
+      }
+      continue;
+    }
+    captured++;
     if (i >= 0) {
       mapError = Math.max(mapError, Math.abs(all[i]! - t));
       if (hits[i]! > 0 && examples.length < 5)
