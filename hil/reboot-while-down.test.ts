@@ -25,6 +25,8 @@ import { UplinkTally } from './bench/uplink-tally.js';
 import { EmulatedBoard } from '../src/emulator/board.js';
 import { bundleFor } from './emulator/bundle.js';
 import { PtySerial } from '../src/emulator/serial-binding.js';
+import { rigGatewayConfig } from './rig-config.js';
+import { until } from '../test/boards/helpers/wait.js';
 import { account, holesCovered, overlaps, type GapRow } from './reconnect-check.js';
 import { EMULATED_INPUTS } from './targets.js';
 
@@ -46,61 +48,8 @@ const RIGS: Rig[] = [
   { id: 'rb-ser', transport: 'serial' },
 ];
 
-async function until(ok: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-function config(dir: string, brokerPort: number, httpPort: number, secret: string) {
-  const remote = (r: Rig) => ({
-    name: r.id,
-    address: r.transport === 'mqtt' ? `mqtt://${r.id}` : `serial://${r.pty!.b}?baud=115200`,
-    ...(r.transport === 'mqtt' ? { secret } : {}),
-    components: [
-      {
-        name: `${r.id}-board`,
-        type: 'board',
-        attributes: { analogs: [{ name: 'A1', pin: '34' }] },
-      },
-    ],
-    service_configs: [
-      {
-        type: 'data_manager',
-        attributes: {
-          capture_methods: [
-            {
-              name: `rdk:component:board/${r.id}-board`,
-              method: 'Analogs',
-              capture_frequency_hz: HZ,
-              additional_params: { A1: '' },
-            },
-          ],
-        },
-      },
-    ],
-  });
-  return {
-    wharf: {
-      machine: 'hil-gw',
-      part_id: 'hil-main',
-      broker: { host: '127.0.0.1', port: brokerPort },
-      http: { host: '127.0.0.1', port: httpPort },
-      sync: null,
-    },
-    services: [
-      {
-        name: 'data_manager',
-        type: 'data_manager',
-        attributes: { capture_dir: dir, flush_interval_ms: 200, maximum_capture_file_age_ms: 1000 },
-      },
-    ],
-    components: [],
-    remotes: RIGS.map(remote),
-  };
-}
+const config = (dir: string, brokerPort: number, httpPort: number, secret: string) =>
+  rigGatewayConfig({ dir, brokerPort, httpPort, secret, rigs: RIGS, hz: HZ });
 
 describe.skipIf(!hasSocat)('a gateway killed while boards drain their backlog into it', () => {
   let dir: string;

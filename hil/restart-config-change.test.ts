@@ -27,6 +27,8 @@ import { UplinkTally } from './bench/uplink-tally.js';
 import { EmulatedBoard } from '../src/emulator/board.js';
 import { bundleFor } from './emulator/bundle.js';
 import { PtySerial } from '../src/emulator/serial-binding.js';
+import { rigGatewayConfig } from './rig-config.js';
+import { until } from '../test/boards/helpers/wait.js';
 import { account, holesCovered, overlaps, type GapRow } from './reconnect-check.js';
 import { EMULATED_INPUTS } from './targets.js';
 
@@ -49,68 +51,6 @@ const RIGS: Rig[] = [
   { id: 'cc-mq', transport: 'mqtt' },
   { id: 'cc-ser', transport: 'serial' },
 ];
-
-async function until(ok: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function config(dir: string, brokerPort: number, httpPort: number, secret: string, gHz: number) {
-  const remote = (r: Rig) => ({
-    name: r.id,
-    address: r.transport === 'mqtt' ? `mqtt://${r.id}` : `serial://${r.pty!.b}?baud=115200`,
-    ...(r.transport === 'mqtt' ? { secret } : {}),
-    components: [
-      {
-        name: `${r.id}-board`,
-        type: 'board',
-        attributes: { analogs: [{ name: 'A1', pin: '34' }], pins: [27] },
-      },
-    ],
-    service_configs: [
-      {
-        type: 'data_manager',
-        attributes: {
-          capture_methods: [
-            {
-              name: `rdk:component:board/${r.id}-board`,
-              method: 'Analogs',
-              capture_frequency_hz: A_HZ,
-              additional_params: { A1: '' },
-            },
-            {
-              name: `rdk:component:board/${r.id}-board`,
-              method: 'Gpio',
-              capture_frequency_hz: gHz,
-              additional_params: { pin_name: '27' },
-            },
-          ],
-        },
-      },
-    ],
-  });
-  return {
-    wharf: {
-      machine: 'hil-gw',
-      part_id: 'hil-main',
-      broker: { host: '127.0.0.1', port: brokerPort },
-      http: { host: '127.0.0.1', port: httpPort },
-      sync: null,
-    },
-    services: [
-      {
-        name: 'data_manager',
-        type: 'data_manager',
-        attributes: { capture_dir: dir, flush_interval_ms: 200, maximum_capture_file_age_ms: 1000 },
-      },
-    ],
-    components: [],
-    remotes: RIGS.map(remote),
-  };
-}
 
 /** Splits a board's uplink into A1 frames and pin-27 frames (by value: raw ADC vs 0/1). */
 function splitter(rig: Rig, mqtt: boolean): (text: string) => void {
@@ -137,6 +77,21 @@ function splitter(rig: Rig, mqtt: boolean): (text: string) => void {
     if (buf.length > 4096) buf = '';
   };
 }
+
+/** Analogs A1 at A_HZ and Gpio pin 27 at `gHz` from every board. */
+const config = (dir: string, brokerPort: number, httpPort: number, secret: string, gHz: number) =>
+  rigGatewayConfig({
+    dir,
+    brokerPort,
+    httpPort,
+    secret,
+    rigs: RIGS,
+    attributes: { analogs: [{ name: 'A1', pin: '34' }], pins: [27] },
+    methods: [
+      { method: 'Analogs', hz: A_HZ, params: { A1: '' } },
+      { method: 'Gpio', hz: gHz, params: { pin_name: '27' } },
+    ],
+  });
 
 describe.skipIf(!hasSocat)('gateway restart with a changed config', () => {
   let dir: string;
