@@ -7,28 +7,20 @@
  * nothing is invented or doubled, and the hole (what the boards sampled and lost in the reboot, and
  * the time they were starting) is covered by gap records with a true reason and forward spans.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ViamRow } from '../src/shared/record.js';
 import { capturedRows } from '../test/helpers/captured.js';
 import { requireTool } from '../test/helpers/system-tool.js';
-import {
-  freePort,
-  startGatewayProcess,
-  waitListening,
-  type GatewayProcess,
-} from './bench/gateway-process.js';
-import { ptyPair, type PtyPair } from '../src/emulator/pty.js';
+import type { GatewayProcess } from './bench/gateway-process.js';
+import type { PtyPair } from '../src/emulator/pty.js';
 import { UplinkTally } from './bench/uplink-tally.js';
 import { EmulatedBoard } from '../src/emulator/board.js';
-import { bundleFor } from './emulator/bundle.js';
-import { PtySerial } from '../src/emulator/serial-binding.js';
-import { rigGatewayConfig } from './rig-config.js';
+import { rigGatewayConfig, startRigBoard, startRigGateway } from './rig.js';
 import { until } from '../test/boards/helpers/wait.js';
 import { account, holesCovered, overlaps, type GapRow } from './reconnect-check.js';
-import { EMULATED_INPUTS } from './targets.js';
 
 const hasSocat = requireTool('socat', 'the reboot test wires an emulated ESP32 over a pty pair');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,38 +52,15 @@ describe.skipIf(!hasSocat)('a gateway killed while boards drain their backlog in
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'wharf-reboot-'));
-    for (const rig of RIGS) if (rig.transport === 'serial') rig.pty = await ptyPair();
-    const brokerPort = await freePort();
-    const httpPort = await freePort();
-    const secret = `s-${Math.random().toString(36).slice(2)}`;
-    const cfgFile = path.join(dir, 'gateway.json');
-    const logFile = path.join(dir, 'gateway.log');
-    const capture = path.join(dir, 'capture');
-    await writeFile(cfgFile, JSON.stringify(config(capture, brokerPort, httpPort, secret)));
-    gw = startGatewayProcess(cfgFile, logFile);
-    await waitListening(brokerPort, 30_000);
+    const g = await startRigGateway(dir, RIGS, config);
+    gw = g.gw;
+    const { capture } = g;
     for (const rig of RIGS) {
-      const code = await bundleFor(
-        rig.transport === 'mqtt'
-          ? {
-              transport: 'mqtt',
-              boardId: rig.id,
-              mqttHost: '127.0.0.1',
-              mqttPort: brokerPort,
-              secret,
-            }
-          : { transport: 'serial', boardId: rig.id },
-      );
-      let board: EmulatedBoard | undefined;
-      const tally = new UplinkTally((ms) => board!.boardToWall(ms));
-      board = new EmulatedBoard({
-        code,
-        ...(rig.transport === 'serial' ? { serial: await PtySerial.open(rig.pty!.a) } : {}),
-        ...EMULATED_INPUTS,
-        onUplink: (text) => tally.feed(text, rig.transport === 'mqtt'),
+      rig.board = await startRigBoard(rig, g, (board) => {
+        const tally = new UplinkTally((ms) => board().boardToWall(ms));
+        rig.tally = tally;
+        return (text) => tally.feed(text, rig.transport === 'mqtt');
       });
-      rig.board = board.start();
-      rig.tally = tally;
     }
     const t0 = Date.now();
     await until(
@@ -106,7 +75,7 @@ describe.skipIf(!hasSocat)('a gateway killed while boards drain their backlog in
     await sleep(2000); // deliberate: the boards keep sampling into their backlog
     for (const rig of RIGS) rig.board!.reboot();
     await sleep(4000); // deliberate: the rest of the outage
-    gw = startGatewayProcess(cfgFile, logFile);
+    gw = g.restart();
     const restartedAt = Date.now();
     await until(
       () => RIGS.every((x) => x.tally!.liveSince(restartedAt + 500, 400)),

@@ -9,28 +9,20 @@
  * under the old plan's key), and the only gaps are missed_ticks. Pin 27, changed: the backlog of the
  * old rate is not taken; its hole is a capture_stopped gap, and every gap runs forward in time.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ViamRow } from '../src/shared/record.js';
 import { capturedRows } from '../test/helpers/captured.js';
 import { requireTool } from '../test/helpers/system-tool.js';
-import {
-  freePort,
-  startGatewayProcess,
-  waitListening,
-  type GatewayProcess,
-} from './bench/gateway-process.js';
-import { ptyPair, type PtyPair } from '../src/emulator/pty.js';
+import type { GatewayProcess } from './bench/gateway-process.js';
+import type { PtyPair } from '../src/emulator/pty.js';
 import { UplinkTally } from './bench/uplink-tally.js';
 import { EmulatedBoard } from '../src/emulator/board.js';
-import { bundleFor } from './emulator/bundle.js';
-import { PtySerial } from '../src/emulator/serial-binding.js';
-import { rigGatewayConfig } from './rig-config.js';
+import { rigGatewayConfig, startRigBoard, startRigGateway } from './rig.js';
 import { until } from '../test/boards/helpers/wait.js';
 import { account, holesCovered, overlaps, type GapRow } from './reconnect-check.js';
-import { EMULATED_INPUTS } from './targets.js';
 
 const hasSocat = requireTool('socat', 'the restart test wires an emulated ESP32 over a pty pair');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -101,38 +93,15 @@ describe.skipIf(!hasSocat)('gateway restart with a changed config', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'wharf-cfgchange-'));
-    for (const rig of RIGS) if (rig.transport === 'serial') rig.pty = await ptyPair();
-    const brokerPort = await freePort();
-    const httpPort = await freePort();
-    const secret = `s-${Math.random().toString(36).slice(2)}`;
-    const cfgFile = path.join(dir, 'gateway.json');
-    const logFile = path.join(dir, 'gateway.log');
-    const capture = path.join(dir, 'capture');
-    await writeFile(cfgFile, JSON.stringify(config(capture, brokerPort, httpPort, secret, 10)));
-    gw = startGatewayProcess(cfgFile, logFile);
-    await waitListening(brokerPort, 30_000);
+    const g = await startRigGateway(dir, RIGS, (c, b, h, sec) => config(c, b, h, sec, 10));
+    gw = g.gw;
+    const { capture, brokerPort, httpPort, secret } = g;
     for (const rig of RIGS) {
-      const code = await bundleFor(
-        rig.transport === 'mqtt'
-          ? {
-              transport: 'mqtt',
-              boardId: rig.id,
-              mqttHost: '127.0.0.1',
-              mqttPort: brokerPort,
-              secret,
-            }
-          : { transport: 'serial', boardId: rig.id },
-      );
-      let board: EmulatedBoard | undefined;
-      rig.a = new UplinkTally((ms) => board!.boardToWall(ms));
-      rig.g = new UplinkTally((ms) => board!.boardToWall(ms));
-      board = new EmulatedBoard({
-        code,
-        ...(rig.transport === 'serial' ? { serial: await PtySerial.open(rig.pty!.a) } : {}),
-        ...EMULATED_INPUTS,
-        onUplink: splitter(rig, rig.transport === 'mqtt'),
+      rig.board = await startRigBoard(rig, g, (board) => {
+        rig.a = new UplinkTally((ms) => board().boardToWall(ms));
+        rig.g = new UplinkTally((ms) => board().boardToWall(ms));
+        return splitter(rig, rig.transport === 'mqtt');
       });
-      rig.board = board.start();
     }
     const t0 = Date.now();
     await until(
@@ -143,9 +112,9 @@ describe.skipIf(!hasSocat)('gateway restart with a changed config', () => {
     await sleep(1000); // deliberate: a second of ordinary capture before the kill
     const killedAt = Date.now();
     await gw.kill('SIGKILL');
-    await writeFile(cfgFile, JSON.stringify(config(capture, brokerPort, httpPort, secret, 5)));
+    await g.rewrite(config(capture, brokerPort, httpPort, secret, 5));
     await sleep(KILL_MS); // deliberate: the outage
-    gw = startGatewayProcess(cfgFile, logFile);
+    gw = g.restart();
     const restartedAt = Date.now();
     await until(
       () => RIGS.every((x) => x.a!.liveSince(restartedAt + 500, 400)),
