@@ -8,7 +8,6 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,8 +18,6 @@ import { CameraCapture } from '../../../src/capture/images/camera-capture.js';
 import { MemoryCaptureStore } from '../../../src/capture/memory-store.js';
 import { CaptureMetrics } from '../../../src/capture/capture-metrics.js';
 import { EntryOutput } from '../../../src/capture/entry-output.js';
-import { decodeCaptureFile, FINISHED_SUFFIX } from '../../../src/capture/file-format.js';
-import { walkCaptureDir } from '../../../src/capture/files.js';
 import { FfmpegCamera } from '../../../src/capture/images/ffmpeg-camera.js';
 import { FrameSplitter } from '../../../src/capture/images/frame-splitter.js';
 import { ImageCollector } from '../../../src/capture/images/image-collector.js';
@@ -31,31 +28,15 @@ import { Metrics } from '../../../src/shared/metrics.js';
 import type { CaptureMeta, CaptureRecord, ReadingRecord } from '../../../src/shared/record.js';
 import { requireTool } from '../../helpers/system-tool.js';
 import { load, planOf } from '../../config/helpers.js';
+import { camera, cameraConfig, records, until as waitFor } from './camera-helpers.js';
 
 const hasFfmpeg = requireTool('ffmpeg', 'camera capture reads real ffmpeg sources');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'wharf-camh-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function records(dir: string): Promise<{ meta: CaptureMeta; rec: CaptureRecord }[]> {
-  const out: { meta: CaptureMeta; rec: CaptureRecord }[] = [];
-  for (const f of await walkCaptureDir(dir, [FINISHED_SUFFIX])) {
-    const d = decodeCaptureFile(await fsp.readFile(f.path));
-    expect(d.torn).toBeNull();
-    for (const rec of d.records) out.push({ meta: d.header.meta, rec });
-  }
-  return out.sort((a, b) => start(a.rec) - start(b.rec));
-}
-const start = (r: CaptureRecord) => (r.kind === 'gap' ? r.start : r.time_requested);
+/** The camera helpers' wait, with a longer default: these sources stall and restart on purpose. */
+const until = <T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> =>
+  waitFor(what, fn, ms);
 
 /** JPEGs of a test pattern, made by ffmpeg, each different. */
 let jpegs: Buffer[] = [];
@@ -122,36 +103,9 @@ describe.skipIf(!hasFfmpeg)('hostile camera sources', () => {
       n === 1 ? { frames: 15, then: 'hang' } : { frames: 10_000, then: 'close' },
     );
     const dir = path.join(tmp, 'silent');
-    const plan = planOf(
-      load({
-        services: [
-          {
-            name: 'data_manager',
-            type: 'data_manager',
-            attributes: {
-              capture_dir: dir,
-              flush_interval_ms: 100,
-              maximum_capture_file_age_ms: 300,
-            },
-          },
-        ],
-        components: [
-          {
-            name: 'cell',
-            type: 'camera',
-            model: 'ffmpeg',
-            attributes: { video_path: src.url },
-            service_configs: [
-              {
-                type: 'data_manager',
-                attributes: { capture_methods: [{ method: 'ReadImage', capture_frequency_hz: 2 }] },
-              },
-            ],
-          },
-        ],
-        wharf: { machine: 'cam-gw', http: null },
-      }),
-    );
+    const plan = cameraConfig(dir, [
+      camera('cell', src.url, [{ method: 'ReadImage', capture_frequency_hz: 2 }]),
+    ]);
     const gw = await Gateway.start({ plan, logger: nullLogger });
     try {
       const rs = await until(
@@ -338,44 +292,15 @@ describe.skipIf(!hasFfmpeg)('hostile camera sources', () => {
     // random noise, 3000×2400 PNG: about 17 MB an image, over the 16 MiB a record holds
     const noise =
       "lavfi:nullsrc=s=3000x2400:r=1,geq=lum='random(1)*255':cb='random(2)*255':cr='random(3)*255'";
-    const plan = planOf(
-      load({
-        services: [
-          {
-            name: 'data_manager',
-            type: 'data_manager',
-            attributes: {
-              capture_dir: dir,
-              flush_interval_ms: 100,
-              maximum_capture_file_age_ms: 300,
-            },
-          },
-        ],
-        components: [
-          {
-            name: 'huge',
-            type: 'camera',
-            model: 'ffmpeg',
-            attributes: { video_path: noise, frame_rate: 1 },
-            service_configs: [
-              {
-                type: 'data_manager',
-                attributes: {
-                  capture_methods: [
-                    {
-                      method: 'ReadImage',
-                      capture_frequency_hz: 0.5,
-                      additional_params: { mime_type: 'image/png' },
-                    },
-                  ],
-                },
-              },
-            ],
-          },
-        ],
-        wharf: { machine: 'cam-gw', http: null },
-      }),
-    );
+    const plan = cameraConfig(dir, [
+      camera('huge', { video_path: noise, frame_rate: 1 }, [
+        {
+          method: 'ReadImage',
+          capture_frequency_hz: 0.5,
+          additional_params: { mime_type: 'image/png' },
+        },
+      ]),
+    ]);
     const gw = await Gateway.start({ plan, logger: nullLogger });
     try {
       const pid = await until('ffmpeg running', async () => gw.cameras!.status()[0]?.pid);
@@ -502,36 +427,11 @@ describe.skipIf(!hasFfmpeg)('hostile camera sources', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/snap.jpg`;
     const dir = path.join(tmp, 'snapcut');
-    const plan = planOf(
-      load({
-        services: [
-          {
-            name: 'data_manager',
-            type: 'data_manager',
-            attributes: {
-              capture_dir: dir,
-              flush_interval_ms: 100,
-              maximum_capture_file_age_ms: 300,
-            },
-          },
-        ],
-        components: [
-          {
-            name: 'snap',
-            type: 'camera',
-            model: 'ffmpeg',
-            attributes: { video_path: url, snapshot: true, frame_rate: 2 },
-            service_configs: [
-              {
-                type: 'data_manager',
-                attributes: { capture_methods: [{ method: 'ReadImage', capture_frequency_hz: 1 }] },
-              },
-            ],
-          },
-        ],
-        wharf: { machine: 'cam-gw', http: null },
-      }),
-    );
+    const plan = cameraConfig(dir, [
+      camera('snap', { video_path: url, snapshot: true, frame_rate: 2 }, [
+        { method: 'ReadImage', capture_frequency_hz: 1 },
+      ]),
+    ]);
     const gw = await Gateway.start({ plan, logger: nullLogger });
     try {
       const rs = await until(
@@ -572,36 +472,9 @@ describe.skipIf(!hasFfmpeg)('hostile camera sources', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/mjpeg`;
     const dir = path.join(tmp, 'slowmjpeg');
-    const plan = planOf(
-      load({
-        services: [
-          {
-            name: 'data_manager',
-            type: 'data_manager',
-            attributes: {
-              capture_dir: dir,
-              flush_interval_ms: 100,
-              maximum_capture_file_age_ms: 300,
-            },
-          },
-        ],
-        components: [
-          {
-            name: 'ipcam',
-            type: 'camera',
-            model: 'ffmpeg',
-            attributes: { video_path: url },
-            service_configs: [
-              {
-                type: 'data_manager',
-                attributes: { capture_methods: [{ method: 'ReadImage', capture_frequency_hz: 1 }] },
-              },
-            ],
-          },
-        ],
-        wharf: { machine: 'cam-gw', http: null },
-      }),
-    );
+    const plan = cameraConfig(dir, [
+      camera('ipcam', url, [{ method: 'ReadImage', capture_frequency_hz: 1 }]),
+    ]);
     const gw = await Gateway.start({ plan, logger: nullLogger });
     try {
       // from the first image on, 10 ticks: at most 2 without an image (a loaded machine's jitter)
@@ -643,38 +516,9 @@ describe.skipIf(!hasFfmpeg)('hostile camera sources', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/mjpeg`;
     const dir = path.join(tmp, 'veryslow');
-    const plan = planOf(
-      load({
-        services: [
-          {
-            name: 'data_manager',
-            type: 'data_manager',
-            attributes: {
-              capture_dir: dir,
-              flush_interval_ms: 100,
-              maximum_capture_file_age_ms: 300,
-            },
-          },
-        ],
-        components: [
-          {
-            name: 'timelapse',
-            type: 'camera',
-            model: 'ffmpeg',
-            attributes: { video_path: url },
-            service_configs: [
-              {
-                type: 'data_manager',
-                attributes: {
-                  capture_methods: [{ method: 'ReadImage', capture_frequency_hz: 0.05 }],
-                },
-              },
-            ],
-          },
-        ],
-        wharf: { machine: 'cam-gw', http: null },
-      }),
-    );
+    const plan = cameraConfig(dir, [
+      camera('timelapse', url, [{ method: 'ReadImage', capture_frequency_hz: 0.05 }]),
+    ]);
     const gw = await Gateway.start({ plan, logger: nullLogger });
     try {
       const pid = await until('ffmpeg running', async () => gw.cameras.status()[0]?.pid);

@@ -16,74 +16,15 @@ import { decodeCaptureFile, FINISHED_SUFFIX } from '../../../src/capture/file-fo
 import { walkCaptureDir } from '../../../src/capture/files.js';
 import { recoverCaptureDir } from '../../../src/capture/recovery.js';
 import { FrameSplitter } from '../../../src/capture/images/frame-splitter.js';
-import { explainPlan, type CapturePlan } from '../../../src/config/index.js';
+import { explainPlan } from '../../../src/config/index.js';
 import { nullLogger } from '../../../src/shared/logger.js';
-import type { CaptureMeta, CaptureRecord, ReadingRecord } from '../../../src/shared/record.js';
 import { requireTool } from '../../helpers/system-tool.js';
+import { camera, cameraConfig, images, records, until } from './camera-helpers.js';
 import { load, planOf } from '../../config/helpers.js';
 
 const hasFfmpeg = requireTool('ffmpeg', 'camera capture reads real ffmpeg sources');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'wharf-cam-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function records(dir: string): Promise<{ meta: CaptureMeta; rec: CaptureRecord }[]> {
-  const out: { meta: CaptureMeta; rec: CaptureRecord }[] = [];
-  for (const f of await walkCaptureDir(dir, [FINISHED_SUFFIX])) {
-    // the disk budget may delete a file between the walk and the read (its loss is a gap record)
-    const bytes = await fsp.readFile(f.path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return null;
-      throw err;
-    });
-    if (bytes === null) continue;
-    const d = decodeCaptureFile(bytes);
-    expect(d.torn).toBeNull();
-    for (const rec of d.records) out.push({ meta: d.header.meta, rec });
-  }
-  return out.sort((a, b) => start(a.rec) - start(b.rec));
-}
-const start = (r: CaptureRecord) => (r.kind === 'gap' ? r.start : r.time_requested);
-const images = (rs: { rec: CaptureRecord }[]) =>
-  rs.map((r) => r.rec).filter((r): r is ReadingRecord => r.kind === 'reading' && !!r.binary);
-
-function cameraConfig(dir: string, cams: unknown[]): CapturePlan {
-  const plan = planOf(
-    load({
-      services: [
-        {
-          name: 'data_manager',
-          type: 'data_manager',
-          attributes: {
-            capture_dir: dir,
-            flush_interval_ms: 100,
-            maximum_capture_file_age_ms: 300,
-            tags: ['cell-4'],
-          },
-        },
-      ],
-      components: cams,
-      wharf: { machine: 'cam-gw', http: null },
-    }),
-  );
-  return plan;
-}
-
-const camera = (name: string, videoPath: string, methods: unknown[], model = 'ffmpeg') => ({
-  name,
-  type: 'camera',
-  model,
-  attributes: { video_path: videoPath },
-  service_configs: [{ type: 'data_manager', attributes: { capture_methods: methods } }],
-});
 
 /** PIDs of ffmpeg processes that are children of this process. */
 async function ffmpegChildren(): Promise<number[]> {
@@ -255,20 +196,24 @@ describe.skipIf(!hasFfmpeg)('camera capture (real ffmpeg)', () => {
 
   it('captures JPEG and PNG images at the configured rate from one long-lived ffmpeg per camera and format, with metadata; a stalled source is a timeout gap, never a stale image', async () => {
     const dir = path.join(tmp, 'cap1');
-    const plan = cameraConfig(dir, [
-      camera('cell', 'lavfi:testsrc=size=320x240:rate=25', [
-        {
-          method: 'ReadImage',
-          capture_frequency_hz: 4,
-          additional_params: { mime_type: 'image/jpeg' },
-        },
-        {
-          method: 'GetImages',
-          capture_frequency_hz: 2,
-          additional_params: { mime_type: 'image/png' },
-        },
-      ]),
-    ]);
+    const plan = cameraConfig(
+      dir,
+      [
+        camera('cell', 'lavfi:testsrc=size=320x240:rate=25', [
+          {
+            method: 'ReadImage',
+            capture_frequency_hz: 4,
+            additional_params: { mime_type: 'image/jpeg' },
+          },
+          {
+            method: 'GetImages',
+            capture_frequency_hz: 2,
+            additional_params: { mime_type: 'image/png' },
+          },
+        ]),
+      ],
+      ['cell-4'],
+    );
     const gw = await Gateway.start({ plan, logger: nullLogger });
     try {
       const got = await until('8 JPEG and 3 PNG images on disk', async () => {
