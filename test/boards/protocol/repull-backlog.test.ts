@@ -138,6 +138,13 @@ async function run(secondPullMs: number, swallow = true) {
       20_000,
       'every batch the board sent and did not evict',
     );
+    // the board's loss reports come behind the batches they explain may arrive just after them
+    // (tens of ms on a busy machine): wait for each (bounded; check() then says which is missing)
+    const reportsIn = () =>
+      overflows.every((x) =>
+        gaps.some((g) => g.reason === 'backlog_overflow' && g.key === 'a' && g.count === x.n),
+      );
+    for (const end = Date.now() + 20_000; !reportsIn() && Date.now() < end;) await sleep(20);
     const seqs = batches.filter((b) => b.key === 'a').map((b) => b.seq);
     return { seqs, sent, overflows, swallowed: swallowed!, gaps, upTo, evicted, swallow };
   } finally {
