@@ -1,6 +1,7 @@
 /**
  * `npm run build`: everything the `wharf` command runs, in dist/ (what the package ships).
- *   1. tsc -p tsconfig.build.json: src/ → dist/ (ES2022 modules), plus src's non-TS files (.mjs)
+ *   1. tsc -p tsconfig.build.json: src/ → dist/ (ES2022 modules, comments removed), plus src's
+ *      non-TS files (.mjs); then every file rewritten ASCII-only (scripts/build-ascii.ts)
  *   2. the web UI bundle (esbuild) → dist/ui/
  *   3. the demo's firmware bundles (firmware/tools: tsc ES5 + terser + gates) → dist/firmware/
  *   4. dist/build-info.json, last: bin/wharf.mjs runs dist/ only when it is newer than src/
@@ -13,6 +14,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildFirmware, type FirmwareSettings } from '../firmware/tools/build.js';
+import { asciiOnly } from './build-ascii.js';
 import { demoBundleFile, demoFirmwareSettings } from '../src/app/demo-firmware.js';
 import { buildUi } from '../src/cloud/ui/build.js';
 
@@ -57,6 +59,12 @@ async function compile(): Promise<void> {
     if (!have.has(rel)) await rm(f);
   }
   step('tsc src → dist', t);
+  const a = Date.now();
+  const js = (await walk(DIST)).filter(
+    (f) => /\.m?js$/.test(f) && !NOT_TSC.has(path.relative(DIST, f).split(path.sep)[0] ?? ''),
+  );
+  const ascii = await asciiOnly(js);
+  step(`ASCII-only sources (${ascii.rewritten} of ${js.length} rewritten)`, a);
 }
 
 async function ui(): Promise<void> {
