@@ -13,8 +13,9 @@
  *
  * The measurement runs in a child process from a bundle of this file (esbuild) on plain `node`: the
  * tsx loader runs its own V8 isolate (~55 MB RSS) that a deployed gateway would not carry. The child
- * runs with `--max-semi-space-size=1` (V8's young generation capped at 1 MB per semi-space: about
- * 30 MB less RSS for ~5% more CPU); `--v8-defaults` runs it without. Only the sim transport is
+ * runs with the gateway's V8 flags (UNIT_NODE_ARGS: the young generation capped at 1 MB per
+ * semi-space, about 30 MB less RSS for ~5% more CPU; one V8 helper thread); `--v8-defaults` runs it
+ * without. Only the sim transport is
  * registered (the serial/MQTT/Firmata libraries would add ~14 MB of code RSS that this path never uses).
  */
 import { spawnSync } from 'node:child_process';
@@ -27,6 +28,7 @@ import { BoardRegistry } from '../src/boards/registry.js';
 import { simFactory } from '../src/boards/sim.js';
 import { CaptureEngine } from '../src/capture/engine.js';
 import { FileCaptureStore } from '../src/capture/file-store.js';
+import { UNIT_NODE_ARGS } from '../src/app/service-unit.js';
 import { FlushLoop } from '../src/capture/flush-loop.js';
 import type { BoardSpec, CapturePlan, PlanEntry } from '../src/config/plan.js';
 import { DATA_MANAGER_DEFAULTS } from '../src/config/settings.js';
@@ -54,7 +56,7 @@ async function viaBundle(): Promise<void> {
     logLevel: 'error',
   });
   const args = process.argv.slice(2);
-  const v8 = args.includes('--v8-defaults') ? [] : ['--max-semi-space-size=1'];
+  const v8 = args.includes('--v8-defaults') ? [] : UNIT_NODE_ARGS;
   const r = spawnSync(process.execPath, [...v8, outfile, ...args], {
     stdio: 'inherit',
     env: { ...process.env, WHARF_BENCH_CHILD: '1', WHARF_ROOT: ROOT, WHARF_BENCH_V8: v8.join(' ') },
@@ -289,7 +291,7 @@ function writeDocs(cmd: string, lines: string[], verdict: string[]): void {
     ...verdict,
     '',
     'Variants: `--hz 800` (800,000 readings/s), `--per-reader` (one entry per reader: 10× the records),',
-    '`--v8-defaults` (without the 1 MB young-generation cap). Figures for those are in docs/capture.md.',
+    '`--v8-defaults` (without the gateway\'s V8 flags). Figures for those are in docs/capture.md.',
     '',
   ].join('\n');
   let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n';

@@ -9,36 +9,39 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // `wharf run`, a gateway left running for months, runs node with the V8 flags the systemd unit
-// gives it (keep equal to UNIT_NODE_ARGS in src/app/service-unit.ts; the reason is there). Where
+// gives it (keep equal to UNIT_NODE_ARGS in src/app/service-unit.ts; the reasons are there). Where
 // node has process.execve (≥ 22.15, 24) the launcher replaces itself by `node FLAGS wharf.mjs run …`
-// (same pid, stdio and environment; one more node start, ~30 ms) unless the flag is given already
-// (node's command line or NODE_OPTIONS) or WHARF_NODE_FLAGS=0. Node 20 has no execve: there only
-// the unit (or the user's own flag) sets it. docs/pi.md, docs/benchmarks.md.
-const GATEWAY_NODE_ARGS = ['--max-semi-space-size=1'];
+// (same pid, stdio and environment; one more node start, ~30 ms) with each flag the user did not
+// give already (by name, on node's command line or in NODE_OPTIONS: theirs wins), unless
+// WHARF_NODE_FLAGS=0. Node 20 has no execve: there only the unit (or the user) sets them.
+// docs/pi.md, docs/benchmarks.md.
+const GATEWAY_NODE_ARGS = ['--max-semi-space-size=1', '--v8-pool-size=1'];
 // `wharf cloud serve`: Node 24's V8 grows the young generation further than Node 20's before it
 // collects, and a runaway export's garbage then shows as +54–67 MB of server RSS instead of < 50
 // (test/cloud/sql-bounds.test.ts on Node 24, CI; Node 20 stays under). A 16 MB cap per semi-space
 // keeps the young generation near the size those bounds and the ingest figures were measured with.
 const CLOUD_NODE_ARGS = ['--max-semi-space-size=16'];
 const args = process.argv.slice(2);
-const nodeArgs =
+const flagName = (a) => a.split('=')[0].replace(/_/g, '-');
+const given = new Set(
+  [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map(flagName),
+);
+const missing = (
   args[0] === 'run'
     ? GATEWAY_NODE_ARGS
     : args[0] === 'cloud' && args[1] === 'serve'
       ? CLOUD_NODE_ARGS
-      : undefined;
+      : []
+).filter((a) => !given.has(flagName(a)));
 if (
-  nodeArgs !== undefined &&
+  missing.length > 0 &&
   typeof process.execve === 'function' &&
-  process.env.WHARF_NODE_FLAGS !== '0' &&
-  ![...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) =>
-    a.startsWith('--max-semi-space-size'),
-  )
+  process.env.WHARF_NODE_FLAGS !== '0'
 ) {
   const self = fileURLToPath(import.meta.url);
   process.execve(
     process.execPath,
-    [process.execPath, ...process.execArgv, ...nodeArgs, self, ...args],
+    [process.execPath, ...process.execArgv, ...missing, self, ...args],
     process.env,
   );
 }

@@ -27,13 +27,18 @@ export interface UnitSettings {
 }
 
 /**
- * V8 flags the service runs node with: young-generation semi-spaces of 1 MB instead of V8's
- * default (16 MB on Node 20, larger on 22/24). Measured by `npm run bench:start`: at 100k
- * readings/s the gateway's RSS drops by ~25 MB for a few % more CPU in the scavenger.
+ * V8 flags the service runs node with (docs/benchmarks.md has the paired runs):
+ *  - young-generation semi-spaces of 1 MB instead of V8's default (16 MB on Node 20, larger on
+ *    22/24): at 100k readings/s the gateway's RSS drops by ~25 MB for a few % more CPU in the
+ *    scavenger (`npm run bench:start`);
+ *  - one V8 helper thread instead of one per core (concurrent marking and compiling, parallel
+ *    scavenges): with 1 MB semi-spaces the helpers had little to share and cost more in handing
+ *    work over than they did; −10 % CPU per reading at 100k readings/s, −18 % at 200k, and
+ *    1.5–3 MB less RSS (fewer threads, fewer malloc arenas), on 2 cores (`npm run bench:peers`).
  * bin/wharf.mjs gives plain `wharf run` the same flags (GATEWAY_NODE_ARGS there: keep them equal;
  * test/app/launcher-flags.test.ts checks the running gateway's command line against this list).
  */
-export const UNIT_NODE_ARGS = ['--max-semi-space-size=1'];
+export const UNIT_NODE_ARGS = ['--max-semi-space-size=1', '--v8-pool-size=1'];
 
 /** STATE_DIRECTORY name under /var/lib. */
 export const STATE_DIR_NAME = 'wharf';

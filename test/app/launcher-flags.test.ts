@@ -74,11 +74,19 @@ describe('the launcher gives `wharf run` the gateway node flags', () => {
     },
   );
 
-  it.skipIf(!hasExecve)('a flag given by the user stays as given, once', async () => {
+  it.skipIf(!hasExecve)('a flag given by the user stays as given, once; the others are added', async () => {
     const cmd = await gatewayCmdline(['--max-semi-space-size=4']);
     expect(cmd.filter((a) => a.startsWith('--max-semi-space-size'))).toEqual([
       '--max-semi-space-size=4',
     ]);
+    for (const a of UNIT_NODE_ARGS.filter((a) => !a.startsWith('--max-semi-space-size')))
+      expect(cmd).toContain(a);
+  });
+
+  it.skipIf(!hasExecve)('flags given in NODE_OPTIONS count as given (by name)', async () => {
+    const cmd = await gatewayCmdline([], { NODE_OPTIONS: '--v8-pool-size=2' });
+    expect(cmd.filter((a) => a.startsWith('--v8-pool-size'))).toEqual([]);
+    expect(cmd).toContain('--max-semi-space-size=1');
   });
 
   it('WHARF_NODE_FLAGS=0 leaves node as started', async () => {
@@ -88,6 +96,6 @@ describe('the launcher gives `wharf run` the gateway node flags', () => {
 
   it.runIf(!hasExecve)('without process.execve (Node 20) node runs as started', async () => {
     const cmd = await gatewayCmdline([]);
-    expect(cmd.some((a) => a.startsWith('--max-semi-space-size'))).toBe(false);
+    for (const a of UNIT_NODE_ARGS) expect(cmd).not.toContain(a);
   });
 });

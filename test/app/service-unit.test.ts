@@ -64,7 +64,7 @@ describe('wharf service', () => {
       ])
         expect(lines, want).toContain(want);
       expect(lines).toContain(
-        `ExecStart=${process.execPath} --max-semi-space-size=1 ${path.join(ROOT, 'bin/wharf.mjs')} run --config ${EXAMPLE}`,
+        `ExecStart=${process.execPath} --max-semi-space-size=1 --v8-pool-size=1 ${path.join(ROOT, 'bin/wharf.mjs')} run --config ${EXAMPLE}`,
       );
       expect(unit).not.toMatch(/\.log\b|StandardOutput=file/); // the journal is the only log
       expect(ctx.out()).toContain('(skipped: systemctl enable --now wharf.service)');
