@@ -291,7 +291,7 @@ function writeDocs(cmd: string, lines: string[], verdict: string[]): void {
     ...verdict,
     '',
     'Variants: `--hz 800` (800,000 readings/s), `--per-reader` (one entry per reader: 10× the records),',
-    '`--v8-defaults` (without the gateway\'s V8 flags). Figures for those are in docs/capture.md.',
+    "`--v8-defaults` (without the gateway's V8 flags). Figures for those are in docs/capture.md.",
     '',
   ].join('\n');
   let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n';

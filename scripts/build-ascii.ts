@@ -11,7 +11,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 export async function asciiOnly(files: readonly string[]): Promise<{ rewritten: number }> {
   const { transform } = await import('esbuild');

@@ -74,14 +74,17 @@ describe('the launcher gives `wharf run` the gateway node flags', () => {
     },
   );
 
-  it.skipIf(!hasExecve)('a flag given by the user stays as given, once; the others are added', async () => {
-    const cmd = await gatewayCmdline(['--max-semi-space-size=4']);
-    expect(cmd.filter((a) => a.startsWith('--max-semi-space-size'))).toEqual([
-      '--max-semi-space-size=4',
-    ]);
-    for (const a of UNIT_NODE_ARGS.filter((a) => !a.startsWith('--max-semi-space-size')))
-      expect(cmd).toContain(a);
-  });
+  it.skipIf(!hasExecve)(
+    'a flag given by the user stays as given, once; the others are added',
+    async () => {
+      const cmd = await gatewayCmdline(['--max-semi-space-size=4']);
+      expect(cmd.filter((a) => a.startsWith('--max-semi-space-size'))).toEqual([
+        '--max-semi-space-size=4',
+      ]);
+      for (const a of UNIT_NODE_ARGS.filter((a) => !a.startsWith('--max-semi-space-size')))
+        expect(cmd).toContain(a);
+    },
+  );
 
   it.skipIf(!hasExecve)('flags given in NODE_OPTIONS count as given (by name)', async () => {
     const cmd = await gatewayCmdline([], { NODE_OPTIONS: '--v8-pool-size=2' });
