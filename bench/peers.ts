@@ -16,6 +16,8 @@
  *                          [--spm 1 (0: the firmware's own batching)] [--rounds 2] [--secs 8]
  *                          [--procs 1] [--raw] [--only wharf|peer] [--cpu-prof DIR]
  *                          [--before DIR (B = that wharf build instead of the peer)]
+ *                          [--flags "NODE FLAGS" (A's node flags, exactly: the launcher adds none)]
+ *                          [--before-flags "NODE FLAGS" (the same for B, with --before)]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
@@ -70,9 +72,22 @@ for (const rate of RATES) {
  * an earlier checkout's bin/, dist/, package.json and node_modules), A this tree's.
  */
 const BEFORE = arg('before', '');
+/**
+ * Node flags for A (--flags) and B (--before-flags), given exactly (WHARF_NODE_FLAGS=0: the
+ * launcher adds nothing): a paired run of two flag sets, also on Node 20 where the launcher cannot
+ * add any. Unset: each side runs as plain `wharf run` does.
+ */
+const FLAGS: Record<'a' | 'b', string[] | undefined> = {
+  a: argv.includes('--flags') ? arg('flags', '').split(/\s+/).filter(Boolean) : undefined,
+  b: argv.includes('--before-flags')
+    ? arg('before-flags', '').split(/\s+/).filter(Boolean)
+    : undefined,
+};
 /** Writes the gateway's V8 CPU profiles (node --cpu-prof) into this directory. */
 const PROF = arg('cpu-prof', '');
 const SETTLE_MS = 3000;
+const flagNote = (f: string[] | undefined): string =>
+  f === undefined ? '' : `, node ${f.length > 0 ? f.join(' ') : "'s defaults"}`;
 
 /** utime + stime of a process, in seconds (/proc/PID/stat fields 14 and 15). */
 function cpuSeconds(pid: number): number {
@@ -103,7 +118,7 @@ interface Receiver {
   stop(): Promise<number>;
 }
 
-async function wharf(dir: string, hz: number, bin?: string): Promise<Receiver> {
+async function wharf(dir: string, hz: number, bin?: string, flags?: string[]): Promise<Receiver> {
   const port = await freePort();
   const config = path.join(dir, 'gateway.json');
   writeFileSync(
@@ -127,8 +142,11 @@ async function wharf(dir: string, hz: number, bin?: string): Promise<Receiver> {
   );
   const gw = await startGateway(
     config,
-    PROF === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', path.resolve(PROF)],
-    {},
+    [
+      ...(flags ?? []),
+      ...(PROF === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', path.resolve(PROF)]),
+    ],
+    flags === undefined ? {} : { WHARF_NODE_FLAGS: '0' },
     bin,
   );
   return {
@@ -236,9 +254,9 @@ async function run(kind: 'wharf' | 'peer', rate: number): Promise<Run> {
   const dir = mkdtempSync(path.join(tmpdir(), `wharf-bench-peers-${kind}-`));
   const rx =
     kind === 'wharf'
-      ? await wharf(dir, hz)
+      ? await wharf(dir, hz, undefined, FLAGS.a)
       : BEFORE !== ''
-        ? await wharf(dir, hz, path.resolve(BEFORE, 'bin/wharf.mjs'))
+        ? await wharf(dir, hz, path.resolve(BEFORE, 'bin/wharf.mjs'), FLAGS.b)
         : await peer(dir);
   try {
     const load = await startLoad({
@@ -328,7 +346,7 @@ async function main(): Promise<void> {
     for (const k of kinds) {
       const rs = res[k]!;
       rows.push(
-        `| ${rate} | ${k === 'wharf' ? 'wharf (dist/, embedded broker)' : BEFORE !== '' ? `wharf before (${BEFORE})` : 'mosquitto + mosquitto_sub'} | ${fmt(
+        `| ${rate} | ${k === 'wharf' ? `wharf (dist/, embedded broker${flagNote(FLAGS.a)})` : BEFORE !== '' ? `wharf before (${BEFORE}${flagNote(FLAGS.b)})` : 'mosquitto + mosquitto_sub'} | ${fmt(
           rs.map((r) => r.cpuPerM),
           2,
         )} | ${fmt(
