@@ -7,7 +7,7 @@
  * nothing is invented or doubled, and the hole (what the boards sampled and lost in the reboot, and
  * the time they were starting) is covered by gap records with a true reason and forward spans.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,9 +18,9 @@ import type { GatewayProcess } from './bench/gateway-process.js';
 import type { PtyPair } from '../src/emulator/pty.js';
 import { UplinkTally } from './bench/uplink-tally.js';
 import { EmulatedBoard } from '../src/emulator/board.js';
-import { rigGatewayConfig, startRigBoard, startRigGateway } from './rig.js';
+import { rigGatewayConfig, startRigBoard, startRigGateway, stopRig } from './rig.js';
 import { until } from '../test/boards/helpers/wait.js';
-import { account, holesCovered, overlaps, type GapRow } from './reconnect-check.js';
+import { account, framesAndGaps, holesCovered, overlaps } from './reconnect-check.js';
 
 const hasSocat = requireTool('socat', 'the reboot test wires an emulated ESP32 over a pty pair');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -89,25 +89,12 @@ describe.skipIf(!hasSocat)('a gateway killed while boards drain their backlog in
   }, 150_000);
 
   afterAll(async () => {
-    await gw?.kill('SIGKILL');
-    for (const rig of RIGS) await rig.board?.stop();
-    for (const rig of RIGS) await rig.pty?.close();
-    if (dir !== undefined && process.env.WHARF_KEEP_DIR !== '1')
-      await rm(dir, { recursive: true, force: true });
+    await stopRig(gw, RIGS, dir);
   });
 
   for (const rig of RIGS) {
     it(`${rig.id} (${rig.transport}): nothing invented or doubled, every hole a forward gap with a true reason`, () => {
-      const mine = rows.filter((x) => x.component_name === `${rig.id}-board`);
-      const frames = mine
-        .filter((x) => x.kind === 'reading')
-        .map((x) => ({ t: x.time_requested, rx: x.time_received }));
-      const gaps: GapRow[] = mine
-        .filter((x) => x.kind === 'gap')
-        .map((g) => {
-          const d = g.data as { reason: string; end: number; count: number };
-          return { reason: d.reason, start: g.time_requested, end: d.end, count: d.count };
-        });
+      const { frames, gaps } = framesAndGaps(rows, `${rig.id}-board`);
       const a = account(window, frames, gaps, rig.tally!.samples(), PERIOD);
       const inGaps = gaps.filter((g) => g.end >= window.from && g.start <= window.to);
       const text = `${a.examples.join('; ')} killed at ${killedAt} gaps: ${JSON.stringify(inGaps)}`;

@@ -10,6 +10,7 @@
  * the receive time of the frame it came in: readings are matched frame by frame onto the board's
  * batches (matchReadings).
  */
+import type { ViamRow } from '../src/shared/record.js';
 import type { SentSample } from './bench/uplink-tally.js';
 
 export interface GapRow {
@@ -17,6 +18,30 @@ export interface GapRow {
   start: number;
   end: number;
   count: number;
+}
+
+/**
+ * One component's captured frames (requested and received times) and gap rows, from the rows a
+ * test read back from the capture dir; only `method`'s when given.
+ */
+export function framesAndGaps(
+  rows: readonly ViamRow[],
+  component: string,
+  method?: string,
+): { frames: { t: number; rx: number }[]; gaps: GapRow[] } {
+  const mine = rows.filter(
+    (x) => x.component_name === component && (method === undefined || x.method_name === method),
+  );
+  const frames = mine
+    .filter((x) => x.kind === 'reading')
+    .map((x) => ({ t: x.time_requested, rx: x.time_received }));
+  const gaps: GapRow[] = mine
+    .filter((x) => x.kind === 'gap')
+    .map((g) => {
+      const d = g.data as { reason: string; end: number; count: number };
+      return { reason: d.reason, start: g.time_requested, end: d.end, count: d.count };
+    });
+  return { frames, gaps };
 }
 
 export interface Accounting {

@@ -11,7 +11,7 @@
  * and the only gaps are the board's own backlog_overflow (with its count) and instants nobody
  * sampled (missed_ticks); no board_offline, capture_stopped or sequence_gap for what it kept.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,13 +25,13 @@ import { EmulatedBoard } from '../src/emulator/board.js';
 import {
   account,
   expectedOverflow,
+  framesAndGaps,
   holesCovered,
   overlaps,
   sampleTimes,
   type Accounting,
-  type GapRow,
 } from './reconnect-check.js';
-import { rigGatewayConfig, startRigBoard, startRigGateway } from './rig.js';
+import { rigGatewayConfig, startRigBoard, startRigGateway, stopRig } from './rig.js';
 import { until } from '../test/boards/helpers/wait.js';
 
 const hasSocat = requireTool(
@@ -145,26 +145,12 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
   }, 150_000);
 
   afterAll(async () => {
-    await gw?.kill('SIGKILL');
-    for (const rig of RIGS) await rig.board?.stop();
-    for (const rig of RIGS) await rig.pty?.close();
-    if (dir !== undefined && process.env.WHARF_KEEP_DIR !== '1')
-      await rm(dir, { recursive: true, force: true });
+    await stopRig(gw, RIGS, dir);
   });
 
   const of = (rig: Rig) => {
-    const mine = r.rows.filter((x) => x.component_name === `${rig.id}-board`);
-    const frames = mine
-      .filter((x) => x.kind === 'reading')
-      .map((x) => ({ t: x.time_requested, rx: x.time_received }));
-    const readings = frames.map((x) => x.t);
-    const gaps: GapRow[] = mine
-      .filter((x) => x.kind === 'gap')
-      .map((g) => {
-        const d = g.data as { reason: string; end: number; count: number };
-        return { reason: d.reason, start: g.time_requested, end: d.end, count: d.count };
-      });
-    return { frames, readings, gaps, sent: rig.tally!.samples() };
+    const { frames, gaps } = framesAndGaps(r.rows, `${rig.id}-board`);
+    return { frames, readings: frames.map((x) => x.t), gaps, sent: rig.tally!.samples() };
   };
   const line = (rig: Rig, phase: string, a: Accounting) =>
     `[reconnect] ${rig.id} ${phase}: board sent ${a.sent}, captured ${a.captured} (invented ${a.invented}, duplicates ${a.duplicates}, lost ${a.lost}, evicted after sending ${a.lostEvicted}; clock map error up to ${a.mapErrorMs.toFixed(1)} ms); gaps ${JSON.stringify(a.gaps)}\n`;

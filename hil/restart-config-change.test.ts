@@ -9,7 +9,7 @@
  * under the old plan's key), and the only gaps are missed_ticks. Pin 27, changed: the backlog of the
  * old rate is not taken; its hole is a capture_stopped gap, and every gap runs forward in time.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,9 +20,9 @@ import type { GatewayProcess } from './bench/gateway-process.js';
 import type { PtyPair } from '../src/emulator/pty.js';
 import { UplinkTally } from './bench/uplink-tally.js';
 import { EmulatedBoard } from '../src/emulator/board.js';
-import { rigGatewayConfig, startRigBoard, startRigGateway } from './rig.js';
+import { rigGatewayConfig, startRigBoard, startRigGateway, stopRig } from './rig.js';
 import { until } from '../test/boards/helpers/wait.js';
-import { account, holesCovered, overlaps, type GapRow } from './reconnect-check.js';
+import { account, framesAndGaps, holesCovered, overlaps } from './reconnect-check.js';
 
 const hasSocat = requireTool('socat', 'the restart test wires an emulated ESP32 over a pty pair');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -128,28 +128,10 @@ describe.skipIf(!hasSocat)('gateway restart with a changed config', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await gw?.kill('SIGKILL');
-    for (const rig of RIGS) await rig.board?.stop();
-    for (const rig of RIGS) await rig.pty?.close();
-    if (dir !== undefined && process.env.WHARF_KEEP_DIR !== '1')
-      await rm(dir, { recursive: true, force: true });
+    await stopRig(gw, RIGS, dir);
   });
 
-  const of = (rig: Rig, method: string) => {
-    const mine = rows.filter(
-      (x) => x.component_name === `${rig.id}-board` && x.method_name === method,
-    );
-    const frames = mine
-      .filter((x) => x.kind === 'reading')
-      .map((x) => ({ t: x.time_requested, rx: x.time_received }));
-    const gaps: GapRow[] = mine
-      .filter((x) => x.kind === 'gap')
-      .map((g) => {
-        const d = g.data as { reason: string; end: number; count: number };
-        return { reason: d.reason, start: g.time_requested, end: d.end, count: d.count };
-      });
-    return { frames, gaps };
-  };
+  const of = (rig: Rig, method: string) => framesAndGaps(rows, `${rig.id}-board`, method);
 
   for (const rig of RIGS) {
     it(`${rig.id} (${rig.transport}): the unchanged A1 entry's backlog is captured exactly once; the changed entry's hole is capture_stopped`, () => {

@@ -9,7 +9,7 @@
  * For each board: every sample it sent is captured exactly once and the only gaps are missed_ticks;
  * every gap runs forward in time.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,9 +20,9 @@ import type { GatewayProcess } from './bench/gateway-process.js';
 import type { PtyPair } from '../src/emulator/pty.js';
 import { UplinkTally } from './bench/uplink-tally.js';
 import { EmulatedBoard } from '../src/emulator/board.js';
-import { rigGatewayConfig, startRigBoard, startRigGateway } from './rig.js';
+import { rigGatewayConfig, startRigBoard, startRigGateway, stopRig } from './rig.js';
 import { until } from '../test/boards/helpers/wait.js';
-import { account, holesCovered, overlaps, type GapRow } from './reconnect-check.js';
+import { account, framesAndGaps, holesCovered, overlaps } from './reconnect-check.js';
 
 const hasSocat = requireTool('socat', 'the restart test wires an emulated ESP32 over a pty pair');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -113,25 +113,12 @@ describe.skipIf(!hasSocat)('a gateway killed while boards drain their backlog in
 
   afterAll(async () => {
     killOnDrain = undefined;
-    await gw?.kill('SIGKILL');
-    for (const rig of RIGS) await rig.board?.stop();
-    for (const rig of RIGS) await rig.pty?.close();
-    if (dir !== undefined && process.env.WHARF_KEEP_DIR !== '1')
-      await rm(dir, { recursive: true, force: true });
+    await stopRig(gw, RIGS, dir);
   });
 
   for (const rig of RIGS) {
     it(`${rig.id} (${rig.transport}): every sample it sent captured exactly once, only missed_ticks as gaps`, () => {
-      const mine = rows.filter((x) => x.component_name === `${rig.id}-board`);
-      const frames = mine
-        .filter((x) => x.kind === 'reading')
-        .map((x) => ({ t: x.time_requested, rx: x.time_received }));
-      const gaps: GapRow[] = mine
-        .filter((x) => x.kind === 'gap')
-        .map((g) => {
-          const d = g.data as { reason: string; end: number; count: number };
-          return { reason: d.reason, start: g.time_requested, end: d.end, count: d.count };
-        });
+      const { frames, gaps } = framesAndGaps(rows, `${rig.id}-board`);
       const a = account(window, frames, gaps, rig.tally!.samples(), PERIOD);
       const text = `${a.examples.join('; ')} kill during drain ${JSON.stringify(drainKill)} gaps: ${JSON.stringify(gaps.filter((g) => g.end >= window.from))}`;
       process.stdout.write(

@@ -5,7 +5,7 @@
  * the gateway end of a pty pair — with one board component `<id>-board` captured at the given
  * methods, capture files flushed every 200 ms and finished every second.
  */
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EmulatedBoard } from '../src/emulator/board.js';
 import { ptyPair, type PtyPair } from '../src/emulator/pty.js';
@@ -176,4 +176,20 @@ export async function startRigBoard(
     onUplink: uplink(get),
   });
   return board.start();
+}
+
+/**
+ * afterAll of a rig test: the gateway killed, every board stopped and pty pair closed, the
+ * directory removed (kept with WHARF_KEEP_DIR=1, to look at after a failure).
+ */
+export async function stopRig(
+  gw: GatewayProcess | undefined,
+  rigs: readonly (RigLink & { board?: EmulatedBoard })[],
+  dir: string | undefined,
+): Promise<void> {
+  await gw?.kill('SIGKILL');
+  for (const rig of rigs) await rig.board?.stop();
+  for (const rig of rigs) await rig.pty?.close();
+  if (dir !== undefined && process.env.WHARF_KEEP_DIR !== '1')
+    await rm(dir, { recursive: true, force: true });
 }
