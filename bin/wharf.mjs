@@ -66,8 +66,11 @@ function useDist() {
 let main;
 if (useDist()) {
   // Node ≥ 22.1: V8 code cache on disk (os.tmpdir()/node-compile-cache), so the second start of a
-  // command does not compile its modules again (NODE_DISABLE_COMPILE_CACHE=1 turns it off)
-  module.enableCompileCache?.();
+  // command does not compile its modules again (NODE_DISABLE_COMPILE_CACHE=1 turns it off). Not for
+  // `wharf run`: a function loaded from the cache arrives with its bytecode, compiled or not, and
+  // the gateway then keeps ~1.3 MB more of heap for its whole life (Node 24, one board), to save
+  // 10–30 ms once per start (docs/benchmarks.md, "the compile cache").
+  if (args[0] !== 'run') module.enableCompileCache?.();
   ({ main } = await import(pathToFileURL(join(root, 'dist', 'cli', 'main.js')).href));
 } else {
   let register;
