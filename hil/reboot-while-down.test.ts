@@ -15,11 +15,14 @@ import type { ViamRow } from '../src/shared/record.js';
 import { capturedRows } from '../test/helpers/captured.js';
 import { requireTool } from '../test/helpers/system-tool.js';
 import type { GatewayProcess } from './bench/gateway-process.js';
-import type { PtyPair } from '../src/emulator/pty.js';
-import { UplinkTally } from './bench/uplink-tally.js';
-import { EmulatedBoard } from '../src/emulator/board.js';
-import { rigGatewayConfig, startRigBoard, startRigGateway, stopRig } from './rig.js';
-import { until } from '../test/boards/helpers/wait.js';
+import {
+  rigGatewayConfig,
+  startRigGateway,
+  startTalliedBoards,
+  stopRig,
+  untilStreaming,
+  type TalliedRig,
+} from './rig.js';
 import { account, framesAndGaps, holesCovered, overlaps } from './reconnect-check.js';
 
 const hasSocat = requireTool('socat', 'the reboot test wires an emulated ESP32 over a pty pair');
@@ -27,15 +30,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HZ = 20;
 const PERIOD = 1000 / HZ;
 
-interface Rig {
-  id: string;
-  transport: 'mqtt' | 'serial';
-  board?: EmulatedBoard;
-  tally?: UplinkTally;
-  pty?: PtyPair;
-}
-
-const RIGS: Rig[] = [
+const RIGS: TalliedRig[] = [
   { id: 'rb-mq', transport: 'mqtt' },
   { id: 'rb-ser', transport: 'serial' },
 ];
@@ -43,7 +38,7 @@ const RIGS: Rig[] = [
 const config = (dir: string, brokerPort: number, httpPort: number, secret: string) =>
   rigGatewayConfig({ dir, brokerPort, httpPort, secret, rigs: RIGS, hz: HZ });
 
-describe.skipIf(!hasSocat)('a gateway killed while boards drain their backlog into it', () => {
+describe.skipIf(!hasSocat)('boards that reboot while the gateway is down', () => {
   let dir: string;
   let gw: GatewayProcess | undefined;
   let rows: ViamRow[] = [];
@@ -55,19 +50,9 @@ describe.skipIf(!hasSocat)('a gateway killed while boards drain their backlog in
     const g = await startRigGateway(dir, RIGS, config);
     gw = g.gw;
     const { capture } = g;
-    for (const rig of RIGS) {
-      rig.board = await startRigBoard(rig, g, (board) => {
-        const tally = new UplinkTally((ms) => board().boardToWall(ms));
-        rig.tally = tally;
-        return (text) => tally.feed(text, rig.transport === 'mqtt');
-      });
-    }
+    await startTalliedBoards(RIGS, g);
     const t0 = Date.now();
-    await until(
-      () => RIGS.every((x) => x.tally!.liveSince(t0 + 1500, 400)),
-      40_000,
-      'every board streaming',
-    );
+    await untilStreaming(RIGS, t0 + 1500, 'every board streaming');
     await sleep(1000); // deliberate: a second of ordinary capture before the kill
     const from = Date.now() - 1000;
     killedAt = Date.now();
@@ -77,10 +62,10 @@ describe.skipIf(!hasSocat)('a gateway killed while boards drain their backlog in
     await sleep(4000); // deliberate: the rest of the outage
     gw = g.restart();
     const restartedAt = Date.now();
-    await until(
-      () => RIGS.every((x) => x.tally!.liveSince(restartedAt + 500, 400)),
-      40_000,
-      'every board drained its backlog into the third gateway process',
+    await untilStreaming(
+      RIGS,
+      restartedAt + 500,
+      'every board streaming into the restarted gateway',
     );
     await sleep(1500); // deliberate: live capture after the drain
     window = { from, to: Date.now() - 500 };

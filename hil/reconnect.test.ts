@@ -19,9 +19,6 @@ import type { ViamRow } from '../src/shared/record.js';
 import { capturedRows } from '../test/helpers/captured.js';
 import { requireTool } from '../test/helpers/system-tool.js';
 import type { GatewayProcess } from './bench/gateway-process.js';
-import type { PtyPair } from '../src/emulator/pty.js';
-import { UplinkTally } from './bench/uplink-tally.js';
-import { EmulatedBoard } from '../src/emulator/board.js';
 import {
   account,
   expectedOverflow,
@@ -31,8 +28,14 @@ import {
   sampleTimes,
   type Accounting,
 } from './reconnect-check.js';
-import { rigGatewayConfig, startRigBoard, startRigGateway, stopRig } from './rig.js';
-import { until } from '../test/boards/helpers/wait.js';
+import {
+  rigGatewayConfig,
+  startRigGateway,
+  startTalliedBoards,
+  stopRig,
+  untilStreaming,
+  type TalliedRig,
+} from './rig.js';
 
 const hasSocat = requireTool(
   'socat',
@@ -43,16 +46,10 @@ const HZ = 20;
 const PERIOD = 1000 / HZ;
 const KILL_MS = 10_000;
 
-interface Rig {
-  id: string;
-  transport: 'mqtt' | 'serial';
+interface Rig extends TalliedRig {
   pullMs: number;
   /** Espruino variables free (the backlog gets half): small = the backlog overflows in 10 s */
   freeVars?: number;
-  board?: EmulatedBoard;
-  tally?: UplinkTally;
-  /** serial: the pty pair (board end a, gateway end b) */
-  pty?: PtyPair;
   pulledAt?: number;
   restoredAt?: number;
 }
@@ -87,19 +84,9 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
     const g = await startRigGateway(dir, RIGS, config);
     gw = g.gw;
     const { httpPort } = g;
-    for (const rig of RIGS) {
-      rig.board = await startRigBoard(rig, g, (board) => {
-        const tally = new UplinkTally((ms) => board().boardToWall(ms));
-        rig.tally = tally;
-        return (text) => tally.feed(text, rig.transport === 'mqtt');
-      });
-    }
+    await startTalliedBoards(RIGS, g);
     const t0 = Date.now();
-    await until(
-      () => RIGS.every((x) => x.tally!.liveSince(t0 + 1500, 400)),
-      40_000,
-      'every board streaming',
-    );
+    await untilStreaming(RIGS, t0 + 1500, 'every board streaming');
 
     // Phase 1: pull all links at once, restore after each board's pull length.
     const pullAt = Date.now();
@@ -116,10 +103,11 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
       }),
     );
     const lastRestore = Math.max(...RIGS.map((x) => x.restoredAt!));
-    await until(
-      () => RIGS.every((x) => x.tally!.liveSince(lastRestore, 400)),
-      30_000,
+    await untilStreaming(
+      RIGS,
+      lastRestore,
       'every board drained its backlog after the pulls',
+      30_000,
     );
     const phase1 = { from: pullAt - 1000, to: Date.now() };
 
@@ -130,9 +118,9 @@ describe.skipIf(!hasSocat)('reconnects and gateway restarts lose nothing a board
     await sleep(KILL_MS); // deliberate: the outage
     gw = g.restart();
     const restartedAt = Date.now();
-    await until(
-      () => RIGS.every((x) => x.tally!.liveSince(restartedAt + 500, 400)),
-      40_000,
+    await untilStreaming(
+      RIGS,
+      restartedAt + 500,
       'every board drained its backlog into the restarted gateway',
     );
     await sleep(1500); // deliberate: live capture after the drain, before the window closes

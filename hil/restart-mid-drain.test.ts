@@ -17,11 +17,14 @@ import type { ViamRow } from '../src/shared/record.js';
 import { capturedRows } from '../test/helpers/captured.js';
 import { requireTool } from '../test/helpers/system-tool.js';
 import type { GatewayProcess } from './bench/gateway-process.js';
-import type { PtyPair } from '../src/emulator/pty.js';
-import { UplinkTally } from './bench/uplink-tally.js';
-import { EmulatedBoard } from '../src/emulator/board.js';
-import { rigGatewayConfig, startRigBoard, startRigGateway, stopRig } from './rig.js';
-import { until } from '../test/boards/helpers/wait.js';
+import {
+  rigGatewayConfig,
+  startRigGateway,
+  startTalliedBoards,
+  stopRig,
+  untilStreaming,
+  type TalliedRig,
+} from './rig.js';
 import { account, framesAndGaps, holesCovered, overlaps } from './reconnect-check.js';
 
 const hasSocat = requireTool('socat', 'the restart test wires an emulated ESP32 over a pty pair');
@@ -29,15 +32,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HZ = 20;
 const PERIOD = 1000 / HZ;
 
-interface Rig {
-  id: string;
-  transport: 'mqtt' | 'serial';
-  board?: EmulatedBoard;
-  tally?: UplinkTally;
-  pty?: PtyPair;
-}
-
-const RIGS: Rig[] = [
+const RIGS: TalliedRig[] = [
   { id: 'md-mq', transport: 'mqtt' },
   { id: 'md-ser', transport: 'serial' },
 ];
@@ -59,29 +54,18 @@ describe.skipIf(!hasSocat)('a gateway killed while boards drain their backlog in
     const g = await startRigGateway(dir, RIGS, config);
     gw = g.gw;
     const { capture } = g;
-    for (const rig of RIGS) {
-      rig.board = await startRigBoard(rig, g, (board) => {
-        const tally = new UplinkTally((ms) => board().boardToWall(ms));
-        rig.tally = tally;
-        return (text) => {
-          tally.feed(text, rig.transport === 'mqtt');
-          if (killOnDrain === undefined) return;
-          const m = /"t":"b".*"t0":([0-9.]+)/.exec(text);
-          if (m !== null && board().boardToWall(Number(m[1])) < Date.now() - 3000) {
-            const k = killOnDrain;
-            killOnDrain = undefined;
-            drainKill = { at: Date.now(), by: rig.id };
-            k();
-          }
-        };
-      });
-    }
+    await startTalliedBoards(RIGS, g, (rig, board, text) => {
+      if (killOnDrain === undefined) return;
+      const m = /"t":"b".*"t0":([0-9.]+)/.exec(text);
+      if (m !== null && board().boardToWall(Number(m[1])) < Date.now() - 3000) {
+        const k = killOnDrain;
+        killOnDrain = undefined;
+        drainKill = { at: Date.now(), by: rig.id };
+        k();
+      }
+    });
     const t0 = Date.now();
-    await until(
-      () => RIGS.every((x) => x.tally!.liveSince(t0 + 1500, 400)),
-      40_000,
-      'every board streaming',
-    );
+    await untilStreaming(RIGS, t0 + 1500, 'every board streaming');
     await sleep(1000); // deliberate: a second of ordinary capture before the kill
     const from = Date.now() - 1000;
     await gw.kill('SIGKILL');
@@ -100,9 +84,9 @@ describe.skipIf(!hasSocat)('a gateway killed while boards drain their backlog in
     await sleep(3000); // deliberate: the second outage
     gw = g.restart();
     const restartedAt = Date.now();
-    await until(
-      () => RIGS.every((x) => x.tally!.liveSince(restartedAt + 500, 400)),
-      40_000,
+    await untilStreaming(
+      RIGS,
+      restartedAt + 500,
       'every board drained its backlog into the third gateway process',
     );
     await sleep(1500); // deliberate: live capture after the drain

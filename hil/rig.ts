@@ -17,6 +17,8 @@ import {
   type GatewayProcess,
 } from './bench/gateway-process.js';
 import { bundleFor } from './emulator/bundle.js';
+import { UplinkTally } from './bench/uplink-tally.js';
+import { until } from '../test/boards/helpers/wait.js';
 import { EMULATED_INPUTS } from './targets.js';
 
 export interface RigLink {
@@ -176,6 +178,43 @@ export async function startRigBoard(
     onUplink: uplink(get),
   });
   return board.start();
+}
+
+/** A rig whose board's uplink is tallied: what it sent, in wall-clock time. */
+export interface TalliedRig extends RigLink {
+  board?: EmulatedBoard;
+  tally?: UplinkTally;
+}
+
+/**
+ * Starts every rig's board (startRigBoard) with an UplinkTally of each frame it writes; `also`
+ * sees each frame after the tally (e.g. to act on the first backlog frame).
+ */
+export async function startTalliedBoards(
+  rigs: readonly TalliedRig[],
+  g: Pick<RigGateway, 'brokerPort' | 'secret'>,
+  also?: (rig: TalliedRig, board: () => EmulatedBoard, text: string) => void,
+): Promise<void> {
+  for (const rig of rigs) {
+    rig.board = await startRigBoard(rig, g, (board) => {
+      const tally = new UplinkTally((ms) => board().boardToWall(ms));
+      rig.tally = tally;
+      return (text) => {
+        tally.feed(text, rig.transport === 'mqtt');
+        also?.(rig, board, text);
+      };
+    });
+  }
+}
+
+/** Waits until every rig's board has streamed live samples (400 ms of them) since `since`. */
+export function untilStreaming(
+  rigs: readonly TalliedRig[],
+  since: number,
+  what: string,
+  timeoutMs = 40_000,
+): Promise<void> {
+  return until(() => rigs.every((x) => x.tally!.liveSince(since, 400)), timeoutMs, what);
 }
 
 /**
