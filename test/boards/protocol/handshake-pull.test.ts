@@ -23,6 +23,7 @@ import { constant } from '../../../src/emulator/signals.js';
 import { requireTool } from '../../helpers/system-tool.js';
 import { PtyPair } from '../helpers/pty.js';
 import { sleep, until } from '../helpers/wait.js';
+import { lines, parseFrame } from '../helpers/uplink-frames.js';
 
 const ID = 'hs-pull';
 const SECRET = 'hs-pull-secret';
@@ -65,34 +66,23 @@ describe('a pull while the gateway is mid-handshake', () => {
     const sent = new Set<number>();
     let armed = false;
     let pulledInHandshake = 0;
-    let tail = '';
     const frame = (line: string) => {
-      try {
-        const f = JSON.parse(line) as { t?: string; s: number; id?: number };
-        if (f.t === 'b') sent.add(f.s);
-        if (armed && f.t === 'hi' && f.id !== undefined) {
-          armed = false; // the answer to hello: pull now
-          emulator.pullLink();
-          pulledInHandshake = Date.now();
-        }
-      } catch {
-        /* not a frame */
+      const f = parseFrame<{ t?: string; s: number; id?: number }>(line);
+      if (f === undefined) return;
+      if (f.t === 'b') sent.add(f.s);
+      if (armed && f.t === 'hi' && f.id !== undefined) {
+        armed = false; // the answer to hello: pull now
+        emulator.pullLink();
+        pulledInHandshake = Date.now();
       }
     };
+    const serialLines = lines(frame);
     const emulator: EmulatedBoard = new EmulatedBoard({
       code,
       ...(serial === undefined ? {} : { serial }),
       analog: { D34: constant(1.65) },
-      onUplink: (text) => {
-        if (transport === 'mqtt') return frame(text);
-        tail += text;
-        let i = tail.indexOf('\n');
-        while (i >= 0) {
-          frame(tail.slice(0, i));
-          tail = tail.slice(i + 1);
-          i = tail.indexOf('\n');
-        }
-      },
+      // MQTT: one frame per message; serial: a byte stream of lines
+      onUplink: (text) => (transport === 'mqtt' ? frame(text) : serialLines(text)),
     });
     emulator.start();
     cleanups.push(() => emulator.stop());

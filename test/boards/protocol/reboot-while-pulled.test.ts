@@ -21,6 +21,7 @@ import { constant } from '../../../src/emulator/signals.js';
 import { requireTool } from '../../helpers/system-tool.js';
 import { PtyPair } from '../helpers/pty.js';
 import { sleep, until } from '../helpers/wait.js';
+import { uplinkFrames } from '../helpers/uplink-frames.js';
 
 const ID = 'rb-pull';
 
@@ -37,27 +38,14 @@ describe.skipIf(!requireTool('socat', 'the reboot test wires an emulated ESP32 o
         const serial = await PtySerial.open(pty.b);
         /** host ms of every batch the board wrote, by boot|key#seq */
         const sent = new Map<string, number>();
-        let tail = '';
         const emulator: EmulatedBoard = new EmulatedBoard({
           code,
           serial,
           analog: { D34: constant(1.65) },
-          onUplink: (text) => {
-            tail += text;
-            let i = tail.indexOf('\n');
-            while (i >= 0) {
-              const line = tail.slice(0, i);
-              tail = tail.slice(i + 1);
-              i = tail.indexOf('\n');
-              try {
-                const f = JSON.parse(line) as { t?: string; k: string; s: number; t0: number };
-                const id = `${emulator.boots}|${f.k}#${f.s}`;
-                if (f.t === 'b' && !sent.has(id)) sent.set(id, emulator.boardToWall(f.t0));
-              } catch {
-                /* not a frame */
-              }
-            }
-          },
+          onUplink: uplinkFrames<{ t?: string; k: string; s: number; t0: number }>((f) => {
+            const id = `${emulator.boots}|${f.k}#${f.s}`;
+            if (f.t === 'b' && !sent.has(id)) sent.set(id, emulator.boardToWall(f.t0));
+          }),
         });
         emulator.start();
         cleanups.push(() => emulator.stop());

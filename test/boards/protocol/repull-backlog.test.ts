@@ -21,6 +21,7 @@ import { constant } from '../../../src/emulator/signals.js';
 import { requireTool } from '../../helpers/system-tool.js';
 import { PtyPair } from '../helpers/pty.js';
 import { sleep, until } from '../helpers/wait.js';
+import { uplinkFrames } from '../helpers/uplink-frames.js';
 
 const HZ = 20;
 /** lt = 3 s: the board counts the link down after 1 s without a gateway frame. */
@@ -54,48 +55,34 @@ async function run(secondPullMs: number, swallow = true) {
     let swallowed: Overflow | undefined;
     let pulledAgainAt = 0;
     let emulator: EmulatedBoard | undefined = undefined;
-    let tail = '';
     emulator = new EmulatedBoard({
       code,
       serial,
       analog: { D34: constant(1.65) },
-      onUplink: (text) => {
-        tail += text;
-        let i = tail.indexOf('\n');
-        while (i >= 0) {
-          const line = tail.slice(0, i);
-          tail = tail.slice(i + 1);
-          i = tail.indexOf('\n');
-          let f: Record<string, unknown>;
-          try {
-            f = JSON.parse(line) as Record<string, unknown>;
-          } catch {
-            continue;
-          }
-          if (f.t === 'b') sent.add(f.s as number);
-          if (f.t === 'gap' && f.why === 'backlog_overflow') {
-            const o = f as unknown as Overflow;
-            if (!overflows.some((x) => x.k === o.k && x.t0 === o.t0 && x.n === o.n))
-              overflows.push(o);
-            if (armed && !swallow) {
-              // right after the report went out
-              armed = false;
-              swallowed = o;
-              setImmediate(() => {
-                emulator!.pullLink();
-                pulledAgainAt = Date.now();
-              });
-            } else if (armed) {
-              // the second pull, exactly as this frame goes out: it never reaches the gateway
-              armed = false;
-              swallowed = o;
+      onUplink: uplinkFrames((f) => {
+        if (f.t === 'b') sent.add(f.s as number);
+        if (f.t === 'gap' && f.why === 'backlog_overflow') {
+          const o = f as unknown as Overflow;
+          if (!overflows.some((x) => x.k === o.k && x.t0 === o.t0 && x.n === o.n))
+            overflows.push(o);
+          if (armed && !swallow) {
+            // right after the report went out
+            armed = false;
+            swallowed = o;
+            setImmediate(() => {
               emulator!.pullLink();
               pulledAgainAt = Date.now();
-              emulator!.setFreeMemory(10_000); // the second outage does not overflow
-            }
+            });
+          } else if (armed) {
+            // the second pull, exactly as this frame goes out: it never reaches the gateway
+            armed = false;
+            swallowed = o;
+            emulator!.pullLink();
+            pulledAgainAt = Date.now();
+            emulator!.setFreeMemory(10_000); // the second outage does not overflow
           }
         }
-      },
+      }),
     });
     emulator.start();
     cleanups.push(() => emulator!.stop());

@@ -19,6 +19,7 @@ import { constant } from '../../../src/emulator/signals.js';
 import { requireTool } from '../../helpers/system-tool.js';
 import { PtyPair } from '../helpers/pty.js';
 import { sleep, until } from '../helpers/wait.js';
+import { uplinkFrames } from '../helpers/uplink-frames.js';
 
 const hardware = { analogs: [{ name: 'A1', pin: '34' }], pins: ['27'] };
 const A: SamplingEntry = { key: 'a', method: 'Analogs', readers: ['A1'], hz: 20, mode: 'streamed' };
@@ -61,34 +62,15 @@ async function board(
   const code = await bundleFor({ transport: 'serial', boardId: 'restart-plan' });
   const serial = await PtySerial.open(pty.b);
   const sent: Sent[] = [];
-  let tail = '';
   const emulator: EmulatedBoard = new EmulatedBoard({
     code,
     serial,
     analog: { D34: constant(1.65) },
     gpio: { D27: constant(1) },
-    onUplink: (text) => {
-      tail += text;
-      let i = tail.indexOf('\n');
-      while (i >= 0) {
-        const line = tail.slice(0, i);
-        tail = tail.slice(i + 1);
-        i = tail.indexOf('\n');
-        try {
-          const f = JSON.parse(line) as { t?: string; k: string; s: number; t0: number };
-          const v = (f as unknown as { v: number[][] }).v;
-          if (f.t === 'b' && !sent.some((x) => x.k === f.k && x.s === f.s))
-            sent.push({
-              k: f.k,
-              s: f.s,
-              at: emulator.boardToWall(f.t0),
-              analog: v[0]![0]! > 1,
-            });
-        } catch {
-          /* not a frame (REPL banner) */
-        }
-      }
-    },
+    onUplink: uplinkFrames<{ t?: string; k: string; s: number; t0: number; v: number[][] }>((f) => {
+      if (f.t === 'b' && !sent.some((x) => x.k === f.k && x.s === f.s))
+        sent.push({ k: f.k, s: f.s, at: emulator.boardToWall(f.t0), analog: f.v[0]![0]! > 1 });
+    }),
   });
   emulator.start();
   cleanups.push(() => emulator.stop());

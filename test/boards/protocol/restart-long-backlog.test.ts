@@ -18,6 +18,7 @@ import { constant } from '../../../src/emulator/signals.js';
 import { requireTool } from '../../helpers/system-tool.js';
 import { PtyPair } from '../helpers/pty.js';
 import { sleep, until } from '../helpers/wait.js';
+import { uplinkFrames } from '../helpers/uplink-frames.js';
 
 const ID = 'long-bl';
 
@@ -52,34 +53,17 @@ describe.skipIf(!requireTool('socat', 'the restart test wires an emulated ESP32 
         /** host ms of each batch's first sample */
         const at = new Map<number, number>();
         const evicted: [number, number][] = [];
-        let tail = '';
         const emulator: EmulatedBoard = new EmulatedBoard({
           code,
           serial,
           analog: { D34: constant(1.65) },
-          onUplink: (text) => {
-            tail += text;
-            let i = tail.indexOf('\n');
-            while (i >= 0) {
-              const line = tail.slice(0, i);
-              tail = tail.slice(i + 1);
-              i = tail.indexOf('\n');
-              try {
-                const f = JSON.parse(line) as {
-                  t?: string;
-                  s: number;
-                  t0: number;
-                  s0?: number;
-                  s1?: number;
-                };
-                if (f.t === 'b') sent.add(f.s);
-                if (f.t === 'b' && !at.has(f.s)) at.set(f.s, emulator.boardToWall(f.t0));
-                if (f.t === 'gap' && f.s0 !== undefined) evicted.push([f.s0, f.s1!]);
-              } catch {
-                /* not a frame */
-              }
-            }
-          },
+          onUplink: uplinkFrames<{ t?: string; s: number; t0: number; s0?: number; s1?: number }>(
+            (f) => {
+              if (f.t === 'b') sent.add(f.s);
+              if (f.t === 'b' && !at.has(f.s)) at.set(f.s, emulator.boardToWall(f.t0));
+              if (f.t === 'gap' && f.s0 !== undefined) evicted.push([f.s0, f.s1!]);
+            },
+          ),
         });
         emulator.start();
         cleanups.push(() => emulator.stop());
