@@ -9,15 +9,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StreamBatch } from '../../../src/boards/board.js';
-import { startEmbeddedBroker } from '../../../src/boards/mqtt/broker.js';
 import { MqttConnector } from '../../../src/boards/mqtt/mqtt-board.js';
 import { ProtocolBoard } from '../../../src/boards/protocol/protocol-board.js';
 import { realClock } from '../../../src/shared/clock.js';
 import { nullLogger } from '../../../src/shared/logger.js';
-import { EmulatedBoard } from '../../../src/emulator/board.js';
-import { constant } from '../../../src/emulator/signals.js';
-import { bundleFor } from '../../../hil/emulator/bundle.js';
 import { sleep, until } from '../helpers/wait.js';
+import { startEmulatedMqttBoard } from '../helpers/emulated-mqtt.js';
 
 const ID = 'rs-pull';
 const SECRET = 'rs-pull-secret';
@@ -36,36 +33,16 @@ describe('gateway restart, then a pull before the plan', () => {
   });
 
   it('the plan is still taken over and every batch the board kept is delivered', async () => {
-    const broker = await startEmbeddedBroker({
-      host: '127.0.0.1',
-      port: 0,
-      boards: [{ id: ID, secret: SECRET }],
-      logger: nullLogger,
-    });
-    cleanups.push(() => broker.close());
-    const code = await bundleFor({
-      transport: 'mqtt',
-      boardId: ID,
-      mqttHost: '127.0.0.1',
-      mqttPort: broker.port,
-      secret: SECRET,
-    });
     const sent = new Map<string, { s: number; at: number }>();
-    const emulator = new EmulatedBoard({
-      code,
-      analog: { D34: constant(1.65) },
-      onUplink: (text) => {
-        try {
-          const f = JSON.parse(text) as { t?: string; k: string; s: number };
-          if (f.t === 'b' && !sent.has(`${f.k}#${f.s}`))
-            sent.set(`${f.k}#${f.s}`, { s: f.s, at: Date.now() });
-        } catch {
-          /* not a frame */
-        }
+    const { broker, emulator } = await startEmulatedMqttBoard({
+      id: ID,
+      secret: SECRET,
+      cleanups,
+      onFrame: (f) => {
+        if (f.t === 'b' && !sent.has(`${f.k}#${f.s}`))
+          sent.set(`${f.k}#${f.s}`, { s: f.s, at: Date.now() });
       },
     });
-    emulator.start();
-    cleanups.push(() => emulator.stop());
     const gateway = () => {
       const board = new ProtocolBoard(
         ID,

@@ -10,15 +10,12 @@
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BoardGap, StreamBatch } from '../../../src/boards/board.js';
-import { startEmbeddedBroker } from '../../../src/boards/mqtt/broker.js';
 import { MqttConnector } from '../../../src/boards/mqtt/mqtt-board.js';
 import { ProtocolBoard } from '../../../src/boards/protocol/protocol-board.js';
 import { realClock } from '../../../src/shared/clock.js';
 import { nullLogger } from '../../../src/shared/logger.js';
-import { EmulatedBoard } from '../../../src/emulator/board.js';
-import { constant } from '../../../src/emulator/signals.js';
-import { bundleFor } from '../../../hil/emulator/bundle.js';
 import { sleep, until } from '../helpers/wait.js';
+import { startEmulatedMqttBoard } from '../helpers/emulated-mqtt.js';
 
 const ID = 'takeover';
 const SECRET = 'takeover-secret';
@@ -30,35 +27,15 @@ describe('MQTT session takeover', () => {
   });
 
   it('a second client with the board id takes the session; the board takes it back; nothing is lost or doubled', async () => {
-    const broker = await startEmbeddedBroker({
-      host: '127.0.0.1',
-      port: 0,
-      boards: [{ id: ID, secret: SECRET }],
-      logger: nullLogger,
-    });
-    cleanups.push(() => broker.close());
-    const code = await bundleFor({
-      transport: 'mqtt',
-      boardId: ID,
-      mqttHost: '127.0.0.1',
-      mqttPort: broker.port,
-      secret: SECRET,
-    });
     const sent = new Map<string, number>();
-    const emulator = new EmulatedBoard({
-      code,
-      analog: { D34: constant(1.65) },
-      onUplink: (text) => {
-        try {
-          const f = JSON.parse(text) as { t?: string; k: string; s: number };
-          if (f.t === 'b') sent.set(`${f.k}#${f.s}`, f.s);
-        } catch {
-          /* not a frame */
-        }
+    const { broker, emulator } = await startEmulatedMqttBoard({
+      id: ID,
+      secret: SECRET,
+      cleanups,
+      onFrame: (f) => {
+        if (f.t === 'b') sent.set(`${f.k}#${f.s}`, f.s);
       },
     });
-    emulator.start();
-    cleanups.push(() => emulator.stop());
     const board = new ProtocolBoard(
       ID,
       { analogs: [{ name: 'A1', pin: '34' }], pins: [] },
