@@ -15,10 +15,8 @@
  *   (sim-link.ts).
  * All randomness comes from `seed`, all time from the injected clock.
  */
-import { EventEmitter } from 'node:events';
 import type {
   Board,
-  BoardEvents,
   BoardFactory,
   BoardHardwareConfig,
   BoardIdentity,
@@ -29,7 +27,8 @@ import type {
 } from './board.js';
 import type { Clock } from '../shared/clock.js';
 import type { ReadingData } from '../shared/record.js';
-import { WharfError, errorMessage } from '../shared/errors.js';
+import { WharfError } from '../shared/errors.js';
+import { BoardEmitter } from './board-emitter.js';
 import { nullLogger, type Logger } from '../shared/logger.js';
 import { parseSimAddress, prng, type SimOptions } from './sim-options.js';
 import { SimHardware } from './sim-hardware.js';
@@ -50,10 +49,9 @@ export interface SimControl {
   readonly counts: { reads: number; failedReads: number; batches: number; lostBatches: number };
 }
 
-export class SimBoard extends EventEmitter<BoardEvents> implements Board {
+export class SimBoard extends BoardEmitter implements Board {
   readonly id: string;
   readonly sim: SimControl;
-  private stateValue: BoardState = 'offline';
   private readonly rng: () => number;
   private readonly hw: SimHardware;
   private readonly streams: SimStreams;
@@ -65,10 +63,10 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
 
   constructor(
     spec: { id: string; address: URL | string; hardware: BoardHardwareConfig },
-    private readonly clock: Clock,
-    private readonly logger: Logger = nullLogger,
+    clock: Clock,
+    logger: Logger = nullLogger,
   ) {
-    super();
+    super(clock, logger);
     this.id = spec.id;
     const opts = parseSimAddress(spec.address);
     this.rng = prng(opts.seed);
@@ -220,26 +218,6 @@ export class SimBoard extends EventEmitter<BoardEvents> implements Board {
     const err = new WharfError('BOARD_DISCONNECTED', `sim board ${this.id}: ${reason}`);
     this.reads.rejectAll(err);
     this.setState(state, reason);
-  }
-
-  private setState(state: BoardState, reason?: string): void {
-    this.stateValue = state;
-    this.safeEmit('status', {
-      state,
-      at: this.clock.now(),
-      ...(reason === undefined ? {} : { reason }),
-    });
-  }
-
-  private safeEmit<K extends keyof BoardEvents>(event: K, ...args: BoardEvents[K]): void {
-    try {
-      (this.emit as (e: K, ...a: BoardEvents[K]) => boolean)(event, ...args);
-    } catch (err) {
-      this.logger.error(
-        { board: this.id, event, err: errorMessage(err) },
-        'a board event listener threw',
-      );
-    }
   }
 
   private sleep(ms: number): Promise<void> {

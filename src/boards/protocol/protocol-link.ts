@@ -4,8 +4,7 @@
  * while the connector says the link is available again (poll every ≤ 1 s), status events. Received
  * frames go through the FrameRouter (frame-router.ts); the options are in protocol-options.ts.
  */
-import { EventEmitter } from 'node:events';
-import type { BoardEvents, BoardHardwareConfig, BoardIdentity, BoardState } from '../board.js';
+import type { BoardHardwareConfig, BoardIdentity, BoardState } from '../board.js';
 import type { Clock } from '../../shared/clock.js';
 import { WharfError, errorMessage } from '../../shared/errors.js';
 import { nullLogger, type Logger } from '../../shared/logger.js';
@@ -18,14 +17,14 @@ import { withDefaults, type ProtocolBoardOptions } from './protocol-options.js';
 import { RequestChannel } from './request-channel.js';
 import { StreamIntake } from './stream-intake.js';
 import { LinkStats } from './values.js';
+import { BoardEmitter } from '../board-emitter.js';
 
 export type { ProtocolBoardOptions } from './protocol-options.js';
 
-export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
+export abstract class ProtocolLink extends BoardEmitter {
   readonly id: string;
   readonly stats = new LinkStats();
   readonly clockMap = new ClockMap();
-  protected stateValue: BoardState = 'offline';
   protected link: FrameLink | undefined;
   private linkEpoch = 0;
   private connecting: Promise<BoardIdentity> | undefined;
@@ -45,11 +44,11 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
     id: string,
     protected readonly hardware: BoardHardwareConfig,
     protected readonly connector: Connector,
-    protected readonly clock: Clock,
-    protected readonly logger: Logger = nullLogger,
+    clock: Clock,
+    logger: Logger = nullLogger,
     opts: ProtocolBoardOptions = {},
   ) {
-    super();
+    super(clock, logger);
     this.id = id;
     this.o = withDefaults(opts);
     this.channel = new RequestChannel(clock, id, connector.where, this.stats, () => this.link);
@@ -262,25 +261,5 @@ export abstract class ProtocolLink extends EventEmitter<BoardEvents> {
     signal?: AbortSignal,
   ): Promise<BoardFrame> {
     return this.channel.request(req, timeoutMs, signal);
-  }
-
-  protected setState(state: BoardState, reason?: string): void {
-    this.stateValue = state;
-    this.safeEmit('status', {
-      state,
-      at: this.clock.now(),
-      ...(reason === undefined ? {} : { reason }),
-    });
-  }
-
-  protected safeEmit<K extends keyof BoardEvents>(event: K, ...args: BoardEvents[K]): void {
-    try {
-      (this.emit as (e: K, ...a: BoardEvents[K]) => boolean)(event, ...args);
-    } catch (err) {
-      this.logger.error(
-        { board: this.id, event, err: errorMessage(err) },
-        'a board event listener threw',
-      );
-    }
   }
 }
