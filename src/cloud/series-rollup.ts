@@ -16,6 +16,7 @@ import {
   type ValueAcc,
 } from './store/sqlite-rollup.js';
 import type { GapSpan, SeriesGrid, SeriesLine, SeriesResult } from './api-types.js';
+import { emptyLine, lineKey, type LineHead } from './series-line.js';
 
 export interface RollupCapable {
   rollupRows(streamIds: readonly number[], firstMinute: number, lastMinute: number): RollupRow[];
@@ -37,11 +38,6 @@ interface Line {
   line: SeriesLine;
   buckets: Map<number, ValueAcc>;
 }
-
-type Head = Pick<
-  SeriesLine,
-  'machine' | 'part_id' | 'component_type' | 'component_name' | 'method_name'
->;
 
 async function allRows(
   store: CloudStore,
@@ -75,25 +71,11 @@ export async function seriesFromRollup(
   const byStream = new Map(streams.map((s) => [s.id, s]));
   const lines = new Map<string, Line>();
   // lines are keyed like the raw path: by header fields and reader, not by stream (tags may differ)
-  const lineFor = (h: Head, key: string, kind: 'analog' | 'gpio'): Line => {
-    const id = `${h.machine}\u0000${h.part_id}\u0000${h.component_type}\u0000${h.component_name}\u0000${h.method_name}\u0000${key}`;
+  const lineFor = (h: LineHead, key: string, kind: 'analog' | 'gpio'): Line => {
+    const id = lineKey(h, key);
     let l = lines.get(id);
     if (l === undefined) {
-      const line: SeriesLine = {
-        machine: h.machine,
-        part_id: h.part_id,
-        component_type: h.component_type,
-        component_name: h.component_name,
-        method_name: h.method_name,
-        key,
-        kind,
-        t: [],
-        v: [],
-        bucket_t: [],
-        min: [],
-        max: [],
-        avg: [],
-      };
+      const line = emptyLine(h, key, kind);
       lines.set(id, (l = { line, buckets: new Map() }));
     }
     return l;

@@ -12,6 +12,7 @@ import { WharfError } from '../shared/errors.js';
 import type { CloudStore, ReadingFilter, StoredRow } from './store/contract.js';
 import { hasRollup, minuteGrid, seriesFromRollup } from './series-rollup.js';
 import type { GapSpan, SeriesGrid, SeriesLine, SeriesResult } from './api-types.js';
+import { emptyLine, lineKey } from './series-line.js';
 
 export type { GapSpan, SeriesGrid, SeriesLine, SeriesResult } from './api-types.js';
 
@@ -131,24 +132,10 @@ export async function buildSeries(
         Math.min(Math.floor((row.time_received - origin) / bucketMs), points - 1),
       );
       for (const [key, value, kind] of valuesOf(row)) {
-        const id = `${row.machine}\u0000${row.part_id}\u0000${row.component_type}\u0000${row.component_name}\u0000${row.method_name}\u0000${key}`;
+        const id = lineKey(row, key);
         let a = lines.get(id);
         if (a === undefined) {
-          const line: SeriesLine = {
-            machine: row.machine,
-            part_id: row.part_id,
-            component_type: row.component_type,
-            component_name: row.component_name,
-            method_name: row.method_name,
-            key,
-            kind,
-            t: [],
-            v: [],
-            bucket_t: [],
-            min: [],
-            max: [],
-            avg: [],
-          };
+          const line = emptyLine(row, key, kind);
           a = { line, bucket: b, min: 0, minT: 0, max: 0, maxT: 0, sum: 0, n: 0 };
           lines.set(id, a);
         }
