@@ -120,42 +120,7 @@ export class Parser {
     const seen = new Map<string, { line: number; from: number; to: number }>();
     let first = true;
     for (;;) {
-      this.skipTrivia();
-      if (this.pos >= t.length) {
-        const { line } = this.lineCol(open);
-        throw new SyntaxFailure(
-          `unexpected end of file: the object opened on line ${line} is never closed`,
-          'add the missing }',
-          this.pos,
-          path,
-        );
-      }
-      if (t[this.pos] === '}') {
-        this.pos++;
-        break;
-      }
-      if (!first) {
-        if (t[this.pos] !== ',') {
-          const hint =
-            t[this.pos] === ']'
-              ? `the object opened on line ${this.lineCol(open).line} is not closed: add } before this ]`
-              : 'a comma is probably missing after the previous member';
-          throw new SyntaxFailure(
-            `expected ',' or '}' but found ${describe(t, this.pos)}`,
-            hint,
-            this.pos,
-            path,
-          );
-        }
-        const commaAt = this.pos;
-        this.pos++;
-        this.skipTrivia();
-        if (t[this.pos] === '}') {
-          this.trailingComma(commaAt, path);
-          this.pos++;
-          break;
-        }
-      }
+      if (this.nextItem('object', open, first, path)) break;
       first = false;
       if (this.pos >= t.length) continue;
       const keyAt = this.pos;
@@ -212,51 +177,60 @@ export class Parser {
 
   private array(path: string): unknown[] {
     this.enter(path);
-    const t = this.text;
     const open = this.pos;
     this.pos++; // [
     const out: unknown[] = [];
     for (;;) {
-      this.skipTrivia();
-      if (this.pos >= t.length) {
-        const { line } = this.lineCol(open);
-        throw new SyntaxFailure(
-          `unexpected end of file: the array opened on line ${line} is never closed`,
-          'add the missing ]',
-          this.pos,
-          path,
-        );
-      }
-      if (t[this.pos] === ']') {
-        this.pos++;
-        break;
-      }
-      if (out.length > 0) {
-        if (t[this.pos] !== ',') {
-          const hint =
-            t[this.pos] === '}'
-              ? `the array opened on line ${this.lineCol(open).line} is not closed: add ] before this }`
-              : 'a comma is probably missing after the previous element';
-          throw new SyntaxFailure(
-            `expected ',' or ']' but found ${describe(t, this.pos)}`,
-            hint,
-            this.pos,
-            path,
-          );
-        }
-        const commaAt = this.pos;
-        this.pos++;
-        this.skipTrivia();
-        if (t[this.pos] === ']') {
-          this.trailingComma(commaAt, path);
-          this.pos++;
-          break;
-        }
-      }
+      if (this.nextItem('array', open, out.length === 0, path)) break;
       out.push(this.value(joinPath(path, out.length)));
     }
     this.depth--;
     return out;
+  }
+
+  /**
+   * Before the next member of an object or element of an array: at its closing bracket (also after
+   * a trailing comma, which is reported) returns true, past the bracket; else false, past the comma
+   * (none before the first). A missing comma, the other kind of bracket and the end of the file
+   * fail, naming the line the object or array opened on.
+   */
+  private nextItem(kind: 'object' | 'array', open: number, first: boolean, path: string): boolean {
+    const t = this.text;
+    const [close, other, item] = kind === 'object' ? ['}', ']', 'member'] : [']', '}', 'element'];
+    this.skipTrivia();
+    if (this.pos >= t.length) {
+      const { line } = this.lineCol(open);
+      throw new SyntaxFailure(
+        `unexpected end of file: the ${kind} opened on line ${line} is never closed`,
+        `add the missing ${close}`,
+        this.pos,
+        path,
+      );
+    }
+    if (t[this.pos] === close) {
+      this.pos++;
+      return true;
+    }
+    if (first) return false;
+    if (t[this.pos] !== ',') {
+      const hint =
+        t[this.pos] === other
+          ? `the ${kind} opened on line ${this.lineCol(open).line} is not closed: add ${close} before this ${other}`
+          : `a comma is probably missing after the previous ${item}`;
+      throw new SyntaxFailure(
+        `expected ',' or '${close}' but found ${describe(t, this.pos)}`,
+        hint,
+        this.pos,
+        path,
+      );
+    }
+    const commaAt = this.pos;
+    this.pos++;
+    this.skipTrivia();
+    if (t[this.pos] !== close) return false;
+    this.trailingComma(commaAt, path);
+    this.pos++;
+    return true;
   }
 
   private trailingComma(at: number, path: string): void {

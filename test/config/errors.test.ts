@@ -30,6 +30,31 @@ describe('syntax errors', () => {
     expect(e.message).toMatch(/the object opened on line 3 is never closed/);
     expect(e.hint).toBe('add the missing }');
   });
+  it('names the bracket that is wrong, in objects and arrays alike', () => {
+    const cases: [string, string, string][] = [
+      [
+        '{\n "a": [1, 2\n}',
+        "syntax error at 3:1: expected ',' or ']' but found '}'",
+        'the array opened on line 2 is not closed: add ] before this }',
+      ],
+      [
+        '{\n "a": {"b": 1\n]',
+        "syntax error at 3:1: expected ',' or '}' but found ']'",
+        'the object opened on line 2 is not closed: add } before this ]',
+      ],
+      [
+        '{"a": [1 2]}',
+        "syntax error at 1:10: expected ',' or ']' but found '2'",
+        'a comma is probably missing after the previous element',
+      ],
+      ['{"a": [1\n', 'the array opened on line 1 is never closed', 'add the missing ]'],
+    ];
+    for (const [text, message, hint] of cases) {
+      const e = onlyError(text);
+      expect(e.message, text).toContain(message);
+      expect(e.hint, text).toBe(hint);
+    }
+  });
   it('explains single quotes and bare words', () => {
     expect(onlyError("{'a': 1}").hint).toMatch(/double quotes/);
     expect(onlyError('{"a": yes}').hint).toBe(
