@@ -70,21 +70,28 @@ export function buildEntry(
   const method = METHOD_ALIASES[m.method] ?? m.method;
   const params = m.additional_params ?? {};
   const boardSensor = target.hardware?.sensors?.find((x) => x.name === target.name);
-  if (target.type === 'sensor' && method === 'Readings' && boardSensor !== undefined) {
-    // A remote part's sensor, read by the board agent (src/config/board-sensors.ts)
-    return claimEntry(ctx, path, resource, {
-      key: entryKey(target.boardId, target.type, target.name, method, [target.name]),
+  /** The entry of a method that reads the component as a whole (sensor Readings, camera images). */
+  const componentEntry = (
+    readers: string[],
+    extra: Record<string, unknown>,
+    supported: boolean,
+  ): PlanEntry | undefined =>
+    claimEntry(ctx, path, resource, {
+      key: entryKey(target.boardId, target.type, target.name, method, readers),
       boardId: target.boardId,
       component_type: target.type,
       component_name: target.name,
       resource,
       method,
-      readers: [target.name],
+      readers,
       hz,
-      additional_params: { ...params },
+      additional_params: { ...params, ...extra },
       tags: dedup([...ctx.serviceTags, ...(m.tags ?? [])]),
-      supported: AGENT_TRANSPORTS.includes(target.transport),
+      supported,
     });
+  if (target.type === 'sensor' && method === 'Readings' && boardSensor !== undefined) {
+    // A remote part's sensor, read by the board agent (src/config/board-sensors.ts)
+    return componentEntry([target.name], {}, AGENT_TRANSPORTS.includes(target.transport));
   }
   if (target.type === 'sensor' && method === 'Readings') {
     // Sensors wharf reads itself (src/capture/sensors).
@@ -94,19 +101,7 @@ export function buildEntry(
         `method "Readings" of ${resource} is not captured: wharf reads sensors of model "gateway" (its own health) and a remote board's sensors declared in its part config (pulse_counter, analog_linear, chip_temperature); it is listed but not captured`,
         'add {"name": "gateway-health", "type": "sensor", "model": "gateway"} to this machine\'s components, or declare the sensor in the remote\'s components (docs/sensors.md)',
       );
-    return claimEntry(ctx, path, resource, {
-      key: entryKey(target.boardId, target.type, target.name, method, []),
-      boardId: target.boardId,
-      component_type: target.type,
-      component_name: target.name,
-      resource,
-      method,
-      readers: [],
-      hz,
-      additional_params: { ...params },
-      tags: dedup([...ctx.serviceTags, ...(m.tags ?? [])]),
-      supported: target.transport === SENSOR_TRANSPORT,
-    });
+    return componentEntry([], {}, target.transport === SENSOR_TRANSPORT);
   }
   if (target.type === 'camera' && isCameraMethod(method)) {
     // Cameras (src/capture/images): captured when the camera is a local component wharf can open.
@@ -118,19 +113,7 @@ export function buildEntry(
         `method "${method}" of ${resource} is not captured: wharf captures images from camera components it can open (model webcam or ffmpeg, declared in this config or in the remote's components); it is listed but not captured`,
         'declare the camera (in this machine\'s or the remote\'s "components") as {"name": "cam", "type": "camera", "model": "ffmpeg", "attributes": {"video_path": "rtsp://…"}} (docs/cameras.md)',
       );
-    return claimEntry(ctx, path, resource, {
-      key: entryKey(target.boardId, target.type, target.name, method, []),
-      boardId: target.boardId,
-      component_type: target.type,
-      component_name: target.name,
-      resource,
-      method,
-      readers: [],
-      hz,
-      additional_params: { ...params, mime_type: mime },
-      tags: dedup([...ctx.serviceTags, ...(m.tags ?? [])]),
-      supported: target.transport === CAMERA_TRANSPORT,
-    });
+    return componentEntry([], { mime_type: mime }, target.transport === CAMERA_TRANSPORT);
   }
   const checked = checkBoardMethod(m, method, path, resource, target, issues);
   if (checked === undefined) return undefined;
