@@ -1,17 +1,17 @@
 /**
- * The streamed half of a protocol link: the active plan (short keys `<generation>.<index>` ↔ plan
- * entries), `b` frames → StreamBatch in gateway time, `gap` frames → BoardGap (each counted once),
+ * The streamed half of a protocol link: the active plan (keys `<epoch>.<generation>.<index>` ↔
+ * plan entries; plan-keys.ts), `b` frames → StreamBatch in gateway time, `gap` frames → BoardGap (each counted once),
  * and the `board_reboot` gaps owed when the board restarted mid-stream.
  */
 import { periodMs } from '../../config/plan.js';
 import type { BoardGap, SamplingEntry, StreamBatch, StreamedSample } from '../board.js';
 import type { GapReason } from '../../shared/record.js';
 import type { ClockMap } from './clock-map.js';
-import { randomInt } from 'node:crypto';
 import type { BatchFrame, GapFrame, GatewayRequest, PlanEntryFrame } from './messages.js';
 import { toReadingData } from './values.js';
 import { sensorData, wireMethod } from './sensor-values.js';
 import { WIRE } from './wire.js';
+import { newEpoch, nextEpoch, sameEntry, samePlan } from './plan-keys.js';
 
 export type BatchResult =
   | { ok: true; batch: StreamBatch }
@@ -20,48 +20,16 @@ export type BatchResult =
   | { ok: false; stepped: true }
   | { ok: false; stale: false; reason: string };
 
-/**
- * A random epoch per decoder (per board per gateway process) in every plan key, so a restarted
- * gateway never reuses a key: a late batch of an old plan can never pass for one of the new plan.
- */
-function newEpoch(): string {
-  return randomInt(36 ** 3, 36 ** 4).toString(36);
-}
-
-/** A plan entry as the board names it: method letter, readers, rate. */
-function sameEntry(b: PlanEntryFrame, e: SamplingEntry): boolean {
-  return (
-    b.m === wireMethod(e.method) &&
-    b.hz === e.hz &&
-    b.r.length === e.readers.length &&
-    b.r.every((r, i) => r === e.readers[i])
-  );
-}
-
 /** A batch starting this far before the previous batch of its entry means the board restarted. */
 const STEP_BACK_MS = 1000;
 
-/** Same streamed entries (key, method, readers, rate) in the same order. */
-export function samePlan(a: SamplingEntry[], b: SamplingEntry[]): boolean {
-  return (
-    a.length === b.length &&
-    a.every((x, i) => {
-      const y = b[i]!;
-      return (
-        x.key === y.key &&
-        x.method === y.method &&
-        x.hz === y.hz &&
-        x.readers.length === y.readers.length &&
-        x.readers.every((r, j) => r === y.readers[j])
-      );
-    })
-  );
-}
-
 export class StreamDecoder {
   /** Epoch of this decoder's plan keys (`<epoch>.<generation>.<index>`). */
-  readonly epoch = newEpoch();
+  private epoch: string;
   private gen = 0;
+  /** Epochs this decoder made keys under, and those of keys the board reported that it did not. */
+  private readonly ownEpochs = new Set<string>();
+  private readonly boardEpochs = new Set<string>();
   private byShort = new Map<string, SamplingEntry>();
   /**
    * Keys of the plan before the running one whose entries the running plan keeps unchanged. The
@@ -79,7 +47,19 @@ export class StreamDecoder {
   constructor(
     private readonly clockMap: ClockMap,
     private readonly ranges: () => Map<string, [number, number, number]>,
-  ) {}
+    private readonly epochs: () => string = newEpoch,
+  ) {
+    this.epoch = epochs();
+  }
+
+  /** Notes the epochs of keys the board reports (a plan it runs) that this decoder did not make. */
+  private noteBoardKeys(board: PlanEntryFrame[]): void {
+    for (const b of board) {
+      const dot = b.k.indexOf('.');
+      const e = dot < 0 ? b.k : b.k.slice(0, dot);
+      if (!this.ownEpochs.has(e)) this.boardEpochs.add(e);
+    }
+  }
 
   get size(): number {
     return this.byShort.size;
@@ -91,6 +71,11 @@ export class StreamDecoder {
    */
   setPlan(streamed: SamplingEntry[]): void {
     const before = this.byShort.size > 0 ? this.byShort : this.previous;
+    // never an epoch another process made the board's keys under (a late batch of theirs would
+    // pass for one of ours): draw again; past a few draws, the next epoch up that is free
+    for (let i = 0; this.boardEpochs.has(this.epoch); i++)
+      this.epoch = i < 4 ? this.epochs() : nextEpoch(this.epoch);
+    this.ownEpochs.add(this.epoch);
     this.gen++;
     this.byShort = new Map(
       streamed.map((e, i) => [`${this.epoch}.${this.gen}.${i}`, { ...e, readers: [...e.readers] }]),
@@ -122,6 +107,7 @@ export class StreamDecoder {
    * so the backlog the board kept for them is still delivered. Returns the keys carried.
    */
   carryOffered(board: PlanEntryFrame[], streamed: SamplingEntry[]): Set<string> {
+    this.noteBoardKeys(board);
     const before = new Map<string, SamplingEntry>();
     const used = new Set<number>();
     for (const b of board) {
@@ -145,6 +131,7 @@ export class StreamDecoder {
    * false, changing nothing, when it is not.
    */
   adopt(board: PlanEntryFrame[], streamed: SamplingEntry[]): boolean {
+    this.noteBoardKeys(board);
     if (board.length !== streamed.length || board.length === 0) return false;
     const used = new Set<number>();
     const next = new Map<string, SamplingEntry>();

@@ -18,7 +18,8 @@ import type { Logger } from '../../shared/logger.js';
 import type { ClockMap } from './clock-map.js';
 import type { BatchFrame, GapFrame, PlanEntryFrame } from './messages.js';
 import { ResendOrder } from './resend-order.js';
-import { StreamDecoder, samePlan } from './stream-decoder.js';
+import { StreamDecoder } from './stream-decoder.js';
+import { samePlan } from './plan-keys.js';
 import type { LinkStats } from './values.js';
 
 export interface IntakeHost {

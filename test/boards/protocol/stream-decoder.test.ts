@@ -61,15 +61,63 @@ describe('plan keys across gateway restarts', () => {
     mode: 'streamed' as const,
   };
 
-  it('a new gateway process (a new decoder) never reuses a plan key: each carries its own epoch', () => {
-    const keys = new Set<string>();
-    for (let i = 0; i < 50; i++) {
+  it('a plan key is <epoch>.<generation>.<index>, the epoch four base-36 digits drawn per decoder', () => {
+    const epochs = new Set<string>();
+    for (let i = 0; i < 20; i++) {
       const d = new StreamDecoder(new ClockMap(), () => new Map());
       d.setPlan([entry]);
-      keys.add(d.planFrame(100).e[0]!.k);
+      const k = d.planFrame(100).e[0]!.k;
+      expect(k).toMatch(/^[0-9a-z]{4}\.1\.0$/);
+      epochs.add(k.split('.')[0]!);
     }
-    expect(keys.size).toBe(50);
-    for (const k of keys) expect(k).toMatch(/^[0-9a-z]{4}\.1\.0$/);
+    // random: 20 draws of 1.6 million values are all different but for a 1-in-8,000 chance
+    expect(epochs.size).toBeGreaterThan(18);
+  });
+
+  // A restarted gateway whose random epoch happens to be the previous process's (1 in 1.6 million
+  // per restart), with a changed config: its new keys must not be the old ones, or a late batch of
+  // the old plan would be decoded as a batch of the new one.
+  const changed = { ...entry, readers: ['A1', 'A2'], hz: 20 };
+  const board = [{ k: 'abcd.1.0', m: 'A' as const, r: ['A1'], hz: 50 }];
+  const old = { t: 'b' as const, k: 'abcd.1.0', s: 3, t0: 40_000, dt: 20, v: [[1], [2]] };
+  for (const how of ['adopt', 'carryOffered'] as const) {
+    it(`never makes keys under the epoch of the plan the board reports (${how} then a new plan)`, () => {
+      const draws = ['abcd', 'abcd', 'wxyz'];
+      const d = new StreamDecoder(
+        new ClockMap(),
+        () => new Map(),
+        () => draws.shift() ?? 'zzzz',
+      );
+      if (how === 'adopt') expect(d.adopt(board, [entry])).toBe(true);
+      else d.carryOffered(board, [changed]);
+      d.setPlan([changed]);
+      const k = d.planFrame(100).e[0]!.k;
+      expect(k).toBe('wxyz.1.0');
+      expect(d.batch(old, 0)).toEqual({ ok: false, stale: true });
+    });
+  }
+
+  it('keeps its own epoch when the board reports keys this decoder made (a link that came back)', () => {
+    const d = new StreamDecoder(
+      new ClockMap(),
+      () => new Map(),
+      () => 'k3x9',
+    );
+    d.setPlan([entry]);
+    d.carryOffered([{ k: 'k3x9.1.0', m: 'A', r: ['A1'], hz: 50 }], [changed]);
+    d.setPlan([changed]);
+    expect(d.planFrame(100).e[0]!.k).toBe('k3x9.2.0');
+  });
+
+  it("draws are bounded: a source that keeps answering the board's epoch gets the next free one", () => {
+    const d = new StreamDecoder(
+      new ClockMap(),
+      () => new Map(),
+      () => 'abcd',
+    );
+    d.carryOffered(board, [changed]);
+    d.setPlan([changed]);
+    expect(d.planFrame(100).e[0]!.k).toBe('abce.1.0');
   });
 
   it('takes over the plan a board reports when it is exactly the wanted entries, and decodes its batches', () => {
