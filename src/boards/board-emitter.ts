@@ -1,7 +1,7 @@
 /**
- * The event side every Board implementation shares (sim, and the protocol boards over serial and
- * MQTT): its state, a `status` event at each change, and a listener that throws logged instead of
- * thrown into the board's own read, stream and reconnect paths.
+ * The event side every Board implementation shares (sim, Firmata, and the protocol boards over
+ * serial and MQTT): its state, a `status` event at each change, and a listener that throws logged
+ * instead of thrown into the board's own read, stream and reconnect paths.
  */
 import { EventEmitter } from 'node:events';
 import type { BoardEvents, BoardState } from './board.js';

@@ -16,11 +16,9 @@
  * pins, report subscriptions, reads), firmata-io.ts (pin mapping), report-waiters.ts.
  */
 import { existsSync } from 'node:fs';
-import { EventEmitter } from 'node:events';
 import type { SerialPort } from 'serialport';
 import type {
   Board,
-  BoardEvents,
   BoardFactory,
   BoardHardwareConfig,
   BoardIdentity,
@@ -35,15 +33,15 @@ import { nullLogger, type Logger } from '../../shared/logger.js';
 import type { ReadingData } from '../../shared/record.js';
 import { parseSerialAddress, type SerialAddress } from '../serial/address.js';
 import { LinkWatcher } from '../protocol/link.js';
+import { BoardEmitter } from '../board-emitter.js';
 import type { FirmataIo } from './firmata-io.js';
 import { FIRMATA_SAMPLING_MS, firmataFirmware, openFirmata } from './firmata-open.js';
 import { FirmataReads } from './firmata-reads.js';
 
 export { FIRMATA_SAMPLING_MS } from './firmata-open.js';
 
-export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
+export class FirmataBoard extends BoardEmitter implements Board {
   readonly id: string;
-  private stateValue: BoardState = 'offline';
   private port: SerialPort | undefined;
   private io: FirmataIo | undefined;
   private connecting: Promise<BoardIdentity> | undefined;
@@ -55,11 +53,11 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
 
   constructor(
     spec: { id: string; address: URL | string; hardware: BoardHardwareConfig },
-    private readonly clock: Clock,
-    private readonly logger: Logger = nullLogger,
+    clock: Clock,
+    logger: Logger = nullLogger,
     private readonly o: { connectTimeoutMs?: number; reconnectPollMs?: number } = {},
   ) {
-    super();
+    super(clock, logger);
     this.id = spec.id;
     this.addr = parseSerialAddress(spec.address, 57600);
     this.hardware = spec.hardware;
@@ -213,22 +211,6 @@ export class FirmataBoard extends EventEmitter<BoardEvents> implements Board {
         'BOARD_DISCONNECTED',
         `Firmata board ${this.id} (${this.addr.path}) is ${this.stateValue}: connect() first`,
       );
-  }
-
-  private setState(state: BoardState, reason?: string): void {
-    this.stateValue = state;
-    try {
-      this.emit('status', {
-        state,
-        at: this.clock.now(),
-        ...(reason === undefined ? {} : { reason }),
-      });
-    } catch (err) {
-      this.logger.error(
-        { board: this.id, err: errorMessage(err) },
-        'a board status listener threw',
-      );
-    }
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The streamed half of a protocol link: the active plan (keys `<epoch>.<generation>.<index>` ↔
- * plan entries; plan-keys.ts), `b` frames → StreamBatch in gateway time, `gap` frames → BoardGap (each counted once),
- * and the `board_reboot` gaps owed when the board restarted mid-stream.
+ * plan entries; plan-keys.ts), `b` frames → StreamBatch in gateway time, `gap` frames → BoardGap
+ * (each counted once), and the `board_reboot` gaps owed when the board restarted mid-stream.
  */
 import { periodMs } from '../../config/plan.js';
 import type { BoardGap, SamplingEntry, StreamBatch, StreamedSample } from '../board.js';
