@@ -15,6 +15,8 @@ import { minuteGrid } from '../../src/cloud/series-rollup.js';
 import type { IngestFile, ReadingFilter } from '../../src/cloud/store/contract.js';
 import { aggregateMinutes } from '../../src/cloud/store/sqlite-rollup.js';
 import { SqliteStore } from '../../src/cloud/store/sqlite.js';
+import { SCHEMA_VERSION } from '../../src/cloud/store/sqlite-schema.js';
+import { toRowLayout } from './sqlite-legacy.js';
 import type { CaptureMeta, CaptureRecord } from '../../src/shared/record.js';
 import { analog, gpio, meta } from '../ui/seed.js';
 
@@ -252,6 +254,7 @@ describe('SQLite store upgrade from schema 3', () => {
       );
       await first.close();
       const db = openSqlite(path); // what a schema-3 file looks like
+      toRowLayout(db);
       db.exec(
         'DROP TABLE rollup_1m; DROP INDEX records_gap_stream_time; DROP INDEX records_gap_time; PRAGMA user_version = 3;',
       );
@@ -260,7 +263,7 @@ describe('SQLite store upgrade from schema 3', () => {
       try {
         expect(rollupCount(path)).toBe(72_000);
         const check = openSqlite(path, { readonly: true });
-        expect(check.pragma('user_version', { simple: true })).toBe(4);
+        expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
         check.close();
         const res = await expectExact(store, { from: T0, to: T0 + 7_200_000 }, 60);
         expect(res.points_in_range).toBe(72_001);

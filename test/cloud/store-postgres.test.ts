@@ -2,12 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/cloud/store/postgres.js';
 import { createTestDb, pgUser } from './pg-helper.js';
 import { cloudStoreContract, ingestFile } from './store-contract.js';
+import { storeOrderContract } from './store-order-contract.js';
 import { meta, readings } from './fixtures.js';
 
 const user = await pgUser();
 
 describe.skipIf(user === null)('PostgreSQL store', () => {
   cloudStoreContract('PostgreSQL', async () => {
+    const db = await createTestDb(user!);
+    return { store: await PostgresStore.open(db.config), cleanup: () => db.drop() };
+  });
+  storeOrderContract('PostgreSQL', async () => {
     const db = await createTestDb(user!);
     return { store: await PostgresStore.open(db.config), cleanup: () => db.drop() };
   });

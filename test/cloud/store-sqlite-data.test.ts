@@ -14,6 +14,7 @@ import { SqliteStore } from '../../src/cloud/store/sqlite.js';
 import type { CaptureRecord } from '../../src/shared/record.js';
 import { ingestFile } from './store-contract.js';
 import { meta, readings } from './fixtures.js';
+import { toRowLayout } from './sqlite-legacy.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const reading = (i: number, data: Record<string, unknown>): CaptureRecord =>
@@ -98,12 +99,16 @@ describe('SQLite compact reading data', () => {
     await store.ingest(ingestFile(meta(), readings(50, T0 + 10_000)));
     const raw = (store as unknown as { db: Database.Database }).db;
     expect(raw.prepare('SELECT count(*) AS n FROM data_consts').get()).toEqual({ n: 1 });
-    const row = raw.prepare('SELECT data, consts FROM records ORDER BY id LIMIT 1').get() as {
+    const row = raw.prepare('SELECT data, consts FROM chunks ORDER BY id LIMIT 1').get() as {
       data: string;
       consts: number | null;
     };
     expect(row.consts).not.toBeNull();
-    expect(JSON.parse(row.data)).toEqual({ a0: { value: 0 }, a1: { value: 1000 } });
+    // [record index, time requested, time received, the varying fields only]
+    expect((JSON.parse(row.data) as unknown[][])[0]![3]).toEqual({
+      a0: { value: 0 },
+      a1: { value: 1000 },
+    });
     const sql = await store.openSql(
       "SELECT json_extract(data, '$.a1.step_size') AS s, json_extract(data, '$.a0.value') AS v FROM readings ORDER BY id LIMIT 2",
       {
@@ -141,6 +146,7 @@ describe('SQLite store upgrade from schema 2', () => {
     await first.close();
     // turn it into a schema-2 store: whole JSON in data, no consts column, the old view
     const db = openSqlite(file);
+    toRowLayout(db);
     db.exec(`
       UPDATE records SET data = json_patch(data, (SELECT json(json) FROM data_consts WHERE id = records.consts)) WHERE consts IS NOT NULL;
       DROP VIEW readings; ALTER TABLE records DROP COLUMN consts; DROP TABLE data_consts;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/cloud/store/sqlite.js';
 import { cloudStoreContract } from './store-contract.js';
+import { storeOrderContract } from './store-order-contract.js';
 
 cloudStoreContract('SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wharf-cloud-'));
@@ -26,4 +27,12 @@ describe('SQLite store durability settings', () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
+});
+
+storeOrderContract('SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-cloud-'));
+  return {
+    store: new SqliteStore(join(dir, 'cloud.db')),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
 });

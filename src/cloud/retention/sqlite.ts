@@ -1,12 +1,13 @@
 /**
- * Retention on SQLite (contract.ts): row deletes in bounded batches (20,000 records a
- * transaction, yielding to the event loop between batches so ingest goes on), the per-minute
+ * Retention on SQLite (contract.ts): row deletes in bounded batches (20,000 records or 200 chunks
+ * of readings a transaction, sqlite-chunks.ts, yielding to the event loop between batches so ingest goes on), the per-minute
  * rollup cut at the same whole minute, image rows deleted and their blob files removed once no
  * image names them. Each batch writes its `retention_events` row in the transaction of the delete.
  */
 import type Database from 'better-sqlite3';
 import type { BlobStore } from '../images/blobs.js';
 import { ROLLUP_MS } from '../store/sqlite-rollup.js';
+import { cutChunks } from '../store/sqlite-chunks.js';
 import {
   cutoffOf,
   type RetentionEvent,
@@ -144,6 +145,16 @@ export class SqliteRetention implements RetentionStore {
         return rows.length;
       })();
       if (n < BATCH) break;
+      await tick();
+    }
+    for (;;) {
+      const more = db.transaction(() => {
+        const cut = cutChunks(db, ids, cutoff);
+        if (cut.readings > 0) insertEvent.run(now, p.machine, p.days, cutoff, cut.readings, 0, 0);
+        total.readings += cut.readings;
+        return cut.more;
+      })();
+      if (!more) break;
       await tick();
     }
     // the rollup, the images and their blob files in one synchronous step: no ingest runs in

@@ -1,9 +1,9 @@
 /**
  * One file into the SQLite store, inside one transaction (the group commit in
  * sqlite-group-commit.ts runs several of these in one outer transaction): the duplicate check by
- * file id, the stream row, the file row, the records (multi-row inserts, reading data split into
- * varying values and shared constants, see sqlite-data.ts), the per-minute rollup and the image
- * index — all of the file or none.
+ * file id, the stream row, the file row, the readings (split into varying values and shared
+ * constants, sqlite-data.ts, and stored by the chunk, sqlite-chunks.ts), the other records (a row
+ * each, multi-row inserts), the per-minute rollup and the image index — all of the file or none.
  */
 import type Database from 'better-sqlite3';
 import { WharfError } from '../../shared/errors.js';
@@ -11,6 +11,7 @@ import type { CaptureMeta } from '../../shared/record.js';
 import type { IngestFile, IngestResult } from './contract.js';
 import { recordData, streamKey } from './common.js';
 import { DataSplitter } from './sqlite-data.js';
+import { ChunkWriter } from './sqlite-chunks.js';
 import { MAX_RECORDS_PER_FILE } from './sqlite-schema.js';
 import type { SqliteRollup } from './sqlite-rollup.js';
 import type { SqliteImages } from '../images/sqlite-images.js';
@@ -20,6 +21,7 @@ const INSERT_BATCH = 100;
 
 export class SqliteIngest {
   private readonly stmts;
+  private readonly chunks: ChunkWriter;
   /** Stores one file; call inside a transaction (it is one: nested, it becomes a savepoint). */
   readonly tx: (f: IngestFile) => IngestResult;
 
@@ -40,17 +42,18 @@ export class SqliteIngest {
         'INSERT INTO files (file_id, sha256, machine, bytes, records, received_ms) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       insertRecord: db.prepare(
-        'INSERT INTO records (id, stream_id, kind, time_requested, time_received, data, consts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO records (id, stream_id, kind, time_requested, time_received, data) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       // multi-row insert: ~1.5× faster than row by row in better-sqlite3
       insertRecords: db.prepare(
-        `INSERT INTO records (id, stream_id, kind, time_requested, time_received, data, consts) VALUES ${Array(INSERT_BATCH).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        `INSERT INTO records (id, stream_id, kind, time_requested, time_received, data) VALUES ${Array(INSERT_BATCH).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`,
       ),
       constsByJson: db.prepare<[string], { id: number }>(
         'SELECT id FROM data_consts WHERE json = jsonb(?)',
       ),
       insertConsts: db.prepare('INSERT INTO data_consts (json) VALUES (jsonb(?))'),
     };
+    this.chunks = new ChunkWriter(db);
     this.tx = db.transaction((f: IngestFile): IngestResult => this.store(f));
   }
 
@@ -76,58 +79,48 @@ export class SqliteIngest {
       ).lastInsertRowid,
     );
     const base = seq * MAX_RECORDS_PER_FILE;
-    const args: unknown[] = [];
-    const n = f.records.length;
-    const full = n - (n % INSERT_BATCH);
+    const rows: unknown[] = [];
     const splitter = new DataSplitter();
+    const chunks = this.chunks;
+    chunks.file(base, streamId);
     let lastConsts: string | null = null;
     let lastConstsId = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < f.records.length; i++) {
       const rec = f.records[i]!;
       if (rec.kind === 'reading') {
         const split = splitter.split(rec.data);
-        if (split !== null && split.consts !== lastConsts) {
-          lastConsts = split.consts;
-          lastConstsId = this.constsId(split.consts);
+        if (split !== null) {
+          if (split.consts !== lastConsts) {
+            lastConsts = split.consts;
+            lastConstsId = this.constsId(split.consts);
+          }
+          chunks.add(i, rec.time_requested, rec.time_received, split.varying, lastConstsId);
+          continue;
         }
-        if (split !== null)
-          args.push(
-            base + i,
-            streamId,
-            'reading',
-            rec.time_requested,
-            rec.time_received,
-            split.varying,
-            lastConstsId,
-          );
-        else
-          args.push(
-            base + i,
-            streamId,
-            'reading',
-            rec.time_requested,
-            rec.time_received,
-            JSON.stringify(rec.data),
-            null,
-          );
+        rows.push(
+          base + i,
+          streamId,
+          'reading',
+          rec.time_requested,
+          rec.time_received,
+          JSON.stringify(rec.data),
+        );
       } else
-        args.push(
+        rows.push(
           base + i,
           streamId,
           rec.kind,
           rec.start,
           rec.end,
           JSON.stringify(recordData(rec)),
-          null,
         );
-      if (i < full && args.length === INSERT_BATCH * 7) {
-        this.stmts.insertRecords.run(args);
-        args.length = 0;
-      } else if (i >= full) {
-        this.stmts.insertRecord.run(args);
-        args.length = 0;
+      if (rows.length === INSERT_BATCH * 6) {
+        this.stmts.insertRecords.run(rows);
+        rows.length = 0;
       }
     }
+    chunks.flush();
+    for (let i = 0; i < rows.length; i += 6) this.stmts.insertRecord.run(rows.slice(i, i + 6));
     const images = imagesOf(f.records);
     if (images.length > 0) this.images.add(base, streamId, images);
     return { status: 'stored', records: f.records.length };

@@ -29,7 +29,8 @@ export function openSqliteStoreDb(path: string): Database.Database {
   const hasTables = db
     .prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'records'")
     .get() as { n: number };
-  if (hasTables.n > 0 && (version === 2 || version === 3)) upgradeSqliteStore(db, path, version);
+  if (hasTables.n > 0 && version >= 2 && version < SCHEMA_VERSION)
+    upgradeSqliteStore(db, path, version);
   else if (hasTables.n > 0 && version !== SCHEMA_VERSION) {
     db.close();
     throw new WharfError(

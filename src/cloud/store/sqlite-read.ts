@@ -1,10 +1,9 @@
 /**
  * Reading the SQLite store: the stream list, filtered pages of records (keyset paging on
- * (time_received, id), reading data merged back with its shared constants), counts and the
- * per-stream stats of the fleet view.
+ * (time_received, id) over the record rows and the chunked readings, sqlite-chunk-read.ts, reading
+ * data merged back with its shared constants), counts and the per-stream stats of the fleet view.
  */
 import type Database from 'better-sqlite3';
-import { WharfError } from '../../shared/errors.js';
 import type {
   QueryOptions,
   QueryPage,
@@ -18,37 +17,21 @@ import {
   encodeCursor,
   matchingStreamIds,
   shapeRow,
-  type RawRow,
 } from './common.js';
 import { mergeConsts } from './sqlite-data.js';
+import { ConstsCache } from './sqlite-chunks.js';
+import { SqliteChunkReads, type PageRow } from './sqlite-chunk-read.js';
 
 export class SqliteReads {
   private streamCache = new Map<number, StreamInfo>();
   private readonly allStreams;
-  private readonly constsById;
-  /** Constant data fields by id, parsed; ids are never reused, so the cache stays valid. */
-  private constsCache = new Map<number, Record<string, Record<string, unknown>>>();
+  private readonly consts: ConstsCache;
+  private readonly chunks: SqliteChunkReads;
 
   constructor(private readonly db: Database.Database) {
     this.allStreams = db.prepare('SELECT * FROM streams');
-    this.constsById = db.prepare<[number], { json: string }>(
-      'SELECT json(json) AS json FROM data_consts WHERE id = ?',
-    );
-  }
-
-  private consts(id: number): Record<string, Record<string, unknown>> {
-    let c = this.constsCache.get(id);
-    if (c === undefined) {
-      const row = this.constsById.get(id);
-      if (row === undefined)
-        throw new WharfError(
-          'CLOUD_STORE',
-          `record data refers to constants ${id}, which are missing from data_consts: the store file is damaged`,
-        );
-      c = JSON.parse(row.json) as Record<string, Record<string, unknown>>;
-      this.constsCache.set(id, c);
-    }
-    return c;
+    this.consts = new ConstsCache(db);
+    this.chunks = new SqliteChunkReads(db, this.consts);
   }
 
   streams(): StreamInfo[] {
@@ -70,7 +53,7 @@ export class SqliteReads {
   private where(
     filter: ReadingFilter,
     streams: StreamInfo[],
-  ): { sql: string; args: unknown[] } | null {
+  ): { sql: string; args: unknown[]; ids: number[] | null } | null {
     const ids = matchingStreamIds(streams, filter);
     if (ids !== null && ids.length === 0) return null;
     const parts: string[] = [];
@@ -90,21 +73,26 @@ export class SqliteReads {
       parts.push('time_received <= ?');
       args.push(filter.to);
     }
-    return { sql: parts.length === 0 ? '1' : parts.join(' AND '), args };
+    return { sql: parts.length === 0 ? '1' : parts.join(' AND '), args, ids };
   }
+
+  /** Chunked readings are part of what a filter selects unless it asks for gaps only. */
+  private static withChunks = (f: ReadingFilter): boolean =>
+    f.kind === undefined || f.kind === 'reading';
 
   query(filter: ReadingFilter, opts: QueryOptions): QueryPage {
     checkQueryOptions(opts);
     const streams = this.streams();
     const w = this.where(filter, streams);
     if (w === null) return { rows: [], next_cursor: null };
-    const dir = opts.order === 'desc' ? 'DESC' : 'ASC';
+    const desc = opts.order === 'desc';
+    const dir = desc ? 'DESC' : 'ASC';
+    const cursor = opts.cursor ? decodeCursor(opts.cursor) : null;
     let sql = `SELECT id, stream_id, kind, time_requested, time_received, data, consts FROM records WHERE ${w.sql}`;
     const args = [...w.args];
-    if (opts.cursor) {
-      const c = decodeCursor(opts.cursor);
-      sql += ` AND (time_received, id) ${opts.order === 'desc' ? '<' : '>'} (?, ?)`;
-      args.push(c.t, c.id);
+    if (cursor !== null) {
+      sql += ` AND (time_received, id) ${desc ? '<' : '>'} (?, ?)`;
+      args.push(cursor.t, cursor.id);
     }
     sql += ` ORDER BY time_received ${dir}, id ${dir} LIMIT ?`;
     args.push(opts.limit);
@@ -113,24 +101,29 @@ export class SqliteReads {
       .prepare(sql)
       .raw(true)
       .all(...args) as [number, number, string, number, number, string, number | null][];
-    const rows = raw.map((a) => {
-      const data =
+    let page: PageRow[] = raw.map((a) => ({
+      id: a[0],
+      stream_id: a[1],
+      kind: a[2],
+      time_requested: a[3],
+      time_received: a[4],
+      data:
         a[6] === null
           ? a[5]
           : mergeConsts(
               JSON.parse(a[5]) as Record<string, Record<string, unknown>>,
-              this.consts(a[6]),
-            );
-      const r: RawRow = {
-        id: a[0],
-        stream_id: a[1],
-        kind: a[2],
-        time_requested: a[3],
-        time_received: a[4],
-        data,
-      };
-      return shapeRow(r, this.streamCache.get(r.stream_id));
-    });
+              this.consts.get(a[6]),
+            ),
+    }));
+    if (SqliteReads.withChunks(filter))
+      page = this.chunks.page(
+        { ids: w.ids, from: filter.from, to: filter.to },
+        cursor,
+        desc,
+        opts.limit,
+        page,
+      );
+    const rows = page.map((r) => shapeRow(r, this.streamCache.get(r.stream_id)));
     const last = rows[rows.length - 1];
     return {
       rows,
@@ -144,13 +137,20 @@ export class SqliteReads {
   count(filter: ReadingFilter): number {
     const w = this.where(filter, this.streams());
     if (w === null) return 0;
-    return Number(
+    const rows = Number(
       (
         this.db.prepare(`SELECT count(*) AS n FROM records WHERE ${w.sql}`).get(...w.args) as {
           n: number;
         }
       ).n,
     );
+    if (!SqliteReads.withChunks(filter)) return rows;
+    let chunked = 0;
+    for (const n of this.chunks
+      .countByStream({ ids: w.ids, from: filter.from, to: filter.to })
+      .values())
+      chunked += n;
+    return rows + chunked;
   }
 
   streamStats(from: number, to: number): StreamStats[] {
@@ -168,17 +168,22 @@ export class SqliteReads {
       )
       .all(from, to) as { stream_id: number; readings: number; gaps: number }[];
     const byId = new Map(inRange.map((r) => [r.stream_id, r]));
-    return last.map((l) => ({
-      stream_id: l.stream_id,
-      last_seen: l.last_seen,
-      readings: byId.get(l.stream_id)?.readings ?? 0,
-      gaps: byId.get(l.stream_id)?.gaps ?? 0,
-    }));
+    const chunked = this.chunks.countByStream({ ids: null, from, to });
+    const chunkLast = this.chunks.lastSeen();
+    return last.map((l) => {
+      const c = chunkLast.get(l.stream_id);
+      return {
+        stream_id: l.stream_id,
+        last_seen: c === undefined ? l.last_seen : Math.max(c, l.last_seen ?? c),
+        readings: (byId.get(l.stream_id)?.readings ?? 0) + (chunked.get(l.stream_id) ?? 0),
+        gaps: byId.get(l.stream_id)?.gaps ?? 0,
+      };
+    });
   }
 
   totals(): { files: number; records: number } {
     const f = this.db.prepare('SELECT count(*) AS n FROM files').get() as { n: number };
     const c = this.db.prepare('SELECT count(*) AS n FROM records').get() as { n: number };
-    return { files: f.n, records: c.n };
+    return { files: f.n, records: c.n + this.chunks.total() };
   }
 }

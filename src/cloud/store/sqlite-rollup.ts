@@ -241,5 +241,21 @@ export function rebuildRollup(
     total += rows.length;
     after = rows[rows.length - 1]![0];
   }
+  // chunked readings (schema 5): none in a file older than that, but a rebuild takes them all
+  const chunks = db
+    .prepare('SELECT id, stream_id, data, consts FROM chunks WHERE id > ? ORDER BY id LIMIT 20')
+    .raw(true);
+  for (after = -1; ;) {
+    const rows = chunks.all(after) as [number, number, string, number][];
+    if (rows.length === 0) break;
+    for (const [, sid, data, c] of rows) {
+      const list = (
+        JSON.parse(data) as [number, number, number, Record<string, Record<string, unknown>>][]
+      ).map((e) => ({ kind: 'reading', time_received: e[2], data: mergeConsts(e[3], consts(c)) }));
+      rollup.add(sid, list);
+      total += list.length;
+    }
+    after = rows[rows.length - 1]![0];
+  }
   return total;
 }

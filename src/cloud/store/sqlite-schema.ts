@@ -9,10 +9,16 @@
  *
  * Schema 4: the per-minute rollup `rollup_1m` and two partial indexes over gap records (see
  * sqlite-rollup.ts); a schema-3 file is upgraded in place and its readings rolled up then.
+ *
+ * Schema 5: readings that split into varying values and constants are stored by the chunk, not a
+ * row each (`chunks`, see sqlite-chunks.ts); `records` keeps gap records, readings of other shapes
+ * and every row of an older file, which is upgraded in place without moving them. The `readings`
+ * view is both, one row per record as before.
  */
 import { SQLITE_ROLLUP_SCHEMA } from './sqlite-rollup.js';
+import { CHUNK_READINGS_SELECT, SQLITE_CHUNKS_SCHEMA } from './sqlite-chunks.js';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 export const RECORD_INDEX_BITS = 21;
 export const MAX_RECORDS_PER_FILE = 2 ** RECORD_INDEX_BITS;
 
@@ -44,7 +50,7 @@ CREATE TABLE IF NOT EXISTS records (
   time_requested REAL NOT NULL,
   time_received REAL NOT NULL,
   data TEXT NOT NULL, -- the whole data JSON, or (consts not NULL) each reader's first field only
-  consts INTEGER -- data_consts.id (no foreign key: checking one would cost a lookup per row)
+  consts INTEGER -- data_consts.id (schema 3 and 4 only; schema 5 stores such readings by the chunk)
 );
 CREATE TABLE IF NOT EXISTS data_consts (
   id INTEGER PRIMARY KEY,
@@ -52,6 +58,7 @@ CREATE TABLE IF NOT EXISTS data_consts (
 );
 CREATE INDEX IF NOT EXISTS records_time ON records (time_received);
 CREATE INDEX IF NOT EXISTS records_stream_time ON records (stream_id, time_received);
+${SQLITE_CHUNKS_SCHEMA}
 CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY,
   hash TEXT NOT NULL,
@@ -66,7 +73,8 @@ CREATE VIEW IF NOT EXISTS readings AS
          CASE WHEN r.consts IS NULL THEN r.data ELSE json_patch(r.data, c.json) END AS data,
          f.file_id, r.id % 2097152 AS record_index
   FROM records r JOIN streams s ON s.id = r.stream_id JOIN files f ON f.seq = r.id / 2097152
-       LEFT JOIN data_consts c ON c.id = r.consts;
+       LEFT JOIN data_consts c ON c.id = r.consts
+  UNION ALL ${CHUNK_READINGS_SELECT};
 ${SQLITE_ROLLUP_SCHEMA}`;
 
 /** Upgrades a schema-2 store in place (one transaction; the rows stay as they are). */

@@ -1,0 +1,225 @@
+/**
+ * Readings stored by the chunk (SQLite schema 5). A row per reading cost ≈ 1.6 µs of SQLite work
+ * (the row, two indexes, the WAL), more than the whole ingest may cost (docs/benchmarks.md). So
+ * the readings of one file and stream that split into varying values and constants
+ * (sqlite-data.ts) are stored as one `chunks` row per run of up to CHUNK_MAX_READINGS readings
+ * whose times received lie within CHUNK_SPAN_MS of each other:
+ *
+ *   data = [[index, time_requested, time_received, {varying}], …]   (JSON text)
+ *
+ * `index` is the record's index in its file, so a reading keeps its id (file seq × 2^21 + index)
+ * and a chunk may lose readings from any place (retention) without renumbering the rest. `t_first`
+ * and `t_last` bound the chunk's times received; the span limit is a CHECK of the table, and it is
+ * what lets a time-ordered read find every chunk that can hold a time ≥ T by an index range
+ * (t_first ≥ T − span). Gap records, images of another shape and data that does not split stay a
+ * row each in `records`; the `readings` view and the reads (sqlite-read.ts) put both together.
+ */
+import type Database from 'better-sqlite3';
+import { WharfError } from '../../shared/errors.js';
+import { mergeConsts } from './sqlite-data.js';
+
+/** Largest t_last − t_first of a chunk, ms. Part of the stored format: changing it needs a new schema. */
+export const CHUNK_SPAN_MS = 60_000;
+/** Readings per chunk at most (bounds one row's text to ≈ 150 KB and a read's expansion work). */
+export const CHUNK_MAX_READINGS = 2_500;
+
+export const SQLITE_CHUNKS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS chunks (
+  id INTEGER PRIMARY KEY, -- the id of its first reading
+  stream_id INTEGER NOT NULL REFERENCES streams(id),
+  n INTEGER NOT NULL CHECK (n > 0),
+  t_first REAL NOT NULL,
+  t_last REAL NOT NULL CHECK (t_last >= t_first AND t_last - t_first <= ${CHUNK_SPAN_MS}),
+  data TEXT NOT NULL, -- [[record index, time_requested, time_received, varying data], …]
+  consts INTEGER NOT NULL -- data_consts.id
+);
+CREATE INDEX IF NOT EXISTS chunks_time ON chunks (t_first);
+CREATE INDEX IF NOT EXISTS chunks_stream_time ON chunks (stream_id, t_first);
+CREATE INDEX IF NOT EXISTS chunks_stream_last ON chunks (stream_id, t_last);`;
+
+/** The chunked readings as rows of the `readings` view (columns as the records part of it). */
+export const CHUNK_READINGS_SELECT = `
+  SELECT (c.id / 2097152) * 2097152 + (j.value ->> 0) AS id, 'reading' AS kind, s.part_id,
+         s.machine, s.component_type, s.component_name, s.method_name, s.additional_parameters,
+         s.tags, j.value ->> 1 AS time_requested, j.value ->> 2 AS time_received,
+         json_patch(j.value -> 3, k.json) AS data, f.file_id, j.value ->> 0 AS record_index
+  FROM chunks c JOIN json_each(c.data) j JOIN streams s ON s.id = c.stream_id
+       JOIN files f ON f.seq = c.id / 2097152 JOIN data_consts k ON k.id = c.consts`;
+
+/** One stored chunk element: record index, time requested, time received, varying data. */
+export type ChunkElement = [number, number, number, Record<string, Record<string, unknown>>];
+
+/**
+ * Collects the chunkable readings of one file and stream, in record order, and writes a chunk
+ * whenever the next reading has other constants, would stretch the span past CHUNK_SPAN_MS or
+ * the chunk is full. Gap records between readings do not end a chunk (each element carries its
+ * own record index). Call `flush` at the end of the file.
+ */
+export class ChunkWriter {
+  private readonly insert;
+  private base = 0;
+  private streamId = 0;
+  private first = -1;
+  private n = 0;
+  private consts = 0;
+  private tFirst = 0;
+  private tLast = 0;
+  private text = '';
+
+  constructor(db: Database.Database) {
+    this.insert = db.prepare(
+      'INSERT INTO chunks (id, stream_id, n, t_first, t_last, data, consts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+  }
+
+  /**
+   * Starts a file: `base` is its first record id (seq × 2^21). Drops whatever a file that failed
+   * half-way left unwritten (its savepoint is rolled back; nothing of it may reach another file's).
+   */
+  file(base: number, streamId: number): void {
+    this.first = -1;
+    this.text = '';
+    this.base = base;
+    this.streamId = streamId;
+  }
+
+  add(index: number, tReq: number, tRec: number, varying: string, consts: number): void {
+    if (this.first >= 0) {
+      const lo = tRec < this.tFirst ? tRec : this.tFirst;
+      const hi = tRec > this.tLast ? tRec : this.tLast;
+      if (consts === this.consts && hi - lo <= CHUNK_SPAN_MS && this.n < CHUNK_MAX_READINGS) {
+        this.text += `,[${index},${tReq},${tRec},${varying}]`;
+        this.tFirst = lo;
+        this.tLast = hi;
+        this.n++;
+        return;
+      }
+      this.flush();
+    }
+    this.first = index;
+    this.n = 1;
+    this.consts = consts;
+    this.tFirst = tRec;
+    this.tLast = tRec;
+    this.text = `[[${index},${tReq},${tRec},${varying}]`;
+  }
+
+  flush(): void {
+    if (this.first < 0) return;
+    this.insert.run(
+      this.base + this.first,
+      this.streamId,
+      this.n,
+      this.tFirst,
+      this.tLast,
+      `${this.text}]`,
+      this.consts,
+    );
+    this.first = -1;
+    this.text = '';
+  }
+}
+
+/** Constant data fields by id, parsed and cached (ids are never reused, so entries stay valid). */
+export class ConstsCache {
+  private readonly byId;
+  private readonly cache = new Map<number, Record<string, Record<string, unknown>>>();
+
+  constructor(db: Database.Database) {
+    this.byId = db.prepare<[number], { json: string }>(
+      'SELECT json(json) AS json FROM data_consts WHERE id = ?',
+    );
+  }
+
+  get(id: number): Record<string, Record<string, unknown>> {
+    let c = this.cache.get(id);
+    if (c === undefined) {
+      const row = this.byId.get(id);
+      if (row === undefined)
+        throw new WharfError(
+          'CLOUD_STORE',
+          `reading data refers to constants ${id}, which are missing from data_consts: the store file is damaged`,
+        );
+      c = JSON.parse(row.json) as Record<string, Record<string, unknown>>;
+      this.cache.set(id, c);
+    }
+    return c;
+  }
+}
+
+/** A chunk row as the reads select it. */
+export interface ChunkRow {
+  id: number;
+  stream_id: number;
+  t_first: number;
+  data: string;
+  consts: number;
+}
+
+/** A chunk's readings, each with its record id and whole data (varying merged with constants). */
+export function expandChunk(
+  c: ChunkRow,
+  consts: ConstsCache,
+  keep: (tRec: number, id: number) => boolean,
+): { id: number; time_requested: number; time_received: number; data: Record<string, unknown> }[] {
+  const base = c.id - (c.id % 2097152);
+  const out = [];
+  let els: ChunkElement[];
+  try {
+    els = JSON.parse(c.data) as ChunkElement[];
+  } catch (err) {
+    throw new WharfError(
+      'CLOUD_STORE',
+      `chunk ${c.id} is not valid JSON: the store file is damaged`,
+      {
+        cause: err,
+      },
+    );
+  }
+  const k = consts.get(c.consts);
+  for (const e of els) {
+    const id = base + e[0];
+    if (!keep(e[2], id)) continue;
+    out.push({ id, time_requested: e[1], time_received: e[2], data: mergeConsts(e[3], k) });
+  }
+  return out;
+}
+
+/** Chunks deleted or cut per call of `cutChunks` (each holds up to CHUNK_MAX_READINGS readings). */
+const CUT_BATCH = 200;
+
+/**
+ * Retention: removes the chunked readings of `streamIds` received before `cutoff`, at most
+ * CUT_BATCH chunks per call (call inside a transaction, again while it returns `more`). Whole
+ * chunks before the cutoff are deleted; a chunk reaching over it keeps the readings from the
+ * cutoff on, with their ids, and its t_first/t_last narrowed to them.
+ */
+export function cutChunks(
+  db: Database.Database,
+  streamIds: readonly number[],
+  cutoff: number,
+): { readings: number; more: boolean } {
+  const inIds = `(${streamIds.map(Number).join(',')})`;
+  const whole = db
+    .prepare<[number], { n: number }>(
+      `DELETE FROM chunks WHERE id IN (SELECT id FROM chunks WHERE stream_id IN ${inIds} AND t_last < ? LIMIT ${CUT_BATCH}) RETURNING n`,
+    )
+    .all(cutoff);
+  let readings = whole.reduce((sum, r) => sum + r.n, 0);
+  if (whole.length === CUT_BATCH) return { readings, more: true };
+  const over = db
+    .prepare<[number, number], { id: number; n: number; data: string }>(
+      `SELECT id, n, data FROM chunks WHERE stream_id IN ${inIds} AND t_first < ? AND t_last >= ? LIMIT ${CUT_BATCH}`,
+    )
+    .all(cutoff, cutoff);
+  const update = db.prepare(
+    'UPDATE chunks SET n = ?, t_first = ?, t_last = ?, data = ? WHERE id = ?',
+  );
+  for (const c of over) {
+    const kept = (JSON.parse(c.data) as ChunkElement[]).filter((e) => e[2] >= cutoff);
+    const times = kept.map((e) => e[2]);
+    update.run(kept.length, Math.min(...times), Math.max(...times), JSON.stringify(kept), c.id);
+    readings += c.n - kept.length;
+  }
+  return { readings, more: over.length === CUT_BATCH };
+}

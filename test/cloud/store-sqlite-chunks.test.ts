@@ -1,0 +1,184 @@
+/**
+ * The SQLite store's chunked readings (schema 5, src/cloud/store/sqlite-chunks.ts): the bounds of
+ * a chunk, a failed file leaving nothing, retention cutting inside a chunk, a tie between a row
+ * and a chunk's first reading, and the in-place upgrade of a schema-4 file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CHUNK_MAX_READINGS, CHUNK_SPAN_MS } from '../../src/cloud/store/sqlite-chunks.js';
+import { openSqlite } from '../../src/cloud/store/sqlite-driver.js';
+import { SCHEMA_VERSION } from '../../src/cloud/store/sqlite-schema.js';
+import { SqliteStore } from '../../src/cloud/store/sqlite.js';
+import type { StoredRow } from '../../src/cloud/store/contract.js';
+import type { CaptureRecord } from '../../src/shared/record.js';
+import { meta, readings } from './fixtures.js';
+import { toRowLayout } from './sqlite-legacy.js';
+import { ingestFile } from './store-contract.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+const rawDb = (s: SqliteStore): Database.Database => (s as unknown as { db: Database.Database }).db;
+
+async function everyRow(store: SqliteStore, limit = 500): Promise<StoredRow[]> {
+  const out: StoredRow[] = [];
+  let cursor: string | null = null;
+  for (let i = 0; i < 10_000; i++) {
+    const page = await store.query({}, { limit, order: 'asc', cursor });
+    out.push(...page.rows);
+    cursor = page.next_cursor;
+    if (cursor === null) return out;
+  }
+  throw new Error('paging did not end');
+}
+
+describe('SQLite chunked readings', () => {
+  let dir: string;
+  let store: SqliteStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'wharf-chunks-'));
+    store = new SqliteStore(join(dir, 'cloud.db'));
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores readings as chunks of at most 2,500 readings within 60 s, gaps as rows', async () => {
+    const recs: CaptureRecord[] = [
+      ...readings(10_000, T0, 20), // 50 Hz: 200 s, the count limit bites first
+      { kind: 'gap', reason: 'timeout', start: T0 + 200_000, end: T0 + 201_000, count: 3 },
+      ...readings(500, T0 + 300_000, 1000), // 1 Hz: 500 s, the span limit bites
+    ];
+    await store.ingest(ingestFile(meta(), recs));
+    const chunks = rawDb(store)
+      .prepare('SELECT n, t_first, t_last FROM chunks ORDER BY id')
+      .all() as { n: number; t_first: number; t_last: number }[];
+    expect(chunks.reduce((s, c) => s + c.n, 0)).toBe(10_500);
+    for (const c of chunks) {
+      expect(c.n).toBeLessThanOrEqual(CHUNK_MAX_READINGS);
+      expect(c.t_last - c.t_first).toBeLessThanOrEqual(CHUNK_SPAN_MS);
+    }
+    expect(chunks.length).toBe(4 + 9); // 10,000 / 2,500, then 500 s in spans of ≤ 60 s
+    expect(rawDb(store).prepare('SELECT kind FROM records').all()).toEqual([{ kind: 'gap' }]);
+    expect(await store.totals()).toEqual({ files: 1, records: 10_501 });
+    const ids = (await everyRow(store)).map((r) => r.id);
+    const base = ids[0]!;
+    expect(ids).toEqual(recs.map((_, i) => base + i)); // each record keeps its index in the file
+  });
+
+  it('a file failing half-way leaves no chunk, and the next file is not mixed with it', async () => {
+    await store.ingest(ingestFile(meta(), readings(50, T0)));
+    // readings waiting to become a chunk when a row insert fails (the 100th row is bad)
+    const bad = [
+      ...readings(50, T0 + 60_000, 100, 500),
+      ...Array.from({ length: 99 }, (_, i): CaptureRecord => ({
+        kind: 'gap',
+        reason: 'timeout',
+        start: T0 + 70_000 + i,
+        end: T0 + 70_000 + i,
+        count: 1,
+      })),
+      { kind: 'bogus' } as unknown as CaptureRecord,
+      ...readings(5, T0 + 80_000, 100, 700),
+    ];
+    await expect(store.ingest(ingestFile(meta(), bad))).rejects.toThrow();
+    await store.ingest(ingestFile(meta(), readings(50, T0 + 120_000, 100, 900)));
+    const values = (await everyRow(store)).map(
+      (r) => (r.data as { a0: { value: number } }).a0.value,
+    );
+    expect(values).toEqual([
+      ...Array.from({ length: 50 }, (_, i) => i),
+      ...Array.from({ length: 50 }, (_, i) => 900 + i),
+    ]);
+    expect(await store.totals()).toEqual({ files: 2, records: 100 });
+  });
+
+  it('pages a row before a chunk that starts at the same time but has a smaller id', async () => {
+    // file 1: chunked readings from T0 + 0.5; file 2 (larger ids): a gap row ending at T0 + 0.5
+    await store.ingest(ingestFile(meta(), readings(3, T0)));
+    await store.ingest(
+      ingestFile(meta({ component_name: 'esp-2' }), [
+        { kind: 'gap', reason: 'timeout', start: T0 - 100, end: T0 + 0.5, count: 1 },
+      ]),
+    );
+    const pages = (await everyRow(store, 1)).map((r) => [r.kind, r.time_received]);
+    expect(pages).toEqual([
+      ['reading', T0 + 0.5],
+      ['gap', T0 + 0.5],
+      ['reading', T0 + 100.5],
+      ['reading', T0 + 200.5],
+    ]);
+  });
+
+  it('retention cuts inside a chunk: later readings keep their ids, the count is exact', async () => {
+    const now = Date.UTC(2026, 0, 20, 0, 0, 0);
+    const day = 86_400_000;
+    // 1 Hz over 10 min, ending 2 min after the cutoff (now − 7 days, a whole minute)
+    const start = now - 7 * day - 8 * 60_000 + 0.25;
+    await store.ingest(ingestFile(meta({ machine: 'm1' }), readings(600, start, 1000)));
+    const before = await everyRow(store);
+    const cutoff = now - 7 * day;
+    const kept = before.filter((r) => r.time_received >= cutoff);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(before.length);
+    // the cutoff falls inside a chunk, not on a boundary
+    expect(
+      rawDb(store)
+        .prepare('SELECT count(*) AS n FROM chunks WHERE t_first < ? AND t_last >= ?')
+        .get(cutoff, cutoff),
+    ).toEqual({ n: 1 });
+    await store.retention.setPolicy('m1', 7, 'test');
+    const events = await store.retention.enforce(now);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ readings: before.length - kept.length, gaps: 0 });
+    expect(await everyRow(store)).toEqual(kept);
+    expect(await store.count({})).toBe(kept.length);
+    const [s] = await store.streamStats(0, now);
+    expect(s!.readings).toBe(kept.length);
+  });
+});
+
+describe('SQLite store upgrade from schema 4', () => {
+  it('keeps the rows of a schema-4 file where they are and stores new readings by the chunk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wharf-chunks-upgrade-'));
+    const path = join(dir, 'cloud.db');
+    try {
+      const first = new SqliteStore(path);
+      await first.ingest(ingestFile(meta(), readings(300, T0, 500)));
+      const old = await everyRow(first);
+      await first.close();
+      const db = openSqlite(path);
+      toRowLayout(db);
+      db.close();
+
+      const store = new SqliteStore(path);
+      try {
+        const check = rawDb(store);
+        expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+        expect(check.prepare('SELECT count(*) AS n FROM records').get()).toEqual({ n: 300 });
+        expect(await everyRow(store, 7)).toEqual(old);
+        // new readings interleave in time with the old rows: one order over both
+        await store.ingest(ingestFile(meta(), readings(300, T0 + 250, 500, 5000)));
+        expect(check.prepare('SELECT count(*) AS n FROM records').get()).toEqual({ n: 300 });
+        const rows = await everyRow(store, 7);
+        expect(rows).toHaveLength(600);
+        const values = rows.map((r) => (r.data as { a0: { value: number } }).a0.value);
+        expect(values).toEqual(Array.from({ length: 300 }, (_, i) => [i, 5000 + i]).flat());
+        expect(await store.count({ from: T0, to: T0 + 10_000 })).toBe(40);
+        const sql = await store.openSql(
+          "SELECT count(*), sum(json_extract(data, '$.a0.value')) FROM readings",
+          { timeoutMs: 10_000, maxRows: 10 },
+        );
+        const out: unknown[][] = [];
+        for await (const b of sql.batches) out.push(...b);
+        expect(out).toEqual([[600, values.reduce((a, b) => a + b, 0)]]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
