@@ -68,6 +68,54 @@ describe('SQLite chunked readings', () => {
     expect(ids).toEqual(recs.map((_, i) => base + i)); // each record keeps its index in the file
   });
 
+  it('keeps every time exact: as differences to t0 where that is exact, else as a row', async () => {
+    const ab = (a: number, b: number, v: number): CaptureRecord => ({
+      kind: 'reading',
+      time_requested: a,
+      time_received: b,
+      data: { a0: { value: v, min_range: 0 } },
+    });
+    const recs = [
+      ab(2 ** 40 - 0.5, 2 ** 40 - 0.25, 1), // t0 just under a power of two…
+      ab(2 ** 40 + 0.25, 2 ** 40 + 0.5, 2), // …the next ones just over it
+      ab(1e-5, 2 ** 40 + 1.1, 3), // a requested time the difference cannot hold: a row
+      ab(0.1 + 0.2, 2 ** 40 + 7.3, 4),
+      ab(-1234.5678, 2 ** 40 + 9.9, 5),
+      ab(1767225600123.456, 1767225600123.457, 6), // another era: a new chunk
+      ab(Number.MIN_VALUE, Number.MIN_VALUE, 7),
+      ab(-0.001, 0.002, 8),
+      ab(59_999.999, 60_000.001, 9),
+    ];
+    await store.ingest(ingestFile(meta(), recs));
+    const rows = await everyRow(store, 3);
+    const got = new Map(
+      rows.map((r) => [
+        (r.data as { a0: { value: number } }).a0.value,
+        [r.time_requested, r.time_received],
+      ]),
+    );
+    for (const r of recs)
+      if (r.kind === 'reading')
+        expect(got.get((r.data as { a0: { value: number } }).a0.value)).toEqual([
+          r.time_requested,
+          r.time_received,
+        ]);
+    expect(
+      rawDb(store).prepare("SELECT count(*) AS n FROM records WHERE kind = 'reading'").get(),
+    ).toEqual({
+      n: 3, // 1e-5, 0.1 + 0.2 and -1234.5678 requested: no exact difference to 2^40 - 0.25
+    });
+    const sql = await store.openSql(
+      "SELECT time_requested, time_received FROM readings ORDER BY json_extract(data, '$.a0.value')",
+      { timeoutMs: 10_000, maxRows: 100 },
+    );
+    const out: unknown[][] = [];
+    for await (const b of sql.batches) out.push(...b);
+    expect(out).toEqual(
+      recs.map((r) => (r.kind === 'reading' ? [r.time_requested, r.time_received] : [])),
+    );
+  });
+
   it('a file failing half-way leaves no chunk, and the next file is not mixed with it', async () => {
     await store.ingest(ingestFile(meta(), readings(50, T0)));
     // readings waiting to become a chunk when a row insert fails (the 100th row is bad)

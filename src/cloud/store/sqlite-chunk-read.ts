@@ -86,7 +86,7 @@ export class SqliteChunkReads {
     const dir = desc ? 'DESC' : 'ASC';
     const select = (after: boolean) =>
       this.db.prepare<unknown[], ChunkRow>(
-        `SELECT id, stream_id, t_first, data, consts FROM chunks WHERE ${where(after)} ORDER BY t_first ${dir}, id ${dir} LIMIT ${CHUNK_BATCH}`,
+        `SELECT id, stream_id, t0, t_first, data, consts FROM chunks WHERE ${where(after)} ORDER BY t_first ${dir}, id ${dir} LIMIT ${CHUNK_BATCH}`,
       );
     let out = rows.sort(order).slice(0, limit);
     let kth = out.length >= limit ? out[limit - 1] : undefined;
@@ -142,11 +142,11 @@ export class SqliteChunkReads {
       const t: string[] = [];
       const tArgs: number[] = [];
       if (range.from !== undefined) {
-        t.push('(j.value ->> 2) >= ?');
+        t.push('(c.t0 + (j.value ->> 2)) >= ?');
         tArgs.push(range.from);
       }
       if (range.to !== undefined) {
-        t.push('(j.value ->> 2) <= ?');
+        t.push('(c.t0 + (j.value ->> 2)) <= ?');
         tArgs.push(range.to);
       }
       add(

@@ -5,10 +5,15 @@
  * (sqlite-data.ts) are stored as one `chunks` row per run of up to CHUNK_MAX_READINGS readings
  * whose times received lie within CHUNK_SPAN_MS of each other:
  *
- *   data = [[index, time_requested, time_received, {varying}], …]   (JSON text)
+ *   data = [[index, time_requested − t0, time_received − t0, {varying}], …]   (JSON text)
  *
  * `index` is the record's index in its file, so a reading keeps its id (file seq × 2^21 + index)
- * and a chunk may lose readings from any place (retention) without renumbering the rest. `t_first`
+ * and a chunk may lose readings from any place (retention) without renumbering the rest. Times are
+ * kept as differences to the chunk's `t0` (the first reading's time received): short numbers, a
+ * third of the text of whole epoch times. Each is exact: a reading goes in only if `t0 + (t − t0)`
+ * gives back exactly `t` in IEEE doubles (always, by Sterbenz's lemma, for times within a factor of
+ * two of t0, i.e. any two real timestamps), which is the same sum SQLite and JavaScript compute when
+ * reading it; a reading for which it does not hold is stored as a row instead. `t_first`
  * and `t_last` bound the chunk's times received; the span limit is a CHECK of the table, and it is
  * what lets a time-ordered read find every chunk that can hold a time ≥ T by an index range
  * (t_first ≥ T − span). Gap records, images of another shape and data that does not split stay a
@@ -28,9 +33,10 @@ CREATE TABLE IF NOT EXISTS chunks (
   id INTEGER PRIMARY KEY, -- the id of its first reading
   stream_id INTEGER NOT NULL REFERENCES streams(id),
   n INTEGER NOT NULL CHECK (n > 0),
+  t0 REAL NOT NULL, -- the element times are differences to it
   t_first REAL NOT NULL,
   t_last REAL NOT NULL CHECK (t_last >= t_first AND t_last - t_first <= ${CHUNK_SPAN_MS}),
-  data TEXT NOT NULL, -- [[record index, time_requested, time_received, varying data], …]
+  data TEXT NOT NULL, -- [[record index, time_requested − t0, time_received − t0, varying data], …]
   consts INTEGER NOT NULL -- data_consts.id
 );
 CREATE INDEX IF NOT EXISTS chunks_time ON chunks (t_first);
@@ -41,12 +47,12 @@ CREATE INDEX IF NOT EXISTS chunks_stream_last ON chunks (stream_id, t_last);`;
 export const CHUNK_READINGS_SELECT = `
   SELECT (c.id / 2097152) * 2097152 + (j.value ->> 0) AS id, 'reading' AS kind, s.part_id,
          s.machine, s.component_type, s.component_name, s.method_name, s.additional_parameters,
-         s.tags, j.value ->> 1 AS time_requested, j.value ->> 2 AS time_received,
+         s.tags, c.t0 + (j.value ->> 1) AS time_requested, c.t0 + (j.value ->> 2) AS time_received,
          json_patch(j.value -> 3, k.json) AS data, f.file_id, j.value ->> 0 AS record_index
   FROM chunks c JOIN json_each(c.data) j JOIN streams s ON s.id = c.stream_id
        JOIN files f ON f.seq = c.id / 2097152 JOIN data_consts k ON k.id = c.consts`;
 
-/** One stored chunk element: record index, time requested, time received, varying data. */
+/** One stored chunk element: record index, time requested − t0, time received − t0, varying data. */
 export type ChunkElement = [number, number, number, Record<string, Record<string, unknown>>];
 
 /**
@@ -62,13 +68,14 @@ export class ChunkWriter {
   private first = -1;
   private n = 0;
   private consts = 0;
+  private t0 = 0;
   private tFirst = 0;
   private tLast = 0;
   private text = '';
 
   constructor(db: Database.Database) {
     this.insert = db.prepare(
-      'INSERT INTO chunks (id, stream_id, n, t_first, t_last, data, consts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO chunks (id, stream_id, n, t0, t_first, t_last, data, consts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
   }
 
@@ -83,25 +90,39 @@ export class ChunkWriter {
     this.streamId = streamId;
   }
 
-  add(index: number, tReq: number, tRec: number, varying: string, consts: number): void {
+  /** False when the reading's times cannot be kept exactly as differences: store it as a row. */
+  add(index: number, tReq: number, tRec: number, varying: string, consts: number): boolean {
     if (this.first >= 0) {
       const lo = tRec < this.tFirst ? tRec : this.tFirst;
       const hi = tRec > this.tLast ? tRec : this.tLast;
-      if (consts === this.consts && hi - lo <= CHUNK_SPAN_MS && this.n < CHUNK_MAX_READINGS) {
-        this.text += `,[${index},${tReq},${tRec},${varying}]`;
+      const t0 = this.t0;
+      const dq = tReq - t0;
+      const dr = tRec - t0;
+      if (
+        consts === this.consts &&
+        hi - lo <= CHUNK_SPAN_MS &&
+        this.n < CHUNK_MAX_READINGS &&
+        t0 + dq === tReq &&
+        t0 + dr === tRec
+      ) {
+        this.text += `,[${index},${dq},${dr},${varying}]`;
         this.tFirst = lo;
         this.tLast = hi;
         this.n++;
-        return;
+        return true;
       }
       this.flush();
     }
+    const dq = tReq - tRec;
+    if (tRec + dq !== tReq) return false;
     this.first = index;
     this.n = 1;
     this.consts = consts;
+    this.t0 = tRec;
     this.tFirst = tRec;
     this.tLast = tRec;
-    this.text = `[[${index},${tReq},${tRec},${varying}]`;
+    this.text = `[[${index},${dq},0,${varying}]`;
+    return true;
   }
 
   flush(): void {
@@ -110,6 +131,7 @@ export class ChunkWriter {
       this.base + this.first,
       this.streamId,
       this.n,
+      this.t0,
       this.tFirst,
       this.tLast,
       `${this.text}]`,
@@ -151,6 +173,7 @@ export class ConstsCache {
 export interface ChunkRow {
   id: number;
   stream_id: number;
+  t0: number;
   t_first: number;
   data: string;
   consts: number;
@@ -179,8 +202,9 @@ export function expandChunk(
   const k = consts.get(c.consts);
   for (const e of els) {
     const id = base + e[0];
-    if (!keep(e[2], id)) continue;
-    out.push({ id, time_requested: e[1], time_received: e[2], data: mergeConsts(e[3], k) });
+    const t = c.t0 + e[2];
+    if (!keep(t, id)) continue;
+    out.push({ id, time_requested: c.t0 + e[1], time_received: t, data: mergeConsts(e[3], k) });
   }
   return out;
 }
@@ -208,16 +232,16 @@ export function cutChunks(
   let readings = whole.reduce((sum, r) => sum + r.n, 0);
   if (whole.length === CUT_BATCH) return { readings, more: true };
   const over = db
-    .prepare<[number, number], { id: number; n: number; data: string }>(
-      `SELECT id, n, data FROM chunks WHERE stream_id IN ${inIds} AND t_first < ? AND t_last >= ? LIMIT ${CUT_BATCH}`,
+    .prepare<[number, number], { id: number; n: number; t0: number; data: string }>(
+      `SELECT id, n, t0, data FROM chunks WHERE stream_id IN ${inIds} AND t_first < ? AND t_last >= ? LIMIT ${CUT_BATCH}`,
     )
     .all(cutoff, cutoff);
   const update = db.prepare(
     'UPDATE chunks SET n = ?, t_first = ?, t_last = ?, data = ? WHERE id = ?',
   );
   for (const c of over) {
-    const kept = (JSON.parse(c.data) as ChunkElement[]).filter((e) => e[2] >= cutoff);
-    const times = kept.map((e) => e[2]);
+    const kept = (JSON.parse(c.data) as ChunkElement[]).filter((e) => c.t0 + e[2] >= cutoff);
+    const times = kept.map((e) => c.t0 + e[2]);
     update.run(kept.length, Math.min(...times), Math.max(...times), JSON.stringify(kept), c.id);
     readings += c.n - kept.length;
   }

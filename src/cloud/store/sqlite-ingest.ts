@@ -94,8 +94,8 @@ export class SqliteIngest {
             lastConsts = split.consts;
             lastConstsId = this.constsId(split.consts);
           }
-          chunks.add(i, rec.time_requested, rec.time_received, split.varying, lastConstsId);
-          continue;
+          if (chunks.add(i, rec.time_requested, rec.time_received, split.varying, lastConstsId))
+            continue;
         }
         rows.push(
           base + i,

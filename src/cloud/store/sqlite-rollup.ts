@@ -243,15 +243,19 @@ export function rebuildRollup(
   }
   // chunked readings (schema 5): none in a file older than that, but a rebuild takes them all
   const chunks = db
-    .prepare('SELECT id, stream_id, data, consts FROM chunks WHERE id > ? ORDER BY id LIMIT 20')
+    .prepare('SELECT id, stream_id, t0, data, consts FROM chunks WHERE id > ? ORDER BY id LIMIT 20')
     .raw(true);
   for (after = -1; ;) {
-    const rows = chunks.all(after) as [number, number, string, number][];
+    const rows = chunks.all(after) as [number, number, number, string, number][];
     if (rows.length === 0) break;
-    for (const [, sid, data, c] of rows) {
+    for (const [, sid, t0, data, c] of rows) {
       const list = (
         JSON.parse(data) as [number, number, number, Record<string, Record<string, unknown>>][]
-      ).map((e) => ({ kind: 'reading', time_received: e[2], data: mergeConsts(e[3], consts(c)) }));
+      ).map((e) => ({
+        kind: 'reading',
+        time_received: t0 + e[2],
+        data: mergeConsts(e[3], consts(c)),
+      }));
       rollup.add(sid, list);
       total += list.length;
     }
