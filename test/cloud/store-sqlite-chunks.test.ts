@@ -45,7 +45,7 @@ describe('SQLite chunked readings', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('stores readings as chunks of at most 2,500 readings within 60 s, gaps as rows', async () => {
+  it('stores readings as chunks of at most 250 readings within 60 s, gaps as rows', async () => {
     const recs: CaptureRecord[] = [
       ...readings(10_000, T0, 20), // 50 Hz: 200 s, the count limit bites first
       { kind: 'gap', reason: 'timeout', start: T0 + 200_000, end: T0 + 201_000, count: 3 },
@@ -60,7 +60,8 @@ describe('SQLite chunked readings', () => {
       expect(c.n).toBeLessThanOrEqual(CHUNK_MAX_READINGS);
       expect(c.t_last - c.t_first).toBeLessThanOrEqual(CHUNK_SPAN_MS);
     }
-    expect(chunks.length).toBe(4 + 9); // 10,000 / 2,500, then 500 s in spans of ≤ 60 s
+    expect(CHUNK_MAX_READINGS).toBe(250);
+    expect(chunks.length).toBe(40 + 9); // 10,000 / 250, then 500 s in spans of ≤ 60 s
     expect(rawDb(store).prepare('SELECT kind FROM records').all()).toEqual([{ kind: 'gap' }]);
     expect(await store.totals()).toEqual({ files: 1, records: 10_501 });
     const ids = (await everyRow(store)).map((r) => r.id);

@@ -6,8 +6,9 @@
  * the answer.
  */
 import type Database from 'better-sqlite3';
+import { WharfError } from '../../shared/errors.js';
 import type { Cursor } from './common.js';
-import { CHUNK_SPAN_MS, expandChunk, type ChunkRow, type ConstsCache } from './sqlite-chunks.js';
+import { CHUNK_SPAN_MS, expandChunk, type ChunkBounds, type ConstsCache } from './sqlite-chunks.js';
 
 /** A reading of a page before it is shaped (stream looked up, data parsed). */
 export interface PageRow {
@@ -26,8 +27,8 @@ export interface ChunkRange {
   to: number | undefined;
 }
 
-/** Chunks fetched per statement while walking a page (a chunk holds up to 2,500 readings). */
-const CHUNK_BATCH = 8;
+/** Chunk bounds fetched per statement while walking a page. */
+const CHUNK_BATCH = 32;
 
 const byTimeThenId = (desc: boolean) => (a: PageRow, b: PageRow) => {
   const d = a.time_received - b.time_received || a.id - b.id;
@@ -50,10 +51,14 @@ function rangeSql(r: ChunkRange): { parts: string[]; args: number[] } {
 }
 
 export class SqliteChunkReads {
+  private readonly text;
+
   constructor(
     private readonly db: Database.Database,
     private readonly consts: ConstsCache,
-  ) {}
+  ) {
+    this.text = db.prepare<[number], { data: string }>('SELECT data FROM chunks WHERE id = ?');
+  }
 
   /**
    * Adds to `rows` (which may hold the page's records already) the chunked readings in range,
@@ -84,31 +89,57 @@ export class SqliteChunkReads {
       [...parts, ...(after ? [`(t_first, id) ${desc ? '<' : '>'} (?, ?)`] : [])].join(' AND ') ||
       '1';
     const dir = desc ? 'DESC' : 'ASC';
+    // the chunks' bounds first, their text only for a chunk that may hold a row of the page
     const select = (after: boolean) =>
-      this.db.prepare<unknown[], ChunkRow>(
-        `SELECT id, stream_id, t0, t_first, data, consts FROM chunks WHERE ${where(after)} ORDER BY t_first ${dir}, id ${dir} LIMIT ${CHUNK_BATCH}`,
+      this.db.prepare<unknown[], ChunkBounds>(
+        `SELECT id, stream_id, t0, t_first, t_last, consts FROM chunks WHERE ${where(after)} ORDER BY t_first ${dir}, id ${dir} LIMIT ${CHUNK_BATCH}`,
       );
     let out = rows.sort(order).slice(0, limit);
     let kth = out.length >= limit ? out[limit - 1] : undefined;
-    let batch = select(false).all(...args);
-    const next = select(true);
-    // kth is the page's last row as of the last batch: a looser bound than now, never a wrong one
-    const beyond = (c: ChunkRow): boolean =>
+    const beats = (t: number, id: number): boolean =>
+      kth === undefined ||
+      (desc
+        ? t > kth.time_received || (t === kth.time_received && id > kth.id)
+        : t < kth.time_received || (t === kth.time_received && id < kth.id));
+    // no reading of this chunk, or of any after it in the walk, makes the page
+    const beyond = (c: ChunkBounds): boolean =>
       kth !== undefined &&
       (desc ? c.t_first + CHUNK_SPAN_MS < kth.time_received : c.t_first > kth.time_received);
+    // no reading of this chunk makes the page
+    const outside = (c: ChunkBounds): boolean =>
+      kth !== undefined && (desc ? c.t_last < kth.time_received : c.t_first > kth.time_received);
+    let batch = select(false).all(...args);
+    const next = select(true);
     walk: while (batch.length > 0) {
       for (const c of batch) {
-        if (beyond(c)) break walk; // no reading of this chunk, or of any after it, makes the page
-        for (const r of expandChunk(c, this.consts, keep))
-          out.push({ ...r, stream_id: c.stream_id, kind: 'reading' });
+        if (beyond(c)) break walk;
+        if (outside(c)) continue;
+        const added = expandChunk(
+          c,
+          this.chunkText(c.id),
+          this.consts,
+          (t, id) => keep(t, id) && beats(t, id),
+        );
+        if (added.length === 0) continue;
+        for (const r of added) out.push({ ...r, stream_id: c.stream_id, kind: 'reading' });
+        if (out.length >= limit) {
+          out = out.sort(order).slice(0, limit);
+          kth = out[limit - 1];
+        }
       }
-      out = out.sort(order).slice(0, limit);
-      kth = out.length >= limit ? out[limit - 1] : undefined;
       if (batch.length < CHUNK_BATCH) break;
       const last = batch[batch.length - 1]!;
       batch = next.all(...args, last.t_first, last.id);
     }
     return out.sort(order).slice(0, limit);
+  }
+
+  /** A chunk's text; the walk is synchronous, so the chunk it just listed is there. */
+  private chunkText(id: number): string {
+    const row = this.text.get(id);
+    if (row === undefined)
+      throw new WharfError('CLOUD_STORE', `chunk ${id} vanished while a page was read`);
+    return row.data;
   }
 
   /** Chunked readings in range per stream (all of them when the range is open). */

@@ -25,8 +25,8 @@ import { mergeConsts } from './sqlite-data.js';
 
 /** Largest t_last − t_first of a chunk, ms. Part of the stored format: changing it needs a new schema. */
 export const CHUNK_SPAN_MS = 60_000;
-/** Readings per chunk at most (bounds one row's text to ≈ 150 KB and a read's expansion work). */
-export const CHUNK_MAX_READINGS = 2_500;
+/** Readings per chunk at most: a page parses a whole chunk for any reading of it (docs/benchmarks.md). */
+export const CHUNK_MAX_READINGS = 250;
 
 export const SQLITE_CHUNKS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS chunks (
@@ -169,19 +169,20 @@ export class ConstsCache {
   }
 }
 
-/** A chunk row as the reads select it. */
-export interface ChunkRow {
+/** A chunk's row without its text, as a read walks the chunks. */
+export interface ChunkBounds {
   id: number;
   stream_id: number;
   t0: number;
   t_first: number;
-  data: string;
+  t_last: number;
   consts: number;
 }
 
-/** A chunk's readings, each with its record id and whole data (varying merged with constants). */
+/** A chunk's readings that `keep` selects, each with its record id and whole data. */
 export function expandChunk(
-  c: ChunkRow,
+  c: ChunkBounds,
+  data: string,
   consts: ConstsCache,
   keep: (tRec: number, id: number) => boolean,
 ): { id: number; time_requested: number; time_received: number; data: Record<string, unknown> }[] {
@@ -189,7 +190,7 @@ export function expandChunk(
   const out = [];
   let els: ChunkElement[];
   try {
-    els = JSON.parse(c.data) as ChunkElement[];
+    els = JSON.parse(data) as ChunkElement[];
   } catch (err) {
     throw new WharfError(
       'CLOUD_STORE',
