@@ -36,10 +36,14 @@ it('a capturing sim gateway loads no tls, https, http2 or undici', async () => {
     preload,
     `import { writeFileSync } from 'node:fs';\nimport module from 'node:module';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(list)}, JSON.stringify({ loaded: process.moduleLoadList, cacheDir: module.getCompileCacheDir?.() ?? null })));\n`,
   );
+  // nothing in this environment may turn the compile cache off for the launcher: that is its job
+  const env: NodeJS.ProcessEnv = { ...process.env, WHARF_LOG_LEVEL: 'warn', WHARF_NODE_FLAGS: '0' };
+  delete env.NODE_DISABLE_COMPILE_CACHE;
+  delete env.NODE_COMPILE_CACHE;
   const proc = spawn(process.execPath, ['--import', preload, BIN, 'run', '--config', config], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WHARF_LOG_LEVEL: 'warn', WHARF_NODE_FLAGS: '0' },
+    env,
   });
   let out = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
