@@ -8,12 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHUNK_MAX_READINGS, CHUNK_SPAN_MS } from '../../src/cloud/store/sqlite-chunks.js';
+import {
+  CHUNK_MAX_CHARS,
+  CHUNK_MAX_READINGS,
+  CHUNK_SPAN_MS,
+} from '../../src/cloud/store/sqlite-chunks.js';
 import { openSqlite } from '../../src/cloud/store/sqlite-driver.js';
 import { SCHEMA_VERSION } from '../../src/cloud/store/sqlite-schema.js';
 import { SqliteStore } from '../../src/cloud/store/sqlite.js';
 import type { StoredRow } from '../../src/cloud/store/contract.js';
-import type { CaptureRecord } from '../../src/shared/record.js';
+import type { CaptureRecord, ReadingData } from '../../src/shared/record.js';
 import { meta, readings } from './fixtures.js';
 import { toRowLayout } from './sqlite-legacy.js';
 import { ingestFile } from './store-contract.js';
@@ -67,6 +71,28 @@ describe('SQLite chunked readings', () => {
     const ids = (await everyRow(store)).map((r) => r.id);
     const base = ids[0]!;
     expect(ids).toEqual(recs.map((_, i) => base + i)); // each record keeps its index in the file
+  });
+
+  it('ends a chunk at 64 KiB of text: long text values make short chunks', async () => {
+    const long = 'x'.repeat(10_000);
+    const recs: CaptureRecord[] = Array.from({ length: 40 }, (_, i) => ({
+      kind: 'reading',
+      time_requested: T0 + i,
+      time_received: T0 + i,
+      data: { note: { value: `${i}${long}` } } as unknown as ReadingData,
+    }));
+    await store.ingest(ingestFile(meta(), recs));
+    const chunks = rawDb(store)
+      .prepare('SELECT n, length(data) AS chars FROM chunks ORDER BY id')
+      .all() as { n: number; chars: number }[];
+    expect(chunks.reduce((s, c) => s + c.n, 0)).toBe(40);
+    expect(chunks.length).toBeGreaterThan(1);
+    for (const c of chunks) expect(c.chars).toBeLessThan(CHUNK_MAX_CHARS + 10_100);
+    const rows = await everyRow(store, 7);
+    const text = (d: unknown): unknown => (d as { note: { value: unknown } }).note.value;
+    expect(rows.map((r) => text(r.data))).toEqual(
+      recs.map((r) => (r.kind === 'reading' ? text(r.data) : null)),
+    );
   });
 
   it('keeps every time exact: as differences to t0 where that is exact, else as a row', async () => {

@@ -27,6 +27,8 @@ import { mergeConsts } from './sqlite-data.js';
 export const CHUNK_SPAN_MS = 60_000;
 /** Readings per chunk at most: a page parses a whole chunk for any reading of it (docs/benchmarks.md). */
 export const CHUNK_MAX_READINGS = 250;
+/** A chunk ends once its text is this long (readings with long text values make few per chunk). */
+export const CHUNK_MAX_CHARS = 64 * 1024;
 
 export const SQLITE_CHUNKS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS chunks (
@@ -58,7 +60,7 @@ export type ChunkElement = [number, number, number, Record<string, Record<string
 /**
  * Collects the chunkable readings of one file and stream, in record order, and writes a chunk
  * whenever the next reading has other constants, would stretch the span past CHUNK_SPAN_MS or
- * the chunk is full. Gap records between readings do not end a chunk (each element carries its
+ * the chunk is full (CHUNK_MAX_READINGS, CHUNK_MAX_CHARS). Gap records between readings do not end a chunk (each element carries its
  * own record index). Call `flush` at the end of the file.
  */
 export class ChunkWriter {
@@ -102,6 +104,7 @@ export class ChunkWriter {
         consts === this.consts &&
         hi - lo <= CHUNK_SPAN_MS &&
         this.n < CHUNK_MAX_READINGS &&
+        this.text.length < CHUNK_MAX_CHARS &&
         t0 + dq === tReq &&
         t0 + dr === tRec
       ) {
