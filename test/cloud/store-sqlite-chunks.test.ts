@@ -3,7 +3,7 @@
  * a chunk, a failed file leaving nothing, retention cutting inside a chunk, a tie between a row
  * and a chunk's first reading, and the in-place upgrade of a schema-4 file.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -242,6 +242,56 @@ describe('SQLite chunked readings', () => {
 });
 
 describe('SQLite store upgrade from schema 4', () => {
+  it('opens a store file written by wharf with schema 4 and reads every record as that version did', async () => {
+    // test/cloud/fixtures/cloud-schema4.db: made by wharf fa60cec (schema 4), two files of
+    // 150 readings + 1 gap each (esp-1, esp-2), a reading i at T0 + i·100 + k (+0.5 received)
+    const dir = mkdtempSync(join(tmpdir(), 'wharf-schema4-'));
+    const path = join(dir, 'cloud.db');
+    copyFileSync(new URL('./fixtures/cloud-schema4.db', import.meta.url), path);
+    try {
+      const store = new SqliteStore(path);
+      try {
+        expect(rawDb(store).pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+        const want: [number, string, string, number, unknown][] = [];
+        for (const [k, name] of ['esp-1', 'esp-2'].entries()) {
+          const base = (k + 1) * 2 ** 21; // file seq k + 1
+          for (let i = 0; i < 150; i++)
+            want.push([
+              base + i,
+              'reading',
+              name,
+              T0 + i * 100 + k + 0.5,
+              {
+                a0: { value: i * (k + 1), min_range: 0, max_range: 3.3 },
+                a1: { value: 1000 - i, min_range: 0, max_range: 3.3 },
+              },
+            ]);
+          want.push([
+            base + 150,
+            'gap',
+            name,
+            T0 + 16_000 + k,
+            { reason: 'board_offline', count: 10, end: T0 + 16_000 + k },
+          ]);
+        }
+        want.sort((a, b) => a[3] - b[3] || a[0] - b[0]);
+        const got = (await everyRow(store, 13)).map((r) => [
+          r.id,
+          r.kind,
+          r.component_name,
+          r.time_received,
+          r.data,
+        ]);
+        expect(got).toEqual(want);
+        expect(await store.totals()).toEqual({ files: 2, records: 302 });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps the rows of a schema-4 file where they are and stores new readings by the chunk', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wharf-chunks-upgrade-'));
     const path = join(dir, 'cloud.db');
