@@ -56,7 +56,8 @@ function records(rand: () => number, start: number, n: number): CaptureRecord[] 
 
 const NAMES = ['esp-1', 'esp-2', 'esp-3'];
 
-async function allPages(
+/** Every row the filter selects, page by page with the cursor. */
+export async function allPages(
   store: CloudStore,
   filter: ReadingFilter,
   order: 'asc' | 'desc',

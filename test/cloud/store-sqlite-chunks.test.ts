@@ -19,21 +19,12 @@ import type { StoredRow } from '../../src/cloud/store/contract.js';
 import type { CaptureRecord, ReadingData } from '../../src/shared/record.js';
 import { meta, readings } from './fixtures.js';
 import { ingestFile } from './store-contract.js';
+import { allPages } from './store-order-contract.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const rawDb = (s: SqliteStore): Database.Database => (s as unknown as { db: Database.Database }).db;
-
-async function everyRow(store: SqliteStore, limit = 500): Promise<StoredRow[]> {
-  const out: StoredRow[] = [];
-  let cursor: string | null = null;
-  for (let i = 0; i < 10_000; i++) {
-    const page = await store.query({}, { limit, order: 'asc', cursor });
-    out.push(...page.rows);
-    cursor = page.next_cursor;
-    if (cursor === null) return out;
-  }
-  throw new Error('paging did not end');
-}
+const everyRow = (store: SqliteStore, limit = 500): Promise<StoredRow[]> =>
+  allPages(store, {}, 'asc', limit);
 
 describe('SQLite chunked readings', () => {
   let dir: string;
