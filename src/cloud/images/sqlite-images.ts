@@ -19,7 +19,7 @@ import {
 
 export const SQLITE_IMAGES_SCHEMA = `
 CREATE TABLE IF NOT EXISTS images (
-  id INTEGER PRIMARY KEY, -- records.id of the image reading
+  id INTEGER PRIMARY KEY, -- the image reading's id (a row of records or a reading of a chunk)
   stream_id INTEGER NOT NULL REFERENCES streams(id),
   time_requested REAL NOT NULL,
   time_received REAL NOT NULL,
