@@ -10,7 +10,7 @@ export function toRowLayout(db: Database.Database): void {
     INSERT INTO records (id, stream_id, kind, time_requested, time_received, data, consts)
       SELECT (c.id / 2097152) * 2097152 + (j.value ->> 0), c.stream_id, 'reading',
              c.t0 + (j.value ->> 1), c.t0 + (j.value ->> 2), json(j.value -> 3), c.consts
-      FROM chunks c, json_each(c.data) j;
+      FROM chunks c, jsonb_each(c.data) j;
     DROP VIEW readings;
     DROP TABLE chunks;
     CREATE VIEW readings AS

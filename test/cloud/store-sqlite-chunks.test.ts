@@ -72,7 +72,7 @@ describe('SQLite chunked readings', () => {
     }));
     await store.ingest(ingestFile(meta(), recs));
     const chunks = rawDb(store)
-      .prepare('SELECT n, length(data) AS chars FROM chunks ORDER BY id')
+      .prepare('SELECT n, length(json(data)) AS chars FROM chunks ORDER BY id')
       .all() as { n: number; chars: number }[];
     expect(chunks.reduce((s, c) => s + c.n, 0)).toBe(40);
     expect(chunks.length).toBeGreaterThan(1);

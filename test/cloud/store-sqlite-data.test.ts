@@ -99,7 +99,9 @@ describe('SQLite compact reading data', () => {
     await store.ingest(ingestFile(meta(), readings(50, T0 + 10_000)));
     const raw = (store as unknown as { db: Database.Database }).db;
     expect(raw.prepare('SELECT count(*) AS n FROM data_consts').get()).toEqual({ n: 1 });
-    const row = raw.prepare('SELECT data, consts FROM chunks ORDER BY id LIMIT 1').get() as {
+    const row = raw
+      .prepare('SELECT json(data) AS data, consts FROM chunks ORDER BY id LIMIT 1')
+      .get() as {
       data: string;
       consts: number | null;
     };

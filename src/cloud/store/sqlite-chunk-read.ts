@@ -57,7 +57,9 @@ export class SqliteChunkReads {
     private readonly db: Database.Database,
     private readonly consts: ConstsCache,
   ) {
-    this.text = db.prepare<[number], { data: string }>('SELECT data FROM chunks WHERE id = ?');
+    this.text = db.prepare<[number], { data: string }>(
+      'SELECT json(data) AS data FROM chunks WHERE id = ?',
+    );
   }
 
   /**
@@ -183,7 +185,7 @@ export class SqliteChunkReads {
       add(
         this.db
           .prepare<unknown[], { stream_id: number; n: number }>(
-            `SELECT c.stream_id, count(*) AS n FROM chunks c, json_each(c.data) j WHERE ${where} AND NOT (${whole}) AND ${t.join(' AND ')} GROUP BY c.stream_id`,
+            `SELECT c.stream_id, count(*) AS n FROM chunks c, jsonb_each(c.data) j WHERE ${where} AND NOT (${whole}) AND ${t.join(' AND ')} GROUP BY c.stream_id`,
           )
           .all(...args, ...insideArgs, ...tArgs),
       );

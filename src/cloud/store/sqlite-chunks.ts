@@ -5,7 +5,7 @@
  * (sqlite-data.ts) are stored as one `chunks` row per run of up to CHUNK_MAX_READINGS readings
  * whose times received lie within CHUNK_SPAN_MS of each other:
  *
- *   data = [[index, time_requested − t0, time_received − t0, {varying}], …]   (JSON text)
+ *   data = [[index, time_requested − t0, time_received − t0, {varying}], …]   (SQLite JSONB)
  *
  * `index` is the record's index in its file, so a reading keeps its id (file seq × 2^21 + index)
  * and a chunk may lose readings from any place (retention) without renumbering the rest. Times are
@@ -18,6 +18,11 @@
  * what lets a time-ordered read find every chunk that can hold a time ≥ T by an index range
  * (t_first ≥ T − span). Gap records, images of another shape and data that does not split stay a
  * row each in `records`; the `readings` view and the reads (sqlite-read.ts) put both together.
+ *
+ * `data` is built here as JSON text and stored as SQLite's binary JSON (`jsonb(?)`, 17 % smaller):
+ * the view expands it with `jsonb_each`, whose elements `->>` then reads without parsing text
+ * again (4–6× faster SQL than JSON text, docs/benchmarks.md); the reads take it back as text
+ * (`json(data)`) for JSON.parse.
  */
 import type Database from 'better-sqlite3';
 import { WharfError } from '../../shared/errors.js';
@@ -38,7 +43,7 @@ CREATE TABLE IF NOT EXISTS chunks (
   t0 REAL NOT NULL, -- the element times are differences to it
   t_first REAL NOT NULL,
   t_last REAL NOT NULL CHECK (t_last >= t_first AND t_last - t_first <= ${CHUNK_SPAN_MS}),
-  data TEXT NOT NULL, -- [[record index, time_requested − t0, time_received − t0, varying data], …]
+  data BLOB NOT NULL, -- JSONB of [[record index, time_requested − t0, time_received − t0, varying data], …]
   consts INTEGER NOT NULL -- data_consts.id
 );
 CREATE INDEX IF NOT EXISTS chunks_time ON chunks (t_first);
@@ -51,7 +56,7 @@ export const CHUNK_READINGS_SELECT = `
          s.machine, s.component_type, s.component_name, s.method_name, s.additional_parameters,
          s.tags, c.t0 + (j.value ->> 1) AS time_requested, c.t0 + (j.value ->> 2) AS time_received,
          json_patch(j.value -> 3, k.json) AS data, f.file_id, j.value ->> 0 AS record_index
-  FROM chunks c JOIN json_each(c.data) j JOIN streams s ON s.id = c.stream_id
+  FROM chunks c JOIN jsonb_each(c.data) j JOIN streams s ON s.id = c.stream_id
        JOIN files f ON f.seq = c.id / 2097152 JOIN data_consts k ON k.id = c.consts`;
 
 /** One stored chunk element: record index, time requested − t0, time received − t0, varying data. */
@@ -77,7 +82,7 @@ export class ChunkWriter {
 
   constructor(db: Database.Database) {
     this.insert = db.prepare(
-      'INSERT INTO chunks (id, stream_id, n, t0, t_first, t_last, data, consts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO chunks (id, stream_id, n, t0, t_first, t_last, data, consts) VALUES (?, ?, ?, ?, ?, ?, jsonb(?), ?)',
     );
   }
 
@@ -237,11 +242,11 @@ export function cutChunks(
   if (whole.length === CUT_BATCH) return { readings, more: true };
   const over = db
     .prepare<[number, number], { id: number; n: number; t0: number; data: string }>(
-      `SELECT id, n, t0, data FROM chunks WHERE stream_id IN ${inIds} AND t_first < ? AND t_last >= ? LIMIT ${CUT_BATCH}`,
+      `SELECT id, n, t0, json(data) AS data FROM chunks WHERE stream_id IN ${inIds} AND t_first < ? AND t_last >= ? LIMIT ${CUT_BATCH}`,
     )
     .all(cutoff, cutoff);
   const update = db.prepare(
-    'UPDATE chunks SET n = ?, t_first = ?, t_last = ?, data = ? WHERE id = ?',
+    'UPDATE chunks SET n = ?, t_first = ?, t_last = ?, data = jsonb(?) WHERE id = ?',
   );
   for (const c of over) {
     const kept = (JSON.parse(c.data) as ChunkElement[]).filter((e) => c.t0 + e[2] >= cutoff);

@@ -243,7 +243,9 @@ export function rebuildRollup(
   }
   // chunked readings (schema 5): none in a file older than that, but a rebuild takes them all
   const chunks = db
-    .prepare('SELECT id, stream_id, t0, data, consts FROM chunks WHERE id > ? ORDER BY id LIMIT 20')
+    .prepare(
+      'SELECT id, stream_id, t0, json(data), consts FROM chunks WHERE id > ? ORDER BY id LIMIT 20',
+    )
     .raw(true);
   for (after = -1; ;) {
     const rows = chunks.all(after) as [number, number, number, string, number][];
