@@ -128,7 +128,7 @@ describe('power cut (simulated POSIX durability: only fsynced bytes and fsynced 
           for (const f of report.failed) expect(f.reason).toMatch(/header|shorter|magic/);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 150 },
     );
     expect(stats.promised).toBeGreaterThan(300); // the runs did promise durability often
   });
