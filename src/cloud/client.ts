@@ -149,21 +149,69 @@ export class CloudClient {
   }
 }
 
-/** A fetch body's chunks; leaving the loop early cancels the download. */
-async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+/** Bytes read ahead of a slow consumer (a file on a slow disk) before reading pauses. */
+const READ_AHEAD_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A fetch body's chunks, read as they arrive: a read is always pending (up to READ_AHEAD_BYTES
+ * ahead of the consumer), so each chunk is taken from the stream at once. A cut export errors the
+ * body stream, and an errored stream drops the chunks it still holds: read lazily, the server's
+ * reason in the last line was lost whenever the consumer lagged (a loaded machine). Chunks taken
+ * before the error are all yielded, then the error is thrown. Leaving the loop early cancels the
+ * download.
+ */
+export async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
-  let done = false;
+  const queue: Uint8Array[] = [];
+  const st = { queued: 0, ended: false, failure: null as unknown, failed: false };
+  const waiters: { wake: (() => void) | null; resume: (() => void) | null } = {
+    wake: null,
+    resume: null,
+  };
+  const wake = (): void => {
+    const w = waiters.wake;
+    waiters.wake = null;
+    w?.();
+  };
+  const pump = (async () => {
+    try {
+      for (;;) {
+        while (st.queued >= READ_AHEAD_BYTES) await new Promise<void>((r) => (waiters.resume = r));
+        const r = await reader.read();
+        if (r.done) break;
+        queue.push(r.value);
+        st.queued += r.value.length;
+        wake();
+      }
+    } catch (err) {
+      st.failure = err;
+      st.failed = true;
+    }
+    st.ended = true;
+    wake();
+  })();
   try {
     for (;;) {
-      const r = await reader.read();
-      if (r.done) {
-        done = true;
+      const c = queue.shift();
+      if (c !== undefined) {
+        st.queued -= c.length;
+        const r = waiters.resume;
+        waiters.resume = null;
+        r?.();
+        yield c;
+      } else if (st.ended) {
+        if (st.failed) throw st.failure;
         return;
-      }
-      yield r.value;
+      } else await new Promise<void>((r) => (waiters.wake = r));
     }
   } finally {
-    if (!done) await reader.cancel().catch(() => undefined);
+    if (!st.ended) {
+      await reader.cancel().catch(() => undefined);
+      const r = waiters.resume;
+      waiters.resume = null;
+      r?.();
+    }
+    await pump;
   }
 }
 
