@@ -1,8 +1,9 @@
 /**
- * Retention on SQLite (contract.ts): row deletes in bounded batches (20,000 records or 200 chunks
- * of readings a transaction, sqlite-chunks.ts, yielding to the event loop between batches so ingest goes on), the per-minute
- * rollup cut at the same whole minute, image rows deleted and their blob files removed once no
- * image names them. Each batch writes its `retention_events` row in the transaction of the delete.
+ * Retention on SQLite (contract.ts): row deletes in bounded batches (20,000 records, or 200 chunks
+ * of readings (sqlite-chunks.ts), a transaction, yielding to the event loop between batches so
+ * ingest goes on), the per-minute rollup cut at the same whole minute, image rows deleted and
+ * their blob files removed once no image names them. Each batch writes its `retention_events` row
+ * in the transaction of the delete.
  */
 import type Database from 'better-sqlite3';
 import type { BlobStore } from '../images/blobs.js';

@@ -65,8 +65,8 @@ export type ChunkElement = [number, number, number, Record<string, Record<string
 /**
  * Collects the chunkable readings of one file and stream, in record order, and writes a chunk
  * whenever the next reading has other constants, would stretch the span past CHUNK_SPAN_MS or
- * the chunk is full (CHUNK_MAX_READINGS, CHUNK_MAX_CHARS). Gap records between readings do not end a chunk (each element carries its
- * own record index). Call `flush` at the end of the file.
+ * the chunk is full (CHUNK_MAX_READINGS, CHUNK_MAX_CHARS). Gap records between readings do not
+ * end a chunk (each element carries its own record index). Call `flush` at the end of the file.
  */
 export class ChunkWriter {
   private readonly insert;
@@ -189,7 +189,7 @@ export interface ChunkBounds {
 
 /** A chunk's readings that `keep` selects, each with its record id and whole data. */
 export function expandChunk(
-  c: ChunkBounds,
+  c: Pick<ChunkBounds, 'id' | 't0' | 'consts'>,
   data: string,
   consts: ConstsCache,
   keep: (tRec: number, id: number) => boolean,

@@ -12,6 +12,7 @@
  */
 import type Database from 'better-sqlite3';
 import { mergeConsts } from './sqlite-data.js';
+import { expandChunk, type ConstsCache } from './sqlite-chunks.js';
 
 export const ROLLUP_MS = 60_000;
 /** The key of the per-(stream, minute) reading count row. */
@@ -206,12 +207,9 @@ export class SqliteRollup {
 
 /**
  * Upgrade to schema 4: (re)builds the rollup from every stored reading, in the caller's transaction.
- * `consts` returns a constants row parsed (schema-3 rows keep constant fields apart).
+ * `consts` gives a constants row parsed (schema-3 rows keep constant fields apart).
  */
-export function rebuildRollup(
-  db: Database.Database,
-  consts: (id: number) => Record<string, Record<string, unknown>>,
-): number {
+export function rebuildRollup(db: Database.Database, consts: ConstsCache): number {
   db.exec('DROP TABLE IF EXISTS rollup_1m;');
   db.exec(SQLITE_ROLLUP_SCHEMA);
   const rollup = new SqliteRollup(db);
@@ -234,7 +232,7 @@ export function rebuildRollup(
       list.push({
         kind: 'reading',
         time_received: t,
-        data: c === null ? varying : mergeConsts(varying, consts(c)),
+        data: c === null ? varying : mergeConsts(varying, consts.get(c)),
       });
     }
     for (const [sid, list] of byStream) rollup.add(sid, list);
@@ -250,13 +248,11 @@ export function rebuildRollup(
   for (after = -1; ;) {
     const rows = chunks.all(after) as [number, number, number, string, number][];
     if (rows.length === 0) break;
-    for (const [, sid, t0, data, c] of rows) {
-      const list = (
-        JSON.parse(data) as [number, number, number, Record<string, Record<string, unknown>>][]
-      ).map((e) => ({
+    for (const [id, sid, t0, data, c] of rows) {
+      const list = expandChunk({ id, t0, consts: c }, data, consts, () => true).map((r) => ({
         kind: 'reading',
-        time_received: t0 + e[2],
-        data: mergeConsts(e[3], consts(c)),
+        time_received: r.time_received,
+        data: r.data,
       }));
       rollup.add(sid, list);
       total += list.length;

@@ -17,10 +17,7 @@ export function upgradeSqliteStore(db: Database.Database, path: string, version:
       if (version === 2) db.exec(SQLITE_MIGRATE_2_TO_3);
       db.exec('DROP VIEW IF EXISTS readings;'); // made again by SQLITE_SCHEMA, over records and chunks
       db.exec(SQLITE_SCHEMA);
-      if (version < 4) {
-        const consts = new ConstsCache(db);
-        rebuildRollup(db, (id) => consts.get(id));
-      }
+      if (version < 4) rebuildRollup(db, new ConstsCache(db));
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   } catch (err) {
